@@ -1,0 +1,57 @@
+"""The protocol every section reader follows, so one driver can stream any log family.
+
+A log is read line by line (already normalised: no line ending, no ANSI colour, no
+timestamp prefix; see ``memsleuth.parse.normalize``). The driver (``memsleuth.parse.stream``)
+offers each line to the active section reader first; when none is active, it asks each
+reader whether the line opens its section, and each line reader whether it is a one-line
+record.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Protocol
+
+from memsleuth.records import Record
+
+
+class Feed(Enum):
+    """What a section reader did with a line."""
+
+    CONSUMED = "consumed"    # part of my section; I go on
+    DONE = "done"            # part of my section, and the section is now complete
+    SKIPPED = "skipped"      # a foreign line (another task's log) inside my section: counted
+    ENDED = "ended"          # not mine and my section is complete without it: the driver
+                             # closes me and offers the line to the others
+
+
+class SectionReader(Protocol):
+    """Reads one multi-line section family (e.g. block dumps, crash dumps)."""
+
+    name: str
+
+    def opens(self, text: str, lineno: int, ts: float | None) -> bool:
+        """Does this line open a section of mine? If so, start it (consuming the line)."""
+        ...
+
+    def feed(self, text: str, lineno: int, ts: float | None) -> Feed:
+        """Take the next line of the open section."""
+        ...
+
+    def close(self, reason: str | None) -> list[Record]:
+        """Close the open section and return its records.
+
+        ``reason`` is None when the section ended normally (after DONE or ENDED), else
+        why it was cut ("log ended", "interrupted by crash dump at line 812", ...): the
+        reader then marks what it returns ``partial`` with that reason, unless its section
+        needs no end marker and is complete anyway.
+        """
+        ...
+
+
+class LineReader(Protocol):
+    """Reads one-line records (allocator warnings, leak lines, object events, markers)."""
+
+    name: str
+
+    def read(self, text: str, lineno: int, ts: float | None) -> Record | None: ...

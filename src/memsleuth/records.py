@@ -1,0 +1,283 @@
+"""Typed records: the contract between parsing and analysis.
+
+Parsers (``memsleuth.parse``) turn log lines into these records and know nothing of ELF
+files; analyses (``memsleuth.analysis``) consume them. Every record carries ``line``, the
+1-based line number in the source log where it starts, so reports can quote evidence, and
+``ts``, the timestamp (seconds) taken from the line prefix when the log had one.
+
+Addresses are plain ``int``. Sizes are bytes. Nothing here imports from other memsleuth
+modules, so it can be read on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# --------------------------------------------------------------------------------------------
+# Heap overview (alios-formats.md §1): krhino_mm_overview / debug_mm_overview / show_mm ...
+
+OverviewVariant = Literal["H4", "H5a", "H5b", "show_mm", "show_mm2", "heap_prt", "stat"]
+
+
+@dataclass(slots=True)
+class PoolStats:
+    """The [POOL] row: the fixed small-block pool, part of the heap."""
+
+    size: int
+    free: int
+    used: int
+    blk_size: int | None = None        # H4/H5a "BlkSz"
+    min_free: int | None = None        # H5b "MinFreeSz"
+    max_free_block: int | None = None  # H5a/H5b "MaxFreeBlkSz"
+
+
+@dataclass(slots=True)
+class HeapOverview:
+    """One heap overview table: a point on the free-heap curve."""
+
+    line: int
+    variant: OverviewVariant
+    total: int | None
+    free: int
+    used: int
+    min_free: int | None = None         # low-water mark of free heap
+    max_free_block: int | None = None   # largest free block (H5a/H5b only)
+    pool: PoolStats | None = None
+    ts: float | None = None
+    partial: bool = False
+    partial_reason: str | None = None
+    #: True when printed inside a crash dump or block dump rather than on its own
+    nested: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# Heap block dump (alios-formats.md §2)
+
+BlockVariant = Literal["B1", "B2", "B3", "BY", "mmlk", "error_blocks", "agent"]
+
+
+@dataclass(slots=True)
+class HeapBlock:
+    """One line of a block dump: a heap block, its state and its owner."""
+
+    line: int
+    addr: int                     # header address (B1/B2/B3), user pointer (B-Y)
+    used: bool
+    size: int | None              # payload bytes; None for the region's sentinel block
+    owner: int                    # return address of the allocating call; 0 = unknown
+    sentinel: bool = False
+    corrupted: bool = False       # '!' before the state: dye mismatch printed by the device
+    dye: int | None = None        # raw dye when printed (B1/B2, or B3 when not OK)
+    dye_ok: bool = True           # False when the dye is not the one expected for the state
+    trace: tuple[int, ...] = ()   # multi-frame trace (t0 <- t1 <- ...), innermost first
+    prev_free: int | None = None  # 'pre-free [addr];' B1/B2
+    free_links: tuple[int, int] | None = None  # 'free[prev,next]' B1/B2
+
+
+@dataclass(slots=True)
+class TaskAlloc:
+    """A row of the 3.x 'task allocation statistic' table."""
+
+    task: str
+    prio: int
+    stack_size: int
+    heap_alloc: int
+
+
+@dataclass(slots=True)
+class BlockDump:
+    """A full block dump: one snapshot of every heap block at one moment.
+
+    ``blocks`` holds the "all memory blocks" list in physical order; ``free_list`` the
+    blocks of the free-list section (which repeats free blocks already in ``blocks``).
+    """
+
+    line: int
+    variant: BlockVariant
+    index: int = 0                        # 0-based order of block dumps in the log
+    end_line: int | None = None
+    kmm_head: int | None = None
+    blocks: list[HeapBlock] = field(default_factory=list)
+    free_list: list[HeapBlock] = field(default_factory=list)
+    alloc_size_stats: dict[int, int] = field(default_factory=dict)  # 2^N bucket -> count
+    task_alloc: list[TaskAlloc] = field(default_factory=list)
+    isr_alloc: int | None = None
+    deleted_task_alloc: int | None = None
+    overview: HeapOverview | None = None  # statistic section or nested heap table
+    ts: float | None = None
+    partial: bool = False
+    partial_reason: str | None = None
+    skipped_lines: int = 0                # foreign lines interleaved inside the section
+    tag: int | None = None                # mmlk: the tag whose blocks are listed
+
+
+# --------------------------------------------------------------------------------------------
+# Leak check, allocator warnings, user cycle markers
+
+
+@dataclass(slots=True)
+class LeakCandidate:
+    """dump_mmleak: a used block no pointer refers to (addr is the user pointer)."""
+
+    line: int
+    addr: int
+    owner: int
+    size: int
+    ts: float | None = None
+
+
+WarningKind = Literal[
+    "malloc_failed", "realloc_failed", "malloc_size_zero", "double_free",
+    "corrupt", "overwritten", "nnext_overwritten",
+]
+
+
+@dataclass(slots=True)
+class AllocWarning:
+    """`WARNING, malloc failed!!!!` and the other allocator warnings."""
+
+    line: int
+    kind: WarningKind
+    need: int | None = None          # requested size, when printed (3.x)
+    free: int | None = None          # free size at the failure, when printed (3.x)
+    addrs: tuple[int, ...] = ()      # block header addresses printed by 3.x warnings
+    text: str = ""
+    ts: float | None = None
+
+
+@dataclass(slots=True)
+class CycleMarker:
+    """A user marker that starts a new test cycle (e.g. `reconnect 12`)."""
+
+    line: int
+    index: int | None
+    text: str
+    ts: float | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Kernel-object lifecycle trace (the device agent's format, docs/object-trace.md)
+
+
+@dataclass(slots=True)
+class ObjectEvent:
+    """A kernel object was created or deleted."""
+
+    line: int
+    op: Literal["create", "delete"]
+    kind: str                 # "timer", "sem", "queue", "task", "mutex", ...
+    handle: int
+    caller: int = 0           # return address of the create/delete call
+    seq: int | None = None    # device sequence number, when printed
+    name: str | None = None
+    ts: float | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Crash dumps (alios-formats.md §4)
+
+
+@dataclass(slots=True)
+class BacktraceEntry:
+    """One `backtrace :` line; ``addr`` is already a call site (or the faulting PC first)."""
+
+    line: int
+    addr: int | None
+    marker: str | None = None   # "task entry", "interrupt", "invalid pc", "fail"
+
+
+@dataclass(slots=True)
+class StackRow:
+    """A stack-dump row: address and the words printed from it."""
+
+    addr: int
+    words: tuple[int, ...]
+
+
+@dataclass(slots=True)
+class TaskRow:
+    """A row of the Task Info table (sizes in bytes) or a `tasklist` row."""
+
+    name: str
+    state: str
+    prio: int
+    stack_base: int | None
+    stack_size: int | None
+    min_free: int | None
+
+
+@dataclass(slots=True)
+class KobjRow:
+    """A row of the Queue / Buf Queue / Sem / Mutex / Event tables."""
+
+    table: str                  # "queue", "buf_queue", "sem", "sem_waiting", "mutex", "event"
+    addr: int
+    values: tuple[int, ...]
+    waiting: tuple[str, ...] = ()
+    owner: str | None = None    # mutex owner task
+
+
+CrashKind = Literal["exception", "fatal_error", "stopped", "fiq"]
+
+
+@dataclass(slots=True)
+class CrashDump:
+    """An exception or fatal-error dump, from the banner to `dump end` (or where it stops)."""
+
+    line: int
+    kind: CrashKind
+    end_line: int | None = None
+    crash_time: str | None = None
+    current_task: str | None = None
+    exception_type: str | None = None          # ARMv7-A "Exception Type:"
+    registers: dict[str, int] = field(default_factory=dict)   # in printed order
+    fault_registers: dict[str, int] = field(default_factory=dict)  # ARMv7-A Fault info
+    stack: list[StackRow] = field(default_factory=list)
+    backtrace: list[BacktraceEntry] = field(default_factory=list)
+    tasks: list[TaskRow] = field(default_factory=list)
+    kobjs: list[KobjRow] = field(default_factory=list)
+    kobj_totals: dict[str, int] = field(default_factory=dict)   # 'Total: 0x..' per table
+    heap: HeapOverview | None = None
+    error_blocks: list[HeapBlock] = field(default_factory=list)
+    errno: int | None = None
+    file: str | None = None
+    file_line: int | None = None
+    stack_overflow_task: str | None = None     # "Task : %s  Stack Overflow!"
+    reentered: bool = False                    # "......" re-entry marker seen
+    sections: list[str] = field(default_factory=list)  # section names in printed order
+    ts: float | None = None
+    partial: bool = False
+    partial_reason: str | None = None
+    skipped_lines: int = 0
+
+
+@dataclass(slots=True)
+class LastWord:
+    """The 3.x boot-time 'lastword' panic header."""
+
+    line: int
+    values: dict[str, int] = field(default_factory=dict)
+
+
+Record = (
+    HeapOverview | BlockDump | LeakCandidate | AllocWarning | CycleMarker | ObjectEvent
+    | CrashDump | LastWord
+)
+
+
+# --------------------------------------------------------------------------------------------
+# What the reader saw, beyond the records
+
+
+@dataclass(slots=True)
+class ParseStats:
+    """Counters a parser fills while streaming; reports show them as the log's health."""
+
+    lines: int = 0
+    bytes: int = 0
+    decode_errors: int = 0           # lines that were not valid UTF-8 (decoded with replacement)
+    prefixed_lines: int = 0          # lines whose timestamp/tag prefix was stripped
+    skipped_in_sections: int = 0     # foreign lines interleaved inside a section
+    partial_sections: int = 0
+    sections: dict[str, int] = field(default_factory=dict)  # section kind -> count
