@@ -1,0 +1,1 @@
+"""Analyses: records (+ a symbolizer) in, plain JSON-able data out. No printing here."""
