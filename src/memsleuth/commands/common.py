@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -114,3 +114,44 @@ def guarded(f: F) -> F:
             sys.exit(EXIT_INPUT)
 
     return wrapper  # type: ignore[return-value]
+
+
+def load_model(
+    log: Path,
+    *,
+    cycle_pattern: str | None = None,
+    keep: Callable[[Any], bool] | None = None,
+    on_record: Callable[[Any], None] | None = None,
+):  # -> LogModel
+    """Read the log once into a LogModel (streaming); a missing file is a usage error."""
+    from memsleuth.model import build_model
+    from memsleuth.parse import parse_file
+
+    if not log.exists():
+        raise UsageErrorMissing(f"log not found: {log}")
+    parsed = parse_file(log, cycle_pattern=cycle_pattern)
+    return build_model(parsed, parsed.stats, path=log, keep=keep, on_record=on_record)
+
+
+class UsageErrorMissing(MemsleuthError):
+    exit_code = EXIT_USAGE
+
+
+def elf_match(symbolizer: Any, owners: Iterable[int]) -> dict[str, Any] | None:
+    """Do the logged return addresses fit this ELF? None without an ELF."""
+    if symbolizer is None:
+        return None
+    addrs = sorted({a for a in owners if a})
+    if not addrs:
+        return {"verdict": "unknown", "checked": 0, "message": "no owner addresses to check"}
+    report = symbolizer.check_return_addresses(addrs)
+    data = report if isinstance(report, dict) else _asdict(report)
+    return data
+
+
+def _asdict(obj: Any) -> dict[str, Any]:
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(obj):
+        return asdict(obj)
+    return dict(vars(obj))

@@ -1,0 +1,1 @@
+"""Reporters: results (plain data) in, text / JSON / HTML out. They only render."""
