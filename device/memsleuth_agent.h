@@ -1,0 +1,156 @@
+/*
+ * memsleuth device agent: a debug heap that prints AliOS Things compatible heap logs.
+ *
+ * - Its own allocator over a caller-supplied static arena (segregated free lists with boundary
+ *   tags, O(1) coalescing), every block carrying a header with dye, owner (return address of the
+ *   allocation call), optional backtrace, mmlk tag and owner task id.
+ * - Output only through the user's write hook, formatted by the agent itself (no printf, no
+ *   malloc), so it keeps working when the heap is exhausted or corrupt.
+ * - Formats (see device/README.md): AliOS 3.x heap overview H5b and block dump B3 (default) or
+ *   AliOS 2.0 H4 / B2, the 3.x malloc-failure warning, the 3.x `mmlk` listing, plus the
+ *   memsleuth object-trace lines documented in docs/object-trace.md.
+ *
+ * Portable C99 plus two GCC builtins (__builtin_return_address, __builtin_frame_address).
+ * Not reentrant by itself: pass lock/unlock hooks when several tasks or ISRs allocate.
+ */
+#ifndef MEMSLEUTH_AGENT_H
+#define MEMSLEUTH_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Backtrace depth stored per block (compile time: it sizes the block header). 0 = owner only. */
+#ifndef MS_AGENT_TRACE_DEPTH
+#define MS_AGENT_TRACE_DEPTH 0
+#endif
+
+/* Header magic values, as AliOS 3.x (k_mm.h). */
+#define MS_DYE_USED        0xFEFEu
+#define MS_DYE_FREE        0xABABu
+#define MS_OWNER_ID_SELF   0xFFu        /* blocks owned by the allocator itself */
+#define MS_LAST_BLK_MAGIC  0x11224433u  /* owner of the sentinel (last) block */
+
+/* Which AliOS release's text formats to emit. */
+typedef enum {
+    MS_ERA_ALIOS3 = 0,  /* 3.x: overview H5b, dump B3 ("OK" dye column, traces)          */
+    MS_ERA_ALIOS2 = 2   /* 2.0: overview H4,  dump B2 (raw dye, pre-used/pre-free links)  */
+} ms_era_t;
+
+typedef void (*ms_write_fn)(const char *s, size_t n);
+
+/* One row of the "task allocation statistic" table. */
+typedef struct {
+    uint8_t     id;          /* the id task_id() returns while this task runs (1..254) */
+    const char *name;
+    int         prio;
+    int         stack_size;  /* printed as given (AliOS prints cpu_stack_t words)      */
+} ms_task_info_t;
+
+typedef struct {
+    ms_era_t era;
+    uint8_t  banner;   /* 1: print "========== Heap Info  ==========" before the overview */
+    uint8_t  crlf;     /* 1: lines end in "\r\n" (AliOS), 0: "\n"                     */
+    /* Optional hooks (NULL = default). */
+    uint8_t (*task_id)(void);                         /* current task, 0 = ISR; default 1  */
+    int     (*task_at)(unsigned idx, ms_task_info_t *out); /* enumerate tasks, 0 = no more */
+    void    (*lock)(void);
+    void    (*unlock)(void);
+    void    (*on_malloc_fail)(size_t need);           /* after the first failure's dump    */
+} ms_agent_config_t;
+
+/* Defaults: era 3.x, banner off, "\r\n", no hooks. */
+void ms_agent_config_default(ms_agent_config_t *cfg);
+
+/*
+ * Initialise the agent. `arena` is a static buffer the agent manages (it is aligned up
+ * internally; a few hundred bytes go to the region-info and sentinel blocks). `cfg` may be NULL.
+ * Returns 0, or -1 when the arena is too small.
+ */
+int ms_agent_init(ms_write_fn write, void *arena, size_t arena_size,
+                  const ms_agent_config_t *cfg);
+
+/* Allocation API. The owner recorded in the block is the return address of the call to
+ * these functions (so it points into the code that called ms_malloc/malloc). */
+void *ms_malloc(size_t size);
+void  ms_free(void *ptr);
+void *ms_calloc(size_t nmemb, size_t size);
+void *ms_realloc(void *ptr, size_t size);
+
+/*
+ * libc-compatible entry points. Build memsleuth_agent.c with -DMS_AGENT_WRAP_LIBC=1 to get
+ * __wrap_malloc/__wrap_free/__wrap_calloc/__wrap_realloc (link the firmware with
+ * -Wl,--wrap=malloc,--wrap=free,--wrap=calloc,--wrap=realloc), or with
+ * -DMS_AGENT_DEFINE_LIBC=1 to define malloc/free/calloc/realloc themselves (bare metal only).
+ */
+
+/* Heap statistics (what the overview prints). */
+typedef struct {
+    size_t total;         /* arena bytes managed (free + used)                        */
+    size_t free;          /* bytes in free blocks, headers included                   */
+    size_t used;          /* total - free (block headers, region info, sentinel incl.) */
+    size_t max_used;      /* high-water mark of used                                  */
+    size_t max_free_blk;  /* largest free block payload                               */
+    size_t alloc_fail;    /* number of failed allocations                             */
+} ms_heap_stats_t;
+void ms_heap_stats(ms_heap_stats_t *st);
+
+/*
+ * Heap overview table (H5b or H4, with the optional banner). Takes no lock and does not touch
+ * the heap contents except a bounded walk of the free lists, so a fault handler may call it.
+ */
+void ms_heap_print_overview(void);
+
+/* Full block dump (B3 or B2), including free list, statistics, overview and task table. */
+void ms_heap_dump(void);
+
+/* mmlk: advance the allocation tag and list blocks still alive from the previous tag
+ * (AliOS 3.x `mmlk` with no argument). Returns the new tag. */
+unsigned ms_mmlk_tag(void);
+/* mmlk N: list blocks still alive that were allocated under tag N. */
+void ms_mmlk_query(unsigned tag);
+
+/* Block introspection (for tests and for firmware that wants to print facts). */
+int ms_block_info(const void *ptr, uintptr_t *owner, size_t *size, unsigned *tag);
+
+/* Kernel-object lifecycle trace, docs/object-trace.md. The macros capture the return address
+ * of the function they are written in (the kernel API), i.e. the code that called it. */
+#define MS_OBJ_OP_CREATE 0
+#define MS_OBJ_OP_DELETE 1
+void ms_obj_event(int op, const char *kind, const void *handle, uintptr_t caller,
+                  const char *name);
+#define ms_obj_create(kind, handle) \
+    ms_obj_event(MS_OBJ_OP_CREATE, (kind), (handle), (uintptr_t)__builtin_return_address(0), 0)
+#define ms_obj_create_named(kind, handle, name) \
+    ms_obj_event(MS_OBJ_OP_CREATE, (kind), (handle), (uintptr_t)__builtin_return_address(0), (name))
+#define ms_obj_delete(kind, handle) \
+    ms_obj_event(MS_OBJ_OP_DELETE, (kind), (handle), (uintptr_t)__builtin_return_address(0), 0)
+void ms_cycle_mark(unsigned long n);
+
+/* Small formatted print through the agent's sink (no heap, no libc). Supports %s %c %d %i %u
+ * %x %X %p %% with flags '-' '0', a width and the l/z length modifiers; "\n" becomes the
+ * configured line ending. */
+void ms_printf(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/*
+ * Port hook: write up to `depth` return addresses of the frames above the caller of the
+ * function that calls ms_port_backtrace(), i.e. called from ms_malloc() it fills
+ * out[0] = return address into the caller of the function that called ms_malloc, and so on.
+ * Returns the number written. The agent provides a frame-pointer walk for hosts
+ * (x86-64, AArch64, RISC-V with -fno-omit-frame-pointer); memsleuth_port_cortexm.c provides a
+ * Cortex-M prologue-analysis unwinder. Only used when MS_AGENT_TRACE_DEPTH > 0.
+ */
+int ms_port_backtrace(uintptr_t *out, int depth);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEMSLEUTH_AGENT_H */
