@@ -1,0 +1,99 @@
+"""`memsleuth census`: live heap blocks of one snapshot, aggregated per call site."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from memsleuth.analysis.census import Attributor, census
+from memsleuth.commands.common import (
+    elf_match,
+    elf_option,
+    emit,
+    guarded,
+    json_option,
+    load_model,
+    log_argument,
+    open_symbolizer,
+)
+from memsleuth.errors import EXIT_PARTIAL, InputError, UsageError
+from memsleuth.report.census_text import render_census, render_elf_match
+
+
+def census_options(f):  # noqa: ANN001, ANN201 - click decorator stack
+    f = click.option("--skip-fn", "skip_fns", multiple=True, metavar="GLOB",
+                     help="Also treat these functions as allocator wrappers (repeatable).")(f)
+    f = click.option("--by", type=click.Choice(["site", "function", "file"]), default="site",
+                     show_default=True, help="Aggregate per call site, function or file.")(f)
+    f = click.option("--sort", type=click.Choice(["bytes", "count", "size", "addr"]),
+                     default="bytes", show_default=True)(f)
+    return f
+
+
+def select_snapshot(model: Any, snapshot: int | None) -> Any:
+    """The requested dump (negative counts from the end), default the last complete one."""
+    if not model.dumps:
+        raise InputError(f"{model.path}: no heap block dump in this log "
+                         "(expected 'all memory blocks' sections; see `memsleuth analyze`)")
+    if snapshot is None:
+        index = model.last_complete_dump.index
+    else:
+        index = snapshot if snapshot >= 0 else len(model.dumps) + snapshot
+        if not 0 <= index < len(model.dumps):
+            raise UsageError(f"--snapshot {snapshot}: the log has {len(model.dumps)} dump(s)")
+    return model.full_dumps[index]
+
+
+def run_census(
+    log: Path, elf: Path | None, snapshot: int | None, by: str, sort: str, top: int | None,
+    skip_fns: tuple[str, ...],
+) -> tuple[dict[str, Any], bool]:
+    symbolizer = open_symbolizer(elf)
+
+    def keep(dump: Any) -> bool:
+        return snapshot is not None and snapshot >= 0 and dump.index == snapshot
+
+    model = load_model(log, keep=keep if snapshot is not None and snapshot >= 0 else None)
+    if snapshot is not None and snapshot < 0:
+        # negative index: we need the total first; a second pass keeps the right one
+        total = len(model.dumps)
+        wanted = total + snapshot
+        model = load_model(log, keep=lambda d: d.index == wanted)
+    dump = select_snapshot(model, snapshot)
+    attributor = Attributor(symbolizer, skip_fns=skip_fns)
+    result = census(dump, attributor, by=by, sort=sort, top=top or None)  # type: ignore[arg-type]
+    owners = {b.owner for b in dump.blocks if b.used}
+    result["log"] = str(log)
+    result["elf"] = str(elf) if elf else None
+    result["elf_match"] = elf_match(symbolizer, owners)
+    result["snapshots"] = len(model.dumps)
+    partial = bool(result["snapshot"]["partial"]) or (
+        (result["elf_match"] or {}).get("verdict") == "mismatch"
+    )
+    return result, partial
+
+
+@click.command("census")
+@log_argument
+@elf_option
+@click.option("--snapshot", type=int, default=None,
+              help="Which block dump (0 = first, -1 = last); default: the last complete one.")
+@click.option("--top", type=int, default=20, show_default=True, help="Rows to show (0 = all).")
+@census_options
+@json_option
+@guarded
+def command(log: Path, elf: Path | None, snapshot: int | None, top: int, sort: str, by: str,
+            skip_fns: tuple[str, ...], as_json: bool) -> None:
+    """Live heap blocks of one snapshot, aggregated per call site (like the AliOS tool)."""
+    result, partial = run_census(log, elf, snapshot, by, sort, top, skip_fns)
+
+    def render(data: dict[str, Any]) -> None:
+        render_elf_match(data["elf_match"])
+        render_census(data)
+
+    emit("census", result, as_json, render)
+    if partial:
+        sys.exit(EXIT_PARTIAL)
