@@ -1,0 +1,44 @@
+"""Heap health from the overview tables: how full the heap is now and at its worst."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from memsleuth.records import HeapOverview
+
+
+def heap_health(overviews: list[HeapOverview]) -> dict[str, Any] | None:
+    """Summary of the newest overview, plus the series extremes.
+
+    Keys: samples, line, variant, total, free, used, used_share, min_free, peak_used,
+    max_free_block, fragmentation (1 - largest free block / free), pool, first_free,
+    lowest_free.
+    """
+    if not overviews:
+        return None
+    last = overviews[-1]
+    total = last.total if last.total is not None else last.free + last.used
+    frag = None
+    if last.max_free_block is not None and last.free:
+        frag = max(0.0, 1.0 - last.max_free_block / last.free)
+    pool = None
+    if last.pool is not None:
+        p = last.pool
+        pool = {"size": p.size, "free": p.free, "used": p.used, "blk_size": p.blk_size,
+                "min_free": p.min_free, "max_free_block": p.max_free_block}
+    return {
+        "samples": len(overviews),
+        "line": last.line,
+        "variant": last.variant,
+        "total": total,
+        "free": last.free,
+        "used": last.used,
+        "used_share": (last.used / total) if total else None,
+        "min_free": last.min_free,
+        "peak_used": (total - last.min_free) if (total and last.min_free is not None) else None,
+        "max_free_block": last.max_free_block,
+        "fragmentation": frag,
+        "pool": pool,
+        "first_free": overviews[0].free,
+        "lowest_free": min(o.free for o in overviews),
+    }

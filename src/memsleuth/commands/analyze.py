@@ -1,0 +1,101 @@
+"""`memsleuth analyze`: the first command a user runs: what the log holds and what it means."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from memsleuth.analysis.census import Attributor, census
+from memsleuth.analysis.health import heap_health
+from memsleuth.commands.common import (
+    elf_match,
+    elf_option,
+    emit,
+    guarded,
+    json_option,
+    load_model,
+    log_argument,
+    open_symbolizer,
+)
+from memsleuth.errors import EXIT_PARTIAL, InputError
+from memsleuth.report.analyze_text import render_analyze
+
+
+def log_contents(model: Any) -> dict[str, Any]:
+    """What the log holds: sections, snapshots, the partial ones, the reader's counters."""
+    stats = model.stats
+    partial = [
+        {"kind": "block dump", "index": d.index, "line": d.line, "reason": d.partial_reason}
+        for d in model.dumps if d.partial
+    ] + [
+        {"kind": "crash dump", "index": i, "line": c.line, "reason": c.partial_reason}
+        for i, c in enumerate(model.crashes) if c.partial
+    ]
+    return {
+        "lines": stats.lines,
+        "bytes": stats.bytes,
+        "decode_errors": stats.decode_errors,
+        "prefixed_lines": stats.prefixed_lines,
+        "skipped_in_sections": stats.skipped_in_sections,
+        "sections": dict(stats.sections),
+        "overviews": len(model.overviews),
+        "cycle_markers": len(model.markers),
+        "block_dumps": [
+            {"index": d.index, "line": d.line, "variant": d.variant, "cycle": d.cycle,
+             "used_blocks": d.used_blocks, "used_bytes": d.used_bytes, "partial": d.partial}
+            for d in model.dumps
+        ],
+        "crashes": len(model.crashes),
+        "object_events": model.object_events,
+        "leak_candidates": len(model.leaks),
+        "warnings": [
+            {"line": w.line, "kind": w.kind, "need": w.need, "free": w.free, "text": w.text}
+            for w in model.warnings[:20]
+        ],
+        "warnings_total": len(model.warnings),
+        "partial": partial,
+    }
+
+
+def run_analyze(log: Path, elf: Path | None, top: int) -> tuple[dict[str, Any], bool]:
+    symbolizer = open_symbolizer(elf)
+    model = load_model(log)
+    contents = log_contents(model)
+    if not (model.dumps or model.overviews or model.crashes or model.warnings
+            or model.object_events or model.leaks):
+        raise InputError(
+            f"{log}: no AliOS heap, block-dump, crash or object-trace section found in "
+            f"{model.stats.lines:,} lines (is this the device log?)"
+        )
+    result: dict[str, Any] = {"log": str(log), "elf": str(elf) if elf else None,
+                              "contents": contents, "heap": heap_health(model.overviews)}
+    attributor = Attributor(symbolizer)
+    dump_summary = model.last_complete_dump
+    if dump_summary is not None:
+        dump = model.full_dumps[dump_summary.index]
+        result["census"] = census(dump, attributor, top=top)
+        result["elf_match"] = elf_match(symbolizer, {b.owner for b in dump.blocks if b.used})
+    else:
+        result["census"] = None
+        result["elf_match"] = None
+    partial = bool(contents["partial"]) or (
+        (result["elf_match"] or {}).get("verdict") == "mismatch"
+    )
+    return result, partial
+
+
+@click.command("analyze")
+@log_argument
+@elf_option
+@click.option("--top", type=int, default=10, show_default=True, help="Census rows to show.")
+@json_option
+@guarded
+def command(log: Path, elf: Path | None, top: int, as_json: bool) -> None:
+    """Everything at once: what the log holds, heap health, where the memory went."""
+    result, partial = run_analyze(log, elf, top)
+    emit("analyze", result, as_json, render_analyze)
+    if partial:
+        sys.exit(EXIT_PARTIAL)
