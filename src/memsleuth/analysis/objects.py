@@ -1,0 +1,347 @@
+"""Kernel-object balance: pair create and delete events by handle, per kind and create site.
+
+This automates what the seed case did by hand ("connect created 5 timers, suspend deleted only
+4"). It runs as a streaming accumulator (``ObjectBalance.on_record``, plugged into
+``build_model(on_record=...)``): only live handles are kept, plus bounded counters, so a log
+of any length is read in constant memory (the live set grows only as fast as the leak).
+
+Rules:
+- a create of a handle that is still live closes the old object as *lost* (the device reused
+  the address, so the old one was freed without a traced delete, or the trace dropped it);
+- a delete of an unknown handle is counted (object created before the log started);
+- an object is judged only once ``grace`` complete cycles have passed after the cycle that
+  created it, so a deferred delete (timer daemon, FreeRTOS ``xTimerDelete``) is not a leak;
+- objects created before the first cycle marker are start-up objects, never per-cycle leaks.
+
+When the log has no object trace, ``balance_from_dumps`` answers the same question from the
+block dumps: live blocks per object kind (the census Attributor's ``object_kind``) across the
+snapshots.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from memsleuth.analysis.regression import theil_sen
+from memsleuth.records import CycleMarker, ObjectEvent, Record
+
+#: A site leaks steadily when its judged leftovers come from at least this share of cycles.
+STEADY_SHARE = 0.5
+
+
+@dataclass(slots=True)
+class _Live:
+    kind: str
+    caller: int
+    cycle: int
+    line: int
+
+
+@dataclass(slots=True)
+class _SiteCounts:
+    created: int = 0
+    deleted: int = 0
+    lost: int = 0
+    late: int = 0                 # deleted, but more than `grace` cycles after the create
+    cur_created: int = 0          # in the open cycle
+    created_pattern: Counter[int] = field(default_factory=Counter)  # per complete cycle
+    lost_cycles: set[int] = field(default_factory=set)  # creation cycles of lost objects
+
+
+@dataclass(slots=True)
+class _KindCounts:
+    created: int = 0
+    deleted: int = 0
+    lost: int = 0
+    unmatched_deletes: int = 0
+    kind_mismatch: int = 0
+    cur_created: int = 0
+    cur_deleted: int = 0
+    #: (created, deleted) in one complete cycle -> how many cycles looked like that
+    pattern: Counter[tuple[int, int]] = field(default_factory=Counter)
+    net_sum: int = 0              # sum over complete cycles of created - deleted
+
+
+class ObjectBalance:
+    """Streaming create/delete pairing. Feed records with ``on_record``; read ``result()``."""
+
+    def __init__(self, grace: int = 1) -> None:
+        self.grace = max(0, grace)
+        self.live: dict[int, _Live] = {}
+        self.kinds: dict[str, _KindCounts] = {}
+        self.sites: dict[tuple[str, int], _SiteCounts] = {}
+        self.cycle = 0                    # ordinal: 0 before the first marker
+        self.first_marker: int | None = None
+        self.last_marker: int | None = None
+        self.events = 0
+        self.seq_gaps = 0
+        self._last_seq: int | None = None
+
+    # -- streaming --------------------------------------------------------------------------
+    def on_record(self, record: Record) -> None:
+        if isinstance(record, ObjectEvent):
+            self.event(record)
+        elif isinstance(record, CycleMarker):
+            self.marker(record.index)
+
+    def marker(self, index: int | None = None) -> None:
+        """Close the open cycle (cycle 0, the start-up, is not a test cycle)."""
+        if self.cycle >= 1:
+            for k in self.kinds.values():
+                k.pattern[(k.cur_created, k.cur_deleted)] += 1
+                k.net_sum += k.cur_created - k.cur_deleted
+            for s in self.sites.values():
+                s.created_pattern[s.cur_created] += 1
+        for k in self.kinds.values():
+            k.cur_created = k.cur_deleted = 0
+        for s in self.sites.values():
+            s.cur_created = 0
+        self.cycle += 1
+        if index is not None:
+            if self.first_marker is None:
+                self.first_marker = index
+            self.last_marker = index
+
+    def event(self, ev: ObjectEvent) -> None:
+        self.events += 1
+        if ev.seq is not None:
+            if self._last_seq is not None and ev.seq > self._last_seq + 1:
+                self.seq_gaps += ev.seq - self._last_seq - 1
+            self._last_seq = ev.seq
+        kind = self.kinds.get(ev.kind)
+        if kind is None:
+            kind = self.kinds[ev.kind] = _KindCounts()
+        if ev.op == "create":
+            old = self.live.pop(ev.handle, None)
+            if old is not None:
+                self._close_lost(old)
+            self.live[ev.handle] = _Live(ev.kind, ev.caller, self.cycle, ev.line)
+            kind.created += 1
+            kind.cur_created += 1
+            site = self._site(ev.kind, ev.caller)
+            site.created += 1
+            site.cur_created += 1
+            return
+        kind.deleted += 1
+        kind.cur_deleted += 1
+        obj = self.live.pop(ev.handle, None)
+        if obj is None:
+            kind.unmatched_deletes += 1
+            return
+        if obj.kind != ev.kind:
+            kind.kind_mismatch += 1
+        site = self._site(obj.kind, obj.caller)
+        site.deleted += 1
+        if self.cycle - obj.cycle > self.grace:
+            site.late += 1
+
+    def _site(self, kind: str, caller: int) -> _SiteCounts:
+        site = self.sites.get((kind, caller))
+        if site is None:
+            site = self.sites[(kind, caller)] = _SiteCounts()
+        return site
+
+    def _close_lost(self, old: _Live) -> None:
+        self.kinds[old.kind].lost += 1
+        site = self._site(old.kind, old.caller)
+        site.lost += 1
+        site.lost_cycles.add(old.cycle)
+
+    # -- results ----------------------------------------------------------------------------
+    @property
+    def complete_cycles(self) -> int:
+        """Cycles closed by a following marker (the open last one is not complete)."""
+        return max(0, self.cycle - 1)
+
+    @property
+    def judged_until(self) -> int:
+        """Objects created in cycles 1..judged_until are past their grace window."""
+        return self.cycle - 1 - self.grace
+
+    def result(self, attributor: Any | None = None) -> dict[str, Any]:
+        """Plain data; keys are documented in ``analyze_objects``."""
+        last_judged = self.judged_until
+        eligible = max(0, last_judged)
+        leaked_cycles: dict[tuple[str, int], set[int]] = {}
+        alive: Counter[tuple[str, int]] = Counter()
+        alive_kind: Counter[str] = Counter()
+        startup: Counter[tuple[str, int]] = Counter()
+        pending: Counter[tuple[str, int]] = Counter()
+        leaked: Counter[tuple[str, int]] = Counter()
+        for obj in self.live.values():
+            key = (obj.kind, obj.caller)
+            alive[key] += 1
+            alive_kind[obj.kind] += 1
+            if obj.cycle == 0:
+                startup[key] += 1
+            elif obj.cycle <= last_judged:
+                leaked[key] += 1
+                leaked_cycles.setdefault(key, set()).add(obj.cycle)
+            else:
+                pending[key] += 1
+        for key, s in self.sites.items():
+            lost_judged = {c for c in s.lost_cycles if 1 <= c <= last_judged}
+            if lost_judged:
+                leaked_cycles.setdefault(key, set()).update(lost_judged)
+
+        if attributor is not None:
+            attributor.prepare({caller for _, caller in self.sites})
+        # Several callers may resolve to one site: merge rows by (kind, site key).
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for key, s in self.sites.items():
+            kind, caller = key
+            info = _site_info(caller, attributor)
+            row = rows.get((kind, info["key"]))
+            if row is None:
+                row = rows[(kind, info["key"])] = {
+                    "kind": kind, **info, "callers": [], "created": 0, "deleted": 0,
+                    "alive": 0, "lost": 0, "late_deletes": 0, "startup": 0, "pending": 0,
+                    "leaked": 0, "_cycles": set(), "_pattern": Counter(),
+                }
+            row["callers"].append(caller)
+            row["created"] += s.created
+            row["deleted"] += s.deleted
+            row["alive"] += alive[key]
+            row["lost"] += s.lost
+            row["late_deletes"] += s.late
+            row["startup"] += startup[key]
+            row["pending"] += pending[key]
+            row["leaked"] += leaked[key] + sum(1 for c in s.lost_cycles if 1 <= c <= last_judged)
+            row["_cycles"] |= leaked_cycles.get(key, set())
+            row["_pattern"].update(s.created_pattern)
+        sites: list[dict[str, Any]] = []
+        for row in rows.values():
+            cycles_leaking = len(row.pop("_cycles"))
+            pattern: Counter[int] = row.pop("_pattern")
+            row["created_per_cycle"] = pattern.most_common(1)[0][0] if pattern else None
+            row["cycles_leaking"] = cycles_leaking
+            row["leak_per_cycle"] = (row["leaked"] / eligible) if eligible else None
+            row["steady"] = bool(eligible) and cycles_leaking >= max(2, STEADY_SHARE * eligible)
+            sites.append(row)
+        sites.sort(key=lambda r: (-(r["leak_per_cycle"] or 0), -r["alive"], r["kind"], r["key"]))
+
+        kinds: list[dict[str, Any]] = []
+        for name, k in sorted(self.kinds.items()):
+            complete = sum(k.pattern.values())
+            mode = k.pattern.most_common(1)[0] if k.pattern else None
+            kind_leaked = sum(r["leaked"] for r in sites if r["kind"] == name)
+            kinds.append({
+                "kind": name,
+                "created": k.created,
+                "deleted": k.deleted,
+                "alive": alive_kind[name],
+                "lost": k.lost,
+                "unmatched_deletes": k.unmatched_deletes,
+                "kind_mismatch": k.kind_mismatch,
+                "per_cycle": None if mode is None else {
+                    "created": mode[0][0],
+                    "deleted": mode[0][1],
+                    "net": mode[0][0] - mode[0][1],
+                    "share": mode[1] / complete,      # share of cycles with that pattern
+                    "mean_net": k.net_sum / complete,
+                    "cycles": complete,
+                },
+                "leaked": kind_leaked,
+                "leak_per_cycle": (kind_leaked / eligible) if eligible else None,
+            })
+        leaks = [r for r in sites if r["steady"] and r["leaked"]]
+        return {
+            "source": "trace",
+            "grace": self.grace,
+            "events": self.events,
+            "seq_gaps": self.seq_gaps,
+            "cycles": {
+                "markers": self.cycle,
+                "complete": self.complete_cycles,
+                "judged": eligible,
+                "first_marker": self.first_marker,
+                "last_marker": self.last_marker,
+            },
+            "live_handles": len(self.live),
+            "kinds": kinds,
+            "sites": sites,
+            "leaks": leaks,
+            "summary": _summary(kinds, leaks),
+        }
+
+
+def _site_info(caller: int, attributor: Any | None) -> dict[str, Any]:
+    if attributor is None or caller == 0:
+        key = f"0x{caller:x}" if caller else "unknown"
+        return {"key": key, "label": key, "function": None, "file": None, "line": None}
+    site = attributor.site(caller)
+    return {
+        "key": site.key, "label": site.label, "function": site.function,
+        "file": site.file, "line": site.line,
+    }
+
+
+def _short_label(row: dict[str, Any]) -> str:
+    name = row.get("function") or row["key"]
+    if row.get("file") and row.get("line"):
+        return f"{name} ({row['file'].rsplit('/', 1)[-1]}:{row['line']})"
+    return name
+
+
+def _summary(kinds: list[dict[str, Any]], leaks: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for k in kinds:
+        pc = k["per_cycle"]
+        if pc is None:
+            out.append(f"{k['kind']}: created {k['created']}, deleted {k['deleted']}, "
+                       f"alive {k['alive']}")
+            continue
+        line = f"{k['kind']}: created {pc['created']}, deleted {pc['deleted']} per cycle"
+        for r in leaks:
+            if r["kind"] == k["kind"]:
+                line += f"; {r['leak_per_cycle']:+.3g} per cycle from {_short_label(r)}"
+        out.append(line)
+    return out
+
+
+def balance_from_dumps(model: Any, attributor: Any | None) -> dict[str, Any]:
+    """Without an object trace: live blocks per object kind over the block dumps.
+
+    Keys: source ("dumps"), snapshots (count), kinds (list of {kind, blocks: [per dump],
+    bytes: [per dump], slope_per_cycle, slope_low, slope_high, x}), summary (lines).
+    """
+    dumps = [d for d in model.dumps if not d.partial] or list(model.dumps)
+    if attributor is not None:
+        attributor.prepare({o for d in dumps for o in d.owners})
+    series: dict[str, list[tuple[int, int]]] = {}
+    for i, d in enumerate(dumps):
+        per_kind: dict[str, list[int]] = {}
+        for owner, tot in d.owners.items():
+            kind = attributor.site(owner).object_kind if attributor is not None else None
+            if kind:
+                acc = per_kind.setdefault(kind, [0, 0])
+                acc[0] += tot.blocks
+                acc[1] += tot.bytes
+        for kind in set(series) | set(per_kind):
+            series.setdefault(kind, [(0, 0)] * i)
+            b = per_kind.get(kind, [0, 0])
+            series[kind].append((b[0], b[1]))
+    xs = [float(d.cycle if d.cycle is not None else d.index) for d in dumps]
+    x_kind = "cycle" if all(d.cycle is not None for d in dumps) else "snapshot"
+    kinds: list[dict[str, Any]] = []
+    for kind, vals in sorted(series.items()):
+        entry: dict[str, Any] = {
+            "kind": kind, "blocks": [v[0] for v in vals], "bytes": [v[1] for v in vals],
+            "x": xs, "x_kind": x_kind, "slope_per_cycle": None, "slope_low": None,
+            "slope_high": None,
+        }
+        if len(set(xs)) >= 2:
+            fit = theil_sen(xs, [float(v[0]) for v in vals])
+            entry.update(slope_per_cycle=fit.slope, slope_low=fit.slope_low,
+                         slope_high=fit.slope_high)
+        kinds.append(entry)
+    summary = []
+    for k in kinds:
+        ends = " -> ".join(map(str, k["blocks"][:1] + k["blocks"][-1:]))
+        line = f"{k['kind']}: live blocks {ends}"
+        if k["slope_per_cycle"] is not None:
+            line += f" ({k['slope_per_cycle']:+.3g} per {x_kind})"
+        summary.append(line)
+    return {"source": "dumps", "snapshots": len(dumps), "kinds": kinds, "summary": summary}

@@ -1,0 +1,91 @@
+"""Properties of the robust fit: noise, outliers, transforms."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from memsleuth.analysis.regression import crossing, mann_kendall, theil_sen
+
+slopes = st.floats(min_value=-500, max_value=500, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(slope=slopes, icpt=st.floats(-1e6, 1e6), noise=st.floats(0, 50),
+       n=st.integers(20, 120), seed=st.integers(0, 2**32 - 1))
+def test_noisy_line_slope_within_bounds(slope, icpt, noise, n, seed):
+    rng = random.Random(seed)
+    xs = list(range(n))
+    ys = [icpt + slope * x + rng.uniform(-noise, noise) for x in xs]
+    fit = theil_sen(xs, ys)
+    # Uniform noise of half-width `noise`: the pairwise slopes cannot stray by more than
+    # 2*noise over the shortest run that carries the median; n/4 is a safe span.
+    assert abs(fit.slope - slope) <= 2 * noise / (n / 4) + 1e-6
+    assert fit.slope_low <= fit.slope <= fit.slope_high
+
+
+@settings(max_examples=60, deadline=None)
+@given(slope=slopes, n=st.integers(30, 100), seed=st.integers(0, 2**32 - 1),
+       share=st.floats(0, 0.2))
+def test_invariant_to_outliers(slope, n, seed, share):
+    rng = random.Random(seed)
+    xs = list(range(n))
+    ys = [1000.0 + slope * x for x in xs]
+    for i in rng.sample(range(n), int(share * n)):
+        ys[i] += rng.choice([-1, 1]) * rng.uniform(1e4, 1e7)
+    fit = theil_sen(xs, ys)
+    assert fit.slope == pytest.approx(slope, abs=1e-6 + abs(slope) * 1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ys=st.lists(st.integers(-10**6, 10**6), min_size=5, max_size=60))
+def test_mann_kendall_invariant_under_monotone_transform(ys):
+    xs = list(range(len(ys)))
+    s, z, p, tau = mann_kendall(xs, ys)
+    transformed = [y ** 3 + 7 * y + 11 for y in ys]        # strictly increasing
+    assert mann_kendall(xs, transformed) == (s, z, p, tau)
+    # and the fitted slope keeps its sign under it
+    if len(set(xs)) > 1:
+        a, b = theil_sen(xs, ys), theil_sen(xs, transformed)
+        assert (a.slope > 0) == (b.slope > 0) and (a.slope < 0) == (b.slope < 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ys=st.lists(st.integers(-1000, 1000), min_size=5, max_size=40),
+       a=st.integers(1, 50), b=st.integers(-100, 100), c=st.integers(-10**5, 10**5))
+def test_affine_equivariance(ys, a, b, c):
+    xs = list(range(len(ys)))
+    base = theil_sen(xs, ys)
+    moved = theil_sen(xs, [a * y + b * x + c for x, y in zip(xs, ys, strict=True)])
+    assert moved.slope == pytest.approx(a * base.slope + b, abs=1e-6)
+
+
+def test_flat_noise_is_not_significant():
+    rng = random.Random(3)
+    xs = list(range(200))
+    ys = [50_000 + rng.randint(-300, 300) for _ in xs]
+    fit = theil_sen(xs, ys)
+    assert not fit.significant
+    assert fit.mk_p > 0.01
+
+
+def test_crossing_interval_brackets_the_point():
+    xs = list(range(50))
+    rng = random.Random(1)
+    ys = [10_000 - 72 * x + rng.randint(-40, 40) for x in xs]
+    fit = theil_sen(xs, ys)
+    mid, early, late = crossing(fit, 0)
+    assert early is not None and late is not None and mid is not None
+    assert early <= mid <= late
+    assert mid == pytest.approx(10_000 / 72, rel=0.03)
+
+
+def test_long_series_is_thinned():
+    xs = list(range(20_000))
+    ys = [5.0 - 0.5 * x for x in xs]
+    fit = theil_sen(xs, ys)
+    assert fit.n <= 1000
+    assert fit.slope == pytest.approx(-0.5)
