@@ -1,0 +1,83 @@
+"""Parsing: log lines in, typed records (:mod:`memsleuth.records`) out, streaming.
+
+    log = parse_file("device.log")
+    for record in log:          # one pass; records arrive as soon as they are complete
+        ...
+    log.stats                   # complete once iteration has finished
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from memsleuth.errors import UsageError
+from memsleuth.parse.registry import default_readers
+from memsleuth.parse.stream import LogParser
+from memsleuth.records import ParseStats, Record
+from memsleuth.sources.file import FileSource
+
+__all__ = ["ParsedLog", "parse_file", "parse_lines"]
+
+
+class ParsedLog:
+    """The records of one log, iterable once; ``stats`` fill up while iterating."""
+
+    def __init__(self, lines: Iterable[str | bytes], path: Path | None,
+                 cycle_pattern: str | None = None, source: FileSource | None = None) -> None:
+        sections, line_readers = default_readers(_compile(cycle_pattern))
+        self._parser = LogParser(sections, line_readers)
+        self._lines = lines
+        self._source = source
+        self._used = False
+        self.path = path
+
+    @property
+    def stats(self) -> ParseStats:
+        return self._parser.stats
+
+    def __iter__(self) -> Iterator[Record]:
+        if self._used:
+            raise RuntimeError("a ParsedLog can be iterated only once; parse the log again")
+        self._used = True
+        try:
+            yield from self._parser.parse(self._lines)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Release the file early (when iteration is abandoned)."""
+        if self._source is not None:
+            self._source.close()
+
+    def __enter__(self) -> ParsedLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _compile(pattern: str | None) -> re.Pattern[str] | None:
+    if pattern is None:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise UsageError(f"invalid cycle pattern {pattern!r}: {exc}") from None
+
+
+def parse_lines(lines: Iterable[str | bytes], *, cycle_pattern: str | None = None) -> ParsedLog:
+    """Parse lines already in memory or from any source (bytes are decoded leniently)."""
+    return ParsedLog(lines, None, cycle_pattern)
+
+
+def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None) -> ParsedLog:
+    """Parse a log file (plain or gzip). Raises InputError if it cannot be read."""
+    source = FileSource(path)
+    try:
+        return ParsedLog(source, source.path, cycle_pattern, source)
+    except BaseException:
+        source.close()
+        raise

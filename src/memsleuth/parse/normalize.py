@@ -1,0 +1,149 @@
+"""Strip per-line noise (terminal colour, capture timestamps, logger prefixes) from log lines.
+
+Device logs reach us through serial terminals, loggers and syslog, each adding its own
+prefix. Readers must only ever see the text the firmware printed, so every line passes
+through :func:`normalize` first. The rule that matters most: never strip AliOS content that
+merely *looks* like a prefix (``[HEAP]|``, ``[2^06] bytes:``, ``[   0]:adress:``, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import NamedTuple
+
+# ECMA-48: CSI sequences (colour, cursor), OSC strings, and two-byte ESC sequences.
+_ANSI = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI ... final byte
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL / ST
+    r"|\x1b[@-Z\\-_]"                   # 2-byte escape
+    r"|\x9b[0-?]*[ -/]*[@-~]"           # 8-bit CSI
+)
+# Control characters other than TAB that terminals swallow (CR, NUL, BEL, BS, ...).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+# AliOS (and memsleuth agent) text that starts like a prefix but is content: stop here.
+_PROTECTED = re.compile(
+    r"""^(?:
+        \[(?:HEAP|POOL)\]\|          # heap overview tables
+      | \[2\^\d+\]                   # alloc-size statistic buckets
+      | \[MS[A-Z]+\]                 # device agent lines ([MSOBJ], [MSCYCLE], ...)
+      | \[\s*\d+\s*\]:               # YunOS '[   0]:adress:' rows
+      | \[kernel\s+task\]            # 2.1 task group line
+      | \[\d+\]\[\d+\]               # '-> [13][14]' style indices (defensive)
+    )""",
+    re.VERBOSE,
+)
+
+
+def _hms(h: str, m: str, s: str, frac: str | None) -> float:
+    value = int(h) * 3600 + int(m) * 60 + int(s)
+    if frac:
+        value += int(frac) / (10 ** len(frac))
+    return float(value)
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+
+
+class _Prefix(NamedTuple):
+    pattern: re.Pattern[str]
+    kind: str
+
+
+# Order matters: the most specific shapes first.
+_PREFIXES: tuple[_Prefix, ...] = (
+    # AliOS ulog / kernel: '[  123.456]<I> ' or '[  123.456] '
+    _Prefix(re.compile(r"^\[\s*(?P<sec>\d+\.\d+)\] ?(?:<[A-Z]> ?)?"), "uptime"),
+    # ESP-IDF: 'I (1234) tag: ' (milliseconds since boot)
+    _Prefix(re.compile(r"^[EWIDV] \((?P<ms>\d+)\) [^\s:][^:]{0,40}?: ?"), "esp"),
+    # ISO date-time: '2026-11-28 02:15:24.123 ' (also 'T' separator, optional brackets)
+    _Prefix(re.compile(
+        r"^\[?(?P<date>\d{4}-\d{2}-\d{2})[ T](?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})"
+        r"(?:[.,](?P<f>\d{1,9}))?\]?(?:\s*(?:>|->|-->)\s?|\s?)"), "iso"),
+    # syslog: 'Nov 28 02:15:24 host prog[12]: '
+    _Prefix(re.compile(
+        r"^(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(?P<day>\d{1,2}) "
+        r"(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2}) \S+ [\w.\-/]+(?:\[\d+\])?: ?"), "syslog"),
+    # terminal capture: '12:34:56.789 > ' / '[12:34:56.789] ' / '(00:00:00.106) '
+    _Prefix(re.compile(
+        r"^(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?\s*(?:>|->|-->)\s?"),
+        "clock"),
+    _Prefix(re.compile(
+        r"^[\[(](?P<h>\d{1,3}):(?P<m>\d{2}):(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?[\])]\s?"),
+        "clock"),
+    # level tags: '[I][tag] ', '[I] ', '<I> ', '[INFO] '
+    _Prefix(re.compile(
+        r"^(?:\[(?:[VDIWEF]|INFO|WARN|WARNING|ERROR|ERR|DEBUG|DBG|TRACE|VERBOSE|FATAL)\]"
+        r"(?:\[(?!MS[A-Z]+\]|2\^)[^\]\s|]{1,32}\](?!\|))?|<[VDIWEF]>) ?"), "level"),
+)
+
+
+def _timestamp(kind: str, m: re.Match[str]) -> float | None:
+    g = m.groupdict()
+    if kind == "uptime":
+        return float(g["sec"])
+    if kind == "esp":
+        return int(g["ms"]) / 1000.0
+    if kind == "iso":
+        try:
+            y, mo, d = (int(x) for x in g["date"].split("-"))
+            base = datetime(y, mo, d, tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            return None
+        return base + _hms(g["h"], g["m"], g["s"], g.get("f"))
+    if kind == "syslog":
+        # syslog has no year: seconds since 1 January of an arbitrary leap year, so that
+        # a capture spanning midnight or a month end still orders correctly.
+        try:
+            start = datetime(2000, _MONTHS[g["mon"]], int(g["day"]), tzinfo=timezone.utc)
+        except ValueError:
+            return None
+        day0 = datetime(2000, 1, 1, tzinfo=timezone.utc)
+        return (start - day0).total_seconds() + _hms(g["h"], g["m"], g["s"], None)
+    if kind == "clock":
+        return _hms(g["h"], g["m"], g["s"], g.get("f"))
+    return None
+
+
+class Normalized(NamedTuple):
+    """A cleaned line: the firmware's text, the prefix timestamp (s), whether a prefix went."""
+
+    text: str
+    ts: float | None
+    prefixed: bool
+
+
+def strip_escapes(line: str) -> str:
+    """Remove ANSI escape sequences and control characters (CR, NUL, ...)."""
+    if "\x1b" in line or "\x9b" in line:
+        line = _ANSI.sub("", line)
+    return _CONTROL.sub("", line)
+
+
+def normalize(line: str) -> Normalized:
+    """Clean one raw line (its line ending may still be attached).
+
+    Prefixes may stack (a terminal timestamp in front of the device's own uptime prefix); we
+    strip up to four, keep the first timestamp found (the outermost clock), and stop as soon as
+    the remaining text is AliOS content that only looks like a prefix.
+    """
+    text = strip_escapes(line).rstrip()
+    ts: float | None = None
+    prefixed = False
+    for _ in range(4):
+        if not text or text[0] == " " or _PROTECTED.match(text):
+            break
+        for prefix in _PREFIXES:
+            m = prefix.pattern.match(text)
+            if m is None or m.end() == 0:
+                continue
+            if ts is None:
+                ts = _timestamp(prefix.kind, m)
+            text = text[m.end():]
+            prefixed = True
+            break
+        else:
+            break
+    return Normalized(text, ts, prefixed)

@@ -1,0 +1,148 @@
+"""The streaming driver: raw lines in, records out, one line at a time.
+
+Section readers (multi-line dumps) and line readers (one-line records) know only their own
+formats; this module decides who gets each line, closes sections that are interrupted or
+cut short, and keeps the log's health counters. It holds at most one open section, so
+memory does not grow with the log, and it never lets a reader's exception escape: a log is
+evidence, and one odd line must not cost the user the rest of it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+from memsleuth.parse.base import Feed, LineReader, SectionReader
+from memsleuth.parse.normalize import normalize
+from memsleuth.records import ParseStats, Record
+from memsleuth.sources.text import decode_line, strip_eol
+
+#: Consecutive foreign lines after which an open section is given up.
+MAX_SKIPPED = 200
+LOG_ENDED = "log ended before the end of the section"
+
+# Separator lines (dashes, '=' rules, blanks) belong to whatever table is open; they never
+# interrupt a section, even if some reader could open on them.
+_SEPARATOR = re.compile(r"^\s*[-=]*\s*$")
+
+
+class LogParser:
+    """Feed normalised lines to section and line readers; collect :class:`ParseStats`."""
+
+    def __init__(self, section_readers: Sequence[SectionReader],
+                 line_readers: Sequence[LineReader], *, max_skipped: int = MAX_SKIPPED) -> None:
+        self.section_readers = list(section_readers)
+        self.line_readers = list(line_readers)
+        self.max_skipped = max_skipped
+        self.stats = ParseStats()
+
+    # -- the loop ---------------------------------------------------------------------------
+    def parse(self, lines: Iterable[str | bytes]) -> Iterator[Record]:
+        """Yield records as soon as they are complete (sections when they close)."""
+        active: SectionReader | None = None
+        skipped_run = 0
+        lineno = 0
+        for raw in lines:
+            lineno += 1
+            text, ts = self._prepare(raw)
+            if active is not None:
+                result = self._feed(active, text, lineno, ts)
+                if result is Feed.CONSUMED:
+                    skipped_run = 0
+                    continue
+                if result is Feed.DONE:
+                    yield from self._close(active, None)
+                    active, skipped_run = None, 0
+                    continue
+                if result is Feed.SKIPPED:
+                    other = None if _SEPARATOR.match(text) else self._open(text, lineno, ts,
+                                                                           exclude=active)
+                    if other is not None:
+                        yield from self._close(
+                            active, f"interrupted by {other.name} at line {lineno}")
+                        active, skipped_run = other, 0
+                        continue
+                    self.stats.skipped_in_sections += 1
+                    skipped_run += 1
+                    rec = self._read_line(text, lineno, ts)
+                    if rec is not None:
+                        yield rec
+                    if skipped_run > self.max_skipped:
+                        first = lineno - skipped_run + 1
+                        yield from self._close(
+                            active, f"no line of the {active.name} section for "
+                                    f"{skipped_run} lines (from line {first})")
+                        active, skipped_run = None, 0
+                    continue
+                # ENDED (or a reader failure): close it and offer the line to everyone.
+                if active is not None:
+                    yield from self._close(active, None)
+                active, skipped_run = None, 0
+            active = self._open(text, lineno, ts)
+            if active is not None:
+                continue
+            rec = self._read_line(text, lineno, ts)
+            if rec is not None:
+                yield rec
+        if active is not None:
+            yield from self._close(active, LOG_ENDED)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _prepare(self, raw: str | bytes) -> tuple[str, float | None]:
+        stats = self.stats
+        stats.lines += 1
+        if isinstance(raw, bytes | bytearray):
+            stats.bytes += len(raw)
+            line, bad = decode_line(strip_eol(bytes(raw)))
+            if bad:
+                stats.decode_errors += 1
+        else:
+            line = str(raw)
+            stats.bytes += len(line.encode("utf-8", "replace"))
+        norm = normalize(line)
+        if norm.prefixed:
+            stats.prefixed_lines += 1
+        return norm.text, norm.ts
+
+    def _feed(self, reader: SectionReader, text: str, lineno: int, ts: float | None) -> Feed:
+        try:
+            return reader.feed(text, lineno, ts)
+        except Exception:  # noqa: BLE001 - a reader bug must not end the parse
+            self.stats.reader_errors += 1
+            return Feed.ENDED
+
+    def _open(self, text: str, lineno: int, ts: float | None,
+              exclude: SectionReader | None = None) -> SectionReader | None:
+        for reader in self.section_readers:
+            if reader is exclude:
+                continue
+            try:
+                if reader.opens(text, lineno, ts):
+                    return reader
+            except Exception:  # noqa: BLE001
+                self.stats.reader_errors += 1
+        return None
+
+    def _close(self, reader: SectionReader, reason: str | None) -> list[Record]:
+        try:
+            records = list(reader.close(reason))
+        except Exception:  # noqa: BLE001
+            self.stats.reader_errors += 1
+            return []
+        if records:
+            sections = self.stats.sections
+            sections[reader.name] = sections.get(reader.name, 0) + 1
+            if any(getattr(r, "partial", False) for r in records):
+                self.stats.partial_sections += 1
+        return records
+
+    def _read_line(self, text: str, lineno: int, ts: float | None) -> Record | None:
+        for reader in self.line_readers:
+            try:
+                rec = reader.read(text, lineno, ts)
+            except Exception:  # noqa: BLE001
+                self.stats.reader_errors += 1
+                continue
+            if rec is not None:
+                return rec
+        return None
