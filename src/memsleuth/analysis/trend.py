@@ -1,0 +1,440 @@
+"""Leak detection over time from the heap overviews of one log.
+
+What the seed-case engineers did by eye ("the free heap goes down by the same amount every
+reconnect"), with numbers: one point per cycle, a robust slope with its interval, the warm-up
+cut off, a classification with its evidence, and a forecast of the cycle at which the heap
+runs out.
+
+Classification (the survey's J and E lessons):
+- ``steady_leak``: free heap falls cycle after cycle (Theil–Sen interval below zero, a
+  monotone trend by Mann–Kendall, a decline well above the noise);
+- ``step``: the decline is made of a few jumps with flat stretches between (bursts that are
+  never given back);
+- ``fragmentation``: free heap flat while the largest free block shrinks (when printed);
+- ``warmup_plateau``: a drop in the first cycles (caches, pools filled once), then flat;
+- ``no_leak``: nothing of the above; ``insufficient`` when there are too few points.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from statistics import median
+from typing import Any, Literal
+
+from memsleuth.analysis.regression import Fit, crossing, theil_sen
+from memsleuth.records import CycleMarker, HeapOverview
+
+XMode = Literal["auto", "cycle", "time", "index"]
+
+#: A decline counts as material when the fitted drop over the analysed span is at least this
+#: many noise widths (1.4826·MAD of the residuals) ...
+MATERIAL_NOISE = 3.0
+#: ... and at least this fraction of the heap size (when known).
+MATERIAL_HEAP = 0.002
+#: Mann–Kendall p-value below which a monotone trend is accepted.
+TREND_P = 0.01
+#: Share of the decline that jumps must explain for a step/burst verdict.
+STEP_SHARE = 0.7
+MIN_POINTS = 6
+
+
+@dataclass(slots=True)
+class Point:
+    """One point of the heap curve."""
+
+    x: float
+    index: int                  # ordinal among the selected points
+    cycle: int | None
+    ts: float | None
+    line: int
+    free: int
+    total: int | None
+    min_free: int | None
+    max_free_block: int | None
+    pool_free: int | None
+    nested: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "x": self.x, "cycle": self.cycle, "ts": self.ts, "line": self.line,
+            "free": self.free, "min_free": self.min_free, "max_free_block": self.max_free_block,
+            "pool_free": self.pool_free,
+        }
+
+
+def _cycle_lookup(markers: list[CycleMarker]) -> tuple[list[int], list[int]]:
+    lines = [m.line for m in markers]
+    numbers = [m.index if m.index is not None else i + 1 for i, m in enumerate(markers)]
+    return lines, numbers
+
+
+def cycle_of_line(line: int, lines: list[int], numbers: list[int]) -> int | None:
+    """The cycle a log line belongs to: the last marker at or before it (None = boot)."""
+    pos = bisect.bisect_right(lines, line) - 1
+    return numbers[pos] if pos >= 0 else None
+
+
+def select_points(model: Any, x: XMode = "auto") -> tuple[list[Point], str, list[str]]:
+    """One point per cycle (the first standalone overview), else per overview.
+
+    Returns (points, x mode used, notes).
+    """
+    notes: list[str] = []
+    overviews: list[HeapOverview] = sorted(
+        (o for o in model.overviews if not o.partial), key=lambda o: o.line
+    )
+    skipped_partial = sum(1 for o in model.overviews if o.partial)
+    if skipped_partial:
+        notes.append(f"{skipped_partial} partial overview(s) ignored")
+    lines, numbers = _cycle_lookup(model.markers)
+    mode = x
+    if mode == "auto":
+        if model.markers:
+            mode = "cycle"
+        elif overviews and all(o.ts is not None for o in overviews):
+            mode = "time"
+        else:
+            mode = "index"
+    if mode == "cycle" and not model.markers:
+        raise ValueError("no cycle markers in the log (try --cycle-pattern or --x index)")
+    if mode == "time" and not any(o.ts is not None for o in overviews):
+        raise ValueError("the log has no timestamps (try --x index)")
+
+    chosen: list[tuple[HeapOverview, int | None]] = []
+    if mode == "cycle":
+        per_cycle: dict[int, HeapOverview] = {}
+        order: list[int] = []
+        boot = 0
+        for o in overviews:
+            cyc = cycle_of_line(o.line, lines, numbers)
+            if cyc is None:
+                boot += 1
+                continue
+            best = per_cycle.get(cyc)
+            if best is None:
+                per_cycle[cyc] = o
+                order.append(cyc)
+            elif best.nested and not o.nested:
+                per_cycle[cyc] = o
+        if boot:
+            notes.append(f"{boot} overview(s) before the first cycle marker ignored")
+        chosen = [(per_cycle[c], c) for c in order]
+    else:
+        standalone = [o for o in overviews if not o.nested]
+        use = standalone or overviews
+        if len(use) < len(overviews):
+            notes.append(f"{len(overviews) - len(use)} nested overview(s) ignored")
+        if mode == "time":
+            use = [o for o in use if o.ts is not None]
+        chosen = [(o, cycle_of_line(o.line, lines, numbers) if lines else None) for o in use]
+
+    points: list[Point] = []
+    for i, (o, cyc) in enumerate(chosen):
+        if mode == "cycle":
+            xv = float(cyc)  # type: ignore[arg-type]
+        elif mode == "time":
+            xv = float(o.ts)  # type: ignore[arg-type]
+        else:
+            xv = float(i)
+        points.append(Point(
+            x=xv, index=i, cycle=cyc, ts=o.ts, line=o.line, free=o.free, total=o.total,
+            min_free=o.min_free, max_free_block=o.max_free_block,
+            pool_free=o.pool.free if o.pool is not None else None, nested=o.nested,
+        ))
+    return points, mode, notes
+
+
+def detect_warmup(xs: list[float], ys: list[float]) -> tuple[int, dict[str, Any]]:
+    """Points to drop at the start: those above the line the settled second half follows.
+
+    Warm-up (caches, pools, first connection) takes memory once: the early points sit above
+    the extension of the later trend and then join it. The cut is after the last point of the
+    first half that is still more than 4 noise widths above that line; no more than half of
+    the series is ever cut.
+    """
+    n = len(xs)
+    if n < MIN_POINTS:
+        return 0, {"method": "auto", "reason": "too few points"}
+    half = n // 2
+    fit = theil_sen(xs[half:], ys[half:])
+    noise = 1.4826 * fit.residual_mad
+    floor = max(noise * 4.0, 1.0)
+    above = [ys[i] - fit.predict(xs[i]) for i in range(half)]
+    cut = 0
+    for i in range(half):
+        if above[i] > floor:
+            cut = i + 1
+    excess = max(above[:cut]) if cut else 0.0
+    return cut, {
+        "method": "auto", "threshold": round(floor, 1), "max_excess": round(excess, 1),
+        "settled_slope": round(fit.slope, 3),
+    }
+
+
+def _fit_dict(fit: Fit | None) -> dict[str, Any] | None:
+    return None if fit is None else fit.to_dict()
+
+
+def _jumps(ys: list[float], noise: float) -> dict[str, Any]:
+    """Down-steps well outside the typical step: how much of the decline they explain."""
+    diffs = [b - a for a, b in zip(ys, ys[1:], strict=False)]
+    if not diffs:
+        return {"count": 0, "share": 0.0, "sizes": []}
+    typical = median(diffs)
+    spread = 1.4826 * median(abs(d - typical) for d in diffs)
+    # Relative to the spread of the steps themselves: the residual noise around one line is
+    # inflated by the very jumps we look for.
+    thresh = max(6 * spread, 0.5 * noise, 1.0)
+    jumps = [d for d in diffs if d - typical < -thresh]
+    decline = ys[0] - ys[-1]
+    share = (-sum(jumps) / decline) if decline > 0 else 0.0
+    return {
+        "count": len(jumps), "steps": len(diffs), "share": round(share, 3),
+        "threshold": round(thresh, 1), "typical_step": typical,
+        "sizes": sorted(jumps)[:10],
+    }
+
+
+def analyze_points(
+    points: list[Point],
+    *,
+    x_mode: str,
+    warmup: int | Literal["auto"] = "auto",
+    allocation_size: int | None = None,
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """Fit, classify and forecast a heap curve; see ``analyze_trend`` for the keys."""
+    total = next((p.total for p in points if p.total), None)
+    out: dict[str, Any] = {
+        "x": x_mode, "points": len(points), "total": total,
+        "first": points[0].to_dict() if points else None,
+        "last": points[-1].to_dict() if points else None,
+    }
+    if len(points) < MIN_POINTS:
+        out.update(classification="insufficient", leak=False, warmup={"points": 0},
+                   fit=None, evidence={"reason": f"{len(points)} points, need {MIN_POINTS}"},
+                   forecast=None)
+        return out
+    xs = [p.x for p in points]
+    ys = [float(p.free) for p in points]
+    if warmup == "auto":
+        cut, wdet = detect_warmup(xs, ys)
+    else:
+        cut, wdet = min(max(0, int(warmup)), len(points) - MIN_POINTS), {"method": "fixed"}
+    tx, ty = xs[cut:], ys[cut:]
+    fit = theil_sen(tx, ty, confidence=confidence)
+    noise = 1.4826 * fit.residual_mad
+    span = tx[-1] - tx[0]
+    decline = -fit.slope * span
+    material = decline > max(MATERIAL_NOISE * noise, MATERIAL_HEAP * (total or 0), 1.0)
+    trending = fit.slope_high < 0 and fit.mk_p < TREND_P and fit.mk_s < 0
+    jumps = _jumps(ty, noise)
+    warm_drop = (ys[0] - fit.predict(xs[0])) if cut else 0.0
+    warm = {
+        "points": cut, "until_x": xs[cut - 1] if cut else None,
+        "drop": round(warm_drop, 1), **wdet,
+    }
+
+    mfb = [(p.x, float(p.max_free_block)) for p in points[cut:] if p.max_free_block is not None]
+    mfb_fit = theil_sen([a for a, _ in mfb], [b for _, b in mfb]) if len(mfb) >= MIN_POINTS \
+        and len({a for a, _ in mfb}) > 1 else None
+    pool = [(p.x, float(p.pool_free)) for p in points[cut:] if p.pool_free is not None]
+    pool_fit = theil_sen([a for a, _ in pool], [b for _, b in pool]) if len(pool) >= MIN_POINTS \
+        and len({a for a, _ in pool}) > 1 else None
+
+    frag = None
+    if mfb_fit is not None:
+        mfb_noise = 1.4826 * mfb_fit.residual_mad
+        mfb_decline = -mfb_fit.slope * span
+        first_mfb = mfb[0][1]
+        frag = {
+            "max_free_block_slope": round(mfb_fit.slope, 3),
+            "max_free_block_decline": round(mfb_decline, 1),
+            "first": first_mfb, "last": mfb[-1][1],
+            "shrinking": mfb_fit.slope_high < 0 and mfb_fit.mk_p < TREND_P
+            and mfb_decline > max(MATERIAL_NOISE * mfb_noise, 0.05 * first_mfb),
+            # the largest block falls far faster than the free total: holes, not loss
+            "ratio_to_free_decline": round(mfb_decline / decline, 2) if decline > 0 else None,
+        }
+
+    unit = {"cycle": "cycle", "time": "s", "index": "overview"}[x_mode]
+    evidence: dict[str, Any] = {
+        "slope": round(fit.slope, 3), "slope_interval": [fit.slope_low, fit.slope_high],
+        "unit": f"B/{unit}", "mann_kendall_p": fit.mk_p, "kendall_tau": round(fit.kendall_tau, 3),
+        "noise": round(noise, 1), "decline_over_span": round(decline, 1), "span": span,
+        "material": material, "trending": trending, "jumps": jumps,
+    }
+    if frag is not None:
+        evidence["fragmentation"] = frag
+    if pool_fit is not None:
+        evidence["pool"] = {"slope": round(pool_fit.slope, 3),
+                            "interval": [pool_fit.slope_low, pool_fit.slope_high],
+                            "mann_kendall_p": pool_fit.mk_p}
+
+    leak = trending and material
+    if leak and jumps["share"] >= STEP_SHARE and jumps["count"] <= max(3, 0.25 * jumps["steps"]):
+        cls = "step"
+    elif leak:
+        cls = "steady_leak"
+    elif frag is not None and frag["shrinking"]:
+        cls = "fragmentation"
+    elif cut and warm_drop > max(MATERIAL_NOISE * noise, 1.0):
+        cls = "warmup_plateau"
+    else:
+        cls = "no_leak"
+    out.update(
+        classification=cls,
+        leak=cls in ("steady_leak", "step"),
+        warmup=warm,
+        fit=_fit_dict(fit),
+        max_free_block_fit=_fit_dict(mfb_fit),
+        evidence=evidence,
+        reason=_reason(cls, evidence, warm, unit),
+    )
+    out["forecast"] = forecast(fit, points, cut, x_mode, allocation_size, mfb_fit) \
+        if cls in ("steady_leak", "step", "fragmentation") else None
+    return out
+
+
+def _reason(cls: str, ev: dict[str, Any], warm: dict[str, Any], unit: str) -> str:
+    lo, hi = ev["slope_interval"]
+    slope = f"{ev['slope']:+.1f} B/{unit} [{lo:+.1f}, {hi:+.1f}]"
+    if cls == "steady_leak":
+        return (f"free heap falls {slope} (Mann-Kendall p={ev['mann_kendall_p']:.2g}), "
+                f"{ev['decline_over_span']:.0f} B over the span vs noise {ev['noise']:.0f} B")
+    if cls == "step":
+        j = ev["jumps"]
+        return (f"free heap falls in {j['count']} jumps explaining {j['share']:.0%} of the "
+                f"decline ({slope} overall)")
+    if cls == "fragmentation":
+        f = ev["fragmentation"]
+        return (f"free heap flat ({slope}) while the largest free block shrinks "
+                f"{f['first']:.0f} -> {f['last']:.0f} B ({f['max_free_block_slope']:+.1f} "
+                f"B/{unit})")
+    if cls == "warmup_plateau":
+        return (f"{warm['drop']:.0f} B taken in the first {warm['points']} point(s), then flat "
+                f"({slope}, p={ev['mann_kendall_p']:.2g})")
+    if cls == "no_leak":
+        return f"no material downward trend ({slope}, p={ev['mann_kendall_p']:.2g})"
+    return cls
+
+
+def _line_at(fit: Fit, x: float) -> float:
+    return fit.y_center + fit.slope * (x - fit.x_center)
+
+
+def forecast(
+    fit: Fit,
+    points: list[Point],
+    cut: int,
+    x_mode: str,
+    allocation_size: int | None,
+    mfb_fit: Fit | None,
+) -> dict[str, Any]:
+    """When the free heap (or the largest free block) reaches the failure level.
+
+    Levels: 0 B of free heap, and the largest allocation seen (the first request of that size
+    fails once less is free; with the largest-free-block column, once the largest block is
+    smaller). Intervals pivot the slope interval around the fit's centre.
+    """
+    out: dict[str, Any] = {"x": x_mode, "allocation_size": allocation_size, "levels": []}
+    targets: list[tuple[str, Fit, float]] = []
+    if fit.slope_high < 0:
+        targets.append(("free_zero", fit, 0.0))
+        if allocation_size:
+            targets.append(("free_below_allocation", fit, float(allocation_size)))
+    if allocation_size and mfb_fit is not None and mfb_fit.slope_high < 0:
+        targets.append(("largest_block_below_allocation", mfb_fit, float(allocation_size)))
+    time_map = _time_map(points) if x_mode == "cycle" else None
+    for name, f, level in targets:
+        mid, early, late = crossing(f, level)
+        entry: dict[str, Any] = {
+            "level": name, "bytes": level,
+            "at": _r(mid), "earliest": _r(early), "latest": _r(late),
+        }
+        if time_map is not None and mid is not None:
+            entry["time"] = _r(time_map(mid))
+            entry["time_earliest"] = _r(time_map(early)) if early is not None else None
+            entry["time_latest"] = _r(time_map(late)) if late is not None else None
+        out["levels"].append(entry)
+    valid = [e for e in out["levels"] if e["at"] is not None]
+    out["exhaustion"] = min(valid, key=lambda e: e["at"]) if valid else None
+    return out
+
+
+def _r(v: float | None) -> float | None:
+    return None if v is None or math.isinf(v) else round(v, 2)
+
+
+def _time_map(points: list[Point]):  # -> Callable[[float], float] | None
+    """cycle -> seconds, fitted (cycles need not be evenly spaced in time)."""
+    pts = [(p.x, p.ts) for p in points if p.ts is not None]
+    if len(pts) < 2 or len({a for a, _ in pts}) < 2:
+        return None
+    f = theil_sen([a for a, _ in pts], [float(b) for _, b in pts])  # type: ignore[misc]
+    return lambda c: f.predict(c)
+
+
+def largest_allocation(model: Any) -> int | None:
+    """The largest block size seen in any dump, or the largest failed request."""
+    sizes = [t.max_size for d in model.dumps for t in d.owners.values() if t.max_size]
+    needs = [w.need for w in model.warnings if w.need]
+    both = sizes + needs
+    return max(both) if both else None
+
+
+def observed_failure(model: Any) -> dict[str, Any] | None:
+    """The first allocation failure in the log (warning or crash), with its cycle."""
+    lines, numbers = _cycle_lookup(model.markers)
+    fails = [w for w in model.warnings if w.kind in ("malloc_failed", "realloc_failed")]
+    if fails:
+        w = fails[0]
+        return {"kind": w.kind, "line": w.line, "cycle": cycle_of_line(w.line, lines, numbers),
+                "ts": w.ts, "need": w.need}
+    if model.crashes:
+        c = model.crashes[0]
+        return {"kind": "crash", "line": c.line, "cycle": cycle_of_line(c.line, lines, numbers),
+                "ts": c.ts, "need": None}
+    return None
+
+
+def analyze_trend(
+    model: Any,
+    *,
+    x: XMode = "auto",
+    upto: int | None = None,
+    warmup: int | Literal["auto"] = "auto",
+    confidence: float = 0.95,
+) -> dict[str, Any]:
+    """The heap trend of one log. Output keys:
+
+    - ``x``: "cycle" | "time" | "index" (the abscissa; slopes are B per that unit)
+    - ``points``: number of points analysed; ``points_available`` before ``--upto``
+    - ``series``: the points ({x, cycle, ts, line, free, min_free, max_free_block, pool_free})
+    - ``classification``: steady_leak | step | fragmentation | warmup_plateau | no_leak |
+      insufficient; ``leak``: bool (steady_leak or step); ``reason``: one line
+    - ``warmup``: {points cut, until_x, drop (B), method, ...}
+    - ``fit``: Theil–Sen on free heap after warm-up (slope, slope_low/high, mk_p, ...)
+    - ``evidence``: numbers behind the verdict (slope, interval, noise, jumps, fragmentation,
+      pool)
+    - ``forecast``: {levels: [{level, bytes, at, earliest, latest, time...}], exhaustion}
+      or None when nothing is running out
+    - ``observed_failure``: the first malloc failure / crash in the log ({cycle, line, ...})
+    - ``notes``: what was ignored and why
+    """
+    points, mode, notes = select_points(model, x)
+    available = len(points)
+    if upto is not None:
+        points = points[: max(0, upto)]
+        notes.append(f"using the first {len(points)} of {available} points (--upto)")
+    out = analyze_points(
+        points, x_mode=mode, warmup=warmup, allocation_size=largest_allocation(model),
+        confidence=confidence,
+    )
+    out["points_available"] = available
+    out["series"] = [p.to_dict() for p in points]
+    out["observed_failure"] = observed_failure(model)
+    out["notes"] = notes
+    return out

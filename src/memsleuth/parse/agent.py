@@ -1,0 +1,241 @@
+"""Kernel-object trace lines: the device agent's ``[MSOBJ]`` format and user patterns.
+
+The ``[MSOBJ]`` format is the contract in docs/object-trace.md. Other firmware prints its own
+create/delete lines; for those the user supplies regexes in a TOML file (named groups ``op``,
+``kind``, ``handle``, ``caller``, optional ``seq``/``name``)::
+
+    [[objects.pattern]]
+    regex = 'tmr (?P<op>new|del) (?P<handle>[0-9a-f]+) by (?P<caller>[0-9a-f]+)'
+    kind = "timer"              # when the regex has no kind group
+    create = ["new"]            # op words meaning create (default: create, new, alloc, init)
+    delete = ["del"]            # op words meaning delete (default: delete, del, free, destroy)
+    base = 16                   # base of handle/caller without a 0x prefix (default 16)
+
+The registry (``memsleuth.parse.registry``) calls ``line_readers()``; ``use_config(path)``
+adds the user's patterns to what it returns (module state, because the registry knows no
+options).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from memsleuth.errors import InputError, UsageError
+from memsleuth.records import ObjectEvent
+
+MSOBJ = re.compile(
+    r"\[MSOBJ\] (create|delete) ([a-z][a-z0-9_]{0,15}) "
+    r"0x([0-9a-f]{8}|[0-9a-f]{16}) caller 0x([0-9a-f]{8}|[0-9a-f]{16}) "
+    r"seq (\d+)(?: name ([!-~]{1,31}))?\r?$"
+)
+
+DEFAULT_CREATE = ("create", "new", "alloc", "init", "add")
+DEFAULT_DELETE = ("delete", "del", "free", "destroy", "deinit", "remove")
+
+
+class MsobjReader:
+    """Reads ``[MSOBJ]`` lines; counts lines that carry the tag but do not parse (damaged)."""
+
+    name = "msobj"
+
+    def __init__(self) -> None:
+        self.damaged = 0
+        self.damaged_first_line: int | None = None
+
+    def read(self, text: str, lineno: int, ts: float | None) -> ObjectEvent | None:
+        if "[MSOBJ]" not in text:
+            return None
+        m = MSOBJ.search(text)
+        if m is None:
+            self.damaged += 1
+            if self.damaged_first_line is None:
+                self.damaged_first_line = lineno
+            return None
+        op, kind, handle, caller, seq, name = m.groups()
+        return ObjectEvent(
+            line=lineno, op=op, kind=kind, handle=int(handle, 16),  # type: ignore[arg-type]
+            caller=int(caller, 16), seq=int(seq), name=name, ts=ts,
+        )
+
+
+@dataclass(slots=True)
+class UserPattern:
+    """One user-supplied create/delete line pattern (see the module docstring)."""
+
+    regex: re.Pattern[str]
+    kind: str | None = None
+    create: tuple[str, ...] = DEFAULT_CREATE
+    delete: tuple[str, ...] = DEFAULT_DELETE
+    base: int = 16
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _to_int(text: str | None, base: int) -> int:
+    if not text:
+        return 0
+    text = text.strip()
+    if text.lower().startswith("0x"):
+        return int(text, 16)
+    return int(text, base)
+
+
+class PatternReader:
+    """Reads object events with a user pattern."""
+
+    name = "objpattern"
+
+    def __init__(self, pattern: UserPattern) -> None:
+        self.pattern = pattern
+        self.unknown_ops = 0
+
+    def read(self, text: str, lineno: int, ts: float | None) -> ObjectEvent | None:
+        p = self.pattern
+        m = p.regex.search(text)
+        if m is None:
+            return None
+        groups = m.groupdict()
+        word = (groups.get("op") or "").lower()
+        if word in p.create:
+            op = "create"
+        elif word in p.delete:
+            op = "delete"
+        else:
+            self.unknown_ops += 1
+            return None
+        kind = groups.get("kind") or p.kind or "object"
+        try:
+            handle = _to_int(groups.get("handle"), p.base)
+            caller = _to_int(groups.get("caller"), p.base)
+            seq = int(groups["seq"]) if groups.get("seq") else None
+        except ValueError:
+            self.unknown_ops += 1
+            return None
+        return ObjectEvent(
+            line=lineno, op=op, kind=kind, handle=handle,  # type: ignore[arg-type]
+            caller=caller, seq=seq, name=groups.get("name"), ts=ts,
+        )
+
+
+_user_patterns: list[UserPattern] = []
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """tomllib on 3.11+, tomli when installed, else a tiny parser for our own subset."""
+    data = path.read_bytes()
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError:
+            return _mini_toml(data.decode("utf-8"))
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _mini_toml(text: str) -> dict[str, Any]:
+    """Enough TOML for the pattern file: [table], [[array.of.tables]], key = str|int|[str]."""
+    root: dict[str, Any] = {}
+    current: dict[str, Any] = root
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[["):
+            node = root
+            parts = line.strip("[] ").split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            current = {}
+            node.setdefault(parts[-1], []).append(current)
+        elif line.startswith("["):
+            node = root
+            for part in line.strip("[] ").split("."):
+                node = node.setdefault(part, {})
+            current = node
+        elif "=" in line:
+            key, value = line.split("=", 1)
+            current[key.strip()] = _mini_value(value.strip())
+        else:
+            raise InputError(f"cannot read config line: {raw!r}")
+    return root
+
+
+def _mini_value(v: str) -> Any:
+    if v.startswith("[") and v.endswith("]"):
+        return [_mini_value(x.strip()) for x in v[1:-1].split(",") if x.strip()]
+    if v[:1] == "'" and v[-1:] == "'":
+        return v[1:-1]
+    if v[:1] == '"' and v[-1:] == '"':
+        return bytes(v[1:-1], "utf-8").decode("unicode_escape")
+    if v in ("true", "false"):
+        return v == "true"
+    return int(v, 0)
+
+
+def patterns_from_config(config: dict[str, Any]) -> list[UserPattern]:
+    """The ``[[objects.pattern]]`` entries of a parsed config, validated."""
+    entries = config.get("objects", {}).get("pattern", [])
+    if isinstance(entries, dict):
+        entries = [entries]
+    out: list[UserPattern] = []
+    for i, entry in enumerate(entries):
+        where = f"objects.pattern[{i}]"
+        if "regex" not in entry:
+            raise UsageError(f"{where}: 'regex' is required")
+        try:
+            regex = re.compile(entry["regex"])
+        except re.error as exc:
+            raise UsageError(f"{where}: bad regex ({exc})") from None
+        names = set(regex.groupindex)
+        missing = {"op", "handle"} - names
+        if missing:
+            raise UsageError(f"{where}: regex needs named groups {sorted(missing)}")
+        if "kind" not in names and not entry.get("kind"):
+            raise UsageError(f"{where}: no (?P<kind>...) group and no 'kind' key")
+        out.append(UserPattern(
+            regex=regex,
+            kind=entry.get("kind"),
+            create=tuple(w.lower() for w in entry.get("create", DEFAULT_CREATE)),
+            delete=tuple(w.lower() for w in entry.get("delete", DEFAULT_DELETE)),
+            base=int(entry.get("base", 16)),
+        ))
+    return out
+
+
+def use_config(path: Path | None) -> list[UserPattern]:
+    """Load the user's patterns so that ``line_readers()`` returns readers for them too."""
+    _user_patterns.clear()
+    if path is None:
+        return []
+    if not path.exists():
+        raise UsageError(f"config not found: {path}")
+    _user_patterns.extend(patterns_from_config(load_toml(path)))
+    return list(_user_patterns)
+
+
+_last: list[Any] = []
+
+
+def line_readers() -> list[Any]:
+    """Fresh readers for one parse: ``[MSOBJ]`` plus the configured user patterns."""
+    readers: list[Any] = [MsobjReader(), *(PatternReader(p) for p in _user_patterns)]
+    _last[:] = readers
+    return readers
+
+
+def damaged_counts() -> dict[str, int]:
+    """Lines of the latest parse that carried a trace tag but did not parse (ParseStats has
+    no slot for them; the objects verb reports them)."""
+    out: dict[str, int] = {}
+    for reader in _last:
+        n = getattr(reader, "damaged", 0) or getattr(reader, "unknown_ops", 0)
+        if n:
+            out[reader.name] = out.get(reader.name, 0) + n
+    return out
