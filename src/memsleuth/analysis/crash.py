@@ -1,0 +1,632 @@
+"""Explain a crash dump: cause, call stack, crashed task, stack health, heap context.
+
+Input: a :class:`CrashDump` (plus, optionally, the last block dump before it and the allocator
+warnings), and a symbolizer or None. Output: plain JSON-able data; rendering is elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from memsleuth.analysis import fault_decode as fd
+from memsleuth.records import AllocWarning, BlockDump, CrashDump, HeapBlock, Record
+
+#: Block header size (bytes) before the payload, per dump variant (32-bit targets).
+HEADER_SIZE = {"B1": 16, "B2": 16, "B3": 16, "error_blocks": 16, "BY": 0, "mmlk": 0,
+               "agent": 0}
+
+#: A task whose minimum free stack is below this many bytes is reported as (near) overflow.
+STACK_CRITICAL = 64
+#: ... and below this fraction of its stack size as "low headroom".
+STACK_LOW_FRACTION = 0.10
+
+ARM_REGS = [f"R{i}" for i in range(13)] + ["LR"]
+
+
+# ------------------------------------------------------------------------------------------
+# Architecture
+
+
+def crash_arch(crash: CrashDump) -> str:
+    """Which register family the dump printed."""
+    regs = crash.registers
+    if crash.exception_type is not None or "CPSR" in regs or crash.fault_registers:
+        return "armv7-a"
+    if "EXCCAUSE" in regs or "A1" in regs:
+        return "xtensa"
+    if "MCAUSE" in regs or "MEPC" in regs or "X1" in regs:
+        return "riscv"
+    if regs.keys() & {"xPSR", "EXC_RET", "EXC_NUM", "CFSR", "PRIMASK"}:
+        return "cortex-m"
+    if "PC" in regs:
+        return "arm"
+    return "unknown"
+
+
+def _pc(crash: CrashDump, arch: str) -> int | None:
+    regs = crash.registers
+    if arch == "riscv":
+        return regs.get("MEPC")
+    return regs.get("PC")
+
+
+def _lr(crash: CrashDump, arch: str) -> int | None:
+    regs = crash.registers
+    if arch == "riscv":
+        return regs.get("X1", regs.get("RA"))
+    if arch == "xtensa":
+        a0 = regs.get("A0")
+        # windowed ABI: the top two bits of A0 hold the window increment, not address bits
+        return None if a0 is None else (a0 & 0x3FFFFFFF) | 0x40000000 if a0 >> 30 else a0
+    lr = regs.get("LR")
+    if lr is not None and arch == "cortex-m" and fd.is_exc_return(lr):
+        return None
+    return lr
+
+
+def _sp(crash: CrashDump, arch: str) -> tuple[int | None, str]:
+    regs = crash.registers
+    if arch == "xtensa":
+        return regs.get("A1"), "A1"
+    if arch == "riscv":
+        return regs.get("X2", regs.get("SP")), "X2"
+    if arch == "cortex-m" and "SP" not in regs:
+        er = regs.get("EXC_RET")
+        if er is not None and fd.is_exc_return(er):
+            name = "PSP" if er & 4 else "MSP"
+            return regs.get(name), name
+    return regs.get("SP"), "SP"
+
+
+def decode_fault(crash: CrashDump, arch: str) -> dict[str, Any]:
+    """The architecture's fault decoding, or a stub when the dump has no fault registers."""
+    if arch == "cortex-m":
+        return fd.decode_cortex_m(crash.registers)
+    if arch == "armv7-a":
+        return fd.decode_armv7a(crash.exception_type, crash.registers, crash.fault_registers)
+    if arch == "xtensa":
+        return fd.decode_xtensa(crash.registers)
+    if arch == "riscv":
+        return fd.decode_riscv(crash.registers)
+    return {"arch": arch, "bits": [], "fault_address": None, "fault_address_source": None,
+            "category": "unknown", "summary": "no fault registers in the dump"}
+
+
+# ------------------------------------------------------------------------------------------
+# Symbolization
+
+
+class _Sym:
+    """Guards every symbolizer call: a missing or failing symbolizer yields raw addresses."""
+
+    def __init__(self, symbolizer: Any) -> None:
+        self.s = symbolizer
+        self.errors: list[str] = []
+        self._ranges: list[tuple[int, int]] | None = None
+
+    def lookup(self, addrs: Iterable[int], kind: str) -> dict[int, Any]:
+        addrs = [a for a in addrs if a is not None]
+        if self.s is None or not addrs:
+            return {}
+        try:
+            return dict(self.s.symbolize(addrs, kind=kind))
+        except Exception as exc:  # noqa: BLE001 - never let symbolization kill the report
+            self.errors.append(f"symbolizer failed: {exc}")
+            return {}
+
+    def text_ranges(self) -> list[tuple[int, int]]:
+        if self._ranges is None:
+            self._ranges = []
+            try:
+                for r in getattr(self.s, "text_ranges", None) or []:
+                    if isinstance(r, tuple | list) and len(r) >= 2:
+                        self._ranges.append((int(r[0]), int(r[1])))
+                    elif hasattr(r, "start") and hasattr(r, "end"):
+                        self._ranges.append((int(r.start), int(r.end)))
+            except Exception as exc:  # noqa: BLE001
+                self.errors.append(f"symbolizer text ranges unavailable: {exc}")
+        return self._ranges
+
+    def in_text(self, addr: int) -> bool:
+        a = addr & ~1
+        return any(lo <= a < hi for lo, hi in self.text_ranges())
+
+
+def location_dict(addr: int, kind: str, loc: Any) -> dict[str, Any]:
+    """A Location as plain data: outer function + file:line, and the inline chain."""
+    out: dict[str, Any] = {"address": addr, "kind": kind, "function": None, "file": None,
+                           "line": None, "symbol": None, "offset": None, "inlined": []}
+    if loc is None:
+        return out
+    frames = list(getattr(loc, "frames", ()) or ())
+    out["symbol"] = getattr(loc, "symbol", None)
+    out["offset"] = getattr(loc, "offset", None)
+    if frames:
+        inner = frames[0]
+        out["function"] = getattr(loc, "function", None) or frames[-1].function
+        out["file"], out["line"] = inner.file, inner.line
+        out["inlined"] = [{"function": f.function, "file": f.file, "line": f.line}
+                          for f in frames]
+    else:
+        out["function"] = out["symbol"]
+    out["after_call"] = getattr(loc, "after_call", None)
+    return out
+
+
+def _where(d: dict[str, Any]) -> str | None:
+    if d.get("file") and d.get("line"):
+        return f"{d['file']}:{d['line']}"
+    return None
+
+
+# ------------------------------------------------------------------------------------------
+# Call stack
+
+
+def build_call_stack(crash: CrashDump, arch: str, sym: _Sym) -> dict[str, Any]:
+    """Frames from the device backtrace, else PC/LR plus a heuristic stack scan."""
+    pc, lr = _pc(crash, arch), _lr(crash, arch)
+    addrs = [b for b in crash.backtrace if b.addr is not None and b.marker is None]
+    markers = [b.marker for b in crash.backtrace if b.marker]
+    frames: list[dict[str, Any]] = []
+    source = "none"
+    if addrs:
+        source = "device"
+        first = addrs[0].addr
+        pc_loc = sym.lookup([first], "pc")
+        rest = sym.lookup([b.addr for b in addrs[1:]], "callsite")
+        for i, b in enumerate(addrs):
+            assert b.addr is not None
+            kind = "pc" if i == 0 else "callsite"
+            loc = (pc_loc if i == 0 else rest).get(b.addr)
+            d = location_dict(b.addr, kind, loc)
+            d["source"] = "backtrace"
+            d["log_line"] = b.line
+            frames.append(d)
+        if pc is not None and first != pc and (first & ~1) != (pc & ~1):
+            d = location_dict(pc, "pc", sym.lookup([pc], "pc").get(pc))
+            d["source"] = "pc"
+            frames.insert(0, d)
+    if len(addrs) <= 1:
+        # no usable device backtrace: registers, then return addresses found on the stack
+        if not frames and pc is not None:
+            d = location_dict(pc, "pc", sym.lookup([pc], "pc").get(pc))
+            d["source"] = "pc"
+            frames.append(d)
+            source = "registers"
+        if lr is not None and not (arch in ("cortex-m", "arm") and fd.is_exc_return(lr)):
+            d = location_dict(lr, "return", sym.lookup([lr], "return").get(lr))
+            d["source"] = "lr"
+            frames.append(d)
+            source = "registers" if source == "none" else source
+        heur = heuristic_frames(crash, arch, sym, skip={lr} if lr is not None else set())
+        if heur:
+            frames.extend(heur)
+            source = "heuristic" if source in ("none", "registers") else source + "+heuristic"
+    end = markers[-1] if markers else None
+    return {"frames": frames, "source": source, "end": end,
+            "invalid_pc": [b.addr for b in crash.backtrace if b.marker == "invalid pc"]}
+
+
+def heuristic_frames(crash: CrashDump, arch: str, sym: _Sym, skip: set[int],
+                     limit: int = 16) -> list[dict[str, Any]]:
+    """Stack words that look like return addresses: in .text, preceded by a call insn."""
+    if sym.s is None or not crash.stack:
+        return []
+    sp, _ = _sp(crash, arch)
+    cands: list[int] = []
+    for row in crash.stack:
+        for i, w in enumerate(row.words):
+            if sp is not None and row.addr + 4 * i < sp:
+                continue
+            if arch in ("cortex-m", "arm") and not w & 1:
+                continue  # Thumb return addresses have bit 0 set
+            if w in skip or not sym.in_text(w):
+                continue
+            cands.append(w)
+    if not cands:
+        return []
+    locs = sym.lookup(sorted(set(cands)), "return")
+    out: list[dict[str, Any]] = []
+    last: int | None = None
+    for w in cands:
+        loc = locs.get(w)
+        if loc is None or getattr(loc, "after_call", None) is False:
+            continue
+        if w == last:
+            continue
+        last = w
+        d = location_dict(w, "return", loc)
+        d["source"] = "heuristic"
+        out.append(d)
+        if len(out) >= limit:
+            break
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Task context and stack health
+
+
+def crashed_context(crash: CrashDump, arch: str, fault: dict[str, Any]) -> dict[str, Any]:
+    """The crashed task (SP inside its stack), or 'in interrupt'."""
+    sp, sp_name = _sp(crash, arch)
+    ctx: dict[str, Any] = {"sp": sp, "sp_register": sp_name, "in_interrupt": False,
+                           "task": None, "how": None, "sp_outside_stack": False}
+    er = fault.get("exc_return")
+    markers = {b.marker for b in crash.backtrace}
+    if "interrupt" in markers:
+        ctx["in_interrupt"], ctx["how"] = True, "backtrace ended in ^interrupt^"
+    elif er is not None and not er["thread_mode"]:
+        ctx["in_interrupt"], ctx["how"] = True, "EXC_RETURN says the fault was in handler mode"
+    if sp is not None:
+        for t in crash.tasks:
+            if t.stack_base is None or t.stack_size is None:
+                continue
+            if t.stack_base <= sp < t.stack_base + t.stack_size:
+                ctx["task"] = t.name
+                if not ctx["in_interrupt"]:
+                    ctx["how"] = f"{sp_name} 0x{sp:08X} is inside its stack"
+                break
+    if ctx["task"] is None and not ctx["in_interrupt"]:
+        if crash.current_task:
+            ctx["task"] = crash.current_task
+            ctx["how"] = "the dump's 'current task' line"
+        if sp is not None and crash.tasks and crash.current_task:
+            for t in crash.tasks:
+                if t.name == crash.current_task and t.stack_base is not None:
+                    ctx["sp_outside_stack"] = True
+        if ctx["task"] is None and er is not None and er["stack"] == "MSP":
+            ctx["how"] = "thread mode on MSP: before the scheduler started / main stack"
+    if crash.current_task and ctx["task"] and crash.current_task != ctx["task"]:
+        ctx["current_task_line"] = crash.current_task
+    return ctx
+
+
+def stack_health(crash: CrashDump, ctx: dict[str, Any]) -> tuple[list[dict[str, Any]],
+                                                                  list[str]]:
+    """Per-task high-water marks and overflow warnings."""
+    rows: list[dict[str, Any]] = []
+    warnings: list[str] = []
+    sp = ctx.get("sp")
+    for t in crash.tasks:
+        r: dict[str, Any] = {"name": t.name, "state": t.state, "prio": t.prio,
+                             "stack_base": t.stack_base, "stack_size": t.stack_size,
+                             "min_free": t.min_free, "peak_used": None, "status": "ok",
+                             "crashed": t.name == ctx.get("task")}
+        if t.stack_size and t.min_free is not None:
+            r["peak_used"] = t.stack_size - t.min_free
+            if t.min_free < STACK_CRITICAL:
+                r["status"] = "overflow" if t.min_free == 0 else "critical"
+                warnings.append(f"task {t.name}: only {t.min_free} bytes of its {t.stack_size}-byte"
+                                f" stack were ever free: stack overflow "
+                                f"{'happened' if t.min_free == 0 else 'likely'}")
+            elif t.min_free < STACK_LOW_FRACTION * t.stack_size:
+                r["status"] = "low"
+                warnings.append(f"task {t.name}: low stack headroom ({t.min_free} of "
+                                f"{t.stack_size} bytes free at worst)")
+        rows.append(r)
+    if ctx.get("sp_outside_stack") and sp is not None:
+        t = next((t for t in crash.tasks if t.name == ctx.get("task")), None)
+        if t and t.stack_base is not None and t.stack_size is not None:
+            rel = ("below its base by " + str(t.stack_base - sp) + " bytes") if sp < t.stack_base \
+                else "above its top"
+            warnings.append(f"SP 0x{sp:08X} is outside the stack of {t.name} "
+                            f"[0x{t.stack_base:08X}, 0x{t.stack_base + t.stack_size:08X}): "
+                            f"{rel} (stack overflow)")
+    if crash.stack_overflow_task:
+        warnings.append(f"the kernel reported a stack overflow of task "
+                        f"{crash.stack_overflow_task}")
+    return rows, warnings
+
+
+# ------------------------------------------------------------------------------------------
+# Heap context
+
+
+def _block_dict(b: HeapBlock, hdr: int, sym: _Sym, owners: dict[int, Any]) -> dict[str, Any]:
+    d: dict[str, Any] = {"addr": b.addr, "payload": b.addr + hdr, "size": b.size, "used": b.used,
+                         "owner": b.owner, "corrupted": b.corrupted or not b.dye_ok,
+                         "line": b.line}
+    if b.owner and b.owner in owners:
+        loc = location_dict(b.owner, "return", owners[b.owner])
+        d["owner_function"], d["owner_where"] = loc["function"], _where(loc)
+    return d
+
+
+def heap_context(crash: CrashDump, heap_dump: BlockDump | None, fault_addr: int | None,
+                 sym: _Sym) -> dict[str, Any] | None:
+    """Map the fault address / pointer registers onto the block dump."""
+    blocks: list[HeapBlock]
+    variant: str
+    if heap_dump is not None and heap_dump.blocks:
+        blocks, variant, src = heap_dump.blocks, heap_dump.variant, f"block dump at line " \
+            f"{heap_dump.line}"
+    elif crash.error_blocks:
+        blocks, variant, src = crash.error_blocks, "error_blocks", "the dump's error blocks"
+    else:
+        return None
+    hdr = HEADER_SIZE.get(variant, 16)
+    blocks = sorted((b for b in blocks if not b.sentinel or b.size is None), key=lambda b: b.addr)
+    owners = sym.lookup({b.owner for b in blocks if b.owner}, "return")
+
+    def find(addr: int) -> tuple[int, str] | None:
+        for i, b in enumerate(blocks):
+            size = b.size or 0
+            if b.addr <= addr < b.addr + hdr:
+                return i, "header"
+            if b.addr + hdr <= addr < b.addr + hdr + size:
+                return i, "payload"
+        return None
+
+    candidates: list[tuple[str, int]] = []
+    if fault_addr is not None:
+        candidates.append(("fault address", fault_addr))
+    for r in ARM_REGS + [f"A{i}" for i in range(16)] + [f"X{i}" for i in range(1, 32)]:
+        v = crash.registers.get(r)
+        if v is not None:
+            candidates.append((r, v))
+    lo = blocks[0].addr if blocks else 0
+    hi = max((b.addr + hdr + (b.size or 0) for b in blocks), default=0)
+    hits: list[dict[str, Any]] = []
+    for what, addr in candidates:
+        if not lo <= addr < hi + 64:
+            continue
+        f = find(addr)
+        if f is None:
+            continue
+        i, part = f
+        b = blocks[i]
+        hit: dict[str, Any] = {"via": what, "address": addr, "part": part,
+                               "block": _block_dict(b, hdr, sym, owners),
+                               "offset": addr - (b.addr + hdr)}
+        if i > 0:
+            hit["prev"] = _block_dict(blocks[i - 1], hdr, sym, owners)
+        if i + 1 < len(blocks):
+            hit["next"] = _block_dict(blocks[i + 1], hdr, sym, owners)
+        if part == "header" and i > 0 and blocks[i - 1].used:
+            p = blocks[i - 1]
+            hit["diagnosis"] = "overflow"
+            hit["text"] = (f"{what} 0x{addr:08X} is in the header of block 0x{b.addr:08X}, right "
+                           f"after the used block 0x{p.addr:08X} ({p.size} bytes): overflow past "
+                           f"the end of that block into the next one")
+            hit["culprit"] = hit["prev"]
+        elif part == "payload" and not b.used:
+            hit["diagnosis"] = "use_after_free"
+            hit["text"] = (f"{what} 0x{addr:08X} points into the free block 0x{b.addr:08X} "
+                           f"(+{hit['offset']}): use after free")
+        elif b.corrupted or not b.dye_ok:
+            hit["diagnosis"] = "corrupted_block"
+            hit["text"] = f"{what} 0x{addr:08X} is in block 0x{b.addr:08X} whose header is corrupt"
+        else:
+            hit["diagnosis"] = "in_block"
+            hit["text"] = (f"{what} 0x{addr:08X} is inside the used block 0x{b.addr:08X} "
+                           f"(+{hit['offset']} of {b.size} bytes)")
+        hits.append(hit)
+        if what == "fault address":
+            break
+    corrupted = [_block_dict(b, hdr, sym, owners) for b in blocks if b.corrupted or not b.dye_ok]
+    return {"source": src, "variant": variant, "header_size": hdr, "hits": hits,
+            "corrupted_blocks": corrupted}
+
+
+def poison_findings(crash: CrashDump, fault_addr: int | None) -> list[dict[str, Any]]:
+    """Dye / fill patterns in registers or the fault address: what memory was being used."""
+    out = []
+    seen: set[tuple[str, int]] = set()
+    items = [("fault address", fault_addr)] if fault_addr is not None else []
+    items += [(k, v) for k, v in crash.registers.items()
+              if k not in ("xPSR", "EXC_RET", "CPSR", "PS", "CFSR", "HFSR", "AFSR")]
+    for name, v in items:
+        p = fd.poison_of(v)
+        if p is None:
+            continue
+        pat, text, cat = p
+        if (name, pat) in seen:
+            continue
+        seen.add((name, pat))
+        out.append({"register": name, "value": v, "pattern": pat, "text": text,
+                    "category": cat})
+    return out
+
+
+def top_owners(heap_dump: BlockDump | None, sym: _Sym, n: int = 5) -> list[dict[str, Any]]:
+    """Live blocks by owner, biggest total first (what filled the heap)."""
+    if heap_dump is None:
+        return []
+    acc: dict[int, list[int]] = {}
+    for b in heap_dump.blocks:
+        if b.used and not b.sentinel and b.size:
+            a = acc.setdefault(b.owner, [0, 0])
+            a[0] += 1
+            a[1] += b.size
+    ranked = sorted(acc.items(), key=lambda kv: -kv[1][1])[:n]
+    locs = sym.lookup([o for o, _ in ranked if o], "return")
+    out = []
+    for owner, (count, total) in ranked:
+        d = location_dict(owner, "return", locs.get(owner))
+        out.append({"owner": owner, "count": count, "total": total, "function": d["function"],
+                    "where": _where(d)})
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# The entry point
+
+
+def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump | None = None,
+                  warnings: Sequence[AllocWarning] = ()) -> dict[str, Any]:
+    """Explain one crash dump as plain data.
+
+    ``warnings`` are the allocator warnings printed before the crash (for out-of-memory),
+    ``heap_dump`` the last block dump before it. Output keys:
+
+    - ``line``, ``end_line``, ``kind`` (exception|fatal_error|stopped|fiq), ``arch``
+      (cortex-m|armv7-a|xtensa|riscv|arm|unknown), ``partial``, ``partial_reason``,
+      ``crash_time``, ``current_task``, ``reentered``, ``sections``
+    - ``cause``: ``{category, summary, details: [str], fault_address, fault_address_source,
+      null_offset}`` — category is e.g. null_pointer, bus_fault, invalid_state,
+      undefined_instruction, divide_by_zero, stack_overflow, use_after_free, heap_overflow,
+      out_of_memory, heap_corruption, fatal_error, stopped, unknown
+    - ``fault``: the architecture decoding (``bits`` [{register,name,text}], ``exc_name``,
+      ``exc_return`` {stack, fpu_frame, thread_mode}, ``dfsr``/``ifsr``, ``exccause``,
+      ``mcause``, ...)
+    - ``errno``: {value, name, text, category} or None; ``file``, ``file_line``
+    - ``registers``: name -> value as printed
+    - ``faulting``: the first frame {address, function, file, line, inlined, ...} or None;
+      ``faulting_function``, ``faulting_where`` ("file:line") shortcuts
+    - ``call_stack``: {frames: [{address, kind (pc|return|callsite), source
+      (backtrace|pc|lr|heuristic), function, file, line, symbol, inlined: [...]}],
+      source (device|registers|heuristic|none|device+heuristic), end (task entry|interrupt|
+      fail|invalid pc|None), invalid_pc: [addr]}
+    - ``context``: {task, in_interrupt, how, sp, sp_register, sp_outside_stack}
+    - ``tasks``: [{name, state, prio, stack_base, stack_size, min_free, peak_used, status
+      (ok|low|critical|overflow), crashed}]
+    - ``stack_warnings``: [str]
+    - ``heap``: {source, variant, header_size, hits: [{via, address, part, offset, block,
+      prev, next, diagnosis, text}], corrupted_blocks} or None; ``poison``: [{register,
+      value, pattern, text, category}]; ``oom``: {reason, top_owners: [...]} or None
+    - ``heap_overview``: {total, free, used, min_free} or None
+    - ``notes``: [str] (analysis caveats: symbolizer errors, re-entered handler, ...)
+    """
+    sym = _Sym(symbolizer)
+    arch = crash_arch(crash)
+    fault = decode_fault(crash, arch)
+    notes: list[str] = []
+    details: list[str] = [b["name"] + ": " + b["text"] for b in fault.get("bits", [])]
+    fault_addr = fault.get("fault_address")
+    category = fault.get("category", "unknown")
+    summary = fault.get("summary", "")
+    errno = fd.decode_errno(crash.errno) if crash.errno is not None else None
+
+    if crash.kind == "fatal_error":
+        if errno is not None:
+            category, summary = errno["category"], (
+                f"fatal error {errno['value']} {errno['name']}: {errno['text']}")
+        elif crash.stack_overflow_task:
+            category = "stack_overflow"
+            summary = f"fatal error: task {crash.stack_overflow_task} overflowed its stack"
+        else:
+            category, summary = "fatal_error", "kernel fatal error (k_err_proc)"
+        if crash.file:
+            summary += f" (reported at {crash.file}:{crash.file_line})"
+    elif crash.kind == "stopped" and not crash.registers.keys() - {"CORE"}:
+        category, summary = "stopped", "stopped by the UART break sequence '$#@!'"
+    elif crash.kind == "stopped":
+        details.append("the dump was requested with the UART break sequence '$#@!' (NMI)")
+        if arch == "armv7-a":
+            category, summary = "stopped", "stopped by the UART break sequence '$#@!' " \
+                f"(the exception vector says: {summary})"
+    elif crash.kind == "fiq":
+        details.append("this core was stopped (FIQ) because another core crashed")
+
+    call_stack = build_call_stack(crash, arch, sym)
+    ctx = crashed_context(crash, arch, fault)
+    tasks, stack_warnings = stack_health(crash, ctx)
+    for t in tasks:
+        if t["crashed"] and t["status"] in ("overflow", "critical") and category in (
+                "unknown", "bus_fault", "mpu_violation", "hard_fault"):
+            details.append(f"the crashed task {t['name']} had almost no free stack")
+    if ctx.get("sp_outside_stack") and category not in ("stack_overflow",):
+        details.append("SP is outside the crashed task's stack: likely stack overflow")
+        if category in ("unknown", "mpu_violation", "bus_fault", "corrupt_stack"):
+            category = "stack_overflow"
+            summary = "stack overflow: " + summary
+
+    null_offset = None
+    if fault_addr is not None and fault_addr < fd.NULL_PAGE:
+        null_offset = fault_addr
+    poison = poison_findings(crash, fault_addr)
+    heap = heap_context(crash, heap_dump, fault_addr, sym)
+    for p in poison:
+        if p["register"] == "fault address":
+            details.append(f"the fault address 0x{p['value']:08X} is {p['text']}: a pointer was "
+                           "read from such memory")
+            if p["category"] == "use_after_free" and category not in ("stack_overflow",):
+                category = "use_after_free"
+                summary = f"use after free: dereferenced a pointer read from freed memory " \
+                    f"(0x{p['value']:08X}); {summary}"
+        else:
+            details.append(f"{p['register']} = 0x{p['value']:08X}: {p['text']}")
+    if heap is not None:
+        for h in heap["hits"]:
+            details.append(h["text"])
+            if h["via"] == "fault address" and h["diagnosis"] in ("use_after_free", "overflow"):
+                category = "use_after_free" if h["diagnosis"] == "use_after_free" \
+                    else "heap_overflow"
+                summary = f"{h['text']}; {summary}"
+        if not any(h["via"] == "fault address" for h in heap["hits"]):
+            for h in heap["hits"]:
+                if h["diagnosis"] == "use_after_free" and category in (
+                        "bus_fault", "mpu_violation", "unknown", "bad_load", "bad_store",
+                        "invalid_state", "undefined_instruction"):
+                    category = "use_after_free"
+                    summary = f"{summary}; {h['via']} points into a freed block (use after free?)"
+                    break
+
+    oom = None
+    failed = [w for w in warnings if w.kind in ("malloc_failed", "realloc_failed")]
+    if (errno is not None and errno["value"] == 105) or failed:
+        reason = "errno 105 RHINO_NO_MEM" if errno is not None and errno["value"] == 105 else \
+            f"'malloc failed' warned {len(failed)} time(s) before the crash (last at line " \
+            f"{failed[-1].line})"
+        oom = {"reason": reason, "top_owners": top_owners(heap_dump, sym),
+               "failed_sizes": [w.need for w in failed if w.need is not None]}
+        if errno is not None and errno["value"] == 105:
+            category = "out_of_memory"
+        else:
+            details.append("memory had run out before the crash: " + reason)
+            if category in ("null_pointer",):
+                category = "out_of_memory"
+                summary = f"out of memory: {summary} (an unchecked malloc returned NULL?)"
+
+    if crash.reentered:
+        notes.append("the crash handler was re-entered ('......'): a fault happened while "
+                     "printing the dump; later sections may be incomplete")
+    notes.extend(sym.errors)
+    if symbolizer is None:
+        notes.append("no ELF given: addresses are not symbolized")
+
+    frames = call_stack["frames"]
+    faulting = frames[0] if frames else None
+    ov = crash.heap
+    return {
+        "line": crash.line, "end_line": crash.end_line, "kind": crash.kind, "arch": arch,
+        "partial": crash.partial, "partial_reason": crash.partial_reason,
+        "crash_time": crash.crash_time, "current_task": crash.current_task,
+        "reentered": crash.reentered, "sections": list(crash.sections),
+        "cause": {"category": category, "summary": summary, "details": details,
+                  "fault_address": fault_addr,
+                  "fault_address_source": fault.get("fault_address_source"),
+                  "null_offset": null_offset},
+        "fault": fault, "errno": errno, "file": crash.file, "file_line": crash.file_line,
+        "registers": dict(crash.registers), "fault_registers": dict(crash.fault_registers),
+        "faulting": faulting,
+        "faulting_function": faulting["function"] if faulting else None,
+        "faulting_where": _where(faulting) if faulting else None,
+        "call_stack": call_stack, "context": ctx, "tasks": tasks,
+        "stack_warnings": stack_warnings, "heap": heap, "poison": poison, "oom": oom,
+        "heap_overview": None if ov is None else {
+            "total": ov.total, "free": ov.free, "used": ov.used, "min_free": ov.min_free},
+        "notes": notes,
+    }
+
+
+def explain_records(records: Iterable[Record], symbolizer: Any | None, all_crashes: bool = False
+                    ) -> list[dict[str, Any]]:
+    """Every crash (or only the last) in a record stream, each with its preceding heap dump."""
+    last_dump: BlockDump | None = None
+    warns: list[AllocWarning] = []
+    found: list[tuple[CrashDump, BlockDump | None, list[AllocWarning]]] = []
+    for r in records:
+        if isinstance(r, BlockDump):
+            last_dump = r
+        elif isinstance(r, AllocWarning):
+            warns.append(r)
+        elif isinstance(r, CrashDump):
+            found.append((r, last_dump, list(warns)))
+            warns = []
+    if not all_crashes:
+        found = found[-1:]
+    return [explain_crash(c, symbolizer, d, w) for c, d, w in found]

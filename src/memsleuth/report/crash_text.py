@@ -1,0 +1,127 @@
+"""Terminal rendering of `memsleuth crash` results (only renders; the data comes from
+``memsleuth.analysis.crash``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from memsleuth.report.terminal import console
+
+
+def _a(v: int | None) -> str:
+    return "-" if v is None else f"0x{v:08X}"
+
+
+def _frame_text(f: dict[str, Any]) -> str:
+    fn = f.get("function") or "??"
+    loc = f"{f['file']}:{f['line']}" if f.get("file") and f.get("line") else ""
+    return f"{fn}  {loc}".rstrip()
+
+
+def render_crash(r: dict[str, Any]) -> None:
+    """One crash: cause first, then where, then the evidence."""
+    c = console()
+    cause = r["cause"]
+    head = f"Crash at line {r['line']}" + (f"-{r['end_line']}" if r.get("end_line") else "")
+    head += f"  ({r['kind'].replace('_', ' ')}, {r['arch']})"
+    if r.get("crash_time"):
+        head += f"  time {r['crash_time']}"
+    c.print(f"[bold]{escape(head)}[/]")
+    if r.get("partial"):
+        c.print(f"[bold yellow]partial dump:[/] {escape(r.get('partial_reason') or '')}")
+    c.print(f"[bold red]Cause:[/] {escape(cause['summary'])}  [dim]\\[{cause['category']}][/]")
+    if cause.get("fault_address") is not None:
+        src = cause.get("fault_address_source") or ""
+        c.print(f"  fault address {_a(cause['fault_address'])} ({src})")
+    for d in cause.get("details", []):
+        c.print(f"  - {escape(d)}")
+    fault = r.get("fault") or {}
+    if fault.get("exc_name"):
+        er = fault.get("exc_return")
+        c.print(f"  exception {fault['exc_name']}" + (f"; EXC_RETURN: {er['text']}" if er else ""))
+    if r.get("errno"):
+        e = r["errno"]
+        c.print(f"  errno {e['value']} {e['name']}: {escape(e['text'])}")
+    if r.get("file"):
+        c.print(f"  reported at {escape(str(r['file']))}:{r.get('file_line')}")
+
+    f0 = r.get("faulting")
+    if f0:
+        c.print(f"[bold]Faulting:[/] {escape(_frame_text(f0))}  [dim]{_a(f0['address'])}[/]")
+    ctx = r["context"]
+    if ctx.get("in_interrupt"):
+        who = "in interrupt" + (f" (task {ctx['task']} was running)" if ctx.get("task") else "")
+    else:
+        who = f"task {ctx['task']}" if ctx.get("task") else "unknown task"
+    how = f"  [dim]{escape(ctx['how'])}[/]" if ctx.get("how") else ""
+    c.print(f"[bold]Context:[/] {escape(who)}{how}")
+
+    cs = r["call_stack"]
+    if cs["frames"]:
+        label = {"device": "from the device backtrace", "registers": "from PC/LR only",
+                 "heuristic": "HEURISTIC: scanned from stack words",
+                 "device+heuristic": "device backtrace + HEURISTIC stack scan"}.get(
+            cs["source"], cs["source"])
+        c.print(f"[bold]Call stack[/] [dim]({label})[/]")
+        for i, f in enumerate(cs["frames"]):
+            inl = f.get("inlined") or []
+            mark = " [yellow](heuristic)[/]" if f.get("source") == "heuristic" else ""
+            c.print(f"  #{i:<2} {_a(f['address'])}  {escape(_frame_text(f))}{mark}")
+            for g in inl[:-1]:
+                loc = f"{g['file']}:{g['line']}" if g.get("file") else ""
+                c.print(f"        [dim]inlined {escape(str(g.get('function')))}  {loc}[/]")
+        if cs.get("end"):
+            c.print(f"  [dim]^{cs['end']}^[/]")
+    else:
+        c.print("[bold]Call stack:[/] none printed")
+
+    heap = r.get("heap")
+    if heap and heap["hits"]:
+        c.print(f"[bold]Heap[/] [dim]({escape(heap['source'])})[/]")
+        for h in heap["hits"]:
+            c.print(f"  {escape(h['text'])}")
+            for k in ("prev", "block", "next"):
+                b = h.get(k)
+                if b:
+                    own = b.get("owner_function") or _a(b["owner"])
+                    w = f" {b['owner_where']}" if b.get("owner_where") else ""
+                    c.print(f"    {k:5} {_a(b['addr'])} {'used' if b['used'] else 'free'} "
+                            f"{b['size']} B  owner {escape(str(own))}{escape(w)}")
+    if r.get("oom"):
+        o = r["oom"]
+        c.print(f"[bold]Out of memory:[/] {escape(o['reason'])}")
+        for t in o["top_owners"]:
+            c.print(f"    {t['total']:>8} B in {t['count']:>4} blocks  "
+                    f"{escape(str(t['function'] or _a(t['owner'])))} {t['where'] or ''}")
+    if r["tasks"]:
+        t = Table(title="Tasks (stack high-water)", title_justify="left", box=None)
+        for col in ("task", "state", "stack", "size", "min free", "peak used", "status"):
+            t.add_column(col)
+        for row in r["tasks"]:
+            name = ("* " if row["crashed"] else "  ") + row["name"]
+            t.add_row(escape(name), row["state"], _a(row["stack_base"]),
+                      str(row["stack_size"]), str(row["min_free"]), str(row["peak_used"]),
+                      row["status"])
+        c.print(t)
+    for w in r.get("stack_warnings", []):
+        c.print(f"[bold yellow]stack:[/] {escape(w)}")
+    for n in r.get("notes", []):
+        c.print(f"[dim]note: {escape(n)}[/]")
+
+
+def render_crashes(result: dict[str, Any]) -> None:
+    c = console()
+    crashes = result["crashes"]
+    if not crashes:
+        c.print(f"No crash dump in {escape(str(result['log']))}.")
+        return
+    if result.get("total", 0) > len(crashes):
+        c.print(f"[dim]{result['total']} crash dumps in the log; showing the last "
+                "(use --all for every one)[/]")
+    for i, r in enumerate(crashes):
+        if i:
+            c.print()
+        render_crash(r)
