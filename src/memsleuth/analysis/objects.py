@@ -345,3 +345,29 @@ def balance_from_dumps(model: Any, attributor: Any | None) -> dict[str, Any]:
             line += f" ({k['slope_per_cycle']:+.3g} per {x_kind})"
         summary.append(line)
     return {"source": "dumps", "snapshots": len(dumps), "kinds": kinds, "summary": summary}
+
+
+def analyze_objects(
+    balance: ObjectBalance | None,
+    model: Any,
+    attributor: Any | None = None,
+) -> dict[str, Any]:
+    """Object balance of one log: from the object trace when it has one, else the dumps.
+
+    Keys (trace source): source "trace", grace, events, seq_gaps (lost trace lines by the
+    device's sequence numbers), cycles {markers, complete, judged, first_marker,
+    last_marker}, live_handles, kinds [{kind, created, deleted, alive, lost,
+    unmatched_deletes, kind_mismatch, per_cycle {created, deleted, net, share, mean_net,
+    cycles} | None, leaked, leak_per_cycle}], sites [{kind, key, label, function, file, line,
+    callers, created, deleted, alive, lost, late_deletes, startup, pending, leaked,
+    created_per_cycle, cycles_leaking, leak_per_cycle, steady}], leaks (the steady sites),
+    summary (one line per kind, e.g. "timer: created 5, deleted 4 per cycle; +1 per cycle
+    from wifi_connect (wifi_drv.c:88)").
+    Keys (dump source): see ``balance_from_dumps``. Source "none" when neither exists.
+    """
+    if balance is not None and balance.events:
+        return balance.result(attributor)
+    if model.dumps:
+        return balance_from_dumps(model, attributor)
+    return {"source": "none", "kinds": [], "sites": [], "leaks": [],
+            "summary": ["no object trace and no block dump in this log"]}

@@ -51,7 +51,10 @@ class Fit:
         return self.intercept + self.slope * x
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+        return {
+            k: (round(v, 6) if isinstance(v, float) and k != "mk_p" else v)
+            for k, v in asdict(self).items()
+        }
 
 
 def thin(

@@ -1,0 +1,69 @@
+"""`memsleuth objects`: kernel-object create/delete balance per kind, per site, per cycle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from memsleuth.analysis.census import Attributor
+from memsleuth.analysis.objects import ObjectBalance, analyze_objects
+from memsleuth.commands.common import (
+    elf_option,
+    emit,
+    guarded,
+    json_option,
+    load_model,
+    log_argument,
+    open_symbolizer,
+)
+from memsleuth.errors import InputError
+from memsleuth.parse import agent
+from memsleuth.report.objects_text import render_objects
+
+
+def objects_options(f):  # noqa: ANN001, ANN201 - click decorator stack
+    f = click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+                     default=None, help="TOML file with [[objects.pattern]] line patterns.")(f)
+    f = click.option("--grace", type=click.IntRange(min=0), default=1, show_default=True,
+                     help="Cycles a delete may lag its create (deferred deletes) before the "
+                          "object counts as leaked.")(f)
+    return f
+
+
+def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
+                cycle_pattern: str | None = None, symbolizer: Any = None) -> dict[str, Any]:
+    """Stream the log once through the pairing; returns the analyze_objects dict."""
+    agent.use_config(config)
+    if symbolizer is None:
+        symbolizer = open_symbolizer(elf)
+    balance = ObjectBalance(grace=grace)
+    try:
+        model = load_model(log, cycle_pattern=cycle_pattern, on_record=balance.on_record)
+    finally:
+        damaged = agent.damaged_counts()
+        agent.use_config(None)
+    attributor = Attributor(symbolizer)
+    result = analyze_objects(balance, model, attributor)
+    if result["source"] == "none":
+        raise InputError(f"{log}: no object trace ([MSOBJ] lines) and no block dump")
+    result["damaged_lines"] = damaged
+    result["log"] = str(log)
+    result["elf"] = str(elf) if elf else None
+    return result
+
+
+@click.command("objects")
+@log_argument
+@elf_option
+@objects_options
+@click.option("--cycle-pattern", default=None, metavar="RE",
+              help="Regex of the line that starts a cycle (default: [MSCYCLE] n).")
+@json_option
+@guarded
+def command(log: Path, elf: Path | None, grace: int, config: Path | None,
+            cycle_pattern: str | None, as_json: bool) -> None:
+    """Pair kernel-object creates and deletes: per kind, per create site, per cycle."""
+    result = run_objects(log, elf, grace, config, cycle_pattern)
+    emit("objects", result, as_json, render_objects)

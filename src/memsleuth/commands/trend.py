@@ -1,0 +1,65 @@
+"""`memsleuth trend`: leak rate, warm-up, classification and forecast from heap overviews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from memsleuth.analysis.trend import analyze_trend
+from memsleuth.commands.common import emit, guarded, json_option, load_model, log_argument
+from memsleuth.errors import InputError, UsageError
+from memsleuth.report.trend_text import render_trend
+
+
+def parse_warmup(value: str) -> int | str:
+    """'auto' or a number of points to drop at the start."""
+    if value == "auto":
+        return "auto"
+    try:
+        n = int(value)
+    except ValueError:
+        raise UsageError(f"--warmup {value!r}: expected a number or 'auto'") from None
+    if n < 0:
+        raise UsageError("--warmup must be >= 0")
+    return n
+
+
+def trend_options(f):  # noqa: ANN001, ANN201 - click decorator stack
+    f = click.option("--warmup", default="auto", show_default=True, metavar="N|auto",
+                     help="Points to drop at the start, or detect the warm-up.")(f)
+    f = click.option("--upto", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Use only the first N cycles (check a forecast against the end).")(f)
+    f = click.option("--x", "x_mode", type=click.Choice(["auto", "cycle", "time", "index"]),
+                     default="auto", show_default=True,
+                     help="Abscissa: cycle markers, timestamps or overview index.")(f)
+    f = click.option("--cycle-pattern", default=None, metavar="RE",
+                     help="Regex of the line that starts a cycle (default: [MSCYCLE] n).")(f)
+    return f
+
+
+def run_trend(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | None,
+              warmup: str) -> dict[str, Any]:
+    wu = parse_warmup(warmup)
+    model = load_model(log, cycle_pattern=cycle_pattern)
+    if not model.overviews:
+        raise InputError(f"{log}: no heap overview in this log (expected [HEAP] tables)")
+    try:
+        result = analyze_trend(model, x=x_mode, upto=upto, warmup=wu)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    result["log"] = str(log)
+    return result
+
+
+@click.command("trend")
+@log_argument
+@trend_options
+@json_option
+@guarded
+def command(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | None, warmup: str,
+            as_json: bool) -> None:
+    """Free-heap trend over a log: leak rate with its interval, warm-up, verdict, forecast."""
+    result = run_trend(log, cycle_pattern, x_mode, upto, warmup)
+    emit("trend", result, as_json, render_trend)

@@ -1,0 +1,82 @@
+"""Terminal rendering of a heap trend (rich only; the numbers come from analysis.trend)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from memsleuth.report.terminal import console, size, warn
+
+_TITLES = {
+    "steady_leak": "[bold red]steady leak[/]",
+    "step": "[bold red]step / burst leak[/]",
+    "fragmentation": "[bold yellow]fragmentation[/]",
+    "warmup_plateau": "[bold green]warm-up, then plateau (no leak)[/]",
+    "no_leak": "[bold green]no leak[/]",
+    "insufficient": "[yellow]not enough points[/]",
+}
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 60) -> str:
+    """A one-line picture of the curve (bin means)."""
+    if not values:
+        return ""
+    n = len(values)
+    width = min(width, n)
+    bins = [values[i * n // width:(i + 1) * n // width] for i in range(width)]
+    means = [sum(b) / len(b) for b in bins if b]
+    lo, hi = min(means), max(means)
+    if hi == lo:
+        return SPARK[3] * len(means)
+    return "".join(SPARK[int((v - lo) / (hi - lo) * (len(SPARK) - 1))] for v in means)
+
+
+def render_trend(result: dict[str, Any]) -> None:
+    out = console()
+    unit = {"cycle": "cycle", "time": "s", "index": "overview"}[result["x"]]
+    out.print(f"[bold]Heap trend[/] — {result.get('log', '')}: {result['points']} point(s) "
+              f"by {result['x']}" + (f" (of {result['points_available']})"
+                                     if result["points_available"] != result["points"] else ""))
+    series = result.get("series") or []
+    if series:
+        out.print(f"  free {sparkline([p['free'] for p in series])}")
+        first, last = series[0], series[-1]
+        out.print(f"  first x={first['x']:g}: free {size(first['free'])}; "
+                  f"last x={last['x']:g}: free {size(last['free'])}")
+    out.print(f"  verdict: {_TITLES.get(result['classification'], result['classification'])}")
+    if result.get("reason"):
+        out.print(f"  why: {result['reason']}")
+    wu = result.get("warmup") or {}
+    if wu.get("points"):
+        out.print(f"  warm-up: first {wu['points']} point(s) excluded (until x={wu['until_x']:g},"
+                  f" {wu.get('drop', 0):.0f} B above the settled line)")
+    fit = result.get("fit")
+    if fit:
+        out.print(f"  slope {fit['slope']:+.2f} B/{unit}, {fit['confidence']:.0%} interval "
+                  f"[{fit['slope_low']:+.2f}, {fit['slope_high']:+.2f}], Mann-Kendall "
+                  f"p={fit['mk_p']:.2g}, noise ±{1.4826 * fit['residual_mad']:.0f} B")
+    ev = result.get("evidence") or {}
+    if ev.get("fragmentation"):
+        f = ev["fragmentation"]
+        out.print(f"  largest free block {f['first']:.0f} -> {f['last']:.0f} B "
+                  f"({f['max_free_block_slope']:+.1f} B/{unit})")
+    if ev.get("pool"):
+        out.print(f"  pool free {ev['pool']['slope']:+.2f} B/{unit}")
+    fc = result.get("forecast")
+    if fc and fc.get("exhaustion"):
+        for e in fc["levels"]:
+            if e["at"] is None:
+                continue
+            late = "never" if e["latest"] is None else f"{e['latest']:.0f}"
+            line = (f"  forecast {e['level'].replace('_', ' ')} ({e['bytes']:.0f} B): "
+                    f"{unit} {e['at']:.0f} [{e['earliest']:.0f} .. {late}]")
+            if e.get("time") is not None:
+                line += f", t≈{e['time']:.0f} s"
+            out.print(line)
+    obs = result.get("observed_failure")
+    if obs:
+        out.print(f"  observed: {obs['kind']} at log line {obs['line']}"
+                  + (f", cycle {obs['cycle']}" if obs.get("cycle") is not None else ""))
+    for note in result.get("notes", []):
+        warn(note)
