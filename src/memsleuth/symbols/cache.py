@@ -1,0 +1,86 @@
+"""On-disk cache of symbolized addresses, one file per ELF content.
+
+The file name is ``<build-id or "nobuildid">-<sha256>.symcache``: a rebuilt or patched ELF
+gets a new name, so a stale entry can never be served. Files are ``marshal`` dumps of
+plain tuples (fast to load, no code execution), written to a temp file and renamed into
+place. Any unreadable file is treated as empty: a cache can only save time, never fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import tempfile
+from pathlib import Path
+
+FORMAT = 1
+
+#: lookup address -> frames as (function, file, line, column) tuples, innermost first
+Entries = dict[int, tuple[tuple[str | None, str | None, int | None, int | None], ...]]
+
+
+def cache_disabled() -> bool:
+    return os.environ.get("MEMSLEUTH_NO_CACHE", "").strip().lower() in ("1", "true", "yes")
+
+
+def default_cache_dir() -> Path:
+    """``$MEMSLEUTH_CACHE_DIR``, else ``$XDG_CACHE_HOME/memsleuth``, else ~/.cache/memsleuth."""
+    env = os.environ.get("MEMSLEUTH_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "memsleuth"
+
+
+class SymbolCache:
+    """Per-address results for one ELF content, loaded once and saved when grown."""
+
+    def __init__(self, directory: Path, build_id: str | None, content_hash: str) -> None:
+        self.directory = Path(directory)
+        self.key = f"{build_id or 'nobuildid'}-{content_hash}"
+        self.path = self.directory / f"{self.key}.symcache"
+        self.entries: Entries = {}
+        self.loaded_from_disk = False
+        self._dirty = False
+        self._load()
+
+    def _load(self) -> None:
+        try:
+            with open(self.path, "rb") as f:
+                blob = marshal.load(f)
+        except (OSError, EOFError, ValueError, TypeError):
+            return
+        if (isinstance(blob, tuple) and len(blob) == 3 and blob[0] == FORMAT
+                and blob[1] == self.key and isinstance(blob[2], dict)):
+            self.entries = blob[2]
+            self.loaded_from_disk = True
+
+    def get(self, lookup: int):
+        return self.entries.get(lookup)
+
+    def put(self, lookup: int, frames) -> None:
+        self.entries[lookup] = frames
+        self._dirty = True
+
+    def save(self) -> bool:
+        """Write atomically if anything was added; False (silently) if that failed."""
+        if not self._dirty:
+            return True
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".symcache", dir=self.directory)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    marshal.dump((FORMAT, self.key, self.entries), f)
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except (OSError, ValueError):
+            return False
+        self._dirty = False
+        return True
+

@@ -1,0 +1,220 @@
+"""Function and inline trees of one CU, decoded only where a queried address falls.
+
+A CU's top level is walked once (jumping over each function's body via DW_AT_sibling) to
+index its concrete subprograms by address; a function's body, with its
+``DW_TAG_inlined_subroutine`` tree, is decoded the first time an address lands in it.
+Names follow bfd: a DIE's own name, else that of its DW_AT_abstract_origin /
+DW_AT_specification chain; C++ linkage names are demangled when ``cxxfilt`` is installed.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from memsleuth.symbols.forms import (
+    C_REF,
+    C_REF_ADDR,
+    AT_abstract_origin,
+    AT_call_column,
+    AT_call_file,
+    AT_call_line,
+    AT_linkage_name,
+    AT_MIPS_linkage_name,
+    AT_name,
+    AT_sibling,
+    AT_specification,
+    TAG_inlined_subroutine,
+    TAG_lexical_block,
+    TAG_module,
+    TAG_namespace,
+    TAG_subprogram,
+)
+from memsleuth.symbols.units import Unit
+
+TAG_catch_block, TAG_try_block = 0x25, 0x32
+_TRANSPARENT = frozenset({TAG_lexical_block, TAG_try_block, TAG_catch_block})
+
+try:  # optional: demangle C++ linkage names
+    import cxxfilt as _cxxfilt  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - depends on the environment
+    _cxxfilt = None
+
+
+def demangle(name: str) -> str | None:
+    if _cxxfilt is None or not name.startswith("_Z"):
+        return None
+    try:
+        return _cxxfilt.demangle(name)
+    except Exception:  # noqa: BLE001 - a demangler failure just means "keep the raw name"
+        return None
+
+
+@dataclass(slots=True, eq=False)
+class Scope:
+    """A subprogram or inlined subroutine with the ranges it covers."""
+
+    die: int                                   # .debug_info offset, for its name
+    ranges: list[tuple[int, int]]
+    call_file: int = 0
+    call_line: int = 0
+    call_column: int = 0
+    children: list[Scope] = field(default_factory=list)
+
+    def child_at(self, addr: int) -> Scope | None:
+        """The child covering addr; the tightest range wins, as in bfd's best fit."""
+        best, best_len = None, None
+        for c in self.children:
+            for lo, hi in c.ranges:
+                if lo <= addr < hi and (best_len is None or hi - lo < best_len):
+                    best, best_len = c, hi - lo
+        return best
+
+
+class FunctionIndex:
+    """Concrete functions of one CU by address, with lazily decoded inline trees."""
+
+    def __init__(self, unit: Unit) -> None:
+        self.unit = unit
+        spans: list[tuple[int, int, int]] = []
+        ab, _, pos = unit.read_die(unit.die_offset)
+        if ab is not None and ab.has_children:
+            self._walk_top(pos, spans)
+        spans.sort()
+        self._spans = spans
+        self._starts = [s[0] for s in spans]
+        self._trees: dict[int, Scope] = {}
+
+    def _skip_children(self, pos: int) -> int:
+        """Position after the children list starting at pos (null entry included)."""
+        unit = self.unit
+        depth = 1
+        while depth:
+            ab, attrs, pos = unit.read_die(pos)
+            if ab is None:
+                depth -= 1
+            elif ab.has_children:
+                sib = attrs.get(AT_sibling)
+                if sib is not None and sib[0] == C_REF:
+                    pos = unit.offset + sib[1]
+                else:
+                    depth += 1
+        return pos
+
+    def _after(self, ab, attrs, pos: int) -> int:
+        if not ab.has_children:
+            return pos
+        sib = attrs.get(AT_sibling)
+        if sib is not None and sib[0] == C_REF:
+            return self.unit.offset + sib[1]
+        return self._skip_children(pos)
+
+    def _walk_top(self, pos: int, spans: list) -> None:
+        unit = self.unit
+        end = unit.end
+        depth = 1
+        while depth and pos < end:
+            start = pos
+            ab, attrs, pos = unit.read_die(pos)
+            if ab is None:
+                depth -= 1
+                continue
+            tag = ab.tag
+            if tag == TAG_subprogram:
+                for lo, hi in unit.pc_ranges(attrs):
+                    spans.append((lo, hi, start))
+                pos = self._after(ab, attrs, pos)
+            elif tag in (TAG_namespace, TAG_module) and ab.has_children:
+                depth += 1
+            else:
+                pos = self._after(ab, attrs, pos)
+
+    # -- lookups ---------------------------------------------------------------------------
+    def function_at(self, addr: int) -> Scope | None:
+        i = bisect_right(self._starts, addr) - 1
+        for j in range(i, max(i - 8, -1), -1):
+            lo, hi, die = self._spans[j]
+            if lo <= addr < hi:
+                return self._tree(die)
+        return None
+
+    def chain(self, addr: int) -> list[Scope]:
+        """Scopes covering addr, outermost (the real function) first."""
+        fn = self.function_at(addr)
+        if fn is None:
+            return []
+        out = [fn]
+        while True:
+            nxt = out[-1].child_at(addr)
+            if nxt is None:
+                return out
+            out.append(nxt)
+
+    def _tree(self, die: int) -> Scope:
+        tree = self._trees.get(die)
+        if tree is None:
+            unit = self.unit
+            ab, attrs, pos = unit.read_die(die)
+            tree = Scope(die, unit.pc_ranges(attrs))
+            if ab is not None and ab.has_children:
+                self._read_scopes(pos, tree)
+            self._trees[die] = tree
+        return tree
+
+    def _read_scopes(self, pos: int, parent: Scope) -> int:
+        unit = self.unit
+        while True:
+            start = pos
+            ab, attrs, pos = unit.read_die(pos)
+            if ab is None:
+                return pos
+            tag = ab.tag
+            if tag == TAG_inlined_subroutine:
+                s = Scope(start, unit.pc_ranges(attrs),
+                          attrs.get(AT_call_file, (0, 0))[1],
+                          attrs.get(AT_call_line, (0, 0))[1],
+                          attrs.get(AT_call_column, (0, 0))[1])
+                parent.children.append(s)
+                if ab.has_children:
+                    pos = self._read_scopes(pos, s)
+            elif tag in _TRANSPARENT and ab.has_children:
+                pos = self._read_scopes(pos, parent)
+            else:
+                pos = self._after(ab, attrs, pos)
+
+
+class NameResolver:
+    """DIE offset -> function name, following abstract_origin/specification; memoised."""
+
+    def __init__(self, dwarf) -> None:
+        self.dwarf = dwarf
+        self._names: dict[int, str | None] = {}
+
+    def name(self, unit: Unit, die: int) -> str | None:
+        if die in self._names:
+            return self._names[die]
+        linkage = plain = None
+        cur_unit, cur, hops = unit, die, 0
+        while cur is not None and hops < 8:
+            hops += 1
+            _, attrs, _ = cur_unit.read_die(cur)
+            if linkage is None:
+                v = attrs.get(AT_linkage_name) or attrs.get(AT_MIPS_linkage_name)
+                if v is not None:
+                    linkage = cur_unit.string(v)
+            if plain is None and AT_name in attrs:
+                plain = cur_unit.string(attrs[AT_name])
+            if linkage is not None and plain is not None:
+                break
+            ref = attrs.get(AT_abstract_origin) or attrs.get(AT_specification)
+            cur = None
+            if ref is not None:
+                if ref[0] == C_REF:
+                    cur = cur_unit.offset + ref[1]
+                elif ref[0] == C_REF_ADDR:
+                    nu = self.dwarf.unit_at_offset(ref[1])
+                    if nu is not None:
+                        cur_unit, cur = nu, ref[1]
+        result = (demangle(linkage) if linkage else None) or plain or linkage
+        self._names[die] = result
+        return result

@@ -1,0 +1,70 @@
+"""DWARF address -> frames: the lazy engine behind ``Symbolizer``.
+
+Only the CUs holding queried addresses are touched: their line program is decoded in full
+(it cannot be entered mid-way), their top-level DIEs indexed, and the body of each function
+hit decoded for its inline tree. Frames follow ``addr2line -fi``: the innermost frame takes
+its file:line from the line table, each outer frame the DW_AT_call_file/call_line of the
+inlined subroutine it contains.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from memsleuth.symbols.elf import ElfImage
+from memsleuth.symbols.inline import FunctionIndex, NameResolver
+from memsleuth.symbols.lines import LineTable, decode_line_table
+from memsleuth.symbols.units import DwarfSections, Unit, UnitIndex
+
+RawFrame = tuple[str | None, str | None, int | None, int | None]
+
+
+class DwarfResolver:
+    def __init__(self, image: ElfImage) -> None:
+        self.dwarf = DwarfSections(image)
+        self._lines: dict[int, LineTable | None] = {}
+        self._funcs: dict[int, FunctionIndex] = {}
+        self._names = NameResolver(self.dwarf)
+
+    @cached_property
+    def index(self) -> UnitIndex:
+        return UnitIndex(self.dwarf)
+
+    def _line_table(self, unit: Unit) -> LineTable | None:
+        if unit.offset not in self._lines:
+            self._lines[unit.offset] = decode_line_table(unit)
+        return self._lines[unit.offset]
+
+    def _functions(self, unit: Unit) -> FunctionIndex:
+        fi = self._funcs.get(unit.offset)
+        if fi is None:
+            fi = self._funcs[unit.offset] = FunctionIndex(unit)
+        return fi
+
+    def frames(self, addr: int) -> tuple[RawFrame, ...]:
+        """Frames for one (already adjusted) address, innermost first; () if unknown."""
+        try:
+            unit = self.index.unit_for(addr)
+        except (IndexError, ValueError, KeyError):
+            return ()
+        if unit is None:
+            return ()
+        try:
+            return self._frames(unit, addr)
+        except (IndexError, ValueError, KeyError):
+            return ()  # corrupt DWARF for this CU: no frames rather than a crash
+
+    def _frames(self, unit: Unit, addr: int) -> tuple[RawFrame, ...]:
+        table = self._line_table(unit)
+        row = table.find(addr) if table is not None else None
+        chain = self._functions(unit).chain(addr)
+        file, line, col = row if row is not None else (None, None, None)
+        if not chain:
+            return ((None, file, line, col),) if row is not None else ()
+        frames = [(self._names.name(unit, chain[-1].die), file, line, col)]
+        for i in range(len(chain) - 2, -1, -1):
+            callee = chain[i + 1]
+            cfile = table.file(callee.call_file) if table is not None else None
+            frames.append((self._names.name(unit, chain[i].die), cfile,
+                           callee.call_line or None, callee.call_column or None))
+        return tuple(frames)

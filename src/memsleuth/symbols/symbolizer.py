@@ -1,0 +1,246 @@
+"""The one interface analyses use: ELF in, ``Location`` per logged address out.
+
+It knows nothing of logs. ``Symbolizer.open`` reads the ELF; ``symbolize`` answers a batch
+of addresses (de-duplicated), going to DWARF only for addresses the on-disk cache does not
+already hold, and only for the CUs that contain them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from memsleuth.symbols.arch import after_call, lookup_address, xtensa_restore
+from memsleuth.symbols.cache import SymbolCache, cache_disabled, default_cache_dir
+from memsleuth.symbols.elf import ElfImage, Section
+from memsleuth.symbols.errors import NoDebugInfo
+from memsleuth.symbols.location import AddrKind, Frame, Location
+from memsleuth.symbols.resolver import DwarfResolver
+
+Verdict = Literal["ok", "suspect", "mismatch"]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchReport:
+    """Do these return addresses look like they came from this ELF?"""
+
+    total: int              # distinct addresses checked
+    in_code: int            # of them, inside an executable section
+    checked: int            # in code and decodable by the call-instruction check
+    after_call: int         # of the checked, preceded by a call instruction
+    verdict: Verdict
+    reason: str
+
+    @property
+    def fraction_in_code(self) -> float:
+        return self.in_code / self.total if self.total else 1.0
+
+    @property
+    def fraction_after_call(self) -> float | None:
+        return self.after_call / self.checked if self.checked else None
+
+
+class Symbolizer:
+    """Symbols, lines and inline chains of one ELF."""
+
+    def __init__(self, image: ElfImage, cache_dir: Path | None) -> None:
+        self._image = image
+        self._cache_dir = cache_dir
+        self._resolver: DwarfResolver | None = None
+        self._memo: dict[int, tuple] = {}
+
+    @classmethod
+    def open(cls, path: str | Path, cache_dir: Path | None = None,
+             use_cache: bool = True) -> Symbolizer:
+        """Read an ELF. Raises ElfNotFound, NotAnElf, UnsupportedArch (all SymbolError);
+        warns NoDebugInfo when there is no DWARF (symbol-table names still work)."""
+        image = ElfImage(path)
+        directory = None
+        if use_cache and not cache_disabled():
+            directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        sym = cls(image, directory)
+        if not sym.has_debug_info:
+            warnings.warn(NoDebugInfo(
+                f"{image.path} has no DWARF debug info: only symbol-table names, "
+                "no file:line or inline frames"), stacklevel=2)
+        return sym
+
+    # -- facts about the ELF ---------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        return self._image.path
+
+    @property
+    def arch(self) -> str:
+        return self._image.arch
+
+    @property
+    def thumb(self) -> bool:
+        return self._image.thumb
+
+    @property
+    def bits(self) -> int:
+        return self._image.bits
+
+    @property
+    def little_endian(self) -> bool:
+        return self._image.little_endian
+
+    @property
+    def build_id(self) -> str | None:
+        return self._image.build_id
+
+    @property
+    def content_hash(self) -> str:
+        return self._image.content_hash
+
+    @cached_property
+    def has_debug_info(self) -> bool:
+        h = self._image
+        return bool(h.section_data(".debug_info")) and h.has_section(".debug_line") or \
+            h.has_section(".zdebug_info")
+
+    @property
+    def sections(self) -> list[Section]:
+        return list(self._image.sections)
+
+    @property
+    def text_ranges(self) -> list[tuple[int, int]]:
+        return list(self._image.text_ranges)
+
+    @cached_property
+    def cache(self) -> SymbolCache | None:
+        if self._cache_dir is None:
+            return None
+        return SymbolCache(self._cache_dir, self.build_id, self.content_hash)
+
+    # -- lookups ---------------------------------------------------------------------------
+    def adjust(self, addr: int, kind: AddrKind = "return") -> int:
+        """The address actually looked up for a logged address of this kind."""
+        if self.arch == "xtensa":
+            addr = xtensa_restore(addr, self._image.text_ranges)
+        return lookup_address(self.arch, addr, kind)
+
+    def symbolize(self, addrs: Iterable[int], kind: AddrKind = "return") -> dict[int, Location]:
+        """Locations for a batch of addresses (keys: the addresses as given)."""
+        image = self._image
+        todo: dict[int, int] = {}      # logged -> lookup
+        for a in dict.fromkeys(addrs):
+            todo[a] = self.adjust(a, kind)
+        frames = self._frames_for([lk for lk in set(todo.values())
+                                   if (s := image.section_at(lk)) is not None
+                                   and s.kind == "code"])
+        return {a: self._location(a, lk, kind, frames.get(lk)) for a, lk in todo.items()}
+
+    def symbolize_one(self, addr: int, kind: AddrKind = "return") -> Location:
+        return self.symbolize([addr], kind)[addr]
+
+    def _frames_for(self, lookups: list[int]) -> dict[int, tuple]:
+        out: dict[int, tuple] = {}
+        missing = []
+        cache = self.cache
+        for lk in lookups:
+            hit = self._memo.get(lk)
+            if hit is None and cache is not None:
+                hit = cache.get(lk)
+            if hit is None:
+                missing.append(lk)
+            else:
+                out[lk] = hit
+        if missing and self.has_debug_info:
+            if self._resolver is None:
+                self._resolver = DwarfResolver(self._image)
+            for lk in sorted(missing):
+                fr = self._resolver.frames(lk)
+                out[lk] = fr
+                if cache is not None:
+                    cache.put(lk, fr)
+            if cache is not None:
+                cache.save()
+        self._memo.update(out)
+        return out
+
+    def _location(self, addr: int, lookup: int, kind: AddrKind, raw) -> Location:
+        image = self._image
+        sec = image.section_at(lookup)
+        if sec is None:
+            return Location(addr, lookup, kind="unknown",
+                            notes=("address is outside every section of the ELF",))
+        if sec.kind != "code":
+            sym = image.objects.containing(lookup)
+            if sym is None:
+                cand = image.objects.nearest_before(lookup, global_only=True)
+                if cand is not None and image.section_at(cand.start) == sec:
+                    sym = cand
+            return Location(addr, lookup, symbol=sym.name if sym else None,
+                            offset=lookup - sym.start if sym else 0, section=sec.name,
+                            kind="data")
+        sym = image.functions.containing(lookup)
+        if sym is None:
+            # Like addr2line: padding and size-less symbols belong to the function before.
+            cand = image.functions.nearest_before(lookup)
+            if cand is not None and image.section_at(cand.start) == sec:
+                sym = cand
+        notes: tuple[str, ...] = ()
+        frames = tuple(Frame(*f) for f in raw) if raw else ()
+        if frames and frames[0].function is None and sym is not None and len(frames) == 1:
+            # a line without a DWARF function: addr2line names it from the symbol table
+            frames = (Frame(sym.name, frames[0].file, frames[0].line, frames[0].column),)
+        if not frames and not self.has_debug_info:
+            notes = ("no debug info: symbol-table name only",)
+        ac = None
+        if kind == "return":
+            ac = after_call(self.arch, self.thumb, self.little_endian, addr if self.arch != "xtensa"
+                            else lookup + 1, image.read)
+        return Location(addr, lookup, frames, symbol=sym.name if sym else None,
+                        offset=lookup - sym.start if sym else 0, section=sec.name, kind="code",
+                        after_call=ac, notes=notes)
+
+    def function_of(self, addr: int) -> str | None:
+        """The symbol-table function containing an exact address (no adjustment)."""
+        a = addr & ~1 if self.arch == "arm" else addr
+        sym = self._image.functions.containing(a)
+        return sym.name if sym else None
+
+    def functions_matching(self, pattern: str) -> list[tuple[str, int, int]]:
+        """(name, start, end) of symbol-table functions whose name matches a glob."""
+        return [(s.name, s.start, s.end) for s in self._image.functions.matching(pattern)]
+
+    def check_return_addresses(self, addrs: Iterable[int]) -> MatchReport:
+        """Tell whether logged return addresses plausibly belong to this ELF."""
+        image = self._image
+        uniq = list(dict.fromkeys(addrs))
+        in_code = checked = calls = 0
+        for a in uniq:
+            lk = self.adjust(a, "return")
+            sec = image.section_at(lk)
+            if sec is None or sec.kind != "code":
+                continue
+            in_code += 1
+            ac = after_call(self.arch, self.thumb, self.little_endian,
+                            a if self.arch != "xtensa" else lk + 1, image.read)
+            if ac is not None:
+                checked += 1
+                calls += ac
+        return _verdict(len(uniq), in_code, checked, calls)
+
+
+def _verdict(total: int, in_code: int, checked: int, calls: int) -> MatchReport:
+    if total == 0:
+        return MatchReport(0, 0, 0, 0, "ok", "no addresses to check")
+    f_code = in_code / total
+    f_call = calls / checked if checked else None
+    desc = f"{in_code}/{total} in code"
+    if f_call is not None:
+        desc += f", {calls}/{checked} right after a call instruction"
+    if f_code < 0.5 or (f_call is not None and checked >= 3 and f_call < 0.5):
+        return MatchReport(total, in_code, checked, calls, "mismatch",
+                           f"the ELF does not match these addresses ({desc})")
+    if f_code < 0.95 or (f_call is not None and f_call < 0.9):
+        return MatchReport(total, in_code, checked, calls, "suspect",
+                           f"the ELF may not match these addresses ({desc})")
+    return MatchReport(total, in_code, checked, calls, "ok", desc)
