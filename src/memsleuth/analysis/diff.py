@@ -1,0 +1,242 @@
+"""Per-site change between heap snapshots, growth across many, and the heap decline explained.
+
+Diff compares census results (heaptrack's lesson: compare two models, do not re-walk logs):
+``SiteSeries`` runs the census of every block dump as the log streams by and keeps only its
+per-site totals, so any two snapshots can be compared and, with three or more, each site gets
+a growth slope that tells a site growing every cycle from one that spiked once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from memsleuth.analysis.census import census
+from memsleuth.analysis.regression import theil_sen
+from memsleuth.records import BlockDump, CycleMarker, Record
+
+#: A site "grows steadily" when at least this share of snapshot-to-snapshot steps grow.
+STEADY_STEPS = 0.7
+#: A site "spiked" when one step holds at least this share of its total growth.
+SPIKE_SHARE = 0.8
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """What is kept of one census: per-site (blocks, bytes, max size) and where it was."""
+
+    index: int
+    line: int
+    cycle: int | None
+    partial: bool
+    used_bytes: int
+    sites: dict[str, tuple[int, int, int]]
+
+
+@dataclass(slots=True)
+class SiteSeries:
+    """Streaming census of every block dump; plug ``on_record`` into ``build_model``."""
+
+    attributor: Any
+    snapshots: list[Snapshot] = field(default_factory=list)
+    info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cycle: int | None = None
+    markers: int = 0
+
+    def on_record(self, record: Record) -> None:
+        if isinstance(record, CycleMarker):
+            self.markers += 1
+            self.cycle = record.index if record.index is not None else self.markers
+        elif isinstance(record, BlockDump):
+            self.add(record)
+
+    def add(self, dump: BlockDump) -> None:
+        result = census(dump, self.attributor)
+        sites: dict[str, tuple[int, int, int]] = {}
+        for row in result["rows"]:
+            sites[row["key"]] = (row["blocks"], row["bytes"], row["max_size"] or 0)
+            if row["key"] not in self.info:
+                self.info[row["key"]] = {
+                    "key": row["key"], "function": row["function"], "file": row["file"],
+                    "line": row["line"], "object_kind": row["object_kind"],
+                    "owner": row["owner"],
+                }
+        self.snapshots.append(Snapshot(
+            index=len(self.snapshots), line=dump.line, cycle=self.cycle, partial=dump.partial,
+            used_bytes=result["totals"]["used_bytes"], sites=sites,
+        ))
+
+
+def _label(info: dict[str, Any]) -> str:
+    name = info.get("function") or info["key"]
+    if info.get("file") and info.get("line"):
+        return f"{name} ({info['file'].rsplit('/', 1)[-1]}:{info['line']})"
+    return name
+
+
+def _snap_dict(s: Snapshot, log: str | None) -> dict[str, Any]:
+    return {"log": log, "index": s.index, "line": s.line, "cycle": s.cycle,
+            "partial": s.partial, "used_bytes": s.used_bytes}
+
+
+def diff_snapshots(
+    a: Snapshot, b: Snapshot, info: dict[str, dict[str, Any]],
+    log_a: str | None = None, log_b: str | None = None,
+) -> dict[str, Any]:
+    """Per-site blocks/bytes before, after and delta; new and vanished sites.
+
+    Keys: before, after ({log, index, line, cycle, partial, used_bytes}), rows [{key, label,
+    function, file, line, object_kind, blocks_before, blocks_after, blocks_delta, bytes_before,
+    bytes_after, bytes_delta, status: new|vanished|grown|shrunk|same}] sorted by bytes_delta
+    (largest growth first), totals {bytes_delta, blocks_delta, new, vanished, grown, shrunk}.
+    """
+    rows: list[dict[str, Any]] = []
+    for key in set(a.sites) | set(b.sites):
+        ba, ya, _ = a.sites.get(key, (0, 0, 0))
+        bb, yb, _ = b.sites.get(key, (0, 0, 0))
+        if key not in a.sites:
+            status = "new"
+        elif key not in b.sites:
+            status = "vanished"
+        elif yb > ya or bb > ba:
+            status = "grown"
+        elif yb < ya or bb < ba:
+            status = "shrunk"
+        else:
+            status = "same"
+        meta = info.get(key, {"key": key})
+        rows.append({
+            "key": key, "label": _label(meta), "function": meta.get("function"),
+            "file": meta.get("file"), "line": meta.get("line"),
+            "object_kind": meta.get("object_kind"),
+            "blocks_before": ba, "blocks_after": bb, "blocks_delta": bb - ba,
+            "bytes_before": ya, "bytes_after": yb, "bytes_delta": yb - ya, "status": status,
+        })
+    rows.sort(key=lambda r: (-r["bytes_delta"], -r["blocks_delta"], r["key"]))
+    count = {s: sum(1 for r in rows if r["status"] == s) for s in ("new", "vanished", "grown",
+                                                                   "shrunk")}
+    return {
+        "before": _snap_dict(a, log_a), "after": _snap_dict(b, log_b), "rows": rows,
+        "totals": {"bytes_delta": sum(r["bytes_delta"] for r in rows),
+                   "blocks_delta": sum(r["blocks_delta"] for r in rows), **count},
+    }
+
+
+def site_growth(
+    snapshots: list[Snapshot], info: dict[str, dict[str, Any]], *, skip_partial: bool = True,
+) -> dict[str, Any]:
+    """Per-site growth across three or more snapshots.
+
+    Keys: x ("cycle" when every snapshot has one, else "snapshot"), snapshots (used), rows
+    [{key, label, function, file, line, object_kind, blocks: [...], bytes: [...],
+    bytes_slope, bytes_slope_low, bytes_slope_high, blocks_slope, block_size, grow_steps
+    (share of steps that grew), biggest_step_share, pattern: steady|spike|shrinking|flat|
+    noisy}] sorted by bytes_slope.
+    """
+    snaps = [s for s in snapshots if not (skip_partial and s.partial)] or snapshots
+    if len(snaps) < 3:
+        return {"x": None, "snapshots": len(snaps), "rows": []}
+    by_cycle = all(s.cycle is not None for s in snaps) and len({s.cycle for s in snaps}) == len(
+        snaps)
+    xs = [float(s.cycle) if by_cycle else float(s.index) for s in snaps]  # type: ignore[arg-type]
+    rows = []
+    keys = set().union(*(s.sites for s in snaps))
+    for key in keys:
+        blocks = [s.sites.get(key, (0, 0, 0))[0] for s in snaps]
+        bytes_ = [s.sites.get(key, (0, 0, 0))[1] for s in snaps]
+        sizes = [s.sites.get(key, (0, 0, 0))[2] for s in snaps]
+        fit = theil_sen(xs, [float(v) for v in bytes_])
+        bfit = theil_sen(xs, [float(v) for v in blocks])
+        steps = [b - a for a, b in zip(bytes_, bytes_[1:], strict=False)]
+        grew = sum(1 for d in steps if d > 0)
+        total_growth = bytes_[-1] - bytes_[0]
+        biggest = max(steps) if steps else 0
+        big_share = biggest / total_growth if total_growth > 0 else 0.0
+        if fit.slope_low > 0 and grew >= STEADY_STEPS * len(steps):
+            pattern = "steady"
+        elif total_growth > 0 and big_share >= SPIKE_SHARE:
+            pattern = "spike"
+        elif fit.slope_high < 0:
+            pattern = "shrinking"
+        elif max(bytes_) == min(bytes_):
+            pattern = "flat"
+        else:
+            pattern = "noisy"
+        meta = info.get(key, {"key": key})
+        rows.append({
+            "key": key, "label": _label(meta), "function": meta.get("function"),
+            "file": meta.get("file"), "line": meta.get("line"),
+            "object_kind": meta.get("object_kind"),
+            "blocks": blocks, "bytes": bytes_,
+            "bytes_slope": round(fit.slope, 3), "bytes_slope_low": round(fit.slope_low, 3),
+            "bytes_slope_high": round(fit.slope_high, 3), "blocks_slope": round(bfit.slope, 4),
+            "block_size": max(sizes) or None,
+            "grow_steps": round(grew / len(steps), 3) if steps else 0.0,
+            "biggest_step_share": round(big_share, 3), "pattern": pattern,
+        })
+    rows.sort(key=lambda r: (-r["bytes_slope"], -(r["bytes"][-1] - r["bytes"][0]), r["key"]))
+    return {"x": "cycle" if by_cycle else "snapshot", "snapshots": len(snaps), "rows": rows}
+
+
+def attribute_decline(
+    trend: dict[str, Any],
+    growth: dict[str, Any] | None = None,
+    objects: dict[str, Any] | None = None,
+    block_sizes: dict[str, int] | None = None,
+) -> dict[str, Any] | None:
+    """Tie the free-heap decline to the sites that grow.
+
+    From the dumps: each steadily growing site's bytes slope (needs the trend and the growth in
+    the same unit). From the object trace: each leaking create site's leak rate × the block
+    size of its object kind in the last dump (``block_sizes``: kind -> bytes).
+    Keys: decline_per_x (B per trend unit), x, method ("dumps" | "objects"), sites [{key,
+    label, bytes_per_x, share}], explained (sum of shares), text (one line).
+    """
+    fit = trend.get("fit")
+    if not fit or fit["slope"] >= 0:
+        return None
+    decline = -fit["slope"]
+    x = trend["x"]
+    sites: list[dict[str, Any]] = []
+    method = None
+    if growth and growth.get("rows") and growth.get("x") == x:
+        method = "dumps"
+        for r in growth["rows"]:
+            if r["pattern"] == "steady" and r["bytes_slope"] > 0:
+                sites.append({"key": r["key"], "label": r["label"],
+                              "object_kind": r["object_kind"],
+                              "bytes_per_x": r["bytes_slope"]})
+    elif objects and objects.get("leaks") and x == "cycle":
+        method = "objects"
+        for r in objects["leaks"]:
+            size = (block_sizes or {}).get(r["kind"])
+            if size and r["leak_per_cycle"]:
+                sites.append({"key": r["key"], "label": r["label"], "object_kind": r["kind"],
+                              "bytes_per_x": r["leak_per_cycle"] * size, "block_size": size})
+    if not sites:
+        return {"decline_per_x": decline, "x": x, "method": method, "sites": [],
+                "explained": 0.0, "text": f"{-decline:+.0f} B per {x}, not explained by a site"}
+    for s in sites:
+        s["share"] = s["bytes_per_x"] / decline
+    sites.sort(key=lambda s: -s["bytes_per_x"])
+    explained = sum(s["share"] for s in sites)
+    top = sites[0]
+    kind = f"the {top['object_kind']} blocks created at " if top.get("object_kind") else ""
+    text = (f"{-decline:+.0f} B per {x}, of which {min(top['share'], 9.99):.0%} is {kind}"
+            f"{top['label']}")
+    if len(sites) > 1:
+        text += f" ({explained:.0%} by {len(sites)} sites)"
+    return {"decline_per_x": decline, "x": x, "method": method, "sites": sites,
+            "explained": explained, "text": text}
+
+
+def kind_block_sizes(snapshot: Snapshot | None, info: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Block size per object kind in one snapshot (largest block of any site of that kind)."""
+    out: dict[str, int] = {}
+    if snapshot is None:
+        return out
+    for key, (_, _, max_size) in snapshot.sites.items():
+        kind = info.get(key, {}).get("object_kind")
+        if kind and max_size:
+            out[kind] = max(out.get(kind, 0), max_size)
+    return out
