@@ -31,6 +31,9 @@ def split_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iter
         for m in _EOL.finditer(buf):
             if m.end() == len(buf) and m.group() == b"\r":
                 break  # maybe half of a \r\n split across chunks
+            while m.start() - start > max_line:
+                yield buf[start:start + max_line]
+                start += max_line
             yield buf[start:m.end()]
             start = m.end()
         buf = buf[start:]
