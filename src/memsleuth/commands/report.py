@@ -1,0 +1,356 @@
+"""`memsleuth report`: one self-contained HTML file with every view of a log, and folded stacks.
+
+The verb only gathers plain data (reusing the analyses the other verbs run) into one dict and
+hands it to ``memsleuth.report.html.render_html``; an analysis that fails or is missing is
+listed under "partial or skipped" in the report's header instead of failing the whole report.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from memsleuth import __version__
+from memsleuth.analysis.census import Attributor, census
+from memsleuth.analysis.health import heap_health
+from memsleuth.commands.analyze import log_contents
+from memsleuth.commands.common import (
+    elf_match,
+    elf_option,
+    guarded,
+    load_model,
+    log_argument,
+    open_symbolizer,
+)
+from memsleuth.errors import EXIT_PARTIAL, InputError
+from memsleuth.report.folded import stacks_from_dump, write_folded
+from memsleuth.report.html import render_html
+
+#: Census rows in the HTML table (the flame graph and --folded keep every site).
+TABLE_ROWS = 300
+#: Sites drawn in the per-site growth chart.
+GROWTH_SITES = 8
+#: Rows of the first→last diff table.
+DIFF_ROWS = 60
+
+
+class _ReportAttributor(Attributor):
+    """Attributor that drops zero frames first: device traces pad with 0x0 (`0x0 <- 0x0`),
+    and an all-zero trace with owner 0 must land in the "unknown" row, not raise."""
+
+    def site(self, owner: int, trace: tuple[int, ...] = ()) -> Any:
+        return super().site(owner, tuple(a for a in trace if a))
+
+
+def build_report(
+    log: Path, elf: Path | None, *, cycle_pattern: str | None = None
+) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], int]]]:
+    """Read the log once and run every analysis the report shows.
+
+    Returns the report data (plain, JSON-able) and the weighted stacks for ``--folded``.
+    """
+    symbolizer = open_symbolizer(elf)
+    balance = _object_balance()
+    model = load_model(log, cycle_pattern=cycle_pattern,
+                       on_record=balance.on_record if balance is not None else None)
+    if not (model.dumps or model.overviews or model.crashes or model.warnings
+            or model.object_events or model.leaks):
+        raise InputError(
+            f"{log}: no AliOS heap, block-dump, crash or object-trace section found in "
+            f"{model.stats.lines:,} lines (is this the device log?)"
+        )
+    contents = log_contents(model)
+    notes: list[str] = [
+        f"{p['kind']} #{p['index']} at line {p['line']} is partial: {p['reason']}"
+        for p in contents["partial"]
+    ]
+    if contents["decode_errors"]:
+        notes.append(f"{contents['decode_errors']} line(s) were not valid UTF-8 "
+                     "(decoded with replacement characters)")
+    if contents["skipped_in_sections"]:
+        notes.append(f"{contents['skipped_in_sections']} foreign line(s) inside sections "
+                     "were skipped")
+    attributor = _ReportAttributor(symbolizer)
+    data: dict[str, Any] = {
+        "version": __version__,
+        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "log": {"path": str(log), **contents},
+        "elf": _elf_info(elf, symbolizer),
+        "notes": notes,
+        "heap": heap_health(model.overviews),
+    }
+    stacks: list[tuple[tuple[str, ...], int]] = []
+    last = model.last_complete_dump
+    if last is not None:
+        dump = model.full_dumps[last.index]
+        data["census"] = census(dump, attributor, top=TABLE_ROWS)
+        stacks = stacks_from_dump(dump, attributor)
+        data["stacks"] = stacks
+        data["stacks_traced"] = any(b.trace for b in dump.blocks if b.used)
+        if data["elf"] is not None:
+            data["elf"]["match"] = elf_match(symbolizer, {b.owner for b in dump.blocks if b.used})
+            if (data["elf"]["match"] or {}).get("verdict") == "mismatch":
+                notes.append("the ELF does not match the log: "
+                             + str(data["elf"]["match"].get("message", "")))
+    elif model.dumps:
+        notes.append("no block dump is kept whole: census and flame graph skipped")
+    _guard(data, notes, "heap trend", _trend, model)
+    data.setdefault("overviews", None)
+    if data["overviews"] is None:
+        data["overviews"], data["overview_x"] = _plain_overviews(model)
+    _guard(data, notes, "per-site growth", _growth, model, attributor)
+    _guard(data, notes, "first→last diff", _diff, model, attributor)
+    _guard(data, notes, "object balance", _objects, model, balance, attributor)
+    _guard(data, notes, "crash explanation", _crashes, model, symbolizer)
+    if symbolizer is None:
+        notes.append("no ELF given: addresses are not symbolized")
+    return data, stacks
+
+
+def _guard(data: dict[str, Any], notes: list[str], what: str, fn: Any, *args: Any) -> None:
+    """Run one analysis; a failure is a note in the report, not a lost report."""
+    try:
+        data.update(fn(*args))
+    except ImportError:
+        notes.append(f"{what}: not available in this memsleuth build (skipped)")
+    except Exception as exc:  # noqa: BLE001 - one broken view must not cost the others
+        notes.append(f"{what}: skipped ({type(exc).__name__}: {exc})")
+
+
+def _object_balance() -> Any:
+    try:
+        from memsleuth.analysis.objects import ObjectBalance
+    except ImportError:  # pragma: no cover - the analysis ships with the package
+        return None
+    return ObjectBalance()
+
+
+def _elf_info(elf: Path | None, symbolizer: Any) -> dict[str, Any] | None:
+    if elf is None:
+        return None
+    info: dict[str, Any] = {"path": str(elf), "build_id": None, "sha256": None, "arch": None}
+    for key, attr in (("build_id", "build_id"), ("sha256", "content_hash"), ("arch", "arch")):
+        try:
+            info[key] = getattr(symbolizer, attr, None)
+        except Exception:  # noqa: BLE001 - identity is informative only
+            info[key] = None
+    return info
+
+
+def _plain_overviews(model: Any) -> tuple[list[dict[str, Any]], str]:
+    """Overview points without the trend analysis: x is the sample order."""
+    points = []
+    for i, o in enumerate(o for o in model.overviews if not o.partial):
+        points.append({
+            "x": i, "line": o.line, "free": o.free, "used": o.used, "min_free": o.min_free,
+            "max_free_block": o.max_free_block,
+            "pool_free": o.pool.free if o.pool is not None else None,
+        })
+    return points, "sample"
+
+
+def _trend(model: Any) -> dict[str, Any]:
+    """Heap curve from the trend analysis (per-cycle points) plus its overlays."""
+    from memsleuth.analysis.trend import analyze_trend
+
+    if not model.overviews:
+        return {}
+    trend = analyze_trend(model)
+    series = trend.get("series") or []
+    if not series:
+        return {"trend_raw": trend}
+    x_kind = {"cycle": "cycle", "time": "seconds", "index": "overview"}.get(trend["x"], "x")
+    totals = {o.line: o for o in model.overviews}
+    points = []
+    for p in series:
+        o = totals.get(p["line"])
+        used = o.used if o is not None else None
+        points.append({**p, "used": used})
+    view: dict[str, Any] = {"trend_raw": _jsonable_trend(trend)}
+    cls = trend.get("classification", "")
+    css = {"steady_leak": "bad", "step": "bad", "fragmentation": "warn",
+           "warmup_plateau": "ok", "no_leak": "ok"}.get(cls, "")
+    if cls:
+        view["verdict_text"] = f"Heap trend: {cls.replace('_', ' ')}" + (
+            f" — {trend['reason']}" if trend.get("reason") else "")
+        view["verdict_css"] = css
+    warm = trend.get("warmup") or {}
+    xs = [p["x"] for p in series]
+    cut = int(warm.get("points") or 0)
+    if cut:
+        view["warmup"] = (xs[0], xs[cut - 1] if cut < len(xs) else xs[-1])
+    fit = trend.get("fit")
+    forecast = trend.get("forecast") or {}
+    ex = forecast.get("exhaustion")
+    if fit and trend.get("leak") is not None:
+        x_start = xs[cut] if cut < len(xs) else xs[0]
+        x_end = xs[-1]
+        if ex and ex.get("at") is not None and ex["at"] <= xs[-1] + 4 * (xs[-1] - xs[0] or 1):
+            x_end = max(x_end, ex["at"])
+
+        def at(x: float) -> float:
+            return fit["y_center"] + fit["slope"] * (x - fit["x_center"])
+
+        view["fit_line"] = ((x_start, at(x_start)), (x_end, at(x_end)))
+        lo, hi = fit.get("slope_low"), fit.get("slope_high")
+        unit = {"cycle": "cycle", "time": "s", "index": "overview"}.get(trend["x"], "x")
+        interval = f" [{lo:+,.1f}, {hi:+,.1f}]" if lo is not None and hi is not None else ""
+        view["slope_text"] = (f"Fitted free-heap slope after warm-up: {fit['slope']:+,.1f} "
+                              f"B/{unit}{interval} (Theil–Sen, dashed red line).")
+    if ex and ex.get("at") is not None:
+        level = ex.get("bytes") or 0.0
+        span = xs[-1] - xs[0] or 1
+        text = (f"Forecast: {str(ex.get('level', '')).replace('_', ' ')} at {x_kind} "
+                f"{ex['at']:,.0f}")
+        if ex.get("earliest") is not None and ex.get("latest") is not None:
+            text += f" (interval {ex['earliest']:,.0f}–{ex['latest']:,.0f})"
+        if ex["at"] <= xs[-1] + 4 * span:
+            view["exhaustion"] = {"x": ex["at"], "y": level, "text": text + " (red dot).",
+                                  "low": _clip(ex.get("earliest"), xs[-1] + 4 * span),
+                                  "high": _clip(ex.get("latest"), xs[-1] + 4 * span)}
+        else:
+            view["exhaustion"] = None
+            view["slope_text"] = (view.get("slope_text", "") + " " + text
+                                  + " (beyond the chart).")
+    failure = trend.get("observed_failure")
+    rules = []
+    if failure and failure.get("cycle") is not None and trend["x"] == "cycle":
+        rules.append((float(failure["cycle"]), f"{failure['kind']} at line {failure['line']}"))
+    return {"trend": view, "overviews": points, "overview_x": x_kind, "overview_rules": rules}
+
+
+def _clip(v: float | None, limit: float) -> float | None:
+    return None if v is None else min(v, limit)
+
+
+def _jsonable_trend(trend: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in trend.items() if k != "series"}
+
+
+def _site_label(attributor: Attributor, owner: int) -> str:
+    site = attributor.site(owner)
+    kind = f" [{site.object_kind}]" if site.object_kind else ""
+    return ("unknown owner" if site.key == "unknown" else site.label) + kind
+
+
+def _dumps_for_growth(model: Any) -> list[Any]:
+    return [d for d in model.dumps if not d.partial] or list(model.dumps)
+
+
+def _growth(model: Any, attributor: Attributor) -> dict[str, Any]:
+    """Per-site live bytes across the dumps (per-dump owner totals), top sites by growth."""
+    dumps = _dumps_for_growth(model)
+    if len(dumps) < 2:
+        return {}
+    attributor.prepare({o for d in dumps for o in d.owners})
+    per_site: dict[str, list[int]] = {}
+    for i, d in enumerate(dumps):
+        for owner, tot in d.owners.items():
+            label = _site_label(attributor, owner)
+            per_site.setdefault(label, [0] * len(dumps))[i] += tot.bytes
+    cycles = [d.cycle for d in dumps]
+    by_cycle = all(c is not None for c in cycles) and len(set(cycles)) == len(cycles)
+    xs = [float(c) for c in cycles] if by_cycle else [float(d.index) for d in dumps]
+    ranked = sorted(per_site.items(), key=lambda kv: (-(kv[1][-1] - kv[1][0]), -kv[1][-1], kv[0]))
+    sites = []
+    for label, values in ranked[:GROWTH_SITES]:
+        entry: dict[str, Any] = {"label": label, "bytes": values,
+                                 "delta": values[-1] - values[0], "slope": None}
+        if len(values) >= 3:
+            try:
+                from memsleuth.analysis.regression import theil_sen
+
+                entry["slope"] = theil_sen(xs, [float(v) for v in values]).slope
+            except (ImportError, ValueError, ZeroDivisionError):
+                entry["slope"] = None
+        sites.append(entry)
+    return {"growth": {"x": xs, "x_kind": "cycle" if by_cycle else "block dump",
+                       "sites": sites}}
+
+
+def _diff(model: Any, attributor: Attributor) -> dict[str, Any]:
+    """Per-site deltas between the first and the last (complete) block dump."""
+    dumps = _dumps_for_growth(model)
+    if len(dumps) < 2:
+        return {}
+    first, last = dumps[0], dumps[-1]
+
+    def per_site(d: Any) -> dict[str, list[int]]:
+        acc: dict[str, list[int]] = {}
+        for owner, tot in d.owners.items():
+            row = acc.setdefault(_site_label(attributor, owner), [0, 0])
+            row[0] += tot.blocks
+            row[1] += tot.bytes
+        return acc
+
+    a, b = per_site(first), per_site(last)
+    rows = []
+    for label in set(a) | set(b):
+        fa, fb = a.get(label, [0, 0]), b.get(label, [0, 0])
+        rows.append({"label": label, "blocks_first": fa[0], "blocks_last": fb[0],
+                     "delta_blocks": fb[0] - fa[0], "bytes_first": fa[1], "bytes_last": fb[1],
+                     "delta_bytes": fb[1] - fa[1]})
+    changed = [r for r in rows if r["delta_bytes"] or r["delta_blocks"]]
+    changed.sort(key=lambda r: (-r["delta_bytes"], -r["delta_blocks"], r["label"]))
+
+    def ref(d: Any) -> dict[str, Any]:
+        return {"index": d.index, "line": d.line, "cycle": d.cycle,
+                "used_bytes": d.used_bytes, "used_blocks": d.used_blocks}
+
+    return {"diff": {"first": ref(first), "last": ref(last), "rows": changed[:DIFF_ROWS],
+                     "rows_total": len(changed)}}
+
+
+def _objects(model: Any, balance: Any, attributor: Attributor) -> dict[str, Any]:
+    from memsleuth.analysis.objects import analyze_objects
+
+    result = analyze_objects(balance, model, attributor)
+    if result.get("source") == "none" or not (result.get("kinds") or result.get("sites")):
+        return {}
+    return {"objects": result}
+
+
+def _crashes(model: Any, symbolizer: Any) -> dict[str, Any]:
+    if not model.crashes:
+        return {}
+    from memsleuth.analysis.crash import explain_crash
+
+    out = []
+    previous_line = 0
+    for i, crash in enumerate(model.crashes):
+        index = model.dump_before_crash.get(i)
+        heap_dump = model.full_dumps.get(index) if index is not None else None
+        warnings = [w for w in model.warnings if previous_line <= w.line < crash.line]
+        out.append(explain_crash(crash, symbolizer, heap_dump, warnings))
+        previous_line = crash.line
+    return {"crashes": out}
+
+
+@click.command("report")
+@log_argument
+@elf_option
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("report.html"), show_default=True, help="HTML file to write.")
+@click.option("--folded", "folded", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write folded stacks (flamegraph.pl / speedscope).")
+@click.option("--cycle-pattern", default=None, metavar="REGEX",
+              help="Regex of the log line that starts a test cycle (group 1: its number).")
+@guarded
+def command(log: Path, elf: Path | None, output: Path, folded: Path | None,
+            cycle_pattern: str | None) -> None:
+    """One self-contained HTML report (works offline): heap over time, census, flame graph,
+    diff, object balance, crash."""
+    data, stacks = build_report(log, elf, cycle_pattern=cycle_pattern)
+    html_text = render_html(data)
+    output.write_text(html_text, encoding="utf-8")
+    click.echo(f"wrote {output} ({len(html_text.encode('utf-8')):,} bytes)", err=True)
+    if folded is not None:
+        n = write_folded(folded, stacks)
+        click.echo(f"wrote {folded} ({n} stacks)", err=True)
+    partial = [n for n in data["notes"] if "partial" in n or "does not match" in n]
+    if partial:
+        sys.exit(EXIT_PARTIAL)
