@@ -1,0 +1,137 @@
+"""`memsleuth monitor`: a live terminal on a serial port or a command, with capture and alerts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from memsleuth.commands.common import elf_option, emit, guarded, json_option
+from memsleuth.errors import EXIT_FINDING, UsageError
+
+
+def _render_summary(result: dict[str, Any]) -> None:
+    """Text mode: the live output was the report; end with a one-line summary on stderr."""
+    files = ", ".join(result["capture_files"])
+    click.echo(
+        f"--- memsleuth: {result['lines']} lines, {result['bytes']} bytes captured in {files}; "
+        f"{len(result['alerts'])} alert(s)",
+        err=True,
+    )
+
+
+@click.command(
+    "monitor",
+    help=(
+        "Live terminal on a serial PORT (device path or pyserial URL: socket://, rfc2217://, "
+        "loop://) or on a command's output (--cmd, PORT omitted): decodes code addresses "
+        "inline, captures every raw byte to disk, shows free heap / leak rate / object "
+        "balance, and alerts on an established leak or a crash. Exit 0 on end/Ctrl-C, "
+        "1 if an alert was raised."
+    ),
+)
+@click.argument("port", required=False)
+@elf_option
+@click.option("--baud", type=int, default=115200, show_default=True, help="Serial baud rate.")
+@click.option("--cmd", "cmd", default=None, help='Run this command and monitor its output '
+              '(e.g. "qemu-system-arm -M mps2-an386 ... -kernel fw.elf").')
+@click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("memsleuth-logs"), show_default=True,
+              help="Where the raw capture goes.")
+@click.option("--rotate-mb", type=float, default=None,
+              help="Start a new capture file after this many MB (cut at a line end).")
+@click.option("--send", "send", default=None, help='Command to send to the device (e.g. '
+              '"dumpsys mm_info"); with --every.')
+@click.option("--every", "every", default=None, help="Send period: 30s, 10m, 1h.")
+@click.option("--eol", type=click.Choice(["crlf", "lf", "cr"]), default=None,
+              help="Line ending for --send (default: crlf on a port, lf for --cmd).")
+@click.option("--warmup", type=int, default=3, show_default=True,
+              help="Heap points (cycles) ignored before a leak can be declared.")
+@click.option("--min-points", type=int, default=6, show_default=True,
+              help="Points needed after warm-up to declare a leak.")
+@click.option("--status-every", type=float, default=10.0, show_default=True,
+              help="Seconds between status lines when stdout is not a terminal.")
+@click.option("--no-reconnect", is_flag=True, help="End when the port disappears.")
+@click.option("--give-up-after", type=float, default=None,
+              help="Stop after the port has been gone this many seconds (default: never).")
+@json_option
+@guarded
+def command(
+    port: str | None,
+    elf: Path | None,
+    baud: int,
+    cmd: str | None,
+    log_dir: Path,
+    rotate_mb: float | None,
+    send: str | None,
+    every: str | None,
+    eol: str | None,
+    warmup: int,
+    min_points: int,
+    status_every: float,
+    no_reconnect: bool,
+    give_up_after: float | None,
+    as_json: bool,
+) -> None:
+    from memsleuth.live.decoder import AddressDecoder, open_decoder_symbolizer
+    from memsleuth.live.engine import Display, Monitor, Schedule, parse_duration, stdout_is_tty
+    from memsleuth.live.tracker import LiveTracker
+    from memsleuth.sources.capture import CaptureWriter
+
+    if (port is None) == (cmd is None):
+        raise UsageError("give either PORT or --cmd \"COMMAND\" (not both)")
+    if (send is None) != (every is None):
+        raise UsageError("--send and --every go together")
+    if rotate_mb is not None and rotate_mb <= 0:
+        raise UsageError("--rotate-mb must be positive")
+    schedule = None
+    if send is not None and every is not None:
+        try:
+            period = parse_duration(every)
+        except ValueError as exc:
+            raise UsageError(f"--every: {exc}") from None
+        if period <= 0:
+            raise UsageError("--every must be positive")
+        ending = {"crlf": "\r\n", "lf": "\n", "cr": "\r"}[eol or ("lf" if cmd else "crlf")]
+        schedule = Schedule(command=(send + ending).encode(), every=period)
+
+    symbolizer = open_decoder_symbolizer(elf)
+    source: Any
+    if cmd is not None:
+        from memsleuth.sources.process import ProcessSource
+
+        source = ProcessSource(cmd)
+        prefix = "cmd"
+    else:
+        from memsleuth.sources.serial import SerialSource
+
+        assert port is not None
+        source = SerialSource(port, baud, reconnect=not no_reconnect,
+                              give_up_after=give_up_after)
+        prefix = "serial"
+    try:
+        capture = CaptureWriter(
+            log_dir, prefix=prefix,
+            rotate_bytes=int(rotate_mb * 1024 * 1024) if rotate_mb else None,
+        )
+    except OSError as exc:
+        raise UsageError(f"--log-dir {log_dir}: {exc.strerror or exc}") from None
+    source.open()
+
+    live_out = sys.stderr if as_json else sys.stdout
+    tty = (not as_json) and stdout_is_tty()
+    display = Display(live_out, sys.stderr, tty=tty, status_every=status_every)
+    monitor = Monitor(
+        source, capture, AddressDecoder(symbolizer), display,
+        tracker=LiveTracker(warmup=warmup, min_points=min_points),
+        schedule=schedule, symbolizer=symbolizer,
+    )
+    result = monitor.run()
+    from dataclasses import asdict
+
+    data = asdict(result)
+    emit("monitor", data, as_json, _render_summary)
+    if result.finding:
+        sys.exit(EXIT_FINDING)

@@ -1,0 +1,211 @@
+"""Inline address decoding for the live terminal: ``0x0800a3c5 [wifi_connect wifi_drv.c:88]``.
+
+Why batched and cached: esp-idf-monitor spent seconds per line starting an addr2line process
+per address (esp-idf-monitor#45). Here one symbolizer is opened once; every address is looked
+up at most once per kind (a per-address cache), and all new addresses of a chunk of lines go
+to the symbolizer in one call. Only addresses inside the ELF's code ranges are decoded, so
+heap pointers and register values are left alone.
+
+Why the kind matters: a malloc owner, a trace entry, LR or a stacked word is a *return*
+address (look up the call before it), a ``backtrace :`` entry is already a call site, a PC is
+exact (symbolization.md). The line's shape tells which.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+Kind = Literal["return", "pc", "callsite"]
+
+_ADDR = re.compile(r"0[xX]([0-9a-fA-F]{1,16})\b")
+_BACKTRACE = re.compile(r"backtrace\s*:|Backtrace:", re.IGNORECASE)
+_PC_REG = re.compile(r"(?:^|\s)(?:PC|MEPC|EPC|ELR|pc)\s*[:=]?\s*0[xX]")
+_RET_REG = re.compile(r"(?:^|\s)(?:LR|RA|A0|lr|ra)\s*[:=]?\s*0[xX]")
+_BLOCK_ROW = re.compile(r"0[xX]+[0-9a-fA-F]+\s+!?(?:used|free)\b")
+_RETURN_HINT = re.compile(
+    r"\[MSOBJ\]|owner\s*:|caller\b|stack\(0x|^\s*\(0x[0-9a-fA-F]+\):|<-", re.IGNORECASE
+)
+#: Cap the cache so a day-long session on a noisy port cannot grow without bound.
+CACHE_LIMIT = 200_000
+
+
+def line_kind(text: str) -> Kind:
+    """How the code addresses of this line were obtained (decides the lookup adjustment)."""
+    if _BACKTRACE.search(text):
+        return "callsite"
+    if _PC_REG.search(text):
+        return "pc"
+    if _BLOCK_ROW.search(text) or _RET_REG.search(text) or _RETURN_HINT.search(text):
+        return "return"
+    return "pc"
+
+
+def _short(path: str | None) -> str | None:
+    if not path:
+        return None
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def format_location(loc: Any) -> str | None:
+    """``func file:line`` (innermost frame first, then what it is inlined into)."""
+    frames = getattr(loc, "frames", ()) or ()
+    parts: list[str] = []
+    for i, frame in enumerate(frames):
+        name = frame.function or "??"
+        where = _short(frame.file)
+        text = f"{name} {where}:{frame.line}" if where and frame.line else name
+        parts.append(text if i == 0 else f"inlined into {text}")
+    if parts:
+        return ", ".join(parts)
+    symbol = getattr(loc, "symbol", None)
+    if symbol:
+        offset = getattr(loc, "offset", 0) or 0
+        return f"{symbol}+0x{offset:x}" if offset else symbol
+    return None
+
+
+class _SymtabSymbolizer:
+    """Fallback when the DWARF symbolizer is unavailable: ELF symbol + offset only."""
+
+    def __init__(self, path: Path) -> None:
+        from memsleuth.symbols.elf import ElfImage
+
+        self.image = ElfImage(path)
+        self.text_ranges = self.image.text_ranges
+
+    def symbolize(self, addrs: Iterable[int], kind: str = "return") -> dict[int, Any]:
+        from memsleuth.symbols.location import Location
+
+        thumb = self.image.thumb
+        out: dict[int, Any] = {}
+        for addr in addrs:
+            lookup = addr & ~1 if thumb else addr
+            if kind == "return":
+                lookup -= 1
+            sym = self.image.functions.containing(lookup)
+            out[addr] = Location(
+                address=addr,
+                lookup=lookup,
+                symbol=sym.name if sym else None,
+                offset=lookup - sym.start if sym else 0,
+                kind="code" if sym else "unknown",
+            )
+        return out
+
+
+def open_decoder_symbolizer(elf: Path | None) -> Any:
+    """The project symbolizer when it is there, else the symbol-table fallback."""
+    if elf is None:
+        return None
+    try:
+        from memsleuth.symbols import Symbolizer  # type: ignore[attr-defined]
+    except ImportError:
+        from memsleuth.errors import InputError
+
+        if not elf.exists():
+            raise InputError(f"ELF not found: {elf}") from None
+        try:
+            return _SymtabSymbolizer(elf)
+        except Exception as exc:  # noqa: BLE001 - any ELF reading failure is one message
+            raise InputError(f"{elf}: cannot read ELF ({exc})") from None
+    del Symbolizer
+    from memsleuth.commands.common import open_symbolizer
+
+    return open_symbolizer(elf)
+
+
+class AddressDecoder:
+    """Annotate code addresses in lines, with one symbolizer and a per-address cache."""
+
+    def __init__(self, symbolizer: Any | None) -> None:
+        self.symbolizer = symbolizer
+        ranges: Sequence[tuple[int, int]] = ()
+        if symbolizer is not None:
+            try:
+                ranges = list(symbolizer.text_ranges)
+            except Exception:  # noqa: BLE001 - no ranges: decode nothing rather than crash
+                ranges = []
+        self._starts = [a for a, _ in ranges]
+        self._ends = [b for _, b in ranges]
+        self._cache: dict[tuple[str, int], str | None] = {}
+        self.lookups = 0          # addresses sent to the symbolizer
+        self.decoded = 0          # annotations written
+        self.errors = 0           # symbolizer failures (never fatal)
+
+    @property
+    def enabled(self) -> bool:
+        return self.symbolizer is not None and bool(self._starts)
+
+    def in_code(self, addr: int, kind: Kind) -> bool:
+        probe = (addr & ~1) - 1 if kind == "return" else addr & ~1
+        i = bisect_right(self._starts, probe) - 1
+        return i >= 0 and probe < self._ends[i]
+
+    def _resolve(self, wanted: dict[str, set[int]]) -> None:
+        for kind, addrs in wanted.items():
+            if not addrs:
+                continue
+            self.lookups += len(addrs)
+            try:
+                found = self.symbolizer.symbolize(sorted(addrs), kind=kind)
+            except Exception:  # noqa: BLE001 - decoding errors never stop the monitor
+                self.errors += 1
+                found = {}
+            for addr in addrs:
+                loc = found.get(addr)
+                try:
+                    text = format_location(loc) if loc is not None else None
+                except Exception:  # noqa: BLE001
+                    text = None
+                self._cache[(kind, addr)] = text
+
+    def decode(self, texts: Sequence[str]) -> list[str]:
+        """The lines with ``[function file:line]`` after every decodable code address."""
+        if not self.enabled:
+            return list(texts)
+        if len(self._cache) > CACHE_LIMIT:
+            self._cache.clear()
+        plan: list[tuple[str, Kind, list[tuple[int, int, int]]] | None] = []
+        wanted: dict[str, set[int]] = {}
+        cache = self._cache
+        for text in texts:
+            if "0x" not in text and "0X" not in text:
+                plan.append(None)
+                continue
+            kind: Kind | None = None
+            hits: list[tuple[int, int, int]] = []
+            for m in _ADDR.finditer(text):
+                addr = int(m.group(1), 16)
+                if kind is None:
+                    kind = line_kind(text)
+                if not self.in_code(addr, kind):
+                    continue
+                hits.append((m.start(), m.end(), addr))
+                if (kind, addr) not in cache:
+                    wanted.setdefault(kind, set()).add(addr)
+            plan.append((text, kind, hits) if hits and kind is not None else None)
+        if wanted:
+            self._resolve(wanted)
+        out: list[str] = []
+        for text, item in zip(texts, plan, strict=False):
+            if item is None:
+                out.append(text)
+                continue
+            _, kind, hits = item
+            pieces: list[str] = []
+            last = 0
+            for _start, end, addr in hits:
+                note = cache.get((kind, addr))
+                if note is None:
+                    continue
+                pieces.append(text[last:end])
+                pieces.append(f" [{note}]")
+                self.decoded += 1
+                last = end
+            pieces.append(text[last:])
+            out.append("".join(pieces))
+        return out

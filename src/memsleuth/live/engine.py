@@ -1,0 +1,418 @@
+"""The monitor loop: read → capture → lines → decode → scan → show, plus schedule and status.
+
+Order matters and is the point of this module: every chunk is written to the capture file
+*before* anything else touches it, so a failure anywhere downstream (decoder, parser,
+terminal) costs display, never evidence. Everything downstream is wrapped so that it cannot
+stop the capture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TextIO
+
+from memsleuth.live.assembler import LineAssembler
+from memsleuth.live.decoder import AddressDecoder
+from memsleuth.live.scan import CrashBoundary, LiveScanner
+from memsleuth.live.tracker import Alert, LiveTracker
+from memsleuth.sources.capture import CaptureWriter
+from memsleuth.sources.text import decode_line, strip_eol
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+#: A crash dump longer than this is explained from what arrived (it may never end).
+CRASH_MAX_LINES = 5000
+#: Seconds of silence after which an unfinished crash dump is explained anyway.
+CRASH_IDLE_S = 1.0
+
+
+class ByteSource(Protocol):
+    """What the engine needs from a serial port or a command."""
+
+    on_event: Callable[[str], None]
+
+    @property
+    def describe(self) -> str: ...
+    def open(self) -> None: ...
+    def read(self, timeout: float) -> bytes | None: ...
+    def write(self, data: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
+def parse_duration(text: str) -> float:
+    """``10m``, ``30s``, ``1h``, ``500ms`` or plain seconds → seconds."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*", text)
+    if not m:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 10m, 1h)")
+    value = float(m.group(1))
+    return value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+
+
+@dataclass(slots=True)
+class Schedule:
+    """Send ``command`` to the device every ``every`` seconds (first send at start)."""
+
+    command: bytes
+    every: float
+    next_at: float = 0.0
+    sent: int = 0
+
+    def due(self, now: float) -> bool:
+        if now >= self.next_at:
+            self.next_at = now + self.every
+            return True
+        return False
+
+
+class Display:
+    """Device lines, alerts and the status: a bottom line on a TTY, periodic lines otherwise."""
+
+    def __init__(
+        self, out: TextIO, err: TextIO, *, tty: bool, status_every: float = 10.0,
+        color: bool | None = None,
+    ) -> None:
+        self.out = out
+        self.err = err
+        self.tty = tty
+        self.color = tty if color is None else color
+        self.status_every = status_every
+        self._status_shown = False
+        self._last_status = 0.0
+        self._status = ""
+        self._partial_shown = 0
+
+    def _clear_status(self) -> None:
+        if self.tty and self._status_shown:
+            self.out.write("\r\x1b[K")
+            self._status_shown = False
+
+    def lines(self, texts: list[str]) -> None:
+        if not texts:
+            return
+        self._clear_status()
+        if self._partial_shown:
+            self.out.write("\n")
+            self._partial_shown = 0
+        self.out.write("\n".join(texts))
+        self.out.write("\n")
+
+    def partial(self, text: str) -> None:
+        """An unfinished line (a prompt) after a pause: show it, undecoded."""
+        if len(text) <= self._partial_shown:
+            return
+        self._clear_status()
+        self.out.write(text[self._partial_shown:])
+        self._partial_shown = len(text)
+        self.out.flush()
+
+    def line_completed(self) -> int:
+        """How much of the next completed line was already shown as a partial."""
+        shown, self._partial_shown = self._partial_shown, 0
+        return shown
+
+    def alert(self, alert: Alert) -> None:
+        self._clear_status()
+        text = f"*** memsleuth ALERT [{alert.kind}] line {alert.line}: {alert.message}"
+        if self.color:
+            text = f"\x1b[1;37;41m{text}\x1b[0m"
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def block(self, text: str) -> None:
+        self._clear_status()
+        self.out.write(text.rstrip("\n") + "\n")
+
+    def info(self, message: str) -> None:
+        self._clear_status()
+        self.out.flush()
+        self.err.write(f"--- memsleuth: {message}\n")
+        self.err.flush()
+
+    def status(self, text: str, now: float, force: bool = False) -> None:
+        if self.tty:
+            if self._partial_shown:
+                return  # do not overwrite a prompt the user is looking at
+            self._status = text
+            width = 200
+            try:
+                import shutil
+
+                width = shutil.get_terminal_size((120, 24)).columns - 1
+            except (OSError, ValueError):
+                pass
+            body = f"[memsleuth] {text}"[:width]
+            self.out.write("\r\x1b[K" + (f"\x1b[7m{body}\x1b[0m" if self.color else body))
+            self._status_shown = True
+        elif (force and text != self._status) or now - self._last_status >= self.status_every:
+            self._last_status = now
+            self._status = text
+            self.out.write(f"[memsleuth] status: {text}\n")
+        self.out.flush()
+
+    def finish(self) -> None:
+        self._clear_status()
+        if self._partial_shown:
+            self.out.write("\n")
+            self._partial_shown = 0
+        self.out.flush()
+
+
+@dataclass(slots=True)
+class MonitorResult:
+    """What the JSON summary reports."""
+
+    lines: int = 0
+    bytes: int = 0
+    capture_files: list[str] = field(default_factory=list)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    status: dict[str, Any] = field(default_factory=dict)
+    ended: str = "eof"               # "eof", "interrupted", "gave_up"
+    reconnects: int = 0
+    sends: int = 0
+    decode: dict[str, int] = field(default_factory=dict)
+    crashes: list[dict[str, Any]] = field(default_factory=list)
+    command_exit: int | None = None
+    finding: bool = False
+
+
+class Monitor:
+    """Tie a source, the capture, the decoder, the tracker and the display together."""
+
+    def __init__(
+        self,
+        source: ByteSource,
+        capture: CaptureWriter,
+        decoder: AddressDecoder,
+        display: Display,
+        *,
+        tracker: LiveTracker | None = None,
+        schedule: Schedule | None = None,
+        symbolizer: Any = None,
+        poll: float = 0.1,
+    ) -> None:
+        self.source = source
+        self.capture = capture
+        self.decoder = decoder
+        self.display = display
+        self.tracker = tracker or LiveTracker()
+        self.scanner = LiveScanner()
+        self.assembler = LineAssembler()
+        self.schedule = schedule
+        self.symbolizer = symbolizer
+        self.poll = poll
+        self.result = MonitorResult()
+        self._stop = False
+        self._crash_lines: list[bytes] | None = None
+        self._crash_start = 0
+        self._last_data = time.monotonic()
+        self.internal_errors = 0
+
+    # -- control -----------------------------------------------------------------------------
+    def stop(self, *_: object) -> None:
+        """Ask the loop to end after the current chunk (SIGTERM, tests)."""
+        self._stop = True
+
+    def run(self) -> MonitorResult:
+        self.source.on_event = self.display.info
+        previous = None
+        try:
+            previous = signal.signal(signal.SIGTERM, self.stop)
+        except ValueError:  # not the main thread
+            previous = None
+        self.display.info(f"capturing raw bytes to {self.capture.path}")
+        self.display.info(f"reading {self.source.describe}  (Ctrl-C to stop)")
+        try:
+            self._loop()
+        except KeyboardInterrupt:
+            self.result.ended = "interrupted"
+        finally:
+            self._finish()
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+        return self.result
+
+    def _loop(self) -> None:
+        source = self.source
+        while not self._stop:
+            chunk = source.read(self.poll)
+            now = time.monotonic()
+            if chunk is None:
+                break
+            if chunk:
+                self.capture.write(chunk)          # evidence first, always
+                self.result.bytes += len(chunk)
+                self._last_data = now
+                self._safe(self._lines, self.assembler.feed(chunk))
+            else:
+                self._safe(self._idle, now)
+            if self.schedule is not None and self.schedule.due(now):
+                source.write(self.schedule.command)
+                self.schedule.sent += 1
+            self._safe(self._status, now)
+        if self._stop:
+            self.result.ended = "interrupted"
+
+    def _safe(self, fn: Callable[..., None], *args: Any) -> None:
+        """Downstream failures are counted and reported once, never fatal to the capture."""
+        try:
+            fn(*args)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the capture must go on
+            self.internal_errors += 1
+            if self.internal_errors <= 3:
+                self.display.info(f"internal error ignored ({type(exc).__name__}: {exc}); "
+                                  "capture continues")
+
+    # -- per chunk ---------------------------------------------------------------------------
+    def _lines(self, raws: list[bytes]) -> None:
+        if not raws:
+            return
+        texts: list[str] = []
+        for raw in raws:
+            text, _bad = decode_line(strip_eol(raw))
+            if "\x1b" in text:
+                text = _ANSI.sub("", text)
+            texts.append(text)
+        try:
+            shown = self.decoder.decode(texts)
+        except Exception:  # noqa: BLE001 - show undecoded rather than nothing
+            self.decoder.errors += 1
+            shown = list(texts)
+        skip = self.display.line_completed()
+        if skip and shown:
+            shown[0] = shown[0][skip:] if shown[0].startswith(texts[0][:skip]) else shown[0]
+        tracker = self.tracker
+        start = 0
+        for i, (raw, text) in enumerate(zip(raws, texts, strict=False)):
+            if self._crash_lines is not None:
+                self._crash_lines.append(raw)
+            for rec in self.scanner.feed(text):
+                if isinstance(rec, CrashBoundary):
+                    self._crash_boundary(rec, raw)
+                else:
+                    tracker.add(rec)
+            tracker.lines = self.scanner.lines
+            new = tracker.take_new_alerts()
+            if new:
+                self.display.lines(shown[start:i + 1])
+                start = i + 1
+                for alert in new:
+                    self.display.alert(alert)
+            if self._crash_lines is not None and len(self._crash_lines) >= CRASH_MAX_LINES:
+                self._explain_crash()
+        self.display.lines(shown[start:])
+        self.result.lines = self.scanner.lines
+
+    def _crash_boundary(self, rec: CrashBoundary, raw: bytes) -> None:
+        if not rec.end:
+            if self._crash_lines is not None:
+                self._explain_crash()
+            self._crash_lines = [raw]
+            self._crash_start = rec.line
+            self.tracker.crash(rec.line, rec.text)
+        elif self._crash_lines is not None:
+            self._explain_crash()
+
+    def _idle(self, now: float) -> None:
+        pending = self.assembler.pending
+        if pending and now - self._last_data > 0.3:
+            text, _ = decode_line(pending)
+            self.display.partial(text)
+        if self._crash_lines is not None and now - self._last_data > CRASH_IDLE_S:
+            self._explain_crash()
+
+    def _status(self, now: float) -> None:
+        self.display.status(self.tracker.status_text(), now)
+
+    # -- crash explanation ---------------------------------------------------------------------
+    def _explain_crash(self) -> None:
+        lines, self._crash_lines = self._crash_lines, None
+        if not lines:
+            return
+        entry: dict[str, Any] = {"line": self._crash_start, "lines": len(lines)}
+        self.result.crashes.append(entry)
+        try:
+            text, explanation = explain_lines(lines, self.symbolizer, self._crash_start)
+        except Exception as exc:  # noqa: BLE001 - an explanation is a bonus
+            entry["error"] = f"{type(exc).__name__}: {exc}"
+            return
+        if explanation is not None:
+            entry["explanation"] = explanation
+        if text:
+            self.display.block(text)
+
+    # -- end ---------------------------------------------------------------------------------
+    def _finish(self) -> None:
+        try:
+            tail = self.assembler.flush()
+            if tail:
+                self._safe(self._lines, tail)
+            if self._crash_lines is not None:
+                self._safe(lambda: self._explain_crash())
+        finally:
+            self.capture.close()
+            with contextlib.suppress(Exception):
+                self.source.close()
+        self.display.status(self.tracker.status_text(), time.monotonic(), force=True)
+        self.display.finish()
+        r = self.result
+        r.lines = self.scanner.lines
+        r.capture_files = [str(p) for p in self.capture.files]
+        r.alerts = [a.to_dict() for a in self.tracker.alerts]
+        r.status = self.tracker.status()
+        r.reconnects = int(getattr(self.source, "reconnects", 0))
+        r.sends = self.schedule.sent if self.schedule else 0
+        r.decode = {
+            "lookups": self.decoder.lookups,
+            "annotations": self.decoder.decoded,
+            "errors": self.decoder.errors,
+            "internal_errors": self.internal_errors,
+        }
+        r.command_exit = getattr(self.source, "returncode", None)
+        r.finding = self.tracker.finding
+
+
+def explain_lines(
+    lines: list[bytes], symbolizer: Any, first_line: int
+) -> tuple[str | None, dict[str, Any] | None]:
+    """Parse a received crash dump with the full parser and explain it, when those exist."""
+    try:
+        from memsleuth.analysis.crash import explain_crash  # type: ignore[import-not-found]
+        from memsleuth.parse import parse_lines  # type: ignore[attr-defined]
+    except ImportError:
+        return None, None
+    from memsleuth.records import CrashDump
+
+    crash = next((r for r in parse_lines(iter(lines)) if isinstance(r, CrashDump)), None)
+    if crash is None:
+        return None, None
+    explanation = explain_crash(crash, symbolizer)
+    text: str | None = None
+    try:
+        from memsleuth.report import crash_text  # type: ignore[attr-defined]
+
+        render = next(
+            (getattr(crash_text, n) for n in ("render_text", "render", "crash_text", "format_text")
+             if callable(getattr(crash_text, n, None))),
+            None,
+        )
+        if render is not None:
+            text = render(explanation)
+    except ImportError:
+        text = None
+    if text is None:
+        text = f"crash at line {first_line}: {explanation.get('summary', explanation)}"
+    return text, explanation
+
+
+def stdout_is_tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,251 @@
+"""Live status and alerts: free heap, leak rate, forecast, object imbalance.
+
+Why a robust slope with a warm-up: the first cycles of a stress test allocate caches and
+pools that are never freed by design (field-survey §5 E), and single overviews printed while
+a buffer is held are outliers. So the leak alert needs (a) the warm-up points dropped, (b)
+enough points, (c) a Theil–Sen slope whose confidence interval lies below zero and a
+Mann–Kendall trend, and (d) a decline that is more than noise. The same rule, on the
+creates−deletes balance sampled at each cycle start, raises the object-leak alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from statistics import median
+from typing import Any
+
+from memsleuth.records import AllocWarning, CycleMarker, HeapOverview, ObjectEvent, Record
+
+
+@dataclass(slots=True)
+class Alert:
+    """Something the user must look at now; ``line`` is where the evidence is in the capture."""
+
+    kind: str          # "leak", "object_leak", "crash", "malloc_failed"
+    line: int
+    message: str
+    cycle: int | None = None
+    #: lines received when the alert was raised (line numbers are capture line numbers)
+    raised_after_line: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+#: Alert kinds that make `monitor` exit 1 (like `check`).
+FINDING_KINDS = frozenset({"leak", "object_leak", "crash", "malloc_failed"})
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleFit:
+    """The part of a fit the tracker needs (also what the fallback regression returns)."""
+
+    slope: float
+    slope_low: float
+    slope_high: float
+    mk_p: float
+    n: int
+    x_center: float
+    y_center: float
+
+
+def robust_fit(xs: Sequence[float], ys: Sequence[float]) -> SimpleFit | None:
+    """Theil–Sen via memsleuth.analysis.regression, or a small own version without it."""
+    if len(set(xs)) < 2:
+        return None
+    try:
+        from memsleuth.analysis.regression import theil_sen
+
+        fit = theil_sen(xs, ys, confidence=0.95, max_points=200)
+        return SimpleFit(fit.slope, fit.slope_low, fit.slope_high, fit.mk_p, fit.n,
+                         fit.x_center, fit.y_center)
+    except ImportError:
+        pass
+    slopes = sorted(
+        (ys[j] - ys[i]) / (xs[j] - xs[i])
+        for i in range(len(xs)) for j in range(i + 1, len(xs)) if xs[j] != xs[i]
+    )
+    m = len(slopes)
+    slope = median(slopes)
+    # crude interval: the 10th..90th percentile of pairwise slopes
+    lo, hi = slopes[int(0.1 * (m - 1))], slopes[int(0.9 * (m - 1))]
+    agree = sum(1 for s in slopes if (s < 0) == (slope < 0) and s != 0) / m
+    xc = median(xs)
+    yc = median(y - slope * x for x, y in zip(xs, ys, strict=False)) + slope * xc
+    return SimpleFit(slope, lo, hi, 1.0 - agree, len(xs), xc, yc)
+
+
+@dataclass(slots=True)
+class LiveTracker:
+    """Fold records as they stream; answer the status line and raise alerts once."""
+
+    warmup: int = 3              # points (cycles) ignored at the start
+    min_points: int = 6          # points needed after warm-up before a trend can be declared
+    max_p: float = 0.05          # Mann–Kendall p-value needed
+    min_decline: int = 64        # bytes the fitted line must lose over the window
+    cycle: int | None = None
+    lines: int = 0
+    last: HeapOverview | None = None
+    points: dict[float, int] = field(default_factory=dict)   # x (cycle or ordinal) -> free
+    creates: dict[str, int] = field(default_factory=dict)
+    deletes: dict[str, int] = field(default_factory=dict)
+    balance_series: dict[str, dict[int, int]] = field(default_factory=dict)
+    alerts: list[Alert] = field(default_factory=list)
+    fit: SimpleFit | None = None
+    crashes: int = 0
+    malloc_failures: int = 0
+    _raised: set[str] = field(default_factory=set)
+    _new: list[Alert] = field(default_factory=list)
+    _ordinal: int = 0
+
+    # -- feeding -----------------------------------------------------------------------------
+    def add(self, record: Record) -> None:
+        if isinstance(record, HeapOverview):
+            self._overview(record)
+        elif isinstance(record, ObjectEvent):
+            table = self.creates if record.op == "create" else self.deletes
+            table[record.kind] = table.get(record.kind, 0) + 1
+        elif isinstance(record, CycleMarker):
+            self._cycle(record)
+        elif isinstance(record, AllocWarning) and record.kind == "malloc_failed":
+            self.malloc_failures += 1
+            self._raise("malloc_failed", record.line,
+                        f"malloc failed at line {record.line}: the heap is exhausted"
+                        + (f" (cycle {self.cycle})" if self.cycle is not None else ""))
+
+    def crash(self, line: int, text: str) -> None:
+        self.crashes += 1
+        self._raise(f"crash:{line}", line, f"crash dump at line {line}: {text}", kind="crash")
+
+    def _overview(self, ov: HeapOverview) -> None:
+        if ov.nested:
+            return
+        self.last = ov
+        if self.cycle is not None:
+            x: float = self.cycle          # last overview of a cycle wins
+        else:
+            self._ordinal += 1
+            x = self._ordinal
+        self.points[x] = ov.free
+        self._check_leak(ov.line)
+
+    def _cycle(self, marker: CycleMarker) -> None:
+        index = marker.index if marker.index is not None else (self.cycle or 0) + 1
+        # the balance at the start of a cycle = what the previous cycles left behind
+        for kind in set(self.creates) | set(self.deletes):
+            self.balance_series.setdefault(kind, {})[index] = self.imbalance(kind)
+        self.cycle = index
+        self._check_objects(marker.line)
+
+    # -- analysis ----------------------------------------------------------------------------
+    def imbalance(self, kind: str) -> int:
+        return self.creates.get(kind, 0) - self.deletes.get(kind, 0)
+
+    def _window(self, series: dict[float, int] | dict[int, int]) -> tuple[list[float], list[float]]:
+        items = sorted(series.items())[self.warmup:]
+        return [float(k) for k, _ in items], [float(v) for _, v in items]
+
+    def _check_leak(self, line: int) -> None:
+        xs, ys = self._window(self.points)
+        if len(xs) < 2:
+            self.fit = None
+            return
+        self.fit = robust_fit(xs, ys)
+        fit = self.fit
+        if fit is None or len(xs) < self.min_points or "leak" in self._raised:
+            return
+        decline = -fit.slope * (xs[-1] - xs[0])
+        if fit.slope_high < 0 and fit.mk_p <= self.max_p and decline >= self.min_decline:
+            unit = "cycle" if self.cycle is not None else "overview"
+            msg = (f"LEAK: free heap falls {-fit.slope:,.0f} B/{unit} "
+                   f"(95% CI {-fit.slope_high:,.0f}..{-fit.slope_low:,.0f}) over {len(xs)} "
+                   f"points after {self.warmup} warm-up; now {ys[-1]:,.0f} B free")
+            fc = self.forecast()
+            if fc is not None:
+                msg += f"; exhaustion forecast at {unit} ~{fc:.0f}"
+            self._raise("leak", line, msg)
+
+    def _check_objects(self, line: int) -> None:
+        for kind, series in self.balance_series.items():
+            key = f"object_leak:{kind}"
+            if key in self._raised:
+                continue
+            xs, ys = self._window(series)
+            if len(xs) < self.min_points:
+                continue
+            fit = robust_fit(xs, ys)
+            if fit is None or fit.slope_low <= 0 or fit.mk_p > self.max_p:
+                continue
+            self._raise(key, line,
+                        f"OBJECT LEAK: {kind} objects grow by {fit.slope:.2f}/cycle "
+                        f"({self.imbalance(kind):+d} created but not deleted so far)",
+                        kind="object_leak")
+
+    def forecast(self) -> float | None:
+        """x (cycle) at which the fitted free heap reaches zero; None without a decline."""
+        fit = self.fit
+        if fit is None or fit.slope >= 0:
+            return None
+        return fit.x_center + (0 - fit.y_center) / fit.slope
+
+    def _raise(self, key: str, line: int, message: str, kind: str | None = None) -> None:
+        if key in self._raised:
+            return
+        self._raised.add(key)
+        alert = Alert(kind or key, line, message, self.cycle, self.lines)
+        self.alerts.append(alert)
+        self._new.append(alert)
+
+    def take_new_alerts(self) -> list[Alert]:
+        new, self._new = self._new, []
+        return new
+
+    @property
+    def finding(self) -> bool:
+        return any(a.kind in FINDING_KINDS for a in self.alerts)
+
+    # -- output ------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        fit = self.fit
+        objects = {k: self.imbalance(k) for k in sorted(set(self.creates) | set(self.deletes))}
+        return {
+            "lines": self.lines,
+            "cycle": self.cycle,
+            "free": self.last.free if self.last else None,
+            "total": self.last.total if self.last else None,
+            "min_free": self.last.min_free if self.last else None,
+            "points": len(self.points),
+            "leak_rate": round(-fit.slope, 1) if fit is not None else None,
+            "leak_rate_ci": [round(-fit.slope_high, 1), round(-fit.slope_low, 1)] if fit else None,
+            "forecast_exhaustion": round(fc, 1) if (fc := self.forecast()) is not None else None,
+            "objects": objects,
+            "alerts": len(self.alerts),
+        }
+
+    def status_text(self) -> str:
+        s = self.status()
+        parts: list[str] = []
+        parts.append(f"cycle {s['cycle']}" if s["cycle"] is not None else f"lines {s['lines']}")
+        parts.append(f"free {_size(s['free'])}" if s["free"] is not None else "free ?")
+        if s["leak_rate"] is not None and self.fit is not None:
+            unit = "cycle" if self.cycle is not None else "ovw"
+            parts.append(f"leak {_size(s['leak_rate'])}/{unit}")
+            if s["forecast_exhaustion"] is not None:
+                parts.append(f"OOM ~{unit} {s['forecast_exhaustion']:.0f}")
+        elif len(self.points) <= self.warmup:
+            parts.append("warming up")
+        if s["objects"]:
+            parts.append("objs " + " ".join(f"{k} {v:+d}" for k, v in s["objects"].items()))
+        if self.alerts:
+            parts.append(f"ALERTS {len(self.alerts)}")
+        return " | ".join(parts)
+
+
+def _size(value: float | None) -> str:
+    if value is None:
+        return "?"
+    v = float(value)
+    if abs(v) >= 10 * 1024:
+        return f"{v / 1024:,.1f} KiB"
+    return f"{v:,.0f} B"
