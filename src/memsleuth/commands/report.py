@@ -54,9 +54,23 @@ def build_report(
     Returns the report data (plain, JSON-able) and the weighted stacks for ``--folded``.
     """
     symbolizer = open_symbolizer(elf)
+    attributor = _ReportAttributor(symbolizer)
     balance = _object_balance()
-    model = load_model(log, cycle_pattern=cycle_pattern,
-                       on_record=balance.on_record if balance is not None else None)
+    series = _site_series(attributor)
+    late_notes: list[str] = []
+
+    def on_record(record: Any) -> None:
+        nonlocal series
+        if balance is not None:
+            balance.on_record(record)
+        if series is not None:
+            try:
+                series.on_record(record)
+            except Exception as exc:  # noqa: BLE001 - growth/diff are optional views
+                late_notes.append(f"per-dump census: stopped ({type(exc).__name__}: {exc})")
+                series = None
+
+    model = load_model(log, cycle_pattern=cycle_pattern, on_record=on_record)
     if not (model.dumps or model.overviews or model.crashes or model.warnings
             or model.object_events or model.leaks):
         raise InputError(
@@ -74,7 +88,7 @@ def build_report(
     if contents["skipped_in_sections"]:
         notes.append(f"{contents['skipped_in_sections']} foreign line(s) inside sections "
                      "were skipped")
-    attributor = _ReportAttributor(symbolizer)
+    notes.extend(late_notes)
     data: dict[str, Any] = {
         "version": __version__,
         "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -102,9 +116,10 @@ def build_report(
     data.setdefault("overviews", None)
     if data["overviews"] is None:
         data["overviews"], data["overview_x"] = _plain_overviews(model)
-    _guard(data, notes, "per-site growth", _growth, model, attributor)
-    _guard(data, notes, "first→last diff", _diff, model, attributor)
+    _guard(data, notes, "per-site growth", _growth, model, attributor, series)
+    _guard(data, notes, "first→last diff", _diff, model, attributor, series)
     _guard(data, notes, "object balance", _objects, model, balance, attributor)
+    _guard(data, notes, "decline attribution", _decline, data, series)
     _guard(data, notes, "crash explanation", _crashes, model, symbolizer)
     if symbolizer is None:
         notes.append("no ELF given: addresses are not symbolized")
@@ -127,6 +142,14 @@ def _object_balance() -> Any:
     except ImportError:  # pragma: no cover - the analysis ships with the package
         return None
     return ObjectBalance()
+
+
+def _site_series(attributor: Attributor) -> Any:
+    try:
+        from memsleuth.analysis.diff import SiteSeries
+    except ImportError:  # pragma: no cover - the analysis ships with the package
+        return None
+    return SiteSeries(attributor)
 
 
 def _elf_info(elf: Path | None, symbolizer: Any) -> dict[str, Any] | None:
@@ -241,8 +264,27 @@ def _dumps_for_growth(model: Any) -> list[Any]:
     return [d for d in model.dumps if not d.partial] or list(model.dumps)
 
 
-def _growth(model: Any, attributor: Attributor) -> dict[str, Any]:
-    """Per-site live bytes across the dumps (per-dump owner totals), top sites by growth."""
+def _growth(model: Any, attributor: Attributor, series: Any) -> dict[str, Any]:
+    """Per-site live bytes across the dumps, top sites by growth slope.
+
+    From the per-dump census (``analysis.diff.site_growth``, traces honoured) when there are
+    three or more snapshots; otherwise from the per-dump owner totals of the model.
+    """
+    if series is not None:
+        from memsleuth.analysis.diff import site_growth
+
+        growth = site_growth(series.snapshots, series.info)
+        if growth.get("rows"):
+            snaps = [s for s in series.snapshots if not s.partial] or series.snapshots
+            by_cycle = growth["x"] == "cycle"
+            xs = [float(s.cycle if by_cycle else s.index) for s in snaps]
+            sites = [{"label": r["label"] + (f" [{r['object_kind']}]" if r["object_kind"]
+                                             else ""),
+                      "bytes": r["bytes"], "delta": r["bytes"][-1] - r["bytes"][0],
+                      "slope": r["bytes_slope"], "pattern": r["pattern"]}
+                     for r in growth["rows"][:GROWTH_SITES]]
+            return {"growth": {"x": xs, "x_kind": "cycle" if by_cycle else "block dump",
+                               "sites": sites}, "growth_raw": growth}
     dumps = _dumps_for_growth(model)
     if len(dumps) < 2:
         return {}
@@ -256,24 +298,31 @@ def _growth(model: Any, attributor: Attributor) -> dict[str, Any]:
     by_cycle = all(c is not None for c in cycles) and len(set(cycles)) == len(cycles)
     xs = [float(c) for c in cycles] if by_cycle else [float(d.index) for d in dumps]
     ranked = sorted(per_site.items(), key=lambda kv: (-(kv[1][-1] - kv[1][0]), -kv[1][-1], kv[0]))
-    sites = []
-    for label, values in ranked[:GROWTH_SITES]:
-        entry: dict[str, Any] = {"label": label, "bytes": values,
-                                 "delta": values[-1] - values[0], "slope": None}
-        if len(values) >= 3:
-            try:
-                from memsleuth.analysis.regression import theil_sen
-
-                entry["slope"] = theil_sen(xs, [float(v) for v in values]).slope
-            except (ImportError, ValueError, ZeroDivisionError):
-                entry["slope"] = None
-        sites.append(entry)
+    sites = [{"label": label, "bytes": values, "delta": values[-1] - values[0], "slope": None}
+             for label, values in ranked[:GROWTH_SITES]]
     return {"growth": {"x": xs, "x_kind": "cycle" if by_cycle else "block dump",
                        "sites": sites}}
 
 
-def _diff(model: Any, attributor: Attributor) -> dict[str, Any]:
-    """Per-site deltas between the first and the last (complete) block dump."""
+def _diff(model: Any, attributor: Attributor, series: Any) -> dict[str, Any]:
+    """Per-site deltas between the first and the last (complete) block dump.
+
+    Same schema as ``analysis.diff.diff_snapshots`` (which is used when available).
+    """
+    if series is not None:
+        from memsleuth.analysis.diff import diff_snapshots
+
+        snaps = [s for s in series.snapshots if not s.partial] or series.snapshots
+        if len(snaps) < 2:
+            return {}
+        diff = diff_snapshots(snaps[0], snaps[-1], series.info)
+        changed = [r for r in diff["rows"] if r["status"] != "same"]
+        blocks = {s.index: sum(v[0] for v in s.sites.values()) for s in (snaps[0], snaps[-1])}
+        diff["before"]["used_blocks"] = blocks[snaps[0].index]
+        diff["after"]["used_blocks"] = blocks[snaps[-1].index]
+        diff["rows_total"] = len(changed)
+        diff["rows"] = changed[:DIFF_ROWS]
+        return {"diff": diff}
     dumps = _dumps_for_growth(model)
     if len(dumps) < 2:
         return {}
@@ -291,18 +340,36 @@ def _diff(model: Any, attributor: Attributor) -> dict[str, Any]:
     rows = []
     for label in set(a) | set(b):
         fa, fb = a.get(label, [0, 0]), b.get(label, [0, 0])
-        rows.append({"label": label, "blocks_first": fa[0], "blocks_last": fb[0],
-                     "delta_blocks": fb[0] - fa[0], "bytes_first": fa[1], "bytes_last": fb[1],
-                     "delta_bytes": fb[1] - fa[1]})
-    changed = [r for r in rows if r["delta_bytes"] or r["delta_blocks"]]
-    changed.sort(key=lambda r: (-r["delta_bytes"], -r["delta_blocks"], r["label"]))
+        status = ("new" if label not in a else "vanished" if label not in b
+                  else "grown" if fb[1] > fa[1] or fb[0] > fa[0]
+                  else "shrunk" if fb != fa else "same")
+        rows.append({"label": label, "blocks_before": fa[0], "blocks_after": fb[0],
+                     "blocks_delta": fb[0] - fa[0], "bytes_before": fa[1], "bytes_after": fb[1],
+                     "bytes_delta": fb[1] - fa[1], "status": status})
+    changed = [r for r in rows if r["status"] != "same"]
+    changed.sort(key=lambda r: (-r["bytes_delta"], -r["blocks_delta"], r["label"]))
 
     def ref(d: Any) -> dict[str, Any]:
-        return {"index": d.index, "line": d.line, "cycle": d.cycle,
+        return {"index": d.index, "line": d.line, "cycle": d.cycle, "partial": d.partial,
                 "used_bytes": d.used_bytes, "used_blocks": d.used_blocks}
 
-    return {"diff": {"first": ref(first), "last": ref(last), "rows": changed[:DIFF_ROWS],
+    return {"diff": {"before": ref(first), "after": ref(last), "rows": changed[:DIFF_ROWS],
                      "rows_total": len(changed)}}
+
+
+def _decline(data: dict[str, Any], series: Any) -> dict[str, Any]:
+    """One line tying the free-heap decline to the sites (or objects) that explain it."""
+    trend = (data.get("trend") or {}).get("trend_raw")
+    if not trend or not trend.get("leak"):
+        return {}
+    from memsleuth.analysis.diff import attribute_decline, kind_block_sizes
+
+    snaps = series.snapshots if series is not None else []
+    sizes = kind_block_sizes(snaps[-1] if snaps else None, series.info if series else {})
+    result = attribute_decline(trend, data.get("growth_raw"), data.get("objects"), sizes)
+    if not result or not result.get("sites"):
+        return {}
+    return {"decline": result}
 
 
 def _objects(model: Any, balance: Any, attributor: Attributor) -> dict[str, Any]:

@@ -442,6 +442,9 @@ def _summary(data: dict[str, Any]) -> str:
     trend = data.get("trend") or {}
     if trend.get("verdict_text"):
         verdicts.append((trend.get("verdict_css", ""), trend["verdict_text"]))
+    decline = data.get("decline") or {}
+    if decline.get("text"):
+        verdicts.append(("warn", f"Decline explained: {decline['text']}"))
     objects = data.get("objects") or {}
     for line in (objects.get("summary") or [])[:4]:
         verdicts.append(("warn" if objects.get("leaks") else "", f"Objects: {line}"))
@@ -547,17 +550,17 @@ def _growth_section(data: dict[str, Any]) -> str:
         f"{_td_delta(s['delta'], _signed_bytes(s['delta']))}"
         + (_td_num(s.get("slope"), f"{s['slope']:+,.1f} B") if s.get("slope") is not None
            else '<td class="n" data-v="">–</td>')
-        + "</tr>"
+        + f"<td>{esc(s.get('pattern') or '')}</td></tr>"
         for s in growth["sites"]
     )
     table = (
         '<table class="sortable" data-table="growth"><thead><tr>'
         + _th("site") + _th("first dump", True) + _th("last dump", True) + _th("Δ bytes", True)
-        + _th(f"slope per {growth.get('x_kind', 'dump')}", True)
+        + _th(f"slope per {growth.get('x_kind', 'dump')}", True) + _th("pattern")
         + f"</tr></thead><tbody>{rows}</tbody></table>"
     )
     note = (f'<p class="muted">Top {len(growth["sites"])} sites by growth over '
-            f'{len(xs)} block dumps (per-dump owner totals).</p>')
+            f'{len(xs)} block dumps.</p>')
     return _section("growth", "Growth per allocation site", chart.render() + note + table)
 
 
@@ -630,32 +633,39 @@ def _diff_section(data: dict[str, Any]) -> str:
     diff = data.get("diff")
     if not diff or not diff.get("rows"):
         return ""
-    first, last = diff["first"], diff["last"]
-    head = (f"<p>Block dump #{first['index']} (line {first['line']}) → #{last['index']} "
-            f"(line {last['line']}): live bytes {esc(human_bytes(first['used_bytes']))} → "
-            f"{esc(human_bytes(last['used_bytes']))} "
-            f"(<b>{esc(_signed_bytes(last['used_bytes'] - first['used_bytes']))}</b>), blocks "
-            f"{first['used_blocks']:,} → {last['used_blocks']:,}.</p>")
+    first, last = diff["before"], diff["after"]
+
+    def where(d: dict[str, Any]) -> str:
+        cyc = f", cycle {d['cycle']}" if d.get("cycle") is not None else ""
+        return f"#{d['index']} (line {d['line']}{cyc})"
+
+    blocks = ""
+    if first.get("used_blocks") is not None and last.get("used_blocks") is not None:
+        blocks = f", blocks {first['used_blocks']:,} → {last['used_blocks']:,}"
+    head = (f"<p>Block dump {esc(where(first))} → {esc(where(last))}: live bytes "
+            f"{esc(human_bytes(first['used_bytes']))} → {esc(human_bytes(last['used_bytes']))} "
+            f"(<b>{esc(_signed_bytes(last['used_bytes'] - first['used_bytes']))}</b>)"
+            f"{esc(blocks)}.</p>")
     rows = "".join(
-        f"<tr><td>{esc(r['label'])}</td>"
-        f"{_td_num(r['blocks_first'])}{_td_num(r['blocks_last'])}"
-        + _td_delta(r["delta_blocks"], f"{r['delta_blocks']:+,}") +
-        f"{_td_num(r['bytes_first'], human_bytes(r['bytes_first']))}"
-        f"{_td_num(r['bytes_last'], human_bytes(r['bytes_last']))}"
-        f"{_td_delta(r['delta_bytes'], _signed_bytes(r['delta_bytes']))}"
+        f"<tr><td>{esc(r['label'])}</td><td>{esc(r.get('status', ''))}</td>"
+        f"{_td_num(r['blocks_before'])}{_td_num(r['blocks_after'])}"
+        + _td_delta(r["blocks_delta"], f"{r['blocks_delta']:+,}")
+        + f"{_td_num(r['bytes_before'], human_bytes(r['bytes_before']))}"
+        f"{_td_num(r['bytes_after'], human_bytes(r['bytes_after']))}"
+        f"{_td_delta(r['bytes_delta'], _signed_bytes(r['bytes_delta']))}"
         "</tr>"
         for r in diff["rows"]
     )
     table = (
-        '<table class="sortable" data-table="diff"><thead><tr>' + _th("site")
+        '<table class="sortable" data-table="diff"><thead><tr>' + _th("site") + _th("status")
         + _th("blocks first", True) + _th("blocks last", True) + _th("Δ blocks", True)
         + _th("bytes first", True) + _th("bytes last", True) + _th("Δ bytes", True)
         + f"</tr></thead><tbody>{rows}</tbody></table>"
     )
     more = ""
     if diff.get("rows_total", 0) > len(diff["rows"]):
-        more = (f'<p class="muted">{diff["rows_total"] - len(diff["rows"])} unchanged or '
-                "smaller sites not shown.</p>")
+        more = (f'<p class="muted">{diff["rows_total"] - len(diff["rows"])} more changed '
+                "sites not shown.</p>")
     return _section("diff", "Diff: first → last block dump", head + table + more)
 
 
