@@ -149,6 +149,12 @@ void ms_printf(const char *fmt, ...)
  */
 int ms_port_backtrace(uintptr_t *out, int depth);
 
+/* Code address range used to validate unwound return addresses (a trace stops at the first
+ * address outside it, e.g. in a libc without frame pointers). Default: no check on hosts, below
+ * 0xE0000000 on Cortex-M. Returns 1 when `addr` may be a code address. */
+void ms_agent_set_text_range(uintptr_t lo, uintptr_t hi);
+int  ms_agent_is_code(uintptr_t addr);
+
 #ifdef __cplusplus
 }
 #endif
