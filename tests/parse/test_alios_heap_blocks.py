@@ -257,3 +257,14 @@ def test_prefixed_and_coloured_dump() -> None:
     dump.overview.ts = None
     assert records == plain
     assert stats.prefixed_lines == len(raw)
+
+
+def test_interleaved_line_inside_nested_overview() -> None:
+    lines = fixture_lines("b3_full.log")
+    lines.insert(21, "[app] tick")          # between the [HEAP]| header and its row
+    records, stats = parse_all(lines)
+    (dump,) = records
+    assert isinstance(dump, BlockDump) and not dump.partial
+    assert dump.overview is not None and dump.overview.free == 0x1B2A0
+    assert dump.overview.pool is not None and dump.skipped_lines == 1
+    assert len(dump.task_alloc) == 2

@@ -150,6 +150,7 @@ _THREE_INTS = re.compile(r"^(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|?$")
 _NUM = re.compile(r"^(?:0x[0-9A-Fa-f]+|\d+)$")
 _BUCKET = re.compile(r"\[2\^(\d+)\]\s*bytes:\s*(\d+)")
 _DOTS = re.compile(r"^\.{3,}$")
+_HEXISH = frozenset("0123456789abcdefABCDEF")
 
 
 def _row_values(s: str) -> tuple[list[int], bool] | None:
@@ -515,17 +516,33 @@ class BlockDumpReader:
                     return Feed.CONSUMED
                 if r is Feed.CONSUMED:
                     return Feed.CONSUMED
-                self._finish_overview(None)
                 if r is Feed.SKIPPED:
-                    return self._foreign()
-                # ENDED: the line is not part of the table; handle it as a dump line.
+                    return Feed.SKIPPED    # interleaved inside the nested table
+                # ENDED: the table is over and the line is not part of it; read it as ours.
+                self._finish_overview(None)
         elif self._ov is not None:
             self._finish_overview(None)
 
         if d.variant == "BY":
             return self._feed_by(s, lineno)
 
+        # Block lines first: they are nearly all of a dump.
+        if s[0] in _HEXISH:
+            block = parse_block_line(s, lineno, variant=self._chk_variant())
+            if block is not None:
+                return self._add_block(block)
+
         # Banners of this dump's sub-sections.
+        if s[0] == "-":
+            result = self._banner(s, lineno)
+            if result is not None:
+                return result
+        return self._other(s, lineno)
+
+    def _banner(self, s: str, lineno: int) -> Feed | None:
+        """Sub-section banners and the banners that end this dump; None if not a banner."""
+        d = self._dump
+        assert d is not None
         if _ALL_BLOCKS.match(s):
             if self._phase == "head" and not d.blocks:
                 return Feed.CONSUMED
@@ -559,7 +576,25 @@ class BlockDumpReader:
         if _TASK_STAT.match(s):
             self._phase = "tasks"
             return Feed.CONSUMED
+        return None
 
+    def _add_block(self, block: HeapBlock) -> Feed:
+        d = self._dump
+        assert d is not None
+        if d.variant != "mmlk" and block.dye is None:
+            self._hint_b3 = True   # an 'OK' check column only exists in 3.x
+        if self._phase in ("head", "blocks"):
+            self._phase = "blocks"
+            d.blocks.append(block)
+            return Feed.CONSUMED
+        if self._phase == "free":
+            d.free_list.append(block)
+            return Feed.CONSUMED
+        return self._foreign()
+
+    def _other(self, s: str, lineno: int) -> Feed:
+        d = self._dump
+        assert d is not None
         m = _KMM_HEAD.match(s)
         if m:
             if d.kmm_head is None:
@@ -578,19 +613,6 @@ class BlockDumpReader:
             return Feed.CONSUMED
         if _SL_BITMAP.match(s) or _FREELIST_BITMAP.match(s):
             return Feed.CONSUMED
-
-        block = parse_block_line(s, lineno, variant=self._chk_variant())
-        if block is not None:
-            if d.variant != "mmlk" and block.dye is None:
-                self._hint_b3 = True   # an 'OK' check column only exists in 3.x
-            if self._phase in ("head", "blocks"):
-                self._phase = "blocks"
-                d.blocks.append(block)
-                return Feed.CONSUMED
-            if self._phase == "free":
-                d.free_list.append(block)
-                return Feed.CONSUMED
-            return self._foreign()
 
         buckets = _BUCKET.findall(s)
         if buckets:

@@ -107,6 +107,10 @@ def _timestamp(kind: str, m: re.Match[str]) -> float | None:
     return None
 
 
+# Cheap first-character test: most lines carry no prefix at all.
+_MAY_HAVE_PREFIX = re.compile(r"[\[(<\d]|[EWIDV] \(|[A-Z][a-z]{2} ")
+
+
 class Normalized(NamedTuple):
     """A cleaned line: the firmware's text, the prefix timestamp (s), whether a prefix went."""
 
@@ -133,7 +137,7 @@ def normalize(line: str) -> Normalized:
     ts: float | None = None
     prefixed = False
     for _ in range(4):
-        if not text or text[0] == " " or _PROTECTED.match(text):
+        if not text or not _MAY_HAVE_PREFIX.match(text) or _PROTECTED.match(text):
             break
         for prefix in _PREFIXES:
             m = prefix.pattern.match(text)
