@@ -268,3 +268,29 @@ def test_interleaved_line_inside_nested_overview() -> None:
     assert dump.overview is not None and dump.overview.free == 0x1B2A0
     assert dump.overview.pool is not None and dump.skipped_lines == 1
     assert len(dump.task_alloc) == 2
+
+
+def test_error_blocks_cut_before_addresses_is_partial() -> None:
+    records, _ = parse_all(["-----------------All error blocks:----------------"])
+    (dump,) = records
+    assert isinstance(dump, BlockDump) and dump.variant == "error_blocks"
+    assert dump.partial and dump.blocks == []
+    records, _ = parse_all(["-----------------All error blocks:----------------", "# "])
+    assert isinstance(records[0], BlockDump) and not records[0].partial
+
+
+def test_mmlk_cut_short_is_partial() -> None:
+    lines = fixture_lines("mmlk.log")[:6]
+    records, _ = parse_all(lines)
+    (dump,) = records
+    assert isinstance(dump, BlockDump) and dump.variant == "mmlk" and dump.partial
+    assert len(dump.blocks) == 1 and dump.tag == 2
+
+
+def test_foreign_lines_before_end_close_after_limit() -> None:
+    lines = fixture_lines("b3_haas_real.log")[:8] + ["chatter"] * 250
+    records, stats = parse_all(lines)
+    (dump,) = records
+    assert isinstance(dump, BlockDump) and dump.partial
+    assert dump.partial_reason == "no line of the block_dump section for 201 lines (from line 9)"
+    assert dump.skipped_lines == 201 and stats.skipped_in_sections == 201

@@ -748,6 +748,8 @@ class ErrorBlocksReader:
         d, self._dump = self._dump, None
         if d is None:
             return []
+        if reason is not None and d.end_line == d.line:   # cut before the address line
+            d.partial, d.partial_reason = True, reason
         d.index = self._counter.take()
         return [d]
 
