@@ -120,10 +120,22 @@ class Symbolizer:
 
     # -- lookups ---------------------------------------------------------------------------
     def adjust(self, addr: int, kind: AddrKind = "return") -> int:
-        """The address actually looked up for a logged address of this kind."""
+        """The address actually looked up for a logged address of this kind.
+
+        The per-arch rule applies to code; an address that lands outside code after it
+        but was inside data is a data address and is looked up as logged.
+        """
+        raw = addr
         if self.arch == "xtensa":
             addr = xtensa_restore(addr, self._image.text_ranges)
-        return lookup_address(self.arch, addr, kind)
+        lk = lookup_address(self.arch, addr, kind)
+        if lk != raw:
+            sec = self._image.section_at(lk)
+            if sec is None or sec.kind != "code":
+                raw_sec = self._image.section_at(raw)
+                if raw_sec is not None and raw_sec.kind != "code":
+                    return raw
+        return lk
 
     def symbolize(self, addrs: Iterable[int], kind: AddrKind = "return") -> dict[int, Location]:
         """Locations for a batch of addresses (keys: the addresses as given)."""

@@ -1,0 +1,233 @@
+"""Symbolizer benchmark: memsleuth (cold / warm cache) vs addr2line batch vs per-address.
+
+    python benchmarks/bench_symbolize.py [--small]
+
+Builds a generated firmware (benchmarks/gen_firmware.py) with arm-none-eabi-gcc -O2 -g
+into benchmarks/work/ (reused on later runs), falls back to host gcc + addr2line when the
+cross toolchain is missing, and skips with a message when neither is there. Picks 1,000
+distinct real return addresses (the instruction after each bl/blx/call) and a
+100,000-owner list drawn from them, as a 100,000-block heap dump would log them.
+
+Every timing is a whole process (interpreter start and imports included), median of
+--repeat runs; the memsleuth child also reports its in-process time. Prints a table and
+exits 0; targets are reported, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / "work"
+sys.path.insert(0, str(HERE))
+
+from gen_firmware import generate  # noqa: E402
+
+CALLS = {"arm": ("bl", "blx"), "x86_64": ("call", "callq")}
+INSN = re.compile(r"^\s*([0-9a-f]+):\t[0-9a-f ]+?\s*\t(\S+)")
+
+CHILD = r"""
+import json, sys, time, warnings
+t0 = time.perf_counter()
+from memsleuth.symbols import Symbolizer
+elf, cache, owners_file, out_file = sys.argv[1:5]
+owners = json.load(open(owners_file))
+s = Symbolizer.open(elf, cache_dir=cache)
+res = s.symbolize(owners, kind="return")
+t1 = time.perf_counter()
+json.dump({"seconds": t1 - t0, "unique": len(res),
+           "frames": {str(a): [[f.function, f.file, f.line] for f in loc.frames]
+                      for a, loc in res.items()}}, open(out_file, "w"))
+"""
+
+
+def toolchain() -> dict | None:
+    if all(shutil.which(t) for t in ("arm-none-eabi-gcc", "arm-none-eabi-addr2line",
+                                       "arm-none-eabi-objdump")):
+        return {"arch": "arm", "cc": ["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m4"],
+                "addr2line": "arm-none-eabi-addr2line", "objdump": "arm-none-eabi-objdump"}
+    if all(shutil.which(t) for t in ("gcc", "addr2line", "objdump")):
+        return {"arch": "x86_64", "cc": ["gcc"], "addr2line": "addr2line",
+                "objdump": "objdump"}
+    return None
+
+
+def build(tc: dict, nfiles: int, nfuncs: int) -> Path:
+    dest = WORK / f"{tc['arch']}-{nfiles}x{nfuncs}"
+    elf = dest / "fw.elf"
+    if elf.exists():
+        return elf
+    t0 = time.perf_counter()
+    srcs = generate(dest / "src", nfiles, nfuncs)
+    flags = ["-O2", "-g"]
+    objs = []
+
+    def compile_one(src: Path) -> Path:
+        obj = dest / (src.stem + ".o")
+        subprocess.run(tc["cc"] + flags + ["-c", str(src), "-o", str(obj)], check=True)
+        return obj
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        objs = list(pool.map(compile_one, srcs))
+    link = tc["cc"] + flags + ["-Wl,--build-id", "-o", str(elf)] + [str(o) for o in objs]
+    if tc["arch"] == "arm":
+        link += ["-nostdlib", "-T", str(dest / "src" / "arm.ld"), str(dest / "src" / "start.c")]
+    else:
+        link += [str(dest / "src" / "main.c")]
+    subprocess.run(link, check=True)
+    for o in objs:
+        o.unlink()
+    print(f"built {elf.relative_to(HERE.parent)} in {time.perf_counter() - t0:.0f} s",
+          flush=True)
+    return elf
+
+
+def return_addresses(tc: dict, elf: Path) -> list[int]:
+    out = subprocess.run([tc["objdump"], "-d", str(elf)], capture_output=True, text=True,
+                         check=True).stdout
+    insns = [(int(m.group(1), 16), m.group(2))
+             for m in map(INSN.match, out.splitlines()) if m]
+    calls = CALLS[tc["arch"]]
+    rets = sorted({nxt[0] for cur, nxt in zip(insns, insns[1:], strict=False)
+                   if cur[1] in calls})
+    if tc["arch"] == "arm":
+        rets = [r | 1 for r in rets]  # an LR carries the Thumb bit
+    return rets
+
+
+def adjust(arch: str, a: int) -> int:
+    return (a & ~1) - 1 if arch == "arm" else a - 1
+
+
+def timed(cmd: list[str], stdin: str | None = None) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, input=stdin, capture_output=True, text=True, check=True)
+    return time.perf_counter() - t0
+
+
+def run_child(elf: Path, cache: Path, owners_file: Path, out_file: Path) -> tuple[float, float]:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", CHILD, str(elf), str(cache), str(owners_file),
+                    str(out_file)], check=True, env={**os.environ, "MEMSLEUTH_NO_CACHE": ""})
+    wall = time.perf_counter() - t0
+    return wall, json.loads(out_file.read_text())["seconds"]
+
+
+def parse_a2l(text: str) -> list[list]:
+    res: list[list] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        if re.fullmatch(r"0x[0-9a-f]+", lines[i]):
+            res.append([])
+            i += 1
+            continue
+        func, loc = lines[i], re.sub(r" \(discriminator \d+\)$", "", lines[i + 1])
+        file, _, line = loc.rpartition(":")
+        res[-1].append([None if func == "??" else func, None if file == "??" else file,
+                        None if line in ("?", "0") else int(line)])
+        i += 2
+    return res
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--small", action="store_true", help="10 files x 50 functions")
+    ap.add_argument("--files", type=int)
+    ap.add_argument("--funcs", type=int)
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    tc = toolchain()
+    if tc is None:
+        print("bench_symbolize: skipped: neither arm-none-eabi-gcc nor gcc+binutils found")
+        return 0
+    if tc["arch"] != "arm":
+        print("bench_symbolize: arm-none-eabi toolchain missing: using host gcc + addr2line")
+    nfiles = a.files or (10 if a.small else 50)
+    nfuncs = a.funcs or (50 if a.small else 100)
+    try:
+        elf = build(tc, nfiles, nfuncs)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        print(f"bench_symbolize: skipped: firmware build failed: {exc}")
+        return 0
+    debug = sum(int(m.group(1)) for m in re.finditer(
+        r"^\.debug_\S+\s+(\d+)", subprocess.run(
+            ["size", "-A", str(elf)] if tc["arch"] != "arm" else
+            ["arm-none-eabi-size", "-A", str(elf)],
+            capture_output=True, text=True).stdout, re.M))
+    rets = return_addresses(tc, elf)
+    rng = random.Random(1234)
+    uniq = rng.sample(rets, min(1000, len(rets)))
+    owners = rng.choices(uniq, k=100_000)
+    arch = tc["arch"]
+    adjusted = "\n".join(f"0x{adjust(arch, r):x}" for r in uniq) + "\n"
+
+    tmp = Path(tempfile.mkdtemp(prefix="memsleuth-bench-"))
+    try:
+        owners_file = tmp / "owners.json"
+        owners_file.write_text(json.dumps(owners))
+        out_file = tmp / "out.json"
+        cold, cold_in, warm, warm_in = [], [], [], []
+        for i in range(a.repeat):
+            cache = tmp / f"cache{i}"
+            w, t = run_child(elf, cache, owners_file, out_file)
+            cold.append(w)
+            cold_in.append(t)
+            w, t = run_child(elf, cache, owners_file, out_file)
+            warm.append(w)
+            warm_in.append(t)
+        ours = json.loads(out_file.read_text())["frames"]
+        a2l = [timed([tc["addr2line"], "-fie", str(elf)], adjusted) for _ in range(a.repeat)]
+        ref = subprocess.run([tc["addr2line"], "-a", "-fie", str(elf)], input=adjusted,
+                             capture_output=True, text=True, check=True).stdout
+        sample = uniq[:50]
+        t0 = time.perf_counter()
+        for r in sample:
+            subprocess.run([tc["addr2line"], "-fie", str(elf), f"0x{adjust(arch, r):x}"],
+                           capture_output=True, check=True)
+        per_addr = (time.perf_counter() - t0) / len(sample) * len(uniq)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    expected = parse_a2l(ref)
+    agree = sum(ours[str(r)] == e for r, e in zip(uniq, expected, strict=True))
+    med = statistics.median
+    base = med(a2l)
+    rows = [
+        ("memsleuth, cold cache", med(cold), med(cold_in)),
+        ("memsleuth, warm cache", med(warm), med(warm_in)),
+        (f"{tc['addr2line']} -fie, one batch", base, None),
+        (f"{tc['addr2line']}, one process per address*", per_addr, None),
+    ]
+    print()
+    print(f"ELF {elf.relative_to(HERE.parent)}: {elf.stat().st_size / 1e6:.1f} MB, "
+          f"DWARF {debug / 1e6:.1f} MB, {nfiles} files x {nfuncs} functions, {len(rets)} call "
+          f"sites; query: 100,000 owners over {len(uniq)} distinct return addresses")
+    print(f"{'method':48} {'wall s':>8} {'in-proc s':>10} {'vs batch':>9}")
+    for name, wall, inproc in rows:
+        ip = f"{inproc:10.3f}" if inproc is not None else f"{'':10}"
+        print(f"{name:48} {wall:8.3f} {ip} {wall / base:8.2f}x")
+    print(f"* timed over {len(sample)} processes and extrapolated to {len(uniq)}")
+    print(f"agreement with addr2line -fi (function, file:line, inline chain): "
+          f"{agree}/{len(uniq)}")
+    targets = [("cold <= 3x addr2line batch", med(cold) <= 3 * base),
+               ("warm <= 1x addr2line batch", med(warm) <= base),
+               (">= 50x faster than per-address", per_addr / med(cold) >= 50)]
+    print("targets: " + "; ".join(f"{n}: {'met' if ok else 'MISSED'}" for n, ok in targets))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
