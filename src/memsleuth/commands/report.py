@@ -206,6 +206,8 @@ def _trend(model: Any) -> dict[str, Any]:
     cut = int(warm.get("points") or 0)
     if cut:
         view["warmup"] = (xs[0], xs[cut - 1] if cut < len(xs) else xs[-1])
+    elif warm.get("reason"):
+        view["warmup_text"] = f"No warm-up cut: {warm['reason']}."
     fit = trend.get("fit")
     forecast = trend.get("forecast") or {}
     ex = forecast.get("exhaustion")

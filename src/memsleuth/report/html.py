@@ -517,6 +517,8 @@ def _heap_section(data: dict[str, Any]) -> str:
                             f"{warm[0]:g}–{warm[1]:g}", "warmup"))
         notes.append(f"Grey band: warm-up, {x_kind} {warm[0]:g}–{warm[1]:g}, "
                      "excluded from the fit.")
+    if trend.get("warmup_text"):
+        notes.append(trend["warmup_text"])
     ex = trend.get("exhaustion")
     if ex:
         if ex.get("low") is not None and ex.get("high") is not None:

@@ -30,6 +30,24 @@
       th.title = "Click to sort";
     });
   });
+  /* "#selftest": sort every table by its first numeric column, as a click would, and say
+     whether the rows came out in order (read by the headless-browser test). */
+  if (window.location.hash === "#selftest") {
+    var verdicts = [];
+    Array.prototype.forEach.call(tables, function (table) {
+      var th = table.querySelector("th.n");
+      if (!th || table.tBodies[0].rows.length < 2) { return; }
+      th.click();
+      var i = th.cellIndex, prev = Infinity, ok = true;
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (r) {
+        var v = cellValue(r, i, true);
+        if (v > prev) { ok = false; }
+        prev = v;
+      });
+      verdicts.push((table.getAttribute("data-table") || "?") + ":" + (ok ? "sorted" : "unsorted"));
+    });
+    document.body.setAttribute("data-selftest", verdicts.join(" "));
+  }
   var body = document.body;
   body.setAttribute("data-charts", String(document.querySelectorAll("svg.chart").length));
   body.setAttribute("data-table-rows", String(document.querySelectorAll("table.sortable tbody tr").length));
