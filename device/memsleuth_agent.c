@@ -1038,6 +1038,49 @@ void ms_mmlk_query(unsigned tag)
     ms_unlock();
 }
 
+int ms_heap_check(void)
+{
+    int bad = 0;
+    size_t free_sum = 0, nfree_walk = 0, nfree_list = 0;
+    int prev_free = 0;
+    const ms_blk_t *prev = 0, *last = 0;
+
+    if (!g_ms.first) return 1;
+    ms_lock();
+    FOR_EACH_BLOCK(b) {
+        int is_free = (b->size & MS_FLAG_FREE) != 0;
+        if (b->dye != (is_free ? MS_DYE_FREE : MS_DYE_USED)) bad++;
+        if (((uintptr_t)b & (MS_ALIGN - 1u)) || (BLK_SIZE(b) & (MS_ALIGN - 1u))) bad++;
+        if (!!(b->size & MS_FLAG_PREVFREE) != prev_free) bad++;
+        if (prev_free && b->prev != prev) bad++;
+        if (is_free && prev_free) bad++;          /* two free neighbours: missed coalescing */
+        if (is_free) {
+            free_sum += MS_HDR + BLK_SIZE(b);
+            nfree_walk++;
+        }
+        prev_free = is_free;
+        prev = b;
+        last = b;
+    }
+    if (last != g_ms.sentinel || g_ms.sentinel->owner != MS_LAST_BLK_MAGIC) bad++;
+    if (free_sum != g_ms.free_size) bad++;
+    for (int lvl = 0; lvl < MS_BIT_LEVEL; lvl++) {
+        const ms_blk_t *pb = 0;
+        if (!!g_ms.freelist[lvl] != !!(g_ms.free_bitmap & (1u << lvl))) bad++;
+        for (ms_blk_t *b = g_ms.freelist[lvl]; b; b = BLK_LINK(b)->next) {
+            if (!in_heap(b) || !(b->size & MS_FLAG_FREE) || size_level(BLK_SIZE(b)) != (unsigned)lvl ||
+                BLK_LINK(b)->prev != pb || ++nfree_list > nfree_walk) {
+                bad++;
+                break;
+            }
+            pb = b;
+        }
+    }
+    if (nfree_list != nfree_walk) bad++;
+    ms_unlock();
+    return bad;
+}
+
 int ms_block_info(const void *ptr, uintptr_t *owner, size_t *size, unsigned *tag)
 {
     if (!ptr || !in_heap(ptr)) return -1;

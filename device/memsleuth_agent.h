@@ -113,6 +113,10 @@ unsigned ms_mmlk_tag(void);
 /* mmlk N: list blocks still alive that were allocated under tag N. */
 void ms_mmlk_query(unsigned tag);
 
+/* Consistency check of the whole heap (headers, dyes, boundary tags, free lists, counters).
+ * Returns 0 when consistent, else the number of problems found; prints nothing. */
+int ms_heap_check(void);
+
 /* Block introspection (for tests and for firmware that wants to print facts). */
 int ms_block_info(const void *ptr, uintptr_t *owner, size_t *size, unsigned *tag);
 
