@@ -180,3 +180,16 @@ def test_cli_errors_are_one_line(tmp_path: Path):
     assert result.exit_code == 3 and "no AliOS heap" in result.output
     result = CliRunner().invoke(main, ["report", str(tmp_path / "missing.log")])
     assert result.exit_code == 2
+
+
+def test_truncated_log_is_reported_partial(tmp_path: Path):
+    log, elf = example("x86_64")
+    lines = log.read_text().splitlines(keepends=True)
+    last_dump = max(i for i, line in enumerate(lines) if "all memory blocks" in line)
+    cut = tmp_path / "cut.log"
+    cut.write_text("".join(lines[: last_dump + 12]))     # the last block dump is cut short
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["report", str(cut), "--elf", str(elf), "-o", str(out)])
+    assert result.exit_code == 4, result.output
+    page = out.read_text()
+    assert 'data-section="notes"' in page and "is partial" in page

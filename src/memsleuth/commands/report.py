@@ -123,6 +123,9 @@ def build_report(
     _guard(data, notes, "crash explanation", _crashes, model, symbolizer)
     if symbolizer is None:
         notes.append("no ELF given: addresses are not symbolized")
+    # Same rule as `analyze`: a cut-short section or a mismatching ELF makes the result partial.
+    data["partial"] = bool(contents["partial"]) or (
+        ((data["elf"] or {}).get("match") or {}).get("verdict") == "mismatch")
     return data, stacks
 
 
@@ -420,6 +423,5 @@ def command(log: Path, elf: Path | None, output: Path, folded: Path | None,
     if folded is not None:
         n = write_folded(folded, stacks)
         click.echo(f"wrote {folded} ({n} stacks)", err=True)
-    partial = [n for n in data["notes"] if "partial" in n or "does not match" in n]
-    if partial:
+    if data["partial"]:
         sys.exit(EXIT_PARTIAL)

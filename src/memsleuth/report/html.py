@@ -331,8 +331,8 @@ def _th(label: str, numeric: bool = False) -> str:
 def _td_num(v: float | int | None, text: str | None = None, css: str = "n") -> str:
     if v is None:
         return f'<td class="{css}" data-v="">–</td>'
-    shown = text if text is not None else f"{v:,}"
-    return f'<td class="{css}" data-v="{v}">{esc(shown)}</td>'
+    shown = text if text is not None else (f"{v:,}" if isinstance(v, (int, float)) else str(v))
+    return f'<td class="{css}" data-v="{esc(v)}">{esc(shown)}</td>'
 
 
 def _td_delta(v: int, text: str) -> str:
