@@ -142,12 +142,12 @@ class Attributor:
         return site
 
     def _build_site(self, owner: int, trace: tuple[int, ...]) -> Site:
-        if owner == 0 and not trace:
-            return Site(key="unknown", address=0, function=None, file=None, line=None)
         frames = [owner] if owner else []
         for addr in trace:
             if addr and (not frames or addr != frames[-1]):
                 frames.append(addr)
+        if not frames:
+            return Site(key="unknown", address=0, function=None, file=None, line=None)
         kind: str | None = None
         blamed: int | None = None
         allocator: str | None = None
@@ -268,7 +268,33 @@ def census(
         "rows_total": len(ordered),
         "rows": [_row_dict(r, used_bytes) for r in (ordered[:top] if top else ordered)],
         "corrupted": corrupted_blocks(dump, attributor),
+        "objects": object_summary(rows.values()),
     }
+
+
+def object_summary(rows: Any) -> list[dict[str, Any]]:
+    """Live kernel objects per kind, read off the constructor-owned blocks ("982 timers")."""
+    kinds: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        kind = row.site.object_kind
+        if not kind:
+            continue
+        entry = kinds.setdefault(kind, {"kind": kind, "blocks": 0, "bytes": 0, "sites": 0,
+                                        "constructors": set()})
+        entry["blocks"] += row.blocks
+        entry["bytes"] += row.bytes
+        entry["sites"] += 1
+        if row.site.allocator:
+            entry["constructors"].add(row.site.allocator)
+    out = sorted(kinds.values(), key=lambda e: (-e["blocks"], e["kind"]))
+    for entry in out:
+        entry["constructors"] = sorted(entry["constructors"])
+    return out
+
+
+def live_owners(dump: BlockDump) -> set[int]:
+    """Owner addresses of the live, real blocks (not the sentinel, whose owner is a magic)."""
+    return {b.owner for b in dump.blocks if b.used and not b.sentinel and b.owner}
 
 
 def _sort_key(sort: SortKey):  # noqa: ANN202 - a key function

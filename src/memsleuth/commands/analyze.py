@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from memsleuth.analysis.census import Attributor, census
+from memsleuth.analysis.census import Attributor, census, live_owners
 from memsleuth.analysis.health import heap_health
 from memsleuth.commands.common import (
     elf_match,
@@ -77,7 +77,7 @@ def run_analyze(log: Path, elf: Path | None, top: int) -> tuple[dict[str, Any], 
     if dump_summary is not None:
         dump = model.full_dumps[dump_summary.index]
         result["census"] = census(dump, attributor, top=top)
-        result["elf_match"] = elf_match(symbolizer, {b.owner for b in dump.blocks if b.used})
+        result["elf_match"] = elf_match(symbolizer, live_owners(dump))
     else:
         result["census"] = None
         result["elf_match"] = None

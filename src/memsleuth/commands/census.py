@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from memsleuth.analysis.census import Attributor, census
+from memsleuth.analysis.census import Attributor, census, live_owners
 from memsleuth.commands.common import (
     elf_match,
     elf_option,
@@ -65,7 +65,7 @@ def run_census(
     dump = select_snapshot(model, snapshot)
     attributor = Attributor(symbolizer, skip_fns=skip_fns)
     result = census(dump, attributor, by=by, sort=sort, top=top or None)  # type: ignore[arg-type]
-    owners = {b.owner for b in dump.blocks if b.used}
+    owners = live_owners(dump)
     result["log"] = str(log)
     result["elf"] = str(elf) if elf else None
     result["elf_match"] = elf_match(symbolizer, owners)

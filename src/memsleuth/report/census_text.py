@@ -25,6 +25,10 @@ def render_census(result: dict[str, Any], title: str | None = None) -> None:
     )
     if snap["partial"]:
         warn(f"snapshot is partial: {snap['partial_reason']}")
+    for obj in result.get("objects", []):
+        ctors = ", ".join(obj["constructors"]) or "?"
+        out.print(f"  [bold]{obj['blocks']:,} live {obj['kind']} object(s)[/], {size(obj['bytes'])}"
+                  f" (blocks owned by {ctors}, from {obj['sites']} call site(s))")
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     for name, justify in (
         ("#", "right"), ("blocks", "right"), ("bytes", "right"), ("share", "right"),
@@ -46,7 +50,7 @@ def render_census(result: dict[str, Any], title: str | None = None) -> None:
             table.add_row("", "", "", "", "", "", "", f"[dim]  inlined {frame['function']}[/]",
                           f"[dim]{_fl(frame)}[/]")
         if row["chain"]:
-            chain = " ← ".join(row["chain"])
+            chain = " ← ".join(row["chain"][:4]) + (" ← …" if len(row["chain"]) > 4 else "")
             table.add_row("", "", "", "", "", "", "", f"[dim]  ← {chain}[/]", "")
     out.print(table)
     hidden = result["rows_total"] - len(result["rows"])
@@ -79,4 +83,8 @@ def render_elf_match(match: dict[str, Any] | None) -> None:
         return
     out = console()
     style = "bold red" if match["verdict"] == "mismatch" else "bold yellow"
-    out.print(f"[{style}]ELF check: {match.get('message') or match['verdict']}[/]")
+    text = match.get("reason") or match.get("message") or match["verdict"]
+    out.print(f"[{style}]ELF check ({match['verdict']}): {text}[/]")
+    if match["verdict"] == "mismatch":
+        out.print(f"[{style}]  the ELF does not match this log: names below are not to be trusted;"
+                  " use the ELF of the build that printed the log[/]")
