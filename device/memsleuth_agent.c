@@ -254,13 +254,12 @@ static void out_str(const char *s)
 
 static unsigned size_level(size_t size)
 {
-    unsigned lvl = 0;
-    size >>= MS_MIN_BIT - 1;   /* sizes < 2^MS_MIN_BIT become 0 or 1 */
-    while (size > 1u && lvl < MS_BIT_LEVEL - 1u) {
-        size >>= 1;
-        lvl++;
-    }
-    return lvl;
+    if (size < ((size_t)1 << MS_MIN_BIT)) return 0;
+    /* floor(log2(size)) - (MS_MIN_BIT - 1), capped at the last level. */
+    unsigned lg = (unsigned)(sizeof(unsigned long) * 8u - 1u) -
+                  (unsigned)__builtin_clzl((unsigned long)size);
+    unsigned lvl = lg - (MS_MIN_BIT - 1u);
+    return lvl < MS_BIT_LEVEL ? lvl : MS_BIT_LEVEL - 1u;
 }
 
 static void fl_insert(ms_blk_t *b)
