@@ -433,7 +433,7 @@ def _header(data: dict[str, Any]) -> str:
                      + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul></details>")
     return (f'<header class="top" data-section="header"><h1>memsleuth report</h1>'
             f'<div class="meta">{meta}</div></header>'
-            + (f'<div style="padding:0 24px" data-section="notes">{note_html}</div>'
+            + (f'<div class="notesbox" data-section="notes">{note_html}</div>'
                if note_html else ""))
 
 
@@ -789,7 +789,8 @@ def _crash_panel(c: dict[str, Any]) -> str:
             + f"<td>{esc(f.get('source', ''))}</td></tr>"
             for i, f in enumerate(frames[:64])
         )
-        out.append("<h3>Call stack</h3><table data-table=\"crash-stack\"><thead><tr><th>#</th>"
+        out.append("<h3>Call stack</h3><table data-table=\"crash-stack\"><thead><tr>"
+                   '<th class="n">#</th>'
                    "<th>address</th><th>function</th><th>file:line</th><th>from</th></tr></thead>"
                    f"<tbody>{rows}</tbody></table>")
     heap = c.get("heap") or {}
