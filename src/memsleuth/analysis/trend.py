@@ -147,30 +147,54 @@ def select_points(model: Any, x: XMode = "auto") -> tuple[list[Point], str, list
 
 
 def detect_warmup(xs: list[float], ys: list[float]) -> tuple[int, dict[str, Any]]:
-    """Points to drop at the start: those above the line the settled second half follows.
+    """Points to drop at the start: the run before the curve settles into its later trend.
 
-    Warm-up (caches, pools, first connection) takes memory once: the early points sit above
-    the extension of the later trend and then join it. The cut is after the last point of the
-    first half that is still more than 4 noise widths above that line; no more than half of
-    the series is ever cut.
+    Warm-up (caches, pools, first connection) takes memory once, then stops. The series is
+    detrended with the slope of its second half; the warm-up ends at the first point from
+    which a window (a tenth of the series, at least 6 points) stays on one level, provided the
+    points before it sit above that level. Only the first half can be cut, so a step later in
+    the run (a burst) is never mistaken for warm-up.
     """
     n = len(xs)
-    if n < MIN_POINTS:
+    if n < 2 * MIN_POINTS:
         return 0, {"method": "auto", "reason": "too few points"}
     half = n // 2
-    fit = theil_sen(xs[half:], ys[half:])
-    noise = 1.4826 * fit.residual_mad
-    floor = max(noise * 4.0, 1.0)
-    above = [ys[i] - fit.predict(xs[i]) for i in range(half)]
-    cut = 0
-    for i in range(half):
-        if above[i] > floor:
-            cut = i + 1
-    excess = max(above[:cut]) if cut else 0.0
-    return cut, {
-        "method": "auto", "threshold": round(floor, 1), "max_excess": round(excess, 1),
-        "settled_slope": round(fit.slope, 3),
-    }
+    late = theil_sen(xs[half:], ys[half:])
+    r = [y - late.slope * x for x, y in zip(xs, ys, strict=True)]
+    late_r = r[half:]
+    centre = median(late_r)
+    noise = 1.4826 * median(abs(v - centre) for v in late_r)
+    tol = max(4.0 * noise, 1.0)
+    w = max(MIN_POINTS, n // 10)
+    info: dict[str, Any] = {"method": "auto", "settled_slope": round(late.slope, 3),
+                            "tolerance": round(tol, 1), "window": w}
+    for k in range(0, min(half, n - w) + 1):
+        window = r[k:k + w]
+        level = median(window)
+        inside = sum(1 for v in window if abs(v - level) <= tol)
+        if inside < 0.9 * w:
+            continue
+        if k == 0:
+            return 0, {**info, "reason": "settled from the start"}
+        excess = [v - level for v in r[:k]]
+        if median(excess) > tol:
+            return k, {**info, "max_excess": round(max(excess), 1)}
+        return 0, {**info, "reason": "no drop before the settled window"}
+    return 0, {**info, "reason": "never settles in the first half"}
+
+
+def cycle_demand(points: list[Point]) -> list[int]:
+    """Per-cycle transient demand: free at a cycle's start minus the new low-water mark.
+
+    MinFreeSz only moves when a cycle goes deeper than ever before, so each move is a lower
+    bound of that cycle's peak demand; the largest one seen is the level at which the next
+    such cycle fails to allocate.
+    """
+    out: list[int] = []
+    for a, b in zip(points, points[1:], strict=False):
+        if a.min_free is not None and b.min_free is not None and b.min_free < a.min_free:
+            out.append(max(0, a.free - b.min_free))
+    return out
 
 
 def _fit_dict(fit: Fit | None) -> dict[str, Any] | None:
@@ -187,13 +211,10 @@ def _jumps(ys: list[float], noise: float) -> dict[str, Any]:
     # Relative to the spread of the steps themselves: the residual noise around one line is
     # inflated by the very jumps we look for.
     thresh = max(6 * spread, 0.5 * noise, 1.0)
-    jumps = [d for d in diffs if d - typical < -thresh]
-    decline = ys[0] - ys[-1]
-    share = (-sum(jumps) / decline) if decline > 0 else 0.0
+    jumps = [d - typical for d in diffs if d - typical < -thresh]
     return {
-        "count": len(jumps), "steps": len(diffs), "share": round(share, 3),
-        "threshold": round(thresh, 1), "typical_step": typical,
-        "sizes": sorted(jumps)[:10],
+        "count": len(jumps), "steps": len(diffs), "threshold": round(thresh, 1),
+        "typical_step": typical, "sizes": sorted(jumps)[:10], "sizes_all": jumps,
     }
 
 
@@ -231,6 +252,12 @@ def analyze_points(
     material = decline > max(MATERIAL_NOISE * noise, MATERIAL_HEAP * (total or 0), 1.0)
     trending = fit.slope_high < 0 and fit.mk_p < TREND_P and fit.mk_s < 0
     jumps = _jumps(ty, noise)
+    k = max(3, len(ty) // 10)
+    level_drop = median(ty[:k]) - median(ty[-k:])
+    jumps["level_drop"] = level_drop
+    jumps["share"] = round(-sum(jumps["sizes_all"]) / level_drop, 3) if level_drop > 0 else 0.0
+    del jumps["sizes_all"]
+    heap_floor = max(MATERIAL_NOISE * noise, MATERIAL_HEAP * (total or 0), 1.0)
     warm_drop = (ys[0] - fit.predict(xs[0])) if cut else 0.0
     warm = {
         "points": cut, "until_x": xs[cut - 1] if cut else None,
@@ -273,20 +300,26 @@ def analyze_points(
                             "interval": [pool_fit.slope_low, pool_fit.slope_high],
                             "mann_kendall_p": pool_fit.mk_p}
 
-    leak = trending and material
-    if leak and jumps["share"] >= STEP_SHARE and jumps["count"] <= max(3, 0.25 * jumps["steps"]):
+    # A step is judged against the spread of single steps (its own threshold), not against
+    # the residuals around one line, which the step itself inflates.
+    step_floor = max(MATERIAL_HEAP * (total or 0), jumps["threshold"])
+    stepped = (
+        jumps["count"] >= 1 and level_drop > step_floor and jumps["share"] >= STEP_SHARE
+        and jumps["count"] <= max(3, 0.1 * jumps["steps"])
+    )
+    if stepped:
         cls = "step"
-    elif leak:
+    elif trending and material:
         cls = "steady_leak"
     elif frag is not None and frag["shrinking"]:
         cls = "fragmentation"
-    elif cut and warm_drop > max(MATERIAL_NOISE * noise, 1.0):
+    elif cut and warm_drop > heap_floor:
         cls = "warmup_plateau"
     else:
         cls = "no_leak"
     out.update(
         classification=cls,
-        leak=cls in ("steady_leak", "step"),
+        leak=cls == "steady_leak",
         warmup=warm,
         fit=_fit_dict(fit),
         max_free_block_fit=_fit_dict(mfb_fit),
@@ -294,7 +327,7 @@ def analyze_points(
         reason=_reason(cls, evidence, warm, unit),
     )
     out["forecast"] = forecast(fit, points, cut, x_mode, allocation_size, mfb_fit) \
-        if cls in ("steady_leak", "step", "fragmentation") else None
+        if cls in ("steady_leak", "fragmentation") else None
     return out
 
 
@@ -306,8 +339,9 @@ def _reason(cls: str, ev: dict[str, Any], warm: dict[str, Any], unit: str) -> st
                 f"{ev['decline_over_span']:.0f} B over the span vs noise {ev['noise']:.0f} B")
     if cls == "step":
         j = ev["jumps"]
-        return (f"free heap falls in {j['count']} jumps explaining {j['share']:.0%} of the "
-                f"decline ({slope} overall)")
+        return (f"free heap drops {j['level_drop']:.0f} B in {j['count']} jump(s) "
+                f"({', '.join(f'{v:+.0f}' for v in j['sizes'][:3])} B), flat otherwise: a burst "
+                f"kept, not a steady leak ({slope})")
     if cls == "fragmentation":
         f = ev["fragmentation"]
         return (f"free heap flat ({slope}) while the largest free block shrinks "
@@ -341,6 +375,10 @@ def forecast(
     """
     out: dict[str, Any] = {"x": x_mode, "allocation_size": allocation_size, "levels": []}
     targets: list[tuple[str, Fit, float]] = []
+    demand = cycle_demand(points)
+    if demand:
+        out["cycle_demand"] = {"max": max(demand), "median": median(demand),
+                               "samples": len(demand)}
     if fit.slope_high < 0:
         targets.append(("free_zero", fit, 0.0))
         if allocation_size:
@@ -359,8 +397,12 @@ def forecast(
             entry["time_earliest"] = _r(time_map(early)) if early is not None else None
             entry["time_latest"] = _r(time_map(late)) if late is not None else None
         out["levels"].append(entry)
-    valid = [e for e in out["levels"] if e["at"] is not None]
-    out["exhaustion"] = min(valid, key=lambda e: e["at"]) if valid else None
+    # The first request of the largest size seen fails once no block is that big: the
+    # largest-free-block level when printed, else free heap below that size, else zero.
+    valid = {e["level"]: e for e in out["levels"] if e["at"] is not None}
+    out["exhaustion"] = next(
+        (valid[k] for k in ("largest_block_below_allocation", "free_below_allocation",
+                            "free_zero") if k in valid), None)
     return out
 
 
