@@ -6,6 +6,7 @@ warnings), and a symbolizer or None. Output: plain JSON-able data; rendering is 
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -22,6 +23,9 @@ STACK_CRITICAL = 64
 STACK_LOW_FRACTION = 0.10
 
 ARM_REGS = [f"R{i}" for i in range(13)] + ["LR"]
+
+#: An SP this far below a task's stack base is that task overflowing (guard regions, red zones).
+GUARD_SLACK = 1024
 
 
 # ------------------------------------------------------------------------------------------
@@ -145,13 +149,20 @@ def location_dict(addr: int, kind: str, loc: Any) -> dict[str, Any]:
     if frames:
         inner = frames[0]
         out["function"] = getattr(loc, "function", None) or frames[-1].function
-        out["file"], out["line"] = inner.file, inner.line
-        out["inlined"] = [{"function": f.function, "file": f.file, "line": f.line}
+        out["file"], out["line"] = _norm(inner.file), inner.line
+        out["inlined"] = [{"function": f.function, "file": _norm(f.file), "line": f.line}
                           for f in frames]
     else:
         out["function"] = out["symbol"]
     out["after_call"] = getattr(loc, "after_call", None)
     return out
+
+
+def _norm(path: str | None) -> str | None:
+    """'././src/a.c' -> 'src/a.c' (DWARF comp_dir '.' joined with a relative name)."""
+    if not path:
+        return path
+    return posixpath.normpath(path)
 
 
 def _where(d: dict[str, Any]) -> str | None:
@@ -245,6 +256,33 @@ def heuristic_frames(crash: CrashDump, arch: str, sym: _Sym, skip: set[int],
     return out
 
 
+#: Causes where the PC is the bad jump target itself, not code: blame the caller.
+BAD_TARGET = {"invalid_state", "bad_function_pointer", "prefetch_abort"}
+
+
+def choose_faulting(frames: list[dict[str, Any]], category: str, fault: dict[str, Any]
+                    ) -> tuple[dict[str, Any] | None, str | None]:
+    """The frame to blame: the PC, unless the PC is a bad target or was never stacked."""
+    if not frames:
+        return None, None
+    first = frames[0]
+    bits = set(fault.get("bit_names", ()))
+    bad_target = (category in BAD_TARGET or bits & {"IACCVIOL", "IBUSERR"}
+                  or first["address"] == 0)
+    if not bad_target:
+        return first, None
+    for f in frames[1:]:
+        if f.get("address") and (f.get("function") or f.get("symbol")):
+            if first["address"] == 0:
+                why = ("PC 0 (the exception frame was not stacked): blaming the newest "
+                       f"frame found on the stack, {f.get('function')}")
+            else:
+                why = (f"PC 0x{first['address']:08X} is the bad jump target, not code: "
+                       f"blaming its caller {f.get('function')}")
+            return f, why
+    return first, None
+
+
 # ------------------------------------------------------------------------------------------
 # Task context and stack health
 
@@ -268,6 +306,16 @@ def crashed_context(crash: CrashDump, arch: str, fault: dict[str, Any]) -> dict[
                 ctx["task"] = t.name
                 if not ctx["in_interrupt"]:
                     ctx["how"] = f"{sp_name} 0x{sp:08X} is inside its stack"
+                break
+    if ctx["task"] is None and sp is not None:
+        for t in crash.tasks:
+            if t.stack_base is None or t.stack_size is None:
+                continue
+            if t.stack_base - GUARD_SLACK <= sp < t.stack_base:
+                ctx["task"] = t.name
+                ctx["sp_outside_stack"] = True
+                ctx["how"] = (f"{sp_name} 0x{sp:08X} is {t.stack_base - sp} bytes below the "
+                              f"bottom of its stack")
                 break
     if ctx["task"] is None and not ctx["in_interrupt"]:
         if crash.current_task:
@@ -534,6 +582,16 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
             category = "stack_overflow"
             summary = "stack overflow: " + summary
 
+    if fault_addr is not None and category not in ("stack_overflow",):
+        for t in crash.tasks:
+            if t.stack_base is not None and t.stack_base - GUARD_SLACK <= fault_addr \
+                    < t.stack_base:
+                details.append(f"the fault address is {t.stack_base - fault_addr} bytes below "
+                               f"the stack of task {t.name}: it ran past its bottom")
+                category = "stack_overflow"
+                summary = f"stack overflow of task {t.name}: {summary}"
+                break
+
     null_offset = None
     if fault_addr is not None and fault_addr < fd.NULL_PAGE:
         null_offset = fault_addr
@@ -560,9 +618,12 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
             for h in heap["hits"]:
                 if h["diagnosis"] == "use_after_free" and category in (
                         "bus_fault", "mpu_violation", "unknown", "bad_load", "bad_store",
-                        "invalid_state", "undefined_instruction"):
+                        "invalid_state", "undefined_instruction", "null_pointer",
+                        "data_abort", "bad_function_pointer", "prefetch_abort"):
                     category = "use_after_free"
-                    summary = f"{summary}; {h['via']} points into a freed block (use after free?)"
+                    summary = (f"use after free: {h['via']} 0x{h['address']:08X} points into "
+                               f"the freed block 0x{h['block']['addr']:08X}, and the code "
+                               f"crashed using it ({summary})")
                     break
 
     oom = None
@@ -589,7 +650,9 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
         notes.append("no ELF given: addresses are not symbolized")
 
     frames = call_stack["frames"]
-    faulting = frames[0] if frames else None
+    faulting, faulting_note = choose_faulting(frames, category, fault)
+    if faulting_note:
+        notes.append(faulting_note)
     ov = crash.heap
     return {
         "line": crash.line, "end_line": crash.end_line, "kind": crash.kind, "arch": arch,
@@ -602,7 +665,7 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
                   "null_offset": null_offset},
         "fault": fault, "errno": errno, "file": crash.file, "file_line": crash.file_line,
         "registers": dict(crash.registers), "fault_registers": dict(crash.fault_registers),
-        "faulting": faulting,
+        "faulting": faulting, "faulting_note": faulting_note,
         "faulting_function": faulting["function"] if faulting else None,
         "faulting_where": _where(faulting) if faulting else None,
         "call_stack": call_stack, "context": ctx, "tasks": tasks,

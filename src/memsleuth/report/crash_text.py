@@ -66,10 +66,18 @@ def render_crash(r: dict[str, Any]) -> None:
                  "device+heuristic": "device backtrace + HEURISTIC stack scan"}.get(
             cs["source"], cs["source"])
         c.print(f"[bold]Call stack[/] [dim]({label})[/]")
-        for i, f in enumerate(cs["frames"]):
+        frames = cs["frames"]
+        i = 0
+        while i < len(frames):
+            f = frames[i]
+            j = i
+            while j + 1 < len(frames) and frames[j + 1]["address"] == f["address"]:
+                j += 1
             inl = f.get("inlined") or []
             mark = " [yellow](heuristic)[/]" if f.get("source") == "heuristic" else ""
-            c.print(f"  #{i:<2} {_a(f['address'])}  {escape(_frame_text(f))}{mark}")
+            rep = f"  [dim](x{j - i + 1}: recursion)[/]" if j > i else ""
+            c.print(f"  #{i:<2} {_a(f['address'])}  {escape(_frame_text(f))}{mark}{rep}")
+            i = j + 1
             for g in inl[:-1]:
                 loc = f"{g['file']}:{g['line']}" if g.get("file") else ""
                 c.print(f"        [dim]inlined {escape(str(g.get('function')))}  {loc}[/]")
