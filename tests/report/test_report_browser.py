@@ -67,6 +67,7 @@ def test_report_renders_in_chromium(target: str, tmp_path: Path):
     # Clicking a numeric header sorted every sortable table (the page's #selftest hook).
     selftest = attrs.get("data-selftest", "")
     assert "census:sorted" in selftest and "unsorted" not in selftest, selftest
+    assert "icicle:zoomed" in selftest, selftest       # clicking a frame zooms to it
 
     shot = _artifacts() / f"{target}-report.png"
     shot.unlink(missing_ok=True)

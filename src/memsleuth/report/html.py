@@ -277,9 +277,13 @@ def icicle(
             text = node.name if len(node.name) <= chars else node.name[: chars - 1] + "…"
             label = f'<text x="{_num(x + 3)}" y="{depth * row + 14}">{esc(text)}</text>'
         fill = "#c9d3df" if depth == 0 else frame_color(node.name)
+        if not label:
+            label = f'<text x="{_num(x + 3)}" y="{depth * row + 14}"></text>'
         rects.append(
-            f'<g class="frame-node"><rect x="{_num(x)}" y="{depth * row}" width="{_num(w)}" '
-            f'height="{row - 1}" fill="{fill}"/>{label}<title>{esc(tip)}</title></g>'
+            f'<g class="frame-node" data-x="{x / width:.6f}" data-w="{w / width:.6f}" '
+            f'data-d="{depth}" data-name="{esc(node.name)}"><rect x="{_num(x)}" '
+            f'y="{depth * row}" width="{_num(w)}" height="{row - 1}" fill="{fill}"/>{label}'
+            f"<title>{esc(tip)}</title></g>"
         )
         cx = x
         for child in sorted(node.children.values(), key=lambda c: (-c.value, c.name)):
@@ -289,7 +293,8 @@ def icicle(
     walk(root, 0.0, 0)
     h = (depth_max + 1) * row
     return (
-        f'<svg class="chart icicle" data-chart="icicle" viewBox="0 0 {width} {h}" width="100%" '
+        f'<svg class="chart icicle" data-chart="icicle" data-width="{width}" '
+        f'viewBox="0 0 {width} {h}" width="100%" '
         f'xmlns="http://www.w3.org/2000/svg"><title>Live bytes by allocation stack</title>'
         + "".join(rects) + "</svg>"
     )
@@ -626,7 +631,8 @@ def _census_section(data: dict[str, Any]) -> str:
                if data.get("stacks_traced")
                else "file → function → call site (the log has single owner addresses)")
         flame = (f'<p class="muted">Icicle of live bytes by {esc(how)}. Hover a frame for its '
-                 "bytes; width is proportional to live bytes.</p>" + icicle(stacks))
+                 "bytes, click it to zoom in (click the top bar to zoom out); width is "
+                 "proportional to live bytes.</p>" + icicle(stacks))
         out += _section("flame", "Live bytes by allocation stack", flame)
     return out
 
