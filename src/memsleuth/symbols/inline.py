@@ -1,8 +1,8 @@
-"""Function and inline trees of one CU, decoded only where a queried address falls.
+"""Functions and inline chains of one CU, decoded only where a queried address falls.
 
 A CU's top level is walked once (jumping over each function's body via DW_AT_sibling) to
-index its concrete subprograms by address; a function's body, with its
-``DW_TAG_inlined_subroutine`` tree, is decoded the first time an address lands in it.
+index its concrete subprograms by address; inside a function only the path of
+``DW_TAG_inlined_subroutine`` / lexical-block DIEs leading to the address is decoded.
 Names follow bfd: a DIE's own name, else that of its DW_AT_abstract_origin /
 DW_AT_specification chain; C++ linkage names are demangled when ``cxxfilt`` is installed.
 """
@@ -10,7 +10,7 @@ DW_AT_specification chain; C++ linkage names are demangled when ``cxxfilt`` is i
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from memsleuth.symbols.forms import (
     C_REF,
@@ -59,16 +59,6 @@ class Scope:
     call_file: int = 0
     call_line: int = 0
     call_column: int = 0
-    children: list[Scope] = field(default_factory=list)
-
-    def child_at(self, addr: int) -> Scope | None:
-        """The child covering addr; the tightest range wins, as in bfd's best fit."""
-        best, best_len = None, None
-        for c in self.children:
-            for lo, hi in c.ranges:
-                if lo <= addr < hi and (best_len is None or hi - lo < best_len):
-                    best, best_len = c, hi - lo
-        return best
 
 
 class FunctionIndex:
@@ -83,7 +73,6 @@ class FunctionIndex:
         spans.sort()
         self._spans = spans
         self._starts = [s[0] for s in spans]
-        self._trees: dict[int, Scope] = {}
 
     def _skip_children(self, pos: int) -> int:
         """Position after the children list starting at pos (null entry included)."""
@@ -130,38 +119,33 @@ class FunctionIndex:
                 pos = self._after(ab, attrs, pos)
 
     # -- lookups ---------------------------------------------------------------------------
-    def function_at(self, addr: int) -> Scope | None:
+    def _function_die(self, addr: int) -> int | None:
         i = bisect_right(self._starts, addr) - 1
         for j in range(i, max(i - 8, -1), -1):
             lo, hi, die = self._spans[j]
             if lo <= addr < hi:
-                return self._tree(die)
+                return die
         return None
 
     def chain(self, addr: int) -> list[Scope]:
-        """Scopes covering addr, outermost (the real function) first."""
-        fn = self.function_at(addr)
-        if fn is None:
+        """Scopes covering addr, outermost (the real function) first.
+
+        Only the path to addr is decoded: at each level the siblings that do not cover it
+        are jumped over via DW_AT_sibling, so a lookup reads a few dozen DIEs however big
+        the function is.
+        """
+        die = self._function_die(addr)
+        if die is None:
             return []
-        out = [fn]
-        while True:
-            nxt = out[-1].child_at(addr)
-            if nxt is None:
-                return out
-            out.append(nxt)
+        unit = self.unit
+        ab, attrs, pos = unit.read_die(die)
+        out = [Scope(die, unit.pc_ranges(attrs))]
+        if ab is not None and ab.has_children:
+            self._descend(pos, addr, out)
+        return out
 
-    def _tree(self, die: int) -> Scope:
-        tree = self._trees.get(die)
-        if tree is None:
-            unit = self.unit
-            ab, attrs, pos = unit.read_die(die)
-            tree = Scope(die, unit.pc_ranges(attrs))
-            if ab is not None and ab.has_children:
-                self._read_scopes(pos, tree)
-            self._trees[die] = tree
-        return tree
-
-    def _read_scopes(self, pos: int, parent: Scope) -> int:
+    def _descend(self, pos: int, addr: int, out: list[Scope]) -> int | None:
+        """Walk one children list; None once the innermost scope at addr is found."""
         unit = self.unit
         while True:
             start = pos
@@ -169,18 +153,27 @@ class FunctionIndex:
             if ab is None:
                 return pos
             tag = ab.tag
-            if tag == TAG_inlined_subroutine:
-                s = Scope(start, unit.pc_ranges(attrs),
-                          attrs.get(AT_call_file, (0, 0))[1],
-                          attrs.get(AT_call_line, (0, 0))[1],
-                          attrs.get(AT_call_column, (0, 0))[1])
-                parent.children.append(s)
-                if ab.has_children:
-                    pos = self._read_scopes(pos, s)
-            elif tag in _TRANSPARENT and ab.has_children:
-                pos = self._read_scopes(pos, parent)
-            else:
-                pos = self._after(ab, attrs, pos)
+            if tag == TAG_inlined_subroutine or (tag in _TRANSPARENT and ab.has_children):
+                ranges = unit.pc_ranges(attrs)
+                inside = any(lo <= addr < hi for lo, hi in ranges)
+                if tag == TAG_inlined_subroutine:
+                    if inside:
+                        out.append(Scope(start, ranges,
+                                         attrs.get(AT_call_file, (0, 0))[1],
+                                         attrs.get(AT_call_line, (0, 0))[1],
+                                         attrs.get(AT_call_column, (0, 0))[1]))
+                        if ab.has_children:
+                            self._descend(pos, addr, out)
+                        return None
+                elif inside or not ranges:
+                    # a block: transparent for the chain, but only worth entering if it
+                    # covers addr (or says nothing about what it covers)
+                    nxt = self._descend(pos, addr, out)
+                    if nxt is None or inside:
+                        return None
+                    pos = nxt
+                    continue
+            pos = self._after(ab, attrs, pos)
 
 
 class NameResolver:
