@@ -80,6 +80,8 @@ def _sp(crash: CrashDump, arch: str) -> tuple[int | None, str]:
         if er is not None and fd.is_exc_return(er):
             name = "PSP" if er & 4 else "MSP"
             return regs.get(name), name
+    if "SP" not in regs and crash.stack:
+        return crash.stack[0].addr, "stack dump"  # fatal errors dump from the current SP
     return regs.get("SP"), "SP"
 
 
@@ -465,7 +467,8 @@ def poison_findings(crash: CrashDump, fault_addr: int | None) -> list[dict[str, 
     seen: set[tuple[str, int]] = set()
     items = [("fault address", fault_addr)] if fault_addr is not None else []
     items += [(k, v) for k, v in crash.registers.items()
-              if k not in ("xPSR", "EXC_RET", "CPSR", "PS", "CFSR", "HFSR", "AFSR")]
+              if k not in ("xPSR", "EXC_RET", "CPSR", "PS", "CFSR", "HFSR", "AFSR", "BFAR",
+                           "MMFAR", "EXCVADDR", "MTVAL", "MBADADDR")]
     for name, v in items:
         p = fd.poison_of(v)
         if p is None:
