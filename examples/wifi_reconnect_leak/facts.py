@@ -2,7 +2,20 @@
 """Turn the firmware's `[FACT] key value` lines into expected.json (stdout)."""
 import json
 import os
+import shutil
+import subprocess
 import sys
+
+
+def addr2line(elf: str, arm: bool, addr: int) -> str | None:
+    """file:line of a return address, by the toolchain's addr2line (the reference oracle)."""
+    tool = shutil.which("arm-none-eabi-addr2line" if arm else "addr2line")
+    if tool is None:
+        return None
+    lookup = ((addr & ~1) - 1) if arm else addr - 1
+    out = subprocess.run([tool, "-e", elf, hex(lookup)], capture_output=True, text=True).stdout
+    path, _, line = out.strip().rpartition(":")
+    return f"{os.path.basename(path)}:{line.split()[0]}" if path and line else None
 
 
 def main() -> int:
@@ -19,6 +32,12 @@ def main() -> int:
                 facts[key] = int(value)
             else:
                 facts[key] = value
+    arm = "cortex" in str(facts.get("target", ""))
+    for key in ("leaked_timer_create_caller", "timer_block_owner"):
+        if isinstance(facts.get(key), str) and facts[key].startswith("0x"):
+            where = addr2line(elf, arm, int(facts[key], 16))
+            if where:
+                facts[key.replace("_caller", "").replace("_owner", "_owner") + "_line"] = where
     facts["mscycle_markers"] = sum(1 for l in text.splitlines() if l.startswith("[MSCYCLE] "))
     json.dump(facts, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")

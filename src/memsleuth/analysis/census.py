@@ -216,11 +216,14 @@ class Row:
 
 
 def _group_key(site: Site, by: GroupBy) -> str:
+    """Rows never mix kernel objects with plain buffers blamed on the same place."""
     if by == "function":
-        return site.function or site.key
-    if by == "file":
-        return site.file or site.key
-    return site.key
+        key = site.function or site.key
+    elif by == "file":
+        key = site.file or site.key
+    else:
+        key = site.key
+    return f"{site.object_kind}:{key}" if site.object_kind else key
 
 
 def census(

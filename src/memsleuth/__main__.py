@@ -1,0 +1,5 @@
+"""`python -m memsleuth` = the `memsleuth` console script."""
+
+from memsleuth.cli import main
+
+main()

@@ -1,0 +1,146 @@
+"""census / analyze on the bundled seed-case reproduction and on bad input, through the CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from memsleuth.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "examples" / "wifi_reconnect_leak" / "out"
+ALIOS = ROOT / "tests" / "fixtures" / "alios"
+TARGETS = ["cortex-m4", "x86_64"]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def run_json(*args: str) -> tuple[int, dict]:
+    code, out, _ = run(*args, "--json")
+    return code, json.loads(out)
+
+
+def facts(target: str) -> dict:
+    return json.loads((OUT / f"{target}-leak.json").read_text())
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_seed_reproduction_timer_row_first(target: str) -> None:
+    """The seed case: the leaking timers are the top row, counted as the firmware counts them."""
+    log, elf = OUT / f"{target}-leak.log", OUT / f"{target}-leak.elf"
+    code, data = run_json("census", str(log), "--elf", str(elf))
+    assert code == 0
+    assert data["schema"] == "memsleuth.census/1"
+    assert data["elf_match"]["verdict"] == "ok"
+    top = data["rows"][0]
+    assert top["object_kind"] == "timer"
+    assert top["allocator"] == "krhino_timer_dyn_create"
+    assert top["function"] == "wifi_connect"
+    assert top["file"].endswith("wifi_drv.c")
+    # the live timer count the firmware itself reports, read straight off the census
+    timers = next(o for o in data["objects"] if o["kind"] == "timer")
+    assert timers["blocks"] == facts(target)["live_timers"]
+    assert "krhino_timer_dyn_create" in timers["constructors"]
+    # the leaking create is one call site: it holds all but the 4 timers alive in this cycle
+    assert top["blocks"] == facts(target)["live_timers"] - 4
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_leaking_call_site_matches_addr2line(target: str) -> None:
+    """The blamed wifi_connect line is where addr2line puts the leaking create's return address."""
+    f = facts(target)
+    expected = f.get("leaked_timer_create_line")
+    if expected is None:
+        pytest.skip("facts file has no addr2line line for the leaking create")
+    code, data = run_json("census", str(OUT / f"{target}-leak.log"),
+                          "--elf", str(OUT / f"{target}-leak.elf"))
+    top = data["rows"][0]
+    assert f"{Path(top['file']).name}:{top['line']}" == expected
+
+
+def test_without_elf_raw_addresses_and_unknown_row() -> None:
+    code, data = run_json("census", str(ALIOS / "b2_full_1x.log"), "--top", "0")
+    assert code == 0
+    keys = {r["key"] for r in data["rows"]}
+    assert "unknown" in keys                      # owner 0x0 is its own row
+    assert "0x800a3c5" in keys                    # raw owner kept as an address
+    unknown = next(r for r in data["rows"] if r["key"] == "unknown")
+    assert unknown["blocks"] == 2 and unknown["bytes"] == 8 + 1032
+    # the corrupted block is reported with its neighbours, never dropped
+    (bad,) = data["corrupted"]
+    assert bad["block"]["addr"] == 0x200041F0
+    assert bad["previous"]["addr"] == 0x200040D8
+    assert bad["next"]["sentinel"] is True
+
+
+def test_sort_by_and_top() -> None:
+    log, elf = OUT / "x86_64-leak.log", OUT / "x86_64-leak.elf"
+    _, by_count = run_json("census", str(log), "--elf", str(elf), "--sort", "count", "--top", "0")
+    counts = [r["blocks"] for r in by_count["rows"]]
+    assert counts == sorted(counts, reverse=True)
+    _, by_fn = run_json("census", str(log), "--elf", str(elf), "--by", "function", "--top", "2")
+    assert len(by_fn["rows"]) == 2 and by_fn["rows_total"] >= 2
+    assert len({r["key"] for r in by_fn["rows"]}) == 2
+
+
+def test_skip_fn_moves_blame_up_the_trace() -> None:
+    log, elf = OUT / "x86_64-leak.log", OUT / "x86_64-leak.elf"
+    _, data = run_json("census", str(log), "--elf", str(elf), "--skip-fn", "wifi_connect")
+    top = data["rows"][0]
+    assert top["object_kind"] == "timer"
+    assert top["function"] == "main"
+
+
+def test_elf_mismatch_is_loud_and_partial_exit() -> None:
+    """A Cortex-M log against the x86-64 ELF: the owners do not fit; exit 4 and say so."""
+    code, out, _ = run("census", str(OUT / "cortex-m4-leak.log"),
+                       "--elf", str(OUT / "x86_64-leak.elf"))
+    assert code == 4
+    assert "does not match" in out
+
+
+def test_analyze_summarises_the_log() -> None:
+    code, data = run_json("analyze", str(OUT / "cortex-m4-leak.log"),
+                          "--elf", str(OUT / "cortex-m4-leak.elf"))
+    assert code == 0
+    c = data["contents"]
+    assert c["cycle_markers"] == facts("cortex-m4")["mscycle_markers"]
+    assert c["sections"]["block_dump"] >= 1
+    assert any(w["kind"] == "malloc_failed" for w in c["warnings"])
+    assert data["heap"]["total"] == facts("cortex-m4")["heap_total"]
+    assert data["census"]["rows"][0]["object_kind"] == "timer"
+
+
+@pytest.mark.parametrize("verb", ["census", "analyze"])
+def test_bad_inputs_one_line_errors(tmp_path: Path, verb: str) -> None:
+    missing = tmp_path / "nope.log"
+    code, _, err = run(verb, str(missing))
+    assert code == 2 and err.startswith("memsleuth: error:") and "Traceback" not in err
+
+    junk = tmp_path / "junk.log"
+    junk.write_bytes(b"\xff\xfe hello\x00 world\r\nnothing to see\n" * 10)
+    code, _, err = run(verb, str(junk))
+    assert code == 3 and err.count("\n") == 1
+
+    not_elf = tmp_path / "fw.elf"
+    not_elf.write_text("not an elf")
+    code, _, err = run(verb, str(OUT / "x86_64-leak.log"), "--elf", str(not_elf))
+    assert code == 3 and err.startswith("memsleuth: error:") and err.count("\n") == 1
+
+
+def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
+    exe = shutil.which("memsleuth")
+    cmd = [exe] if exe else [sys.executable, "-m", "memsleuth"]
+    proc = subprocess.run([*cmd, "census", str(tmp_path / "missing.log")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
