@@ -106,3 +106,16 @@ def test_rebuild_and_rerun(tmp_path: Path) -> None:
         (r,) = explain_records(list(parse_file(tmp_path / f"{name}.log")),
                                Symbolizer.open(tmp_path / f"{name}.elf"))
         check(r, exp)
+
+
+def test_heuristic_backtrace_when_device_printed_none() -> None:
+    """Without `backtrace :` lines, return addresses are recovered from the stack words."""
+    name = "cm4_null_deref"
+    text = (QEMU_DIR / f"{name}.log").read_text(errors="replace")
+    text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("backtrace"))
+    (r,) = explain_records(parse_crash_text(text), _symbolizer(QEMU_DIR / f"{name}.elf"))
+    cs = r["call_stack"]
+    assert cs["source"] == "heuristic"
+    assert r["faulting_function"] == "net_connect_timeout"
+    heur = [f["function"] for f in cs["frames"] if f["source"] == "heuristic"]
+    assert "run_scenario" in heur or "app_task_entry" in heur
