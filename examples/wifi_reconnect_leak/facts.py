@@ -37,8 +37,10 @@ def main() -> int:
         if isinstance(facts.get(key), str) and facts[key].startswith("0x"):
             where = addr2line(elf, arm, int(facts[key], 16))
             if where:
-                facts[key.replace("_caller", "").replace("_owner", "_owner") + "_line"] = where
-    facts["mscycle_markers"] = sum(1 for l in text.splitlines() if l.startswith("[MSCYCLE] "))
+                facts[key.removesuffix("_caller") + "_line"] = where
+    facts["mscycle_markers"] = sum(
+        1 for line in text.splitlines() if line.startswith("[MSCYCLE] ")
+    )
     json.dump(facts, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
     return 0
