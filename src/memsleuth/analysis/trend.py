@@ -38,6 +38,11 @@ TREND_P = 0.01
 #: Share of the decline that jumps must explain for a step/burst verdict.
 STEP_SHARE = 0.7
 MIN_POINTS = 6
+#: Which forecast level is "the" exhaustion, best first (see ``forecast``).
+EXHAUSTION_ORDER = (
+    "largest_block_below_cycle_demand", "largest_block_below_allocation",
+    "free_below_cycle_demand", "free_below_allocation", "free_zero",
+)
 
 
 @dataclass(slots=True)
@@ -146,41 +151,105 @@ def select_points(model: Any, x: XMode = "auto") -> tuple[list[Point], str, list
     return points, mode, notes
 
 
-def detect_warmup(xs: list[float], ys: list[float]) -> tuple[int, dict[str, Any]]:
-    """Points to drop at the start: the run before the curve settles into its later trend.
+#: F statistic a hinge (warm-up) must reach against a straight line. High on purpose: the
+#: break point is searched, which inflates F.
+WARMUP_F = 20.0
 
-    Warm-up (caches, pools, first connection) takes memory once, then stops. The series is
-    detrended with the slope of its second half; the warm-up ends at the first point from
-    which a window (a tenth of the series, at least 6 points) stays on one level, provided the
-    points before it sit above that level. Only the first half can be cut, so a step later in
-    the run (a burst) is never mistaken for warm-up.
+
+def _solve3(m: list[list[float]], v: list[float]) -> list[float] | None:
+    """Solve a 3x3 linear system (Gaussian elimination with partial pivoting)."""
+    a = [row[:] + [v[i]] for i, row in enumerate(m)]
+    for col in range(3):
+        piv = max(range(col, 3), key=lambda r: abs(a[r][col]))
+        if abs(a[piv][col]) < 1e-12:
+            return None
+        a[col], a[piv] = a[piv], a[col]
+        for r in range(col + 1, 3):
+            f = a[r][col] / a[col][col]
+            for c in range(col, 4):
+                a[r][c] -= f * a[col][c]
+    out = [0.0, 0.0, 0.0]
+    for r in (2, 1, 0):
+        out[r] = (a[r][3] - sum(a[r][c] * out[c] for c in range(r + 1, 3))) / a[r][r]
+    return out
+
+
+def first_jump(ys: list[float]) -> int | None:
+    """Index of the first point after a drop far outside the spread of single steps."""
+    diffs = [b - a for a, b in zip(ys, ys[1:], strict=False)]
+    if len(diffs) < 3:
+        return None
+    typical = median(diffs)
+    spread = 1.4826 * median(abs(d - typical) for d in diffs)
+    thresh = max(6 * spread, 1.0)
+    for i, d in enumerate(diffs):
+        if d - typical < -thresh:
+            return i + 1
+    return None
+
+
+def detect_warmup(xs: list[float], ys: list[float]) -> tuple[int, dict[str, Any]]:
+    """Points to drop at the start: a steeper fall that stops (caches, pools filled once).
+
+    Least-squares hinge y = a + b·x + c·max(0, x_k − x) against a line, break x_k searched
+    over the first 60 % of the points before the first big jump (a burst later in the run
+    is a step, not warm-up). Accepted when c > 0 (the early points sit above the later
+    line) and the hinge beats the line by an F statistic above ``WARMUP_F``.
     """
     n = len(xs)
-    if n < 2 * MIN_POINTS:
-        return 0, {"method": "auto", "reason": "too few points"}
-    half = n // 2
-    late = theil_sen(xs[half:], ys[half:])
-    r = [y - late.slope * x for x, y in zip(xs, ys, strict=True)]
-    late_r = r[half:]
-    centre = median(late_r)
-    noise = 1.4826 * median(abs(v - centre) for v in late_r)
-    tol = max(4.0 * noise, 1.0)
-    w = max(MIN_POINTS, n // 10)
-    info: dict[str, Any] = {"method": "auto", "settled_slope": round(late.slope, 3),
-                            "tolerance": round(tol, 1), "window": w}
-    for k in range(0, min(half, n - w) + 1):
-        window = r[k:k + w]
-        level = median(window)
-        inside = sum(1 for v in window if abs(v - level) <= tol)
-        if inside < 0.9 * w:
+    jump = first_jump(ys)
+    m = jump if jump is not None else n
+    info: dict[str, Any] = {"method": "auto", "searched": m}
+    if m < 2 * MIN_POINTS:
+        return 0, {**info, "reason": "too few points before the first jump"}
+    x0 = sum(xs[:m]) / m
+    y0 = sum(ys[:m]) / m
+    x = [v - x0 for v in xs[:m]]
+    y = [v - y0 for v in ys[:m]]
+    sx = sum(x)
+    sxx = sum(v * v for v in x)
+    sy = sum(y)
+    sxy = sum(a * b for a, b in zip(x, y, strict=True))
+    syy = sum(v * v for v in y)
+    lin = _solve3([[m, sx, 0.0], [sx, sxx, 0.0], [0.0, 0.0, 1.0]], [sy, sxy, 0.0])
+    if lin is None:
+        return 0, {**info, "reason": "degenerate x"}
+    rss0 = max(0.0, syy - lin[0] * sy - lin[1] * sxy)
+    best: tuple[float, int, list[float]] | None = None
+    px = py = pxx = pxy = 0.0
+    for k in range(1, int(0.6 * m) + 1):
+        # prefix sums over i < k, where h_i = x_k - x_i > 0
+        px += x[k - 1]
+        py += y[k - 1]
+        pxx += x[k - 1] ** 2
+        pxy += x[k - 1] * y[k - 1]
+        if k < 2:
             continue
-        if k == 0:
-            return 0, {**info, "reason": "settled from the start"}
-        excess = [v - level for v in r[:k]]
-        if median(excess) > tol:
-            return k, {**info, "max_excess": round(max(excess), 1)}
-        return 0, {**info, "reason": "no drop before the settled window"}
-    return 0, {**info, "reason": "never settles in the first half"}
+        xk = x[k]
+        sh = k * xk - px
+        shh = k * xk * xk - 2 * xk * px + pxx
+        shx = xk * px - pxx
+        shy = xk * py - pxy
+        beta = _solve3([[m, sx, sh], [sx, sxx, shx], [sh, shx, shh]], [sy, sxy, shy])
+        if beta is None or beta[2] <= 0:
+            continue
+        rss1 = max(0.0, syy - beta[0] * sy - beta[1] * sxy - beta[2] * shy)
+        if best is None or rss1 < best[0]:
+            best = (rss1, k, beta)
+    if best is None:
+        return 0, {**info, "reason": "no earlier, steeper fall"}
+    rss1, k, beta = best
+    gain = rss0 - rss1
+    if gain <= 1e-9 * max(syy, 1.0):
+        return 0, {**info, "reason": "a straight line fits as well"}
+    f_stat = gain / (rss1 / (m - 3)) if rss1 > 0 else math.inf
+    drop = beta[2] * (x[k] - x[0])
+    info.update(f=round(f_stat, 1) if math.isfinite(f_stat) else "inf", break_index=k,
+                slope_before=round(beta[1] - beta[2], 2), slope_after=round(beta[1], 2),
+                drop=round(drop, 1))
+    if f_stat < WARMUP_F:
+        return 0, {**info, "reason": "break not significant"}
+    return k, info
 
 
 def cycle_demand(points: list[Point]) -> list[int]:
@@ -242,6 +311,8 @@ def analyze_points(
     ys = [float(p.free) for p in points]
     if warmup == "auto":
         cut, wdet = detect_warmup(xs, ys)
+        if len(points) - cut < MIN_POINTS:
+            cut, wdet = 0, {**wdet, "reason": "too few points after the warm-up"}
     else:
         cut, wdet = min(max(0, int(warmup)), len(points) - MIN_POINTS), {"method": "fixed"}
     tx, ty = xs[cut:], ys[cut:]
@@ -258,10 +329,10 @@ def analyze_points(
     jumps["share"] = round(-sum(jumps["sizes_all"]) / level_drop, 3) if level_drop > 0 else 0.0
     del jumps["sizes_all"]
     heap_floor = max(MATERIAL_NOISE * noise, MATERIAL_HEAP * (total or 0), 1.0)
-    warm_drop = (ys[0] - fit.predict(xs[0])) if cut else 0.0
+    warm_drop = (wdet.get("drop") or (ys[0] - fit.predict(xs[0]))) if cut else 0.0
     warm = {
         "points": cut, "until_x": xs[cut - 1] if cut else None,
-        "drop": round(warm_drop, 1), **wdet,
+        **wdet, "drop": round(warm_drop, 1),
     }
 
     mfb = [(p.x, float(p.max_free_block)) for p in points[cut:] if p.max_free_block is not None]
@@ -379,12 +450,18 @@ def forecast(
     if demand:
         out["cycle_demand"] = {"max": max(demand), "median": median(demand),
                                "samples": len(demand)}
+    peak = float(max(demand)) if demand else None
     if fit.slope_high < 0:
         targets.append(("free_zero", fit, 0.0))
         if allocation_size:
             targets.append(("free_below_allocation", fit, float(allocation_size)))
-    if allocation_size and mfb_fit is not None and mfb_fit.slope_high < 0:
-        targets.append(("largest_block_below_allocation", mfb_fit, float(allocation_size)))
+        if peak:
+            targets.append(("free_below_cycle_demand", fit, peak))
+    if mfb_fit is not None and mfb_fit.slope_high < 0:
+        if allocation_size:
+            targets.append(("largest_block_below_allocation", mfb_fit, float(allocation_size)))
+        if peak:
+            targets.append(("largest_block_below_cycle_demand", mfb_fit, peak))
     time_map = _time_map(points) if x_mode == "cycle" else None
     for name, f, level in targets:
         mid, early, late = crossing(f, level)
@@ -397,12 +474,13 @@ def forecast(
             entry["time_earliest"] = _r(time_map(early)) if early is not None else None
             entry["time_latest"] = _r(time_map(late)) if late is not None else None
         out["levels"].append(entry)
-    # The first request of the largest size seen fails once no block is that big: the
-    # largest-free-block level when printed, else free heap below that size, else zero.
+    # A cycle fails to allocate once the largest free block at its start cannot hold what a
+    # cycle takes at its worst (the peak demand seen so far), or, without the low-water mark,
+    # the largest allocation seen; without the largest-block column the same levels apply to
+    # the free total (optimistic: fragmentation makes it fail earlier); zero is the last resort.
     valid = {e["level"]: e for e in out["levels"] if e["at"] is not None}
     out["exhaustion"] = next(
-        (valid[k] for k in ("largest_block_below_allocation", "free_below_allocation",
-                            "free_zero") if k in valid), None)
+        (valid[k] for k in EXHAUSTION_ORDER if k in valid), None)
     return out
 
 
