@@ -18,6 +18,7 @@ def expected(name: str) -> dict:
 
 def open_fixture(name: str, **kw) -> Symbolizer:
     kw.setdefault("use_cache", False)
+    kw.setdefault("engine", "python")  # the pure engine is what these tests check
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return Symbolizer.open(FIXTURES / f"{name}.elf", **kw)

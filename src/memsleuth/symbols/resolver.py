@@ -41,6 +41,19 @@ class DwarfResolver:
             fi = self._funcs[unit.offset] = FunctionIndex(unit)
         return fi
 
+    def line_program_bytes(self, addrs: list[int]) -> int:
+        """Bytes of line program the pure engine would decode for these addresses."""
+        d = self.dwarf
+        total, seen = 0, set()
+        for a in addrs:
+            unit = self.index.unit_for(a)
+            if unit is None or unit.offset in seen or unit.stmt_list is None:
+                continue
+            seen.add(unit.offset)
+            if unit.offset not in self._lines:
+                total += d.uint(d.line, unit.stmt_list, 4)
+        return total
+
     def frames(self, addr: int) -> tuple[RawFrame, ...]:
         """Frames for one (already adjusted) address, innermost first; () if unknown."""
         try:

@@ -1,0 +1,48 @@
+"""The optional addr2line engine agrees with the pure one; the pure one is the default here."""
+
+from __future__ import annotations
+
+import pytest
+from sym_helpers import expected, frames_of, open_fixture
+
+from memsleuth.symbols.backend import addr2line_frames, find_addr2line
+
+
+@pytest.mark.parametrize("name", ["arm_thumb", "x86_64"])
+def test_addr2line_engine_matches_python_engine(name):
+    s_py = open_fixture(name)
+    if find_addr2line(s_py.arch) is None:
+        pytest.skip(f"no addr2line for {s_py.arch} on PATH")
+    s_tool = open_fixture(name, engine="addr2line")
+    exp = expected(name)
+    addrs = [r["logged"] for r in exp["returns"]] + [p["pc"] for p in exp["pcs"]]
+    a = s_py.symbolize(addrs, "pc")
+    b = s_tool.symbolize(addrs, "pc")
+    assert s_tool.last_engine == "addr2line"
+    assert s_py.last_engine == "python"
+    assert {k: (frames_of(v), v.function) for k, v in a.items()} == \
+        {k: (frames_of(v), v.function) for k, v in b.items()}
+
+
+def test_broken_tool_falls_back_to_python(monkeypatch):
+    import memsleuth.symbols.symbolizer as symmod
+    monkeypatch.setattr(symmod, "find_addr2line", lambda arch: "/nonexistent/addr2line")
+    s = open_fixture("arm_thumb", engine="addr2line")
+    exp = expected("arm_thumb")
+    res = s.symbolize([r["logged"] for r in exp["returns"]])
+    assert s.last_engine == "python"
+    assert all(frames_of(res[r["logged"]]) == r["frames"] for r in exp["returns"])
+
+
+def test_addr2line_frames_reports_failure_as_none(tmp_path):
+    assert addr2line_frames("/nonexistent/addr2line", tmp_path / "x.elf", [0x1000]) is None
+
+
+def test_engine_from_environment(monkeypatch):
+    from sym_helpers import FIXTURES
+
+    from memsleuth.symbols import Symbolizer
+    monkeypatch.setenv("MEMSLEUTH_ENGINE", "python")
+    assert Symbolizer.open(FIXTURES / "arm_thumb.elf", use_cache=False).engine == "python"
+    monkeypatch.setenv("MEMSLEUTH_ENGINE", "bogus")
+    assert Symbolizer.open(FIXTURES / "arm_thumb.elf", use_cache=False).engine == "auto"
