@@ -177,6 +177,11 @@ class ElfImage:
                 strtab[name:end].decode("ascii", "replace"), typ, flags, addr, off, size, link))
         self._by_name = {h.name: h for h in reversed(self.section_headers)}
 
+    def section_size(self, name: str) -> int:
+        """Size of a section in the file (0 when absent), without reading it."""
+        h = self._by_name.get(name) or self._by_name.get(".z" + name[1:])
+        return 0 if h is None or h.type == SHT_NOBITS else h.size
+
     def section_data(self, name: str) -> bytes | None:
         """A non-allocated section's bytes (decompressed), or None when absent."""
         h = self._by_name.get(name)

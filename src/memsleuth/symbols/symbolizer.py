@@ -118,9 +118,8 @@ class Symbolizer:
 
     @cached_property
     def has_debug_info(self) -> bool:
-        h = self._image
-        return bool(h.section_data(".debug_info")) and h.has_section(".debug_line") or \
-            h.has_section(".zdebug_info")
+        return self._image.section_size(".debug_info") > 0 and \
+            self._image.section_size(".debug_line") > 0
 
     @property
     def sections(self) -> list[Section]:
