@@ -1,0 +1,173 @@
+"""The leak verdict for stress-test pipelines: trend, object balance and site growth combined.
+
+False alarms are as bad as misses: a warm-up (caches filled once) is excluded by default, a
+deferred delete inside the grace window is not an imbalance, and a one-off burst or
+fragmentation is reported but only fails the check when asked for (``fail_on``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from memsleuth.analysis.diff import (
+    SiteSeries,
+    attribute_decline,
+    kind_block_sizes,
+    site_growth,
+)
+from memsleuth.analysis.objects import ObjectBalance, analyze_objects
+from memsleuth.analysis.trend import analyze_trend
+from memsleuth.records import Record
+
+
+@dataclass(slots=True)
+class Thresholds:
+    """What counts as a finding."""
+
+    max_leak_rate: float = 0.0        # B per trend unit (cycle) tolerated
+    max_imbalance: float = 0.0        # objects per cycle tolerated, per create site
+    allow_warmup: bool = True         # exclude a detected warm-up from the fit
+    fail_on: tuple[str, ...] = ()     # extra trend classes that fail: "step", "fragmentation"
+    grace: int = 1                    # cycles a delete may lag its create
+
+
+@dataclass(slots=True)
+class Accumulators:
+    """Everything that must see the records during the single pass over the log."""
+
+    balance: ObjectBalance
+    series: SiteSeries | None = None
+    extra: list[Callable[[Record], None]] = field(default_factory=list)
+
+    def on_record(self, record: Record) -> None:
+        self.balance.on_record(record)
+        if self.series is not None:
+            self.series.on_record(record)
+        for hook in self.extra:
+            hook(record)
+
+
+def leak_report(
+    model: Any,
+    acc: Accumulators,
+    attributor: Any | None,
+    thresholds: Thresholds,
+    *,
+    x: str = "auto",
+    upto: int | None = None,
+) -> dict[str, Any]:
+    """Run every leak analysis over a model built with ``acc.on_record``.
+
+    Keys: trend (analyze_trend or None), objects (analyze_objects), growth (site_growth or
+    None), attribution (attribute_decline or None), verdict (see ``verdict``).
+    """
+    trend = None
+    notes: list[str] = []
+    if model.overviews:
+        try:
+            trend = analyze_trend(model, x=x, upto=upto,  # type: ignore[arg-type]
+                                  warmup="auto" if thresholds.allow_warmup else 0)
+        except ValueError as exc:
+            notes.append(f"trend: {exc}")
+    objects = analyze_objects(acc.balance, model, attributor)
+    growth = site_growth(acc.series.snapshots, acc.series.info) if acc.series else None
+    attribution = None
+    if trend is not None and trend.get("leak"):
+        sizes = kind_block_sizes(acc.series.snapshots[-1] if acc.series and
+                                 acc.series.snapshots else None,
+                                 acc.series.info if acc.series else {})
+        attribution = attribute_decline(trend, growth, objects, sizes)
+        if attribution is not None and not attribution["sites"] and objects.get("leaks"):
+            attribution = attribute_decline(trend, None, objects, sizes) or attribution
+    result = {
+        "trend": trend, "objects": objects, "growth": growth, "attribution": attribution,
+        "notes": notes,
+    }
+    result["verdict"] = verdict(trend, objects, growth, thresholds, attribution)
+    return result
+
+
+def verdict(
+    trend: dict[str, Any] | None,
+    objects: dict[str, Any] | None,
+    growth: dict[str, Any] | None,
+    thresholds: Thresholds | None = None,
+    attribution: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Leak or clean, and why.
+
+    Keys: leak (bool), exit_code (0 clean, 1 leak), reason (one line), findings [{source:
+    "trend"|"objects"|"growth", kind, message, value, threshold}], observations (things seen
+    that do not fail the check, same shape), inputs {trend, objects, growth: bool}.
+    """
+    t = thresholds or Thresholds()
+    findings: list[dict[str, Any]] = []
+    seen: list[dict[str, Any]] = []
+    if trend is not None:
+        cls = trend["classification"]
+        fit = trend.get("fit") or {}
+        rate = -fit.get("slope", 0.0)
+        unit = f"B/{trend['x']}"
+        if cls == "steady_leak":
+            item = {"source": "trend", "kind": cls, "value": round(rate, 2),
+                    "threshold": t.max_leak_rate,
+                    "message": f"free heap falls {rate:.1f} {unit} "
+                               f"[{-fit['slope_high']:.1f}..{-fit['slope_low']:.1f}] after "
+                               f"{trend['warmup']['points']} warm-up point(s) "
+                               f"(limit {t.max_leak_rate:g})"}
+            exh = (trend.get("forecast") or {}).get("exhaustion")
+            if exh:
+                item["message"] += f"; exhausted at {trend['x']} ~{exh['at']:.0f}"
+            (findings if rate > t.max_leak_rate else seen).append(item)
+        elif cls in ("step", "fragmentation"):
+            item = {"source": "trend", "kind": cls, "value": None, "threshold": None,
+                    "message": trend.get("reason", cls)}
+            (findings if cls in t.fail_on else seen).append(item)
+        elif cls == "warmup_plateau":
+            seen.append({"source": "trend", "kind": cls, "value": trend["warmup"]["drop"],
+                         "threshold": None, "message": trend.get("reason", cls)})
+    if objects is not None and objects.get("source") == "trace":
+        for site in objects.get("leaks", []):
+            rate = site["leak_per_cycle"] or 0.0
+            item = {"source": "objects", "kind": "imbalance", "value": round(rate, 3),
+                    "threshold": t.max_imbalance,
+                    "message": f"{site['kind']}: {rate:+.3g} per cycle never deleted, created "
+                               f"at {site['label']}"}
+            (findings if rate > t.max_imbalance else seen).append(item)
+    if growth is not None and trend is None and (objects or {}).get("source") != "trace":
+        # Only dumps: a site that grows at every snapshot is the evidence left.
+        for row in growth.get("rows", []):
+            if row["pattern"] == "steady" and row["bytes_slope"] > t.max_leak_rate:
+                findings.append({
+                    "source": "growth", "kind": "steady_growth", "value": row["bytes_slope"],
+                    "threshold": t.max_leak_rate,
+                    "message": f"{row['label']} grows {row['bytes_slope']:+.1f} B/"
+                               f"{growth['x']} at every snapshot"})
+    leak = bool(findings)
+    if leak:
+        reason = "LEAK: " + findings[0]["message"]
+        if attribution and attribution.get("sites"):
+            reason += f" [{attribution['text']}]"
+        if len(findings) > 1:
+            reason += f" (+{len(findings) - 1} more finding(s))"
+    elif trend is None and (objects or {}).get("source") != "trace":
+        reason = "clean: no heap overview and no object trace to judge (only dumps)" \
+            if growth else "clean: nothing to judge"
+    else:
+        parts = []
+        if trend is not None:
+            parts.append(f"heap: {trend['classification'].replace('_', ' ')}")
+        if objects is not None and objects.get("source") == "trace":
+            parts.append("objects balanced")
+        reason = "clean: " + ", ".join(parts)
+        if seen:
+            reason += f" ({seen[0]['message']})"
+    return {
+        "leak": leak, "exit_code": 1 if leak else 0, "reason": reason,
+        "findings": findings, "observations": seen,
+        "inputs": {"trend": trend is not None,
+                   "objects": (objects or {}).get("source") == "trace",
+                   "growth": bool(growth and growth.get("rows"))},
+    }

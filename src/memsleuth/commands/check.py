@@ -1,0 +1,87 @@
+"""`memsleuth check`: the leak verdict as an exit code, for stress-test pipelines."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from memsleuth.analysis.census import Attributor
+from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
+from memsleuth.analysis.diff import SiteSeries
+from memsleuth.analysis.objects import ObjectBalance
+from memsleuth.commands.common import (
+    elf_option,
+    emit,
+    guarded,
+    json_option,
+    load_model,
+    log_argument,
+    open_symbolizer,
+)
+from memsleuth.errors import EXIT_FINDING, EXIT_OK, InputError, UsageError
+from memsleuth.parse import agent
+
+FAIL_ON = ("step", "fragmentation")
+
+
+def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
+              cycle_pattern: str | None = None, config: Path | None = None,
+              upto: int | None = None) -> dict[str, Any]:
+    """One pass over the log; returns leak_report's dict plus log/elf."""
+    attributor = Attributor(open_symbolizer(elf))
+    acc = Accumulators(ObjectBalance(grace=thresholds.grace), SiteSeries(attributor))
+    agent.use_config(config)
+    try:
+        model = load_model(log, cycle_pattern=cycle_pattern, on_record=acc.on_record)
+    finally:
+        agent.use_config(None)
+    if not (model.overviews or model.object_events or model.dumps):
+        raise InputError(f"{log}: no heap overview, object trace or block dump to judge "
+                         f"({model.stats.lines:,} lines read)")
+    result = leak_report(model, acc, attributor, thresholds, upto=upto)
+    result["log"] = str(log)
+    result["elf"] = str(elf) if elf else None
+    return result
+
+
+def render_check(result: dict[str, Any]) -> None:
+    click.echo(result["verdict"]["reason"])
+
+
+@click.command("check")
+@log_argument
+@elf_option
+@click.option("--max-leak-rate", type=float, default=0.0, show_default=True, metavar="B",
+              help="Free-heap decline per cycle tolerated before it is a leak.")
+@click.option("--max-imbalance", type=float, default=0.0, show_default=True, metavar="N",
+              help="Objects per cycle never deleted tolerated, per create site.")
+@click.option("--allow-warmup/--no-allow-warmup", default=True, show_default=True,
+              help="Exclude a detected warm-up (caches filled once) from the leak fit.")
+@click.option("--grace", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Cycles a delete may lag its create (deferred deletes).")
+@click.option("--fail-on", default="", metavar="KINDS",
+              help="Also fail on these heap patterns: step,fragmentation.")
+@click.option("--cycle-pattern", default=None, metavar="RE",
+              help="Regex of the line that starts a cycle (default: [MSCYCLE] n).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="TOML file with [[objects.pattern]] line patterns.")
+@json_option
+@guarded
+def command(log: Path, elf: Path | None, max_leak_rate: float, max_imbalance: float,
+            allow_warmup: bool, grace: int, fail_on: str, cycle_pattern: str | None,
+            config: Path | None, as_json: bool) -> None:
+    """Exit 0 when clean, 1 when a leak or object imbalance is found (reason on one line)."""
+    kinds = tuple(k.strip() for k in fail_on.split(",") if k.strip())
+    bad = [k for k in kinds if k not in FAIL_ON]
+    if bad:
+        raise UsageError(f"--fail-on: unknown {', '.join(bad)} (choose from {', '.join(FAIL_ON)})")
+    if max_leak_rate < 0 or max_imbalance < 0:
+        raise UsageError("thresholds must be >= 0")
+    thresholds = Thresholds(max_leak_rate=max_leak_rate, max_imbalance=max_imbalance,
+                            allow_warmup=allow_warmup, fail_on=kinds, grace=grace)
+    result = run_check(log, elf, thresholds, cycle_pattern=cycle_pattern, config=config)
+    emit("check", result, as_json, render_check)
+    sys.exit(EXIT_FINDING if result["verdict"]["leak"] else EXIT_OK)
