@@ -110,7 +110,7 @@ def _decode(unit: Unit, pos: int) -> LineTable:
     if version >= 4:
         max_ops = data[pos] or 1
         pos += 1
-    default_is_stmt = data[pos]  # noqa: F841  (kept for readers of the header layout)
+    # data[pos] is default_is_stmt: addr2line ignores is_stmt, and so do we
     line_base = data[pos + 1] - 256 if data[pos + 1] >= 128 else data[pos + 1]
     line_range = data[pos + 2]
     opcode_base = data[pos + 3]
@@ -322,8 +322,6 @@ def _merge(seqs, files) -> LineTable:
             k = bisect_right(a, addrs[-1] - 1)
             if k >= len(a):
                 continue
-            if rows[-1][0] < 0 and a[k] > addrs[-1]:
-                pass
             a, r = a[k:], r[k:]
         if addrs and addrs[-1] == a[0] and rows[-1][0] < 0:
             addrs.pop()
