@@ -31,6 +31,8 @@ class Snapshot:
     partial: bool
     used_bytes: int
     sites: dict[str, tuple[int, int, int]]
+    #: allocator bytes per block beyond the payload (header), when the dump prints the total
+    overhead: float | None = None
 
 
 @dataclass(slots=True)
@@ -47,7 +49,8 @@ class SiteSeries:
         if isinstance(record, CycleMarker):
             self.markers += 1
             self.cycle = record.index if record.index is not None else self.markers
-        elif isinstance(record, BlockDump):
+        elif isinstance(record, BlockDump) and record.variant != "mmlk":
+            # an mmlk listing shows the blocks of one tag only, not the heap
             self.add(record)
 
     def add(self, dump: BlockDump) -> None:
@@ -64,7 +67,22 @@ class SiteSeries:
         self.snapshots.append(Snapshot(
             index=len(self.snapshots), line=dump.line, cycle=self.cycle, partial=dump.partial,
             used_bytes=result["totals"]["used_bytes"], sites=sites,
+            overhead=block_overhead(dump),
         ))
+
+
+def block_overhead(dump: BlockDump) -> float | None:
+    """Header bytes per block: (heap total − every block's payload) / blocks.
+
+    The free-heap curve counts headers, the dump's sizes do not; attribution must add them
+    (48 B per block on the 64-bit agent, 24 B on Cortex-M).
+    """
+    ov = dump.overview
+    if ov is None or not ov.total or dump.partial or not dump.blocks:
+        return None
+    payload = sum(b.size for b in dump.blocks if b.size is not None)
+    extra = (ov.total - payload) / len(dump.blocks)
+    return extra if extra >= 0 else None
 
 
 def _label(info: dict[str, Any]) -> str:
@@ -129,7 +147,8 @@ def site_growth(
 
     Keys: x ("cycle" when every snapshot has one, else "snapshot"), snapshots (used), rows
     [{key, label, function, file, line, object_kind, blocks: [...], bytes: [...],
-    bytes_slope, bytes_slope_low, bytes_slope_high, blocks_slope, block_size, grow_steps
+    bytes_slope, bytes_slope_low, bytes_slope_high, blocks_slope, heap_slope (bytes plus
+    block headers: what the free-heap curve sees), block_size, grow_steps
     (share of steps that grew), biggest_step_share, pattern: steady|spike|shrinking|flat|
     noisy}] sorted by bytes_slope.
     """
@@ -140,6 +159,8 @@ def site_growth(
         snaps)
     xs = [float(s.cycle) if by_cycle else float(s.index) for s in snaps]  # type: ignore[arg-type]
     rows = []
+    overheads = sorted(s.overhead for s in snaps if s.overhead is not None)
+    overhead = overheads[len(overheads) // 2] if overheads else 0.0
     keys = set().union(*(s.sites for s in snaps))
     for key in keys:
         blocks = [s.sites.get(key, (0, 0, 0))[0] for s in snaps]
@@ -148,13 +169,18 @@ def site_growth(
         fit = theil_sen(xs, [float(v) for v in bytes_])
         bfit = theil_sen(xs, [float(v) for v in blocks])
         steps = [b - a for a, b in zip(bytes_, bytes_[1:], strict=False)]
+        rates = [d / (x1 - x0) for d, x0, x1 in zip(steps, xs, xs[1:], strict=False)]
         grew = sum(1 for d in steps if d > 0)
         total_growth = bytes_[-1] - bytes_[0]
-        biggest = max(steps) if steps else 0
-        big_share = biggest / total_growth if total_growth > 0 else 0.0
+        big = max(range(len(steps)), key=lambda i: steps[i])
+        big_share = steps[big] / total_growth if total_growth > 0 else 0.0
+        others = sorted(r for i, r in enumerate(rates) if i != big)
+        # a spike is one step much faster than the others, not one long stretch of the
+        # same growth between far-apart snapshots
+        other_rate = max(0.0, others[len(others) // 2]) if others else 0.0
         if fit.slope_low > 0 and grew >= STEADY_STEPS * len(steps):
             pattern = "steady"
-        elif total_growth > 0 and big_share >= SPIKE_SHARE:
+        elif total_growth > 0 and big_share >= SPIKE_SHARE and rates[big] > 3 * other_rate:
             pattern = "spike"
         elif fit.slope_high < 0:
             pattern = "shrinking"
@@ -170,12 +196,14 @@ def site_growth(
             "blocks": blocks, "bytes": bytes_,
             "bytes_slope": round(fit.slope, 3), "bytes_slope_low": round(fit.slope_low, 3),
             "bytes_slope_high": round(fit.slope_high, 3), "blocks_slope": round(bfit.slope, 4),
+            "heap_slope": round(fit.slope + bfit.slope * overhead, 3),
             "block_size": max(sizes) or None,
             "grow_steps": round(grew / len(steps), 3) if steps else 0.0,
             "biggest_step_share": round(big_share, 3), "pattern": pattern,
         })
     rows.sort(key=lambda r: (-r["bytes_slope"], -(r["bytes"][-1] - r["bytes"][0]), r["key"]))
-    return {"x": "cycle" if by_cycle else "snapshot", "snapshots": len(snaps), "rows": rows}
+    return {"x": "cycle" if by_cycle else "snapshot", "snapshots": len(snaps),
+            "block_overhead": overhead, "rows": rows}
 
 
 def attribute_decline(
@@ -188,7 +216,8 @@ def attribute_decline(
 
     From the dumps: each steadily growing site's bytes slope (needs the trend and the growth in
     the same unit). From the object trace: each leaking create site's leak rate × the block
-    size of its object kind in the last dump (``block_sizes``: kind -> bytes).
+    size of its object kind in the last dump (``block_sizes``: kind -> bytes, headers
+    included). Both count block headers, as the free-heap curve does.
     Keys: decline_per_x (B per trend unit), x, method ("dumps" | "objects"), sites [{key,
     label, bytes_per_x, share}], explained (sum of shares), text (one line).
     """
@@ -205,7 +234,8 @@ def attribute_decline(
             if r["pattern"] == "steady" and r["bytes_slope"] > 0:
                 sites.append({"key": r["key"], "label": r["label"],
                               "object_kind": r["object_kind"],
-                              "bytes_per_x": r["bytes_slope"]})
+                              "bytes_per_x": r.get("heap_slope", r["bytes_slope"]),
+                              "payload_per_x": r["bytes_slope"]})
     elif objects and objects.get("leaks") and x == "cycle":
         method = "objects"
         for r in objects["leaks"]:
@@ -231,12 +261,17 @@ def attribute_decline(
 
 
 def kind_block_sizes(snapshot: Snapshot | None, info: dict[str, dict[str, Any]]) -> dict[str, int]:
-    """Block size per object kind in one snapshot (largest block of any site of that kind)."""
+    """Heap bytes per block of each object kind in one snapshot (mean payload + header)."""
     out: dict[str, int] = {}
     if snapshot is None:
         return out
-    for key, (_, _, max_size) in snapshot.sites.items():
+    acc: dict[str, list[int]] = {}
+    for key, (blocks, bytes_, _) in snapshot.sites.items():
         kind = info.get(key, {}).get("object_kind")
-        if kind and max_size:
-            out[kind] = max(out.get(kind, 0), max_size)
+        if kind and blocks:
+            pair = acc.setdefault(kind, [0, 0])
+            pair[0] += blocks
+            pair[1] += bytes_
+    for kind, (blocks, bytes_) in acc.items():
+        out[kind] = round(bytes_ / blocks + (snapshot.overhead or 0))
     return out

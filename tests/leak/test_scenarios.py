@@ -1,0 +1,189 @@
+"""The leak analyses against the real firmware runs (examples/wifi_reconnect_leak/out).
+
+Every expectation comes from the firmware's own facts (<target>-<scenario>.json), never from
+numbers copied out of a run.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from memsleuth.analysis.census import Attributor
+from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
+from memsleuth.analysis.diff import SiteSeries
+from memsleuth.analysis.objects import ObjectBalance
+from memsleuth.analysis.trend import analyze_trend
+from memsleuth.cli import main
+from memsleuth.commands.common import load_model, open_symbolizer
+
+OUT = Path(__file__).resolve().parents[2] / "examples" / "wifi_reconnect_leak" / "out"
+TARGETS = ("x86_64", "cortex-m4")
+
+
+def run_path(target: str, scenario: str) -> Path:
+    log = OUT / f"{target}-{scenario}.log"
+    if not log.exists():
+        pytest.skip(f"{log.name} not built")
+    return log
+
+
+def facts(target: str, scenario: str) -> dict[str, Any]:
+    return json.loads((OUT / f"{target}-{scenario}.json").read_text())
+
+
+@cache
+def model_of(target: str, scenario: str) -> Any:
+    return load_model(run_path(target, scenario))
+
+
+@cache
+def report_of(target: str, scenario: str) -> dict[str, Any]:
+    log = run_path(target, scenario)
+    attributor = Attributor(open_symbolizer(log.with_suffix(".elf")))
+    acc = Accumulators(ObjectBalance(grace=1), SiteSeries(attributor))
+    model = load_model(log, on_record=acc.on_record)
+    return leak_report(model, acc, attributor, Thresholds())
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(("scenario", "classification"), [
+    ("leak", "steady_leak"), ("burst", "step"), ("frag", "fragmentation"),
+])
+def test_classification(target: str, scenario: str, classification: str) -> None:
+    trend = analyze_trend(model_of(target, scenario))
+    assert trend["classification"] == classification, trend["reason"]
+    assert trend["evidence"]["slope"] is not None and trend["reason"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_noleak_warmup_is_not_a_leak(target: str) -> None:
+    trend = analyze_trend(model_of(target, "noleak"))
+    assert trend["leak"] is False
+    assert trend["classification"] in ("warmup_plateau", "no_leak")
+    # the firmware's cache fills over its first 20 cycles: that drop is the warm-up
+    assert 15 <= trend["warmup"]["points"] <= 30
+    assert trend["forecast"] is None
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_forecast_from_first_tenth(target: str) -> None:
+    real = facts(target, "leak")["failed_cycle"]
+    model = model_of(target, "leak")
+    trend = analyze_trend(model, upto=round(real * 0.10))
+    assert trend["points"] == round(real * 0.10)
+    assert trend["classification"] == "steady_leak"
+    exhaustion = trend["forecast"]["exhaustion"]
+    assert abs(exhaustion["at"] - real) <= 0.05 * real, exhaustion
+    assert exhaustion["earliest"] <= exhaustion["at"] <= exhaustion["latest"]
+    assert trend["observed_failure"]["cycle"] == real
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_objects_five_created_four_deleted(target: str) -> None:
+    f = facts(target, "leak")
+    objects = report_of(target, "leak")["objects"]
+    (timer,) = [k for k in objects["kinds"] if k["kind"] == "timer"]
+    assert (timer["per_cycle"]["created"], timer["per_cycle"]["deleted"]) == (5, 4)
+    assert timer["created"] == f["timers_created"]
+    assert timer["deleted"] == f["timers_deleted"]
+    assert timer["alive"] == f["live_timers"]
+    (leak,) = objects["leaks"]
+    assert int(f["leaked_timer_create_caller"], 16) in leak["callers"]
+    assert leak["leak_per_cycle"] == pytest.approx(1.0, abs=0.01)
+    assert leak["label"].endswith(f"({f['leaked_timer_create_line']})")
+    assert "timer: created 5, deleted 4 per cycle; +1 per cycle from wifi_connect" in \
+        objects["summary"][0]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("scenario", ["noleak", "burst", "frag"])
+def test_objects_balanced(target: str, scenario: str) -> None:
+    objects = report_of(target, scenario)["objects"]
+    assert objects["leaks"] == []
+    (timer,) = [k for k in objects["kinds"] if k["kind"] == "timer"]
+    assert timer["per_cycle"]["net"] == 0
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_attribution_names_the_timer_site(target: str) -> None:
+    f = facts(target, "leak")
+    report = report_of(target, "leak")
+    attribution = report["attribution"]
+    top = attribution["sites"][0]
+    assert top["object_kind"] == "timer"
+    assert f["leaked_timer_create_line"] in top["label"]
+    assert 0.8 <= top["share"] <= 1.2
+    assert "of which" in attribution["text"]
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_growth_tells_steady_from_spike(target: str) -> None:
+    leak = report_of(target, "leak")["growth"]
+    timer_rows = [r for r in leak["rows"] if r["object_kind"] == "timer"]
+    assert timer_rows and timer_rows[0]["pattern"] == "steady"
+    burst = report_of(target, "burst")["growth"]
+    steady = [r for r in burst["rows"] if r["pattern"] == "steady"]
+    assert not any(r["object_kind"] == "timer" for r in steady)
+    assert any(r["pattern"] == "spike" for r in burst["rows"])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(("scenario", "code"), [
+    ("leak", 1), ("noleak", 0), ("burst", 0), ("frag", 0),
+])
+def test_check_exit_codes(target: str, scenario: str, code: int) -> None:
+    log = run_path(target, scenario)
+    result = CliRunner().invoke(main, ["check", str(log), "--elf", str(log.with_suffix(".elf"))])
+    assert result.exit_code == code, result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_check_fail_on_step_and_json() -> None:
+    log = run_path("x86_64", "burst")
+    result = CliRunner().invoke(main, ["check", str(log), "--fail-on", "step", "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["verdict"]["findings"][0]["kind"] == "step"
+
+
+def test_check_usage_and_input_errors(tmp_path: Path) -> None:
+    log = run_path("x86_64", "noleak")
+    bad = CliRunner().invoke(main, ["check", str(log), "--fail-on", "nonsense"])
+    assert bad.exit_code == 2
+    empty = tmp_path / "empty.log"
+    empty.write_text("hello\nworld\n")
+    res = CliRunner().invoke(main, ["check", str(empty)])
+    assert res.exit_code == 3
+    missing = CliRunner().invoke(main, ["check", str(tmp_path / "nope.log")])
+    assert missing.exit_code == 2
+
+
+def test_trend_cli_upto_json() -> None:
+    log = run_path("x86_64", "leak")
+    res = CliRunner().invoke(main, ["trend", str(log), "--upto", "50", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["schema"].startswith("memsleuth.trend/")
+    assert data["points"] == 50 and data["x"] == "cycle"
+    text = CliRunner().invoke(main, ["trend", str(log)])
+    assert "steady leak" in text.output
+
+
+def test_diff_cli_first_vs_last() -> None:
+    log = run_path("x86_64", "leak")
+    res = CliRunner().invoke(main, ["diff", str(log), "--elf", str(log.with_suffix(".elf")),
+                                    "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    top = data["rows"][0]
+    assert top["object_kind"] == "timer" and top["bytes_delta"] > 0
+    assert data["growth"]["snapshots"] >= 3
+    two = CliRunner().invoke(main, ["diff", str(run_path("x86_64", "noleak")), str(log),
+                                    "--snapshots", "-1,-1"])
+    assert two.exit_code == 0, two.output
