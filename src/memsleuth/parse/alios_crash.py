@@ -248,6 +248,7 @@ class CrashReader:
     """Section reader for exception / fatal-error dumps."""
 
     name = "crash"
+    hint = re.compile(r"\s*!")
 
     def __init__(self) -> None:
         self.crash: CrashDump | None = None
@@ -586,6 +587,7 @@ class LastWordReader:
     """The 3.x boot-time `show panic header` block (why the previous run ended)."""
 
     name = "lastword"
+    hint = re.compile(r"\s*=+\s*show panic header")
 
     _KEYS = {
         "reboot reason": "reboot_reason",

@@ -213,6 +213,7 @@ class OverviewReader:
     """
 
     name = "heap_overview"
+    hint = re.compile(r"\s*(?:-{20}|=+\s*Heap Info|\[HEAP\]\||free\s*\|)", re.IGNORECASE)
 
     def __init__(self, *, nested: bool = False) -> None:
         self.nested = nested
@@ -405,6 +406,9 @@ class BlockDumpReader:
     """
 
     name = "block_dump"
+    # openers, and the mmlk tag announcements that opens() remembers (anywhere in the line)
+    hint = re.compile(r"\s*(?:-+\s*All (?:new alloced|memory)|region info)|.*(?:Add tag|mmlk)",
+                      re.IGNORECASE)
 
     def __init__(self, counter: DumpCounter | None = None) -> None:
         self._counter = counter or DumpCounter()
@@ -717,6 +721,7 @@ class ErrorBlocksReader:
     """
 
     name = "error_blocks"
+    hint = re.compile(r"\s*-+\s*All error blocks", re.IGNORECASE)
 
     def __init__(self, counter: DumpCounter | None = None) -> None:
         self._counter = counter or DumpCounter()

@@ -29,6 +29,10 @@ class SectionReader(Protocol):
     """Reads one multi-line section family (e.g. block dumps, crash dumps)."""
 
     name: str
+    #: Optional: a regex that every opening line matches (``hint.match(text)``). The driver
+    #: combines the hints into one test, so most lines never reach ``opens`` at all.
+    #: A reader without one is asked about every line.
+    # hint: re.Pattern[str]
 
     def opens(self, text: str, lineno: int, ts: float | None) -> bool:
         """Does this line open a section of mine? If so, start it (consuming the line)."""

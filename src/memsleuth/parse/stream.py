@@ -35,6 +35,7 @@ class LogParser:
         self.line_readers = list(line_readers)
         self.max_skipped = max_skipped
         self.stats = ParseStats()
+        self._may_open = _combined_hint(self.section_readers)
 
     # -- the loop ---------------------------------------------------------------------------
     def parse(self, lines: Iterable[str | bytes]) -> Iterator[Record]:
@@ -113,6 +114,8 @@ class LogParser:
 
     def _open(self, text: str, lineno: int, ts: float | None,
               exclude: SectionReader | None = None) -> SectionReader | None:
+        if self._may_open is not None and not self._may_open.match(text):
+            return None
         for reader in self.section_readers:
             if reader is exclude:
                 continue
@@ -146,3 +149,15 @@ class LogParser:
             if rec is not None:
                 return rec
         return None
+
+
+def _combined_hint(readers: Sequence[SectionReader]) -> re.Pattern[str] | None:
+    """One regex that matches every line any reader could open on; None if one has no hint."""
+    parts = []
+    for reader in readers:
+        hint = getattr(reader, "hint", None)
+        if hint is None:
+            return None
+        flags = "i" if hint.flags & re.IGNORECASE else ""
+        parts.append(f"(?{flags}:{hint.pattern})" if flags else f"(?:{hint.pattern})")
+    return re.compile("|".join(parts)) if parts else None
