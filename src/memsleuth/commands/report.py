@@ -21,12 +21,14 @@ from memsleuth.commands.analyze import log_contents
 from memsleuth.commands.common import (
     elf_match,
     elf_option,
+    emit,
     guarded,
+    json_option,
     load_model,
     log_argument,
     open_symbolizer,
 )
-from memsleuth.errors import EXIT_PARTIAL, InputError
+from memsleuth.errors import EXIT_PARTIAL, InputError, UsageError
 from memsleuth.report.folded import stacks_from_dump, write_folded
 from memsleuth.report.html import render_html
 
@@ -38,14 +40,6 @@ GROWTH_SITES = 8
 DIFF_ROWS = 60
 
 
-class _ReportAttributor(Attributor):
-    """Attributor that drops zero frames first: device traces pad with 0x0 (`0x0 <- 0x0`),
-    and an all-zero trace with owner 0 must land in the "unknown" row, not raise."""
-
-    def site(self, owner: int, trace: tuple[int, ...] = ()) -> Any:
-        return super().site(owner, tuple(a for a in trace if a))
-
-
 def build_report(
     log: Path, elf: Path | None, *, cycle_pattern: str | None = None
 ) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], int]]]:
@@ -54,7 +48,7 @@ def build_report(
     Returns the report data (plain, JSON-able) and the weighted stacks for ``--folded``.
     """
     symbolizer = open_symbolizer(elf)
-    attributor = _ReportAttributor(symbolizer)
+    attributor = Attributor(symbolizer)
     balance = _object_balance()
     series = _site_series(attributor)
     late_notes: list[str] = []
@@ -411,17 +405,29 @@ def _crashes(model: Any, symbolizer: Any) -> dict[str, Any]:
               default=None, help="Also write folded stacks (flamegraph.pl / speedscope).")
 @click.option("--cycle-pattern", default=None, metavar="REGEX",
               help="Regex of the log line that starts a test cycle (group 1: its number).")
+@json_option
 @guarded
 def command(log: Path, elf: Path | None, output: Path, folded: Path | None,
-            cycle_pattern: str | None) -> None:
+            cycle_pattern: str | None, as_json: bool) -> None:
     """One self-contained HTML report (works offline): heap over time, census, flame graph,
     diff, object balance, crash."""
     data, stacks = build_report(log, elf, cycle_pattern=cycle_pattern)
     html_text = render_html(data)
-    output.write_text(html_text, encoding="utf-8")
-    click.echo(f"wrote {output} ({len(html_text.encode('utf-8')):,} bytes)", err=True)
-    if folded is not None:
-        n = write_folded(folded, stacks)
-        click.echo(f"wrote {folded} ({n} stacks)", err=True)
+    try:
+        output.write_text(html_text, encoding="utf-8")
+        n_stacks = write_folded(folded, stacks) if folded is not None else None
+    except OSError as exc:
+        raise UsageError(f"cannot write the report: {exc}") from None
+    size = len(html_text.encode("utf-8"))
+    if as_json:
+        emit("report", {
+            "log": str(log), "elf": str(elf) if elf else None, "output": str(output),
+            "bytes": size, "folded": str(folded) if folded else None, "stacks": n_stacks,
+            "partial": data["partial"], "notes": data["notes"],
+        }, True, lambda _: None)
+    else:
+        click.echo(f"wrote {output} ({size:,} bytes)", err=True)
+        if folded is not None:
+            click.echo(f"wrote {folded} ({n_stacks} stacks)", err=True)
     if data["partial"]:
         sys.exit(EXIT_PARTIAL)
