@@ -18,9 +18,10 @@ from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.diff import SiteSeries
 from memsleuth.analysis.objects import ObjectBalance
-from memsleuth.analysis.trend import analyze_trend
+from memsleuth.analysis.trend import TrendCollector, analyze_trend
 from memsleuth.cli import main
 from memsleuth.commands.common import load_model, open_symbolizer
+from memsleuth.commands.trend import stream_log
 
 OUT = Path(__file__).resolve().parents[2] / "examples" / "wifi_reconnect_leak" / "out"
 TARGETS = ("x86_64", "cortex-m4")
@@ -46,9 +47,33 @@ def model_of(target: str, scenario: str) -> Any:
 def report_of(target: str, scenario: str) -> dict[str, Any]:
     log = run_path(target, scenario)
     attributor = Attributor(open_symbolizer(log.with_suffix(".elf")))
-    acc = Accumulators(ObjectBalance(grace=1), SiteSeries(attributor))
-    model = load_model(log, on_record=acc.on_record)
-    return leak_report(model, acc, attributor, Thresholds())
+    acc = Accumulators(ObjectBalance(grace=1), SiteSeries(attributor), TrendCollector())
+    stream_log(log, [acc.on_record])
+    return leak_report(acc, attributor, Thresholds())
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("scenario", ["leak", "noleak", "burst", "frag"])
+def test_streaming_collector_matches_the_model(target: str, scenario: str) -> None:
+    """The constant-memory path (trend verb) and analyze_trend(model) (analyze verb) agree."""
+    streamed = report_of(target, scenario)["trend"]
+    modelled = analyze_trend(model_of(target, scenario))
+    for key in ("classification", "points", "fit", "warmup", "forecast", "observed_failure"):
+        assert streamed[key] == modelled[key], key
+
+
+def test_remedian_bins_bound_the_series() -> None:
+    from memsleuth.records import CycleMarker, HeapOverview
+
+    c = TrendCollector(capacity=300)
+    for i in range(1, 5001):
+        c.on_record(CycleMarker(line=2 * i, index=i, text=""))
+        c.on_record(HeapOverview(line=2 * i + 1, variant="H5b", total=10**6,
+                                 free=900_000 - 40 * i + (5000 if i % 97 == 0 else 0), used=0))
+    r = c.result()
+    assert len(c.by_cycle.points) < 300 and r["points_available"] == 5000
+    assert r["classification"] == "steady_leak"
+    assert abs(r["fit"]["slope"] + 40) < 0.5
 
 
 @pytest.mark.parametrize("target", TARGETS)

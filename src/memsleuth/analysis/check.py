@@ -18,7 +18,7 @@ from memsleuth.analysis.diff import (
     site_growth,
 )
 from memsleuth.analysis.objects import ObjectBalance, analyze_objects
-from memsleuth.analysis.trend import analyze_trend
+from memsleuth.analysis.trend import TrendCollector
 from memsleuth.records import Record
 
 
@@ -39,45 +39,48 @@ class Accumulators:
 
     balance: ObjectBalance
     series: SiteSeries | None = None
+    trend: TrendCollector | None = None
     extra: list[Callable[[Record], None]] = field(default_factory=list)
 
     def on_record(self, record: Record) -> None:
         self.balance.on_record(record)
         if self.series is not None:
             self.series.on_record(record)
+        if self.trend is not None:
+            self.trend.on_record(record)
         for hook in self.extra:
             hook(record)
 
 
 def leak_report(
-    model: Any,
     acc: Accumulators,
     attributor: Any | None,
     thresholds: Thresholds,
     *,
     x: str = "auto",
-    upto: int | None = None,
+    trend: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run every leak analysis over a model built with ``acc.on_record``.
+    """Every leak analysis over one pass (``acc.on_record`` saw the records).
 
-    Keys: trend (analyze_trend or None), objects (analyze_objects), growth (site_growth or
-    None), attribution (attribute_decline or None), verdict (see ``verdict``).
+    ``trend`` may be given (e.g. ``analyze_trend(model)`` from a verb that has a LogModel);
+    otherwise it comes from ``acc.trend``. Keys: trend (analyze_trend's keys, or None when
+    the log has no overview), objects (analyze_objects), growth (site_growth or None),
+    attribution (attribute_decline or None), notes, verdict (see ``verdict``).
     """
-    trend = None
     notes: list[str] = []
-    if model.overviews:
+    if trend is None and acc.trend is not None and (acc.trend.n_overviews or
+                                                    acc.trend.n_cycle_points):
         try:
-            trend = analyze_trend(model, x=x, upto=upto,  # type: ignore[arg-type]
-                                  warmup="auto" if thresholds.allow_warmup else 0)
+            trend = acc.trend.result(x=x,  # type: ignore[arg-type]
+                                     warmup="auto" if thresholds.allow_warmup else 0)
         except ValueError as exc:
             notes.append(f"trend: {exc}")
-    objects = analyze_objects(acc.balance, model, attributor)
+    objects = analyze_objects(acc.balance, acc.series, attributor)
     growth = site_growth(acc.series.snapshots, acc.series.info) if acc.series else None
     attribution = None
     if trend is not None and trend.get("leak"):
-        sizes = kind_block_sizes(acc.series.snapshots[-1] if acc.series and
-                                 acc.series.snapshots else None,
-                                 acc.series.info if acc.series else {})
+        last = acc.series.snapshots[-1] if acc.series and acc.series.snapshots else None
+        sizes = kind_block_sizes(last, acc.series.info if acc.series else {})
         attribution = attribute_decline(trend, growth, objects, sizes)
         if attribution is not None and not attribution["sites"] and objects.get("leaks"):
             attribution = attribute_decline(trend, None, objects, sizes) or attribution

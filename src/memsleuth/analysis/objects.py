@@ -304,39 +304,33 @@ def _summary(kinds: list[dict[str, Any]], leaks: list[dict[str, Any]]) -> list[s
     return out
 
 
-def balance_from_dumps(model: Any, attributor: Any | None) -> dict[str, Any]:
-    """Without an object trace: live blocks per object kind over the block dumps.
+def balance_from_dumps(snapshots: list[Any], info: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Without an object trace: live blocks per object kind over the census snapshots.
 
-    Keys: source ("dumps"), snapshots (count), kinds (list of {kind, blocks: [per dump],
-    bytes: [per dump], slope_per_cycle, slope_low, slope_high, x}), summary (lines).
+    ``snapshots``/``info`` come from ``diff.SiteSeries`` (census per dump, so the kind is the
+    census Attributor's ``object_kind``). Keys: source ("dumps"), snapshots (count), kinds
+    [{kind, blocks: [per dump], bytes: [per dump], x, x_kind, slope_per_cycle, slope_low,
+    slope_high}], leaks (kinds whose live blocks grow: slope interval above zero), summary.
     """
-    dumps = [d for d in model.dumps if not d.partial] or list(model.dumps)
-    if attributor is not None:
-        attributor.prepare({o for d in dumps for o in d.owners})
-    series: dict[str, list[tuple[int, int]]] = {}
-    for i, d in enumerate(dumps):
-        per_kind: dict[str, list[int]] = {}
-        for owner, tot in d.owners.items():
-            kind = attributor.site(owner).object_kind if attributor is not None else None
-            if kind:
-                acc = per_kind.setdefault(kind, [0, 0])
-                acc[0] += tot.blocks
-                acc[1] += tot.bytes
-        for kind in set(series) | set(per_kind):
-            series.setdefault(kind, [(0, 0)] * i)
-            b = per_kind.get(kind, [0, 0])
-            series[kind].append((b[0], b[1]))
-    xs = [float(d.cycle if d.cycle is not None else d.index) for d in dumps]
-    x_kind = "cycle" if all(d.cycle is not None for d in dumps) else "snapshot"
+    snaps = [s for s in snapshots if not s.partial] or list(snapshots)
+    kinds_seen = sorted({info[k]["object_kind"] for s in snaps for k in s.sites
+                         if info.get(k, {}).get("object_kind")})
+    by_cycle = all(s.cycle is not None for s in snaps) and len({s.cycle for s in snaps}) == \
+        len(snaps)
+    xs = [float(s.cycle if by_cycle else s.index) for s in snaps]
+    x_kind = "cycle" if by_cycle else "snapshot"
     kinds: list[dict[str, Any]] = []
-    for kind, vals in sorted(series.items()):
+    for kind in kinds_seen:
+        blocks = [sum(v[0] for k, v in s.sites.items()
+                      if info.get(k, {}).get("object_kind") == kind) for s in snaps]
+        bytes_ = [sum(v[1] for k, v in s.sites.items()
+                      if info.get(k, {}).get("object_kind") == kind) for s in snaps]
         entry: dict[str, Any] = {
-            "kind": kind, "blocks": [v[0] for v in vals], "bytes": [v[1] for v in vals],
-            "x": xs, "x_kind": x_kind, "slope_per_cycle": None, "slope_low": None,
-            "slope_high": None,
+            "kind": kind, "blocks": blocks, "bytes": bytes_, "x": xs, "x_kind": x_kind,
+            "slope_per_cycle": None, "slope_low": None, "slope_high": None,
         }
         if len(set(xs)) >= 2:
-            fit = theil_sen(xs, [float(v[0]) for v in vals])
+            fit = theil_sen(xs, [float(v) for v in blocks])
             entry.update(slope_per_cycle=fit.slope, slope_low=fit.slope_low,
                          slope_high=fit.slope_high)
         kinds.append(entry)
@@ -347,12 +341,14 @@ def balance_from_dumps(model: Any, attributor: Any | None) -> dict[str, Any]:
         if k["slope_per_cycle"] is not None:
             line += f" ({k['slope_per_cycle']:+.3g} per {x_kind})"
         summary.append(line)
-    return {"source": "dumps", "snapshots": len(dumps), "kinds": kinds, "summary": summary}
+    leaks = [k for k in kinds if k["slope_low"] is not None and k["slope_low"] > 0]
+    return {"source": "dumps", "snapshots": len(snaps), "kinds": kinds, "leaks": [],
+            "growing_kinds": leaks, "summary": summary}
 
 
 def analyze_objects(
     balance: ObjectBalance | None,
-    model: Any,
+    series: Any | None = None,
     attributor: Any | None = None,
 ) -> dict[str, Any]:
     """Object balance of one log: from the object trace when it has one, else the dumps.
@@ -366,11 +362,12 @@ def analyze_objects(
     created_per_cycle, cycles_leaking, leak_per_cycle, steady}], leaks (the steady sites),
     summary (one line per kind, e.g. "timer: created 5, deleted 4 per cycle; +1 per cycle
     from wifi_connect (wifi_drv.c:88)").
-    Keys (dump source): see ``balance_from_dumps``. Source "none" when neither exists.
+    Keys (dump source): see ``balance_from_dumps`` (``series`` is a ``diff.SiteSeries`` fed
+    during the same pass). Source "none" when neither exists.
     """
     if balance is not None and balance.events:
         return balance.result(attributor)
-    if model.dumps:
-        return balance_from_dumps(model, attributor)
+    if series is not None and series.snapshots:
+        return balance_from_dumps(series.snapshots, series.info)
     return {"source": "none", "kinds": [], "sites": [], "leaks": [],
             "summary": ["no object trace and no block dump in this log"]}

@@ -174,9 +174,19 @@ def _solve3(m: list[list[float]], v: list[float]) -> list[float] | None:
     return out
 
 
-def first_jump(ys: list[float]) -> int | None:
+def step_excess(xs: list[float], ys: list[float], slope: float | None = None) -> list[float]:
+    """Each step minus what the trend explains over its x distance (uneven x allowed)."""
+    dx = [b - a for a, b in zip(xs, xs[1:], strict=False)]
+    dy = [b - a for a, b in zip(ys, ys[1:], strict=False)]
+    if slope is None:
+        rates = [y / x for x, y in zip(dx, dy, strict=True) if x]
+        slope = median(rates) if rates else 0.0
+    return [y - slope * x for x, y in zip(dx, dy, strict=True)]
+
+
+def first_jump(xs: list[float], ys: list[float]) -> int | None:
     """Index of the first point after a drop far outside the spread of single steps."""
-    diffs = [b - a for a, b in zip(ys, ys[1:], strict=False)]
+    diffs = step_excess(xs, ys)
     if len(diffs) < 3:
         return None
     typical = median(diffs)
@@ -197,7 +207,7 @@ def detect_warmup(xs: list[float], ys: list[float]) -> tuple[int, dict[str, Any]
     line) and the hinge beats the line by an F statistic above ``WARMUP_F``.
     """
     n = len(xs)
-    jump = first_jump(ys)
+    jump = first_jump(xs, ys)
     m = jump if jump is not None else n
     info: dict[str, Any] = {"method": "auto", "searched": m}
     if m < 2 * MIN_POINTS:
@@ -270,11 +280,12 @@ def _fit_dict(fit: Fit | None) -> dict[str, Any] | None:
     return None if fit is None else fit.to_dict()
 
 
-def _jumps(ys: list[float], noise: float) -> dict[str, Any]:
+def _jumps(xs: list[float], ys: list[float], slope: float, noise: float) -> dict[str, Any]:
     """Down-steps well outside the typical step: how much of the decline they explain."""
-    diffs = [b - a for a, b in zip(ys, ys[1:], strict=False)]
+    diffs = step_excess(xs, ys, slope)
     if not diffs:
-        return {"count": 0, "share": 0.0, "sizes": []}
+        return {"count": 0, "steps": 0, "threshold": 0.0, "typical_step": 0.0, "sizes": [],
+                "sizes_all": []}
     typical = median(diffs)
     spread = 1.4826 * median(abs(d - typical) for d in diffs)
     # Relative to the spread of the steps themselves: the residual noise around one line is
@@ -322,7 +333,7 @@ def analyze_points(
     decline = -fit.slope * span
     material = decline > max(MATERIAL_NOISE * noise, MATERIAL_HEAP * (total or 0), 1.0)
     trending = fit.slope_high < 0 and fit.mk_p < TREND_P and fit.mk_s < 0
-    jumps = _jumps(ty, noise)
+    jumps = _jumps(tx, ty, fit.slope, noise)
     k = max(3, len(ty) // 10)
     level_drop = median(ty[:k]) - median(ty[-k:])
     jumps["level_drop"] = level_drop
@@ -558,3 +569,166 @@ def analyze_trend(
     out["observed_failure"] = observed_failure(model)
     out["notes"] = notes
     return out
+
+
+class _Bins:
+    """A bounded series: past ``capacity`` points, runs of three collapse into their median.
+
+    Rousseeuw & Bassett's remedian: a streaming, robust stand-in for bin medians, so a log
+    of any length keeps at most ``capacity`` points (the fit thins to fewer anyway).
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(9, capacity)
+        self.points: list[Point] = []
+        self.weight = 1                 # raw points per stored point
+
+    def add(self, p: Point) -> None:
+        self.points.append(p)
+        if len(self.points) >= self.capacity:
+            merged: list[Point] = []
+            pts = self.points
+            full = len(pts) - len(pts) % 3
+            for i in range(0, full, 3):
+                merged.append(_median3(pts[i], pts[i + 1], pts[i + 2]))
+            merged.extend(pts[full:])
+            self.points = merged
+            self.weight *= 3
+
+
+def _med(a: int | None, b: int | None, c: int | None) -> int | None:
+    vals = sorted(v for v in (a, b, c) if v is not None)
+    return vals[len(vals) // 2] if vals else None
+
+
+def _median3(a: Point, b: Point, c: Point) -> Point:
+    return Point(
+        x=b.x, index=b.index, cycle=b.cycle, ts=b.ts, line=b.line,
+        free=_med(a.free, b.free, c.free) or 0, total=b.total,
+        # the low-water mark is a running minimum: keep the latest
+        min_free=c.min_free,
+        max_free_block=_med(a.max_free_block, b.max_free_block, c.max_free_block),
+        pool_free=_med(a.pool_free, b.pool_free, c.pool_free), nested=b.nested,
+    )
+
+
+def _point(o: HeapOverview, x: float, index: int, cycle: int | None) -> Point:
+    return Point(
+        x=x, index=index, cycle=cycle, ts=o.ts, line=o.line, free=o.free, total=o.total,
+        min_free=o.min_free, max_free_block=o.max_free_block,
+        pool_free=o.pool.free if o.pool is not None else None, nested=o.nested,
+    )
+
+
+class TrendCollector:
+    """Streaming heap-curve collector (``on_record``): bounded memory whatever the log size.
+
+    Keeps one point per cycle (first standalone overview, else the first nested one) and one
+    per standalone overview (for --x time/index), each bounded by ``_Bins``; plus the first
+    allocation failure and the largest block size seen. ``upto`` stops collecting after that
+    many points, as ``analyze_trend(upto=...)`` does.
+    """
+
+    def __init__(self, upto: int | None = None, capacity: int = 20_000) -> None:
+        self.upto = upto
+        self.by_cycle = _Bins(capacity)
+        self.by_overview = _Bins(capacity)
+        self.cycles = 0
+        self.cycle: int | None = None
+        self._pending: HeapOverview | None = None
+        self.n_cycle_points = 0
+        self.n_overviews = 0
+        self.all_timestamped = True
+        self.partial = 0
+        self.boot = 0
+        self.failure: dict[str, Any] | None = None
+        self.largest: int | None = None
+
+    def on_record(self, record: Any) -> None:
+        from memsleuth.records import AllocWarning, BlockDump, CrashDump
+
+        if isinstance(record, HeapOverview):
+            self._overview(record)
+        elif isinstance(record, CycleMarker):
+            self._flush()
+            self.cycles += 1
+            self.cycle = record.index if record.index is not None else self.cycles
+        elif isinstance(record, BlockDump):
+            if record.overview is not None:
+                self._overview(record.overview)
+            for b in record.blocks:
+                if b.used and not b.sentinel and b.size and (self.largest or 0) < b.size:
+                    self.largest = b.size
+        elif isinstance(record, AllocWarning):
+            if record.need and (self.largest or 0) < record.need:
+                self.largest = record.need
+            if self.failure is None and record.kind in ("malloc_failed", "realloc_failed"):
+                self.failure = {"kind": record.kind, "line": record.line, "cycle": self.cycle,
+                                "ts": record.ts, "need": record.need}
+        elif isinstance(record, CrashDump) and self.failure is None:
+            self.failure = {"kind": "crash", "line": record.line, "cycle": self.cycle,
+                            "ts": record.ts, "need": None}
+
+    def _overview(self, o: HeapOverview) -> None:
+        if o.partial:
+            self.partial += 1
+            return
+        if self.cycle is None:
+            self.boot += 1
+        elif self._pending is None or (self._pending.nested and not o.nested):
+            self._pending = o
+        if not o.nested and (self.upto is None or self.n_overviews < self.upto):
+            self.all_timestamped &= o.ts is not None
+            self.by_overview.add(_point(o, float(self.n_overviews), self.n_overviews,
+                                        self.cycle))
+            self.n_overviews += 1
+
+    def _flush(self) -> None:
+        o = self._pending
+        self._pending = None
+        if o is None or self.cycle is None:
+            return
+        if self.upto is not None and self.n_cycle_points >= self.upto:
+            return
+        self.by_cycle.add(_point(o, float(self.cycle), self.n_cycle_points, self.cycle))
+        self.n_cycle_points += 1
+
+    def result(self, x: XMode = "auto", warmup: int | Literal["auto"] = "auto",
+               confidence: float = 0.95) -> dict[str, Any]:
+        """The same keys as ``analyze_trend``."""
+        self._flush()
+        mode = x
+        if mode == "auto":
+            mode = "cycle" if self.cycles else ("time" if self.n_overviews and
+                                                self.all_timestamped else "index")
+        if mode == "cycle" and not self.cycles:
+            raise ValueError("no cycle markers in the log (try --cycle-pattern or --x index)")
+        notes: list[str] = []
+        if mode == "cycle":
+            bins = self.by_cycle
+            available = self.cycles
+            if self.boot:
+                notes.append(f"{self.boot} overview(s) before the first cycle marker ignored")
+        else:
+            bins = self.by_overview
+            available = self.n_overviews
+        points = list(bins.points)
+        if mode == "time":
+            points = [p for p in points if p.ts is not None]
+            if not points:
+                raise ValueError("the log has no timestamps (try --x index)")
+            for p in points:
+                p.x = float(p.ts)  # type: ignore[arg-type]
+        if self.partial:
+            notes.append(f"{self.partial} partial overview(s) ignored")
+        if bins.weight > 1:
+            notes.append(f"long series: every stored point is the remedian of {bins.weight}")
+        if self.upto is not None:
+            notes.append(f"using the first {len(points)} point(s) (--upto {self.upto})")
+        out = analyze_points(points, x_mode=mode, warmup=warmup,
+                             allocation_size=self.largest, confidence=confidence)
+        out["points_available"] = available
+        out["series"] = [p.to_dict() for p in points]
+        out["observed_failure"] = self.failure
+        out["notes"] = notes
+        return out

@@ -12,15 +12,16 @@ from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.diff import SiteSeries
 from memsleuth.analysis.objects import ObjectBalance
+from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
     elf_option,
     emit,
     guarded,
     json_option,
-    load_model,
     log_argument,
     open_symbolizer,
 )
+from memsleuth.commands.trend import stream_log
 from memsleuth.errors import EXIT_FINDING, EXIT_OK, InputError, UsageError
 from memsleuth.parse import agent
 
@@ -32,16 +33,19 @@ def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
               upto: int | None = None) -> dict[str, Any]:
     """One pass over the log; returns leak_report's dict plus log/elf."""
     attributor = Attributor(open_symbolizer(elf))
-    acc = Accumulators(ObjectBalance(grace=thresholds.grace), SiteSeries(attributor))
+    acc = Accumulators(ObjectBalance(grace=thresholds.grace), SiteSeries(attributor),
+                       TrendCollector(upto=upto))
     agent.use_config(config)
     try:
-        model = load_model(log, cycle_pattern=cycle_pattern, on_record=acc.on_record)
+        stats = stream_log(log, [acc.on_record], cycle_pattern)
     finally:
         agent.use_config(None)
-    if not (model.overviews or model.object_events or model.dumps):
+    trend = acc.trend
+    if not (acc.balance.events or acc.series.snapshots  # type: ignore[union-attr]
+            or (trend and (trend.n_overviews or trend.n_cycle_points))):
         raise InputError(f"{log}: no heap overview, object trace or block dump to judge "
-                         f"({model.stats.lines:,} lines read)")
-    result = leak_report(model, acc, attributor, thresholds, upto=upto)
+                         f"({stats.lines:,} lines read)")
+    result = leak_report(acc, attributor, thresholds)
     result["log"] = str(log)
     result["elf"] = str(elf) if elf else None
     return result

@@ -15,15 +15,15 @@ from memsleuth.analysis.diff import (
     diff_snapshots,
     site_growth,
 )
-from memsleuth.analysis.trend import analyze_trend
+from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
     elf_option,
     emit,
     guarded,
     json_option,
-    load_model,
     open_symbolizer,
 )
+from memsleuth.commands.trend import stream_log
 from memsleuth.errors import InputError, UsageError
 from memsleuth.report.diff_text import render_diff
 
@@ -56,7 +56,8 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
     pair = parse_pair(snapshots)
     attributor = Attributor(open_symbolizer(elf))
     series_a = SiteSeries(attributor)
-    model_a = load_model(log_a, cycle_pattern=cycle_pattern, on_record=series_a.on_record)
+    collector = TrendCollector()
+    stream_log(log_a, [series_a.on_record, collector.on_record], cycle_pattern)
     i, j = pair if pair else (None, None)
     result: dict[str, Any] = {"elf": str(elf) if elf else None}
     if log_b is None:
@@ -69,16 +70,16 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
         growth = site_growth(series_a.snapshots, series_a.info)
         result["growth"] = growth
         result["attribution"] = None
-        if model_a.overviews and growth["rows"]:
+        if (collector.n_overviews or collector.n_cycle_points) and growth["rows"]:
             try:
-                trend = analyze_trend(model_a)
+                trend = collector.result()
             except ValueError:
                 trend = None
             if trend and trend.get("leak"):
                 result["attribution"] = attribute_decline(trend, growth)
     else:
         series_b = SiteSeries(attributor)
-        load_model(log_b, cycle_pattern=cycle_pattern, on_record=series_b.on_record)
+        stream_log(log_b, [series_b.on_record], cycle_pattern)
         a = _pick(series_a.snapshots, i, True, log_a)
         b = _pick(series_b.snapshots, j, True, log_b)
         info = {**series_b.info, **series_a.info}

@@ -8,16 +8,17 @@ from typing import Any
 import click
 
 from memsleuth.analysis.census import Attributor
+from memsleuth.analysis.diff import SiteSeries
 from memsleuth.analysis.objects import ObjectBalance, analyze_objects
 from memsleuth.commands.common import (
     elf_option,
     emit,
     guarded,
     json_option,
-    load_model,
     log_argument,
     open_symbolizer,
 )
+from memsleuth.commands.trend import stream_log
 from memsleuth.errors import InputError
 from memsleuth.parse import agent
 from memsleuth.report.objects_text import render_objects
@@ -39,13 +40,14 @@ def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
     if symbolizer is None:
         symbolizer = open_symbolizer(elf)
     balance = ObjectBalance(grace=grace)
+    attributor = Attributor(symbolizer)
+    series = SiteSeries(attributor)
     try:
-        model = load_model(log, cycle_pattern=cycle_pattern, on_record=balance.on_record)
+        stream_log(log, [balance.on_record, series.on_record], cycle_pattern)
     finally:
         damaged = agent.damaged_counts()
         agent.use_config(None)
-    attributor = Attributor(symbolizer)
-    result = analyze_objects(balance, model, attributor)
+    result = analyze_objects(balance, series, attributor)
     if result["source"] == "none":
         raise InputError(f"{log}: no object trace ([MSOBJ] lines) and no block dump")
     result["damaged_lines"] = damaged

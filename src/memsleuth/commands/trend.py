@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from memsleuth.analysis.trend import analyze_trend
-from memsleuth.commands.common import emit, guarded, json_option, load_model, log_argument
+from memsleuth.analysis.trend import TrendCollector
+from memsleuth.commands.common import emit, guarded, json_option, log_argument
 from memsleuth.errors import InputError, UsageError
+from memsleuth.records import ParseStats, Record
 from memsleuth.report.trend_text import render_trend
+
+
+def stream_log(log: Path, hooks: Iterable[Callable[[Record], None]],
+               cycle_pattern: str | None = None) -> ParseStats:
+    """Read the log once, handing every record to the streaming accumulators.
+
+    The leak verbs do not build a LogModel: it keeps every overview and marker, and these
+    verbs must run over logs of any size in constant memory.
+    """
+    from memsleuth.parse import parse_file
+
+    if not log.exists():
+        raise UsageError(f"log not found: {log}")
+    hooks = list(hooks)
+    parsed = parse_file(log, cycle_pattern=cycle_pattern)
+    for record in parsed:
+        for hook in hooks:
+            hook(record)
+    return parsed.stats
 
 
 def parse_warmup(value: str) -> int | str:
@@ -42,11 +63,13 @@ def trend_options(f):  # noqa: ANN001, ANN201 - click decorator stack
 def run_trend(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | None,
               warmup: str) -> dict[str, Any]:
     wu = parse_warmup(warmup)
-    model = load_model(log, cycle_pattern=cycle_pattern)
-    if not model.overviews:
-        raise InputError(f"{log}: no heap overview in this log (expected [HEAP] tables)")
+    collector = TrendCollector(upto=upto)
+    stats = stream_log(log, [collector.on_record], cycle_pattern)
+    if not (collector.n_overviews or collector.n_cycle_points):
+        raise InputError(f"{log}: no heap overview in {stats.lines:,} lines "
+                         "(expected [HEAP] tables)")
     try:
-        result = analyze_trend(model, x=x_mode, upto=upto, warmup=wu)  # type: ignore[arg-type]
+        result = collector.result(x=x_mode, warmup=wu)  # type: ignore[arg-type]
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     result["log"] = str(log)
