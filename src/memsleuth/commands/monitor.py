@@ -47,10 +47,10 @@ def _render_summary(result: dict[str, Any]) -> None:
 @click.option("--every", "every", default=None, help="Send period: 30s, 10m, 1h.")
 @click.option("--eol", type=click.Choice(["crlf", "lf", "cr"]), default=None,
               help="Line ending for --send (default: crlf on a port, lf for --cmd).")
-@click.option("--warmup", type=int, default=3, show_default=True,
-              help="Heap points (cycles) ignored before a leak can be declared.")
-@click.option("--min-points", type=int, default=6, show_default=True,
-              help="Points needed after warm-up to declare a leak.")
+@click.option("--warmup", default="auto", show_default=True,
+              help="Heap points (cycles) ignored at the start, or 'auto' to detect them.")
+@click.option("--min-points", type=int, default=32, show_default=True,
+              help="Heap points (cycles) needed before a leak can be declared.")
 @click.option("--status-every", type=float, default=10.0, show_default=True,
               help="Seconds between status lines when stdout is not a terminal.")
 @click.option("--no-reconnect", is_flag=True, help="End when the port disappears.")
@@ -68,7 +68,7 @@ def command(
     send: str | None,
     every: str | None,
     eol: str | None,
-    warmup: int,
+    warmup: str,
     min_points: int,
     status_every: float,
     no_reconnect: bool,
@@ -97,6 +97,14 @@ def command(
         ending = {"crlf": "\r\n", "lf": "\n", "cr": "\r"}[eol or ("lf" if cmd else "crlf")]
         schedule = Schedule(command=(send + ending).encode(), every=period)
 
+    if warmup == "auto":
+        warm = -1
+    elif warmup.isdigit():
+        warm = int(warmup)
+    else:
+        raise UsageError("--warmup: a number of points or 'auto'")
+    if min_points < 6:
+        raise UsageError("--min-points must be at least 6")
     symbolizer = open_decoder_symbolizer(elf)
     source: Any
     if cmd is not None:
@@ -125,7 +133,7 @@ def command(
     display = Display(live_out, sys.stderr, tty=tty, status_every=status_every)
     monitor = Monitor(
         source, capture, AddressDecoder(symbolizer), display,
-        tracker=LiveTracker(warmup=warmup, min_points=min_points),
+        tracker=LiveTracker(warmup=warm, min_points=min_points),
         schedule=schedule, symbolizer=symbolizer,
     )
     result = monitor.run()

@@ -211,6 +211,9 @@ class Monitor:
         self._crash_start = 0
         self._last_data = time.monotonic()
         self.internal_errors = 0
+        self._batch: list[str] = []
+        self._batch_start = 0
+        self._batch_end = 0
 
     # -- control -----------------------------------------------------------------------------
     def stop(self, *_: object) -> None:
@@ -288,26 +291,34 @@ class Monitor:
         if skip and shown:
             shown[0] = shown[0][skip:] if shown[0].startswith(texts[0][:skip]) else shown[0]
         tracker = self.tracker
-        start = 0
+        self._batch, self._batch_start = shown, 0
         for i, (raw, text) in enumerate(zip(raws, texts, strict=False)):
+            self._batch_end = i + 1
             if self._crash_lines is not None:
                 self._crash_lines.append(raw)
+            tracker.lines = self.scanner.lines + 1
             for rec in self.scanner.feed(text):
                 if isinstance(rec, CrashBoundary):
                     self._crash_boundary(rec, raw)
                 else:
                     tracker.add(rec)
-            tracker.lines = self.scanner.lines
             new = tracker.take_new_alerts()
             if new:
-                self.display.lines(shown[start:i + 1])
-                start = i + 1
+                self._flush_batch()
                 for alert in new:
                     self.display.alert(alert)
             if self._crash_lines is not None and len(self._crash_lines) >= CRASH_MAX_LINES:
                 self._explain_crash()
-        self.display.lines(shown[start:])
+        self._batch_end = len(shown)
+        self._flush_batch()
+        self._batch = []
         self.result.lines = self.scanner.lines
+
+    def _flush_batch(self) -> None:
+        """Show the lines of the current batch received so far (before an alert or a block)."""
+        if self._batch_end > self._batch_start:
+            self.display.lines(self._batch[self._batch_start:self._batch_end])
+            self._batch_start = self._batch_end
 
     def _crash_boundary(self, rec: CrashBoundary, raw: bytes) -> None:
         if not rec.end:
@@ -345,6 +356,7 @@ class Monitor:
         if explanation is not None:
             entry["explanation"] = explanation
         if text:
+            self._flush_batch()
             self.display.block(text)
 
     # -- end ---------------------------------------------------------------------------------
@@ -383,27 +395,30 @@ def explain_lines(
 ) -> tuple[str | None, dict[str, Any] | None]:
     """Parse a received crash dump with the full parser and explain it, when those exist."""
     try:
-        from memsleuth.analysis.crash import explain_crash  # type: ignore[import-not-found]
-        from memsleuth.parse import parse_lines  # type: ignore[attr-defined]
+        from memsleuth.analysis.crash import explain_crash
+        from memsleuth.parse import parse_lines
     except ImportError:
         return None, None
     from memsleuth.records import CrashDump
 
     crash = next((r for r in parse_lines(iter(lines)) if isinstance(r, CrashDump)), None)
+    if crash is not None and first_line > 1:
+        # the parser numbered the buffered dump from 1; point at the capture's lines
+        shift = first_line - 1
+        crash.line += shift
+        if crash.end_line is not None:
+            crash.end_line += shift
     if crash is None:
         return None, None
     explanation = explain_crash(crash, symbolizer)
     text: str | None = None
     try:
-        from memsleuth.report import crash_text  # type: ignore[attr-defined]
+        from memsleuth.report.crash_text import render_crash
+        from memsleuth.report.terminal import console
 
-        render = next(
-            (getattr(crash_text, n) for n in ("render_text", "render", "crash_text", "format_text")
-             if callable(getattr(crash_text, n, None))),
-            None,
-        )
-        if render is not None:
-            text = render(explanation)
+        with console().capture() as cap:
+            render_crash(explanation)
+        text = cap.get()
     except ImportError:
         text = None
     if text is None:

@@ -37,6 +37,30 @@ class Alert:
 FINDING_KINDS = frozenset({"leak", "object_leak", "crash", "malloc_failed"})
 
 
+#: Points needed before a leak can be declared (warm-up and plateau must be told apart).
+MIN_LEAK_POINTS = 32
+#: The status rate is fitted over the recent half, but never fewer points than this.
+MIN_RECENT = 8
+#: The leak verdict thins long series to this many points (bounded cost per check).
+TREND_POINTS = 160
+
+#: Series longer than this are thinned to bin medians before fitting (keeps a fit ~1 ms).
+FIT_POINTS = 64
+
+
+def _thin(items: list[tuple[float, int]], limit: int) -> list[tuple[float, int]]:
+    """Evenly spaced picks (first and last kept) so long sessions cost the same per check."""
+    if len(items) <= limit:
+        return items
+    step = (len(items) - 1) / (limit - 1)
+    return [items[round(i * step)] for i in range(limit)]
+
+
+def _due(n: int) -> bool:
+    """Refit on every point while short, then every ~3 % of the series (bounded total cost)."""
+    return n <= FIT_POINTS or n % max(1, n // 32) == 0
+
+
 @dataclass(frozen=True, slots=True)
 class SimpleFit:
     """The part of a fit the tracker needs (also what the fallback regression returns)."""
@@ -54,10 +78,14 @@ def robust_fit(xs: Sequence[float], ys: Sequence[float]) -> SimpleFit | None:
     """Theil–Sen via memsleuth.analysis.regression, or a small own version without it."""
     if len(set(xs)) < 2:
         return None
+    if len(xs) > FIT_POINTS:
+        step = len(xs) / FIT_POINTS
+        idx = [int(i * step) for i in range(FIT_POINTS)] + [len(xs) - 1]
+        xs, ys = [xs[i] for i in idx], [ys[i] for i in idx]
     try:
         from memsleuth.analysis.regression import theil_sen
 
-        fit = theil_sen(xs, ys, confidence=0.95, max_points=200)
+        fit = theil_sen(xs, ys, confidence=0.95, max_points=FIT_POINTS)
         return SimpleFit(fit.slope, fit.slope_low, fit.slope_high, fit.mk_p, fit.n,
                          fit.x_center, fit.y_center)
     except ImportError:
@@ -80,8 +108,8 @@ def robust_fit(xs: Sequence[float], ys: Sequence[float]) -> SimpleFit | None:
 class LiveTracker:
     """Fold records as they stream; answer the status line and raise alerts once."""
 
-    warmup: int = 3              # points (cycles) ignored at the start
-    min_points: int = 6          # points needed after warm-up before a trend can be declared
+    warmup: int = -1             # points (cycles) ignored at the start; -1: detect
+    min_points: int = MIN_LEAK_POINTS  # points needed before a leak can be declared
     max_p: float = 0.05          # Mann–Kendall p-value needed
     min_decline: int = 64        # bytes the fitted line must lose over the window
     cycle: int | None = None
@@ -143,28 +171,74 @@ class LiveTracker:
         return self.creates.get(kind, 0) - self.deletes.get(kind, 0)
 
     def _window(self, series: dict[float, int] | dict[int, int]) -> tuple[list[float], list[float]]:
-        items = sorted(series.items())[self.warmup:]
+        items = sorted(series.items())[max(self.warmup, 0):]
         return [float(k) for k, _ in items], [float(v) for _, v in items]
 
     def _check_leak(self, line: int) -> None:
-        xs, ys = self._window(self.points)
-        if len(xs) < 2:
-            self.fit = None
+        n = len(self.points)
+        if n < 2 or not _due(n):
             return
-        self.fit = robust_fit(xs, ys)
-        fit = self.fit
-        if fit is None or len(xs) < self.min_points or "leak" in self._raised:
+        items = sorted(self.points.items())
+        recent = items[n // 2:] if n >= 2 * MIN_RECENT else items[max(0, n - MIN_RECENT):]
+        # the status shows the current rate: the recent half, past any warm-up
+        self.fit = robust_fit([float(x) for x, _ in recent], [float(y) for _, y in recent])
+        if "leak" in self._raised or n < self.min_points:
             return
-        decline = -fit.slope * (xs[-1] - xs[0])
-        if fit.slope_high < 0 and fit.mk_p <= self.max_p and decline >= self.min_decline:
-            unit = "cycle" if self.cycle is not None else "overview"
-            msg = (f"LEAK: free heap falls {-fit.slope:,.0f} B/{unit} "
-                   f"(95% CI {-fit.slope_high:,.0f}..{-fit.slope_low:,.0f}) over {len(xs)} "
-                   f"points after {self.warmup} warm-up; now {ys[-1]:,.0f} B free")
-            fc = self.forecast()
-            if fc is not None:
-                msg += f"; exhaustion forecast at {unit} ~{fc:.0f}"
-            self._raise("leak", line, msg)
+        verdict = self._leak_verdict(items)
+        if verdict is None:
+            return
+        unit = "cycle" if self.cycle is not None else "overview"
+        msg = f"LEAK: {verdict}; now {items[-1][1]:,} B free"
+        fc = self.forecast()
+        if fc is not None:
+            msg += f"; exhaustion forecast at {unit} ~{fc:.0f}"
+        self._raise("leak", line, msg)
+
+    def _leak_verdict(self, items: list[tuple[float, int]]) -> str | None:
+        """A steady leak over the whole series (warm-up cut) *and* over its recent half.
+
+        Why both: a warm-up drop (caches filled once) looks like a leak until the curve
+        flattens; requiring the recent half to decline on its own rejects it.
+        """
+        try:
+            from memsleuth.analysis.trend import Point, analyze_points
+        except ImportError:
+            return self._fallback_verdict(items)
+        total = self.last.total if self.last else None
+        unit = "cycle" if self.cycle is not None else "overview"
+        pts = [Point(x=float(x), index=i, cycle=None, ts=None, line=0, free=y, total=total,
+                     min_free=None, max_free_block=None, pool_free=None, nested=False)
+               for i, (x, y) in enumerate(_thin(items, TREND_POINTS))]
+        mode = "cycle" if self.cycle is not None else "index"
+        warm: int | str = "auto" if self.warmup < 0 else min(self.warmup, len(pts) - 6)
+        whole = analyze_points(pts, x_mode=mode, warmup=warm)  # type: ignore[arg-type]
+        if not whole.get("leak"):
+            return None
+        half = analyze_points(pts[len(pts) // 2:], x_mode=mode, warmup=0)
+        if not half.get("leak"):
+            return None
+        ev = whole["evidence"]
+        lo, hi = ev["slope_interval"]
+        cut = whole.get("warmup", {}).get("points", 0)
+        return (f"free heap falls {-ev['slope']:,.0f} B/{unit} (95% CI {-hi:,.0f}..{-lo:,.0f}) "
+                f"over {len(pts) - cut} points after {cut} warm-up, and still falls in the "
+                f"recent half ({-half['evidence']['slope']:,.0f} B/{unit})")
+
+    def _fallback_verdict(self, items: list[tuple[float, int]]) -> str | None:
+        warm = max(self.warmup, 0)
+        xs = [float(x) for x, _ in items[warm:]]
+        ys = [float(y) for _, y in items[warm:]]
+        half = len(xs) // 2
+        fits = [robust_fit(xs, ys), robust_fit(xs[half:], ys[half:])]
+        for fit in fits:
+            if fit is None or not (fit.slope_high < 0 and fit.mk_p <= self.max_p):
+                return None
+        fit = fits[0]
+        assert fit is not None
+        if -fit.slope * (xs[-1] - xs[0]) < self.min_decline:
+            return None
+        return (f"free heap falls {-fit.slope:,.0f} B/cycle over {len(xs)} points, "
+                "and still falls in the recent half")
 
     def _check_objects(self, line: int) -> None:
         for kind, series in self.balance_series.items():
@@ -172,7 +246,7 @@ class LiveTracker:
             if key in self._raised:
                 continue
             xs, ys = self._window(series)
-            if len(xs) < self.min_points:
+            if len(xs) < self.min_points or not _due(len(xs)):
                 continue
             fit = robust_fit(xs, ys)
             if fit is None or fit.slope_low <= 0 or fit.mk_p > self.max_p:
@@ -185,8 +259,8 @@ class LiveTracker:
     def forecast(self) -> float | None:
         """x (cycle) at which the fitted free heap reaches zero; None without a decline."""
         fit = self.fit
-        if fit is None or fit.slope >= 0:
-            return None
+        if fit is None or fit.slope_high >= 0:
+            return None  # no significant decline: no forecast
         return fit.x_center + (0 - fit.y_center) / fit.slope
 
     def _raise(self, key: str, line: int, message: str, kind: str | None = None) -> None:
@@ -233,8 +307,8 @@ class LiveTracker:
             parts.append(f"leak {_size(s['leak_rate'])}/{unit}")
             if s["forecast_exhaustion"] is not None:
                 parts.append(f"OOM ~{unit} {s['forecast_exhaustion']:.0f}")
-        elif len(self.points) <= self.warmup:
-            parts.append("warming up")
+        elif len(self.points) < 2:
+            parts.append("waiting for heap overviews")
         if s["objects"]:
             parts.append("objs " + " ".join(f"{k} {v:+d}" for k, v in s["objects"].items()))
         if self.alerts:

@@ -32,12 +32,15 @@ class SerialSource:
         reconnect: bool = True,
         retry_interval: float = 0.5,
         give_up_after: float | None = None,
+        read_timeout: float = 0.1,
     ) -> None:
         self.port = port
         self.baud = baud
         self.reconnect = reconnect
         self.retry_interval = retry_interval
         self.give_up_after = give_up_after
+        #: fixed at open: changing pyserial's timeout reconfigures the port (tcsetattr)
+        self.read_timeout = read_timeout
         self.reconnects = 0
         self._ser: serial.SerialBase | None = None
         self._lost_at: float | None = None
@@ -54,7 +57,7 @@ class SerialSource:
 
     def _open_port(self) -> serial.SerialBase:
         # exclusive: two monitors on one UART would each get half of the bytes.
-        kwargs: dict[str, object] = {"baudrate": self.baud, "timeout": 0}
+        kwargs: dict[str, object] = {"baudrate": self.baud, "timeout": self.read_timeout}
         if "://" not in self.port:
             kwargs["exclusive"] = True
         return serial.serial_for_url(self.port, **kwargs)
@@ -110,9 +113,7 @@ class SerialSource:
             waiting = ser.in_waiting
             if waiting:
                 return ser.read(min(waiting, CHUNK_BYTES))
-            ser.timeout = timeout
-            first = ser.read(1)
-            ser.timeout = 0
+            first = ser.read(1)  # waits up to read_timeout
             if not first:
                 return b""
             more = ser.in_waiting
