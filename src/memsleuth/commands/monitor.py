@@ -119,14 +119,15 @@ def command(
         source = SerialSource(port, baud, reconnect=not no_reconnect,
                               give_up_after=give_up_after)
         prefix = "serial"
+    source.open()  # first: a port that cannot be opened leaves no empty capture behind
     try:
         capture = CaptureWriter(
             log_dir, prefix=prefix,
             rotate_bytes=int(rotate_mb * 1024 * 1024) if rotate_mb else None,
         )
     except OSError as exc:
+        source.close()
         raise UsageError(f"--log-dir {log_dir}: {exc.strerror or exc}") from None
-    source.open()
 
     live_out = sys.stderr if as_json else sys.stdout
     tty = (not as_json) and stdout_is_tty()
