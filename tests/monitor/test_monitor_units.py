@@ -220,12 +220,10 @@ def test_tracker_ignores_warmup_then_plateau() -> None:
 
 def test_tracker_object_imbalance() -> None:
     lines: list[str] = []
-    seq = 0
     for c in range(1, 41):
         lines.append(f"[MSCYCLE] {c}")
-        seq += 1
         lines.append(f"[MSOBJ] create timer 0x{0x20000000 + c * 0x60:08x} caller 0x0000041d "
-                     f"seq {seq}")
+                     f"seq {c}")
     tracker = LiveTracker()
     _feed(tracker, lines)
     assert tracker.status()["objects"] == {"timer": 40}
