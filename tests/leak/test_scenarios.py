@@ -212,3 +212,27 @@ def test_diff_cli_first_vs_last() -> None:
     two = CliRunner().invoke(main, ["diff", str(run_path("x86_64", "noleak")), str(log),
                                     "--snapshots", "-1,-1"])
     assert two.exit_code == 0, two.output
+
+
+def test_time_axis_from_prefixed_timestamps(tmp_path: Path) -> None:
+    """A collector's timestamps give a slope per second and a time for the forecast."""
+    src = run_path("x86_64", "leak").read_text().splitlines()
+    t = 0.0
+    lines = []
+    for line in src:
+        if line.startswith("[MSCYCLE]"):
+            t += 5.0
+        t += 0.001
+        lines.append(f"[{t:12.6f}] {line}")
+    log = tmp_path / "ts.log"
+    log.write_text("\n".join(lines) + "\n")
+    by_time = json.loads(CliRunner().invoke(main, ["trend", str(log), "--x", "time", "--json"])
+                         .output)
+    assert by_time["x"] == "time"
+    assert by_time["fit"]["slope"] == pytest.approx(
+        analyze_trend(model_of("x86_64", "leak"))["fit"]["slope"] / 5.0, rel=0.02)
+    by_cycle = json.loads(CliRunner().invoke(main, ["trend", str(log), "--json"]).output)
+    exh = by_cycle["forecast"]["exhaustion"]
+    assert exh["time"] == pytest.approx(exh["at"] * 5.0, rel=0.02)
+    no_ts = CliRunner().invoke(main, ["trend", str(run_path("x86_64", "leak")), "--x", "time"])
+    assert no_ts.exit_code == 2

@@ -1,5 +1,12 @@
 """The leak verdict for stress-test pipelines: trend, object balance and site growth combined.
 
+For a verb that already builds a LogModel (``analyze``)::
+
+    acc = Accumulators.create(attributor, trend=False)
+    model = load_model(log, on_record=acc.on_record)
+    report = leak_report(acc, attributor, Thresholds(), trend=analyze_trend(model))
+    report["trend"], report["attribution"], report["objects"], report["verdict"]
+
 False alarms are as bad as misses: a warm-up (caches filled once) is excluded by default, a
 deferred delete inside the grace window is not an imbalance, and a one-off burst or
 fragmentation is reported but only fails the check when asked for (``fail_on``).
@@ -41,6 +48,13 @@ class Accumulators:
     series: SiteSeries | None = None
     trend: TrendCollector | None = None
     extra: list[Callable[[Record], None]] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, attributor: Any | None, *, grace: int = 1, upto: int | None = None,
+               trend: bool = True) -> Accumulators:
+        """All leak accumulators for one pass: ``build_model(on_record=acc.on_record)``."""
+        return cls(ObjectBalance(grace=grace), SiteSeries(attributor),
+                   TrendCollector(upto=upto) if trend else None)
 
     def on_record(self, record: Record) -> None:
         self.balance.on_record(record)

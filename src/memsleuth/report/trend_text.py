@@ -65,14 +65,18 @@ def render_trend(result: dict[str, Any]) -> None:
         out.print(f"  pool free {ev['pool']['slope']:+.2f} B/{unit}")
     fc = result.get("forecast")
     if fc and fc.get("exhaustion"):
+        chosen = fc["exhaustion"]["level"]
         for e in fc["levels"]:
             if e["at"] is None:
                 continue
             late = "never" if e["latest"] is None else f"{e['latest']:.0f}"
-            line = (f"  forecast {e['level'].replace('_', ' ')} ({e['bytes']:.0f} B): "
-                    f"{unit} {e['at']:.0f} [{e['earliest']:.0f} .. {late}]")
+            where = (f"t={e['at']:.0f} s [{e['earliest']:.0f} .. {late}]" if unit == "s"
+                     else f"{unit} {e['at']:.0f} [{e['earliest']:.0f} .. {late}]")
+            line = f"  forecast {e['level'].replace('_', ' ')} ({e['bytes']:.0f} B): {where}"
             if e.get("time") is not None:
                 line += f", t≈{e['time']:.0f} s"
+            if e["level"] == chosen:
+                line = f"[bold]{line}  ← exhaustion[/]"
             out.print(line)
     obs = result.get("observed_failure")
     if obs:
