@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from memsleuth.analysis.census import census
+from memsleuth.analysis.census import Attributor, census
 from memsleuth.analysis.regression import theil_sen
 from memsleuth.records import BlockDump, CycleMarker, Record
 
@@ -44,6 +44,10 @@ class SiteSeries:
     info: dict[str, dict[str, Any]] = field(default_factory=dict)
     cycle: int | None = None
     markers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.attributor is None:       # census needs one; without an ELF: raw addresses
+            self.attributor = Attributor(None)
 
     def on_record(self, record: Record) -> None:
         if isinstance(record, CycleMarker):
