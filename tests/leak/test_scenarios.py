@@ -240,9 +240,11 @@ def test_time_axis_from_prefixed_timestamps(tmp_path: Path) -> None:
 
 def test_leak_report_for_a_model_based_verb() -> None:
     """How `analyze` gets trend, attribution, objects and the verdict in its own pass."""
-    acc = Accumulators.create(None, trend=False)
-    model = load_model(run_path("cortex-m4", "leak"), on_record=acc.on_record)
-    report = leak_report(acc, None, Thresholds(), trend=analyze_trend(model))
+    log = run_path("cortex-m4", "leak")
+    attributor = Attributor(open_symbolizer(log.with_suffix(".elf")))
+    acc = Accumulators.create(attributor, trend=False)
+    model = load_model(log, on_record=acc.on_record)
+    report = leak_report(acc, attributor, Thresholds(), trend=analyze_trend(model))
     assert report["verdict"]["leak"] and report["verdict"]["exit_code"] == 1
     assert report["objects"]["leaks"][0]["leak_per_cycle"] == pytest.approx(1.0, abs=0.01)
     assert report["attribution"]["sites"][0]["object_kind"] == "timer"
