@@ -248,3 +248,24 @@ def test_leak_report_for_a_model_based_verb() -> None:
     assert report["verdict"]["leak"] and report["verdict"]["exit_code"] == 1
     assert report["objects"]["leaks"][0]["leak_per_cycle"] == pytest.approx(1.0, abs=0.01)
     assert report["attribution"]["sites"][0]["object_kind"] == "timer"
+
+
+def test_one_point_per_cycle_despite_nested_overviews() -> None:
+    f = facts("x86_64", "leak")
+    trend = report_of("x86_64", "leak")["trend"]
+    # cycles 10 and 50 also print a block dump with its own nested overview
+    assert trend["points"] == f["mscycle_markers"]
+    assert [p["cycle"] for p in trend["series"]] == list(range(1, f["mscycle_markers"] + 1))
+
+
+def test_check_thresholds(tmp_path: Path) -> None:
+    log = run_path("x86_64", "leak")
+    lenient = CliRunner().invoke(main, ["check", str(log), "--max-leak-rate", "200",
+                                        "--max-imbalance", "2", "--json"])
+    assert lenient.exit_code == 0, lenient.output
+    data = json.loads(lenient.output)
+    assert data["verdict"]["findings"] == []
+    assert {o["kind"] for o in data["verdict"]["observations"]} == {"steady_leak", "imbalance"}
+    strict_objects = CliRunner().invoke(main, ["check", str(log), "--max-leak-rate", "200"])
+    assert strict_objects.exit_code == 1
+    assert "timer" in strict_objects.output
