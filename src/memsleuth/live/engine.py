@@ -134,9 +134,12 @@ class Display:
         self.err.flush()
 
     def status(self, text: str, now: float, force: bool = False) -> None:
+        if self._partial_shown:
+            if not force:
+                return  # do not write over or after a prompt the user is looking at
+            self.out.write("\n")
+            self._partial_shown = 0
         if self.tty:
-            if self._partial_shown:
-                return  # do not overwrite a prompt the user is looking at
             self._status = text
             width = 200
             try:
