@@ -184,7 +184,8 @@ def site_growth(
         other_rate = max(0.0, others[len(others) // 2]) if others else 0.0
         if fit.slope_low > 0 and grew >= STEADY_STEPS * len(steps):
             pattern = "steady"
-        elif total_growth > 0 and big_share >= SPIKE_SHARE and rates[big] > 3 * other_rate:
+        elif (total_growth > 0 and big_share >= SPIKE_SHARE and rates[big] > 3 * other_rate
+              and sum(abs(d) for i, d in enumerate(steps) if i != big) <= 0.25 * steps[big]):
             pattern = "spike"
         elif fit.slope_high < 0:
             pattern = "shrinking"
