@@ -24,7 +24,7 @@ from statistics import median
 from typing import Any, Literal
 
 from memsleuth.analysis.regression import Fit, crossing, theil_sen
-from memsleuth.records import CycleMarker, HeapOverview
+from memsleuth.records import AllocWarning, BlockDump, CrashDump, CycleMarker, HeapOverview
 
 XMode = Literal["auto", "cycle", "time", "index"]
 
@@ -645,8 +645,6 @@ class TrendCollector:
         self.largest: int | None = None
 
     def on_record(self, record: Any) -> None:
-        from memsleuth.records import AllocWarning, BlockDump, CrashDump
-
         if isinstance(record, HeapOverview):
             self._overview(record)
         elif isinstance(record, CycleMarker):
