@@ -123,7 +123,15 @@ def test_line_kinds() -> None:
     assert line_kind("0x20003e70  used      72   OK  0x800a3c5   (0x800a3c4 <- 0x800b120)") \
         == "return"
     assert line_kind("[MSOBJ] create timer 0x20000940 caller 0x0800041d seq 1") == "return"
-    assert line_kind("stack(0x20004F80): 0x20004FA0 0x00000010 0x00000000 0x0800A3C5 ") == "return"
+    assert line_kind("stack(0x20004F80): 0x20004FA0 0x00000010 0x00000000 0x0800A3C5 ") == "stack"
+    # numbers that are not code, even when they fall in a code range starting at 0
+    assert line_kind("R3      0x00000010") is None
+    assert line_kind("      | 0x00019000 | 0x000186A0 | 0x00000960 | 0x00018598 |") is None
+    assert line_kind("app_task             RDY      0x00000014 0x20004690 "
+                     "0x00001000(0x000000B4)") is None
+    assert line_kind("0x20006100 0x00000008 0x00000003 0x00000000                     ") is None
+    assert line_kind("free = 0x0001B2A0 | used = 0x00012D60 | max used = 0x000243C0") is None
+    assert line_kind("assert failed at 0x0800a3c5") == "pc"
 
 
 def test_decoder_batches_caches_and_adjusts_by_kind() -> None:
@@ -147,6 +155,15 @@ def test_decoder_batches_caches_and_adjusts_by_kind() -> None:
     before = len(sym.calls)
     assert dec.decode(lines) == out
     assert len(sym.calls) == before            # all cached
+
+
+def test_decoder_stack_words_need_the_thumb_bit() -> None:
+    sym = FakeSymbolizer(calls=[])
+    sym.thumb = True  # type: ignore[attr-defined]
+    dec = AddressDecoder(sym)
+    [out] = dec.decode(["stack(0x20004F80): 0x08000010 0x08000021 0x00000000 0x20004FA0 "])
+    # the even word is skipped, the odd one decoded
+    assert "0x08000010 0x08000021 [f_800001f wifi_drv.c:31]" in out
 
 
 def test_decoder_survives_symbolizer_failure() -> None:

@@ -23,24 +23,43 @@ Kind = Literal["return", "pc", "callsite"]
 
 _ADDR = re.compile(r"0[xX]([0-9a-fA-F]{1,16})\b")
 _BACKTRACE = re.compile(r"backtrace\s*:|Backtrace:", re.IGNORECASE)
-_PC_REG = re.compile(r"(?:^|\s)(?:PC|MEPC|EPC|ELR|pc)\s*[:=]?\s*0[xX]")
-_RET_REG = re.compile(r"(?:^|\s)(?:LR|RA|A0|lr|ra)\s*[:=]?\s*0[xX]")
+#: A register dump line: ``PC      0x0800A3D2`` / ``A0       0x40081234`` / ``ra: 0x...``.
+_REG_LINE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_]{0,9})\s*[:=]?\s*0[xX][0-9a-fA-F]+\s*$")
+_PC_REGS = frozenset({"PC", "MEPC", "EPC", "ELR", "pc", "mepc", "epc"})
+_RET_REGS = frozenset({"LR", "RA", "A0", "X1", "lr", "ra"})
 _BLOCK_ROW = re.compile(r"0[xX]+[0-9a-fA-F]+\s+!?(?:used|free)\b")
-_RETURN_HINT = re.compile(
-    r"\[MSOBJ\]|owner\s*:|caller\b|stack\(0x|^\s*\(0x[0-9a-fA-F]+\):|<-", re.IGNORECASE
-)
+_RETURN_HINT = re.compile(r"\[MSOBJ\]|owner\s*:|caller\b", re.IGNORECASE)
+_STACK_ROW = re.compile(r"stack\(0x|^\s*\(0x[0-9a-fA-F]+\):|^\s*[0-9a-fA-F]{8}:\s")
+#: Rows of the task table end in ``0x00000800(0x000005F0)``: sizes, not code.
+_TASK_ROW = re.compile(r"\(0[xX][0-9a-fA-F]+\)\s*$")
+#: Queue / buf-queue / sem table rows: an object address then counts, all k_int2str hex.
+_TABLE_ROW = re.compile(r"^\s*0[xX][0-9a-fA-F]{8}\s+0[xX][0-9a-fA-F]{8}\s")
 #: Cap the cache so a day-long session on a noisy port cannot grow without bound.
 CACHE_LIMIT = 200_000
 
 
-def line_kind(text: str) -> Kind:
-    """How the code addresses of this line were obtained (decides the lookup adjustment)."""
+def line_kind(text: str) -> Kind | Literal["stack"] | None:
+    """How the code addresses of this line were obtained; None: its numbers are not code.
+
+    Why so careful: on a Cortex-M whose flash starts at 0 (QEMU mps2), heap sizes, counts and
+    register values fall inside the code range too; decoding them would print plausible
+    nonsense (``UsedSz 0x00000960 [ms_vprintf ...]``). So numbers in tables (``|`` rows, task
+    and object tables) and registers other than PC/LR are left alone, stack words are
+    decoded only when they look like return addresses, and other lines are decoded as exact
+    addresses, like idf.py monitor does.
+    """
     if _BACKTRACE.search(text):
         return "callsite"
-    if _PC_REG.search(text):
-        return "pc"
-    if _BLOCK_ROW.search(text) or _RET_REG.search(text) or _RETURN_HINT.search(text):
+    reg = _REG_LINE.match(text)
+    if reg:
+        name = reg.group(1)
+        return "pc" if name in _PC_REGS else "return" if name in _RET_REGS else None
+    if _BLOCK_ROW.search(text) or _RETURN_HINT.search(text):
         return "return"
+    if _STACK_ROW.search(text):
+        return "stack"
+    if "|" in text or _TASK_ROW.search(text) or _TABLE_ROW.match(text):
+        return None
     return "pc"
 
 
@@ -129,6 +148,7 @@ class AddressDecoder:
                 ranges = list(symbolizer.text_ranges)
             except Exception:  # noqa: BLE001 - no ranges: decode nothing rather than crash
                 ranges = []
+        self.thumb = bool(getattr(symbolizer, "thumb", False))
         self._starts = [a for a, _ in ranges]
         self._ends = [b for _, b in ranges]
         self._cache: dict[tuple[str, int], str | None] = {}
@@ -177,11 +197,22 @@ class AddressDecoder:
                 plan.append(None)
                 continue
             kind: Kind | None = None
+            classified = False
+            stack = False
             hits: list[tuple[int, int, int]] = []
             for m in _ADDR.finditer(text):
                 addr = int(m.group(1), 16)
+                if not addr:
+                    continue
+                if not classified:
+                    classified = True
+                    found = line_kind(text)
+                    stack = found == "stack"
+                    kind = "return" if stack else found  # type: ignore[assignment]
                 if kind is None:
-                    kind = line_kind(text)
+                    break
+                if stack and self.thumb and not addr & 1:
+                    continue  # a stacked return address on Thumb has bit 0 set
                 if not self.in_code(addr, kind):
                     continue
                 hits.append((m.start(), m.end(), addr))
