@@ -269,3 +269,20 @@ def test_check_thresholds(tmp_path: Path) -> None:
     strict_objects = CliRunner().invoke(main, ["check", str(log), "--max-leak-rate", "200"])
     assert strict_objects.exit_code == 1
     assert "timer" in strict_objects.output
+
+
+def test_objects_from_dumps_only(tmp_path: Path) -> None:
+    """Without [MSOBJ] lines the dumps answer: live timer blocks grow one per cycle."""
+    src = run_path("x86_64", "leak")
+    log = tmp_path / "no-trace.log"
+    log.write_text("".join(line for line in src.read_text().splitlines(keepends=True)
+                           if "[MSOBJ]" not in line))
+    res = CliRunner().invoke(main, ["objects", str(log), "--elf", str(src.with_suffix(".elf")),
+                                    "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["source"] == "dumps" and data["snapshots"] >= 3
+    (timer,) = [k for k in data["kinds"] if k["kind"] == "timer"]
+    assert timer["slope_per_cycle"] == pytest.approx(1.0, abs=0.05)
+    assert timer["blocks"][-1] >= facts("x86_64", "leak")["live_timers"] - 5
+    assert [k["kind"] for k in data["growing_kinds"]] == ["timer"]

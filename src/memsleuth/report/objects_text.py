@@ -16,6 +16,8 @@ def render_objects(result: dict[str, Any]) -> None:
                   "(no object trace in the log): live blocks per object kind")
         for line in result["summary"]:
             out.print(f"  {line}")
+        if not result["kinds"]:
+            out.print("  no block owned by a kernel-object constructor (give --elf to name them)")
         return
     cyc = result["cycles"]
     out.print(f"[bold]Kernel objects[/] — {result.get('log', '')}: {result['events']:,} events, "
