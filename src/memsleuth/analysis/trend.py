@@ -550,8 +550,13 @@ def analyze_trend(
     - ``fit``: Theil–Sen on free heap after warm-up (slope, slope_low/high, mk_p, ...)
     - ``evidence``: numbers behind the verdict (slope, interval, noise, jumps, fragmentation,
       pool)
-    - ``forecast``: {levels: [{level, bytes, at, earliest, latest, time...}], exhaustion}
-      or None when nothing is running out
+    - ``max_free_block_fit``: the same fit on the largest free block (None when not printed)
+    - ``total``, ``first``, ``last``: heap size and the first/last point
+    - ``forecast``: {x, allocation_size (largest block seen), cycle_demand {max, median,
+      samples}, levels: [{level: free_zero | free_below_allocation | free_below_cycle_demand |
+      largest_block_below_allocation | largest_block_below_cycle_demand, bytes, at, earliest,
+      latest, time, time_earliest, time_latest (cycle mode with timestamps)}], exhaustion
+      (the level that fails first, by EXHAUSTION_ORDER)}; None when nothing is running out
     - ``observed_failure``: the first malloc failure / crash in the log ({cycle, line, ...})
     - ``notes``: what was ignored and why
     """
