@@ -113,3 +113,15 @@ def test_rotation_segments_concatenate_to_the_stream(tmp_path: Path) -> None:
     assert len(joined) == summary["bytes"]
     assert all(p.read_bytes().endswith(b"\n") for p in files[:-1])
     assert joined == log.read_bytes()
+
+
+def test_wrong_elf_is_flagged(tmp_path: Path) -> None:
+    """A stale or wrong ELF is reported (once, early) instead of silently decoding nonsense."""
+    log, right, wrong = (example("cortex-m4-leak.log"), example("cortex-m4-leak.elf"),
+                         example("x86_64-leak.elf"))
+    _need(log, right, wrong)
+    _, summary, live = _run(f"cat {shlex.quote(str(log))}", wrong, tmp_path)
+    assert summary["elf_match"]["verdict"] == "mismatch"
+    assert "does not match" in live
+    _, summary, _ = _run(f"cat {shlex.quote(str(log))}", right, tmp_path / "ok")
+    assert summary["elf_match"]["verdict"] == "ok"

@@ -34,6 +34,8 @@ _STACK_ROW = re.compile(r"stack\(0x|^\s*\(0x[0-9a-fA-F]+\):|^\s*[0-9a-fA-F]{8}:\
 _TASK_ROW = re.compile(r"\(0[xX][0-9a-fA-F]+\)\s*$")
 #: Queue / buf-queue / sem table rows: an object address then counts, all k_int2str hex.
 _TABLE_ROW = re.compile(r"^\s*0[xX][0-9a-fA-F]{8}\s+0[xX][0-9a-fA-F]{8}\s")
+#: Return addresses kept for the ELF-match check.
+RETURN_SAMPLE = 256
 #: Cap the cache so a day-long session on a noisy port cannot grow without bound.
 CACHE_LIMIT = 200_000
 
@@ -61,6 +63,19 @@ def line_kind(text: str) -> Kind | Literal["stack"] | None:
     if "|" in text or _TASK_ROW.search(text) or _TABLE_ROW.match(text):
         return None
     return "pc"
+
+
+_BLOCK_HEAD = re.compile(r"^\s*0[xX]+[0-9a-fA-F]+\s+!?(?:used|free)\b")
+_CALLER_BEFORE = re.compile(r"(?:caller|owner)\s*:?\s*$|(?:<-|\()\s*$|OK\s+$|[0-9a-f]{8}\s+$")
+
+
+def _is_logged_return(text: str, pos: int) -> bool:
+    """Is the address at ``pos`` a logged owner/caller/trace entry (not a block or handle)?"""
+    if _REG_LINE.match(text):
+        return True
+    if _BLOCK_HEAD.match(text):
+        return pos > 0 and _CALLER_BEFORE.search(text, max(0, pos - 12), pos) is not None
+    return _CALLER_BEFORE.search(text, max(0, pos - 12), pos) is not None
 
 
 def _short(path: str | None) -> str | None:
@@ -155,6 +170,8 @@ class AddressDecoder:
         self.lookups = 0          # addresses sent to the symbolizer
         self.decoded = 0          # annotations written
         self.errors = 0           # symbolizer failures (never fatal)
+        #: distinct logged return addresses (owners, callers), in range or not: ELF check
+        self.return_seen: set[int] = set()
 
     @property
     def enabled(self) -> bool:
@@ -211,6 +228,9 @@ class AddressDecoder:
                     kind = "return" if stack else found  # type: ignore[assignment]
                 if kind is None:
                     break
+                if kind == "return" and not stack and len(self.return_seen) < RETURN_SAMPLE \
+                        and _is_logged_return(text, m.start()):
+                    self.return_seen.add(addr)
                 if stack and self.thumb and not addr & 1:
                     continue  # a stacked return address on Thumb has bit 0 set
                 if not self.in_code(addr, kind):

@@ -27,6 +27,8 @@ from memsleuth.sources.text import decode_line, strip_eol
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 #: A crash dump longer than this is explained from what arrived (it may never end).
 CRASH_MAX_LINES = 5000
+#: Distinct logged return addresses seen before the ELF is checked against them.
+ELF_CHECK_AFTER = 16
 #: Seconds of silence after which an unfinished crash dump is explained anyway.
 CRASH_IDLE_S = 1.0
 
@@ -181,6 +183,7 @@ class MonitorResult:
     crashes: list[dict[str, Any]] = field(default_factory=list)
     command_exit: int | None = None
     finding: bool = False
+    elf_match: dict[str, Any] | None = None
 
 
 class Monitor:
@@ -316,6 +319,22 @@ class Monitor:
         self._flush_batch()
         self._batch = []
         self.result.lines = self.scanner.lines
+        if self.result.elf_match is None and len(self.decoder.return_seen) >= ELF_CHECK_AFTER:
+            self._check_elf()
+
+    def _check_elf(self) -> None:
+        """Stale or wrong ELF (survey §H): say so once, early, instead of decoding nonsense."""
+        check = getattr(self.symbolizer, "check_return_addresses", None)
+        if check is None or not self.decoder.return_seen:
+            return
+        report = check(sorted(self.decoder.return_seen))
+        verdict = getattr(report, "verdict", "ok")
+        reason = getattr(report, "reason", "")
+        self.result.elf_match = {"verdict": verdict, "reason": reason,
+                                 "checked": len(self.decoder.return_seen)}
+        if verdict == "mismatch":
+            self.display.info(f"WARNING: {reason}; decoded names are probably wrong "
+                              "(rebuild or pass the ELF that is flashed)")
 
     def _flush_batch(self) -> None:
         """Show the lines of the current batch received so far (before an alert or a block)."""
@@ -390,6 +409,8 @@ class Monitor:
             "internal_errors": self.internal_errors,
         }
         r.command_exit = getattr(self.source, "returncode", None)
+        if r.elf_match is None and self.decoder.return_seen:
+            self._safe(self._check_elf)
         r.finding = self.tracker.finding
 
 
