@@ -123,5 +123,6 @@ def test_wrong_elf_is_flagged(tmp_path: Path) -> None:
     _, summary, live = _run(f"cat {shlex.quote(str(log))}", wrong, tmp_path)
     assert summary["elf_match"]["verdict"] == "mismatch"
     assert "does not match" in live
+    (tmp_path / "ok").mkdir()
     _, summary, _ = _run(f"cat {shlex.quote(str(log))}", right, tmp_path / "ok")
     assert summary["elf_match"]["verdict"] == "ok"
