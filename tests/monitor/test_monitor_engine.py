@@ -145,3 +145,19 @@ def test_cli_missing_command_is_usage_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert b"command not found" in proc.stderr
     assert sys.executable
+
+
+def test_typed_lines_are_forwarded(tmp_path: Path) -> None:
+    import os
+
+    r, w = os.pipe()
+    os.write(w, b"help\n")
+    os.close(w)
+    keyboard = os.fdopen(r, "r")
+    out, err = io.StringIO(), io.StringIO()
+    source = ListSource([None, None, b"ok\r\n"])
+    mon = Monitor(source, CaptureWriter(tmp_path, stamp="t"), AddressDecoder(None),
+                  Display(out, err, tty=False), poll=0.0, keyboard=keyboard, eol=b"\r")
+    mon.run()
+    keyboard.close()
+    assert source.sent == [b"help\r"]

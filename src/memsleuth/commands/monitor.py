@@ -22,6 +22,13 @@ def _render_summary(result: dict[str, Any]) -> None:
     )
 
 
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 @click.command(
     "monitor",
     help=(
@@ -46,7 +53,7 @@ def _render_summary(result: dict[str, Any]) -> None:
               '"dumpsys mm_info"); with --every.')
 @click.option("--every", "every", default=None, help="Send period: 30s, 10m, 1h.")
 @click.option("--eol", type=click.Choice(["crlf", "lf", "cr"]), default=None,
-              help="Line ending for --send (default: crlf on a port, lf for --cmd).")
+              help="Line ending for --send and typed lines (default: crlf; lf for --cmd).")
 @click.option("--warmup", default="auto", show_default=True,
               help="Heap points (cycles) ignored at the start, or 'auto' to detect them.")
 @click.option("--min-points", type=int, default=32, show_default=True,
@@ -54,6 +61,8 @@ def _render_summary(result: dict[str, Any]) -> None:
 @click.option("--status-every", type=float, default=10.0, show_default=True,
               help="Seconds between status lines when stdout is not a terminal.")
 @click.option("--no-reconnect", is_flag=True, help="End when the port disappears.")
+@click.option("--no-input", is_flag=True,
+              help="Do not forward lines typed on this terminal to the device.")
 @click.option("--give-up-after", type=float, default=None,
               help="Stop after the port has been gone this many seconds (default: never).")
 @json_option
@@ -72,6 +81,7 @@ def command(
     min_points: int,
     status_every: float,
     no_reconnect: bool,
+    no_input: bool,
     give_up_after: float | None,
     as_json: bool,
 ) -> None:
@@ -86,6 +96,7 @@ def command(
         raise UsageError("--send and --every go together")
     if rotate_mb is not None and rotate_mb <= 0:
         raise UsageError("--rotate-mb must be positive")
+    ending = {"crlf": b"\r\n", "lf": b"\n", "cr": b"\r"}[eol or ("lf" if cmd else "crlf")]
     schedule = None
     if send is not None and every is not None:
         try:
@@ -94,8 +105,7 @@ def command(
             raise UsageError(f"--every: {exc}") from None
         if period <= 0:
             raise UsageError("--every must be positive")
-        ending = {"crlf": "\r\n", "lf": "\n", "cr": "\r"}[eol or ("lf" if cmd else "crlf")]
-        schedule = Schedule(command=(send + ending).encode(), every=period)
+        schedule = Schedule(command=send.encode() + ending, every=period)
 
     if warmup == "auto":
         warm = -1
@@ -135,7 +145,8 @@ def command(
     monitor = Monitor(
         source, capture, AddressDecoder(symbolizer), display,
         tracker=LiveTracker(warmup=warm, min_points=min_points),
-        schedule=schedule, symbolizer=symbolizer,
+        schedule=schedule, symbolizer=symbolizer, eol=ending,
+        keyboard=sys.stdin if not no_input and _stdin_is_tty() else None,
     )
     result = monitor.run()
     from dataclasses import asdict

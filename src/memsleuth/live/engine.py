@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import re
+import select
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 
@@ -200,6 +201,8 @@ class Monitor:
         schedule: Schedule | None = None,
         symbolizer: Any = None,
         poll: float = 0.1,
+        keyboard: TextIO | None = None,
+        eol: bytes = b"\r\n",
     ) -> None:
         self.source = source
         self.capture = capture
@@ -217,6 +220,8 @@ class Monitor:
         self._crash_start = 0
         self._last_data = time.monotonic()
         self.internal_errors = 0
+        self.keyboard = keyboard
+        self.eol = eol
         self._batch: list[str] = []
         self._batch_start = 0
         self._batch_end = 0
@@ -259,12 +264,30 @@ class Monitor:
                 self._safe(self._lines, self.assembler.feed(chunk))
             else:
                 self._safe(self._idle, now)
+            if self.keyboard is not None:
+                self._forward_keyboard()
             if self.schedule is not None and self.schedule.due(now):
                 source.write(self.schedule.command)
                 self.schedule.sent += 1
             self._safe(self._status, now)
         if self._stop:
             self.result.ended = "interrupted"
+
+    def _forward_keyboard(self) -> None:
+        """Lines typed on our terminal go to the device (like a serial terminal)."""
+        assert self.keyboard is not None
+        try:
+            ready, _, _ = select.select([self.keyboard], [], [], 0)
+        except (OSError, ValueError):
+            self.keyboard = None
+            return
+        if not ready:
+            return
+        line = self.keyboard.readline()
+        if not line:
+            self.keyboard = None  # stdin closed
+            return
+        self.source.write(line.rstrip("\r\n").encode() + self.eol)
 
     def _safe(self, fn: Callable[..., None], *args: Any) -> None:
         """Downstream failures are counted and reported once, never fatal to the capture."""
@@ -371,7 +394,8 @@ class Monitor:
         entry: dict[str, Any] = {"line": self._crash_start, "lines": len(lines)}
         self.result.crashes.append(entry)
         try:
-            text, explanation = explain_lines(lines, self.symbolizer, self._crash_start)
+            text, explanation = explain_lines(lines, self.symbolizer, self._crash_start,
+                                              self.tracker.warnings)
         except Exception as exc:  # noqa: BLE001 - an explanation is a bonus
             entry["error"] = f"{type(exc).__name__}: {exc}"
             return
@@ -415,7 +439,7 @@ class Monitor:
 
 
 def explain_lines(
-    lines: list[bytes], symbolizer: Any, first_line: int
+    lines: list[bytes], symbolizer: Any, first_line: int, warnings: Sequence[Any] = ()
 ) -> tuple[str | None, dict[str, Any] | None]:
     """Parse a received crash dump with the full parser and explain it, when those exist."""
     try:
@@ -434,7 +458,7 @@ def explain_lines(
             crash.end_line += shift
     if crash is None:
         return None, None
-    explanation = explain_crash(crash, symbolizer)
+    explanation = explain_crash(crash, symbolizer, warnings=list(warnings))
     text: str | None = None
     try:
         from memsleuth.report.crash_text import render_crash

@@ -123,6 +123,8 @@ class LiveTracker:
     fit: SimpleFit | None = None
     crashes: int = 0
     malloc_failures: int = 0
+    #: the latest allocator warnings: an out-of-memory crash is explained with them
+    warnings: list[AllocWarning] = field(default_factory=list)
     _raised: set[str] = field(default_factory=set)
     _new: list[Alert] = field(default_factory=list)
     _ordinal: int = 0
@@ -136,7 +138,10 @@ class LiveTracker:
             table[record.kind] = table.get(record.kind, 0) + 1
         elif isinstance(record, CycleMarker):
             self._cycle(record)
-        elif isinstance(record, AllocWarning) and record.kind == "malloc_failed":
+        elif isinstance(record, AllocWarning):
+            self.warnings = [*self.warnings[-15:], record]
+            if record.kind != "malloc_failed":
+                return
             self.malloc_failures += 1
             self._raise("malloc_failed", record.line,
                         f"malloc failed at line {record.line}: the heap is exhausted"
