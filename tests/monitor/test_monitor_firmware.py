@@ -126,3 +126,26 @@ def test_wrong_elf_is_flagged(tmp_path: Path) -> None:
     (tmp_path / "ok").mkdir()
     _, summary, _ = _run(f"cat {shlex.quote(str(log))}", right, tmp_path / "ok")
     assert summary["elf_match"]["verdict"] == "ok"
+
+
+CRASHES = Path(__file__).resolve().parents[1] / "fixtures" / "crash" / "qemu"
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm not found")
+@pytest.mark.parametrize("name", ["cm4_null_deref", "cm4_use_after_free", "cm4_div0_alios3"])
+def test_live_crash_under_qemu_is_alerted_and_explained(tmp_path: Path, name: str) -> None:
+    """A real fault: the alert comes at the banner, the explanation after `dump end`, with the
+    block dump printed before the crash used (use-after-free needs it)."""
+    elf = CRASHES / f"{name}.elf"
+    _need(elf)
+    expected = json.loads((CRASHES / f"{name}.expected.json").read_text())
+    code, summary, live = _run(f"{QEMU} {shlex.quote(str(elf))}", elf, tmp_path)
+    assert code == 1
+    assert [a["kind"] for a in summary["alerts"]] == ["crash"]
+    [crash] = summary["crashes"]
+    if "explanation" not in crash:
+        pytest.skip("crash explanation module not available")
+    assert crash["explanation"]["cause"]["category"] == expected["category"]
+    assert crash["explanation"]["faulting_function"] == expected["function"]
+    assert f"[{expected['addr2line'][0]['function']} " in live   # PC decoded inline
+    assert live.index("ALERT [crash]") < live.index("dump end") < live.index("Cause:")

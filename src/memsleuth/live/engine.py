@@ -30,6 +30,8 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 CRASH_MAX_LINES = 5000
 #: Distinct logged return addresses seen before the ELF is checked against them.
 ELF_CHECK_AFTER = 16
+#: A block dump longer than this is not kept for the crash explanation.
+DUMP_MAX_LINES = 50_000
 #: Seconds of silence after which an unfinished crash dump is explained anyway.
 CRASH_IDLE_S = 1.0
 
@@ -85,7 +87,7 @@ class Display:
         self.color = tty if color is None else color
         self.status_every = status_every
         self._status_shown = False
-        self._last_status = 0.0
+        self._last_status = time.monotonic()  # first periodic line after one period
         self._status = ""
         self._partial_shown = 0
 
@@ -221,6 +223,9 @@ class Monitor:
         self._last_data = time.monotonic()
         self.internal_errors = 0
         self.keyboard = keyboard
+        self._dump_lines: list[bytes] | None = None
+        self._dump_start = 0
+        self._dump_before: tuple[int, list[bytes]] | None = None
         self.eol = eol
         self._batch: list[str] = []
         self._batch_start = 0
@@ -325,6 +330,12 @@ class Monitor:
             self._batch_end = i + 1
             if self._crash_lines is not None:
                 self._crash_lines.append(raw)
+            elif b"all memory blocks" in raw:
+                self._dump_lines, self._dump_start = [], self.scanner.lines + 1
+            if self._dump_lines is not None:
+                self._dump_lines.append(raw)
+                if len(self._dump_lines) > DUMP_MAX_LINES:
+                    self._dump_lines = None
             tracker.lines = self.scanner.lines + 1
             for rec in self.scanner.feed(text):
                 if isinstance(rec, CrashBoundary):
@@ -369,6 +380,11 @@ class Monitor:
         if not rec.end:
             if self._crash_lines is not None:
                 self._explain_crash()
+            if self._dump_lines is not None:
+                # the last block dump before the crash: where a fault address lands in the heap
+                self._dump_lines.pop()  # the banner line just appended
+                self._dump_before = (self._dump_start, self._dump_lines)
+                self._dump_lines = None
             self._crash_lines = [raw]
             self._crash_start = rec.line
             self.tracker.crash(rec.line, rec.text)
@@ -395,7 +411,7 @@ class Monitor:
         self.result.crashes.append(entry)
         try:
             text, explanation = explain_lines(lines, self.symbolizer, self._crash_start,
-                                              self.tracker.warnings)
+                                              self.tracker.warnings, self._dump_before)
         except Exception as exc:  # noqa: BLE001 - an explanation is a bonus
             entry["error"] = f"{type(exc).__name__}: {exc}"
             return
@@ -439,7 +455,8 @@ class Monitor:
 
 
 def explain_lines(
-    lines: list[bytes], symbolizer: Any, first_line: int, warnings: Sequence[Any] = ()
+    lines: list[bytes], symbolizer: Any, first_line: int, warnings: Sequence[Any] = (),
+    dump: tuple[int, list[bytes]] | None = None,
 ) -> tuple[str | None, dict[str, Any] | None]:
     """Parse a received crash dump with the full parser and explain it, when those exist."""
     try:
@@ -458,7 +475,15 @@ def explain_lines(
             crash.end_line += shift
     if crash is None:
         return None, None
-    explanation = explain_crash(crash, symbolizer, warnings=list(warnings))
+    heap_dump = None
+    if dump is not None and dump[1]:
+        from memsleuth.records import BlockDump
+
+        dumps = [r for r in parse_lines(iter(dump[1])) if isinstance(r, BlockDump)]
+        if dumps:
+            heap_dump = dumps[-1]
+            heap_dump.line += dump[0] - 1
+    explanation = explain_crash(crash, symbolizer, heap_dump=heap_dump, warnings=list(warnings))
     text: str | None = None
     try:
         from memsleuth.report.crash_text import render_crash
