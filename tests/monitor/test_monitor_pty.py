@@ -156,9 +156,19 @@ def test_loop_url_with_scheduled_send(tmp_path: Path) -> None:
     assert cap.read_bytes().startswith(b"dumpsys mm_info\r\n")
 
 
-def test_missing_port_is_an_input_error(tmp_path: Path) -> None:
+def test_missing_port_is_a_usage_error(tmp_path: Path) -> None:
     mon = Running([str(tmp_path / "no-such-tty"), "--log-dir", str(tmp_path / "logs")],
                   cwd=tmp_path)
+    code, _ = mon.finish()
+    assert code == 2
+    assert any("port not found" in x for x in mon.err_lines)
+    assert not (tmp_path / "logs").exists() or not any((tmp_path / "logs").iterdir())
+
+
+def test_unopenable_port_is_an_input_error(tmp_path: Path) -> None:
+    not_a_tty = tmp_path / "plain-file"
+    not_a_tty.write_text("x")
+    mon = Running([str(not_a_tty), "--log-dir", str(tmp_path / "logs")], cwd=tmp_path)
     code, _ = mon.finish()
     assert code == 3
     assert any("cannot open" in x for x in mon.err_lines)

@@ -163,7 +163,9 @@ class Display:
         self.out.flush()
 
     def finish(self) -> None:
-        self._clear_status()
+        if self.tty and self._status_shown:
+            self.out.write("\n")  # keep the final status on screen
+            self._status_shown = False
         if self._partial_shown:
             self.out.write("\n")
             self._partial_shown = 0

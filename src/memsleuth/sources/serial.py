@@ -11,12 +11,13 @@ go through ``serial.serial_for_url``.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable
 
 import serial
 
-from memsleuth.errors import InputError
+from memsleuth.errors import InputError, UsageError
 
 CHUNK_BYTES = 1 << 16
 
@@ -63,7 +64,10 @@ class SerialSource:
         return serial.serial_for_url(self.port, **kwargs)
 
     def open(self) -> None:
-        """First open: a port that cannot be opened at start is an input error."""
+        """First open: a missing port is a usage error (like a missing file), a port that
+        exists but cannot be opened (busy, permissions) an input error."""
+        if "://" not in self.port and not os.path.exists(self.port):
+            raise UsageError(f"port not found: {self.port}")
         try:
             self._ser = self._open_port()
         except (serial.SerialException, OSError, ValueError) as exc:
