@@ -340,10 +340,11 @@ class Monitor:
                     self._dump_lines = None
             tracker.lines = self.scanner.lines + 1
             for rec in self.scanner.feed(text):
+                # per record, so one bad record cannot desynchronise the line numbering
                 if isinstance(rec, CrashBoundary):
-                    self._crash_boundary(rec, raw)
+                    self._safe(self._crash_boundary, rec, raw)
                 else:
-                    tracker.add(rec)
+                    self._safe(tracker.add, rec)
             new = tracker.take_new_alerts()
             if new:
                 self._flush_batch()
