@@ -256,3 +256,17 @@ def test_parse_duration(text: str, seconds: float) -> None:
 def test_parse_duration_rejects() -> None:
     with pytest.raises(ValueError):
         parse_duration("soon")
+
+
+def test_tracker_memory_is_bounded_on_long_sessions(monkeypatch) -> None:
+    from memsleuth.live import tracker as tr
+
+    monkeypatch.setattr(tr, "POINTS_CAP", 500)
+    t = LiveTracker()
+    for c in range(1, 3 * tr.POINTS_CAP):
+        t.add(CycleMarker(line=2 * c, index=c, text=f"[MSCYCLE] {c}"))
+        t.add(HeapOverview(line=2 * c + 1, variant="H4", total=100_000, free=90_000 + c % 7,
+                           used=10_000))
+    assert len(t.points) <= tr.POINTS_CAP
+    assert max(t.points) == 3 * tr.POINTS_CAP - 1
+    assert not t.alerts

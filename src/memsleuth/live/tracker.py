@@ -48,6 +48,17 @@ TREND_POINTS = 160
 FIT_POINTS = 64
 
 
+#: A days-long session keeps at most this many points per series (older ones decimated).
+POINTS_CAP = 10_000
+
+
+def _decimate(series: dict[Any, int]) -> dict[Any, int]:
+    """Keep every other point of the older half: memory stays bounded, recent detail stays."""
+    items = sorted(series.items())
+    half = len(items) // 2
+    return dict(items[:half:2] + items[half:])
+
+
 def _thin(items: list[tuple[float, int]], limit: int) -> list[tuple[float, int]]:
     """Evenly spaced picks (first and last kept) so long sessions cost the same per check."""
     if len(items) <= limit:
@@ -161,13 +172,18 @@ class LiveTracker:
             self._ordinal += 1
             x = self._ordinal
         self.points[x] = ov.free
+        if len(self.points) > POINTS_CAP:
+            self.points = _decimate(self.points)
         self._check_leak(ov.line)
 
     def _cycle(self, marker: CycleMarker) -> None:
         index = marker.index if marker.index is not None else (self.cycle or 0) + 1
         # the balance at the start of a cycle = what the previous cycles left behind
         for kind in set(self.creates) | set(self.deletes):
-            self.balance_series.setdefault(kind, {})[index] = self.imbalance(kind)
+            series = self.balance_series.setdefault(kind, {})
+            series[index] = self.imbalance(kind)
+            if len(series) > POINTS_CAP:
+                self.balance_series[kind] = _decimate(series)
         self.cycle = index
         self._check_objects(marker.line)
 
@@ -250,9 +266,9 @@ class LiveTracker:
             key = f"object_leak:{kind}"
             if key in self._raised:
                 continue
-            xs, ys = self._window(series)
-            if len(xs) < self.min_points or not _due(len(xs)):
+            if len(series) < self.min_points or not _due(len(series)):
                 continue
+            xs, ys = self._window(series)
             fit = robust_fit(xs, ys)
             if fit is None or fit.slope_low <= 0 or fit.mk_p > self.max_p:
                 continue
