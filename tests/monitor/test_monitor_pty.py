@@ -78,9 +78,7 @@ def test_pty_passthrough_decodes_and_captures(tmp_path: Path, need_example: None
     try:
         cap = mon.capture_path()
         data = _device_bytes(1, 300)
-        wait_for(lambda: mon.err_lines and any("reading" in x for x in mon.err_lines), 10,
-                 "monitor did not start reading")
-        time.sleep(0.3)  # pyserial flushes the input buffer when it opens the port
+        mon.wait_err("reading")
         dev.write(data)
         wait_for(lambda: file_size(cap) == len(data), 15, "capture did not receive every byte")
         mon.proc.send_signal(signal.SIGINT)
@@ -105,7 +103,6 @@ def test_pty_unplug_and_replug_loses_no_byte(tmp_path: Path, need_example: None)
     try:
         cap = mon.capture_path()
         mon.wait_err("reading")
-        time.sleep(0.3)
         for round_ in range(3):
             part = _device_bytes(round_, 120)
             dev.write(part)
@@ -121,9 +118,11 @@ def test_pty_unplug_and_replug_loses_no_byte(tmp_path: Path, need_example: None)
                      15, "monitor did not notice the unplug")
             time.sleep(0.3)
             dev = FakeDevice(link)                         # ... and plugged back
+            early = f"boot banner {round_} printed before the monitor is back\r\n".encode()
+            dev.write(early)                               # kept in the tty until we open
+            sent += early
             wait_for(lambda: sum("reconnected" in x for x in mon.err_lines) > n_rec,  # noqa: B023
                      15, "monitor did not reconnect")
-            time.sleep(0.3)
         mon.proc.send_signal(signal.SIGTERM)
         code, _ = mon.finish()
     finally:
@@ -178,3 +177,36 @@ def test_port_and_cmd_are_exclusive(tmp_path: Path) -> None:
     mon = Running(["loop://", "--cmd", "true"], cwd=tmp_path)
     code, _ = mon.finish()
     assert code == 2
+
+
+def test_socket_url_reconnects_without_loss(tmp_path: Path) -> None:
+    """A network UART bridge (ser2net, socket://) that drops and takes the connection again."""
+    import socket
+
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(15)
+    port = srv.getsockname()[1]
+    mon = Running([f"socket://127.0.0.1:{port}", "--log-dir", str(tmp_path / "logs"), "--json"],
+                  cwd=tmp_path)
+    sent = b""
+    try:
+        cap = mon.capture_path()
+        for r in range(2):
+            conn, _ = srv.accept()
+            data = f"[MSCYCLE] {r}\r\nsession {r} says hello\r\n".encode() * 40
+            conn.sendall(data)           # sent the moment we connect: nothing may be dropped
+            sent += data
+            wait_for(lambda: file_size(cap) == len(sent), 15,  # noqa: B023
+                     f"capture has {file_size(cap)} of {len(sent)} bytes")
+            conn.close()
+        mon.proc.send_signal(signal.SIGTERM)
+        code, _ = mon.finish()
+    finally:
+        mon.kill()
+        srv.close()
+    assert code == 0
+    assert cap.read_bytes() == sent
+    assert mon.summary()["reconnects"] == 1

@@ -22,6 +22,10 @@ from memsleuth.errors import InputError, UsageError
 CHUNK_BYTES = 1 << 16
 
 
+def _keep_input() -> None:
+    """Stands in for ``reset_input_buffer`` during open."""
+
+
 class SerialSource:
     """Read raw bytes from a serial device, reopening it when it goes away."""
 
@@ -61,7 +65,18 @@ class SerialSource:
         kwargs: dict[str, object] = {"baudrate": self.baud, "timeout": self.read_timeout}
         if "://" not in self.port:
             kwargs["exclusive"] = True
-        return serial.serial_for_url(self.port, **kwargs)
+        ser = serial.serial_for_url(self.port, do_not_open=True, **kwargs)
+        # pyserial discards pending input when it opens a port; those are bytes the device
+        # sent while we were (re)connecting: evidence, so keep them.
+        names = [n for n in ("reset_input_buffer", "_reset_input_buffer") if hasattr(ser, n)]
+        for name in names:  # posix ports call the private one, URL handlers the public one
+            setattr(ser, name, _keep_input)
+        try:
+            ser.open()
+        finally:
+            for name in names:
+                delattr(ser, name)
+        return ser
 
     def open(self) -> None:
         """First open: a missing port is a usage error (like a missing file), a port that
