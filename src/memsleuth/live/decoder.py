@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -102,51 +102,10 @@ def format_location(loc: Any) -> str | None:
     return None
 
 
-class _SymtabSymbolizer:
-    """Fallback when the DWARF symbolizer is unavailable: ELF symbol + offset only."""
-
-    def __init__(self, path: Path) -> None:
-        from memsleuth.symbols.elf import ElfImage
-
-        self.image = ElfImage(path)
-        self.text_ranges = self.image.text_ranges
-
-    def symbolize(self, addrs: Iterable[int], kind: str = "return") -> dict[int, Any]:
-        from memsleuth.symbols.location import Location
-
-        thumb = self.image.thumb
-        out: dict[int, Any] = {}
-        for addr in addrs:
-            lookup = addr & ~1 if thumb else addr
-            if kind == "return":
-                lookup -= 1
-            sym = self.image.functions.containing(lookup)
-            out[addr] = Location(
-                address=addr,
-                lookup=lookup,
-                symbol=sym.name if sym else None,
-                offset=lookup - sym.start if sym else 0,
-                kind="code" if sym else "unknown",
-            )
-        return out
-
-
 def open_decoder_symbolizer(elf: Path | None) -> Any:
-    """The project symbolizer when it is there, else the symbol-table fallback."""
+    """One symbolizer for the whole session (opened once, errors as one-line messages)."""
     if elf is None:
         return None
-    try:
-        from memsleuth.symbols import Symbolizer  # type: ignore[attr-defined]
-    except ImportError:
-        from memsleuth.errors import InputError
-
-        if not elf.exists():
-            raise InputError(f"ELF not found: {elf}") from None
-        try:
-            return _SymtabSymbolizer(elf)
-        except Exception as exc:  # noqa: BLE001 - any ELF reading failure is one message
-            raise InputError(f"{elf}: cannot read ELF ({exc})") from None
-    del Symbolizer
     from memsleuth.commands.common import open_symbolizer
 
     return open_symbolizer(elf)
