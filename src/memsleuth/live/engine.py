@@ -9,10 +9,12 @@ stop the capture.
 from __future__ import annotations
 
 import contextlib
+import queue
 import re
 import select
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +32,8 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 CRASH_MAX_LINES = 5000
 #: Distinct logged return addresses seen before the ELF is checked against them.
 ELF_CHECK_AFTER = 16
+#: Chunks waiting in the queue beyond which lines are shown undecoded until we catch up.
+BACKLOG_CHUNKS = 256
 #: A block dump longer than this is not kept for the crash explanation.
 DUMP_MAX_LINES = 50_000
 #: Seconds of silence after which an unfinished crash dump is explained anyway.
@@ -88,6 +92,7 @@ class Display:
         self.status_every = status_every
         self._status_shown = False
         self._last_status = time.monotonic()  # first periodic line after one period
+        self._last_draw = 0.0
         self._status = ""
         self._partial_shown = 0
 
@@ -145,6 +150,11 @@ class Display:
             self.out.write("\n")
             self._partial_shown = 0
         if self.tty:
+            if self._status_shown and text == self._status and now - self._last_draw < 1.0:
+                return
+            if not force and now - self._last_draw < 0.1:
+                return  # at most ten redraws a second; an idle tick redraws it soon
+            self._last_draw = now
             self._status = text
             width = 200
             try:
@@ -225,6 +235,10 @@ class Monitor:
         self._last_data = time.monotonic()
         self.internal_errors = 0
         self.keyboard = keyboard
+        self._queue: queue.Queue[bytes | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._reader_error: BaseException | None = None
+        self._behind = False
         self._dump_lines: list[bytes] | None = None
         self._dump_start = 0
         self._dump_before: tuple[int, list[bytes]] | None = None
@@ -251,34 +265,86 @@ class Monitor:
             self._loop()
         except KeyboardInterrupt:
             self.result.ended = "interrupted"
+            with contextlib.suppress(KeyboardInterrupt):
+                self._after_reader()
         finally:
             self._finish()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
         return self.result
 
+    def _reader(self) -> None:
+        """Thread: read and capture, nothing else, so nothing downstream can make it late.
+
+        A decoder warming up on a big ELF, a crash being explained, or a terminal paused
+        with Ctrl-S would otherwise stop us reading, and the kernel's serial buffer would
+        overflow: bytes lost before they ever reached the capture.
+        """
+        try:
+            while not self._stop:
+                chunk = self.source.read(self.poll)
+                if chunk is None:
+                    break
+                if chunk:
+                    self.capture.write(chunk)      # evidence first, always
+                self._queue.put(chunk)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            self._reader_error = exc
+        finally:
+            self._queue.put(None)
+
     def _loop(self) -> None:
-        source = self.source
-        while not self._stop:
-            chunk = source.read(self.poll)
-            now = time.monotonic()
+        self._thread = threading.Thread(target=self._reader, name="memsleuth-reader",
+                                        daemon=True)
+        self._thread.start()
+        while True:
+            try:
+                chunk = self._queue.get(timeout=max(self.poll, 0.05))
+            except queue.Empty:
+                chunk = b""
             if chunk is None:
                 break
-            if chunk:
-                self.capture.write(chunk)          # evidence first, always
-                self.result.bytes += len(chunk)
-                self._last_data = now
-                self._safe(self._lines, self.assembler.feed(chunk))
-            else:
-                self._safe(self._idle, now)
-            if self.keyboard is not None:
-                self._forward_keyboard()
-            if self.schedule is not None and self.schedule.due(now):
-                source.write(self.schedule.command)
-                self.schedule.sent += 1
-            self._safe(self._status, now)
+            self._handle(chunk, time.monotonic())
+        self._after_reader()
         if self._stop:
             self.result.ended = "interrupted"
+
+    def _handle(self, chunk: bytes, now: float) -> None:
+        """Main thread: one chunk (or an idle tick) through decoding, status and schedule."""
+        if chunk:
+            self.result.bytes += len(chunk)
+            self._last_data = now
+            backlog = self._queue.qsize() > BACKLOG_CHUNKS
+            if backlog and not self._behind:
+                self.display.info("decoding is behind the device; showing raw lines until "
+                                  "it catches up (the capture is complete)")
+            self._behind = backlog
+            self._safe(self._lines, self.assembler.feed(chunk))
+        else:
+            self._safe(self._idle, now)
+        if self.keyboard is not None:
+            self._forward_keyboard()
+        if self.schedule is not None and self.schedule.due(now):
+            self.source.write(self.schedule.command)
+            self.schedule.sent += 1
+        self._safe(self._status, now)
+
+    def _after_reader(self) -> None:
+        """Stop the reader, then show what it captured after we stopped looking."""
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        while True:
+            try:
+                chunk = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if chunk:
+                self._handle(chunk, time.monotonic())
+        if self._reader_error is not None:
+            exc, self._reader_error = self._reader_error, None
+            self.result.ended = "capture_error"
+            self.display.info(f"capture stopped: {type(exc).__name__}: {exc}")
 
     def _forward_keyboard(self) -> None:
         """Lines typed on our terminal go to the device (like a serial terminal)."""
@@ -319,7 +385,7 @@ class Monitor:
                 text = _ANSI.sub("", text)
             texts.append(text)
         try:
-            shown = self.decoder.decode(texts)
+            shown = list(texts) if self._behind else self.decoder.decode(texts)
         except Exception:  # noqa: BLE001 - show undecoded rather than nothing
             self.decoder.errors += 1
             shown = list(texts)
