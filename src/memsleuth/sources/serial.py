@@ -143,14 +143,17 @@ class SerialSource:
             return b"" if self.reconnect else None
 
     def write(self, data: bytes) -> None:
-        if self._ser is None:
-            self.on_event("port is disconnected; scheduled send skipped")
+        """Called from the main thread while the reader thread may be reconnecting."""
+        ser = self._ser
+        if ser is None:
+            self.on_event("port is disconnected; command not sent")
             return
         try:
-            self._ser.write(data)
-            self._ser.flush()
-        except (serial.SerialException, OSError) as exc:
-            self._lost(str(exc))
+            ser.write(data)
+            ser.flush()
+        except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
+            # the reader thread notices the loss and reconnects; just report it here
+            self.on_event(f"send failed ({exc}); command not sent")
 
     def close(self) -> None:
         if self._ser is not None:
