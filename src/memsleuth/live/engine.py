@@ -236,6 +236,7 @@ class Monitor:
         self.internal_errors = 0
         self.keyboard = keyboard
         self._queue: queue.Queue[bytes | None] = queue.Queue()
+        self._events: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._reader_error: BaseException | None = None
         self._behind = False
@@ -253,7 +254,7 @@ class Monitor:
         self._stop = True
 
     def run(self) -> MonitorResult:
-        self.source.on_event = self.display.info
+        self.source.on_event = self._events.put  # shown by the main thread, in order
         previous = None
         try:
             previous = signal.signal(signal.SIGTERM, self.stop)
@@ -311,6 +312,8 @@ class Monitor:
 
     def _handle(self, chunk: bytes, now: float) -> None:
         """Main thread: one chunk (or an idle tick) through decoding, status and schedule."""
+        while not self._events.empty():
+            self.display.info(self._events.get_nowait())
         if chunk:
             self.result.bytes += len(chunk)
             self._last_data = now
@@ -341,6 +344,8 @@ class Monitor:
                 break
             if chunk:
                 self._handle(chunk, time.monotonic())
+        while not self._events.empty():
+            self.display.info(self._events.get_nowait())
         if self._reader_error is not None:
             exc, self._reader_error = self._reader_error, None
             self.result.ended = "capture_error"
