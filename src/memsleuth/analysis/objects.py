@@ -47,7 +47,12 @@ class _SiteCounts:
     late: int = 0                 # deleted, but more than `grace` cycles after the create
     cur_created: int = 0          # in the open cycle
     created_pattern: Counter[int] = field(default_factory=Counter)  # per complete cycle
-    lost_cycles: set[int] = field(default_factory=set)  # creation cycles of lost objects
+    #: lost objects created in a test cycle (>= 1), and those of the last few cycles by cycle
+    #: (which may still fall inside the grace window at the end)
+    lost_in_cycles: int = 0
+    lost_recent: Counter[int] = field(default_factory=Counter)
+    #: one bit per cycle: a lost object was created in it (1 bit/cycle keeps memory flat)
+    lost_bits: bytearray = field(default_factory=bytearray)
 
 
 @dataclass(slots=True)
@@ -96,8 +101,12 @@ class ObjectBalance:
                 s.created_pattern[s.cur_created] += 1
         for k in self.kinds.values():
             k.cur_created = k.cur_deleted = 0
+        horizon = self.cycle - self.grace - 2
         for s in self.sites.values():
             s.cur_created = 0
+            if s.lost_recent:
+                for c in [c for c in s.lost_recent if c < horizon]:
+                    del s.lost_recent[c]
         self.cycle += 1
         if index is not None:
             if self.first_marker is None:
@@ -147,7 +156,10 @@ class ObjectBalance:
         self.kinds[old.kind].lost += 1
         site = self._site(old.kind, old.caller)
         site.lost += 1
-        site.lost_cycles.add(old.cycle)
+        if old.cycle >= 1:
+            site.lost_in_cycles += 1
+            site.lost_recent[old.cycle] += 1
+            _set_bit(site.lost_bits, old.cycle)
 
     # -- results ----------------------------------------------------------------------------
     @property
@@ -181,10 +193,6 @@ class ObjectBalance:
                 leaked_cycles.setdefault(key, set()).add(obj.cycle)
             else:
                 pending[key] += 1
-        for key, s in self.sites.items():
-            lost_judged = {c for c in s.lost_cycles if 1 <= c <= last_judged}
-            if lost_judged:
-                leaked_cycles.setdefault(key, set()).update(lost_judged)
 
         if attributor is not None:
             attributor.prepare({caller for _, caller in self.sites})
@@ -208,8 +216,14 @@ class ObjectBalance:
             row["late_deletes"] += s.late
             row["startup"] += startup[key]
             row["pending"] += pending[key]
-            row["leaked"] += leaked[key] + sum(1 for c in s.lost_cycles if 1 <= c <= last_judged)
-            row["_cycles"] |= leaked_cycles.get(key, set())
+            lost_judged = s.lost_in_cycles - sum(
+                n for c, n in s.lost_recent.items() if c > last_judged)
+            row["leaked"] += leaked[key] + max(0, lost_judged)
+            bits = bytearray(s.lost_bits)
+            for c in leaked_cycles.get(key, ()):
+                _set_bit(bits, c)
+            row["_cycles"] |= {c for c in range(1, last_judged + 1) if _get_bit(bits, c)} \
+                if bits else set()
             row["_pattern"].update(s.created_pattern)
         sites: list[dict[str, Any]] = []
         for row in rows.values():
@@ -265,6 +279,16 @@ class ObjectBalance:
             "leaks": leaks,
             "summary": _summary(kinds, leaks),
         }
+
+
+def _set_bit(bits: bytearray, n: int) -> None:
+    if n // 8 >= len(bits):
+        bits.extend(bytes(n // 8 + 1 - len(bits) + 64))
+    bits[n // 8] |= 1 << (n % 8)
+
+
+def _get_bit(bits: bytearray, n: int) -> bool:
+    return n // 8 < len(bits) and bool(bits[n // 8] & (1 << (n % 8)))
 
 
 def _site_info(caller: int, attributor: Any | None) -> dict[str, Any]:
