@@ -286,3 +286,15 @@ def test_objects_from_dumps_only(tmp_path: Path) -> None:
     assert timer["slope_per_cycle"] == pytest.approx(1.0, abs=0.05)
     assert timer["blocks"][-1] >= facts("x86_64", "leak")["live_timers"] - 5
     assert [k["kind"] for k in data["growing_kinds"]] == ["timer"]
+
+
+def test_trend_options_and_errors(tmp_path: Path) -> None:
+    log = run_path("cortex-m4", "noleak")
+    fixed = json.loads(CliRunner().invoke(main, ["trend", str(log), "--warmup", "30", "--x",
+                                                 "index", "--json"]).output)
+    assert fixed["warmup"]["points"] == 30 and fixed["x"] == "index"
+    assert fixed["leak"] is False
+    assert CliRunner().invoke(main, ["trend", str(log), "--warmup", "soon"]).exit_code == 2
+    empty = tmp_path / "e.log"
+    empty.write_text("[MSCYCLE] 1\nnothing here\n")
+    assert CliRunner().invoke(main, ["trend", str(empty)]).exit_code == 3
