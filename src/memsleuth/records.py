@@ -281,4 +281,4 @@ class ParseStats:
     skipped_in_sections: int = 0     # foreign lines interleaved inside a section
     partial_sections: int = 0
     sections: dict[str, int] = field(default_factory=dict)  # section kind -> count
-    reader_errors: int = 0           # reader bugs caught by the driver (line dropped, parse went on)
+    reader_errors: int = 0           # reader bugs caught by the driver (line dropped)

@@ -144,3 +144,40 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
+
+
+def test_analyze_adds_trend_forecast_objects_and_attribution() -> None:
+    f = facts("cortex-m4")
+    code, data = run_json("analyze", str(OUT / "cortex-m4-leak.log"),
+                          "--elf", str(OUT / "cortex-m4-leak.elf"))
+    leak = data["leak"]
+    assert leak["verdict"]["leak"] is True
+    assert leak["trend"]["classification"] == "steady_leak"
+    at = leak["trend"]["forecast"]["exhaustion"]["at"]
+    assert abs(at - f["failed_cycle"]) <= 0.05 * f["failed_cycle"]
+    assert "wifi_drv.c:50" in leak["attribution"]["text"]
+    assert any("created 5, deleted 4" in s for s in leak["objects"]["summary"])
+    assert leak["growth"]["rows"][0]["label"].startswith("wifi_connect")
+    assert data["crash"] is None
+
+
+def test_analyze_noleak_run_is_clean() -> None:
+    code, data = run_json("analyze", str(OUT / "cortex-m4-noleak.log"),
+                          "--elf", str(OUT / "cortex-m4-noleak.elf"))
+    assert code == 0
+    assert data["leak"]["verdict"]["leak"] is False
+
+
+def test_analyze_puts_the_crash_first() -> None:
+    qemu = ROOT / "tests" / "fixtures" / "crash" / "qemu"
+    code, out, _ = run("analyze", str(qemu / "cm4_use_after_free.log"),
+                       "--elf", str(qemu / "cm4_use_after_free.elf"))
+    assert code == 0
+    lines = out.splitlines()
+    crash_at = next(i for i, line in enumerate(lines) if line.startswith("Crash at line"))
+    health_at = next(i for i, line in enumerate(lines) if line.startswith("Heap health"))
+    assert crash_at < health_at
+    _, data = run_json("analyze", str(qemu / "cm4_use_after_free.log"),
+                       "--elf", str(qemu / "cm4_use_after_free.elf"))
+    assert data["crash"]["cause"]["category"] == "use_after_free"
+    assert data["crash"]["faulting"]["function"] == "session_deliver"

@@ -9,7 +9,10 @@ from typing import Any
 import click
 
 from memsleuth.analysis.census import Attributor, census, live_owners
+from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
+from memsleuth.analysis.crash import explain_crash
 from memsleuth.analysis.health import heap_health
+from memsleuth.analysis.trend import analyze_trend
 from memsleuth.commands.common import (
     elf_match,
     elf_option,
@@ -60,9 +63,37 @@ def log_contents(model: Any) -> dict[str, Any]:
     }
 
 
+def crash_summary(model: Any, symbolizer: Any) -> dict[str, Any] | None:
+    """The newest crash explained with the heap dump and allocator warnings printed before it."""
+    if not model.crashes:
+        return None
+    index = len(model.crashes) - 1
+    crash = model.crashes[index]
+    dump_index = model.dump_before_crash.get(index)
+    heap_dump = model.full_dumps.get(dump_index) if dump_index is not None else None
+    earlier = model.crashes[index - 1].line if index else 0
+    warnings = [w for w in model.warnings if earlier < w.line < crash.line]
+    result = explain_crash(crash, symbolizer, heap_dump, warnings)
+    result["crashes_in_log"] = len(model.crashes)
+    return result
+
+
+def leak_findings(model: Any, acc: Accumulators, attributor: Attributor) -> dict[str, Any]:
+    """Trend, forecast, growing sites, object balance and the check verdict (one pass)."""
+    trend = analyze_trend(model) if model.overviews else None
+    report = leak_report(acc, attributor, Thresholds(), trend=trend)
+    growth = report.get("growth")
+    if growth and growth.get("rows"):
+        growth = {**growth, "rows": [r for r in growth["rows"] if r["bytes_slope"] > 0][:5]}
+    report["growth"] = growth
+    return report
+
+
 def run_analyze(log: Path, elf: Path | None, top: int) -> tuple[dict[str, Any], bool]:
     symbolizer = open_symbolizer(elf)
-    model = load_model(log)
+    attributor = Attributor(symbolizer)
+    acc = Accumulators.create(attributor, trend=False)
+    model = load_model(log, on_record=acc.on_record)
     contents = log_contents(model)
     if not (model.dumps or model.overviews or model.crashes or model.warnings
             or model.object_events or model.leaks):
@@ -71,8 +102,9 @@ def run_analyze(log: Path, elf: Path | None, top: int) -> tuple[dict[str, Any], 
             f"{model.stats.lines:,} lines (is this the device log?)"
         )
     result: dict[str, Any] = {"log": str(log), "elf": str(elf) if elf else None,
-                              "contents": contents, "heap": heap_health(model.overviews)}
-    attributor = Attributor(symbolizer)
+                              "contents": contents, "heap": heap_health(model.overviews),
+                              "crash": crash_summary(model, symbolizer),
+                              "leak": leak_findings(model, acc, attributor)}
     dump_summary = model.last_complete_dump
     if dump_summary is not None:
         dump = model.full_dumps[dump_summary.index]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
+
 from memsleuth.report.census_text import render_census, render_elf_match
+from memsleuth.report.crash_text import render_crash
 from memsleuth.report.terminal import console, pct, size, warn
 
 
@@ -13,6 +16,10 @@ def render_analyze(result: dict[str, Any]) -> None:
     c = result["contents"]
     out.print(f"[bold]memsleuth analyze[/] {result['log']}"
               + (f"  (ELF {result['elf']})" if result["elf"] else "  (no ELF: raw addresses)"))
+    if result.get("crash"):
+        out.print()
+        render_crash(result["crash"])
+        out.print()
     sections = ", ".join(f"{n} {k}" for k, n in sorted(c["sections"].items())) or "none"
     out.print(f"  {c['lines']:,} lines; sections: {sections}")
     if c["cycle_markers"]:
@@ -45,7 +52,52 @@ def render_analyze(result: dict[str, Any]) -> None:
         if heap["pool"]:
             p = heap["pool"]
             out.print(f"  pool {size(p['size'])}: used {size(p['used'])}, free {size(p['free'])}")
+    if result.get("leak"):
+        render_leak(result["leak"])
     if result.get("census"):
         out.print()
         render_elf_match(result.get("elf_match"))
         render_census(result["census"])
+
+
+def render_leak(leak: dict[str, Any]) -> None:
+    """Verdict, trend and forecast, object balance, growing sites: one short block each."""
+    out = console()
+    verdict = leak["verdict"]
+    out.print()
+    style = "bold red" if verdict["leak"] else "bold green"
+    out.print(f"[{style}]Leak verdict:[/] {escape(verdict['reason'])}")
+    trend = leak.get("trend")
+    if trend and trend.get("fit"):
+        unit = trend["x"]
+        fit = trend["fit"]
+        out.print(f"  trend: {trend['classification'].replace('_', ' ')}; free heap "
+                  f"{fit['slope']:+.1f} B/{unit} [{fit['slope_low']:+.1f} .. "
+                  f"{fit['slope_high']:+.1f}] over {trend['points']} points")
+        warm = trend.get("warmup") or {}
+        if warm.get("points"):
+            out.print(f"  warm-up: first {warm['points']} point(s) excluded "
+                      f"(until {unit} {warm.get('until_x'):g})")
+        exhaustion = (trend.get("forecast") or {}).get("exhaustion")
+        if exhaustion:
+            out.print(f"  [bold]forecast:[/] {exhaustion['level'].replace('_', ' ')} "
+                      f"({size(int(exhaustion['bytes']))}) at {unit} ~{exhaustion['at']:.0f} "
+                      f"[{exhaustion['earliest']:.0f} .. {exhaustion['latest']:.0f}]")
+        seen = trend.get("observed_failure")
+        if seen:
+            out.print(f"  observed: {seen.get('kind', 'failure').replace('_', ' ')} at log line "
+                      f"{seen.get('line')}" + (f", {unit} {seen['cycle']}"
+                                              if seen.get("cycle") is not None else ""))
+    if leak.get("attribution") and leak["attribution"].get("text"):
+        out.print(f"  attribution: {escape(leak['attribution']['text'])}")
+    objects = leak.get("objects") or {}
+    if objects.get("source") not in (None, "none"):
+        for line in objects.get("summary", []):
+            out.print(f"  objects: {escape(line)}")
+    growth = leak.get("growth") or {}
+    rows = growth.get("rows") or []
+    if rows:
+        out.print(f"  growing sites (across {growth.get('snapshots')} dumps):")
+        for row in rows:
+            out.print(f"    {row['bytes_slope']:+.1f} B/{growth.get('x', 'dump')}  "
+                      f"{escape(row['label'])}  [dim]{row['pattern']}[/]")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from memsleuth.report.terminal import addr, console, pct, size, warn, where
@@ -37,20 +38,22 @@ def render_census(result: dict[str, Any], title: str | None = None) -> None:
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for n, row in enumerate(result["rows"], 1):
-        function = row["function"] or ("unknown (owner 0x0)" if row["key"] == "unknown" else "?")
+        function = escape(row["function"] or ("unknown (owner 0x0)" if row["key"] == "unknown"
+                                              else "?"))
         if row.get("allocator"):
-            function = f"{function}  [dim]via {row['allocator']}[/]"
+            function = f"{function}  [dim]via {escape(row['allocator'])}[/]"
         table.add_row(
             str(n), f"{row['blocks']:,}", f"{row['bytes']:,}", pct(row["share"]),
             f"{row['min_size']}..{row['max_size']}",
             addr(row["owner"]) if row["owner"] else "0x0",
-            row["object_kind"] or "", function, where(row),
+            row["object_kind"] or "", function, escape(where(row)),
         )
         for frame in row["inlined"][:-1]:
             table.add_row("", "", "", "", "", "", "", f"[dim]  inlined {frame['function']}[/]",
                           f"[dim]{_fl(frame)}[/]")
         if row["chain"]:
-            chain = " ← ".join(row["chain"][:4]) + (" ← …" if len(row["chain"]) > 4 else "")
+            names = [frame.split(" (", 1)[0] for frame in row["chain"]]
+            chain = escape(" ← ".join(names[:5]) + (" ← …" if len(names) > 5 else ""))
             table.add_row("", "", "", "", "", "", "", f"[dim]  ← {chain}[/]", "")
     out.print(table)
     hidden = result["rows_total"] - len(result["rows"])
