@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from statistics import median
 from typing import Any
 
+from memsleuth.analysis.regression import theil_sen
+from memsleuth.analysis.trend import Point, analyze_points
 from memsleuth.records import AllocWarning, CycleMarker, HeapOverview, ObjectEvent, Record
 
 
@@ -44,7 +45,7 @@ MIN_RECENT = 8
 #: The leak verdict thins long series to this many points (bounded cost per check).
 TREND_POINTS = 160
 
-#: Series longer than this are thinned to bin medians before fitting (keeps a fit ~1 ms).
+#: Series longer than this are thinned to evenly spaced points before fitting (~1 ms a fit).
 FIT_POINTS = 64
 
 
@@ -86,33 +87,16 @@ class SimpleFit:
 
 
 def robust_fit(xs: Sequence[float], ys: Sequence[float]) -> SimpleFit | None:
-    """Theil–Sen via memsleuth.analysis.regression, or a small own version without it."""
+    """Theil–Sen with Sen's interval (memsleuth.analysis.regression), on at most FIT_POINTS."""
     if len(set(xs)) < 2:
         return None
     if len(xs) > FIT_POINTS:
         step = len(xs) / FIT_POINTS
         idx = [int(i * step) for i in range(FIT_POINTS)] + [len(xs) - 1]
         xs, ys = [xs[i] for i in idx], [ys[i] for i in idx]
-    try:
-        from memsleuth.analysis.regression import theil_sen
-
-        fit = theil_sen(xs, ys, confidence=0.95, max_points=FIT_POINTS)
-        return SimpleFit(fit.slope, fit.slope_low, fit.slope_high, fit.mk_p, fit.n,
-                         fit.x_center, fit.y_center)
-    except ImportError:
-        pass
-    slopes = sorted(
-        (ys[j] - ys[i]) / (xs[j] - xs[i])
-        for i in range(len(xs)) for j in range(i + 1, len(xs)) if xs[j] != xs[i]
-    )
-    m = len(slopes)
-    slope = median(slopes)
-    # crude interval: the 10th..90th percentile of pairwise slopes
-    lo, hi = slopes[int(0.1 * (m - 1))], slopes[int(0.9 * (m - 1))]
-    agree = sum(1 for s in slopes if (s < 0) == (slope < 0) and s != 0) / m
-    xc = median(xs)
-    yc = median(y - slope * x for x, y in zip(xs, ys, strict=False)) + slope * xc
-    return SimpleFit(slope, lo, hi, 1.0 - agree, len(xs), xc, yc)
+    fit = theil_sen(xs, ys, confidence=0.95, max_points=FIT_POINTS)
+    return SimpleFit(fit.slope, fit.slope_low, fit.slope_high, fit.mk_p, fit.n,
+                     fit.x_center, fit.y_center)
 
 
 @dataclass(slots=True)
@@ -121,8 +105,7 @@ class LiveTracker:
 
     warmup: int = -1             # points (cycles) ignored at the start; -1: detect
     min_points: int = MIN_LEAK_POINTS  # points needed before a leak can be declared
-    max_p: float = 0.05          # Mann–Kendall p-value needed
-    min_decline: int = 64        # bytes the fitted line must lose over the window
+    max_p: float = 0.05          # Mann–Kendall p-value needed (object balance)
     cycle: int | None = None
     lines: int = 0
     last: HeapOverview | None = None
@@ -221,10 +204,6 @@ class LiveTracker:
         Why both: a warm-up drop (caches filled once) looks like a leak until the curve
         flattens; requiring the recent half to decline on its own rejects it.
         """
-        try:
-            from memsleuth.analysis.trend import Point, analyze_points
-        except ImportError:
-            return self._fallback_verdict(items)
         total = self.last.total if self.last else None
         unit = "cycle" if self.cycle is not None else "overview"
         pts = [Point(x=float(x), index=i, cycle=None, ts=None, line=0, free=y, total=total,
@@ -244,22 +223,6 @@ class LiveTracker:
         return (f"free heap falls {-ev['slope']:,.0f} B/{unit} (95% CI {-hi:,.0f}..{-lo:,.0f}) "
                 f"over {len(pts) - cut} points after {cut} warm-up, and still falls in the "
                 f"recent half ({-half['evidence']['slope']:,.0f} B/{unit})")
-
-    def _fallback_verdict(self, items: list[tuple[float, int]]) -> str | None:
-        warm = max(self.warmup, 0)
-        xs = [float(x) for x, _ in items[warm:]]
-        ys = [float(y) for _, y in items[warm:]]
-        half = len(xs) // 2
-        fits = [robust_fit(xs, ys), robust_fit(xs[half:], ys[half:])]
-        for fit in fits:
-            if fit is None or not (fit.slope_high < 0 and fit.mk_p <= self.max_p):
-                return None
-        fit = fits[0]
-        assert fit is not None
-        if -fit.slope * (xs[-1] - xs[0]) < self.min_decline:
-            return None
-        return (f"free heap falls {-fit.slope:,.0f} B/cycle over {len(xs)} points, "
-                "and still falls in the recent half")
 
     def _check_objects(self, line: int) -> None:
         for kind, series in self.balance_series.items():
