@@ -1,11 +1,14 @@
 """Live status and alerts: free heap, leak rate, forecast, object imbalance.
 
-Why a robust slope with a warm-up: the first cycles of a stress test allocate caches and
-pools that are never freed by design (field-survey §5 E), and single overviews printed while
-a buffer is held are outliers. So the leak alert needs (a) the warm-up points dropped, (b)
-enough points, (c) a Theil–Sen slope whose confidence interval lies below zero and a
-Mann–Kendall trend, and (d) a decline that is more than noise. The same rule, on the
-creates−deletes balance sampled at each cycle start, raises the object-leak alert.
+Why so careful before saying "leak": the first cycles of a stress test fill caches and pools
+that are never freed by design (field-survey §5 E), and live, a warm-up drop looks exactly
+like a leak until the curve flattens. So the leak alert needs enough points (32 by default),
+the trend classifier (``memsleuth.analysis.trend``: warm-up cut, Theil–Sen interval below
+zero, Mann–Kendall trend, a decline above the noise) to say ``steady_leak`` on the whole
+series, *and* the recent half to decline on its own. On the example firmware this alerts
+around cycle 35–60 of a leak that runs out of memory at cycle ~900, and never on the
+no-leak, burst or fragmentation runs. The object-leak alert applies a robust slope to the
+creates−deletes balance sampled at each cycle start.
 """
 
 from __future__ import annotations
