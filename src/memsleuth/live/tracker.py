@@ -6,7 +6,7 @@ like a leak until the curve flattens. So the leak alert needs enough points (32 
 the trend classifier (``memsleuth.analysis.trend``: warm-up cut, Theil–Sen interval below
 zero, Mann–Kendall trend, a decline above the noise) to say ``steady_leak`` on the whole
 series, *and* the recent half to decline on its own. On the example firmware this alerts
-around cycle 35–60 of a leak that runs out of memory at cycle ~900, and never on the
+at cycle 33 (host) / 54 (Cortex-M) of a leak that runs out of memory at cycle 913, and never on the
 no-leak, burst or fragmentation runs. The object-leak alert applies a robust slope to the
 creates−deletes balance sampled at each cycle start.
 """
