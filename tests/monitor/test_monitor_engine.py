@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from monitor_helpers import REPO, monitor_cmd
 
 from memsleuth.live.decoder import AddressDecoder
@@ -173,3 +175,28 @@ def test_typed_lines_are_forwarded(tmp_path: Path) -> None:
     mon.run()
     keyboard.close()
     assert source.sent == [b"help\r"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=400), min_size=1, max_size=60))
+def test_engine_capture_and_line_numbers_match_file_reading(sizes: list[int]) -> None:
+    """Whatever the chunking: capture == input, and live line numbers == file line numbers."""
+    import tempfile
+
+    from memsleuth.sources.text import split_lines
+
+    blob = CRASH_LOG.read_bytes().replace(b"\n", b"\r\n")[:4000] + b"tail without newline"
+    parts: list[bytes | None] = []
+    pos = 0
+    for n in sizes:
+        if pos >= len(blob):
+            break
+        parts += [blob[pos:pos + n], None]
+        pos += n
+    parts.append(blob[pos:])
+    with tempfile.TemporaryDirectory() as tmp:
+        mon, _, _ = _monitor(Path(tmp), parts)
+        result = mon.run()
+        assert Path(result.capture_files[0]).read_bytes() == blob
+    assert result.lines == len(list(split_lines([blob])))
+    assert result.alerts[0]["line"] == 1
