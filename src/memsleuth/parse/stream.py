@@ -36,57 +36,70 @@ class LogParser:
         self.max_skipped = max_skipped
         self.stats = ParseStats()
         self._may_open = _combined_hint(self.section_readers)
+        self._active: SectionReader | None = None
+        self._skipped_run = 0
+        self._lineno = 0
 
     # -- the loop ---------------------------------------------------------------------------
     def parse(self, lines: Iterable[str | bytes]) -> Iterator[Record]:
         """Yield records as soon as they are complete (sections when they close)."""
-        active: SectionReader | None = None
-        skipped_run = 0
-        lineno = 0
         for raw in lines:
-            lineno += 1
-            text, ts = self._prepare(raw)
-            if active is not None:
-                result = self._feed(active, text, lineno, ts)
-                if result is Feed.CONSUMED:
-                    skipped_run = 0
-                    continue
-                if result is Feed.DONE:
-                    yield from self._close(active, None)
-                    active, skipped_run = None, 0
-                    continue
-                if result is Feed.SKIPPED:
-                    other = None if _SEPARATOR.match(text) else self._open(text, lineno, ts,
-                                                                           exclude=active)
-                    if other is not None:
-                        yield from self._close(
-                            active, f"interrupted by {other.name} at line {lineno}")
-                        active, skipped_run = other, 0
-                        continue
-                    self.stats.skipped_in_sections += 1
-                    skipped_run += 1
-                    rec = self._read_line(text, lineno, ts)
-                    if rec is not None:
-                        yield rec
-                    if skipped_run > self.max_skipped:
-                        first = lineno - skipped_run + 1
-                        yield from self._close(
-                            active, f"no line of the {active.name} section for "
-                                    f"{skipped_run} lines (from line {first})")
-                        active, skipped_run = None, 0
-                    continue
-                # ENDED (or a reader failure): close it and offer the line to everyone.
-                if active is not None:
-                    yield from self._close(active, None)
-                active, skipped_run = None, 0
-            active = self._open(text, lineno, ts)
-            if active is not None:
-                continue
+            yield from self.push(raw)
+        yield from self.finish()
+
+    def push(self, raw: str | bytes) -> list[Record]:
+        """Take one more line (live use: the monitor); return the records it completes."""
+        self._lineno += 1
+        lineno = self._lineno
+        text, ts = self._prepare(raw)
+        out: list[Record] = []
+        active = self._active
+        if active is not None:
+            result = self._feed(active, text, lineno, ts)
+            if result is Feed.CONSUMED:
+                self._skipped_run = 0
+                return out
+            if result is Feed.DONE:
+                out += self._close(active, None)
+                self._active, self._skipped_run = None, 0
+                return out
+            if result is Feed.SKIPPED:
+                other = None if _SEPARATOR.match(text) else self._open(text, lineno, ts,
+                                                                       exclude=active)
+                if other is not None:
+                    out += self._close(active, f"interrupted by {other.name} at line {lineno}")
+                    self._active, self._skipped_run = other, 0
+                    return out
+                self.stats.skipped_in_sections += 1
+                self._skipped_run += 1
+                rec = self._read_line(text, lineno, ts)
+                if rec is not None:
+                    out.append(rec)
+                if self._skipped_run > self.max_skipped:
+                    first = lineno - self._skipped_run + 1
+                    out += self._close(active, f"no line of the {active.name} section for "
+                                               f"{self._skipped_run} lines (from line {first})")
+                    self._active, self._skipped_run = None, 0
+                return out
+            # ENDED (or a reader failure): close it and offer the line to everyone.
+            out += self._close(active, None)
+            self._active, self._skipped_run = None, 0
+        self._active = self._open(text, lineno, ts)
+        if self._active is None:
             rec = self._read_line(text, lineno, ts)
             if rec is not None:
-                yield rec
-        if active is not None:
-            yield from self._close(active, LOG_ENDED)
+                out.append(rec)
+        return out
+
+    def finish(self, reason: str = LOG_ENDED) -> list[Record]:
+        """Close the open section (partial, with ``reason``): end of log, or a live pause."""
+        active, self._active, self._skipped_run = self._active, None, 0
+        return self._close(active, reason) if active is not None else []
+
+    @property
+    def in_section(self) -> str | None:
+        """Name of the section being read, if any."""
+        return self._active.name if self._active is not None else None
 
     # -- helpers ----------------------------------------------------------------------------
     def _prepare(self, raw: str | bytes) -> tuple[str, float | None]:
