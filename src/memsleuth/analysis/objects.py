@@ -206,7 +206,7 @@ class ObjectBalance:
                 row = rows[(kind, info["key"])] = {
                     "kind": kind, **info, "callers": [], "created": 0, "deleted": 0,
                     "alive": 0, "lost": 0, "late_deletes": 0, "startup": 0, "pending": 0,
-                    "leaked": 0, "_cycles": set(), "_pattern": Counter(),
+                    "leaked": 0, "_bits": 0, "_pattern": Counter(),
                 }
             row["callers"].append(caller)
             row["created"] += s.created
@@ -219,15 +219,16 @@ class ObjectBalance:
             lost_judged = s.lost_in_cycles - sum(
                 n for c, n in s.lost_recent.items() if c > last_judged)
             row["leaked"] += leaked[key] + max(0, lost_judged)
-            bits = bytearray(s.lost_bits)
+            # cycles with a leftover, as one big int bitmap (no per-cycle objects)
+            bits = int.from_bytes(s.lost_bits, "little")
             for c in leaked_cycles.get(key, ()):
-                _set_bit(bits, c)
-            row["_cycles"] |= {c for c in range(1, last_judged + 1) if _get_bit(bits, c)} \
-                if bits else set()
+                bits |= 1 << c
+            row["_bits"] |= bits
             row["_pattern"].update(s.created_pattern)
         sites: list[dict[str, Any]] = []
         for row in rows.values():
-            cycles_leaking = len(row.pop("_cycles"))
+            judged_mask = (1 << (last_judged + 1)) - 2 if last_judged > 0 else 0
+            cycles_leaking = (row.pop("_bits") & judged_mask).bit_count()
             pattern: Counter[int] = row.pop("_pattern")
             row["created_per_cycle"] = pattern.most_common(1)[0][0] if pattern else None
             row["cycles_leaking"] = cycles_leaking
@@ -285,10 +286,6 @@ def _set_bit(bits: bytearray, n: int) -> None:
     if n // 8 >= len(bits):
         bits.extend(bytes(n // 8 + 1 - len(bits) + 64))
     bits[n // 8] |= 1 << (n % 8)
-
-
-def _get_bit(bits: bytearray, n: int) -> bool:
-    return n // 8 < len(bits) and bool(bits[n // 8] & (1 << (n % 8)))
 
 
 def _site_info(caller: int, attributor: Any | None) -> dict[str, Any]:
