@@ -8,9 +8,10 @@ the caller (``on_record``) rather than stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from memsleuth.records import (
     AllocWarning,
@@ -24,6 +25,57 @@ from memsleuth.records import (
     ParseStats,
     Record,
 )
+
+T = TypeVar("T")
+
+#: Points kept of a series (overviews, cycle markers) before it is thinned.
+SERIES_CAPACITY = 20_000
+
+
+class Thinned(Generic[T]):
+    """A list that keeps every item until ``capacity``, then every 2nd, 4th, ... item.
+
+    Overviews arrive once per cycle for days; charts and health need their shape, not all of
+    them. The first and the newest item are always kept; ``count`` is how many arrived.
+    """
+
+    def __init__(self, capacity: int = SERIES_CAPACITY) -> None:
+        self.capacity = capacity
+        self.count = 0
+        self._items: list[T] = []
+        self._stride = 1
+        self._newest: T | None = None
+
+    def append(self, item: T) -> None:
+        if self.count % self._stride == 0:
+            self._items.append(item)
+            if len(self._items) > self.capacity:
+                self._items = self._items[::2]
+                self._stride *= 2
+        self.count += 1
+        self._newest = item
+
+    def _view(self) -> list[T]:
+        items = self._items
+        if self._newest is not None and (not items or items[-1] is not self._newest):
+            return [*items, self._newest]
+        return items
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._view())
+
+    def __len__(self) -> int:
+        return len(self._view())
+
+    def __getitem__(self, index: int) -> T:
+        return self._view()[index]
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    @property
+    def thinned(self) -> bool:
+        return self._stride > 1
 
 
 @dataclass(slots=True)
@@ -97,8 +149,11 @@ class LogModel:
 
     path: Path | None
     stats: ParseStats
-    overviews: list[HeapOverview] = field(default_factory=list)
-    markers: list[CycleMarker] = field(default_factory=list)
+    #: bounded: thinned past SERIES_CAPACITY (``overviews.count`` is the true number)
+    overviews: Thinned[HeapOverview] = field(default_factory=Thinned)
+    markers: Thinned[CycleMarker] = field(default_factory=Thinned)
+    #: the overview with the least free heap (kept even when the series is thinned)
+    lowest_overview: HeapOverview | None = None
     dumps: list[DumpSummary] = field(default_factory=list)
     #: dumps kept whole, by index (see ``keep`` in build_model)
     full_dumps: dict[int, BlockDump] = field(default_factory=dict)
@@ -129,6 +184,7 @@ def build_model(
     path: Path | None = None,
     keep: Callable[[BlockDump], bool] | None = None,
     on_record: Callable[[Record], None] | None = None,
+    series_capacity: int = SERIES_CAPACITY,
 ) -> LogModel:
     """Fold a record stream into a LogModel.
 
@@ -136,7 +192,8 @@ def build_model(
     newest one overall (needed by census); ``on_record`` sees every record (for streaming
     accumulators such as the object-balance pairing).
     """
-    model = LogModel(path=path, stats=stats)
+    model = LogModel(path=path, stats=stats, overviews=Thinned(series_capacity),
+                     markers=Thinned(series_capacity))
     cycle: int | None = None
     newest_complete: int | None = None
     newest: int | None = None
@@ -144,15 +201,15 @@ def build_model(
         if on_record is not None:
             on_record(record)
         if isinstance(record, HeapOverview):
-            model.overviews.append(record)
+            _add_overview(model, record)
         elif isinstance(record, CycleMarker):
             model.markers.append(record)
-            cycle = record.index if record.index is not None else len(model.markers)
+            cycle = record.index if record.index is not None else model.markers.count
         elif isinstance(record, BlockDump):
             record.index = len(model.dumps)
             model.dumps.append(summarize_dump(record, cycle))
             if record.overview is not None:
-                model.overviews.append(record.overview)
+                _add_overview(model, record.overview)
             model.full_dumps[record.index] = record
             newest = record.index
             if not record.partial:
@@ -174,3 +231,10 @@ def build_model(
         elif isinstance(record, ObjectEvent):
             model.object_events += 1
     return model
+
+
+def _add_overview(model: LogModel, overview: HeapOverview) -> None:
+    model.overviews.append(overview)
+    lowest = model.lowest_overview
+    if lowest is None or overview.free < lowest.free:
+        model.lowest_overview = overview

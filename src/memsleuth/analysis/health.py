@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from memsleuth.records import HeapOverview
 
 
-def heap_health(overviews: list[HeapOverview]) -> dict[str, Any] | None:
+def heap_health(
+    overviews: Sequence[HeapOverview], lowest: HeapOverview | None = None
+) -> dict[str, Any] | None:
     """Summary of the newest overview, plus the series extremes.
+
+    ``lowest`` is the overview with the least free heap when the caller tracked it (a long
+    series may be thinned); otherwise it is searched in ``overviews``.
 
     Keys: samples, line, variant, total, free, used, used_share, min_free, peak_used,
     max_free_block, fragmentation (1 - largest free block / free), pool, first_free,
@@ -27,7 +33,7 @@ def heap_health(overviews: list[HeapOverview]) -> dict[str, Any] | None:
         pool = {"size": p.size, "free": p.free, "used": p.used, "blk_size": p.blk_size,
                 "min_free": p.min_free, "max_free_block": p.max_free_block}
     return {
-        "samples": len(overviews),
+        "samples": getattr(overviews, "count", len(overviews)),
         "line": last.line,
         "variant": last.variant,
         "total": total,
@@ -40,5 +46,6 @@ def heap_health(overviews: list[HeapOverview]) -> dict[str, Any] | None:
         "fragmentation": frag,
         "pool": pool,
         "first_free": overviews[0].free,
-        "lowest_free": min(o.free for o in overviews),
+        "lowest_free": (lowest.free if lowest is not None
+                        else min(o.free for o in overviews)),
     }

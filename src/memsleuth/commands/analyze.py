@@ -12,7 +12,6 @@ from memsleuth.analysis.census import Attributor, census, live_owners
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.crash import explain_crash
 from memsleuth.analysis.health import heap_health
-from memsleuth.analysis.trend import analyze_trend
 from memsleuth.commands.common import (
     elf_match,
     elf_option,
@@ -44,8 +43,8 @@ def log_contents(model: Any) -> dict[str, Any]:
         "prefixed_lines": stats.prefixed_lines,
         "skipped_in_sections": stats.skipped_in_sections,
         "sections": dict(stats.sections),
-        "overviews": len(model.overviews),
-        "cycle_markers": len(model.markers),
+        "overviews": model.overviews.count,
+        "cycle_markers": model.markers.count,
         "block_dumps": [
             {"index": d.index, "line": d.line, "variant": d.variant, "cycle": d.cycle,
              "used_blocks": d.used_blocks, "used_bytes": d.used_bytes, "partial": d.partial}
@@ -78,10 +77,9 @@ def crash_summary(model: Any, symbolizer: Any) -> dict[str, Any] | None:
     return result
 
 
-def leak_findings(model: Any, acc: Accumulators, attributor: Attributor) -> dict[str, Any]:
+def leak_findings(acc: Accumulators, attributor: Attributor) -> dict[str, Any]:
     """Trend, forecast, growing sites, object balance and the check verdict (one pass)."""
-    trend = analyze_trend(model) if model.overviews else None
-    report = leak_report(acc, attributor, Thresholds(), trend=trend)
+    report = leak_report(acc, attributor, Thresholds())
     growth = report.get("growth")
     if growth and growth.get("rows"):
         growth = {**growth, "rows": [r for r in growth["rows"] if r["bytes_slope"] > 0][:5]}
@@ -92,7 +90,7 @@ def leak_findings(model: Any, acc: Accumulators, attributor: Attributor) -> dict
 def run_analyze(log: Path, elf: Path | None, top: int) -> tuple[dict[str, Any], bool]:
     symbolizer = open_symbolizer(elf)
     attributor = Attributor(symbolizer)
-    acc = Accumulators.create(attributor, trend=False)
+    acc = Accumulators.create(attributor)
     model = load_model(log, on_record=acc.on_record)
     contents = log_contents(model)
     if not (model.dumps or model.overviews or model.crashes or model.warnings
@@ -101,10 +99,12 @@ def run_analyze(log: Path, elf: Path | None, top: int) -> tuple[dict[str, Any], 
             f"{log}: no AliOS heap, block-dump, crash or object-trace section found in "
             f"{model.stats.lines:,} lines (is this the device log?)"
         )
-    result: dict[str, Any] = {"log": str(log), "elf": str(elf) if elf else None,
-                              "contents": contents, "heap": heap_health(model.overviews),
-                              "crash": crash_summary(model, symbolizer),
-                              "leak": leak_findings(model, acc, attributor)}
+    result: dict[str, Any] = {
+        "log": str(log), "elf": str(elf) if elf else None, "contents": contents,
+        "heap": heap_health(model.overviews, model.lowest_overview),
+        "crash": crash_summary(model, symbolizer),
+        "leak": leak_findings(acc, attributor),
+    }
     dump_summary = model.last_complete_dump
     if dump_summary is not None:
         dump = model.full_dumps[dump_summary.index]

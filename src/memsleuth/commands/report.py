@@ -17,6 +17,7 @@ import click
 from memsleuth import __version__
 from memsleuth.analysis.census import Attributor, census
 from memsleuth.analysis.health import heap_health
+from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.analyze import log_contents
 from memsleuth.commands.common import (
     elf_match,
@@ -51,10 +52,12 @@ def build_report(
     attributor = Attributor(symbolizer)
     balance = _object_balance()
     series = _site_series(attributor)
+    trend = TrendCollector()
     late_notes: list[str] = []
 
     def on_record(record: Any) -> None:
         nonlocal series
+        trend.on_record(record)
         if balance is not None:
             balance.on_record(record)
         if series is not None:
@@ -89,7 +92,7 @@ def build_report(
         "log": {"path": str(log), **contents},
         "elf": _elf_info(elf, symbolizer),
         "notes": notes,
-        "heap": heap_health(model.overviews),
+        "heap": heap_health(model.overviews, model.lowest_overview),
     }
     stacks: list[tuple[tuple[str, ...], int]] = []
     last = model.last_complete_dump
@@ -106,7 +109,7 @@ def build_report(
                              + str(data["elf"]["match"].get("message", "")))
     elif model.dumps:
         notes.append("no block dump is kept whole: census and flame graph skipped")
-    _guard(data, notes, "heap trend", _trend, model)
+    _guard(data, notes, "heap trend", _trend, model, trend)
     data.setdefault("overviews", None)
     if data["overviews"] is None:
         data["overviews"], data["overview_x"] = _plain_overviews(model)
@@ -173,13 +176,11 @@ def _plain_overviews(model: Any) -> tuple[list[dict[str, Any]], str]:
     return points, "sample"
 
 
-def _trend(model: Any) -> dict[str, Any]:
+def _trend(model: Any, collector: TrendCollector) -> dict[str, Any]:
     """Heap curve from the trend analysis (per-cycle points) plus its overlays."""
-    from memsleuth.analysis.trend import analyze_trend
-
     if not model.overviews:
         return {}
-    trend = analyze_trend(model)
+    trend = collector.result()
     series = trend.get("series") or []
     if not series:
         return {"trend_raw": trend}
@@ -188,7 +189,8 @@ def _trend(model: Any) -> dict[str, Any]:
     points = []
     for p in series:
         o = totals.get(p["line"])
-        used = o.used if o is not None else None
+        used = o.used if o is not None else (
+            trend["total"] - p["free"] if trend.get("total") else None)
         points.append({**p, "used": used})
     view: dict[str, Any] = {"trend_raw": _jsonable_trend(trend)}
     cls = trend.get("classification", "")
