@@ -181,3 +181,14 @@ def test_analyze_puts_the_crash_first() -> None:
                        "--elf", str(qemu / "cm4_use_after_free.elf"))
     assert data["crash"]["cause"]["category"] == "use_after_free"
     assert data["crash"]["faulting"]["function"] == "session_deliver"
+
+
+def test_report_json_and_elf_match_on_the_bundled_example(tmp_path: Path) -> None:
+    from memsleuth.commands.report import build_report
+
+    data, _ = build_report(OUT / "cortex-m4-leak.log", OUT / "cortex-m4-leak.elf")
+    assert data["elf"]["match"]["verdict"] == "ok"
+    code, doc = run_json("report", str(OUT / "cortex-m4-leak.log"), "--elf",
+                         str(OUT / "cortex-m4-leak.elf"), "-o", str(tmp_path / "r.html"))
+    assert code == 0 and doc["schema"] == "memsleuth.report/1"
+    assert doc["bytes"] == (tmp_path / "r.html").stat().st_size

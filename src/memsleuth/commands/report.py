@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from memsleuth import __version__
-from memsleuth.analysis.census import Attributor, census
+from memsleuth.analysis.census import Attributor, census, live_owners
 from memsleuth.analysis.health import heap_health
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.analyze import log_contents
@@ -103,10 +103,10 @@ def build_report(
         data["stacks"] = stacks
         data["stacks_traced"] = any(b.trace for b in dump.blocks if b.used)
         if data["elf"] is not None:
-            data["elf"]["match"] = elf_match(symbolizer, {b.owner for b in dump.blocks if b.used})
+            data["elf"]["match"] = elf_match(symbolizer, live_owners(dump))
             if (data["elf"]["match"] or {}).get("verdict") == "mismatch":
                 notes.append("the ELF does not match the log: "
-                             + str(data["elf"]["match"].get("message", "")))
+                             + str(data["elf"]["match"].get("reason", "")))
     elif model.dumps:
         notes.append("no block dump is kept whole: census and flame graph skipped")
     _guard(data, notes, "heap trend", _trend, model, trend)
