@@ -192,3 +192,20 @@ def test_report_json_and_elf_match_on_the_bundled_example(tmp_path: Path) -> Non
                          str(OUT / "cortex-m4-leak.elf"), "-o", str(tmp_path / "r.html"))
     assert code == 0 and doc["schema"] == "memsleuth.report/1"
     assert doc["bytes"] == (tmp_path / "r.html").stat().st_size
+
+
+def test_log_cut_in_the_final_dump(tmp_path: Path) -> None:
+    """The device died mid-dump: the last complete dump is used and the cut one is flagged."""
+    lines = (OUT / "x86_64-leak.log").read_text().splitlines(keepends=True)
+    start = max(i for i, line in enumerate(lines) if "all memory blocks" in line)
+    cut = tmp_path / "cut.log"
+    cut.write_text("".join(lines[:start + 200]))
+    code, data = run_json("census", str(cut), "--elf", str(OUT / "x86_64-leak.elf"))
+    assert code == 0
+    assert not data["snapshot"]["partial"]
+    assert "partial" in data["notes"][0]
+    code, data = run_json("census", str(cut), "--elf", str(OUT / "x86_64-leak.elf"),
+                          "--snapshot", "-1")
+    assert code == 4
+    assert data["snapshot"]["partial"] and "log ended" in data["snapshot"]["partial_reason"]
+    assert data["totals"]["used_blocks"] > 100      # what was printed is kept

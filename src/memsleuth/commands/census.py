@@ -21,6 +21,7 @@ from memsleuth.commands.common import (
 )
 from memsleuth.errors import EXIT_PARTIAL, InputError, UsageError
 from memsleuth.report.census_text import render_census, render_elf_match
+from memsleuth.report.terminal import warn
 
 
 def census_options(f):  # noqa: ANN001, ANN201 - click decorator stack
@@ -70,6 +71,13 @@ def run_census(
     result["elf"] = str(elf) if elf else None
     result["elf_match"] = elf_match(symbolizer, owners)
     result["snapshots"] = len(model.dumps)
+    result["notes"] = []
+    newest = model.dumps[-1]
+    if snapshot is None and newest.partial and newest.index != dump.index:
+        result["notes"].append(
+            f"the newest dump (#{newest.index}, line {newest.line}) is partial "
+            f"({newest.partial_reason}); showing the last complete one, #{dump.index}; "
+            f"use --snapshot -1 to see the partial one")
     partial = bool(result["snapshot"]["partial"]) or (
         (result["elf_match"] or {}).get("verdict") == "mismatch"
     )
@@ -92,6 +100,8 @@ def command(log: Path, elf: Path | None, snapshot: int | None, top: int, sort: s
 
     def render(data: dict[str, Any]) -> None:
         render_elf_match(data["elf_match"])
+        for note in data["notes"]:
+            warn(note)
         render_census(data)
 
     emit("census", result, as_json, render)
