@@ -20,8 +20,7 @@ from memsleuth.analysis.diff import SiteSeries
 from memsleuth.analysis.objects import ObjectBalance
 from memsleuth.analysis.trend import TrendCollector, analyze_trend
 from memsleuth.cli import main
-from memsleuth.commands.common import load_model, open_symbolizer
-from memsleuth.commands.trend import stream_log
+from memsleuth.commands.common import load_model, open_symbolizer, stream_log
 
 OUT = Path(__file__).resolve().parents[2] / "examples" / "wifi_reconnect_leak" / "out"
 TARGETS = ("x86_64", "cortex-m4")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from memsleuth.analysis.objects import ObjectBalance
 from memsleuth.analysis.trend import TrendCollector
-from memsleuth.commands.trend import stream_log
+from memsleuth.commands.common import stream_log
 
 HEAP = (
     "[HEAP]| TotalSz    | FreeSz     | UsedSz     | MinFreeSz  | MaxFreeBlkSz  |\n"

@@ -13,6 +13,7 @@ from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.crash import explain_crash
 from memsleuth.analysis.health import heap_health
 from memsleuth.commands.common import (
+    cycle_pattern_option,
     elf_match,
     elf_option,
     emit,
@@ -87,11 +88,12 @@ def leak_findings(acc: Accumulators, attributor: Attributor) -> dict[str, Any]:
     return report
 
 
-def run_analyze(log: Path, elf: Path | None, top: int) -> tuple[dict[str, Any], bool]:
+def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None = None
+                ) -> tuple[dict[str, Any], bool]:
     symbolizer = open_symbolizer(elf)
     attributor = Attributor(symbolizer)
     acc = Accumulators.create(attributor)
-    model = load_model(log, on_record=acc.on_record)
+    model = load_model(log, cycle_pattern=cycle_pattern, on_record=acc.on_record)
     contents = log_contents(model)
     if not (model.dumps or model.overviews or model.crashes or model.warnings
             or model.object_events or model.leaks):
@@ -123,11 +125,13 @@ def run_analyze(log: Path, elf: Path | None, top: int) -> tuple[dict[str, Any], 
 @log_argument
 @elf_option
 @click.option("--top", type=int, default=10, show_default=True, help="Census rows to show.")
+@cycle_pattern_option
 @json_option
 @guarded
-def command(log: Path, elf: Path | None, top: int, as_json: bool) -> None:
+def command(log: Path, elf: Path | None, top: int, cycle_pattern: str | None,
+            as_json: bool) -> None:
     """Everything at once: what the log holds, heap health, where the memory went."""
-    result, partial = run_analyze(log, elf, top)
+    result, partial = run_analyze(log, elf, top, cycle_pattern)
     emit("analyze", result, as_json, render_analyze)
     if partial:
         sys.exit(EXIT_PARTIAL)

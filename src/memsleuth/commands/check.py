@@ -14,14 +14,15 @@ from memsleuth.analysis.diff import SiteSeries
 from memsleuth.analysis.objects import ObjectBalance
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
+    cycle_pattern_option,
     elf_option,
     emit,
     guarded,
     json_option,
     log_argument,
     open_symbolizer,
+    stream_log,
 )
-from memsleuth.commands.trend import stream_log
 from memsleuth.errors import EXIT_FINDING, EXIT_OK, InputError, UsageError
 from memsleuth.parse import agent
 
@@ -68,8 +69,7 @@ def render_check(result: dict[str, Any]) -> None:
               help="Cycles a delete may lag its create (deferred deletes).")
 @click.option("--fail-on", default="", metavar="KINDS",
               help="Also fail on these heap patterns: step,fragmentation.")
-@click.option("--cycle-pattern", default=None, metavar="RE",
-              help="Regex of the line that starts a cycle (default: [MSCYCLE] n).")
+@cycle_pattern_option
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="TOML file with [[objects.pattern]] line patterns.")
 @json_option

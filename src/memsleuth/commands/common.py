@@ -33,6 +33,14 @@ def elf_option(f: F) -> F:
     )(f)
 
 
+def cycle_pattern_option(f: F) -> F:
+    return click.option(
+        "--cycle-pattern", default=None, metavar="RE",
+        help="Regex of the log line that starts a test cycle, its first number group the cycle "
+             "(default: the agent's '[MSCYCLE] n').",
+    )(f)
+
+
 def json_option(f: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print the result as JSON (schema in docs/json.md)."
@@ -131,6 +139,25 @@ def load_model(
         raise UsageErrorMissing(f"log not found: {log}")
     parsed = parse_file(log, cycle_pattern=cycle_pattern)
     return build_model(parsed, parsed.stats, path=log, keep=keep, on_record=on_record)
+
+
+def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
+               cycle_pattern: str | None = None):  # -> ParseStats
+    """Read the log once, handing every record to streaming accumulators (no LogModel).
+
+    For verbs that need only accumulators (trend, check, diff, objects): nothing of the log
+    is kept but what the accumulators keep.
+    """
+    from memsleuth.parse import parse_file
+
+    if not log.exists():
+        raise UsageErrorMissing(f"log not found: {log}")
+    hooks = list(hooks)
+    parsed = parse_file(log, cycle_pattern=cycle_pattern)
+    for record in parsed:
+        for hook in hooks:
+            hook(record)
+    return parsed.stats
 
 
 class UsageErrorMissing(MemsleuthError):

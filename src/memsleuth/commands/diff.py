@@ -17,13 +17,14 @@ from memsleuth.analysis.diff import (
 )
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
+    cycle_pattern_option,
     elf_option,
     emit,
     guarded,
     json_option,
     open_symbolizer,
+    stream_log,
 )
-from memsleuth.commands.trend import stream_log
 from memsleuth.errors import InputError, UsageError
 from memsleuth.report.diff_text import render_diff
 
@@ -97,8 +98,7 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
 @click.option("--snapshots", default=None, metavar="I,J",
               help="Which dumps to compare (0 = first, -1 = last); default first vs last "
                    "(two logs: last vs last).")
-@click.option("--cycle-pattern", default=None, metavar="RE",
-              help="Regex of the line that starts a cycle (default: [MSCYCLE] n).")
+@cycle_pattern_option
 @click.option("--top", type=int, default=20, show_default=True, help="Rows to show (0 = all).")
 @json_option
 @guarded

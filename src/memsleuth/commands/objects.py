@@ -11,14 +11,15 @@ from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.diff import SiteSeries
 from memsleuth.analysis.objects import ObjectBalance, analyze_objects
 from memsleuth.commands.common import (
+    cycle_pattern_option,
     elf_option,
     emit,
     guarded,
     json_option,
     log_argument,
     open_symbolizer,
+    stream_log,
 )
-from memsleuth.commands.trend import stream_log
 from memsleuth.errors import InputError
 from memsleuth.parse import agent
 from memsleuth.report.objects_text import render_objects
@@ -60,8 +61,7 @@ def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
 @log_argument
 @elf_option
 @objects_options
-@click.option("--cycle-pattern", default=None, metavar="RE",
-              help="Regex of the line that starts a cycle (default: [MSCYCLE] n).")
+@cycle_pattern_option
 @json_option
 @guarded
 def command(log: Path, elf: Path | None, grace: int, config: Path | None,

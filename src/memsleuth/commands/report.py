@@ -20,6 +20,7 @@ from memsleuth.analysis.health import heap_health
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.analyze import log_contents
 from memsleuth.commands.common import (
+    cycle_pattern_option,
     elf_match,
     elf_option,
     emit,
@@ -405,8 +406,7 @@ def _crashes(model: Any, symbolizer: Any) -> dict[str, Any]:
               default=Path("report.html"), show_default=True, help="HTML file to write.")
 @click.option("--folded", "folded", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write folded stacks (flamegraph.pl / speedscope).")
-@click.option("--cycle-pattern", default=None, metavar="REGEX",
-              help="Regex of the log line that starts a test cycle (group 1: its number).")
+@cycle_pattern_option
 @json_option
 @guarded
 def command(log: Path, elf: Path | None, output: Path, folded: Path | None,

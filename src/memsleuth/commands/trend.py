@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import click
 
 from memsleuth.analysis.trend import TrendCollector
-from memsleuth.commands.common import emit, guarded, json_option, log_argument
+from memsleuth.commands.common import (
+    cycle_pattern_option,
+    emit,
+    guarded,
+    json_option,
+    log_argument,
+    stream_log,
+)
 from memsleuth.errors import InputError, UsageError
-from memsleuth.records import ParseStats, Record
 from memsleuth.report.trend_text import render_trend
-
-
-def stream_log(log: Path, hooks: Iterable[Callable[[Record], None]],
-               cycle_pattern: str | None = None) -> ParseStats:
-    """Read the log once, handing every record to the streaming accumulators.
-
-    The leak verbs do not build a LogModel: it keeps every overview and marker, and these
-    verbs must run over logs of any size in constant memory.
-    """
-    from memsleuth.parse import parse_file
-
-    if not log.exists():
-        raise UsageError(f"log not found: {log}")
-    hooks = list(hooks)
-    parsed = parse_file(log, cycle_pattern=cycle_pattern)
-    for record in parsed:
-        for hook in hooks:
-            hook(record)
-    return parsed.stats
 
 
 def parse_warmup(value: str) -> int | str:
@@ -55,8 +41,7 @@ def trend_options(f):  # noqa: ANN001, ANN201 - click decorator stack
     f = click.option("--x", "x_mode", type=click.Choice(["auto", "cycle", "time", "index"]),
                      default="auto", show_default=True,
                      help="Abscissa: cycle markers, timestamps or overview index.")(f)
-    f = click.option("--cycle-pattern", default=None, metavar="RE",
-                     help="Regex of the line that starts a cycle (default: [MSCYCLE] n).")(f)
+    f = cycle_pattern_option(f)
     return f
 
 
