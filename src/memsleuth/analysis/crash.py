@@ -446,6 +446,18 @@ def heap_context(crash: CrashDump, heap_dump: BlockDump | None, fault_addr: int 
             hit["diagnosis"] = "use_after_free"
             hit["text"] = (f"{what} 0x{addr:08X} points into the free block 0x{b.addr:08X} "
                            f"(+{hit['offset']}): use after free")
+        elif (b.corrupted or not b.dye_ok) and i > 0 and blocks[i - 1].used \
+                and not (blocks[i - 1].corrupted or not blocks[i - 1].dye_ok):
+            # a damaged header right after an intact used block: that block ran past its end
+            p = blocks[i - 1]
+            owner = hit["prev"].get("owner_function") or f"0x{p.owner:X}"
+            if hit["prev"].get("owner_where"):
+                owner += f" ({hit['prev']['owner_where']})"
+            hit["diagnosis"] = "overflow"
+            hit["text"] = (f"{what} 0x{addr:08X} is in block 0x{b.addr:08X} whose header was "
+                           f"overwritten: overflow into the next block from the used block "
+                           f"0x{p.addr:08X} ({p.size} bytes, allocated by {owner})")
+            hit["culprit"] = hit["prev"]
         elif b.corrupted or not b.dye_ok:
             hit["diagnosis"] = "corrupted_block"
             hit["text"] = f"{what} 0x{addr:08X} is in block 0x{b.addr:08X} whose header is corrupt"
@@ -619,10 +631,15 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
                 summary = f"{h['text']}; {summary}"
         if not any(h["via"] == "fault address" for h in heap["hits"]):
             for h in heap["hits"]:
-                if h["diagnosis"] == "use_after_free" and category in (
+                if h["diagnosis"] in ("use_after_free", "overflow") and category in (
                         "bus_fault", "mpu_violation", "unknown", "bad_load", "bad_store",
                         "invalid_state", "undefined_instruction", "null_pointer",
                         "data_abort", "bad_function_pointer", "prefetch_abort"):
+                    if h["diagnosis"] == "overflow":
+                        category = "heap_overflow"
+                        summary = (f"heap overflow: {h['text']}; the code crashed using that "
+                                   f"block ({summary})")
+                        break
                     category = "use_after_free"
                     summary = (f"use after free: {h['via']} 0x{h['address']:08X} points into "
                                f"the freed block 0x{h['block']['addr']:08X}, and the code "
