@@ -156,6 +156,111 @@ __attribute__((noinline)) void session_deliver(struct session *s, int len)
 static struct session *g_sessions[4];
 #endif
 
+/* ---- heap scenarios (agent heap) ----------------------------------------------------------
+ * Compiled only into their own builds, and placed after the code the other scenarios fault
+ * in, so those fixtures keep their addresses and lines. */
+#define SC_HEAP_OVF  9   /* a frame copied past its heap block, the next block's user crashes */
+#define SC_HEAP_OOM 10   /* a leak until malloc fails: RHINO_NO_MEM fatal error              */
+#define RHINO_NO_MEM 105 /* kstat_t (k_err.h)                                                */
+
+#if defined(WITH_AGENT) && SCENARIO == SC_HEAP_OVF
+struct rx_frame {
+    uint16_t len;
+    uint16_t seq;
+    uint8_t data[28];     /* a 32-byte block */
+};
+
+struct timer_ops {
+    void (*expire)(void *arg);
+};
+struct retry_timer {
+    const struct timer_ops *ops;  /* first payload word: right after the header */
+    void *arg;
+    uint32_t period_ms;
+    uint32_t fired;
+};
+
+static void retry_expire(void *arg) { ((struct session *)arg)->id++; }
+static const struct timer_ops g_retry_ops = {retry_expire};
+
+/* What came over the wire: 48 bytes of JSON for a 28-byte data field. */
+static const char g_wire[] = "{\"t\":21.5,\"h\":40,\"dev\":\"sensor-0042\",\"fw\":\"1.2\"}";
+volatile uint16_t g_wire_len = sizeof g_wire - 1u;
+
+__attribute__((noinline)) struct rx_frame *rx_frame_alloc(void)
+{
+    struct rx_frame *f = ms_malloc(sizeof *f);
+    f->len = 0;
+    f->seq = 0;
+    return f;
+}
+
+__attribute__((noinline)) struct retry_timer *retry_timer_create(void *arg, uint32_t period_ms)
+{
+    struct retry_timer *t = ms_malloc(sizeof *t);
+    t->ops = &g_retry_ops;
+    t->arg = arg;
+    t->period_ms = period_ms;
+    t->fired = 0;
+    return t;
+}
+
+__attribute__((noinline)) void rx_frame_fill(struct rx_frame *f, const void *wire, uint16_t n)
+{
+    f->len = n;
+    f->seq++;
+    memcpy(f->data, wire, n);  /* n comes from the wire: never checked against sizeof data */
+}
+
+__attribute__((noinline)) void rx_frame_release(struct rx_frame *f)
+{
+    ms_free(f);  /* the agent sees the next header overwritten: warning + block dump */
+}
+
+__attribute__((noinline)) void retry_timer_expire(struct retry_timer *t)
+{
+    t->fired++;
+    t->ops->expire(t->arg);  /* ops was overwritten by the frame's tail */
+}
+#endif
+
+#if defined(WITH_AGENT) && SCENARIO == SC_HEAP_OOM
+struct sample {
+    struct sample *next;
+    uint32_t ts;
+    int16_t values[44];   /* a 96-byte record */
+};
+
+static struct sample *g_backlog;  /* the uplink never drains it: a leak */
+static uint32_t g_now;
+
+__attribute__((noinline)) int telemetry_record(int16_t v)
+{
+    struct sample *s = ms_malloc(sizeof *s);
+    if (!s) return -1;
+    s->ts = ++g_now;
+    for (unsigned i = 0; i < sizeof s->values / sizeof s->values[0]; i++) s->values[i] = v;
+    s->next = g_backlog;
+    g_backlog = s;
+    return 0;
+}
+
+__attribute__((noinline)) char *log_line_dup(const char *text)
+{
+    size_t n = strlen(text) + 1u;
+    char *p = ms_malloc(n);
+    if (p) memcpy(p, text, n);
+    return p;
+}
+
+/* The agent's malloc-failure hook: AliOS k_mm then calls k_err_proc(RHINO_NO_MEM). */
+__attribute__((noinline)) void heap_exhausted(size_t need)
+{
+    (void)need;
+    msf_fatal_error(RHINO_NO_MEM, __FILE__, __LINE__);
+}
+#endif
+
 __attribute__((noinline)) void run_scenario(void)
 {
     static const uint8_t pkt[4] = {0x55, 1, 2, 3};
@@ -182,6 +287,27 @@ __attribute__((noinline)) void run_scenario(void)
         session_free(g_sessions[1]);  /* closed, but the pointer stays in the table */
         ms_heap_dump();               /* "dumpsys mm_info" before the crash */
         session_deliver(g_sessions[1], 12);
+        break;
+#endif
+#if defined(WITH_AGENT) && SCENARIO == SC_HEAP_OVF
+    case SC_HEAP_OVF: {
+        for (int i = 0; i < 2; i++) g_sessions[i] = session_open((uint32_t)i + 1u);
+        struct rx_frame *f = rx_frame_alloc();
+        struct retry_timer *t = retry_timer_create(g_sessions[0], 500u);
+        rx_frame_fill(f, g_wire, g_wire_len);  /* 48 bytes into 28: 20 past the block */
+        rx_frame_release(f);
+        retry_timer_expire(t);
+        break;
+    }
+#endif
+#if defined(WITH_AGENT) && SCENARIO == SC_HEAP_OOM
+    case SC_HEAP_OOM:
+        for (int i = 0; i < 3; i++) g_sessions[i] = session_open((uint32_t)i + 1u);
+        (void)log_line_dup("boot: telemetry uplink started");
+        for (int16_t v = 0;; v++) {
+            if (telemetry_record(v) != 0) break;  /* not reached: the hook stops the system */
+            if ((v & 7) == 0) (void)log_line_dup("uplink: retry later");
+        }
         break;
 #endif
     case SC_WILD:
@@ -256,6 +382,9 @@ int main(void)
 #ifdef WITH_AGENT
     ms_agent_config_t acfg;
     ms_agent_config_default(&acfg);
+#if SCENARIO == SC_HEAP_OOM
+    acfg.on_malloc_fail = heap_exhausted;
+#endif
     ms_agent_init(board_write, g_arena, sizeof g_arena, &acfg);
 #endif
     SCB_SHCSR |= (1u << 16) | (1u << 17) | (1u << 18);  /* MemManage, BusFault, UsageFault */
