@@ -43,7 +43,10 @@ class ParsedLog:
             raise RuntimeError("a ParsedLog can be iterated only once; parse the log again")
         self._used = True
         try:
-            yield from self._parser.parse(self._lines)
+            if self._source is not None:   # a file: decoded a chunk at a time, same lines
+                yield from self._parser.parse_batches(self._source.batches())
+            else:
+                yield from self._parser.parse(self._lines)
         finally:
             self.close()
 

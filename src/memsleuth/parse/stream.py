@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from memsleuth.parse.base import Feed, LineReader, SectionReader
 from memsleuth.parse.normalize import normalize
 from memsleuth.records import ParseStats, Record
-from memsleuth.sources.text import decode_line, strip_eol
+from memsleuth.sources.text import LineBatch, decode_line, strip_eol
 
 #: Consecutive foreign lines after which an open section is given up.
 MAX_SKIPPED = 200
@@ -47,11 +47,32 @@ class LogParser:
             yield from self.push(raw)
         yield from self.finish()
 
+    def parse_batches(self, batches: Iterable[LineBatch]) -> Iterator[Record]:
+        """Like :meth:`parse`, for lines already decoded a chunk at a time (file reading).
+
+        The line, byte and decode-error counters grow once per batch instead of per line.
+        """
+        stats = self.stats
+        for batch in batches:
+            stats.lines += len(batch.lines)
+            stats.bytes += batch.nbytes
+            stats.decode_errors += batch.bad
+            for line in batch.lines:
+                yield from self._take(line)
+        yield from self.finish()
+
     def push(self, raw: str | bytes) -> list[Record]:
         """Take one more line (live use: the monitor); return the records it completes."""
+        return self._take(self._decode(raw))
+
+    def _take(self, line: str) -> list[Record]:
+        """Normalise one decoded line and hand it to the readers; the records it completes."""
         self._lineno += 1
         lineno = self._lineno
-        text, ts = self._prepare(raw)
+        norm = normalize(line)
+        if norm.prefixed:
+            self.stats.prefixed_lines += 1
+        text, ts = norm.text, norm.ts
         out: list[Record] = []
         active = self._active
         if active is not None:
@@ -102,7 +123,8 @@ class LogParser:
         return self._active.name if self._active is not None else None
 
     # -- helpers ----------------------------------------------------------------------------
-    def _prepare(self, raw: str | bytes) -> tuple[str, float | None]:
+    def _decode(self, raw: str | bytes) -> str:
+        """Count one raw line (lines, bytes, decode errors) and return its text."""
         stats = self.stats
         stats.lines += 1
         if isinstance(raw, bytes | bytearray):
@@ -110,13 +132,11 @@ class LogParser:
             line, bad = decode_line(strip_eol(bytes(raw)))
             if bad:
                 stats.decode_errors += 1
-        else:
-            line = str(raw)
-            stats.bytes += len(line.encode("utf-8", "replace"))
-        norm = normalize(line)
-        if norm.prefixed:
-            stats.prefixed_lines += 1
-        return norm.text, norm.ts
+            return line
+        line = str(raw)
+        # ASCII text is one byte per character: skip encoding it just to count.
+        stats.bytes += len(line) if line.isascii() else len(line.encode("utf-8", "replace"))
+        return line
 
     def _feed(self, reader: SectionReader, text: str, lineno: int, ts: float | None) -> Feed:
         try:

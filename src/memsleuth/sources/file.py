@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from memsleuth.errors import InputError
-from memsleuth.sources.text import split_lines
+from memsleuth.sources.text import LineBatch, decode_lines, split_lines
 
 CHUNK_BYTES = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -30,9 +30,22 @@ class FileSource:
         if fh is None:
             return
         try:
-            yield from split_lines(iter(lambda: _read(fh, self.path), b""))
+            yield from split_lines(self._chunks(fh))
         finally:
             self.close()
+
+    def batches(self) -> Iterator[LineBatch]:
+        """The same lines decoded a chunk at a time (what the parser reads: far fewer steps)."""
+        fh = self._fh
+        if fh is None:
+            return
+        try:
+            yield from decode_lines(self._chunks(fh))
+        finally:
+            self.close()
+
+    def _chunks(self, fh: BinaryIO) -> Iterator[bytes]:
+        return iter(lambda: _read(fh, self.path), b"")
 
     def close(self) -> None:
         if self._fh is not None:

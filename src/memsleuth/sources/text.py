@@ -4,17 +4,28 @@ Device output is not well-formed text: line endings mix ``\\r\\n``, ``\\n`` and 
 UART noise produces invalid UTF-8 and NUL bytes, and a stuck line can be arbitrarily long.
 Splitting works on raw chunks with bounded buffers so a source never holds more than one
 chunk plus one (capped) line.
+
+Two views of the same split: :func:`split_lines` yields raw lines one by one (the live
+monitor's rule, see ``memsleuth.live.assembler``); :func:`decode_lines` yields whole chunks
+of decoded lines, for the parser, because per-line Python work is what limits reading a
+multi-gigabyte log.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
-
-_EOL = re.compile(rb"\r\n|\n|\r")
+from typing import NamedTuple
 
 #: A line longer than this is cut into pieces (keeps memory flat on binary garbage).
 MAX_LINE_BYTES = 1 << 20
+
+
+class LineBatch(NamedTuple):
+    """Consecutive lines decoded together, with what the parser counts about them."""
+
+    lines: list[str]   # decoded text, line endings and NUL bytes removed
+    nbytes: int        # raw bytes these lines took, line endings included
+    bad: int           # lines that were not valid UTF-8 (decoded with replacement)
 
 
 def split_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iterator[bytes]:
@@ -22,26 +33,18 @@ def split_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iter
 
     A ``\\r`` at the very end of a chunk is held back: the next chunk may start with ``\\n``.
     """
-    buf = b""
-    for chunk in chunks:
-        if not chunk:
-            continue
-        buf = buf + chunk if buf else chunk
-        start = 0
-        for m in _EOL.finditer(buf):
-            if m.end() == len(buf) and m.group() == b"\r":
-                break  # maybe half of a \r\n split across chunks
-            while m.start() - start > max_line:
-                yield buf[start:start + max_line]
-                start += max_line
-            yield buf[start:m.end()]
-            start = m.end()
-        buf = buf[start:]
-        while len(buf) > max_line:
-            yield buf[:max_line]
-            buf = buf[max_line:]
-    if buf:
-        yield buf
+    for block in _blocks(chunks, max_line):
+        yield from _lines_of(block, max_line)
+
+
+def decode_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iterator[LineBatch]:
+    """The lines of :func:`split_lines`, decoded by :func:`decode_line`, a chunk at a time.
+
+    Same lines, same count of bad lines; but one ``decode`` and one ``split`` per chunk
+    instead of a regex match, a slice and a decode per line.
+    """
+    for block in _blocks(chunks, max_line):
+        yield _decode_block(block, max_line)
 
 
 def strip_eol(raw: bytes) -> bytes:
@@ -64,3 +67,77 @@ def decode_line(raw: bytes) -> tuple[str, bool]:
         return raw.decode("utf-8"), False
     except UnicodeDecodeError:
         return raw.decode("utf-8", errors="replace"), True
+
+
+# -- the shared splitting rule ----------------------------------------------------------------
+def _blocks(chunks: Iterable[bytes], max_line: int) -> Iterator[bytes]:
+    """Regroup chunks into blocks that each hold whole lines only.
+
+    A block ends with a line ending, except the pieces of an over-long unfinished line (cut
+    at ``max_line`` when a chunk ends, which bounds the buffer) and the last line of the
+    stream. Splitting a block by itself gives exactly the lines of the stream.
+    """
+    buf = b""
+    for chunk in chunks:
+        if not chunk:
+            continue
+        buf = buf + chunk if buf else chunk
+        end = _complete_end(buf)
+        if end:
+            yield buf[:end]
+            buf = buf[end:]
+        while len(buf) > max_line:
+            yield buf[:max_line]
+            buf = buf[max_line:]
+    if buf:
+        yield buf
+
+
+def _complete_end(buf: bytes) -> int:
+    """Offset just past the last line ending known to be complete (0 if none).
+
+    A ``\\r`` at the very end may be half of a ``\\r\\n`` whose ``\\n`` is still to come.
+    """
+    stop = len(buf) - 1 if buf.endswith(b"\r") else len(buf)
+    return max(buf.rfind(b"\n", 0, stop), buf.rfind(b"\r", 0, stop)) + 1
+
+
+def _lines_of(block: bytes, max_line: int) -> list[bytes]:
+    """A block's raw lines; ``bytes.splitlines`` knows exactly ``\\r\\n``, ``\\n`` and ``\\r``."""
+    lines = block.splitlines(keepends=True)
+    if len(block) <= max_line:
+        return lines       # no line can be too long: the common case, no per-line check
+    out: list[bytes] = []
+    for line in lines:
+        while len(strip_eol(line)) > max_line:
+            out.append(line[:max_line])
+            line = line[max_line:]
+        out.append(line)
+    return out
+
+
+def _decode_block(block: bytes, max_line: int) -> LineBatch:
+    """Decode a block in one go; fall back to line by line only to count bad lines exactly."""
+    if len(block) > max_line:
+        return _decode_each(_lines_of(block, max_line), len(block))
+    data = block.replace(b"\x00", b"") if b"\x00" in block else block
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _decode_each(_lines_of(block, max_line), len(block))
+    if "\r" in text:   # str.splitlines knows more line endings than we do (\x0b, \x85, ...)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if block.endswith((b"\n", b"\r")):
+        lines.pop()    # the empty string after the final line ending
+    return LineBatch(lines, len(block), 0)
+
+
+def _decode_each(raws: list[bytes], nbytes: int) -> LineBatch:
+    lines: list[str] = []
+    bad = 0
+    for raw in raws:
+        text, was_bad = decode_line(strip_eol(raw))
+        lines.append(text)
+        bad += was_bad
+    return LineBatch(lines, nbytes, bad)
