@@ -209,3 +209,16 @@ def test_log_cut_in_the_final_dump(tmp_path: Path) -> None:
     assert code == 4
     assert data["snapshot"]["partial"] and "log ended" in data["snapshot"]["partial_reason"]
     assert data["totals"]["used_blocks"] > 100      # what was printed is kept
+
+
+def test_foreign_line_inside_the_dumps_heap_table_is_skipped(tmp_path: Path) -> None:
+    """Another task's line between the rule and [HEAP]| must not cost the user the dump."""
+    lines = (OUT / "cortex-m4-leak.log").read_text().splitlines(keepends=True)
+    at = max(i for i, line in enumerate(lines) if line.startswith("[HEAP]|"))
+    lines.insert(at, "[wifi] event 42\r\n")
+    log = tmp_path / "interleaved.log"
+    log.write_text("".join(lines))
+    code, data = run_json("census", str(log), "--elf", str(OUT / "cortex-m4-leak.elf"))
+    assert code == 0
+    assert data["snapshot"]["index"] == data["snapshots"] - 1     # the newest dump, whole
+    assert not data["snapshot"]["partial"] and data["snapshot"]["skipped_lines"] == 1

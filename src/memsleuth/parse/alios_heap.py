@@ -263,7 +263,9 @@ class OverviewReader:
             if _DASHES.match(s) or not s:
                 self._state = _OV_START if st == _OV_START else st
                 return Feed.CONSUMED
-            if st == _OV_BANNER and not _OTHER_BANNER.match(s):
+            # After a banner (or, nested in a dump, after the top rule) the table must come:
+            # a foreign line there is interleaved output, not the end of the table.
+            if (st == _OV_BANNER or self.nested) and not _OTHER_BANNER.match(s):
                 return Feed.SKIPPED
             return Feed.ENDED
         if st == _OV_HEAP_ROW:
