@@ -13,9 +13,10 @@ EXIT_PARTIAL = 4    # a result was printed, but it is partial: a section was cut
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  done (check: clean)
-  1  check/crash: a leak, an object imbalance or a crash was found
+  1  check/crash/monitor: a leak, an object imbalance or a crash was found
   2  usage error: bad option or argument, file not found
-  3  input error: the log holds nothing usable, or the ELF cannot be read
+  3  input error: the log holds nothing usable (check: too little to judge), or the
+     ELF cannot be read
   4  partial result: printed, but a section was cut short or the ELF does not match the log
 """
 

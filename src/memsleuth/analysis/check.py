@@ -115,7 +115,8 @@ def verdict(
 ) -> dict[str, Any]:
     """Leak or clean, and why.
 
-    Keys: leak (bool), exit_code (0 clean, 1 leak), reason (one line), findings [{source:
+    Keys: leak (bool), judged (bool: enough data for a verdict), exit_code (0 clean, 1 leak,
+    3 cannot judge: too little data), reason (one line), findings [{source:
     "trend"|"objects"|"growth", kind, message, value, threshold}], observations (things seen
     that do not fail the check, same shape), inputs {trend, objects, growth: bool}.
     """
@@ -163,15 +164,22 @@ def verdict(
                     "message": f"{row['label']} grows {row['bytes_slope']:+.1f} B/"
                                f"{growth['x']} at every snapshot"})
     leak = bool(findings)
+    judged = {
+        "trend": trend is not None and trend["classification"] != "insufficient",
+        "objects": (objects or {}).get("source") == "trace",
+        "growth": bool(growth and growth.get("rows")) and trend is None,
+    }
     if leak:
         reason = "LEAK: " + findings[0]["message"]
         if attribution and attribution.get("sites"):
             reason += f" [{attribution['text']}]"
         if len(findings) > 1:
             reason += f" (+{len(findings) - 1} more finding(s))"
-    elif trend is None and (objects or {}).get("source") != "trace":
-        reason = "clean: no heap overview and no object trace to judge (only dumps)" \
-            if growth else "clean: nothing to judge"
+    elif not any(judged.values()):
+        why = (trend.get("reason") or trend["evidence"]["reason"]) if trend is not None else (
+            "only block dumps, too few to show growth" if growth is not None
+            else "no heap overview, object trace or block dumps")
+        reason = f"cannot judge: {why}"
     else:
         parts = []
         if trend is not None:
@@ -182,7 +190,8 @@ def verdict(
         if seen:
             reason += f" ({seen[0]['message']})"
     return {
-        "leak": leak, "exit_code": 1 if leak else 0, "reason": reason,
+        "leak": leak, "judged": leak or any(judged.values()),
+        "exit_code": 1 if leak else (0 if any(judged.values()) else 3), "reason": reason,
         "findings": findings, "observations": seen,
         "inputs": {"trend": trend is not None,
                    "objects": (objects or {}).get("source") == "trace",

@@ -38,6 +38,9 @@ TREND_P = 0.01
 #: Share of the decline that jumps must explain for a step/burst verdict.
 STEP_SHARE = 0.7
 MIN_POINTS = 6
+#: Points needed before a falling curve is called a leak: a short capture may be all warm-up
+#: (caches filling), which looks exactly like a steady leak until it levels off.
+MIN_LEAK_POINTS = 32
 #: Which forecast level is "the" exhaustion, best first (see ``forecast``).
 EXHAUSTION_ORDER = (
     "largest_block_below_cycle_demand", "largest_block_below_allocation",
@@ -314,9 +317,10 @@ def analyze_points(
         "last": points[-1].to_dict() if points else None,
     }
     if len(points) < MIN_POINTS:
+        why = f"{len(points)} points, need {MIN_POINTS}"
         out.update(classification="insufficient", leak=False, warmup={"points": 0},
-                   fit=None, evidence={"reason": f"{len(points)} points, need {MIN_POINTS}"},
-                   forecast=None)
+                   fit=None, evidence={"reason": why}, forecast=None,
+                   reason=f"too few heap overviews to judge: {why}")
         return out
     xs = [p.x for p in points]
     ys = [float(p.free) for p in points]
@@ -399,6 +403,11 @@ def analyze_points(
         cls = "warmup_plateau"
     else:
         cls = "no_leak"
+    reason = _reason(cls, evidence, warm, unit)
+    if cls == "steady_leak" and len(points) < MIN_LEAK_POINTS:
+        cls = "insufficient"
+        reason = (f"only {len(points)} points: too few to tell a leak from a warm-up (need "
+                  f"{MIN_LEAK_POINTS}); so far: {reason}")
     out.update(
         classification=cls,
         leak=cls == "steady_leak",
@@ -406,7 +415,7 @@ def analyze_points(
         fit=_fit_dict(fit),
         max_free_block_fit=_fit_dict(mfb_fit),
         evidence=evidence,
-        reason=_reason(cls, evidence, warm, unit),
+        reason=reason,
     )
     out["forecast"] = forecast(fit, points, cut, x_mode, allocation_size, mfb_fit) \
         if cls in ("steady_leak", "fragmentation") else None

@@ -23,7 +23,7 @@ from memsleuth.commands.common import (
     open_symbolizer,
     stream_log,
 )
-from memsleuth.errors import EXIT_FINDING, EXIT_OK, InputError, UsageError
+from memsleuth.errors import InputError, UsageError
 from memsleuth.parse import agent
 
 FAIL_ON = ("step", "fragmentation")
@@ -77,7 +77,8 @@ def render_check(result: dict[str, Any]) -> None:
 def command(log: Path, elf: Path | None, max_leak_rate: float, max_imbalance: float,
             allow_warmup: bool, grace: int, fail_on: str, cycle_pattern: str | None,
             config: Path | None, as_json: bool) -> None:
-    """Exit 0 when clean, 1 when a leak or object imbalance is found (reason on one line)."""
+    """Exit 0 when clean, 1 when a leak or object imbalance is found, 3 when the log is too
+    short to judge (reason on one line)."""
     kinds = tuple(k.strip() for k in fail_on.split(",") if k.strip())
     bad = [k for k in kinds if k not in FAIL_ON]
     if bad:
@@ -88,4 +89,4 @@ def command(log: Path, elf: Path | None, max_leak_rate: float, max_imbalance: fl
                             allow_warmup=allow_warmup, fail_on=kinds, grace=grace)
     result = run_check(log, elf, thresholds, cycle_pattern=cycle_pattern, config=config)
     emit("check", result, as_json, render_check)
-    sys.exit(EXIT_FINDING if result["verdict"]["leak"] else EXIT_OK)
+    sys.exit(result["verdict"]["exit_code"])
