@@ -16,9 +16,17 @@ import click
 
 from memsleuth import __version__
 from memsleuth.analysis.census import Attributor, census, live_owners
+from memsleuth.analysis.crash import explain_crash
+from memsleuth.analysis.diff import (
+    SiteSeries,
+    attribute_decline,
+    diff_snapshots,
+    kind_block_sizes,
+    site_growth,
+)
 from memsleuth.analysis.health import heap_health
 from memsleuth.analysis.trend import TrendCollector
-from memsleuth.commands.analyze import log_contents
+from memsleuth.commands.analyze import crash_summary, log_contents
 from memsleuth.commands.common import (
     cycle_pattern_option,
     elf_match,
@@ -114,8 +122,8 @@ def build_report(
     data.setdefault("overviews", None)
     if data["overviews"] is None:
         data["overviews"], data["overview_x"] = _plain_overviews(model)
-    _guard(data, notes, "per-site growth", _growth, model, attributor, series)
-    _guard(data, notes, "first→last diff", _diff, model, attributor, series)
+    _guard(data, notes, "per-site growth", _growth, series)
+    _guard(data, notes, "first→last diff", _diff, series)
     _guard(data, notes, "object balance", _objects, model, balance, attributor)
     _guard(data, notes, "decline attribution", _decline, data, series)
     _guard(data, notes, "crash explanation", _crashes, model, symbolizer)
@@ -145,11 +153,7 @@ def _object_balance() -> Any:
     return ObjectBalance()
 
 
-def _site_series(attributor: Attributor) -> Any:
-    try:
-        from memsleuth.analysis.diff import SiteSeries
-    except ImportError:  # pragma: no cover - the analysis ships with the package
-        return None
+def _site_series(attributor: Attributor) -> SiteSeries:
     return SiteSeries(attributor)
 
 
@@ -256,118 +260,50 @@ def _jsonable_trend(trend: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in trend.items() if k != "series"}
 
 
-def _site_label(attributor: Attributor, owner: int) -> str:
-    site = attributor.site(owner)
-    kind = f" [{site.object_kind}]" if site.object_kind else ""
-    return ("unknown owner" if site.key == "unknown" else site.label) + kind
-
-
-def _dumps_for_growth(model: Any) -> list[Any]:
-    return [d for d in model.dumps if not d.partial] or list(model.dumps)
-
-
-def _growth(model: Any, attributor: Attributor, series: Any) -> dict[str, Any]:
+def _growth(series: SiteSeries) -> dict[str, Any]:
     """Per-site live bytes across the dumps, top sites by growth slope.
 
-    From the per-dump census (``analysis.diff.site_growth``, traces honoured) when there are
-    three or more snapshots; otherwise from the per-dump owner totals of the model.
+    The per-dump census's growth (``analysis.diff.site_growth``, traces honoured); it needs
+    three or more snapshots, so fewer give no growth view.
     """
-    if series is not None:
-        from memsleuth.analysis.diff import site_growth
-
-        growth = site_growth(series.snapshots, series.info)
-        if growth.get("rows"):
-            snaps = [s for s in series.snapshots if not s.partial] or series.snapshots
-            by_cycle = growth["x"] == "cycle"
-            xs = [float(s.cycle if by_cycle else s.index) for s in snaps]
-            sites = [{"label": r["label"] + (f" [{r['object_kind']}]" if r["object_kind"]
-                                             else ""),
-                      "bytes": r["bytes"], "delta": r["bytes"][-1] - r["bytes"][0],
-                      "slope": r["bytes_slope"], "pattern": r["pattern"]}
-                     for r in growth["rows"][:GROWTH_SITES]]
-            return {"growth": {"x": xs, "x_kind": "cycle" if by_cycle else "block dump",
-                               "sites": sites}, "growth_raw": growth}
-    dumps = _dumps_for_growth(model)
-    if len(dumps) < 2:
+    growth = site_growth(series.snapshots, series.info)
+    if not growth["rows"]:
         return {}
-    attributor.prepare({o for d in dumps for o in d.owners})
-    per_site: dict[str, list[int]] = {}
-    for i, d in enumerate(dumps):
-        for owner, tot in d.owners.items():
-            label = _site_label(attributor, owner)
-            per_site.setdefault(label, [0] * len(dumps))[i] += tot.bytes
-    cycles = [d.cycle for d in dumps]
-    by_cycle = all(c is not None for c in cycles) and len(set(cycles)) == len(cycles)
-    xs = [float(c) for c in cycles] if by_cycle else [float(d.index) for d in dumps]
-    ranked = sorted(per_site.items(), key=lambda kv: (-(kv[1][-1] - kv[1][0]), -kv[1][-1], kv[0]))
-    sites = [{"label": label, "bytes": values, "delta": values[-1] - values[0], "slope": None}
-             for label, values in ranked[:GROWTH_SITES]]
+    # the snapshots site_growth used (complete ones, unless none is), for their x values
+    snaps = [s for s in series.snapshots if not s.partial] or series.snapshots
+    by_cycle = growth["x"] == "cycle"
+    xs = [float(s.cycle if by_cycle else s.index) for s in snaps]  # type: ignore[arg-type]
+    sites = [{"label": r["label"] + (f" [{r['object_kind']}]" if r["object_kind"] else ""),
+              "bytes": r["bytes"], "delta": r["bytes"][-1] - r["bytes"][0],
+              "slope": r["bytes_slope"], "pattern": r["pattern"]}
+             for r in growth["rows"][:GROWTH_SITES]]
     return {"growth": {"x": xs, "x_kind": "cycle" if by_cycle else "block dump",
-                       "sites": sites}}
+                       "sites": sites}, "growth_raw": growth}
 
 
-def _diff(model: Any, attributor: Attributor, series: Any) -> dict[str, Any]:
-    """Per-site deltas between the first and the last (complete) block dump.
-
-    Same schema as ``analysis.diff.diff_snapshots`` (which is used when available).
-    """
-    if series is not None:
-        from memsleuth.analysis.diff import diff_snapshots
-
-        snaps = [s for s in series.snapshots if not s.partial] or series.snapshots
-        if len(snaps) < 2:
-            return {}
-        diff = diff_snapshots(snaps[0], snaps[-1], series.info)
-        changed = [r for r in diff["rows"] if r["status"] != "same"]
-        blocks = {s.index: sum(v[0] for v in s.sites.values()) for s in (snaps[0], snaps[-1])}
-        diff["before"]["used_blocks"] = blocks[snaps[0].index]
-        diff["after"]["used_blocks"] = blocks[snaps[-1].index]
-        diff["rows_total"] = len(changed)
-        diff["rows"] = changed[:DIFF_ROWS]
-        return {"diff": diff}
-    dumps = _dumps_for_growth(model)
-    if len(dumps) < 2:
+def _diff(series: SiteSeries) -> dict[str, Any]:
+    """Per-site deltas between the first and the last complete block dump
+    (``analysis.diff.diff_snapshots``), only the changed sites, at most DIFF_ROWS of them."""
+    snaps = [s for s in series.snapshots if not s.partial] or series.snapshots
+    if len(snaps) < 2:
         return {}
-    first, last = dumps[0], dumps[-1]
-
-    def per_site(d: Any) -> dict[str, list[int]]:
-        acc: dict[str, list[int]] = {}
-        for owner, tot in d.owners.items():
-            row = acc.setdefault(_site_label(attributor, owner), [0, 0])
-            row[0] += tot.blocks
-            row[1] += tot.bytes
-        return acc
-
-    a, b = per_site(first), per_site(last)
-    rows = []
-    for label in set(a) | set(b):
-        fa, fb = a.get(label, [0, 0]), b.get(label, [0, 0])
-        status = ("new" if label not in a else "vanished" if label not in b
-                  else "grown" if fb[1] > fa[1] or fb[0] > fa[0]
-                  else "shrunk" if fb != fa else "same")
-        rows.append({"label": label, "blocks_before": fa[0], "blocks_after": fb[0],
-                     "blocks_delta": fb[0] - fa[0], "bytes_before": fa[1], "bytes_after": fb[1],
-                     "bytes_delta": fb[1] - fa[1], "status": status})
-    changed = [r for r in rows if r["status"] != "same"]
-    changed.sort(key=lambda r: (-r["bytes_delta"], -r["blocks_delta"], r["label"]))
-
-    def ref(d: Any) -> dict[str, Any]:
-        return {"index": d.index, "line": d.line, "cycle": d.cycle, "partial": d.partial,
-                "used_bytes": d.used_bytes, "used_blocks": d.used_blocks}
-
-    return {"diff": {"before": ref(first), "after": ref(last), "rows": changed[:DIFF_ROWS],
-                     "rows_total": len(changed)}}
+    first, last = snaps[0], snaps[-1]
+    diff = diff_snapshots(first, last, series.info)
+    changed = [r for r in diff["rows"] if r["status"] != "same"]
+    diff["before"]["used_blocks"] = sum(v[0] for v in first.sites.values())
+    diff["after"]["used_blocks"] = sum(v[0] for v in last.sites.values())
+    diff["rows_total"] = len(changed)
+    diff["rows"] = changed[:DIFF_ROWS]
+    return {"diff": diff}
 
 
-def _decline(data: dict[str, Any], series: Any) -> dict[str, Any]:
+def _decline(data: dict[str, Any], series: SiteSeries) -> dict[str, Any]:
     """One line tying the free-heap decline to the sites (or objects) that explain it."""
     trend = (data.get("trend") or {}).get("trend_raw")
     if not trend or not trend.get("leak"):
         return {}
-    from memsleuth.analysis.diff import attribute_decline, kind_block_sizes
-
-    snaps = series.snapshots if series is not None else []
-    sizes = kind_block_sizes(snaps[-1] if snaps else None, series.info if series else {})
+    snaps = series.snapshots
+    sizes = kind_block_sizes(snaps[-1] if snaps else None, series.info)
     result = attribute_decline(trend, data.get("growth_raw"), data.get("objects"), sizes)
     if not result or not result.get("sites"):
         return {}
@@ -384,18 +320,23 @@ def _objects(model: Any, balance: Any, attributor: Attributor) -> dict[str, Any]
 
 
 def _crashes(model: Any, symbolizer: Any) -> dict[str, Any]:
-    if not model.crashes:
-        return {}
-    from memsleuth.analysis.crash import explain_crash
+    """Every crash in the log, explained as `analyze` explains the newest one.
 
+    The newest is ``analyze.crash_summary`` itself; each earlier one gets the same inputs
+    from ``explain_crash``: the last block dump before it and the allocator warnings printed
+    after the previous crash and before this one.
+    """
+    newest = crash_summary(model, symbolizer)
+    if newest is None:
+        return {}
     out = []
-    previous_line = 0
-    for i, crash in enumerate(model.crashes):
-        index = model.dump_before_crash.get(i)
-        heap_dump = model.full_dumps.get(index) if index is not None else None
-        warnings = [w for w in model.warnings if previous_line <= w.line < crash.line]
+    for i, crash in enumerate(model.crashes[:-1]):
+        dump_index = model.dump_before_crash.get(i)
+        heap_dump = model.full_dumps.get(dump_index) if dump_index is not None else None
+        earlier = model.crashes[i - 1].line if i else 0
+        warnings = [w for w in model.warnings if earlier < w.line < crash.line]
         out.append(explain_crash(crash, symbolizer, heap_dump, warnings))
-        previous_line = crash.line
+    out.append(newest)
     return {"crashes": out}
 
 
