@@ -1,8 +1,10 @@
 """`memsleuth report`: one self-contained HTML file with every view of a log, and folded stacks.
 
 The verb only gathers plain data (reusing the analyses the other verbs run) into one dict and
-hands it to ``memsleuth.report.html.render_html``; an analysis that fails or is missing is
-listed under "partial or skipped" in the report's header instead of failing the whole report.
+hands it to ``memsleuth.report.html.render_html``. A view whose analysis refuses the data
+(``MemsleuthError``, or the ``ValueError`` of too little data) is left out and listed under
+"partial or skipped" in the report's header, and the report is partial (exit 4); any other
+exception is a bug and ends the verb through ``guarded``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from memsleuth.analysis.diff import (
     site_growth,
 )
 from memsleuth.analysis.health import heap_health
+from memsleuth.analysis.objects import ObjectBalance, analyze_objects
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.analyze import crash_summary, log_contents
 from memsleuth.commands.common import (
@@ -38,7 +41,7 @@ from memsleuth.commands.common import (
     log_argument,
     open_symbolizer,
 )
-from memsleuth.errors import EXIT_PARTIAL, InputError, UsageError
+from memsleuth.errors import EXIT_PARTIAL, InputError, MemsleuthError, UsageError
 from memsleuth.report.folded import stacks_from_dump, write_folded
 from memsleuth.report.html import render_html
 
@@ -59,22 +62,14 @@ def build_report(
     """
     symbolizer = open_symbolizer(elf)
     attributor = Attributor(symbolizer)
-    balance = _object_balance()
-    series = _site_series(attributor)
+    balance = ObjectBalance()
+    series = SiteSeries(attributor)
     trend = TrendCollector()
-    late_notes: list[str] = []
 
     def on_record(record: Any) -> None:
-        nonlocal series
         trend.on_record(record)
-        if balance is not None:
-            balance.on_record(record)
-        if series is not None:
-            try:
-                series.on_record(record)
-            except Exception as exc:  # noqa: BLE001 - growth/diff are optional views
-                late_notes.append(f"per-dump census: stopped ({type(exc).__name__}: {exc})")
-                series = None
+        balance.on_record(record)
+        series.on_record(record)
 
     model = load_model(log, cycle_pattern=cycle_pattern, on_record=on_record)
     if not (model.dumps or model.overviews or model.crashes or model.warnings
@@ -94,7 +89,6 @@ def build_report(
     if contents["skipped_in_sections"]:
         notes.append(f"{contents['skipped_in_sections']} foreign line(s) inside sections "
                      "were skipped")
-    notes.extend(late_notes)
     data: dict[str, Any] = {
         "version": __version__,
         "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -118,55 +112,44 @@ def build_report(
                              + str(data["elf"]["match"].get("reason", "")))
     elif model.dumps:
         notes.append("no block dump is kept whole: census and flame graph skipped")
-    _guard(data, notes, "heap trend", _trend, model, trend)
+    skipped: list[str] = []
+    _guard(data, skipped, "heap trend", _trend, model, trend)
     data.setdefault("overviews", None)
     if data["overviews"] is None:
         data["overviews"], data["overview_x"] = _plain_overviews(model)
-    _guard(data, notes, "per-site growth", _growth, series)
-    _guard(data, notes, "first→last diff", _diff, series)
-    _guard(data, notes, "object balance", _objects, model, balance, attributor)
-    _guard(data, notes, "decline attribution", _decline, data, series)
-    _guard(data, notes, "crash explanation", _crashes, model, symbolizer)
+    _guard(data, skipped, "per-site growth", _growth, series)
+    _guard(data, skipped, "first→last diff", _diff, series)
+    _guard(data, skipped, "object balance", _objects, balance, series, attributor)
+    _guard(data, skipped, "decline attribution", _decline, data, series)
+    _guard(data, skipped, "crash explanation", _crashes, model, symbolizer)
+    notes.extend(skipped)
     if symbolizer is None:
         notes.append("no ELF given: addresses are not symbolized")
-    # Same rule as `analyze`: a cut-short section or a mismatching ELF makes the result partial.
-    data["partial"] = bool(contents["partial"]) or (
+    # Same rule as `analyze`: a cut-short section or a mismatching ELF makes the result
+    # partial; so does a view the report had to skip.
+    data["partial"] = bool(contents["partial"]) or bool(skipped) or (
         ((data["elf"] or {}).get("match") or {}).get("verdict") == "mismatch")
     return data, stacks
 
 
-def _guard(data: dict[str, Any], notes: list[str], what: str, fn: Any, *args: Any) -> None:
-    """Run one analysis; a failure is a note in the report, not a lost report."""
+def _guard(data: dict[str, Any], skipped: list[str], what: str, fn: Any, *args: Any) -> None:
+    """Run one view; when its analysis refuses the data, note it and leave the view out.
+
+    Only the refusals are caught: ``MemsleuthError`` and the ``ValueError`` the analyses raise
+    for data they cannot use (no cycle markers or timestamps for the trend, fewer than two
+    distinct x values for a fit). Any other exception is a bug and reaches ``guarded``.
+    """
     try:
         data.update(fn(*args))
-    except ImportError:
-        notes.append(f"{what}: not available in this memsleuth build (skipped)")
-    except Exception as exc:  # noqa: BLE001 - one broken view must not cost the others
-        notes.append(f"{what}: skipped ({type(exc).__name__}: {exc})")
-
-
-def _object_balance() -> Any:
-    try:
-        from memsleuth.analysis.objects import ObjectBalance
-    except ImportError:  # pragma: no cover - the analysis ships with the package
-        return None
-    return ObjectBalance()
-
-
-def _site_series(attributor: Attributor) -> SiteSeries:
-    return SiteSeries(attributor)
+    except (MemsleuthError, ValueError) as exc:
+        skipped.append(f"{what}: skipped ({exc})")
 
 
 def _elf_info(elf: Path | None, symbolizer: Any) -> dict[str, Any] | None:
     if elf is None:
         return None
-    info: dict[str, Any] = {"path": str(elf), "build_id": None, "sha256": None, "arch": None}
-    for key, attr in (("build_id", "build_id"), ("sha256", "content_hash"), ("arch", "arch")):
-        try:
-            info[key] = getattr(symbolizer, attr, None)
-        except Exception:  # noqa: BLE001 - identity is informative only
-            info[key] = None
-    return info
+    return {"path": str(elf), "build_id": symbolizer.build_id,
+            "sha256": symbolizer.content_hash, "arch": symbolizer.arch}
 
 
 def _plain_overviews(model: Any) -> tuple[list[dict[str, Any]], str]:
@@ -310,10 +293,9 @@ def _decline(data: dict[str, Any], series: SiteSeries) -> dict[str, Any]:
     return {"decline": result}
 
 
-def _objects(model: Any, balance: Any, attributor: Attributor) -> dict[str, Any]:
-    from memsleuth.analysis.objects import analyze_objects
-
-    result = analyze_objects(balance, model, attributor)
+def _objects(balance: ObjectBalance, series: SiteSeries,
+             attributor: Attributor) -> dict[str, Any]:
+    result = analyze_objects(balance, series, attributor)
     if result.get("source") == "none" or not (result.get("kinds") or result.get("sites")):
         return {}
     return {"objects": result}
