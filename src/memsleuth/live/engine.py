@@ -507,6 +507,9 @@ class Monitor:
             self.capture.close()
             with contextlib.suppress(Exception):
                 self.source.close()
+        if self.tracker.points:
+            # the final forecast on every point: what `memsleuth trend` says of the capture
+            self._safe(self.tracker.refresh_forecast)
         self.display.status(self.tracker.status_text(), time.monotonic(), force=True)
         self.display.finish()
         r = self.result

@@ -9,6 +9,12 @@ series, *and* the recent half to decline on its own. On the example firmware thi
 at cycle 33 (host) / 54 (Cortex-M) of a leak that runs out of memory at cycle 913, and never on the
 no-leak, burst or fragmentation runs. The object-leak alert applies a robust slope to the
 creates−deletes balance sampled at each cycle start.
+
+The exhaustion forecast is the trend module's (``analyze_points(...)["forecast"]``), on the
+same points ``memsleuth trend`` selects (the first standalone overview of each cycle), with
+the largest allocation seen and the per-cycle demand from the low-water mark: live and
+offline give the same cycle. It runs on the whole series, so it is refreshed only when the
+series has grown by a quarter (bounded cost), and once more when the session ends.
 """
 
 from __future__ import annotations
@@ -19,7 +25,14 @@ from typing import Any
 
 from memsleuth.analysis.regression import theil_sen
 from memsleuth.analysis.trend import Point, analyze_points
-from memsleuth.records import AllocWarning, CycleMarker, HeapOverview, ObjectEvent, Record
+from memsleuth.records import (
+    AllocWarning,
+    BlockDump,
+    CycleMarker,
+    HeapOverview,
+    ObjectEvent,
+    Record,
+)
 
 
 @dataclass(slots=True)
@@ -54,21 +67,37 @@ FIT_POINTS = 64
 
 #: A days-long session keeps at most this many points per series (older ones decimated).
 POINTS_CAP = 10_000
+#: The forecast (a fit on the whole series) is refreshed when the series grew by this factor.
+FORECAST_GROWTH = 1.25
 
 
-def _decimate(series: dict[Any, int]) -> dict[Any, int]:
+def _decimate(series: dict[Any, Any]) -> dict[Any, Any]:
     """Keep every other point of the older half: memory stays bounded, recent detail stays."""
     items = sorted(series.items())
     half = len(items) // 2
     return dict(items[:half:2] + items[half:])
 
 
-def _thin(items: list[tuple[float, int]], limit: int) -> list[tuple[float, int]]:
+def _thin(items: list[Point], limit: int) -> list[Point]:
     """Evenly spaced picks (first and last kept) so long sessions cost the same per check."""
     if len(items) <= limit:
         return items
     step = (len(items) - 1) / (limit - 1)
     return [items[round(i * step)] for i in range(limit)]
+
+
+def _declines(result: dict[str, Any]) -> bool:
+    """A steady leak, or one the trend holds back only for having under 32 points.
+
+    The recent half of a short series has fewer points than the trend's own floor for a
+    verdict; its evidence (a trend that is significant and material) still tells whether it
+    declines on its own, which is all the half is asked.
+    """
+    if result.get("leak"):
+        return True
+    ev = result.get("evidence") or {}
+    return (result.get("classification") == "insufficient" and bool(ev.get("trending"))
+            and bool(ev.get("material")))
 
 
 def _due(n: int) -> bool:
@@ -112,7 +141,12 @@ class LiveTracker:
     cycle: int | None = None
     lines: int = 0
     last: HeapOverview | None = None
-    points: dict[float, int] = field(default_factory=dict)   # x (cycle or ordinal) -> free
+    #: x (cycle or ordinal) -> the heap point (the first standalone overview of a cycle)
+    points: dict[float, Point] = field(default_factory=dict)
+    #: the largest allocation seen (used block of a dump, failed request): a forecast level
+    largest: int | None = None
+    #: the trend module's exhaustion forecast ({level, bytes, at, earliest, latest}) or None
+    exhaustion: dict[str, Any] | None = None
     creates: dict[str, int] = field(default_factory=dict)
     deletes: dict[str, int] = field(default_factory=dict)
     balance_series: dict[str, dict[int, int]] = field(default_factory=dict)
@@ -125,6 +159,7 @@ class LiveTracker:
     _raised: set[str] = field(default_factory=set)
     _new: list[Alert] = field(default_factory=list)
     _ordinal: int = 0
+    _forecast_n: int = 0
 
     # -- feeding -----------------------------------------------------------------------------
     def add(self, record: Record) -> None:
@@ -135,7 +170,15 @@ class LiveTracker:
             table[record.kind] = table.get(record.kind, 0) + 1
         elif isinstance(record, CycleMarker):
             self._cycle(record)
+        elif isinstance(record, BlockDump):
+            if record.overview is not None:
+                self._overview(record.overview)
+            for b in record.blocks:
+                if b.used and not b.sentinel and b.size and (self.largest or 0) < b.size:
+                    self.largest = b.size
         elif isinstance(record, AllocWarning):
+            if record.need and (self.largest or 0) < record.need:
+                self.largest = record.need
             self.warnings = [*self.warnings[-15:], record]
             if record.kind != "malloc_failed":
                 return
@@ -149,15 +192,20 @@ class LiveTracker:
         self._raise(f"crash:{line}", line, f"crash dump at line {line}: {text}", kind="crash")
 
     def _overview(self, ov: HeapOverview) -> None:
-        if ov.nested:
+        if ov.nested or ov.partial:
             return
         self.last = ov
         if self.cycle is not None:
-            x: float = self.cycle          # last overview of a cycle wins
+            x: float = self.cycle
+            if x in self.points:
+                return  # the first overview of a cycle is its point (as `memsleuth trend`)
         else:
             self._ordinal += 1
             x = self._ordinal
-        self.points[x] = ov.free
+        self.points[x] = Point(
+            x=x, index=0, cycle=self.cycle, ts=ov.ts, line=ov.line, free=ov.free,
+            total=ov.total, min_free=ov.min_free, max_free_block=ov.max_free_block,
+            pool_free=ov.pool.free if ov.pool is not None else None, nested=False)
         if len(self.points) > POINTS_CAP:
             self.points = _decimate(self.points)
         self._check_leak(ov.line)
@@ -170,6 +218,10 @@ class LiveTracker:
             series[index] = self.imbalance(kind)
             if len(series) > POINTS_CAP:
                 self.balance_series[kind] = _decimate(series)
+        if self.cycle is None and self.points:
+            # overviews before the first cycle marker are boot, not cycles (as offline)
+            self.points.clear()
+            self._forecast_n = 0
         self.cycle = index
         self._check_objects(marker.line)
 
@@ -185,40 +237,56 @@ class LiveTracker:
         n = len(self.points)
         if n < 2 or not _due(n):
             return
-        items = sorted(self.points.items())
+        items = [self.points[x] for x in sorted(self.points)]
         recent = items[n // 2:] if n >= 2 * MIN_RECENT else items[max(0, n - MIN_RECENT):]
         # the status shows the current rate: the recent half, past any warm-up
-        self.fit = robust_fit([float(x) for x, _ in recent], [float(y) for _, y in recent])
+        self.fit = robust_fit([p.x for p in recent], [float(p.free) for p in recent])
+        if self._forecast_n == 0 or n >= self._forecast_n * FORECAST_GROWTH:
+            self.refresh_forecast()
         if "leak" in self._raised or n < self.min_points:
             return
         verdict = self._leak_verdict(items)
         if verdict is None:
             return
+        if self._forecast_n != n:
+            self.refresh_forecast()  # the alert quotes the forecast on every point so far
         unit = "cycle" if self.cycle is not None else "overview"
-        msg = f"LEAK: {verdict}; now {items[-1][1]:,} B free"
+        msg = f"LEAK: {verdict}; now {items[-1].free:,} B free"
         fc = self.forecast()
         if fc is not None:
             msg += f"; exhaustion forecast at {unit} ~{fc:.0f}"
         self._raise("leak", line, msg)
 
-    def _leak_verdict(self, items: list[tuple[float, int]]) -> str | None:
+    def _mode_warmup(self, n: int) -> tuple[str, int | str]:
+        mode = "cycle" if self.cycle is not None else "index"
+        return mode, "auto" if self.warmup < 0 else min(self.warmup, max(0, n - 6))
+
+    def refresh_forecast(self) -> None:
+        """The trend module's exhaustion forecast on every point so far (``memsleuth trend``)."""
+        pts = [self.points[x] for x in sorted(self.points)]
+        self._forecast_n = len(pts)
+        if len(pts) < 2:
+            self.exhaustion = None
+            return
+        mode, warm = self._mode_warmup(len(pts))
+        result = analyze_points(pts, x_mode=mode, warmup=warm,  # type: ignore[arg-type]
+                                allocation_size=self.largest)
+        self.exhaustion = (result.get("forecast") or {}).get("exhaustion")
+
+    def _leak_verdict(self, items: list[Point]) -> str | None:
         """A steady leak over the whole series (warm-up cut) *and* over its recent half.
 
         Why both: a warm-up drop (caches filled once) looks like a leak until the curve
         flattens; requiring the recent half to decline on its own rejects it.
         """
-        total = self.last.total if self.last else None
         unit = "cycle" if self.cycle is not None else "overview"
-        pts = [Point(x=float(x), index=i, cycle=None, ts=None, line=0, free=y, total=total,
-                     min_free=None, max_free_block=None, pool_free=None, nested=False)
-               for i, (x, y) in enumerate(_thin(items, TREND_POINTS))]
-        mode = "cycle" if self.cycle is not None else "index"
-        warm: int | str = "auto" if self.warmup < 0 else min(self.warmup, len(pts) - 6)
+        pts = _thin(items, TREND_POINTS)
+        mode, warm = self._mode_warmup(len(pts))
         whole = analyze_points(pts, x_mode=mode, warmup=warm)  # type: ignore[arg-type]
         if not whole.get("leak"):
             return None
         half = analyze_points(pts[len(pts) // 2:], x_mode=mode, warmup=0)
-        if not half.get("leak"):
+        if not _declines(half):
             return None
         ev = whole["evidence"]
         lo, hi = ev["slope_interval"]
@@ -244,11 +312,9 @@ class LiveTracker:
                         kind="object_leak")
 
     def forecast(self) -> float | None:
-        """x (cycle) at which the fitted free heap reaches zero; None without a decline."""
-        fit = self.fit
-        if fit is None or fit.slope_high >= 0:
-            return None  # no significant decline: no forecast
-        return fit.x_center + (0 - fit.y_center) / fit.slope
+        """x (cycle) at which the heap is exhausted, by the trend module; None: not running out."""
+        ex = self.exhaustion
+        return float(ex["at"]) if ex is not None and ex.get("at") is not None else None
 
     def _raise(self, key: str, line: int, message: str, kind: str | None = None) -> None:
         if key in self._raised:
@@ -280,6 +346,7 @@ class LiveTracker:
             "leak_rate": round(-fit.slope, 1) if fit is not None else None,
             "leak_rate_ci": [round(-fit.slope_high, 1), round(-fit.slope_low, 1)] if fit else None,
             "forecast_exhaustion": round(fc, 1) if (fc := self.forecast()) is not None else None,
+            "forecast_level": self.exhaustion["level"] if self.exhaustion else None,
             "objects": objects,
             "alerts": len(self.alerts),
         }
