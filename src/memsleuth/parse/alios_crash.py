@@ -13,16 +13,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from memsleuth.parse.alios_heap import OverviewReader, parse_block_line
 from memsleuth.parse.base import Feed, SectionReader
 from memsleuth.records import (
     BacktraceEntry,
     CrashDump,
     CrashKind,
-    HeapBlock,
     HeapOverview,
     KobjRow,
     LastWord,
-    PoolStats,
     Record,
     StackRow,
     TaskRow,
@@ -146,104 +145,6 @@ def opening_kind(text: str) -> tuple[CrashKind, dict[str, Any]] | None:
     return None
 
 
-# ------------------------------------------------------------------------------------------
-# Nested heap readers: reuse the heap engineer's, fall back to a small local reading
-
-
-def _parse_block_line(text: str, lineno: int) -> HeapBlock | None:
-    try:
-        from memsleuth.parse.alios_heap import parse_block_line
-    except ImportError:
-        return _fallback_block_line(text, lineno)
-    return parse_block_line(text, lineno)
-
-
-_BLOCK_RE = re.compile(
-    r"^\s*(?:0x)?(?:0x)?(?P<addr>[0-9a-fA-F]+)\s+(?P<bang>!?)(?P<state>used|free)\s+"
-    r"(?P<size>\d+|sentinel)\s+(?P<dye>OK|[0-9a-fA-F]+)\s+(?:0x)?(?P<owner>[0-9a-fA-F]+)"
-)
-
-
-def _fallback_block_line(text: str, lineno: int) -> HeapBlock | None:
-    m = _BLOCK_RE.match(text)
-    if not m:
-        return None
-    sentinel = m.group("size") == "sentinel"
-    dye = m.group("dye")
-    return HeapBlock(
-        line=lineno,
-        addr=int(m.group("addr"), 16),
-        used=m.group("state") == "used",
-        size=None if sentinel else int(m.group("size")),
-        owner=int(m.group("owner"), 16),
-        sentinel=sentinel,
-        corrupted=bool(m.group("bang")),
-        dye=None if dye == "OK" else int(dye, 16),
-    )
-
-
-def _new_overview_reader() -> SectionReader | None:
-    try:
-        from memsleuth.parse.alios_heap import OverviewReader
-    except ImportError:
-        return None
-    try:
-        return OverviewReader(nested=True)
-    except TypeError:
-        return OverviewReader()
-
-
-class _FallbackOverview:
-    """Reads `[HEAP]|`/`[POOL]|` tables well enough when the heap reader is not installed."""
-
-    def __init__(self, lineno: int) -> None:
-        self.line = lineno
-        self.pending: str | None = None
-        self.heap: list[int] | None = None
-        self.heap_header: list[str] = []
-        self.pool: list[int] | None = None
-        self.pool_header: list[str] = []
-
-    def feed(self, text: str) -> bool:
-        s = text.strip()
-        if s.startswith("[HEAP]") or s.startswith("[POOL]"):
-            self.pending = s[1:5]
-            cols = [c.strip() for c in s.split("|")[1:] if c.strip()]
-            if self.pending == "HEAP":
-                self.heap_header = cols
-            else:
-                self.pool_header = cols
-            return True
-        if self.pending and s.startswith("|"):
-            vals = [int(v, 16) for v in HEX_WORD_RE.findall(s)]
-            if self.pending == "HEAP":
-                self.heap = vals
-            else:
-                self.pool = vals
-            self.pending = None
-            return True
-        return bool(TABLE_RULE_RE.match(text))
-
-    def result(self) -> HeapOverview | None:
-        if not self.heap or len(self.heap) < 3:
-            return None
-        h = dict(zip(self.heap_header, self.heap, strict=False))
-        pool = None
-        if self.pool and len(self.pool) >= 3:
-            p = dict(zip(self.pool_header, self.pool, strict=False))
-            pool = PoolStats(size=self.pool[0], free=self.pool[1], used=self.pool[2],
-                             blk_size=p.get("BlkSz"), min_free=p.get("MinFreeSz"))
-        return HeapOverview(
-            line=self.line, variant="H4", total=h.get("TotalSz", self.heap[0]),
-            free=h.get("FreeSz", self.heap[1]), used=h.get("UsedSz", self.heap[2]),
-            min_free=h.get("MinFreeSz"), max_free_block=h.get("MaxFreeBlkSz"),
-            pool=pool, nested=True,
-        )
-
-
-# ------------------------------------------------------------------------------------------
-
-
 class CrashReader:
     """Section reader for exception / fatal-error dumps."""
 
@@ -257,7 +158,6 @@ class CrashReader:
         self._soft_end = False          # a fatal error whose Call stack has ended
         self._cut: str | None = None    # why the dump stopped, decided by us
         self._heap_sub: Any = None
-        self._heap_fallback: _FallbackOverview | None = None
         self._last_kobj: KobjRow | None = None
         self._core: int | None = None
         self._zero_runs = 0
@@ -390,11 +290,8 @@ class CrashReader:
         if banner not in crash.sections:
             crash.sections.append(banner)
         if banner == "Heap Info":
-            sub = _new_overview_reader()
-            if sub is not None:
-                self._heap_sub = [sub, bool(sub.opens(text, lineno, None))]
-            else:
-                self._heap_fallback = _FallbackOverview(lineno)
+            sub = OverviewReader(nested=True)
+            self._heap_sub = [sub, bool(sub.opens(text, lineno, None))]
         return Feed.CONSUMED
 
     def _feed_heap_sub(self, text: str, lineno: int, ts: float | None) -> Feed | None:
@@ -426,11 +323,6 @@ class CrashReader:
                     if isinstance(rec, HeapOverview) and crash is not None:
                         rec.nested = True
                         crash.heap = rec
-        if self._heap_fallback is not None:
-            res = self._heap_fallback.result()
-            self._heap_fallback = None
-            if res is not None and crash is not None:
-                crash.heap = res
 
     def _read_line(self, text: str, lineno: int) -> bool:
         """Read one line in the current section; False when it means nothing here."""
@@ -499,8 +391,6 @@ class CrashReader:
                 crash.backtrace.append(BacktraceEntry(lineno, None, "fail"))
                 return True
             return bool(re.match(r"^\s*(TaskName\s*:|task name)", text))
-        if sec == "Heap Info":
-            return self._heap_fallback is not None and self._heap_fallback.feed(text)
         if sec == "Task Info":
             if TABLE_RULE_RE.match(text) or text.lstrip().startswith("TaskName"):
                 return True
@@ -525,7 +415,7 @@ class CrashReader:
             m = KMM_HEAD_RE.match(text)
             if m:
                 return True
-            blk = _parse_block_line(text, lineno)
+            blk = parse_block_line(text, lineno)
             if blk is not None:
                 crash.error_blocks.append(blk)
                 return True
@@ -634,7 +524,8 @@ def section_readers() -> list[SectionReader]:
 
 
 def parse_crash_text(text: str) -> list[Record]:
-    """Read crash dumps from a text on its own (tests, and when the driver is absent)."""
+    """Read crash dumps from a text with the crash readers alone (for tests: the verbs read
+    logs through ``memsleuth.parse.parse_file``)."""
     readers = section_readers()
     active: Any = None
     out: list[Record] = []
