@@ -124,7 +124,8 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
 @click.command("analyze")
 @log_argument
 @elf_option
-@click.option("--top", type=int, default=10, show_default=True, help="Census rows to show.")
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Census rows to show.")
 @cycle_pattern_option
 @json_option
 @guarded

@@ -89,7 +89,8 @@ def run_census(
 @elf_option
 @click.option("--snapshot", type=int, default=None,
               help="Which block dump (0 = first, -1 = last); default: the last complete one.")
-@click.option("--top", type=int, default=20, show_default=True, help="Rows to show (0 = all).")
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Rows to show (0 = all).")
 @census_options
 @json_option
 @guarded

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from memsleuth import __version__
-from memsleuth.errors import EXIT_INPUT, EXIT_USAGE, MemsleuthError
+from memsleuth.errors import EXIT_INPUT, EXIT_USAGE, InputError, MemsleuthError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,16 +52,23 @@ def open_symbolizer(elf: Path | None):  # -> Symbolizer | None
     if elf is None:
         return None
     if not elf.exists():
-        raise MemsleuthError(f"ELF not found: {elf}")
+        raise UsageError(f"ELF not found: {elf}")
+    import warnings
+
     from memsleuth.symbols import Symbolizer
-    from memsleuth.symbols.errors import SymbolError
+    from memsleuth.symbols.errors import NoDebugInfo, SymbolError
 
     try:
-        return Symbolizer.open(elf)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", NoDebugInfo)
+            symbolizer = Symbolizer.open(elf)
     except SymbolError as exc:
-        raise MemsleuthError(f"{elf}: {exc}") from None
+        raise InputError(f"{elf}: {exc}") from None
     except (OSError, ValueError) as exc:
-        raise MemsleuthError(f"{elf}: cannot read ELF ({exc})") from None
+        raise InputError(f"{elf}: cannot read ELF ({exc})") from None
+    for warning in caught:
+        click.echo(f"memsleuth: warning: {warning.message}", err=True)
+    return symbolizer
 
 
 def envelope(verb: str, result: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +143,7 @@ def load_model(
     from memsleuth.parse import parse_file
 
     if not log.exists():
-        raise UsageErrorMissing(f"log not found: {log}")
+        raise UsageError(f"log not found: {log}")
     parsed = parse_file(log, cycle_pattern=cycle_pattern)
     return build_model(parsed, parsed.stats, path=log, keep=keep, on_record=on_record)
 
@@ -151,17 +158,13 @@ def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
     from memsleuth.parse import parse_file
 
     if not log.exists():
-        raise UsageErrorMissing(f"log not found: {log}")
+        raise UsageError(f"log not found: {log}")
     hooks = list(hooks)
     parsed = parse_file(log, cycle_pattern=cycle_pattern)
     for record in parsed:
         for hook in hooks:
             hook(record)
     return parsed.stats
-
-
-class UsageErrorMissing(MemsleuthError):
-    exit_code = EXIT_USAGE
 
 
 def elf_match(symbolizer: Any, owners: Iterable[int]) -> dict[str, Any] | None:

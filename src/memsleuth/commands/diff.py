@@ -67,6 +67,10 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
                              "log needs two (or give a second log)")
         a = _pick(series_a.snapshots, i, False, log_a)
         b = _pick(series_a.snapshots, j, True, log_a)
+        if a is b:
+            raise InputError(
+                f"{log_a}: only one complete block dump ({len(series_a.snapshots)} in all, the "
+                "others cut short): nothing to compare it with; pick two with --snapshots I,J")
         result.update(diff_snapshots(a, b, series_a.info, str(log_a), str(log_a)))
         growth = site_growth(series_a.snapshots, series_a.info)
         result["growth"] = growth
@@ -99,7 +103,8 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
               help="Which dumps to compare (0 = first, -1 = last); default first vs last "
                    "(two logs: last vs last).")
 @cycle_pattern_option
-@click.option("--top", type=int, default=20, show_default=True, help="Rows to show (0 = all).")
+@click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Rows to show (0 = all).")
 @json_option
 @guarded
 def command(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str | None,

@@ -130,11 +130,12 @@ class ElfImage:
         except OSError as exc:
             raise ElfNotFound(f"cannot read ELF file {self.path}: {exc.strerror}") from None
         if self.data[:4] != b"\x7fELF":
-            raise NotAnElf(f"not an ELF file (no \\x7fELF magic): {self.path}")
+            raise NotAnElf("not an ELF file (no \\x7fELF magic)")
         try:
             self._parse_headers()
-        except (struct.error, IndexError, ValueError) as exc:
-            raise NotAnElf(f"corrupt or truncated ELF file {self.path}: {exc}") from None
+        except (struct.error, IndexError, ValueError):
+            raise NotAnElf("corrupt or truncated ELF file (its headers point past the end of "
+                           "the file)") from None
         arch = _MACHINES.get(self.machine)
         if arch is None:
             raise UnsupportedArch(

@@ -82,9 +82,10 @@ class Symbolizer:
             engine = env if env in ("auto", "python", "addr2line") else "auto"  # type: ignore[assignment]
         sym = cls(image, directory, engine)
         if not sym.has_debug_info:
-            warnings.warn(NoDebugInfo(
-                f"{image.path} has no DWARF debug info: only symbol-table names, "
-                "no file:line or inline frames"), stacklevel=2)
+            what = ("no DWARF debug info: function names from the symbol table only, no "
+                    "file:line or inline frames" if len(image.functions) else
+                    "no DWARF debug info and no symbol table (stripped): addresses stay raw")
+            warnings.warn(NoDebugInfo(f"{image.path} has {what}"), stacklevel=2)
         return sym
 
     # -- facts about the ELF ---------------------------------------------------------------
