@@ -139,10 +139,17 @@ def normalize(line: str) -> Normalized:
     the remaining text is AliOS content that only looks like a prefix.
     """
     text = strip_escapes(line).rstrip()
+    if not _STRIPPABLE.match(text):   # nothing left, no prefix shape, or AliOS content
+        return Normalized(text, None, False)
+    return _strip_prefixes(text)
+
+
+def _strip_prefixes(text: str) -> Normalized:
+    """The prefix loop of :func:`normalize`, for the few lines that may carry one."""
     ts: float | None = None
     prefixed = False
     for _ in range(4):
-        if not _STRIPPABLE.match(text):   # nothing left, no prefix shape, or AliOS content
+        if not _STRIPPABLE.match(text):
             break
         for prefix in _PREFIXES:
             m = prefix.pattern.match(text)
