@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from memsleuth.commands.common import elf_option, emit, guarded, json_option
-from memsleuth.errors import EXIT_FINDING, UsageError
+from memsleuth.errors import EXIT_FINDING, EXIT_INPUT, UsageError
 
 
 def _render_summary(result: dict[str, Any]) -> None:
@@ -20,6 +20,26 @@ def _render_summary(result: dict[str, Any]) -> None:
         f"{len(result['alerts'])} alert(s)",
         err=True,
     )
+    note = _command_exit_note(result)
+    if note:
+        click.echo(f"--- memsleuth: {note}", err=True)
+
+
+def _command_exit_note(result: dict[str, Any]) -> str | None:
+    """How the --cmd command ended, when that was not success; None otherwise."""
+    code = result.get("command_exit")
+    if not code:
+        return None
+    how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
+    if result.get("ended") != "eof":
+        how += " (stopped by memsleuth)"
+    return f"the command {how}"
+
+
+def command_failed(result: dict[str, Any]) -> bool:
+    """The command ended on its own with an error before printing a byte: nothing to see."""
+    return (result.get("ended") == "eof" and bool(result.get("command_exit"))
+            and not result.get("bytes"))
 
 
 def _stdin_is_tty() -> bool:
@@ -36,7 +56,7 @@ def _stdin_is_tty() -> bool:
         "loop://) or on a command's output (--cmd, PORT omitted): decodes code addresses "
         "inline, captures every raw byte to disk, shows free heap / leak rate / object "
         "balance, and alerts on an established leak or a crash. Exit 0 on end/Ctrl-C, "
-        "1 if an alert was raised."
+        "1 if an alert was raised, 3 if the --cmd command failed before printing anything."
     ),
 )
 @click.argument("port", required=False)
@@ -153,5 +173,9 @@ def command(
 
     data = asdict(result)
     emit("monitor", data, as_json, _render_summary)
+    if command_failed(data):
+        click.echo(f"memsleuth: error: {_command_exit_note(data)} before printing anything",
+                   err=True)
+        sys.exit(EXIT_INPUT)
     if result.finding:
         sys.exit(EXIT_FINDING)

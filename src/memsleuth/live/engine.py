@@ -191,7 +191,8 @@ class MonitorResult:
     capture_files: list[str] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     status: dict[str, Any] = field(default_factory=dict)
-    ended: str = "eof"               # "eof", "interrupted", "gave_up"
+    #: "eof" (the source ended on its own), "interrupted" (Ctrl-C, SIGTERM), "capture_error"
+    ended: str = "eof"
     reconnects: int = 0
     sends: int = 0
     decode: dict[str, int] = field(default_factory=dict)
@@ -306,8 +307,11 @@ class Monitor:
             if chunk is None:
                 break
             self._handle(chunk, time.monotonic())
+        # asked to stop (SIGTERM) or the source ended on its own: decided before
+        # _after_reader, which sets _stop to end the reader in either case
+        stopped = self._stop
         self._after_reader()
-        if self._stop:
+        if stopped and self.result.ended == "eof":
             self.result.ended = "interrupted"
 
     def _handle(self, chunk: bytes, now: float) -> None:
@@ -496,6 +500,18 @@ class Monitor:
             self.display.block(text)
 
     # -- end ---------------------------------------------------------------------------------
+    def _wait_for_exit(self, timeout: float = 2.0) -> None:
+        """A command whose output ended is exiting: let it, so its own status is reported.
+
+        Closing the source at once would stop it with SIGTERM and report that instead.
+        """
+        if not hasattr(self.source, "returncode"):
+            return
+        deadline = time.monotonic() + timeout
+        with contextlib.suppress(Exception):
+            while getattr(self.source, "returncode", 0) is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+
     def _finish(self) -> None:
         try:
             tail = self.assembler.flush()
@@ -505,6 +521,8 @@ class Monitor:
                 self._safe(lambda: self._explain_crash())
         finally:
             self.capture.close()
+            if self.result.ended == "eof":
+                self._wait_for_exit()
             with contextlib.suppress(Exception):
                 self.source.close()
         if self.tracker.points:
