@@ -222,3 +222,22 @@ def test_foreign_line_inside_the_dumps_heap_table_is_skipped(tmp_path: Path) -> 
     assert code == 0
     assert data["snapshot"]["index"] == data["snapshots"] - 1     # the newest dump, whole
     assert not data["snapshot"]["partial"] and data["snapshot"]["skipped_lines"] == 1
+
+
+@pytest.mark.parametrize("verb", ["census", "analyze", "diff", "objects"])
+def test_every_verb_flags_a_wrong_elf(verb: str) -> None:
+    """Cortex-M log, x86-64 ELF: whatever the verb, exit 4 and say the ELF does not match."""
+    result = CliRunner().invoke(main, [verb, str(OUT / "cortex-m4-leak.log"),
+                                       "--elf", str(OUT / "x86_64-leak.elf")])
+    assert result.exit_code == 4
+    assert "does not match" in result.output
+
+
+@pytest.mark.parametrize("verb", ["analyze", "trend", "diff"])
+def test_a_cut_section_makes_the_result_partial(tmp_path: Path, verb: str) -> None:
+    lines = (OUT / "x86_64-leak.log").read_text().splitlines(keepends=True)
+    start = max(i for i, line in enumerate(lines) if "all memory blocks" in line)
+    cut = tmp_path / "cut.log"
+    cut.write_text("".join(lines[:start + 200]))
+    result = CliRunner().invoke(main, [verb, str(cut)])
+    assert result.exit_code == 4, result.output

@@ -98,9 +98,12 @@ class Attributor:
         self.object_ctors = dict(DEFAULT_OBJECT_CTORS if object_ctors is None else object_ctors)
         self._locations: dict[int, Location] = {}
         self._sites: dict[tuple[int, tuple[int, ...]], Site] = {}
+        #: every logged address asked about: what the ELF check looks at
+        self.seen: set[int] = set()
 
     def prepare(self, addresses: set[int]) -> None:
         """Symbolize every address in one batch (the fast path)."""
+        self.seen.update(a for a in addresses if a)
         wanted = {a for a in addresses if a and a not in self._locations}
         if self.symbolizer is not None and wanted:
             self._locations.update(self.symbolizer.symbolize(sorted(wanted), kind="return"))

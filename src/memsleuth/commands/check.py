@@ -15,12 +15,14 @@ from memsleuth.analysis.objects import ObjectBalance
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
     cycle_pattern_option,
+    elf_match,
     elf_option,
     emit,
     guarded,
     json_option,
     log_argument,
     open_symbolizer,
+    partial_notes,
     stream_log,
 )
 from memsleuth.errors import InputError, UsageError
@@ -49,11 +51,16 @@ def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
     result = leak_report(acc, attributor, thresholds)
     result["log"] = str(log)
     result["elf"] = str(elf) if elf else None
+    result["elf_match"] = elf_match(attributor.symbolizer, attributor.seen)
+    # a cut-short section or a wrong ELF does not change the verdict, but it is said
+    result["notes"] = result.get("notes", []) + partial_notes(stats, result["elf_match"])
     return result
 
 
 def render_check(result: dict[str, Any]) -> None:
     click.echo(result["verdict"]["reason"])
+    for note in result["notes"]:
+        click.echo(f"memsleuth: note: {note}", err=True)
 
 
 @click.command("check")

@@ -12,7 +12,14 @@ from typing import Any, TypeVar
 import click
 
 from memsleuth import __version__
-from memsleuth.errors import EXIT_INPUT, EXIT_USAGE, InputError, MemsleuthError, UsageError
+from memsleuth.errors import (
+    EXIT_INPUT,
+    EXIT_PARTIAL,
+    EXIT_USAGE,
+    InputError,
+    MemsleuthError,
+    UsageError,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -177,6 +184,24 @@ def elf_match(symbolizer: Any, owners: Iterable[int]) -> dict[str, Any] | None:
     report = symbolizer.check_return_addresses(addrs)
     data = report if isinstance(report, dict) else _asdict(report)
     return data
+
+
+def partial_notes(stats: Any, match: dict[str, Any] | None) -> list[str]:
+    """Why a result is partial (exit 4): sections cut short, or an ELF that does not fit."""
+    notes = []
+    if stats is not None and stats.partial_sections:
+        notes.append(f"{stats.partial_sections} section(s) of the log were cut short")
+    if match and match.get("verdict") == "mismatch":
+        notes.append(f"the ELF does not match this log: {match.get('reason', '')}")
+    return notes
+
+
+def exit_if_partial(notes: list[str]) -> None:
+    """After the output: say why it is partial on stderr and exit 4."""
+    if notes:
+        for note in notes:
+            click.echo(f"memsleuth: partial result: {note}", err=True)
+        sys.exit(EXIT_PARTIAL)
 
 
 def _asdict(obj: Any) -> dict[str, Any]:

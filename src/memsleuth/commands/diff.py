@@ -18,11 +18,14 @@ from memsleuth.analysis.diff import (
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
     cycle_pattern_option,
+    elf_match,
     elf_option,
     emit,
+    exit_if_partial,
     guarded,
     json_option,
     open_symbolizer,
+    partial_notes,
     stream_log,
 )
 from memsleuth.errors import InputError, UsageError
@@ -55,10 +58,11 @@ def _pick(snaps: list[Snapshot], index: int | None, default_last: bool, log: Pat
 def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str | None,
              cycle_pattern: str | None = None) -> dict[str, Any]:
     pair = parse_pair(snapshots)
-    attributor = Attributor(open_symbolizer(elf))
+    symbolizer = open_symbolizer(elf)
+    attributor = Attributor(symbolizer)
     series_a = SiteSeries(attributor)
     collector = TrendCollector()
-    stream_log(log_a, [series_a.on_record, collector.on_record], cycle_pattern)
+    stats = [stream_log(log_a, [series_a.on_record, collector.on_record], cycle_pattern)]
     i, j = pair if pair else (None, None)
     result: dict[str, Any] = {"elf": str(elf) if elf else None}
     if log_b is None:
@@ -84,13 +88,16 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
                 result["attribution"] = attribute_decline(trend, growth)
     else:
         series_b = SiteSeries(attributor)
-        stream_log(log_b, [series_b.on_record], cycle_pattern)
+        stats.append(stream_log(log_b, [series_b.on_record], cycle_pattern))
         a = _pick(series_a.snapshots, i, True, log_a)
         b = _pick(series_b.snapshots, j, True, log_b)
         info = {**series_b.info, **series_a.info}
         result.update(diff_snapshots(a, b, info, str(log_a), str(log_b)))
         result["growth"] = None
         result["attribution"] = None
+    result["elf_match"] = elf_match(symbolizer, attributor.seen)
+    result["partial"] = [n for st in stats for n in partial_notes(st, None)] + \
+        partial_notes(None, result["elf_match"])
     return result
 
 
@@ -112,3 +119,4 @@ def command(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str | 
     """Per call site: blocks and bytes before/after, new and vanished sites, growth slopes."""
     result = run_diff(log_a, log_b, elf, snapshots, cycle_pattern)
     emit("diff", result, as_json, lambda r: render_diff(r, top))
+    exit_if_partial(result["partial"])

@@ -12,12 +12,15 @@ from memsleuth.analysis.diff import SiteSeries
 from memsleuth.analysis.objects import ObjectBalance, analyze_objects
 from memsleuth.commands.common import (
     cycle_pattern_option,
+    elf_match,
     elf_option,
     emit,
+    exit_if_partial,
     guarded,
     json_option,
     log_argument,
     open_symbolizer,
+    partial_notes,
     stream_log,
 )
 from memsleuth.errors import InputError
@@ -44,7 +47,7 @@ def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
     attributor = Attributor(symbolizer)
     series = SiteSeries(attributor)
     try:
-        stream_log(log, [balance.on_record, series.on_record], cycle_pattern)
+        stats = stream_log(log, [balance.on_record, series.on_record], cycle_pattern)
     finally:
         damaged = agent.damaged_counts()
         agent.use_config(None)
@@ -54,6 +57,8 @@ def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
     result["damaged_lines"] = damaged
     result["log"] = str(log)
     result["elf"] = str(elf) if elf else None
+    result["elf_match"] = elf_match(symbolizer, attributor.seen)
+    result["partial"] = partial_notes(stats, result["elf_match"])
     return result
 
 
@@ -69,3 +74,4 @@ def command(log: Path, elf: Path | None, grace: int, config: Path | None,
     """Pair kernel-object creates and deletes: per kind, per create site, per cycle."""
     result = run_objects(log, elf, grace, config, cycle_pattern)
     emit("objects", result, as_json, render_objects)
+    exit_if_partial(result["partial"])

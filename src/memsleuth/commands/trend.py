@@ -11,9 +11,11 @@ from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
     cycle_pattern_option,
     emit,
+    exit_if_partial,
     guarded,
     json_option,
     log_argument,
+    partial_notes,
     stream_log,
 )
 from memsleuth.errors import InputError, UsageError
@@ -58,6 +60,7 @@ def run_trend(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | Non
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     result["log"] = str(log)
+    result["partial"] = partial_notes(stats, None)
     return result
 
 
@@ -71,3 +74,4 @@ def command(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | None,
     """Free-heap trend over a log: leak rate with its interval, warm-up, verdict, forecast."""
     result = run_trend(log, cycle_pattern, x_mode, upto, warmup)
     emit("trend", result, as_json, render_trend)
+    exit_if_partial(result["partial"])
