@@ -1,0 +1,75 @@
+"""`memsleuth crash` through the CLI: input errors, the streaming reader."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from memsleuth.cli import main
+from memsleuth.commands.crash import CrashInputs
+from memsleuth.records import BlockDump, CrashDump
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "crash"
+QEMU = FIX / "qemu"
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, ["crash", *args])
+
+
+def test_garbage_and_empty_logs_are_input_errors(tmp_path: Path):
+    garbage, empty = tmp_path / "garbage.log", tmp_path / "empty.log"
+    garbage.write_bytes(b"hello\n\x00\xff\xfe binary junk\nno sections here\n")
+    empty.write_text("")
+    for log in (garbage, empty):
+        result = _run(str(log))
+        assert result.exit_code == 3, result.output
+        assert "no AliOS crash, heap or object-trace section" in result.stderr
+        assert "No crash dump" not in result.output
+
+
+def test_a_real_log_without_a_crash_exits_0():
+    result = _run(str(FIX / "lastword_boot.log"))           # a boot header, no crash
+    assert result.exit_code == 0, result.output
+    assert "No crash dump" in result.stdout
+
+
+def test_missing_log_is_a_usage_error(tmp_path: Path):
+    assert _run(str(tmp_path / "missing.log")).exit_code == 2
+
+
+def test_cycle_pattern_option(tmp_path: Path):
+    log = tmp_path / "cycles.log"
+    log.write_text("== round 1 ==\n== round 2 ==\n"
+                   + (FIX / "alios20_m4_busfault_task.log").read_text())
+    result = _run(str(log), "--cycle-pattern", r"== round (\d+) ==", "--json")
+    assert result.exit_code == 1, result.output
+    assert json.loads(result.stdout)["total"] == 1
+    only_markers = tmp_path / "markers.log"
+    only_markers.write_text("== round 1 ==\n== round 2 ==\n")
+    result = _run(str(only_markers), "--cycle-pattern", r"== round (\d+) ==")
+    assert result.exit_code == 3, result.output
+
+
+def test_streamed_heap_dump_reaches_the_explanation():
+    """The block dump printed before the crash is read by the normal parser and used."""
+    result = _run(str(QEMU / "cm4_use_after_free.log"), "--elf",
+                  str(QEMU / "cm4_use_after_free.elf"), "--json")
+    assert result.exit_code == 1, result.output
+    (crash,) = json.loads(result.stdout)["crashes"]
+    assert crash["cause"]["category"] == "use_after_free"
+    hit = crash["heap"]["hits"][0]
+    assert hit["diagnosis"] == "use_after_free"
+    assert hit["block"]["owner_function"] == "session_open"
+
+
+def test_crash_inputs_keep_only_the_newest_dump_before_each_crash():
+    inputs = CrashInputs()
+    d1, d2, d3 = (BlockDump(line=n, variant="B3") for n in (1, 2, 4))
+    c1, c2 = CrashDump(line=3, kind="exception"), CrashDump(line=5, kind="exception")
+    for r in (d1, d2, c1, d3, c2):
+        inputs(r)
+    assert inputs.records == [d2, c1, d3, c2]
+    assert inputs.crashes == 2 and inputs.sections == 5
