@@ -18,7 +18,7 @@ from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.diff import SiteSeries
 from memsleuth.analysis.objects import ObjectBalance
-from memsleuth.analysis.trend import TrendCollector, analyze_trend
+from memsleuth.analysis.trend import TrendCollector
 from memsleuth.cli import main
 from memsleuth.commands.common import load_model, open_symbolizer, stream_log
 
@@ -38,8 +38,11 @@ def facts(target: str, scenario: str) -> dict[str, Any]:
 
 
 @cache
-def model_of(target: str, scenario: str) -> Any:
-    return load_model(run_path(target, scenario))
+def trend_of(target: str, scenario: str, upto: int | None = None) -> dict[str, Any]:
+    """The trend verb's path: one streaming pass through the bounded collector."""
+    collector = TrendCollector(upto=upto)
+    stream_log(run_path(target, scenario), [collector.on_record])
+    return collector.result()
 
 
 @cache
@@ -49,16 +52,6 @@ def report_of(target: str, scenario: str) -> dict[str, Any]:
     acc = Accumulators(ObjectBalance(grace=1), SiteSeries(attributor), TrendCollector())
     stream_log(log, [acc.on_record])
     return leak_report(acc, attributor, Thresholds())
-
-
-@pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("scenario", ["leak", "noleak", "burst", "frag"])
-def test_streaming_collector_matches_the_model(target: str, scenario: str) -> None:
-    """The constant-memory path (trend verb) and analyze_trend(model) (analyze verb) agree."""
-    streamed = report_of(target, scenario)["trend"]
-    modelled = analyze_trend(model_of(target, scenario))
-    for key in ("classification", "points", "fit", "warmup", "forecast", "observed_failure"):
-        assert streamed[key] == modelled[key], key
 
 
 def test_remedian_bins_bound_the_series() -> None:
@@ -80,14 +73,14 @@ def test_remedian_bins_bound_the_series() -> None:
     ("leak", "steady_leak"), ("burst", "step"), ("frag", "fragmentation"),
 ])
 def test_classification(target: str, scenario: str, classification: str) -> None:
-    trend = analyze_trend(model_of(target, scenario))
+    trend = trend_of(target, scenario)
     assert trend["classification"] == classification, trend["reason"]
     assert trend["evidence"]["slope"] is not None and trend["reason"]
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_noleak_warmup_is_not_a_leak(target: str) -> None:
-    trend = analyze_trend(model_of(target, "noleak"))
+    trend = trend_of(target, "noleak")
     assert trend["leak"] is False
     assert trend["classification"] in ("warmup_plateau", "no_leak")
     # the firmware's cache fills over its first 20 cycles: that drop is the warm-up
@@ -98,8 +91,7 @@ def test_noleak_warmup_is_not_a_leak(target: str) -> None:
 @pytest.mark.parametrize("target", TARGETS)
 def test_forecast_from_first_tenth(target: str) -> None:
     real = facts(target, "leak")["failed_cycle"]
-    model = model_of(target, "leak")
-    trend = analyze_trend(model, upto=round(real * 0.10))
+    trend = trend_of(target, "leak", upto=round(real * 0.10))
     assert trend["points"] == round(real * 0.10)
     assert trend["classification"] == "steady_leak"
     exhaustion = trend["forecast"]["exhaustion"]
@@ -229,7 +221,7 @@ def test_time_axis_from_prefixed_timestamps(tmp_path: Path) -> None:
                          .output)
     assert by_time["x"] == "time"
     assert by_time["fit"]["slope"] == pytest.approx(
-        analyze_trend(model_of("x86_64", "leak"))["fit"]["slope"] / 5.0, rel=0.02)
+        trend_of("x86_64", "leak")["fit"]["slope"] / 5.0, rel=0.02)
     by_cycle = json.loads(CliRunner().invoke(main, ["trend", str(log), "--json"]).output)
     exh = by_cycle["forecast"]["exhaustion"]
     assert exh["time"] == pytest.approx(exh["at"] * 5.0, rel=0.02)
@@ -241,9 +233,9 @@ def test_leak_report_for_a_model_based_verb() -> None:
     """How `analyze` gets trend, attribution, objects and the verdict in its own pass."""
     log = run_path("cortex-m4", "leak")
     attributor = Attributor(open_symbolizer(log.with_suffix(".elf")))
-    acc = Accumulators.create(attributor, trend=False)
-    model = load_model(log, on_record=acc.on_record)
-    report = leak_report(acc, attributor, Thresholds(), trend=analyze_trend(model))
+    acc = Accumulators.create(attributor)
+    load_model(log, on_record=acc.on_record)
+    report = leak_report(acc, attributor, Thresholds())
     assert report["verdict"]["leak"] and report["verdict"]["exit_code"] == 1
     assert report["objects"]["leaks"][0]["leak_per_cycle"] == pytest.approx(1.0, abs=0.01)
     assert report["attribution"]["sites"][0]["object_kind"] == "timer"

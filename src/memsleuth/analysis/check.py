@@ -1,10 +1,11 @@
 """The leak verdict for stress-test pipelines: trend, object balance and site growth combined.
 
-For a verb that already builds a LogModel (``analyze``)::
+One pass over the log feeds the accumulators (``analyze`` folds them into its LogModel
+pass)::
 
-    acc = Accumulators.create(attributor, trend=False)
+    acc = Accumulators.create(attributor)
     model = load_model(log, on_record=acc.on_record)
-    report = leak_report(acc, attributor, Thresholds(), trend=analyze_trend(model))
+    report = leak_report(acc, attributor, Thresholds())
     report["trend"], report["attribution"], report["objects"], report["verdict"]
 
 False alarms are as bad as misses: a warm-up (caches filled once) is excluded by default, a
@@ -76,8 +77,8 @@ def leak_report(
 ) -> dict[str, Any]:
     """Every leak analysis over one pass (``acc.on_record`` saw the records).
 
-    ``trend`` may be given (e.g. ``analyze_trend(model)`` from a verb that has a LogModel);
-    otherwise it comes from ``acc.trend``. Keys: trend (analyze_trend's keys, or None when
+    ``trend`` may be given (a ``TrendCollector.result()`` computed with other options);
+    otherwise it comes from ``acc.trend``. Keys: trend (TrendCollector.result's keys, or None when
     the log has no overview), objects (analyze_objects), growth (site_growth or None),
     attribution (attribute_decline or None), notes, verdict (see ``verdict``).
     """

@@ -17,7 +17,6 @@ Classification (the survey's J and E lessons):
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
 from statistics import median
@@ -70,88 +69,6 @@ class Point:
             "free": self.free, "min_free": self.min_free, "max_free_block": self.max_free_block,
             "pool_free": self.pool_free,
         }
-
-
-def _cycle_lookup(markers: list[CycleMarker]) -> tuple[list[int], list[int]]:
-    lines = [m.line for m in markers]
-    numbers = [m.index if m.index is not None else i + 1 for i, m in enumerate(markers)]
-    return lines, numbers
-
-
-def cycle_of_line(line: int, lines: list[int], numbers: list[int]) -> int | None:
-    """The cycle a log line belongs to: the last marker at or before it (None = boot)."""
-    pos = bisect.bisect_right(lines, line) - 1
-    return numbers[pos] if pos >= 0 else None
-
-
-def select_points(model: Any, x: XMode = "auto") -> tuple[list[Point], str, list[str]]:
-    """One point per cycle (the first standalone overview), else per overview.
-
-    Returns (points, x mode used, notes).
-    """
-    notes: list[str] = []
-    overviews: list[HeapOverview] = sorted(
-        (o for o in model.overviews if not o.partial), key=lambda o: o.line
-    )
-    skipped_partial = sum(1 for o in model.overviews if o.partial)
-    if skipped_partial:
-        notes.append(f"{skipped_partial} partial overview(s) ignored")
-    lines, numbers = _cycle_lookup(model.markers)
-    mode = x
-    if mode == "auto":
-        if model.markers:
-            mode = "cycle"
-        elif overviews and all(o.ts is not None for o in overviews):
-            mode = "time"
-        else:
-            mode = "index"
-    if mode == "cycle" and not model.markers:
-        raise ValueError("no cycle markers in the log (try --cycle-pattern or --x index)")
-    if mode == "time" and not any(o.ts is not None for o in overviews):
-        raise ValueError("the log has no timestamps (try --x index)")
-
-    chosen: list[tuple[HeapOverview, int | None]] = []
-    if mode == "cycle":
-        per_cycle: dict[int, HeapOverview] = {}
-        order: list[int] = []
-        boot = 0
-        for o in overviews:
-            cyc = cycle_of_line(o.line, lines, numbers)
-            if cyc is None:
-                boot += 1
-                continue
-            best = per_cycle.get(cyc)
-            if best is None:
-                per_cycle[cyc] = o
-                order.append(cyc)
-            elif best.nested and not o.nested:
-                per_cycle[cyc] = o
-        if boot:
-            notes.append(f"{boot} overview(s) before the first cycle marker ignored")
-        chosen = [(per_cycle[c], c) for c in order]
-    else:
-        standalone = [o for o in overviews if not o.nested]
-        use = standalone or overviews
-        if len(use) < len(overviews):
-            notes.append(f"{len(overviews) - len(use)} nested overview(s) ignored")
-        if mode == "time":
-            use = [o for o in use if o.ts is not None]
-        chosen = [(o, cycle_of_line(o.line, lines, numbers) if lines else None) for o in use]
-
-    points: list[Point] = []
-    for i, (o, cyc) in enumerate(chosen):
-        if mode == "cycle":
-            xv = float(cyc)  # type: ignore[arg-type]
-        elif mode == "time":
-            xv = float(o.ts)  # type: ignore[arg-type]
-        else:
-            xv = float(i)
-        points.append(Point(
-            x=xv, index=i, cycle=cyc, ts=o.ts, line=o.line, free=o.free, total=o.total,
-            min_free=o.min_free, max_free_block=o.max_free_block,
-            pool_free=o.pool.free if o.pool is not None else None, nested=o.nested,
-        ))
-    return points, mode, notes
 
 
 #: F statistic a hinge (warm-up) must reach against a straight line. High on purpose: the
@@ -309,7 +226,7 @@ def analyze_points(
     allocation_size: int | None = None,
     confidence: float = 0.95,
 ) -> dict[str, Any]:
-    """Fit, classify and forecast a heap curve; see ``analyze_trend`` for the keys."""
+    """Fit, classify and forecast a heap curve; see ``TrendCollector.result`` for the keys."""
     total = next((p.total for p in points if p.total), None)
     out: dict[str, Any] = {
         "x": x_mode, "points": len(points), "total": total,
@@ -517,74 +434,6 @@ def _time_map(points: list[Point]):  # -> Callable[[float], float] | None
     return lambda c: f.predict(c)
 
 
-def largest_allocation(model: Any) -> int | None:
-    """The largest block size seen in any dump, or the largest failed request."""
-    sizes = [t.max_size for d in model.dumps for t in d.owners.values() if t.max_size]
-    needs = [w.need for w in model.warnings if w.need]
-    both = sizes + needs
-    return max(both) if both else None
-
-
-def observed_failure(model: Any) -> dict[str, Any] | None:
-    """The first allocation failure in the log (warning or crash), with its cycle."""
-    lines, numbers = _cycle_lookup(model.markers)
-    fails = [w for w in model.warnings if w.kind in ("malloc_failed", "realloc_failed")]
-    if fails:
-        w = fails[0]
-        return {"kind": w.kind, "line": w.line, "cycle": cycle_of_line(w.line, lines, numbers),
-                "ts": w.ts, "need": w.need}
-    if model.crashes:
-        c = model.crashes[0]
-        return {"kind": "crash", "line": c.line, "cycle": cycle_of_line(c.line, lines, numbers),
-                "ts": c.ts, "need": None}
-    return None
-
-
-def analyze_trend(
-    model: Any,
-    *,
-    x: XMode = "auto",
-    upto: int | None = None,
-    warmup: int | Literal["auto"] = "auto",
-    confidence: float = 0.95,
-) -> dict[str, Any]:
-    """The heap trend of one log. Output keys:
-
-    - ``x``: "cycle" | "time" | "index" (the abscissa; slopes are B per that unit)
-    - ``points``: number of points analysed; ``points_available`` before ``--upto``
-    - ``series``: the points ({x, cycle, ts, line, free, min_free, max_free_block, pool_free})
-    - ``classification``: steady_leak | step | fragmentation | warmup_plateau | no_leak |
-      insufficient; ``leak``: bool (steady_leak or step); ``reason``: one line
-    - ``warmup``: {points cut, until_x, drop (B), method, ...}
-    - ``fit``: Theil–Sen on free heap after warm-up (slope, slope_low/high, mk_p, ...)
-    - ``evidence``: numbers behind the verdict (slope, interval, noise, jumps, fragmentation,
-      pool)
-    - ``max_free_block_fit``: the same fit on the largest free block (None when not printed)
-    - ``total``, ``first``, ``last``: heap size and the first/last point
-    - ``forecast``: {x, allocation_size (largest block seen), cycle_demand {max, median,
-      samples}, levels: [{level: free_zero | free_below_allocation | free_below_cycle_demand |
-      largest_block_below_allocation | largest_block_below_cycle_demand, bytes, at, earliest,
-      latest, time, time_earliest, time_latest (cycle mode with timestamps)}], exhaustion
-      (the level that fails first, by EXHAUSTION_ORDER)}; None when nothing is running out
-    - ``observed_failure``: the first malloc failure / crash in the log ({cycle, line, ...})
-    - ``notes``: what was ignored and why
-    """
-    points, mode, notes = select_points(model, x)
-    available = len(points)
-    if upto is not None:
-        points = points[: max(0, upto)]
-        notes.append(f"using the first {len(points)} of {available} points (--upto)")
-    out = analyze_points(
-        points, x_mode=mode, warmup=warmup, allocation_size=largest_allocation(model),
-        confidence=confidence,
-    )
-    out["points_available"] = available
-    out["series"] = [p.to_dict() for p in points]
-    out["observed_failure"] = observed_failure(model)
-    out["notes"] = notes
-    return out
-
-
 class _Bins:
     """A bounded series: past ``capacity`` points, runs of three collapse into their median.
 
@@ -640,7 +489,7 @@ class TrendCollector:
     Keeps one point per cycle (first standalone overview, else the first nested one) and one
     per standalone overview (for --x time/index), each bounded by ``_Bins``; plus the first
     allocation failure and the largest block size seen. ``upto`` stops collecting after that
-    many points, as ``analyze_trend(upto=...)`` does.
+    many points (``trend --upto``).
     """
 
     def __init__(self, upto: int | None = None, capacity: int = 20_000) -> None:
@@ -707,7 +556,27 @@ class TrendCollector:
 
     def result(self, x: XMode = "auto", warmup: int | Literal["auto"] = "auto",
                confidence: float = 0.95) -> dict[str, Any]:
-        """The same keys as ``analyze_trend``."""
+        """The heap trend of the log read so far. Output keys:
+
+        - ``x``: "cycle" | "time" | "index" (the abscissa; slopes are B per that unit)
+        - ``points``: number of points analysed; ``points_available`` before ``--upto``
+        - ``series``: the points ({x, cycle, ts, line, free, min_free, max_free_block, pool_free})
+        - ``classification``: steady_leak | step | fragmentation | warmup_plateau | no_leak |
+          insufficient; ``leak``: bool (steady_leak or step); ``reason``: one line
+        - ``warmup``: {points cut, until_x, drop (B), method, ...}
+        - ``fit``: Theil–Sen on free heap after warm-up (slope, slope_low/high, mk_p, ...)
+        - ``evidence``: numbers behind the verdict (slope, interval, noise, jumps, fragmentation,
+          pool)
+        - ``max_free_block_fit``: the same fit on the largest free block (None when not printed)
+        - ``total``, ``first``, ``last``: heap size and the first/last point
+        - ``forecast``: {x, allocation_size (largest block seen), cycle_demand {max, median,
+          samples}, levels: [{level: free_zero | free_below_allocation | free_below_cycle_demand |
+          largest_block_below_allocation | largest_block_below_cycle_demand, bytes, at, earliest,
+          latest, time, time_earliest, time_latest (cycle mode with timestamps)}], exhaustion
+          (the level that fails first, by EXHAUSTION_ORDER)}; None when nothing is running out
+        - ``observed_failure``: the first malloc failure / crash in the log ({cycle, line, ...})
+        - ``notes``: what was ignored and why
+        """
         self._flush()
         mode = x
         if mode == "auto":
