@@ -16,14 +16,18 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 
+from memsleuth.analysis.crash import explain_crash
 from memsleuth.live.assembler import LineAssembler
 from memsleuth.live.decoder import AddressDecoder
 from memsleuth.live.scan import CrashBoundary, LiveScanner
 from memsleuth.live.tracker import Alert, LiveTracker
+from memsleuth.records import CrashDump, Record
+from memsleuth.report.crash_text import render_crash
+from memsleuth.report.terminal import console
 from memsleuth.sources.capture import CaptureWriter
 from memsleuth.sources.text import decode_line, strip_eol
 
@@ -34,8 +38,6 @@ CRASH_MAX_LINES = 5000
 ELF_CHECK_AFTER = 16
 #: Chunks waiting in the queue beyond which lines are shown undecoded until we catch up.
 BACKLOG_CHUNKS = 256
-#: A block dump longer than this is not kept for the crash explanation.
-DUMP_MAX_LINES = 50_000
 #: Seconds of silence after which an unfinished crash dump is explained anyway.
 CRASH_IDLE_S = 1.0
 
@@ -231,8 +233,6 @@ class Monitor:
         self.poll = poll
         self.result = MonitorResult()
         self._stop = False
-        self._crash_lines: list[bytes] | None = None
-        self._crash_start = 0
         self._last_data = time.monotonic()
         self.internal_errors = 0
         self.keyboard = keyboard
@@ -241,9 +241,6 @@ class Monitor:
         self._thread: threading.Thread | None = None
         self._reader_error: BaseException | None = None
         self._behind = False
-        self._dump_lines: list[bytes] | None = None
-        self._dump_start = 0
-        self._dump_before: tuple[int, list[bytes]] | None = None
         self.eol = eol
         self._batch: list[str] = []
         self._batch_start = 0
@@ -403,30 +400,15 @@ class Monitor:
             shown[0] = shown[0][skip:] if shown[0].startswith(texts[0][:skip]) else shown[0]
         tracker = self.tracker
         self._batch, self._batch_start = shown, 0
-        for i, (raw, text) in enumerate(zip(raws, texts, strict=False)):
+        scanner = self.scanner
+        for i, text in enumerate(texts):
             self._batch_end = i + 1
-            if self._crash_lines is not None:
-                self._crash_lines.append(raw)
-            elif b"all memory blocks" in raw:
-                self._dump_lines, self._dump_start = [], self.scanner.lines + 1
-            if self._dump_lines is not None:
-                self._dump_lines.append(raw)
-                if len(self._dump_lines) > DUMP_MAX_LINES:
-                    self._dump_lines = None
-            tracker.lines = self.scanner.lines + 1
-            for rec in self.scanner.feed(text):
-                # per record, so one bad record cannot desynchronise the line numbering
-                if isinstance(rec, CrashBoundary):
-                    self._safe(self._crash_boundary, rec, raw)
-                else:
-                    self._safe(tracker.add, rec)
-            new = tracker.take_new_alerts()
-            if new:
-                self._flush_batch()
-                for alert in new:
-                    self.display.alert(alert)
-            if self._crash_lines is not None and len(self._crash_lines) >= CRASH_MAX_LINES:
-                self._explain_crash()
+            tracker.lines = scanner.lines + 1
+            self._records(scanner.feed(text))
+            if scanner.crash_line is not None \
+                    and scanner.lines - scanner.crash_line + 1 >= CRASH_MAX_LINES:
+                self._records(scanner.finish(
+                    f"crash dump longer than {CRASH_MAX_LINES} lines: explained as received"))
         self._batch_end = len(shown)
         self._flush_batch()
         self._batch = []
@@ -454,47 +436,56 @@ class Monitor:
             self.display.lines(self._batch[self._batch_start:self._batch_end])
             self._batch_start = self._batch_end
 
-    def _crash_boundary(self, rec: CrashBoundary, raw: bytes) -> None:
-        if not rec.end:
-            if self._crash_lines is not None:
-                self._explain_crash()
-            if self._dump_lines is not None:
-                # the last block dump before the crash: where a fault address lands in the heap
-                self._dump_lines.pop()  # the banner line just appended
-                self._dump_before = (self._dump_start, self._dump_lines)
-                self._dump_lines = None
-            self._crash_lines = [raw]
-            self._crash_start = rec.line
-            self.tracker.crash(rec.line, rec.text)
-        elif self._crash_lines is not None:
-            self._explain_crash()
+    def _records(self, records: list[Record | CrashBoundary]) -> None:
+        """Fold what the scanner completed; show the alerts it raised, in line order."""
+        for rec in records:
+            # per record, so one bad record cannot desynchronise the line numbering
+            if isinstance(rec, CrashBoundary):
+                self._safe(self.tracker.crash, rec.line, rec.text)
+            elif isinstance(rec, CrashDump):
+                self._safe(self._explain_crash, rec)
+            else:
+                self._safe(self.tracker.add, rec)
+            new = self.tracker.take_new_alerts()
+            if new:
+                self._flush_batch()
+                for alert in new:
+                    self.display.alert(alert)
 
     def _idle(self, now: float) -> None:
         pending = self.assembler.pending
         if pending and now - self._last_data > 0.3:
             text, _ = decode_line(pending)
             self.display.partial(text)
-        if self._crash_lines is not None and now - self._last_data > CRASH_IDLE_S:
-            self._explain_crash()
+        if self.scanner.in_crash and now - self._last_data > CRASH_IDLE_S:
+            # the device reset or stopped mid-dump: explain the part that arrived
+            self._records(self.scanner.finish(
+                f"no output for {CRASH_IDLE_S:g} s in the middle of the dump "
+                "(device reset or stopped?)"))
 
     def _status(self, now: float) -> None:
         self.display.status(self.tracker.status_text(), now)
 
     # -- crash explanation ---------------------------------------------------------------------
-    def _explain_crash(self) -> None:
-        lines, self._crash_lines = self._crash_lines, None
-        if not lines:
-            return
-        entry: dict[str, Any] = {"line": self._crash_start, "lines": len(lines)}
+    def _explain_crash(self, crash: CrashDump) -> None:
+        """Explain the parser's crash dump with the last block dump seen before it."""
+        end = crash.end_line if crash.end_line is not None else self.scanner.lines
+        entry: dict[str, Any] = {"line": crash.line, "lines": end - crash.line + 1}
+        if crash.partial:
+            entry["partial"] = crash.partial_reason or True
         self.result.crashes.append(entry)
+        dump = self.scanner.last_dump
         try:
-            text, explanation = explain_lines(lines, self.symbolizer, self._crash_start,
-                                              self.tracker.warnings, self._dump_before)
+            explanation = explain_crash(crash, self.symbolizer,
+                                        dump if dump is not None and dump.line < crash.line
+                                        else None, list(self.tracker.warnings))
+            entry["explanation"] = explanation
+            with console().capture() as cap:
+                render_crash(explanation)
+            text = cap.get()
         except Exception as exc:  # noqa: BLE001 - an explanation is a bonus
             entry["error"] = f"{type(exc).__name__}: {exc}"
             return
-        if explanation is not None:
-            entry["explanation"] = explanation
         if text:
             self._flush_batch()
             self.display.block(text)
@@ -517,8 +508,9 @@ class Monitor:
             tail = self.assembler.flush()
             if tail:
                 self._safe(self._lines, tail)
-            if self._crash_lines is not None:
-                self._safe(lambda: self._explain_crash())
+            if self.scanner.in_crash:
+                self._safe(lambda: self._records(self.scanner.finish(
+                    "the stream ended in the middle of the dump")))
         finally:
             self.capture.close()
             if self.result.ended == "eof":
@@ -547,51 +539,6 @@ class Monitor:
         if r.elf_match is None and self.decoder.return_seen:
             self._safe(self._check_elf)
         r.finding = self.tracker.finding
-
-
-def explain_lines(
-    lines: list[bytes], symbolizer: Any, first_line: int, warnings: Sequence[Any] = (),
-    dump: tuple[int, list[bytes]] | None = None,
-) -> tuple[str | None, dict[str, Any] | None]:
-    """Parse a received crash dump with the full parser and explain it, when those exist."""
-    try:
-        from memsleuth.analysis.crash import explain_crash
-        from memsleuth.parse import parse_lines
-    except ImportError:
-        return None, None
-    from memsleuth.records import CrashDump
-
-    crash = next((r for r in parse_lines(iter(lines)) if isinstance(r, CrashDump)), None)
-    if crash is not None and first_line > 1:
-        # the parser numbered the buffered dump from 1; point at the capture's lines
-        shift = first_line - 1
-        crash.line += shift
-        if crash.end_line is not None:
-            crash.end_line += shift
-    if crash is None:
-        return None, None
-    heap_dump = None
-    if dump is not None and dump[1]:
-        from memsleuth.records import BlockDump
-
-        dumps = [r for r in parse_lines(iter(dump[1])) if isinstance(r, BlockDump)]
-        if dumps:
-            heap_dump = dumps[-1]
-            heap_dump.line += dump[0] - 1
-    explanation = explain_crash(crash, symbolizer, heap_dump=heap_dump, warnings=list(warnings))
-    text: str | None = None
-    try:
-        from memsleuth.report.crash_text import render_crash
-        from memsleuth.report.terminal import console
-
-        with console().capture() as cap:
-            render_crash(explanation)
-        text = cap.get()
-    except ImportError:
-        text = None
-    if text is None:
-        text = f"crash at line {first_line}: {explanation.get('summary', explanation)}"
-    return text, explanation
 
 
 def stdout_is_tty() -> bool:
