@@ -246,7 +246,10 @@ def analyze_points(
         if len(points) - cut < MIN_POINTS:
             cut, wdet = 0, {**wdet, "reason": "too few points after the warm-up"}
     else:
-        cut, wdet = min(max(0, int(warmup)), len(points) - MIN_POINTS), {"method": "fixed"}
+        if not 0 <= int(warmup) <= len(points) - MIN_POINTS:
+            raise ValueError(f"--warmup {warmup}: the series has {len(points)} points and "
+                             f"needs {MIN_POINTS} after the warm-up")
+        cut, wdet = int(warmup), {"method": "fixed"}
     tx, ty = xs[cut:], ys[cut:]
     fit = theil_sen(tx, ty, confidence=confidence)
     noise = 1.4826 * fit.residual_mad

@@ -20,6 +20,7 @@ from memsleuth.errors import (
     MemsleuthError,
     UsageError,
 )
+from memsleuth.records import CycleMarker
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -152,7 +153,9 @@ def load_model(
     if not log.exists():
         raise UsageError(f"log not found: {log}")
     parsed = parse_file(log, cycle_pattern=cycle_pattern)
-    return build_model(parsed, parsed.stats, path=log, keep=keep, on_record=on_record)
+    model = build_model(parsed, parsed.stats, path=log, keep=keep, on_record=on_record)
+    warn_unmatched_pattern(cycle_pattern, model.markers.count)
+    return model
 
 
 def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
@@ -168,10 +171,20 @@ def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
         raise UsageError(f"log not found: {log}")
     hooks = list(hooks)
     parsed = parse_file(log, cycle_pattern=cycle_pattern)
+    markers = 0
     for record in parsed:
+        markers += isinstance(record, CycleMarker)
         for hook in hooks:
             hook(record)
+    warn_unmatched_pattern(cycle_pattern, markers)
     return parsed.stats
+
+
+def warn_unmatched_pattern(cycle_pattern: str | None, markers: int) -> None:
+    """A cycle pattern the user typed that matched nothing silently changes every x axis."""
+    if cycle_pattern is not None and markers == 0:
+        click.echo(f"memsleuth: warning: --cycle-pattern {cycle_pattern!r} matched no line; "
+                   "cycles fall back to overview order", err=True)
 
 
 def elf_match(symbolizer: Any, owners: Iterable[int]) -> dict[str, Any] | None:
