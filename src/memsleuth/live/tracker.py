@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from memsleuth.analysis.regression import theil_sen
+from memsleuth.analysis.regression import Fit, theil_sen
 from memsleuth.analysis.trend import Point, analyze_points
 from memsleuth.records import (
     AllocWarning,
@@ -105,30 +105,11 @@ def _due(n: int) -> bool:
     return n <= FIT_POINTS or n % max(1, n // 32) == 0
 
 
-@dataclass(frozen=True, slots=True)
-class SimpleFit:
-    """The part of a fit the tracker needs (also what the fallback regression returns)."""
-
-    slope: float
-    slope_low: float
-    slope_high: float
-    mk_p: float
-    n: int
-    x_center: float
-    y_center: float
-
-
-def robust_fit(xs: Sequence[float], ys: Sequence[float]) -> SimpleFit | None:
+def robust_fit(xs: Sequence[float], ys: Sequence[float]) -> Fit | None:
     """Theil–Sen with Sen's interval (memsleuth.analysis.regression), on at most FIT_POINTS."""
     if len(set(xs)) < 2:
         return None
-    if len(xs) > FIT_POINTS:
-        step = len(xs) / FIT_POINTS
-        idx = [int(i * step) for i in range(FIT_POINTS)] + [len(xs) - 1]
-        xs, ys = [xs[i] for i in idx], [ys[i] for i in idx]
-    fit = theil_sen(xs, ys, confidence=0.95, max_points=FIT_POINTS)
-    return SimpleFit(fit.slope, fit.slope_low, fit.slope_high, fit.mk_p, fit.n,
-                     fit.x_center, fit.y_center)
+    return theil_sen(xs, ys, confidence=0.95, max_points=FIT_POINTS)
 
 
 @dataclass(slots=True)
@@ -151,7 +132,7 @@ class LiveTracker:
     deletes: dict[str, int] = field(default_factory=dict)
     balance_series: dict[str, dict[int, int]] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
-    fit: SimpleFit | None = None
+    fit: Fit | None = None
     crashes: int = 0
     malloc_failures: int = 0
     #: the latest allocator warnings: an out-of-memory crash is explained with them
