@@ -1,4 +1,4 @@
-"""`memsleuth crash` through the CLI: input errors, the streaming reader."""
+"""`memsleuth crash` through the CLI: input errors, the streaming reader, the ELF check."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from memsleuth.records import BlockDump, CrashDump
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "crash"
 QEMU = FIX / "qemu"
+CM4_ELF = QEMU / "cm4_null_deref.elf"
 
 
 def _run(*args: str):
@@ -63,6 +64,7 @@ def test_streamed_heap_dump_reaches_the_explanation():
     hit = crash["heap"]["hits"][0]
     assert hit["diagnosis"] == "use_after_free"
     assert hit["block"]["owner_function"] == "session_open"
+    assert crash["elf_match"]["verdict"] == "ok"
 
 
 def test_crash_inputs_keep_only_the_newest_dump_before_each_crash():
@@ -73,3 +75,30 @@ def test_crash_inputs_keep_only_the_newest_dump_before_each_crash():
         inputs(r)
     assert inputs.records == [d2, c1, d3, c2]
     assert inputs.crashes == 2 and inputs.sections == 5
+
+
+def test_elf_of_another_architecture_is_a_loud_mismatch():
+    result = _run(str(FIX / "riscv64_load_fault.log"), "--elf", str(CM4_ELF), "--json")
+    assert result.exit_code == 4, result.output
+    assert "WARNING: the ELF does not match the crash" in result.stderr
+    assert "riscv but the ELF is arm" in result.stderr
+    match = json.loads(result.stdout)["crashes"][0]["elf_match"]
+    assert match["verdict"] == "mismatch"
+    assert (match["dump_arch"], match["elf_arch"]) == ("riscv", "arm")
+
+
+def test_elf_of_another_build_is_a_mismatch_by_addresses():
+    """Same architecture, but neither the PC nor the backtrace is in this ELF's code."""
+    result = _run(str(FIX / "alios20_m4_busfault_task.log"), "--elf", str(CM4_ELF))
+    assert result.exit_code == 4, result.output
+    assert "does not match" in result.stderr and "outside its code" in result.stderr
+
+
+def test_wild_pc_with_the_right_elf_is_not_a_mismatch():
+    """A bad function pointer puts the PC outside the code: that is the crash, not the ELF."""
+    result = _run(str(QEMU / "cm4_bad_fnptr.log"), "--elf", str(QEMU / "cm4_bad_fnptr.elf"),
+                  "--json")
+    assert result.exit_code == 1, result.output
+    assert "warning" not in result.stderr.lower()
+    match = json.loads(result.stdout)["crashes"][0]["elf_match"]
+    assert match["verdict"] == "ok" and match["pc_in_code"] is False
