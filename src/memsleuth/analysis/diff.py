@@ -25,7 +25,7 @@ SPIKE_SHARE = 0.8
 class Snapshot:
     """What is kept of one census: per-site (blocks, bytes, max size) and where it was."""
 
-    index: int
+    index: int                  # the dump's number in the log, as census --snapshot counts
     line: int
     cycle: int | None
     partial: bool
@@ -69,7 +69,7 @@ class SiteSeries:
                     "owner": row["owner"],
                 }
         self.snapshots.append(Snapshot(
-            index=len(self.snapshots), line=dump.line, cycle=self.cycle, partial=dump.partial,
+            index=dump.index, line=dump.line, cycle=self.cycle, partial=dump.partial,
             used_bytes=result["totals"]["used_bytes"], sites=sites,
             overhead=block_overhead(dump),
         ))

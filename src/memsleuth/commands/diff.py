@@ -49,10 +49,16 @@ def _pick(snaps: list[Snapshot], index: int | None, default_last: bool, log: Pat
     if index is None:
         complete = [s for s in snaps if not s.partial] or snaps
         return complete[-1] if default_last else complete[0]
-    pos = index if index >= 0 else len(snaps) + index
-    if not 0 <= pos < len(snaps):
-        raise UsageError(f"snapshot {index}: {log} has {len(snaps)} dump(s)")
-    return snaps[pos]
+    if index < 0:                    # from the end, over the heap dumps
+        if -index > len(snaps):
+            raise UsageError(f"snapshot {index}: {log} has {len(snaps)} heap dump(s)")
+        return snaps[index]
+    found = next((s for s in snaps if s.index == index), None)
+    if found is None:
+        numbers = ", ".join(str(s.index) for s in snaps)
+        raise UsageError(f"snapshot {index}: not a heap dump of {log} (numbered as census "
+                         f"--snapshot counts; heap dumps: {numbers}; mmlk listings are not)")
+    return found
 
 
 def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str | None,
