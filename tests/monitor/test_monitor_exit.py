@@ -55,3 +55,19 @@ def test_engine_end_of_source_is_eof_and_stop_is_interrupted(tmp_path: Path) -> 
     mon = _monitor(tmp_path / "b", [b"one\n"] + [None] * 10_000)
     mon.stop()
     assert mon.run().ended == "interrupted"
+
+
+def test_bad_elf_is_a_one_line_input_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.elf"
+    junk.write_bytes(b"not an elf")
+    proc = _run(tmp_path, "--cmd", "true", "--elf", str(junk))
+    assert proc.returncode == 3
+    assert proc.stderr.startswith(b"memsleuth: error: ") and b"Traceback" not in proc.stderr
+    proc = _run(tmp_path, "--cmd", "true", "--elf", str(tmp_path / "missing.elf"))
+    assert proc.returncode == 2 and b"ELF not found" in proc.stderr
+
+
+def test_live_layer_does_not_import_the_cli() -> None:
+    live = Path(__file__).resolve().parents[2] / "src" / "memsleuth" / "live"
+    for path in live.glob("*.py"):
+        assert "memsleuth.commands" not in path.read_text(), path

@@ -103,12 +103,16 @@ def format_location(loc: Any) -> str | None:
 
 
 def open_decoder_symbolizer(elf: Path | None) -> Any:
-    """One symbolizer for the whole session (opened once, errors as one-line messages)."""
+    """One symbolizer for the whole session, opened once.
+
+    Raises what ``memsleuth.symbols`` raises (SymbolError, OSError, ValueError); the CLI
+    turns those into its one-line errors (the live layer does not import the CLI layer).
+    """
     if elf is None:
         return None
-    from memsleuth.commands.common import open_symbolizer
+    from memsleuth.symbols import Symbolizer
 
-    return open_symbolizer(elf)
+    return Symbolizer.open(elf)
 
 
 class AddressDecoder:
