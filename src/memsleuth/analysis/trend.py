@@ -497,6 +497,14 @@ class TrendCollector:
 
     def __init__(self, upto: int | None = None, capacity: int = 20_000) -> None:
         self.upto = upto
+        self.capacity = capacity
+        self.restarts: list[int] = []   # log lines where the cycle counter went backwards
+        self._start()
+
+    def _start(self) -> None:
+        """Forget the run so far: a restarted cycle counter means a reboot (or another log
+        appended), and a heap curve across a reboot is two curves, not one."""
+        capacity = self.capacity
         self.by_cycle = _Bins(capacity)
         self.by_overview = _Bins(capacity)
         self.cycles = 0
@@ -515,6 +523,10 @@ class TrendCollector:
             self._overview(record)
         elif isinstance(record, CycleMarker):
             self._flush()
+            if (record.index is not None and self.cycle is not None
+                    and record.index < self.cycle):
+                self.restarts.append(record.line)
+                self._start()
             self.cycles += 1
             self.cycle = record.index if record.index is not None else self.cycles
         elif isinstance(record, BlockDump):
@@ -588,6 +600,10 @@ class TrendCollector:
         if mode == "cycle" and not self.cycles:
             raise ValueError("no cycle markers in the log (try --cycle-pattern or --x index)")
         notes: list[str] = []
+        if self.restarts:
+            notes.append(f"the cycle counter restarted {len(self.restarts)} time(s) (reboot, or "
+                         f"logs appended; last at line {self.restarts[-1]}): only the last run "
+                         "is analysed")
         if mode == "cycle":
             bins = self.by_cycle
             available = self.cycles
