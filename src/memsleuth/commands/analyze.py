@@ -63,11 +63,22 @@ def log_contents(model: Any) -> dict[str, Any]:
     }
 
 
-def crash_summary(model: Any, symbolizer: Any) -> dict[str, Any] | None:
-    """The newest crash explained with the heap dump and allocator warnings printed before it."""
+def require_sections(model: Any, log: Path) -> None:
+    """A log with no section memsleuth knows is an input error, not an empty result."""
+    if not (model.dumps or model.overviews or model.crashes or model.warnings
+            or model.object_events or model.leaks):
+        raise InputError(
+            f"{log}: no AliOS heap, block-dump, crash or object-trace section found in "
+            f"{model.stats.lines:,} lines (is this the device log?)"
+        )
+
+
+def crash_summary(model: Any, symbolizer: Any, index: int = -1) -> dict[str, Any] | None:
+    """One crash (default the newest) explained with the heap dump printed before it and the
+    allocator warnings printed after the previous crash and before it."""
     if not model.crashes:
         return None
-    index = len(model.crashes) - 1
+    index = index % len(model.crashes)
     crash = model.crashes[index]
     dump_index = model.dump_before_crash.get(index)
     heap_dump = model.full_dumps.get(dump_index) if dump_index is not None else None
@@ -94,13 +105,8 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
     attributor = Attributor(symbolizer)
     acc = Accumulators.create(attributor)
     model = load_model(log, cycle_pattern=cycle_pattern, on_record=acc.on_record)
+    require_sections(model, log)
     contents = log_contents(model)
-    if not (model.dumps or model.overviews or model.crashes or model.warnings
-            or model.object_events or model.leaks):
-        raise InputError(
-            f"{log}: no AliOS heap, block-dump, crash or object-trace section found in "
-            f"{model.stats.lines:,} lines (is this the device log?)"
-        )
     result: dict[str, Any] = {
         "log": str(log), "elf": str(elf) if elf else None, "contents": contents,
         "heap": heap_health(model.overviews, model.lowest_overview),

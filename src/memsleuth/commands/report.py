@@ -18,7 +18,6 @@ import click
 
 from memsleuth import __version__
 from memsleuth.analysis.census import Attributor, census, live_owners
-from memsleuth.analysis.crash import explain_crash
 from memsleuth.analysis.diff import (
     SiteSeries,
     attribute_decline,
@@ -29,7 +28,7 @@ from memsleuth.analysis.diff import (
 from memsleuth.analysis.health import heap_health
 from memsleuth.analysis.objects import ObjectBalance, analyze_objects
 from memsleuth.analysis.trend import TrendCollector
-from memsleuth.commands.analyze import crash_summary, log_contents
+from memsleuth.commands.analyze import crash_summary, log_contents, require_sections
 from memsleuth.commands.common import (
     cycle_pattern_option,
     elf_match,
@@ -41,7 +40,7 @@ from memsleuth.commands.common import (
     log_argument,
     open_symbolizer,
 )
-from memsleuth.errors import EXIT_PARTIAL, InputError, MemsleuthError, UsageError
+from memsleuth.errors import EXIT_PARTIAL, MemsleuthError, UsageError
 from memsleuth.report.folded import stacks_from_dump, write_folded
 from memsleuth.report.html import render_html
 
@@ -72,12 +71,7 @@ def build_report(
         series.on_record(record)
 
     model = load_model(log, cycle_pattern=cycle_pattern, on_record=on_record)
-    if not (model.dumps or model.overviews or model.crashes or model.warnings
-            or model.object_events or model.leaks):
-        raise InputError(
-            f"{log}: no AliOS heap, block-dump, crash or object-trace section found in "
-            f"{model.stats.lines:,} lines (is this the device log?)"
-        )
+    require_sections(model, log)
     contents = log_contents(model)
     notes: list[str] = [
         f"{p['kind']} #{p['index']} at line {p['line']} is partial: {p['reason']}"
@@ -302,24 +296,10 @@ def _objects(balance: ObjectBalance, series: SiteSeries,
 
 
 def _crashes(model: Any, symbolizer: Any) -> dict[str, Any]:
-    """Every crash in the log, explained as `analyze` explains the newest one.
-
-    The newest is ``analyze.crash_summary`` itself; each earlier one gets the same inputs
-    from ``explain_crash``: the last block dump before it and the allocator warnings printed
-    after the previous crash and before this one.
-    """
-    newest = crash_summary(model, symbolizer)
-    if newest is None:
+    """Every crash in the log, each explained as `analyze` explains the newest one."""
+    if not model.crashes:
         return {}
-    out = []
-    for i, crash in enumerate(model.crashes[:-1]):
-        dump_index = model.dump_before_crash.get(i)
-        heap_dump = model.full_dumps.get(dump_index) if dump_index is not None else None
-        earlier = model.crashes[i - 1].line if i else 0
-        warnings = [w for w in model.warnings if earlier < w.line < crash.line]
-        out.append(explain_crash(crash, symbolizer, heap_dump, warnings))
-    out.append(newest)
-    return {"crashes": out}
+    return {"crashes": [crash_summary(model, symbolizer, i) for i in range(len(model.crashes))]}
 
 
 @click.command("report")
