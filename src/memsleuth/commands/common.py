@@ -55,8 +55,9 @@ def json_option(f: F) -> F:
     )(f)
 
 
-def open_symbolizer(elf: Path | None):  # -> Symbolizer | None
-    """Open the ELF, turning every symbolizer failure into a one-line input error."""
+def open_symbolizer(elf: Path | None, opener: Callable[[Path], Any] | None = None):
+    """Open the ELF (with ``opener``, default ``Symbolizer.open``), turning every symbolizer
+    failure into a one-line error and its warnings into one-line notes."""
     if elf is None:
         return None
     if not elf.exists():
@@ -69,7 +70,7 @@ def open_symbolizer(elf: Path | None):  # -> Symbolizer | None
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", NoDebugInfo)
-            symbolizer = Symbolizer.open(elf)
+            symbolizer = (opener or Symbolizer.open)(elf)
     except SymbolError as exc:
         raise InputError(f"{elf}: {exc}") from None
     except (OSError, ValueError) as exc:

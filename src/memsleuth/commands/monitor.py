@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from memsleuth.commands.common import elf_option, emit, guarded, json_option
-from memsleuth.errors import EXIT_FINDING, EXIT_INPUT, InputError, UsageError
+from memsleuth.commands.common import elf_option, emit, guarded, json_option, open_symbolizer
+from memsleuth.errors import EXIT_FINDING, EXIT_INPUT, UsageError
 
 
 def _render_summary(result: dict[str, Any]) -> None:
@@ -40,29 +40,6 @@ def command_failed(result: dict[str, Any]) -> bool:
     """The command ended on its own with an error before printing a byte: nothing to see."""
     return (result.get("ended") == "eof" and bool(result.get("command_exit"))
             and not result.get("bytes"))
-
-
-def _open_elf(elf: Path | None, opener: Any) -> Any:
-    """Open the ELF for the session; symbolizer failures become one-line CLI errors."""
-    if elf is None:
-        return None
-    if not elf.exists():
-        raise UsageError(f"ELF not found: {elf}")
-    import warnings
-
-    from memsleuth.symbols.errors import NoDebugInfo, SymbolError
-
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", NoDebugInfo)
-            symbolizer = opener(elf)
-    except SymbolError as exc:
-        raise InputError(f"{elf}: {exc}") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{elf}: cannot read ELF ({exc})") from None
-    for warning in caught:
-        click.echo(f"memsleuth: warning: {warning.message}", err=True)
-    return symbolizer
 
 
 def _stdin_is_tty() -> bool:
@@ -158,7 +135,7 @@ def command(
         raise UsageError("--warmup: a number of points or 'auto'")
     if min_points < 6:
         raise UsageError("--min-points must be at least 6")
-    symbolizer = _open_elf(elf, open_decoder_symbolizer)
+    symbolizer = open_symbolizer(elf, open_decoder_symbolizer)
     source: Any
     if cmd is not None:
         from memsleuth.sources.process import ProcessSource
