@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from memsleuth.parse import parse_file, parse_lines
@@ -108,7 +108,7 @@ def summary(log) -> tuple[list[str], dict]:
 def mangle(data: bytes, seed: int) -> bytes:
     """What a serial line does to a log: CRLF, lone CR, bad UTF-8, NULs, colour, prefixes."""
     rnd = random.Random(seed)
-    noise = (b"\r", b"\xff\xfe", b"\x00", b"\xe2\x82", "é€".encode(), b"\x1b[0;32m",
+    noise = (b"\r", b"\xff\xfe", b"\x00", b"\r\x00", b"\xe2\x82", "é€".encode(), b"\x1b[0;32m",
              b"12:34:56.789 > ", b"[  12.500]<I> ", b"\x07\t", "\u2028\x85".encode())
     out = []
     for line in data.split(b"\n"):
@@ -153,6 +153,8 @@ _pieces = st.sampled_from([b"ab", b"\r", b"\n", b"\r\n", b"\x00", b"\xff", b"\xc
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_pieces, max_size=60), st.lists(st.integers(0, 400), max_size=12))
+@example([b"\r", b"\x00", b"\n"], [])   # two lines: dropping the NUL first made them one
+@example([b"\xc3", b"\x00", b"\xa9\n"], [])   # NUL inside a UTF-8 sequence: not a bad line
 def test_decode_lines_matches_reference(parts: list[bytes], points: list[int]) -> None:
     data = b"".join(parts)
     chunks = cut(data, points)
@@ -164,6 +166,7 @@ def test_decode_lines_matches_reference(parts: list[bytes], points: list[int]) -
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_pieces, max_size=60), st.lists(st.integers(0, 400), max_size=12),
        st.integers(1, 12))
+@example([b"\r", b"\x00", b"\n"], [], 3)
 def test_long_lines_cut_as_before(parts: list[bytes], points: list[int], max_line: int) -> None:
     """Cutting depends on where chunks end (a held-back CR); it must not change at all."""
     data = b"".join(parts)

@@ -120,13 +120,14 @@ def _decode_block(block: bytes, max_line: int) -> LineBatch:
     """Decode a block in one go; fall back to line by line only to count bad lines exactly."""
     if len(block) > max_line:
         return _decode_each(_lines_of(block, max_line), len(block))
-    data = block.replace(b"\x00", b"") if b"\x00" in block else block
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:   # (a NUL inside a UTF-8 sequence lands here too)
         return _decode_each(_lines_of(block, max_line), len(block))
     if "\r" in text:   # str.splitlines knows more line endings than we do (\x0b, \x85, ...)
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:  # only now: dropped earlier, '\r\x00\n' would become one line ending
+        text = text.replace("\x00", "")
     lines = text.split("\n")
     if block.endswith((b"\n", b"\r")):
         lines.pop()    # the empty string after the final line ending
