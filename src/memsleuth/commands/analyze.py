@@ -21,9 +21,11 @@ from memsleuth.commands.common import (
     json_option,
     load_model,
     log_argument,
+    objects_options,
     open_symbolizer,
 )
 from memsleuth.errors import EXIT_PARTIAL, InputError
+from memsleuth.parse import agent
 from memsleuth.report.analyze_text import render_analyze
 
 
@@ -99,12 +101,16 @@ def leak_findings(acc: Accumulators, attributor: Attributor) -> dict[str, Any]:
     return report
 
 
-def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None = None
-                ) -> tuple[dict[str, Any], bool]:
+def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None = None,
+                grace: int = 1, config: Path | None = None) -> tuple[dict[str, Any], bool]:
     symbolizer = open_symbolizer(elf)
     attributor = Attributor(symbolizer)
-    acc = Accumulators.create(attributor)
-    model = load_model(log, cycle_pattern=cycle_pattern, on_record=acc.on_record)
+    acc = Accumulators.create(attributor, grace=grace)
+    agent.use_config(config)
+    try:
+        model = load_model(log, cycle_pattern=cycle_pattern, on_record=acc.on_record)
+    finally:
+        agent.use_config(None)
     require_sections(model, log)
     contents = log_contents(model)
     result: dict[str, Any] = {
@@ -133,12 +139,13 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="Census rows to show.")
 @cycle_pattern_option
+@objects_options
 @json_option
 @guarded
-def command(log: Path, elf: Path | None, top: int, cycle_pattern: str | None,
-            as_json: bool) -> None:
+def command(log: Path, elf: Path | None, top: int, cycle_pattern: str | None, grace: int,
+            config: Path | None, as_json: bool) -> None:
     """Everything at once: what the log holds, heap health, where the memory went."""
-    result, partial = run_analyze(log, elf, top, cycle_pattern)
+    result, partial = run_analyze(log, elf, top, cycle_pattern, grace, config)
     emit("analyze", result, as_json, render_analyze)
     if partial:
         sys.exit(EXIT_PARTIAL)

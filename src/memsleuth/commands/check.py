@@ -21,6 +21,7 @@ from memsleuth.commands.common import (
     guarded,
     json_option,
     log_argument,
+    objects_options,
     open_symbolizer,
     partial_notes,
     stream_log,
@@ -72,13 +73,10 @@ def render_check(result: dict[str, Any]) -> None:
               help="Objects per cycle never deleted tolerated, per create site.")
 @click.option("--allow-warmup/--no-allow-warmup", default=True, show_default=True,
               help="Exclude a detected warm-up (caches filled once) from the leak fit.")
-@click.option("--grace", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Cycles a delete may lag its create (deferred deletes).")
 @click.option("--fail-on", default="", metavar="KINDS",
               help="Also fail on these heap patterns: step,fragmentation.")
 @cycle_pattern_option
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="TOML file with [[objects.pattern]] line patterns.")
+@objects_options
 @json_option
 @guarded
 def command(log: Path, elf: Path | None, max_leak_rate: float, max_imbalance: float,

@@ -49,6 +49,16 @@ def cycle_pattern_option(f: F) -> F:
     )(f)
 
 
+def objects_options(f: F) -> F:
+    """--config (user object-trace patterns) and --grace (deferred deletes)."""
+    f = click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+                     default=None, help="TOML file with [[objects.pattern]] line patterns.")(f)
+    return click.option(
+        "--grace", type=click.IntRange(min=0), default=1, show_default=True,
+        help="Cycles a delete may lag its create (deferred deletes) before the object counts "
+             "as leaked.")(f)
+
+
 def json_option(f: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True, help="Print the result as JSON (schema in docs/json.md)."

@@ -19,6 +19,7 @@ from memsleuth.commands.common import (
     guarded,
     json_option,
     log_argument,
+    objects_options,
     open_symbolizer,
     partial_notes,
     stream_log,
@@ -26,15 +27,6 @@ from memsleuth.commands.common import (
 from memsleuth.errors import InputError
 from memsleuth.parse import agent
 from memsleuth.report.objects_text import render_objects
-
-
-def objects_options(f):  # noqa: ANN001, ANN201 - click decorator stack
-    f = click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
-                     default=None, help="TOML file with [[objects.pattern]] line patterns.")(f)
-    f = click.option("--grace", type=click.IntRange(min=0), default=1, show_default=True,
-                     help="Cycles a delete may lag its create (deferred deletes) before the "
-                          "object counts as leaked.")(f)
-    return f
 
 
 def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,

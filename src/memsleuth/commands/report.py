@@ -38,9 +38,11 @@ from memsleuth.commands.common import (
     json_option,
     load_model,
     log_argument,
+    objects_options,
     open_symbolizer,
 )
 from memsleuth.errors import EXIT_PARTIAL, MemsleuthError, UsageError
+from memsleuth.parse import agent
 from memsleuth.report.folded import stacks_from_dump, write_folded
 from memsleuth.report.html import render_html
 
@@ -53,7 +55,8 @@ DIFF_ROWS = 60
 
 
 def build_report(
-    log: Path, elf: Path | None, *, cycle_pattern: str | None = None
+    log: Path, elf: Path | None, *, cycle_pattern: str | None = None, grace: int = 1,
+    config: Path | None = None,
 ) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], int]]]:
     """Read the log once and run every analysis the report shows.
 
@@ -61,7 +64,7 @@ def build_report(
     """
     symbolizer = open_symbolizer(elf)
     attributor = Attributor(symbolizer)
-    balance = ObjectBalance()
+    balance = ObjectBalance(grace=grace)
     series = SiteSeries(attributor)
     trend = TrendCollector()
 
@@ -70,7 +73,11 @@ def build_report(
         balance.on_record(record)
         series.on_record(record)
 
-    model = load_model(log, cycle_pattern=cycle_pattern, on_record=on_record)
+    agent.use_config(config)
+    try:
+        model = load_model(log, cycle_pattern=cycle_pattern, on_record=on_record)
+    finally:
+        agent.use_config(None)
     require_sections(model, log)
     contents = log_contents(model)
     notes: list[str] = [
@@ -310,13 +317,15 @@ def _crashes(model: Any, symbolizer: Any) -> dict[str, Any]:
 @click.option("--folded", "folded", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Also write folded stacks (flamegraph.pl / speedscope).")
 @cycle_pattern_option
+@objects_options
 @json_option
 @guarded
 def command(log: Path, elf: Path | None, output: Path, folded: Path | None,
-            cycle_pattern: str | None, as_json: bool) -> None:
+            cycle_pattern: str | None, grace: int, config: Path | None, as_json: bool) -> None:
     """One self-contained HTML report (works offline): heap over time, census, flame graph,
     diff, object balance, crash."""
-    data, stacks = build_report(log, elf, cycle_pattern=cycle_pattern)
+    data, stacks = build_report(log, elf, cycle_pattern=cycle_pattern, grace=grace,
+                                config=config)
     html_text = render_html(data)
     try:
         output.write_text(html_text, encoding="utf-8")
