@@ -282,3 +282,6 @@ class ParseStats:
     partial_sections: int = 0
     sections: dict[str, int] = field(default_factory=dict)  # section kind -> count
     reader_errors: int = 0           # reader bugs caught by the driver (line dropped)
+    #: lines that carried an object-trace tag but did not parse, per reader (e.g. two tasks'
+    #: output on one line): filled when the parse ends
+    damaged_lines: dict[str, int] = field(default_factory=dict)

@@ -23,7 +23,8 @@ def test_msobj_lines_with_prefix_name_and_damage() -> None:
         "[MSOBJ] delete timer 0x2000[MSOBJ] create",          # two tasks on one line
         "[MSCYCLE] 3",
     ]
-    records = list(parse_lines(lines))
+    parsed = parse_lines(lines)
+    records = list(parsed)
     events = [r for r in records if isinstance(r, ObjectEvent)]
     assert [(e.op, e.kind, e.handle, e.caller, e.seq) for e in events] == [
         ("create", "timer", 0x20001234, 0x0800A3C5, 17),
@@ -32,7 +33,7 @@ def test_msobj_lines_with_prefix_name_and_damage() -> None:
     ]
     assert events[1].name == "wifi_evt"
     assert [r.index for r in records if isinstance(r, CycleMarker)] == [3]
-    assert agent.damaged_counts() == {"msobj": 1}
+    assert parsed.stats.damaged_lines == {"msobj": 1}
 
 
 CONFIG = """
@@ -47,13 +48,10 @@ delete = ["del"]
 def test_user_pattern_from_toml(tmp_path: Path) -> None:
     cfg = tmp_path / "objs.toml"
     cfg.write_text(CONFIG)
-    try:
-        patterns = agent.use_config(cfg)
-        assert len(patterns) == 1
-        records = list(parse_lines(["I/drv tmr new 2000abcd by 0800a001", "tmr del 2000abcd",
-                                    "tmr zap 1"]))
-    finally:
-        agent.use_config(None)
+    patterns = agent.load_patterns(cfg)
+    assert len(patterns) == 1
+    records = list(parse_lines(["I/drv tmr new 2000abcd by 0800a001", "tmr del 2000abcd",
+                                "tmr zap 1"], object_patterns=patterns))
     events = [r for r in records if isinstance(r, ObjectEvent)]
     assert [(e.op, e.kind, e.handle, e.caller) for e in events] == [
         ("create", "timer", 0x2000ABCD, 0x0800A001), ("delete", "timer", 0x2000ABCD, 0),
@@ -76,8 +74,7 @@ def test_bad_config_is_a_usage_error(tmp_path: Path, text: str, message: str) ->
     cfg = tmp_path / "bad.toml"
     cfg.write_text(text)
     with pytest.raises(UsageError, match=message):
-        agent.use_config(cfg)
-    agent.use_config(None)
+        agent.load_patterns(cfg)
 
 
 def test_objects_cli_with_config(tmp_path: Path) -> None:

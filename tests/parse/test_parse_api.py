@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import importlib
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -98,22 +96,17 @@ def test_malloc_failure_sequence() -> None:
     assert isinstance(records[1], BlockDump) and not records[1].partial
 
 
-def test_registry_skips_only_missing_family(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "FAMILIES", ("does_not_exist", "alios_heap"))
-    sections, lines = registry.default_readers()
-    assert {s.name for s in sections} >= {"block_dump", "heap_overview"}
-    assert lines[0].name == "cycle"
+def test_registry_order_and_user_patterns(tmp_path) -> None:
+    """Cycle markers first, then the heap family's one-liners, then the object traces."""
+    from memsleuth.parse import agent
 
-    real_import = importlib.import_module
-
-    def broken(name: str, *a: object):
-        if name == "memsleuth.parse.alios_heap":
-            raise ModuleNotFoundError("No module named 'somedep'", name="somedep")
-        return real_import(name, *a)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(importlib, "import_module", broken)
-    with pytest.raises(ModuleNotFoundError):
-        registry.default_readers()
+    cfg = tmp_path / "objs.toml"
+    cfg.write_text("[[objects.pattern]]\nregex = 'tmr (?P<op>new|del) (?P<handle>[0-9a-f]+)'\n"
+                   "kind = 'timer'\n")
+    sections, lines = registry.default_readers(object_patterns=agent.load_patterns(cfg))
+    assert {s.name for s in sections} >= {"block_dump", "heap_overview", "crash"}
+    names = [r.name for r in lines]
+    assert names[0] == "cycle" and names[-2:] == ["msobj", "objpattern"]
 
 
 def test_crash_readers_come_before_heap_readers() -> None:

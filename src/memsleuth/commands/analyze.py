@@ -106,11 +106,8 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
     symbolizer = open_symbolizer(elf)
     attributor = Attributor(symbolizer)
     acc = Accumulators.create(attributor, grace=grace)
-    agent.use_config(config)
-    try:
-        model = load_model(log, cycle_pattern=cycle_pattern, on_record=acc.on_record)
-    finally:
-        agent.use_config(None)
+    model = load_model(log, cycle_pattern=cycle_pattern, on_record=acc.on_record,
+                       object_patterns=agent.load_patterns(config))
     require_sections(model, log)
     contents = log_contents(model)
     result: dict[str, Any] = {

@@ -39,11 +39,7 @@ def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
     attributor = Attributor(open_symbolizer(elf))
     acc = Accumulators(ObjectBalance(grace=thresholds.grace), SiteSeries(attributor),
                        TrendCollector(upto=upto))
-    agent.use_config(config)
-    try:
-        stats = stream_log(log, [acc.on_record], cycle_pattern)
-    finally:
-        agent.use_config(None)
+    stats = stream_log(log, [acc.on_record], cycle_pattern, agent.load_patterns(config))
     trend = acc.trend
     if not (acc.balance.events or acc.series.snapshots  # type: ignore[union-attr]
             or (trend and (trend.n_overviews or trend.n_cycle_points))):

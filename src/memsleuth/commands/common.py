@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -156,6 +156,7 @@ def load_model(
     cycle_pattern: str | None = None,
     keep: Callable[[Any], bool] | None = None,
     on_record: Callable[[Any], None] | None = None,
+    object_patterns: Sequence[Any] = (),
 ):  # -> LogModel
     """Read the log once into a LogModel (streaming); a missing file is a usage error."""
     from memsleuth.model import build_model
@@ -163,14 +164,15 @@ def load_model(
 
     if not log.exists():
         raise UsageError(f"log not found: {log}")
-    parsed = parse_file(log, cycle_pattern=cycle_pattern)
+    parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns)
     model = build_model(parsed, parsed.stats, path=log, keep=keep, on_record=on_record)
     warn_unmatched_pattern(cycle_pattern, model.markers.count)
     return model
 
 
 def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
-               cycle_pattern: str | None = None):  # -> ParseStats
+               cycle_pattern: str | None = None,
+               object_patterns: Sequence[Any] = ()):  # -> ParseStats
     """Read the log once, handing every record to streaming accumulators (no LogModel).
 
     For verbs that need only accumulators (trend, check, diff, objects): nothing of the log
@@ -181,7 +183,7 @@ def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
     if not log.exists():
         raise UsageError(f"log not found: {log}")
     hooks = list(hooks)
-    parsed = parse_file(log, cycle_pattern=cycle_pattern)
+    parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns)
     markers = 0
     for record in parsed:
         markers += isinstance(record, CycleMarker)

@@ -32,21 +32,17 @@ from memsleuth.report.objects_text import render_objects
 def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
                 cycle_pattern: str | None = None, symbolizer: Any = None) -> dict[str, Any]:
     """Stream the log once through the pairing; returns the analyze_objects dict."""
-    agent.use_config(config)
+    patterns = agent.load_patterns(config)
     if symbolizer is None:
         symbolizer = open_symbolizer(elf)
     balance = ObjectBalance(grace=grace)
     attributor = Attributor(symbolizer)
     series = SiteSeries(attributor)
-    try:
-        stats = stream_log(log, [balance.on_record, series.on_record], cycle_pattern)
-    finally:
-        damaged = agent.damaged_counts()
-        agent.use_config(None)
+    stats = stream_log(log, [balance.on_record, series.on_record], cycle_pattern, patterns)
     result = analyze_objects(balance, series, attributor)
     if result["source"] == "none":
         raise InputError(f"{log}: no object trace ([MSOBJ] lines) and no block dump")
-    result["damaged_lines"] = damaged
+    result["damaged_lines"] = stats.damaged_lines
     result["log"] = str(log)
     result["elf"] = str(elf) if elf else None
     result["elf_match"] = elf_match(symbolizer, attributor.seen)

@@ -73,11 +73,8 @@ def build_report(
         balance.on_record(record)
         series.on_record(record)
 
-    agent.use_config(config)
-    try:
-        model = load_model(log, cycle_pattern=cycle_pattern, on_record=on_record)
-    finally:
-        agent.use_config(None)
+    model = load_model(log, cycle_pattern=cycle_pattern, on_record=on_record,
+                       object_patterns=agent.load_patterns(config))
     require_sections(model, log)
     contents = log_contents(model)
     notes: list[str] = [

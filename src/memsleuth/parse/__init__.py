@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from memsleuth.errors import UsageError
+from memsleuth.parse.agent import UserPattern, damaged_counts
 from memsleuth.parse.registry import default_readers
 from memsleuth.parse.stream import LogParser
 from memsleuth.records import ParseStats, Record
@@ -26,8 +27,9 @@ class ParsedLog:
     """The records of one log, iterable once; ``stats`` fill up while iterating."""
 
     def __init__(self, lines: Iterable[str | bytes], path: Path | None,
-                 cycle_pattern: str | None = None, source: FileSource | None = None) -> None:
-        sections, line_readers = default_readers(_compile(cycle_pattern))
+                 cycle_pattern: str | None = None, source: FileSource | None = None,
+                 object_patterns: Sequence[UserPattern] = ()) -> None:
+        sections, line_readers = default_readers(_compile(cycle_pattern), object_patterns)
         self._parser = LogParser(sections, line_readers)
         self._lines = lines
         self._source = source
@@ -48,6 +50,7 @@ class ParsedLog:
             else:
                 yield from self._parser.parse(self._lines)
         finally:
+            self.stats.damaged_lines = damaged_counts(self._parser.line_readers)
             self.close()
 
     def close(self) -> None:
@@ -71,16 +74,21 @@ def _compile(pattern: str | None) -> re.Pattern[str] | None:
         raise UsageError(f"invalid cycle pattern {pattern!r}: {exc}") from None
 
 
-def parse_lines(lines: Iterable[str | bytes], *, cycle_pattern: str | None = None) -> ParsedLog:
+def parse_lines(lines: Iterable[str | bytes], *, cycle_pattern: str | None = None,
+                object_patterns: Sequence[UserPattern] = ()) -> ParsedLog:
     """Parse lines already in memory or from any source (bytes are decoded leniently)."""
-    return ParsedLog(lines, None, cycle_pattern)
+    return ParsedLog(lines, None, cycle_pattern, object_patterns=object_patterns)
 
 
-def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None) -> ParsedLog:
-    """Parse a log file (plain or gzip). Raises InputError if it cannot be read."""
+def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None,
+               object_patterns: Sequence[UserPattern] = ()) -> ParsedLog:
+    """Parse a log file (plain or gzip). Raises InputError if it cannot be read.
+
+    ``object_patterns``: the user's object-trace formats (``agent.load_patterns``).
+    """
     source = FileSource(path)
     try:
-        return ParsedLog(source, source.path, cycle_pattern, source)
+        return ParsedLog(source, source.path, cycle_pattern, source, object_patterns)
     except BaseException:
         source.close()
         raise

@@ -11,15 +11,15 @@ create/delete lines; for those the user supplies regexes in a TOML file (named g
     delete = ["del"]            # op words meaning delete (default: delete, del, free, destroy)
     base = 16                   # base of handle/caller without a 0x prefix (default 16)
 
-The registry (``memsleuth.parse.registry``) calls ``line_readers()``; ``use_config(path)``
-adds the user's patterns to what it returns (module state, because the registry knows no
-options).
+The registry (``memsleuth.parse.registry``) calls ``line_readers(patterns)`` with the
+patterns a verb loaded by ``load_patterns(path)`` and passed to ``parse_file``.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,7 +121,6 @@ class PatternReader:
         )
 
 
-_user_patterns: list[UserPattern] = []
 
 
 def load_toml(path: Path) -> dict[str, Any]:
@@ -210,32 +209,25 @@ def patterns_from_config(config: dict[str, Any]) -> list[UserPattern]:
     return out
 
 
-def use_config(path: Path | None) -> list[UserPattern]:
-    """Load the user's patterns so that ``line_readers()`` returns readers for them too."""
-    _user_patterns.clear()
+def load_patterns(path: Path | None) -> tuple[UserPattern, ...]:
+    """The user's object-trace patterns from a TOML file (none without one)."""
     if path is None:
-        return []
+        return ()
     if not path.exists():
         raise UsageError(f"config not found: {path}")
-    _user_patterns.extend(patterns_from_config(load_toml(path)))
-    return list(_user_patterns)
+    return tuple(patterns_from_config(load_toml(path)))
 
 
-_last: list[Any] = []
+def line_readers(patterns: Sequence[UserPattern] = ()) -> list[Any]:
+    """Fresh readers for one parse: ``[MSOBJ]`` plus one per user pattern."""
+    return [MsobjReader(), *(PatternReader(p) for p in patterns)]
 
 
-def line_readers() -> list[Any]:
-    """Fresh readers for one parse: ``[MSOBJ]`` plus the configured user patterns."""
-    readers: list[Any] = [MsobjReader(), *(PatternReader(p) for p in _user_patterns)]
-    _last[:] = readers
-    return readers
-
-
-def damaged_counts() -> dict[str, int]:
-    """Lines of the latest parse that carried a trace tag but did not parse (ParseStats has
-    no slot for them; the objects verb reports them)."""
+def damaged_counts(readers: Iterable[Any]) -> dict[str, int]:
+    """Lines that carried a trace tag but did not parse (e.g. two tasks' output on one line),
+    per reader: a trace with holes must say so."""
     out: dict[str, int] = {}
-    for reader in _last:
+    for reader in readers:
         n = getattr(reader, "damaged", 0) or getattr(reader, "unknown_ops", 0)
         if n:
             out[reader.name] = out.get(reader.name, 0) + n
