@@ -486,6 +486,17 @@ def _point(o: HeapOverview, x: float, index: int, cycle: int | None) -> Point:
     )
 
 
+def largest_allocation(record: Any, largest: int | None) -> int | None:
+    """The largest live block or failed request seen so far, updated by one record: the
+    allocation the heap must still be able to serve (a forecast level)."""
+    sizes: list[int] = []
+    if isinstance(record, BlockDump):
+        sizes = [b.size for b in record.blocks if b.used and not b.sentinel and b.size]
+    elif isinstance(record, AllocWarning) and record.need:
+        sizes = [record.need]
+    return max([*sizes, largest or 0]) or largest
+
+
 class TrendCollector:
     """Streaming heap-curve collector (``on_record``): bounded memory whatever the log size.
 
@@ -532,12 +543,9 @@ class TrendCollector:
         elif isinstance(record, BlockDump):
             if record.overview is not None:
                 self._overview(record.overview)
-            for b in record.blocks:
-                if b.used and not b.sentinel and b.size and (self.largest or 0) < b.size:
-                    self.largest = b.size
+            self.largest = largest_allocation(record, self.largest)
         elif isinstance(record, AllocWarning):
-            if record.need and (self.largest or 0) < record.need:
-                self.largest = record.need
+            self.largest = largest_allocation(record, self.largest)
             if self.failure is None and record.kind in ("malloc_failed", "realloc_failed"):
                 self.failure = {"kind": record.kind, "line": record.line, "cycle": self.cycle,
                                 "ts": record.ts, "need": record.need}

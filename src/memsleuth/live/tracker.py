@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from memsleuth.analysis.regression import Fit, theil_sen
-from memsleuth.analysis.trend import Point, analyze_points
+from memsleuth.analysis.trend import Point, analyze_points, largest_allocation
 from memsleuth.records import (
     AllocWarning,
     BlockDump,
@@ -154,12 +154,9 @@ class LiveTracker:
         elif isinstance(record, BlockDump):
             if record.overview is not None:
                 self._overview(record.overview)
-            for b in record.blocks:
-                if b.used and not b.sentinel and b.size and (self.largest or 0) < b.size:
-                    self.largest = b.size
+            self.largest = largest_allocation(record, self.largest)
         elif isinstance(record, AllocWarning):
-            if record.need and (self.largest or 0) < record.need:
-                self.largest = record.need
+            self.largest = largest_allocation(record, self.largest)
             self.warnings = [*self.warnings[-15:], record]
             if record.kind != "malloc_failed":
                 return
