@@ -25,8 +25,8 @@ def test_addr2line_engine_matches_python_engine(name):
 
 
 def test_broken_tool_falls_back_to_python(monkeypatch):
-    import memsleuth.symbols.symbolizer as symmod
-    monkeypatch.setattr(symmod, "find_addr2line", lambda arch: "/nonexistent/addr2line")
+    import memsleuth.symbols.backend as backend
+    monkeypatch.setattr(backend, "find_addr2line", lambda arch: "/nonexistent/addr2line")
     s = open_fixture("arm_thumb", engine="addr2line")
     exp = expected("arm_thumb")
     res = s.symbolize([r["logged"] for r in exp["returns"]])

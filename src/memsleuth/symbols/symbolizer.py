@@ -13,15 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from memsleuth.symbols.arch import after_call, lookup_address, xtensa_restore
-from memsleuth.symbols.backend import addr2line_frames, find_addr2line
 from memsleuth.symbols.cache import SymbolCache, cache_disabled, default_cache_dir
 from memsleuth.symbols.elf import ElfImage, Section
 from memsleuth.symbols.errors import NoDebugInfo
 from memsleuth.symbols.location import AddrKind, Frame, Location
-from memsleuth.symbols.resolver import DwarfResolver
 
 Verdict = Literal["ok", "suspect", "mismatch"]
 Engine = Literal["auto", "python", "addr2line"]
@@ -60,7 +58,7 @@ class Symbolizer:
         #: which engine answered the last cache misses ("python", "addr2line" or None)
         self.last_engine: str | None = None
         self._cache_dir = cache_dir
-        self._resolver: DwarfResolver | None = None
+        self._resolver: Any = None   # a DwarfResolver, built on the first cache miss
         self._memo: dict[int, tuple] = {}
 
     @classmethod
@@ -192,6 +190,11 @@ class Symbolizer:
         return out
 
     def _resolve(self, lookups: list[int]) -> dict[int, tuple]:
+        # Imported here: a warm run answers from the cache and never needs DWARF decoding or
+        # the addr2line backend, and their imports are a tenth of its time.
+        from memsleuth.symbols.backend import addr2line_frames, find_addr2line
+        from memsleuth.symbols.resolver import DwarfResolver
+
         if self._resolver is None:
             self._resolver = DwarfResolver(self._image)
         if self.engine != "python":
