@@ -96,6 +96,14 @@ def _label(info: dict[str, Any]) -> str:
     return name
 
 
+def _site_fields(info: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:
+    """What a row says about its site: key, label and where it is."""
+    meta = info.get(key, {"key": key})
+    return {"key": key, "label": _label(meta), "function": meta.get("function"),
+            "file": meta.get("file"), "line": meta.get("line"),
+            "object_kind": meta.get("object_kind")}
+
+
 def _snap_dict(s: Snapshot, log: str | None) -> dict[str, Any]:
     return {"log": log, "index": s.index, "line": s.line, "cycle": s.cycle,
             "partial": s.partial, "used_bytes": s.used_bytes}
@@ -126,11 +134,8 @@ def diff_snapshots(
             status = "shrunk"
         else:
             status = "same"
-        meta = info.get(key, {"key": key})
         rows.append({
-            "key": key, "label": _label(meta), "function": meta.get("function"),
-            "file": meta.get("file"), "line": meta.get("line"),
-            "object_kind": meta.get("object_kind"),
+            **_site_fields(info, key),
             "blocks_before": ba, "blocks_after": bb, "blocks_delta": bb - ba,
             "bytes_before": ya, "bytes_after": yb, "bytes_delta": yb - ya, "status": status,
         })
@@ -193,11 +198,8 @@ def site_growth(
             pattern = "flat"
         else:
             pattern = "noisy"
-        meta = info.get(key, {"key": key})
         rows.append({
-            "key": key, "label": _label(meta), "function": meta.get("function"),
-            "file": meta.get("file"), "line": meta.get("line"),
-            "object_kind": meta.get("object_kind"),
+            **_site_fields(info, key),
             "blocks": blocks, "bytes": bytes_,
             "bytes_slope": round(fit.slope, 3), "bytes_slope_low": round(fit.slope_low, 3),
             "bytes_slope_high": round(fit.slope_high, 3), "blocks_slope": round(bfit.slope, 4),
