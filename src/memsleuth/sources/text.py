@@ -70,27 +70,56 @@ def decode_line(raw: bytes) -> tuple[str, bool]:
 
 
 # -- the shared splitting rule ----------------------------------------------------------------
-def _blocks(chunks: Iterable[bytes], max_line: int) -> Iterator[bytes]:
-    """Regroup chunks into blocks that each hold whole lines only.
+class LineSplitter:
+    """The splitting rule in push form: feed byte chunks as they arrive, get whole lines.
 
-    A block ends with a line ending, except the pieces of an over-long unfinished line (cut
-    at ``max_line`` when a chunk ends, which bounds the buffer) and the last line of the
-    stream. Splitting a block by itself gives exactly the lines of the stream.
+    File reading pulls through it (:func:`split_lines`, :func:`decode_lines`) and the live
+    monitor pushes through it, so line N of a capture is line N for every verb run on the
+    file afterwards.
     """
-    buf = b""
-    for chunk in chunks:
+
+    def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
+        self.max_line = max_line
+        self.pending = b""      # the unfinished line (a prompt, or a line still arriving)
+
+    def blocks(self, chunk: bytes) -> list[bytes]:
+        """Regroup chunks into blocks that each hold whole lines only.
+
+        A block ends with a line ending, except the pieces of an over-long unfinished line
+        (cut at ``max_line`` when a chunk ends, which bounds the buffer). Splitting a block
+        by itself gives exactly the lines of the stream.
+        """
         if not chunk:
-            continue
-        buf = buf + chunk if buf else chunk
+            return []
+        buf = self.pending + chunk if self.pending else chunk
+        out: list[bytes] = []
         end = _complete_end(buf)
         if end:
-            yield buf[:end]
+            out.append(buf[:end])
             buf = buf[end:]
-        while len(buf) > max_line:
-            yield buf[:max_line]
-            buf = buf[max_line:]
-    if buf:
-        yield buf
+        while len(buf) > self.max_line:
+            out.append(buf[:self.max_line])
+            buf = buf[self.max_line:]
+        self.pending = buf
+        return out
+
+    def lines(self, chunk: bytes) -> list[bytes]:
+        """The whole raw lines (line ending included) this chunk completes."""
+        return [line for block in self.blocks(chunk) for line in _lines_of(block, self.max_line)]
+
+    def flush(self) -> bytes:
+        """End of stream: the unfinished line, now the last one (empty if none)."""
+        rest, self.pending = self.pending, b""
+        return rest
+
+
+def _blocks(chunks: Iterable[bytes], max_line: int) -> Iterator[bytes]:
+    splitter = LineSplitter(max_line)
+    for chunk in chunks:
+        yield from splitter.blocks(chunk)
+    rest = splitter.flush()
+    if rest:
+        yield rest
 
 
 def _complete_end(buf: bytes) -> int:
