@@ -490,7 +490,7 @@ def _summary(data: dict[str, Any]) -> str:
 
 def _heap_section(data: dict[str, Any]) -> str:
     points = data.get("overviews") or []
-    if not points:
+    if len(points) < 2:     # one overview is no curve: the summary cards already show it
         return ""
     x_kind = data.get("overview_x", "sample")
     xs = [float(p["x"]) for p in points]
