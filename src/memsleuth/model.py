@@ -73,10 +73,6 @@ class Thinned(Generic[T]):
     def __bool__(self) -> bool:
         return self.count > 0
 
-    @property
-    def thinned(self) -> bool:
-        return self._stride > 1
-
 
 @dataclass(slots=True)
 class OwnerTotals:
@@ -171,10 +167,6 @@ class LogModel:
             if not summary.partial:
                 return summary
         return self.dumps[-1] if self.dumps else None
-
-    @property
-    def partial_sections(self) -> int:
-        return self.stats.partial_sections
 
 
 def build_model(

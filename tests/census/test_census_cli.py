@@ -241,3 +241,11 @@ def test_a_cut_section_makes_the_result_partial(tmp_path: Path, verb: str) -> No
     cut.write_text("".join(lines[:start + 200]))
     result = CliRunner().invoke(main, [verb, str(cut)])
     assert result.exit_code == 4, result.output
+
+
+def test_report_header_says_why_the_elf_does_not_match(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["report", str(OUT / "cortex-m4-leak.log"), "--elf",
+                                       str(OUT / "x86_64-leak.elf"), "-o", str(out)])
+    assert result.exit_code == 4
+    assert "mismatch: the ELF does not match these addresses" in out.read_text()

@@ -55,7 +55,7 @@ def test_every_log_string_is_escaped():
     data = _minimal()
     data["log"] = {"path": EVIL, "lines": 1, "bytes": 1, "sections": {EVIL: 1}}
     data["elf"] = {"path": EVIL, "build_id": EVIL, "sha256": "ab" * 32,
-                   "match": {"verdict": EVIL, "message": EVIL}}
+                   "match": {"verdict": EVIL, "reason": EVIL}}
     data["notes"] = [EVIL]
     data["trend"] = {"verdict_text": EVIL, "verdict_css": EVIL, "slope_text": EVIL,
                      "fit_line": ((0, 1.0), (5, 0.5)), "warmup": (0, 1),

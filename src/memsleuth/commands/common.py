@@ -6,6 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -206,10 +207,8 @@ def elf_match(symbolizer: Any, owners: Iterable[int]) -> dict[str, Any] | None:
         return None
     addrs = sorted({a for a in owners if a})
     if not addrs:
-        return {"verdict": "unknown", "checked": 0, "message": "no owner addresses to check"}
-    report = symbolizer.check_return_addresses(addrs)
-    data = report if isinstance(report, dict) else _asdict(report)
-    return data
+        return {"verdict": "unknown", "checked": 0, "reason": "no owner addresses to check"}
+    return asdict(symbolizer.check_return_addresses(addrs))
 
 
 def partial_notes(stats: Any, match: dict[str, Any] | None) -> list[str]:
@@ -228,11 +227,3 @@ def exit_if_partial(notes: list[str]) -> None:
         for note in notes:
             click.echo(f"memsleuth: partial result: {note}", err=True)
         sys.exit(EXIT_PARTIAL)
-
-
-def _asdict(obj: Any) -> dict[str, Any]:
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(obj):
-        return asdict(obj)
-    return dict(vars(obj))

@@ -86,7 +86,7 @@ def render_elf_match(match: dict[str, Any] | None) -> None:
         return
     out = console()
     style = "bold red" if match["verdict"] == "mismatch" else "bold yellow"
-    text = match.get("reason") or match.get("message") or match["verdict"]
+    text = match.get("reason") or match["verdict"]
     out.print(f"[{style}]ELF check ({match['verdict']}): {text}[/]")
     if match["verdict"] == "mismatch":
         out.print(f"[{style}]  the ELF does not match this log: names below are not to be trusted;"

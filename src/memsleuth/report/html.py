@@ -423,7 +423,7 @@ def _header(data: dict[str, Any]) -> str:
         match = elf.get("match") or {}
         if match.get("verdict"):
             rows.append(("ELF match", f"{match['verdict']}"
-                         + (f": {match['message']}" if match.get("message") else "")))
+                         + (f": {match['reason']}" if match.get("reason") else "")))
     else:
         rows.append(("ELF", "none given: addresses are shown raw"))
     sections = (log.get("sections") or {})
