@@ -260,9 +260,30 @@ class LastWord:
     values: dict[str, int] = field(default_factory=dict)
 
 
+# --------------------------------------------------------------------------------------------
+# Which build printed the log: compared with the ELF given to the PC side
+
+BuildIdKind = Literal["gnu-build-id", "elf-sha256"]
+
+
+@dataclass(slots=True)
+class BuildId:
+    """The firmware's identity as printed by the device.
+
+    ``gnu-build-id``: the agent's ``[MSBUILD] <hex>`` line (the ELF's GNU build-id note,
+    the whole descriptor in lowercase hex). ``elf-sha256``: ESP-IDF's boot line
+    ``ELF file SHA256:  <hex>`` (a prefix of the SHA-256 of the ELF file).
+    """
+
+    line: int
+    kind: BuildIdKind
+    value: str            # lowercase hex, as printed (may be a prefix)
+    ts: float | None = None
+
+
 Record = (
     HeapOverview | BlockDump | LeakCandidate | AllocWarning | CycleMarker | ObjectEvent
-    | CrashDump | LastWord
+    | CrashDump | LastWord | BuildId
 )
 
 
