@@ -48,11 +48,15 @@ def check(r: dict, exp: dict) -> None:
     assert r["context"]["in_interrupt"] == exp["in_interrupt"]
     if not exp["in_interrupt"]:
         assert r["context"]["task"] == exp["task"]
-    inner, outer = exp["addr2line"][0], exp["addr2line"][-1]
-    assert r["faulting_function"] == outer["function"]
+    inner = exp["addr2line"][0]
+    # the primary label is addr2line's first (innermost) frame: the code that faulted
+    assert r["faulting_function"] == inner["function"] == exp["function"]
     f = r["faulting"]
     assert Path(f["file"]).name == Path(inner["file"]).name and f["line"] == inner["line"]
-    assert [g["function"] for g in f["inlined"]] == [g["function"] for g in exp["addr2line"]]
+    if len(exp["addr2line"]) > 1:
+        # every inline level with its own location, as addr2line -fi prints them
+        assert [(g["function"], Path(g["file"]).name, g["line"]) for g in f["inlined"]] == \
+            [(g["function"], Path(g["file"]).name, g["line"]) for g in exp["addr2line"]]
     if "heap_owner_function" in exp:
         hit = r["heap"]["hits"][0]
         assert hit["diagnosis"] == "use_after_free"
@@ -87,7 +91,11 @@ def test_cli_exit_code_and_json() -> None:
     assert res.exit_code == 1, res.output
     doc = json.loads(res.output)
     assert doc["schema"].startswith("memsleuth.crash/")
-    assert doc["crashes"][0]["faulting_function"] == "net_connect_timeout"
+    crash = doc["crashes"][0]
+    assert crash["faulting_function"] == "config_timeout"
+    assert crash["faulting_where"].endswith("crash_app.c:82")
+    outer = crash["faulting"]["inlined"][1]
+    assert (outer["function"], outer["line"]) == ("net_connect_timeout", 88)
 
 
 TOOLS = ("arm-none-eabi-gcc", "arm-none-eabi-addr2line", "qemu-system-arm")
@@ -116,6 +124,7 @@ def test_heuristic_backtrace_when_device_printed_none() -> None:
     (r,) = explain_records(parse_crash_text(text), _symbolizer(QEMU_DIR / f"{name}.elf"))
     cs = r["call_stack"]
     assert cs["source"] == "heuristic"
-    assert r["faulting_function"] == "net_connect_timeout"
+    assert r["faulting_function"] == "config_timeout"
+    assert r["faulting"]["inlined"][1]["function"] == "net_connect_timeout"
     heur = [f["function"] for f in cs["frames"] if f["source"] == "heuristic"]
     assert "run_scenario" in heur or "app_task_entry" in heur

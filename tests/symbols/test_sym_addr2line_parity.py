@@ -17,7 +17,7 @@ def test_return_addresses_match_addr2line(name):
     exp = expected(name)
     sym = open_fixture(name)
     res = sym.symbolize([r["logged"] for r in exp["returns"]], kind="return")
-    assert len(exp["returns"]) >= 10
+    assert len(exp["returns"]) >= (10 if not name.startswith("sites") else 3)
     for r in exp["returns"]:
         loc = res[r["logged"]]
         assert loc.lookup == r["lookup"]
@@ -45,7 +45,10 @@ def test_inline_chains_are_present(name):
     for r in deep:
         loc = res[r["logged"]]
         assert len(loc.frames) == len(r["frames"])
-        assert loc.function == r["frames"][-1][0]  # the real (outermost) function
+        # the primary label is addr2line's first line (the innermost, inlined function);
+        # the real function it was inlined into is still known
+        assert loc.function == r["frames"][0][0]
+        assert loc.outer_function == r["frames"][-1][0]
 
 
 def test_blx_call_sites_are_covered():

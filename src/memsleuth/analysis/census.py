@@ -64,9 +64,21 @@ class Site:
 
     @property
     def label(self) -> str:
-        where = f"{self.file}:{self.line}" if self.file and self.line else None
+        """``inner (file:line)``, then each outer inline level with its own location."""
+        where = f"{_short(self.file)}:{self.line}" if self.file and self.line else None
         name = self.function or f"0x{self.address:x}"
-        return f"{name} ({where})" if where else name
+        text = f"{name} ({where})" if where else name
+        return text + inline_suffix(self.inlined)
+
+
+def inline_suffix(inlined: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> str:
+    """`` inlined into outer (file:line)`` for every level past the innermost one."""
+    out = ""
+    for f in list(inlined)[1:]:
+        where = f" ({_short(f.get('file'))}:{f.get('line')})" if f.get("file") and \
+            f.get("line") else ""
+        out += f" inlined into {f.get('function') or '??'}{where}"
+    return out
 
 
 def _frame_text(loc: Location | None, addr: int) -> str:
@@ -181,10 +193,12 @@ class Attributor:
         inlined = tuple(
             {"function": f.function, "file": f.file, "line": f.line} for f in loc.frames
         ) if len(loc.frames) > 1 else ()
-        function = loc.function
-        allocator = allocator if allocator != function else None
+        function = loc.function   # the innermost frame: the code at this address
+        allocator = allocator if allocator not in (function, loc.outer_function) else None
         return Site(
-            key=f"0x{loc.lookup:x}" if first is None else f"{function}@{first.file}:{first.line}",
+            # keyed by the whole inline chain: one inline helper called from two lines of
+            # one function is two sites
+            key=f"0x{loc.lookup:x}" if first is None else loc.chain_key,
             address=blamed,
             function=function,
             file=first.file if first else None,
@@ -323,6 +337,7 @@ def _row_dict(row: Row, used_bytes: int) -> dict[str, Any]:
         "file": site.file,
         "line": site.line,
         "inlined": list(site.inlined),
+        "label": site.label,
         "object_kind": site.object_kind,
         "allocator": site.allocator,
         "chain": list(site.chain),

@@ -140,7 +140,9 @@ class _Sym:
 
 
 def location_dict(addr: int, kind: str, loc: Any) -> dict[str, Any]:
-    """A Location as plain data: outer function + file:line, and the inline chain."""
+    """A Location as plain data: the innermost frame's function and file:line (the code at
+    the address), and the whole inline chain, innermost first, each level with its own
+    location (``inlined[1:]`` are the functions it was inlined into)."""
     out: dict[str, Any] = {"address": addr, "kind": kind, "function": None, "file": None,
                            "line": None, "symbol": None, "offset": None, "inlined": []}
     if loc is None:
@@ -150,7 +152,7 @@ def location_dict(addr: int, kind: str, loc: Any) -> dict[str, Any]:
     out["offset"] = getattr(loc, "offset", None)
     if frames:
         inner = frames[0]
-        out["function"] = getattr(loc, "function", None) or frames[-1].function
+        out["function"] = inner.function or getattr(loc, "symbol", None)
         out["file"], out["line"] = _norm(inner.file), inner.line
         out["inlined"] = [{"function": f.function, "file": _norm(f.file), "line": f.line}
                           for f in frames]

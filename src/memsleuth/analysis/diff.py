@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from memsleuth.analysis.census import Attributor, census
+from memsleuth.analysis.census import Attributor, census, inline_suffix
 from memsleuth.analysis.regression import theil_sen
 from memsleuth.records import BlockDump, CycleMarker, Record
 
@@ -65,7 +65,8 @@ class SiteSeries:
             if row["key"] not in self.info:
                 self.info[row["key"]] = {
                     "key": row["key"], "function": row["function"], "file": row["file"],
-                    "line": row["line"], "object_kind": row["object_kind"],
+                    "line": row["line"], "inlined": row.get("inlined") or [],
+                    "object_kind": row["object_kind"],
                     "owner": row["owner"],
                 }
         self.snapshots.append(Snapshot(
@@ -92,8 +93,8 @@ def block_overhead(dump: BlockDump) -> float | None:
 def _label(info: dict[str, Any]) -> str:
     name = info.get("function") or info["key"]
     if info.get("file") and info.get("line"):
-        return f"{name} ({info['file'].rsplit('/', 1)[-1]}:{info['line']})"
-    return name
+        name = f"{name} ({info['file'].rsplit('/', 1)[-1]}:{info['line']})"
+    return name + inline_suffix(info.get("inlined") or ())
 
 
 def _site_fields(info: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:
@@ -101,7 +102,7 @@ def _site_fields(info: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:
     meta = info.get(key, {"key": key})
     return {"key": key, "label": _label(meta), "function": meta.get("function"),
             "file": meta.get("file"), "line": meta.get("line"),
-            "object_kind": meta.get("object_kind")}
+            "inlined": meta.get("inlined") or [], "object_kind": meta.get("object_kind")}
 
 
 def _snap_dict(s: Snapshot, log: str | None) -> dict[str, Any]:

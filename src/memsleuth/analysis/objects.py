@@ -293,12 +293,9 @@ def _site_info(caller: int, attributor: Any | None) -> dict[str, Any]:
         key = f"0x{caller:x}" if caller else "unknown"
         return {"key": key, "label": key, "function": None, "file": None, "line": None}
     site = attributor.site(caller)
-    label = site.label
-    if site.function and site.file and site.line:
-        label = f"{site.function} ({site.file.rsplit('/', 1)[-1]}:{site.line})"
     return {
-        "key": site.key, "label": label, "function": site.function,
-        "file": site.file, "line": site.line,
+        "key": site.key, "label": site.label, "function": site.function,
+        "file": site.file, "line": site.line, "inlined": list(site.inlined),
     }
 
 

@@ -48,9 +48,10 @@ def render_census(result: dict[str, Any], title: str | None = None) -> None:
             addr(row["owner"]) if row["owner"] else "0x0",
             row["object_kind"] or "", function, escape(where(row)),
         )
-        for frame in row["inlined"][:-1]:
-            table.add_row("", "", "", "", "", "", "", f"[dim]  inlined {frame['function']}[/]",
-                          f"[dim]{_fl(frame)}[/]")
+        for frame in row["inlined"][1:]:   # innermost is the row itself
+            table.add_row("", "", "", "", "", "", "",
+                          f"[dim]  inlined into {escape(str(frame['function']))}[/]",
+                          f"[dim]{escape(_fl(frame))}[/]")
         if row["chain"]:
             names = [frame.split(" (", 1)[0] for frame in row["chain"]]
             chain = escape(" ← ".join(names[:5]) + (" ← …" if len(names) > 5 else ""))

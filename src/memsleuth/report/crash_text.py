@@ -51,6 +51,9 @@ def render_crash(r: dict[str, Any]) -> None:
     f0 = r.get("faulting")
     if f0:
         c.print(f"[bold]Faulting:[/] {escape(_frame_text(f0))}  [dim]{_a(f0['address'])}[/]")
+        for g in (f0.get("inlined") or [])[1:]:
+            loc = f"{g['file']}:{g['line']}" if g.get("file") and g.get("line") else ""
+            c.print(f"  inlined into {escape(str(g.get('function')))}  {escape(loc)}")
     ctx = r["context"]
     if ctx.get("in_interrupt"):
         who = "in interrupt" + (f" (task {ctx['task']} was running)" if ctx.get("task") else "")
@@ -78,9 +81,10 @@ def render_crash(r: dict[str, Any]) -> None:
             rep = f"  [dim](x{j - i + 1}: recursion)[/]" if j > i else ""
             c.print(f"  #{i:<2} {_a(f['address'])}  {escape(_frame_text(f))}{mark}{rep}")
             i = j + 1
-            for g in inl[:-1]:
-                loc = f"{g['file']}:{g['line']}" if g.get("file") else ""
-                c.print(f"        [dim]inlined {escape(str(g.get('function')))}  {loc}[/]")
+            for g in inl[1:]:   # the frame itself is the innermost level
+                loc = f"{g['file']}:{g['line']}" if g.get("file") and g.get("line") else ""
+                c.print(f"        [dim]inlined into {escape(str(g.get('function')))}  "
+                        f"{escape(loc)}[/]")
         if cs.get("end"):
             c.print(f"  [dim]^{cs['end']}^[/]")
     else:

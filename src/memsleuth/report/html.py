@@ -589,8 +589,11 @@ def _census_section(data: dict[str, Any]) -> str:
         site = r.get("function") or (f"0x{r['owner']:x}" if r.get("owner") else r["key"])
         where = _where(r)
         extra = ""
+        for x in (r.get("inlined") or [])[1:]:
+            extra += (f'<div class="chain">inlined into {esc(x.get("function"))} '
+                      f"({esc(_where(x))})</div>")
         if r.get("chain") and len(r["chain"]) > 1:
-            extra = '<div class="chain">' + " ← ".join(esc(c) for c in r["chain"]) + "</div>"
+            extra += '<div class="chain">' + " ← ".join(esc(c) for c in r["chain"]) + "</div>"
         kind = f'<span class="tag">{esc(r["object_kind"])}</span>' if r.get("object_kind") else ""
         share = r.get("share") or 0.0
         owners = ", ".join(f"0x{o:x}" for o in r.get("owners", [])[:3])
@@ -777,7 +780,10 @@ def _crash_panel(c: dict[str, Any]) -> str:
                       + (f" ({cause['fault_address_source']})"
                          if cause.get("fault_address_source") else "")))
     if c.get("faulting_function"):
-        facts.append(("Faulting", f"{c['faulting_function']} {c.get('faulting_where') or ''}"))
+        inl = "".join(f", inlined into {x.get('function')} {_where(x) or ''}".rstrip()
+                      for x in ((c.get("faulting") or {}).get("inlined") or [])[1:])
+        facts.append(("Faulting",
+                      f"{c['faulting_function']} {c.get('faulting_where') or ''}{inl}"))
     if c.get("partial"):
         facts.append(("Partial", c.get("partial_reason") or "yes"))
     out.append('<div class="cards">' + "".join(_card(k, str(v)) for k, v in facts if v) + "</div>")
@@ -789,8 +795,8 @@ def _crash_panel(c: dict[str, Any]) -> str:
         rows = "".join(
             f"<tr><td class=\"n\">#{i}</td><td class=\"mono\">{_hex(f.get('address'))}</td>"
             f"<td>{esc(f.get('function') or '??')}"
-            + ("".join(f'<div class="chain">inlined: {esc(x.get("function"))} '
-                       f"({esc(_where(x))})</div>" for x in (f.get("inlined") or [])[:-1]))
+            + ("".join(f'<div class="chain">inlined into {esc(x.get("function"))} '
+                       f"({esc(_where(x))})</div>" for x in (f.get("inlined") or [])[1:]))
             + f'</td><td class="mono">{esc(_where(f))}</td>'
             + f"<td>{esc(f.get('source', ''))}</td></tr>"
             for i, f in enumerate(frames[:64])

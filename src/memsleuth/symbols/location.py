@@ -40,10 +40,25 @@ class Location:
 
     @property
     def function(self) -> str | None:
-        """The outermost (non-inlined) function, else the ELF symbol."""
+        """The primary label: the innermost frame's function (what ``addr2line -f`` prints
+        first), else the ELF symbol. The code at this address is that function's body, even
+        when it was inlined; ``outer_function`` names what it was inlined into."""
+        if self.frames and self.frames[0].function:
+            return self.frames[0].function
+        return self.symbol
+
+    @property
+    def outer_function(self) -> str | None:
+        """The outermost (non-inlined, real) function, else the ELF symbol."""
         if self.frames and self.frames[-1].function:
             return self.frames[-1].function
         return self.symbol
+
+    @property
+    def chain_key(self) -> str:
+        """Every inline level as ``function@file:line``, innermost first, joined by ``<``:
+        two call sites of one inline function in one caller are two keys."""
+        return "<".join(f"{f.function}@{f.file}:{f.line}" for f in self.frames)
 
     @property
     def resolved(self) -> bool:
