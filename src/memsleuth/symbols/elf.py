@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from memsleuth.symbols.errors import ElfNotFound, NotAnElf, UnsupportedArch
+from memsleuth.symbols.errors import CorruptElf, ElfNotFound, NotAnElf, UnsupportedArch
 
 #: e_machine -> our arch name (riscv is split by ELF class below).
 _MACHINES = {3: "x86", 62: "x86_64", 40: "arm", 94: "xtensa", 243: "riscv", 183: "aarch64"}
@@ -78,6 +78,15 @@ class SymbolTable:
         for j in range(i, max(i - 8, -1), -1):
             start, size, _, _ = self._entries[j]
             if start <= addr < start + size or start == addr:
+                return self._symbol(j)
+        return None
+
+    def covering(self, addr: int) -> Symbol | None:
+        """The sized symbol with start <= addr < end (never a zero-sized one)."""
+        i = bisect_right(self._starts, addr) - 1
+        for j in range(i, max(i - 8, -1), -1):
+            start, size, _, _ = self._entries[j]
+            if start <= addr < start + size:
                 return self._symbol(j)
         return None
 
@@ -167,6 +176,8 @@ class ElfImage:
                 shnum = first[5]
             if shstrndx == 0xFFFF:
                 shstrndx = first[6]
+            if shentsize < struct.calcsize(shfmt) or shoff + shnum * shentsize > len(d):
+                raise ValueError("section header table does not fit in the file")
             raw = [struct.unpack_from(shfmt, d, shoff + i * shentsize) for i in range(shnum)]
         strtab = b""
         if raw and shstrndx < len(raw):
@@ -198,9 +209,9 @@ class ElfImage:
             if ctype != 1:
                 raise NotAnElf(f"section {name} uses an unsupported compression "
                                f"(type {ctype}; only zlib is supported): {self.path}")
-            return zlib.decompress(raw[hdr:])
+            return _inflate(raw[hdr:], name)
         if h.name.startswith(".zdebug") and raw[:4] == b"ZLIB":
-            return zlib.decompress(raw[12:])
+            return _inflate(raw[12:], name)
         return raw
 
     # -- identity --------------------------------------------------------------------------
@@ -284,6 +295,12 @@ class ElfImage:
     # -- symbols ---------------------------------------------------------------------------
     @cached_property
     def _symtabs(self) -> tuple[SymbolTable, SymbolTable, bool]:
+        try:
+            return self._read_symtabs()
+        except (IndexError, ValueError, struct.error) as exc:
+            raise CorruptElf(f"corrupt symbol table in {self.path} ({exc})") from None
+
+    def _read_symtabs(self) -> tuple[SymbolTable, SymbolTable, bool]:
         sec = self._by_name.get(".symtab") or self._by_name.get(".dynsym")
         funcs: list[tuple[int, int, int, bool]] = []
         objs: list[tuple[int, int, int, bool]] = []
@@ -333,6 +350,13 @@ class ElfImage:
     def thumb(self) -> bool:
         """ARM code with Thumb functions (every Cortex-M firmware)."""
         return self.arch == "arm" and (self._symtabs[2] or not len(self.functions))
+
+
+def _inflate(raw: bytes, name: str) -> bytes:
+    try:
+        return zlib.decompress(raw)
+    except zlib.error as exc:
+        raise CorruptElf(f"compressed section {name} is corrupt ({exc})") from None
 
 
 def _find_build_id(note: bytes, little: bool) -> str | None:

@@ -23,6 +23,18 @@ class NotAnElf(SymbolError):
     """The file exists but is not an ELF (or is truncated/corrupt)."""
 
 
+class CorruptElf(NotAnElf):
+    """The ELF's headers were readable but its symbol table or DWARF is corrupt: a walk went
+    backwards, out of its section, or nested absurdly deep. Raised rather than guessing (a
+    wrong frame looks as sure as a right one) or looping forever."""
+
+
+#: What decoding corrupt bytes raises in the pure-Python readers (and nothing else does):
+#: turned into ``CorruptElf`` at the symbolizer's boundary.
+DECODE_ERRORS = (IndexError, KeyError, ValueError, ZeroDivisionError, OverflowError,
+                 RecursionError, MemoryError)
+
+
 class UnsupportedArch(SymbolError):
     """An ELF for a machine the symbolizer has no return-address rules for."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from memsleuth.symbols.errors import CorruptElf
 from memsleuth.symbols.forms import (
     C_REF,
     C_REF_ADDR,
@@ -31,6 +32,9 @@ from memsleuth.symbols.forms import (
     TAG_subprogram,
 )
 from memsleuth.symbols.units import Unit
+
+#: Deeper DIE nesting than this is corrupt DWARF (GCC's deepest real inline chains are ~20).
+MAX_DEPTH = 200
 
 TAG_catch_block, TAG_try_block = 0x25, 0x32
 _TRANSPARENT = frozenset({TAG_lexical_block, TAG_try_block, TAG_catch_block})
@@ -79,23 +83,29 @@ class FunctionIndex:
         unit = self.unit
         depth = 1
         while depth:
+            _check_inside(unit, pos)
+            start = pos
             ab, attrs, pos = unit.read_die(pos)
             if ab is None:
                 depth -= 1
             elif ab.has_children:
                 sib = attrs.get(AT_sibling)
                 if sib is not None and sib[0] == C_REF:
-                    pos = unit.offset + sib[1]
+                    pos = _sibling(unit, start, pos, sib[1])
                 else:
                     depth += 1
+                    if depth > MAX_DEPTH:
+                        raise CorruptElf(f"DIEs nested deeper than {MAX_DEPTH} levels at "
+                                         f".debug_info+0x{start:x}")
         return pos
 
-    def _after(self, ab, attrs, pos: int) -> int:
+    def _after(self, ab, attrs, start: int, pos: int) -> int:
+        """Position after the DIE at ``start`` (decoded up to ``pos``) and its children."""
         if not ab.has_children:
             return pos
         sib = attrs.get(AT_sibling)
         if sib is not None and sib[0] == C_REF:
-            return self.unit.offset + sib[1]
+            return _sibling(self.unit, start, pos, sib[1])
         return self._skip_children(pos)
 
     def _walk_top(self, pos: int, spans: list) -> None:
@@ -112,11 +122,14 @@ class FunctionIndex:
             if tag == TAG_subprogram:
                 for lo, hi in unit.pc_ranges(attrs):
                     spans.append((lo, hi, start))
-                pos = self._after(ab, attrs, pos)
+                pos = self._after(ab, attrs, start, pos)
             elif tag in (TAG_namespace, TAG_module) and ab.has_children:
                 depth += 1
+                if depth > MAX_DEPTH:
+                    raise CorruptElf(f"namespaces nested deeper than {MAX_DEPTH} levels at "
+                                     f".debug_info+0x{start:x}")
             else:
-                pos = self._after(ab, attrs, pos)
+                pos = self._after(ab, attrs, start, pos)
 
     # -- lookups ---------------------------------------------------------------------------
     def _function_die(self, addr: int) -> int | None:
@@ -141,13 +154,21 @@ class FunctionIndex:
         ab, attrs, pos = unit.read_die(die)
         out = [Scope(die, unit.pc_ranges(attrs))]
         if ab is not None and ab.has_children:
-            self._descend(pos, addr, out)
+            self._descend(pos, addr, out, 1)
         return out
 
-    def _descend(self, pos: int, addr: int, out: list[Scope]) -> int | None:
-        """Walk one children list; None once the innermost scope at addr is found."""
+    def _descend(self, pos: int, addr: int, out: list[Scope], depth: int) -> int | None:
+        """Walk one children list; None once the innermost scope at addr is found.
+
+        Every step moves forward inside the unit (a sibling pointing backwards or outside
+        is corrupt DWARF, not a loop) and nesting is bounded, so a walk always ends.
+        """
         unit = self.unit
+        if depth > MAX_DEPTH:
+            raise CorruptElf(f"DIEs nested deeper than {MAX_DEPTH} levels at "
+                             f".debug_info+0x{pos:x}")
         while True:
+            _check_inside(unit, pos)
             start = pos
             ab, attrs, pos = unit.read_die(pos)
             if ab is None:
@@ -163,17 +184,34 @@ class FunctionIndex:
                                          attrs.get(AT_call_line, (0, 0))[1],
                                          attrs.get(AT_call_column, (0, 0))[1]))
                         if ab.has_children:
-                            self._descend(pos, addr, out)
+                            self._descend(pos, addr, out, depth + 1)
                         return None
                 elif inside or not ranges:
                     # a block: transparent for the chain, but only worth entering if it
                     # covers addr (or says nothing about what it covers)
-                    nxt = self._descend(pos, addr, out)
+                    nxt = self._descend(pos, addr, out, depth + 1)
                     if nxt is None or inside:
                         return None
                     pos = nxt
                     continue
-            pos = self._after(ab, attrs, pos)
+            pos = self._after(ab, attrs, start, pos)
+
+
+def _check_inside(unit: Unit, pos: int) -> None:
+    if not unit.die_offset <= pos < unit.end:
+        raise CorruptElf(f"a DIE walk left its unit (.debug_info+0x{pos:x} is outside "
+                         f"0x{unit.offset:x}..0x{unit.end:x})")
+
+
+def _sibling(unit: Unit, start: int, pos: int, value: int) -> int:
+    """The DW_AT_sibling target of the DIE at ``start``: it must lie past the DIE's own
+    attributes and inside the unit, or the walk would go backwards (a loop) or astray."""
+    target = unit.offset + value
+    if not pos <= target <= unit.end:
+        raise CorruptElf(f"DW_AT_sibling of the DIE at .debug_info+0x{start:x} points "
+                         f"{'backwards' if target < pos else 'past its unit'} "
+                         f"(to 0x{target:x})")
+    return target
 
 
 class NameResolver:

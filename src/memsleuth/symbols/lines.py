@@ -8,9 +8,11 @@ directory and ``comp_dir`` exactly as bfd's ``concat_filename`` does.
 
 from __future__ import annotations
 
+import struct
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from memsleuth.symbols.errors import DECODE_ERRORS, CorruptElf
 from memsleuth.symbols.forms import (
     C_DATA,
     C_LINE_STRP,
@@ -81,8 +83,10 @@ def decode_line_table(unit: Unit) -> LineTable | None:
         return None
     try:
         return _decode(unit, off)
-    except (IndexError, ValueError, KeyError):
-        return None  # a truncated or unknown program: no lines rather than a crash
+    except (*DECODE_ERRORS, struct.error) as exc:
+        # lines from a damaged program would be wrong with full confidence
+        raise CorruptElf(f"corrupt line program at .debug_line+0x{off:x} "
+                         f"({type(exc).__name__}: {exc})"[:300]) from None
 
 
 def _decode(unit: Unit, pos: int) -> LineTable:
@@ -114,6 +118,9 @@ def _decode(unit: Unit, pos: int) -> LineTable:
     line_base = data[pos + 1] - 256 if data[pos + 1] >= 128 else data[pos + 1]
     line_range = data[pos + 2]
     opcode_base = data[pos + 3]
+    if line_range == 0 or opcode_base == 0:
+        raise CorruptElf(f"line table header with line_range {line_range}, opcode_base "
+                         f"{opcode_base}")
     pos += 4
     std_lengths = list(data[pos: pos + opcode_base - 1])
     pos += opcode_base - 1
@@ -166,6 +173,8 @@ def _entries(unit: Unit, data: bytes, pos: int, os_: int, addr_size: int):
         form, pos = uleb(data, pos)
         fmt.append((ct, form_layout(form, addr_size, os_, 5)))
     count, pos = uleb(data, pos)
+    if count and (not fmt or count > len(data) - pos):
+        raise CorruptElf(f"line table header claims {count} entries")
     out = []
     for _ in range(count):
         ent: dict[int, object] = {}

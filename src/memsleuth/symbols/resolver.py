@@ -9,9 +9,12 @@ inlined subroutine it contains.
 
 from __future__ import annotations
 
+import struct
+import zlib
 from functools import cached_property
 
 from memsleuth.symbols.elf import ElfImage
+from memsleuth.symbols.errors import DECODE_ERRORS, CorruptElf
 from memsleuth.symbols.inline import FunctionIndex, NameResolver
 from memsleuth.symbols.lines import LineTable, decode_line_table
 from memsleuth.symbols.units import DwarfSections, Unit, UnitIndex
@@ -55,17 +58,21 @@ class DwarfResolver:
         return total
 
     def frames(self, addr: int) -> tuple[RawFrame, ...]:
-        """Frames for one (already adjusted) address, innermost first; () if unknown."""
+        """Frames for one (already adjusted) address, innermost first; () if unknown.
+
+        Raises CorruptElf when the DWARF on the way is corrupt: a frame pieced together
+        from damaged bytes would look as sure as a right one.
+        """
         try:
             unit = self.index.unit_for(addr)
-        except (IndexError, ValueError, KeyError):
-            return ()
-        if unit is None:
-            return ()
-        try:
+            if unit is None:
+                return ()
             return self._frames(unit, addr)
-        except (IndexError, ValueError, KeyError):
-            return ()  # corrupt DWARF for this CU: no frames rather than a crash
+        except CorruptElf:
+            raise
+        except (*DECODE_ERRORS, zlib.error, struct.error) as exc:
+            raise CorruptElf(f"corrupt DWARF in {self.dwarf.image.path} near address "
+                             f"0x{addr:x} ({type(exc).__name__}: {exc})"[:300]) from None
 
     def _frames(self, unit: Unit, addr: int) -> tuple[RawFrame, ...]:
         table = self._line_table(unit)

@@ -8,7 +8,9 @@ already hold, and only for the CUs that contain them.
 from __future__ import annotations
 
 import os
+import struct
 import warnings
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,7 +20,7 @@ from typing import Any, Literal
 from memsleuth.symbols.arch import after_call, lookup_address, xtensa_restore
 from memsleuth.symbols.cache import SymbolCache, cache_disabled, default_cache_dir
 from memsleuth.symbols.elf import ElfImage, Section
-from memsleuth.symbols.errors import NoDebugInfo
+from memsleuth.symbols.errors import DECODE_ERRORS, CorruptElf, NoDebugInfo, SymbolError
 from memsleuth.symbols.location import AddrKind, Frame, Location
 
 Verdict = Literal["ok", "suspect", "mismatch"]
@@ -145,6 +147,11 @@ class Symbolizer:
         if self.arch == "xtensa":
             addr = xtensa_restore(addr, self._image.text_ranges)
         lk = lookup_address(self.arch, addr, kind)
+        if lk != raw and self._object_in_code(lk) is not None \
+                and self._object_in_code(raw) is not None:
+            # data placed in a code section: no Thumb bit, no call to step back over (a
+            # return address right past a call that ends the code before it stays code)
+            return raw
         if lk != raw:
             sec = self._image.section_at(lk)
             if sec is None or sec.kind != "code":
@@ -154,14 +161,27 @@ class Symbolizer:
         return lk
 
     def symbolize(self, addrs: Iterable[int], kind: AddrKind = "return") -> dict[int, Location]:
-        """Locations for a batch of addresses (keys: the addresses as given)."""
+        """Locations for a batch of addresses (keys: the addresses as given).
+
+        Raises CorruptElf (a SymbolError: one line, exit 3) when the ELF's tables are
+        corrupt; every walk over them is bounded, so this never hangs.
+        """
+        try:
+            return self._symbolize(addrs, kind)
+        except SymbolError:
+            raise
+        except (*DECODE_ERRORS, struct.error, zlib.error) as exc:
+            raise CorruptElf(f"corrupt ELF {self.path} ({type(exc).__name__}: {exc})"[:300]
+                             ) from None
+
+    def _symbolize(self, addrs: Iterable[int], kind: AddrKind) -> dict[int, Location]:
         image = self._image
         todo: dict[int, int] = {}      # logged -> lookup
         for a in dict.fromkeys(addrs):
             todo[a] = self.adjust(a, kind)
         frames = self._frames_for([lk for lk in set(todo.values())
                                    if (s := image.section_at(lk)) is not None
-                                   and s.kind == "code"])
+                                   and s.kind == "code" and self._object_in_code(lk) is None])
         return {a: self._location(a, lk, kind, frames.get(lk)) for a, lk in todo.items()}
 
     def symbolize_one(self, addr: int, kind: AddrKind = "return") -> Location:
@@ -209,12 +229,25 @@ class Symbolizer:
         self.last_engine = "python"
         return {lk: self._resolver.frames(lk) for lk in lookups}
 
+    def _object_in_code(self, lookup: int):
+        """An object symbol (string literal, constant table) a code-section address falls in,
+        when no sized function covers it: such bytes are data, not ``func+0xaf0``."""
+        obj = self._image.objects.covering(lookup)
+        if obj is None or self._image.functions.covering(lookup) is not None:
+            return None
+        return obj
+
     def _location(self, addr: int, lookup: int, kind: AddrKind, raw) -> Location:
         image = self._image
         sec = image.section_at(lookup)
         if sec is None:
             return Location(addr, lookup, kind="unknown",
                             notes=("address is outside every section of the ELF",))
+        if sec.kind == "code" and (obj := self._object_in_code(lookup)) is not None:
+            return Location(addr, lookup, symbol=obj.name, offset=lookup - obj.start,
+                            section=sec.name, kind="data",
+                            notes=(f"inside the data object {obj.name} placed in code "
+                                   f"section {sec.name}",))
         if sec.kind != "code":
             sym = image.objects.containing(lookup)
             if sym is None:
@@ -257,13 +290,22 @@ class Symbolizer:
 
     def check_return_addresses(self, addrs: Iterable[int]) -> MatchReport:
         """Tell whether logged return addresses plausibly belong to this ELF."""
+        try:
+            return self._check_return_addresses(addrs)
+        except SymbolError:
+            raise
+        except (*DECODE_ERRORS, struct.error, zlib.error) as exc:
+            raise CorruptElf(f"corrupt ELF {self.path} ({type(exc).__name__}: {exc})"[:300]
+                             ) from None
+
+    def _check_return_addresses(self, addrs: Iterable[int]) -> MatchReport:
         image = self._image
         uniq = list(dict.fromkeys(addrs))
         in_code = checked = calls = 0
         for a in uniq:
             lk = self.adjust(a, "return")
             sec = image.section_at(lk)
-            if sec is None or sec.kind != "code":
+            if sec is None or sec.kind != "code" or self._object_in_code(lk) is not None:
                 continue
             in_code += 1
             ac = after_call(self.arch, self.thumb, self.little_endian,

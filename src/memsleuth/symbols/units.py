@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from memsleuth.symbols.elf import ElfImage
+from memsleuth.symbols.errors import CorruptElf
 from memsleuth.symbols.forms import (
     C_ADDR,
     C_ADDRX,
@@ -384,7 +385,9 @@ class UnitIndex:
             seg = data[hdr + 3 + os_]
             p = hdr + 4 + os_
             tup = 2 * asz + seg
-            p += (-(p - pos)) % tup if tup else 0  # tuples are aligned to their size
+            if tup == 0 or end <= pos:
+                raise CorruptElf(f".debug_aranges set at 0x{pos:x} with address size 0")
+            p += (-(p - pos)) % tup  # tuples are aligned to their size
             while p + tup <= end:
                 a = d.uint(data, p + seg, asz)
                 ln = d.uint(data, p + seg + asz, asz)
