@@ -18,6 +18,7 @@
  * (like AliOS k_int2str) so nothing in the print path allocates.
  */
 #include "memsleuth_agent.h"
+#include "memsleuth_build_id.h"
 
 #include <stdarg.h>
 
@@ -379,6 +380,7 @@ int ms_agent_init(ms_write_fn write, void *arena, size_t arena_size,
     g_ms.free_size = MS_HDR + BLK_SIZE(fb);
     g_ms.maxused = g_ms.total - g_ms.free_size;
     fl_insert(fb);
+    ms_build_id_print(g_ms.write, g_ms.cfg.crlf);  /* once at boot: which build this is */
     return 0;
 }
 
@@ -935,6 +937,8 @@ static void ms_dump_locked(void)
 {
     int era2 = g_ms.cfg.era == MS_ERA_ALIOS2;
     if (!g_ms.first) return;
+    out_flush();
+    ms_build_id_print(g_ms.write, g_ms.cfg.crlf);  /* every dump says which build it is */
 
     /* Section lines are AliOS' verbatim, trailing space and all; note the 2.x and 3.x dash
      * counts differ ("free memory blocks" and "allocation statistic" lines). */

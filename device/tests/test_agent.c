@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "memsleuth_agent.h"
+#include "memsleuth_build_id.h"
 
 static int g_checks, g_failures;
 #define CHECK(cond)                                                                   \
@@ -283,6 +284,15 @@ static void test_dump_b3_exact(void)
     cap_reset();
     ms_heap_dump();
     exp_reset();
+    {   /* every dump starts with the build-id line (a hosted gcc links one by default) */
+        size_t idlen;
+        const unsigned char *id = ms_build_id(&idlen);
+        if (id) {
+            exp_add("[MSBUILD] ");
+            for (size_t i = 0; i < idlen; i++) exp_add("%02x", id[i]);
+            exp_add("\r\n");
+        }
+    }
     exp_add("\r\n");
     exp_add("------------------------------- all memory blocks --------------------------------- \r\n");
     exp_add("g_kmm_head = %8lx\r\n", (unsigned long)base);

@@ -30,9 +30,11 @@ FW = HERE / "fw"
 
 CFLAGS = ["-mthumb", "-mcpu=cortex-m4", "-g", "-O1", "-fno-delete-null-pointer-checks",
           "-ffunction-sections", "-nostdlib", "-nostartfiles", "-Wall", "-Wextra",
-          "-fdebug-prefix-map=" + str(ROOT) + "=.", "-fmacro-prefix-map=" + str(ROOT) + "/="]
+          "-fdebug-prefix-map=" + str(ROOT) + "=.", "-fmacro-prefix-map=" + str(ROOT) + "/=",
+          "-Wl,--build-id"]
 SOURCES = [FW / "board.c", FW / "crash_app.c", DEVICE / "memsleuth_fault.c",
-           DEVICE / "memsleuth_agent.c", DEVICE / "memsleuth_port_cortexm.c"]
+           DEVICE / "memsleuth_agent.c", DEVICE / "memsleuth_port_cortexm.c",
+           DEVICE / "memsleuth_build_id.c"]
 QEMU = ["qemu-system-arm", "-M", "mps2-an386", "-display", "none", "-monitor", "none",
         "-serial", "stdio", "-semihosting-config", "enable=on,target=native", "-kernel"]
 
@@ -43,7 +45,7 @@ SCENARIOS: dict[str, tuple[list[str], dict]] = {
     "cm4_null_deref": (["-DSCENARIO=1"], {
         "category": "null_pointer", "fault_address": 0x10, "exc_name": "MemManage",
         "bits": ["DACCVIOL", "MMARVALID"], "task": "app_task", "in_interrupt": False,
-        "function": "net_connect_timeout", "at": "pc"}),
+        "function": "config_timeout", "at": "pc"}),
     "cm4_bad_fnptr": (["-DSCENARIO=2"], {
         "category": "invalid_state", "exc_name": "UsageFault", "bits": ["INVSTATE"],
         "task": "app_task", "in_interrupt": False, "function": "dispatch_event", "at": "lr"}),
@@ -64,11 +66,11 @@ SCENARIOS: dict[str, tuple[list[str], dict]] = {
     "cm4_isr_null": (["-DSCENARIO=7"], {
         "category": "null_pointer", "fault_address": 0x10, "exc_name": "HardFault",
         "bits": ["DACCVIOL", "MMARVALID", "FORCED"], "task": None, "in_interrupt": True,
-        "function": "net_connect_timeout", "at": "pc"}),
+        "function": "config_timeout", "at": "pc"}),
     "cm4_wild_busfault": (["-DSCENARIO=8"], {
         "category": "bus_fault", "fault_address": 0x60000010, "exc_name": "BusFault",
         "bits": ["PRECISERR", "BFARVALID"], "task": "app_task", "in_interrupt": False,
-        "function": "net_connect_timeout", "at": "pc"}),
+        "function": "config_timeout", "at": "pc"}),
 }
 
 
@@ -195,8 +197,9 @@ def build_one(name: str, defines: list[str], facts: dict, out: Path) -> dict:
         "addr2line": frames,
         "where": f"{frames[0]['file']}:{frames[0]['line']}" if frames else None,
     })
-    if frames and frames[-1]["function"] != facts["function"]:
-        raise SystemExit(f"{name}: addr2line says {frames[-1]['function']}, expected "
+    # "function" is addr2line's first line: the innermost frame, the code at the address
+    if frames and frames[0]["function"] != facts["function"]:
+        raise SystemExit(f"{name}: addr2line says {frames[0]['function']}, expected "
                          f"{facts['function']}")
     if "heap" in facts:
         expected.update(heap_truth(name, facts, log, elf))
@@ -217,7 +220,7 @@ def main() -> int:
             continue
         out.mkdir(parents=True, exist_ok=True)
         e = build_one(name, defines, facts, out)
-        print(f"{name}: {e['category']} in {e['addr2line'][-1]['function']} at {e['where']}")
+        print(f"{name}: {e['category']} in {e['addr2line'][0]['function']} at {e['where']}")
     return 0
 
 

@@ -12,6 +12,7 @@ from memsleuth.analysis.census import Attributor, census, live_owners
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.crash import explain_crash
 from memsleuth.analysis.health import heap_health
+from memsleuth.analysis.identity import IdentityCollector
 from memsleuth.commands.common import (
     cycle_pattern_option,
     elf_match,
@@ -106,7 +107,13 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
     symbolizer = open_symbolizer(elf)
     attributor = Attributor(symbolizer)
     acc = Accumulators.create(attributor, grace=grace)
-    model = load_model(log, cycle_pattern=cycle_pattern, on_record=acc.on_record,
+    identity = IdentityCollector()
+
+    def on_record(record: Any) -> None:
+        acc.on_record(record)
+        identity.on_record(record)
+
+    model = load_model(log, cycle_pattern=cycle_pattern, on_record=on_record,
                        object_patterns=agent.load_patterns(config))
     require_sections(model, log)
     contents = log_contents(model)
@@ -120,10 +127,11 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
     if dump_summary is not None:
         dump = model.full_dumps[dump_summary.index]
         result["census"] = census(dump, attributor, top=top)
-        result["elf_match"] = elf_match(symbolizer, live_owners(dump))
+        result["elf_match"] = elf_match(symbolizer, live_owners(dump), identity, echo=True)
     else:
         result["census"] = None
-        result["elf_match"] = None
+        result["elf_match"] = elf_match(symbolizer, (), identity, echo=True) \
+            if identity.ids and symbolizer is not None else None
     partial = bool(contents["partial"]) or (
         (result["elf_match"] or {}).get("verdict") == "mismatch"
     )

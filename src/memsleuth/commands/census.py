@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from memsleuth.analysis.census import Attributor, census, live_owners
+from memsleuth.analysis.identity import IdentityCollector
 from memsleuth.commands.common import (
     elf_match,
     elf_option,
@@ -57,7 +58,9 @@ def run_census(
     def keep(dump: Any) -> bool:
         return snapshot is not None and snapshot >= 0 and dump.index == snapshot
 
-    model = load_model(log, keep=keep if snapshot is not None and snapshot >= 0 else None)
+    identity = IdentityCollector()
+    model = load_model(log, keep=keep if snapshot is not None and snapshot >= 0 else None,
+                       on_record=identity.on_record)
     if snapshot is not None and snapshot < 0:
         # negative index: we need the total first; a second pass keeps the right one
         total = len(model.dumps)
@@ -69,7 +72,7 @@ def run_census(
     owners = live_owners(dump)
     result["log"] = str(log)
     result["elf"] = str(elf) if elf else None
-    result["elf_match"] = elf_match(symbolizer, owners)
+    result["elf_match"] = elf_match(symbolizer, owners, identity, echo=True)
     result["snapshots"] = len(model.dumps)
     result["notes"] = []
     newest = model.dumps[-1]

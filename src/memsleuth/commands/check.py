@@ -11,6 +11,7 @@ import click
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.diff import SiteSeries
+from memsleuth.analysis.identity import IdentityCollector
 from memsleuth.analysis.objects import ObjectBalance
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
@@ -26,7 +27,7 @@ from memsleuth.commands.common import (
     partial_notes,
     stream_log,
 )
-from memsleuth.errors import InputError, UsageError
+from memsleuth.errors import EXIT_PARTIAL, InputError, UsageError
 from memsleuth.parse import agent
 
 FAIL_ON = ("step", "fragmentation")
@@ -39,7 +40,9 @@ def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
     attributor = Attributor(open_symbolizer(elf))
     acc = Accumulators(ObjectBalance(grace=thresholds.grace), SiteSeries(attributor),
                        TrendCollector(upto=upto))
-    stats = stream_log(log, [acc.on_record], cycle_pattern, agent.load_patterns(config))
+    identity = IdentityCollector()
+    stats = stream_log(log, [acc.on_record, identity.on_record], cycle_pattern,
+                       agent.load_patterns(config))
     trend = acc.trend
     if not (acc.balance.events or acc.series.snapshots  # type: ignore[union-attr]
             or (trend and (trend.n_overviews or trend.n_cycle_points))):
@@ -48,7 +51,7 @@ def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
     result = leak_report(acc, attributor, thresholds)
     result["log"] = str(log)
     result["elf"] = str(elf) if elf else None
-    result["elf_match"] = elf_match(attributor.symbolizer, attributor.seen)
+    result["elf_match"] = elf_match(attributor.symbolizer, attributor.seen, identity)
     # a cut-short section or a wrong ELF does not change the verdict, but it is said
     result["notes"] = result.get("notes", []) + partial_notes(stats, result["elf_match"])
     return result
@@ -90,4 +93,9 @@ def command(log: Path, elf: Path | None, max_leak_rate: float, max_imbalance: fl
                             allow_warmup=allow_warmup, fail_on=kinds, grace=grace)
     result = run_check(log, elf, thresholds, cycle_pattern=cycle_pattern, config=config)
     emit("check", result, as_json, render_check)
+    ident = (result.get("elf_match") or {}).get("identity") or {}
+    if ident.get("status") == "mismatch":   # the device says it ran another build
+        if as_json:                          # (text mode said it among the notes)
+            click.echo(f"memsleuth: error: {ident['reason']}", err=True)
+        sys.exit(EXIT_PARTIAL)
     sys.exit(result["verdict"]["exit_code"])

@@ -201,14 +201,42 @@ def warn_unmatched_pattern(cycle_pattern: str | None, markers: int) -> None:
                    "cycles fall back to overview order", err=True)
 
 
-def elf_match(symbolizer: Any, owners: Iterable[int]) -> dict[str, Any] | None:
-    """Do the logged return addresses fit this ELF? None without an ELF."""
+def elf_match(symbolizer: Any, owners: Iterable[int], identity: Any = None,
+              echo: bool = False) -> dict[str, Any] | None:
+    """Is this ELF the build that printed the log? None without an ELF.
+
+    The build id the device printed (``identity``: an IdentityCollector) decides when there
+    is one: a different id is a mismatch (the verb exits 4; ``echo`` says it on stderr now,
+    else ``partial_notes`` does), the same id is a verified match. Without one the return-address heuristics give the
+    verdict and the match is marked unverified.
+    """
     if symbolizer is None:
         return None
     addrs = sorted({a for a in owners if a})
-    if not addrs:
-        return {"verdict": "unknown", "checked": 0, "reason": "no owner addresses to check"}
-    return asdict(symbolizer.check_return_addresses(addrs))
+    if addrs:
+        match = asdict(symbolizer.check_return_addresses(addrs))
+    else:
+        match = {"verdict": "unknown", "checked": 0, "reason": "no owner addresses to check"}
+    return apply_identity(match, symbolizer, identity, echo)
+
+
+def apply_identity(match: dict[str, Any], symbolizer: Any, identity: Any,
+                   echo: bool = False) -> dict[str, Any]:
+    """Let the printed build id overrule the address heuristics of an ELF-match verdict."""
+    from memsleuth.analysis.identity import check_identity
+
+    ident = check_identity(list(identity.ids.values()) if identity is not None else [],
+                           symbolizer.build_id, symbolizer.content_hash)
+    match = {**match, "identity": ident, "verified": ident["status"] == "match"}
+    if ident["status"] == "mismatch":
+        match["verdict"], match["reason"] = "mismatch", ident["reason"]
+        if echo:
+            click.echo(f"memsleuth: error: {ident['reason']}", err=True)
+    elif ident["status"] == "match":
+        match["verdict"], match["reason"] = "ok", f"{ident['reason']}; {match['reason']}"
+    else:
+        match["reason"] = f"{match['reason']}; match unverified (the log prints no build id)"
+    return match
 
 
 def partial_notes(stats: Any, match: dict[str, Any] | None) -> list[str]:
@@ -217,7 +245,10 @@ def partial_notes(stats: Any, match: dict[str, Any] | None) -> list[str]:
     if stats is not None and stats.partial_sections:
         notes.append(f"{stats.partial_sections} section(s) of the log were cut short")
     if match and match.get("verdict") == "mismatch":
-        notes.append(f"the ELF does not match this log: {match.get('reason', '')}")
+        if (match.get("identity") or {}).get("status") == "mismatch":
+            notes.append(match.get("reason", ""))   # both ids, in one line
+        else:
+            notes.append(f"the ELF does not match this log: {match.get('reason', '')}")
     return notes
 
 

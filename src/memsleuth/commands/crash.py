@@ -9,7 +9,9 @@ from typing import Any
 import click
 
 from memsleuth.analysis.crash import BAD_TARGET, explain_records
+from memsleuth.analysis.identity import IdentityCollector
 from memsleuth.commands.common import (
+    apply_identity,
     cycle_pattern_option,
     elf_option,
     emit,
@@ -114,15 +116,22 @@ def run_crash(log: Path, elf: Path | None, all_crashes: bool,
               cycle_pattern: str | None = None) -> dict[str, Any]:
     symbolizer = open_symbolizer(elf)
     inputs = CrashInputs()
-    stats = stream_log(log, [inputs], cycle_pattern)
+    identity = IdentityCollector()
+    stats = stream_log(log, [inputs, identity.on_record], cycle_pattern)
     if not inputs.sections:
         raise InputError(f"{log}: no AliOS crash, heap or object-trace section found in "
                          f"{stats.lines:,} lines (is this the device log?)")
     crashes = explain_records(inputs.records, symbolizer, all_crashes=all_crashes)
     for c in crashes:
         c["elf_match"] = elf_check(c, symbolizer)
+        if c["elf_match"] is not None:
+            c["elf_match"] = apply_identity(c["elf_match"], symbolizer, identity, echo=False)
+    ident = None
+    if symbolizer is not None:
+        ident = apply_identity({"verdict": "unknown", "reason": "build id"}, symbolizer,
+                               identity)["identity"]
     return {"log": str(log), "elf": str(elf) if elf else None, "total": inputs.crashes,
-            "crashes": crashes}
+            "crashes": crashes, "elf_identity": ident}
 
 
 def _warn_elf(result: dict[str, Any]) -> bool:
@@ -159,6 +168,10 @@ def command(log: Path, elf: Path | None, cycle_pattern: str | None, as_json: boo
     result = run_crash(log, elf, all_crashes, cycle_pattern)
     emit("crash", result, as_json, render_crashes)
     if not result["crashes"]:
+        ident = result.get("elf_identity") or {}
+        if ident.get("status") == "mismatch":
+            click.echo(f"memsleuth: error: {ident['reason']}", err=True)
+            sys.exit(EXIT_PARTIAL)
         sys.exit(EXIT_OK)
     mismatch = _warn_elf(result)
     if mismatch or any(c["partial"] for c in result["crashes"]):

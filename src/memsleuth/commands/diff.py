@@ -15,6 +15,7 @@ from memsleuth.analysis.diff import (
     diff_snapshots,
     site_growth,
 )
+from memsleuth.analysis.identity import IdentityCollector
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
     cycle_pattern_option,
@@ -68,7 +69,9 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
     attributor = Attributor(symbolizer)
     series_a = SiteSeries(attributor)
     collector = TrendCollector()
-    stats = [stream_log(log_a, [series_a.on_record, collector.on_record], cycle_pattern)]
+    identity = IdentityCollector()
+    stats = [stream_log(log_a, [series_a.on_record, collector.on_record, identity.on_record],
+                        cycle_pattern)]
     i, j = pair if pair else (None, None)
     result: dict[str, Any] = {"elf": str(elf) if elf else None}
     if log_b is None:
@@ -94,14 +97,14 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
                 result["attribution"] = attribute_decline(trend, growth)
     else:
         series_b = SiteSeries(attributor)
-        stats.append(stream_log(log_b, [series_b.on_record], cycle_pattern))
+        stats.append(stream_log(log_b, [series_b.on_record, identity.on_record], cycle_pattern))
         a = _pick(series_a.snapshots, i, True, log_a)
         b = _pick(series_b.snapshots, j, True, log_b)
         info = {**series_b.info, **series_a.info}
         result.update(diff_snapshots(a, b, info, str(log_a), str(log_b)))
         result["growth"] = None
         result["attribution"] = None
-    result["elf_match"] = elf_match(symbolizer, attributor.seen)
+    result["elf_match"] = elf_match(symbolizer, attributor.seen, identity)
     result["partial"] = [n for st in stats for n in partial_notes(st, None)] + \
         partial_notes(None, result["elf_match"])
     return result

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from memsleuth.commands.common import elf_option, emit, guarded, json_option, open_symbolizer
-from memsleuth.errors import EXIT_FINDING, EXIT_INPUT, UsageError
+from memsleuth.errors import EXIT_FINDING, EXIT_INPUT, EXIT_PARTIAL, UsageError
 
 
 def _render_summary(result: dict[str, Any]) -> None:
@@ -177,5 +177,9 @@ def command(
         click.echo(f"memsleuth: error: {_command_exit_note(data)} before printing anything",
                    err=True)
         sys.exit(EXIT_INPUT)
+    ident = (result.elf_match or {}).get("identity") or {}
+    if ident.get("status") == "mismatch":
+        click.echo(f"memsleuth: error: {ident['reason']}", err=True)
+        sys.exit(EXIT_PARTIAL)
     if result.finding:
         sys.exit(EXIT_FINDING)

@@ -9,6 +9,7 @@ import click
 
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.diff import SiteSeries
+from memsleuth.analysis.identity import IdentityCollector
 from memsleuth.analysis.objects import ObjectBalance, analyze_objects
 from memsleuth.commands.common import (
     cycle_pattern_option,
@@ -38,14 +39,16 @@ def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
     balance = ObjectBalance(grace=grace)
     attributor = Attributor(symbolizer)
     series = SiteSeries(attributor)
-    stats = stream_log(log, [balance.on_record, series.on_record], cycle_pattern, patterns)
+    identity = IdentityCollector()
+    stats = stream_log(log, [balance.on_record, series.on_record, identity.on_record],
+                       cycle_pattern, patterns)
     result = analyze_objects(balance, series, attributor)
     if result["source"] == "none":
         raise InputError(f"{log}: no object trace ([MSOBJ] lines) and no block dump")
     result["damaged_lines"] = stats.damaged_lines
     result["log"] = str(log)
     result["elf"] = str(elf) if elf else None
-    result["elf_match"] = elf_match(symbolizer, attributor.seen)
+    result["elf_match"] = elf_match(symbolizer, attributor.seen, identity)
     result["partial"] = partial_notes(stats, result["elf_match"])
     return result
 

@@ -26,6 +26,7 @@ from memsleuth.analysis.diff import (
     site_growth,
 )
 from memsleuth.analysis.health import heap_health
+from memsleuth.analysis.identity import IdentityCollector
 from memsleuth.analysis.objects import ObjectBalance, analyze_objects
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.analyze import crash_summary, log_contents, require_sections
@@ -67,8 +68,10 @@ def build_report(
     balance = ObjectBalance(grace=grace)
     series = SiteSeries(attributor)
     trend = TrendCollector()
+    identity = IdentityCollector()
 
     def on_record(record: Any) -> None:
+        identity.on_record(record)
         trend.on_record(record)
         balance.on_record(record)
         series.on_record(record)
@@ -104,7 +107,7 @@ def build_report(
         data["stacks"] = stacks
         data["stacks_traced"] = any(b.trace for b in dump.blocks if b.used)
         if data["elf"] is not None:
-            data["elf"]["match"] = elf_match(symbolizer, live_owners(dump))
+            data["elf"]["match"] = elf_match(symbolizer, live_owners(dump), identity, echo=True)
             if (data["elf"]["match"] or {}).get("verdict") == "mismatch":
                 notes.append("the ELF does not match the log: "
                              + str(data["elf"]["match"].get("reason", "")))

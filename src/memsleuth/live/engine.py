@@ -25,7 +25,8 @@ from memsleuth.live.assembler import LineAssembler
 from memsleuth.live.decoder import AddressDecoder
 from memsleuth.live.scan import CrashBoundary, LiveScanner
 from memsleuth.live.tracker import Alert, LiveTracker
-from memsleuth.records import CrashDump, Record
+from memsleuth.parse.agent import BuildIdReader
+from memsleuth.records import BuildId, CrashDump, Record
 from memsleuth.report.crash_text import render_crash
 from memsleuth.report.terminal import console
 from memsleuth.sources.capture import CaptureWriter
@@ -242,6 +243,7 @@ class Monitor:
         self._reader_error: BaseException | None = None
         self._behind = False
         self.eol = eol
+        self._build_ids = BuildIdReader()
         self._batch: list[str] = []
         self._batch_start = 0
         self._batch_end = 0
@@ -390,6 +392,12 @@ class Monitor:
             if "\x1b" in text:
                 text = _ANSI.sub("", text)
             texts.append(text)
+        if self.symbolizer is not None and any("[MSBUILD]" in t for t in texts):
+            # the build id decides whether this batch may be decoded at all
+            for j, t in enumerate(texts):
+                rec = self._build_ids.read(t, self.scanner.lines + j + 1, None)
+                if rec is not None:
+                    self._safe(self._check_identity, rec)
         try:
             shown = list(texts) if self._behind else self.decoder.decode(texts)
         except Exception:  # noqa: BLE001 - show undecoded rather than nothing
@@ -416,11 +424,34 @@ class Monitor:
         if self.result.elf_match is None and len(self.decoder.return_seen) >= ELF_CHECK_AFTER:
             self._check_elf()
 
+    def _check_identity(self, rec: BuildId) -> None:
+        """The device said which build it runs: another one than --elf stops the decoding
+        (every name it would print is wrong) and is said once; the verb then exits 4."""
+        if self.symbolizer is None:
+            return
+        from memsleuth.analysis.identity import check_identity
+
+        ident = check_identity([rec], getattr(self.symbolizer, "build_id", None),
+                               getattr(self.symbolizer, "content_hash", ""))
+        prev = (self.result.elf_match or {}).get("identity") or {}
+        if prev.get("status") == "mismatch":
+            return
+        self.result.elf_match = {"verdict": "mismatch" if ident["status"] == "mismatch"
+                                 else "ok", "reason": ident["reason"], "identity": ident,
+                                 "verified": ident["status"] == "match",
+                                 "checked": len(self.decoder.return_seen)}
+        if ident["status"] == "mismatch":
+            self.decoder.symbolizer = None   # decode nothing rather than wrong names
+            self.display.info(f"ERROR: {ident['reason']}; addresses are no longer decoded "
+                              "(pass the ELF of the build that is flashed)")
+
     def _check_elf(self) -> None:
         """Stale or wrong ELF (survey §H): say so once, early, instead of decoding nonsense."""
         check = getattr(self.symbolizer, "check_return_addresses", None)
         if check is None or not self.decoder.return_seen:
             return
+        if (self.result.elf_match or {}).get("identity"):
+            return   # the device's own build id already decided
         report = check(sorted(self.decoder.return_seen))
         verdict = getattr(report, "verdict", "ok")
         reason = getattr(report, "reason", "")
@@ -444,6 +475,8 @@ class Monitor:
                 self._safe(self.tracker.crash, rec.line, rec.text)
             elif isinstance(rec, CrashDump):
                 self._safe(self._explain_crash, rec)
+            elif isinstance(rec, BuildId):
+                pass   # checked before the batch was decoded (see _lines)
             else:
                 self._safe(self.tracker.add, rec)
             new = self.tracker.take_new_alerts()

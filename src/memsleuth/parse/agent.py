@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from memsleuth.errors import InputError, UsageError
-from memsleuth.records import ObjectEvent
+from memsleuth.records import BuildId, ObjectEvent
 
 MSOBJ = re.compile(
     r"\[MSOBJ\] (create|delete) ([a-z][a-z0-9_]{0,15}) "
@@ -61,6 +61,28 @@ class MsobjReader:
         # (pinned by tests/parse/test_parse_speed_records.py).
         return ObjectEvent(lineno, op, kind, int(handle, 16),  # type: ignore[arg-type]
                            int(caller, 16), int(seq), name, ts)
+
+
+MSBUILD = re.compile(r"\[MSBUILD\] ([0-9a-fA-F]{8,128})\s*$")
+
+
+class BuildIdReader:
+    """Reads the agent's ``[MSBUILD] <hex>`` line (device/memsleuth_build_id.c): the GNU
+    build-id of the firmware that printed the log, compared with ``--elf`` by every verb."""
+
+    name = "msbuild"
+
+    def __init__(self) -> None:
+        self.damaged = 0
+
+    def read(self, text: str, lineno: int, ts: float | None) -> BuildId | None:
+        if "[MSBUILD]" not in text:
+            return None
+        m = MSBUILD.search(text)
+        if m is None or len(m.group(1)) % 2:
+            self.damaged += 1   # a torn id identifies nothing: never half-compare it
+            return None
+        return BuildId(lineno, "gnu-build-id", m.group(1).lower(), ts)
 
 
 @dataclass(slots=True)
