@@ -14,7 +14,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from device_helpers import DEVICE, OPT_LEVELS, host_build, markers, need, symbolize
 
 SRC = DEVICE / "tests" / "owners"
