@@ -1293,8 +1293,18 @@ int ms_heap_check(void)
     return bad;
 }
 
+static const ms_side_entry_t *side_lookup(const void *ptr);
+
 int ms_block_info(const void *ptr, uintptr_t *owner, size_t *size, unsigned *tag)
 {
+    if (g_side.tab) {
+        const ms_side_entry_t *e = side_lookup(ptr);
+        if (!e) return -1;
+        if (owner) *owner = e->owner;
+        if (size) *size = e->size;
+        if (tag) *tag = e->tag;
+        return 0;
+    }
     if (!ptr || !in_heap(ptr)) return -1;
     const ms_blk_t *b = BLK_FROM_PTR(ptr);
     if (b->dye != MS_DYE_USED || (b->size & MS_FLAG_FREE)) return -1;
@@ -1306,6 +1316,18 @@ int ms_block_info(const void *ptr, uintptr_t *owner, size_t *size, unsigned *tag
 
 int ms_block_trace(const void *ptr, uintptr_t *out, int n)
 {
+    if (g_side.tab) {
+        const ms_side_entry_t *e = side_lookup(ptr);
+        if (!e) return -1;
+        for (int i = 0; i < n; i++) {
+#if MS_AGENT_TRACE_DEPTH > 0
+            out[i] = i < MS_AGENT_TRACE_DEPTH ? e->trace[i] : 0;
+#else
+            out[i] = 0;
+#endif
+        }
+        return MS_AGENT_TRACE_DEPTH;
+    }
     if (!ptr || !in_heap(ptr)) return -1;
     const ms_blk_t *b = BLK_FROM_PTR(ptr);
     if (b->dye != MS_DYE_USED || (b->size & MS_FLAG_FREE)) return -1;
@@ -1341,6 +1363,13 @@ static size_t side_find(uintptr_t p)
         i = i + 1 == g_side.cap ? 0 : i + 1;
     }
     return g_side.cap;
+}
+
+static const ms_side_entry_t *side_lookup(const void *ptr)
+{
+    if (!ptr) return 0;
+    size_t i = side_find((uintptr_t)ptr);
+    return i == g_side.cap ? 0 : &g_side.tab[i];
 }
 
 int ms_agent_init_side(ms_write_fn write, void *table, size_t table_bytes,

@@ -194,7 +194,8 @@ void ms_mmlk_query(unsigned tag);
  * Returns 0 when consistent, else the number of problems found; prints nothing. */
 int ms_heap_check(void);
 
-/* Block introspection (for tests and for firmware that wants to print facts). */
+/* Block introspection (for tests and for firmware that wants to print facts); in side mode
+ * `ptr` is the allocator's pointer and the answer comes from the table. */
 int ms_block_info(const void *ptr, uintptr_t *owner, size_t *size, unsigned *tag);
 /* The block's stored trace (up to n entries, 0 = none); returns MS_AGENT_TRACE_DEPTH, or -1. */
 int ms_block_trace(const void *ptr, uintptr_t *out, int n);
