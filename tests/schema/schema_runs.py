@@ -25,6 +25,7 @@ def _logs() -> list[Path]:
         REPO / "tests" / "fixtures" / "crash",
         REPO / "tests" / "fixtures" / "crash" / "qemu",
         REPO / "tests" / "fixtures" / "crash" / "qemu" / "heap",
+        REPO / "tests" / "fixtures" / "freertos",
         CORPUS,                         # the real device logs, where this machine has them
     ]
     return [log for d in groups if d.is_dir() for log in sorted(d.glob("*.log"))]

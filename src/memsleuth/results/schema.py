@@ -26,6 +26,7 @@ from memsleuth.results.check import CheckOutput
 from memsleuth.results.common import SCHEMA_VERSION
 from memsleuth.results.crash import CrashOutput
 from memsleuth.results.diff import DiffOutput
+from memsleuth.results.fleet import FleetOutput, FleetSqlOutput, IngestOutput
 from memsleuth.results.monitor import MonitorOutput
 from memsleuth.results.objects import ObjectsOutput
 from memsleuth.results.report import ReportOutput
@@ -33,13 +34,17 @@ from memsleuth.results.trend import TrendOutput
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
-#: verb -> the type of its ``--json`` document (envelope included)
+#: verb -> the type of its ``--json`` document (envelope included); ``fleet-sql`` is
+#: `fleet --sql`'s document
 VERBS: dict[str, Any] = {
     "analyze": AnalyzeOutput,
     "census": CensusOutput,
     "check": CheckOutput,
     "crash": CrashOutput,
     "diff": DiffOutput,
+    "fleet": FleetOutput,
+    "fleet-sql": FleetSqlOutput,
+    "ingest": IngestOutput,
     "monitor": MonitorOutput,
     "objects": ObjectsOutput,
     "report": ReportOutput,
