@@ -45,3 +45,16 @@ class InlineFrame(TypedDict):
     function: str | None
     file: str | None
     line: int | None
+
+
+class _CycleSourceOptional(TypedDict, total=False):
+    count: int                  # detected: lines of that family in the scanned head
+    scanned_lines: int
+
+
+class CycleSource(_CycleSourceOptional):
+    """Where the cycle markers come from: detected on the log's head, or --cycle-pattern."""
+
+    how: Literal["detected", "option", "default"]
+    template: str
+    pattern: str

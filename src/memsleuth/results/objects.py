@@ -2,7 +2,7 @@
 
 from typing import Any, Literal, TypedDict
 
-from memsleuth.results.common import ElfMatch, Envelope
+from memsleuth.results.common import CycleSource, ElfMatch, Envelope
 
 
 class ObjectCycles(TypedDict):
@@ -115,6 +115,8 @@ Objects = ObjectsFromTrace | ObjectsFromDumps | ObjectsNone
 
 class _ObjectsCommand(TypedDict):
     damaged_lines: dict[str, int]
+    learned_shapes: dict[str, int]      # object-trace line shapes learned -> lines read
+    cycle_source: CycleSource | None
     log: str
     elf: str | None
     elf_match: ElfMatch | None

@@ -2,7 +2,7 @@
 
 from typing import Literal, TypedDict
 
-from memsleuth.results.common import Envelope
+from memsleuth.results.common import CycleSource, Envelope
 
 XAxis = Literal["cycle", "time", "index"]
 Classification = Literal[
@@ -206,6 +206,7 @@ class Trend(Curve):
     observed_failure: AllocFailure | None
     alloc_failures: AllocFailures
     excluded: Excluded
+    cycle_source: CycleSource | None    # x = cycle only
     notes: list[str]
 
 
