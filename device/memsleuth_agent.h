@@ -50,6 +50,23 @@ typedef struct {
     int         stack_size;  /* printed as given (AliOS prints cpu_stack_t words)      */
 } ms_task_info_t;
 
+
+/* Heap statistics (what the overview prints). */
+#define MS_UNKNOWN ((size_t)-1)
+typedef struct {
+    size_t total;         /* arena bytes managed (free + used)                        */
+    size_t free;          /* bytes in free blocks, headers included                   */
+    size_t used;          /* total - free (block headers, region info, sentinel incl.) */
+    size_t max_used;      /* high-water mark of used                                  */
+    size_t max_free_blk;  /* largest free block payload; MS_UNKNOWN from a heap_stats
+                           * hook that cannot tell (the overview then omits the column) */
+    size_t alloc_fail;    /* number of failed allocations                             */
+    size_t min_free_blk;  /* smallest free block payload (0 when none is free)         */
+    size_t free_blocks;   /* number of free blocks                                    */
+    size_t allocs;        /* successful allocations since init                        */
+    size_t frees;         /* successful frees since init                              */
+} ms_heap_stats_t;
+
 typedef struct {
     ms_era_t era;
     uint8_t  banner;   /* 1: print "========== Heap Info  ==========" before the overview */
@@ -60,6 +77,10 @@ typedef struct {
     void    (*lock)(void);
     void    (*unlock)(void);
     void    (*on_malloc_fail)(size_t need);           /* after the first failure's dump    */
+    /* Side-table mode: the host allocator's own figures (total, free, max_used, max_free_blk,
+     * ...) for the overview and the failure warning. Without it the side mode prints no
+     * overview (it cannot know the heap's size). */
+    void    (*heap_stats)(ms_heap_stats_t *st);
 } ms_agent_config_t;
 
 /* Defaults: era 3.x, banner off, "\r\n", no hooks. */
@@ -73,6 +94,45 @@ void ms_agent_config_default(ms_agent_config_t *cfg);
 int ms_agent_init(ms_write_fn write, void *arena, size_t arena_size,
                   const ms_agent_config_t *cfg);
 
+/*
+ * Side-table mode: owners (and traces) recorded beside an existing allocator that stays in
+ * charge (FreeRTOS heap_4/heap_5, newlib malloc, Zephyr sys_heap). Nothing is added to the
+ * heap's blocks, so the heap's own statistics and its failure point stay what they were; the
+ * cost moves into `table` (static RAM, sizeof(ms_side_entry_t) per live block: 16 bytes on
+ * 32-bit, 24 with two trace frames). Call ms_side_alloc() after every allocation (ptr NULL =
+ * it failed; size = what was asked) and ms_side_free() for every free, from glue or from the
+ * allocator's trace hooks. The dump/overview/mmlk printers work as in heap mode (the dump lists
+ * tracked blocks by the address the allocator returned). Allocations the table misses (before
+ * init, table full) are counted and reported on `[MSAGENT]` lines, never dropped silently.
+ */
+typedef struct {
+    uintptr_t ptr;        /* the allocator's pointer; 0 = empty slot */
+    uintptr_t owner;
+    uint32_t  size;
+    uint8_t   owner_id;
+    uint8_t   tag;
+    uint16_t  reserved;
+#if MS_AGENT_TRACE_DEPTH > 0
+    uintptr_t trace[MS_AGENT_TRACE_DEPTH];
+#endif
+} ms_side_entry_t;
+/* Table bytes for n live blocks (the table keeps one slot empty; size it ~1.3x the peak). */
+#define MS_SIDE_TABLE_BYTES(n) ((size_t)(n) * sizeof(ms_side_entry_t))
+
+int  ms_agent_init_side(ms_write_fn write, void *table, size_t table_bytes,
+                        const ms_agent_config_t *cfg);
+void ms_side_alloc(void *ptr, size_t size, uintptr_t caller);
+void ms_side_free(void *ptr, uintptr_t caller);
+/* Side-table counters (also printed before each side-mode dump). */
+typedef struct {
+    size_t entries, capacity;   /* live tracked blocks, table slots usable          */
+    size_t tracked_bytes;       /* sum of tracked sizes                             */
+    size_t table_full;          /* allocations not tracked because the table was full */
+    size_t preinit;             /* allocations before ms_agent_init_side            */
+    size_t unknown_frees;       /* frees of pointers the table did not know          */
+} ms_side_stats_t;
+void ms_side_stats(ms_side_stats_t *st);
+
 /* Allocation API. The owner recorded in the block is the return address of the call to
  * these functions (so it points into the code that called ms_malloc/malloc). */
 void *ms_malloc(size_t size);
@@ -81,22 +141,41 @@ void *ms_calloc(size_t nmemb, size_t size);
 void *ms_realloc(void *ptr, size_t size);
 
 /*
+ * Owner-passing entry points, for glue that sits between the code that allocates and the agent
+ * (an RTOS' pvPortMalloc/k_malloc, a C++ operator new, a pool wrapper). The glue passes its own
+ * return address, MS_CALLER(), so the owner is the glue's caller at every optimisation level
+ * (-O0 to -Os: a glue function that is not a tail call would otherwise become the owner of every
+ * block). With MS_AGENT_TRACE_DEPTH > 0 the trace continues above `caller` (the walk skips the
+ * glue's frames, up to MS_AGENT_GLUE_MAX of them; when `caller` is not on the stack, e.g. the
+ * glue was reached by a tail call, the trace is left empty rather than wrong).
+ * caller == 0 means "the return address of this call" (same as ms_malloc).
+ * ms_free_from: `caller` is printed after an AliOS free warning (double free, corrupt pointer)
+ * as `[MSAGENT] bad free by caller 0x...`, so the bad free can be found; it is not stored.
+ * ms_free() does the same with its own return address.
+ */
+#define MS_CALLER() ((uintptr_t)__builtin_return_address(0))
+/* Put on every glue function that uses MS_CALLER(): an inlined glue would report its
+ * caller's caller (GCC inlines a static or same-file glue at -O2, and any glue under LTO). */
+#define MS_GLUE __attribute__((noinline))
+#ifndef MS_AGENT_GLUE_MAX
+#define MS_AGENT_GLUE_MAX 4
+#endif
+void *ms_malloc_from(size_t size, uintptr_t caller);
+void  ms_free_from(void *ptr, uintptr_t caller);
+void *ms_calloc_from(size_t nmemb, size_t size, uintptr_t caller);
+void *ms_realloc_from(void *ptr, size_t size, uintptr_t caller);
+
+/*
  * libc-compatible entry points. Build memsleuth_agent.c with -DMS_AGENT_WRAP_LIBC=1 to get
  * __wrap_malloc/__wrap_free/__wrap_calloc/__wrap_realloc (link the firmware with
  * -Wl,--wrap=malloc,--wrap=free,--wrap=calloc,--wrap=realloc), or with
  * -DMS_AGENT_DEFINE_LIBC=1 to define malloc/free/calloc/realloc themselves (bare metal only).
  */
 
-/* Heap statistics (what the overview prints). */
-typedef struct {
-    size_t total;         /* arena bytes managed (free + used)                        */
-    size_t free;          /* bytes in free blocks, headers included                   */
-    size_t used;          /* total - free (block headers, region info, sentinel incl.) */
-    size_t max_used;      /* high-water mark of used                                  */
-    size_t max_free_blk;  /* largest free block payload                               */
-    size_t alloc_fail;    /* number of failed allocations                             */
-} ms_heap_stats_t;
+/* Takes the lock (the overview printer does not: it is for fault handlers). */
 void ms_heap_stats(ms_heap_stats_t *st);
+/* Forget the high-water mark (FreeRTOS xPortResetHeapMinimumEverFreeHeapSize). */
+void ms_heap_reset_min_free(void);
 
 /*
  * Heap overview table (H5b or H4, with the optional banner). Takes no lock and does not touch
@@ -117,8 +196,11 @@ void ms_mmlk_query(unsigned tag);
  * Returns 0 when consistent, else the number of problems found; prints nothing. */
 int ms_heap_check(void);
 
-/* Block introspection (for tests and for firmware that wants to print facts). */
+/* Block introspection (for tests and for firmware that wants to print facts); in side mode
+ * `ptr` is the allocator's pointer and the answer comes from the table. */
 int ms_block_info(const void *ptr, uintptr_t *owner, size_t *size, unsigned *tag);
+/* The block's stored trace (up to n entries, 0 = none); returns MS_AGENT_TRACE_DEPTH, or -1. */
+int ms_block_trace(const void *ptr, uintptr_t *out, int n);
 
 /* Kernel-object lifecycle trace, docs/object-trace.md. The macros capture the return address
  * of the function they are written in (the kernel API), i.e. the code that called it. */

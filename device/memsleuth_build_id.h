@@ -19,7 +19,10 @@
 const unsigned char *ms_build_id(size_t *len);
 
 /* Write "[MSBUILD] <lowercase hex>" plus "\r\n" (crlf) or "\n" with one call of write;
- * nothing when there is no build-id. */
-void ms_build_id_print(void (*write)(const char *s, size_t n), int crlf);
+ * nothing when there is no build-id. Weak, so a build that does not link
+ * memsleuth_build_id.c still links: callers go through MS_BUILD_ID_PRINT. */
+void ms_build_id_print(void (*write)(const char *s, size_t n), int crlf) __attribute__((weak));
+#define MS_BUILD_ID_PRINT(write, crlf) \
+    do { if (ms_build_id_print) ms_build_id_print((write), (crlf)); } while (0)
 
 #endif

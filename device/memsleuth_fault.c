@@ -310,7 +310,7 @@ void msf_fault_c(uint32_t *frame, uint32_t exc_return, uint32_t *r4_r11, uint32_
     if (f[7] & (1u << 9)) sp += 4u;
 
     if (g_cfg.era == 3) out("\r\n");
-    ms_build_id_print(g_cfg.write, 1);  /* which build crashed (memsleuth checks --elf) */
+    MS_BUILD_ID_PRINT(g_cfg.write, 1);  /* which build crashed (memsleuth checks --elf) */
     out("!!!!!!!!!! Exception  !!!!!!!!!!\r\n");
     task = task_of(sp);
     if (g_cfg.era == 3) {

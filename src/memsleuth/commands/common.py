@@ -22,11 +22,9 @@ from memsleuth.errors import (
     UsageError,
 )
 from memsleuth.records import CycleMarker
+from memsleuth.results import SCHEMA_VERSION
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: Bump when a JSON field changes meaning or disappears (adding fields is compatible).
-SCHEMA_VERSION = 1
 
 
 def log_argument(f: F) -> F:
@@ -62,7 +60,8 @@ def objects_options(f: F) -> F:
 
 def json_option(f: F) -> F:
     return click.option(
-        "--json", "as_json", is_flag=True, help="Print the result as JSON (schema in docs/json.md)."
+        "--json", "as_json", is_flag=True,
+        help="Print the result as JSON (its schema: `memsleuth schema VERB`).",
     )(f)
 
 
@@ -207,8 +206,8 @@ def elf_match(symbolizer: Any, owners: Iterable[int], identity: Any = None,
 
     The build id the device printed (``identity``: an IdentityCollector) decides when there
     is one: a different id is a mismatch (the verb exits 4; ``echo`` says it on stderr now,
-    else ``partial_notes`` does), the same id is a verified match. Without one the return-address heuristics give the
-    verdict and the match is marked unverified.
+    else ``partial_notes`` does), the same id is a verified match. Without one the
+    return-address heuristics give the verdict and the match is marked unverified.
     """
     if symbolizer is None:
         return None
