@@ -249,3 +249,7 @@ def _add_overview(model: LogModel, overview: HeapOverview) -> None:
     lowest = model.lowest_overview
     if lowest is None or overview.free < lowest.free:
         model.lowest_overview = overview
+
+
+#: One rule for the heap status, offline and live (``memsleuth.live.tracker`` folds it too).
+add_overview = _add_overview

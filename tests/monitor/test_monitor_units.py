@@ -258,15 +258,19 @@ def test_parse_duration_rejects() -> None:
         parse_duration("soon")
 
 
-def test_tracker_memory_is_bounded_on_long_sessions(monkeypatch) -> None:
+def test_tracker_memory_is_bounded_on_long_sessions() -> None:
+    """The tracker keeps what the offline accumulators keep: bounded bins, not every point."""
+    from memsleuth.analysis.trend import TrendCollector
     from memsleuth.live import tracker as tr
 
-    monkeypatch.setattr(tr, "POINTS_CAP", 500)
     t = LiveTracker()
-    for c in range(1, 3 * tr.POINTS_CAP):
+    t.acc.trend = TrendCollector(capacity=500)   # the offline collector, a small bound
+    for c in range(1, 1500):
         t.add(CycleMarker(line=2 * c, index=c, text=f"[MSCYCLE] {c}"))
         t.add(HeapOverview(line=2 * c + 1, variant="H4", total=100_000, free=90_000 + c % 7,
                            used=10_000))
-    assert len(t.points) <= tr.POINTS_CAP
-    assert max(t.points) == 3 * tr.POINTS_CAP - 1
+    t.refresh_forecast()
+    assert len(t.acc.trend.by_cycle.points) <= 500
+    assert len(t.heap.overviews) <= tr.HEALTH_CAPACITY
+    assert t.status()["cycle"] == 1499 and t.status()["points"] <= 500
     assert not t.alerts

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from memsleuth.commands.common import elf_option, emit, guarded, json_option, open_symbolizer
+from memsleuth.commands.common import (
+    cycle_pattern_option,
+    elf_option,
+    emit,
+    guarded,
+    json_option,
+    objects_options,
+    open_symbolizer,
+)
 from memsleuth.errors import EXIT_FINDING, EXIT_INPUT, EXIT_PARTIAL, UsageError
 
 
@@ -85,6 +94,14 @@ def _stdin_is_tty() -> bool:
               help="Do not forward lines typed on this terminal to the device.")
 @click.option("--give-up-after", type=float, default=None,
               help="Stop after the port has been gone this many seconds (default: never).")
+@cycle_pattern_option
+@objects_options
+@click.option("--max-leak-rate", type=float, default=0.0, show_default=True, metavar="B",
+              help="Free-heap decline per cycle tolerated before it is a leak (as check).")
+@click.option("--max-imbalance", type=float, default=0.0, show_default=True, metavar="N",
+              help="Objects per cycle never deleted tolerated, per create site (as check).")
+@click.option("--allow-warmup/--no-allow-warmup", default=True, show_default=True,
+              help="Exclude a detected warm-up from the leak fit (as check).")
 @json_option
 @guarded
 def command(
@@ -103,6 +120,12 @@ def command(
     no_reconnect: bool,
     no_input: bool,
     give_up_after: float | None,
+    cycle_pattern: str | None,
+    grace: int,
+    config: Path | None,
+    max_leak_rate: float,
+    max_imbalance: float,
+    allow_warmup: bool,
     as_json: bool,
 ) -> None:
     from memsleuth.live.decoder import AddressDecoder, open_decoder_symbolizer
@@ -135,6 +158,21 @@ def command(
         raise UsageError("--warmup: a number of points or 'auto'")
     if min_points < 6:
         raise UsageError("--min-points must be at least 6")
+    if max_leak_rate < 0 or max_imbalance < 0:
+        raise UsageError("thresholds must be >= 0")
+    from memsleuth.analysis.check import Thresholds
+    from memsleuth.live.scan import LiveScanner
+    from memsleuth.parse import agent
+    from memsleuth.parse.registry import default_readers
+    from memsleuth.parse.stream import LogParser
+
+    try:
+        readers = default_readers(re.compile(cycle_pattern) if cycle_pattern else None,
+                                  agent.load_patterns(config))
+    except re.error as exc:
+        raise UsageError(f"invalid cycle pattern {cycle_pattern!r}: {exc}") from None
+    thresholds = Thresholds(max_leak_rate=max_leak_rate, max_imbalance=max_imbalance,
+                            allow_warmup=allow_warmup, grace=grace)
     symbolizer = open_symbolizer(elf, open_decoder_symbolizer)
     source: Any
     if cmd is not None:
@@ -164,7 +202,8 @@ def command(
     display = Display(live_out, sys.stderr, tty=tty, status_every=status_every)
     monitor = Monitor(
         source, capture, AddressDecoder(symbolizer), display,
-        tracker=LiveTracker(warmup=warm, min_points=min_points),
+        tracker=LiveTracker(warmup=warm, min_points=min_points, thresholds=thresholds),
+        scanner=LiveScanner(parser=LogParser(*readers)),
         schedule=schedule, symbolizer=symbolizer, eol=ending,
         keyboard=sys.stdin if not no_input and _stdin_is_tty() else None,
     )

@@ -65,6 +65,14 @@ def line_kind(text: str) -> Kind | Literal["stack"] | None:
     return "pc"
 
 
+def is_free_form(text: str) -> bool:
+    """A line whose numbers are in no known address column (``line_kind``'s last resort):
+    a token there is decoded only when written at the full width of the ELF's code
+    addresses (``freelist bitmap: 0x807`` is a number, ``0x0800a3c5`` an address)."""
+    return not (_BACKTRACE.search(text) or _REG_LINE.match(text) or _BLOCK_ROW.search(text)
+                or _RETURN_HINT.search(text) or _STACK_ROW.search(text))
+
+
 _BLOCK_HEAD = re.compile(r"^\s*0[xX]+[0-9a-fA-F]+\s+!?(?:used|free)\b")
 _CALLER_BEFORE = re.compile(r"(?:caller|owner)\s*:?\s*$|(?:<-|\()\s*$|OK\s+$|[0-9a-f]{8}\s+$")
 
@@ -129,6 +137,8 @@ class AddressDecoder:
         self.thumb = bool(getattr(symbolizer, "thumb", False))
         self._starts = [a for a, _ in ranges]
         self._ends = [b for _, b in ranges]
+        #: hex digits of the ELF's highest code address: a free-form token needs as many
+        self.width = len(f"{max(self._ends) - 1:x}") if self._ends else 1
         self._cache: dict[tuple[str, int], str | None] = {}
         self.lookups = 0          # addresses sent to the symbolizer
         self.decoded = 0          # annotations written
@@ -179,6 +189,7 @@ class AddressDecoder:
             kind: Kind | None = None
             classified = False
             stack = False
+            free = False
             hits: list[tuple[int, int, int]] = []
             for m in _ADDR.finditer(text):
                 addr = int(m.group(1), 16)
@@ -189,8 +200,11 @@ class AddressDecoder:
                     found = line_kind(text)
                     stack = found == "stack"
                     kind = "return" if stack else found  # type: ignore[assignment]
+                    free = found == "pc" and is_free_form(text)
                 if kind is None:
                     break
+                if free and len(m.group(1)) < self.width:
+                    continue   # a short number in prose, not a printed address
                 if kind == "return" and not stack and len(self.return_seen) < RETURN_SAMPLE \
                         and _is_logged_return(text, m.start()):
                     self.return_seen.add(addr)

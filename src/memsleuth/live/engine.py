@@ -216,6 +216,7 @@ class Monitor:
         display: Display,
         *,
         tracker: LiveTracker | None = None,
+        scanner: LiveScanner | None = None,
         schedule: Schedule | None = None,
         symbolizer: Any = None,
         poll: float = 0.1,
@@ -227,7 +228,7 @@ class Monitor:
         self.decoder = decoder
         self.display = display
         self.tracker = tracker or LiveTracker()
-        self.scanner = LiveScanner()
+        self.scanner = scanner or LiveScanner()
         self.assembler = LineAssembler()
         self.schedule = schedule
         self.symbolizer = symbolizer

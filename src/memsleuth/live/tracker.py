@@ -1,36 +1,37 @@
-"""Live status and alerts: free heap, leak rate, forecast, object imbalance.
+"""Live status and alerts: the offline analyses, fed one record at a time.
 
-Why so careful before saying "leak": the first cycles of a stress test fill caches and pools
-that are never freed by design (field-survey §5 E), and live, a warm-up drop looks exactly
-like a leak until the curve flattens. So the leak alert needs enough points (32 by default),
-the trend classifier (``memsleuth.analysis.trend``: warm-up cut, Theil–Sen interval below
-zero, Mann–Kendall trend, a decline above the noise) to say ``steady_leak`` on the whole
-series, *and* the recent half to decline on its own. On the example firmware this alerts
-at cycle 33 (host) / 54 (Cortex-M) of a leak that runs out of memory at cycle 913, and never on the
-no-leak, burst or fragmentation runs. The object-leak alert applies a robust slope to the
-creates−deletes balance sampled at each cycle start.
+The monitor used to keep its own trend points, forecast and object counts, and they drifted
+from the offline verbs (issue 10: on a capture holding a noleak run then a leak run, offline
+forecast cycle 906, live 1,195; the status showed 13.2 KiB free where ``analyze`` said
+10.0 KiB). Now the tracker holds the very accumulators ``analyze`` and ``check`` fold
+(``analysis.check.Accumulators``: TrendCollector, ObjectBalance, SiteSeries) and the same
+heap-health bookkeeping as ``memsleuth.model``; status, forecast and alerts are
+``leak_report`` / ``heap_health`` on what has arrived so far. At the end of a capture the
+monitor's status is therefore ``analyze --json`` of that capture, field for field
+(tests/monitor/test_monitor_offline_parity.py).
 
-The exhaustion forecast is the trend module's (``analyze_points(...)["forecast"]``), on the
-same points ``memsleuth trend`` selects (the first standalone overview of each cycle), with
-the largest allocation seen and the per-cycle demand from the low-water mark: live and
-offline give the same cycle. It runs on the whole series, so it is refreshed only when the
-series has grown by a quarter (bounded cost), and once more when the session ends.
+Live only adds *when* to look: the report is recomputed while the series is short on every
+point, then each time it has grown by a quarter (bounded cost), and once more at the end;
+a leak alert also needs ``min_points`` points and a recent half that declines on its own (a
+warm-up drop looks like a leak until the curve flattens).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from memsleuth.analysis.regression import Fit, theil_sen
-from memsleuth.analysis.trend import Point, analyze_points, largest_allocation
+from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
+from memsleuth.analysis.health import heap_health
+from memsleuth.analysis.trend import analyze_points
+from memsleuth.model import LogModel, Thinned, add_overview
 from memsleuth.records import (
     AllocWarning,
     BlockDump,
     CycleMarker,
     HeapOverview,
-    ObjectEvent,
+    ParseStats,
     Record,
 )
 
@@ -53,112 +54,70 @@ class Alert:
 #: Alert kinds that make `monitor` exit 1 (like `check`).
 FINDING_KINDS = frozenset({"leak", "object_leak", "crash", "malloc_failed"})
 
-
 #: Points needed before a leak can be declared (warm-up and plateau must be told apart).
 MIN_LEAK_POINTS = 32
-#: The status rate is fitted over the recent half, but never fewer points than this.
-MIN_RECENT = 8
-#: The leak verdict thins long series to this many points (bounded cost per check).
-TREND_POINTS = 160
-
-#: Series longer than this are thinned to evenly spaced points before fitting (~1 ms a fit).
-FIT_POINTS = 64
+#: Recompute on every heap point or cycle marker up to this many (~64 cycles), then see GROWTH.
+EVERY_POINT_UP_TO = 128
+#: Overviews kept for the status (the true count is kept too); the trend has its own bound.
+HEALTH_CAPACITY = 64
 
 
-#: A days-long session keeps at most this many points per series (older ones decimated).
-POINTS_CAP = 10_000
-#: The forecast (a fit on the whole series) is refreshed when the series grew by this factor.
-FORECAST_GROWTH = 1.25
+#: Past that, the report is recomputed when the series has grown by this factor (a report
+#: on n points costs O(n log n)..O(n^2): the total stays a few times the last one).
+GROWTH = 1.25
 
 
-def _decimate(series: dict[Any, Any]) -> dict[Any, Any]:
-    """Keep every other point of the older half: memory stays bounded, recent detail stays."""
-    items = sorted(series.items())
-    half = len(items) // 2
-    return dict(items[:half:2] + items[half:])
-
-
-def _thin(items: list[Point], limit: int) -> list[Point]:
-    """Evenly spaced picks (first and last kept) so long sessions cost the same per check."""
-    if len(items) <= limit:
-        return items
-    step = (len(items) - 1) / (limit - 1)
-    return [items[round(i * step)] for i in range(limit)]
-
-
-def _declines(result: dict[str, Any]) -> bool:
-    """A steady leak, or one the trend holds back only for having under 32 points.
-
-    The recent half of a short series has fewer points than the trend's own floor for a
-    verdict; its evidence (a trend that is significant and material) still tells whether it
-    declines on its own, which is all the half is asked.
-    """
-    if result.get("leak"):
-        return True
-    ev = result.get("evidence") or {}
-    return (result.get("classification") == "insufficient" and bool(ev.get("trending"))
-            and bool(ev.get("material")))
-
-
-def _due(n: int) -> bool:
-    """Refit on every point while short, then every ~3 % of the series (bounded total cost)."""
-    return n <= FIT_POINTS or n % max(1, n // 32) == 0
-
-
-def robust_fit(xs: Sequence[float], ys: Sequence[float]) -> Fit | None:
-    """Theil–Sen with Sen's interval (memsleuth.analysis.regression), on at most FIT_POINTS."""
-    if len(set(xs)) < 2:
-        return None
-    return theil_sen(xs, ys, confidence=0.95, max_points=FIT_POINTS)
+def _due(n: int, last: int) -> bool:
+    return n <= EVERY_POINT_UP_TO or n >= last * GROWTH
 
 
 @dataclass(slots=True)
 class LiveTracker:
     """Fold records as they stream; answer the status line and raise alerts once."""
 
-    warmup: int = -1             # points (cycles) ignored at the start; -1: detect
-    min_points: int = MIN_LEAK_POINTS  # points needed before a leak can be declared
-    max_p: float = 0.05          # Mann–Kendall p-value needed (object balance)
-    cycle: int | None = None
+    warmup: int = -1             # points ignored at the start of the trend; -1: detect
+    min_points: int = MIN_LEAK_POINTS  # points needed before a leak alert
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    attributor: Any = None       # names the sites of growth/objects (optional)
     lines: int = 0
-    last: HeapOverview | None = None
-    #: x (cycle or ordinal) -> the heap point (the first standalone overview of a cycle)
-    points: dict[float, Point] = field(default_factory=dict)
-    #: the largest allocation seen (used block of a dump, failed request): a forecast level
-    largest: int | None = None
-    #: the trend module's exhaustion forecast ({level, bytes, at, earliest, latest}) or None
-    exhaustion: dict[str, Any] | None = None
-    creates: dict[str, int] = field(default_factory=dict)
-    deletes: dict[str, int] = field(default_factory=dict)
-    balance_series: dict[str, dict[int, int]] = field(default_factory=dict)
+    cycle: int | None = None
+    acc: Accumulators = field(init=False)
+    heap: LogModel = field(init=False)
+    #: the latest leak_report (plain dict) and heap_health of what has arrived
+    report: dict[str, Any] | None = None
+    health: dict[str, Any] | None = None
     alerts: list[Alert] = field(default_factory=list)
-    fit: Fit | None = None
     crashes: int = 0
     malloc_failures: int = 0
     #: the latest allocator warnings: an out-of-memory crash is explained with them
     warnings: list[AllocWarning] = field(default_factory=list)
     _raised: set[str] = field(default_factory=set)
     _new: list[Alert] = field(default_factory=list)
-    _ordinal: int = 0
-    _forecast_n: int = 0
+    _last_n: int = -1
+    _markers: int = 0
+
+    def __post_init__(self) -> None:
+        self.acc = Accumulators.create(self.attributor, grace=self.thresholds.grace)
+        self.heap = LogModel(path=None, stats=ParseStats(),
+                             overviews=Thinned(HEALTH_CAPACITY))
 
     # -- feeding -----------------------------------------------------------------------------
     def add(self, record: Record) -> None:
+        self.acc.on_record(record)
         if isinstance(record, HeapOverview):
-            self._overview(record)
-        elif isinstance(record, ObjectEvent):
-            table = self.creates if record.op == "create" else self.deletes
-            table[record.kind] = table.get(record.kind, 0) + 1
-        elif isinstance(record, CycleMarker):
-            self._cycle(record)
+            add_overview(self.heap, record)
+            self._maybe_refresh(record.line)
         elif isinstance(record, BlockDump):
             if record.overview is not None:
-                self._overview(record.overview)
-            self.largest = largest_allocation(record, self.largest)
+                add_overview(self.heap, record.overview)
+                self._maybe_refresh(record.line)
+        elif isinstance(record, CycleMarker):
+            self.cycle = self.acc.trend.cycle if self.acc.trend is not None else record.index
+            self._markers += 1
+            self._maybe_refresh(record.line)   # object balance is judged per cycle
         elif isinstance(record, AllocWarning):
-            self.largest = largest_allocation(record, self.largest)
             self.warnings = [*self.warnings[-15:], record]
-            if record.kind != "malloc_failed":
+            if record.kind not in ("malloc_failed", "realloc_failed"):
                 return
             self.malloc_failures += 1
             self._raise("malloc_failed", record.line,
@@ -169,130 +128,100 @@ class LiveTracker:
         self.crashes += 1
         self._raise(f"crash:{line}", line, f"crash dump at line {line}: {text}", kind="crash")
 
-    def _overview(self, ov: HeapOverview) -> None:
-        if ov.nested or ov.partial:
-            return
-        self.last = ov
-        if self.cycle is not None:
-            x: float = self.cycle
-            if x in self.points:
-                return  # the first overview of a cycle is its point (as `memsleuth trend`)
-        else:
-            self._ordinal += 1
-            x = self._ordinal
-        self.points[x] = Point(
-            x=x, index=0, cycle=self.cycle, ts=ov.ts, line=ov.line, free=ov.free,
-            total=ov.total, min_free=ov.min_free, max_free_block=ov.max_free_block,
-            pool_free=ov.pool.free if ov.pool is not None else None, nested=False)
-        if len(self.points) > POINTS_CAP:
-            self.points = _decimate(self.points)
-        self._check_leak(ov.line)
-
-    def _cycle(self, marker: CycleMarker) -> None:
-        index = marker.index if marker.index is not None else (self.cycle or 0) + 1
-        # the balance at the start of a cycle = what the previous cycles left behind
-        for kind in set(self.creates) | set(self.deletes):
-            series = self.balance_series.setdefault(kind, {})
-            series[index] = self.imbalance(kind)
-            if len(series) > POINTS_CAP:
-                self.balance_series[kind] = _decimate(series)
-        if self.cycle is None and self.points:
-            # overviews before the first cycle marker are boot, not cycles (as offline)
-            self.points.clear()
-            self._forecast_n = 0
-        self.cycle = index
-        self._check_objects(marker.line)
+    @property
+    def points(self) -> int:
+        """Heap points the trend holds (the run being analysed)."""
+        t = self.acc.trend
+        return 0 if t is None else max(t.n_cycle_points, t.n_overviews if not t.cycles else 0)
 
     # -- analysis ----------------------------------------------------------------------------
-    def imbalance(self, kind: str) -> int:
-        return self.creates.get(kind, 0) - self.deletes.get(kind, 0)
-
-    def _window(self, series: dict[float, int] | dict[int, int]) -> tuple[list[float], list[float]]:
-        items = sorted(series.items())[max(self.warmup, 0):]
-        return [float(k) for k, _ in items], [float(v) for _, v in items]
-
-    def _check_leak(self, line: int) -> None:
-        n = len(self.points)
-        if n < 2 or not _due(n):
+    def _maybe_refresh(self, line: int) -> None:
+        n = self.points + self._markers      # evidence so far: heap points and cycles
+        if n < 2 or n == self._last_n or not _due(n, self._last_n):
             return
-        items = [self.points[x] for x in sorted(self.points)]
-        recent = items[n // 2:] if n >= 2 * MIN_RECENT else items[max(0, n - MIN_RECENT):]
-        # the status shows the current rate: the recent half, past any warm-up
-        self.fit = robust_fit([p.x for p in recent], [float(p.free) for p in recent])
-        if self._forecast_n == 0 or n >= self._forecast_n * FORECAST_GROWTH:
-            self.refresh_forecast()
-        if "leak" in self._raised or n < self.min_points:
-            return
-        verdict = self._leak_verdict(items)
-        if verdict is None:
-            return
-        if self._forecast_n != n:
-            self.refresh_forecast()  # the alert quotes the forecast on every point so far
-        unit = "cycle" if self.cycle is not None else "overview"
-        msg = f"LEAK: {verdict}; now {items[-1].free:,} B free"
-        fc = self.forecast()
-        if fc is not None:
-            msg += f"; exhaustion forecast at {unit} ~{fc:.0f}"
-        self._raise("leak", line, msg)
-
-    def _mode_warmup(self, n: int) -> tuple[str, int | str]:
-        mode = "cycle" if self.cycle is not None else "index"
-        return mode, "auto" if self.warmup < 0 else min(self.warmup, max(0, n - 6))
+        self.refresh(line)
 
     def refresh_forecast(self) -> None:
-        """The trend module's exhaustion forecast on every point so far (``memsleuth trend``)."""
-        pts = [self.points[x] for x in sorted(self.points)]
-        self._forecast_n = len(pts)
-        if len(pts) < 2:
-            self.exhaustion = None
-            return
-        mode, warm = self._mode_warmup(len(pts))
-        result = analyze_points(pts, x_mode=mode, warmup=warm,  # type: ignore[arg-type]
-                                allocation_size=self.largest)
-        self.exhaustion = (result.get("forecast") or {}).get("exhaustion")
+        """Recompute everything on what has arrived (the monitor calls it at the end)."""
+        self.refresh(self.heap.overviews[-1].line if self.heap.overviews else self.lines)
 
-    def _leak_verdict(self, items: list[Point]) -> str | None:
-        """A steady leak over the whole series (warm-up cut) *and* over its recent half.
+    def refresh(self, line: int) -> None:
+        self._last_n = self.points + self._markers
+        trend = None
+        t = self.acc.trend
+        if t is not None and (t.n_overviews or t.n_cycle_points or t._pending is not None):
+            # TrendCollector.result() flushes the cycle in progress into its bins: on the
+            # live collector that would add a second point for a cycle whose overviews are
+            # still arriving. The report is taken on a copy (bounded: the bins are).
+            t = copy.deepcopy(t)
+            warm: int | str = "auto" if self.warmup < 0 else self.warmup
+            if not self.thresholds.allow_warmup:
+                warm = 0
+            try:
+                trend = t.result(warmup=warm)  # type: ignore[arg-type]
+            except ValueError:
+                trend = None
+        snapshot = Accumulators(self.acc.balance, self.acc.series, t)  # never the live trend
+        self.report = dict(leak_report(snapshot, self.attributor, self.thresholds,
+                                       trend=trend))
+        self.health = heap_health(self.heap.overviews, self.heap.lowest_overview,
+                                  self.heap.series_first)
+        self._alerts_from_report(line)
 
-        Why both: a warm-up drop (caches filled once) looks like a leak until the curve
-        flattens; requiring the recent half to decline on its own rejects it.
+    def _alerts_from_report(self, line: int) -> None:
+        report = self.report or {}
+        findings = (report.get("verdict") or {}).get("findings") or []
+        for f in findings:
+            src, kind = f.get("source"), f.get("kind")
+            if src == "trend" and "leak" not in self._raised and \
+                    self.points >= self.min_points and self._recent_declines():
+                fc = self.forecast()
+                unit = (report.get("trend") or {}).get("x") or "cycle"
+                msg = f"LEAK: {f.get('message')}"
+                if fc is not None and "exhaust" not in msg:
+                    msg += f"; exhaustion forecast at {unit} ~{fc:.0f}"
+                self._raise("leak", line, msg)
+            elif src == "objects" and kind == "imbalance" and self._object_cycles() >= \
+                    self.min_points:
+                what = str(f.get("message") or "")
+                key = f"object_leak:{what.split(':', 1)[0]}"
+                self._raise(key, line, f"OBJECT LEAK: {what}", kind="object_leak")
+
+    def _object_cycles(self) -> int:
+        objects = (self.report or {}).get("objects") or {}
+        return int(((objects.get("cycles") or {}).get("judged")) or 0)
+
+    def _recent_declines(self) -> bool:
+        """The recent half of the points declines on its own (the trend module on it).
+
+        Why: live, the offline verdict on the first N points sees a warm-up drop (caches
+        filled once) as a leak until the curve has been flat long enough to tell; the
+        recent half of a warm-up-then-plateau run is flat, that of a leak is not.
         """
-        unit = "cycle" if self.cycle is not None else "overview"
-        pts = _thin(items, TREND_POINTS)
-        mode, warm = self._mode_warmup(len(pts))
-        whole = analyze_points(pts, x_mode=mode, warmup=warm)  # type: ignore[arg-type]
-        if not whole.get("leak"):
-            return None
-        half = analyze_points(pts[len(pts) // 2:], x_mode=mode, warmup=0)
-        if not _declines(half):
-            return None
-        ev = whole["evidence"]
-        lo, hi = ev["slope_interval"]
-        cut = whole.get("warmup", {}).get("points", 0)
-        return (f"free heap falls {-ev['slope']:,.0f} B/{unit} (95% CI {-hi:,.0f}..{-lo:,.0f}) "
-                f"over {len(pts) - cut} points after {cut} warm-up, and still falls in the "
-                f"recent half ({-half['evidence']['slope']:,.0f} B/{unit})")
-
-    def _check_objects(self, line: int) -> None:
-        for kind, series in self.balance_series.items():
-            key = f"object_leak:{kind}"
-            if key in self._raised:
-                continue
-            if len(series) < self.min_points or not _due(len(series)):
-                continue
-            xs, ys = self._window(series)
-            fit = robust_fit(xs, ys)
-            if fit is None or fit.slope_low <= 0 or fit.mk_p > self.max_p:
-                continue
-            self._raise(key, line,
-                        f"OBJECT LEAK: {kind} objects grow by {fit.slope:.2f}/cycle "
-                        f"({self.imbalance(kind):+d} created but not deleted so far)",
-                        kind="object_leak")
+        t = self.acc.trend
+        trend = (self.report or {}).get("trend") or {}
+        if t is None:
+            return False
+        bins = t.by_cycle if trend.get("x") == "cycle" else t.by_overview
+        pts = list(bins.points)
+        half = analyze_points(pts[len(pts) // 2:], x_mode=trend.get("x", "cycle"),
+                              warmup=0)
+        if half.get("leak"):
+            return True
+        ev = half.get("evidence") or {}
+        # a half shorter than the trend's own floor for a verdict: its evidence still tells
+        return (half.get("classification") == "insufficient" and bool(ev.get("trending"))
+                and bool(ev.get("material")))
 
     def forecast(self) -> float | None:
-        """x (cycle) at which the heap is exhausted, by the trend module; None: not running out."""
+        """x (cycle) at which the heap is exhausted, as ``trend`` says; None: not running out."""
         ex = self.exhaustion
         return float(ex["at"]) if ex is not None and ex.get("at") is not None else None
+
+    @property
+    def exhaustion(self) -> dict[str, Any] | None:
+        trend = (self.report or {}).get("trend") or {}
+        return (trend.get("forecast") or {}).get("exhaustion")
 
     def _raise(self, key: str, line: int, message: str, kind: str | None = None) -> None:
         if key in self._raised:
@@ -312,20 +241,43 @@ class LiveTracker:
 
     # -- output ------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        fit = self.fit
-        objects = {k: self.imbalance(k) for k in sorted(set(self.creates) | set(self.deletes))}
+        """The fields ``analyze --json`` has too, under the same meaning (see module doc)."""
+        report = self.report or {}
+        trend = report.get("trend") or {}
+        ev = trend.get("evidence") or {}
+        fit = trend.get("fit") or {}
+        objects = report.get("objects") or {}
+        verdict = report.get("verdict") or {}
+        # cheap parts are always current (the rest is as of the last refresh)
+        health = heap_health(self.heap.overviews, self.heap.lowest_overview,
+                             self.heap.series_first) or {}
+        balance = self.acc.balance
+        if balance.events:
+            alive: dict[str, int] = {}
+            for obj in balance.live.values():
+                alive[obj.kind] = alive.get(obj.kind, 0) + 1
+            kinds = dict(sorted(alive.items()))
+        else:
+            kinds = {k["kind"]: k["alive"] for k in objects.get("kinds") or []}
+        slope = fit.get("slope", ev.get("slope"))
+        ex = self.exhaustion
         return {
             "lines": self.lines,
             "cycle": self.cycle,
-            "free": self.last.free if self.last else None,
-            "total": self.last.total if self.last else None,
-            "min_free": self.last.min_free if self.last else None,
-            "points": len(self.points),
-            "leak_rate": round(-fit.slope, 1) if fit is not None else None,
-            "leak_rate_ci": [round(-fit.slope_high, 1), round(-fit.slope_low, 1)] if fit else None,
-            "forecast_exhaustion": round(fc, 1) if (fc := self.forecast()) is not None else None,
-            "forecast_level": self.exhaustion["level"] if self.exhaustion else None,
-            "objects": objects,
+            "free": health.get("free"),
+            "total": health.get("total"),
+            "min_free": health.get("min_free"),
+            "lowest_free": health.get("lowest_free"),
+            "points": trend.get("points", self.points),
+            "classification": trend.get("classification"),
+            "leak_rate": round(-slope, 1) if slope is not None else None,
+            "leak_rate_ci": ([round(-fit["slope_high"], 1), round(-fit["slope_low"], 1)]
+                             if fit.get("slope_high") is not None else None),
+            "forecast_exhaustion": round(ex["at"], 1) if ex and ex.get("at") is not None
+            else None,
+            "forecast_level": ex["level"] if ex else None,
+            "objects": kinds,
+            "verdict": {"leak": verdict.get("leak"), "exit_code": verdict.get("exit_code")},
             "alerts": len(self.alerts),
         }
 
@@ -334,12 +286,12 @@ class LiveTracker:
         parts: list[str] = []
         parts.append(f"cycle {s['cycle']}" if s["cycle"] is not None else f"lines {s['lines']}")
         parts.append(f"free {_size(s['free'])}" if s["free"] is not None else "free ?")
-        if s["leak_rate"] is not None and self.fit is not None:
-            unit = "cycle" if self.cycle is not None else "ovw"
+        unit = ((self.report or {}).get("trend") or {}).get("x") or "cycle"
+        if s["leak_rate"] is not None:
             parts.append(f"leak {_size(s['leak_rate'])}/{unit}")
             if s["forecast_exhaustion"] is not None:
                 parts.append(f"OOM ~{unit} {s['forecast_exhaustion']:.0f}")
-        elif len(self.points) < 2:
+        elif self.points < 2:
             parts.append("waiting for heap overviews")
         if s["objects"]:
             parts.append("objs " + " ".join(f"{k} {v:+d}" for k, v in s["objects"].items()))
