@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from memsleuth.analysis.crash import explain_records
+from memsleuth.analysis.crash_context import explain_records
 from memsleuth.parse import parse_file
 from memsleuth.symbols import Symbolizer
 

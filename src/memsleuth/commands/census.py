@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from memsleuth.analysis.census import Attributor, census, live_owners
+from memsleuth.analysis.elf_fit import elf_match
 from memsleuth.commands.common import (
-    elf_match,
     elf_option,
     emit,
     guarded,

@@ -15,17 +15,16 @@ from memsleuth.analysis.diff import (
     diff_snapshots,
     site_growth,
 )
+from memsleuth.analysis.elf_fit import elf_match, partial_notes
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
     cycle_pattern_option,
-    elf_match,
     elf_option,
     emit,
     exit_if_partial,
     guarded,
     json_option,
     open_symbolizer,
-    partial_notes,
     stream_log,
 )
 from memsleuth.errors import InputError, UsageError
