@@ -25,7 +25,7 @@ from memsleuth.records import CycleMarker
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Bump when a JSON field changes meaning or disappears (adding fields is compatible).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: census rows' `owner` is the raw owner (`site_address` the blamed one)
 
 
 def log_argument(f: F) -> F:
