@@ -66,7 +66,7 @@ class SiteSeries:
                 self.info[row["key"]] = {
                     "key": row["key"], "function": row["function"], "file": row["file"],
                     "line": row["line"], "object_kind": row["object_kind"],
-                    "owner": row["owner"],
+                    "owner": row["owner"], "site_address": row["site_address"],
                 }
         self.snapshots.append(Snapshot(
             index=dump.index, line=dump.line, cycle=self.cycle, partial=dump.partial,
