@@ -163,7 +163,8 @@ def site_growth(
     """
     snaps = [s for s in snapshots if not (skip_partial and s.partial)] or snapshots
     if len(snaps) < 3:
-        return {"x": None, "snapshots": len(snaps), "rows": []}
+        return {"x": None, "snapshots": len(snaps), "dumps": [s.index for s in snaps],
+                "rows": []}
     by_cycle = all(s.cycle is not None for s in snaps) and len({s.cycle for s in snaps}) == len(
         snaps)
     xs = [float(s.cycle) if by_cycle else float(s.index) for s in snaps]  # type: ignore[arg-type]
@@ -210,6 +211,7 @@ def site_growth(
         })
     rows.sort(key=lambda r: (-r["bytes_slope"], -(r["bytes"][-1] - r["bytes"][0]), r["key"]))
     return {"x": "cycle" if by_cycle else "snapshot", "snapshots": len(snaps),
+            "dumps": [s.index for s in snaps],
             "block_overhead": overhead, "rows": rows}
 
 

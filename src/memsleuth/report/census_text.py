@@ -7,6 +7,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from memsleuth.report.numbering import dump_kind
 from memsleuth.report.terminal import addr, console, pct, size, warn, where
 
 #: Terminal width from which the census shows every column.
@@ -18,8 +19,8 @@ def render_census(result: dict[str, Any], title: str | None = None) -> None:
     snap = result["snapshot"]
     totals = result["totals"]
     head = title or (
-        f"Live heap by {result['by']} — snapshot #{snap['index']} ({snap['variant']}, "
-        f"log line {snap['line']})"
+        f"Live heap by {result['by']} — block dump #{snap['index']} "
+        f"({dump_kind(snap['variant'])}, {snap['variant']}, log line {snap['line']})"
     )
     out.print(f"[bold]{head}[/]")
     out.print(

@@ -19,6 +19,7 @@ from typing import Any
 from jinja2 import ChainableUndefined, Environment, PackageLoader, Undefined
 from markupsafe import Markup
 
+from memsleuth.report.numbering import dump_kind, dumps_phrase, growth_phrase
 from memsleuth.report.svg import PALETTE, LineChart, Series, bar, human_bytes, icicle
 
 #: Sections in page order: (id, table-of-contents title).
@@ -139,7 +140,10 @@ def summary_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         cards.append(("Live bytes (census)", human_bytes(t["used_bytes"]), ""))
         cards.append(("Allocation sites", f"{t['sites']:,}", ""))
     log = data.get("log") or {}
-    cards.append(("Block dumps", f"{len(log.get('block_dumps') or [])}", ""))
+    dumps = log.get("block_dumps") or []
+    full = sum(1 for d in dumps if d.get("variant") != "mmlk")
+    cards.append(("Block dumps", f"{len(dumps)}" + (f" ({full} full)" if full != len(dumps)
+                                                     else ""), dumps_phrase(dumps)))
     cards.append(("Heap overviews", f"{log.get('overviews', 0)}", ""))
     if log.get("cycle_markers"):
         cards.append(("Cycles", f"{log['cycle_markers']}", ""))
@@ -260,7 +264,8 @@ def _environment() -> Environment:
                       extensions=["jinja2.ext.do"])
     env.tests["leaking_or_alive"] = lambda site: bool(site.get("leaked") or site.get("alive"))
     env.filters.update(bytes=human_bytes, hex=_hex, signed_bytes=_signed_bytes, where=_where,
-                       number=_number, bar=_bar)
+                       number=_number, bar=_bar, dumps_phrase=dumps_phrase,
+                       growth_phrase=growth_phrase, dump_kind=dump_kind)
     return env
 
 
