@@ -49,6 +49,6 @@ def dumps_phrase(block_dumps: Sequence[dict[str, Any]]) -> str:
 def growth_phrase(growth: dict[str, Any]) -> str:
     """'3 full dumps #0, #1, #4' for a growth result (full dumps only)."""
     dumps = growth.get("dumps")
-    n = growth.get("snapshots") or 0
+    n = growth.get("snapshots") or len(dumps or growth.get("x") or [])
     head = f"{n} full dump{'s' if n != 1 else ''}"
     return f"{head} {dump_list(dumps)}" if dumps else head
