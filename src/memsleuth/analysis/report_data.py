@@ -66,6 +66,7 @@ def build_report(model: Any, hooks: ReportHooks, *, log: str, elf: str | None
     """
     attributor, symbolizer = hooks.attributor, hooks.attributor.symbolizer
     trend, balance, series = hooks.trend, hooks.balance, hooks.series
+    trend.cycle_source = model.stats.cycle_source
     contents = log_contents(model)
     notes: list[str] = [
         f"{p['kind']} #{p['index']} at line {p['line']} is partial: {p['reason']}"

@@ -60,6 +60,11 @@ def log_contents(model: Any) -> dict[str, Any]:
 def model_notes(model: Any) -> list[str]:
     """What the reader set aside or decided on its own, said once in the contents."""
     notes = []
+    src = model.stats.cycle_source
+    if src and src.get("how") == "detected":
+        notes.append(f"cycles from `{src['template']}` (detected), {model.markers.count} found")
+    for shape, n in model.stats.object_shapes.items():
+        notes.append(f"object trace learned: `{shape}` ({n} lines)")
     if model.impossible_rows:
         line, why = model.impossible_first
         notes.append(f"{model.impossible_rows} heap table(s) no heap can print were left out "
@@ -98,6 +103,8 @@ def summarize(model: Any, acc: Accumulators, crashes: CrashCollector, attributor
     ``acc`` and ``crashes`` must have seen every record of ``model``'s pass.
     """
     symbolizer = attributor.symbolizer
+    if acc.trend is not None:
+        acc.trend.cycle_source = model.stats.cycle_source
     contents = log_contents(model)
     explained = crashes.explain(symbolizer, -1) if crashes.contexts else []
     result: dict[str, Any] = {
