@@ -14,6 +14,7 @@ from typing import Any
 
 from memsleuth.analysis.crash import explain_crash
 from memsleuth.records import AllocWarning, BlockDump, CrashDump, CycleMarker, Record
+from memsleuth.results.crash import CrashExplanation
 
 
 @dataclass(slots=True)
@@ -56,7 +57,8 @@ class CrashCollector:
 
     on_record = __call__
 
-    def explain(self, symbolizer: Any | None, index: int | None = None) -> list[dict[str, Any]]:
+    def explain(self, symbolizer: Any | None, index: int | None = None
+                ) -> list[CrashExplanation]:
         """The kept crashes explained (``index``: only that one, negative from the end)."""
         contexts = self.contexts if index is None else self.contexts[index:][:1]
         out = []
@@ -68,7 +70,7 @@ class CrashCollector:
 
 
 def explain_records(records: Iterable[Record], symbolizer: Any | None, all_crashes: bool = False
-                    ) -> list[dict[str, Any]]:
+                    ) -> list[CrashExplanation]:
     """Every crash (or only the last) in a record stream, each with its preceding heap dump."""
     collector = CrashCollector(keep=None if all_crashes else 1)
     for record in records:
