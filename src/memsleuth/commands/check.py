@@ -11,12 +11,12 @@ import click
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.diff import SiteSeries
+from memsleuth.analysis.elf_fit import elf_match, identity_mismatch, partial_notes
 from memsleuth.analysis.identity import IdentityCollector
 from memsleuth.analysis.objects import ObjectBalance
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
     cycle_pattern_option,
-    elf_match,
     elf_option,
     emit,
     guarded,
@@ -24,7 +24,7 @@ from memsleuth.commands.common import (
     log_argument,
     objects_options,
     open_symbolizer,
-    partial_notes,
+    say_identity_mismatch,
     stream_log,
 )
 from memsleuth.errors import EXIT_PARTIAL, InputError, UsageError
@@ -99,9 +99,8 @@ def command(log: Path, elf: Path | None, max_leak_rate: float, max_imbalance: fl
                             fail_on_alloc_failure=not allow_alloc_failure)
     result = run_check(log, elf, thresholds, cycle_pattern=cycle_pattern, config=config)
     emit("check", result, as_json, render_check)
-    ident = (result.get("elf_match") or {}).get("identity") or {}
-    if ident.get("status") == "mismatch":   # the device says it ran another build
-        if as_json:                          # (text mode said it among the notes)
-            click.echo(f"memsleuth: error: {ident['reason']}", err=True)
+    if identity_mismatch(result.get("elf_match")):   # the device ran another build
+        if as_json:                                   # (text mode said it among the notes)
+            say_identity_mismatch(result.get("elf_match"))
         sys.exit(EXIT_PARTIAL)
     sys.exit(result["verdict"]["exit_code"])

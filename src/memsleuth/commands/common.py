@@ -6,7 +6,6 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -155,16 +154,23 @@ def load_model(
     *,
     cycle_pattern: str | None = None,
     keep: Callable[[Any], bool] | None = None,
-    on_record: Callable[[Any], None] | None = None,
+    hooks: Sequence[Callable[[Any], None]] = (),
     object_patterns: Sequence[Any] = (),
 ):  # -> LogModel
-    """Read the log once into a LogModel (streaming); a missing file is a usage error."""
+    """Read the log once into a LogModel (streaming); a missing file is a usage error.
+
+    ``hooks`` see every record of the pass (streaming accumulators)."""
     from memsleuth.model import build_model
     from memsleuth.parse import parse_file
 
     if not log.exists():
         raise UsageError(f"log not found: {log}")
     parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns)
+    on_record = None
+    if hooks:
+        def on_record(record: Any) -> None:
+            for hook in hooks:
+                hook(record)
     model = build_model(parsed, parsed.stats, path=log, keep=keep, on_record=on_record)
     warn_unmatched_pattern(cycle_pattern, model.markers.count)
     return model
@@ -200,55 +206,16 @@ def warn_unmatched_pattern(cycle_pattern: str | None, markers: int) -> None:
                    "cycles fall back to overview order", err=True)
 
 
-def elf_match(symbolizer: Any, owners: Iterable[int], identity: Any = None,
-              echo: bool = False) -> dict[str, Any] | None:
-    """Is this ELF the build that printed the log? None without an ELF.
-
-    The build id the device printed (``identity``: an IdentityCollector) decides when there
-    is one: a different id is a mismatch (the verb exits 4; ``echo`` says it on stderr now,
-    else ``partial_notes`` does), the same id is a verified match. Without one the
-    return-address heuristics give the verdict and the match is marked unverified.
-    """
-    if symbolizer is None:
-        return None
-    addrs = sorted({a for a in owners if a})
-    if addrs:
-        match = asdict(symbolizer.check_return_addresses(addrs))
-    else:
-        match = {"verdict": "unknown", "checked": 0, "reason": "no owner addresses to check"}
-    return apply_identity(match, symbolizer, identity, echo)
 
 
-def apply_identity(match: dict[str, Any], symbolizer: Any, identity: Any,
-                   echo: bool = False) -> dict[str, Any]:
-    """Let the printed build id overrule the address heuristics of an ELF-match verdict."""
-    from memsleuth.analysis.identity import check_identity
+def say_identity_mismatch(match: dict[str, Any] | None) -> bool:
+    """The device printed another build's id: say it (both ids) on stderr; True if so."""
+    from memsleuth.analysis.elf_fit import identity_mismatch
 
-    ident = check_identity(list(identity.ids.values()) if identity is not None else [],
-                           symbolizer.build_id, symbolizer.content_hash)
-    match = {**match, "identity": ident, "verified": ident["status"] == "match"}
-    if ident["status"] == "mismatch":
-        match["verdict"], match["reason"] = "mismatch", ident["reason"]
-        if echo:
-            click.echo(f"memsleuth: error: {ident['reason']}", err=True)
-    elif ident["status"] == "match":
-        match["verdict"], match["reason"] = "ok", f"{ident['reason']}; {match['reason']}"
-    else:
-        match["reason"] = f"{match['reason']}; match unverified (the log prints no build id)"
-    return match
-
-
-def partial_notes(stats: Any, match: dict[str, Any] | None) -> list[str]:
-    """Why a result is partial (exit 4): sections cut short, or an ELF that does not fit."""
-    notes = []
-    if stats is not None and stats.partial_sections:
-        notes.append(f"{stats.partial_sections} section(s) of the log were cut short")
-    if match and match.get("verdict") == "mismatch":
-        if (match.get("identity") or {}).get("status") == "mismatch":
-            notes.append(match.get("reason", ""))   # both ids, in one line
-        else:
-            notes.append(f"the ELF does not match this log: {match.get('reason', '')}")
-    return notes
+    reason = identity_mismatch(match)
+    if reason:
+        click.echo(f"memsleuth: error: {reason}", err=True)
+    return reason is not None
 
 
 def exit_if_partial(notes: list[str]) -> None:
