@@ -49,6 +49,6 @@ def default_readers(
     sections: list[SectionReader] = [*alios_crash.section_readers(),
                                      *alios_heap.section_readers()]
     lines: list[LineReader] = [CycleReader(cycle_pattern or DEFAULT_CYCLE_PATTERN),
-                               *alios_heap.line_readers(), *agent.line_readers(object_patterns),
-                               agent.BuildIdReader()]
+                               *alios_heap.line_readers(), agent.BuildIdReader(),
+                               *agent.line_readers(object_patterns)]
     return sections, lines
