@@ -28,13 +28,21 @@ class ParsedLog:
 
     def __init__(self, lines: Iterable[str | bytes], path: Path | None,
                  cycle_pattern: str | None = None, source: FileSource | None = None,
-                 object_patterns: Sequence[UserPattern] = ()) -> None:
+                 object_patterns: Sequence[UserPattern] = (), *, fast: bool | None = None,
+                 objects: bool = True) -> None:
         sections, line_readers = default_readers(_compile(cycle_pattern), object_patterns)
         self._parser = LogParser(sections, line_readers)
         self._lines = lines
         self._source = source
         self._used = False
+        self._fast = fast_path_enabled() if fast is None else fast
+        self._objects = objects
         self.path = path
+
+    @property
+    def in_section(self) -> str | None:
+        """The section being read (for a progress line)."""
+        return self._parser.in_section
 
     @property
     def stats(self) -> ParseStats:
@@ -46,7 +54,8 @@ class ParsedLog:
         self._used = True
         try:
             if self._source is not None:   # a file: decoded a chunk at a time, same lines
-                yield from self._parser.parse_batches(self._source.batches())
+                yield from self._parser.parse_texts(self._source.texts(), fast=self._fast,
+                                                    objects=self._objects)
             else:
                 yield from self._parser.parse(self._lines)
         finally:
@@ -80,15 +89,24 @@ def parse_lines(lines: Iterable[str | bytes], *, cycle_pattern: str | None = Non
     return ParsedLog(lines, None, cycle_pattern, object_patterns=object_patterns)
 
 
+def fast_path_enabled() -> bool:
+    """The scanning fast path is on unless ``MEMSLEUTH_FAST=0`` (same records either way)."""
+    return os.environ.get("MEMSLEUTH_FAST", "1") != "0"
+
+
 def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None,
-               object_patterns: Sequence[UserPattern] = ()) -> ParsedLog:
-    """Parse a log file (plain or gzip). Raises InputError if it cannot be read.
+               object_patterns: Sequence[UserPattern] = (), fast: bool | None = None,
+               objects: bool = True) -> ParsedLog:
+    """Parse a log file (plain, gzip or UTF-16). Raises InputError if it cannot be read.
 
     ``object_patterns``: the user's object-trace formats (``agent.load_patterns``).
+    ``fast``: the scanning fast path (default: on unless ``MEMSLEUTH_FAST=0``); ``objects``:
+    False when the caller ignores object events (they are then not built where avoidable).
     """
     source = FileSource(path)
     try:
-        return ParsedLog(source, source.path, cycle_pattern, source, object_patterns)
+        return ParsedLog(source, source.path, cycle_pattern, source, object_patterns,
+                         fast=fast, objects=objects)
     except BaseException:
         source.close()
         raise
