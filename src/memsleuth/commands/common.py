@@ -20,6 +20,7 @@ from memsleuth.errors import (
     InputError,
     MemsleuthError,
     UsageError,
+    quiet_stdout,
 )
 from memsleuth.records import CycleMarker
 
@@ -138,6 +139,7 @@ def guarded(f: F) -> F:
         except click.ClickException:
             raise
         except BrokenPipeError:
+            quiet_stdout()
             sys.exit(0)
         except KeyboardInterrupt:
             sys.exit(130)
