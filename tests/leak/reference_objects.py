@@ -1,0 +1,399 @@
+"""REFERENCE ONLY (tests): ObjectBalance as it was before its accumulators became O(records).
+
+The straightforward version visits every kind and site at every cycle marker; the tests
+compare the streaming one with it on generated traces. Original docstring follows.
+
+Kernel-object balance: pair create and delete events by handle, per kind and create site.
+
+This automates what the seed case did by hand ("connect created 5 timers, suspend deleted only
+4"). It runs as a streaming accumulator (``ObjectBalance.on_record``, plugged into
+``build_model(on_record=...)``): only live handles are kept, plus bounded counters, so a log
+of any length is read in constant memory (the live set grows only as fast as the leak).
+
+Rules:
+- a create of a handle that is still live closes the old object as *lost* (the device reused
+  the address, so the old one was freed without a traced delete, or the trace dropped it);
+- a delete of an unknown handle is counted (object created before the log started);
+- an object is judged only once ``grace`` complete cycles have passed after the cycle that
+  created it, so a deferred delete (timer daemon, FreeRTOS ``xTimerDelete``) is not a leak;
+- objects created before the first cycle marker are start-up objects, never per-cycle leaks.
+
+When the log has no object trace, ``balance_from_dumps`` answers the same question from the
+block dumps: live blocks per object kind (the census Attributor's ``object_kind``) across the
+snapshots.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from memsleuth.analysis.regression import theil_sen
+from memsleuth.records import CycleMarker, ObjectEvent, Record
+
+#: A site leaks steadily when its judged leftovers come from at least this share of cycles.
+STEADY_SHARE = 0.5
+
+
+@dataclass(slots=True)
+class _Live:
+    kind: str
+    caller: int
+    cycle: int
+    line: int
+
+
+@dataclass(slots=True)
+class _SiteCounts:
+    created: int = 0
+    deleted: int = 0
+    lost: int = 0
+    late: int = 0                 # deleted, but more than `grace` cycles after the create
+    cur_created: int = 0          # in the open cycle
+    created_pattern: Counter[int] = field(default_factory=Counter)  # per complete cycle
+    #: lost objects created in a test cycle (>= 1), and those of the last few cycles by cycle
+    #: (which may still fall inside the grace window at the end)
+    lost_in_cycles: int = 0
+    lost_recent: Counter[int] = field(default_factory=Counter)
+    #: one bit per cycle: a lost object was created in it (1 bit/cycle keeps memory flat)
+    lost_bits: bytearray = field(default_factory=bytearray)
+
+
+@dataclass(slots=True)
+class _KindCounts:
+    created: int = 0
+    deleted: int = 0
+    lost: int = 0
+    unmatched_deletes: int = 0
+    kind_mismatch: int = 0
+    cur_created: int = 0
+    cur_deleted: int = 0
+    #: (created, deleted) in one complete cycle -> how many cycles looked like that
+    pattern: Counter[tuple[int, int]] = field(default_factory=Counter)
+    net_sum: int = 0              # sum over complete cycles of created - deleted
+
+
+class ObjectBalance:
+    """Streaming create/delete pairing. Feed records with ``on_record``; read ``result()``."""
+
+    def __init__(self, grace: int = 1) -> None:
+        self.grace = max(0, grace)
+        self.live: dict[int, _Live] = {}
+        self.kinds: dict[str, _KindCounts] = {}
+        self.sites: dict[tuple[str, int], _SiteCounts] = {}
+        self.cycle = 0                    # ordinal: 0 before the first marker
+        self.first_marker: int | None = None
+        self.last_marker: int | None = None
+        self.events = 0
+        self.seq_gaps = 0
+        self._last_seq: int | None = None
+
+    # -- streaming --------------------------------------------------------------------------
+    def on_record(self, record: Record) -> None:
+        if isinstance(record, ObjectEvent):
+            self.event(record)
+        elif isinstance(record, CycleMarker):
+            self.marker(record.index)
+
+    def marker(self, index: int | None = None) -> None:
+        """Close the open cycle (cycle 0, the start-up, is not a test cycle)."""
+        if self.cycle >= 1:
+            for k in self.kinds.values():
+                k.pattern[(k.cur_created, k.cur_deleted)] += 1
+                k.net_sum += k.cur_created - k.cur_deleted
+            for s in self.sites.values():
+                s.created_pattern[s.cur_created] += 1
+        for k in self.kinds.values():
+            k.cur_created = k.cur_deleted = 0
+        horizon = self.cycle - self.grace - 2
+        for s in self.sites.values():
+            s.cur_created = 0
+            if s.lost_recent:
+                for c in [c for c in s.lost_recent if c < horizon]:
+                    del s.lost_recent[c]
+        self.cycle += 1
+        if index is not None:
+            if self.first_marker is None:
+                self.first_marker = index
+            self.last_marker = index
+
+    def event(self, ev: ObjectEvent) -> None:
+        self.events += 1
+        if ev.seq is not None:
+            if self._last_seq is not None and ev.seq > self._last_seq + 1:
+                self.seq_gaps += ev.seq - self._last_seq - 1
+            self._last_seq = ev.seq
+        kind = self.kinds.get(ev.kind)
+        if kind is None:
+            kind = self.kinds[ev.kind] = _KindCounts()
+        if ev.op == "create":
+            old = self.live.pop(ev.handle, None)
+            if old is not None:
+                self._close_lost(old)
+            self.live[ev.handle] = _Live(ev.kind, ev.caller, self.cycle, ev.line)
+            kind.created += 1
+            kind.cur_created += 1
+            site = self._site(ev.kind, ev.caller)
+            site.created += 1
+            site.cur_created += 1
+            return
+        kind.deleted += 1
+        kind.cur_deleted += 1
+        obj = self.live.pop(ev.handle, None)
+        if obj is None:
+            kind.unmatched_deletes += 1
+            return
+        if obj.kind != ev.kind:
+            kind.kind_mismatch += 1
+        site = self._site(obj.kind, obj.caller)
+        site.deleted += 1
+        if self.cycle - obj.cycle > self.grace:
+            site.late += 1
+
+    def _site(self, kind: str, caller: int) -> _SiteCounts:
+        site = self.sites.get((kind, caller))
+        if site is None:
+            site = self.sites[(kind, caller)] = _SiteCounts()
+        return site
+
+    def _close_lost(self, old: _Live) -> None:
+        self.kinds[old.kind].lost += 1
+        site = self._site(old.kind, old.caller)
+        site.lost += 1
+        if old.cycle >= 1:
+            site.lost_in_cycles += 1
+            site.lost_recent[old.cycle] += 1
+            _set_bit(site.lost_bits, old.cycle)
+
+    # -- results ----------------------------------------------------------------------------
+    @property
+    def complete_cycles(self) -> int:
+        """Cycles closed by a following marker (the open last one is not complete)."""
+        return max(0, self.cycle - 1)
+
+    @property
+    def judged_until(self) -> int:
+        """Objects created in cycles 1..judged_until are past their grace window."""
+        return self.cycle - 1 - self.grace
+
+    def result(self, attributor: Any | None = None) -> dict[str, Any]:
+        """Plain data; keys are documented in ``analyze_objects``."""
+        last_judged = self.judged_until
+        eligible = max(0, last_judged)
+        leaked_cycles: dict[tuple[str, int], set[int]] = {}
+        alive: Counter[tuple[str, int]] = Counter()
+        alive_kind: Counter[str] = Counter()
+        startup: Counter[tuple[str, int]] = Counter()
+        pending: Counter[tuple[str, int]] = Counter()
+        leaked: Counter[tuple[str, int]] = Counter()
+        for obj in self.live.values():
+            key = (obj.kind, obj.caller)
+            alive[key] += 1
+            alive_kind[obj.kind] += 1
+            if obj.cycle == 0:
+                startup[key] += 1
+            elif obj.cycle <= last_judged:
+                leaked[key] += 1
+                leaked_cycles.setdefault(key, set()).add(obj.cycle)
+            else:
+                pending[key] += 1
+
+        if attributor is not None:
+            attributor.prepare({caller for _, caller in self.sites})
+        # Several callers may resolve to one site: merge rows by (kind, site key).
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for key, s in self.sites.items():
+            kind, caller = key
+            info = _site_info(caller, attributor)
+            row = rows.get((kind, info["key"]))
+            if row is None:
+                row = rows[(kind, info["key"])] = {
+                    "kind": kind, **info, "callers": [], "created": 0, "deleted": 0,
+                    "alive": 0, "lost": 0, "late_deletes": 0, "startup": 0, "pending": 0,
+                    "leaked": 0, "_bits": 0, "_pattern": Counter(),
+                }
+            row["callers"].append(caller)
+            row["created"] += s.created
+            row["deleted"] += s.deleted
+            row["alive"] += alive[key]
+            row["lost"] += s.lost
+            row["late_deletes"] += s.late
+            row["startup"] += startup[key]
+            row["pending"] += pending[key]
+            lost_judged = s.lost_in_cycles - sum(
+                n for c, n in s.lost_recent.items() if c > last_judged)
+            row["leaked"] += leaked[key] + max(0, lost_judged)
+            # cycles with a leftover, as one big int bitmap (no per-cycle objects)
+            bits = int.from_bytes(s.lost_bits, "little")
+            for c in leaked_cycles.get(key, ()):
+                bits |= 1 << c
+            row["_bits"] |= bits
+            row["_pattern"].update(s.created_pattern)
+        sites: list[dict[str, Any]] = []
+        for row in rows.values():
+            judged_mask = (1 << (last_judged + 1)) - 2 if last_judged > 0 else 0
+            cycles_leaking = (row.pop("_bits") & judged_mask).bit_count()
+            pattern: Counter[int] = row.pop("_pattern")
+            row["created_per_cycle"] = pattern.most_common(1)[0][0] if pattern else None
+            row["cycles_leaking"] = cycles_leaking
+            row["leak_per_cycle"] = (row["leaked"] / eligible) if eligible else None
+            row["steady"] = bool(eligible) and cycles_leaking >= max(2, STEADY_SHARE * eligible)
+            sites.append(row)
+        sites.sort(key=lambda r: (-(r["leak_per_cycle"] or 0), -r["alive"], r["kind"], r["key"]))
+
+        kinds: list[dict[str, Any]] = []
+        for name, k in sorted(self.kinds.items()):
+            complete = sum(k.pattern.values())
+            mode = k.pattern.most_common(1)[0] if k.pattern else None
+            kind_leaked = sum(r["leaked"] for r in sites if r["kind"] == name)
+            kinds.append({
+                "kind": name,
+                "created": k.created,
+                "deleted": k.deleted,
+                "alive": alive_kind[name],
+                "lost": k.lost,
+                "unmatched_deletes": k.unmatched_deletes,
+                "kind_mismatch": k.kind_mismatch,
+                "per_cycle": None if mode is None else {
+                    "created": mode[0][0],
+                    "deleted": mode[0][1],
+                    "net": mode[0][0] - mode[0][1],
+                    "share": mode[1] / complete,      # share of cycles with that pattern
+                    "mean_net": k.net_sum / complete,
+                    "cycles": complete,
+                },
+                "leaked": kind_leaked,
+                "leak_per_cycle": (kind_leaked / eligible) if eligible else None,
+            })
+        leaks = [r for r in sites if r["steady"] and r["leaked"]]
+        return {
+            "source": "trace",
+            "grace": self.grace,
+            "events": self.events,
+            "seq_gaps": self.seq_gaps,
+            "cycles": {
+                "markers": self.cycle,
+                "complete": self.complete_cycles,
+                "judged": eligible,
+                "first_marker": self.first_marker,
+                "last_marker": self.last_marker,
+            },
+            "live_handles": len(self.live),
+            "kinds": kinds,
+            "sites": sites,
+            "leaks": leaks,
+            "summary": _summary(kinds, leaks),
+        }
+
+
+def _set_bit(bits: bytearray, n: int) -> None:
+    if n // 8 >= len(bits):
+        bits.extend(bytes(n // 8 + 1 - len(bits) + 64))
+    bits[n // 8] |= 1 << (n % 8)
+
+
+def _site_info(caller: int, attributor: Any | None) -> dict[str, Any]:
+    if attributor is None or caller == 0:
+        key = f"0x{caller:x}" if caller else "unknown"
+        return {"key": key, "label": key, "function": None, "file": None, "line": None}
+    site = attributor.site(caller)
+    label = site.label
+    if site.function and site.file and site.line:
+        label = f"{site.function} ({site.file.rsplit('/', 1)[-1]}:{site.line})"
+    return {
+        "key": site.key, "label": label, "function": site.function,
+        "file": site.file, "line": site.line,
+    }
+
+
+def _short_label(row: dict[str, Any]) -> str:
+    name = row.get("function") or row["key"]
+    if row.get("file") and row.get("line"):
+        return f"{name} ({row['file'].rsplit('/', 1)[-1]}:{row['line']})"
+    return name
+
+
+def _summary(kinds: list[dict[str, Any]], leaks: list[dict[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for k in kinds:
+        pc = k["per_cycle"]
+        if pc is None:
+            out.append(f"{k['kind']}: created {k['created']}, deleted {k['deleted']}, "
+                       f"alive {k['alive']}")
+            continue
+        line = f"{k['kind']}: created {pc['created']}, deleted {pc['deleted']} per cycle"
+        for r in leaks:
+            if r["kind"] == k["kind"]:
+                line += f"; {r['leak_per_cycle']:+.3g} per cycle from {_short_label(r)}"
+        out.append(line)
+    return out
+
+
+def balance_from_dumps(snapshots: list[Any], info: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Without an object trace: live blocks per object kind over the census snapshots.
+
+    ``snapshots``/``info`` come from ``diff.SiteSeries`` (census per dump, so the kind is the
+    census Attributor's ``object_kind``). Keys: source ("dumps"), snapshots (count), kinds
+    [{kind, blocks: [per dump], bytes: [per dump], x, x_kind, slope_per_cycle, slope_low,
+    slope_high}], leaks (kinds whose live blocks grow: slope interval above zero), summary.
+    """
+    snaps = [s for s in snapshots if not s.partial] or list(snapshots)
+    kinds_seen = sorted({info[k]["object_kind"] for s in snaps for k in s.sites
+                         if info.get(k, {}).get("object_kind")})
+    by_cycle = all(s.cycle is not None for s in snaps) and len({s.cycle for s in snaps}) == \
+        len(snaps)
+    xs = [float(s.cycle if by_cycle else s.index) for s in snaps]
+    x_kind = "cycle" if by_cycle else "snapshot"
+    kinds: list[dict[str, Any]] = []
+    for kind in kinds_seen:
+        blocks = [sum(v[0] for k, v in s.sites.items()
+                      if info.get(k, {}).get("object_kind") == kind) for s in snaps]
+        bytes_ = [sum(v[1] for k, v in s.sites.items()
+                      if info.get(k, {}).get("object_kind") == kind) for s in snaps]
+        entry: dict[str, Any] = {
+            "kind": kind, "blocks": blocks, "bytes": bytes_, "x": xs, "x_kind": x_kind,
+            "slope_per_cycle": None, "slope_low": None, "slope_high": None,
+        }
+        if len(set(xs)) >= 2:
+            fit = theil_sen(xs, [float(v) for v in blocks])
+            entry.update(slope_per_cycle=fit.slope, slope_low=fit.slope_low,
+                         slope_high=fit.slope_high)
+        kinds.append(entry)
+    summary = []
+    for k in kinds:
+        ends = " -> ".join(map(str, k["blocks"][:1] + k["blocks"][-1:]))
+        line = f"{k['kind']}: live blocks {ends}"
+        if k["slope_per_cycle"] is not None:
+            line += f" ({k['slope_per_cycle']:+.3g} per {x_kind})"
+        summary.append(line)
+    leaks = [k for k in kinds if k["slope_low"] is not None and k["slope_low"] > 0]
+    return {"source": "dumps", "snapshots": len(snaps), "kinds": kinds, "leaks": [],
+            "growing_kinds": leaks, "summary": summary}
+
+
+def analyze_objects(
+    balance: ObjectBalance | None,
+    series: Any | None = None,
+    attributor: Any | None = None,
+) -> dict[str, Any]:
+    """Object balance of one log: from the object trace when it has one, else the dumps.
+
+    Keys (trace source): source "trace", grace, events, seq_gaps (lost trace lines by the
+    device's sequence numbers), cycles {markers, complete, judged, first_marker,
+    last_marker}, live_handles, kinds [{kind, created, deleted, alive, lost,
+    unmatched_deletes, kind_mismatch, per_cycle {created, deleted, net, share, mean_net,
+    cycles} | None, leaked, leak_per_cycle}], sites [{kind, key, label, function, file, line,
+    callers, created, deleted, alive, lost, late_deletes, startup, pending, leaked,
+    created_per_cycle, cycles_leaking, leak_per_cycle, steady}], leaks (the steady sites),
+    summary (one line per kind, e.g. "timer: created 5, deleted 4 per cycle; +1 per cycle
+    from wifi_connect (wifi_drv.c:88)").
+    Keys (dump source): see ``balance_from_dumps`` (``series`` is a ``diff.SiteSeries`` fed
+    during the same pass). Source "none" when neither exists.
+    """
+    if balance is not None and balance.events:
+        return balance.result(attributor)
+    if series is not None and series.snapshots:
+        return balance_from_dumps(series.snapshots, series.info)
+    return {"source": "none", "kinds": [], "sites": [], "leaks": [],
+            "summary": ["no object trace and no block dump in this log"]}
