@@ -1,14 +1,15 @@
 """The `memsleuth` console entry point: a thin group over ``memsleuth.commands``.
 
 Verbs are imported when they run, not at start-up: ``memsleuth --version`` and ``--help``
-load neither rich nor any analysis (each verb module pulls in its own). ``--help`` lists the
-verbs from :data:`SHORT_HELP` (checked against the verbs themselves by the tests); a verb
-module added without an entry there is imported to read its help.
+load neither rich nor any analysis (each verb module pulls in its own). ``--help`` reads each
+verb's help from its source file (the tests check it equals what click reads); a verb whose
+help cannot be read that way is imported.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 import sys
 from typing import Any
@@ -18,28 +19,38 @@ import click
 from memsleuth import __version__, commands
 from memsleuth.errors import EXIT_CODES_HELP, quiet_stdout
 
-#: The first paragraph of each verb's help, as ``memsleuth --help`` shows it.
-SHORT_HELP = {
-    "analyze": "Everything at once: what the log holds, heap health, where the memory went.",
-    "census": "Live heap blocks of one snapshot, aggregated per call site (like the AliOS "
-              "tool).",
-    "check": "Exit 0 when clean, 1 when a leak or object imbalance is found, 3 when the log is "
-             "too short to judge (reason on one line).",
-    "crash": "Explain crash dumps: cause from the fault registers, symbolized call stack, "
-             "crashed task and stack health, and the heap block the faulting address points "
-             "into.",
-    "diff": "Per call site: blocks and bytes before/after, new and vanished sites, growth "
-            "slopes.",
-    "monitor": "Live terminal on a serial PORT (device path or pyserial URL: socket://, "
-               "rfc2217://, loop://) or on a command's output (--cmd, PORT omitted): decodes "
-               "code addresses inline, captures every raw byte to disk, shows free heap / leak "
-               "rate / object balance, and alerts on an established leak or a crash.",
-    "objects": "Pair kernel-object creates and deletes: per kind, per create site, per cycle.",
-    "report": "One self-contained HTML report (works offline): heap over time, census, flame "
-              "graph, diff, object balance, crash.",
-    "trend": "Free-heap trend over a log: leak rate with its interval, warm-up, verdict, "
-             "forecast.",
-}
+
+def source_help(name: str) -> str | None:
+    """A verb's help text read from its source (``ast``), without importing the module."""
+    import ast
+    import inspect
+
+    spec = importlib.util.find_spec(f"memsleuth.commands.{name}")
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    try:
+        with open(spec.origin, encoding="utf-8") as fh:
+            tree = ast.parse(fh.read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for deco in node.decorator_list:
+            if isinstance(deco, ast.Call) and getattr(deco.func, "attr", None) == "command":
+                doc = ast.get_docstring(node, clean=False)
+                for kw in deco.keywords:
+                    if kw.arg == "short_help":
+                        return None       # let click read it
+                    if kw.arg == "help":
+                        try:
+                            doc = ast.literal_eval(kw.value)
+                        except ValueError:
+                            return None
+                if not isinstance(doc, str):
+                    return None
+                return inspect.cleandoc(doc).split("\f")[0]
+    return None
 
 
 def verb_modules() -> list[str]:
@@ -76,7 +87,7 @@ class LazyGroup(click.Group):
         limit = formatter.width - 6 - max(len(n) for n in names)
         rows = []
         for name in names:
-            text = SHORT_HELP.get(name)
+            text = source_help(name)
             if text is None:
                 command = self.get_command(ctx, name)
                 if command is None or command.hidden:

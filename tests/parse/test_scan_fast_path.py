@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from memsleuth import accel
 from memsleuth.parse import parse_file, registry, scan
 from memsleuth.parse.base import Feed
 from memsleuth.records import LeakCandidate
@@ -23,6 +24,16 @@ from memsleuth.sources import file as file_source
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = sorted((ROOT / "examples").rglob("*.log")) + sorted((ROOT / "tests" / "fixtures").rglob(
     "*.log"))
+
+
+@pytest.fixture(params=["C", "pure"], autouse=True)
+def scanner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with the C loops (when built) and with the pure-Python scanner."""
+    if request.param == "pure":
+        monkeypatch.setattr(accel, "_loaded", None)
+    elif accel.module() is None:
+        pytest.skip("the C scanner is not built (no compiler at install, or MEMSLEUTH_ACCEL=0)")
+    return request.param
 
 
 def both(path: Path, **kw) -> tuple[tuple, tuple]:

@@ -218,6 +218,14 @@ _CONTROL_BYTES = bytes([*range(0, 9), *range(11, 32), 127])
 assert _ANSI_ONE_LINE.pattern != _ANSI.pattern   # the OSC rule above was rewritten
 
 
+def is_plain(text: str) -> bool:
+    """Only printable ASCII, tabs and line ends: normalize() changes nothing but the prefix."""
+    if not text.isascii():
+        return False
+    raw = text.encode("ascii")
+    return len(raw.translate(None, _CONTROL_BYTES)) == len(raw)
+
+
 def count_prefixed(text: str) -> int:
     """How many lines of ``text`` (``\\n``-separated) :func:`normalize` finds a prefix on.
 

@@ -28,7 +28,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from memsleuth.parse.normalize import count_prefixed, normalize
+from memsleuth import accel
+from memsleuth.parse.normalize import count_prefixed, is_plain, normalize
 from memsleuth.records import CycleMarker, ObjectEvent, Record
 from memsleuth.sources.text import TextBatch
 
@@ -95,20 +96,20 @@ class Plan:
         #: a user's cycle pattern (it is asked before the [MSOBJ] reader): checked per run
         self.user_cycle: re.Pattern[str] | None = None
         anchors: list[str] = []
-        every: list[str] = []      # all readers' anchors: the test for a line nobody reads
+        words: list[str] = []      # all readers' anchors: the test for a line nobody reads
         inert = True
         for reader in [*sections, *lines]:
             name = _qualname(reader)
             declared = KNOWN_ANCHORS.get(name, getattr(reader, "anchors", None))
             if declared:
-                every.extend(re.escape(str(a).lower()) for a in declared)
+                words.extend(str(a).lower() for a in declared)
             elif name != "memsleuth.parse.registry.CycleReader":
                 inert = False
             if name == "memsleuth.parse.registry.CycleReader":
                 pattern = reader.pattern
                 self.cycles = pattern.pattern == DEFAULT_CYCLE and not pattern.flags & ~re.UNICODE
                 if self.cycles:
-                    every.append(re.escape("[mscycle]"))
+                    words.append("[mscycle]")
                 else:
                     self.user_cycle = _multiline(pattern)
                     if self.user_cycle is None:
@@ -125,7 +126,10 @@ class Plan:
         #: other readers' anchors, searched in the lowercased chunk over each shortcut
         self.anchors = re.compile("|".join(anchors)) if anchors else None
         #: every reader's anchors (None when a reader has none: no line is known inert)
-        self.inert = re.compile("|".join(every)) if inert and every else None
+        self.inert = re.compile("|".join(map(re.escape, words))) if inert and words else None
+        self.inert_words = tuple(dict.fromkeys(words)) if self.inert is not None else ()
+        #: the C loops (memsleuth.accel), or None
+        self.accel = accel.module()
 
 
 def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
@@ -176,18 +180,32 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[
     inert = plan.inert
     low = text.lower() if anchors is not None or inert is not None else ""
     user_cycle = plan.user_cycle
+    fast = plan.accel
+    obj_c = fast.obj_run if fast is not None else None
+    skip_c = fast.skip_inert if fast is not None and user_cycle is None and inert is not None \
+        else None
+    words = plan.inert_words
+    factory = ObjectEvent if objects else None
     # Lines with escapes, control characters or non-ASCII text are never stepped over:
     # what normalize() removes could join an anchor.
-    plain = text.isascii() and (
-        "\x1b" not in text and len(_ASCII_CONTROL.sub("", text)) == len(text)) \
-        if inert is not None else False
+    plain = inert is not None and is_plain(text)
     obj_run, obj_line, cycle_re, table_re = _OBJ_RUN.match, _OBJ_LINE.findall, _CYCLE.match, \
         _TABLE.match
     while pos < n:
         if parser._active is None:
             c = text[pos]
             if c == "[":
-                if text.startswith("[MSOBJ] ", pos):
+                if text.startswith("[MSOBJ] ", pos) and obj_c is not None:
+                    end, line, recs = obj_c(text, pos, parser._lineno, factory)
+                    if end > pos and (
+                            (user_cycle is None or not user_cycle.search(text, pos, end))
+                            and (anchors is None or not anchors.search(low, pos, end))):
+                        if recs:
+                            out += recs
+                        parser._lineno = line
+                        pos = end
+                        continue
+                elif text.startswith("[MSOBJ] ", pos):
                     m = obj_run(text, pos)
                     if m is not None and (
                             (user_cycle is None or not user_cycle.search(text, pos, m.end()))
@@ -231,6 +249,12 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[
                         out += parser._close(overview, None)
                         pos = end
                         continue
+        if skip_c is not None and parser._active is None:
+            end, skipped = skip_c(text, pos, words)
+            if skipped:
+                parser._lineno += skipped
+                pos = end
+                continue
         end = text.find("\n", pos)
         if (inert is not None and parser._active is None and not inert.search(low, pos, end)
                 and (plain or _PRINTABLE_LINE.match(text, pos, end) is not None)
@@ -242,6 +266,4 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[
         pos = end + 1
     return out
 
-
-_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _PRINTABLE_LINE = re.compile(r"[\t -~]*\Z")
