@@ -60,6 +60,7 @@ KNOWN_READERS = frozenset({
     "memsleuth.parse.alios_crash.LastWordReader",
     "memsleuth.parse.agent.MsobjReader",
     "memsleuth.parse.agent.PatternReader",   # after MsobjReader, below every section opener
+    "memsleuth.parse.agent.AutoObjectReader",  # likewise
 })
 DEFAULT_CYCLE = r"^\[MSCYCLE\]\s*(\d+)"
 
@@ -78,6 +79,7 @@ KNOWN_ANCHORS: dict[str, tuple[str, ...]] = {
     "memsleuth.parse.alios_crash.CrashReader": ("!",),
     "memsleuth.parse.alios_crash.LastWordReader": ("show panic header",),
     "memsleuth.parse.agent.MsobjReader": ("[msobj]",),
+    "memsleuth.parse.agent.AutoObjectReader": ("0x", "(nil)"),
 }
 
 
@@ -121,6 +123,7 @@ class Plan:
                 declared = getattr(reader, "anchors", None)
                 if not declared:
                     self.enabled = False
+                    self.inert, self.inert_words, self.anchors = None, (), None
                     return
                 anchors.extend(re.escape(str(a).lower()) for a in declared)
         #: other readers' anchors, searched in the lowercased chunk over each shortcut
