@@ -295,7 +295,7 @@ class Row:
     bytes: int = 0
     min_size: int | None = None
     max_size: int | None = None
-    owners: set[int] = field(default_factory=set)
+    owners: dict[int, int] = field(default_factory=dict)   # raw owner -> blocks
     sample: list[int] = field(default_factory=list)
 
     def add(self, block: HeapBlock) -> None:
@@ -304,7 +304,7 @@ class Row:
         self.bytes += size
         self.min_size = size if self.min_size is None else min(self.min_size, size)
         self.max_size = size if self.max_size is None else max(self.max_size, size)
-        self.owners.add(block.owner)
+        self.owners[block.owner] = self.owners.get(block.owner, 0) + 1
         if len(self.sample) < 4:
             self.sample.append(block.addr)
 
@@ -426,8 +426,11 @@ def _row_dict(row: Row, used_bytes: int) -> dict[str, Any]:
     site = row.site
     return {
         "key": row.key,
-        "owner": site.address,
+        # the raw owner printed by the device (the one most of the row's blocks have); the
+        # address the blame moved to (past wrappers, along the trace) is ``site_address``
+        "owner": max(sorted(row.owners), key=row.owners.__getitem__) if row.owners else 0,
         "owners": sorted(row.owners),
+        "site_address": site.address,
         "function": site.function,
         "file": site.file,
         "line": site.line,
