@@ -1,9 +1,10 @@
 """ObjectBalance's O(records) cycle closing gives exactly the straightforward version's result.
 
-The reference (tests/leak/reference_objects.py) visits every kind and site at every marker;
-the streaming one visits only what had events. Same results on generated traces (reused
-handles, deletes of unknown handles, kinds and sites that appear late, idle cycles, ties
-between per-cycle patterns) and on the committed example logs.
+The reference below closes a cycle the straightforward way (every kind and every site, an
+explicit entry for each idle cycle, as the accumulator did before); the streaming one visits
+only what had events and adds the idle entries at the end. Same results on generated traces
+(reused handles, deletes of unknown handles, kinds and sites that appear late, idle cycles,
+ties between per-cycle patterns) and on the committed example logs.
 """
 
 from __future__ import annotations
@@ -18,7 +19,33 @@ from memsleuth.analysis.objects import ObjectBalance
 from memsleuth.parse import parse_file
 from memsleuth.records import CycleMarker, ObjectEvent
 
-from .reference_objects import ObjectBalance as Reference
+
+class Reference(ObjectBalance):
+    """Cycle closing as it was: visit every kind and every site at every marker."""
+
+    def marker(self, index: int | None = None) -> None:
+        if self.cycle >= 1:
+            for k in self.kinds.values():
+                k.pattern[(k.cur_created, k.cur_deleted)] += 1
+                k.net_sum += k.cur_created - k.cur_deleted
+            for s in self.sites.values():
+                s.created_pattern[s.cur_created] += 1
+            self._closed += 1
+        for k in self.kinds.values():
+            k.cur_created = k.cur_deleted = 0
+        horizon = self.cycle - self.grace - 2
+        for s in self.sites.values():
+            s.cur_created = 0
+            for c in [c for c in s.lost_recent if c < horizon]:
+                del s.lost_recent[c]
+        self._touched_kinds.clear()
+        self._touched_sites.clear()
+        self._recent.clear()
+        self.cycle += 1
+        if index is not None:
+            if self.first_marker is None:
+                self.first_marker = index
+            self.last_marker = index
 
 ROOT = Path(__file__).resolve().parents[2]
 
