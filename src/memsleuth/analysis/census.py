@@ -27,6 +27,14 @@ DEFAULT_SKIP_FNS: tuple[str, ...] = (
     "yunos_mm_alloc", "pvPortMalloc", "pvPortCalloc", "os_malloc", "os_zalloc",
     "ms_malloc", "ms_calloc", "ms_realloc", "ms_zalloc", "ms_alloc*", "ms_heap_alloc*",
     "backtrace_now_get", "*_backtrace*",
+    "_strdup_r", "_strndup_r", "_free_r", "__libc_malloc", "__libc_calloc",   # libc internals
+    "heap_caps_malloc*", "heap_caps_calloc*", "heap_caps_realloc*", "heap_caps_aligned_*",
+    "multi_heap_malloc*", "multi_heap_aligned_alloc*", "tlsf_malloc", "tlsf_memalign*",  # ESP-IDF
+    "k_malloc", "k_calloc", "k_realloc", "k_aligned_alloc", "k_heap_alloc", "k_heap_aligned_alloc",
+    "sys_heap_alloc", "sys_heap_aligned_alloc", "sys_heap_realloc", "z_thread_malloc",  # Zephyr
+    "kmm_malloc", "kmm_zalloc", "kmm_calloc", "kmm_realloc", "kmm_memalign",
+    "mm_malloc", "mm_zalloc", "mm_calloc", "mm_realloc", "mm_memalign",  # NuttX
+    "vPortMalloc", "pvPortMallocStack",
 )
 
 #: Kernel-object constructors (function glob -> object kind). Their blocks are the objects.
@@ -45,6 +53,17 @@ DEFAULT_OBJECT_CTORS: dict[str, str] = {
     "aos_task_create": "task", "xTaskCreate*": "task",
     "krhino_workqueue_create": "workqueue", "aos_workqueue_create": "workqueue",
 }
+
+#: Where an RTOS points a new task's first return address (fake frames that mean "bottom of
+#: the task's stack"): an unwinder that walks into one has reached the end of the stack, and
+#: the name must not read as a caller.
+STACK_END_FNS: tuple[str, ...] = (
+    "prvTaskExitError", "xPortPendSVHandler", "vPortSVCHandler", "prvPortStartFirstTask",
+    "vPortTaskWrapper",                                       # FreeRTOS, ESP-IDF
+    "z_thread_entry", "z_thread_entry_wrapper", "arch_new_thread",  # Zephyr
+    "krhino_task_deathbed", "task_exit",                      # AliOS rhino
+    "nxtask_start", "pthread_start", "nxtask_exit",           # NuttX
+)
 
 #: Names of functions that allocate on behalf of their caller (constructors, ``*_new``,
 #: ``*_create``, ``*_alloc``, pool/buffer helpers): with several distinct callers in the
@@ -192,7 +211,7 @@ class Attributor:
         for _ in range(4):
             rests: dict[str, set[tuple[str, ...]]] = {}
             for b in traced:
-                frames = self._frames(b.owner, b.trace)
+                frames = self._to_stack_end(self._frames(b.owner, b.trace))
                 pos = self._blame_position(frames)
                 if pos is None or pos + 1 >= len(frames):
                     continue
@@ -220,6 +239,13 @@ class Attributor:
                 frames.append(addr)
         return frames
 
+    def _to_stack_end(self, frames: list[int]) -> list[int]:
+        """The frames up to (not including) a task-entry trampoline (``STACK_END_FNS``)."""
+        for position, addr in enumerate(frames[1:], 1):
+            if any(self._matches(n, STACK_END_FNS) for n in self._functions(self.location(addr))):
+                return frames[:position]
+        return frames
+
     def _blame_position(self, frames: list[int]) -> int | None:
         """Index of the frame the current rules blame (None when every frame is skipped)."""
         for position, addr in enumerate(frames):
@@ -243,7 +269,7 @@ class Attributor:
         return site
 
     def _build_site(self, owner: int, trace: tuple[int, ...]) -> Site:
-        frames = self._frames(owner, trace)
+        frames = self._to_stack_end(self._frames(owner, trace))
         if not self.skipping:
             frames = frames[:1]
         if not frames:

@@ -47,26 +47,17 @@ def render_census(result: dict[str, Any], title: str | None = None) -> None:
     table.add_column("function", no_wrap=True)
     table.add_column("file:line", no_wrap=True)
     pad = [""] * (len(table.columns) - 2)
-    budget = None if wide else _function_budget(out.width, rows)
-    for n, row in enumerate(rows, 1):
+    cells = [_cells(n, row, wide) for n, row in enumerate(rows, 1)]
+    budget = _function_budget(out.width, cells, rows)
+    for row, row_cells in zip(rows, cells, strict=True):
         function = escape(row["function"] or ("unknown (owner 0x0)" if row["key"] == "unknown"
                                               else "?"))
-        extra: list[str] = []
-        if wide:
-            if row.get("allocator"):
-                function = f"{function}  [dim]via {escape(row['allocator'])}[/]"
-            cells = [str(n), f"{row['blocks']:,}", f"{row['bytes']:,}", pct(row["share"]),
-                     f"{row['min_size']}..{row['max_size']}",
-                     addr(row["owner"]) if row["owner"] else "0x0", row["object_kind"] or ""]
-        else:
-            if row["object_kind"]:
-                function = f"{function} [dim]\\[{row['object_kind']}][/]"
-            if row.get("allocator"):
-                extra.append(f"  via {row['allocator']}")
-            cells = [str(n), f"{row['blocks']:,}", f"{row['bytes']:,}"]
-        table.add_row(*cells, function, escape(where(row)))
-        for text in extra:
-            table.add_row(*pad, f"[dim]{escape(_fit(text, budget))}[/]", "")
+        if row["object_kind"] and not wide:
+            function = f"{function} [dim]\\[{row['object_kind']}][/]"
+        table.add_row(*row_cells, function, escape(where(row)))
+        if row.get("allocator"):
+            table.add_row(*pad, f"[dim]{escape(_fit('  via ' + row['allocator'], budget))}[/]",
+                          "")
         for frame in row["inlined"][1:]:   # the row itself is the innermost level
             text = _fit(f"  inlined into {frame['function']}", budget)
             table.add_row(*pad, f"[dim]{escape(text)}[/]", f"[dim]{_fl(frame)}[/]")
@@ -94,14 +85,26 @@ def render_census(result: dict[str, Any], title: str | None = None) -> None:
                 )
 
 
-def _function_budget(width: int, rows: list[dict[str, Any]]) -> int:
-    """Characters left for the function column on a narrow terminal (at least a name's)."""
-    numbers = [max(len(str(len(rows))), 1),
-               max([len(f"{r['blocks']:,}") for r in rows] + [len("blocks")]),
-               max([len(f"{r['bytes']:,}") for r in rows] + [len("bytes")])]
+def _cells(n: int, row: dict[str, Any], wide: bool) -> list[str]:
+    """The cells before the function column (all of them on a wide terminal)."""
+    cells = [str(n), f"{row['blocks']:,}", f"{row['bytes']:,}"]
+    if wide:
+        cells += [pct(row["share"]), f"{row['min_size']}..{row['max_size']}",
+                  addr(row["owner"]) if row["owner"] else "0x0", row["object_kind"] or ""]
+    return cells
+
+
+def _function_budget(width: int, cells: list[list[str]], rows: list[dict[str, Any]]) -> int:
+    """Characters left for the function column once every other column is whole (never less
+    than the longest function name: names are never cut, secondary lines are)."""
+    if not cells:
+        return width
+    headers = ("#", "blocks", "bytes", "share", "min..max", "owner", "kind")
+    others = [max([len(c[i]) for c in cells] + [len(headers[i])]) for i in range(len(cells[0]))]
     file_line = max([len(where(r)) for r in rows] + [len("file:line")])
-    names = max([len(r["function"] or "?") for r in rows] + [len("function")])
-    return max(width - sum(numbers) - file_line - 3 * 4, names)
+    names = max([len(r["function"] or "?") + len(r["object_kind"] or "") + 3 for r in rows]
+                + [len("function")])
+    return max(width - sum(others) - file_line - 3 * (len(others) + 1), names)
 
 
 def _fit(text: str, budget: int | None) -> str:
