@@ -71,6 +71,8 @@ class BuildIdReader:
     build-id of the firmware that printed the log, compared with ``--elf`` by every verb."""
 
     name = "msbuild"
+    #: the fast path (parse/scan.py) hands it only lines holding one of these
+    anchors = ("[msbuild]",)
 
     def __init__(self) -> None:
         self.damaged = 0

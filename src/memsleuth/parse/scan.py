@@ -61,6 +61,7 @@ KNOWN_READERS = frozenset({
     "memsleuth.parse.agent.MsobjReader",
     "memsleuth.parse.agent.PatternReader",   # after MsobjReader, below every section opener
     "memsleuth.parse.agent.AutoObjectReader",  # likewise
+    "memsleuth.parse.agent.BuildIdReader",     # acts only on "[MSBUILD]" lines
 })
 DEFAULT_CYCLE = r"^\[MSCYCLE\]\s*(\d+)"
 
@@ -68,6 +69,7 @@ DEFAULT_CYCLE = r"^\[MSCYCLE\]\s*(\d+)"
 #: ``opens`` (state changes included) or ``read``. A line of printable ASCII outside any
 #: section that holds none of these is read by nobody: the scanner steps over it.
 KNOWN_ANCHORS: dict[str, tuple[str, ...]] = {
+    "memsleuth.parse.agent.BuildIdReader": ("[msbuild]",),
     "memsleuth.parse.alios_heap.OverviewReader":
         ("heap info", "-" * 20, "[heap]|", "maxused"),
     "memsleuth.parse.alios_heap.BlockDumpReader":
