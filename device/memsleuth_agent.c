@@ -933,12 +933,17 @@ static void overview_locked(void)
     uint32_t total = (uint32_t)g_ms.total, fr = (uint32_t)g_ms.free_size;
     uint32_t used = total - fr, minfree = total - (uint32_t)g_ms.maxused;
     uint32_t maxblk = 0;
+    int h4 = g_ms.cfg.era == MS_ERA_ALIOS2;
 
     if (g_side.tab) {
         /* Side mode: the host allocator's own figures, or nothing (no way to know its size). */
         ms_heap_stats_t st;
         if (!g_ms.cfg.heap_stats) return;
+        st.max_free_blk = MS_UNKNOWN;
         g_ms.cfg.heap_stats(&st);
+        /* An allocator that cannot tell its largest free block gets the table without that
+         * column (AliOS 2.0 H4) rather than a made-up 0 a reader would believe. */
+        if (st.max_free_blk == MS_UNKNOWN) h4 = 1;
         total = (uint32_t)st.total;
         fr = (uint32_t)st.free;
         used = total - fr;
@@ -949,7 +954,7 @@ static void overview_locked(void)
     }
 
     if (g_ms.cfg.banner) out_str("========== Heap Info  ==========\n");
-    if (g_ms.cfg.era == MS_ERA_ALIOS2) {
+    if (h4) {
         /* H4 (1.x krhino_mm_overview / 2.0 debug_mm_overview): 59 dashes, 4 columns. */
         char row[] = "      | 0x         | 0x         | 0x         | 0x         |\n";
         int2str(total, &row[10]);

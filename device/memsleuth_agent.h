@@ -52,12 +52,14 @@ typedef struct {
 
 
 /* Heap statistics (what the overview prints). */
+#define MS_UNKNOWN ((size_t)-1)
 typedef struct {
     size_t total;         /* arena bytes managed (free + used)                        */
     size_t free;          /* bytes in free blocks, headers included                   */
     size_t used;          /* total - free (block headers, region info, sentinel incl.) */
     size_t max_used;      /* high-water mark of used                                  */
-    size_t max_free_blk;  /* largest free block payload                               */
+    size_t max_free_blk;  /* largest free block payload; MS_UNKNOWN from a heap_stats
+                           * hook that cannot tell (the overview then omits the column) */
     size_t alloc_fail;    /* number of failed allocations                             */
     size_t min_free_blk;  /* smallest free block payload (0 when none is free)         */
     size_t free_blocks;   /* number of free blocks                                    */

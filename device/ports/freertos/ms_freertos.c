@@ -133,14 +133,15 @@ void ms_freertos_print_heap_stats(void)
 {
     HeapStats_t hs;
     vPortGetHeapStats(&hs);
-    put_str("HeapStats: ");
+    /* Starts with a field name (a PC reader keys on HeapStats_t's names, not on a prefix). */
     put_field("xAvailableHeapSpaceInBytes", hs.xAvailableHeapSpaceInBytes, 0);
     put_field("xSizeOfLargestFreeBlockInBytes", hs.xSizeOfLargestFreeBlockInBytes, 0);
     put_field("xSizeOfSmallestFreeBlockInBytes", hs.xSizeOfSmallestFreeBlockInBytes, 0);
     put_field("xNumberOfFreeBlocks", hs.xNumberOfFreeBlocks, 0);
     put_field("xMinimumEverFreeBytesRemaining", hs.xMinimumEverFreeBytesRemaining, 0);
     put_field("xNumberOfSuccessfulAllocations", hs.xNumberOfSuccessfulAllocations, 0);
-    put_field("xNumberOfSuccessfulFrees", hs.xNumberOfSuccessfulFrees, 1);
+    put_field("xNumberOfSuccessfulFrees", hs.xNumberOfSuccessfulFrees, 0);
+    put_field("configTOTAL_HEAP_SIZE", MS_FREERTOS_HEAP_TOTAL, 1);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -57,8 +57,9 @@ void ms_freertos_set_write(ms_freertos_write_fn write);
 
 /*
  * vPortGetHeapStats() in FreeRTOS' own terms (HeapStats_t field names from
- * include/portable.h, in struct order), one line, for teams that log the kernel's figures:
- * "HeapStats: xAvailableHeapSpaceInBytes=20480 xSizeOfLargestFreeBlockInBytes=... ..."
+ * include/portable.h, in struct order, then configTOTAL_HEAP_SIZE), one line, for teams that
+ * log the kernel's figures:
+ * "xAvailableHeapSpaceInBytes=20480 xSizeOfLargestFreeBlockInBytes=... configTOTAL_HEAP_SIZE=24576"
  */
 void ms_freertos_print_heap_stats(void);
 

@@ -83,11 +83,11 @@ static void print_stats(void)
     printf("STATS xAvailableHeapSpaceInBytes=%zu xSizeOfLargestFreeBlockInBytes=%zu "
            "xSizeOfSmallestFreeBlockInBytes=%zu xNumberOfFreeBlocks=%zu "
            "xMinimumEverFreeBytesRemaining=%zu xNumberOfSuccessfulAllocations=%zu "
-           "xNumberOfSuccessfulFrees=%zu\n",
+           "xNumberOfSuccessfulFrees=%zu configTOTAL_HEAP_SIZE=%d\n",
            hs.xAvailableHeapSpaceInBytes, hs.xSizeOfLargestFreeBlockInBytes,
            hs.xSizeOfSmallestFreeBlockInBytes, hs.xNumberOfFreeBlocks,
            hs.xMinimumEverFreeBytesRemaining, hs.xNumberOfSuccessfulAllocations,
-           hs.xNumberOfSuccessfulFrees);
+           hs.xNumberOfSuccessfulFrees, (int)configTOTAL_HEAP_SIZE);
     fflush(stdout);
     ms_freertos_print_heap_stats();
     fflush(stdout);

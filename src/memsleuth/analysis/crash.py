@@ -12,6 +12,7 @@ from typing import Any
 
 from memsleuth.analysis import fault_decode as fd
 from memsleuth.records import AllocWarning, BlockDump, CrashDump, HeapBlock, Record
+from memsleuth.results.crash import CrashExplanation
 
 #: Block header size (bytes) before the payload, per dump variant (32-bit targets).
 HEADER_SIZE = {"B1": 16, "B2": 16, "B3": 16, "error_blocks": 16, "BY": 0, "mmlk": 0,
@@ -519,7 +520,7 @@ def top_owners(heap_dump: BlockDump | None, sym: _Sym, n: int = 5) -> list[dict[
 
 
 def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump | None = None,
-                  warnings: Sequence[AllocWarning] = ()) -> dict[str, Any]:
+                  warnings: Sequence[AllocWarning] = ()) -> CrashExplanation:
     """Explain one crash dump as plain data.
 
     ``warnings`` are the allocator warnings printed before the crash (for out-of-memory),
@@ -697,7 +698,7 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
 
 
 def explain_records(records: Iterable[Record], symbolizer: Any | None, all_crashes: bool = False
-                    ) -> list[dict[str, Any]]:
+                    ) -> list[CrashExplanation]:
     """Every crash (or only the last) in a record stream, each with its preceding heap dump."""
     last_dump: BlockDump | None = None
     warns: list[AllocWarning] = []

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from memsleuth.records import HeapOverview
+from memsleuth.results.analyze import HeapHealth
 
 
 def heap_health(
     overviews: Sequence[HeapOverview], lowest: HeapOverview | None = None,
     first: HeapOverview | None = None,
-) -> dict[str, Any] | None:
+) -> HeapHealth | None:
     """Summary of the newest overview, plus the series extremes.
 
     ``lowest`` is the overview with the least free heap when the caller tracked it (a long
