@@ -30,6 +30,8 @@ from memsleuth.results.objects import Objects, ObjectsFromDumps, ObjectsFromTrac
 
 #: A site leaks steadily when its judged leftovers come from at least this share of cycles.
 STEADY_SHARE = 0.5
+#: cycles with a leftover, spread over the run, for a site that leaks only in some cycles
+RECURRING_MIN = 3
 
 
 @dataclass(slots=True)
@@ -235,6 +237,7 @@ class ObjectBalance:
             row["cycles_leaking"] = cycles_leaking
             row["leak_per_cycle"] = (row["leaked"] / eligible) if eligible else None
             row["steady"] = bool(eligible) and cycles_leaking >= max(2, STEADY_SHARE * eligible)
+            row["recurring"] = _recurring(bits & judged_mask, cycles_leaking, last_judged)
             sites.append(row)
         sites.sort(key=lambda r: (-(r["leak_per_cycle"] or 0), -r["alive"], r["kind"], r["key"]))
 
@@ -262,7 +265,9 @@ class ObjectBalance:
                 "leaked": kind_leaked,
                 "leak_per_cycle": (kind_leaked / eligible) if eligible else None,
             })
-        leaks = [r for r in sites if r["steady"] and r["leaked"]]
+        # a leak that happens only in some cycles (every 4th reconnect) is still a leak:
+        # what matters is that it keeps happening, not that it happens every time
+        leaks = [r for r in sites if (r["steady"] or r["recurring"]) and r["leaked"]]
         return {
             "source": "trace",
             "grace": self.grace,
@@ -310,6 +315,16 @@ def _short_label(row: dict[str, Any]) -> str:
     return name
 
 
+def _recurring(bits: int, cycles_leaking: int, last_judged: int) -> bool:
+    """Leftovers in at least RECURRING_MIN cycles, in both halves of the judged run: a leak
+    that keeps happening (every Nth cycle), not a cache filled once at the start."""
+    if cycles_leaking < RECURRING_MIN or last_judged < 2:
+        return False
+    half = last_judged // 2
+    early = bits & ((1 << (half + 1)) - 1)
+    return bool(early) and bool(bits >> (half + 1))
+
+
 def _summary(kinds: list[dict[str, Any]], leaks: list[dict[str, Any]]) -> list[str]:
     out: list[str] = []
     for k in kinds:
@@ -322,6 +337,8 @@ def _summary(kinds: list[dict[str, Any]], leaks: list[dict[str, Any]]) -> list[s
         for r in leaks:
             if r["kind"] == k["kind"]:
                 line += f"; {r['leak_per_cycle']:+.3g} per cycle from {_short_label(r)}"
+                if not r["steady"]:
+                    line += f" (left alive in {r['cycles_leaking']} cycles, not every cycle)"
         out.append(line)
     return out
 
