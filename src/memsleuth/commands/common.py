@@ -19,6 +19,7 @@ from memsleuth.errors import (
     InputError,
     MemsleuthError,
     UsageError,
+    quiet_stdout,
 )
 from memsleuth.records import CycleMarker
 from memsleuth.results import SCHEMA_VERSION
@@ -136,6 +137,7 @@ def guarded(f: F) -> F:
         except click.ClickException:
             raise
         except BrokenPipeError:
+            quiet_stdout()
             sys.exit(0)
         except KeyboardInterrupt:
             sys.exit(130)
