@@ -28,6 +28,10 @@ def log_contents(model: Any) -> dict[str, Any]:
         {"kind": "crash dump", "index": i, "line": c.line, "reason": c.partial_reason}
         for i, c in enumerate(model.crashes) if c.partial
     ]
+    if getattr(stats, "interrupted_at", None) is not None:   # the user pressed Ctrl-C
+        partial.append({"kind": "reading", "index": 0, "line": stats.lines,
+                        "reason": f"reading interrupted by the user (Ctrl-C) at byte "
+                                  f"{stats.interrupted_at:,}: the rest of the log is unread"})
     return {
         "lines": stats.lines,
         "bytes": stats.bytes,
