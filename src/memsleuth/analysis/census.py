@@ -25,6 +25,13 @@ DEFAULT_SKIP_FNS: tuple[str, ...] = (
     "yunos_mm_alloc", "pvPortMalloc", "pvPortCalloc", "os_malloc", "os_zalloc",
     "ms_malloc", "ms_calloc", "ms_realloc", "ms_zalloc", "ms_alloc*", "ms_heap_alloc*",
     "backtrace_now_get", "*_backtrace*",
+    # ESP-IDF, Zephyr, NuttX allocators and their tracing hooks
+    "heap_caps_malloc*", "heap_caps_calloc*", "heap_caps_realloc*", "heap_caps_aligned_*",
+    "multi_heap_malloc*", "trace_malloc", "esp_heap_trace_*",
+    "k_malloc", "k_calloc", "k_realloc", "k_aligned_alloc", "k_heap_alloc", "k_heap_aligned_alloc",
+    "sys_heap_alloc", "sys_heap_aligned_alloc", "z_thread_*alloc",
+    "mm_malloc", "mm_zalloc", "mm_calloc", "mm_realloc", "mm_memalign", "kmm_*alloc",
+    "memalign", "aligned_alloc", "posix_memalign", "sched_backtrace", "up_backtrace",
 )
 
 #: Kernel-object constructors (function glob -> object kind). Their blocks are the objects.
@@ -43,6 +50,9 @@ DEFAULT_OBJECT_CTORS: dict[str, str] = {
     "aos_task_create": "task", "xTaskCreate*": "task",
     "krhino_workqueue_create": "workqueue", "aos_workqueue_create": "workqueue",
 }
+
+#: Block-dump variants that list live allocations only, never the free blocks.
+USED_ONLY_VARIANTS = frozenset({"heap_trace", "nuttx_memdump"})
 
 GroupBy = Literal["site", "function", "file"]
 SortKey = Literal["bytes", "count", "size", "addr"]
@@ -267,6 +277,9 @@ def census(
             "used_blocks": len(used), "used_bytes": used_bytes,
             "free_blocks": len(free), "free_bytes": sum(b.size or 0 for b in free),
             "largest_free": max((b.size or 0 for b in free), default=0),
+            # dumps of live allocations only (a heap trace, a 'used' memdump) say nothing
+            # about free memory: 0 free blocks there is not an empty free list
+            "free_listed": bool(free) or dump.variant not in USED_ONLY_VARIANTS,
             "sites": len(rows),
         },
         "by": by,

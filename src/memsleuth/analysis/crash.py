@@ -11,11 +11,18 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from memsleuth.analysis import fault_decode as fd
-from memsleuth.records import AllocWarning, BlockDump, CrashDump, HeapBlock, Record
+from memsleuth.records import (
+    AllocWarning,
+    BacktraceEntry,
+    BlockDump,
+    CrashDump,
+    HeapBlock,
+    Record,
+)
 
 #: Block header size (bytes) before the payload, per dump variant (32-bit targets).
 HEADER_SIZE = {"B1": 16, "B2": 16, "B3": 16, "error_blocks": 16, "BY": 0, "mmlk": 0,
-               "agent": 0}
+               "agent": 0, "heap_trace": 0, "nuttx_memdump": 0, "sys_heap": 0}
 
 #: A task whose minimum free stack is below this many bytes is reported as (near) overflow.
 STACK_CRITICAL = 64
@@ -34,6 +41,8 @@ GUARD_SLACK = 1024
 
 def crash_arch(crash: CrashDump) -> str:
     """Which register family the dump printed."""
+    if crash.arch is not None:        # the printer's format told (ESP-IDF, Zephyr, NuttX)
+        return crash.arch
     regs = crash.registers
     if crash.exception_type is not None or "CPSR" in regs or crash.fault_registers:
         return "armv7-a"
@@ -187,15 +196,24 @@ def build_call_stack(crash: CrashDump, arch: str, sym: _Sym) -> dict[str, Any]:
     if addrs:
         source = "device"
         first = addrs[0].addr
-        pc_loc = sym.lookup([first], "pc")
-        rest = sym.lookup([b.addr for b in addrs[1:]], "callsite")
-        for i, b in enumerate(addrs):
+        # The first entry is the PC when the printer gives call sites (AliOS, ESP-IDF);
+        # lists of return addresses (Zephyr 'ra:', NuttX 'backtrace|') stay returns.
+        kinds = [("pc" if b.kind != "return" else "return") if i == 0 else b.kind
+                 for i, b in enumerate(addrs)]
+        if pc is not None and arch == "xtensa" and first == pc - 3:
+            addrs[0] = BacktraceEntry(addrs[0].line, pc, sp=addrs[0].sp, kind="pc")
+            first = pc   # ESP-IDF v4+ prints the exception PC minus 3, like a call site
+        by_kind: dict[str, list[int]] = {}
+        for b, kind in zip(addrs, kinds, strict=False):
+            by_kind.setdefault(kind, []).append(b.addr)  # type: ignore[arg-type]
+        locs = {kind: sym.lookup(group, kind) for kind, group in by_kind.items()}
+        for b, kind in zip(addrs, kinds, strict=False):
             assert b.addr is not None
-            kind = "pc" if i == 0 else "callsite"
-            loc = (pc_loc if i == 0 else rest).get(b.addr)
-            d = location_dict(b.addr, kind, loc)
+            d = location_dict(b.addr, kind, locs[kind].get(b.addr))
             d["source"] = "backtrace"
             d["log_line"] = b.line
+            if b.sp is not None:
+                d["sp"] = b.sp
             frames.append(d)
         if pc is not None and first != pc and (first & ~1) != (pc & ~1):
             d = location_dict(pc, "pc", sym.lookup([pc], "pc").get(pc))
@@ -563,6 +581,21 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
     summary = fault.get("summary", "")
     errno = fd.decode_errno(crash.errno) if crash.errno is not None else None
 
+    printed = fd.decode_printed(crash.reason, crash.registers)
+    if printed is not None and (category in ("unknown", "exception", "interrupt")
+                                or crash.kind in ("abort", "assert")):
+        # no fault register told the cause: the printer's own words do
+        category, summary = printed["category"], printed["summary"]
+        if fault_addr is None and printed["fault_address"] is not None:
+            fault_addr = printed["fault_address"]
+            fault["fault_address"] = fault_addr
+            fault["fault_address_source"] = printed["fault_address_source"]
+    if crash.kind == "assert" and category in ("unknown", "exception", "interrupt"):
+        category = "assertion"
+        words = "; ".join(crash.reason)
+        summary = words if "assert" in words.lower() else f"assertion failed: {words}"
+    if crash.kind in ("abort", "assert") and crash.file:
+        summary += f" (at {crash.file}:{crash.file_line})"
     if crash.kind == "fatal_error":
         if errno is not None:
             category, summary = errno["category"], (
@@ -571,7 +604,9 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
             category = "stack_overflow"
             summary = f"fatal error: task {crash.stack_overflow_task} overflowed its stack"
         else:
-            category, summary = "fatal_error", "kernel fatal error (k_err_proc)"
+            category, summary = "fatal_error", ("kernel fatal error (k_err_proc)"
+                                                if crash.family == "alios" else
+                                                "; ".join(crash.reason) or "fatal error")
         if crash.file:
             summary += f" (reported at {crash.file}:{crash.file_line})"
     elif crash.kind == "stopped" and not crash.registers.keys() - {"CORE"}:
@@ -676,6 +711,7 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
     ov = crash.heap
     return {
         "line": crash.line, "end_line": crash.end_line, "kind": crash.kind, "arch": arch,
+        "family": crash.family, "reason": list(crash.reason),
         "partial": crash.partial, "partial_reason": crash.partial_reason,
         "crash_time": crash.crash_time, "current_task": crash.current_task,
         "reentered": crash.reentered, "sections": list(crash.sections),

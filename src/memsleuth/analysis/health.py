@@ -23,7 +23,9 @@ def heap_health(
     if not overviews:
         return None
     last = overviews[-1]
-    total = last.total if last.total is not None else last.free + last.used
+    total = last.total
+    if total is None and last.used is not None:
+        total = last.free + last.used     # free-only printers (FreeRTOS) leave it unknown
     frag = None
     if last.max_free_block is not None and last.free:
         frag = max(0.0, 1.0 - last.max_free_block / last.free)
@@ -39,7 +41,7 @@ def heap_health(
         "total": total,
         "free": last.free,
         "used": last.used,
-        "used_share": (last.used / total) if total else None,
+        "used_share": (last.used / total) if total and last.used is not None else None,
         "min_free": last.min_free,
         "peak_used": (total - last.min_free) if (total and last.min_free is not None) else None,
         "max_free_block": last.max_free_block,

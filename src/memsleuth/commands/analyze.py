@@ -26,6 +26,7 @@ from memsleuth.commands.common import (
 )
 from memsleuth.errors import EXIT_PARTIAL, InputError
 from memsleuth.parse import agent
+from memsleuth.parse.registry import families
 from memsleuth.report.analyze_text import render_analyze
 
 
@@ -46,6 +47,9 @@ def log_contents(model: Any) -> dict[str, Any]:
         "prefixed_lines": stats.prefixed_lines,
         "skipped_in_sections": stats.skipped_in_sections,
         "sections": dict(stats.sections),
+        "line_records": dict(stats.line_records),
+        # which log families were read (a mixed log lists each): {family: {reader: count}}
+        "families": families(stats),
         "overviews": model.overviews.count,
         "cycle_markers": model.markers.count,
         "block_dumps": [
@@ -70,8 +74,9 @@ def require_sections(model: Any, log: Path) -> None:
     if not (model.dumps or model.overviews or model.crashes or model.warnings
             or model.object_events or model.leaks):
         raise InputError(
-            f"{log}: no AliOS heap, block-dump, crash or object-trace section found in "
-            f"{model.stats.lines:,} lines (is this the device log?)"
+            f"{log}: no heap, block-dump, crash or object-trace section found in "
+            f"{model.stats.lines:,} lines (read: AliOS, ESP-IDF, Zephyr, NuttX, FreeRTOS "
+            "heap/crash printers and the memsleuth agent; is this the device log?)"
         )
 
 

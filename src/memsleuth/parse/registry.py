@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from memsleuth.parse import agent, alios_crash, alios_heap
+from memsleuth.parse import agent, alios_crash, alios_heap, espidf, freertos, nuttx, zephyr
 from memsleuth.parse.base import LineReader, SectionReader
-from memsleuth.records import CycleMarker, Record
+from memsleuth.records import CycleMarker, ParseStats, Record
 
 #: The device agent's cycle marker (docs/object-trace.md): ``[MSCYCLE] 12``.
 DEFAULT_CYCLE_PATTERN = r"^\[MSCYCLE\]\s*(\d+)"
@@ -47,7 +47,42 @@ def default_readers(
     ``object_patterns`` add the user's object-trace formats to the agent's ``[MSOBJ]``.
     """
     sections: list[SectionReader] = [*alios_crash.section_readers(),
+                                     *espidf.section_readers(), *zephyr.section_readers(),
+                                     *nuttx.section_readers(), *freertos.section_readers(),
                                      *alios_heap.section_readers()]
     lines: list[LineReader] = [CycleReader(cycle_pattern or DEFAULT_CYCLE_PATTERN),
-                               *alios_heap.line_readers(), *agent.line_readers(object_patterns)]
+                               *alios_heap.line_readers(), *espidf.line_readers(),
+                               *zephyr.line_readers(), *freertos.line_readers(),
+                               *agent.line_readers(object_patterns)]
     return sections, lines
+
+
+def _family_of() -> dict[str, str]:
+    """Reader name -> the log family it reads (readers without a ``family`` are AliOS' or
+    the agent's own formats)."""
+    out: dict[str, str] = {}
+    sections, lines = default_readers()
+    for reader in [*sections, *lines]:
+        family = getattr(reader, "family", None)
+        if family is None:
+            family = "memsleuth agent" if reader.name in ("msobj", "objpattern", "cycle") \
+                else "alios"
+        out[reader.name] = family
+    return out
+
+
+def families(stats: ParseStats) -> dict[str, dict[str, int]]:
+    """Which log families a parse read, and what: {family: {reader name: records}}.
+
+    Built from the sections and line records the driver counted, so a log mixing an RTOS'
+    own printers with AliOS' (or the agent's) lists each."""
+    family_of = _family_of()
+    out: dict[str, dict[str, int]] = {}
+    for counts in (stats.sections, stats.line_records):
+        for name, n in counts.items():
+            if name == "cycle":
+                continue
+            family = family_of.get(name, "other")
+            out.setdefault(family, {})
+            out[family][name] = out[family].get(name, 0) + n
+    return out

@@ -180,6 +180,8 @@ class LogParser:
                 self.stats.reader_errors += 1
                 continue
             if rec is not None:
+                counts = self.stats.line_records
+                counts[reader.name] = counts.get(reader.name, 0) + 1
                 return rec
         return None
 

@@ -22,6 +22,12 @@ def render_analyze(result: dict[str, Any]) -> None:
         out.print()
     sections = ", ".join(f"{n} {k}" for k, n in sorted(c["sections"].items())) or "none"
     out.print(f"  {c['lines']:,} lines; sections: {sections}")
+    fams = c.get("families") or {}
+    if fams:
+        read = "; ".join(
+            f"{fam} ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})"
+            for fam, kinds in sorted(fams.items()))
+        out.print(f"  formats read: {escape(read)}")
     if c["cycle_markers"]:
         out.print(f"  {c['cycle_markers']} cycle markers")
     if c["decode_errors"]:

@@ -581,9 +581,11 @@ def _census_section(data: dict[str, Any]) -> str:
             + (_bad_tag("partial: " + (snap.get("partial_reason") or ""))
                if snap.get("partial") else "")
             + f": {t['used_blocks']:,} live blocks, {esc(human_bytes(t['used_bytes']))} in "
-            f"{t['sites']:,} sites; {t['free_blocks']:,} free blocks, "
-            f"{esc(human_bytes(t['free_bytes']))} "
-            f"(largest {esc(human_bytes(t['largest_free']))}).</p>")
+            f"{t['sites']:,} sites; "
+            + (f"{t['free_blocks']:,} free blocks, {esc(human_bytes(t['free_bytes']))} "
+               f"(largest {esc(human_bytes(t['largest_free']))})"
+               if t.get("free_listed", True) else "free blocks not listed by this dump")
+            + ".</p>")
     rows_html = []
     for r in census["rows"]:
         site = r.get("function") or (f"0x{r['owner']:x}" if r.get("owner") else r["key"])
