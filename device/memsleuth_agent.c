@@ -81,7 +81,14 @@ static struct {
     uint8_t           fail_dumped;
     uint8_t           err_dumped;
     uint32_t          obj_seq;
+    uint32_t          n_allocs, n_frees;   /* successful operations (FreeRTOS HeapStats_t) */
+    uintptr_t         free_caller;         /* caller of the free in progress, for errors   */
 } g_ms;
+
+/* Allocations attempted before ms_agent_init(): reported loudly at init (they got NULL). Kept
+ * outside g_ms because init clears g_ms. */
+static uint32_t  g_preinit_allocs;
+static uintptr_t g_preinit_caller;
 
 static void ms_lock(void)   { if (g_ms.cfg.lock)   g_ms.cfg.lock(); }
 static void ms_unlock(void) { if (g_ms.cfg.unlock) g_ms.cfg.unlock(); }
@@ -320,6 +327,26 @@ static void blk_clear_trace(ms_blk_t *b)
 #endif
 }
 
+static void print_ptr_padded(uintptr_t v);
+
+/* The init-order rule made loud: anything that allocated before init is named at init. */
+static void report_preinit(const char *consequence)
+{
+    if (!g_preinit_allocs) return;
+    pr("[MSAGENT] WARNING %lu allocation(s) before init, first caller ",
+       (unsigned long)g_preinit_allocs);
+    print_ptr_padded(g_preinit_caller);
+    pr(": %s\n", consequence);
+    out_flush();
+    g_preinit_allocs = 0;
+    g_preinit_caller = 0;
+}
+
+static void note_preinit(uintptr_t caller)
+{
+    if (!g_preinit_allocs++) g_preinit_caller = caller;
+}
+
 int ms_agent_init(ms_write_fn write, void *arena, size_t arena_size,
                   const ms_agent_config_t *cfg)
 {
@@ -378,7 +405,9 @@ int ms_agent_init(ms_write_fn write, void *arena, size_t arena_size,
     g_ms.total = (size_t)(end - start);
     g_ms.free_size = MS_HDR + BLK_SIZE(fb);
     g_ms.maxused = g_ms.total - g_ms.free_size;
+    g_ms.n_allocs = g_ms.n_frees = 0;
     fl_insert(fb);
+    report_preinit("they returned NULL");
     return 0;
 }
 
@@ -405,6 +434,45 @@ typedef struct {
     } while (0)
 #else
 #define MS_CAPTURE(c) ((c).owner = (uintptr_t)__builtin_return_address(0))
+#endif
+
+/*
+ * Owner-passing capture: `caller` is the owner; the trace continues above it. The raw walk
+ * starts at the return address of the entry point, so it contains the glue frames first:
+ * skip up to and including `caller`. If the entry point was called from `caller`'s function
+ * itself (glue inlined or tail-called), nothing is skipped. If `caller` is not found, the trace
+ * stays empty: a short trace is honest, a trace from the wrong frame is not.
+ */
+#if MS_AGENT_TRACE_DEPTH > 0
+static void pick_trace(ms_caller_t *c, uintptr_t self_ret, const uintptr_t *raw, int n)
+{
+    int start = n;
+    if (self_ret == c->owner) {
+        start = -1;
+    } else {
+        for (int i = 0; i < n; i++) {
+            if (raw[i] == c->owner) {
+                start = i;
+                break;
+            }
+        }
+    }
+    for (int i = 0; i < MS_AGENT_TRACE_DEPTH; i++) {
+        int k = start + 1 + i;
+        c->trace[i] = k < n ? raw[k] : 0;
+    }
+}
+#define MS_CAPTURE_FROM(c, caller_)                                                  \
+    do {                                                                             \
+        uintptr_t self_ = (uintptr_t)__builtin_return_address(0);                    \
+        uintptr_t raw_[MS_AGENT_TRACE_DEPTH + MS_AGENT_GLUE_MAX];                    \
+        int n_ = ms_port_backtrace(raw_, MS_AGENT_TRACE_DEPTH + MS_AGENT_GLUE_MAX);  \
+        (c).owner = (caller_) ? (caller_) : self_;                                   \
+        pick_trace(&(c), self_, raw_, n_);                                           \
+    } while (0)
+#else
+#define MS_CAPTURE_FROM(c, caller_)                                                  \
+    ((c).owner = (caller_) ? (caller_) : (uintptr_t)__builtin_return_address(0))
 #endif
 
 #define MS_NOINLINE __attribute__((noinline))
@@ -456,6 +524,7 @@ static void *alloc_locked(size_t req, const ms_caller_t *c)
     size_t used = g_ms.total - g_ms.free_size;
     if (used > g_ms.maxused) g_ms.maxused = used;
     g_ms.alloc_times[size_level(req)]++;
+    g_ms.n_allocs++;
     return BLK_PAYLOAD(b);
 }
 
@@ -465,11 +534,21 @@ static int in_heap(const void *p)
            (const unsigned char *)p < (const unsigned char *)g_ms.sentinel;
 }
 
+/* After an AliOS warning about a bad free: who freed (the AliOS text has no room for it). */
+static void report_free_caller(void)
+{
+    if (!g_ms.free_caller) return;
+    out_str("[MSAGENT] bad free by caller ");
+    print_ptr_padded(g_ms.free_caller);
+    out_char('\n');
+}
+
 /* An allocator error (double free, bad pointer, corrupt header): print the AliOS 3.x warning
  * with the header address, then the full dump once. The block is left alone. */
 static void heap_error(const char *what, const ms_blk_t *b)
 {
     pr("WARNING, %s!! 0x%lx\n", what, (unsigned long)(uintptr_t)b);
+    report_free_caller();
     if (!g_ms.err_dumped) {
         g_ms.err_dumped = 1;
         ms_dump_locked();
@@ -498,6 +577,7 @@ static void free_locked(void *ptr)
         (unsigned char *)next > (unsigned char *)g_ms.sentinel) {
         pr("WARNING, memory overwritten!! 0x%lx  0x%lx\n", (unsigned long)(uintptr_t)b,
            (unsigned long)(uintptr_t)next);
+        report_free_caller();
         if (!g_ms.err_dumped) {
             g_ms.err_dumped = 1;
             ms_dump_locked();
@@ -525,6 +605,7 @@ static void free_locked(void *ptr)
     next->prev = b;
     next->size |= MS_FLAG_PREVFREE;
     fl_insert(b);
+    g_ms.n_frees++;
 }
 
 static void alloc_failed(const char *what, size_t size)
@@ -548,6 +629,10 @@ static void alloc_failed(const char *what, size_t size)
 
 static void *malloc_entry(size_t size, const ms_caller_t *c)
 {
+    if (!g_ms.first) {
+        note_preinit(c->owner);
+        return 0;
+    }
     ms_lock();
     void *p = alloc_locked(size, c);
     if (!p && g_ms.first) alloc_failed("malloc", size);
@@ -566,30 +651,34 @@ static void *calloc_entry(size_t n, size_t size, const ms_caller_t *c)
     return p;
 }
 
+static void free_entry(void *ptr, uintptr_t caller);
+
 static void *realloc_entry(void *ptr, size_t size, const ms_caller_t *c)
 {
     if (!ptr) return malloc_entry(size, c);
     if (!size) {
-        ms_lock();
-        free_locked(ptr);
-        ms_unlock();
+        free_entry(ptr, c->owner);
         return 0;
     }
     ms_lock();
+    g_ms.free_caller = c->owner;
     ms_blk_t *b = BLK_FROM_PTR(ptr);
     if (!in_heap(ptr) || b->dye != MS_DYE_USED || (b->size & MS_FLAG_FREE)) {
         heap_error("memory maybe corrupt", b);
+        g_ms.free_caller = 0;
         ms_unlock();
         return 0;
     }
     size_t old = BLK_SIZE(b);
     if (old >= size) {            /* shrink in place (no split: keeps it simple and cheap) */
+        g_ms.free_caller = 0;
         ms_unlock();
         return ptr;
     }
     void *np = alloc_locked(size, c);
     if (!np) {
         alloc_failed("realloc", size);
+        g_ms.free_caller = 0;
         ms_unlock();
         return 0;
     }
@@ -597,6 +686,7 @@ static void *realloc_entry(void *ptr, size_t size, const ms_caller_t *c)
     const unsigned char *s = (const unsigned char *)ptr;
     for (size_t i = 0; i < old; i++) d[i] = s[i];
     free_locked(ptr);
+    g_ms.free_caller = 0;
     ms_unlock();
     return np;
 }
@@ -609,11 +699,45 @@ MS_NOINLINE void *ms_malloc(size_t size)
     return malloc_entry(size, &c);
 }
 
-MS_NOINLINE void ms_free(void *ptr)
+static void free_entry(void *ptr, uintptr_t caller)
 {
     ms_lock();
+    g_ms.free_caller = caller;
     free_locked(ptr);
+    g_ms.free_caller = 0;
     ms_unlock();
+}
+
+MS_NOINLINE void ms_free(void *ptr)
+{
+    free_entry(ptr, (uintptr_t)__builtin_return_address(0));
+}
+
+/* Owner-passing entry points (see memsleuth_agent.h). */
+MS_NOINLINE void *ms_malloc_from(size_t size, uintptr_t caller)
+{
+    ms_caller_t c;
+    MS_CAPTURE_FROM(c, caller);
+    return malloc_entry(size, &c);
+}
+
+MS_NOINLINE void ms_free_from(void *ptr, uintptr_t caller)
+{
+    free_entry(ptr, caller ? caller : (uintptr_t)__builtin_return_address(0));
+}
+
+MS_NOINLINE void *ms_calloc_from(size_t nmemb, size_t size, uintptr_t caller)
+{
+    ms_caller_t c;
+    MS_CAPTURE_FROM(c, caller);
+    return calloc_entry(nmemb, size, &c);
+}
+
+MS_NOINLINE void *ms_realloc_from(void *ptr, size_t size, uintptr_t caller)
+{
+    ms_caller_t c;
+    MS_CAPTURE_FROM(c, caller);
+    return realloc_entry(ptr, size, &c);
 }
 
 MS_NOINLINE void *ms_calloc(size_t nmemb, size_t size)
@@ -651,9 +775,7 @@ MS_NOINLINE void *MS_LIBC(malloc)(size_t size)
 
 MS_NOINLINE void MS_LIBC(free)(void *ptr)
 {
-    ms_lock();
-    free_locked(ptr);
-    ms_unlock();
+    free_entry(ptr, (uintptr_t)__builtin_return_address(0));
 }
 
 MS_NOINLINE void *MS_LIBC(calloc)(size_t nmemb, size_t size)
@@ -752,12 +874,34 @@ static size_t max_free_blk(void)
 
 void ms_heap_stats(ms_heap_stats_t *st)
 {
+    ms_lock();
     st->total = g_ms.total;
     st->free = g_ms.free_size;
     st->used = g_ms.total - g_ms.free_size;
     st->max_used = g_ms.maxused;
     st->max_free_blk = max_free_blk();
     st->alloc_fail = g_ms.alloc_fail;
+    /* Smallest free block and free-block count: a bounded walk of the free lists. */
+    st->min_free_blk = 0;
+    st->free_blocks = 0;
+    size_t budget = g_ms.total / (MS_HDR + MS_MIN_PAYLOAD) + 1u;
+    for (int lvl = 0; lvl < MS_BIT_LEVEL; lvl++) {
+        for (ms_blk_t *b = g_ms.freelist[lvl]; b && budget; b = BLK_LINK(b)->next, budget--) {
+            if (!in_heap(b)) break;
+            if (!st->free_blocks || BLK_SIZE(b) < st->min_free_blk) st->min_free_blk = BLK_SIZE(b);
+            st->free_blocks++;
+        }
+    }
+    st->allocs = g_ms.n_allocs;
+    st->frees = g_ms.n_frees;
+    ms_unlock();
+}
+
+void ms_heap_reset_min_free(void)
+{
+    ms_lock();
+    g_ms.maxused = g_ms.total - g_ms.free_size;
+    ms_unlock();
 }
 
 static void overview_locked(void)
@@ -1089,6 +1233,21 @@ int ms_block_info(const void *ptr, uintptr_t *owner, size_t *size, unsigned *tag
     if (size) *size = BLK_SIZE(b);
     if (tag) *tag = b->tag;
     return 0;
+}
+
+int ms_block_trace(const void *ptr, uintptr_t *out, int n)
+{
+    if (!ptr || !in_heap(ptr)) return -1;
+    const ms_blk_t *b = BLK_FROM_PTR(ptr);
+    if (b->dye != MS_DYE_USED || (b->size & MS_FLAG_FREE)) return -1;
+    for (int i = 0; i < n; i++) {
+#if MS_AGENT_TRACE_DEPTH > 0
+        out[i] = i < MS_AGENT_TRACE_DEPTH ? b->trace[i] : 0;
+#else
+        out[i] = 0;
+#endif
+    }
+    return MS_AGENT_TRACE_DEPTH;
 }
 
 /* ------------------------------------------------------------------------------------------ */

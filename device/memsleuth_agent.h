@@ -81,6 +81,31 @@ void *ms_calloc(size_t nmemb, size_t size);
 void *ms_realloc(void *ptr, size_t size);
 
 /*
+ * Owner-passing entry points, for glue that sits between the code that allocates and the agent
+ * (an RTOS' pvPortMalloc/k_malloc, a C++ operator new, a pool wrapper). The glue passes its own
+ * return address, MS_CALLER(), so the owner is the glue's caller at every optimisation level
+ * (-O0 to -Os: a glue function that is not a tail call would otherwise become the owner of every
+ * block). With MS_AGENT_TRACE_DEPTH > 0 the trace continues above `caller` (the walk skips the
+ * glue's frames, up to MS_AGENT_GLUE_MAX of them; when `caller` is not on the stack, e.g. the
+ * glue was reached by a tail call, the trace is left empty rather than wrong).
+ * caller == 0 means "the return address of this call" (same as ms_malloc).
+ * ms_free_from: `caller` is printed after an AliOS free warning (double free, corrupt pointer)
+ * as `[MSAGENT] bad free by caller 0x...`, so the bad free can be found; it is not stored.
+ * ms_free() does the same with its own return address.
+ */
+#define MS_CALLER() ((uintptr_t)__builtin_return_address(0))
+/* Put on every glue function that uses MS_CALLER(): an inlined glue would report its
+ * caller's caller (GCC inlines a static or same-file glue at -O2, and any glue under LTO). */
+#define MS_GLUE __attribute__((noinline))
+#ifndef MS_AGENT_GLUE_MAX
+#define MS_AGENT_GLUE_MAX 4
+#endif
+void *ms_malloc_from(size_t size, uintptr_t caller);
+void  ms_free_from(void *ptr, uintptr_t caller);
+void *ms_calloc_from(size_t nmemb, size_t size, uintptr_t caller);
+void *ms_realloc_from(void *ptr, size_t size, uintptr_t caller);
+
+/*
  * libc-compatible entry points. Build memsleuth_agent.c with -DMS_AGENT_WRAP_LIBC=1 to get
  * __wrap_malloc/__wrap_free/__wrap_calloc/__wrap_realloc (link the firmware with
  * -Wl,--wrap=malloc,--wrap=free,--wrap=calloc,--wrap=realloc), or with
@@ -95,8 +120,15 @@ typedef struct {
     size_t max_used;      /* high-water mark of used                                  */
     size_t max_free_blk;  /* largest free block payload                               */
     size_t alloc_fail;    /* number of failed allocations                             */
+    size_t min_free_blk;  /* smallest free block payload (0 when none is free)         */
+    size_t free_blocks;   /* number of free blocks                                    */
+    size_t allocs;        /* successful allocations since init                        */
+    size_t frees;         /* successful frees since init                              */
 } ms_heap_stats_t;
+/* Takes the lock (the overview printer does not: it is for fault handlers). */
 void ms_heap_stats(ms_heap_stats_t *st);
+/* Forget the high-water mark (FreeRTOS xPortResetHeapMinimumEverFreeHeapSize). */
+void ms_heap_reset_min_free(void);
 
 /*
  * Heap overview table (H5b or H4, with the optional banner). Takes no lock and does not touch
@@ -119,6 +151,8 @@ int ms_heap_check(void);
 
 /* Block introspection (for tests and for firmware that wants to print facts). */
 int ms_block_info(const void *ptr, uintptr_t *owner, size_t *size, unsigned *tag);
+/* The block's stored trace (up to n entries, 0 = none); returns MS_AGENT_TRACE_DEPTH, or -1. */
+int ms_block_trace(const void *ptr, uintptr_t *out, int n);
 
 /* Kernel-object lifecycle trace, docs/object-trace.md. The macros capture the return address
  * of the function they are written in (the kernel API), i.e. the code that called it. */

@@ -71,6 +71,48 @@ static void init(ms_era_t era, int crlf, int banner, size_t arena)
 
 /* ---------------------------------------------------------------------------------------- */
 
+/* Must run first: nothing initialised yet. An allocation before init returns NULL and is named
+ * loudly by the init that follows. */
+static void test_preinit_is_loud(void)
+{
+    CHECK(ms_malloc(24) == NULL);
+    CHECK(ms_malloc_from(24, 0x1234u) == NULL);
+    ms_agent_config_t cfg;
+    ms_agent_config_default(&cfg);
+    cfg.crlf = 0;
+    cap_reset();
+    CHECK(ms_agent_init(cap_write, g_arena, sizeof g_arena, &cfg) == 0);
+    CHECK(strstr(g_out, "[MSAGENT] WARNING 2 allocation(s) before init, first caller 0x") == g_out);
+    CHECK(strstr(g_out, ": they returned NULL\n") != NULL);
+    cap_reset();
+    CHECK(ms_agent_init(cap_write, g_arena, sizeof g_arena, &cfg) == 0);
+    CHECK(g_out_len == 0);  /* said once */
+}
+
+static void test_stats_counts(void)
+{
+    ms_heap_stats_t st;
+    init(MS_ERA_ALIOS3, 0, 0, 8192);
+    void *a = ms_malloc(100), *b = ms_malloc(30), *c = ms_malloc(200), *d = ms_malloc(50);
+    ms_free(b);
+    ms_heap_stats(&st);
+    CHECK(st.allocs == 4 && st.frees == 1);
+    CHECK(st.free_blocks == 2);                     /* b's hole and the tail */
+    CHECK(st.min_free_blk == 32);                   /* b's payload, aligned */
+    CHECK(st.max_free_blk > 7000);
+    ms_free(c);
+    ms_heap_stats(&st);
+    CHECK(st.free_blocks == 2 && st.frees == 2);    /* b and c are not adjacent to the tail */
+    size_t minfree = st.total - st.max_used;
+    ms_free(a);
+    ms_free(d);
+    ms_heap_stats(&st);
+    CHECK(st.free_blocks == 1 && st.total - st.max_used == minfree);
+    ms_heap_reset_min_free();
+    ms_heap_stats(&st);
+    CHECK(st.max_used == st.used);
+}
+
 static void test_init_and_check(void)
 {
     ms_heap_stats_t st;
@@ -483,6 +525,8 @@ static void test_calloc_realloc(void)
 
 int main(void)
 {
+    test_preinit_is_loud();
+    test_stats_counts();
     test_init_and_check();
     test_random_invariants();
     test_coalescing_and_sentinel();
