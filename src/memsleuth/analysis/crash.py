@@ -280,12 +280,24 @@ def heuristic_frames(crash: CrashDump, arch: str, sym: _Sym, skip: set[int],
 BAD_TARGET = {"invalid_state", "bad_function_pointer", "prefetch_abort"}
 
 
+#: Functions that report an assertion or abort: the frame to blame is their caller.
+REPORTING_FNS = ("_assert", "__assert", "__assert_func", "__assert_fail", "assert_failed",
+                 "up_assert", "abort", "esp_system_abort", "panic_abort", "sched_dumpstack",
+                 "sched_backtrace", "up_backtrace", "backtrace")
+
+
 def choose_faulting(frames: list[dict[str, Any]], category: str, fault: dict[str, Any]
                     ) -> tuple[dict[str, Any] | None, str | None]:
-    """The frame to blame: the PC, unless the PC is a bad target or was never stacked."""
+    """The frame to blame: the PC, unless the PC is a bad target or was never stacked, or
+    sits in the code that reports an assertion or abort (then its caller)."""
     if not frames:
         return None, None
     first = frames[0]
+    if category in ("assertion", "abort") and first.get("function") in REPORTING_FNS:
+        for i, f in enumerate(frames[1:], 1):
+            if f.get("function") and f["function"] not in REPORTING_FNS:
+                return f, (f"the PC is in {first['function']}, which reports the "
+                           f"{category}: blaming its caller {f['function']} (frame #{i})")
     bits = set(fault.get("bit_names", ()))
     bad_target = (category in BAD_TARGET or bits & {"IACCVIOL", "IBUSERR"}
                   or first["address"] == 0)

@@ -475,6 +475,8 @@ def decode_printed(reason: list[str], regs: dict[str, int]) -> dict[str, Any] | 
     category = next((cat for needle, cat in PRINTED_CAUSES if needle in low), None)
     if category is None:
         return None
+    # 'BUS FAULT: Precise data bus error; BFAR Address: 0x60000010; ZEPHYR FATAL ERROR 0: ...'
+    text = reason[0] + (": " + "; ".join(reason[1:]) if len(reason) > 1 else "")
     out: dict[str, Any] = {"category": category, "summary": text, "fault_address": None,
                            "fault_address_source": None}
     for reg in ("MMFAR", "BFAR"):

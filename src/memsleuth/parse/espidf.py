@@ -359,8 +359,8 @@ _REG_PAIR = re.compile(
     r"(?P<name>[A-Z][A-Z0-9]*(?:/[A-Z0-9]+)?)\s*:\s*0x(?P<v>[0-9a-fA-F]{1,16})\b")
 _REG_LINE = re.compile(r"^\s*(?:[A-Z][A-Z0-9]*(?:/[A-Z0-9]+)?\s*:\s*0x[0-9a-fA-F]{1,16}\s*)+$")
 _BACKTRACE = re.compile(r"^\s*Backtrace:\s*(?P<rest>.*)$")
-_BT_PAIR = re.compile(r"0x(?P<pc>[0-9a-fA-F]{8}):0x(?P<sp>[0-9a-fA-F]{8})")
-_BT_ONLY = re.compile(r"^\s*(?:0x[0-9a-fA-F]{8}:0x[0-9a-fA-F]{8}\s*)+(?:\|<-\w+)?\s*$")
+_BT_PAIR = re.compile(r"0x(?P<pc>[0-9a-fA-F]{8,16}):0x(?P<sp>[0-9a-fA-F]{8,16})")
+_BT_ONLY = re.compile(r"^\s*(?:0x[0-9a-fA-F]{8,16}:0x[0-9a-fA-F]{8,16}\s*)+(?:\|<-\w+)?\s*$")
 _STACK_MEM = re.compile(r"^Stack memory:\s*$")
 _STACK_ROW = re.compile(r"^(?P<addr>[0-9a-fA-F]{8}):\s*(?P<words>(?:0x[0-9a-fA-F]{8}\s*)+)$")
 _END = re.compile(r"^(?:Rebooting\.\.\.|CPU halted\.|Entering gdb stub now\.)\s*$")
@@ -548,10 +548,15 @@ class PanicReader:
     def _backtrace(self, text: str, lineno: int) -> None:
         crash = self.crash
         assert crash is not None
-        crash.arch = crash.arch or ("riscv" if "MEPC" in crash.registers else "xtensa")
         for m in _BT_PAIR.finditer(text):
             crash.backtrace.append(BacktraceEntry(lineno, int(m.group("pc"), 16),
                                                   sp=int(m.group("sp"), 16), kind="callsite"))
+        if crash.arch is None:
+            # Xtensa ESP32s run code at 0x40000000-0x4FFFFFFF and print PC:SP pairs without a
+            # RISC-V register dump; anything else (a host build of the format) is left open
+            pcs = [b.addr for b in crash.backtrace if b.addr is not None]
+            if pcs and all(0x40000000 <= a < 0x50000000 for a in pcs):
+                crash.arch = "xtensa"
         if "|<-CORRUPTED" in text:
             crash.backtrace.append(BacktraceEntry(lineno, None, "corrupted"))
             self._in_bt = False
