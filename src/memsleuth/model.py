@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from memsleuth.analysis.series import HeapSeries, overview_problem
 from memsleuth.records import (
     AllocWarning,
     BlockDump,
@@ -148,8 +149,16 @@ class LogModel:
     #: bounded: thinned past SERIES_CAPACITY (``overviews.count`` is the true number)
     overviews: Thinned[HeapOverview] = field(default_factory=Thinned)
     markers: Thinned[CycleMarker] = field(default_factory=Thinned)
-    #: the overview with the least free heap (kept even when the series is thinned)
+    #: the overview with the least free heap of the last heap series (kept when thinned)
     lowest_overview: HeapOverview | None = None
+    #: the first overview of the last heap series (a file may hold two boards' heaps)
+    series_first: HeapOverview | None = None
+    #: heap series seen (a changed TotalSz or allocator starts one; analysis/series.py)
+    heap_series: HeapSeries = field(default_factory=HeapSeries)
+    #: rows no heap can print (FreeSz > TotalSz ...): left out of ``overviews``; how many,
+    #: and the first as (line, why)
+    impossible_rows: int = 0
+    impossible_first: tuple[int, str] | None = None
     dumps: list[DumpSummary] = field(default_factory=list)
     #: dumps kept whole, by index (see ``keep`` in build_model)
     full_dumps: dict[int, BlockDump] = field(default_factory=dict)
@@ -226,6 +235,16 @@ def build_model(
 
 
 def _add_overview(model: LogModel, overview: HeapOverview) -> None:
+    if not overview.partial:
+        problem = overview_problem(overview)
+        if problem is not None:
+            model.impossible_rows += 1
+            if model.impossible_first is None:
+                model.impossible_first = (overview.line, problem)
+            return
+        if model.heap_series.starts_new(overview) or model.series_first is None:
+            model.series_first = overview
+            model.lowest_overview = None
     model.overviews.append(overview)
     lowest = model.lowest_overview
     if lowest is None or overview.free < lowest.free:

@@ -60,8 +60,9 @@ def test_remedian_bins_bound_the_series() -> None:
     c = TrendCollector(capacity=300)
     for i in range(1, 5001):
         c.on_record(CycleMarker(line=2 * i, index=i, text=""))
+        free = 900_000 - 40 * i + (5000 if i % 97 == 0 else 0)
         c.on_record(HeapOverview(line=2 * i + 1, variant="H5b", total=10**6,
-                                 free=900_000 - 40 * i + (5000 if i % 97 == 0 else 0), used=0))
+                                 free=free, used=10**6 - free))
     r = c.result()
     assert len(c.by_cycle.points) < 300 and r["points_available"] == 5000
     assert r["classification"] == "steady_leak"
@@ -252,11 +253,17 @@ def test_one_point_per_cycle_despite_nested_overviews() -> None:
 def test_check_thresholds(tmp_path: Path) -> None:
     log = run_path("x86_64", "leak")
     lenient = CliRunner().invoke(main, ["check", str(log), "--max-leak-rate", "200",
-                                        "--max-imbalance", "2", "--json"])
+                                        "--max-imbalance", "2", "--allow-alloc-failure",
+                                        "--json"])
     assert lenient.exit_code == 0, lenient.output
     data = json.loads(lenient.output)
     assert data["verdict"]["findings"] == []
-    assert {o["kind"] for o in data["verdict"]["observations"]} == {"steady_leak", "imbalance"}
+    assert {o["kind"] for o in data["verdict"]["observations"]} == {
+        "steady_leak", "imbalance", "alloc_failure"}
+    # the run did die of a malloc failure: lenient rates alone do not make it pass
+    failed = CliRunner().invoke(main, ["check", str(log), "--max-leak-rate", "200",
+                                       "--max-imbalance", "2"])
+    assert failed.exit_code == 1 and failed.output.startswith("FAIL: 1 allocation failure")
     strict_objects = CliRunner().invoke(main, ["check", str(log), "--max-leak-rate", "200"])
     assert strict_objects.exit_code == 1
     assert "timer" in strict_objects.output

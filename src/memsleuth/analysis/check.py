@@ -39,6 +39,9 @@ class Thresholds:
     allow_warmup: bool = True         # exclude a detected warm-up from the fit
     fail_on: tuple[str, ...] = ()     # extra trend classes that fail: "step", "fragmentation"
     grace: int = 1                    # cycles a delete may lag its create
+    #: a malloc that failed in the log fails the check (the run did run out), unless the
+    #: user says the test provokes failures on purpose (``check --allow-alloc-failure``)
+    fail_on_alloc_failure: bool = True
 
 
 @dataclass(slots=True)
@@ -103,7 +106,10 @@ def leak_report(
         "trend": trend, "objects": objects, "growth": growth, "attribution": attribution,
         "notes": notes,
     }
-    result["verdict"] = verdict(trend, objects, growth, thresholds, attribution)
+    failures = None
+    if acc.trend is not None and acc.trend.alloc_failures:
+        failures = {"count": acc.trend.alloc_failures, "first": acc.trend.first_alloc_failure}
+    result["verdict"] = verdict(trend, objects, growth, thresholds, attribution, failures)
     return result
 
 
@@ -113,8 +119,13 @@ def verdict(
     growth: dict[str, Any] | None,
     thresholds: Thresholds | None = None,
     attribution: dict[str, Any] | None = None,
+    alloc_failures: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Leak or clean, and why.
+
+    "clean" needs evidence: a heap trend that could not be judged ("insufficient") makes the
+    verdict exit 3 even when the object trace balances, and an allocation failure in the log
+    (``alloc_failures``: {count, first}) is a finding unless the thresholds allow it.
 
     Keys: leak (bool), judged (bool: enough data for a verdict), exit_code (0 clean, 1 leak,
     3 cannot judge: too little data), reason (one line), findings [{source:
@@ -155,6 +166,16 @@ def verdict(
                     "message": f"{site['kind']}: {rate:+.3g} per cycle never deleted, created "
                                f"at {site['label']}"}
             (findings if rate > t.max_imbalance else seen).append(item)
+    if alloc_failures and alloc_failures.get("count"):
+        first = alloc_failures.get("first") or {}
+        need = f" of {first['need']} B" if first.get("need") else ""
+        cyc = f", cycle {first['cycle']}" if first.get("cycle") is not None else ""
+        item = {"source": "log", "kind": "alloc_failure", "value": alloc_failures["count"],
+                "threshold": 0,
+                "message": f"{alloc_failures['count']} allocation failure(s) in the log "
+                           f"(first: {first.get('kind', 'malloc_failed').replace('_', ' ')}"
+                           f"{need} at line {first.get('line')}{cyc})"}
+        (findings if t.fail_on_alloc_failure else seen).append(item)
     if growth is not None and trend is None and (objects or {}).get("source") != "trace":
         # Only dumps: a site that grows at every snapshot is the evidence left.
         for row in growth.get("rows", []):
@@ -165,22 +186,26 @@ def verdict(
                     "message": f"{row['label']} grows {row['bytes_slope']:+.1f} B/"
                                f"{growth['x']} at every snapshot"})
     leak = bool(findings)
+    undecided = trend is not None and trend["classification"] == "insufficient"
     judged = {
         "trend": trend is not None and trend["classification"] != "insufficient",
         "objects": (objects or {}).get("source") == "trace",
         "growth": bool(growth and growth.get("rows")) and trend is None,
     }
     if leak:
-        reason = "LEAK: " + findings[0]["message"]
+        first = findings[0]
+        reason = ("FAIL: " if first["kind"] == "alloc_failure" else "LEAK: ") + first["message"]
         if attribution and attribution.get("sites"):
             reason += f" [{attribution['text']}]"
         if len(findings) > 1:
             reason += f" (+{len(findings) - 1} more finding(s))"
-    elif not any(judged.values()):
+    elif undecided or not any(judged.values()):
         why = (trend.get("reason") or trend["evidence"]["reason"]) if trend is not None else (
             "only block dumps, too few to show growth" if growth is not None
             else "no heap overview, object trace or block dumps")
         reason = f"cannot judge: {why}"
+        if undecided and judged["objects"]:
+            reason += " (object trace balanced, but the heap cannot be judged yet)"
     else:
         parts = []
         if trend is not None:
@@ -191,8 +216,9 @@ def verdict(
         if seen:
             reason += f" ({seen[0]['message']})"
     return {
-        "leak": leak, "judged": leak or any(judged.values()),
-        "exit_code": 1 if leak else (0 if any(judged.values()) else 3), "reason": reason,
+        "leak": leak, "judged": leak or (any(judged.values()) and not undecided),
+        "exit_code": 1 if leak else (0 if any(judged.values()) and not undecided else 3),
+        "reason": reason,
         "findings": findings, "observations": seen,
         "inputs": {"trend": trend is not None,
                    "objects": (objects or {}).get("source") == "trace",

@@ -9,12 +9,15 @@ from memsleuth.records import HeapOverview
 
 
 def heap_health(
-    overviews: Sequence[HeapOverview], lowest: HeapOverview | None = None
+    overviews: Sequence[HeapOverview], lowest: HeapOverview | None = None,
+    first: HeapOverview | None = None,
 ) -> dict[str, Any] | None:
     """Summary of the newest overview, plus the series extremes.
 
     ``lowest`` is the overview with the least free heap when the caller tracked it (a long
-    series may be thinned); otherwise it is searched in ``overviews``.
+    series may be thinned); otherwise it is searched in ``overviews``. ``first`` is the first
+    overview of the newest heap series (``LogModel.series_first``): "free went from A to B"
+    must not compare two boards' heaps.
 
     Keys: samples, line, variant, total, free, used, used_share, min_free, peak_used,
     max_free_block, fragmentation (1 - largest free block / free), pool, first_free,
@@ -43,11 +46,12 @@ def heap_health(
         "used": last.used,
         "used_share": (last.used / total) if total and last.used is not None else None,
         "min_free": last.min_free,
-        "peak_used": (total - last.min_free) if (total and last.min_free is not None) else None,
+        "peak_used": (total - last.min_free) if (total and last.min_free is not None
+                                                 and last.min_free <= total) else None,
         "max_free_block": last.max_free_block,
         "fragmentation": frag,
         "pool": pool,
-        "first_free": overviews[0].free,
+        "first_free": (first or overviews[0]).free,
         "lowest_free": (lowest.free if lowest is not None
                         else min(o.free for o in overviews)),
     }

@@ -23,6 +23,7 @@ from statistics import median
 from typing import Any, Literal
 
 from memsleuth.analysis.regression import Fit, crossing, theil_sen
+from memsleuth.analysis.series import HeapSeries, overview_problem
 from memsleuth.records import AllocWarning, BlockDump, CrashDump, CycleMarker, HeapOverview
 
 XMode = Literal["auto", "cycle", "time", "index"]
@@ -509,7 +510,16 @@ class TrendCollector:
     def __init__(self, upto: int | None = None, capacity: int = 20_000) -> None:
         self.upto = upto
         self.capacity = capacity
-        self.restarts: list[int] = []   # log lines where the cycle counter went backwards
+        self.restarts: list[int] = []   # log lines where the cycle counter restarted (reboot)
+        self.glitches: list[int] = []   # log lines of out-of-sequence counter values, ignored
+        self.new_heaps: list[int] = []  # log lines where another heap's rows began
+        #: impossible rows (FreeSz > TotalSz, ...): how many, and the first (line, why)
+        self.impossible = 0
+        self.impossible_first: tuple[int, str] | None = None
+        #: every allocation failure of the whole log (not reset by a restart): count, first
+        self.alloc_failures = 0
+        self.first_alloc_failure: dict[str, Any] | None = None
+        self._heap = HeapSeries()
         self._start()
 
     def _start(self) -> None:
@@ -520,6 +530,8 @@ class TrendCollector:
         self.by_overview = _Bins(capacity)
         self.cycles = 0
         self.cycle: int | None = None
+        self._first_index: int | None = None    # the counter's first value in this run
+        self._prev_cycle: int | None = None     # the cycle before the current one
         self._pending: HeapOverview | None = None
         self.n_cycle_points = 0
         self.n_overviews = 0
@@ -533,30 +545,67 @@ class TrendCollector:
         if isinstance(record, HeapOverview):
             self._overview(record)
         elif isinstance(record, CycleMarker):
-            self._flush()
-            if (record.index is not None and self.cycle is not None
-                    and record.index < self.cycle):
-                self.restarts.append(record.line)
-                self._start()
-            self.cycles += 1
-            self.cycle = record.index if record.index is not None else self.cycles
+            self._marker(record)
         elif isinstance(record, BlockDump):
             if record.overview is not None:
                 self._overview(record.overview)
             self.largest = largest_allocation(record, self.largest)
         elif isinstance(record, AllocWarning):
             self.largest = largest_allocation(record, self.largest)
-            if self.failure is None and record.kind in ("malloc_failed", "realloc_failed"):
-                self.failure = {"kind": record.kind, "line": record.line, "cycle": self.cycle,
-                                "ts": record.ts, "need": record.need}
+            if record.kind in ("malloc_failed", "realloc_failed"):
+                info = {"kind": record.kind, "line": record.line, "cycle": self.cycle,
+                        "ts": record.ts, "need": record.need, "free": record.free}
+                self.alloc_failures += 1
+                if self.first_alloc_failure is None:
+                    self.first_alloc_failure = info
+                if self.failure is None:
+                    self.failure = info
         elif isinstance(record, CrashDump) and self.failure is None:
             self.failure = {"kind": "crash", "line": record.line, "cycle": self.cycle,
-                            "ts": record.ts, "need": None}
+                            "ts": record.ts, "need": None, "free": None}
+
+    def _marker(self, record: CycleMarker) -> None:
+        """A cycle marker. A counter that goes back is a reboot only when it restarts at (or
+        below) its first value; any other out-of-sequence value is a glitch (a flipped bit,
+        two lines merged) and is ignored, so one bad line cannot cut the curve short."""
+        i = record.index
+        if i is not None and self.cycle is not None and i < self.cycle:
+            prev = self._prev_cycle
+            if prev is not None and i > prev:
+                # the current cycle's marker was the glitch (a jump forward): renumber it
+                self.glitches.append(record.line)
+                self.cycle = i - 1 if i - 1 > prev else prev
+            elif self._first_index is not None and i <= self._first_index:
+                self._flush()
+                self.restarts.append(record.line)
+                self._start()
+            else:
+                self.glitches.append(record.line)
+                return
+        self._flush()
+        self.cycles += 1
+        self._prev_cycle = self.cycle
+        self.cycle = i if i is not None else self.cycles
+        if self._first_index is None:
+            self._first_index = self.cycle
 
     def _overview(self, o: HeapOverview) -> None:
         if o.partial:
             self.partial += 1
             return
+        problem = overview_problem(o)
+        if problem is not None:
+            self.impossible += 1
+            if self.impossible_first is None:
+                self.impossible_first = (o.line, problem)
+            return
+        if self._heap.starts_new(o):
+            # another heap (board, allocator): its rows are a curve of their own
+            self._flush()
+            self.new_heaps.append(o.line)
+            cycle, first = self.cycle, self._first_index
+            self._start()
+            self.cycle, self._first_index = cycle, first
         if self.cycle is None:
             self.boot += 1
         elif self._pending is None or (self._pending.nested and not o.nested):
@@ -612,6 +661,16 @@ class TrendCollector:
             notes.append(f"the cycle counter restarted {len(self.restarts)} time(s) (reboot, or "
                          f"logs appended; last at line {self.restarts[-1]}): only the last run "
                          "is analysed")
+        if self.glitches:
+            notes.append(f"{len(self.glitches)} out-of-sequence cycle marker(s) ignored as "
+                         f"counter glitches (first at line {self.glitches[0]}): not a reboot")
+        if self.new_heaps:
+            notes.append(f"another heap's rows begin at line {self.new_heaps[-1]} (heap size "
+                         "or allocator changed): only the last heap is analysed")
+        if self.impossible:
+            line, why = self.impossible_first  # type: ignore[misc]
+            notes.append(f"{self.impossible} impossible heap row(s) left out of the fit "
+                         f"(line {line}: {why})")
         if mode == "cycle":
             bins = self.by_cycle
             available = self.cycles
@@ -638,5 +697,12 @@ class TrendCollector:
         out["points_available"] = available
         out["series"] = [p.to_dict() for p in points]
         out["observed_failure"] = self.failure
+        out["alloc_failures"] = {"count": self.alloc_failures,
+                                 "first": self.first_alloc_failure}
+        out["excluded"] = {"impossible_rows": self.impossible,
+                           "first": list(self.impossible_first) if self.impossible_first
+                           else None,
+                           "glitches": len(self.glitches), "restarts": len(self.restarts),
+                           "heaps": len(self.new_heaps) + 1}
         out["notes"] = notes
         return out

@@ -66,7 +66,24 @@ def log_contents(model: Any) -> dict[str, Any]:
         ],
         "warnings_total": len(model.warnings),
         "partial": partial,
+        "impossible_rows": model.impossible_rows,
+        "heap_series": model.heap_series.count,
+        "notes": model_notes(model),
     }
+
+
+def model_notes(model: Any) -> list[str]:
+    """What the reader set aside or decided on its own, said once in the contents."""
+    notes = []
+    if model.impossible_rows:
+        line, why = model.impossible_first
+        notes.append(f"{model.impossible_rows} heap table(s) no heap can print were left out "
+                     f"(line {line}: {why})")
+    if model.heap_series.count > 1:
+        notes.append(f"{model.heap_series.count} different heaps in one log (size or allocator "
+                     f"changed); heap health is the last one's, from line "
+                     f"{model.series_first.line}")
+    return notes
 
 
 def require_sections(model: Any, log: Path) -> None:
@@ -117,7 +134,7 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
     contents = log_contents(model)
     result: dict[str, Any] = {
         "log": str(log), "elf": str(elf) if elf else None, "contents": contents,
-        "heap": heap_health(model.overviews, model.lowest_overview),
+        "heap": heap_health(model.overviews, model.lowest_overview, model.series_first),
         "crash": crash_summary(model, symbolizer),
         "leak": leak_findings(acc, attributor),
     }

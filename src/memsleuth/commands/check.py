@@ -71,15 +71,18 @@ def render_check(result: dict[str, Any]) -> None:
               help="Exclude a detected warm-up (caches filled once) from the leak fit.")
 @click.option("--fail-on", default="", metavar="KINDS",
               help="Also fail on these heap patterns: step,fragmentation.")
+@click.option("--allow-alloc-failure", is_flag=True,
+              help="Do not fail on malloc failures printed in the log (tests that provoke "
+                   "them on purpose).")
 @cycle_pattern_option
 @objects_options
 @json_option
 @guarded
 def command(log: Path, elf: Path | None, max_leak_rate: float, max_imbalance: float,
-            allow_warmup: bool, grace: int, fail_on: str, cycle_pattern: str | None,
-            config: Path | None, as_json: bool) -> None:
-    """Exit 0 when clean, 1 when a leak or object imbalance is found, 3 when the log is too
-    short to judge (reason on one line)."""
+            allow_warmup: bool, grace: int, fail_on: str, allow_alloc_failure: bool,
+            cycle_pattern: str | None, config: Path | None, as_json: bool) -> None:
+    """Exit 0 when clean, 1 when a leak, an object imbalance or an allocation failure is
+    found, 3 when the log is too short to judge (reason on one line)."""
     kinds = tuple(k.strip() for k in fail_on.split(",") if k.strip())
     bad = [k for k in kinds if k not in FAIL_ON]
     if bad:
@@ -87,7 +90,8 @@ def command(log: Path, elf: Path | None, max_leak_rate: float, max_imbalance: fl
     if max_leak_rate < 0 or max_imbalance < 0:
         raise UsageError("thresholds must be >= 0")
     thresholds = Thresholds(max_leak_rate=max_leak_rate, max_imbalance=max_imbalance,
-                            allow_warmup=allow_warmup, fail_on=kinds, grace=grace)
+                            allow_warmup=allow_warmup, fail_on=kinds, grace=grace,
+                            fail_on_alloc_failure=not allow_alloc_failure)
     result = run_check(log, elf, thresholds, cycle_pattern=cycle_pattern, config=config)
     emit("check", result, as_json, render_check)
     sys.exit(result["verdict"]["exit_code"])

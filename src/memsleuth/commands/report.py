@@ -93,7 +93,7 @@ def build_report(
         "log": {"path": str(log), **contents},
         "elf": _elf_info(elf, symbolizer),
         "notes": notes,
-        "heap": heap_health(model.overviews, model.lowest_overview),
+        "heap": heap_health(model.overviews, model.lowest_overview, model.series_first),
     }
     stacks: list[tuple[tuple[str, ...], int]] = []
     last = model.last_complete_dump

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from memsleuth.commands.common import (
     partial_notes,
     stream_log,
 )
-from memsleuth.errors import InputError, UsageError
+from memsleuth.errors import EXIT_INPUT, InputError, UsageError
 from memsleuth.report.trend_text import render_trend
 
 
@@ -71,7 +72,10 @@ def run_trend(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | Non
 @guarded
 def command(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | None, warmup: str,
             as_json: bool) -> None:
-    """Free-heap trend over a log: leak rate with its interval, warm-up, verdict, forecast."""
+    """Free-heap trend over a log: leak rate with its interval, warm-up, verdict, forecast.
+    Exit 3 when there are too few points to judge."""
     result = run_trend(log, cycle_pattern, x_mode, upto, warmup)
     emit("trend", result, as_json, render_trend)
     exit_if_partial(result["partial"])
+    if result.get("classification") == "insufficient":
+        sys.exit(EXIT_INPUT)

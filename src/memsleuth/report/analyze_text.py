@@ -34,6 +34,8 @@ def render_analyze(result: dict[str, Any]) -> None:
         warn(f"{c['decode_errors']} line(s) were not valid UTF-8 (decoded with replacement)")
     if c["skipped_in_sections"]:
         out.print(f"  {c['skipped_in_sections']} foreign line(s) inside sections were skipped")
+    for note in c.get("notes", []):
+        out.print(f"  note: {escape(note)}")
     for p in c["partial"]:
         warn(f"{p['kind']} #{p['index']} at line {p['line']} is partial: {p['reason']}")
     for w in c["warnings"][:3]:
