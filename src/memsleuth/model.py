@@ -25,6 +25,7 @@ from memsleuth.records import (
     ObjectEvent,
     ParseStats,
     Record,
+    TaskList,
 )
 
 T = TypeVar("T")
@@ -166,6 +167,9 @@ class LogModel:
     leaks: list[LeakCandidate] = field(default_factory=list)
     crashes: list[CrashDump] = field(default_factory=list)
     lastwords: list[LastWord] = field(default_factory=list)
+    #: the newest `tasklist` table, and how many were printed
+    last_tasklist: TaskList | None = None
+    tasklists: int = 0
     object_events: int = 0
     #: block dumps inside which the crash sections sit: last full dump before each crash
     dump_before_crash: dict[int, int] = field(default_factory=dict)
@@ -227,6 +231,9 @@ def build_model(
             model.crashes.append(record)
             if newest is not None:
                 model.dump_before_crash[len(model.crashes) - 1] = newest
+        elif isinstance(record, TaskList):
+            model.last_tasklist = record
+            model.tasklists += 1
         elif isinstance(record, LastWord):
             model.lastwords.append(record)
         elif isinstance(record, ObjectEvent):

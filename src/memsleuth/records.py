@@ -236,7 +236,7 @@ class KobjRow:
     owner: str | None = None    # mutex owner task
 
 
-CrashKind = Literal["exception", "fatal_error", "stopped", "fiq", "abort", "assert"]
+CrashKind = Literal["exception", "fatal_error", "stopped", "fiq", "abort", "assert", "excerpt"]
 
 
 @dataclass(slots=True)
@@ -307,9 +307,27 @@ class BuildId:
     ts: float | None = None
 
 
+# --------------------------------------------------------------------------------------------
+# A task table printed on its own (AliOS `tasklist`), not inside a crash dump
+
+
+@dataclass(slots=True)
+class TaskList:
+    """The `tasklist` command's table: every task's stack size and its low-water mark.
+
+    ``unit`` is what the sizes count as printed: "words" (1.x/2.x print cpu_stack_t counts)
+    or "bytes" (3.x); the headroom share needs no unit."""
+
+    line: int
+    tasks: list[TaskRow] = field(default_factory=list)
+    unit: str = "words"
+    end_line: int | None = None
+    ts: float | None = None
+
+
 Record = (
     HeapOverview | BlockDump | LeakCandidate | AllocWarning | CycleMarker | ObjectEvent
-    | CrashDump | LastWord | BuildId
+    | CrashDump | LastWord | BuildId | TaskList
 )
 
 

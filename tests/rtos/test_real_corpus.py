@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from memsleuth.cli import main
 from memsleuth.parse import parse_file
-from memsleuth.records import BlockDump, CrashDump, HeapOverview
+from memsleuth.records import BlockDump, CrashDump, HeapOverview, TaskList
 
 REAL = Path(__file__).parent.parent / "fixtures" / "rtos" / "real"
 
@@ -118,3 +118,23 @@ def test_z1_zephyr_fatal_errors_cortex_m():
     assert causes == [("bus_fault", 0x24060000), ("mpu_violation", 0x27000),
                       ("bad_function_pointer", None)]
     assert [c["arch"] for c in explained] == ["cortex-m"] * 3
+
+
+def test_b1c_alios_tasklist_is_read():
+    [tl] = [r for r in records("B1c_wiki_tasklist.log") if isinstance(r, TaskList)]
+    assert tl.unit == "words" and len(tl.tasks) == 8       # 1.x: cpu_stack_t words
+    cli = next(t for t in tl.tasks if t.name == "cli")
+    assert (cli.state, cli.prio, cli.stack_size, cli.min_free) == ("RDY", 33, 8192, 5225)
+    code, doc = analyze("B1c_wiki_tasklist.log")
+    assert code == 0 and doc["tasks"]["tasks"][0]["name"] == "cli"   # least headroom first
+
+
+@pytest.mark.parametrize("name, first, stack_rows, kobjs", [
+    ("B3a_issue1475_excerpt_tasks_sem_mutex_stack.log", "Sem Waiting", 4, 6),
+    ("B3b_issue1475_excerpt_stack_words.log", "Stack info", 23, 0),
+])
+def test_b3_crash_excerpts_are_read_and_marked(name, first, stack_rows, kobjs):
+    [crash] = [r for r in records(name) if isinstance(r, CrashDump)]
+    assert crash.kind == "excerpt" and crash.partial and f"'{first}'" in crash.partial_reason
+    assert len(crash.stack) == stack_rows and len(crash.kobjs) == kobjs
+    assert analyze(name)[0] == 4

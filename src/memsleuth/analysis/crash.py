@@ -19,6 +19,7 @@ from memsleuth.records import (
     HeapBlock,
     Record,
 )
+from memsleuth.symbols.arch import xtensa_return_address, xtensa_window_increment
 
 #: Block header size (bytes) before the payload, per dump variant (32-bit targets).
 HEADER_SIZE = {"B1": 16, "B2": 16, "B3": 16, "error_blocks": 16, "BY": 0, "mmlk": 0,
@@ -71,7 +72,9 @@ def _lr(crash: CrashDump, arch: str) -> int | None:
     if arch == "xtensa":
         a0 = regs.get("A0")
         # windowed ABI: the top two bits of A0 hold the window increment, not address bits
-        return None if a0 is None else (a0 & 0x3FFFFFFF) | 0x40000000 if a0 >> 30 else a0
+        if a0 is None or not xtensa_window_increment(a0):
+            return a0
+        return xtensa_return_address(a0, regs.get("PC", 0x40000000))
     lr = regs.get("LR")
     if lr is not None and arch == "cortex-m" and fd.is_exc_return(lr):
         return None

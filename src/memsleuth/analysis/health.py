@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from memsleuth.records import HeapOverview
+from memsleuth.records import HeapOverview, TaskList
 
 
 def heap_health(
@@ -55,3 +55,24 @@ def heap_health(
         "lowest_free": (lowest.free if lowest is not None
                         else min(o.free for o in overviews)),
     }
+
+
+#: A task that never had more than this share of its stack free is short of stack.
+STACK_LOW_SHARE = 0.10
+
+
+def task_stacks(tasklist: TaskList | None) -> dict[str, Any] | None:
+    """Stack headroom per task from a `tasklist` table (sizes as printed: words or bytes;
+    the share free at worst needs no unit). Lowest headroom first."""
+    if tasklist is None:
+        return None
+    rows = []
+    for t in tasklist.tasks:
+        share = (t.min_free / t.stack_size) if t.stack_size and t.min_free is not None else None
+        rows.append({"name": t.name, "state": t.state, "prio": t.prio,
+                     "stack_size": t.stack_size, "min_free": t.min_free,
+                     "free_share": share,
+                     "status": "ok" if share is None or share >= STACK_LOW_SHARE else
+                     ("overflow" if t.min_free == 0 else "low")})
+    rows.sort(key=lambda r: (r["free_share"] is None, r["free_share"] or 0.0))
+    return {"line": tasklist.line, "unit": tasklist.unit, "tasks": rows}

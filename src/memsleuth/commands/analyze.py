@@ -11,7 +11,7 @@ import click
 from memsleuth.analysis.census import Attributor, census, live_owners
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.crash import explain_crash
-from memsleuth.analysis.health import heap_health
+from memsleuth.analysis.health import heap_health, task_stacks
 from memsleuth.commands.common import (
     cycle_pattern_option,
     elf_match,
@@ -89,7 +89,7 @@ def model_notes(model: Any) -> list[str]:
 def require_sections(model: Any, log: Path) -> None:
     """A log with no section memsleuth knows is an input error, not an empty result."""
     if not (model.dumps or model.overviews or model.crashes or model.warnings
-            or model.object_events or model.leaks):
+            or model.object_events or model.leaks or model.tasklists):
         raise InputError(
             f"{log}: no heap, block-dump, crash or object-trace section found in "
             f"{model.stats.lines:,} lines (read: AliOS, ESP-IDF, Zephyr, NuttX, FreeRTOS "
@@ -136,6 +136,7 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
         "log": str(log), "elf": str(elf) if elf else None, "contents": contents,
         "heap": heap_health(model.overviews, model.lowest_overview, model.series_first),
         "crash": crash_summary(model, symbolizer),
+        "tasks": task_stacks(model.last_tasklist),
         "leak": leak_findings(acc, attributor),
     }
     dump_summary = model.last_complete_dump

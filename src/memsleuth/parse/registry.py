@@ -8,7 +8,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from memsleuth.parse import agent, alios_crash, alios_heap, espidf, freertos, nuttx, zephyr
+from memsleuth.parse import (
+    agent,
+    alios_crash,
+    alios_fragments,
+    alios_heap,
+    espidf,
+    freertos,
+    nuttx,
+    zephyr,
+)
 from memsleuth.parse.base import LineReader, SectionReader
 from memsleuth.records import CycleMarker, ParseStats, Record
 
@@ -49,7 +58,8 @@ def default_readers(
     sections: list[SectionReader] = [*alios_crash.section_readers(),
                                      *espidf.section_readers(), *zephyr.section_readers(),
                                      *nuttx.section_readers(), *freertos.section_readers(),
-                                     *alios_heap.section_readers()]
+                                     *alios_heap.section_readers(),
+                                     *alios_fragments.section_readers()]
     lines: list[LineReader] = [CycleReader(cycle_pattern or DEFAULT_CYCLE_PATTERN),
                                *alios_heap.line_readers(), *espidf.line_readers(),
                                *zephyr.line_readers(), *freertos.line_readers(),
