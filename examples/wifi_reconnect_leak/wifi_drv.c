@@ -60,15 +60,27 @@ oom:
     return -1;
 }
 
+#ifdef FLEET_HOOKS
+/* examples/fleet builds only: per-device noise, warm-up, injected faults, reboots, and a
+ * roam leak taken on a share of reconnects (runtime parameters, see examples/fleet). */
+void fleet_cycle_hook(void);
+int fleet_roam_leaks(void);
+#endif
+
 void wifi_suspend(void)
 {
     g_cur_task = 2;
+#ifdef FLEET_HOOKS
+    fleet_cycle_hook();
+#endif
     if (g_wifi.assoc) krhino_timer_dyn_del(g_wifi.assoc);
     if (g_wifi.auth) krhino_timer_dyn_del(g_wifi.auth);
     if (g_wifi.keepalive) krhino_timer_dyn_del(g_wifi.keepalive);
     if (g_wifi.scan) krhino_timer_dyn_del(g_wifi.scan);
 #if !SCENARIO_IS(leak)
     if (g_wifi.roam) krhino_timer_dyn_del(g_wifi.roam);
+#elif defined(FLEET_HOOKS)
+    if (g_wifi.roam && !fleet_roam_leaks()) krhino_timer_dyn_del(g_wifi.roam);
 #endif
     /* BUG (leak scenario): g_wifi.roam is forgotten here and overwritten on reconnect. */
     g_wifi.assoc = g_wifi.auth = g_wifi.keepalive = g_wifi.scan = g_wifi.roam = NULL;

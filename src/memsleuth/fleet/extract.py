@@ -1,0 +1,339 @@
+"""One log -> rows of the store, through the existing parser, symbolizer and analyses.
+
+Streaming: records become rows as they arrive (the writer flushes row groups), the analyses
+fold them in their accumulators; nothing of the log is kept whole. Whatever goes wrong with
+one log becomes its ``logs`` row (status ``failed`` and the reason), never an exception out
+of here: a batch of thousands of logs must not stop for one bad file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from memsleuth.analysis.census import Attributor
+from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
+from memsleuth.analysis.crash import explain_crash
+from memsleuth.fleet.identity import PathPattern, identify
+from memsleuth.fleet.layout import PartWriter
+from memsleuth.fleet.symstore import SymbolStore
+from memsleuth.records import (
+    AllocWarning,
+    BlockDump,
+    BuildId,
+    CrashDump,
+    CycleMarker,
+    HeapOverview,
+    ObjectEvent,
+)
+
+#: Lines read at the top of a log to find the build line before the full pass.
+HEAD_LINES = 400
+#: Frames of a crash that make its signature.
+SIGNATURE_FRAMES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What the whole batch shares."""
+
+    pattern: PathPattern | None = None
+    device: str | None = None
+    build: str | None = None
+    cycle_pattern: str | None = None
+
+
+def content_hash(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def _base(path: str | None) -> str | None:
+    return PurePosixPath(path).name if path else path
+
+
+def frame_text(function: str | None, file: str | None, line: int | None) -> str:
+    where = f" ({_base(file)}:{line})" if file and line else ""
+    return f"{function or '?'}{where}"
+
+
+def site_fields(loc: Any, fallback: int) -> dict[str, Any]:
+    """Address-free site of a symbolized address: outer function + file:line of the innermost
+    frame + the inline chain. Unresolved: the raw address (and ``symbolized`` False)."""
+    if loc is None or not getattr(loc, "resolved", False):
+        return {"site_key": f"0x{fallback:x}", "function": None, "file": None,
+                "src_line": None, "inline_chain": None, "symbolized": False}
+    frames = list(loc.frames)
+    first = frames[0] if frames else None
+    function = loc.function
+    file = _base(first.file) if first else None
+    line = first.line if first else None
+    chain = " < ".join(frame_text(f.function, f.file, f.line) for f in frames) \
+        if len(frames) > 1 else None
+    key = frame_text(function, file, line) + (f" [inlined: {chain}]" if chain else "")
+    return {"site_key": key, "function": function, "file": file, "src_line": line,
+            "inline_chain": chain, "symbolized": True}
+
+
+class _Cycles:
+    """Cycle number and boot (the counter going backwards = a reboot) as records arrive."""
+
+    def __init__(self) -> None:
+        self.cycle: int | None = None
+        self.boot = 0
+        self.markers = 0
+
+    def on_marker(self, m: CycleMarker) -> None:
+        self.markers += 1
+        index = m.index if m.index is not None else self.markers
+        if self.cycle is not None and index < self.cycle:
+            self.boot += 1
+        self.cycle = index
+
+
+def printed_build(path: Path, cycle_pattern: str | None) -> str | None:
+    """The build the log prints near its top (agent [MSBUILD], ESP-IDF ELF SHA256)."""
+    from memsleuth.parse import parse_file
+
+    parsed = parse_file(path, cycle_pattern=cycle_pattern)
+    try:
+        for record in parsed:
+            if isinstance(record, BuildId):
+                return record.value
+            if parsed.stats.lines > HEAD_LINES:
+                break
+    finally:
+        parsed.close()
+    return None
+
+
+def extract_log(path: Path, ingest_id: str, opts: Options, symbols: SymbolStore,
+                writer: PartWriter, emitted: dict[str, set[int]],
+                digest: tuple[str, int] | None = None) -> dict[str, Any]:
+    """Write the rows of one log; return its ``logs`` row (also written).
+
+    ``digest``: the (content hash, size) when the caller already computed it."""
+    row: dict[str, Any] = {"ingest_id": ingest_id, "ingested_at": time.time(),
+                           "path": str(path), "status": "failed"}
+    try:
+        log_id, size = digest or content_hash(path)
+        row.update(log_id=log_id, bytes=size)
+        ident = identify(path, None, opts.pattern, opts.device, opts.build)
+        row.update(device=ident.device, build=ident.build, build_source=ident.build_source,
+                   date=ident.date)
+        if size == 0:
+            row["reason"] = "empty file"
+            return row
+        _extract(path, ingest_id, opts, symbols, writer, emitted, row)
+    except Exception as exc:  # noqa: BLE001 - one bad log never stops the batch
+        row["status"] = "failed"
+        row["reason"] = f"{type(exc).__name__}: {exc}".strip()[:300]
+    finally:
+        row.setdefault("log_id", "sha256-unreadable:" + str(path))
+        writer.add("logs", row)
+    return row
+
+
+def _extract(path: Path, ingest_id: str, opts: Options, symbols: SymbolStore,
+             writer: PartWriter, emitted: dict[str, set[int]], row: dict[str, Any]) -> None:
+    from memsleuth.parse import parse_file
+
+    printed = printed_build(path, opts.cycle_pattern)
+    ident = identify(path, printed, opts.pattern, opts.device, opts.build)
+    row.update(device=ident.device, build=ident.build, build_source=ident.build_source,
+               build_printed=printed, date=ident.date)
+    notes: list[str] = []
+    symbolizer = None
+    if ident.build is None:
+        notes.append("unknown build: the log prints no build id, the path does not match "
+                     "--device-from and no --build was given (addresses left raw)")
+    else:
+        elf = symbols.find(ident.build)
+        if elf is None:
+            notes.append(f"no ELF for build {ident.build} in the symbol store "
+                         "(addresses left raw)")
+        else:
+            row["elf"] = str(elf)
+            try:
+                symbolizer = symbols.symbolizer(elf)
+            except Exception as exc:  # noqa: BLE001 - an unreadable ELF leaves addresses raw
+                notes.append(f"ELF {elf} unreadable ({exc}); addresses left raw")
+    if ident.device is None:
+        notes.append("unknown device: the path does not match --device-from and no --device "
+                     "was given")
+
+    attributor = Attributor(symbolizer)
+    acc = Accumulators.create(attributor)
+    cycles = _Cycles()
+    common = {"log_id": row["log_id"], "ingest_id": ingest_id, "device": ident.device,
+              "build": ident.build, "path": str(path)}
+    counts = {"overviews": 0, "block_dumps": 0, "object_events": 0, "crashes": 0}
+    crashes: list[tuple[CrashDump, int | None, list[AllocWarning]]] = []
+    warnings: list[AllocWarning] = []
+    addresses: set[int] = set()
+    parsed = parse_file(path, cycle_pattern=opts.cycle_pattern)
+    for record in parsed:
+        acc.on_record(record)
+        if isinstance(record, HeapOverview):
+            counts["overviews"] += 1
+            writer.add("overviews", _overview_row(common, record, cycles))
+        elif isinstance(record, CycleMarker):
+            cycles.on_marker(record)
+            writer.add("cycles", {**common, "line": record.line, "cycle": cycles.cycle,
+                                  "boot": cycles.boot, "ts": record.ts})
+        elif isinstance(record, ObjectEvent):
+            counts["object_events"] += 1
+            addresses.add(record.caller)
+            writer.add("objects", {
+                **common, "line": record.line, "cycle": cycles.cycle, "boot": cycles.boot,
+                "op": record.op, "kind": record.kind, "handle": record.handle,
+                "caller": record.caller, "seq": record.seq})
+        elif isinstance(record, BlockDump):
+            counts["block_dumps"] += 1
+            if record.overview is not None:
+                counts["overviews"] += 1
+                writer.add("overviews", _overview_row(common, record.overview, cycles))
+            for block in record.blocks:
+                if block.used and not block.sentinel:
+                    addresses.add(block.owner)
+                writer.add("blocks", {
+                    **common, "line": block.line, "dump_index": counts["block_dumps"] - 1,
+                    "dump_line": record.line, "cycle": cycles.cycle, "boot": cycles.boot,
+                    "addr": block.addr, "used": block.used, "size": block.size,
+                    "owner": block.owner, "trace": list(block.trace),
+                    "corrupted": block.corrupted or not block.dye_ok})
+        elif isinstance(record, AllocWarning):
+            warnings.append(record)
+        elif isinstance(record, CrashDump):
+            counts["crashes"] += 1
+            crashes.append((record, cycles.cycle, warnings[-20:]))
+            warnings = []
+    stats = parsed.stats
+    row.update(counts, lines=stats.lines, cycles=cycles.cycle, boots=cycles.boot + 1)
+    if not (counts["overviews"] or counts["block_dumps"] or counts["object_events"]
+            or counts["crashes"]):
+        row["status"] = "failed"
+        row["reason"] = (f"no heap overview, block dump, object trace or crash dump in "
+                         f"{stats.lines:,} lines ({stats.decode_errors:,} not valid UTF-8): "
+                         "not a device log, or corrupt")
+        return
+    for index, (crash, cycle, before) in enumerate(crashes):
+        writer.add("crashes", _crash_row(common, crash, index, cycle, ident.date, before,
+                                         symbolizer))
+    report = leak_report(acc, attributor, Thresholds())
+    _findings(common, report, attributor, acc, writer)
+    _trend_fields(row, report)
+    _symbols(ident.build, symbolizer, attributor, addresses, emitted, ingest_id, writer)
+    if stats.partial_sections:
+        notes.append(f"{stats.partial_sections} section(s) cut short")
+    row["status"] = "partial" if notes else "ok"
+    row["reason"] = "; ".join(notes) or None
+
+
+def _overview_row(common: dict[str, Any], o: HeapOverview, cycles: _Cycles) -> dict[str, Any]:
+    return {**common, "line": o.line, "cycle": cycles.cycle, "boot": cycles.boot, "ts": o.ts,
+            "free": o.free, "used": o.used, "total": o.total, "min_free": o.min_free,
+            "max_free_block": o.max_free_block, "nested": o.nested}
+
+
+def _crash_row(common: dict[str, Any], crash: CrashDump, index: int, cycle: int | None,
+               date: str | None, warnings: list[AllocWarning], symbolizer: Any) -> dict[str, Any]:
+    result = explain_crash(crash, symbolizer, None, warnings)
+    frames = result["call_stack"]["frames"]
+    texts: list[str] = []
+    for f in frames[:SIGNATURE_FRAMES]:
+        if f.get("function"):
+            inl = [i["function"] or "?" for i in f.get("inlined") or []]
+            texts.append(" < ".join(inl) if len(inl) > 1 else f["function"])
+        else:
+            texts.append(f"0x{f['address']:x}")
+    symbolized = bool(frames) and all(f.get("function") for f in frames[:SIGNATURE_FRAMES])
+    category = result["cause"]["category"]
+    signature = category + ": " + (" | ".join(texts) if texts else "no frames")
+    pc = crash.registers.get("PC", crash.registers.get("MEPC"))
+    return {
+        **common, "line": crash.line, "crash_index": index, "kind": crash.kind,
+        "arch": result["arch"], "category": category, "summary": result["cause"]["summary"],
+        "pc": pc, "fault_address": result["cause"]["fault_address"],
+        "task": (result.get("context") or {}).get("task"), "signature": signature,
+        "frames": texts, "addresses": [f["address"] for f in frames], "symbolized": symbolized,
+        "cycle": cycle, "date": date,
+    }
+
+
+def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attributor,
+              acc: Accumulators, writer: PartWriter) -> None:
+    """Every site the analyses rated: leaking or not (a fixed build shows its rate as 0)."""
+    objects = report.get("objects") or {}
+    if objects.get("source") == "trace":
+        leaking = {(r["kind"], r["key"]) for r in objects.get("leaks", [])}
+        for site in objects.get("sites", []):
+            caller = site["callers"][0] if site.get("callers") else 0
+            fields = site_fields(attributor.location(caller), caller)
+            writer.add("findings", {
+                **common, "line": None, "source": "objects", **fields,
+                "object_kind": site["kind"], "rate": float(site["leak_per_cycle"] or 0.0),
+                "unit": "objects/cycle", "leaking": (site["kind"], site["key"]) in leaking,
+                "pattern": "steady" if site.get("steady") else None})
+    growth = report.get("growth") or {}
+    # A growing site is a leak where the verdict says so: it explains the heap's decline
+    # (attribution), or the dumps are the only evidence (no heap curve, no object trace).
+    attribution = report.get("attribution") or {}
+    explains = {s["key"] for s in attribution.get("sites", [])} \
+        if attribution.get("method") == "dumps" else set()
+    growth_alone = (report.get("verdict") or {}).get("inputs", {}).get("trend") is False \
+        and objects.get("source") != "trace"
+    for g in growth.get("rows", []):
+        info = acc.series.info.get(g["key"], {}) if acc.series is not None else {}
+        owner = info.get("owner") or 0
+        fields = site_fields(attributor.location(owner), owner) if owner else \
+            site_fields(None, 0) | {"site_key": g["key"]}
+        writer.add("findings", {
+            **common, "line": None, "source": "growth", **fields,
+            "object_kind": g.get("object_kind"), "rate": float(g["bytes_slope"]),
+            "unit": f"B/{growth.get('x') or 'snapshot'}",
+            "leaking": g["pattern"] == "steady" and g["bytes_slope"] > 0
+            and (g["key"] in explains or growth_alone),
+            "pattern": g["pattern"]})
+
+
+def _trend_fields(row: dict[str, Any], report: dict[str, Any]) -> None:
+    trend = report.get("trend")
+    verdict = report.get("verdict") or {}
+    row["leak"] = bool(verdict.get("leak"))
+    row["verdict"] = verdict.get("reason")
+    if not trend:
+        return
+    fit = trend.get("fit") or {}
+    last = trend.get("last") or {}
+    exhaustion = (trend.get("forecast") or {}).get("exhaustion") or {}
+    row.update(trend_class=trend["classification"], trend_x=trend["x"],
+               heap_rate=-fit["slope"] if fit.get("slope") is not None else None,
+               last_x=last.get("x"), free_now=last.get("free"),
+               exhaustion_at=exhaustion.get("at"))
+    if row["exhaustion_at"] is not None and row["last_x"] is not None:
+        row["remaining"] = max(0.0, row["exhaustion_at"] - row["last_x"])
+
+
+def _symbols(build: str | None, symbolizer: Any, attributor: Attributor, addresses: set[int],
+             emitted: dict[str, set[int]], ingest_id: str, writer: PartWriter) -> None:
+    """The build's address -> site table: each address written once per worker."""
+    if build is None or symbolizer is None:
+        return
+    done = emitted.setdefault(build, set())
+    new = sorted(a for a in addresses if a and a not in done)
+    attributor.prepare(set(new))
+    for addr in new:
+        fields = site_fields(attributor.location(addr), addr)
+        fields.pop("symbolized")
+        writer.add("symbols", {"build": build, "address": addr, **fields,
+                               "ingest_id": ingest_id})
+        done.add(addr)
