@@ -10,7 +10,8 @@ from click.testing import CliRunner
 
 from memsleuth.cli import main
 from memsleuth.parse import parse_file
-from memsleuth.records import BlockDump, CrashDump, HeapOverview, TaskList
+from memsleuth.records import BlockDump, BuildId, CrashDump, HeapOverview, TaskList
+from memsleuth.symbols.arch import xtensa_call_address, xtensa_window_increment
 
 REAL = Path(__file__).parent.parent / "fixtures" / "rtos" / "real"
 
@@ -138,3 +139,32 @@ def test_b3_crash_excerpts_are_read_and_marked(name, first, stack_rows, kobjs):
     assert crash.kind == "excerpt" and crash.partial and f"'{first}'" in crash.partial_reason
     assert len(crash.stack) == stack_rows and len(crash.kobjs) == kobjs
     assert analyze(name)[0] == 4
+
+
+def test_e1_esp32c3_riscv_panic_through_the_monitor():
+    recs = records("E1_espidf_esp32c3_riscv_panic_monitor.log")
+    [crash] = [r for r in recs if isinstance(r, CrashDump)]
+    [build] = [r for r in recs if isinstance(r, BuildId)]
+    assert build.kind == "elf-sha256" and build.value == "534576e6068b915a"
+    assert crash.arch == "riscv" and crash.reason[0] == "Load access fault"
+    assert crash.registers["MEPC"] == 0x40058EB6 and crash.registers["RA"] == 0x42099AEE
+    assert crash.registers["S0"] == 0 and crash.registers["MCAUSE"] == 5
+    assert crash.skipped_lines >= 3      # the monitor's decode lines inside the dump
+    code, doc = analyze("E1_espidf_esp32c3_riscv_panic_monitor.log")
+    c = doc["crash"]
+    assert c["cause"]["category"] == "null_pointer" and c["cause"]["fault_address"] == 0
+    assert [f["address"] for f in c["call_stack"]["frames"]] == [0x40058EB6, 0x42099AEE]
+
+
+def test_e2_xtensa_register_dump_and_windowed_a0():
+    [crash] = [r for r in records("E2_espidf_docs_xtensa_register_dump.log")
+               if isinstance(r, CrashDump)]
+    assert crash.arch == "xtensa" and crash.registers["EXCCAUSE"] == 0x1D
+    a0 = crash.registers["A0"]
+    # CALL8's window increment in a0's top bits; the call ESP-IDF prints is ret - 3
+    assert xtensa_window_increment(a0) == 2
+    assert xtensa_call_address(a0) == crash.backtrace[1].addr == 0x400D0802
+    code, doc = analyze("E2_espidf_docs_xtensa_register_dump.log")
+    c = doc["crash"]
+    assert c["cause"]["category"] == "null_pointer" and c["fault"]["exccause"]["value"] == 29
+    assert [f["address"] for f in c["call_stack"]["frames"]] == [0x400E14ED, 0x400D0802]

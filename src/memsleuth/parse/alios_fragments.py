@@ -76,7 +76,7 @@ _FRAGMENT_SECTIONS = frozenset({
 class CrashFragmentReader(CrashReader):
     """A crash dump's sections without its opening banner -> a partial CrashDump."""
 
-    name = "crash_excerpt"
+    name = "dump_excerpt"  # after the heap readers on purpose (see the module docstring)
     hint = re.compile(r"\s*(?:=+\s*[A-Za-z]|(?:stack)?\(0x[0-9A-Fa-f]+\)\s*:)")
 
     def opens(self, text: str, lineno: int, ts: float | None) -> bool:

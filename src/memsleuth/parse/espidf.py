@@ -431,10 +431,11 @@ class PanicReader:
             for pair in _REG_PAIR.finditer(text):
                 name = pair.group("name").split("/")[0]
                 crash.registers[name] = int(pair.group("v"), 16)
-            if "EXCCAUSE" in crash.registers or "A0" in crash.registers:
-                crash.arch = "xtensa"
-            elif "MEPC" in crash.registers or "MCAUSE" in crash.registers:
+            # both dumps have A0..A7; only RISC-V's has MEPC/MCAUSE, only Xtensa's PS/EXCCAUSE
+            if "MEPC" in crash.registers or "MCAUSE" in crash.registers:
                 crash.arch = "riscv"
+            elif "EXCCAUSE" in crash.registers or "PS" in crash.registers:
+                crash.arch = "xtensa"
             return self._ok()
         m = _BACKTRACE.match(text)
         if m is not None:

@@ -61,7 +61,7 @@ class HeapStatsReader:
     name = "freertos_heapstats"
     family = FAMILY
     #: a sample starts with a field name (the scanner's fast path needs an anchor)
-    hint = re.compile(r"\s*(?:\w+(?:\.|->))?(?:" + "|".join(_FIELDS) + r")\s*[:=]\s*\d")
+    hint = re.compile(r"\s*(?:xAvailableHeapSpace|xSizeOf|xNumberOf|xMinimumEver|configTOTAL_HEAP)")
 
     def __init__(self) -> None:
         self.start: int | None = None

@@ -64,8 +64,8 @@ class MemdumpReader:
 
     name = "nuttx_memdump"
     family = FAMILY
-    hint = re.compile(r"(?:[a-z_][a-z0-9_]*: )?(?:Dump all (?:used|free) memory node info:"
-                      r"|\s*PID\s+Size\s+(?:Sequence\s+)?Address)")
+    hint = re.compile(r"Dump all (?:used|free) memory node info:"
+                      r"|\s*PID\s+Size\s+(?:Sequence\s+)?Address")
 
     def __init__(self) -> None:
         self.dump: BlockDump | None = None
@@ -249,8 +249,10 @@ class AssertReader:
 
     name = "nuttx_assert"
     family = FAMILY
-    hint = re.compile(r"(?:[a-z_][a-z0-9_]*: )?(?:Current Version: NuttX|(?:PANIC!!! )?Assertion "
-                      r"failed|(?:PANIC!!! )?(?:Hard|Bus|Usage|Mem ?Manage) [Ff]ault)")
+    #: the dump's first line, maybe after CONFIG_DEBUG_FUNCNAME's printer name
+    hint = re.compile(r"(?:(?:dump_assert_info|up_assert|_assert|arm_\w+fault): )?(?:Current "
+                      r"Version: NuttX|(?:PANIC!!! )?Assertion failed|(?:PANIC!!! )?(?:Hard|Bus|"
+                      r"Usage|Mem ?Manage) [Ff]ault)")
 
     def __init__(self) -> None:
         self.crash: CrashDump | None = None

@@ -45,6 +45,36 @@ class CycleReader:
         return CycleMarker(line=lineno, index=index, text=text.strip(), ts=ts)
 
 
+class KeywordLines:
+    """Several line readers behind one call: each is asked only when its keyword is in the
+    line, so the other RTOS' one-liners cost the common lines ([MSOBJ] ...) one call and a few
+    substring tests. After a hit ``name`` is the reader that read the record, which is the
+    name the driver counts it under."""
+
+    def __init__(self, readers: Sequence[tuple[str, LineReader]]) -> None:
+        self.keyed = list(readers)
+        self.readers = list(dict.fromkeys(r for _, r in self.keyed))
+        self.name = "rtos_lines"
+
+    def read(self, text: str, lineno: int, ts: float | None) -> Record | None:
+        for key, reader in self.keyed:
+            if key in text:
+                rec = reader.read(text, lineno, ts)
+                if rec is not None:
+                    self.name = reader.name
+                    return rec
+        return None
+
+
+def rtos_line_readers() -> KeywordLines:
+    """ESP-IDF, Zephyr and FreeRTOS one-line records, each behind its keyword."""
+    info, sha = espidf.MultiHeapInfoReader(), espidf.ElfShaReader()
+    stats, free = zephyr.MemoryStatsReader(), freertos.FreeHeapLineReader()
+    return KeywordLines([("total_free_bytes", info), ("ELF file SHA256", sha),
+                         ("allocated_bytes", stats), ("xPortGetFreeHeapSize", free),
+                         ("ree heap", free)])
+
+
 def default_readers(
     cycle_pattern: str | re.Pattern[str] | None = None,
     object_patterns: Sequence[agent.UserPattern] = (),
@@ -61,8 +91,7 @@ def default_readers(
                                      *alios_heap.section_readers(),
                                      *alios_fragments.section_readers()]
     lines: list[LineReader] = [CycleReader(cycle_pattern or DEFAULT_CYCLE_PATTERN),
-                               *alios_heap.line_readers(), *espidf.line_readers(),
-                               *zephyr.line_readers(), *freertos.line_readers(),
+                               *alios_heap.line_readers(), rtos_line_readers(),
                                *agent.line_readers(object_patterns)]
     return sections, lines
 
@@ -72,7 +101,7 @@ def _family_of() -> dict[str, str]:
     the agent's own formats)."""
     out: dict[str, str] = {}
     sections, lines = default_readers()
-    for reader in [*sections, *lines]:
+    for reader in [*sections, *lines, *rtos_line_readers().readers]:
         family = getattr(reader, "family", None)
         if family is None:
             family = "memsleuth agent" if reader.name in ("msobj", "objpattern", "cycle") \

@@ -78,7 +78,7 @@ class SysHeapInfoReader:
 
     name = "zephyr_sys_heap"
     family = FAMILY
-    hint = re.compile(r"(?:[EWID]: )?Heap at (?:0x)?[0-9a-fA-F]+ contains")
+    hint = re.compile(r"Heap at (?:0x)?[0-9a-fA-F]+ contains")
 
     def __init__(self) -> None:
         self.start: int | None = None
@@ -182,7 +182,7 @@ class KernelHeapReader:
 
     name = "zephyr_kernel_heap"
     family = FAMILY
-    hint = re.compile(r"(?:[EWID]: )?free:\s+\d+\s*$")
+    hint = re.compile(r"free:\s+\d+\s*$")
 
     def __init__(self) -> None:
         self.start: int | None = None
@@ -285,8 +285,8 @@ class FatalReader:
     name = "zephyr_fatal"
     family = FAMILY
     hint = re.compile(
-        r"(?:[EWID]: )?(?:\*{4,5} |(?:FATAL: )?>>> ZEPHYR FATAL ERROR|r0/a1:|\s*[mx]cause: \d+, "
-        r"|(?:FATAL: )?Faulting instruction address)")
+        r"\*{4,5} |(?:FATAL: )?>>> ZEPHYR FATAL ERROR|r0/a1:|\s*[mx]cause: \d+, "
+        r"|(?:FATAL: )?Faulting instruction address")
 
     def __init__(self) -> None:
         self.crash: CrashDump | None = None
