@@ -83,7 +83,7 @@ _PREFIXES: tuple[_Prefix, ...] = (
         r"^(?:\[\s*\d{1,5}\] )?\[\s*(?:EMERG|ALERT|CRIT|ERROR|WARN|NOTICE|INFO|DEBUG)\] "
         r"(?:\[[^\]\s|]{1,32}\] )?"), "level"),
     # Zephyr's minimal logger (CONFIG_LOG_MODE_MINIMAL): 'E: '
-    _Prefix(re.compile(r"^[EWID]: (?=\S|\s{2})"), "level"),
+    _Prefix(re.compile(r"^[EWID]:(?: |$)"), "level"),
     # level tags: '[I][tag] ', '[I] ', '<I> ', '[INFO] '
     _Prefix(re.compile(
         r"^(?:\[(?:[VDIWEF]|INFO|WARN|WARNING|ERROR|ERR|DEBUG|DBG|TRACE|VERBOSE|FATAL)\]"
@@ -121,7 +121,7 @@ def _timestamp(kind: str, m: re.Match[str]) -> float | None:
 # Cheap first-character test: most lines carry no prefix at all. Fused with the protected
 # shapes into one match per step, because the commonest lines ('[MSOBJ] ...', '[HEAP]|')
 # start like a prefix and used to cost two regex calls to turn down.
-_MAY_HAVE_PREFIX = re.compile(r"[\[(<\d]|[EWIDV] \(|[EWID]: |[A-Z][a-z]{2} ")
+_MAY_HAVE_PREFIX = re.compile(r"[\[(<\d]|[EWIDV] \(|[EWID]:(?: |$)|[A-Z][a-z]{2} ")
 _STRIPPABLE = re.compile(f"(?!(?x:{_PROTECTED.pattern}))(?:{_MAY_HAVE_PREFIX.pattern})")
 
 
