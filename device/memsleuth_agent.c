@@ -90,6 +90,14 @@ static struct {
 static uint32_t  g_preinit_allocs;
 static uintptr_t g_preinit_caller;
 
+/* Side-table mode state (ms_agent_init_side). */
+static struct {
+    ms_side_entry_t *tab;       /* NULL = side mode off */
+    size_t           cap, count, bytes;
+    size_t           table_full, preinit, unknown_frees;
+    uintptr_t        full_caller;
+} g_side;
+
 static void ms_lock(void)   { if (g_ms.cfg.lock)   g_ms.cfg.lock(); }
 static void ms_unlock(void) { if (g_ms.cfg.unlock) g_ms.cfg.unlock(); }
 
@@ -364,6 +372,7 @@ int ms_agent_init(ms_write_fn write, void *arena, size_t arena_size,
     g_ms.obj_seq = 0;
     for (int i = 0; i < MS_BIT_LEVEL; i++) g_ms.alloc_times[i] = 0;
     g_line_len = 0;
+    g_side.tab = 0;
 
     uintptr_t start = ((uintptr_t)arena + MS_ALIGN - 1u) & ~(uintptr_t)(MS_ALIGN - 1u);
     uintptr_t end = ((uintptr_t)arena + arena_size) & ~(uintptr_t)(MS_ALIGN - 1u);
@@ -614,8 +623,16 @@ static void alloc_failed(const char *what, size_t size)
     /* AliOS 3.x k_mm.c; printed on every failure, the dump only on the first ("the first
      * scene of the crash": later dumps would only show the aftermath). */
     if (what[0] == 'm') {
-        pr("WARNING, malloc failed!!!! need size:%d, but free size:%d\n", (int)size,
-           (int)g_ms.free_size);
+        size_t fr = g_ms.free_size;
+        if (g_side.tab) {
+            ms_heap_stats_t st;
+            fr = 0;
+            if (g_ms.cfg.heap_stats) {
+                g_ms.cfg.heap_stats(&st);
+                fr = st.free;
+            }
+        }
+        pr("WARNING, malloc failed!!!! need size:%d, but free size:%d\n", (int)size, (int)fr);
     } else {
         pr("WARNING, realloc failed!!!! newsize : %d\n", (int)size);
     }
@@ -874,6 +891,13 @@ static size_t max_free_blk(void)
 
 void ms_heap_stats(ms_heap_stats_t *st)
 {
+    if (g_side.tab) {
+        /* Side mode: the host allocator's figures; zeros when it gave no hook. */
+        unsigned char *z = (unsigned char *)st;
+        for (size_t i = 0; i < sizeof *st; i++) z[i] = 0;
+        if (g_ms.cfg.heap_stats) g_ms.cfg.heap_stats(st);
+        return;
+    }
     ms_lock();
     st->total = g_ms.total;
     st->free = g_ms.free_size;
@@ -908,9 +932,29 @@ static void overview_locked(void)
 {
     uint32_t total = (uint32_t)g_ms.total, fr = (uint32_t)g_ms.free_size;
     uint32_t used = total - fr, minfree = total - (uint32_t)g_ms.maxused;
+    uint32_t maxblk = 0;
+    int h4 = g_ms.cfg.era == MS_ERA_ALIOS2;
+
+    if (g_side.tab) {
+        /* Side mode: the host allocator's own figures, or nothing (no way to know its size). */
+        ms_heap_stats_t st;
+        if (!g_ms.cfg.heap_stats) return;
+        st.max_free_blk = MS_UNKNOWN;
+        g_ms.cfg.heap_stats(&st);
+        /* An allocator that cannot tell its largest free block gets the table without that
+         * column (AliOS 2.0 H4) rather than a made-up 0 a reader would believe. */
+        if (st.max_free_blk == MS_UNKNOWN) h4 = 1;
+        total = (uint32_t)st.total;
+        fr = (uint32_t)st.free;
+        used = total - fr;
+        minfree = total - (uint32_t)st.max_used;
+        maxblk = (uint32_t)st.max_free_blk;
+    } else if (g_ms.cfg.era != MS_ERA_ALIOS2) {
+        maxblk = (uint32_t)max_free_blk();
+    }
 
     if (g_ms.cfg.banner) out_str("========== Heap Info  ==========\n");
-    if (g_ms.cfg.era == MS_ERA_ALIOS2) {
+    if (h4) {
         /* H4 (1.x krhino_mm_overview / 2.0 debug_mm_overview): 59 dashes, 4 columns. */
         char row[] = "      | 0x         | 0x         | 0x         | 0x         |\n";
         int2str(total, &row[10]);
@@ -929,7 +973,7 @@ static void overview_locked(void)
         int2str(fr, &row[23]);
         int2str(used, &row[36]);
         int2str(minfree, &row[49]);
-        int2str((uint32_t)max_free_blk(), &row[62]);
+        int2str(maxblk, &row[62]);
         out_str("---------------------------------------------------------------------------\n");
         out_str("[HEAP]| TotalSz    | FreeSz     | UsedSz     | MinFreeSz  | MaxFreeBlkSz  |\n");
         out_str(row);
@@ -939,7 +983,7 @@ static void overview_locked(void)
 
 void ms_heap_print_overview(void)
 {
-    if (!g_ms.first) return;
+    if (!g_ms.first && !g_side.tab) return;
     overview_locked();
     out_flush();
 }
@@ -1010,10 +1054,27 @@ static void dump_alloc_times(void)
     out_char('\n');
 }
 
+static int task_known(uint8_t id)
+{
+    ms_task_info_t ti;
+    if (!g_ms.cfg.task_at) return id == 1;
+    for (unsigned idx = 0; g_ms.cfg.task_at(idx, &ti); idx++) {
+        if (ti.id == id) return 1;
+    }
+    return 0;
+}
+
+static void side_task_info(void);
+
 static void dump_task_info(void)
 {
     size_t isr = 0, unknown = 0;
     ms_task_info_t ti;
+
+    if (g_side.tab) {
+        side_task_info();
+        return;
+    }
 
     out_str("TaskName                 Prio  StackSize  HeapAllocSize\n");
     if (g_ms.cfg.task_at) {
@@ -1075,9 +1136,15 @@ static void dump_free_map(void)
     }
 }
 
+static void side_dump_locked(void);
+
 static void ms_dump_locked(void)
 {
     int era2 = g_ms.cfg.era == MS_ERA_ALIOS2;
+    if (g_side.tab) {
+        side_dump_locked();
+        return;
+    }
     if (!g_ms.first) return;
 
     /* Section lines are AliOS' verbatim, trailing space and all; note the 2.x and 3.x dash
@@ -1136,11 +1203,15 @@ void ms_heap_dump(void)
 /* ------------------------------------------------------------------------------------------ */
 /* mmlk                                                                                         */
 
+static void side_print_sorted(uint8_t tag);
+
 static void mmlk_list(uint8_t tag)
 {
     out_str("-----------------All new alloced blocks:----------------\n");
     out_str("Blk_Addr    Stat     Len  Chk      Caller    Point\n");
-    if (tag != 0) {  /* AliOS dump_kmm_chk(): care_cnt 0 lists nothing */
+    if (tag != 0 && g_side.tab) {
+        side_print_sorted(tag);
+    } else if (tag != 0) {  /* AliOS dump_kmm_chk(): care_cnt 0 lists nothing */
         FOR_EACH_BLOCK(b) {
             if (b->tag == tag && !(b->size & MS_FLAG_FREE) && b->owner_id != MS_OWNER_ID_SELF)
                 print_block(b);
@@ -1181,6 +1252,8 @@ void ms_mmlk_query(unsigned tag)
     ms_unlock();
 }
 
+static int side_check(void);
+
 int ms_heap_check(void)
 {
     int bad = 0;
@@ -1188,6 +1261,7 @@ int ms_heap_check(void)
     int prev_free = 0;
     const ms_blk_t *prev = 0, *last = 0;
 
+    if (g_side.tab) return side_check();
     if (!g_ms.first) return 1;
     ms_lock();
     FOR_EACH_BLOCK(b) {
@@ -1224,8 +1298,18 @@ int ms_heap_check(void)
     return bad;
 }
 
+static const ms_side_entry_t *side_lookup(const void *ptr);
+
 int ms_block_info(const void *ptr, uintptr_t *owner, size_t *size, unsigned *tag)
 {
+    if (g_side.tab) {
+        const ms_side_entry_t *e = side_lookup(ptr);
+        if (!e) return -1;
+        if (owner) *owner = e->owner;
+        if (size) *size = e->size;
+        if (tag) *tag = e->tag;
+        return 0;
+    }
     if (!ptr || !in_heap(ptr)) return -1;
     const ms_blk_t *b = BLK_FROM_PTR(ptr);
     if (b->dye != MS_DYE_USED || (b->size & MS_FLAG_FREE)) return -1;
@@ -1237,6 +1321,18 @@ int ms_block_info(const void *ptr, uintptr_t *owner, size_t *size, unsigned *tag
 
 int ms_block_trace(const void *ptr, uintptr_t *out, int n)
 {
+    if (g_side.tab) {
+        const ms_side_entry_t *e = side_lookup(ptr);
+        if (!e) return -1;
+        for (int i = 0; i < n; i++) {
+#if MS_AGENT_TRACE_DEPTH > 0
+            out[i] = i < MS_AGENT_TRACE_DEPTH ? e->trace[i] : 0;
+#else
+            out[i] = 0;
+#endif
+        }
+        return MS_AGENT_TRACE_DEPTH;
+    }
     if (!ptr || !in_heap(ptr)) return -1;
     const ms_blk_t *b = BLK_FROM_PTR(ptr);
     if (b->dye != MS_DYE_USED || (b->size & MS_FLAG_FREE)) return -1;
@@ -1248,6 +1344,276 @@ int ms_block_trace(const void *ptr, uintptr_t *out, int n)
 #endif
     }
     return MS_AGENT_TRACE_DEPTH;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Side-table mode                                                                              */
+/*
+ * Open addressing with linear probing keyed by the allocator's pointer; deletion shifts the
+ * following run back (no tombstones, so lookups stay short however long the firmware runs).
+ * One slot always stays empty so every probe ends.
+ */
+
+static size_t side_home(uintptr_t p)
+{
+    uint32_t h = (uint32_t)(p >> 3) * 2654435761u;
+    return (size_t)(h % (uint32_t)g_side.cap);
+}
+
+static size_t side_find(uintptr_t p)
+{
+    size_t i = side_home(p);
+    while (g_side.tab[i].ptr) {
+        if (g_side.tab[i].ptr == p) return i;
+        i = i + 1 == g_side.cap ? 0 : i + 1;
+    }
+    return g_side.cap;
+}
+
+static const ms_side_entry_t *side_lookup(const void *ptr)
+{
+    if (!ptr) return 0;
+    size_t i = side_find((uintptr_t)ptr);
+    return i == g_side.cap ? 0 : &g_side.tab[i];
+}
+
+int ms_agent_init_side(ms_write_fn write, void *table, size_t table_bytes,
+                       const ms_agent_config_t *cfg)
+{
+    size_t pre = g_side.preinit;
+    uintptr_t pre_caller = g_preinit_caller;
+    if (ms_agent_init(write, 0, 0, cfg) != -1) return -1;  /* resets state; no arena */
+    size_t cap = table_bytes / sizeof(ms_side_entry_t);
+    if (!table || cap < 2 || ((uintptr_t)table & (sizeof(uintptr_t) - 1u))) return -1;
+    g_side.tab = (ms_side_entry_t *)table;
+    g_side.cap = cap;
+    g_side.count = g_side.bytes = 0;
+    g_side.table_full = g_side.unknown_frees = 0;
+    g_side.full_caller = 0;
+    for (size_t i = 0; i < cap; i++) g_side.tab[i].ptr = 0;
+    if (pre) {
+        g_preinit_allocs = (uint32_t)pre;
+        g_preinit_caller = pre_caller;
+        report_preinit("not tracked");
+    }
+    g_side.preinit = pre;
+    return 0;
+}
+
+MS_NOINLINE void ms_side_alloc(void *ptr, size_t size, uintptr_t caller)
+{
+    ms_caller_t c;
+    MS_CAPTURE_FROM(c, caller);
+    if (!g_side.tab) {
+        /* Before init: the allocator worked, the table did not exist. Said at init. */
+        if (ptr && !g_side.preinit++) g_preinit_caller = c.owner;
+        return;
+    }
+    ms_lock();
+    if (!ptr) {
+        alloc_failed("malloc", size);
+        ms_unlock();
+        return;
+    }
+    size_t i = side_find((uintptr_t)ptr);
+    if (i == g_side.cap) {
+        if (g_side.count + 1u >= g_side.cap) {
+            if (!g_side.table_full++) {
+                g_side.full_caller = c.owner;
+                pr("[MSAGENT] WARNING side table full (%lu entries): blocks from now on are "
+                   "not tracked, first caller ", (unsigned long)(g_side.cap - 1u));
+                print_ptr_padded(c.owner);
+                out_char('\n');
+            }
+            ms_unlock();
+            return;
+        }
+        i = side_home((uintptr_t)ptr);
+        while (g_side.tab[i].ptr) i = i + 1 == g_side.cap ? 0 : i + 1;
+        g_side.count++;
+    } else {
+        /* The allocator handed out a pointer the table still holds: its free was missed
+         * (a free path without the hook). The old entry is replaced. */
+        g_side.bytes -= g_side.tab[i].size;
+        g_side.unknown_frees++;
+    }
+    ms_side_entry_t *e = &g_side.tab[i];
+    e->ptr = (uintptr_t)ptr;
+    e->owner = c.owner;
+    e->size = (uint32_t)size;
+    e->owner_id = cur_task_id();
+    e->tag = g_ms.mmlk_cnt;
+    e->reserved = 0;
+#if MS_AGENT_TRACE_DEPTH > 0
+    for (int k = 0; k < MS_AGENT_TRACE_DEPTH; k++) e->trace[k] = c.trace[k];
+#endif
+    g_side.bytes += size;
+    g_ms.alloc_times[size_level(size)]++;
+    g_ms.n_allocs++;
+    ms_unlock();
+}
+
+MS_NOINLINE void ms_side_free(void *ptr, uintptr_t caller)
+{
+    (void)caller;
+    if (!ptr || !g_side.tab) return;
+    ms_lock();
+    size_t i = side_find((uintptr_t)ptr);
+    if (i == g_side.cap) {
+        g_side.unknown_frees++;   /* allocated before init or while the table was full */
+        ms_unlock();
+        return;
+    }
+    g_side.bytes -= g_side.tab[i].size;
+    g_side.count--;
+    g_ms.n_frees++;
+    /* Backward-shift deletion. */
+    size_t j = i;
+    for (;;) {
+        j = j + 1 == g_side.cap ? 0 : j + 1;
+        if (!g_side.tab[j].ptr) break;
+        size_t k = side_home(g_side.tab[j].ptr);
+        int move = (j > i) ? (k <= i || k > j) : (k <= i && k > j);
+        if (move) {
+            g_side.tab[i] = g_side.tab[j];
+            i = j;
+        }
+    }
+    g_side.tab[i].ptr = 0;
+    ms_unlock();
+}
+
+void ms_side_stats(ms_side_stats_t *st)
+{
+    ms_lock();
+    st->entries = g_side.count;
+    st->capacity = g_side.cap ? g_side.cap - 1u : 0u;
+    st->tracked_bytes = g_side.bytes;
+    st->table_full = g_side.table_full;
+    st->preinit = g_side.preinit;
+    st->unknown_frees = g_side.unknown_frees;
+    ms_unlock();
+}
+
+/* B3 block line for a tracked block: the address is the allocator's pointer (the header, if
+ * the allocator has one, is its business), the state always used, the check column OK. */
+static void print_entry(const ms_side_entry_t *e)
+{
+    print_addr((const void *)e->ptr);
+    pr("  used  %6lu   OK  0x%-8lx ", (unsigned long)e->size, (unsigned long)e->owner);
+#if MS_AGENT_TRACE_DEPTH > 0
+    pr(" (%p", (const void *)e->trace[0]);
+    for (int i = 1; i < MS_AGENT_TRACE_DEPTH; i++) pr(" <- %p", (const void *)e->trace[i]);
+    out_str(")");
+#endif
+    out_char('\n');
+}
+
+/* Tracked blocks in address order (like a physical walk), optionally only one mmlk tag
+ * (tag 0 = all). Selection by "next address above the last one": O(n * capacity), no memory. */
+static void side_print_sorted(uint8_t tag)
+{
+    uintptr_t last = 0;
+    int first = 1;
+    for (;;) {
+        const ms_side_entry_t *best = 0;
+        for (size_t i = 0; i < g_side.cap; i++) {
+            const ms_side_entry_t *e = &g_side.tab[i];
+            if (!e->ptr || (!first && e->ptr <= last)) continue;
+            if (!best || e->ptr < best->ptr) best = e;
+        }
+        if (!best) return;
+        if (!tag || best->tag == tag) print_entry(best);
+        last = best->ptr;
+        first = 0;
+    }
+}
+
+static void side_task_info(void)
+{
+    size_t isr = 0, unknown = 0;
+    ms_task_info_t ti;
+    out_str("TaskName                 Prio  StackSize  HeapAllocSize\n");
+    if (g_ms.cfg.task_at) {
+        for (unsigned idx = 0; g_ms.cfg.task_at(idx, &ti); idx++) {
+            size_t sum = 0;
+            for (size_t i = 0; i < g_side.cap; i++) {
+                if (g_side.tab[i].ptr && g_side.tab[i].owner_id == ti.id) sum += g_side.tab[i].size;
+            }
+            if (sum) {
+                pr("%-24s %-5d %-10d %-10d\n", ti.name ? ti.name : "anonym", ti.prio,
+                   ti.stack_size, (int)sum);
+            }
+        }
+    } else {
+        size_t sum = 0;
+        for (size_t i = 0; i < g_side.cap; i++) {
+            if (g_side.tab[i].ptr && g_side.tab[i].owner_id == 1) sum += g_side.tab[i].size;
+        }
+        if (sum) pr("%-24s %-5d %-10d %-10d\n", "main", 0, 0, (int)sum);
+    }
+    for (size_t i = 0; i < g_side.cap; i++) {
+        const ms_side_entry_t *e = &g_side.tab[i];
+        if (!e->ptr) continue;
+        if (e->owner_id == 0) isr += e->size;
+        else if (!task_known(e->owner_id)) unknown += e->size;
+    }
+    pr("Allocated in ISR %d, Allocated by deleted task %d\n", (int)isr, (int)unknown);
+}
+
+/* The B3 dump with the tracked blocks; the free-block section is empty (the free lists are
+ * the allocator's), the overview is the allocator's own. Preceded by one line that says what
+ * the table did not see, so a reader knows how complete the listing is. */
+static void side_dump_locked(void)
+{
+    pr("[MSAGENT] side table %lu/%lu entries, %lu bytes tracked, untracked: %lu before init, "
+       "%lu table full, %lu unknown frees\n",
+       (unsigned long)g_side.count, (unsigned long)(g_side.cap - 1u), (unsigned long)g_side.bytes,
+       (unsigned long)g_side.preinit, (unsigned long)g_side.table_full,
+       (unsigned long)g_side.unknown_frees);
+    out_char('\n');
+    out_str("------------------------------- all memory blocks --------------------------------- \n");
+    pr("g_kmm_head = %8lx\n", (unsigned long)(uintptr_t)g_side.tab);
+    out_str("ALL BLOCKS\n");
+    out_str("Blk_Addr    Stat     Len  Chk      Caller    Point\n");
+    side_print_sorted(0);
+    out_char('\n');
+    out_str("----------------------------- all free memory blocks ------------------------------ \n");
+    out_str("freelist bitmap: 0x0\n");
+    out_str("   Address  Stat     Len  Chk    Caller\n");
+    out_char('\n');
+    out_str("--------------------------- memory allocation statistic --------------------------- \n");
+    dump_alloc_times();
+    out_char('\n');
+    out_str("-------------------------------[kernel] heap size overview -------------------------------- \n");
+    {
+        uint8_t banner = g_ms.cfg.banner;
+        g_ms.cfg.banner = 0;
+        overview_locked();
+        g_ms.cfg.banner = banner;
+    }
+    out_char('\n');
+    out_str("--------------------------- task allocation statistic ----------------------------- \n");
+    side_task_info();
+    out_char('\n');
+    out_str("----------------------------------------------------------------------------------- \n");
+    out_flush();
+}
+
+static int side_check(void)
+{
+    int bad = 0;
+    size_t n = 0, bytes = 0;
+    ms_lock();
+    for (size_t i = 0; i < g_side.cap; i++) {
+        if (!g_side.tab[i].ptr) continue;
+        n++;
+        bytes += g_side.tab[i].size;
+        if (side_find(g_side.tab[i].ptr) != i) bad++;
+    }
+    if (n != g_side.count || bytes != g_side.bytes || n + 1u > g_side.cap) bad++;
+    ms_unlock();
+    return bad;
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -50,6 +50,23 @@ typedef struct {
     int         stack_size;  /* printed as given (AliOS prints cpu_stack_t words)      */
 } ms_task_info_t;
 
+
+/* Heap statistics (what the overview prints). */
+#define MS_UNKNOWN ((size_t)-1)
+typedef struct {
+    size_t total;         /* arena bytes managed (free + used)                        */
+    size_t free;          /* bytes in free blocks, headers included                   */
+    size_t used;          /* total - free (block headers, region info, sentinel incl.) */
+    size_t max_used;      /* high-water mark of used                                  */
+    size_t max_free_blk;  /* largest free block payload; MS_UNKNOWN from a heap_stats
+                           * hook that cannot tell (the overview then omits the column) */
+    size_t alloc_fail;    /* number of failed allocations                             */
+    size_t min_free_blk;  /* smallest free block payload (0 when none is free)         */
+    size_t free_blocks;   /* number of free blocks                                    */
+    size_t allocs;        /* successful allocations since init                        */
+    size_t frees;         /* successful frees since init                              */
+} ms_heap_stats_t;
+
 typedef struct {
     ms_era_t era;
     uint8_t  banner;   /* 1: print "========== Heap Info  ==========" before the overview */
@@ -60,6 +77,10 @@ typedef struct {
     void    (*lock)(void);
     void    (*unlock)(void);
     void    (*on_malloc_fail)(size_t need);           /* after the first failure's dump    */
+    /* Side-table mode: the host allocator's own figures (total, free, max_used, max_free_blk,
+     * ...) for the overview and the failure warning. Without it the side mode prints no
+     * overview (it cannot know the heap's size). */
+    void    (*heap_stats)(ms_heap_stats_t *st);
 } ms_agent_config_t;
 
 /* Defaults: era 3.x, banner off, "\r\n", no hooks. */
@@ -72,6 +93,45 @@ void ms_agent_config_default(ms_agent_config_t *cfg);
  */
 int ms_agent_init(ms_write_fn write, void *arena, size_t arena_size,
                   const ms_agent_config_t *cfg);
+
+/*
+ * Side-table mode: owners (and traces) recorded beside an existing allocator that stays in
+ * charge (FreeRTOS heap_4/heap_5, newlib malloc, Zephyr sys_heap). Nothing is added to the
+ * heap's blocks, so the heap's own statistics and its failure point stay what they were; the
+ * cost moves into `table` (static RAM, sizeof(ms_side_entry_t) per live block: 16 bytes on
+ * 32-bit, 24 with two trace frames). Call ms_side_alloc() after every allocation (ptr NULL =
+ * it failed; size = what was asked) and ms_side_free() for every free, from glue or from the
+ * allocator's trace hooks. The dump/overview/mmlk printers work as in heap mode (the dump lists
+ * tracked blocks by the address the allocator returned). Allocations the table misses (before
+ * init, table full) are counted and reported on `[MSAGENT]` lines, never dropped silently.
+ */
+typedef struct {
+    uintptr_t ptr;        /* the allocator's pointer; 0 = empty slot */
+    uintptr_t owner;
+    uint32_t  size;
+    uint8_t   owner_id;
+    uint8_t   tag;
+    uint16_t  reserved;
+#if MS_AGENT_TRACE_DEPTH > 0
+    uintptr_t trace[MS_AGENT_TRACE_DEPTH];
+#endif
+} ms_side_entry_t;
+/* Table bytes for n live blocks (the table keeps one slot empty; size it ~1.3x the peak). */
+#define MS_SIDE_TABLE_BYTES(n) ((size_t)(n) * sizeof(ms_side_entry_t))
+
+int  ms_agent_init_side(ms_write_fn write, void *table, size_t table_bytes,
+                        const ms_agent_config_t *cfg);
+void ms_side_alloc(void *ptr, size_t size, uintptr_t caller);
+void ms_side_free(void *ptr, uintptr_t caller);
+/* Side-table counters (also printed before each side-mode dump). */
+typedef struct {
+    size_t entries, capacity;   /* live tracked blocks, table slots usable          */
+    size_t tracked_bytes;       /* sum of tracked sizes                             */
+    size_t table_full;          /* allocations not tracked because the table was full */
+    size_t preinit;             /* allocations before ms_agent_init_side            */
+    size_t unknown_frees;       /* frees of pointers the table did not know          */
+} ms_side_stats_t;
+void ms_side_stats(ms_side_stats_t *st);
 
 /* Allocation API. The owner recorded in the block is the return address of the call to
  * these functions (so it points into the code that called ms_malloc/malloc). */
@@ -112,19 +172,6 @@ void *ms_realloc_from(void *ptr, size_t size, uintptr_t caller);
  * -DMS_AGENT_DEFINE_LIBC=1 to define malloc/free/calloc/realloc themselves (bare metal only).
  */
 
-/* Heap statistics (what the overview prints). */
-typedef struct {
-    size_t total;         /* arena bytes managed (free + used)                        */
-    size_t free;          /* bytes in free blocks, headers included                   */
-    size_t used;          /* total - free (block headers, region info, sentinel incl.) */
-    size_t max_used;      /* high-water mark of used                                  */
-    size_t max_free_blk;  /* largest free block payload                               */
-    size_t alloc_fail;    /* number of failed allocations                             */
-    size_t min_free_blk;  /* smallest free block payload (0 when none is free)         */
-    size_t free_blocks;   /* number of free blocks                                    */
-    size_t allocs;        /* successful allocations since init                        */
-    size_t frees;         /* successful frees since init                              */
-} ms_heap_stats_t;
 /* Takes the lock (the overview printer does not: it is for fault handlers). */
 void ms_heap_stats(ms_heap_stats_t *st);
 /* Forget the high-water mark (FreeRTOS xPortResetHeapMinimumEverFreeHeapSize). */
@@ -149,7 +196,8 @@ void ms_mmlk_query(unsigned tag);
  * Returns 0 when consistent, else the number of problems found; prints nothing. */
 int ms_heap_check(void);
 
-/* Block introspection (for tests and for firmware that wants to print facts). */
+/* Block introspection (for tests and for firmware that wants to print facts); in side mode
+ * `ptr` is the allocator's pointer and the answer comes from the table. */
 int ms_block_info(const void *ptr, uintptr_t *owner, size_t *size, unsigned *tag);
 /* The block's stored trace (up to n entries, 0 = none); returns MS_AGENT_TRACE_DEPTH, or -1. */
 int ms_block_trace(const void *ptr, uintptr_t *out, int n);

@@ -351,3 +351,8 @@ class ParseStats:
     #: lines that carried an object-trace tag but did not parse, per reader (e.g. two tasks'
     #: output on one line): filled when the parse ends
     damaged_lines: dict[str, int] = field(default_factory=dict)
+    #: where cycles come from: {how: "detected"|"option"|"default", template, pattern, count}
+    cycle_source: dict[str, object] | None = None
+    #: object-trace line shapes learned without configuration ("timer create %p caller %p"
+    #: -> lines read): filled when the parse ends
+    object_shapes: dict[str, int] = field(default_factory=dict)

@@ -1,8 +1,9 @@
 """Build small host programs from device/ sources and check addresses against addr2line.
 
 The C sources mark their expectations in comments: ``SITE:a,b`` on the line where the owner
-of blocks ``a`` and ``b`` must symbolize, ``T0:a`` where their trace[0] must, ``OBJ:a`` where
-an ``[MSOBJ]`` caller must. A return address is symbolized as the agent README says:
+of blocks ``a`` and ``b`` must symbolize, ``T0:a``/``T1:a`` where their trace[0]/trace[1]
+must, ``OBJ:a`` where an ``[MSOBJ]`` caller must, ``PRE:a`` where the caller named by the
+agent's before-init warning must. A return address is symbolized as the agent README says:
 ``(addr & ~1) - 1``.
 """
 
@@ -18,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DEVICE = ROOT / "device"
 OPT_LEVELS = ("-O0", "-Og", "-O2", "-Os")
-_MARK = re.compile(r"/\*.*?\b(SITE|T0|OBJ):([\w,]+)")
+_MARK = re.compile(r"\b(SITE|T0|T1|OBJ|PRE):([\w,]+)")
 
 
 def need(*tools: str) -> None:
@@ -29,10 +30,11 @@ def need(*tools: str) -> None:
 
 def markers(*files: Path) -> dict[str, dict[str, tuple[str, int]]]:
     """{'SITE': {name: (basename, line)}, 'T0': {...}, 'OBJ': {...}} from the sources."""
-    out: dict[str, dict[str, tuple[str, int]]] = {"SITE": {}, "T0": {}, "OBJ": {}}
+    out: dict[str, dict[str, tuple[str, int]]] = {k: {} for k in ("SITE", "T0", "T1", "OBJ", "PRE")}
     for f in files:
         for lineno, text in enumerate(f.read_text().splitlines(), 1):
-            for kind, names in _MARK.findall(text):
+            comment = text.partition("/*")[2]
+            for kind, names in _MARK.findall(comment):
                 for name in names.split(","):
                     assert name not in out[kind], f"duplicate marker {kind}:{name}"
                     out[kind][name] = (f.name, lineno)
@@ -40,11 +42,12 @@ def markers(*files: Path) -> dict[str, dict[str, tuple[str, int]]]:
 
 
 def host_build(out: Path, sources: list[Path], opt: str, depth: int,
-               includes: list[Path], defines: tuple[str, ...] = ()) -> Path:
-    cmd = ["gcc", "-std=c99", "-g", opt, "-Wall", "-Wextra", "-Werror",
+               includes: list[Path], defines: tuple[str, ...] = (),
+               ldflags: tuple[str, ...] = ()) -> Path:
+    cmd = ["gcc", "-std=gnu99", "-g", opt, "-Wall", "-Wextra", "-Werror",
            "-fno-omit-frame-pointer", "-fno-pie", "-no-pie",
            f"-DMS_AGENT_TRACE_DEPTH={depth}", *(f"-D{d}" for d in defines),
-           *(f"-I{i}" for i in includes), "-o", str(out), *map(str, sources)]
+           *(f"-I{i}" for i in includes), "-o", str(out), *map(str, sources), *ldflags]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out

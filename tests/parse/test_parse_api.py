@@ -97,7 +97,8 @@ def test_malloc_failure_sequence() -> None:
 
 
 def test_registry_order_and_user_patterns(tmp_path) -> None:
-    """Cycle markers first, then the heap family's one-liners, then the object traces."""
+    """Cycle markers first, then the heap family's one-liners, then the object traces (the
+    learned hand-added shapes last: a user pattern wins over a guess)."""
     from memsleuth.parse import agent
 
     cfg = tmp_path / "objs.toml"
@@ -106,7 +107,7 @@ def test_registry_order_and_user_patterns(tmp_path) -> None:
     sections, lines = registry.default_readers(object_patterns=agent.load_patterns(cfg))
     assert {s.name for s in sections} >= {"block_dump", "heap_overview", "crash"}
     names = [r.name for r in lines]
-    assert names[0] == "cycle" and names[-2:] == ["msobj", "objpattern"]
+    assert names[0] == "cycle" and names[-3:] == ["msobj", "objpattern", "objauto"]
 
 
 def test_crash_readers_come_before_heap_readers() -> None:

@@ -520,6 +520,9 @@ class TrendCollector:
         self.alloc_failures = 0
         self.first_alloc_failure: dict[str, Any] | None = None
         self._heap = HeapSeries()
+        #: where the cycle markers come from (``ParseStats.cycle_source``), set by the verb
+        self.cycle_source: dict[str, Any] | None = None
+        self.markers_total = 0
         self._start()
 
     def _start(self) -> None:
@@ -569,6 +572,7 @@ class TrendCollector:
         below) its first value; any other out-of-sequence value is a glitch (a flipped bit,
         two lines merged) and is ignored, so one bad line cannot cut the curve short."""
         i = record.index
+        self.markers_total += 1
         if i is not None and self.cycle is not None and i < self.cycle:
             prev = self._prev_cycle
             if prev is not None and i > prev:
@@ -657,6 +661,10 @@ class TrendCollector:
         if mode == "cycle" and not self.cycles:
             raise ValueError("no cycle markers in the log (try --cycle-pattern or --x index)")
         notes: list[str] = []
+        src = self.cycle_source
+        if mode == "cycle" and src and src.get("how") in ("detected", "option"):
+            how = "detected" if src["how"] == "detected" else "--cycle-pattern"
+            notes.append(f"cycles from `{src['template']}` ({how}), {self.markers_total} found")
         if self.restarts:
             notes.append(f"the cycle counter restarted {len(self.restarts)} time(s) (reboot, or "
                          f"logs appended; last at line {self.restarts[-1]}): only the last run "
@@ -704,5 +712,6 @@ class TrendCollector:
                            else None,
                            "glitches": len(self.glitches), "restarts": len(self.restarts),
                            "heaps": len(self.new_heaps) + 1}
+        out["cycle_source"] = src if mode == "cycle" else None
         out["notes"] = notes
         return out

@@ -75,6 +75,11 @@ def log_contents(model: Any) -> dict[str, Any]:
 def model_notes(model: Any) -> list[str]:
     """What the reader set aside or decided on its own, said once in the contents."""
     notes = []
+    src = model.stats.cycle_source
+    if src and src.get("how") == "detected":
+        notes.append(f"cycles from `{src['template']}` (detected), {model.markers.count} found")
+    for shape, n in model.stats.object_shapes.items():
+        notes.append(f"object trace learned: `{shape}` ({n} lines)")
     if model.impossible_rows:
         line, why = model.impossible_first
         notes.append(f"{model.impossible_rows} heap table(s) no heap can print were left out "
@@ -131,6 +136,8 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
     model = load_model(log, cycle_pattern=cycle_pattern, on_record=acc.on_record,
                        object_patterns=agent.load_patterns(config))
     require_sections(model, log)
+    if acc.trend is not None:
+        acc.trend.cycle_source = model.stats.cycle_source
     contents = log_contents(model)
     result: dict[str, Any] = {
         "log": str(log), "elf": str(elf) if elf else None, "contents": contents,

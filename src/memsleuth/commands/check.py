@@ -41,6 +41,8 @@ def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
                        TrendCollector(upto=upto))
     stats = stream_log(log, [acc.on_record], cycle_pattern, agent.load_patterns(config))
     trend = acc.trend
+    if trend is not None:
+        trend.cycle_source = stats.cycle_source
     if not (acc.balance.events or acc.series.snapshots  # type: ignore[union-attr]
             or (trend and (trend.n_overviews or trend.n_cycle_points))):
         raise InputError(f"{log}: no heap overview, object trace or block dump to judge "

@@ -43,6 +43,8 @@ def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
     if result["source"] == "none":
         raise InputError(f"{log}: no object trace ([MSOBJ] lines) and no block dump")
     result["damaged_lines"] = stats.damaged_lines
+    result["learned_shapes"] = stats.object_shapes
+    result["cycle_source"] = stats.cycle_source
     result["log"] = str(log)
     result["elf"] = str(elf) if elf else None
     result["elf_match"] = elf_match(symbolizer, attributor.seen)

@@ -53,6 +53,7 @@ def run_trend(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | Non
     wu = parse_warmup(warmup)
     collector = TrendCollector(upto=upto)
     stats = stream_log(log, [collector.on_record], cycle_pattern)
+    collector.cycle_source = stats.cycle_source
     if not (collector.n_overviews or collector.n_cycle_points):
         raise InputError(f"{log}: no heap overview in {stats.lines:,} lines "
                          "(expected [HEAP] tables)")

@@ -14,7 +14,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from memsleuth.errors import UsageError
-from memsleuth.parse.agent import UserPattern, damaged_counts
+from memsleuth.parse.agent import UserPattern, damaged_counts, learned_shapes
+from memsleuth.parse.cycles import SCAN_LINES, CycleDetector
+from memsleuth.parse.normalize import normalize as _normalize
 from memsleuth.parse.registry import default_readers
 from memsleuth.parse.stream import LogParser
 from memsleuth.records import ParseStats, Record
@@ -28,9 +30,16 @@ class ParsedLog:
 
     def __init__(self, lines: Iterable[str | bytes], path: Path | None,
                  cycle_pattern: str | None = None, source: FileSource | None = None,
-                 object_patterns: Sequence[UserPattern] = ()) -> None:
-        sections, line_readers = default_readers(_compile(cycle_pattern), object_patterns)
+                 object_patterns: Sequence[UserPattern] = (),
+                 cycle_source: dict[str, object] | None = None) -> None:
+        compiled = _compile(cycle_pattern) if cycle_source is None else re.compile(
+            cycle_pattern or "")
+        sections, line_readers = default_readers(compiled, object_patterns)
         self._parser = LogParser(sections, line_readers)
+        if cycle_source is None and cycle_pattern is not None:
+            cycle_source = {"how": "option", "template": cycle_pattern,
+                            "pattern": cycle_pattern}
+        self._parser.stats.cycle_source = cycle_source
         self._lines = lines
         self._source = source
         self._used = False
@@ -51,6 +60,7 @@ class ParsedLog:
                 yield from self._parser.parse(self._lines)
         finally:
             self.stats.damaged_lines = damaged_counts(self._parser.line_readers)
+            self.stats.object_shapes = learned_shapes(self._parser.line_readers)
             self.close()
 
     def close(self) -> None:
@@ -80,14 +90,38 @@ def parse_lines(lines: Iterable[str | bytes], *, cycle_pattern: str | None = Non
     return ParsedLog(lines, None, cycle_pattern, object_patterns=object_patterns)
 
 
+def detect_cycles(path: str | os.PathLike[str], limit: int = SCAN_LINES):  # -> DetectedCycles
+    """The round-marker line family of a log file, from its first ``limit`` lines, or None
+    (``memsleuth.parse.cycles``)."""
+    det = CycleDetector()
+    with FileSource(path) as src:
+        for batch in src.batches():
+            for line in batch.lines:
+                det.feed(_normalize(line).text)
+            if det.lines >= limit:
+                break
+    return det.result()
+
+
 def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None,
                object_patterns: Sequence[UserPattern] = ()) -> ParsedLog:
     """Parse a log file (plain or gzip). Raises InputError if it cannot be read.
 
+    Without ``cycle_pattern`` the round marker is detected on the file's head
+    (``detect_cycles``); ``stats.cycle_source`` says which line was used.
+
     ``object_patterns``: the user's object-trace formats (``agent.load_patterns``).
     """
+    detected = None
+    if cycle_pattern is None:
+        detected = detect_cycles(path)
+        if detected is not None and detected.template == "[MSCYCLE] N":
+            detected = None         # the agent's own marker: the default reader has it
     source = FileSource(path)
     try:
+        if detected is not None:
+            return ParsedLog(source, source.path, detected.regex, source, object_patterns,
+                             cycle_source=detected.describe())
         return ParsedLog(source, source.path, cycle_pattern, source, object_patterns)
     except BaseException:
         source.close()

@@ -123,6 +123,81 @@ class PatternReader:
 
 
 
+# -- hand-added create/delete prints, recognised without configuration -----------------------
+
+_VERBS_CREATE = ("create", "created", "new", "alloc", "allocated", "init", "add")
+_VERBS_DELETE = ("delete", "deleted", "free", "freed", "del", "destroy", "destroyed", "deinit",
+                 "remove", "removed")
+_VERB = "|".join(sorted(_VERBS_CREATE + _VERBS_DELETE, key=len, reverse=True))
+_P = r"0x[0-9a-fA-F]{1,16}|\(nil\)"
+_CALLER = rf"(?:[\s,;]+(?:caller|by|from|owner|lr|ra|ret)\s*[=:]?\s*(?P<caller>{_P}))?"
+_KIND = r"(?P<kind>[A-Za-z][A-Za-z0-9]{1,23})"
+#: ``timer create 0x2000a1c0 caller 0x800123`` (kind, verb, handle, optional caller) and
+#: ``create timer 0x...`` (verb first); ``%p`` with or without zero padding, ``(nil)``
+AUTO_SHAPES = (
+    ("{kind} {op} %p", re.compile(
+        rf"(?:^|[\s\]:>|])(?:{_KIND}[ _:-]+(?P<op>{_VERB}))\b[\s:=,]*(?:handle\s*[=:]?\s*)?"
+        rf"(?P<handle>{_P}){_CALLER}\s*$", re.IGNORECASE)),
+    ("{op} {kind} %p", re.compile(
+        rf"(?:^|[\s\]:>|])(?P<op>{_VERB})[ _:-]+{_KIND}\b[\s:=,]*(?:handle\s*[=:]?\s*)?"
+        rf"(?P<handle>{_P}){_CALLER}\s*$", re.IGNORECASE)),
+)
+#: words before a verb that name the heap itself, not a kernel object (``heap free 0x...``)
+_NOT_KINDS = frozenset({"heap", "mem", "memory", "malloc", "calloc", "realloc", "block", "blk",
+                        "size", "bytes", "chunk", "region", "page", "ptr", "pointer", "addr",
+                        "address", "the", "and", "then", "to", "of"})
+
+
+class AutoObjectReader:
+    """Create/delete prints of the common hand-added shapes (docs/object-trace.md), learned
+    without a TOML pattern; ``shapes`` counts the lines read per learned template."""
+
+    name = "objauto"
+
+    def __init__(self) -> None:
+        self.shapes: dict[str, int] = {}
+        self.nil = 0            # creates that printed (nil): a failed create, not an object
+
+    def read(self, text: str, lineno: int, ts: float | None) -> ObjectEvent | None:
+        if "0x" not in text and "(nil)" not in text:
+            return None
+        for form, regex in AUTO_SHAPES:
+            m = regex.search(text)
+            if m is None:
+                continue
+            kind = m["kind"].lower()
+            if kind in _NOT_KINDS or kind in _VERBS_CREATE or kind in _VERBS_DELETE:
+                continue
+            word = m["op"].lower()
+            op = "create" if word in _VERBS_CREATE else "delete"
+            handle = _ptr_or_zero(m["handle"])
+            if handle == 0:
+                self.nil += 1
+                return None
+            caller = _ptr_or_zero(m["caller"]) if m["caller"] else 0
+            template = (form.replace("{kind}", kind).replace("{op}", word)
+                        + (" caller %p" if m["caller"] else ""))
+            self.shapes[template] = self.shapes.get(template, 0) + 1
+            return ObjectEvent(lineno, op, kind, handle, caller, None, None,  # type: ignore[arg-type]
+                               ts)
+        return None
+
+
+def _ptr_or_zero(text: str | None) -> int:
+    if not text or text.startswith("("):
+        return 0
+    return int(text, 16)
+
+
+def learned_shapes(readers: Iterable[Any]) -> dict[str, int]:
+    """Object-trace templates learned without configuration, with the lines each read."""
+    out: dict[str, int] = {}
+    for reader in readers:
+        for shape, n in getattr(reader, "shapes", {}).items():
+            out[shape] = out.get(shape, 0) + n
+    return out
+
+
 def load_toml(path: Path) -> dict[str, Any]:
     """tomllib on 3.11+, tomli when installed, else a tiny parser for our own subset."""
     data = path.read_bytes()
@@ -219,8 +294,9 @@ def load_patterns(path: Path | None) -> tuple[UserPattern, ...]:
 
 
 def line_readers(patterns: Sequence[UserPattern] = ()) -> list[Any]:
-    """Fresh readers for one parse: ``[MSOBJ]`` plus one per user pattern."""
-    return [MsobjReader(), *(PatternReader(p) for p in patterns)]
+    """Fresh readers for one parse: ``[MSOBJ]``, one per user pattern, then the common
+    hand-added shapes (last: a user pattern wins over a guess)."""
+    return [MsobjReader(), *(PatternReader(p) for p in patterns), AutoObjectReader()]
 
 
 def damaged_counts(readers: Iterable[Any]) -> dict[str, int]:

@@ -53,5 +53,17 @@ def render_objects(result: dict[str, Any]) -> None:
         out.print(st)
     if result.get("seq_gaps"):
         warn(f"{result['seq_gaps']} object-trace line(s) lost (gaps in seq numbers)")
+    src = result.get("cycle_source") or {}
+    if src.get("how") == "detected":
+        out_note(f"cycles from `{src['template']}` (detected)")
+    for shape, n in (result.get("learned_shapes") or {}).items():
+        out_note(f"object trace learned: `{shape}` ({n} lines)")
     for reader, n in (result.get("damaged_lines") or {}).items():
         warn(f"{n} damaged {reader} line(s) ignored")
+
+
+def out_note(text: str) -> None:
+    """A line saying what memsleuth decided on its own (detected markers, learned shapes)."""
+    from rich.markup import escape
+
+    console().print(f"  note: {escape(text)}")
