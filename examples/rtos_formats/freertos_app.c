@@ -1,8 +1,9 @@
 /*
  * FreeRTOS heap figures from a program that really runs (host x86-64): the HeapStats_t
- * fields vPortGetHeapStats() fills (printed once before the reconnects, as applications do)
- * and an 'xPortGetFreeHeapSize() = .., xPortGetMinimumEverFreeHeapSize() = ..' trend line
- * after every reconnect. Field and function names are FreeRTOS-Kernel's (portable.h).
+ * fields vPortGetHeapStats() fills (printed once before the reconnects, as applications do),
+ * then per reconnect a 'reconnect N' line and an 'xPortGetFreeHeapSize() = ..,
+ * xPortGetMinimumEverFreeHeapSize() = ..' trend line. Field and function names are
+ * FreeRTOS-Kernel's (portable.h).
  */
 #include "arena.h"
 #include "board.h"
@@ -59,9 +60,10 @@ int main(void)
     out("xNumberOfSuccessfulAllocations: %u\n", (unsigned)st.xNumberOfSuccessfulAllocations);
     out("xNumberOfSuccessfulFrees: %u\n", (unsigned)st.xNumberOfSuccessfulFrees);
     for (int i = 1; i <= CYCLES; i++) {
+        out("reconnect %d\n", i);
         net_reconnect(i);
-        out("reconnect %d: xPortGetFreeHeapSize() = %u, xPortGetMinimumEverFreeHeapSize() = %u\n",
-            i, (unsigned)xPortGetFreeHeapSize(), (unsigned)xPortGetMinimumEverFreeHeapSize());
+        out("xPortGetFreeHeapSize() = %u, xPortGetMinimumEverFreeHeapSize() = %u\n",
+            (unsigned)xPortGetFreeHeapSize(), (unsigned)xPortGetMinimumEverFreeHeapSize());
     }
     return 0;
 }
