@@ -168,3 +168,12 @@ def test_e2_xtensa_register_dump_and_windowed_a0():
     c = doc["crash"]
     assert c["cause"]["category"] == "null_pointer" and c["fault"]["exccause"]["value"] == 29
     assert [f["address"] for f in c["call_stack"]["frames"]] == [0x400E14ED, 0x400D0802]
+
+
+@pytest.mark.parametrize("name", ["B2d_debugREADME_debug_cmd.log",
+                                  "B5_debug_app_README_result.log"])
+def test_debug_command_tables_are_no_crash(name: str):
+    # the `debug` command and aos_debug_backtrace_now() print crash-dump banners, no crash
+    assert not [r for r in records(name) if isinstance(r, CrashDump)]
+    code, doc = analyze(name)
+    assert code == 0 and doc["crash"] is None

@@ -6,7 +6,10 @@
 - A crash dump quoted from its middle (an issue excerpt, a log that starts late): a section
   banner such as ``========= Sem Waiting ==========`` or bare ``(0x3405AEC8): 0x... `` stack
   rows with no ``Exception`` banner before them -> a CrashDump marked partial, so the
-  tables and stack words are read and nobody mistakes the excerpt for a whole dump.
+  tables and stack words are read and nobody mistakes the excerpt for a whole dump. Only
+  when something a crash alone prints is there (registers, stack words): the ``debug``
+  command prints the task/queue/sem tables and ``aos_debug_backtrace_now()`` a call stack
+  with the same banners, and no crash.
 
 These readers come last: any reader that owns a line in a complete section gets it first.
 """
@@ -98,12 +101,27 @@ class CrashFragmentReader(CrashReader):
         first = getattr(self, "_first", "?")
         out = super().close(reason)
         for rec in out:
+            if isinstance(rec, CrashDump) and not _crash_only(rec):
+                # the `debug` command prints the same task/queue/sem tables with no crash:
+                # without registers, stack words or a backtrace this is no crash excerpt
+                return []
+        for rec in out:
             if isinstance(rec, CrashDump):
                 rec.partial = True
                 rec.partial_reason = (
                     f"an excerpt of a crash dump: it starts at its '{first}' section; the "
                     "banner and what was printed before it are not in the log")
         return out
+
+
+#: Sections only a crash dump prints: the `debug` command prints the task/queue/sem tables
+#: and aos_debug_backtrace_now() a `Call stack` with no crash at all.
+_CRASH_ONLY = frozenset({"Regs info", "Fault info", "Stack info", "Uspace Stack info"})
+
+
+def _crash_only(crash: CrashDump) -> bool:
+    return bool(_CRASH_ONLY & set(crash.sections) or crash.stack
+                or crash.registers.keys() - {"CORE"})
 
 
 def section_readers() -> list[SectionReader]:
