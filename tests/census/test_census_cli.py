@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from schema_helpers import loads_valid
 
 from memsleuth.cli import main
 
@@ -26,7 +27,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 def run_json(*args: str) -> tuple[int, dict]:
     code, out, _ = run(*args, "--json")
-    return code, json.loads(out)
+    return code, loads_valid(out)
 
 
 def facts(target: str) -> dict:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from schema_helpers import loads_valid
 
 from memsleuth.cli import main
 from memsleuth.commands.crash import CrashInputs
@@ -47,7 +47,7 @@ def test_cycle_pattern_option(tmp_path: Path):
                    + (FIX / "alios20_m4_busfault_task.log").read_text())
     result = _run(str(log), "--cycle-pattern", r"== round (\d+) ==", "--json")
     assert result.exit_code == 1, result.output
-    assert json.loads(result.stdout)["total"] == 1
+    assert loads_valid(result.stdout)["total"] == 1
     only_markers = tmp_path / "markers.log"
     only_markers.write_text("== round 1 ==\n== round 2 ==\n")
     result = _run(str(only_markers), "--cycle-pattern", r"== round (\d+) ==")
@@ -59,7 +59,7 @@ def test_streamed_heap_dump_reaches_the_explanation():
     result = _run(str(QEMU / "cm4_use_after_free.log"), "--elf",
                   str(QEMU / "cm4_use_after_free.elf"), "--json")
     assert result.exit_code == 1, result.output
-    (crash,) = json.loads(result.stdout)["crashes"]
+    (crash,) = loads_valid(result.stdout)["crashes"]
     assert crash["cause"]["category"] == "use_after_free"
     hit = crash["heap"]["hits"][0]
     assert hit["diagnosis"] == "use_after_free"
@@ -82,7 +82,7 @@ def test_elf_of_another_architecture_is_a_loud_mismatch():
     assert result.exit_code == 4, result.output
     assert "WARNING: the ELF does not match the crash" in result.stderr
     assert "riscv but the ELF is arm" in result.stderr
-    match = json.loads(result.stdout)["crashes"][0]["elf_match"]
+    match = loads_valid(result.stdout)["crashes"][0]["elf_match"]
     assert match["verdict"] == "mismatch"
     assert (match["dump_arch"], match["elf_arch"]) == ("riscv", "arm")
 
@@ -100,5 +100,5 @@ def test_wild_pc_with_the_right_elf_is_not_a_mismatch():
                   "--json")
     assert result.exit_code == 1, result.output
     assert "warning" not in result.stderr.lower()
-    match = json.loads(result.stdout)["crashes"][0]["elf_match"]
+    match = loads_valid(result.stdout)["crashes"][0]["elf_match"]
     assert match["verdict"] == "ok" and match["pc_in_code"] is False

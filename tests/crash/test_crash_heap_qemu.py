@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from schema_helpers import loads_valid
 
 from memsleuth.analysis.crash import explain_records
 from memsleuth.parse import parse_file
@@ -152,7 +153,7 @@ def test_cli_json_oom() -> None:
     res = CliRunner().invoke(main, ["crash", str(HEAP_DIR / f"{name}.log"), "--elf",
                                     str(HEAP_DIR / f"{name}.elf"), "--json"])
     assert res.exit_code == 1, res.output
-    c = json.loads(res.output)["crashes"][0]
+    c = loads_valid(res.output)["crashes"][0]
     assert c["cause"]["category"] == "out_of_memory"
     assert c["oom"]["top_owners"][0]["function"] == "telemetry_record"
 

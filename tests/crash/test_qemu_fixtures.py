@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from schema_helpers import loads_valid
 
 from memsleuth.analysis.crash import explain_records
 from memsleuth.parse.alios_crash import parse_crash_text
@@ -85,7 +86,7 @@ def test_cli_exit_code_and_json() -> None:
     res = CliRunner().invoke(main, ["crash", str(QEMU_DIR / f"{name}.log"), "--elf",
                                     str(QEMU_DIR / f"{name}.elf"), "--json"])
     assert res.exit_code == 1, res.output
-    doc = json.loads(res.output)
+    doc = loads_valid(res.output)
     assert doc["schema"].startswith("memsleuth.crash/")
     assert doc["crashes"][0]["faulting_function"] == "net_connect_timeout"
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from schema_helpers import loads_valid
 
 from memsleuth.cli import main
 from memsleuth.parse import parse_file
@@ -33,7 +34,7 @@ def need(*tools: str) -> None:
 def census_json(log: Path, elf: Path) -> dict:
     result = CliRunner().invoke(main, ["census", str(log), "--elf", str(elf), "--json"])
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    return loads_valid(result.stdout)
 
 
 @pytest.mark.parametrize("log", COMMITTED_LOGS, ids=lambda p: p.name)

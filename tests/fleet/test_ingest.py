@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import json
 import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
 from fleet_helpers import LOGS, PATTERN, SYMBOLS
+from schema_helpers import loads_valid
 
 from memsleuth.cli import main
 from memsleuth.fleet.identity import PathPattern
@@ -17,7 +17,7 @@ from memsleuth.fleet.queries import answer, run_sql
 
 def _ingest(*args: str) -> tuple[int, dict]:
     result = CliRunner().invoke(main, ["ingest", *args, "--json"])
-    return result.exit_code, json.loads(result.output) if result.output.startswith("{") else {}
+    return result.exit_code, loads_valid(result.output) if result.output.startswith("{") else {}
 
 
 def _real_log(build: str = "fw-1.0-x86_64") -> Path:
@@ -87,7 +87,7 @@ def test_fleet_cli_json_and_sql(fleet_store):
     runner = CliRunner()
     result = runner.invoke(main, ["fleet", str(fleet_store), "--json"])
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = loads_valid(result.output)
     assert doc["schema"] == "memsleuth.fleet/1"
     for key in ("leak_sites", "build_comparison", "crash_signatures",
                 "devices_by_exhaustion", "problems", "summary"):
@@ -96,6 +96,9 @@ def test_fleet_cli_json_and_sql(fleet_store):
     result = runner.invoke(main, ["fleet", str(fleet_store), "--sql",
                                   "SELECT count(DISTINCT device) FROM logs"])
     assert result.exit_code == 0 and result.output.strip() == "24"
+    result = runner.invoke(main, ["fleet", str(fleet_store), "--sql",
+                                  "SELECT count(DISTINCT device) AS n FROM logs", "--json"])
+    assert loads_valid(result.output)["rows"] == [{"n": 24}]
     result = runner.invoke(main, ["fleet", str(fleet_store), "--sql", "SELEC nonsense"])
     assert result.exit_code == 2
     assert result.output.startswith("memsleuth: error: --sql:")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from schema_helpers import loads_valid
 
 from memsleuth.cli import main
 from memsleuth.errors import UsageError
@@ -96,7 +96,7 @@ def test_objects_cli_with_config(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["objects", str(log), "--config", str(cfg),
                                     "--cycle-pattern", r"^loop (\d+)", "--json"])
     assert res.exit_code == 0, res.output
-    data = json.loads(res.output)
+    data = loads_valid(res.output)
     (timer,) = data["kinds"]
     assert (timer["per_cycle"]["created"], timer["per_cycle"]["deleted"]) == (3, 2)
     (leak,) = data["leaks"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from schema_helpers import loads_valid
 
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
@@ -165,7 +166,7 @@ def test_check_fail_on_step_and_json() -> None:
     log = run_path("x86_64", "burst")
     result = CliRunner().invoke(main, ["check", str(log), "--fail-on", "step", "--json"])
     assert result.exit_code == 1
-    data = json.loads(result.output)
+    data = loads_valid(result.output)
     assert data["verdict"]["findings"][0]["kind"] == "step"
 
 
@@ -185,7 +186,7 @@ def test_trend_cli_upto_json() -> None:
     log = run_path("x86_64", "leak")
     res = CliRunner().invoke(main, ["trend", str(log), "--upto", "50", "--json"])
     assert res.exit_code == 0, res.output
-    data = json.loads(res.output)
+    data = loads_valid(res.output)
     assert data["schema"].startswith("memsleuth.trend/")
     assert data["points"] == 50 and data["x"] == "cycle"
     text = CliRunner().invoke(main, ["trend", str(log)])
@@ -197,7 +198,7 @@ def test_diff_cli_first_vs_last() -> None:
     res = CliRunner().invoke(main, ["diff", str(log), "--elf", str(log.with_suffix(".elf")),
                                     "--json"])
     assert res.exit_code == 0, res.output
-    data = json.loads(res.output)
+    data = loads_valid(res.output)
     top = data["rows"][0]
     assert top["object_kind"] == "timer" and top["bytes_delta"] > 0
     assert data["growth"]["snapshots"] >= 3
@@ -218,12 +219,12 @@ def test_time_axis_from_prefixed_timestamps(tmp_path: Path) -> None:
         lines.append(f"[{t:12.6f}] {line}")
     log = tmp_path / "ts.log"
     log.write_text("\n".join(lines) + "\n")
-    by_time = json.loads(CliRunner().invoke(main, ["trend", str(log), "--x", "time", "--json"])
+    by_time = loads_valid(CliRunner().invoke(main, ["trend", str(log), "--x", "time", "--json"])
                          .output)
     assert by_time["x"] == "time"
     assert by_time["fit"]["slope"] == pytest.approx(
         trend_of("x86_64", "leak")["fit"]["slope"] / 5.0, rel=0.02)
-    by_cycle = json.loads(CliRunner().invoke(main, ["trend", str(log), "--json"]).output)
+    by_cycle = loads_valid(CliRunner().invoke(main, ["trend", str(log), "--json"]).output)
     exh = by_cycle["forecast"]["exhaustion"]
     assert exh["time"] == pytest.approx(exh["at"] * 5.0, rel=0.02)
     no_ts = CliRunner().invoke(main, ["trend", str(run_path("x86_64", "leak")), "--x", "time"])
@@ -256,7 +257,7 @@ def test_check_thresholds(tmp_path: Path) -> None:
                                         "--max-imbalance", "2", "--allow-alloc-failure",
                                         "--json"])
     assert lenient.exit_code == 0, lenient.output
-    data = json.loads(lenient.output)
+    data = loads_valid(lenient.output)
     assert data["verdict"]["findings"] == []
     assert {o["kind"] for o in data["verdict"]["observations"]} == {
         "steady_leak", "imbalance", "alloc_failure"}
@@ -278,7 +279,7 @@ def test_objects_from_dumps_only(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["objects", str(log), "--elf", str(src.with_suffix(".elf")),
                                     "--json"])
     assert res.exit_code == 0, res.output
-    data = json.loads(res.output)
+    data = loads_valid(res.output)
     assert data["source"] == "dumps" and data["snapshots"] >= 3
     (timer,) = [k for k in data["kinds"] if k["kind"] == "timer"]
     assert timer["slope_per_cycle"] == pytest.approx(1.0, abs=0.05)
@@ -288,7 +289,7 @@ def test_objects_from_dumps_only(tmp_path: Path) -> None:
 
 def test_trend_options_and_errors(tmp_path: Path) -> None:
     log = run_path("cortex-m4", "noleak")
-    fixed = json.loads(CliRunner().invoke(main, ["trend", str(log), "--warmup", "30", "--x",
+    fixed = loads_valid(CliRunner().invoke(main, ["trend", str(log), "--warmup", "30", "--x",
                                                  "index", "--json"]).output)
     assert fixed["warmup"]["points"] == 30 and fixed["x"] == "index"
     assert fixed["leak"] is False

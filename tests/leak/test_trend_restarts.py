@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from schema_helpers import loads_valid
 
 from memsleuth.cli import main
 
@@ -18,7 +19,7 @@ def test_restarted_cycle_counter_starts_a_new_curve(tmp_path: Path) -> None:
     log.write_bytes(first + (OUT / "cortex-m4-leak.log").read_bytes())
     facts = json.loads((OUT / "cortex-m4-leak.json").read_text())
     result = CliRunner().invoke(main, ["trend", str(log), "--json"])
-    trend = json.loads(result.stdout)
+    trend = loads_valid(result.stdout)
     assert trend["classification"] == "steady_leak"
     assert trend["points"] == facts["mscycle_markers"]
     assert any("restarted 1 time" in note for note in trend["notes"])

@@ -14,6 +14,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from schema_helpers import loads_valid
 
 from memsleuth.analysis.check import Thresholds, verdict
 from memsleuth.analysis.trend import TrendCollector
@@ -63,7 +64,7 @@ def test_free_above_total_is_left_out_and_the_leak_still_found(tmp_path: Path) -
     code, out, _ = run("check", str(log), "--allow-alloc-failure")
     assert code == 1 and out.startswith("LEAK: free heap falls"), out
     code, out, _ = run("trend", str(log), "--json")
-    trend = json.loads(out)
+    trend = loads_valid(out)
     assert trend["classification"] == "steady_leak"
     assert trend["excluded"]["impossible_rows"] == 1
     assert any("impossible heap row" in n and "FreeSz" in n for n in trend["notes"])
@@ -74,7 +75,7 @@ def test_one_corrupted_cycle_counter_is_a_glitch_not_a_reboot(tmp_path: Path) ->
     for value in (44, 3000):            # a bit flip down (300 -> 44) and up (-> 3000)
         log = damaged(tmp_path, LEAK, lambda ls, v=value: set_marker(ls, 300, v))
         code, out, _ = run("trend", str(log), "--json")
-        trend = json.loads(out)
+        trend = loads_valid(out)
         assert trend["classification"] == "steady_leak", (value, trend["reason"])
         assert trend["excluded"]["restarts"] == 0 and trend["excluded"]["glitches"] == 1
         assert trend["points"] >= facts["mscycle_markers"] - 1
@@ -86,7 +87,7 @@ def test_one_corrupted_cycle_counter_is_a_glitch_not_a_reboot(tmp_path: Path) ->
 def test_a_counter_back_at_its_first_value_is_still_a_reboot(tmp_path: Path) -> None:
     log = tmp_path / "two-runs.log"
     log.write_bytes(NOLEAK.read_bytes() + LEAK.read_bytes())
-    trend = json.loads(run("trend", str(log), "--json")[1])
+    trend = loads_valid(run("trend", str(log), "--json")[1])
     assert trend["excluded"]["restarts"] == 1 and trend["excluded"]["glitches"] == 0
 
 
@@ -114,7 +115,7 @@ def test_two_heaps_in_one_file_are_not_one_decline(tmp_path: Path) -> None:
     # a 3.3 `dumpsys mm` (128 MiB heap) then a 1.x `dumpsys mm_info` (1 MiB heap)
     log.write_text((fix / "h5b_dumpsys_mm_real.log").read_text()
                    + (fix / "b1_wiki_real.log").read_text())
-    data = json.loads(run("analyze", str(log), "--json")[1])
+    data = loads_valid(run("analyze", str(log), "--json")[1])
     heap = data["heap"]
     assert heap["first_free"] == heap["free"] == 764212
     assert data["contents"]["heap_series"] == 2

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,6 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from schema_helpers import loads_valid
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "wifi_reconnect_leak" / "out"
@@ -64,7 +65,7 @@ class Running:
         return self.proc.returncode, self._out
 
     def summary(self) -> dict[str, Any]:
-        return json.loads(self._out)
+        return loads_valid(self._out)
 
     def kill(self) -> None:
         if self.proc.poll() is None:

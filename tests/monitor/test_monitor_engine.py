@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from monitor_helpers import REPO, monitor_cmd
+from schema_helpers import loads_valid
 
 from memsleuth.live.decoder import AddressDecoder
 from memsleuth.live.engine import Display, Monitor, Schedule
@@ -138,7 +138,7 @@ def test_cli_crash_via_cmd_exits_1(tmp_path: Path) -> None:
         capture_output=True, timeout=120,
     )
     assert proc.returncode == 1
-    summary = json.loads(proc.stdout)
+    summary = loads_valid(proc.stdout)
     assert summary["schema"] == "memsleuth.monitor/1"
     assert [a["kind"] for a in summary["alerts"]] == ["crash"]
     assert Path(summary["capture_files"][0]).read_bytes() == CRASH_LOG.read_bytes()

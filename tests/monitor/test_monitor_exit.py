@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
 import subprocess
 from pathlib import Path
 
 from monitor_helpers import monitor_cmd
+from schema_helpers import loads_valid
 from test_monitor_engine import CRASH_LOG, ListSource
 
 from memsleuth.live.decoder import AddressDecoder
@@ -26,7 +26,7 @@ def test_failed_command_with_no_output_exits_3(tmp_path: Path) -> None:
     assert b"the command exited with status 1" in proc.stderr
     proc = _run(tmp_path, "--cmd", "false", "--json")
     assert proc.returncode == 3
-    summary = json.loads(proc.stdout)
+    summary = loads_valid(proc.stdout)
     assert summary["command_exit"] == 1 and summary["ended"] == "eof" and summary["bytes"] == 0
 
 
@@ -39,7 +39,7 @@ def test_failed_command_after_output_is_reported_not_fatal(tmp_path: Path) -> No
 
 def test_command_that_ends_normally_is_eof(tmp_path: Path) -> None:
     proc = _run(tmp_path, "--cmd", f"cat {CRASH_LOG}", "--json")
-    summary = json.loads(proc.stdout)
+    summary = loads_valid(proc.stdout)
     assert summary["ended"] == "eof"
     assert summary["command_exit"] == 0
     assert b"the command" not in proc.stderr

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from monitor_helpers import CLI, example, monitor_cmd
+from schema_helpers import loads_valid
 
 QEMU = ("qemu-system-arm -M mps2-an386 -display none -monitor none -serial stdio "
         "-semihosting-config enable=on,target=native -kernel")
@@ -33,7 +34,7 @@ def _run(cmd: str, elf: Path, tmp_path: Path) -> tuple[int, dict[str, Any], str]
                     "--json"),
         cwd=tmp_path, capture_output=True, timeout=300,
     )
-    summary = json.loads(proc.stdout)
+    summary = loads_valid(proc.stdout)
     return proc.returncode, summary, proc.stderr.decode("utf-8", "replace")
 
 
@@ -41,7 +42,7 @@ def _census(log: Path, elf: Path) -> dict[str, Any]:
     proc = subprocess.run([*CLI, "census", str(log), "--elf", str(elf), "--top", "0", "--json"],
                           capture_output=True, timeout=300)
     assert proc.returncode in (0, 4), proc.stderr.decode()
-    data = json.loads(proc.stdout)
+    data = loads_valid(proc.stdout)
     for key in ("log", "elf", "memsleuth"):
         data.pop(key, None)
     return data
@@ -106,7 +107,7 @@ def test_rotation_segments_concatenate_to_the_stream(tmp_path: Path) -> None:
                     "--rotate-mb", "0.1", "--json"),
         cwd=tmp_path, capture_output=True, timeout=300,
     )
-    summary = json.loads(proc.stdout)
+    summary = loads_valid(proc.stdout)
     files = [Path(p) for p in summary["capture_files"]]
     assert len(files) >= 5
     joined = b"".join(p.read_bytes() for p in files)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from schema_helpers import loads_valid
 
 from memsleuth.cli import main
 from memsleuth.parse import parse_file
@@ -18,7 +18,7 @@ REAL = Path(__file__).parent.parent / "fixtures" / "rtos" / "real"
 
 def analyze(name: str) -> tuple[int, dict]:
     result = CliRunner().invoke(main, ["analyze", str(REAL / name), "--json"])
-    return result.exit_code, json.loads(result.stdout)
+    return result.exit_code, loads_valid(result.stdout)
 
 
 def records(name: str) -> list:
@@ -114,7 +114,7 @@ def test_z1_zephyr_fatal_errors_cortex_m():
     result = CliRunner().invoke(main, ["crash", str(REAL / "Z1_zephyr_rzg3s_mpu_test_faults.log"),
                                        "--all", "--json"])
     assert result.exit_code == 1
-    explained = json.loads(result.stdout)["crashes"]
+    explained = loads_valid(result.stdout)["crashes"]
     causes = [(c["cause"]["category"], c["cause"]["fault_address"]) for c in explained]
     assert causes == [("bus_fault", 0x24060000), ("mpu_violation", 0x27000),
                       ("bad_function_pointer", None)]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from schema_helpers import loads_valid
 
 from memsleuth.cli import main
 
@@ -27,7 +28,7 @@ def truth(name: str) -> dict:
 
 def run(*args: str) -> tuple[int, dict]:
     result = CliRunner().invoke(main, [*args, "--json"])
-    return result.exit_code, json.loads(result.stdout)
+    return result.exit_code, loads_valid(result.stdout)
 
 
 @pytest.mark.parametrize("name", NAMES)

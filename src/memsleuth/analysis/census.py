@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from memsleuth.records import BlockDump, HeapBlock
+from memsleuth.results.census import Census
 from memsleuth.symbols.location import Location
 
 #: Allocator entry points and libc/RTOS wrappers: a frame inside one of these is never the
@@ -246,7 +247,7 @@ def census(
     by: GroupBy = "site",
     sort: SortKey = "bytes",
     top: int | None = None,
-) -> dict[str, Any]:
+) -> Census:
     """Aggregate the live blocks of ``dump`` per call site. Returns plain data.
 
     Keys: snapshot (index, line, variant, partial, partial_reason), totals (used_blocks,

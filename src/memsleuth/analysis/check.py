@@ -28,6 +28,7 @@ from memsleuth.analysis.diff import (
 from memsleuth.analysis.objects import ObjectBalance, analyze_objects
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.records import Record
+from memsleuth.results.check import LeakReport, Verdict
 
 
 @dataclass(slots=True)
@@ -77,7 +78,7 @@ def leak_report(
     *,
     x: str = "auto",
     trend: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> LeakReport:
     """Every leak analysis over one pass (``acc.on_record`` saw the records).
 
     ``trend`` may be given (a ``TrendCollector.result()`` computed with other options);
@@ -120,7 +121,7 @@ def verdict(
     thresholds: Thresholds | None = None,
     attribution: dict[str, Any] | None = None,
     alloc_failures: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Verdict:
     """Leak or clean, and why.
 
     "clean" needs evidence: a heap trend that could not be judged ("insufficient") makes the

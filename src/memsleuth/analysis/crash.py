@@ -19,6 +19,7 @@ from memsleuth.records import (
     HeapBlock,
     Record,
 )
+from memsleuth.results.crash import CrashExplanation
 from memsleuth.symbols.arch import xtensa_return_address, xtensa_window_increment
 
 #: Block header size (bytes) before the payload, per dump variant (32-bit targets).
@@ -552,7 +553,7 @@ def top_owners(heap_dump: BlockDump | None, sym: _Sym, n: int = 5) -> list[dict[
 
 
 def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump | None = None,
-                  warnings: Sequence[AllocWarning] = ()) -> dict[str, Any]:
+                  warnings: Sequence[AllocWarning] = ()) -> CrashExplanation:
     """Explain one crash dump as plain data.
 
     ``warnings`` are the allocator warnings printed before the crash (for out-of-memory),
@@ -748,7 +749,7 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
 
 
 def explain_records(records: Iterable[Record], symbolizer: Any | None, all_crashes: bool = False
-                    ) -> list[dict[str, Any]]:
+                    ) -> list[CrashExplanation]:
     """Every crash (or only the last) in a record stream, each with its preceding heap dump."""
     last_dump: BlockDump | None = None
     warns: list[AllocWarning] = []

@@ -14,6 +14,7 @@ from typing import Any
 from memsleuth.analysis.census import Attributor, census
 from memsleuth.analysis.regression import theil_sen
 from memsleuth.records import BlockDump, CycleMarker, Record
+from memsleuth.results.diff import Attribution, Growth, SnapshotDiff
 
 #: A site "grows steadily" when at least this share of snapshot-to-snapshot steps grow.
 STEADY_STEPS = 0.7
@@ -112,7 +113,7 @@ def _snap_dict(s: Snapshot, log: str | None) -> dict[str, Any]:
 def diff_snapshots(
     a: Snapshot, b: Snapshot, info: dict[str, dict[str, Any]],
     log_a: str | None = None, log_b: str | None = None,
-) -> dict[str, Any]:
+) -> SnapshotDiff:
     """Per-site blocks/bytes before, after and delta; new and vanished sites.
 
     Keys: before, after ({log, index, line, cycle, partial, used_bytes}), rows [{key, label,
@@ -151,7 +152,7 @@ def diff_snapshots(
 
 def site_growth(
     snapshots: list[Snapshot], info: dict[str, dict[str, Any]], *, skip_partial: bool = True,
-) -> dict[str, Any]:
+) -> Growth:
     """Per-site growth across three or more snapshots.
 
     Keys: x ("cycle" when every snapshot has one, else "snapshot"), snapshots (used), rows
@@ -218,7 +219,7 @@ def attribute_decline(
     growth: dict[str, Any] | None = None,
     objects: dict[str, Any] | None = None,
     block_sizes: dict[str, int] | None = None,
-) -> dict[str, Any] | None:
+) -> Attribution | None:
     """Tie the free-heap decline to the sites that grow.
 
     From the dumps: each steadily growing site's bytes slope (needs the trend and the growth in

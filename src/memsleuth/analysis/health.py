@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from memsleuth.records import HeapOverview, TaskList
+from memsleuth.results.analyze import HeapHealth, TaskStacks
 
 
 def heap_health(
     overviews: Sequence[HeapOverview], lowest: HeapOverview | None = None,
     first: HeapOverview | None = None,
-) -> dict[str, Any] | None:
+) -> HeapHealth | None:
     """Summary of the newest overview, plus the series extremes.
 
     ``lowest`` is the overview with the least free heap when the caller tracked it (a long
@@ -61,7 +61,7 @@ def heap_health(
 STACK_LOW_SHARE = 0.10
 
 
-def task_stacks(tasklist: TaskList | None) -> dict[str, Any] | None:
+def task_stacks(tasklist: TaskList | None) -> TaskStacks | None:
     """Stack headroom per task from a `tasklist` table (sizes as printed: words or bytes;
     the share free at worst needs no unit). Lowest headroom first."""
     if tasklist is None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from memsleuth.analysis.regression import theil_sen
 from memsleuth.records import CycleMarker, ObjectEvent, Record
+from memsleuth.results.objects import Objects, ObjectsFromDumps, ObjectsFromTrace
 
 #: A site leaks steadily when its judged leftovers come from at least this share of cycles.
 STEADY_SHARE = 0.5
@@ -172,7 +173,7 @@ class ObjectBalance:
         """Objects created in cycles 1..judged_until are past their grace window."""
         return self.cycle - 1 - self.grace
 
-    def result(self, attributor: Any | None = None) -> dict[str, Any]:
+    def result(self, attributor: Any | None = None) -> ObjectsFromTrace:
         """Plain data; keys are documented in ``analyze_objects``."""
         last_judged = self.judged_until
         eligible = max(0, last_judged)
@@ -325,7 +326,7 @@ def _summary(kinds: list[dict[str, Any]], leaks: list[dict[str, Any]]) -> list[s
     return out
 
 
-def balance_from_dumps(snapshots: list[Any], info: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def balance_from_dumps(snapshots: list[Any], info: dict[str, dict[str, Any]]) -> ObjectsFromDumps:
     """Without an object trace: live blocks per object kind over the census snapshots.
 
     ``snapshots``/``info`` come from ``diff.SiteSeries`` (census per dump, so the kind is the
@@ -371,7 +372,7 @@ def analyze_objects(
     balance: ObjectBalance | None,
     series: Any | None = None,
     attributor: Any | None = None,
-) -> dict[str, Any]:
+) -> Objects:
     """Object balance of one log: from the object trace when it has one, else the dumps.
 
     Keys (trace source): source "trace", grace, events, seq_gaps (lost trace lines by the

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from memsleuth.analysis.regression import Fit, crossing, theil_sen
 from memsleuth.analysis.series import HeapSeries, overview_problem
 from memsleuth.records import AllocWarning, BlockDump, CrashDump, CycleMarker, HeapOverview
+from memsleuth.results.trend import Curve, Forecast, Trend
 
 XMode = Literal["auto", "cycle", "time", "index"]
 
@@ -226,7 +227,7 @@ def analyze_points(
     warmup: int | Literal["auto"] = "auto",
     allocation_size: int | None = None,
     confidence: float = 0.95,
-) -> dict[str, Any]:
+) -> Curve:
     """Fit, classify and forecast a heap curve; see ``TrendCollector.result`` for the keys."""
     total = next((p.total for p in points if p.total), None)
     out: dict[str, Any] = {
@@ -378,7 +379,7 @@ def forecast(
     x_mode: str,
     allocation_size: int | None,
     mfb_fit: Fit | None,
-) -> dict[str, Any]:
+) -> Forecast:
     """When the free heap (or the largest free block) reaches the failure level.
 
     Levels: 0 B of free heap, and the largest allocation seen (the first request of that size
@@ -631,7 +632,7 @@ class TrendCollector:
         self.n_cycle_points += 1
 
     def result(self, x: XMode = "auto", warmup: int | Literal["auto"] = "auto",
-               confidence: float = 0.95) -> dict[str, Any]:
+               confidence: float = 0.95) -> Trend:
         """The heap trend of the log read so far. Output keys:
 
         - ``x``: "cycle" | "time" | "index" (the abscissa; slopes are B per that unit)

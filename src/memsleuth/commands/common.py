@@ -22,11 +22,9 @@ from memsleuth.errors import (
     UsageError,
 )
 from memsleuth.records import CycleMarker
+from memsleuth.results import SCHEMA_VERSION
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: Bump when a JSON field changes meaning or disappears (adding fields is compatible).
-SCHEMA_VERSION = 1
 
 
 def log_argument(f: F) -> F:
@@ -62,7 +60,8 @@ def objects_options(f: F) -> F:
 
 def json_option(f: F) -> F:
     return click.option(
-        "--json", "as_json", is_flag=True, help="Print the result as JSON (schema in docs/json.md)."
+        "--json", "as_json", is_flag=True,
+        help="Print the result as JSON (its schema: `memsleuth schema VERB`).",
     )(f)
 
 

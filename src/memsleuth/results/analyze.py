@@ -1,0 +1,122 @@
+"""`analyze`: what the log holds, heap health, the census, the newest crash, the leak."""
+
+from typing import Literal, TypedDict
+
+from memsleuth.records import BlockVariant, OverviewVariant, WarningKind
+from memsleuth.results.census import Census
+from memsleuth.results.check import LeakReport
+from memsleuth.results.common import ElfMatch, Envelope
+from memsleuth.results.crash import CrashInLog
+
+
+class DumpEntry(TypedDict):
+    """One block dump of the log (index as ``census --snapshot`` counts)."""
+
+    index: int
+    line: int
+    variant: BlockVariant
+    cycle: int | None
+    used_blocks: int
+    used_bytes: int
+    partial: bool
+
+
+class WarningEntry(TypedDict):
+    line: int
+    kind: WarningKind
+    need: int | None
+    free: int | None
+    text: str
+
+
+class PartialSection(TypedDict):
+    kind: Literal["block dump", "crash dump"]
+    index: int
+    line: int
+    reason: str | None
+
+
+class Contents(TypedDict):
+    """What the log holds and what the reader counted."""
+
+    lines: int
+    bytes: int
+    decode_errors: int
+    prefixed_lines: int
+    skipped_in_sections: int
+    sections: dict[str, int]
+    overviews: int
+    cycle_markers: int
+    block_dumps: list[DumpEntry]
+    crashes: int
+    object_events: int
+    leak_candidates: int
+    warnings: list[WarningEntry]
+    warnings_total: int
+    partial: list[PartialSection]
+    impossible_rows: int
+    heap_series: int
+    notes: list[str]
+    #: one-line records per reader, and which log formats were read: family -> reader -> n
+    line_records: dict[str, int]
+    families: dict[str, dict[str, int]]
+
+
+class PoolHealth(TypedDict):
+    size: int
+    free: int
+    used: int
+    blk_size: int | None
+    min_free: int | None
+    max_free_block: int | None
+
+
+class HeapHealth(TypedDict):
+    """What ``analysis.health.heap_health`` returns: the newest overview and the extremes."""
+
+    samples: int
+    line: int
+    variant: OverviewVariant
+    total: int | None           # None when the printer gives free heap only (FreeRTOS lines)
+    free: int
+    used: int | None
+    used_share: float | None
+    min_free: int | None
+    peak_used: int | None
+    max_free_block: int | None
+    fragmentation: float | None
+    pool: PoolHealth | None
+    first_free: int
+    lowest_free: int
+
+
+class TaskStack(TypedDict):
+    name: str
+    state: str
+    prio: int
+    stack_size: int | None
+    min_free: int | None
+    free_share: float | None
+    status: Literal["ok", "low", "overflow"]
+
+
+class TaskStacks(TypedDict):
+    """The newest `tasklist` table (``analysis.health.task_stacks``), least headroom first."""
+
+    line: int
+    unit: str                   # "words" (AliOS 1.x/2.x) or "bytes" (3.x), as printed
+    tasks: list[TaskStack]
+
+
+class AnalyzeOutput(Envelope):
+    """`memsleuth analyze --json`."""
+
+    log: str
+    elf: str | None
+    contents: Contents
+    heap: HeapHealth | None
+    crash: CrashInLog | None
+    tasks: TaskStacks | None
+    leak: LeakReport
+    census: Census | None
+    elf_match: ElfMatch | None

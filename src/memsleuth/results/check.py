@@ -1,0 +1,60 @@
+"""`check`: the leak verdict, with the trend, object balance and growth behind it."""
+
+from typing import Literal, TypedDict
+
+from memsleuth.results.common import ElfMatch, Envelope
+from memsleuth.results.diff import Attribution, Growth
+from memsleuth.results.objects import Objects
+from memsleuth.results.trend import Trend
+
+FindingKind = Literal[
+    "steady_leak", "step", "fragmentation", "warmup_plateau", "imbalance", "alloc_failure",
+    "steady_growth",
+]
+
+
+class Finding(TypedDict):
+    """A finding (fails the check) or an observation (does not)."""
+
+    source: Literal["trend", "objects", "growth", "log"]
+    kind: FindingKind
+    value: float | None
+    threshold: float | None
+    message: str
+
+
+class VerdictInputs(TypedDict):
+    trend: bool
+    objects: bool
+    growth: bool
+
+
+class Verdict(TypedDict):
+    """What ``analysis.check.verdict`` returns: exit 0 clean, 1 leak, 3 cannot judge."""
+
+    leak: bool
+    judged: bool
+    exit_code: Literal[0, 1, 3]
+    reason: str
+    findings: list[Finding]
+    observations: list[Finding]
+    inputs: VerdictInputs
+
+
+class LeakReport(TypedDict):
+    """What ``analysis.check.leak_report`` returns (also ``analyze``'s ``leak``)."""
+
+    trend: Trend | None
+    objects: Objects
+    growth: Growth | None
+    attribution: Attribution | None
+    notes: list[str]
+    verdict: Verdict
+
+
+class CheckOutput(Envelope, LeakReport):
+    """`memsleuth check --json`."""
+
+    log: str
+    elf: str | None
+    elf_match: ElfMatch | None
