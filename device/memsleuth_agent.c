@@ -984,6 +984,10 @@ static void overview_locked(void)
 void ms_heap_print_overview(void)
 {
     if (!g_ms.first && !g_side.tab) return;
+    if (g_ms.cfg.overview != MS_OVERVIEW_ALIOS && g_ms.cfg.native_overview) {
+        g_ms.cfg.native_overview();
+        if (g_ms.cfg.overview == MS_OVERVIEW_NATIVE) return;
+    }
     overview_locked();
     out_flush();
 }

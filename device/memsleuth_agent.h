@@ -81,7 +81,18 @@ typedef struct {
      * ...) for the overview and the failure warning. Without it the side mode prints no
      * overview (it cannot know the heap's size). */
     void    (*heap_stats)(ms_heap_stats_t *st);
+    /* Native format (issue: keep a team's habits): a port's printer of the host RTOS' own heap
+     * text (FreeRTOS HeapStats_t fields, Zephyr `kernel heap`, newlib malloc_stats()), and what
+     * ms_heap_print_overview() prints: MS_OVERVIEW_ALIOS (the AliOS table, default),
+     * MS_OVERVIEW_NATIVE (only the native text) or MS_OVERVIEW_BOTH. Dumps keep the AliOS
+     * table inside (it is part of the dump format). */
+    void    (*native_overview)(void);
+    uint8_t overview;
 } ms_agent_config_t;
+
+#define MS_OVERVIEW_ALIOS  0
+#define MS_OVERVIEW_NATIVE 1
+#define MS_OVERVIEW_BOTH   2
 
 /* Defaults: era 3.x, banner off, "\r\n", no hooks. */
 void ms_agent_config_default(ms_agent_config_t *cfg);

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from device_helpers import need
 
 from memsleuth.cli import main
+from memsleuth.parse import parse_file
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "freertos"
 LOG, ELF, NONE = FIX / "freertos-side2.log", FIX / "freertos-side2.elf", FIX / "freertos-none.log"
@@ -51,6 +52,7 @@ def test_side_table_leaves_the_kernel_heap_as_it_was() -> None:
     # Acceptance: failure point within 2 % of the uninstrumented run (it is identical).
     for variant in ("side", "side2"):
         assert abs(rounds[variant] - rounds["none"]) <= 0.02 * rounds["none"]
+    assert abs(rounds["side5"] - rounds["none5"]) <= 0.02 * rounds["none5"]   # heap_5
     # The replace mode's headers cost rounds; the README states by how much.
     assert rounds["replace2"] < rounds["replace"] < rounds["none"]
 
@@ -63,6 +65,11 @@ def test_side_table_leaves_the_kernel_heap_as_it_was() -> None:
 
 
 def test_memsleuth_reads_the_real_kernel_run() -> None:
+    parsed = parse_file(LOG)
+    assert list(parsed)
+    stats = parsed.stats
+    assert stats.skipped_in_sections == stats.partial_sections == stats.reader_errors == 0
+
     facts = _facts()["side2"]
     timer_site = facts["leak_timer"].split()[0]
     sem_site = facts["leak_sem"].split()[0]

@@ -23,16 +23,30 @@ SHIM = DEVICE / "tests" / "zephyr_shim"
 WRAPS = ("k_malloc", "k_free", "k_calloc", "k_aligned_alloc", "k_realloc", "k_timer_init")
 
 
-@pytest.mark.parametrize("opt", OPT_LEVELS)
-def test_zephyr_port(tmp_path: Path, opt: str) -> None:
+def _run(tmp_path: Path, opt: str, defines: tuple[str, ...] = ()) -> tuple[Path, str]:
     need("gcc", "addr2line")
     sources = [SHIM / "app.c", SHIM / "shim_kernel.c", DEVICE / "ports" / "zephyr" / "ms_zephyr.c",
                DEVICE / "memsleuth_agent.c"]
-    exe = host_build(tmp_path / "z", sources, opt, 0, [SHIM, DEVICE], (),
+    exe = host_build(tmp_path / "z", sources, opt, 0, [SHIM, DEVICE], defines,
                      ("-Wl,--wrap=" + ",--wrap=".join(WRAPS),))
     proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout.replace("\r\n", "\n")
+    return exe, proc.stdout.replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize(("option", "native", "tables"), [
+    ("MS_OVERVIEW_ALIOS", 1, 3), ("MS_OVERVIEW_NATIVE", 2, 2), ("MS_OVERVIEW_BOTH", 2, 3)])
+def test_native_overview_option(tmp_path: Path, option: str, native: int, tables: int) -> None:
+    """The app prints one overview, one explicit `kernel heap` text and two dumps (each with
+    the AliOS table inside): the option picks what the overview is, dumps keep their table."""
+    _exe, out = _run(tmp_path, "-O2", (f"MS_ZEPHYR_OVERVIEW={option}",))
+    assert out.count("max. allocated: ") == native
+    assert out.count("[HEAP]| TotalSz") == tables
+
+
+@pytest.mark.parametrize("opt", OPT_LEVELS)
+def test_zephyr_port(tmp_path: Path, opt: str) -> None:
+    exe, out = _run(tmp_path, opt)
     marks = markers(SHIM / "app.c")
 
     blocks = {m[1]: int(m[2], 16) for m in re.finditer(r"^BLOCK (\w+) owner 0x([0-9a-f]+)", out,

@@ -15,7 +15,10 @@ from click.testing import CliRunner
 from memsleuth.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = Path("/work/shared/corpus/real")
+#: the real device logs: shared/ sits beside the checkout (CI too), or at /work/shared
+CORPUS = next((d for d in (REPO.parent / "shared" / "corpus" / "real",
+                           Path("/work/shared/corpus/real")) if d.is_dir()),
+              Path("/work/shared/corpus/real"))
 
 
 def _logs() -> list[Path]:

@@ -96,7 +96,10 @@ def test_committed_schemas_are_the_generated_ones() -> None:
     assert committed == sorted(VERBS)
     for verb in VERBS:
         text = (REPO / "docs" / "schema" / f"{verb}.json").read_text(encoding="utf-8")
-        assert text == dumps(schema_for(verb)), f"docs/schema/{verb}.json is stale"
+        assert text == dumps(schema_for(verb)), (
+            f"docs/schema/{verb}.json is stale: a type in memsleuth.results changed (or a "
+            "Literal it uses, e.g. records.BlockVariant); regenerate with "
+            "`python3 -m memsleuth.results.schema --write docs/schema` and commit it")
 
 
 def test_schema_command_prints_the_schema_and_rejects_unknown_verbs() -> None:

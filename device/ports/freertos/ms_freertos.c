@@ -84,6 +84,12 @@ static void ms_rtos_heap_stats(ms_heap_stats_t *st)
     st->frees = hs.xNumberOfSuccessfulFrees;
 }
 
+/* What ms_heap_print_overview() prints: MS_OVERVIEW_ALIOS (default), MS_OVERVIEW_NATIVE (the
+ * HeapStats_t line only) or MS_OVERVIEW_BOTH. */
+#ifndef MS_FREERTOS_OVERVIEW
+#define MS_FREERTOS_OVERVIEW MS_OVERVIEW_ALIOS
+#endif
+
 void ms_freertos_config(ms_agent_config_t *cfg, int side);
 void ms_freertos_config(ms_agent_config_t *cfg, int side)
 {
@@ -91,6 +97,8 @@ void ms_freertos_config(ms_agent_config_t *cfg, int side)
     cfg->lock = ms_rtos_lock;
     cfg->unlock = ms_rtos_unlock;
     if (side) cfg->heap_stats = ms_rtos_heap_stats;
+    cfg->native_overview = ms_freertos_print_heap_stats;
+    cfg->overview = MS_FREERTOS_OVERVIEW;
 }
 
 #if defined(MS_FREERTOS_BESIDE) && MS_FREERTOS_BESIDE
@@ -132,6 +140,13 @@ static void put_field(const char *name, size_t v, int last)
 void ms_freertos_print_heap_stats(void)
 {
     HeapStats_t hs;
+    if (in_handler()) {
+        /* A fault handler: vPortGetHeapStats() would assert; the two lock-free getters only. */
+        put_field("xAvailableHeapSpaceInBytes", xPortGetFreeHeapSize(), 0);
+        put_field("xMinimumEverFreeBytesRemaining", xPortGetMinimumEverFreeHeapSize(), 0);
+        put_field("configTOTAL_HEAP_SIZE", MS_FREERTOS_HEAP_TOTAL, 1);
+        return;
+    }
     vPortGetHeapStats(&hs);
     /* Starts with a field name (a PC reader keys on HeapStats_t's names, not on a prefix). */
     put_field("xAvailableHeapSpaceInBytes", hs.xAvailableHeapSpaceInBytes, 0);

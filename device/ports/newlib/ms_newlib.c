@@ -17,6 +17,12 @@
 struct _reent;
 void ms_newlib_print_malloc_stats(void);
 
+/* What ms_heap_print_overview() prints: MS_OVERVIEW_ALIOS (default), MS_OVERVIEW_NATIVE
+ * (malloc_stats() text only) or MS_OVERVIEW_BOTH. */
+#ifndef MS_NEWLIB_OVERVIEW
+#define MS_NEWLIB_OVERVIEW MS_OVERVIEW_ALIOS
+#endif
+
 #if defined(MS_NEWLIB_BESIDE) && MS_NEWLIB_BESIDE
 #include <malloc.h>
 
@@ -85,6 +91,8 @@ int ms_newlib_init_side(ms_write_fn write, size_t heap_total)
     ms_agent_config_t cfg;
     ms_agent_config_default(&cfg);
     cfg.heap_stats = heap_stats;
+    cfg.native_overview = ms_newlib_print_malloc_stats;
+    cfg.overview = MS_NEWLIB_OVERVIEW;
     g_heap_total = heap_total;
     return ms_agent_init_side(write, g_table, sizeof g_table, &cfg);
 }
@@ -177,7 +185,11 @@ static unsigned char g_arena[MS_NEWLIB_ARENA_BYTES] __attribute__((aligned(8)));
 
 int ms_newlib_init(ms_write_fn write)
 {
-    return ms_agent_init(write, g_arena, sizeof g_arena, 0);
+    ms_agent_config_t cfg;
+    ms_agent_config_default(&cfg);
+    cfg.native_overview = ms_newlib_print_malloc_stats;
+    cfg.overview = MS_NEWLIB_OVERVIEW;
+    return ms_agent_init(write, g_arena, sizeof g_arena, &cfg);
 }
 
 void *malloc(size_t n);

@@ -54,10 +54,18 @@ static void heap_stats(ms_heap_stats_t *st)
 
 static uint8_t task_id(void) { return k_is_in_isr() ? 0u : 1u; }
 
+/* What ms_heap_print_overview() prints: MS_OVERVIEW_ALIOS (default), MS_OVERVIEW_NATIVE (the
+ * `kernel heap` text only) or MS_OVERVIEW_BOTH. */
+#ifndef MS_ZEPHYR_OVERVIEW
+#define MS_ZEPHYR_OVERVIEW MS_OVERVIEW_ALIOS
+#endif
+
 int ms_zephyr_init(ms_write_fn write)
 {
     ms_agent_config_t cfg;
     ms_agent_config_default(&cfg);
+    cfg.native_overview = ms_zephyr_print_heap_stats;
+    cfg.overview = MS_ZEPHYR_OVERVIEW;
     cfg.lock = zlock;
     cfg.unlock = zunlock;
     cfg.heap_stats = heap_stats;

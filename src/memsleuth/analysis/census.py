@@ -9,6 +9,7 @@ allocator and its wrappers.
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -54,6 +55,30 @@ DEFAULT_OBJECT_CTORS: dict[str, str] = {
 
 #: Block-dump variants that list live allocations only, never the free blocks.
 USED_ONLY_VARIANTS = frozenset({"heap_trace", "nuttx_memdump"})
+
+#: Names of functions that allocate on behalf of their caller (constructors, ``*_new``,
+#: ``*_create``, ``*_alloc``, pool/buffer helpers): with several distinct callers in the
+#: traces, such a function is a wrapper and its blocks are blamed one frame up.
+WRAPPER_NAME = re.compile(
+    r"(?i)(create|_new|new_|^new|alloc|_init|init_|make|pool|buf|clone|dup|_get$|take)")
+#: Words of a constructor's name that are not the object kind (``vnd_timer_create`` ->
+#: "timer"; ``xTimerCreate`` -> "timer").
+_CTOR_NOISE = frozenset({
+    "create", "new", "alloc", "init", "make", "dyn", "static", "os", "osal", "hal", "rtos",
+    "port", "wrap", "real", "get", "x", "k", "do", "sys", "api", "obj", "object", "generic",
+    "ex", "with", "from", "safe", "internal", "impl", "priv", "p", "pv", "the",
+})
+_TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def kind_from_name(name: str) -> str | None:
+    """The object a constructor builds, read off its name, when it says (else None)."""
+    if not re.search(r"(?i)(create|new|init)", name):
+        return None
+    tokens = [t.lower() for t in _TOKEN.findall(name.strip("_"))]
+    words = [t for t in tokens if t not in _CTOR_NOISE and not t.isdigit() and len(t) > 1]
+    return words[-1] if words else None
+
 
 GroupBy = Literal["site", "function", "file"]
 SortKey = Literal["bytes", "count", "size", "addr"]
@@ -109,6 +134,10 @@ class Attributor:
         self.object_ctors = dict(DEFAULT_OBJECT_CTORS if object_ctors is None else object_ctors)
         self._locations: dict[int, Location] = {}
         self._sites: dict[tuple[int, tuple[int, ...]], Site] = {}
+        #: wrappers learned from the traces (function -> object kind or None), see ``learn``
+        self.auto_wrappers: dict[str, str | None] = {}
+        #: False: the raw owner view (no skipping, no learning), ``--no-skip``
+        self.skipping = True
         #: every logged address asked about: what the ELF check looks at
         self.seen: set[int] = set()
 
@@ -145,6 +174,62 @@ class Attributor:
             names.append(loc.symbol)
         return names
 
+    def learn(self, blocks: list[HeapBlock]) -> list[str]:
+        """Find the wrappers in these blocks' traces; returns the newly learned names.
+
+        A function is a wrapper when the blocks blamed on it come from at least two distinct
+        callers (the rest of the trace after it differs) and its name says it allocates on
+        behalf of others (``WRAPPER_NAME``). Learned wrappers move the blame one frame up,
+        as the built-in constructors do; repeated so an OS-abstraction layer over a vendor
+        constructor is learned too (the first frame that tells callers apart wins).
+        """
+        traced = [b for b in blocks if b.trace]
+        if not traced or not self.skipping:
+            return []
+        learned: list[str] = []
+        for _ in range(4):
+            rests: dict[str, set[tuple[str, ...]]] = {}
+            for b in traced:
+                frames = self._frames(b.owner, b.trace)
+                pos = self._blame_position(frames)
+                if pos is None or pos + 1 >= len(frames):
+                    continue
+                names = self._functions(self.location(frames[pos]))
+                if not names:
+                    continue
+                rest = tuple((self._functions(self.location(a)) or [f"0x{a:x}"])[-1]
+                             for a in frames[pos + 1:])
+                rests.setdefault(names[-1], set()).add(rest)
+            new = [fn for fn, r in rests.items()
+                   if len(r) >= 2 and WRAPPER_NAME.search(fn) and fn not in self.auto_wrappers]
+            if not new:
+                break
+            for fn in new:
+                self.auto_wrappers[fn] = self.object_kind_of(fn) or kind_from_name(fn)
+            learned += new
+            self._sites.clear()
+        return learned
+
+    @staticmethod
+    def _frames(owner: int, trace: tuple[int, ...]) -> list[int]:
+        frames = [owner] if owner else []
+        for addr in trace:
+            if addr and (not frames or addr != frames[-1]):
+                frames.append(addr)
+        return frames
+
+    def _blame_position(self, frames: list[int]) -> int | None:
+        """Index of the frame the current rules blame (None when every frame is skipped)."""
+        for position, addr in enumerate(frames):
+            names = self._functions(self.location(addr))
+            if any(self._matches(n, self.skip_fns) for n in names):
+                continue
+            if (any(self.object_kind_of(n) or n in self.auto_wrappers for n in names)
+                    and position + 1 < len(frames)):
+                continue
+            return position
+        return None
+
     def site(self, owner: int, trace: tuple[int, ...] = ()) -> Site:
         """The site to blame for a block with this owner and trace."""
         cache_key = (owner, trace)
@@ -156,10 +241,9 @@ class Attributor:
         return site
 
     def _build_site(self, owner: int, trace: tuple[int, ...]) -> Site:
-        frames = [owner] if owner else []
-        for addr in trace:
-            if addr and (not frames or addr != frames[-1]):
-                frames.append(addr)
+        frames = self._frames(owner, trace)
+        if not self.skipping:
+            frames = frames[:1]
         if not frames:
             return Site(key="unknown", address=0, function=None, file=None, line=None)
         kind: str | None = None
@@ -172,6 +256,12 @@ class Attributor:
                 continue
             kinds = [k for k in map(self.object_kind_of, names) if k]
             ctor_kind = kinds[0] if kinds else None
+            wrapper = next((n for n in names if n in self.auto_wrappers), None)
+            if wrapper is not None and not ctor_kind:
+                kind = kind or self.auto_wrappers[wrapper]
+                allocator = wrapper
+                if position + 1 < len(frames):
+                    continue        # a learned wrapper: blame its caller
             if ctor_kind:
                 kind = kind or ctor_kind
                 allocator = names[-1]
@@ -257,6 +347,7 @@ def census(
     used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
     addresses = {b.owner for b in used} | {a for b in used for a in b.trace}
     attributor.prepare(addresses)
+    attributor.learn(used)
     rows: dict[str, Row] = {}
     for block in used:
         site = attributor.site(block.owner, block.trace)
@@ -289,7 +380,24 @@ def census(
         "rows": [_row_dict(r, used_bytes) for r in (ordered[:top] if top else ordered)],
         "corrupted": corrupted_blocks(dump, attributor),
         "objects": object_summary(rows.values()),
+        "wrappers": wrapper_summary(rows.values(), attributor),
     }
+
+
+def wrapper_summary(rows: Any, attributor: Attributor) -> list[dict[str, Any]]:
+    """The owner view above the split: per learned wrapper, its blocks and how many caller
+    rows they were split into (``Attributor.learn``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        fn = row.site.allocator
+        if fn is None or fn not in attributor.auto_wrappers:
+            continue
+        entry = out.setdefault(fn, {"function": fn, "kind": attributor.auto_wrappers[fn],
+                                    "blocks": 0, "bytes": 0, "callers": 0})
+        entry["blocks"] += row.blocks
+        entry["bytes"] += row.bytes
+        entry["callers"] += 1
+    return sorted(out.values(), key=lambda e: -e["bytes"])
 
 
 def object_summary(rows: Any) -> list[dict[str, Any]]:

@@ -423,6 +423,40 @@ def forecast(
     valid = {e["level"]: e for e in out["levels"] if e["at"] is not None}
     out["exhaustion"] = next(
         (valid[k] for k in EXHAUSTION_ORDER if k in valid), None)
+    exh = out["exhaustion"]
+    if exh is not None:
+        out["exhaustion"] = exh = _widened(exh, list(valid.values()))
+    if exh is None:
+        out["basis"] = None
+    elif exh["level"].startswith("largest_block"):
+        out["basis"] = ("the largest free block (printed): it fails when no block can hold "
+                        "the request, whatever the free total")
+    else:
+        out["basis"] = ("free total only (no largest-free-block figure): an upper bound on the "
+                        "failure cycle, fragmentation makes it fail earlier")
+    return out
+
+
+def _widened(exh: dict[str, Any], levels: list[dict[str, Any]]) -> dict[str, Any]:
+    """The exhaustion interval widened by the model's own error, not only the fit's noise.
+
+    What a cycle needs at once is not printed: the largest live block and the largest drop
+    of the low-water mark bracket it (transient buffers of a cycle may or may not need one
+    contiguous block). Every level of the chosen kind (largest block, or free total) is a
+    candidate failure point, so the interval spans all of them; measured on the bundled runs
+    (README "Forecast intervals"), the fit's interval alone excluded the real failure.
+    """
+    family = "largest_block" if exh["level"].startswith("largest_block") else "free_below"
+    peers = [e for e in levels if e["level"].startswith(family)] or [exh]
+    early = [e["earliest"] for e in peers if e["earliest"] is not None]
+    late = [e["latest"] if e["latest"] is not None else e["at"] for e in peers]
+    out = dict(exh)
+    out["fit_earliest"], out["fit_latest"] = exh["earliest"], exh["latest"]
+    if early:
+        out["earliest"] = min([*early, exh["at"]])
+    if exh["latest"] is not None:
+        out["latest"] = max([*late, exh["latest"]])
+    out["interval_from"] = [e["level"] for e in peers]
     return out
 
 
@@ -488,6 +522,31 @@ def _point(o: HeapOverview, x: float, index: int, cycle: int | None) -> Point:
     )
 
 
+def explain_failure(f: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Why an allocation failed, from what the log printed around it: (sentence, cause).
+
+    cause: "fragmentation" (enough free in total, no block large enough), "exhaustion" (less
+    free than asked), None when the log does not say (no size, no free figure).
+    """
+    need, free = f.get("need"), f.get("free")
+    if f.get("kind") == "crash" or not need or free is None:
+        return None, None
+    where = f" at cycle {f['cycle']}" if f.get("cycle") is not None else ""
+    total = f.get("total")
+    share = f" ({100 * free / total:.0f}% of the heap)" if total else ""
+    head = f"malloc of {need} B failed{where} with {free} B free{share}"
+    mfb = f.get("largest_free_block")
+    if need > free:
+        return f"{head}: the heap is exhausted", "exhaustion"
+    if mfb is not None and mfb < need:
+        return (f"{head}: largest free block {mfb} B < {need} B, fragmentation (free space "
+                "split into blocks too small for the request)"), "fragmentation"
+    if mfb is None:
+        return (f"{head}: no largest-free-block figure, probably fragmentation "
+                "(enough free in total)"), "fragmentation"
+    return f"{head}: largest free block {mfb} B", None
+
+
 def largest_allocation(record: Any, largest: int | None) -> int | None:
     """The largest live block or failed request seen so far, updated by one record: the
     allocation the heap must still be able to serve (a forecast level)."""
@@ -544,6 +603,10 @@ class TrendCollector:
         self.boot = 0
         self.failure: dict[str, Any] | None = None
         self.largest: int | None = None
+        self._free: int | None = None           # free heap of the newest possible row
+        self._total: int | None = None
+        self._mfb: int | None = None            # its largest free block, when printed
+        self._explained = False                 # a dump after the failure was read
 
     def on_record(self, record: Any) -> None:
         if isinstance(record, HeapOverview):
@@ -553,6 +616,14 @@ class TrendCollector:
         elif isinstance(record, BlockDump):
             if record.overview is not None:
                 self._overview(record.overview)
+            free = [b.size for b in record.blocks if not b.used and b.size is not None]
+            if free and record.variant != "mmlk":
+                self._mfb = max(free)
+                if self._free is None:
+                    self._free = sum(free)
+                if self.failure is not None and not self._explained:
+                    self._explained = True
+                    self.failure["largest_free_block"] = self._mfb
             self.largest = largest_allocation(record, self.largest)
         elif isinstance(record, AllocWarning):
             self.largest = largest_allocation(record, self.largest)
@@ -563,6 +634,9 @@ class TrendCollector:
                 if self.first_alloc_failure is None:
                     self.first_alloc_failure = info
                 if self.failure is None:
+                    info["free"] = record.free if record.free is not None else self._free
+                    info["total"] = self._total
+                    info["largest_free_block"] = self._mfb
                     self.failure = info
         elif isinstance(record, CrashDump) and self.failure is None:
             self.failure = {"kind": "crash", "line": record.line, "cycle": self.cycle,
@@ -604,6 +678,9 @@ class TrendCollector:
             if self.impossible_first is None:
                 self.impossible_first = (o.line, problem)
             return
+        self._free, self._total = o.free, o.total
+        if o.max_free_block is not None:
+            self._mfb = o.max_free_block
         if self._heap.starts_new(o):
             # another heap (board, allocator): its rows are a curve of their own
             self._flush()
@@ -706,6 +783,8 @@ class TrendCollector:
         out["points_available"] = available
         out["series"] = [p.to_dict() for p in points]
         out["observed_failure"] = self.failure
+        if self.failure is not None:
+            self.failure["explanation"], self.failure["cause"] = explain_failure(self.failure)
         out["alloc_failures"] = {"count": self.alloc_failures,
                                  "first": self.first_alloc_failure}
         out["excluded"] = {"impossible_rows": self.impossible,

@@ -100,12 +100,19 @@ def render_leak(leak: dict[str, Any]) -> None:
         if exhaustion:
             out.print(f"  [bold]forecast:[/] {exhaustion['level'].replace('_', ' ')} "
                       f"({size(int(exhaustion['bytes']))}) at {unit} ~{exhaustion['at']:.0f} "
-                      f"[{exhaustion['earliest']:.0f} .. {exhaustion['latest']:.0f}]")
+                      f"[{exhaustion['earliest']:.0f} .. "
+                      + ("never" if exhaustion["latest"] is None
+                         else f"{exhaustion['latest']:.0f}") + "]")
         seen = trend.get("observed_failure")
         if seen:
             out.print(f"  observed: {seen.get('kind', 'failure').replace('_', ' ')} at log line "
                       f"{seen.get('line')}" + (f", {unit} {seen['cycle']}"
                                               if seen.get("cycle") is not None else ""))
+            if seen.get("explanation"):
+                out.print(f"    {escape(seen['explanation'])}")
+        basis = (trend.get("forecast") or {}).get("basis")
+        if basis and exhaustion:
+            out.print(f"  forecast basis: {escape(basis)}")
     if leak.get("attribution") and leak["attribution"].get("text"):
         out.print(f"  attribution: {escape(leak['attribution']['text'])}")
     objects = leak.get("objects") or {}

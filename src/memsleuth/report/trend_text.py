@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
+
 from memsleuth.report.terminal import console, size, warn
 
 _TITLES = {
@@ -82,5 +84,9 @@ def render_trend(result: dict[str, Any]) -> None:
     if obs:
         out.print(f"  observed: {obs['kind']} at log line {obs['line']}"
                   + (f", cycle {obs['cycle']}" if obs.get("cycle") is not None else ""))
+        if obs.get("explanation"):
+            out.print(f"    {obs['explanation']}")
+    if fc and fc.get("basis"):
+        out.print(f"  forecast basis: {fc['basis']}")
     for note in result.get("notes", []):
-        warn(note)
+        warn(escape(note))

@@ -136,8 +136,21 @@ static void worker(void *arg)
 static ms_side_entry_t g_print_only[2];
 #endif
 
+#if APP_HEAP5
+/* heap_5: the same 24 KiB in two regions (as a board with two RAM banks would do). */
+static uint8_t g_region_a[configTOTAL_HEAP_SIZE / 2] __attribute__((aligned(8)));
+static uint8_t g_region_b[configTOTAL_HEAP_SIZE / 2] __attribute__((aligned(8)));
+#endif
+
 int main(void)
 {
+#if APP_HEAP5
+    /* heap_5 wants the regions in increasing address order: the linker picks the order. */
+    uint8_t *lo = (uintptr_t)g_region_a < (uintptr_t)g_region_b ? g_region_a : g_region_b;
+    uint8_t *hi = lo == g_region_a ? g_region_b : g_region_a;
+    const HeapRegion_t regions[] = {{lo, sizeof g_region_a}, {hi, sizeof g_region_b}, {NULL, 0}};
+    vPortDefineHeapRegions(regions);   /* heap_5: before anything allocates */
+#endif
     board_init();
     ms_freertos_set_write(board_write);
 #if MS_MODE == 1

@@ -18,7 +18,7 @@ make -C "$HERE" KERNEL="$KERNEL" OUT="$OUT" all
 mkdir -p "$DEST"
 cp "$OUT/freertos-side2.elf" "$OUT/freertos-side2.log" "$OUT/freertos-none.log" "$DEST/"
 # Every variant's [FACT] lines (failure round per mode); the full logs of the others are not kept.
-for v in none side side2 replace replace2; do
+for v in none side side2 replace replace2 none5 side5; do
     tr -d '\r' < "$OUT/freertos-$v.log" | grep '^\[FACT\]' | sed "s/^/$v /"
 done > "$DEST/facts.txt"
 cat "$DEST/facts.txt"
