@@ -21,6 +21,19 @@ Exit codes:
 """
 
 
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null after its reader went away (``memsleuth … | head -1``), so
+    the interpreter's final flush cannot fail again: a closed pipe ends quietly, exit 0."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 class MemsleuthError(Exception):
     """An error the user can act on: printed as `memsleuth: error: <message>`."""
 

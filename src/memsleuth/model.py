@@ -171,8 +171,6 @@ class LogModel:
     last_tasklist: TaskList | None = None
     tasklists: int = 0
     object_events: int = 0
-    #: block dumps inside which the crash sections sit: last full dump before each crash
-    dump_before_crash: dict[int, int] = field(default_factory=dict)
 
     @property
     def last_complete_dump(self) -> DumpSummary | None:
@@ -219,7 +217,7 @@ def build_model(
             newest = record.index
             if not record.partial:
                 newest_complete = record.index
-            pinned = {newest, newest_complete, *model.dump_before_crash.values()}
+            pinned = {newest, newest_complete}
             for index in list(model.full_dumps):
                 if index not in pinned and not (keep and keep(model.full_dumps[index])):
                     del model.full_dumps[index]
@@ -229,8 +227,6 @@ def build_model(
             model.leaks.append(record)
         elif isinstance(record, CrashDump):
             model.crashes.append(record)
-            if newest is not None:
-                model.dump_before_crash[len(model.crashes) - 1] = newest
         elif isinstance(record, TaskList):
             model.last_tasklist = record
             model.tasklists += 1

@@ -7,8 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from schema_helpers import loads_valid
 
+from memsleuth.analysis.crash_context import CrashCollector
 from memsleuth.cli import main
-from memsleuth.commands.crash import CrashInputs
 from memsleuth.records import BlockDump, CrashDump
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "crash"
@@ -67,14 +67,21 @@ def test_streamed_heap_dump_reaches_the_explanation():
     assert crash["elf_match"]["verdict"] == "ok"
 
 
-def test_crash_inputs_keep_only_the_newest_dump_before_each_crash():
-    inputs = CrashInputs()
+def test_each_crash_is_paired_with_the_newest_dump_before_it():
+    collector = CrashCollector()
     d1, d2, d3 = (BlockDump(line=n, variant="B3") for n in (1, 2, 4))
     c1, c2 = CrashDump(line=3, kind="exception"), CrashDump(line=5, kind="exception")
     for r in (d1, d2, c1, d3, c2):
-        inputs(r)
-    assert inputs.records == [d2, c1, d3, c2]
-    assert inputs.crashes == 2 and inputs.sections == 5
+        collector(r)
+    assert [(c.crash, c.heap_dump) for c in collector.contexts] == [(c1, d2), (c2, d3)]
+    assert collector.total == 2 and collector.sections == 5
+
+
+def test_a_reboot_loop_keeps_only_the_newest_crashes():
+    collector = CrashCollector(keep=1)
+    for n in range(1, 5):
+        collector(CrashDump(line=n, kind="exception"))
+    assert [c.crash.line for c in collector.contexts] == [4] and collector.total == 4
 
 
 def test_elf_of_another_architecture_is_a_loud_mismatch():

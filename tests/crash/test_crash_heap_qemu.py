@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from schema_helpers import loads_valid
 
-from memsleuth.analysis.crash import explain_records
+from memsleuth.analysis.crash_context import explain_records
 from memsleuth.parse import parse_file
 from memsleuth.symbols import Symbolizer
 

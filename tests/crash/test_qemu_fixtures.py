@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from schema_helpers import loads_valid
 
-from memsleuth.analysis.crash import explain_records
+from memsleuth.analysis.crash_context import explain_records
 from memsleuth.parse.alios_crash import parse_crash_text
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from memsleuth.analysis import fault_decode as fd
-from memsleuth.analysis.crash import explain_crash, explain_records
+from memsleuth.analysis.crash import explain_crash
+from memsleuth.analysis.crash_context import explain_records
 from memsleuth.parse import parse_file
 from memsleuth.records import CrashDump, LastWord
 

@@ -96,7 +96,22 @@ def test_freertos_port_owners_objects_and_stats(tmp_path: Path, opt: str, mode: 
     # the dump on the first only (+ the explicit dump).
     assert "HOOK 3" in out
     assert out.count("WARNING, malloc failed!!!! need size:1048576, but free size:") == 3
-    assert out.count("------ all memory blocks ------") == 2
+    assert out.count("------ all memory blocks ------") == 3
+
+    # Task table: the worker's block under its name while it lives (prio 1, 64 words), then
+    # under "Allocated by deleted task"; the rest under "startup" (before the scheduler ran).
+    assert "TASKBLOCK 1" in out
+    tables = re.findall(r"TaskName .*?\nAllocated in ISR (\d+), Allocated by deleted task (\d+)",
+                        out, re.S)
+    assert len(tables) == 3
+    first = tables[0]
+    rows = re.findall(r"^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$",
+                      out.split("task allocation statistic")[1].split("Allocated in ISR")[0],
+                      re.M)
+    worker = [r for r in rows if r[0] == "worker"]
+    assert worker and worker[0][1:3] == ("1", "64") and int(worker[0][3]) >= 200
+    assert first[1] == "0"
+    assert int(tables[1][1]) >= 200 and "worker  " not in out.split("task allocation")[2]
     assert re.search(r"^LOCK depth 0 calls [1-9]\d*$", out, re.M)
     assert "CHECK 0" in out
 

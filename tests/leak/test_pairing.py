@@ -125,3 +125,64 @@ def test_startup_objects_are_not_leaks():
         b.on_record(CycleMarker(0, n, ""))
     r = b.result()
     assert r["leaks"] == [] and r["sites"][0]["startup"] == 1
+
+
+def _every_nth(b: ObjectBalance, cycles: int, nth: int, first_only: int = 0) -> None:
+    """Each cycle creates and deletes one sem; every ``nth`` cycle (or, with ``first_only``,
+    only in the first cycles) one more stays alive."""
+    handle = 0
+    for n in range(1, cycles + 1):
+        b.on_record(CycleMarker(0, n, f"cycle {n}"))
+        handle += 1
+        b.on_record(ObjectEvent(0, "create", "sem", handle, caller=0x900))
+        b.on_record(ObjectEvent(0, "delete", "sem", handle))
+        keep = n <= first_only if first_only else n % nth == 0
+        if keep:
+            handle += 1
+            b.on_record(ObjectEvent(0, "create", "sem", handle, caller=0x904))
+
+
+def test_a_leak_every_fourth_cycle_is_a_leak():
+    b = ObjectBalance(grace=1)
+    _every_nth(b, 200, 4)
+    r = b.result()
+    (leak,) = r["leaks"]
+    assert leak["key"] == "0x904" and not leak["steady"] and leak["recurring"]
+    assert abs(leak["leak_per_cycle"] - 0.25) < 0.01
+    assert "not every cycle" in r["summary"][0] and "0x904" in r["summary"][0]
+
+
+def test_a_cache_filled_in_the_first_cycles_is_not_a_leak():
+    b = ObjectBalance(grace=1)
+    _every_nth(b, 200, 4, first_only=3)
+    r = b.result()
+    assert r["leaks"] == []
+    site = next(s for s in r["sites"] if s["key"] == "0x904")
+    assert site["alive"] == 3 and not site["recurring"]
+
+
+def test_check_fails_a_log_whose_only_leak_is_every_fourth_cycle(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from memsleuth.cli import main
+
+    lines, seq, handle = [], 0, 0x20001000
+    for n in range(1, 121):
+        lines.append(f"[MSCYCLE] {n}")
+        for caller, stays in ((0x08000901, False), (0x08000905, n % 4 == 0)):
+            if caller == 0x08000905 and not stays:
+                continue
+            handle += 0x10
+            seq += 1
+            lines.append(f"[MSOBJ] create sem 0x{handle:08x} caller 0x{caller:08x} seq {seq}")
+            if not stays:
+                seq += 1
+                lines.append(f"[MSOBJ] delete sem 0x{handle:08x} caller 0x08000990 seq {seq}")
+    log = tmp_path / "every4.log"
+    log.write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(main, ["check", str(log), "--json"])
+    assert result.exit_code == 1, result.output
+    findings = json.loads(result.stdout)["verdict"]["findings"]
+    assert any(f["kind"] == "imbalance" for f in findings)

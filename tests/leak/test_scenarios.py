@@ -236,7 +236,7 @@ def test_leak_report_for_a_model_based_verb() -> None:
     log = run_path("cortex-m4", "leak")
     attributor = Attributor(open_symbolizer(log.with_suffix(".elf")))
     acc = Accumulators.create(attributor)
-    load_model(log, on_record=acc.on_record)
+    load_model(log, hooks=[acc.on_record])
     report = leak_report(acc, attributor, Thresholds())
     assert report["verdict"]["leak"] and report["verdict"]["exit_code"] == 1
     assert report["objects"]["leaks"][0]["leak_per_cycle"] == pytest.approx(1.0, abs=0.01)

@@ -34,12 +34,13 @@ LOGS = sorted((ROOT / "examples" / "wifi_reconnect_leak" / "out").glob("*.log"))
 
 
 def reference_lines(data: bytes) -> list[bytes]:
-    """The line rule spelled out: ``\\r\\n``, ``\\n`` or a lone ``\\r`` ends a line."""
+    """The line rule spelled out: ``\\r\\n``, ``\\n\\r``, ``\\n`` or ``\\r`` ends a line (pairs
+    first, read left to right: what an editor counts)."""
     lines: list[bytes] = []
     start = i = 0
     while i < len(data):
         if data[i] in b"\r\n":
-            end = i + 2 if data[i:i + 2] == b"\r\n" else i + 1
+            end = i + 2 if data[i:i + 2] in (b"\r\n", b"\n\r") else i + 1
             lines.append(data[start:end])
             start = i = end
         else:
@@ -49,7 +50,7 @@ def reference_lines(data: bytes) -> list[bytes]:
     return lines
 
 
-_EOL = re.compile(rb"\r\n|\n|\r")
+_EOL = re.compile(rb"\r\n|\n\r|\n|\r")
 
 
 def regex_split_lines(chunks: list[bytes], max_line: int) -> Iterator[bytes]:
@@ -61,7 +62,7 @@ def regex_split_lines(chunks: list[bytes], max_line: int) -> Iterator[bytes]:
         buf = buf + chunk if buf else chunk
         start = 0
         for m in _EOL.finditer(buf):
-            if m.end() == len(buf) and m.group() == b"\r":
+            if m.end() == len(buf) and m.group() in (b"\r", b"\n"):
                 break
             while m.start() - start > max_line:
                 yield buf[start:start + max_line]

@@ -5,15 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from memsleuth.analysis.census import Attributor, census
+from memsleuth.analysis.stacks import stack_of_row, stacks_from_census, stacks_from_dump
 from memsleuth.records import BlockDump, HeapBlock
-from memsleuth.report.folded import (
-    clean_frame,
-    folded_lines,
-    stack_of_row,
-    stacks_from_census,
-    stacks_from_dump,
-    write_folded,
-)
+from memsleuth.report.folded import clean_frame, folded_lines, write_folded
 
 
 def _row(**kw):

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from schema_helpers import loads_valid
 
+import memsleuth.analysis.report_data as report_data
 import memsleuth.commands.report as report_cmd
 from memsleuth.cli import main
 
@@ -33,7 +34,7 @@ def test_refused_view_is_a_note_and_the_report_is_partial(tmp_path: Path):
     assert result.exit_code == 4, result.output
     assert loads_valid(result.output)["partial"] is True
     assert any(n.startswith("heap trend: skipped (need at least two points")
-               for n in report_cmd.build_report(log, None)[0]["notes"])
+               for n in report_cmd.run_report(log, None)[0]["notes"])
     page = out.read_text()
     assert "heap trend: skipped" in page and '<section id="heap"' in page
 
@@ -45,9 +46,9 @@ def test_a_bug_in_a_view_is_not_swallowed(tmp_path: Path, monkeypatch: pytest.Mo
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("bytes")
 
-    monkeypatch.setattr(report_cmd, "diff_snapshots", broken)
+    monkeypatch.setattr(report_data, "diff_snapshots", broken)
     with pytest.raises(KeyError):
-        report_cmd.build_report(log, None)
+        report_cmd.run_report(log, None)
     result = CliRunner().invoke(main, ["report", str(log), "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 3
     assert "internal error (KeyError" in result.output and "Traceback" not in result.output

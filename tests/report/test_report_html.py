@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from report_helpers import TARGETS, example
 
 from memsleuth.cli import main
-from memsleuth.commands.report import build_report
+from memsleuth.commands.report import run_report
 from memsleuth.report.html import icicle, render_html
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -122,7 +122,7 @@ def test_injection_through_a_real_log(tmp_path: Path):
     """A task name from a device crash dump is log text like any other."""
     log = tmp_path / "evil.log"
     log.write_text(CRASH_LOG.read_text().replace("app_task", "<script>alert(1)</script>"))
-    data, _ = build_report(log, None)
+    data, _ = run_report(log, None)
     page = render_html(data)
     assert "crash" in _sections(page)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -131,7 +131,7 @@ def test_injection_through_a_real_log(tmp_path: Path):
 
 
 def test_crash_log_has_crash_panel_and_no_leak_sections():
-    data, stacks = build_report(CRASH_LOG, None)
+    data, stacks = run_report(CRASH_LOG, None)
     page = render_html(data)
     sections = _sections(page)
     assert "crash" in sections and 'data-crash="1"' in page
@@ -169,7 +169,7 @@ def test_example_report_sections_and_size(target: str, tmp_path: Path):
     lines = folded.read_text().splitlines()
     assert "wifi_connect" in lines[0] and "krhino_timer_dyn_create" in lines[0]
     assert lines[0].split(";")[0].startswith("main")
-    data, _ = build_report(log, elf)
+    data, _ = run_report(log, elf)
     assert sum(int(x.rsplit(" ", 1)[1]) for x in lines) == data["census"]["totals"]["used_bytes"]
 
 

@@ -127,3 +127,29 @@ def test_logger_prefixes_are_stripped_not_content():
     n = normalize("[ 5286.767884] [ 9] [  INFO] [ap]    PID        Size    Address Backtrace")
     assert n.text == "   PID        Size    Address Backtrace" and n.ts == 5286.767884
     assert normalize("[HEAP]| TotalSz").text == "[HEAP]| TotalSz"     # AliOS content kept
+
+
+def test_rtos_readers_ignore_the_fast_path_shapes():
+    """They say shortcut_safe (parse/scan.py): none may open on or read an [MSOBJ] line, an
+    [MSCYCLE] marker or a line of an AliOS heap table."""
+    from memsleuth.parse import registry, scan
+
+    shapes = [
+        "[MSOBJ] create timer 0x20001000 caller 0x00001235 seq 7",
+        "[MSOBJ] delete allocated_bytes 0x20001000 caller 0x00001235 seq 8",
+        "[MSCYCLE] 12",
+        "========== Heap Info  ==========",
+        "-" * 75,
+        "[HEAP]| TotalSz    | FreeSz     | UsedSz     | MinFreeSz  | MaxFreeBlkSz  |",
+        "      | 0x00100000 | 0x000DC040 | 0x00023FC0 | 0x000DBE30 | 0x000DA0C0    |",
+    ]
+    sections, lines = registry.default_readers()
+    safe = [r for r in [*sections, *lines] if getattr(r, "shortcut_safe", False)]
+    assert len(safe) >= 13
+    for reader in safe:
+        for text in shapes:
+            if hasattr(reader, "opens"):
+                assert not reader.opens(text, 1, None), (reader.name, text)
+            else:
+                assert reader.read(text, 1, None) is None, (reader.name, text)
+    assert scan.Plan(sections, lines).anchors is None

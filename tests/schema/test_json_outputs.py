@@ -8,6 +8,8 @@ import pytest
 from schema_helpers import schema_errors
 from schema_runs import EXAMPLES, FILE_VERBS, LOGS, MONITOR_LOGS, document, label
 
+from memsleuth.results import SCHEMA_VERSION
+
 CASES = [(verb, log) for verb in FILE_VERBS for log in LOGS] + \
     [("monitor", log) for log in MONITOR_LOGS]
 
@@ -19,7 +21,7 @@ def test_json_output_follows_the_schema(verb: str, log: Path, scratch: Path) -> 
         return                          # exit 3 with a one-line error, checked above
     errors = schema_errors(doc)
     assert not errors, f"{verb} {label(log)}:\n" + "\n".join(errors[:20])
-    assert doc["schema"] == f"memsleuth.{verb}/1"
+    assert doc["schema"] == f"memsleuth.{verb}/{SCHEMA_VERSION}"
 
 
 def test_every_verb_is_validated_on_real_documents(scratch: Path) -> None:

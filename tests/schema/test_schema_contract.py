@@ -17,6 +17,7 @@ from schema_helpers import loads_valid, schema_errors
 from schema_runs import EXAMPLES, FILE_VERBS, LOGS, MONITOR_LOGS, document
 
 from memsleuth.cli import main
+from memsleuth.results import SCHEMA_VERSION
 from memsleuth.results.schema import VERBS, dumps, schema_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,7 +70,7 @@ def test_nested_removals_renames_and_type_changes_fail(scratch: Path) -> None:
     assert broken(lambda d: d["totals"].update(used=d["totals"].pop("used_bytes")))
     assert broken(lambda d: d["snapshot"].update(index=str(d["snapshot"]["index"])))
     assert broken(lambda d: d["rows"][0].update(owner=hex(d["rows"][0]["owner"])))
-    assert schema_errors({**census, "schema": "memsleuth.census/2"}, "census")
+    assert schema_errors({**census, "schema": f"memsleuth.census/{SCHEMA_VERSION + 1}"}, "census")
     assert broken(lambda d: d["elf_match"].update(verdict="fine"))
 
     check = rich_document("check", scratch)
@@ -108,7 +109,7 @@ def test_schema_command_prints_the_schema_and_rejects_unknown_verbs() -> None:
             res = CliRunner().invoke(main, ["schema", verb, *extra])
             assert res.exit_code == 0, res.output
             assert json.loads(res.stdout) == schema_for(verb)
-            assert json.loads(res.stdout)["$id"] == f"memsleuth.{verb}/1"
+            assert json.loads(res.stdout)["$id"] == f"memsleuth.{verb}/{SCHEMA_VERSION}"
     res = CliRunner().invoke(main, ["schema", "censsus"])
     assert res.exit_code == 2
     assert "memsleuth: error: no schema for 'censsus'" in res.stderr

@@ -84,6 +84,74 @@ static void ms_rtos_heap_stats(ms_heap_stats_t *st)
     st->frees = hs.xNumberOfSuccessfulFrees;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Task table for the dump's "task allocation statistic": tasks created through the wrapped
+ * xTaskCreate() get ids 2..; id 1 = "startup" (before the scheduler, and tasks the wrapper did
+ * not see, e.g. the idle task); id 0 = an ISR. A deleted task's blocks count as "Allocated by
+ * deleted task", as in AliOS. */
+#ifndef MS_FREERTOS_MAX_TASKS
+#define MS_FREERTOS_MAX_TASKS 16
+#endif
+static struct {
+    TaskHandle_t h;
+    int prio, stack;
+    uint8_t id;
+} g_tasks[MS_FREERTOS_MAX_TASKS];
+static uint8_t g_next_task_id = 2;
+
+static uint8_t ms_rtos_task_id(void)
+{
+    if (in_handler()) return 0;
+    if (xTaskGetSchedulerState() == taskSCHEDULER_NOT_STARTED) return 1;
+    TaskHandle_t cur = xTaskGetCurrentTaskHandle();
+    for (int i = 0; i < MS_FREERTOS_MAX_TASKS; i++) {
+        if (g_tasks[i].h && g_tasks[i].h == cur) return g_tasks[i].id;
+    }
+    return 1;
+}
+
+static int ms_rtos_task_at(unsigned idx, ms_task_info_t *out)
+{
+    if (idx == 0) {
+        out->id = 1;
+        out->name = "startup";
+        out->prio = 0;
+        out->stack_size = 0;
+        return 1;
+    }
+    for (int i = 0; i < MS_FREERTOS_MAX_TASKS; i++) {
+        if (!g_tasks[i].h || --idx) continue;
+        out->id = g_tasks[i].id;
+        out->name = pcTaskGetName(g_tasks[i].h);
+        out->prio = g_tasks[i].prio;
+        out->stack_size = g_tasks[i].stack;   /* words, as FreeRTOS counts a stack */
+        return 1;
+    }
+    return 0;
+}
+
+__attribute__((unused)) static void task_created(TaskHandle_t h, int prio, int stack)
+{
+    for (int i = 0; i < MS_FREERTOS_MAX_TASKS; i++) {
+        if (g_tasks[i].h) continue;
+        g_tasks[i].h = h;
+        g_tasks[i].prio = prio;
+        g_tasks[i].stack = stack;
+        g_tasks[i].id = g_next_task_id;
+        /* ids wrap before 0xFF (the allocator's own); a reused id may mix two tasks' rows. */
+        g_next_task_id = g_next_task_id >= 254u ? 2u : (uint8_t)(g_next_task_id + 1u);
+        return;
+    }
+    /* Table full: this task's blocks count under "startup". */
+}
+
+__attribute__((unused)) static void task_deleted(TaskHandle_t h)
+{
+    for (int i = 0; i < MS_FREERTOS_MAX_TASKS; i++) {
+        if (g_tasks[i].h == h) g_tasks[i].h = 0;
+    }
+}
+
 /* What ms_heap_print_overview() prints: MS_OVERVIEW_ALIOS (default), MS_OVERVIEW_NATIVE (the
  * HeapStats_t line only) or MS_OVERVIEW_BOTH. */
 #ifndef MS_FREERTOS_OVERVIEW
@@ -99,6 +167,8 @@ void ms_freertos_config(ms_agent_config_t *cfg, int side)
     if (side) cfg->heap_stats = ms_rtos_heap_stats;
     cfg->native_overview = ms_freertos_print_heap_stats;
     cfg->overview = MS_FREERTOS_OVERVIEW;
+    cfg->task_id = ms_rtos_task_id;
+    cfg->task_at = ms_rtos_task_at;
 }
 
 #if defined(MS_FREERTOS_BESIDE) && MS_FREERTOS_BESIDE
@@ -288,7 +358,10 @@ MS_GLUE BaseType_t __wrap_xTaskCreate(TaskFunction_t pxTaskCode, const char *con
     BaseType_t r = __real_xTaskCreate(pxTaskCode, pcName, uxStackDepth, pvParameters,
                                       uxPriority, &h);
     if (pxCreatedTask) *pxCreatedTask = h;
-    if (r == pdPASS) ms_obj_create_named("task", h, pcName);
+    if (r == pdPASS) {
+        task_created(h, (int)uxPriority, (int)uxStackDepth);
+        ms_obj_create_named("task", h, pcName);
+    }
     if (running) (void)xTaskResumeAll();
     return r;
 }
@@ -298,7 +371,9 @@ void __real_vTaskDelete(TaskHandle_t xTaskToDelete);
 void __wrap_vTaskDelete(TaskHandle_t xTaskToDelete);
 MS_GLUE void __wrap_vTaskDelete(TaskHandle_t xTaskToDelete)
 {
-    ms_obj_delete("task", xTaskToDelete ? xTaskToDelete : xTaskGetCurrentTaskHandle());
+    TaskHandle_t h = xTaskToDelete ? xTaskToDelete : xTaskGetCurrentTaskHandle();
+    ms_obj_delete("task", h);
+    task_deleted(h);
     __real_vTaskDelete(xTaskToDelete);
 }
 #endif

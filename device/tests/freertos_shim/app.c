@@ -18,6 +18,7 @@
 #include "ms_freertos.h"
 
 extern int g_shim_sched, g_shim_suspended, g_shim_suspend_calls;
+extern TaskHandle_t g_shim_current;
 static int g_hook;
 void vApplicationMallocFailedHook(void);
 void vApplicationMallocFailedHook(void) { g_hook++; }
@@ -112,6 +113,14 @@ int main(void)
     report("calloc", g_c);
 #endif
     print_stats();
+    /* A block the worker task allocates: the task table names the worker until it is deleted,
+     * then its bytes are "Allocated by deleted task". */
+    TaskHandle_t prev = g_shim_current;
+    g_shim_current = g_task;
+    void *owned = pvPortMalloc(200);
+    g_shim_current = prev;
+    printf("TASKBLOCK %d\n", owned != NULL);
+    ms_heap_dump();
     delete_objects();
     size_t before = xPortGetFreeHeapSize();
     for (int i = 0; i < 3; i++) {
@@ -126,6 +135,7 @@ int main(void)
     vSemaphoreDelete(g_m);  /* OBJ:mutex_del */
     vPortFree(g_c);
     vPortFree(g_pre);
+    vPortFree(owned);
     print_stats();
     printf("LOCK depth %d calls %d\n", g_shim_suspended, g_shim_suspend_calls);
     printf("CHECK %d\n", ms_heap_check());

@@ -10,6 +10,8 @@
 #include "task.h"
 #include "timers.h"
 
+#include <string.h>
+
 int g_shim_sched = taskSCHEDULER_NOT_STARTED;
 int g_shim_suspended, g_shim_suspend_calls;
 
@@ -104,11 +106,13 @@ uint8_t ucQueueGetQueueType(QueueHandle_t xQueue) { return xQueue->type; }
 
 struct tskTaskControlBlock {
     void *stack;
-    const char *name;
+    char name[12];
 };
 static struct tskTaskControlBlock g_main_task = {0, "main"};
+TaskHandle_t g_shim_current = &g_main_task;   /* the "running" task, set by the test app */
 
-TaskHandle_t xTaskGetCurrentTaskHandle(void) { return &g_main_task; }
+TaskHandle_t xTaskGetCurrentTaskHandle(void) { return g_shim_current; }
+char *pcTaskGetName(TaskHandle_t xTaskToQuery) { return xTaskToQuery->name; }
 
 BaseType_t xTaskCreate(TaskFunction_t pxTaskCode, const char *const pcName,
                        const configSTACK_DEPTH_TYPE uxStackDepth, void *const pvParameters,
@@ -125,7 +129,8 @@ BaseType_t xTaskCreate(TaskFunction_t pxTaskCode, const char *const pcName,
         return pdFAIL;
     }
     tcb->stack = stack;
-    tcb->name = pcName;
+    strncpy(tcb->name, pcName, sizeof tcb->name - 1);
+    tcb->name[sizeof tcb->name - 1] = 0;
     if (pxCreatedTask) *pxCreatedTask = tcb;
     return pdPASS;
 }

@@ -11,6 +11,7 @@ void       vTaskSuspendAll(void);
 BaseType_t xTaskResumeAll(void);
 BaseType_t xTaskGetSchedulerState(void);
 TaskHandle_t xTaskGetCurrentTaskHandle(void);
+char *pcTaskGetName(TaskHandle_t xTaskToQuery);
 BaseType_t xTaskCreate(TaskFunction_t pxTaskCode, const char *const pcName,
                        const configSTACK_DEPTH_TYPE uxStackDepth, void *const pvParameters,
                        UBaseType_t uxPriority, TaskHandle_t *const pxCreatedTask);

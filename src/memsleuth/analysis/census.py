@@ -27,12 +27,15 @@ DEFAULT_SKIP_FNS: tuple[str, ...] = (
     "yunos_mm_alloc", "pvPortMalloc", "pvPortCalloc", "os_malloc", "os_zalloc",
     "ms_malloc", "ms_calloc", "ms_realloc", "ms_zalloc", "ms_alloc*", "ms_heap_alloc*",
     "backtrace_now_get", "*_backtrace*",
-    # ESP-IDF, Zephyr, NuttX allocators and their tracing hooks
+    "_strdup_r", "_strndup_r", "_free_r", "__libc_malloc", "__libc_calloc",   # libc internals
     "heap_caps_malloc*", "heap_caps_calloc*", "heap_caps_realloc*", "heap_caps_aligned_*",
-    "multi_heap_malloc*", "trace_malloc", "esp_heap_trace_*",
+    "multi_heap_malloc*", "multi_heap_aligned_alloc*", "tlsf_malloc", "tlsf_memalign*",  # ESP-IDF
     "k_malloc", "k_calloc", "k_realloc", "k_aligned_alloc", "k_heap_alloc", "k_heap_aligned_alloc",
-    "sys_heap_alloc", "sys_heap_aligned_alloc", "z_thread_*alloc",
-    "mm_malloc", "mm_zalloc", "mm_calloc", "mm_realloc", "mm_memalign", "kmm_*alloc",
+    "sys_heap_alloc", "sys_heap_aligned_alloc", "sys_heap_realloc", "z_thread_malloc",  # Zephyr
+    "kmm_malloc", "kmm_zalloc", "kmm_calloc", "kmm_realloc", "kmm_memalign",
+    "mm_malloc", "mm_zalloc", "mm_calloc", "mm_realloc", "mm_memalign",  # NuttX
+    "vPortMalloc", "pvPortMallocStack",
+    "trace_malloc", "esp_heap_trace_*", "z_thread_*alloc", "kmm_*alloc",
     "memalign", "aligned_alloc", "posix_memalign", "sched_backtrace", "up_backtrace",
 )
 
@@ -55,6 +58,17 @@ DEFAULT_OBJECT_CTORS: dict[str, str] = {
 
 #: Block-dump variants that list live allocations only, never the free blocks.
 USED_ONLY_VARIANTS = frozenset({"heap_trace", "nuttx_memdump"})
+
+#: Where an RTOS points a new task's first return address (fake frames that mean "bottom of
+#: the task's stack"): an unwinder that walks into one has reached the end of the stack, and
+#: the name must not read as a caller.
+STACK_END_FNS: tuple[str, ...] = (
+    "prvTaskExitError", "xPortPendSVHandler", "vPortSVCHandler", "prvPortStartFirstTask",
+    "vPortTaskWrapper",                                       # FreeRTOS, ESP-IDF
+    "z_thread_entry", "z_thread_entry_wrapper", "arch_new_thread",  # Zephyr
+    "krhino_task_deathbed", "task_exit",                      # AliOS rhino
+    "nxtask_start", "pthread_start", "nxtask_exit",           # NuttX
+)
 
 #: Names of functions that allocate on behalf of their caller (constructors, ``*_new``,
 #: ``*_create``, ``*_alloc``, pool/buffer helpers): with several distinct callers in the
@@ -190,7 +204,7 @@ class Attributor:
         for _ in range(4):
             rests: dict[str, set[tuple[str, ...]]] = {}
             for b in traced:
-                frames = self._frames(b.owner, b.trace)
+                frames = self._to_stack_end(self._frames(b.owner, b.trace))
                 pos = self._blame_position(frames)
                 if pos is None or pos + 1 >= len(frames):
                     continue
@@ -218,6 +232,13 @@ class Attributor:
                 frames.append(addr)
         return frames
 
+    def _to_stack_end(self, frames: list[int]) -> list[int]:
+        """The frames up to (not including) a task-entry trampoline (``STACK_END_FNS``)."""
+        for position, addr in enumerate(frames[1:], 1):
+            if any(self._matches(n, STACK_END_FNS) for n in self._functions(self.location(addr))):
+                return frames[:position]
+        return frames
+
     def _blame_position(self, frames: list[int]) -> int | None:
         """Index of the frame the current rules blame (None when every frame is skipped)."""
         for position, addr in enumerate(frames):
@@ -241,7 +262,7 @@ class Attributor:
         return site
 
     def _build_site(self, owner: int, trace: tuple[int, ...]) -> Site:
-        frames = self._frames(owner, trace)
+        frames = self._to_stack_end(self._frames(owner, trace))
         if not self.skipping:
             frames = frames[:1]
         if not frames:
@@ -305,7 +326,7 @@ class Row:
     bytes: int = 0
     min_size: int | None = None
     max_size: int | None = None
-    owners: set[int] = field(default_factory=set)
+    owners: dict[int, int] = field(default_factory=dict)   # raw owner -> blocks
     sample: list[int] = field(default_factory=list)
 
     def add(self, block: HeapBlock) -> None:
@@ -314,7 +335,7 @@ class Row:
         self.bytes += size
         self.min_size = size if self.min_size is None else min(self.min_size, size)
         self.max_size = size if self.max_size is None else max(self.max_size, size)
-        self.owners.add(block.owner)
+        self.owners[block.owner] = self.owners.get(block.owner, 0) + 1
         if len(self.sample) < 4:
             self.sample.append(block.addr)
 
@@ -439,8 +460,11 @@ def _row_dict(row: Row, used_bytes: int) -> dict[str, Any]:
     site = row.site
     return {
         "key": row.key,
-        "owner": site.address,
+        # the raw owner printed by the device (the one most of the row's blocks have); the
+        # address the blame moved to (past wrappers, along the trace) is ``site_address``
+        "owner": max(sorted(row.owners), key=row.owners.__getitem__) if row.owners else 0,
         "owners": sorted(row.owners),
+        "site_address": site.address,
         "function": site.function,
         "file": site.file,
         "line": site.line,

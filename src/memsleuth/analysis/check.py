@@ -4,7 +4,7 @@ One pass over the log feeds the accumulators (``analyze`` folds them into its Lo
 pass)::
 
     acc = Accumulators.create(attributor)
-    model = load_model(log, on_record=acc.on_record)
+    model = load_model(log, hooks=[acc.on_record])
     report = leak_report(acc, attributor, Thresholds())
     report["trend"], report["attribution"], report["objects"], report["verdict"]
 

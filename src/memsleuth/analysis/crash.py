@@ -17,7 +17,6 @@ from memsleuth.records import (
     BlockDump,
     CrashDump,
     HeapBlock,
-    Record,
 )
 from memsleuth.results.crash import CrashExplanation
 from memsleuth.symbols.arch import xtensa_return_address, xtensa_window_increment
@@ -746,22 +745,3 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
             "total": ov.total, "free": ov.free, "used": ov.used, "min_free": ov.min_free},
         "notes": notes,
     }
-
-
-def explain_records(records: Iterable[Record], symbolizer: Any | None, all_crashes: bool = False
-                    ) -> list[CrashExplanation]:
-    """Every crash (or only the last) in a record stream, each with its preceding heap dump."""
-    last_dump: BlockDump | None = None
-    warns: list[AllocWarning] = []
-    found: list[tuple[CrashDump, BlockDump | None, list[AllocWarning]]] = []
-    for r in records:
-        if isinstance(r, BlockDump):
-            last_dump = r
-        elif isinstance(r, AllocWarning):
-            warns.append(r)
-        elif isinstance(r, CrashDump):
-            found.append((r, last_dump, list(warns)))
-            warns = []
-    if not all_crashes:
-        found = found[-1:]
-    return [explain_crash(c, symbolizer, d, w) for c, d, w in found]

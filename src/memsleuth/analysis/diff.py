@@ -67,7 +67,7 @@ class SiteSeries:
                 self.info[row["key"]] = {
                     "key": row["key"], "function": row["function"], "file": row["file"],
                     "line": row["line"], "object_kind": row["object_kind"],
-                    "owner": row["owner"],
+                    "owner": row["owner"], "site_address": row["site_address"],
                 }
         self.snapshots.append(Snapshot(
             index=dump.index, line=dump.line, cycle=self.cycle, partial=dump.partial,
@@ -164,7 +164,8 @@ def site_growth(
     """
     snaps = [s for s in snapshots if not (skip_partial and s.partial)] or snapshots
     if len(snaps) < 3:
-        return {"x": None, "snapshots": len(snaps), "rows": []}
+        return {"x": None, "snapshots": len(snaps), "dumps": [s.index for s in snaps],
+                "rows": []}
     by_cycle = all(s.cycle is not None for s in snaps) and len({s.cycle for s in snaps}) == len(
         snaps)
     xs = [float(s.cycle) if by_cycle else float(s.index) for s in snaps]  # type: ignore[arg-type]
@@ -211,6 +212,7 @@ def site_growth(
         })
     rows.sort(key=lambda r: (-r["bytes_slope"], -(r["bytes"][-1] - r["bytes"][0]), r["key"]))
     return {"x": "cycle" if by_cycle else "snapshot", "snapshots": len(snaps),
+            "dumps": [s.index for s in snaps],
             "block_overhead": overhead, "rows": rows}
 
 

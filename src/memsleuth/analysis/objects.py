@@ -30,6 +30,8 @@ from memsleuth.results.objects import Objects, ObjectsFromDumps, ObjectsFromTrac
 
 #: A site leaks steadily when its judged leftovers come from at least this share of cycles.
 STEADY_SHARE = 0.5
+#: cycles with a leftover, spread over the run, for a site that leaks only in some cycles
+RECURRING_MIN = 3
 
 
 @dataclass(slots=True)
@@ -54,6 +56,9 @@ class _SiteCounts:
     lost_recent: Counter[int] = field(default_factory=Counter)
     #: one bit per cycle: a lost object was created in it (1 bit/cycle keeps memory flat)
     lost_bits: bytearray = field(default_factory=bytearray)
+    #: cycles closed before this site appeared; where its first zero-create cycle falls
+    born: int = 0
+    zeros: _Zeros = field(default_factory=lambda: _Zeros())
 
 
 @dataclass(slots=True)
@@ -66,8 +71,38 @@ class _KindCounts:
     cur_created: int = 0
     cur_deleted: int = 0
     #: (created, deleted) in one complete cycle -> how many cycles looked like that
+    #: (cycles without an event are counted at the end: see _Zeros)
     pattern: Counter[tuple[int, int]] = field(default_factory=Counter)
     net_sum: int = 0              # sum over complete cycles of created - deleted
+    born: int = 0
+    zeros: _Zeros = field(default_factory=lambda: _Zeros())
+
+
+@dataclass(slots=True)
+class _Zeros:
+    """Cycles in which a kind or site saw nothing, counted without visiting it every cycle.
+
+    Closing a cycle touches only what had events in it; the "nothing happened" entry of the
+    pattern counter is rebuilt at the end, at the place it would have been inserted first
+    (``most_common`` breaks ties by insertion order).
+    """
+
+    expected: int = 0            # the next closing index if every cycle had events
+    first_at: int | None = None  # distinct patterns already seen when the first empty came
+
+    def touched(self, closing: int, distinct: int) -> None:
+        if self.first_at is None and closing != self.expected:
+            self.first_at = distinct
+        self.expected = closing + 1
+
+    def with_empty(self, counts: Counter[Any], born: int, closed: int, empty: Any) -> Counter[Any]:
+        missing = closed - born - sum(counts.values())
+        if missing <= 0:
+            return counts
+        first = self.first_at if self.first_at is not None else len(counts)
+        items = list(counts.items())
+        items.insert(first, (empty, missing))
+        return Counter(dict(items))
 
 
 class ObjectBalance:
@@ -84,6 +119,12 @@ class ObjectBalance:
         self.events = 0
         self.seq_gaps = 0
         self._last_seq: int | None = None
+        self._closed = 0                   # test cycles closed (markers after cycle 1 began)
+        # What had events in the open cycle, and the sites with recent lost objects: a
+        # marker visits only these (O(records), not O(records x sites)).
+        self._touched_kinds: list[_KindCounts] = []
+        self._touched_sites: list[_SiteCounts] = []
+        self._recent: dict[int, _SiteCounts] = {}
 
     # -- streaming --------------------------------------------------------------------------
     def on_record(self, record: Record) -> None:
@@ -94,20 +135,28 @@ class ObjectBalance:
 
     def marker(self, index: int | None = None) -> None:
         """Close the open cycle (cycle 0, the start-up, is not a test cycle)."""
+        closing = self._closed
         if self.cycle >= 1:
-            for k in self.kinds.values():
+            for k in self._touched_kinds:
+                k.zeros.touched(closing - k.born, len(k.pattern))
                 k.pattern[(k.cur_created, k.cur_deleted)] += 1
                 k.net_sum += k.cur_created - k.cur_deleted
-            for s in self.sites.values():
+            for s in self._touched_sites:
+                s.zeros.touched(closing - s.born, len(s.created_pattern))
                 s.created_pattern[s.cur_created] += 1
-        for k in self.kinds.values():
+            self._closed += 1
+        for k in self._touched_kinds:
             k.cur_created = k.cur_deleted = 0
-        horizon = self.cycle - self.grace - 2
-        for s in self.sites.values():
+        for s in self._touched_sites:
             s.cur_created = 0
-            if s.lost_recent:
-                for c in [c for c in s.lost_recent if c < horizon]:
-                    del s.lost_recent[c]
+        self._touched_kinds.clear()
+        self._touched_sites.clear()
+        horizon = self.cycle - self.grace - 2
+        for key, s in list(self._recent.items()):
+            for c in [c for c in s.lost_recent if c < horizon]:
+                del s.lost_recent[c]
+            if not s.lost_recent:
+                del self._recent[key]
         self.cycle += 1
         if index is not None:
             if self.first_marker is None:
@@ -122,7 +171,9 @@ class ObjectBalance:
             self._last_seq = ev.seq
         kind = self.kinds.get(ev.kind)
         if kind is None:
-            kind = self.kinds[ev.kind] = _KindCounts()
+            kind = self.kinds[ev.kind] = _KindCounts(born=self._closed)
+        if not (kind.cur_created or kind.cur_deleted):
+            self._touched_kinds.append(kind)
         if ev.op == "create":
             old = self.live.pop(ev.handle, None)
             if old is not None:
@@ -132,6 +183,8 @@ class ObjectBalance:
             kind.cur_created += 1
             site = self._site(ev.kind, ev.caller)
             site.created += 1
+            if not site.cur_created:
+                self._touched_sites.append(site)
             site.cur_created += 1
             return
         kind.deleted += 1
@@ -150,7 +203,7 @@ class ObjectBalance:
     def _site(self, kind: str, caller: int) -> _SiteCounts:
         site = self.sites.get((kind, caller))
         if site is None:
-            site = self.sites[(kind, caller)] = _SiteCounts()
+            site = self.sites[(kind, caller)] = _SiteCounts(born=self._closed)
         return site
 
     def _close_lost(self, old: _Live) -> None:
@@ -160,6 +213,7 @@ class ObjectBalance:
         if old.cycle >= 1:
             site.lost_in_cycles += 1
             site.lost_recent[old.cycle] += 1
+            self._recent[id(site)] = site
             _set_bit(site.lost_bits, old.cycle)
 
     # -- results ----------------------------------------------------------------------------
@@ -225,7 +279,8 @@ class ObjectBalance:
             for c in leaked_cycles.get(key, ()):
                 bits |= 1 << c
             row["_bits"] |= bits
-            row["_pattern"].update(s.created_pattern)
+            row["_pattern"].update(s.zeros.with_empty(s.created_pattern, s.born,
+                                                      self._closed, 0))
         sites: list[dict[str, Any]] = []
         for row in rows.values():
             judged_mask = (1 << (last_judged + 1)) - 2 if last_judged > 0 else 0
@@ -235,13 +290,15 @@ class ObjectBalance:
             row["cycles_leaking"] = cycles_leaking
             row["leak_per_cycle"] = (row["leaked"] / eligible) if eligible else None
             row["steady"] = bool(eligible) and cycles_leaking >= max(2, STEADY_SHARE * eligible)
+            row["recurring"] = _recurring(bits & judged_mask, cycles_leaking, last_judged)
             sites.append(row)
         sites.sort(key=lambda r: (-(r["leak_per_cycle"] or 0), -r["alive"], r["kind"], r["key"]))
 
         kinds: list[dict[str, Any]] = []
         for name, k in sorted(self.kinds.items()):
-            complete = sum(k.pattern.values())
-            mode = k.pattern.most_common(1)[0] if k.pattern else None
+            kpattern = k.zeros.with_empty(k.pattern, k.born, self._closed, (0, 0))
+            complete = sum(kpattern.values())
+            mode = kpattern.most_common(1)[0] if kpattern else None
             kind_leaked = sum(r["leaked"] for r in sites if r["kind"] == name)
             kinds.append({
                 "kind": name,
@@ -262,7 +319,9 @@ class ObjectBalance:
                 "leaked": kind_leaked,
                 "leak_per_cycle": (kind_leaked / eligible) if eligible else None,
             })
-        leaks = [r for r in sites if r["steady"] and r["leaked"]]
+        # a leak that happens only in some cycles (every 4th reconnect) is still a leak:
+        # what matters is that it keeps happening, not that it happens every time
+        leaks = [r for r in sites if (r["steady"] or r["recurring"]) and r["leaked"]]
         return {
             "source": "trace",
             "grace": self.grace,
@@ -310,6 +369,16 @@ def _short_label(row: dict[str, Any]) -> str:
     return name
 
 
+def _recurring(bits: int, cycles_leaking: int, last_judged: int) -> bool:
+    """Leftovers in at least RECURRING_MIN cycles, in both halves of the judged run: a leak
+    that keeps happening (every Nth cycle), not a cache filled once at the start."""
+    if cycles_leaking < RECURRING_MIN or last_judged < 2:
+        return False
+    half = last_judged // 2
+    early = bits & ((1 << (half + 1)) - 1)
+    return bool(early) and bool(bits >> (half + 1))
+
+
 def _summary(kinds: list[dict[str, Any]], leaks: list[dict[str, Any]]) -> list[str]:
     out: list[str] = []
     for k in kinds:
@@ -322,6 +391,8 @@ def _summary(kinds: list[dict[str, Any]], leaks: list[dict[str, Any]]) -> list[s
         for r in leaks:
             if r["kind"] == k["kind"]:
                 line += f"; {r['leak_per_cycle']:+.3g} per cycle from {_short_label(r)}"
+                if not r["steady"]:
+                    line += f" (left alive in {r['cycles_leaking']} cycles, not every cycle)"
         out.append(line)
     return out
 

@@ -9,8 +9,9 @@ from typing import Any
 import click
 
 from memsleuth.analysis.census import Attributor, census, live_owners
+from memsleuth.analysis.dump_choice import CensusKeep, census_dump
+from memsleuth.analysis.elf_fit import elf_match
 from memsleuth.commands.common import (
-    elf_match,
     elf_option,
     emit,
     guarded,
@@ -19,7 +20,7 @@ from memsleuth.commands.common import (
     log_argument,
     open_symbolizer,
 )
-from memsleuth.errors import EXIT_PARTIAL, InputError, UsageError
+from memsleuth.errors import EXIT_PARTIAL
 from memsleuth.report.census_text import render_census, render_elf_match
 from memsleuth.report.terminal import warn
 
@@ -34,50 +35,18 @@ def census_options(f):  # noqa: ANN001, ANN201 - click decorator stack
     return f
 
 
-def select_snapshot(model: Any, snapshot: int | None) -> Any:
-    """The requested dump (negative counts from the end), default the last complete one."""
-    if not model.dumps:
-        raise InputError(f"{model.path}: no heap block dump in this log "
-                         "(expected 'all memory blocks' sections; see `memsleuth analyze`)")
-    if snapshot is None:
-        index = model.last_complete_dump.index
-    else:
-        index = snapshot if snapshot >= 0 else len(model.dumps) + snapshot
-        if not 0 <= index < len(model.dumps):
-            raise UsageError(f"--snapshot {snapshot}: the log has {len(model.dumps)} dump(s)")
-    return model.full_dumps[index]
-
-
 def run_census(
     log: Path, elf: Path | None, snapshot: int | None, by: str, sort: str, top: int | None,
     skip_fns: tuple[str, ...],
 ) -> tuple[dict[str, Any], bool]:
     symbolizer = open_symbolizer(elf)
-
-    def keep(dump: Any) -> bool:
-        return snapshot is not None and snapshot >= 0 and dump.index == snapshot
-
-    model = load_model(log, keep=keep if snapshot is not None and snapshot >= 0 else None)
-    if snapshot is not None and snapshot < 0:
-        # negative index: we need the total first; a second pass keeps the right one
-        total = len(model.dumps)
-        wanted = total + snapshot
-        model = load_model(log, keep=lambda d: d.index == wanted)
-    dump = select_snapshot(model, snapshot)
+    choice = CensusKeep(snapshot)
+    model = load_model(log, keep=choice.keep, hooks=[choice])
+    dump, notes = census_dump(model, snapshot)
     attributor = Attributor(symbolizer, skip_fns=skip_fns)
     result = census(dump, attributor, by=by, sort=sort, top=top or None)  # type: ignore[arg-type]
-    owners = live_owners(dump)
-    result["log"] = str(log)
-    result["elf"] = str(elf) if elf else None
-    result["elf_match"] = elf_match(symbolizer, owners)
-    result["snapshots"] = len(model.dumps)
-    result["notes"] = []
-    newest = model.dumps[-1]
-    if snapshot is None and newest.partial and newest.index != dump.index:
-        result["notes"].append(
-            f"the newest dump (#{newest.index}, line {newest.line}) is partial "
-            f"({newest.partial_reason}); showing the last complete one, #{dump.index}; "
-            f"use --snapshot -1 to see the partial one")
+    result.update(log=str(log), elf=str(elf) if elf else None, snapshots=len(model.dumps),
+                  notes=notes, elf_match=elf_match(symbolizer, live_owners(dump)))
     partial = bool(result["snapshot"]["partial"]) or (
         (result["elf_match"] or {}).get("verdict") == "mismatch"
     )

@@ -11,11 +11,11 @@ import click
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.diff import SiteSeries
+from memsleuth.analysis.elf_fit import elf_match, partial_notes
 from memsleuth.analysis.objects import ObjectBalance
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
     cycle_pattern_option,
-    elf_match,
     elf_option,
     emit,
     guarded,
@@ -23,7 +23,6 @@ from memsleuth.commands.common import (
     log_argument,
     objects_options,
     open_symbolizer,
-    partial_notes,
     stream_log,
 )
 from memsleuth.errors import InputError, UsageError

@@ -6,7 +6,6 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +19,7 @@ from memsleuth.errors import (
     InputError,
     MemsleuthError,
     UsageError,
+    quiet_stdout,
 )
 from memsleuth.records import CycleMarker
 from memsleuth.results import SCHEMA_VERSION
@@ -137,6 +137,7 @@ def guarded(f: F) -> F:
         except click.ClickException:
             raise
         except BrokenPipeError:
+            quiet_stdout()
             sys.exit(0)
         except KeyboardInterrupt:
             sys.exit(130)
@@ -155,16 +156,23 @@ def load_model(
     *,
     cycle_pattern: str | None = None,
     keep: Callable[[Any], bool] | None = None,
-    on_record: Callable[[Any], None] | None = None,
+    hooks: Sequence[Callable[[Any], None]] = (),
     object_patterns: Sequence[Any] = (),
 ):  # -> LogModel
-    """Read the log once into a LogModel (streaming); a missing file is a usage error."""
+    """Read the log once into a LogModel (streaming); a missing file is a usage error.
+
+    ``hooks`` see every record of the pass (streaming accumulators)."""
     from memsleuth.model import build_model
     from memsleuth.parse import parse_file
 
     if not log.exists():
         raise UsageError(f"log not found: {log}")
     parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns)
+    on_record = None
+    if hooks:
+        def on_record(record: Any) -> None:
+            for hook in hooks:
+                hook(record)
     model = build_model(parsed, parsed.stats, path=log, keep=keep, on_record=on_record)
     warn_unmatched_pattern(cycle_pattern, model.markers.count)
     return model
@@ -200,24 +208,6 @@ def warn_unmatched_pattern(cycle_pattern: str | None, markers: int) -> None:
                    "cycles fall back to overview order", err=True)
 
 
-def elf_match(symbolizer: Any, owners: Iterable[int]) -> dict[str, Any] | None:
-    """Do the logged return addresses fit this ELF? None without an ELF."""
-    if symbolizer is None:
-        return None
-    addrs = sorted({a for a in owners if a})
-    if not addrs:
-        return {"verdict": "unknown", "checked": 0, "reason": "no owner addresses to check"}
-    return asdict(symbolizer.check_return_addresses(addrs))
-
-
-def partial_notes(stats: Any, match: dict[str, Any] | None) -> list[str]:
-    """Why a result is partial (exit 4): sections cut short, or an ELF that does not fit."""
-    notes = []
-    if stats is not None and stats.partial_sections:
-        notes.append(f"{stats.partial_sections} section(s) of the log were cut short")
-    if match and match.get("verdict") == "mismatch":
-        notes.append(f"the ELF does not match this log: {match.get('reason', '')}")
-    return notes
 
 
 def exit_if_partial(notes: list[str]) -> None:

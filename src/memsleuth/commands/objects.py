@@ -9,10 +9,10 @@ import click
 
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.diff import SiteSeries
+from memsleuth.analysis.elf_fit import elf_match, partial_notes
 from memsleuth.analysis.objects import ObjectBalance, analyze_objects
 from memsleuth.commands.common import (
     cycle_pattern_option,
-    elf_match,
     elf_option,
     emit,
     exit_if_partial,
@@ -21,7 +21,6 @@ from memsleuth.commands.common import (
     log_argument,
     objects_options,
     open_symbolizer,
-    partial_notes,
     stream_log,
 )
 from memsleuth.errors import InputError

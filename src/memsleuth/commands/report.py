@@ -1,37 +1,22 @@
 """`memsleuth report`: one self-contained HTML file with every view of a log, and folded stacks.
 
-The verb only gathers plain data (reusing the analyses the other verbs run) into one dict and
-hands it to ``memsleuth.report.html.render_html``. A view whose analysis refuses the data
-(``MemsleuthError``, or the ``ValueError`` of too little data) is left out and listed under
-"partial or skipped" in the report's header, and the report is partial (exit 4); any other
-exception is a bug and ends the verb through ``guarded``.
+The verb reads the log once, hands the pass to ``memsleuth.analysis.report_data`` and the
+result to ``memsleuth.report.html.render_html``.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from memsleuth import __version__
-from memsleuth.analysis.census import Attributor, census, live_owners
-from memsleuth.analysis.diff import (
-    SiteSeries,
-    attribute_decline,
-    diff_snapshots,
-    kind_block_sizes,
-    site_growth,
-)
-from memsleuth.analysis.health import heap_health
-from memsleuth.analysis.objects import ObjectBalance, analyze_objects
-from memsleuth.analysis.trend import TrendCollector
-from memsleuth.commands.analyze import crash_summary, log_contents, require_sections
+from memsleuth.analysis.census import Attributor
+from memsleuth.analysis.report_data import ReportHooks, build_report
+from memsleuth.analysis.summary import require_sections
 from memsleuth.commands.common import (
     cycle_pattern_option,
-    elf_match,
     elf_option,
     emit,
     guarded,
@@ -41,269 +26,21 @@ from memsleuth.commands.common import (
     objects_options,
     open_symbolizer,
 )
-from memsleuth.errors import EXIT_PARTIAL, MemsleuthError, UsageError
+from memsleuth.errors import EXIT_PARTIAL, UsageError
 from memsleuth.parse import agent
-from memsleuth.report.folded import stacks_from_dump, write_folded
+from memsleuth.report.folded import write_folded
 from memsleuth.report.html import render_html
 
-#: Census rows in the HTML table (the flame graph and --folded keep every site).
-TABLE_ROWS = 300
-#: Sites drawn in the per-site growth chart.
-GROWTH_SITES = 8
-#: Rows of the first→last diff table.
-DIFF_ROWS = 60
 
-
-def build_report(
-    log: Path, elf: Path | None, *, cycle_pattern: str | None = None, grace: int = 1,
-    config: Path | None = None,
-) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], int]]]:
-    """Read the log once and run every analysis the report shows.
-
-    Returns the report data (plain, JSON-able) and the weighted stacks for ``--folded``.
-    """
-    symbolizer = open_symbolizer(elf)
-    attributor = Attributor(symbolizer)
-    balance = ObjectBalance(grace=grace)
-    series = SiteSeries(attributor)
-    trend = TrendCollector()
-
-    def on_record(record: Any) -> None:
-        trend.on_record(record)
-        balance.on_record(record)
-        series.on_record(record)
-
-    model = load_model(log, cycle_pattern=cycle_pattern, on_record=on_record,
+def run_report(log: Path, elf: Path | None, *, cycle_pattern: str | None = None,
+               grace: int = 1, config: Path | None = None
+               ) -> tuple[dict[str, Any], list[tuple[tuple[str, ...], int]]]:
+    """Read the log once into the report's data and its weighted stacks."""
+    hooks = ReportHooks(Attributor(open_symbolizer(elf)), grace=grace)
+    model = load_model(log, cycle_pattern=cycle_pattern, hooks=[hooks],
                        object_patterns=agent.load_patterns(config))
     require_sections(model, log)
-    contents = log_contents(model)
-    notes: list[str] = [
-        f"{p['kind']} #{p['index']} at line {p['line']} is partial: {p['reason']}"
-        for p in contents["partial"]
-    ]
-    if contents["decode_errors"]:
-        notes.append(f"{contents['decode_errors']} line(s) were not valid UTF-8 "
-                     "(decoded with replacement characters)")
-    if contents["skipped_in_sections"]:
-        notes.append(f"{contents['skipped_in_sections']} foreign line(s) inside sections "
-                     "were skipped")
-    data: dict[str, Any] = {
-        "version": __version__,
-        "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "log": {"path": str(log), **contents},
-        "elf": _elf_info(elf, symbolizer),
-        "notes": notes,
-        "heap": heap_health(model.overviews, model.lowest_overview, model.series_first),
-    }
-    stacks: list[tuple[tuple[str, ...], int]] = []
-    last = model.last_complete_dump
-    if last is not None:
-        dump = model.full_dumps[last.index]
-        data["census"] = census(dump, attributor, top=TABLE_ROWS)
-        stacks = stacks_from_dump(dump, attributor)
-        data["stacks"] = stacks
-        data["stacks_traced"] = any(b.trace for b in dump.blocks if b.used)
-        if data["elf"] is not None:
-            data["elf"]["match"] = elf_match(symbolizer, live_owners(dump))
-            if (data["elf"]["match"] or {}).get("verdict") == "mismatch":
-                notes.append("the ELF does not match the log: "
-                             + str(data["elf"]["match"].get("reason", "")))
-    elif model.dumps:
-        notes.append("no block dump is kept whole: census and flame graph skipped")
-    skipped: list[str] = []
-    _guard(data, skipped, "heap trend", _trend, model, trend)
-    data.setdefault("overviews", None)
-    if data["overviews"] is None:
-        data["overviews"], data["overview_x"] = _plain_overviews(model)
-    _guard(data, skipped, "per-site growth", _growth, series)
-    _guard(data, skipped, "first→last diff", _diff, series)
-    _guard(data, skipped, "object balance", _objects, balance, series, attributor)
-    _guard(data, skipped, "decline attribution", _decline, data, series)
-    _guard(data, skipped, "crash explanation", _crashes, model, symbolizer)
-    notes.extend(skipped)
-    if symbolizer is None:
-        notes.append("no ELF given: addresses are not symbolized")
-    # Same rule as `analyze`: a cut-short section or a mismatching ELF makes the result
-    # partial; so does a view the report had to skip.
-    data["partial"] = bool(contents["partial"]) or bool(skipped) or (
-        ((data["elf"] or {}).get("match") or {}).get("verdict") == "mismatch")
-    return data, stacks
-
-
-def _guard(data: dict[str, Any], skipped: list[str], what: str, fn: Any, *args: Any) -> None:
-    """Run one view; when its analysis refuses the data, note it and leave the view out.
-
-    Only the refusals are caught: ``MemsleuthError`` and the ``ValueError`` the analyses raise
-    for data they cannot use (no cycle markers or timestamps for the trend, fewer than two
-    distinct x values for a fit). Any other exception is a bug and reaches ``guarded``.
-    """
-    try:
-        data.update(fn(*args))
-    except (MemsleuthError, ValueError) as exc:
-        skipped.append(f"{what}: skipped ({exc})")
-
-
-def _elf_info(elf: Path | None, symbolizer: Any) -> dict[str, Any] | None:
-    if elf is None:
-        return None
-    return {"path": str(elf), "build_id": symbolizer.build_id,
-            "sha256": symbolizer.content_hash, "arch": symbolizer.arch}
-
-
-def _plain_overviews(model: Any) -> tuple[list[dict[str, Any]], str]:
-    """Overview points without the trend analysis: x is the sample order."""
-    points = []
-    for i, o in enumerate(o for o in model.overviews if not o.partial):
-        points.append({
-            "x": i, "line": o.line, "free": o.free, "used": o.used, "min_free": o.min_free,
-            "max_free_block": o.max_free_block,
-            "pool_free": o.pool.free if o.pool is not None else None,
-        })
-    return points, "sample"
-
-
-def _trend(model: Any, collector: TrendCollector) -> dict[str, Any]:
-    """Heap curve from the trend analysis (per-cycle points) plus its overlays."""
-    if not model.overviews:
-        return {}
-    trend = collector.result()
-    series = trend.get("series") or []
-    if not series:
-        return {"trend_raw": trend}
-    x_kind = {"cycle": "cycle", "time": "seconds", "index": "overview"}.get(trend["x"], "x")
-    totals = {o.line: o for o in model.overviews}
-    points = []
-    for p in series:
-        o = totals.get(p["line"])
-        used = o.used if o is not None else (
-            trend["total"] - p["free"] if trend.get("total") else None)
-        points.append({**p, "used": used})
-    view: dict[str, Any] = {"trend_raw": _jsonable_trend(trend)}
-    cls = trend.get("classification", "")
-    css = {"steady_leak": "bad", "step": "bad", "fragmentation": "warn",
-           "warmup_plateau": "ok", "no_leak": "ok"}.get(cls, "")
-    if cls:
-        view["verdict_text"] = f"Heap trend: {cls.replace('_', ' ')}" + (
-            f" — {trend['reason']}" if trend.get("reason") else "")
-        view["verdict_css"] = css
-    warm = trend.get("warmup") or {}
-    xs = [p["x"] for p in series]
-    cut = int(warm.get("points") or 0)
-    if cut:
-        view["warmup"] = (xs[0], xs[cut - 1] if cut < len(xs) else xs[-1])
-    elif warm.get("reason"):
-        view["warmup_text"] = f"No warm-up cut: {warm['reason']}."
-    fit = trend.get("fit")
-    forecast = trend.get("forecast") or {}
-    ex = forecast.get("exhaustion")
-    if fit and trend.get("leak") is not None:
-        x_start = xs[cut] if cut < len(xs) else xs[0]
-        x_end = xs[-1]
-        if ex and ex.get("at") is not None and ex["at"] <= xs[-1] + 4 * (xs[-1] - xs[0] or 1):
-            x_end = max(x_end, ex["at"])
-
-        def at(x: float) -> float:
-            return fit["y_center"] + fit["slope"] * (x - fit["x_center"])
-
-        view["fit_line"] = ((x_start, at(x_start)), (x_end, at(x_end)))
-        lo, hi = fit.get("slope_low"), fit.get("slope_high")
-        unit = {"cycle": "cycle", "time": "s", "index": "overview"}.get(trend["x"], "x")
-        interval = f" [{lo:+,.1f}, {hi:+,.1f}]" if lo is not None and hi is not None else ""
-        view["slope_text"] = (f"Fitted free-heap slope after warm-up: {fit['slope']:+,.1f} "
-                              f"B/{unit}{interval} (Theil–Sen, dashed red line).")
-    if ex and ex.get("at") is not None:
-        level = ex.get("bytes") or 0.0
-        span = xs[-1] - xs[0] or 1
-        text = (f"Forecast: {str(ex.get('level', '')).replace('_', ' ')} at {x_kind} "
-                f"{ex['at']:,.0f}")
-        if ex.get("earliest") is not None and ex.get("latest") is not None:
-            text += f" (interval {ex['earliest']:,.0f}–{ex['latest']:,.0f})"
-        if ex["at"] <= xs[-1] + 4 * span:
-            view["exhaustion"] = {"x": ex["at"], "y": level, "text": text + " (red dot).",
-                                  "low": _clip(ex.get("earliest"), xs[-1] + 4 * span),
-                                  "high": _clip(ex.get("latest"), xs[-1] + 4 * span)}
-        else:
-            view["exhaustion"] = None
-            view["slope_text"] = (view.get("slope_text", "") + " " + text
-                                  + " (beyond the chart).")
-    failure = trend.get("observed_failure")
-    rules = []
-    if failure and failure.get("cycle") is not None and trend["x"] == "cycle":
-        rules.append((float(failure["cycle"]), f"{failure['kind']} at line {failure['line']}"))
-    return {"trend": view, "overviews": points, "overview_x": x_kind, "overview_rules": rules}
-
-
-def _clip(v: float | None, limit: float) -> float | None:
-    return None if v is None else min(v, limit)
-
-
-def _jsonable_trend(trend: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in trend.items() if k != "series"}
-
-
-def _growth(series: SiteSeries) -> dict[str, Any]:
-    """Per-site live bytes across the dumps, top sites by growth slope.
-
-    The per-dump census's growth (``analysis.diff.site_growth``, traces honoured); it needs
-    three or more snapshots, so fewer give no growth view.
-    """
-    growth = site_growth(series.snapshots, series.info)
-    if not growth["rows"]:
-        return {}
-    # the snapshots site_growth used (complete ones, unless none is), for their x values
-    snaps = [s for s in series.snapshots if not s.partial] or series.snapshots
-    by_cycle = growth["x"] == "cycle"
-    xs = [float(s.cycle if by_cycle else s.index) for s in snaps]  # type: ignore[arg-type]
-    sites = [{"label": r["label"] + (f" [{r['object_kind']}]" if r["object_kind"] else ""),
-              "bytes": r["bytes"], "delta": r["bytes"][-1] - r["bytes"][0],
-              "slope": r["bytes_slope"], "pattern": r["pattern"]}
-             for r in growth["rows"][:GROWTH_SITES]]
-    return {"growth": {"x": xs, "x_kind": "cycle" if by_cycle else "block dump",
-                       "sites": sites}, "growth_raw": growth}
-
-
-def _diff(series: SiteSeries) -> dict[str, Any]:
-    """Per-site deltas between the first and the last complete block dump
-    (``analysis.diff.diff_snapshots``), only the changed sites, at most DIFF_ROWS of them."""
-    snaps = [s for s in series.snapshots if not s.partial] or series.snapshots
-    if len(snaps) < 2:
-        return {}
-    first, last = snaps[0], snaps[-1]
-    diff = diff_snapshots(first, last, series.info)
-    changed = [r for r in diff["rows"] if r["status"] != "same"]
-    diff["before"]["used_blocks"] = sum(v[0] for v in first.sites.values())
-    diff["after"]["used_blocks"] = sum(v[0] for v in last.sites.values())
-    diff["rows_total"] = len(changed)
-    diff["rows"] = changed[:DIFF_ROWS]
-    return {"diff": diff}
-
-
-def _decline(data: dict[str, Any], series: SiteSeries) -> dict[str, Any]:
-    """One line tying the free-heap decline to the sites (or objects) that explain it."""
-    trend = (data.get("trend") or {}).get("trend_raw")
-    if not trend or not trend.get("leak"):
-        return {}
-    snaps = series.snapshots
-    sizes = kind_block_sizes(snaps[-1] if snaps else None, series.info)
-    result = attribute_decline(trend, data.get("growth_raw"), data.get("objects"), sizes)
-    if not result or not result.get("sites"):
-        return {}
-    return {"decline": result}
-
-
-def _objects(balance: ObjectBalance, series: SiteSeries,
-             attributor: Attributor) -> dict[str, Any]:
-    result = analyze_objects(balance, series, attributor)
-    if result.get("source") == "none" or not (result.get("kinds") or result.get("sites")):
-        return {}
-    return {"objects": result}
-
-
-def _crashes(model: Any, symbolizer: Any) -> dict[str, Any]:
-    """Every crash in the log, each explained as `analyze` explains the newest one."""
-    if not model.crashes:
-        return {}
-    return {"crashes": [crash_summary(model, symbolizer, i) for i in range(len(model.crashes))]}
+    return build_report(model, hooks, log=str(log), elf=str(elf) if elf else None)
 
 
 @click.command("report")
@@ -321,8 +58,8 @@ def command(log: Path, elf: Path | None, output: Path, folded: Path | None,
             cycle_pattern: str | None, grace: int, config: Path | None, as_json: bool) -> None:
     """One self-contained HTML report (works offline): heap over time, census, flame graph,
     diff, object balance, crash."""
-    data, stacks = build_report(log, elf, cycle_pattern=cycle_pattern, grace=grace,
-                                config=config)
+    data, stacks = run_report(log, elf, cycle_pattern=cycle_pattern, grace=grace,
+                              config=config)
     html_text = render_html(data)
     try:
         output.write_text(html_text, encoding="utf-8")

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from memsleuth.analysis.elf_fit import partial_notes
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (
     cycle_pattern_option,
@@ -16,7 +17,6 @@ from memsleuth.commands.common import (
     guarded,
     json_option,
     log_argument,
-    partial_notes,
     stream_log,
 )
 from memsleuth.errors import EXIT_INPUT, InputError, UsageError

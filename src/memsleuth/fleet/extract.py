@@ -293,7 +293,7 @@ def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attrib
         and objects.get("source") != "trace"
     for g in growth.get("rows", []):
         info = acc.series.info.get(g["key"], {}) if acc.series is not None else {}
-        owner = info.get("owner") or 0
+        owner = info.get("site_address") or 0
         fields = site_fields(attributor.location(owner), owner) if owner else \
             site_fields(None, 0) | {"site_key": g["key"]}
         writer.add("findings", {

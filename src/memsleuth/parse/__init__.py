@@ -31,7 +31,8 @@ class ParsedLog:
     def __init__(self, lines: Iterable[str | bytes], path: Path | None,
                  cycle_pattern: str | None = None, source: FileSource | None = None,
                  object_patterns: Sequence[UserPattern] = (),
-                 cycle_source: dict[str, object] | None = None) -> None:
+                 cycle_source: dict[str, object] | None = None, *, fast: bool | None = None,
+                 objects: bool = True) -> None:
         compiled = _compile(cycle_pattern) if cycle_source is None else re.compile(
             cycle_pattern or "")
         sections, line_readers = default_readers(compiled, object_patterns)
@@ -43,7 +44,14 @@ class ParsedLog:
         self._lines = lines
         self._source = source
         self._used = False
+        self._fast = fast_path_enabled() if fast is None else fast
+        self._objects = objects
         self.path = path
+
+    @property
+    def in_section(self) -> str | None:
+        """The section being read (for a progress line)."""
+        return self._parser.in_section
 
     @property
     def stats(self) -> ParseStats:
@@ -55,7 +63,8 @@ class ParsedLog:
         self._used = True
         try:
             if self._source is not None:   # a file: decoded a chunk at a time, same lines
-                yield from self._parser.parse_batches(self._source.batches())
+                yield from self._parser.parse_texts(self._source.texts(), fast=self._fast,
+                                                    objects=self._objects)
             else:
                 yield from self._parser.parse(self._lines)
         finally:
@@ -90,6 +99,11 @@ def parse_lines(lines: Iterable[str | bytes], *, cycle_pattern: str | None = Non
     return ParsedLog(lines, None, cycle_pattern, object_patterns=object_patterns)
 
 
+def fast_path_enabled() -> bool:
+    """The scanning fast path is on unless ``MEMSLEUTH_FAST=0`` (same records either way)."""
+    return os.environ.get("MEMSLEUTH_FAST", "1") != "0"
+
+
 def detect_cycles(path: str | os.PathLike[str], limit: int = SCAN_LINES):  # -> DetectedCycles
     """The round-marker line family of a log file, from its first ``limit`` lines, or None
     (``memsleuth.parse.cycles``)."""
@@ -104,13 +118,16 @@ def detect_cycles(path: str | os.PathLike[str], limit: int = SCAN_LINES):  # -> 
 
 
 def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None,
-               object_patterns: Sequence[UserPattern] = ()) -> ParsedLog:
-    """Parse a log file (plain or gzip). Raises InputError if it cannot be read.
+               object_patterns: Sequence[UserPattern] = (), fast: bool | None = None,
+               objects: bool = True) -> ParsedLog:
+    """Parse a log file (plain, gzip or UTF-16). Raises InputError if it cannot be read.
 
     Without ``cycle_pattern`` the round marker is detected on the file's head
     (``detect_cycles``); ``stats.cycle_source`` says which line was used.
 
     ``object_patterns``: the user's object-trace formats (``agent.load_patterns``).
+    ``fast``: the scanning fast path (default: on unless ``MEMSLEUTH_FAST=0``); ``objects``:
+    False when the caller ignores object events (they are then not built where avoidable).
     """
     detected = None
     if cycle_pattern is None:
@@ -121,8 +138,9 @@ def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None
     try:
         if detected is not None:
             return ParsedLog(source, source.path, detected.regex, source, object_patterns,
-                             cycle_source=detected.describe())
-        return ParsedLog(source, source.path, cycle_pattern, source, object_patterns)
+                             cycle_source=detected.describe(), fast=fast, objects=objects)
+        return ParsedLog(source, source.path, cycle_pattern, source, object_patterns,
+                         fast=fast, objects=objects)
     except BaseException:
         source.close()
         raise

@@ -35,6 +35,10 @@ class TaskListReader:
     """``tasklist`` -> TaskList."""
 
     name = "tasklist"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('stacksize',)
+    shortcut_safe = True
     hint = re.compile(r"\s*Name\s+(?:ID\s+)?State\s+Prio\s+StackSize")
 
     def __init__(self) -> None:
@@ -80,6 +84,10 @@ class CrashFragmentReader(CrashReader):
     """A crash dump's sections without its opening banner -> a partial CrashDump."""
 
     name = "dump_excerpt"  # after the heap readers on purpose (see the module docstring)
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('info', 'waiting', 'call stack', '): 0x')
+    shortcut_safe = True
     hint = re.compile(r"\s*(?:=+\s*[A-Za-z]|(?:stack)?\(0x[0-9A-Fa-f]+\)\s*:)")
 
     def opens(self, text: str, lineno: int, ts: float | None) -> bool:

@@ -93,6 +93,10 @@ class HeapTraceReader:
     """
 
     name = "espidf_heap_trace"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('heap trace', 'allocations trace', 'bytes (@ 0x', 'in trace')
+    shortcut_safe = True
     family = FAMILY
     hint = re.compile(
         r"=+ Heap Trace: |\d+ allocations trace \(|\s*\d+ bytes \(@ 0x|\d+ bytes 'leaked' in trace"
@@ -236,6 +240,10 @@ class HeapCapsReader:
     regions' lengths, which include the allocator's own overhead)."""
 
     name = "espidf_heap_caps"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('heap summary for capabilities',)
+    shortcut_safe = True
     family = FAMILY
     hint = re.compile(r"Heap summary for capabilities")
 
@@ -304,6 +312,10 @@ class MultiHeapInfoReader:
     that make it a heap sample rather than any number named 'free_blocks')."""
 
     name = "espidf_multi_heap_info"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('total_free_bytes',)
+    shortcut_safe = True
     family = FAMILY
 
     def read(self, text: str, lineno: int, ts: float | None) -> Record | None:
@@ -328,6 +340,10 @@ class ElfShaReader:
     """``ELF file SHA256:  0123abcd...`` (boot banner and panic footer) -> BuildId."""
 
     name = "espidf_elf_sha256"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('elf file sha256',)
+    shortcut_safe = True
     family = FAMILY
 
     def read(self, text: str, lineno: int, ts: float | None) -> Record | None:
@@ -377,6 +393,12 @@ class PanicReader:
     it) -> CrashDump (family esp-idf); the ``ELF file SHA256`` footer also -> BuildId."""
 
     name = "espidf_panic"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ("guru meditation error", "abort() was called", "assert failed:", 'assertion "',
+               "kernel panic,err", "a stack overflow in task", "stack smashing protect failure",
+               "register dump:")
+    shortcut_safe = True
     family = FAMILY
     hint = re.compile(
         r"Guru Meditation Error|abort\(\) was called at PC|assert failed: |assertion \""

@@ -59,6 +59,10 @@ class HeapStatsReader:
     sample)."""
 
     name = "freertos_heapstats"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('xavailableheapspace', 'xsizeof', 'xnumberof', 'xminimumever', 'configtotal_heap')
+    shortcut_safe = True
     family = FAMILY
     #: a sample starts with a field name (the scanner's fast path needs an anchor)
     hint = re.compile(r"\s*(?:xAvailableHeapSpace|xSizeOf|xNumberOf|xMinimumEver|configTOTAL_HEAP)")
@@ -102,6 +106,10 @@ class FreeHeapLineReader:
     """One free-heap trend line -> HeapOverview (free, and the lowest free when printed)."""
 
     name = "freertos_free_heap"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('xportgetfreeheapsize', 'ree heap')
+    shortcut_safe = True
     family = FAMILY
 
     def read(self, text: str, lineno: int, ts: float | None) -> Record | None:

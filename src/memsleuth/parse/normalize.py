@@ -174,3 +174,93 @@ def _strip_prefixes(text: str) -> Normalized:
         else:
             break
     return Normalized(text, ts, prefixed)
+
+
+# -- counting prefixed lines a chunk at a time ------------------------------------------------
+def _one_line(pattern: str) -> str:
+    """Rewrite a one-line pattern so that, run over many lines at once, it never crosses a
+    line end: ``\\s`` outside a class becomes "blank but not newline", ``[^...]`` excludes
+    newline."""
+    out: list[str] = []
+    i = 0
+    in_class = False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            pair = pattern[i:i + 2]
+            out.append("[^\\S\\n]" if pair == "\\s" and not in_class else pair)
+            i += 2
+            continue
+        if not in_class and ch == "[":
+            in_class = True
+            if pattern.startswith("[^", i):
+                out.append("[^\\n")
+                i += 2
+                continue
+        elif in_class and ch == "]" and pattern[i - 1] not in "[^":
+            in_class = False
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _bulk_prefix_pattern() -> re.Pattern[str]:
+    protected = re.sub(r"\s+|#[^\n]*", "", _PROTECTED.pattern)   # un-VERBOSE it
+    parts = "|".join(f"(?:{_one_line(p.pattern.pattern.lstrip('^'))})" for p in _PREFIXES)
+    parts = re.sub(r"\(\?P<\w+>", "(?:", parts)   # the same group names recur
+    # '\n' first, not '^' with MULTILINE: the engine then jumps from line end to line end
+    # with a fast literal search instead of trying every position.
+    return re.compile(
+        rf"\n(?!\[MS[A-Z]+\])(?={_MAY_HAVE_PREFIX.pattern})(?!{_one_line(protected.lstrip('^'))})"
+        rf"(?=[\t -~]*(?:\n|$))(?:{parts})")
+
+
+# A line start that carries a prefix, for lines of printable ASCII (and tabs) only.
+_BULK_PREFIX = _bulk_prefix_pattern()
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Whole-chunk versions of strip_escapes' two steps. Nothing they remove crosses a line end
+# (an OSC string stops at it); charset-led regexes scan slowly, so the common cases go by
+# a literal-led regex (ESC) and bytes.translate (control characters).
+_ANSI_ONE_LINE = re.compile(_ANSI.pattern.replace("[^\\x07\\x1b]", "[^\\x07\\x1b\\n]"))
+_ESC_ONE_LINE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_BYTES = bytes([*range(0, 9), *range(11, 32), 127])
+assert _ANSI_ONE_LINE.pattern != _ANSI.pattern   # the OSC rule above was rewritten
+
+
+def is_plain(text: str) -> bool:
+    """Only printable ASCII, tabs and line ends: normalize() changes nothing but the prefix."""
+    if not text.isascii():
+        return False
+    raw = text.encode("ascii")
+    return len(raw.translate(None, _CONTROL_BYTES)) == len(raw)
+
+
+def count_prefixed(text: str) -> int:
+    """How many lines of ``text`` (``\\n``-separated) :func:`normalize` finds a prefix on.
+
+    One regex pass over the chunk instead of one normalize() per line. Escapes and control
+    characters are stripped chunk-wide first; a line that still holds anything but ASCII is
+    normalised on its own.
+    """
+    if text.isascii():
+        if "\x1b" in text:
+            text = _ESC_ONE_LINE.sub("", text)
+        raw = text.encode("ascii")
+        kept = raw.translate(None, _CONTROL_BYTES)
+        if len(kept) != len(raw):
+            text = kept.decode("ascii")
+        return len(_BULK_PREFIX.findall("\n" + text))
+    text = _CONTROL_ONE_LINE.sub("", _ANSI_ONE_LINE.sub("", text))
+    count = len(_BULK_PREFIX.findall("\n" + text))
+    last = -1
+    for m in _NON_ASCII.finditer(text):
+        start = text.rfind("\n", 0, m.start()) + 1
+        if start == last:
+            continue
+        last = start
+        end = text.find("\n", start)
+        if normalize(text[start:end if end >= 0 else len(text)]).prefixed:
+            count += 1
+    return count

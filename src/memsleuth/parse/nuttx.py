@@ -63,6 +63,10 @@ class MemdumpReader:
     free nodes)."""
 
     name = "nuttx_memdump"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('memory node info:', 'address')
+    shortcut_safe = True
     family = FAMILY
     hint = re.compile(r"Dump all (?:used|free) memory node info:"
                       r"|\s*PID\s+Size\s+(?:Sequence\s+)?Address")
@@ -171,6 +175,10 @@ class MeminfoReader:
     largest free block."""
 
     name = "nuttx_meminfo"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('total',)
+    shortcut_safe = True
     family = FAMILY
     hint = re.compile(r"\s*total\s+used\s+free\s")
 
@@ -248,6 +256,11 @@ class AssertReader:
     CrashDump (family nuttx). The first ``backtrace|`` block is the running task's."""
 
     name = "nuttx_assert"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ("current version: nuttx", "assertion failed", "hard fault", "bus fault",
+               "usage fault", "memmanage fault", "mem manage fault")
+    shortcut_safe = True
     family = FAMILY
     #: the dump's first line, maybe after CONFIG_DEBUG_FUNCNAME's printer name
     hint = re.compile(r"(?:(?:dump_assert_info|up_assert|_assert|arm_\w+fault): )?(?:Current "

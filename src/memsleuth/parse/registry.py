@@ -55,6 +55,9 @@ class KeywordLines:
         self.keyed = list(readers)
         self.readers = list(dict.fromkeys(r for _, r in self.keyed))
         self.name = "rtos_lines"
+        #: parse/scan.py's fast path: every line read here holds one of the keywords
+        self.anchors = tuple(dict.fromkeys(key.lower() for key, _ in self.keyed))
+        self.shortcut_safe = True
 
     def read(self, text: str, lineno: int, ts: float | None) -> Record | None:
         for key, reader in self.keyed:

@@ -15,7 +15,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from memsleuth.parse.base import Feed, LineReader, SectionReader
 from memsleuth.parse.normalize import normalize
 from memsleuth.records import ParseStats, Record
-from memsleuth.sources.text import LineBatch, decode_line, strip_eol
+from memsleuth.sources.text import LineBatch, TextBatch, decode_line, strip_eol
+
+#: One-line records not counted per reader: the scanner's fast path makes them without a
+#: reader (object events and cycle markers have their own counts in the model).
+_COUNTED_ELSEWHERE = frozenset({"msobj", "cycle", "objpattern", "objauto"})
 
 #: Consecutive foreign lines after which an open section is given up.
 MAX_SKIPPED = 200
@@ -39,6 +43,7 @@ class LogParser:
         self._active: SectionReader | None = None
         self._skipped_run = 0
         self._lineno = 0
+        self._count_prefixed = True   # off when whole chunks are counted at once
 
     # -- the loop ---------------------------------------------------------------------------
     def parse(self, lines: Iterable[str | bytes]) -> Iterator[Record]:
@@ -61,6 +66,31 @@ class LogParser:
                 yield from self._take(line)
         yield from self.finish()
 
+    def parse_texts(self, batches: Iterable[TextBatch], *, fast: bool = True,
+                    objects: bool = True) -> Iterator[Record]:
+        """Like :meth:`parse_batches`, for chunks given as ``\\n``-ended text.
+
+        ``fast``: use the scanning fast path (``memsleuth.parse.scan``) when the readers allow
+        it; the records are the same either way. ``objects=False`` lets it skip building
+        object events the caller will ignore (they may still arrive).
+        """
+        from memsleuth.parse import scan
+
+        self._count_prefixed = False
+        plan = scan.Plan(self.section_readers, self.line_readers) if fast else None
+        if plan is not None and plan.enabled:
+            yield from scan.scan(self, batches, plan, objects)
+            return
+        stats = self.stats
+        for batch in batches:
+            text = batch.text
+            stats.lines += text.count("\n")
+            stats.bytes += batch.nbytes
+            stats.decode_errors += batch.bad
+            stats.prefixed_lines += scan.count_prefixed(text)
+            yield from scan._by_line(self, text)
+        yield from self.finish()
+
     def push(self, raw: str | bytes) -> list[Record]:
         """Take one more line (live use: the monitor); return the records it completes."""
         return self._take(self._decode(raw))
@@ -70,7 +100,7 @@ class LogParser:
         self._lineno += 1
         lineno = self._lineno
         norm = normalize(line)
-        if norm.prefixed:
+        if norm.prefixed and self._count_prefixed:
             self.stats.prefixed_lines += 1
         text, ts = norm.text, norm.ts
         out: list[Record] = []
@@ -180,8 +210,10 @@ class LogParser:
                 self.stats.reader_errors += 1
                 continue
             if rec is not None:
-                counts = self.stats.line_records
-                counts[reader.name] = counts.get(reader.name, 0) + 1
+                name = reader.name
+                if name not in _COUNTED_ELSEWHERE:
+                    counts = self.stats.line_records
+                    counts[name] = counts.get(name, 0) + 1
                 return rec
         return None
 

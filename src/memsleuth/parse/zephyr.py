@@ -77,6 +77,10 @@ class SysHeapInfoReader:
     end marker are sentinels, not allocations."""
 
     name = "zephyr_sys_heap"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('heap at',)
+    shortcut_safe = True
     family = FAMILY
     hint = re.compile(r"Heap at (?:0x)?[0-9a-fA-F]+ contains")
 
@@ -181,6 +185,10 @@ class KernelHeapReader:
     free = total - max. allocated)."""
 
     name = "zephyr_kernel_heap"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('free:',)
+    shortcut_safe = True
     family = FAMILY
     hint = re.compile(r"free:\s+\d+\s*$")
 
@@ -234,6 +242,10 @@ class MemoryStatsReader:
     ``max_allocated_bytes``) -> HeapOverview."""
 
     name = "zephyr_memory_stats"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('allocated_bytes',)
+    shortcut_safe = True
     family = FAMILY
 
     def read(self, text: str, lineno: int, ts: float | None) -> Record | None:
@@ -283,6 +295,10 @@ class FatalReader:
     """Zephyr's fatal error output -> CrashDump (family zephyr)."""
 
     name = "zephyr_fatal"
+    #: lowercase literals, one of which is in every line this reader opens on or reads
+    #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
+    anchors = ('****', 'zephyr fatal error', 'r0/a1:', 'cause:', 'faulting instruction address')
+    shortcut_safe = True
     family = FAMILY
     hint = re.compile(
         r"\*{4,5} |(?:FATAL: )?>>> ZEPHYR FATAL ERROR|r0/a1:|\s*[mx]cause: \d+, "

@@ -8,6 +8,7 @@ from rich.markup import escape
 
 from memsleuth.report.census_text import render_census, render_elf_match
 from memsleuth.report.crash_text import render_crash
+from memsleuth.report.numbering import dumps_phrase, growth_phrase
 from memsleuth.report.terminal import console, pct, size, warn
 
 
@@ -20,8 +21,11 @@ def render_analyze(result: dict[str, Any]) -> None:
         out.print()
         render_crash(result["crash"])
         out.print()
-    sections = ", ".join(f"{n} {k}" for k, n in sorted(c["sections"].items())) or "none"
+    sections = ", ".join(f"{n} {k}" for k, n in sorted(c["sections"].items())
+                         if k != "block_dump") or "none"
     out.print(f"  {c['lines']:,} lines; sections: {sections}")
+    if c["block_dumps"]:
+        out.print(f"  {dumps_phrase(c['block_dumps'])}")
     fams = c.get("families") or {}
     if fams:
         read = "; ".join(
@@ -122,7 +126,7 @@ def render_leak(leak: dict[str, Any]) -> None:
     growth = leak.get("growth") or {}
     rows = growth.get("rows") or []
     if rows:
-        out.print(f"  growing sites (across {growth.get('snapshots')} dumps):")
+        out.print(f"  growing sites, across {growth_phrase(growth)}:")
         for row in rows:
             out.print(f"    {row['bytes_slope']:+.1f} B/{growth.get('x', 'dump')}  "
                       f"{escape(row['label'])}  [dim]{row['pattern']}[/]")

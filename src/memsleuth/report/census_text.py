@@ -7,7 +7,11 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from memsleuth.report.numbering import dump_kind
 from memsleuth.report.terminal import addr, console, pct, size, warn, where
+
+#: Terminal width from which the census shows every column.
+WIDE = 120
 
 
 def render_census(result: dict[str, Any], title: str | None = None) -> None:
@@ -15,8 +19,8 @@ def render_census(result: dict[str, Any], title: str | None = None) -> None:
     snap = result["snapshot"]
     totals = result["totals"]
     head = title or (
-        f"Live heap by {result['by']} — snapshot #{snap['index']} ({snap['variant']}, "
-        f"log line {snap['line']})"
+        f"Live heap by {result['by']} — block dump #{snap['index']} "
+        f"({dump_kind(snap['variant'])}, {snap['variant']}, log line {snap['line']})"
     )
     out.print(f"[bold]{head}[/]")
     free = (f"free {size(totals['free_bytes'])} in {totals['free_blocks']:,} blocks, largest "
@@ -32,31 +36,37 @@ def render_census(result: dict[str, Any], title: str | None = None) -> None:
         ctors = ", ".join(obj["constructors"]) or "?"
         out.print(f"  [bold]{obj['blocks']:,} live {obj['kind']} object(s)[/], {size(obj['bytes'])}"
                   f" (blocks owned by {ctors}, from {obj['sites']} call site(s))")
+    # Below WIDE columns the secondary columns (share, size range, owner, kind) go, so the
+    # function and file:line of every row stay whole on one line of an 80-column terminal;
+    # the secondary lines under a row (via, chain, inlined) are cut to fit instead.
+    wide = out.width >= WIDE
+    rows = result["rows"]
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for name, justify in (
-        ("#", "right"), ("blocks", "right"), ("bytes", "right"), ("share", "right"),
-        ("min..max", "right"), ("owner", "left"), ("kind", "left"), ("function", "left"),
-        ("file:line", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for n, row in enumerate(result["rows"], 1):
+    columns = (("#", "right"), ("blocks", "right"), ("bytes", "right"), ("share", "right"),
+               ("min..max", "right"), ("owner", "left"), ("kind", "left"))
+    for name, justify in columns if wide else columns[:3]:
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("function", no_wrap=True)
+    table.add_column("file:line", no_wrap=True)
+    pad = [""] * (len(table.columns) - 2)
+    cells = [_cells(n, row, wide) for n, row in enumerate(rows, 1)]
+    budget = _function_budget(out.width, cells, rows)
+    for row, row_cells in zip(rows, cells, strict=True):
         function = escape(row["function"] or ("unknown (owner 0x0)" if row["key"] == "unknown"
                                               else "?"))
+        if row["object_kind"] and not wide:
+            function = f"{function} [dim]\\[{row['object_kind']}][/]"
+        table.add_row(*row_cells, function, escape(where(row)))
         if row.get("allocator"):
-            function = f"{function}  [dim]via {escape(row['allocator'])}[/]"
-        table.add_row(
-            str(n), f"{row['blocks']:,}", f"{row['bytes']:,}", pct(row["share"]),
-            f"{row['min_size']}..{row['max_size']}",
-            addr(row["owner"]) if row["owner"] else "0x0",
-            row["object_kind"] or "", function, escape(where(row)),
-        )
+            table.add_row(*pad, f"[dim]{escape(_fit('  via ' + row['allocator'], budget))}[/]",
+                          "")
         for frame in row["inlined"][:-1]:
-            table.add_row("", "", "", "", "", "", "", f"[dim]  inlined {frame['function']}[/]",
-                          f"[dim]{_fl(frame)}[/]")
+            text = _fit(f"  inlined {frame['function']}", budget)
+            table.add_row(*pad, f"[dim]{escape(text)}[/]", f"[dim]{_fl(frame)}[/]")
         if row["chain"]:
             names = [frame.split(" (", 1)[0] for frame in row["chain"]]
-            chain = escape(" ← ".join(names[:5]) + (" ← …" if len(names) > 5 else ""))
-            table.add_row("", "", "", "", "", "", "", f"[dim]  ← {chain}[/]", "")
+            chain = " ← ".join(names[:5]) + (" ← …" if len(names) > 5 else "")
+            table.add_row(*pad, f"[dim]{escape(_fit('  ← ' + chain, budget))}[/]", "")
     out.print(table)
     hidden = result["rows_total"] - len(result["rows"])
     if hidden > 0:
@@ -75,6 +85,34 @@ def render_census(result: dict[str, Any], title: str | None = None) -> None:
                     f" {b['size'] if b['size'] is not None else 'sentinel'} B"
                     f" owner {addr(b['owner'])} {b['site'] or ''}"
                 )
+
+
+def _cells(n: int, row: dict[str, Any], wide: bool) -> list[str]:
+    """The cells before the function column (all of them on a wide terminal)."""
+    cells = [str(n), f"{row['blocks']:,}", f"{row['bytes']:,}"]
+    if wide:
+        cells += [pct(row["share"]), f"{row['min_size']}..{row['max_size']}",
+                  addr(row["owner"]) if row["owner"] else "0x0", row["object_kind"] or ""]
+    return cells
+
+
+def _function_budget(width: int, cells: list[list[str]], rows: list[dict[str, Any]]) -> int:
+    """Characters left for the function column once every other column is whole (never less
+    than the longest function name: names are never cut, secondary lines are)."""
+    if not cells:
+        return width
+    headers = ("#", "blocks", "bytes", "share", "min..max", "owner", "kind")
+    others = [max([len(c[i]) for c in cells] + [len(headers[i])]) for i in range(len(cells[0]))]
+    file_line = max([len(where(r)) for r in rows] + [len("file:line")])
+    names = max([len(r["function"] or "?") + len(r["object_kind"] or "") + 3 for r in rows]
+                + [len("function")])
+    return max(width - sum(others) - file_line - 3 * (len(others) + 1), names)
+
+
+def _fit(text: str, budget: int | None) -> str:
+    if budget is None or len(text) <= budget:
+        return text
+    return text[: max(budget - 1, 0)] + "…"
 
 
 def _fl(frame: dict[str, Any]) -> str:

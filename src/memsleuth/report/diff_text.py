@@ -6,6 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
+from memsleuth.report.numbering import growth_phrase
 from memsleuth.report.terminal import console
 
 
@@ -34,7 +35,7 @@ def render_diff(result: dict[str, Any], top: int = 20) -> None:
     out.print(table)
     growth = result.get("growth")
     if growth and growth["rows"]:
-        out.print(f"[bold]Growth across {growth['snapshots']} snapshots[/] (per {growth['x']})")
+        out.print(f"[bold]Growth across {growth_phrase(growth)}[/] (per {growth['x']})")
         gt = Table(show_edge=False, pad_edge=False, header_style="bold")
         for name in ("B/" + growth["x"], "interval", "blocks/" + growth["x"], "grew", "pattern",
                      "site"):

@@ -10,12 +10,22 @@ from rich.console import Console
 _console: Console | None = None
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """rich exits 1 when stdout's reader goes away; `… | head -1` is no error: exit 0."""
+        from memsleuth.errors import quiet_stdout
+
+        self.quiet = True
+        quiet_stdout()
+        raise SystemExit(0)
+
+
 def console() -> Console:
     """stdout console; plain (no colour, no wrapping surprises) when not a terminal."""
     global _console
     if _console is None:
         tty = sys.stdout.isatty()
-        _console = Console(highlight=False, soft_wrap=not tty, width=None if tty else 160)
+        _console = _Console(highlight=False, soft_wrap=not tty, width=None if tty else 160)
     return _console
 
 

@@ -33,11 +33,13 @@ class CensusTotals(TypedDict):
 
 
 class CensusRow(TypedDict):
-    """One site: ``owner`` is the resolved address, ``owners`` every raw owner in the row."""
+    """One site: ``owner`` is the raw owner most of its blocks have, ``owners`` every raw
+    owner in the row, ``site_address`` the address the blame moved to (past wrappers)."""
 
     key: str
     owner: int
     owners: list[int]
+    site_address: int
     function: str | None
     file: str | None
     line: int | None

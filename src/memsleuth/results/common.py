@@ -3,7 +3,7 @@
 from typing import Literal, TypedDict
 
 #: Bump when a JSON field changes meaning or disappears (adding fields is compatible).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: census rows' `owner` is the raw owner (`site_address` the blamed one)
 
 
 class Envelope(TypedDict):

@@ -83,6 +83,7 @@ class Growth(_GrowthOptional):
 
     x: Literal["cycle", "snapshot"] | None
     snapshots: int
+    dumps: list[int]            # the full dumps used, numbered as every output numbers them
     rows: list[GrowthRow]
 
 

@@ -59,6 +59,7 @@ class TraceSite(TypedDict):
     cycles_leaking: int
     leak_per_cycle: float | None
     steady: bool
+    recurring: bool             # leftovers in 3+ cycles spread over the run
 
 
 class ObjectsFromTrace(TypedDict):

@@ -1,23 +1,40 @@
 """Bytes to lines: the part every source (file, serial, process) shares.
 
-Device output is not well-formed text: line endings mix ``\\r\\n``, ``\\n`` and lone ``\\r``,
-UART noise produces invalid UTF-8 and NUL bytes, and a stuck line can be arbitrarily long.
+Device output is not well-formed text: line endings mix ``\\r\\n``, ``\\n\\r`` (some UART
+drivers), ``\\n`` and lone ``\\r``, UART noise produces invalid UTF-8 and NUL bytes, and a stuck
+line can be arbitrarily long. Each of ``\\r\\n``, ``\\n\\r``, ``\\n`` and ``\\r`` is one line end,
+read left to right, so line N is the line an editor shows as N.
 Splitting works on raw chunks with bounded buffers so a source never holds more than one
 chunk plus one (capped) line.
 
 Two views of the same split: :func:`split_lines` yields raw lines one by one (the live
 monitor's rule, see ``memsleuth.live.assembler``); :func:`decode_lines` yields whole chunks
 of decoded lines, for the parser, because per-line Python work is what limits reading a
-multi-gigabyte log.
+multi-gigabyte log; :func:`decode_texts` gives the same lines as one ``\\n``-terminated
+string per chunk (the scanning fast path, ``memsleuth.parse.scan``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 #: A line longer than this is cut into pieces (keeps memory flat on binary garbage).
 MAX_LINE_BYTES = 1 << 20
+
+
+#: One line end: tried left to right, a two-byte pair before a single byte.
+_EOL = re.compile(rb"\r\n|\n\r|\r|\n")
+_EOL_TEXT = re.compile("\r\n|\n\r|\r")
+
+
+class TextBatch(NamedTuple):
+    """Consecutive lines decoded together as one string, every line ended by ``\\n``."""
+
+    text: str          # line endings normalised to "\n", NUL bytes removed
+    nbytes: int        # raw bytes these lines took, line endings included
+    bad: int           # lines that were not valid UTF-8 (decoded with replacement)
 
 
 class LineBatch(NamedTuple):
@@ -43,13 +60,21 @@ def decode_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Ite
     Same lines, same count of bad lines; but one ``decode`` and one ``split`` per chunk
     instead of a regex match, a slice and a decode per line.
     """
+    for batch in decode_texts(chunks, max_line):
+        lines = batch.text.split("\n")
+        lines.pop()     # the empty string after the final "\n"
+        yield LineBatch(lines, batch.nbytes, batch.bad)
+
+
+def decode_texts(chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iterator[TextBatch]:
+    """The lines of :func:`split_lines`, a chunk at a time, as one ``\\n``-ended string."""
     for block in _blocks(chunks, max_line):
         yield _decode_block(block, max_line)
 
 
 def strip_eol(raw: bytes) -> bytes:
     """Drop the line ending of a raw line."""
-    if raw.endswith(b"\r\n"):
+    if raw.endswith((b"\r\n", b"\n\r")):
         return raw[:-2]
     if raw.endswith((b"\n", b"\r")):
         return raw[:-1]
@@ -125,15 +150,44 @@ def _blocks(chunks: Iterable[bytes], max_line: int) -> Iterator[bytes]:
 def _complete_end(buf: bytes) -> int:
     """Offset just past the last line ending known to be complete (0 if none).
 
-    A ``\\r`` at the very end may be half of a ``\\r\\n`` whose ``\\n`` is still to come.
+    A lone ``\\r`` or ``\\n`` at the very end may be the first half of a ``\\r\\n`` or
+    ``\\n\\r`` whose second byte is still to come: its line is held back.
     """
-    stop = len(buf) - 1 if buf.endswith(b"\r") else len(buf)
+    end = len(buf)
+    run = end
+    while run > 0 and buf[run - 1] in b"\r\n":
+        run -= 1
+    stop = end
+    if run < end:
+        # Pair the trailing run of line-end bytes from its start, as the splitter will.
+        i = run
+        while i < end:
+            pair = i + 1 < end and buf[i] != buf[i + 1]
+            if not pair and i == end - 1:
+                stop = end - 1
+            i += 2 if pair else 1
+        if stop == end:
+            return end
     return max(buf.rfind(b"\n", 0, stop), buf.rfind(b"\r", 0, stop)) + 1
 
 
+def _raw_lines(block: bytes) -> list[bytes]:
+    """A block's raw lines, line endings kept."""
+    if b"\n\r" not in block:   # bytes.splitlines knows exactly \r\n, \n and \r
+        return block.splitlines(keepends=True)
+    out: list[bytes] = []
+    start = 0
+    for m in _EOL.finditer(block):
+        out.append(block[start:m.end()])
+        start = m.end()
+    if start < len(block):
+        out.append(block[start:])
+    return out
+
+
 def _lines_of(block: bytes, max_line: int) -> list[bytes]:
-    """A block's raw lines; ``bytes.splitlines`` knows exactly ``\\r\\n``, ``\\n`` and ``\\r``."""
-    lines = block.splitlines(keepends=True)
+    """A block's raw lines (see :func:`_raw_lines`), over-long ones cut into pieces."""
+    lines = _raw_lines(block)
     if len(block) <= max_line:
         return lines       # no line can be too long: the common case, no per-line check
     out: list[bytes] = []
@@ -145,7 +199,7 @@ def _lines_of(block: bytes, max_line: int) -> list[bytes]:
     return out
 
 
-def _decode_block(block: bytes, max_line: int) -> LineBatch:
+def _decode_block(block: bytes, max_line: int) -> TextBatch:
     """Decode a block in one go; fall back to line by line only to count bad lines exactly."""
     if len(block) > max_line:
         return _decode_each(_lines_of(block, max_line), len(block))
@@ -154,20 +208,23 @@ def _decode_block(block: bytes, max_line: int) -> LineBatch:
     except UnicodeDecodeError:   # (a NUL inside a UTF-8 sequence lands here too)
         return _decode_each(_lines_of(block, max_line), len(block))
     if "\r" in text:   # str.splitlines knows more line endings than we do (\x0b, \x85, ...)
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n\r" in text:
+            text = _EOL_TEXT.sub("\n", text)
+        else:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:  # only now: dropped earlier, '\r\x00\n' would become one line ending
         text = text.replace("\x00", "")
-    lines = text.split("\n")
-    if block.endswith((b"\n", b"\r")):
-        lines.pop()    # the empty string after the final line ending
-    return LineBatch(lines, len(block), 0)
+    if not block.endswith((b"\n", b"\r")):
+        text += "\n"  # the last line of the stream, without a line ending
+    return TextBatch(text, len(block), 0)
 
 
-def _decode_each(raws: list[bytes], nbytes: int) -> LineBatch:
+def _decode_each(raws: list[bytes], nbytes: int) -> TextBatch:
     lines: list[str] = []
     bad = 0
     for raw in raws:
         text, was_bad = decode_line(strip_eol(raw))
         lines.append(text)
         bad += was_bad
-    return LineBatch(lines, nbytes, bad)
+    lines.append("")
+    return TextBatch("\n".join(lines), nbytes, bad)

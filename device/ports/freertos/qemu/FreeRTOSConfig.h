@@ -22,6 +22,9 @@
 #define configTOTAL_HEAP_SIZE               (24 * 1024)
 #endif
 #define configUSE_MALLOC_FAILED_HOOK        1
+/* The heap array is main.c's, 8-aligned: every variant's heap then starts at the same
+ * alignment (a linker-placed array can make heap_4 trim a different 0..7 bytes per build). */
+#define configAPPLICATION_ALLOCATED_HEAP    1
 #define configCHECK_FOR_STACK_OVERFLOW      0
 #define configUSE_TIMERS                    1
 #define configTIMER_TASK_PRIORITY           3

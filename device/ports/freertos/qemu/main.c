@@ -136,7 +136,9 @@ static void worker(void *arg)
 static ms_side_entry_t g_print_only[2];
 #endif
 
-#if APP_HEAP5
+#if !APP_HEAP5
+uint8_t ucHeap[configTOTAL_HEAP_SIZE] __attribute__((aligned(8)));
+#else
 /* heap_5: the same 24 KiB in two regions (as a board with two RAM banks would do). */
 static uint8_t g_region_a[configTOTAL_HEAP_SIZE / 2] __attribute__((aligned(8)));
 static uint8_t g_region_b[configTOTAL_HEAP_SIZE / 2] __attribute__((aligned(8)));

@@ -1,0 +1,32 @@
+"""The optional compiled scanner (``memsleuth._scan``, a C extension built at install time
+when a compiler is present). Everything works without it; ``MEMSLEUTH_ACCEL=0`` turns it
+off (the tests run both ways)."""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+_loaded: ModuleType | None | bool = False
+
+
+def module() -> ModuleType | None:
+    """The C scanner, or None when it is not built or turned off."""
+    global _loaded
+    if _loaded is False:
+        _loaded = None
+        if os.environ.get("MEMSLEUTH_ACCEL", "1") != "0":
+            try:
+                from memsleuth import _scan  # type: ignore[attr-defined]
+            except ImportError:
+                pass
+            else:
+                _loaded = _scan
+    return _loaded  # type: ignore[return-value]
+
+
+def describe() -> str:
+    """For ``memsleuth --version``: which scanner runs."""
+    if os.environ.get("MEMSLEUTH_ACCEL", "1") == "0":
+        return "pure Python (MEMSLEUTH_ACCEL=0)"
+    return "C accelerator" if module() is not None else "pure Python (no C accelerator built)"

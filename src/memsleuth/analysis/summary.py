@@ -1,0 +1,141 @@
+"""`analyze`'s answer: what the log holds, heap health, the crash, the leak, the census.
+
+One pass over the log feeds the leak accumulators and the crash collector (streaming hooks
+on the LogModel pass); :func:`summarize` then turns the model and the hooks into the one
+result ``analyze`` prints and ``report`` builds on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from memsleuth.analysis.census import Attributor, census, live_owners
+from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
+from memsleuth.analysis.crash_context import CrashCollector
+from memsleuth.analysis.elf_fit import elf_match
+from memsleuth.analysis.health import heap_health, task_stacks
+from memsleuth.errors import InputError
+from memsleuth.parse.registry import families
+
+
+def log_contents(model: Any) -> dict[str, Any]:
+    """What the log holds: sections, snapshots, the partial ones, the reader's counters."""
+    stats = model.stats
+    partial = [
+        {"kind": "block dump", "index": d.index, "line": d.line, "reason": d.partial_reason}
+        for d in model.dumps if d.partial
+    ] + [
+        {"kind": "crash dump", "index": i, "line": c.line, "reason": c.partial_reason}
+        for i, c in enumerate(model.crashes) if c.partial
+    ]
+    return {
+        "lines": stats.lines,
+        "bytes": stats.bytes,
+        "decode_errors": stats.decode_errors,
+        "prefixed_lines": stats.prefixed_lines,
+        "skipped_in_sections": stats.skipped_in_sections,
+        "sections": dict(stats.sections),
+        "line_records": dict(stats.line_records),
+        # which log families were read (a mixed log lists each): {family: {reader: count}}
+        "families": _families(model),
+        "overviews": model.overviews.count,
+        "cycle_markers": model.markers.count,
+        "block_dumps": [
+            {"index": d.index, "line": d.line, "variant": d.variant, "cycle": d.cycle,
+             "used_blocks": d.used_blocks, "used_bytes": d.used_bytes, "partial": d.partial}
+            for d in model.dumps
+        ],
+        "crashes": len(model.crashes),
+        "object_events": model.object_events,
+        "leak_candidates": len(model.leaks),
+        "warnings": [
+            {"line": w.line, "kind": w.kind, "need": w.need, "free": w.free, "text": w.text}
+            for w in model.warnings[:20]
+        ],
+        "warnings_total": len(model.warnings),
+        "partial": partial,
+        "impossible_rows": model.impossible_rows,
+        "heap_series": model.heap_series.count,
+        "notes": model_notes(model),
+    }
+
+
+def _families(model: Any) -> dict[str, dict[str, int]]:
+    """The formats read: per family, per reader; object traces (the agent's [MSOBJ], user or
+    learned patterns) by their event count."""
+    out = families(model.stats)
+    if model.object_events:
+        out.setdefault("object trace", {})["object events"] = model.object_events
+    return out
+
+
+def model_notes(model: Any) -> list[str]:
+    """What the reader set aside or decided on its own, said once in the contents."""
+    notes = []
+    src = model.stats.cycle_source
+    if src and src.get("how") == "detected":
+        notes.append(f"cycles from `{src['template']}` (detected), {model.markers.count} found")
+    for shape, n in model.stats.object_shapes.items():
+        notes.append(f"object trace learned: `{shape}` ({n} lines)")
+    if model.impossible_rows:
+        line, why = model.impossible_first
+        notes.append(f"{model.impossible_rows} heap table(s) no heap can print were left out "
+                     f"(line {line}: {why})")
+    if model.heap_series.count > 1:
+        notes.append(f"{model.heap_series.count} different heaps in one log (size or allocator "
+                     f"changed); heap health is the last one's, from line "
+                     f"{model.series_first.line}")
+    return notes
+
+
+def require_sections(model: Any, log: Path) -> None:
+    """A log with no section memsleuth knows is an input error, not an empty result."""
+    if not (model.dumps or model.overviews or model.crashes or model.warnings
+            or model.object_events or model.leaks or model.tasklists):
+        raise InputError(
+            f"{log}: no heap, block-dump, crash or object-trace section found in "
+            f"{model.stats.lines:,} lines (read: AliOS, ESP-IDF, Zephyr, NuttX, FreeRTOS "
+            "heap/crash printers and the memsleuth agent; is this the device log?)"
+        )
+
+
+def leak_findings(acc: Accumulators, attributor: Attributor) -> dict[str, Any]:
+    """Trend, forecast, growing sites, object balance and the check verdict (one pass)."""
+    report = leak_report(acc, attributor, Thresholds())
+    growth = report.get("growth")
+    if growth and growth.get("rows"):
+        growth = {**growth, "rows": [r for r in growth["rows"] if r["bytes_slope"] > 0][:5]}
+    report["growth"] = growth
+    return report
+
+
+def summarize(model: Any, acc: Accumulators, crashes: CrashCollector, attributor: Attributor,
+              *, top: int) -> tuple[dict[str, Any], bool]:
+    """The analyze result, and whether it is partial (a cut section, an ELF that does not fit).
+
+    ``acc`` and ``crashes`` must have seen every record of ``model``'s pass.
+    """
+    symbolizer = attributor.symbolizer
+    if acc.trend is not None:
+        acc.trend.cycle_source = model.stats.cycle_source
+    contents = log_contents(model)
+    explained = crashes.explain(symbolizer, -1) if crashes.contexts else []
+    result: dict[str, Any] = {
+        "contents": contents,
+        "heap": heap_health(model.overviews, model.lowest_overview, model.series_first),
+        "crash": explained[0] if explained else None,
+        "tasks": task_stacks(model.last_tasklist),
+        "leak": leak_findings(acc, attributor),
+        "census": None,
+        "elf_match": None,
+    }
+    dump_summary = model.last_complete_dump
+    if dump_summary is not None:
+        dump = model.full_dumps[dump_summary.index]
+        result["census"] = census(dump, attributor, top=top)
+        result["elf_match"] = elf_match(symbolizer, live_owners(dump))
+    partial = bool(contents["partial"]) or (
+        (result["elf_match"] or {}).get("verdict") == "mismatch"
+    )
+    return result, partial

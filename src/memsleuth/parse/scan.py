@@ -1,0 +1,274 @@
+"""The scanning fast path: a chunk of text at a time, the hot line shapes in bulk.
+
+Reading line by line costs ~10 µs a line (normalise, ask every reader); a stress log is
+mostly a few line shapes repeated millions of times. Outside any section, this scanner
+recognises those shapes with strict, literal-led patterns over the whole chunk and makes
+their records directly or hands them straight to their reader:
+
+- runs of ``[MSOBJ]`` object events (``findall`` over the run; skipped without building a
+  record when the caller does not want object events),
+- ``[MSCYCLE] n`` markers (the default cycle pattern only),
+- whole heap overview tables (``Heap Info`` banner or top rule, ``[HEAP]|`` header, one row,
+  bottom rule): given to the overview reader as its header and row.
+
+Every other line, and every line of an open section, goes through the line path
+(``LogParser._take``), so the records are identical by construction for what is not a hot
+shape, and by the equivalence tests (every committed log, mangled variants) for what is.
+
+A shortcut is only sound if no other reader would act on a line of its shape. That is known
+for the readers in :data:`KNOWN_READERS` (their opening and line tests cannot match these
+shapes) and for readers that say so with ``shortcut_safe = True`` beside their ``anchors``
+(the other RTOS' readers; tests/rtos/test_format_variants.py feeds them the shapes).
+Any other reader must declare ``anchors``: lowercase literals, at least one of
+which appears in every line it acts on; a chunk that contains one of them is read by the
+line path. A reader with no ``anchors`` turns the fast path off.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from memsleuth import accel
+from memsleuth.parse.normalize import count_prefixed, is_plain, normalize
+from memsleuth.records import CycleMarker, ObjectEvent, Record
+from memsleuth.sources.text import TextBatch
+
+if TYPE_CHECKING:
+    from memsleuth.parse.stream import LogParser
+
+# A strict [MSOBJ] line: exactly the agent's format (docs/object-trace.md) without a name.
+_OBJ = (r"\[MSOBJ\] (create|delete) ([a-z][a-z0-9_]{0,15}) 0x([0-9a-f]{8}|[0-9a-f]{16}) "
+        r"caller 0x([0-9a-f]{8}|[0-9a-f]{16}) seq ([0-9]+)\n")
+_OBJ_RUN = re.compile(f"(?:{re.sub(r'[(](?![?])', '(?:', _OBJ)})+")
+_OBJ_LINE = re.compile(_OBJ)
+_CYCLE = re.compile(r"\[MSCYCLE\] ?([0-9]+)\n")
+_RULE = r"-{20,}\n"
+_TABLE = re.compile(
+    r"(?:=+ *Heap Info *=+\n)?" + _RULE
+    + r"(\[HEAP\]\|[ -~]*)\n( *\|(?: *(?:0x[0-9A-Fa-f]+|[0-9]+) *\|)+) *\n" + _RULE)
+
+#: Reader classes (by module and name) whose tests provably ignore every shortcut shape.
+KNOWN_READERS = frozenset({
+    "memsleuth.parse.registry.CycleReader",
+    "memsleuth.parse.alios_heap.OverviewReader",
+    "memsleuth.parse.alios_heap.BlockDumpReader",
+    "memsleuth.parse.alios_heap.ErrorBlocksReader",
+    "memsleuth.parse.alios_heap.WarningReader",
+    "memsleuth.parse.alios_heap.LeakReader",
+    "memsleuth.parse.alios_heap.HeapPrintReader",
+    "memsleuth.parse.alios_crash.CrashReader",
+    "memsleuth.parse.alios_crash.LastWordReader",
+    "memsleuth.parse.agent.MsobjReader",
+    "memsleuth.parse.agent.PatternReader",   # after MsobjReader, below every section opener
+    "memsleuth.parse.agent.AutoObjectReader",  # likewise
+})
+DEFAULT_CYCLE = r"^\[MSCYCLE\]\s*(\d+)"
+
+#: What each known reader needs to see in a line (lowercased) before it acts on it: its
+#: ``opens`` (state changes included) or ``read``. A line of printable ASCII outside any
+#: section that holds none of these is read by nobody: the scanner steps over it.
+KNOWN_ANCHORS: dict[str, tuple[str, ...]] = {
+    "memsleuth.parse.alios_heap.OverviewReader":
+        ("heap info", "-" * 20, "[heap]|", "maxused"),
+    "memsleuth.parse.alios_heap.BlockDumpReader":
+        ("all memory blocks", "alloced blocks", "region info", "add tag", "mmlk"),
+    "memsleuth.parse.alios_heap.ErrorBlocksReader": ("all error blocks",),
+    "memsleuth.parse.alios_heap.WarningReader": ("warning",),
+    "memsleuth.parse.alios_heap.LeakReader": ("adress",),
+    "memsleuth.parse.alios_heap.HeapPrintReader": ("max used",),
+    "memsleuth.parse.alios_crash.CrashReader": ("!",),
+    "memsleuth.parse.alios_crash.LastWordReader": ("show panic header",),
+    "memsleuth.parse.agent.MsobjReader": ("[msobj]",),
+    "memsleuth.parse.agent.AutoObjectReader": ("0x", "(nil)"),
+}
+
+
+def _qualname(reader: Any) -> str:
+    cls = type(reader)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class Plan:
+    """What the scanner may do with a given set of readers (decided once per parse)."""
+
+    def __init__(self, sections: Sequence[Any], lines: Sequence[Any]) -> None:
+        self.enabled = True
+        self.cycles = False
+        self.overview: Any = None
+        #: a user's cycle pattern (it is asked before the [MSOBJ] reader): checked per run
+        self.user_cycle: re.Pattern[str] | None = None
+        anchors: list[str] = []
+        words: list[str] = []      # all readers' anchors: the test for a line nobody reads
+        inert = True
+        for reader in [*sections, *lines]:
+            name = _qualname(reader)
+            declared = KNOWN_ANCHORS.get(name, getattr(reader, "anchors", None))
+            if declared:
+                words.extend(str(a).lower() for a in declared)
+            elif name != "memsleuth.parse.registry.CycleReader":
+                inert = False
+            if name == "memsleuth.parse.registry.CycleReader":
+                pattern = reader.pattern
+                self.cycles = pattern.pattern == DEFAULT_CYCLE and not pattern.flags & ~re.UNICODE
+                if self.cycles:
+                    words.append("[mscycle]")
+                else:
+                    self.user_cycle = _multiline(pattern)
+                    if self.user_cycle is None:
+                        self.enabled = False
+                        return
+            elif name == "memsleuth.parse.alios_heap.OverviewReader" and self.overview is None:
+                self.overview = reader
+            elif name not in KNOWN_READERS and not getattr(reader, "shortcut_safe", False):
+                declared = getattr(reader, "anchors", None)
+                if not declared:
+                    self.enabled = False
+                    self.inert, self.inert_words, self.anchors = None, (), None
+                    return
+                anchors.extend(re.escape(str(a).lower()) for a in declared)
+        #: other readers' anchors, searched in the lowercased chunk over each shortcut
+        self.anchors = re.compile("|".join(anchors)) if anchors else None
+        #: every reader's anchors (None when a reader has none: no line is known inert)
+        self.inert = re.compile("|".join(map(re.escape, words))) if inert and words else None
+        self.inert_words = tuple(dict.fromkeys(words)) if self.inert is not None else ()
+        #: the C loops (memsleuth.accel), or None
+        self.accel = accel.module()
+
+
+def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
+    """The pattern for a search over many lines (None if it cannot be trusted there)."""
+    if any(t in pattern.pattern for t in ("\\A", "\\Z", "(?<")):
+        return None
+    try:
+        return re.compile(pattern.pattern, pattern.flags | re.MULTILINE)
+    except re.error:
+        return None
+
+
+def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
+         objects: bool = True) -> Iterator[Record]:
+    """Records of ``batches`` (whole lines, ``\\n``-ended), the same as the line path's."""
+    stats = parser.stats
+    for batch in batches:
+        text = batch.text
+        stats.lines += text.count("\n")
+        stats.bytes += batch.nbytes
+        stats.decode_errors += batch.bad
+        stats.prefixed_lines += count_prefixed(text)
+        if plan.anchors is not None and not text.isascii():
+            yield from _by_line(parser, text)   # lower() could move positions
+        else:
+            yield from _scan_text(parser, text, plan, objects)
+    yield from parser.finish()
+
+
+def _by_line(parser: LogParser, text: str) -> list[Record]:
+    out: list[Record] = []
+    take = parser._take
+    lines = text.split("\n")
+    lines.pop()
+    for line in lines:
+        out += take(line)
+    return out
+
+
+def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[Record]:
+    out: list[Record] = []
+    take = parser._take
+    n = len(text)
+    pos = 0
+    cycles = plan.cycles
+    overview = plan.overview
+    anchors = plan.anchors
+    inert = plan.inert
+    low = text.lower() if anchors is not None or inert is not None else ""
+    user_cycle = plan.user_cycle
+    fast = plan.accel
+    obj_c = fast.obj_run if fast is not None else None
+    skip_c = fast.skip_inert if fast is not None and user_cycle is None and inert is not None \
+        else None
+    words = plan.inert_words
+    factory = ObjectEvent if objects else None
+    # Lines with escapes, control characters or non-ASCII text are never stepped over:
+    # what normalize() removes could join an anchor.
+    plain = inert is not None and is_plain(text)
+    obj_run, obj_line, cycle_re, table_re = _OBJ_RUN.match, _OBJ_LINE.findall, _CYCLE.match, \
+        _TABLE.match
+    while pos < n:
+        if parser._active is None:
+            c = text[pos]
+            if c == "[":
+                if text.startswith("[MSOBJ] ", pos) and obj_c is not None:
+                    end, line, recs = obj_c(text, pos, parser._lineno, factory)
+                    if end > pos and (
+                            (user_cycle is None or not user_cycle.search(text, pos, end))
+                            and (anchors is None or not anchors.search(low, pos, end))):
+                        if recs:
+                            out += recs
+                        parser._lineno = line
+                        pos = end
+                        continue
+                elif text.startswith("[MSOBJ] ", pos):
+                    m = obj_run(text, pos)
+                    if m is not None and (
+                            (user_cycle is None or not user_cycle.search(text, pos, m.end()))
+                            and (anchors is None or not anchors.search(low, pos, m.end()))):
+                        end = m.end()
+                        if objects:
+                            line = parser._lineno
+                            for op, kind, handle, caller, seq in obj_line(text, pos, end):
+                                line += 1
+                                # positional: line, op, kind, handle, caller, seq, name, ts
+                                out.append(ObjectEvent(line, op, kind,  # type: ignore[arg-type]
+                                                       int(handle, 16), int(caller, 16),
+                                                       int(seq), None, None))
+                            parser._lineno = line
+                        else:
+                            parser._lineno += text.count("\n", pos, end)
+                        pos = end
+                        continue
+                elif cycles and text.startswith("[MSCYCLE]", pos):
+                    m = cycle_re(text, pos)
+                    if m is not None and (anchors is None or not anchors.search(low, pos, m.end())):
+                        parser._lineno += 1
+                        out.append(CycleMarker(line=parser._lineno, index=int(m[1]),
+                                               text=text[pos:m.end() - 1], ts=None))
+                        pos = m.end()
+                        continue
+            elif (c == "=" or c == "-") and overview is not None:
+                m = table_re(text, pos)
+                if m is not None:
+                    end = m.end()
+                    # The table ends at the next line unless that line is its [POOL] part;
+                    # at the end of the chunk the line path decides.
+                    nxt = text.find("\n", end)
+                    if nxt > 0 and not normalize(text[end:nxt]).text.lstrip().startswith(
+                            "[POOL]|") and (
+                            anchors is None or not anchors.search(low, pos, nxt)):
+                        first = parser._lineno + 1
+                        parser._lineno += text.count("\n", pos, end)
+                        overview.opens(m[1].rstrip(), first, None)
+                        overview.feed(m[2], first + 3, None)
+                        out += parser._close(overview, None)
+                        pos = end
+                        continue
+        if skip_c is not None and parser._active is None:
+            end, skipped = skip_c(text, pos, words)
+            if skipped:
+                parser._lineno += skipped
+                pos = end
+                continue
+        end = text.find("\n", pos)
+        if (inert is not None and parser._active is None and not inert.search(low, pos, end)
+                and (plain or _PRINTABLE_LINE.match(text, pos, end) is not None)
+                and (user_cycle is None
+                     or not user_cycle.search(normalize(text[pos:end]).text))):
+            parser._lineno += 1       # nobody reads it (its prefix was counted in bulk)
+        else:
+            out += take(text[pos:end])
+        pos = end + 1
+    return out
+
+_PRINTABLE_LINE = re.compile(r"[\t -~]*\Z")

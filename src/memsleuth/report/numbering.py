@@ -1,0 +1,54 @@
+"""One way to name block dumps in every output: ``#N`` in log order, with the dump's kind.
+
+A log can mix full heap dumps with ``mmlk`` listings (the blocks of one tag only); growth and
+census use full dumps only, so a count without its kind reads as a contradiction ("5 block
+dumps" in the header, "across 3 dumps" below). Every renderer words dumps through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+
+def dump_kind(variant: str | None) -> str:
+    return "mmlk listing" if variant == "mmlk" else "full dump"
+
+
+def dump_list(indices: Iterable[int]) -> str:
+    """'#0, #1, #4' (runs of three or more as '#0–#5')."""
+    out: list[str] = []
+    run: list[int] = []
+    for i in sorted(set(indices)) + [None]:  # type: ignore[list-item]
+        if run and (i is None or i != run[-1] + 1):
+            out.append(f"#{run[0]}–#{run[-1]}" if len(run) >= 3 else
+                       ", ".join(f"#{n}" for n in run))
+            run = []
+        if i is not None:
+            run.append(i)
+    return ", ".join(out)
+
+
+def dumps_phrase(block_dumps: Sequence[dict[str, Any]]) -> str:
+    """'5 block dumps: 3 full dumps (#0, #1, #4), 2 mmlk listings (#2, #3)'."""
+    if not block_dumps:
+        return "no block dump"
+    full = [d["index"] for d in block_dumps if d.get("variant") != "mmlk"]
+    mmlk = [d["index"] for d in block_dumps if d.get("variant") == "mmlk"]
+    n = len(block_dumps)
+    head = f"{n} block dump{'s' if n != 1 else ''}"
+    if not mmlk:
+        return f"{head} ({dump_list(full)}), all full"
+    parts = []
+    if full:
+        parts.append(f"{len(full)} full dump{'s' if len(full) != 1 else ''} ({dump_list(full)})")
+    parts.append(f"{len(mmlk)} mmlk listing{'s' if len(mmlk) != 1 else ''} ({dump_list(mmlk)})")
+    return f"{head}: " + ", ".join(parts)
+
+
+def growth_phrase(growth: dict[str, Any]) -> str:
+    """'3 full dumps #0, #1, #4' for a growth result (full dumps only)."""
+    dumps = growth.get("dumps")
+    n = growth.get("snapshots") or len(dumps or growth.get("x") or [])
+    head = f"{n} full dump{'s' if n != 1 else ''}"
+    return f"{head} {dump_list(dumps)}" if dumps else head

@@ -1,0 +1,227 @@
+"""The scanning fast path (parse/scan.py) gives exactly the line path's records and counters.
+
+Compared on every committed log, at several chunk sizes (shortcuts cut by a chunk end), and on
+logs mutated where the shortcuts are fragile: noise inside tables, damaged or unusual
+``[MSOBJ]`` lines, ``[POOL]`` rows, prefixes, escapes, line endings; with a user's cycle
+pattern and object patterns; and with a reader the scanner does not know.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from memsleuth import accel
+from memsleuth.parse import parse_file, registry, scan
+from memsleuth.parse.base import Feed
+from memsleuth.records import LeakCandidate
+from memsleuth.sources import file as file_source
+
+ROOT = Path(__file__).resolve().parents[2]
+LOGS = sorted((ROOT / "examples").rglob("*.log")) + sorted((ROOT / "tests" / "fixtures").rglob(
+    "*.log"))
+
+
+@pytest.fixture(params=["C", "pure"], autouse=True)
+def scanner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with the C loops (when built) and with the pure-Python scanner."""
+    if request.param == "pure":
+        monkeypatch.setattr(accel, "_loaded", None)
+    elif accel.module() is None:
+        pytest.skip("the C scanner is not built (no compiler at install, or MEMSLEUTH_ACCEL=0)")
+    return request.param
+
+
+def both(path: Path, **kw) -> tuple[tuple, tuple]:
+    def run(fast: bool) -> tuple:
+        log = parse_file(path, fast=fast, **kw)
+        return [repr(r) for r in log], dataclasses.asdict(log.stats)
+    return run(True), run(False)
+
+
+@pytest.mark.parametrize("path", LOGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_committed_log(path: Path) -> None:
+    fast, line = both(path)
+    assert fast == line
+
+
+@pytest.mark.parametrize("chunk", [97, 4096])
+def test_chunk_ends_inside_shortcuts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     chunk: int) -> None:
+    monkeypatch.setattr(file_source, "CHUNK_BYTES", chunk)
+    path = ROOT / "examples" / "wifi_reconnect_leak" / "out" / "cortex-m4-leak.log"
+    data = path.read_bytes()[:150_000]
+    small = tmp_path / "cut.log"
+    small.write_bytes(data)
+    fast, line = both(small)
+    assert fast == line
+    assert any("ObjectEvent" in r for r in fast[0]) and any("HeapOverview" in r for r in fast[0])
+
+
+# -- mutations ----------------------------------------------------------------------------------
+
+NOISE = ["[I][wifi] rssi=-45 ch=6", "12:10:07.331 > [W][lwip] tcp_write: queue full",
+         "\x1b[0;32mI (12) app: heartbeat ok\x1b[0m", "", "   ", "------------------------",
+         "random text with mmlk 3", "WARNING, malloc failed! need size : 12, but free size : 4",
+         "[MSOBJ] create timer 0x2000 caller 0x0 seq 1", "[POOL]| PoolSz | FreeSz | UsedSz |",
+         "| 0x100 | 0x80 | 0x80 |", "[HEAP]| TotalSz | FreeSz |", "café ünïcode",
+         "[  12.500]<I> [MSCYCLE] 77", "!!!!!! Exception !!!!!!", "Heap Info", "\t",
+         "  adress: 0x20000000 owner: 0x0800 len: 16 type: leak"]
+
+
+def mutate_line(line: str, rnd: random.Random) -> str:
+    choice = rnd.randrange(12)
+    if choice == 0:
+        return line + " name " + rnd.choice(["t1", "mmlk", "WARNING,x", "a" * 40])
+    if choice == 1:
+        return line.upper()
+    if choice == 2:
+        return line + rnd.choice([" ", "\t", "  x"])
+    if choice == 3:
+        return line.replace("0x", "0x" + "0" * 8, 1)
+    if choice == 4:
+        return rnd.choice(["12:34:56.789 > ", "[  1.5] ", "\x1b[1m", "I (5) tag: "]) + line
+    if choice == 5 and len(line) > 3:
+        cut = rnd.randrange(len(line))
+        return line[:cut] + line[cut + 1:]
+    if choice == 6:
+        return line.replace(" ", "  ", 1)
+    if choice == 7:
+        return line.replace("seq", "seq -")
+    return line
+
+
+def mutate(text: str, seed: int) -> bytes:
+    rnd = random.Random(seed)
+    out: list[str] = []
+    for line in text.split("\n"):
+        if rnd.random() < 0.08:
+            line = mutate_line(line, rnd)
+        out.append(line)
+        if rnd.random() < 0.06:
+            out.append(rnd.choice(NOISE))
+    eol = rnd.choice(["\n", "\r\n", "\n\r", None])
+    if eol is None:
+        return "".join(line + rnd.choice(["\n", "\r\n", "\n\r", "\r"]) for line in out).encode()
+    return eol.join(out).encode()
+
+
+def sample_text() -> str:
+    runs = sorted((ROOT / "examples" / "wifi_reconnect_leak" / "out").glob("*.log"))
+    parts = [runs[0].read_text(errors="replace")[:60_000],
+             *(p.read_text(errors="replace") for p in LOGS if p.stat().st_size < 20_000)]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_mutated_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    monkeypatch.setattr(file_source, "CHUNK_BYTES", [4096, 65536, 1 << 19][seed % 3])
+    path = tmp_path / "mutated.log"
+    path.write_bytes(mutate(sample_text(), seed))
+    fast, line = both(path)
+    assert fast == line
+
+
+@pytest.mark.parametrize("pattern", [r"seq (\d+)", r"^\[MSCYCLE\] (\d+)$", r"timer", r"(?i)CYCLE"])
+def test_user_cycle_pattern(tmp_path: Path, pattern: str) -> None:
+    path = tmp_path / "m.log"
+    path.write_bytes(mutate(sample_text(), 99))
+    fast, line = both(path, cycle_pattern=pattern)
+    assert fast == line
+
+
+def test_user_object_patterns(tmp_path: Path) -> None:
+    from memsleuth.parse.agent import UserPattern
+
+    path = tmp_path / "m.log"
+    path.write_bytes(mutate(sample_text(), 7) + b"tmr new 1234 by 0800\ntmr del 1234 by 0800\n")
+    patterns = (UserPattern(re.compile(r"tmr (?P<op>new|del) (?P<handle>\w+) by (?P<caller>\w+)"),
+                            kind="timer", create=("new",), delete=("del",)),)
+    fast, line = both(path, object_patterns=patterns)
+    assert fast == line
+    assert any("handle=4660" in r for r in fast[0])
+
+
+# -- readers the scanner does not know -----------------------------------------------------------
+
+
+class ClaimsTimers:
+    """A line reader placed first that claims lines the [MSOBJ] shortcut would take."""
+
+    name = "claims_timers"
+    anchors = ("create timer",)
+
+    def read(self, text: str, lineno: int, ts: float | None):
+        if "create timer" in text.lower():
+            return LeakCandidate(line=lineno, addr=1, owner=2, size=3, ts=ts)
+        return None
+
+
+class OpensOnRules:
+    """A section reader placed first that opens on table rules (the overview shortcut's lines)."""
+
+    name = "opens_on_rules"
+    anchors = ("-" * 20,)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def opens(self, text: str, lineno: int, ts: float | None) -> bool:
+        return text.startswith("-" * 20) and lineno % 3 == 0
+
+    def feed(self, text: str, lineno: int, ts: float | None) -> Feed:
+        return Feed.DONE
+
+    def close(self, reason: str | None):
+        self.n += 1
+        return [LeakCandidate(line=self.n, addr=0, owner=0, size=0)]
+
+
+def _with(monkeypatch: pytest.MonkeyPatch, section=None, line=None) -> None:
+    original = registry.default_readers
+
+    def readers(*args, **kw):
+        sections, lines = original(*args, **kw)
+        return ([section(), *sections] if section else sections,
+                [line(), *lines] if line else lines)
+
+    import memsleuth.parse as parse_pkg
+    monkeypatch.setattr(parse_pkg, "default_readers", readers)
+
+
+@pytest.mark.parametrize("kind", ["line", "section"])
+@pytest.mark.parametrize("anchored", [True, False])
+def test_unknown_readers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str,
+                         anchored: bool) -> None:
+    cls = ClaimsTimers if kind == "line" else OpensOnRules
+    if not anchored:
+        cls = type(cls.__name__ + "NoAnchors", (cls,), {"anchors": ()})
+    _with(monkeypatch, **{kind: cls})
+    path = tmp_path / "m.log"
+    path.write_bytes(mutate(sample_text(), 3))
+    fast, line = both(path)
+    assert fast == line
+    assert any("LeakCandidate(line" in r for r in fast[0])
+
+
+def test_default_readers_keep_the_fast_path() -> None:
+    """A reader added to the registry must declare ``anchors`` (see parse/scan.py), or every
+    log is read line by line, ~3x slower: this test says so before a benchmark does."""
+    sections, lines = registry.default_readers()
+    plan = scan.Plan(sections, lines)
+    assert plan.enabled and plan.inert is not None and plan.anchors is None
+
+
+def test_objects_false_skips_only_object_events(tmp_path: Path) -> None:
+    path = tmp_path / "m.log"
+    path.write_bytes(mutate(sample_text(), 5))
+    everything = [repr(r) for r in parse_file(path)]
+    log = parse_file(path, objects=False)
+    without = [repr(r) for r in log]
+    assert [r for r in everything if not r.startswith("ObjectEvent(")] == \
+        [r for r in without if not r.startswith("ObjectEvent(")]
+    assert len(without) < len(everything)
