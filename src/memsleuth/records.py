@@ -347,6 +347,8 @@ class ParseStats:
     partial_sections: int = 0
     sections: dict[str, int] = field(default_factory=dict)  # section kind -> count
     line_records: dict[str, int] = field(default_factory=dict)  # line reader -> records
+    #: which log formats were read: family -> reader -> count (filled when the parse ends)
+    families: dict[str, dict[str, int]] = field(default_factory=dict)
     reader_errors: int = 0           # reader bugs caught by the driver (line dropped)
     #: lines that carried an object-trace tag but did not parse, per reader (e.g. two tasks'
     #: output on one line): filled when the parse ends

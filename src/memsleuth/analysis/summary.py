@@ -16,7 +16,6 @@ from memsleuth.analysis.crash_context import CrashCollector
 from memsleuth.analysis.elf_fit import elf_match
 from memsleuth.analysis.health import heap_health, task_stacks
 from memsleuth.errors import InputError
-from memsleuth.parse.registry import families
 
 
 def log_contents(model: Any) -> dict[str, Any]:
@@ -64,7 +63,7 @@ def log_contents(model: Any) -> dict[str, Any]:
 def _families(model: Any) -> dict[str, dict[str, int]]:
     """The formats read: per family, per reader; object traces (the agent's [MSOBJ], user or
     learned patterns) by their event count."""
-    out = families(model.stats)
+    out = {k: dict(v) for k, v in model.stats.families.items()}
     if model.object_events:
         out.setdefault("object trace", {})["object events"] = model.object_events
     return out
