@@ -6,8 +6,10 @@ Builds benchmarks/work/parse-<size>MB.log by concatenating the committed real fi
 (examples/wifi_reconnect_leak/out/*.log) byte for byte, streamed to disk, so the file is what
 a device really prints (no synthetic noise: that is bench_stream's job). It is kept between
 runs so before/after numbers are on the same bytes. Then it times, in this process,
-`grep -c MSOBJ` (the floor: the disk plus one tight C loop) and a full `parse_file` pass
-(records counted, nothing else done with them), and prints MB/s, lines/s and the ratio.
+`grep -c .` (the floor: the disk plus one tight C loop) and full `parse_file` passes (records
+counted, nothing else done with them) three ways: the line path (MEMSLEUTH_FAST=0), the
+scanning fast path in pure Python, and the fast path with the C scanner; MB/s, lines/s,
+ratio to grep. Each is repeated --repeat times, grep as often; the fastest counts.
 """
 
 from __future__ import annotations
@@ -41,20 +43,24 @@ def build(path: Path, size_mb: int) -> None:
 
 def time_grep(path: Path) -> tuple[float, int]:
     start = time.perf_counter()
-    proc = subprocess.run(["grep", "-c", "MSOBJ", str(path)], capture_output=True, text=True,
+    proc = subprocess.run(["grep", "-c", ".", str(path)], capture_output=True, text=True,
                           check=False)
     return time.perf_counter() - start, int(proc.stdout.strip() or 0)
 
 
-def time_parse(path: Path) -> tuple[float, float, int, int]:
+def time_parse(path: Path, mode: str) -> tuple[float, float, int, int]:
     """Wall seconds, CPU seconds, records and lines of one full parse.
 
     CPU time is printed too because wall time swings on a shared machine.
     """
+    from memsleuth import accel
     from memsleuth.parse import parse_file
 
+    accel._loaded = False if mode == "C" else None   # type: ignore[attr-defined]
+    if mode == "C" and accel.module() is None:
+        return float("nan"), float("nan"), 0, 0
     start, cpu = time.perf_counter(), time.process_time()
-    log = parse_file(path)
+    log = parse_file(path, fast=mode != "line")
     records = sum(1 for _ in log)
     return time.perf_counter() - start, time.process_time() - cpu, records, log.stats.lines
 
@@ -72,20 +78,22 @@ def main() -> None:
         build(path, args.size_mb)
         print(f"built {path.name} in {time.perf_counter() - t:.1f} s", flush=True)
     mb = path.stat().st_size / 2**20
-    grep_s, grep_hits = time_grep(path)
-    grep_s = min(grep_s, time_grep(path)[0])  # the second run has a warm page cache
-    print(f"grep -c MSOBJ : {grep_s:6.2f} s  {mb / grep_s:8.1f} MB/s  ({grep_hits} hits)")
-    best = None
-    for _ in range(max(1, args.repeat)):
-        run = time_parse(path)
-        best = run if best is None or run[0] < best[0] else best
-    assert best is not None
-    secs, cpu, records, lines = best
-    print(f"parse_file    : {secs:6.2f} s  {mb / secs:8.2f} MB/s  {lines / secs:10,.0f} lines/s"
-          f"  ({records} records, {lines} lines, {mb:.0f} MB)")
-    print(f"  by CPU time : {cpu:6.2f} s  {mb / cpu:8.2f} MB/s  {lines / cpu:10,.0f} lines/s")
-    print(f"ratio         : parse_file runs at {grep_s / secs:.2%} of grep's speed "
-          f"({secs / grep_s:.0f}x slower)")
+    greps = []
+    for mode in ("line", "pure", "C"):
+        best = None
+        for _ in range(max(1, args.repeat)):
+            greps.append(time_grep(path)[0])
+            run = time_parse(path, mode)
+            best = run if best is None or run[0] < best[0] else best
+        assert best is not None
+        secs, cpu, records, lines = best
+        if secs != secs:   # nan: no C scanner built
+            print(f"{mode:5s}: no C scanner built")
+            continue
+        grep_s = min(greps)
+        print(f"{mode:5s}: {secs:6.2f} s  {mb / secs:7.1f} MB/s  {lines / secs:10,.0f} lines/s "
+              f"(CPU {cpu:6.2f} s)  {secs / grep_s:5.1f}x grep -c . ({grep_s:.2f} s)  "
+              f"[{records} records, {lines} lines, {mb:.0f} MB]", flush=True)
 
 
 if __name__ == "__main__":

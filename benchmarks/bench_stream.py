@@ -1,24 +1,28 @@
-"""Stream benchmark: `trend` and `objects` over a ~1 GB stress log, in constant memory.
+"""Stream benchmark: every log verb over a ~1 GB stress log, whole process, against grep.
 
-    python benchmarks/bench_stream.py [--size-mb 1024] [--work benchmarks/work] [--keep]
+    python benchmarks/bench_stream.py [--size-mb 1024] [--small-mb 100] [--repeat 3]
+                                      [--verbs trend,analyze,objects,census,check]
+                                      [--modes accel,pure] [--work benchmarks/work] [--keep]
 
 Builds benchmarks/work/stress-<size>MB.log by concatenating the real firmware runs
-(examples/wifi_reconnect_leak/out/*.log) with foreign noise lines between them, written to disk
-as it goes (the big file is never held in memory; cycle markers are renumbered so the series
-continues across runs). Then, each in a fresh process so peak RSS is its own:
-`grep -c MSOBJ` (the floor: how fast the disk and one tight C loop read the file), the
-trend collector and the object pairing (the code behind `memsleuth trend` / `objects`), on the
-full file and on an eighth of it: equal peak RSS on both is the constant-memory claim.
+(examples/wifi_reconnect_leak/out/*.log) with foreign noise lines between them (a terminal
+timestamp, log tags, colour escapes), written as it goes; cycle markers are renumbered so the
+series continues across runs. Then each verb runs as its own process (`memsleuth VERB LOG
+--json`, stdout to a file), as a user would run it, with the C scanner ("accel") and
+without it ("pure", MEMSLEUTH_ACCEL=0). The reference, `grep -c . LOG`, runs as many times
+as each measured verb, interleaved with it, so a ratio never rests on one noisy sample; the
+table gives min and median of both and the ratio of medians. Peak RSS (the child's own
+ru_maxrss) is measured on the big log and on the small one: flat memory means equal peaks.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,10 +44,9 @@ def build(path: Path, size_mb: int) -> None:
         sys.exit(f"no runs in {RUNS}: build the example first")
     texts = [r.read_text(errors="replace").splitlines(keepends=True) for r in runs]
     target = size_mb * 1024 * 1024
-    written = 0
-    offset = 0
-    k = 0
-    with path.open("w", buffering=1 << 20) as out:
+    written = offset = k = 0
+    tmp = path.with_suffix(".part")
+    with tmp.open("w", buffering=1 << 20) as out:
         while written < target:
             lines = texts[k % len(texts)]
             k += 1
@@ -61,87 +64,93 @@ def build(path: Path, size_mb: int) -> None:
             text = "".join(chunk)
             out.write(text)
             written += len(text)
+    tmp.replace(path)
 
 
-def measure(kind: str, path: Path) -> dict[str, float | int | str]:
-    """Run one reader over the file in this process; its peak RSS is the process's."""
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds (user + system) of one child process.
+
+    CPU time is reported too: on a shared machine wall time mostly measures the neighbours.
+    """
     start = time.perf_counter()
-    summary: str | int
-    if kind == "grep":
-        proc = subprocess.run(["grep", "-c", "MSOBJ", str(path)], capture_output=True, text=True,
-                              check=False)
-        summary = int(proc.stdout.strip() or 0)
-        rss_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    else:
-        from memsleuth.analysis.objects import ObjectBalance
-        from memsleuth.analysis.trend import TrendCollector
-        from memsleuth.parse import parse_file
-
-        if kind == "trend":
-            acc = TrendCollector()
-            for record in parse_file(path):
-                acc.on_record(record)
-            r = acc.result()
-            summary = f"{r['classification']} over {r['points_available']} cycles"
-        else:
-            bal = ObjectBalance()
-            for record in parse_file(path):
-                bal.on_record(record)
-            r = bal.result()
-            summary = f"{r['events']} events, {r['live_handles']} live handles"
-        rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    elapsed = time.perf_counter() - start
-    size = path.stat().st_size
-    return {"kind": kind, "file_mb": round(size / 2**20, 1), "seconds": round(elapsed, 2),
-            "mb_per_s": round(size / 2**20 / elapsed, 2), "peak_rss_mb": round(rss_kb / 1024, 1),
-            "result": summary}
+    # stdout to a real file: GNU grep stops at the first match when it sees /dev/null
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(["nice", *cmd], stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        if code not in (0, 1, 4):
+            err.seek(0)
+            sys.exit(f"{' '.join(cmd)} failed ({code}): {err.read().decode()[-400:]}")
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def child(kind: str, path: Path) -> dict[str, float | int | str]:
-    out = subprocess.run([sys.executable, __file__, "--measure", kind, str(path)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
+def verb_cmd(verb: str, log: Path) -> list[str]:
+    return [sys.executable, "-m", "memsleuth", verb, str(log), "--json"]
+
+
+def env_for(mode: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env["MEMSLEUTH_ACCEL"] = "1" if mode == "accel" else "0"
+    return env
+
+
+def accel_built() -> bool:
+    out = subprocess.run([sys.executable, "-m", "memsleuth", "--version"], capture_output=True,
+                         text=True, env=env_for("accel"), check=True).stdout
+    return "C accelerator" in out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size-mb", type=int, default=1024)
+    ap.add_argument("--small-mb", type=int, default=100)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--verbs", default="trend,analyze,objects,census,check")
+    ap.add_argument("--modes", default="accel,pure")
     ap.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "work")
     ap.add_argument("--keep", action="store_true", help="keep the generated logs")
-    ap.add_argument("--measure", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.measure:
-        print(json.dumps(measure(args.measure[0], Path(args.measure[1]))))
-        return
     args.work.mkdir(parents=True, exist_ok=True)
     big = args.work / f"stress-{args.size_mb}MB.log"
-    small = args.work / f"stress-{max(1, args.size_mb // 8)}MB.log"
-    for path, mb in ((big, args.size_mb), (small, max(1, args.size_mb // 8))):
+    small = args.work / f"stress-{args.small_mb}MB.log"
+    for path, mb in ((big, args.size_mb), (small, args.small_mb)):
         if not path.exists():
             t = time.perf_counter()
             build(path, mb)
-            print(f"built {path.name}: {path.stat().st_size / 2**20:.0f} MB in "
+            print(f"built {path.name}: {path.stat().st_size / 2**20:.0f} MiB in "
                   f"{time.perf_counter() - t:.1f} s", flush=True)
-    rows = []
-    for path in (small, big):
-        for kind in ("grep", "trend", "objects"):
-            row = child(kind, path)
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    by = {(r["kind"], r["file_mb"]): r for r in rows}
-    big_mb = rows[-1]["file_mb"]
-    small_mb = rows[0]["file_mb"]
-    grep_speed = by[("grep", big_mb)]["mb_per_s"]
-    print("\nsummary (full file):")
-    for kind in ("trend", "objects"):
-        r = by[(kind, big_mb)]
-        s = by[(kind, small_mb)]
-        print(f"  {kind:8s} {r['mb_per_s']:7.2f} MB/s ({r['mb_per_s'] / grep_speed:.3%} of grep -c"
-              f" at {grep_speed:.0f} MB/s); peak RSS {r['peak_rss_mb']} MB on {big_mb} MB vs "
-              f"{s['peak_rss_mb']} MB on {small_mb} MB")
+    modes = [m for m in args.modes.split(",") if m != "accel" or accel_built()]
+    if "accel" in args.modes and "accel" not in modes:
+        print("(no C scanner built: accel rows skipped)")
+    big_mb = big.stat().st_size / 2**20
+    print(f"\n{big.name}: {big_mb:,.0f} MiB; each run repeated {args.repeat}x, grep -c . "
+          "interleaved as often\n")
+    print("| verb | scanner | wall min / median (s) | grep wall min / median (s) | x grep wall "
+          "(median) | CPU (s) | grep CPU (s) | x grep CPU | peak RSS big / small (MiB) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for verb in args.verbs.split(","):
+        for mode in modes:
+            env = env_for(mode)
+            walls, greps, cpus, gcpus, rss_big = [], [], [], [], 0.0
+            for _ in range(args.repeat):
+                gwall, _, gcpu = run(["grep", "-c", ".", str(big)])
+                greps.append(gwall)
+                gcpus.append(gcpu)
+                wall, rss, cpu = run(verb_cmd(verb, big), env)
+                walls.append(wall)
+                cpus.append(cpu)
+                rss_big = max(rss_big, rss)
+            _, rss_small, _ = run(verb_cmd(verb, small), env)
+            med, gmed = statistics.median(walls), statistics.median(greps)
+            cmed, gcmed = statistics.median(cpus), max(statistics.median(gcpus), 0.01)
+            print(f"| {verb} | {mode} | {min(walls):.1f} / {med:.1f} | {min(greps):.2f} / "
+                  f"{gmed:.2f} | {med / gmed:.0f}x | {cmed:.1f} | {gcmed:.2f} | "
+                  f"{cmed / gcmed:.0f}x | {rss_big:.1f} / {rss_small:.1f} "
+                  f"({rss_big - rss_small:+.1f}) |", flush=True)
     if not args.keep:
         for path in (big, small):
-            os.unlink(path)
+            path.unlink()
 
 
 if __name__ == "__main__":

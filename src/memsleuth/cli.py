@@ -127,4 +127,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
               callback=_print_version, help="Show the version and which scanner runs, and exit.")
 def main() -> None:
-    pass
+    from memsleuth import progress
+
+    progress.reset()
+    progress.configure(mode="auto", interruptible=True)

@@ -123,7 +123,8 @@ def owner_totals(dump: BlockDump) -> dict[int, OwnerTotals]:
 
 def summarize_dump(dump: BlockDump, cycle: int | None = None) -> DumpSummary:
     used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
-    free = [b for b in dump.blocks if not b.used and b.size is not None]
+    free = [b for b in dump.blocks if not b.used and b.size is not None] or [
+        b for b in dump.free_list if b.size is not None]
     return DumpSummary(
         index=dump.index,
         line=dump.line,

@@ -358,3 +358,5 @@ class ParseStats:
     #: object-trace line shapes learned without configuration ("timer create %p caller %p"
     #: -> lines read): filled when the parse ends
     object_shapes: dict[str, int] = field(default_factory=dict)
+    #: byte offset where the user stopped reading (Ctrl-C): everything after it is unread
+    interrupted_at: int | None = None

@@ -73,3 +73,18 @@ def test_closed_stdout_ends_quietly(args: list[str]) -> None:
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0
     assert err == b""
+
+
+def test_shell_completion_lists_verbs_and_options() -> None:
+    """The README's completion recipe: click completes verbs (lazily loaded) and options."""
+    code = "from memsleuth.cli import main; main(prog_name='memsleuth')"
+
+    def complete(words: str, cword: int) -> str:
+        env = {**ENV, "_MEMSLEUTH_COMPLETE": "bash_complete", "COMP_WORDS": words,
+               "COMP_CWORD": str(cword)}
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=env, check=False).stdout
+
+    assert "plain,analyze" in complete("memsleuth an", 1).split()
+    options = complete("memsleuth trend --", 2).split()
+    assert "plain,--progress" in options and "plain,--json" in options

@@ -114,3 +114,31 @@ def test_rebuilt_firmware_gives_the_same_answers(tmp_path: Path, target: str) ->
     check_leak_run(logs[0], logs[0].with_suffix(".elf"))
     check_frag_run(logs[1], logs[1].with_suffix(".elf"))
     assert re.search(r"^\[stress\] round 1/2000", logs[0].read_text(), re.M)
+
+
+def test_one_dump_explains_the_decline(tmp_path: Path) -> None:
+    """Only the dump printed at the malloc failure, no object trace: the site holding about
+    one block per cycle elapsed is the decline's owner, read off that census."""
+    src = OUT / "x86_64-leak.log"
+    lines = src.read_text().splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if "all memory blocks" in line]
+    out, skipping, after_isr = [], False, False
+    for i, line in enumerate(lines):
+        if i in starts[:-1]:
+            skipping, after_isr = True, False
+        if skipping:
+            after_isr = after_isr or line.startswith("Allocated in ISR")
+            skipping = not (after_isr and line.startswith("-----"))
+            continue
+        if not line.startswith("timer "):
+            out.append(line)
+    log = tmp_path / "one-dump.log"
+    log.write_text("".join(out))
+    code, data = run_json("check", str(log), "--elf", str(src.with_suffix(".elf")))
+    assert code == 1
+    attribution = data["attribution"]
+    assert attribution["method"] == "census"
+    top = attribution["sites"][0]
+    assert top["label"] == f"wlan_link_up (app.c:{LEAK_LINE})" and top["blocks_per_x"] == 1
+    assert top["share"] == pytest.approx(1.0, abs=0.05)
+    assert "read off one dump" in data["verdict"]["reason"]

@@ -118,3 +118,33 @@ def test_path_patterns():
     q = PathPattern.compile("{device}/*_{date}.log")
     assert q.match(Path("a/board-3/uart_2026-01-01.log")) == {
         "device": "board-3", "date": "2026-01-01"}
+
+
+def test_symbol_store_finds_each_build_by_build_id_sha256_prefix_and_name():
+    import hashlib
+
+    from memsleuth.fleet.symstore import SymbolStore
+    from memsleuth.symbols.elf import ElfImage
+
+    store = SymbolStore.scan(SYMBOLS)
+    elfs = sorted(SYMBOLS.glob("*.elf"))
+    assert len(elfs) == 6
+    for elf in elfs:
+        image = ElfImage(elf)
+        assert image.build_id                  # the generator links with --build-id
+        assert store.find(image.build_id) == elf
+        assert store.find(hashlib.sha256(elf.read_bytes()).hexdigest()[:16]) == elf
+        assert store.find(elf.stem) == elf
+    assert store.find("fw-9.9") is None and store.find("deadbeefdeadbeef") is None
+
+
+def test_the_build_the_log_prints_wins_over_path_and_flag():
+    from memsleuth.fleet.identity import identify
+
+    p = PathPattern.compile(PATTERN)
+    path = Path("/farm/fw-1.0-x86_64/dev-1/2026-11-02.log.gz")
+    assert identify(path, "c0ffee", p, None, "flag").build_source == "log"
+    assert identify(path, None, p, None, "flag").build == "fw-1.0-x86_64"
+    assert identify(Path("/x.log"), None, p, "dev-9", "flag").build_source == "flag"
+    ident = identify(Path("/x.log"), None, p, None, None)
+    assert (ident.build, ident.device, ident.build_source) == (None, None, "none")

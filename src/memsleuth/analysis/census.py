@@ -379,7 +379,9 @@ def census(
         row.add(block)
     used_bytes = sum(b.size or 0 for b in used)
     ordered = sorted(rows.values(), key=_sort_key(sort))
-    free = [b for b in dump.blocks if not b.used and b.size is not None]
+    # some 1.x dumps list free blocks only in their free-list section (real B1a output)
+    free = [b for b in dump.blocks if not b.used and b.size is not None] or [
+        b for b in dump.free_list if b.size is not None]
     return {
         "snapshot": {
             "index": dump.index, "line": dump.line, "end_line": dump.end_line,

@@ -100,7 +100,8 @@ def leak_report(
     if trend is not None and trend.get("leak"):
         last = acc.series.snapshots[-1] if acc.series and acc.series.snapshots else None
         sizes = kind_block_sizes(last, acc.series.info if acc.series else {})
-        attribution = attribute_decline(trend, growth, objects, sizes)
+        attribution = attribute_decline(trend, growth, objects, sizes, last,
+                                        acc.series.info if acc.series else None)
         if attribution is not None and not attribution["sites"] and objects.get("leaks"):
             attribution = attribute_decline(trend, None, objects, sizes) or attribution
     result = {

@@ -713,8 +713,9 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
                 summary = f"out of memory: {summary} (an unchecked malloc returned NULL?)"
 
     if crash.reentered:
-        notes.append("the crash handler was re-entered ('......'): a fault happened while "
-                     "printing the dump; later sections may be incomplete")
+        notes.append("a '......' line inside the dump: the crash handler prints it when it is "
+                     "re-entered (a fault while printing), and people print it when they cut a "
+                     "log; either way later sections may be incomplete")
     notes.extend(sym.errors)
     if symbolizer is None:
         notes.append("no ELF given: addresses are not symbolized")

@@ -221,6 +221,8 @@ def attribute_decline(
     growth: dict[str, Any] | None = None,
     objects: dict[str, Any] | None = None,
     block_sizes: dict[str, int] | None = None,
+    snapshot: Snapshot | None = None,
+    info: dict[str, dict[str, Any]] | None = None,
 ) -> Attribution | None:
     """Tie the free-heap decline to the sites that grow.
 
@@ -253,6 +255,9 @@ def attribute_decline(
             if size and r["leak_per_cycle"]:
                 sites.append({"key": r["key"], "label": r["label"], "object_kind": r["kind"],
                               "bytes_per_x": r["leak_per_cycle"] * size, "block_size": size})
+    if not sites and snapshot is not None and x == "cycle":
+        sites = census_tracks_cycles(snapshot, info or {}, decline, trend)
+        method = "census" if sites else method
     if not sites:
         return {"decline_per_x": decline, "x": x, "method": method, "sites": [],
                 "explained": 0.0, "text": f"{-decline:+.0f} B per {x}, not explained by a site"}
@@ -264,10 +269,45 @@ def attribute_decline(
     kind = f"the {top['object_kind']} blocks created at " if top.get("object_kind") else ""
     text = (f"{-decline:+.0f} B per {x}, of which {min(top['share'], 9.99):.0%} is {kind}"
             f"{top['label']}")
+    if method == "census":
+        text += (f" ({top['blocks_per_x']} block(s) of {top['block_size']} B per {x} elapsed, "
+                 "read off one dump)")
     if len(sites) > 1:
         text += f" ({explained:.0%} by {len(sites)} sites)"
     return {"decline_per_x": decline, "x": x, "method": method, "sites": sites,
             "explained": explained, "text": text}
+
+
+def census_tracks_cycles(snapshot: Snapshot, info: dict[str, dict[str, Any]], decline: float,
+                         trend: dict[str, Any]) -> list[dict[str, Any]]:
+    """One dump is enough when a site holds about a whole number of blocks per cycle elapsed,
+    all of one size: its blocks × (size + header) per cycle is its share of the decline.
+
+    Cycles elapsed: the dump's cycle minus the first cycle of the curve.
+    """
+    series = trend.get("series") or []
+    first = next((p.get("cycle") for p in series if p.get("cycle") is not None), None)
+    if snapshot.cycle is None or first is None:
+        return []
+    elapsed = snapshot.cycle - first + 1
+    if elapsed < 5:
+        return []
+    out = []
+    for key, (blocks, bytes_, biggest) in snapshot.sites.items():
+        per = blocks / elapsed
+        k = round(per)
+        if k < 1 or abs(per - k) > 0.15 * k or bytes_ != blocks * biggest:
+            continue
+        heap_bytes = k * (biggest + (snapshot.overhead or 0))
+        share = heap_bytes / decline
+        if share < 0.2:
+            continue
+        meta = info.get(key, {})
+        label = _label(meta) if meta else key
+        out.append({"key": key, "label": label, "object_kind": meta.get("object_kind"),
+                    "bytes_per_x": heap_bytes, "blocks_per_x": k, "block_size": biggest,
+                    "live_blocks": blocks, "cycles_elapsed": elapsed})
+    return out
 
 
 def kind_block_sizes(snapshot: Snapshot | None, info: dict[str, dict[str, Any]]) -> dict[str, int]:

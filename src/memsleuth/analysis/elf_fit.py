@@ -31,6 +31,9 @@ def elf_match(symbolizer: Any, owners: Iterable[int]) -> dict[str, Any] | None:
 def partial_notes(stats: Any, match: dict[str, Any] | None) -> list[str]:
     """Why a result is partial (exit 4): sections cut short, or an ELF that does not fit."""
     notes = []
+    if stats is not None and getattr(stats, "interrupted_at", None) is not None:
+        notes.append(f"reading was interrupted at byte {stats.interrupted_at:,} (Ctrl-C): "
+                     "the answer covers the log up to there")
     if stats is not None and stats.partial_sections:
         notes.append(f"{stats.partial_sections} section(s) of the log were cut short")
     if match and match.get("verdict") == "mismatch":

@@ -28,6 +28,10 @@ def log_contents(model: Any) -> dict[str, Any]:
         {"kind": "crash dump", "index": i, "line": c.line, "reason": c.partial_reason}
         for i, c in enumerate(model.crashes) if c.partial
     ]
+    if getattr(stats, "interrupted_at", None) is not None:   # the user pressed Ctrl-C
+        partial.append({"kind": "reading", "index": 0, "line": stats.lines,
+                        "reason": f"reading interrupted by the user (Ctrl-C) at byte "
+                                  f"{stats.interrupted_at:,}: the rest of the log is unread"})
     return {
         "lines": stats.lines,
         "bytes": stats.bytes,
@@ -75,6 +79,11 @@ def model_notes(model: Any) -> list[str]:
     src = model.stats.cycle_source
     if src and src.get("how") == "detected":
         notes.append(f"cycles from `{src['template']}` (detected), {model.markers.count} found")
+    for leak in model.leaks[:3]:
+        notes.append(f"leak candidate (dumpsys mm_leak) at line {leak.line}: block "
+                     f"0x{leak.addr:x}, {leak.size} B, owner 0x{leak.owner:x}")
+    if len(model.leaks) > 3:
+        notes.append(f"... {len(model.leaks) - 3} more leak candidate(s)")
     for shape, n in model.stats.object_shapes.items():
         notes.append(f"object trace learned: `{shape}` ({n} lines)")
     if model.impossible_rows:

@@ -39,8 +39,18 @@ TREND_P = 0.01
 #: Share of the decline that jumps must explain for a step/burst verdict.
 STEP_SHARE = 0.7
 MIN_POINTS = 6
-#: Points needed before a falling curve is called a leak: a short capture may be all warm-up
-#: (caches filling), which looks exactly like a steady leak until it levels off.
+#: The early-verdict model (``leak_settled``): a decline is a leak once it is known not to be
+#: a warm-up still running. A warm-up (caches, pools filled once) is a decline that stops:
+#: - after a detected change point (the warm-up ended, the hinge in ``detect_warmup``), the
+#:   decline must persist over SEGMENT_POINTS points of the last segment;
+#: - with no change point seen, one straight decline needs SINGLE_SEGMENT_POINTS points (a
+#:   cache still filling looks exactly like a leak; field warm-ups last up to ~20 cycles);
+#: - either way the decline must not be slowing down (the segment's second half falling at
+#:   less than half the rate of its first, outside its interval: a warm-up still ending).
+#: Measured by benchmarks/bench_verdict.py (README "Early verdict").
+SEGMENT_POINTS = 10
+SINGLE_SEGMENT_POINTS = 24
+#: The former fixed floor, kept for the live tracker's own alerts (live/tracker.py).
 MIN_LEAK_POINTS = 32
 #: Which forecast level is "the" exhaustion, best first (see ``forecast``).
 EXHAUSTION_ORDER = (
@@ -114,9 +124,20 @@ def first_jump(xs: list[float], ys: list[float]) -> int | None:
     typical = median(diffs)
     spread = 1.4826 * median(abs(d - typical) for d in diffs)
     thresh = max(6 * spread, 1.0)
-    for i, d in enumerate(diffs):
-        if d - typical < -thresh:
+    big = [d - typical < -thresh for d in diffs]
+    i = 0
+    while i < len(big):
+        if not big[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(big) and big[j]:
+            j += 1
+        # a burst is one or two steps; a longer run of steep steps is a steeper stretch (a
+        # warm-up), which the hinge fit is for
+        if j - i <= 2:
             return i + 1
+        i = j
     return None
 
 
@@ -247,6 +268,10 @@ def analyze_points(
         cut, wdet = detect_warmup(xs, ys)
         if len(points) - cut < MIN_POINTS:
             cut, wdet = 0, {**wdet, "reason": "too few points after the warm-up"}
+        more = _curved_start(xs[cut:], ys[cut:])
+        if more:
+            cut += more
+            wdet = {**wdet, "break_index": cut, "curved_start": more}
     else:
         if not 0 <= int(warmup) <= len(points) - MIN_POINTS:
             raise ValueError(f"--warmup {warmup}: the series has {len(points)} points and "
@@ -326,10 +351,13 @@ def analyze_points(
     else:
         cls = "no_leak"
     reason = _reason(cls, evidence, warm, unit)
-    if cls == "steady_leak" and len(points) < MIN_LEAK_POINTS:
-        cls = "insufficient"
-        reason = (f"only {len(points)} points: too few to tell a leak from a warm-up (need "
-                  f"{MIN_LEAK_POINTS}); so far: {reason}")
+    if cls == "steady_leak":
+        settled, why = leak_settled(tx, ty, cut, confidence)
+        evidence["early_verdict"] = {"settled": settled, "why": why, "segment_points": len(tx),
+                                     "change_point": cut > 0}
+        if not settled:
+            cls = "insufficient"
+            reason = f"cannot tell a leak from a warm-up yet: {why}; so far: {reason}"
     out.update(
         classification=cls,
         leak=cls == "steady_leak",
@@ -342,6 +370,143 @@ def analyze_points(
     out["forecast"] = forecast(fit, points, cut, x_mode, allocation_size, mfb_fit) \
         if cls in ("steady_leak", "fragmentation") else None
     return out
+
+
+def leak_settled(xs: list[float], ys: list[float], cut: int,
+                 confidence: float = 0.95) -> tuple[bool, str]:
+    """Is a significant decline over these points (the segment after ``cut`` warm-up points)
+    a leak rather than a warm-up still running? (settled, why); see SEGMENT_POINTS."""
+    n = len(xs)
+    # after a warm-up, the decline must last at least as long as the warm-up did: the tail
+    # of a warm-up that slows gradually (a cache whose hit rate climbs) is still falling
+    need = max(SEGMENT_POINTS, cut) if cut else SINGLE_SEGMENT_POINTS
+    if n < need:
+        where = "after the warm-up" if cut else "with no warm-up end seen"
+        return False, f"{n} point(s) {where}, need {need}"
+    ups = _up_jumps(xs, ys)
+    if ups and n < CHURN_POINTS:
+        return False, (f"{ups} upward jump(s) in {n} points (buffers released: churn); a "
+                       f"decline through churn needs {CHURN_POINTS} points")
+    if n + cut < SINGLE_SEGMENT_POINTS:
+        return False, (f"{n + cut} points in all, need {SINGLE_SEGMENT_POINTS}: warm-ups in the "
+                       "field last up to ~20 cycles")
+    t, ratio = curvature_t(xs, _without_bursts(xs, ys))
+    if t > CURVATURE_T and ratio < SLOWING_RATIO:
+        return False, (f"the decline is slowing (curvature t={t:.1f}, the latest rate "
+                       f"{ratio:.0%} of the first): a warm-up still ending")
+    # the latest points must still fall, at no less than half the segment's rate
+    h = max(MIN_POINTS, n // 2)
+    whole = theil_sen(xs, ys, confidence=confidence)
+    # and the fall must exceed the whole swing around the line (sawtooth churn: buffers that
+    # pile up and are released swing the curve by their amplitude, in either direction)
+    resid = [y - whole.predict(x) for x, y in zip(xs, ys, strict=True)]
+    swing = max(resid) - min(resid)
+    fall = -whole.slope * (xs[-1] - xs[0])
+    if fall <= swing:
+        return False, (f"the fall over the segment ({fall:.0f} B) is not larger than the swing "
+                       f"around it ({swing:.0f} B): churn, or too early")
+    tail = theil_sen(xs[-h:], ys[-h:], confidence=confidence)
+    if not (tail.slope_high < 0 and tail.slope <= 0.5 * whole.slope):
+        return False, (f"the latest {h} points fall {tail.slope:+.1f} B per unit vs "
+                       f"{whole.slope:+.1f} over the segment: the decline may be ending")
+    return True, (f"the decline persists over {n} points after the warm-up" if cut
+                  else f"one steady decline over {n} points")
+
+
+#: Points a decline needs when the curve also jumps up (sawtooth churn): a window over one
+#: or two of its teeth falls by chance
+CHURN_POINTS = 48
+
+
+def _without_bursts(xs: list[float], ys: list[float]) -> list[float]:
+    """The curve with its isolated down-jumps (bursts kept, a step) taken out, so a burst in
+    the middle of a leak does not read as a bend."""
+    diffs = step_excess(xs, ys)
+    if len(diffs) < 3:
+        return list(ys)
+    typical = median(diffs)
+    spread = 1.4826 * median(abs(d - typical) for d in diffs)
+    thresh = max(6 * spread, 1.0)
+    if any(d - typical > thresh for d in diffs):
+        return list(ys)     # spikes (up then down) or churn: nothing is a kept burst
+    out = [ys[0]]
+    for i, d in enumerate(diffs):
+        step = ys[i + 1] - ys[i]
+        if d - typical < -thresh:
+            step -= d - typical
+        out.append(out[-1] + step)
+    return out
+
+
+def _up_jumps(xs: list[float], ys: list[float]) -> int:
+    """Rises far outside the spread of single steps: memory given back at once."""
+    diffs = step_excess(xs, ys)
+    if len(diffs) < 3:
+        return 0
+    typical = median(diffs)
+    spread = 1.4826 * median(abs(d - typical) for d in diffs)
+    thresh = max(6 * spread, 1.0)
+    return sum(1 for d in diffs if d - typical > thresh)
+
+
+#: t statistic of the quadratic term above which a decline counts as slowing down ...
+CURVATURE_T = 2.5
+#: ... when the fitted rate at the end is below this share of the rate at the start
+SLOWING_RATIO = 0.5
+
+
+def _curved_start(xs: list[float], ys: list[float]) -> int:
+    """Points to drop at the start while the rest still curves like a warm-up tail (a fall
+    that slows); 0 when the series is straight or no cut within its first 60 % straightens
+    it. Catches the gradual warm-ups the hinge misses (no single bend)."""
+    jump = first_jump(xs, ys)      # a burst later in the run is a step, not warm-up
+    if jump is not None:
+        xs, ys = xs[:jump], ys[:jump]
+    n = len(xs)
+    def curved(a: list[float], b: list[float]) -> bool:
+        t, ratio = curvature_t(a, b)
+        return t > CURVATURE_T and ratio < SLOWING_RATIO
+
+    if n < 2 * MIN_POINTS or not curved(xs, ys):
+        return 0
+    for k in range(1, int(0.6 * n)):
+        if n - k < MIN_POINTS:
+            break
+        if not curved(xs[k:], ys[k:]):
+            return k
+    return 0
+
+
+def curvature_t(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """(t, ratio) of the least-squares fit y = a + b·x + c·x²: t is c's t statistic
+    (positive: the fall is slowing, as a warm-up's does; a leak's line has c ≈ 0), ratio the
+    fitted rate at the last point over the rate at the first (1 for a straight fall)."""
+    n = len(xs)
+    if n < 5:
+        return 0.0, 1.0
+    x0 = sum(xs) / n
+    x = [v - x0 for v in xs]
+    s1, s2, s3, s4 = (sum(v ** k for v in x) for k in (1, 2, 3, 4))
+    sy = sum(ys)
+    sxy = sum(a * b for a, b in zip(x, ys, strict=True))
+    sxxy = sum(a * a * b for a, b in zip(x, ys, strict=True))
+    m = [[n, s1, s2], [s1, s2, s3], [s2, s3, s4]]
+    beta = _solve3(m, [sy, sxy, sxxy])
+    if beta is None:
+        return 0.0, 1.0
+    start = beta[1] + 2 * beta[2] * x[0]
+    end = beta[1] + 2 * beta[2] * x[-1]
+    ratio = end / start if start < 0 else 1.0
+    rss = sum((y - beta[0] - beta[1] * v - beta[2] * v * v) ** 2
+              for v, y in zip(x, ys, strict=True))
+    sigma2 = rss / (n - 3) if n > 3 else 0.0
+    # variance of c: sigma² times the (3,3) entry of the inverse normal matrix
+    e3 = _solve3(m, [0.0, 0.0, 1.0])
+    if e3 is None or e3[2] <= 0:
+        return 0.0, ratio
+    if sigma2 <= 0:
+        return (math.inf if beta[2] > 1e-9 else 0.0), ratio
+    return beta[2] / math.sqrt(sigma2 * e3[2]), ratio
 
 
 def _reason(cls: str, ev: dict[str, Any], warm: dict[str, Any], unit: str) -> str:
@@ -449,6 +614,11 @@ def _widened(exh: dict[str, Any], levels: list[dict[str, Any]]) -> dict[str, Any
     family = "largest_block" if exh["level"].startswith("largest_block") else "free_below"
     peers = [e for e in levels if e["level"].startswith(family)] or [exh]
     early = [e["earliest"] for e in peers if e["earliest"] is not None]
+    # the free-total levels bound the failure from above (what fails first in between
+    # depends on the request sizes, which the log does not print ahead of the failure)
+    uppers = [e for e in levels if e["level"].startswith("free_below")] \
+        if family == "largest_block" else []
+    peers += uppers
     late = [e["latest"] if e["latest"] is not None else e["at"] for e in peers]
     out = dict(exh)
     out["fit_earliest"], out["fit_latest"] = exh["earliest"], exh["latest"]

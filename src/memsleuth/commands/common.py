@@ -28,9 +28,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def log_argument(f: F) -> F:
+    """The LOG argument, and --progress / --quiet for the progress line while it is read."""
+    f = click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_progress_mode,
+                     help="No progress line on stderr.")(f)
+    f = click.option("--progress", is_flag=True, expose_value=False, callback=_progress_mode,
+                     help="Show the progress line even when stderr is not a terminal.")(f)
     return click.argument(
         "log", type=click.Path(dir_okay=False, path_type=Path), metavar="LOG"
     )(f)
+
+
+def _progress_mode(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    from memsleuth import progress
+
+    if value:
+        progress.configure(mode="off" if param.name == "quiet" else "on")
 
 
 def elf_option(f: F) -> F:
@@ -128,7 +140,13 @@ def guarded(f: F) -> F:
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return f(*args, **kwargs)
+            try:
+                result = f(*args, **kwargs)
+            except SystemExit as exc:
+                _exit_partial_if_interrupted(exc.code)
+                raise
+            _exit_partial_if_interrupted(0)
+            return result
         except MemsleuthError as exc:
             error(str(exc))
             sys.exit(exc.exit_code)
@@ -149,6 +167,20 @@ def guarded(f: F) -> F:
             sys.exit(EXIT_INPUT)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _exit_partial_if_interrupted(code: Any) -> None:
+    """The user stopped reading (Ctrl-C): whatever the verb concluded covers part of the log,
+    so the exit says partial (4) and stderr says where reading stopped."""
+    from memsleuth import progress
+
+    offset = progress.interrupted_at()
+    if offset is None or code not in (None, 0, 1, EXIT_PARTIAL):
+        return
+    if code != EXIT_PARTIAL:   # verbs that note partial results already said why
+        click.echo(f"memsleuth: partial result: reading was interrupted at byte {offset:,} "
+                   "(Ctrl-C); the answer covers the log up to there", err=True)
+    sys.exit(EXIT_PARTIAL)
 
 
 def load_model(

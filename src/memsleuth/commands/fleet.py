@@ -38,10 +38,14 @@ def command(store: Path, sql: str | None, top: int, engine: str, scheduler: str 
                 click.echo("\t".join("" if v is None else str(v) for v in row.values()))
         return
     if engine == "dask":
-        from memsleuth.fleet.dask_engine import answer
+        from memsleuth.fleet.ingest import dask_engine
+
+        answers = dask_engine().answer(store, scheduler=scheduler)
     else:
         from memsleuth.fleet.queries import answer
-    result = {"store": str(store), "engine": engine, **answer(store)}
+
+        answers = answer(store)
+    result = {"store": str(store), "engine": engine, **answers}
     emit("fleet", result, as_json, lambda r: render_fleet(r, top))
     if result["problems"]:
         sys.exit(4)

@@ -22,7 +22,6 @@ from memsleuth.commands.common import (
     guarded,
     json_option,
     load_model,
-    log_argument,
     objects_options,
     open_symbolizer,
 )
@@ -44,7 +43,7 @@ def run_report(log: Path, elf: Path | None, *, cycle_pattern: str | None = None,
 
 
 @click.command("report")
-@log_argument
+@click.argument("log", type=click.Path(path_type=Path), metavar="LOG|STORE")
 @elf_option
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("report.html"), show_default=True, help="HTML file to write.")
@@ -57,7 +56,12 @@ def run_report(log: Path, elf: Path | None, *, cycle_pattern: str | None = None,
 def command(log: Path, elf: Path | None, output: Path, folded: Path | None,
             cycle_pattern: str | None, grace: int, config: Path | None, as_json: bool) -> None:
     """One self-contained HTML report (works offline): heap over time, census, flame graph,
-    diff, object balance, crash."""
+    diff, object balance, crash. Given a fleet store (``memsleuth ingest``): the fleet."""
+    if log.is_dir():
+        from memsleuth.fleet.report import write_fleet_report
+
+        write_fleet_report(log, output, as_json)
+        return
     data, stacks = run_report(log, elf, cycle_pattern=cycle_pattern, grace=grace,
                               config=config)
     html_text = render_html(data)

@@ -101,17 +101,15 @@ class _Cycles:
 
 def printed_build(path: Path, cycle_pattern: str | None) -> str | None:
     """The build the log prints near its top (agent [MSBUILD], ESP-IDF ELF SHA256)."""
-    from memsleuth.parse import parse_file
+    from itertools import islice
 
-    parsed = parse_file(path, cycle_pattern=cycle_pattern)
-    try:
-        for record in parsed:
+    from memsleuth.parse import parse_lines
+    from memsleuth.sources.file import FileSource
+
+    with FileSource(path) as source:
+        for record in parse_lines(islice(source, HEAD_LINES), cycle_pattern=cycle_pattern):
             if isinstance(record, BuildId):
                 return record.value
-            if parsed.stats.lines > HEAD_LINES:
-                break
-    finally:
-        parsed.close()
     return None
 
 

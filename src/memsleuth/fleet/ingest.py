@@ -71,6 +71,15 @@ def ingest_chunk(store: str, ingest_id: str, part: str, paths: list[str], opts: 
     return out
 
 
+def dask_engine():  # -> module
+    """The Dask engine, or a one-line error when Dask is not installed."""
+    try:
+        from memsleuth.fleet import dask_engine as engine
+    except ImportError:
+        raise UsageError("--engine dask needs Dask: pip install 'memsleuth[dask]'") from None
+    return engine
+
+
 @dataclass
 class IngestResult:
     ingest_id: str
@@ -92,7 +101,7 @@ def ingest(paths: list[Path], store: Path, opts: Options, symbols: Path | None =
              str(symbols) if symbols else None, done) for n, c in enumerate(chunks)]
     result = IngestResult(ingest_id)
     if engine == "dask":
-        from memsleuth.fleet.dask_engine import run_tasks
+        run_tasks = dask_engine().run_tasks
 
         for rows in run_tasks(ingest_chunk, args, scheduler, jobs):
             result.logs.extend(rows)

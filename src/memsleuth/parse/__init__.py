@@ -54,6 +54,15 @@ class ParsedLog:
         return self._parser.in_section
 
     @property
+    def end_reason(self) -> str:
+        """Why reading stopped, for a section left open (default: the log ended)."""
+        return self._parser.end_reason
+
+    @end_reason.setter
+    def end_reason(self, reason: str) -> None:
+        self._parser.end_reason = reason
+
+    @property
     def stats(self) -> ParseStats:
         return self._parser.stats
 
@@ -63,7 +72,10 @@ class ParsedLog:
         self._used = True
         try:
             if self._source is not None:   # a file: decoded a chunk at a time, same lines
-                yield from self._parser.parse_texts(self._source.texts(), fast=self._fast,
+                from memsleuth import progress
+
+                batches = progress.watch(self._source.texts(), self._source, self)
+                yield from self._parser.parse_texts(batches, fast=self._fast,
                                                     objects=self._objects)
             else:
                 yield from self._parser.parse(self._lines)

@@ -161,7 +161,7 @@ def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
             yield from _by_line(parser, text)   # lower() could move positions
         else:
             yield from _scan_text(parser, text, plan, objects)
-    yield from parser.finish()
+    yield from parser.finish(parser.end_reason)
 
 
 def _by_line(parser: LogParser, text: str) -> list[Record]:

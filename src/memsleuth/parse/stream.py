@@ -44,6 +44,8 @@ class LogParser:
         self._skipped_run = 0
         self._lineno = 0
         self._count_prefixed = True   # off when whole chunks are counted at once
+        #: why an open section is cut when the batches end (the user may stop reading)
+        self.end_reason = LOG_ENDED
 
     # -- the loop ---------------------------------------------------------------------------
     def parse(self, lines: Iterable[str | bytes]) -> Iterator[Record]:
@@ -81,6 +83,11 @@ class LogParser:
         if plan is not None and plan.enabled:
             yield from scan.scan(self, batches, plan, objects)
             return
+        yield from self._texts_by_line(batches)
+
+    def _texts_by_line(self, batches: Iterable[TextBatch]) -> Iterator[Record]:
+        from memsleuth.parse import scan
+
         stats = self.stats
         for batch in batches:
             text = batch.text
@@ -89,7 +96,7 @@ class LogParser:
             stats.decode_errors += batch.bad
             stats.prefixed_lines += scan.count_prefixed(text)
             yield from scan._by_line(self, text)
-        yield from self.finish()
+        yield from self.finish(self.end_reason)
 
     def push(self, raw: str | bytes) -> list[Record]:
         """Take one more line (live use: the monitor); return the records it completes."""

@@ -1,0 +1,88 @@
+"""Start-up benchmark: `memsleuth --version`, and `census` on a bundled dump vs the peer tool.
+
+    python benchmarks/bench_startup.py [--repeat 20]
+
+Whole processes, warm caches (one untimed run of each first). `memsleuth --version` is timed
+next to `python3 -c pass` (the interpreter's own start-up: the floor); `memsleuth census`
+on the last block dump of examples/wifi_reconnect_leak/out/cortex-m4-leak.log (cut into its
+own file, as the peer needs: it mis-attributes blocks when a log holds several dumps) next to
+the original AliOS tool, /work/shared/peer/coredump_parser_py3.py (one addr2line process
+per caller address). Each reference runs as often as the measured command, interleaved;
+min and median are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "examples" / "wifi_reconnect_leak" / "out"
+PEER = Path("/work/shared/peer/coredump_parser_py3.py")
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                   check=False)
+    return time.perf_counter() - start
+
+
+def last_dump(log: Path, into: Path) -> Path:
+    lines = log.read_text(errors="replace").splitlines(keepends=True)
+    start = max(i for i, line in enumerate(lines) if "all memory blocks" in line)
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[MSCYCLE]")),
+               len(lines))
+    into.write_text("".join(lines[start:end]))
+    return into
+
+
+def compare(name: str, cmd: list[str], ref_name: str, ref: list[str], env: dict[str, str],
+            repeat: int) -> None:
+    timed(cmd, env)
+    timed(ref, env)
+    mine, theirs = [], []
+    for _ in range(repeat):
+        theirs.append(timed(ref, env))
+        mine.append(timed(cmd, env))
+    print(f"| {name} | {min(mine) * 1000:.0f} / {statistics.median(mine) * 1000:.0f} | "
+          f"{ref_name} | {min(theirs) * 1000:.0f} / {statistics.median(theirs) * 1000:.0f} | "
+          f"{statistics.median(mine) / statistics.median(theirs):.2f}x |", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeat", type=int, default=20)
+    args = ap.parse_args()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    ms = [sys.executable, "-m", "memsleuth"]
+    print("| command | min / median (ms) | reference | min / median (ms) | ratio (median) |")
+    print("|---|---|---|---|---|")
+    compare("memsleuth --version", [*ms, "--version"], "python3 -c pass",
+            [sys.executable, "-c", "pass"], env, args.repeat)
+    compare("memsleuth --help", [*ms, "--help"], "python3 -c pass",
+            [sys.executable, "-c", "pass"], env, args.repeat)
+    if not PEER.exists():
+        print(f"(peer tool not found at {PEER}: census comparison skipped)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        dump = last_dump(OUT / "cortex-m4-leak.log", Path(tmp) / "dump.log")
+        elf = OUT / "cortex-m4-leak.elf"
+        peer_env = dict(env)
+        if shutil.which("arm-none-eabi-addr2line") is None:
+            Path(tmp, "arm-none-eabi-addr2line").symlink_to(shutil.which("addr2line") or "")
+            peer_env["PATH"] = f"{tmp}:{env['PATH']}"
+        compare("memsleuth census DUMP --elf ELF", [*ms, "census", str(dump), "--elf", str(elf)],
+                "peer coredump_parser_py3.py", [sys.executable, str(PEER), str(dump), str(elf)],
+                peer_env, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

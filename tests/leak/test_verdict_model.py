@@ -1,0 +1,92 @@
+"""The early-verdict model on the benchmark's worst cases (series with known truth).
+
+benchmarks/bench_verdict.py measures the model on thousands of generated curves; these are
+the shapes that decide its error rate, asserted prefix by prefix as a stress test sees them.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from memsleuth.analysis.trend import SINGLE_SEGMENT_POINTS, Point, analyze_points
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from verdict_corpus import corpus  # noqa: E402
+
+BLOCK = 64
+
+
+def verdict_at(free: list[float], n: int) -> str:
+    pts = [Point(x=float(i), index=i - 1, cycle=i, ts=None, line=i, free=int(f), total=131072,
+                 min_free=None, max_free_block=None, pool_free=None, nested=False)
+           for i, f in enumerate(free[:n], 1)]
+    return analyze_points(pts, x_mode="cycle")["classification"]
+
+
+def first_alarm(free: list[float]) -> int | None:
+    return next((n for n in range(6, len(free) + 1) if verdict_at(free, n) == "steady_leak"),
+                None)
+
+
+def test_a_noiseless_fall_is_called_once_it_cannot_be_a_warm_up() -> None:
+    """~30 overviews falling by exactly the same amount (the issue's case): a leak."""
+    free = [100_000 - 88 * i for i in range(30)]
+    assert verdict_at(free, 30) == "steady_leak"
+    assert first_alarm(free) == SINGLE_SEGMENT_POINTS
+
+
+def test_a_steeper_warm_up_then_a_leak_is_called_once_it_outlasts_the_warm_up() -> None:
+    # 16 cycles of a cache filling at 400 B/cycle, then a 128 B/cycle leak (vendor_stress):
+    # called once the decline after the bend has lasted as long as the warm-up did
+    free = [130_000 - 400 * min(i, 16) - 128 * max(0, i - 16) for i in range(100)]
+    alarm = first_alarm(free)
+    assert alarm is not None and alarm <= 2 * 16 + 1
+
+
+@pytest.mark.parametrize("tau", [2.0, 4.0, 6.0])
+def test_a_warm_up_that_slows_down_is_never_a_leak(tau: float) -> None:
+    rng = random.Random(int(tau))
+    free = [120_000 - 30 * BLOCK * (1 - math.exp(-i / tau)) + rng.uniform(-0.5, 0.5) * BLOCK
+            for i in range(1, 101)]
+    assert first_alarm(free) is None
+
+
+@pytest.mark.parametrize("length", [5, 12, 20])
+def test_a_linear_warm_up_then_flat_is_never_a_leak(length: int) -> None:
+    rng = random.Random(length)
+    free = [120_000 - 25 * BLOCK * min(1.0, i / length) + rng.uniform(-0.5, 0.5) * BLOCK
+            for i in range(1, 101)]
+    assert first_alarm(free) is None
+
+
+@pytest.mark.parametrize("period", [4, 9, 15])
+def test_sawtooth_churn_is_never_a_leak(period: int) -> None:
+    rng = random.Random(period)
+    free = [120_000 - 8 * BLOCK * ((i % period) / period) + rng.uniform(-0.5, 0.5) * BLOCK
+            for i in range(1, 101)]
+    assert first_alarm(free) is None
+
+
+@pytest.mark.parametrize("rate", [1, 2, 4])
+def test_a_noisy_leak_of_whole_blocks_is_called(rate: int) -> None:
+    rng = random.Random(rate)
+    free = [120_000 - rate * BLOCK * i + rng.uniform(-0.9, 0.9) * BLOCK for i in range(1, 101)]
+    alarm = first_alarm(free)
+    assert alarm is not None and alarm <= SINGLE_SEGMENT_POINTS + 4
+
+
+def test_benchmark_sample_error_rates() -> None:
+    """A small slice of the benchmark corpus: every leak found, few false alarms."""
+    series = corpus(80, seed=21, n=80)
+    leaks = [s for s in series if s.leak and s.rate_blocks >= 1]
+    healthy = [s for s in series if not s.leak]
+    assert leaks and healthy
+    assert all(verdict_at(s.free, len(s.free)) == "steady_leak" for s in leaks)
+    false = [s for s in healthy
+             if any(verdict_at(s.free, n) == "steady_leak" for n in range(8, 81, 4))]
+    assert len(false) <= 0.05 * len(healthy)
