@@ -142,3 +142,13 @@ def test_one_dump_explains_the_decline(tmp_path: Path) -> None:
     assert top["label"] == f"wlan_link_up (app.c:{LEAK_LINE})" and top["blocks_per_x"] == 1
     assert top["share"] == pytest.approx(1.0, abs=0.05)
     assert "read off one dump" in data["verdict"]["reason"]
+
+
+def test_no_skip_shows_the_raw_owner_view() -> None:
+    """Wrappers are learned by default; --no-skip shows what the device logged as owner."""
+    log, elf = OUT / "cortex-m4-leak.log", OUT / "cortex-m4-leak.elf"
+    _, learned = run_json("census", str(log), "--elf", str(elf))
+    _, raw = run_json("census", str(log), "--elf", str(elf), "--no-skip")
+    assert learned["rows"][0]["function"] == "wlan_link_up"
+    assert raw["rows"][0]["function"] == "osal_malloc" and raw["wrappers"] == []
+    assert raw["rows"][0]["blocks"] >= learned["rows"][0]["blocks"]

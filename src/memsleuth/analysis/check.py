@@ -146,12 +146,13 @@ def verdict(
             item = {"source": "trend", "kind": cls, "value": round(rate, 2),
                     "threshold": t.max_leak_rate,
                     "message": f"free heap falls {rate:.1f} {unit} "
-                               f"[{-fit['slope_high']:.1f}..{-fit['slope_low']:.1f}] after "
+                               f"({fit.get('confidence') or 0.95:.0%} sure between "
+                               f"{-fit['slope_high']:.1f} and {-fit['slope_low']:.1f}) after "
                                f"{trend['warmup']['points']} warm-up point(s) "
                                f"(limit {t.max_leak_rate:g})"}
             exh = (trend.get("forecast") or {}).get("exhaustion")
             if exh:
-                item["message"] += f"; exhausted at {trend['x']} ~{exh['at']:.0f}"
+                item["message"] += f"; runs out at {trend['x']} ~{exh['at']:.0f}"
             (findings if rate > t.max_leak_rate else seen).append(item)
         elif cls in ("step", "fragmentation"):
             item = {"source": "trend", "kind": cls, "value": None, "threshold": None,
@@ -200,7 +201,9 @@ def verdict(
         if attribution and attribution.get("sites"):
             reason += f" [{attribution['text']}]"
         if len(findings) > 1:
-            reason += f" (+{len(findings) - 1} more finding(s))"
+            others = "; ".join(f["message"] for f in findings[1:3])
+            more = f"; +{len(findings) - 3} more" if len(findings) > 3 else ""
+            reason += f" (also: {others}{more})"
     elif undecided or not any(judged.values()):
         why = (trend.get("reason") or trend["evidence"]["reason"]) if trend is not None else (
             "only block dumps, too few to show growth" if growth is not None

@@ -199,9 +199,10 @@ def _trend(model: Any, collector: TrendCollector) -> dict[str, Any]:
         view["fit_line"] = ((x_start, at(x_start)), (x_end, at(x_end)))
         lo, hi = fit.get("slope_low"), fit.get("slope_high")
         unit = {"cycle": "cycle", "time": "s", "index": "overview"}.get(trend["x"], "x")
-        interval = f" [{lo:+,.1f}, {hi:+,.1f}]" if lo is not None and hi is not None else ""
+        interval = (f" ({fit.get('confidence') or 0.95:.0%} sure between {lo:+,.1f} and "
+                    f"{hi:+,.1f})" if lo is not None and hi is not None else "")
         view["slope_text"] = (f"Fitted free-heap slope after warm-up: {fit['slope']:+,.1f} "
-                              f"B/{unit}{interval} (Theil–Sen, dashed red line).")
+                              f"B/{unit}{interval} (a fit robust to outliers, dashed red line).")
     if ex and ex.get("at") is not None:
         level = ex.get("bytes") or 0.0
         span = xs[-1] - xs[0] or 1

@@ -322,7 +322,8 @@ def analyze_points(
     unit = {"cycle": "cycle", "time": "s", "index": "overview"}[x_mode]
     evidence: dict[str, Any] = {
         "slope": round(fit.slope, 3), "slope_interval": [fit.slope_low, fit.slope_high],
-        "unit": f"B/{unit}", "mann_kendall_p": fit.mk_p, "kendall_tau": round(fit.kendall_tau, 3),
+        "confidence": fit.confidence, "unit": f"B/{unit}", "mann_kendall_p": fit.mk_p,
+        "kendall_tau": round(fit.kendall_tau, 3),
         "noise": round(noise, 1), "decline_over_span": round(decline, 1), "span": span,
         "material": material, "trending": trending, "jumps": jumps,
     }
@@ -510,11 +511,14 @@ def curvature_t(xs: list[float], ys: list[float]) -> tuple[float, float]:
 
 
 def _reason(cls: str, ev: dict[str, Any], warm: dict[str, Any], unit: str) -> str:
+    """Plain words for the verdict (the test statistics stay in ``evidence`` and the JSON)."""
     lo, hi = ev["slope_interval"]
-    slope = f"{ev['slope']:+.1f} B/{unit} [{lo:+.1f}, {hi:+.1f}]"
+    sure = f"{ev.get('confidence') or 0.95:.0%} sure"
+    slope = f"{ev['slope']:+.1f} B/{unit} ({sure} between {lo:+.1f} and {hi:+.1f})"
     if cls == "steady_leak":
-        return (f"free heap falls {slope} (Mann-Kendall p={ev['mann_kendall_p']:.2g}), "
-                f"{ev['decline_over_span']:.0f} B over the span vs noise {ev['noise']:.0f} B")
+        return (f"free heap falls {-ev['slope']:.1f} B/{unit} ({sure} between {-hi:.1f} and "
+                f"{-lo:.1f}), {ev['decline_over_span']:.0f} B over the span against noise of "
+                f"{ev['noise']:.0f} B")
     if cls == "step":
         j = ev["jumps"]
         return (f"free heap drops {j['level_drop']:.0f} B in {j['count']} jump(s) "
@@ -527,7 +531,7 @@ def _reason(cls: str, ev: dict[str, Any], warm: dict[str, Any], unit: str) -> st
                 f"B/{unit})")
     if cls == "warmup_plateau":
         return (f"{warm['drop']:.0f} B taken in the first {warm['points']} point(s), then flat "
-                f"({slope}, p={ev['mann_kendall_p']:.2g})")
+                f"({slope})")
     if cls == "no_leak":
         return f"no material downward trend ({slope}, p={ev['mann_kendall_p']:.2g})"
     return cls

@@ -37,13 +37,14 @@ def census_options(f):  # noqa: ANN001, ANN201 - click decorator stack
 
 def run_census(
     log: Path, elf: Path | None, snapshot: int | None, by: str, sort: str, top: int | None,
-    skip_fns: tuple[str, ...],
+    skip_fns: tuple[str, ...], no_skip: bool = False,
 ) -> tuple[dict[str, Any], bool]:
     symbolizer = open_symbolizer(elf)
     choice = CensusKeep(snapshot)
     model = load_model(log, keep=choice.keep, hooks=[choice])
     dump, notes = census_dump(model, snapshot)
     attributor = Attributor(symbolizer, skip_fns=skip_fns)
+    attributor.skipping = not no_skip
     result = census(dump, attributor, by=by, sort=sort, top=top or None)  # type: ignore[arg-type]
     result.update(log=str(log), elf=str(elf) if elf else None, snapshots=len(model.dumps),
                   notes=notes, elf_match=elf_match(symbolizer, live_owners(dump)))
@@ -61,12 +62,14 @@ def run_census(
 @click.option("--top", type=click.IntRange(min=0), default=20, show_default=True,
               help="Rows to show (0 = all).")
 @census_options
+@click.option("--no-skip", is_flag=True,
+              help="The raw owner view: blame the logged owner, no wrapper skipped or learned.")
 @json_option
 @guarded
 def command(log: Path, elf: Path | None, snapshot: int | None, top: int, sort: str, by: str,
-            skip_fns: tuple[str, ...], as_json: bool) -> None:
+            skip_fns: tuple[str, ...], no_skip: bool, as_json: bool) -> None:
     """Live heap blocks of one snapshot, aggregated per call site (like the AliOS tool)."""
-    result, partial = run_census(log, elf, snapshot, by, sort, top, skip_fns)
+    result, partial = run_census(log, elf, snapshot, by, sort, top, skip_fns, no_skip)
 
     def render(data: dict[str, Any]) -> None:
         render_elf_match(data["elf_match"])

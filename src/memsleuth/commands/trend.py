@@ -69,14 +69,16 @@ def run_trend(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | Non
 @click.command("trend")
 @log_argument
 @trend_options
+@click.option("-v", "--verbose", is_flag=True,
+              help="Also name the statistics behind the verdict (tests, p-values).")
 @json_option
 @guarded
 def command(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | None, warmup: str,
-            as_json: bool) -> None:
+            verbose: bool, as_json: bool) -> None:
     """Free-heap trend over a log: leak rate with its interval, warm-up, verdict, forecast.
     Exit 3 when there are too few points to judge."""
     result = run_trend(log, cycle_pattern, x_mode, upto, warmup)
-    emit("trend", result, as_json, render_trend)
+    emit("trend", result, as_json, lambda r: render_trend(r, verbose))
     exit_if_partial(result["partial"])
     if result.get("classification") == "insufficient":
         sys.exit(EXIT_INPUT)

@@ -34,7 +34,7 @@ def sparkline(values: list[float], width: int = 60) -> str:
     return "".join(SPARK[int((v - lo) / (hi - lo) * (len(SPARK) - 1))] for v in means)
 
 
-def render_trend(result: dict[str, Any]) -> None:
+def render_trend(result: dict[str, Any], verbose: bool = False) -> None:
     out = console()
     unit = {"cycle": "cycle", "time": "s", "index": "overview"}[result["x"]]
     out.print(f"[bold]Heap trend[/] — {result.get('log', '')}: {result['points']} point(s) "
@@ -55,9 +55,13 @@ def render_trend(result: dict[str, Any]) -> None:
                   f" {wu.get('drop', 0):.0f} B above the settled line)")
     fit = result.get("fit")
     if fit:
-        out.print(f"  slope {fit['slope']:+.2f} B/{unit}, {fit['confidence']:.0%} interval "
-                  f"[{fit['slope_low']:+.2f}, {fit['slope_high']:+.2f}], Mann-Kendall "
-                  f"p={fit['mk_p']:.2g}, noise ±{1.4826 * fit['residual_mad']:.0f} B")
+        out.print(f"  slope {fit['slope']:+.2f} B/{unit} ({fit['confidence']:.0%} sure between "
+                  f"{fit['slope_low']:+.2f} and {fit['slope_high']:+.2f}), noise "
+                  f"±{1.4826 * fit['residual_mad']:.0f} B")
+        if verbose:
+            out.print(f"  statistics: Theil–Sen slope, Sen's {fit['confidence']:.0%} interval, "
+                      f"Mann-Kendall trend test p={fit['mk_p']:.2g}, "
+                      f"Kendall tau {fit.get('kendall_tau', float('nan')):.3f}")
     ev = result.get("evidence") or {}
     if ev.get("fragmentation"):
         f = ev["fragmentation"]
