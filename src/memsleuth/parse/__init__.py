@@ -16,7 +16,6 @@ from pathlib import Path
 from memsleuth.errors import UsageError
 from memsleuth.parse.agent import UserPattern, damaged_counts, learned_shapes
 from memsleuth.parse.cycles import SCAN_LINES, CycleDetector
-from memsleuth.parse.normalize import normalize as _normalize
 from memsleuth.parse.registry import default_readers, families
 from memsleuth.parse.stream import LogParser
 from memsleuth.records import ParseStats, Record
@@ -124,7 +123,7 @@ def detect_cycles(path: str | os.PathLike[str], limit: int = SCAN_LINES):  # -> 
     with FileSource(path) as src:
         for batch in src.batches():
             for line in batch.lines:
-                det.feed(_normalize(line).text)
+                det.feed_raw(line)
             if det.lines >= limit:
                 break
     return det.result()

@@ -18,7 +18,10 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from memsleuth.parse.normalize import normalize
+
 _NUM = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
 _LETTERS = re.compile(r"[A-Za-z]{2,}")
 #: lines that belong to a heap overview (a tie-break: a round marker recurs once per overview)
 _OVERVIEW = re.compile(r"\[HEAP\]|TotalSz|TotalSize|Heap Info|free\s*\|\s*used", re.IGNORECASE)
@@ -65,12 +68,29 @@ class CycleDetector:
         self.lines = 0
         self.overviews = 0
 
+    def feed_raw(self, line: str) -> None:
+        """A raw line (prefix not stripped): the cheap tests first, so a pre-scan costs a
+        fraction of a parse; only a possible marker line is normalised."""
+        self.lines += 1
+        if "0x" in line or len(line) > MAX_LEN + 40:
+            return
+        if _OVERVIEW.search(line):
+            self.overviews += 1
+            return
+        if _DIGIT.search(line):
+            self._candidate(normalize(line).text)
+
     def feed(self, text: str) -> None:
+        """A normalised line (the live monitor has them)."""
         self.lines += 1
         if _OVERVIEW.search(text):
             self.overviews += 1
             return
-        if len(text) > MAX_LEN or "0x" in text:
+        if "0x" not in text and _DIGIT.search(text):
+            self._candidate(text)
+
+    def _candidate(self, text: str) -> None:
+        if len(text) > MAX_LEN:
             return
         text = text.strip()
         pieces = _NUM.split(text)
