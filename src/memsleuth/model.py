@@ -25,6 +25,7 @@ from memsleuth.records import (
     ObjectEvent,
     ParseStats,
     Record,
+    TaskList,
 )
 
 T = TypeVar("T")
@@ -167,6 +168,9 @@ class LogModel:
     leaks: list[LeakCandidate] = field(default_factory=list)
     crashes: list[CrashDump] = field(default_factory=list)
     lastwords: list[LastWord] = field(default_factory=list)
+    #: the newest `tasklist` table, and how many were printed
+    last_tasklist: TaskList | None = None
+    tasklists: int = 0
     object_events: int = 0
 
     @property
@@ -224,6 +228,9 @@ def build_model(
             model.leaks.append(record)
         elif isinstance(record, CrashDump):
             model.crashes.append(record)
+        elif isinstance(record, TaskList):
+            model.last_tasklist = record
+            model.tasklists += 1
         elif isinstance(record, LastWord):
             model.lastwords.append(record)
         elif isinstance(record, ObjectEvent):

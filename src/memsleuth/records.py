@@ -17,7 +17,12 @@ from typing import Literal
 # --------------------------------------------------------------------------------------------
 # Heap overview (alios-formats.md §1): krhino_mm_overview / debug_mm_overview / show_mm ...
 
-OverviewVariant = Literal["H4", "H5a", "H5b", "show_mm", "show_mm2", "heap_prt", "stat"]
+OverviewVariant = Literal[
+    "H4", "H5a", "H5b", "show_mm", "show_mm2", "heap_prt", "stat",
+    # other RTOS printers (parse/espidf.py, zephyr.py, nuttx.py, freertos.py)
+    "heap_caps", "multi_heap_info", "sys_heap", "kernel_heap", "nuttx_meminfo",
+    "freertos_heapstats", "freertos_free",
+]
 
 
 @dataclass(slots=True)
@@ -40,7 +45,7 @@ class HeapOverview:
     variant: OverviewVariant
     total: int | None
     free: int
-    used: int
+    used: int | None                    # None when the printer gives free heap only
     min_free: int | None = None         # low-water mark of free heap
     max_free_block: int | None = None   # largest free block (H5a/H5b only)
     pool: PoolStats | None = None
@@ -54,7 +59,11 @@ class HeapOverview:
 # --------------------------------------------------------------------------------------------
 # Heap block dump (alios-formats.md §2)
 
-BlockVariant = Literal["B1", "B2", "B3", "BY", "mmlk", "error_blocks", "agent"]
+BlockVariant = Literal[
+    "B1", "B2", "B3", "BY", "mmlk", "error_blocks", "agent",
+    # other RTOS printers: ESP-IDF heap_trace_dump, Zephyr chunk dump, NuttX /proc/memdump
+    "heap_trace", "sys_heap", "nuttx_memdump",
+]
 
 
 @dataclass(slots=True)
@@ -73,6 +82,8 @@ class HeapBlock:
     trace: tuple[int, ...] = ()   # multi-frame trace (t0 <- t1 <- ...), innermost first
     prev_free: int | None = None  # 'pre-free [addr];' B1/B2
     free_links: tuple[int, int] | None = None  # 'free[prev,next]' B1/B2
+    pid: int | None = None        # allocating task (NuttX memdump)
+    seq: int | None = None        # allocation sequence number (NuttX memdump)
 
 
 @dataclass(slots=True)
@@ -110,6 +121,9 @@ class BlockDump:
     partial_reason: str | None = None
     skipped_lines: int = 0                # foreign lines interleaved inside the section
     tag: int | None = None                # mmlk: the tag whose blocks are listed
+    #: totals the device printed with the dump (e.g. heap_trace_dump's "'leaked' bytes",
+    #: "total allocations"), by name: what the rows must add up to
+    totals: dict[str, int] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,6 +199,10 @@ class BacktraceEntry:
     line: int
     addr: int | None
     marker: str | None = None   # "task entry", "interrupt", "invalid pc", "fail"
+    sp: int | None = None       # the frame's SP when printed (ESP-IDF 'PC:SP' pairs)
+    #: how ``addr`` was obtained: "callsite" (already the call, e.g. ESP-IDF's ret-3),
+    #: "return" (a return address: the call is before it), "pc" (exact)
+    kind: str = "callsite"
 
 
 @dataclass(slots=True)
@@ -218,7 +236,7 @@ class KobjRow:
     owner: str | None = None    # mutex owner task
 
 
-CrashKind = Literal["exception", "fatal_error", "stopped", "fiq"]
+CrashKind = Literal["exception", "fatal_error", "stopped", "fiq", "abort", "assert", "excerpt"]
 
 
 @dataclass(slots=True)
@@ -250,6 +268,14 @@ class CrashDump:
     partial: bool = False
     partial_reason: str | None = None
     skipped_lines: int = 0
+    #: the printer's own words for the cause (ESP-IDF "LoadProhibited", Zephyr "***** MPU
+    #: FAULT *****" and its detail lines, an assertion message), in printed order
+    reason: list[str] = field(default_factory=list)
+    #: the log family that printed the dump ("alios", "esp-idf", "zephyr", "nuttx")
+    family: str = "alios"
+    #: the architecture the printer's format implies when no register names tell it
+    #: (ESP-IDF's 'PC:SP' backtrace pairs are Xtensa's); None = decide from the registers
+    arch: str | None = None
 
 
 @dataclass(slots=True)
@@ -281,9 +307,27 @@ class BuildId:
     ts: float | None = None
 
 
+# --------------------------------------------------------------------------------------------
+# A task table printed on its own (AliOS `tasklist`), not inside a crash dump
+
+
+@dataclass(slots=True)
+class TaskList:
+    """The `tasklist` command's table: every task's stack size and its low-water mark.
+
+    ``unit`` is what the sizes count as printed: "words" (1.x/2.x print cpu_stack_t counts)
+    or "bytes" (3.x); the headroom share needs no unit."""
+
+    line: int
+    tasks: list[TaskRow] = field(default_factory=list)
+    unit: str = "words"
+    end_line: int | None = None
+    ts: float | None = None
+
+
 Record = (
     HeapOverview | BlockDump | LeakCandidate | AllocWarning | CycleMarker | ObjectEvent
-    | CrashDump | LastWord | BuildId
+    | CrashDump | LastWord | BuildId | TaskList
 )
 
 
@@ -302,6 +346,9 @@ class ParseStats:
     skipped_in_sections: int = 0     # foreign lines interleaved inside a section
     partial_sections: int = 0
     sections: dict[str, int] = field(default_factory=dict)  # section kind -> count
+    line_records: dict[str, int] = field(default_factory=dict)  # line reader -> records
+    #: which log formats were read: family -> reader -> count (filled when the parse ends)
+    families: dict[str, dict[str, int]] = field(default_factory=dict)
     reader_errors: int = 0           # reader bugs caught by the driver (line dropped)
     #: lines that carried an object-trace tag but did not parse, per reader (e.g. two tasks'
     #: output on one line): filled when the parse ends

@@ -177,7 +177,7 @@ def test_cli_errors_are_one_line(tmp_path: Path):
     empty = tmp_path / "empty.log"
     empty.write_text("nothing here\n")
     result = CliRunner().invoke(main, ["report", str(empty), "-o", str(tmp_path / "r.html")])
-    assert result.exit_code == 3 and "no AliOS heap" in result.output
+    assert result.exit_code == 3 and "no heap, block-dump" in result.output
     result = CliRunner().invoke(main, ["report", str(tmp_path / "missing.log")])
     assert result.exit_code == 2
 

@@ -92,4 +92,4 @@ def test_x86_call_decoding():
 
 
 def test_unknown_arch_cannot_tell():
-    assert after_call("riscv32", False, True, 0x1000, lambda a, n: b"\0" * n) is None
+    assert after_call("aarch64", False, True, 0x1000, lambda a, n: b"\0" * n) is None

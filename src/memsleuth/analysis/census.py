@@ -35,6 +35,8 @@ DEFAULT_SKIP_FNS: tuple[str, ...] = (
     "kmm_malloc", "kmm_zalloc", "kmm_calloc", "kmm_realloc", "kmm_memalign",
     "mm_malloc", "mm_zalloc", "mm_calloc", "mm_realloc", "mm_memalign",  # NuttX
     "vPortMalloc", "pvPortMallocStack",
+    "trace_malloc", "esp_heap_trace_*", "z_thread_*alloc", "kmm_*alloc",
+    "memalign", "aligned_alloc", "posix_memalign", "sched_backtrace", "up_backtrace",
 )
 
 #: Kernel-object constructors (function glob -> object kind). Their blocks are the objects.
@@ -53,6 +55,9 @@ DEFAULT_OBJECT_CTORS: dict[str, str] = {
     "aos_task_create": "task", "xTaskCreate*": "task",
     "krhino_workqueue_create": "workqueue", "aos_workqueue_create": "workqueue",
 }
+
+#: Block-dump variants that list live allocations only, never the free blocks.
+USED_ONLY_VARIANTS = frozenset({"heap_trace", "nuttx_memdump"})
 
 #: Where an RTOS points a new task's first return address (fake frames that mean "bottom of
 #: the task's stack"): an unwinder that walks into one has reached the end of the stack, and
@@ -401,6 +406,9 @@ def census(
             "used_blocks": len(used), "used_bytes": used_bytes,
             "free_blocks": len(free), "free_bytes": sum(b.size or 0 for b in free),
             "largest_free": max((b.size or 0 for b in free), default=0),
+            # dumps of live allocations only (a heap trace, a 'used' memdump) say nothing
+            # about free memory: 0 free blocks there is not an empty free list
+            "free_listed": bool(free) or dump.variant not in USED_ONLY_VARIANTS,
             "sites": len(rows),
         },
         "by": by,

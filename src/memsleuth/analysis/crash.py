@@ -11,12 +11,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from memsleuth.analysis import fault_decode as fd
-from memsleuth.records import AllocWarning, BlockDump, CrashDump, HeapBlock
+from memsleuth.records import (
+    AllocWarning,
+    BacktraceEntry,
+    BlockDump,
+    CrashDump,
+    HeapBlock,
+)
 from memsleuth.results.crash import CrashExplanation
+from memsleuth.symbols.arch import xtensa_return_address, xtensa_window_increment
 
 #: Block header size (bytes) before the payload, per dump variant (32-bit targets).
 HEADER_SIZE = {"B1": 16, "B2": 16, "B3": 16, "error_blocks": 16, "BY": 0, "mmlk": 0,
-               "agent": 0}
+               "agent": 0, "heap_trace": 0, "nuttx_memdump": 0, "sys_heap": 0}
 
 #: A task whose minimum free stack is below this many bytes is reported as (near) overflow.
 STACK_CRITICAL = 64
@@ -35,6 +42,8 @@ GUARD_SLACK = 1024
 
 def crash_arch(crash: CrashDump) -> str:
     """Which register family the dump printed."""
+    if crash.arch is not None:        # the printer's format told (ESP-IDF, Zephyr, NuttX)
+        return crash.arch
     regs = crash.registers
     if crash.exception_type is not None or "CPSR" in regs or crash.fault_registers:
         return "armv7-a"
@@ -63,7 +72,9 @@ def _lr(crash: CrashDump, arch: str) -> int | None:
     if arch == "xtensa":
         a0 = regs.get("A0")
         # windowed ABI: the top two bits of A0 hold the window increment, not address bits
-        return None if a0 is None else (a0 & 0x3FFFFFFF) | 0x40000000 if a0 >> 30 else a0
+        if a0 is None or not xtensa_window_increment(a0):
+            return a0
+        return xtensa_return_address(a0, regs.get("PC", 0x40000000))
     lr = regs.get("LR")
     if lr is not None and arch == "cortex-m" and fd.is_exc_return(lr):
         return None
@@ -190,15 +201,24 @@ def build_call_stack(crash: CrashDump, arch: str, sym: _Sym) -> dict[str, Any]:
     if addrs:
         source = "device"
         first = addrs[0].addr
-        pc_loc = sym.lookup([first], "pc")
-        rest = sym.lookup([b.addr for b in addrs[1:]], "callsite")
-        for i, b in enumerate(addrs):
+        # The first entry is the PC when the printer gives call sites (AliOS, ESP-IDF);
+        # lists of return addresses (Zephyr 'ra:', NuttX 'backtrace|') stay returns.
+        kinds = [("pc" if b.kind != "return" else "return") if i == 0 else b.kind
+                 for i, b in enumerate(addrs)]
+        if pc is not None and arch == "xtensa" and first == pc - 3:
+            addrs[0] = BacktraceEntry(addrs[0].line, pc, sp=addrs[0].sp, kind="pc")
+            first = pc   # ESP-IDF v4+ prints the exception PC minus 3, like a call site
+        by_kind: dict[str, list[int]] = {}
+        for b, kind in zip(addrs, kinds, strict=False):
+            by_kind.setdefault(kind, []).append(b.addr)  # type: ignore[arg-type]
+        locs = {kind: sym.lookup(group, kind) for kind, group in by_kind.items()}
+        for b, kind in zip(addrs, kinds, strict=False):
             assert b.addr is not None
-            kind = "pc" if i == 0 else "callsite"
-            loc = (pc_loc if i == 0 else rest).get(b.addr)
-            d = location_dict(b.addr, kind, loc)
+            d = location_dict(b.addr, kind, locs[kind].get(b.addr))
             d["source"] = "backtrace"
             d["log_line"] = b.line
+            if b.sp is not None:
+                d["sp"] = b.sp
             frames.append(d)
         if pc is not None and first != pc and (first & ~1) != (pc & ~1):
             d = location_dict(pc, "pc", sym.lookup([pc], "pc").get(pc))
@@ -265,12 +285,24 @@ def heuristic_frames(crash: CrashDump, arch: str, sym: _Sym, skip: set[int],
 BAD_TARGET = {"invalid_state", "bad_function_pointer", "prefetch_abort"}
 
 
+#: Functions that report an assertion or abort: the frame to blame is their caller.
+REPORTING_FNS = ("_assert", "__assert", "__assert_func", "__assert_fail", "assert_failed",
+                 "up_assert", "abort", "esp_system_abort", "panic_abort", "sched_dumpstack",
+                 "sched_backtrace", "up_backtrace", "backtrace")
+
+
 def choose_faulting(frames: list[dict[str, Any]], category: str, fault: dict[str, Any]
                     ) -> tuple[dict[str, Any] | None, str | None]:
-    """The frame to blame: the PC, unless the PC is a bad target or was never stacked."""
+    """The frame to blame: the PC, unless the PC is a bad target or was never stacked, or
+    sits in the code that reports an assertion or abort (then its caller)."""
     if not frames:
         return None, None
     first = frames[0]
+    if category in ("assertion", "abort") and first.get("function") in REPORTING_FNS:
+        for i, f in enumerate(frames[1:], 1):
+            if f.get("function") and f["function"] not in REPORTING_FNS:
+                return f, (f"the PC is in {first['function']}, which reports the "
+                           f"{category}: blaming its caller {f['function']} (frame #{i})")
     bits = set(fault.get("bit_names", ()))
     bad_target = (category in BAD_TARGET or bits & {"IACCVIOL", "IBUSERR"}
                   or first["address"] == 0)
@@ -566,6 +598,21 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
     summary = fault.get("summary", "")
     errno = fd.decode_errno(crash.errno) if crash.errno is not None else None
 
+    printed = fd.decode_printed(crash.reason, crash.registers)
+    if printed is not None and (category in ("unknown", "exception", "interrupt")
+                                or crash.kind in ("abort", "assert")):
+        # no fault register told the cause: the printer's own words do
+        category, summary = printed["category"], printed["summary"]
+        if fault_addr is None and printed["fault_address"] is not None:
+            fault_addr = printed["fault_address"]
+            fault["fault_address"] = fault_addr
+            fault["fault_address_source"] = printed["fault_address_source"]
+    if crash.kind == "assert" and category in ("unknown", "exception", "interrupt"):
+        category = "assertion"
+        words = "; ".join(crash.reason)
+        summary = words if "assert" in words.lower() else f"assertion failed: {words}"
+    if crash.kind in ("abort", "assert") and crash.file:
+        summary += f" (at {crash.file}:{crash.file_line})"
     if crash.kind == "fatal_error":
         if errno is not None:
             category, summary = errno["category"], (
@@ -574,7 +621,9 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
             category = "stack_overflow"
             summary = f"fatal error: task {crash.stack_overflow_task} overflowed its stack"
         else:
-            category, summary = "fatal_error", "kernel fatal error (k_err_proc)"
+            category, summary = "fatal_error", ("kernel fatal error (k_err_proc)"
+                                                if crash.family == "alios" else
+                                                "; ".join(crash.reason) or "fatal error")
         if crash.file:
             summary += f" (reported at {crash.file}:{crash.file_line})"
     elif crash.kind == "stopped" and not crash.registers.keys() - {"CORE"}:
@@ -680,6 +729,7 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
     ov = crash.heap
     return {
         "line": crash.line, "end_line": crash.end_line, "kind": crash.kind, "arch": arch,
+        "family": crash.family, "reason": list(crash.reason),
         "partial": crash.partial, "partial_reason": crash.partial_reason,
         "crash_time": crash.crash_time, "current_task": crash.current_task,
         "reentered": crash.reentered, "sections": list(crash.sections),

@@ -421,3 +421,69 @@ def poison_of(value: int) -> tuple[int, str, str] | None:
         if 0 <= value - pat < 0x100 or 0 <= pat - value < 0x10:
             return pat, text, cat
     return None
+
+
+# ------------------------------------------------------------------------------------------
+# What other RTOS printers say in words (Zephyr's fault.c lines, ESP-IDF's panic reasons)
+
+#: (substring, category), first match wins; matched case-insensitively against the printer's
+#: own reason lines (CrashDump.reason). Used when no fault register tells the cause.
+PRINTED_CAUSES: tuple[tuple[str, str], ...] = (
+    ("stack overflow", "stack_overflow"),
+    ("stack check fail", "stack_overflow"),
+    ("stack canary", "stack_overflow"),
+    ("stack smashing", "stack_overflow"),
+    ("zephyr fatal error 2:", "stack_overflow"),
+    ("division by zero", "divide_by_zero"),
+    ("integerdividebyzero", "divide_by_zero"),
+    ("undefined instruction", "undefined_instruction"),
+    ("illegalinstruction", "undefined_instruction"),
+    ("illegal instruction", "undefined_instruction"),
+    ("illegal use of the epsr", "invalid_state"),
+    ("illegal load of exc_return", "invalid_state"),
+    ("instrfetchprohibited", "bad_function_pointer"),
+    ("instruction access", "bad_function_pointer"),
+    ("instruction address misaligned", "bad_function_pointer"),
+    ("data access violation", "mpu_violation"),
+    ("unaligned", "unaligned"),
+    ("loadstorealignment", "unaligned"),
+    ("data bus error", "bus_fault"),
+    ("bus fault", "bus_fault"),
+    ("loadprohibited", "bad_load"),
+    ("load access fault", "bad_load"),
+    ("storeprohibited", "bad_store"),
+    ("store/amo access fault", "bad_store"),
+    ("store access fault", "bad_store"),
+    ("wdt timeout", "watchdog"),
+    ("watchdog", "watchdog"),
+    ("kernel oops", "fatal_error"),
+    ("kernel panic", "fatal_error"),
+    ("abort() was called", "abort"),
+    ("assert", "assertion"),
+)
+
+
+def decode_printed(reason: list[str], regs: dict[str, int]) -> dict[str, Any] | None:
+    """Category, summary and fault address from the printer's own words; None if no match.
+
+    The fault address comes from the address the printer named next to the cause (Zephyr's
+    ``MMFAR Address:`` / ``BFAR Address:``)."""
+    if not reason:
+        return None
+    text = " | ".join(reason)
+    low = text.lower()
+    category = next((cat for needle, cat in PRINTED_CAUSES if needle in low), None)
+    if category is None:
+        return None
+    # 'BUS FAULT: Precise data bus error; BFAR Address: 0x60000010; ZEPHYR FATAL ERROR 0: ...'
+    text = reason[0] + (": " + "; ".join(reason[1:]) if len(reason) > 1 else "")
+    out: dict[str, Any] = {"category": category, "summary": text, "fault_address": None,
+                           "fault_address_source": None}
+    for reg in ("MMFAR", "BFAR"):
+        if reg in regs and reg.lower() in low:
+            out["fault_address"], out["fault_address_source"] = regs[reg], reg
+            if category in ("mpu_violation", "bus_fault", "bad_load", "bad_store"):
+                category, summary = _null_or(category, text, regs[reg])
+                out["category"], out["summary"] = category, summary
+            break
+    return out

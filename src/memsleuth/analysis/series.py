@@ -25,7 +25,7 @@ def overview_problem(o: HeapOverview) -> str | None:
     by more than the small-block pool (which some printers count apart); a low-water mark or
     a largest free block above the free total (both are bounded by it by definition).
     """
-    if o.free < 0 or o.used < 0:
+    if o.free < 0 or (o.used is not None and o.used < 0):
         return "a negative column"
     slack = o.pool.size if o.pool is not None else 0
     if o.total is not None and o.variant in EXPLICIT_TOTAL:
@@ -33,9 +33,9 @@ def overview_problem(o: HeapOverview) -> str | None:
             return f"TotalSz {o.total}"
         if o.free > o.total:
             return f"FreeSz {o.free} > TotalSz {o.total}"
-        if o.used > o.total:
+        if o.used is not None and o.used > o.total:
             return f"UsedSz {o.used} > TotalSz {o.total}"
-        if abs(o.used + o.free - o.total) > slack:
+        if o.used is not None and abs(o.used + o.free - o.total) > slack:
             return f"UsedSz + FreeSz = {o.used + o.free} != TotalSz {o.total}"
     if o.min_free is not None and o.min_free > o.free + slack:
         return f"MinFreeSz {o.min_free} > FreeSz {o.free}"
@@ -58,7 +58,12 @@ class HeapSeries:
         self.count = 0
 
     def starts_new(self, o: HeapOverview) -> bool:
-        size = o.used + o.free
+        if o.used is None:      # free-only printers (FreeRTOS trend lines): size unknown
+            if o.total is None:
+                return False if self.count else self._take_free_only()
+            size = o.total
+        else:
+            size = o.used + o.free
         if self.count == 0:
             self._take(o, size)
             return False
@@ -77,6 +82,12 @@ class HeapSeries:
             return True
         if self.total is None and o.variant in EXPLICIT_TOTAL and o.total is not None:
             self.total = o.total
+        return False
+
+    def _take_free_only(self) -> bool:
+        self.count += 1
+        self.derived = None
+        self.total = None
         return False
 
     def _take(self, o: HeapOverview, size: int) -> None:

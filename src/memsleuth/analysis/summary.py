@@ -14,7 +14,7 @@ from memsleuth.analysis.census import Attributor, census, live_owners
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.crash_context import CrashCollector
 from memsleuth.analysis.elf_fit import elf_match
-from memsleuth.analysis.health import heap_health
+from memsleuth.analysis.health import heap_health, task_stacks
 from memsleuth.errors import InputError
 
 
@@ -39,6 +39,9 @@ def log_contents(model: Any) -> dict[str, Any]:
         "prefixed_lines": stats.prefixed_lines,
         "skipped_in_sections": stats.skipped_in_sections,
         "sections": dict(stats.sections),
+        "line_records": dict(stats.line_records),
+        # which log families were read (a mixed log lists each): {family: {reader: count}}
+        "families": _families(model),
         "overviews": model.overviews.count,
         "cycle_markers": model.markers.count,
         "block_dumps": [
@@ -59,6 +62,15 @@ def log_contents(model: Any) -> dict[str, Any]:
         "heap_series": model.heap_series.count,
         "notes": model_notes(model),
     }
+
+
+def _families(model: Any) -> dict[str, dict[str, int]]:
+    """The formats read: per family, per reader; object traces (the agent's [MSOBJ], user or
+    learned patterns) by their event count."""
+    out = {k: dict(v) for k, v in model.stats.families.items()}
+    if model.object_events:
+        out.setdefault("object trace", {})["object events"] = model.object_events
+    return out
 
 
 def model_notes(model: Any) -> list[str]:
@@ -88,10 +100,11 @@ def model_notes(model: Any) -> list[str]:
 def require_sections(model: Any, log: Path) -> None:
     """A log with no section memsleuth knows is an input error, not an empty result."""
     if not (model.dumps or model.overviews or model.crashes or model.warnings
-            or model.object_events or model.leaks):
+            or model.object_events or model.leaks or model.tasklists):
         raise InputError(
-            f"{log}: no AliOS heap, block-dump, crash or object-trace section found in "
-            f"{model.stats.lines:,} lines (is this the device log?)"
+            f"{log}: no heap, block-dump, crash or object-trace section found in "
+            f"{model.stats.lines:,} lines (read: AliOS, ESP-IDF, Zephyr, NuttX, FreeRTOS "
+            "heap/crash printers and the memsleuth agent; is this the device log?)"
         )
 
 
@@ -120,6 +133,7 @@ def summarize(model: Any, acc: Accumulators, crashes: CrashCollector, attributor
         "contents": contents,
         "heap": heap_health(model.overviews, model.lowest_overview, model.series_first),
         "crash": explained[0] if explained else None,
+        "tasks": task_stacks(model.last_tasklist),
         "leak": leak_findings(acc, attributor),
         "census": None,
         "elf_match": None,

@@ -16,7 +16,7 @@ from pathlib import Path
 from memsleuth.errors import UsageError
 from memsleuth.parse.agent import UserPattern, damaged_counts, learned_shapes
 from memsleuth.parse.cycles import SCAN_LINES, CycleDetector
-from memsleuth.parse.registry import default_readers
+from memsleuth.parse.registry import default_readers, families
 from memsleuth.parse.stream import LogParser
 from memsleuth.records import ParseStats, Record
 from memsleuth.sources.file import FileSource
@@ -80,6 +80,7 @@ class ParsedLog:
                 yield from self._parser.parse(self._lines)
         finally:
             self.stats.damaged_lines = damaged_counts(self._parser.line_readers)
+            self.stats.families = families(self.stats)
             self.stats.object_shapes = learned_shapes(self._parser.line_readers)
             self.close()
 

@@ -73,6 +73,17 @@ _PREFIXES: tuple[_Prefix, ...] = (
     _Prefix(re.compile(
         r"^[\[(](?P<h>\d{1,3}):(?P<m>\d{2}):(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?[\])]\s?"),
         "clock"),
+    # Zephyr's logger: '[00:00:05.979,000] ' (ms, then us after a comma)
+    _Prefix(re.compile(
+        r"^\[(?P<h>\d{2,3}):(?P<m>\d{2}):(?P<s>\d{2})\.(?P<f>\d{3}),\d{3}\] ?"), "clock"),
+    # Zephyr's logger level and module: '<err> os: ' (after its timestamp)
+    _Prefix(re.compile(r"^<(?:err|wrn|inf|dbg)> [\w.\-]{1,32}: ?"), "level"),
+    # NuttX syslog: '[ 9] [  INFO] [ap] ' (CONFIG_SYSLOG_PROCESSID, _PRIORITY, _PREFIX)
+    _Prefix(re.compile(
+        r"^(?:\[\s*\d{1,5}\] )?\[\s*(?:EMERG|ALERT|CRIT|ERROR|WARN|NOTICE|INFO|DEBUG)\] "
+        r"(?:\[[^\]\s|]{1,32}\] )?"), "level"),
+    # Zephyr's minimal logger (CONFIG_LOG_MODE_MINIMAL): 'E: '
+    _Prefix(re.compile(r"^[EWID]:(?: |$)"), "level"),
     # level tags: '[I][tag] ', '[I] ', '<I> ', '[INFO] '
     _Prefix(re.compile(
         r"^(?:\[(?:[VDIWEF]|INFO|WARN|WARNING|ERROR|ERR|DEBUG|DBG|TRACE|VERBOSE|FATAL)\]"
@@ -110,7 +121,7 @@ def _timestamp(kind: str, m: re.Match[str]) -> float | None:
 # Cheap first-character test: most lines carry no prefix at all. Fused with the protected
 # shapes into one match per step, because the commonest lines ('[MSOBJ] ...', '[HEAP]|')
 # start like a prefix and used to cost two regex calls to turn down.
-_MAY_HAVE_PREFIX = re.compile(r"[\[(<\d]|[EWIDV] \(|[A-Z][a-z]{2} ")
+_MAY_HAVE_PREFIX = re.compile(r"[\[(<\d]|[EWIDV] \(|[EWID]:(?: |$)|[A-Z][a-z]{2} ")
 _STRIPPABLE = re.compile(f"(?!(?x:{_PROTECTED.pattern}))(?:{_MAY_HAVE_PREFIX.pattern})")
 
 

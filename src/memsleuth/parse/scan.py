@@ -17,7 +17,9 @@ shape, and by the equivalence tests (every committed log, mangled variants) for 
 
 A shortcut is only sound if no other reader would act on a line of its shape. That is known
 for the readers in :data:`KNOWN_READERS` (their opening and line tests cannot match these
-shapes). Any other reader must declare ``anchors``: lowercase literals, at least one of
+shapes) and for readers that say so with ``shortcut_safe = True`` beside their ``anchors``
+(the other RTOS' readers; tests/rtos/test_format_variants.py feeds them the shapes).
+Any other reader must declare ``anchors``: lowercase literals, at least one of
 which appears in every line it acts on; a chunk that contains one of them is read by the
 line path. A reader with no ``anchors`` turns the fast path off.
 """
@@ -121,7 +123,7 @@ class Plan:
                         return
             elif name == "memsleuth.parse.alios_heap.OverviewReader" and self.overview is None:
                 self.overview = reader
-            elif name not in KNOWN_READERS:
+            elif name not in KNOWN_READERS and not getattr(reader, "shortcut_safe", False):
                 declared = getattr(reader, "anchors", None)
                 if not declared:
                     self.enabled = False

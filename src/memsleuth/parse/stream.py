@@ -17,6 +17,10 @@ from memsleuth.parse.normalize import normalize
 from memsleuth.records import ParseStats, Record
 from memsleuth.sources.text import LineBatch, TextBatch, decode_line, strip_eol
 
+#: One-line records not counted per reader: the scanner's fast path makes them without a
+#: reader (object events and cycle markers have their own counts in the model).
+_COUNTED_ELSEWHERE = frozenset({"msobj", "cycle", "objpattern", "objauto"})
+
 #: Consecutive foreign lines after which an open section is given up.
 MAX_SKIPPED = 200
 LOG_ENDED = "log ended before the end of the section"
@@ -213,6 +217,10 @@ class LogParser:
                 self.stats.reader_errors += 1
                 continue
             if rec is not None:
+                name = reader.name
+                if name not in _COUNTED_ELSEWHERE:
+                    counts = self.stats.line_records
+                    counts[name] = counts.get(name, 0) + 1
                 return rec
         return None
 

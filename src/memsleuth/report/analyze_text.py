@@ -26,6 +26,12 @@ def render_analyze(result: dict[str, Any]) -> None:
     out.print(f"  {c['lines']:,} lines; sections: {sections}")
     if c["block_dumps"]:
         out.print(f"  {dumps_phrase(c['block_dumps'])}")
+    fams = c.get("families") or {}
+    if fams:
+        read = "; ".join(
+            f"{fam} ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})"
+            for fam, kinds in sorted(fams.items()))
+        out.print(f"  formats read: {escape(read)}")
     if c["cycle_markers"]:
         out.print(f"  {c['cycle_markers']} cycle markers")
     if c["decode_errors"]:
@@ -58,6 +64,16 @@ def render_analyze(result: dict[str, Any]) -> None:
         if heap["pool"]:
             p = heap["pool"]
             out.print(f"  pool {size(p['size'])}: used {size(p['used'])}, free {size(p['free'])}")
+    tasks = result.get("tasks")
+    if tasks and tasks["tasks"]:
+        out.print()
+        out.print(f"[bold]Task stacks[/] (tasklist at line {tasks['line']}, sizes in "
+                  f"{tasks['unit']} as printed; lowest headroom first)")
+        for t in tasks["tasks"][:5]:
+            share = "-" if t["free_share"] is None else f"{t['free_share']:.0%}"
+            flag = "" if t["status"] == "ok" else f"  [bold red]{t['status']}[/]"
+            out.print(f"  {escape(t['name'])}: {t['min_free']} of {t['stack_size']} free at "
+                      f"worst ({share}){flag}")
     if result.get("leak"):
         render_leak(result["leak"])
     if result.get("census"):

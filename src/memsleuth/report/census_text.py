@@ -23,10 +23,12 @@ def render_census(result: dict[str, Any], title: str | None = None) -> None:
         f"({dump_kind(snap['variant'])}, {snap['variant']}, log line {snap['line']})"
     )
     out.print(f"[bold]{head}[/]")
+    free = (f"free {size(totals['free_bytes'])} in {totals['free_blocks']:,} blocks, largest "
+            f"free {size(totals['largest_free'])}") if totals.get("free_listed", True) \
+        else "free blocks not listed by this dump"
     out.print(
         f"  {totals['used_blocks']:,} live blocks, {size(totals['used_bytes'])} in "
-        f"{totals['sites']} sites; free {size(totals['free_bytes'])} in "
-        f"{totals['free_blocks']:,} blocks, largest free {size(totals['largest_free'])}"
+        f"{totals['sites']} sites; {free}"
     )
     if snap["partial"]:
         warn(f"snapshot is partial: {snap['partial_reason']}")

@@ -57,6 +57,9 @@ class Contents(TypedDict):
     impossible_rows: int
     heap_series: int
     notes: list[str]
+    #: one-line records per reader, and which log formats were read: family -> reader -> n
+    line_records: dict[str, int]
+    families: dict[str, dict[str, int]]
 
 
 class PoolHealth(TypedDict):
@@ -74,9 +77,9 @@ class HeapHealth(TypedDict):
     samples: int
     line: int
     variant: OverviewVariant
-    total: int
+    total: int | None           # None when the printer gives free heap only (FreeRTOS lines)
     free: int
-    used: int
+    used: int | None
     used_share: float | None
     min_free: int | None
     peak_used: int | None
@@ -87,6 +90,24 @@ class HeapHealth(TypedDict):
     lowest_free: int
 
 
+class TaskStack(TypedDict):
+    name: str
+    state: str
+    prio: int
+    stack_size: int | None
+    min_free: int | None
+    free_share: float | None
+    status: Literal["ok", "low", "overflow"]
+
+
+class TaskStacks(TypedDict):
+    """The newest `tasklist` table (``analysis.health.task_stacks``), least headroom first."""
+
+    line: int
+    unit: str                   # "words" (AliOS 1.x/2.x) or "bytes" (3.x), as printed
+    tasks: list[TaskStack]
+
+
 class AnalyzeOutput(Envelope):
     """`memsleuth analyze --json`."""
 
@@ -95,6 +116,7 @@ class AnalyzeOutput(Envelope):
     contents: Contents
     heap: HeapHealth | None
     crash: CrashInLog | None
+    tasks: TaskStacks | None
     leak: LeakReport
     census: Census | None
     elf_match: ElfMatch | None

@@ -27,6 +27,8 @@ class CensusTotals(TypedDict):
     free_blocks: int
     free_bytes: int
     largest_free: int
+    #: False for dumps of live allocations only (ESP-IDF heap trace, NuttX 'used' memdump)
+    free_listed: bool
     sites: int
 
 

@@ -27,6 +27,7 @@ class Location(_LocationOptional):
 
 class _CallFrameOptional(TypedDict, total=False):
     log_line: int               # source "backtrace": the log line that printed it
+    sp: int                     # the frame's SP, when the device printed it (ESP-IDF PC:SP)
 
 
 class CallFrame(Location, _CallFrameOptional):
@@ -230,6 +231,10 @@ class CrashExplanation(TypedDict):
     end_line: int | None
     kind: CrashKind
     arch: CrashArch
+    #: the log family that printed it (alios, esp-idf, zephyr, nuttx) and the printer's own
+    #: words for the cause ('LoadProhibited', '***** MPU FAULT *****' lines, an assertion)
+    family: str
+    reason: list[str]
     partial: bool
     partial_reason: str | None
     crash_time: str | None

@@ -273,7 +273,7 @@ class Symbolizer:
         ac = None
         if kind == "return":
             ac = after_call(self.arch, self.thumb, self.little_endian, addr if self.arch != "xtensa"
-                            else lookup + 1, image.read)
+                            else lookup + 1, image.read, start=sym.start if sym else None)
         return Location(addr, lookup, frames, symbol=sym.name if sym else None,
                         offset=lookup - sym.start if sym else 0, section=sec.name, kind="code",
                         after_call=ac, notes=notes)
