@@ -8,7 +8,7 @@ device has its own leak share, warm-up, noise and seed; Cortex-M4 devices get in
 (two distinct crashes), some host devices reboot mid-log. Two log dates per device: on the
 second, some devices were upgraded.
 
-    python3 examples/fleet/generate.py OUT                    # the full fleet: 260 devices, 520 runs
+    python3 examples/fleet/generate.py OUT                   # full fleet: 260 devices, 520 runs
     python3 examples/fleet/generate.py OUT --devices 24 --stop-at 120   # the committed fixture
 
 Writes OUT/logs/<build>/<device>/<date>.log.gz, OUT/symbols/<build>.elf and OUT/truth.json

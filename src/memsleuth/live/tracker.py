@@ -178,8 +178,8 @@ class LiveTracker:
                 fc = self.forecast()
                 unit = (report.get("trend") or {}).get("x") or "cycle"
                 msg = f"LEAK: {f.get('message')}"
-                if fc is not None and "exhaust" not in msg:
-                    msg += f"; exhaustion forecast at {unit} ~{fc:.0f}"
+                if fc is not None and "runs out at" not in msg:
+                    msg += f"; runs out at {unit} ~{fc:.0f}"
                 self._raise("leak", line, msg)
             elif src == "objects" and kind == "imbalance" and self._object_cycles() >= \
                     self.min_points:

@@ -130,9 +130,7 @@ class LogParser:
                     return out
                 self.stats.skipped_in_sections += 1
                 self._skipped_run += 1
-                rec = self._read_line(text, lineno, ts)
-                if rec is not None:
-                    out.append(rec)
+                out += self._read_line(text, lineno, ts)
                 if self._skipped_run > self.max_skipped:
                     first = lineno - self._skipped_run + 1
                     out += self._close(active, f"no line of the {active.name} section for "
@@ -144,9 +142,7 @@ class LogParser:
             self._active, self._skipped_run = None, 0
         self._active = self._open(text, lineno, ts)
         if self._active is None:
-            rec = self._read_line(text, lineno, ts)
-            if rec is not None:
-                out.append(rec)
+            out += self._read_line(text, lineno, ts)
         return out
 
     def finish(self, reason: str = LOG_ENDED) -> list[Record]:
@@ -209,7 +205,10 @@ class LogParser:
                 self.stats.partial_sections += 1
         return records
 
-    def _read_line(self, text: str, lineno: int, ts: float | None) -> Record | None:
+    def _read_line(self, text: str, lineno: int, ts: float | None) -> list[Record]:
+        """The one-line records of a line: one, or a round marker and the data printed on the
+        same line (``reconnect 3: free heap 12345``), the marker first."""
+        found: list[Record] = []
         for reader in self.line_readers:
             try:
                 rec = reader.read(text, lineno, ts)
@@ -221,8 +220,10 @@ class LogParser:
                 if name not in _COUNTED_ELSEWHERE:
                     counts = self.stats.line_records
                     counts[name] = counts.get(name, 0) + 1
-                return rec
-        return None
+                found.append(rec)
+                if name != "cycle":
+                    return found
+        return found
 
 
 def _combined_hint(readers: Sequence[SectionReader]) -> re.Pattern[str] | None:
