@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "board.h"
@@ -82,7 +83,10 @@ static void heap_trace_dump(void)
 
 static void elf_sha256(char *hex, size_t n)
 {
-    FILE *p = popen("sha256sum /proc/self/exe", "r");
+    /* /proc/self/exe inside popen() would be the shell's own binary: name our pid */
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "sha256sum /proc/%ld/exe", (long)getpid());
+    FILE *p = popen(cmd, "r");
     hex[0] = '\0';
     if (p != NULL) {
         if (fgets(hex, (int)n, p) == NULL) hex[0] = '\0';
