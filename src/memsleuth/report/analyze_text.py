@@ -94,8 +94,9 @@ def render_leak(leak: dict[str, Any]) -> None:
         unit = trend["x"]
         fit = trend["fit"]
         out.print(f"  trend: {trend['classification'].replace('_', ' ')}; free heap "
-                  f"{fit['slope']:+.1f} B/{unit} [{fit['slope_low']:+.1f} .. "
-                  f"{fit['slope_high']:+.1f}] over {trend['points']} points")
+                  f"{fit['slope']:+.1f} B/{unit} ({fit['confidence']:.0%} sure between "
+                  f"{fit['slope_low']:+.1f} and {fit['slope_high']:+.1f}) over "
+                  f"{trend['points']} points")
         warm = trend.get("warmup") or {}
         if warm.get("points"):
             out.print(f"  warm-up: first {warm['points']} point(s) excluded "
