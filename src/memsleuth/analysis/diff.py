@@ -61,18 +61,18 @@ class SiteSeries:
     def add(self, dump: BlockDump) -> None:
         result = census(dump, self.attributor)
         sites: dict[str, tuple[int, int, int]] = {}
-        for row in result["rows"]:
-            sites[row["key"]] = (row["blocks"], row["bytes"], row["max_size"] or 0)
-            if row["key"] not in self.info:
-                self.info[row["key"]] = {
-                    "key": row["key"], "function": row["function"], "file": row["file"],
-                    "line": row["line"], "inlined": row.get("inlined") or [],
-                    "object_kind": row["object_kind"],
-                    "owner": row["owner"], "site_address": row["site_address"],
+        for row in result.rows:
+            sites[row.key] = (row.blocks, row.bytes, row.max_size or 0)
+            if row.key not in self.info:
+                self.info[row.key] = {
+                    "key": row.key, "function": row.function, "file": row.file,
+                    "line": row.line, "inlined": row.inlined,
+                    "object_kind": row.object_kind,
+                    "owner": row.owner, "site_address": row.site_address,
                 }
         self.snapshots.append(Snapshot(
             index=dump.index, line=dump.line, cycle=self.cycle, partial=dump.partial,
-            used_bytes=result["totals"]["used_bytes"], sites=sites,
+            used_bytes=result.totals.used_bytes, sites=sites,
             overhead=block_overhead(dump),
         ))
 
