@@ -23,6 +23,7 @@ from memsleuth.results.census import (
     ObjectKindCount,
 )
 from memsleuth.results.common import InlineFrame
+from memsleuth.results.diff import AttributedSite, Attribution, DiffRow, SnapshotRef
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CRASH_LOG = FIXTURES / "crash" / "alios20_m4_busfault_task.log"
@@ -93,11 +94,13 @@ def test_every_log_string_is_escaped():
     data["growth"] = {"x": [0, 1, 2], "x_kind": EVIL,
                       "sites": [{"label": EVIL, "bytes": [1, 2, 3], "delta": 2, "slope": 1.0,
                                  "pattern": EVIL}]}
-    data["diff"] = {"before": {"index": 0, "line": 1, "cycle": None, "used_bytes": 1},
-                    "after": {"index": 1, "line": 2, "cycle": None, "used_bytes": 2},
-                    "rows": [{"label": EVIL, "status": EVIL, "blocks_before": 0,
-                              "blocks_after": 1, "blocks_delta": 1, "bytes_before": 0,
-                              "bytes_after": 1, "bytes_delta": 1}]}
+    data["diff"] = {
+        "before": SnapshotRef(log=EVIL, index=0, line=1, cycle=None, partial=False, used_bytes=1),
+        "after": SnapshotRef(log=EVIL, index=1, line=2, cycle=None, partial=False, used_bytes=2),
+        "rows": [DiffRow(key=EVIL, label=EVIL, function=EVIL, file=EVIL, line=1, inlined=(),
+                         object_kind=EVIL, status="new", blocks_before=0, blocks_after=1,
+                         blocks_delta=1, bytes_before=0, bytes_after=1, bytes_delta=1)],
+        "rows_total": 1, "blocks_before": 0, "blocks_after": 1}
     data["objects"] = {"source": "trace", "summary": [EVIL], "events": 1, "grace": 1,
                        "cycles": {"complete": 1},
                        "kinds": [{"kind": EVIL, "created": 1, "deleted": 0, "alive": 1,
@@ -107,7 +110,10 @@ def test_every_log_string_is_escaped():
                                   "line": 1, "created": 1, "deleted": 0, "alive": 1,
                                   "leaked": 1, "leak_per_cycle": 1.0}],
                        "leaks": [1]}
-    data["decline"] = {"text": EVIL, "sites": [1]}
+    data["decline"] = Attribution(
+        decline_per_x=1.0, x="cycle", method="dumps", explained=1.0, text=EVIL,
+        sites=(AttributedSite(key=EVIL, label=EVIL, object_kind=EVIL, bytes_per_x=1.0,
+                              share=1.0),))
     frame = {"address": 1, "function": EVIL, "file": EVIL, "line": 1, "source": EVIL,
              "inlined": [{"function": EVIL, "file": EVIL, "line": 2}, {"function": EVIL}]}
     block = {"addr": 1, "size": 4, "used": True, "corrupted": True, "owner": 1,

@@ -1,5 +1,6 @@
-"""The type -> JSON Schema translation (TypedDict and dataclass trees), on a small tree whose schema is written out by
-hand here, and checked against documents the validator must accept and reject."""
+"""The type -> JSON Schema translation (TypedDict and dataclass trees), on small trees whose
+schema is written out by hand here, and checked against documents the validator must accept
+and reject."""
 
 from __future__ import annotations
 

@@ -242,7 +242,7 @@ def say_identity_mismatch(match: dict[str, Any] | None) -> bool:
     return reason is not None
 
 
-def exit_if_partial(notes: list[str]) -> None:
+def exit_if_partial(notes: Sequence[str]) -> None:
     """After the output: say why it is partial on stderr and exit 4."""
     if notes:
         for note in notes:

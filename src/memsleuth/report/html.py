@@ -59,7 +59,7 @@ def headline(data: dict[str, Any]) -> str | None:
     trend_raw = (data.get("trend") or {}).get("trend_raw") or {}
     failure = trend_raw.get("observed_failure") or {}
     ex = ((trend_raw.get("forecast") or {}).get("exhaustion")) or {}
-    decline = data.get("decline") or {}
+    decline = data.get("decline")
     census = data.get("census")
     top = census.rows[0] if census and census.rows else None
     unit = {"cycle": "cycle", "time": "second", "index": "overview"}.get(
@@ -78,8 +78,8 @@ def headline(data: dict[str, Any]) -> str | None:
             cause = (crashes[-1].get("cause") or {}).get("summary") or "a crash"
             return f"The device crashed: {cause}."
         return None
-    if decline.get("text"):
-        return f"{first}. Free heap: {decline['text']}."
+    if decline:
+        return f"{first}. Free heap: {decline.text}."
     if top and top.function:
         where = _where(top)
         return (f"{first}. The largest owner of live memory is {top.function}"
@@ -92,9 +92,9 @@ def verdicts(data: dict[str, Any]) -> list[tuple[str, str]]:
     trend = data.get("trend") or {}
     if trend.get("verdict_text"):
         out.append((trend.get("verdict_css", ""), trend["verdict_text"]))
-    decline = data.get("decline") or {}
-    if decline.get("text"):
-        out.append(("warn", f"Decline explained: {decline['text']}"))
+    decline = data.get("decline")
+    if decline:
+        out.append(("warn", f"Decline explained: {decline.text}"))
     objects = data.get("objects") or {}
     for line in (objects.get("summary") or [])[:4]:
         out.append(("warn" if objects.get("leaks") else "", f"Objects: {line}"))
