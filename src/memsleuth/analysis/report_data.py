@@ -290,7 +290,7 @@ def _decline(data: dict[str, Any], series: SiteSeries) -> dict[str, Any]:
 def _objects(balance: ObjectBalance, series: SiteSeries,
              attributor: Attributor) -> dict[str, Any]:
     result = analyze_objects(balance, series, attributor)
-    if result.get("source") == "none" or not (result.get("kinds") or result.get("sites")):
+    if result.source == "none" or not (result.kinds or getattr(result, "sites", ())):
         return {}
     return {"objects": result}
 

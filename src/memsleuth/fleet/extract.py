@@ -270,17 +270,18 @@ def _crash_row(common: dict[str, Any], crash: CrashDump, index: int, cycle: int 
 def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attributor,
               acc: Accumulators, writer: PartWriter) -> None:
     """Every site the analyses rated: leaking or not (a fixed build shows its rate as 0)."""
-    objects = report.get("objects") or {}
-    if objects.get("source") == "trace":
-        leaking = {(r["kind"], r["key"]) for r in objects.get("leaks", [])}
-        for site in objects.get("sites", []):
-            caller = site["callers"][0] if site.get("callers") else 0
+    objects = report.get("objects")
+    traced = objects is not None and objects.source == "trace"
+    if traced:
+        leaking = {(r.kind, r.key) for r in objects.leaks}
+        for site in objects.sites:
+            caller = site.callers[0] if site.callers else 0
             fields = site_fields(attributor.location(caller), caller)
             writer.add("findings", {
                 **common, "line": None, "source": "objects", **fields,
-                "object_kind": site["kind"], "rate": float(site["leak_per_cycle"] or 0.0),
-                "unit": "objects/cycle", "leaking": (site["kind"], site["key"]) in leaking,
-                "pattern": "steady" if site.get("steady") else None})
+                "object_kind": site.kind, "rate": float(site.leak_per_cycle or 0.0),
+                "unit": "objects/cycle", "leaking": (site.kind, site.key) in leaking,
+                "pattern": "steady" if site.steady else None})
     growth = report.get("growth")
     # A growing site is a leak where the verdict says so: it explains the heap's decline
     # (attribution), or the dumps are the only evidence (no heap curve, no object trace).
@@ -288,7 +289,7 @@ def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attrib
     explains = {s.key for s in attribution.sites} \
         if attribution and attribution.method == "dumps" else set()
     growth_alone = (report.get("verdict") or {}).get("inputs", {}).get("trend") is False \
-        and objects.get("source") != "trace"
+        and not traced
     for g in growth.rows if growth else ():
         info = acc.series.info.get(g.key, {}) if acc.series is not None else {}
         owner = info.get("site_address") or 0

@@ -188,8 +188,8 @@ class LiveTracker:
                 self._raise(key, line, f"OBJECT LEAK: {what}", kind="object_leak")
 
     def _object_cycles(self) -> int:
-        objects = (self.report or {}).get("objects") or {}
-        return int(((objects.get("cycles") or {}).get("judged")) or 0)
+        objects = (self.report or {}).get("objects")
+        return objects.cycles.judged if objects is not None and objects.source == "trace" else 0
 
     def _recent_declines(self) -> bool:
         """The recent half of the points declines on its own (the trend module on it).
@@ -246,7 +246,7 @@ class LiveTracker:
         trend = report.get("trend") or {}
         ev = trend.get("evidence") or {}
         fit = trend.get("fit") or {}
-        objects = report.get("objects") or {}
+        objects = report.get("objects")
         verdict = report.get("verdict") or {}
         # cheap parts are always current (the rest is as of the last refresh)
         health = heap_health(self.heap.overviews, self.heap.lowest_overview,
@@ -258,7 +258,9 @@ class LiveTracker:
                 alive[obj.kind] = alive.get(obj.kind, 0) + 1
             kinds = dict(sorted(alive.items()))
         else:
-            kinds = {k["kind"]: k["alive"] for k in objects.get("kinds") or []}
+            # no trace: the live blocks of each object kind in the newest dump
+            kinds = {k.kind: k.blocks[-1] for k in objects.kinds} \
+                if objects is not None and objects.source == "dumps" else {}
         slope = fit.get("slope", ev.get("slope"))
         ex = self.exhaustion
         return {

@@ -120,9 +120,9 @@ def render_leak(leak: dict[str, Any]) -> None:
             out.print(f"  forecast basis: {escape(basis)}")
     if leak.get("attribution"):
         out.print(f"  attribution: {escape(leak['attribution'].text)}")
-    objects = leak.get("objects") or {}
-    if objects.get("source") not in (None, "none"):
-        for line in objects.get("summary", []):
+    objects = leak.get("objects")
+    if objects is not None and objects.source != "none":
+        for line in objects.summary:
             out.print(f"  objects: {escape(line)}")
     growth = leak.get("growth")
     if growth and growth.rows:
