@@ -34,6 +34,7 @@ from memsleuth.records import (
     ParseStats,
     Record,
 )
+from memsleuth.results.analyze import HeapHealth
 
 
 @dataclass(slots=True)
@@ -85,7 +86,7 @@ class LiveTracker:
     heap: LogModel = field(init=False)
     #: the latest leak_report (plain dict) and heap_health of what has arrived
     report: dict[str, Any] | None = None
-    health: dict[str, Any] | None = None
+    health: HeapHealth | None = None
     alerts: list[Alert] = field(default_factory=list)
     crashes: int = 0
     malloc_failures: int = 0
@@ -250,7 +251,7 @@ class LiveTracker:
         verdict = report.get("verdict") or {}
         # cheap parts are always current (the rest is as of the last refresh)
         health = heap_health(self.heap.overviews, self.heap.lowest_overview,
-                             self.heap.series_first) or {}
+                             self.heap.series_first)
         balance = self.acc.balance
         if balance.events:
             alive: dict[str, int] = {}
@@ -266,10 +267,10 @@ class LiveTracker:
         return {
             "lines": self.lines,
             "cycle": self.cycle,
-            "free": health.get("free"),
-            "total": health.get("total"),
-            "min_free": health.get("min_free"),
-            "lowest_free": health.get("lowest_free"),
+            "free": health.free if health else None,
+            "total": health.total if health else None,
+            "min_free": health.min_free if health else None,
+            "lowest_free": health.lowest_free if health else None,
             "points": trend.get("points", self.points),
             "classification": trend.get("classification"),
             "leak_rate": round(-slope, 1) if slope is not None else None,

@@ -122,16 +122,16 @@ def summary_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
                       str(ex.get("level", "")).replace("_", " ")))
     heap = data.get("heap")
     if heap:
-        cards.append(("Heap free (newest)", human_bytes(heap.get("free")),
-                      f"overview at line {heap.get('line')}"))
-        cards.append(("Heap used", human_bytes(heap.get("used"))
-                      + (f" ({heap['used_share']:.0%})" if heap.get("used_share") else ""), ""))
-        if heap.get("min_free") is not None:
-            cards.append(("Lowest free ever", human_bytes(heap["min_free"]), ""))
-        if heap.get("max_free_block") is not None:
-            cards.append(("Largest free block", human_bytes(heap["max_free_block"]), ""))
-        if heap.get("fragmentation") is not None:
-            cards.append(("Fragmentation", f"{heap['fragmentation']:.0%}",
+        cards.append(("Heap free (newest)", human_bytes(heap.free),
+                      f"overview at line {heap.line}"))
+        cards.append(("Heap used", human_bytes(heap.used)
+                      + (f" ({heap.used_share:.0%})" if heap.used_share else ""), ""))
+        if heap.min_free is not None:
+            cards.append(("Lowest free ever", human_bytes(heap.min_free), ""))
+        if heap.max_free_block is not None:
+            cards.append(("Largest free block", human_bytes(heap.max_free_block), ""))
+        if heap.fragmentation is not None:
+            cards.append(("Fragmentation", f"{heap.fragmentation:.0%}",
                           "1 - largest free block / free"))
     census = data.get("census")
     if census:
