@@ -238,7 +238,7 @@ def test_leak_report_for_a_model_based_verb() -> None:
     acc = Accumulators.create(attributor)
     load_model(log, hooks=[acc.on_record])
     report = leak_report(acc, attributor, Thresholds())
-    assert report["verdict"]["leak"] and report["verdict"]["exit_code"] == 1
+    assert report["verdict"].leak and report["verdict"].exit_code == 1
     assert report["objects"].leaks[0].leak_per_cycle == pytest.approx(1.0, abs=0.01)
     assert report["attribution"].sites[0].object_kind == "timer"
 

@@ -27,6 +27,7 @@ from memsleuth.report.diff_text import render_diff
 from memsleuth.report.objects_text import render_objects
 from memsleuth.results.analyze import HeapHealth
 from memsleuth.results.census import Census
+from memsleuth.results.check import Verdict
 from memsleuth.results.common import ElfMatch, to_json
 from memsleuth.results.diff import Attribution, Growth
 from memsleuth.results.objects import ObjectsFromDumps, ObjectsFromTrace
@@ -105,6 +106,8 @@ def test_analyze_parts_elf_match_and_health_are_frozen(capsys) -> None:
     leak = result["leak"]
     assert isinstance(leak["objects"], ObjectsFromTrace)
     assert isinstance(leak["growth"], Growth) and isinstance(leak["attribution"], Attribution)
+    assert isinstance(leak["verdict"], Verdict) and leak["verdict"].findings
+    assert assert_frozen_tree(leak["verdict"]) > len(leak["verdict"].findings)
     assert result["elf_match"].verdict == "ok" and result["elf_match"].identity is not None
     render_analyze(result)
     assert "Heap health" in capsys.readouterr().out

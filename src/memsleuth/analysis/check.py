@@ -28,7 +28,7 @@ from memsleuth.analysis.diff import (
 from memsleuth.analysis.objects import ObjectBalance, analyze_objects
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.records import Record
-from memsleuth.results.check import LeakReport, Verdict
+from memsleuth.results.check import Finding, LeakReport, Verdict, VerdictInputs
 from memsleuth.results.objects import Objects
 
 
@@ -130,10 +130,8 @@ def verdict(
     verdict exit 3 even when the object trace balances, and an allocation failure in the log
     (``alloc_failures``: {count, first}) is a finding unless the thresholds allow it.
 
-    Keys: leak (bool), judged (bool: enough data for a verdict), exit_code (0 clean, 1 leak,
-    3 cannot judge: too little data), reason (one line), findings [{source:
-    "trend"|"objects"|"growth", kind, message, value, threshold}], observations (things seen
-    that do not fail the check, same shape), inputs {trend, objects, growth: bool}.
+    exit_code: 0 clean, 1 leak, 3 cannot judge (too little data); observations are
+    findings that do not fail the check.
     """
     t = thresholds or Thresholds()
     findings: list[dict[str, Any]] = []
@@ -222,12 +220,12 @@ def verdict(
         reason = "clean: " + ", ".join(parts)
         if seen:
             reason += f" ({seen[0]['message']})"
-    return {
-        "leak": leak, "judged": leak or (any(judged.values()) and not undecided),
-        "exit_code": 1 if leak else (0 if any(judged.values()) and not undecided else 3),
-        "reason": reason,
-        "findings": findings, "observations": seen,
-        "inputs": {"trend": trend is not None,
-                   "objects": traced,
-                   "growth": bool(growth and growth.rows)},
-    }
+    return Verdict(
+        leak=leak, judged=leak or (any(judged.values()) and not undecided),
+        exit_code=1 if leak else (0 if any(judged.values()) and not undecided else 3),
+        reason=reason,
+        findings=tuple(Finding(**f) for f in findings),
+        observations=tuple(Finding(**f) for f in seen),
+        inputs=VerdictInputs(trend=trend is not None, objects=traced,
+                             growth=bool(growth and growth.rows)),
+    )

@@ -288,7 +288,7 @@ def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attrib
     attribution = report.get("attribution")
     explains = {s.key for s in attribution.sites} \
         if attribution and attribution.method == "dumps" else set()
-    growth_alone = (report.get("verdict") or {}).get("inputs", {}).get("trend") is False \
+    growth_alone = report.get("verdict") is not None and not report["verdict"].inputs.trend \
         and not traced
     for g in growth.rows if growth else ():
         info = acc.series.info.get(g.key, {}) if acc.series is not None else {}
@@ -306,9 +306,9 @@ def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attrib
 
 def _trend_fields(row: dict[str, Any], report: dict[str, Any]) -> None:
     trend = report.get("trend")
-    verdict = report.get("verdict") or {}
-    row["leak"] = bool(verdict.get("leak"))
-    row["verdict"] = verdict.get("reason")
+    verdict = report.get("verdict")
+    row["leak"] = bool(verdict and verdict.leak)
+    row["verdict"] = verdict.reason if verdict else None
     if not trend:
         return
     fit = trend.get("fit") or {}

@@ -171,20 +171,20 @@ class LiveTracker:
 
     def _alerts_from_report(self, line: int) -> None:
         report = self.report or {}
-        findings = (report.get("verdict") or {}).get("findings") or []
+        findings = report["verdict"].findings if report.get("verdict") else ()
         for f in findings:
-            src, kind = f.get("source"), f.get("kind")
+            src, kind = f.source, f.kind
             if src == "trend" and "leak" not in self._raised and \
                     self.points >= self.min_points and self._recent_declines():
                 fc = self.forecast()
                 unit = (report.get("trend") or {}).get("x") or "cycle"
-                msg = f"LEAK: {f.get('message')}"
+                msg = f"LEAK: {f.message}"
                 if fc is not None and "runs out at" not in msg:
                     msg += f"; runs out at {unit} ~{fc:.0f}"
                 self._raise("leak", line, msg)
             elif src == "objects" and kind == "imbalance" and self._object_cycles() >= \
                     self.min_points:
-                what = str(f.get("message") or "")
+                what = f.message
                 key = f"object_leak:{what.split(':', 1)[0]}"
                 self._raise(key, line, f"OBJECT LEAK: {what}", kind="object_leak")
 
@@ -248,7 +248,7 @@ class LiveTracker:
         ev = trend.get("evidence") or {}
         fit = trend.get("fit") or {}
         objects = report.get("objects")
-        verdict = report.get("verdict") or {}
+        verdict = report.get("verdict")
         # cheap parts are always current (the rest is as of the last refresh)
         health = heap_health(self.heap.overviews, self.heap.lowest_overview,
                              self.heap.series_first)
@@ -280,7 +280,8 @@ class LiveTracker:
             else None,
             "forecast_level": ex["level"] if ex else None,
             "objects": kinds,
-            "verdict": {"leak": verdict.get("leak"), "exit_code": verdict.get("exit_code")},
+            "verdict": {"leak": verdict.leak if verdict else None,
+                        "exit_code": verdict.exit_code if verdict else None},
             "alerts": len(self.alerts),
         }
 

@@ -87,8 +87,8 @@ def render_leak(leak: dict[str, Any]) -> None:
     out = console()
     verdict = leak["verdict"]
     out.print()
-    style = "bold red" if verdict["leak"] else "bold green"
-    out.print(f"[{style}]Leak verdict:[/] {escape(verdict['reason'])}")
+    style = "bold red" if verdict.leak else "bold green"
+    out.print(f"[{style}]Leak verdict:[/] {escape(verdict.reason)}")
     trend = leak.get("trend")
     if trend and trend.get("fit"):
         unit = trend["x"]
