@@ -110,8 +110,10 @@ def test_sawtooth_churn_is_never_a_leak(period: int) -> None:
 def test_a_noisy_leak_of_whole_blocks_is_called(rate: int) -> None:
     rng = random.Random(rate)
     free = [120_000 - rate * BLOCK * i + rng.uniform(-0.9, 0.9) * BLOCK for i in range(1, 101)]
+    # no warm-up: a straight fall is called a few points past the longest warm-up allowed
+    # (noise of 0.9 block needs those points to show the fall goes on)
     alarm = first_alarm(free)
-    assert alarm is not None and alarm <= WARMUP_SPAN + 4
+    assert alarm is not None and WARMUP_SPAN < alarm <= WARMUP_SPAN + 6
 
 
 def test_benchmark_sample_error_rates() -> None:

@@ -150,8 +150,9 @@ def t_quantile(p: float, nu: int) -> float:
 
 
 def alpha_at(n: int) -> float:
-    """The level spent on a look at n points."""
-    return ALPHA / (_C * n * n)
+    """The level spent on a look at n points: α/(c·n²) for the looks, divided by n for the
+    bend searched among the n points (Bonferroni)."""
+    return ALPHA / (_C * n * n * n)
 
 
 def _best_theta(rss, span: float) -> tuple[float, float]:  # noqa: ANN001

@@ -399,7 +399,7 @@ def leak_settled(xs: list[float], ys: list[float], cut: int, span: float,
     model's bend), when the test ran."""
     tx, ty = seg if seg is not None else (xs[cut:], ys[cut:])
     n = len(tx)
-    ups = _up_jumps(tx, ty)
+    ups = _rises(tx, ty)
     if ups and n < CHURN_POINTS:
         return False, None, (f"{ups} upward jump(s) in {n} points (buffers released: "
                              f"churn); a decline through churn needs {CHURN_POINTS} points")
@@ -434,7 +434,8 @@ def _without_bursts(xs: list[float], ys: list[float]) -> list[float]:
     typical = median(diffs)
     spread = 1.4826 * median(abs(d - typical) for d in diffs)
     thresh = max(6 * spread, 1.0)
-    if any(d - typical > thresh for d in diffs):
+    if any(d - typical > thresh and y1 > y0
+           for d, y0, y1 in zip(diffs, ys, ys[1:], strict=False)):
         return list(ys)     # spikes (up then down) or churn: nothing is a kept burst
     out = [ys[0]]
     for i, d in enumerate(diffs):
@@ -454,19 +455,6 @@ def _rises(xs: list[float], ys: list[float]) -> int:
     typical = median(diffs)
     spread = 1.4826 * median(abs(d - typical) for d in diffs)
     thresh = max(3 * spread, 1.0)
-    return sum(1 for d, y0, y1 in zip(diffs, ys, ys[1:], strict=False)
-               if d - typical > thresh and y1 > y0)
-
-
-def _up_jumps(xs: list[float], ys: list[float]) -> int:
-    """Rises far outside the spread of single steps: memory given back at once."""
-    diffs = step_excess(xs, ys)
-    if len(diffs) < 3:
-        return 0
-    typical = median(diffs)
-    spread = 1.4826 * median(abs(d - typical) for d in diffs)
-    thresh = max(6 * spread, 1.0)
-    # a rise: the free heap went up (a bend to a slower fall is not memory given back)
     return sum(1 for d, y0, y1 in zip(diffs, ys, ys[1:], strict=False)
                if d - typical > thresh and y1 > y0)
 
