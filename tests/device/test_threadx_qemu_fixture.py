@@ -56,7 +56,8 @@ def test_side_table_leaves_the_byte_pool_as_it_was() -> None:
     facts = _facts()
     rounds = {v: int(f["first_failure_round"].split()[0]) for v, f in facts.items()}
     # Acceptance: failure point within 2 % of the uninstrumented run (it is identical).
-    for variant in ("side", "side2"):
+    # side2x: the same with TX_DISABLE_ERROR_CHECKING (the _tx_* names wrapped).
+    for variant in ("side", "side2", "side2x"):
         assert abs(rounds[variant] - rounds["none"]) <= 0.02 * rounds["none"]
     ours = POOL_LINE.findall(gzip.decompress(LOG.read_bytes()).decode())
     plain = POOL_LINE.findall(NONE.read_text())

@@ -24,7 +24,7 @@ gzip -9n < "$OUT/threadx-side2.log" > "$DEST/threadx-side2.log.gz"
 tr -d '\r' < "$OUT/threadx-none.log" | grep -E '^(tx_byte_pool_info_get|\[FACT\])' \
     > "$DEST/threadx-none.pool.txt"
 # Every variant's [FACT] lines (failure round per variant).
-for v in none side side2; do
+for v in none side side2 side2x; do
     tr -d '\r' < "$OUT/threadx-$v.log" | grep '^\[FACT\]' | sed "s/^/$v /"
 done > "$DEST/facts.txt"
 cat "$DEST/facts.txt"
