@@ -177,43 +177,50 @@ def _extract(path: Path, ingest_id: str, opts: Options, symbols: SymbolStore,
     crashes: list[tuple[CrashDump, int | None, list[AllocWarning]]] = []
     warnings: list[AllocWarning] = []
     addresses: set[int] = set()
+    overviews = writer.rows("overviews", common, _OVERVIEW)
+    cycle_rows = writer.rows("cycles", common, ("line", "cycle", "boot", "ts"))
+    objects = writer.rows("objects", common, ("line", "cycle", "boot", "op", "kind", "handle",
+                                              "caller", "seq"))
+    blocks = writer.rows("blocks", common, ("line", "dump_index", "dump_line", "cycle", "boot",
+                                            "addr", "used", "size", "owner", "trace",
+                                            "corrupted"))
     parsed = parse_file(path, cycle_pattern=opts.cycle_pattern)
-    for record in parsed:
-        acc.on_record(record)
-        if isinstance(record, HeapOverview):
-            counts["overviews"] += 1
-            writer.add("overviews", _overview_row(common, record, cycles))
-        elif isinstance(record, CycleMarker):
-            cycles.on_marker(record)
-            writer.add("cycles", {**common, "line": record.line, "cycle": cycles.cycle,
-                                  "boot": cycles.boot, "ts": record.ts})
-        elif isinstance(record, ObjectEvent):
+    on_record = acc.on_record
+    n = 0
+    for n, record in enumerate(parsed, 1):
+        on_record(record)
+        if isinstance(record, ObjectEvent):
             counts["object_events"] += 1
             addresses.add(record.caller)
-            writer.add("objects", {
-                **common, "line": record.line, "cycle": cycles.cycle, "boot": cycles.boot,
-                "op": record.op, "kind": record.kind, "handle": record.handle,
-                "caller": record.caller, "seq": record.seq})
+            objects.append((record.line, cycles.cycle, cycles.boot, record.op, record.kind,
+                            record.handle, record.caller, record.seq))
+        elif isinstance(record, CycleMarker):
+            cycles.on_marker(record)
+            cycle_rows.append((record.line, cycles.cycle, cycles.boot, record.ts))
+        elif isinstance(record, HeapOverview):
+            counts["overviews"] += 1
+            overviews.append(_overview_row(record, cycles))
         elif isinstance(record, BlockDump):
             counts["block_dumps"] += 1
             if record.overview is not None:
                 counts["overviews"] += 1
-                writer.add("overviews", _overview_row(common, record.overview, cycles))
+                overviews.append(_overview_row(record.overview, cycles))
+            index, cycle, boot = counts["block_dumps"] - 1, cycles.cycle, cycles.boot
             for block in record.blocks:
                 if block.used and not block.sentinel:
                     addresses.add(block.owner)
-                writer.add("blocks", {
-                    **common, "line": block.line, "dump_index": counts["block_dumps"] - 1,
-                    "dump_line": record.line, "cycle": cycles.cycle, "boot": cycles.boot,
-                    "addr": block.addr, "used": block.used, "size": block.size,
-                    "owner": block.owner, "trace": list(block.trace),
-                    "corrupted": block.corrupted or not block.dye_ok})
+                blocks.append((block.line, index, record.line, cycle, boot, block.addr,
+                               block.used, block.size, block.owner, block.trace,
+                               block.corrupted or not block.dye_ok))
+            writer.check()
         elif isinstance(record, AllocWarning):
             warnings.append(record)
         elif isinstance(record, CrashDump):
             counts["crashes"] += 1
             crashes.append((record, cycles.cycle, warnings[-20:]))
             warnings = []
+        if not n & 0xFFF:
+            writer.check()
     stats = parsed.stats
     row.update(counts, lines=stats.lines, cycles=cycles.cycle, boots=cycles.boot + 1)
     if not (counts["overviews"] or counts["block_dumps"] or counts["object_events"]
@@ -236,10 +243,13 @@ def _extract(path: Path, ingest_id: str, opts: Options, symbols: SymbolStore,
     row["reason"] = "; ".join(notes) or None
 
 
-def _overview_row(common: dict[str, Any], o: HeapOverview, cycles: _Cycles) -> dict[str, Any]:
-    return {**common, "line": o.line, "cycle": cycles.cycle, "boot": cycles.boot, "ts": o.ts,
-            "free": o.free, "used": o.used, "total": o.total, "min_free": o.min_free,
-            "max_free_block": o.max_free_block, "nested": o.nested}
+_OVERVIEW = ("line", "cycle", "boot", "ts", "free", "used", "total", "min_free",
+             "max_free_block", "nested")
+
+
+def _overview_row(o: HeapOverview, cycles: _Cycles) -> tuple[Any, ...]:
+    return (o.line, cycles.cycle, cycles.boot, o.ts, o.free, o.used, o.total, o.min_free,
+            o.max_free_block, o.nested)
 
 
 def _crash_row(common: dict[str, Any], crash: CrashDump, index: int, cycle: int | None,
