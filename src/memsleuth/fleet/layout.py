@@ -73,6 +73,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("file", pa.string()), ("src_line", pa.int64()), ("inline_chain", pa.string()),
         ("object_kind", pa.string()), ("rate", pa.float64()), ("unit", pa.string()),
         ("leaking", pa.bool_()), ("pattern", pa.string()), ("symbolized", pa.bool_()),
+        ("evidence", pa.string()), ("share", pa.float64()), ("snapshots", pa.int64()),
     ]),
     "symbols": pa.schema([
         ("build", pa.string()), ("address", _U64), ("site_key", pa.string()),
