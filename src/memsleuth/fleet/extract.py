@@ -307,36 +307,36 @@ def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attrib
                 "unit": "objects/cycle", "leaking": leaks,
                 "pattern": "steady" if site.get("steady") else None,
                 "evidence": "strong" if leaks else None})
-    growth = report.get("growth") or {}
+    growth = report.get("growth")
     # A growing site is a leak where the verdict says so: it explains the heap's decline
     # (attribution), or the dumps are the only evidence (no heap curve, no object trace).
-    attribution = report.get("attribution") or {}
-    shares = {s["key"]: s["share"] for s in attribution.get("sites", [])} \
-        if attribution.get("method") == "dumps" else {}
+    attribution = report.get("attribution")
+    shares = {s.key: s.share for s in attribution.sites} \
+        if attribution and attribution.method == "dumps" else {}
     verdict = report.get("verdict") or {}
     growth_alone = verdict.get("inputs", {}).get("trend") is False \
         and objects.get("source") != "trace"
-    for g in growth.get("rows", []):
-        info = acc.series.info.get(g["key"], {}) if acc.series is not None else {}
+    for g in growth.rows if growth else ():
+        info = acc.series.info.get(g.key, {}) if acc.series is not None else {}
         owner = info.get("site_address") or 0
         fields = site_fields(attributor.location(owner), owner) if owner else \
-            site_fields(None, 0) | {"site_key": g["key"]}
-        share = shares.get(g["key"])
-        leaks = g["pattern"] == "steady" and g["bytes_slope"] > 0 \
+            site_fields(None, 0) | {"site_key": g.key}
+        share = shares.get(g.key)
+        leaks = g.pattern == "steady" and g.bytes_slope > 0 \
             and (share is not None or growth_alone)
         evidence = None
         if leaks:
             strong = (bool(verdict.get("leak")) and share is not None
                       and share >= STRONG_SHARE) if not growth_alone else \
-                mann_kendall(list(range(len(g["bytes"]))), g["bytes"])[2] < STRONG_P
+                mann_kendall(list(range(len(g.bytes))), list(g.bytes))[2] < STRONG_P
             evidence = "strong" if strong else "weak"
         writer.add("findings", {
             **common, "line": None, "source": "growth", **fields,
-            "object_kind": g.get("object_kind"), "rate": float(g["bytes_slope"]),
-            "unit": f"B/{growth.get('x') or 'snapshot'}", "leaking": leaks,
-            "pattern": g["pattern"], "evidence": evidence,
+            "object_kind": g.object_kind, "rate": float(g.bytes_slope),
+            "unit": f"B/{growth.x or 'snapshot'}",  # type: ignore[union-attr]
+            "leaking": leaks, "pattern": g.pattern, "evidence": evidence,
             "share": float(share) if share is not None else None,
-            "snapshots": len(g["bytes"])})
+            "snapshots": len(g.bytes)})
 
 
 def _trend_fields(row: dict[str, Any], report: dict[str, Any]) -> None:
