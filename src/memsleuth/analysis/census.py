@@ -77,6 +77,7 @@ STACK_END_FNS: tuple[str, ...] = (
     "vPortTaskWrapper",                                       # FreeRTOS, ESP-IDF
     "z_thread_entry", "z_thread_entry_wrapper", "arch_new_thread",  # Zephyr
     "krhino_task_deathbed", "task_exit",                      # AliOS rhino
+    "_tx_thread_shell_entry",                                 # Eclipse ThreadX
     "nxtask_start", "pthread_start", "nxtask_exit",           # NuttX
 )
 
@@ -405,6 +406,7 @@ def census(
             index=dump.index, line=dump.line, end_line=dump.end_line,
             variant=dump.variant, partial=dump.partial,
             partial_reason=dump.partial_reason, skipped_lines=dump.skipped_lines,
+            untracked=dump.untracked, untracked_reason=dump.untracked_reason,
         ),
         totals=CensusTotals(
             used_blocks=len(used), used_bytes=used_bytes,
@@ -412,7 +414,8 @@ def census(
             largest_free=max((b.size or 0 for b in free), default=0),
             # dumps of live allocations only (a heap trace, a 'used' memdump) say nothing
             # about free memory: 0 free blocks there is not an empty free list
-            free_listed=bool(free) or dump.variant not in USED_ONLY_VARIANTS,
+            free_listed=bool(free) or not (dump.live_only
+                                           or dump.variant in USED_ONLY_VARIANTS),
             sites=len(rows),
         ),
         by=by,
