@@ -185,7 +185,7 @@ def _best_theta(rss, span: float) -> tuple[float, float]:  # noqa: ANN001
     return best[1], best[0]
 
 
-def leak_test(xs: list[float], ys: list[float], span: float) -> LeakTest:
+def leak_test(xs: list[float], ys: list[float], span: float, unit: str = "cycles") -> LeakTest:
     """Test H0 (a warm-up: the curve ends flat, a fill lasts at most ``span``) against H1
     (the curve ends in a steady fall) on these points; see the module docstring."""
     n = len(xs)
@@ -209,7 +209,7 @@ def leak_test(xs: list[float], ys: list[float], span: float) -> LeakTest:
         h = [max(0.0, tau - v) for v in xs]
         r, _ = _rss([one, h], y, yy)
         if r < best0:
-            best0, h0 = r, (f"a fill ending at x={tau:g}" if tau < xs[-1]
+            best0, h0 = r, (f"a fill ending at {tau:g}" if tau < xs[-1]
                             else "a fill still running")
     def sat(theta: float, line: bool) -> tuple[float, list[float]]:
         e = [math.exp(-(v - x0) / theta) for v in xs]
@@ -232,7 +232,7 @@ def leak_test(xs: list[float], ys: list[float], span: float) -> LeakTest:
         if beta:
             cands.append((r, beta[1]))
         if r < best1 and beta:
-            best1, h1, start = r, f"a bend at x={tau:g}, then a steady fall", tau
+            best1, h1, start = r, f"a bend at {tau:g}, then a steady fall", tau
             cols1, beta1 = [one, x, h], beta
     theta1, _ = _best_theta(lambda t: sat(t, True)[0], span)
     for theta in (theta1, *(f * span for f in _THETAS)):
@@ -257,7 +257,7 @@ def leak_test(xs: list[float], ys: list[float], span: float) -> LeakTest:
         why = f"the curve does not end in a fall ({h1})"
     else:
         why = (f"a warm-up still explains the curve ({h0}: F={f_stat:.3g} <= {f_crit:.3g}; "
-               f"a fill may last up to {span:g} x units)")
+               f"a fill may last up to {span:g} {unit})")
     # the final line (the fill's term gone, past the bend) and its slope's standard error
     gram = [[_dot(ci, cj) for cj in cols1] for ci in cols1]
     inv_b = _solve(gram, [1.0 if i == 1 else 0.0 for i in range(len(cols1))])

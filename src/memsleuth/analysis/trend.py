@@ -354,7 +354,9 @@ def analyze_points(
     reason = _reason(cls, evidence, warm, unit)
     test: LeakTest | None = None
     if cls == "steady_leak":
-        settled, test, why = leak_settled(xs, ys, cut, warmup_span(xs, x_mode), (tx, ty))
+        settled, test, why = leak_settled(xs, ys, cut, warmup_span(xs, x_mode), (tx, ty),
+                                          {"cycle": "cycles", "time": "s"}.get(x_mode,
+                                                                               "overviews"))
         evidence["early_verdict"] = {"settled": settled, "why": why, "segment_points": len(tx),
                                      "change_point": cut > 0}
         seg = [i for i, v in enumerate(xs) if test is not None and v >= test.start]
@@ -417,7 +419,7 @@ def _with_model(fit: Fit, test: LeakTest, xs: list[float], confidence: float) ->
 
 
 def leak_settled(xs: list[float], ys: list[float], cut: int, span: float,
-                 seg: tuple[list[float], list[float]] | None = None,
+                 seg: tuple[list[float], list[float]] | None = None, unit: str = "cycles",
                  ) -> tuple[bool, LeakTest | None, str]:
     """Is the decline of this curve (all its points, warm-up included) a leak rather than a
     warm-up still running? (settled, why): the nested-model test of ``changepoint``, on the
@@ -442,7 +444,7 @@ def leak_settled(xs: list[float], ys: list[float], cut: int, span: float,
     if fall <= swing:
         return False, None, (f"the fall over the segment ({fall:.0f} B) is not larger than "
                              f"the swing around it ({swing:.0f} B): churn, or too early")
-    test = leak_test(xs, _without_bursts(xs, ys), span)
+    test = leak_test(xs, _without_bursts(xs, ys), span, unit)
     return test.leak, test, test.why
 
 
