@@ -225,3 +225,40 @@ def test_objects_false_skips_only_object_events(tmp_path: Path) -> None:
     assert [r for r in everything if not r.startswith("ObjectEvent(")] == \
         [r for r in without if not r.startswith("ObjectEvent(")]
     assert len(without) < len(everything)
+
+
+# -- overview tables with foreign lines inside (the C loop reads them whole) --------------------
+
+TABLE = ["========== Heap Info  ==========", "-" * 60,
+         "[HEAP]| TotalSz    | FreeSz     | UsedSz     | MinFreeSz  | MaxFreeBlkSz  |",
+         "      | 0x0000D000 | 0x0000C6A0 | 0x00000960 | 0x0000C598 | 0x0000C580    |", "-" * 60]
+FOREIGN = ["[I][wifi] rssi=-24 ch=6", "12:10:07.331 > [W][lwip] queue full",
+           "\x1b[0;32mI (3) app: heartbeat ok\x1b[0m", "12:10:07.331 > ", "[I] ", "", "  ",
+           "| 12 | 34 |", "x ===== y", "!!!!! z !!!!!", "a -- b", "----", "-" * 30,
+           "K_MM_STATISTIC in k_config.h is closed", "\x1b[1m", "\x1b]0;title\x07text",
+           "info 0x12", "caf\u00e9", "tab\there", "[POOL]| PoolSz | FreeSz |"]
+AFTER = ["[MSOBJ] delete timer 0x200009e0 caller 0x00000567 seq 6", "", "   ", "-" * 40,
+         "[HEAP]| TotalSz | FreeSz |", "[POOL]| PoolSz | FreeSz | UsedSz |",
+         "12:00:00.000 > [POOL]| a |", "K_MM_STATISTIC in k_config.h is closed", "[MSCYCLE] 9",
+         "I (5) tag: ", "plain words"]
+
+
+def test_tables_with_foreign_lines_everywhere(tmp_path: Path) -> None:
+    """Every foreign line at every position in a table, each followed by every next line:
+    the fast path (C loop or not) gives the line path's records and counters."""
+    rows: list[str] = []
+    n = 0
+    for at in range(1, len(TABLE) + 1):
+        for foreign in FOREIGN:
+            for after in AFTER:
+                n += 1
+                table = [*TABLE]
+                table.insert(at, foreign)
+                rows += [f"[MSCYCLE] {n}", *table, after]
+                if n % 3 == 0:      # two foreign lines in a row
+                    rows += [*TABLE[:4], foreign, foreign, TABLE[4], after]
+    path = tmp_path / "tables.log"
+    path.write_text("\n".join(rows) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert sum(r.startswith("HeapOverview(") for r in fast[0]) > n / 2
