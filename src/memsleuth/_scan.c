@@ -556,9 +556,124 @@ static PyObject *run(PyObject *self, PyObject *args) {
     return Py_BuildValue("nnN", (Py_ssize_t)(p - base), lineno, out);
 }
 
+/* ---- blocks: a run of strict block-dump lines (BlockDumpReader's block or free list) ---- */
+
+static int hex_run(const unsigned char **pp, const unsigned char *nl, unsigned long long *v) {
+    const unsigned char *p = *pp;
+    unsigned long long x = 0;
+    int n = 0;
+    while (p < nl && is_hexd(*p)) {
+        unsigned char c = *p;
+        x = (x << 4) | (unsigned long long)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        p++;
+        if (++n > 16) return 0;
+    }
+    if (n == 0) return 0;
+    *pp = p; *v = x;
+    return 1;
+}
+
+static int spaces(const unsigned char **pp, const unsigned char *nl) {
+    const unsigned char *p = *pp;
+    while (p < nl && *p == ' ') p++;
+    int any = p > *pp;
+    *pp = p;
+    return any;
+}
+
+/* "0xADDR +(used|free) +SIZE +OK +0xOWNER( +\(0xT( *<- *0xT)*\))?" and nothing else: the
+ * shape B3 dumps print when the check column is OK (parse_block_line gives dye None,
+ * dye_ok True, no pre-free or free links for it). */
+static PyObject *block_line(const unsigned char *p, const unsigned char *nl, Py_ssize_t lineno,
+                            PyObject *factory) {
+    unsigned long long addr, size = 0, owner, t;
+    if (nl - p < 3 || p[0] != '0' || p[1] != 'x') return NULL;
+    p += 2;
+    if (!hex_run(&p, nl, &addr) || !spaces(&p, nl)) return NULL;
+    int used;
+    if (nl - p >= 4 && memcmp(p, "used", 4) == 0) used = 1;
+    else if (nl - p >= 4 && memcmp(p, "free", 4) == 0) used = 0;
+    else return NULL;
+    p += 4;
+    if (!spaces(&p, nl)) return NULL;
+    int nd = 0;
+    while (p < nl && *p >= '0' && *p <= '9') { size = size * 10 + (unsigned long long)(*p - '0'); p++; nd++; }
+    if (nd == 0 || nd > 18 || !spaces(&p, nl)) return NULL;
+    if (nl - p < 2 || p[0] != 'O' || p[1] != 'K') return NULL;
+    p += 2;
+    if (!spaces(&p, nl) || nl - p < 3 || p[0] != '0' || p[1] != 'x') return NULL;
+    p += 2;
+    if (!hex_run(&p, nl, &owner)) return NULL;
+    unsigned long long tr[64];
+    int ntr = 0;
+    if (p < nl) {
+        if (!spaces(&p, nl) || p >= nl || *p != '(') return NULL;
+        p++;
+        for (;;) {
+            if (nl - p < 3 || p[0] != '0' || p[1] != 'x') return NULL;
+            p += 2;
+            if (!hex_run(&p, nl, &t) || ntr >= 64) return NULL;
+            tr[ntr++] = t;
+            spaces(&p, nl);
+            if (p < nl && *p == ')') { p++; break; }
+            if (nl - p < 2 || p[0] != '<' || p[1] != '-') return NULL;
+            p += 2;
+            spaces(&p, nl);
+        }
+        if (p != nl) return NULL;
+    }
+    PyObject *trace = PyTuple_New(ntr);
+    if (trace == NULL) return NULL;
+    for (int i = 0; i < ntr; i++) {
+        PyObject *v = PyLong_FromUnsignedLongLong(tr[i]);
+        if (v == NULL) { Py_DECREF(trace); return NULL; }
+        PyTuple_SET_ITEM(trace, i, v);
+    }
+    PyObject *line = PyLong_FromSsize_t(lineno);
+    PyObject *a = PyLong_FromUnsignedLongLong(addr);
+    PyObject *sz = PyLong_FromUnsignedLongLong(size);
+    PyObject *ow = PyLong_FromUnsignedLongLong(owner);
+    PyObject *rec = NULL;
+    if (line && a && sz && ow)
+        rec = PyObject_CallFunctionObjArgs(factory, line, a, used ? Py_True : Py_False, sz, ow,
+                                           Py_False, Py_False, Py_None, Py_True, trace, NULL);
+    Py_XDECREF(line); Py_XDECREF(a); Py_XDECREF(sz); Py_XDECREF(ow); Py_DECREF(trace);
+    return rec;
+}
+
+/* blocks(text, pos, lineno, factory) -> (end, lineno, [HeapBlock...]): consecutive strict
+ * block lines from pos; stops at the first other line (Python reads it). */
+static PyObject *blocks(PyObject *self, PyObject *args) {
+    PyObject *text, *factory;
+    Py_ssize_t pos, lineno;
+    if (!PyArg_ParseTuple(args, "UnnO", &text, &pos, &lineno, &factory)) return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0)
+        return Py_BuildValue("nnN", pos, lineno, out);
+    const unsigned char *base = PyUnicode_1BYTE_DATA(text);
+    const unsigned char *end = base + PyUnicode_GET_LENGTH(text);
+    const unsigned char *p = base + pos;
+    while (p < end) {
+        const unsigned char *nl = next_nl(p, end);
+        if (nl == NULL) break;
+        PyObject *rec = block_line(p, nl, lineno + 1, factory);
+        if (rec == NULL) {
+            if (PyErr_Occurred()) { Py_DECREF(out); return NULL; }
+            break;
+        }
+        if (PyList_Append(out, rec) < 0) { Py_DECREF(rec); Py_DECREF(out); return NULL; }
+        Py_DECREF(rec);
+        lineno++;
+        p = nl + 1;
+    }
+    return Py_BuildValue("nnN", (Py_ssize_t)(p - base), lineno, out);
+}
+
 static PyMethodDef methods[] = {
     {"obj_run", obj_run, METH_VARARGS, "A run of strict [MSOBJ] lines: (end, lineno, records)."},
     {"skip_inert", skip_inert, METH_VARARGS, "Skip lines no reader reads: (end, lines)."},
+    {"blocks", blocks, METH_VARARGS, "A run of strict block-dump lines: (end, lineno, blocks)."},
     {"run", run, METH_VARARGS, "Object events, cycle markers, overview tables and inert lines "
      "in one loop: (end, lineno, items)."},
     {NULL, NULL, 0, NULL},

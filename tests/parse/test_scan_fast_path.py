@@ -262,3 +262,39 @@ def test_tables_with_foreign_lines_everywhere(tmp_path: Path) -> None:
     fast, line = both(path)
     assert fast == line
     assert sum(r.startswith("HeapOverview(") for r in fast[0]) > n / 2
+
+
+BLOCK_LINES = ["0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f)",
+               "0x20000888  free      32   OK  0x0         (0x0 <- 0x0)",
+               "0x20000888  free      32   OK  0x0", "0x20000888  free      32   OK  0x0   ",
+               "0x2000D118  used  sentinel   OK  0x11224433  (0x0 <- 0x0)",
+               "0x20000150  USED    1536   OK  0x40D       (0x291<-0x76F)",
+               "0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f <- 0x1 <- 0x2)",
+               "0x20000150  used    1536   OK  0x40d       ( 0x291 <- (nil) )",
+               "0x20000150  used    1536   fefefefe  0x40d  (0x291 <- 0x76f)",
+               "0x20000150 ! used    1536   OK  0x40d",
+               "0x20000150\tused\t1536\tOK\t0x40d", "0x0x20000150  used  8  OK  0x1",
+               "0x20000150  used    1536   OK  0x40d  pre-free [0x2000]; free[0x1, 0x2]",
+               "0x" + "f" * 17 + "  used  8  OK  0x1",
+               "0x20000150  used  " + "9" * 19 + "  OK  0x1",
+               "0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f) tail",
+               "0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f",
+               "   0x20000150  used    16   OK  0x40d"]
+
+
+def test_block_lines_in_bulk(tmp_path: Path) -> None:
+    """Block-dump lines of every nearby shape, alone and in runs, between the dump's banners
+    and after its free-list banner: the C scanner's bulk blocks equal the line path's."""
+    rows: list[str] = []
+    for i, shape in enumerate(BLOCK_LINES):
+        rows += ["-" * 30 + " all memory blocks " + "-" * 30, "g_kmm_head = 20000130",
+                 "ALL BLOCKS", "Blk_Addr    Stat     Len  Chk      Caller    Point",
+                 BLOCK_LINES[0], shape, BLOCK_LINES[1], shape, shape,
+                 "[I][wifi] rssi=-44" if i % 2 else "", BLOCK_LINES[(i + 1) % len(BLOCK_LINES)],
+                 "-" * 29 + " all free memory blocks " + "-" * 29, shape, BLOCK_LINES[1],
+                 f"[MSCYCLE] {i}"]
+    path = tmp_path / "blocks.log"
+    path.write_text("\n".join(rows) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert sum(r.startswith("BlockDump(") for r in fast[0]) == len(BLOCK_LINES)

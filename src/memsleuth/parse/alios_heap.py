@@ -584,6 +584,21 @@ class BlockDumpReader:
             return Feed.CONSUMED
         return None
 
+    # -- bulk (parse/scan.py: the C scanner parses runs of strict block lines) --------------
+    def bulk_ready(self) -> bool:
+        """Whether a strict block line would now be added as :meth:`feed` adds it (the
+        dump's block or free list is being read, no nested table is open)."""
+        d = self._dump
+        return (d is not None and self._ov is None and d.variant != "BY"
+                and self._phase in ("head", "blocks", "free"))
+
+    def add_blocks(self, blocks: list[HeapBlock]) -> None:
+        """Lines that :func:`parse_block_line` reads as these blocks, fed in bulk."""
+        for block in blocks:
+            self._add_block(block)
+        assert self._dump is not None
+        self._dump.end_line = blocks[-1].line
+
     def _add_block(self, block: HeapBlock) -> Feed:
         d = self._dump
         assert d is not None

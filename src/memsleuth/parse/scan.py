@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from memsleuth import accel
 from memsleuth.parse.alios_heap import _DASHES, _STAT_CLOSED
 from memsleuth.parse.normalize import count_prefixed, is_plain, normalize
-from memsleuth.records import CycleMarker, ObjectEvent, Record
+from memsleuth.records import CycleMarker, HeapBlock, ObjectEvent, Record
 from memsleuth.sources.text import TextBatch
 
 if TYPE_CHECKING:
@@ -100,6 +100,8 @@ class Plan:
         self.enabled = True
         self.cycles = False
         self.overview: Any = None
+        #: the block dump reader: strict block lines inside its dumps go to it in bulk
+        self.dumps: Any = None
         #: a user's cycle pattern (it is asked before the [MSOBJ] reader): checked per run
         self.user_cycle: re.Pattern[str] | None = None
         anchors: list[str] = []
@@ -124,6 +126,8 @@ class Plan:
                         return
             elif name == "memsleuth.parse.alios_heap.OverviewReader" and self.overview is None:
                 self.overview = reader
+            elif name == "memsleuth.parse.alios_heap.BlockDumpReader" and self.dumps is None:
+                self.dumps = reader
             elif name not in KNOWN_READERS and not getattr(reader, "shortcut_safe", False):
                 declared = getattr(reader, "anchors", None)
                 if not declared:
@@ -199,12 +203,24 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[
     run_c = fast.run if fast is not None and user_cycle is None and inert is not None \
         and anchors is None and hasattr(fast, "run") else None
     hold = 0      # a table the C loop handed back is read by the line path up to here
+    dumps = plan.dumps
+    # (a line the open dump consumes reaches no other reader: no anchor test needed)
+    blocks_c = fast.blocks if fast is not None and dumps is not None and hasattr(
+        fast, "blocks") else None
     # Lines with escapes, control characters or non-ASCII text are never stepped over:
     # what normalize() removes could join an anchor.
     plain = inert is not None and is_plain(text)
     obj_run, obj_line, cycle_re, table_re = _OBJ_RUN.match, _OBJ_LINE.findall, _CYCLE.match, \
         _TABLE.match
     while pos < n:
+        if blocks_c is not None and parser._active is dumps and dumps.bulk_ready():
+            end, line, recs = blocks_c(text, pos, parser._lineno, HeapBlock)
+            if recs:
+                dumps.add_blocks(recs)
+                parser._lineno = line
+                parser._skipped_run = 0
+                pos = end
+                continue
         if run_c is not None and pos >= hold and parser._active is None:
             end, line, items = run_c(text, pos, parser._lineno, words, cycles,
                                      overview is not None, factory)
