@@ -214,6 +214,13 @@ def test_default_readers_keep_the_fast_path() -> None:
     sections, lines = registry.default_readers()
     plan = scan.Plan(sections, lines)
     assert plan.enabled and plan.inert is not None and plan.anchors is None
+    fast = accel.module()
+    if fast is not None:
+        # the C loops take every anchor of the registry (past their limit they step over
+        # nothing: a silent fall back to Python, as when 66 anchors met a limit of 64)
+        text = "plain words\n[MSOBJ] x\n"
+        assert fast.skip_inert(text, 0, plan.inert_words) == (12, 1)
+        assert fast.run(text, 0, 0, plan.inert_words, True, True, None)[:2] == (12, 1)
 
 
 def test_objects_false_skips_only_object_events(tmp_path: Path) -> None:
