@@ -346,34 +346,50 @@ static int is_header(const unsigned char *p, const unsigned char *nl) {
     return 1;
 }
 
+static int hex_run(const unsigned char **pp, const unsigned char *nl, unsigned long long *v);
+
 static int is_hexd(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* " *|( *(0x[0-9A-Fa-f]+|[0-9]+) *|)+ *"; *row_end: the end without trailing blanks. */
-static int is_row(const unsigned char *p, const unsigned char *nl, const unsigned char **row_end) {
+/* " *|( *(0x[0-9A-Fa-f]+|[0-9]+) *|)+ *" with its values (what _row_values reads from it);
+ * 0 also for cells too long for 64 bits or too many cells (Python reads those). */
+#define MAX_CELLS 32
+typedef struct { unsigned long long v[MAX_CELLS]; int n; int hex; } Row;
+
+static int is_row(const unsigned char *p, const unsigned char *nl, Row *row) {
     while (p < nl && *p == ' ') p++;
     if (p >= nl || *p != '|') return 0;
     p++;
-    int cells = 0;
+    row->n = 0;
+    row->hex = 0;
     for (;;) {
         const unsigned char *q = p;
         while (q < nl && *q == ' ') q++;
         const unsigned char *v = q;
+        unsigned long long x = 0;
+        int hex = 0;
         if (nl - q >= 3 && q[0] == '0' && q[1] == 'x' && is_hexd(q[2])) {
             q += 2;
-            while (q < nl && is_hexd(*q)) q++;
+            if (!hex_run(&q, nl, &x)) return 0;       /* more than 16 digits */
+            if (q < nl && is_hexd(*q)) return 0;
+            hex = 1;
         } else {
-            while (q < nl && *q >= '0' && *q <= '9') q++;
+            while (q < nl && *q >= '0' && *q <= '9') {
+                if (q - v >= 18) return 0;
+                x = x * 10 + (unsigned long long)(*q - '0');
+                q++;
+            }
             if (q == v) break;
         }
         while (q < nl && *q == ' ') q++;
         if (q >= nl || *q != '|') break;
+        if (row->n >= MAX_CELLS) return 0;
+        row->v[row->n++] = x;
+        row->hex |= hex;
         p = q + 1;
-        cells++;
     }
-    if (cells == 0) return 0;
-    *row_end = p;
+    if (row->n == 0) return 0;
     while (p < nl && *p == ' ') p++;
     return p == nl;
 }
@@ -385,8 +401,8 @@ static const unsigned char *next_nl(const unsigned char *p, const unsigned char 
 /* A whole overview table at p (banner optional, then rule, [HEAP]| header, one row, rule),
  * with foreign lines where the line path skips them (after a banner, up to the header; between
  * header and row; see OverviewReader.feed), and followed by a
- * complete line that cannot be its [POOL] part. Appends (1, first_line, hs, he, rs, re,
- * row_line, skips, start, end, check) to out and returns the position after the bottom rule, or
+ * complete line that cannot be its [POOL] part. Appends (1, first_line, hs, he, values,
+ * is_hex, row_line, skips, start, end, check) to out and returns the position after the bottom rule, or
  * NULL (nothing appended) when the table is not this shape. */
 static const unsigned char *table(const unsigned char *base, const unsigned char *p,
                                   const unsigned char *end, Py_ssize_t *lineno,
@@ -420,16 +436,16 @@ static const unsigned char *table(const unsigned char *base, const unsigned char
     }
     const unsigned char *hs = p, *he = nl;
     line++; p = nl + 1;
-    const unsigned char *rs, *re_ = NULL;
+    Row row;
     Py_ssize_t row_line;
     for (;;) {
         if ((nl = next_nl(p, end)) == NULL) return NULL;
-        if (is_row(p, nl, &re_)) break;
+        if (is_row(p, nl, &row)) break;
         if (nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
         skips[2 * nskips] = p - base; skips[2 * nskips + 1] = nl - base; nskips++;
         line++; p = nl + 1;
     }
-    rs = p; row_line = ++line; p = nl + 1;
+    row_line = ++line; p = nl + 1;
     /* Foreign lines after the row end the table there (the reader says ENDED; the record is
      * the same); the bottom rule then opens an empty table that the line after it ends,
      * unless that line continues it: Python checks that line (check_s, check_e). */
@@ -458,10 +474,18 @@ static const unsigned char *table(const unsigned char *base, const unsigned char
     PyObject *check = tail ? Py_BuildValue("(nn)", (Py_ssize_t)(p - base), (Py_ssize_t)(nl - base))
                            : (Py_INCREF(Py_None), Py_None);
     if (check == NULL) { Py_DECREF(sk); *err = 1; return NULL; }
-    PyObject *item = Py_BuildValue("(innnnnnNnnN)", 1, first, (Py_ssize_t)(hs - base),
-                                   (Py_ssize_t)(he - base), (Py_ssize_t)(rs - base),
-                                   (Py_ssize_t)(re_ - base), row_line, sk,
-                                   (Py_ssize_t)(start - base), (Py_ssize_t)(after - base), check);
+    PyObject *vals = PyList_New(row.n);
+    if (vals == NULL) { Py_DECREF(sk); Py_DECREF(check); *err = 1; return NULL; }
+    for (int i = 0; i < row.n; i++) {
+        PyObject *v = PyLong_FromUnsignedLongLong(row.v[i]);
+        if (v == NULL) { Py_DECREF(vals); Py_DECREF(sk); Py_DECREF(check); *err = 1; return NULL; }
+        PyList_SET_ITEM(vals, i, v);
+    }
+    PyObject *item = Py_BuildValue("(innnNONNnnN)", 1, first, (Py_ssize_t)(hs - base),
+                                   (Py_ssize_t)(he - base), vals,
+                                   row.hex ? Py_True : Py_False, PyLong_FromSsize_t(row_line),
+                                   sk, (Py_ssize_t)(start - base), (Py_ssize_t)(after - base),
+                                   check);
     if (item == NULL || PyList_Append(out, item) < 0) { Py_XDECREF(item); *err = 1; return NULL; }
     Py_DECREF(item);
     *lineno = line;

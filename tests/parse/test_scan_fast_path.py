@@ -305,3 +305,24 @@ def test_block_lines_in_bulk(tmp_path: Path) -> None:
     fast, line = both(path)
     assert fast == line
     assert sum(r.startswith("BlockDump(") for r in fast[0]) == len(BLOCK_LINES)
+
+
+ROWS = ["      | 0x0000D000 | 0x0000C6A0 | 0x00000960 | 0x0000C598 | 0x0000C580    |",
+        "      | 53248 | 50848 | 2400 | 50584 | 50560 |", "| 0x1 | 2 | 0x3 |  ",
+        "| 0x" + "f" * 17 + " | 0x1 | 0x2 |", "| " + "9" * 19 + " | 1 | 2 |",
+        "| 0X10 | 0x1 | 0x2 |", "| 0x10 | 0x1 |", "|" + " 0x1 |" * 40, "| 0x10 | | 0x2 |",
+        "| 0x1g | 0x1 | 0x2 |"]
+
+
+@pytest.mark.parametrize("header", [TABLE[2], "[HEAP]| FreeSz | UsedSz | TotalSz |",
+                                    "[HEAP]|   |  TotalSz|"])
+def test_table_rows_read_in_c(tmp_path: Path, header: str) -> None:
+    """Heap rows of every width and base (the C scanner reads their values itself)."""
+    rows: list[str] = []
+    for i, row in enumerate(ROWS):
+        rows += [f"[MSCYCLE] {i}", TABLE[0], TABLE[1], header, row, TABLE[4], "x"]
+    path = tmp_path / "rows.log"
+    path.write_text("\n".join(rows) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert sum(r.startswith("HeapOverview(") for r in fast[0]) >= 5

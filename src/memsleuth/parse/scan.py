@@ -309,6 +309,20 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[
 _PRINTABLE_LINE = re.compile(r"[\t -~]*\Z")
 
 
+_HAS_TEXT: dict[str, bool] = {}
+
+
+def _has_text(line: str) -> bool:
+    """Whether a line keeps any text once normalised (memoised: the same foreign lines
+    recur all through a log)."""
+    hit = _HAS_TEXT.get(line)
+    if hit is None:
+        hit = bool(normalize(line).text.strip())
+        if len(_HAS_TEXT) < 4096:
+            _HAS_TEXT[line] = hit
+    return hit
+
+
 def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
                out: list[Record]) -> tuple[int, int, int] | None:
     """Records of the C loop's items (see ``run`` in _scan.c), appended to ``out``.
@@ -324,7 +338,7 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
         if it[0] == 0:
             out.append(CycleMarker(line=it[1], index=it[2], text=text[it[3]:it[4]], ts=None))
             continue
-        _, first, hs, he, rs, re_, row_line, skips, start, end, check = it
+        _, first, hs, he, values, is_hex, _row_line, skips, start, end, check = it
         if check is not None:
             # foreign lines after the row: the bottom rule opens an empty table, which the
             # next line must end without a trace (see OverviewReader.feed, state START)
@@ -332,11 +346,9 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
             if not s or s.startswith("[HEAP]|") or _DASHES.match(s) or _STAT_CLOSED.search(s):
                 return start, end, first - 1
         if skips:
-            if any(not normalize(text[skips[i]:skips[i + 1]]).text.strip()
-                   for i in range(0, len(skips), 2)):
+            if not all(_has_text(text[skips[i]:skips[i + 1]]) for i in range(0, len(skips), 2)):
                 return start, end, first - 1
             stats.skipped_in_sections += len(skips) // 2
-        overview.opens(text[hs:he].rstrip(), first, None)
-        overview.feed(text[rs:re_], row_line, None)
+        overview.load(text[hs:he], values, is_hex, first)
         out += parser._close(overview, None)
     return None
