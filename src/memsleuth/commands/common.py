@@ -234,7 +234,7 @@ def warn_unmatched_pattern(cycle_pattern: str | None, markers: int) -> None:
 
 
 
-def say_identity_mismatch(match: dict[str, Any] | None) -> bool:
+def say_identity_mismatch(match: Any) -> bool:
     """The device printed another build's id: say it (both ids) on stderr; True if so."""
     from memsleuth.analysis.elf_fit import identity_mismatch
 
