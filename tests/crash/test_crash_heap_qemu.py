@@ -19,7 +19,14 @@ from schema_helpers import loads_valid
 
 from memsleuth.analysis.crash_context import explain_records
 from memsleuth.parse import parse_file
+from memsleuth.results.common import to_json
 from memsleuth.symbols import Symbolizer
+
+
+def _json_records(*args, **kwargs):
+    """``explain_records`` as the JSON value users get (the result is a frozen dataclass tree)."""
+    return [to_json(r) for r in explain_records(*args, **kwargs)]
+
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAP_DIR = ROOT / "tests" / "fixtures" / "crash" / "qemu" / "heap"
@@ -27,7 +34,7 @@ NAMES = ("cm4_heap_overflow", "cm4_heap_oom")
 
 
 def _explain(d: Path, name: str) -> dict:
-    (r,) = explain_records(list(parse_file(d / f"{name}.log")),
+    (r,) = _json_records(list(parse_file(d / f"{name}.log")),
                            Symbolizer.open(d / f"{name}.elf"))
     return r
 

@@ -17,6 +17,13 @@ from schema_helpers import loads_valid
 
 from memsleuth.analysis.crash_context import explain_records
 from memsleuth.parse.alios_crash import parse_crash_text
+from memsleuth.results.common import to_json
+
+
+def _json_records(*args, **kwargs):
+    """``explain_records`` as the JSON value users get (the result is a frozen dataclass tree)."""
+    return [to_json(r) for r in explain_records(*args, **kwargs)]
+
 
 ROOT = Path(__file__).resolve().parents[2]
 QEMU_DIR = ROOT / "tests" / "fixtures" / "crash" / "qemu"
@@ -35,7 +42,7 @@ def _explain(name: str, records=None) -> dict:
         from memsleuth.parse import parse_file
 
         records = list(parse_file(log))
-    (r,) = explain_records(records, _symbolizer(QEMU_DIR / f"{name}.elf"))
+    (r,) = _json_records(records, _symbolizer(QEMU_DIR / f"{name}.elf"))
     return r
 
 
@@ -112,7 +119,7 @@ def test_rebuild_and_rerun(tmp_path: Path) -> None:
 
     for name in NAMES:
         exp = json.loads((tmp_path / f"{name}.expected.json").read_text())
-        (r,) = explain_records(list(parse_file(tmp_path / f"{name}.log")),
+        (r,) = _json_records(list(parse_file(tmp_path / f"{name}.log")),
                                Symbolizer.open(tmp_path / f"{name}.elf"))
         check(r, exp)
 
@@ -122,7 +129,7 @@ def test_heuristic_backtrace_when_device_printed_none() -> None:
     name = "cm4_null_deref"
     text = (QEMU_DIR / f"{name}.log").read_text(errors="replace")
     text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("backtrace"))
-    (r,) = explain_records(parse_crash_text(text), _symbolizer(QEMU_DIR / f"{name}.elf"))
+    (r,) = _json_records(parse_crash_text(text), _symbolizer(QEMU_DIR / f"{name}.elf"))
     cs = r["call_stack"]
     assert cs["source"] == "heuristic"
     assert r["faulting_function"] == "config_timeout"

@@ -9,6 +9,18 @@ from memsleuth.analysis.crash import explain_crash
 from memsleuth.analysis.crash_context import explain_records
 from memsleuth.parse import parse_file
 from memsleuth.records import CrashDump, LastWord
+from memsleuth.results.common import to_json
+
+
+def _json_crash(*args, **kwargs):
+    """``explain_crash`` as the JSON value users get (the result is a frozen dataclass tree)."""
+    return to_json(explain_crash(*args, **kwargs))
+
+
+def _json_records(*args, **kwargs):
+    """``explain_records`` as the JSON value users get (the result is a frozen dataclass tree)."""
+    return [to_json(r) for r in explain_records(*args, **kwargs)]
+
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "crash"
 
@@ -17,7 +29,7 @@ def one(name: str) -> tuple[CrashDump, dict]:
     recs = list(parse_file(FIX / name))
     crashes = [r for r in recs if isinstance(r, CrashDump)]
     assert len(crashes) == 1, crashes
-    (res,) = explain_records(recs, None)
+    (res,) = _json_records(recs, None)
     return crashes[0], res
 
 
@@ -117,7 +129,7 @@ def test_lastword_header() -> None:
 
 
 def test_explain_crash_without_anything() -> None:
-    r = explain_crash(CrashDump(line=1, kind="exception"), None)
+    r = _json_crash(CrashDump(line=1, kind="exception"), None)
     assert r["cause"]["category"] == "unknown" and r["call_stack"]["frames"] == []
 
 
@@ -125,6 +137,6 @@ def test_poison_in_fault_address() -> None:
     c = CrashDump(line=1, kind="exception",
                   registers={"PC": 0x100, "EXC_NUM": 5, "CFSR": 0x8200, "HFSR": 0,
                              "BFAR": 0xABABABAF, "R3": 0xABABABAB})
-    r = explain_crash(c, None)
+    r = _json_crash(c, None)
     assert r["cause"]["category"] == "use_after_free"
     assert {p["register"] for p in r["poison"]} == {"fault address", "R3"}

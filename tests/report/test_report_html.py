@@ -23,6 +23,18 @@ from memsleuth.results.census import (
     ObjectKindCount,
 )
 from memsleuth.results.common import ElfMatch, InlineFrame
+from memsleuth.results.crash import (
+    CallFrame,
+    CallStack,
+    Cause,
+    CrashContext,
+    CrashHeap,
+    CrashHeapBlock,
+    CrashInLog,
+    HeapHit,
+    OtherFault,
+    TaskHealth,
+)
 from memsleuth.results.diff import AttributedSite, Attribution, DiffRow, SnapshotRef
 from memsleuth.results.objects import (
     ObjectCycles,
@@ -124,22 +136,32 @@ def test_every_log_string_is_escaped():
         decline_per_x=1.0, x="cycle", method="dumps", explained=1.0, text=EVIL,
         sites=(AttributedSite(key=EVIL, label=EVIL, object_kind=EVIL, bytes_per_x=1.0,
                               share=1.0),))
-    frame = {"address": 1, "function": EVIL, "file": EVIL, "line": 1, "source": EVIL,
-             "inlined": [{"function": EVIL, "file": EVIL, "line": 2}, {"function": EVIL}]}
-    block = {"addr": 1, "size": 4, "used": True, "corrupted": True, "owner": 1,
-             "owner_function": EVIL, "owner_where": EVIL}
-    data["crashes"] = [{
-        "line": 1, "end_line": 2, "kind": EVIL, "arch": EVIL, "crash_time": EVIL,
-        "current_task": EVIL, "partial": True, "partial_reason": EVIL,
-        "cause": {"category": EVIL, "summary": EVIL, "details": [EVIL], "fault_address": 4,
-                  "fault_address_source": EVIL},
-        "faulting_function": EVIL, "faulting_where": EVIL,
-        "call_stack": {"frames": [frame]}, "context": {"task": EVIL},
-        "heap": {"source": EVIL, "hits": [{"text": EVIL, "block": block, "prev": block}]},
-        "tasks": [{"name": EVIL, "state": EVIL, "prio": 1, "stack_size": 1, "min_free": 1,
-                   "status": EVIL, "crashed": True}],
-        "registers": {EVIL: 1}, "notes": [EVIL],
-    }]
+    frame = CallFrame(address=1, kind="pc", function=EVIL, file=EVIL, line=1, symbol=EVIL,
+                      offset=0, after_call=None, source="pc",
+                      inlined=(InlineFrame(function=EVIL, file=EVIL, line=2),
+                               InlineFrame(function=EVIL, file=None, line=None)))
+    block = CrashHeapBlock(addr=1, payload=1, size=4, used=True, corrupted=True, owner=1,
+                           line=1, owner_function=EVIL, owner_where=EVIL)
+    data["crashes"] = [CrashInLog(
+        line=1, end_line=2, kind=EVIL, arch=EVIL, family=EVIL, reason=(EVIL,), crash_time=EVIL,
+        current_task=EVIL, partial=True, partial_reason=EVIL, reentered=False, sections=(),
+        cause=Cause(category=EVIL, summary=EVIL, details=(EVIL,), fault_address=4,
+                    fault_address_source=EVIL, null_offset=None),
+        fault=OtherFault(arch=EVIL, bits=(), fault_address=4, fault_address_source=EVIL,
+                         category=EVIL, summary=EVIL),
+        errno=None, file=None, file_line=None, registers={EVIL: 1}, fault_registers={},
+        faulting=frame, faulting_note=None, faulting_function=EVIL, faulting_where=EVIL,
+        call_stack=CallStack(frames=(frame,), source="device", end=None, invalid_pc=()),
+        context=CrashContext(sp=None, sp_register="SP", in_interrupt=False, task=EVIL,
+                             how=None, sp_outside_stack=False),
+        heap=CrashHeap(source=EVIL, variant=EVIL, header_size=0, corrupted_blocks=(),
+                       hits=(HeapHit(via=EVIL, address=1, part="payload", block=block,
+                                     offset=0, prev=block, diagnosis="in_block",
+                                     text=EVIL),)),
+        tasks=(TaskHealth(name=EVIL, state=EVIL, prio=1, stack_base=None, stack_size=1,
+                          min_free=1, peak_used=None, status="ok", crashed=True),),
+        stack_warnings=(), poison=(), oom=None, heap_overview=None, notes=(EVIL,),
+        crashes_in_log=1)]
     page = render_html(data)
     assert _sections(page) == {"summary", "heap", "growth", "census", "flame", "diff",
                                "objects", "crash"}

@@ -8,6 +8,8 @@ from memsleuth.analysis.crash import explain_crash
 from memsleuth.commands.analyze import run_analyze
 from memsleuth.commands.common import load_model
 from memsleuth.commands.report import run_report
+from memsleuth.results.common import extend
+from memsleuth.results.crash import CrashInLog
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NOMEM = FIXTURES / "crash" / "alios20_fatal_nomem.log"        # a warning, then a fatal error
@@ -31,9 +33,9 @@ def test_every_crash_is_explained_newest_as_analyze_does(tmp_path: Path):
     assert newest == run_analyze(log, None, top=10)[0]["crash"]
     # Each crash sees only the warnings after the previous crash and before itself.
     expected = explain_crash(model.crashes[0], None, None, model.warnings[:1])
-    assert first == {**expected, "crashes_in_log": 2}
-    assert first["oom"]["reason"] == "errno 105 RHINO_NO_MEM"
-    assert newest["oom"]["failed_sizes"] == [] and "2 time(s)" in newest["oom"]["reason"]
+    assert first == extend(CrashInLog, expected, crashes_in_log=2)
+    assert first.oom.reason == "errno 105 RHINO_NO_MEM"
+    assert newest.oom.failed_sizes == () and "2 time(s)" in newest.oom.reason
 
 
 def test_two_dumps_give_a_diff_but_no_growth(tmp_path: Path):

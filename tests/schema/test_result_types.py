@@ -19,16 +19,27 @@ from memsleuth.analysis.dump_choice import census_dump
 from memsleuth.commands.analyze import run_analyze
 from memsleuth.commands.census import run_census
 from memsleuth.commands.common import envelope, load_model
+from memsleuth.commands.crash import run_crash
 from memsleuth.commands.diff import run_diff
 from memsleuth.commands.objects import run_objects
 from memsleuth.report.analyze_text import render_analyze
 from memsleuth.report.census_text import render_census
+from memsleuth.report.crash_text import render_crash, render_crashes
 from memsleuth.report.diff_text import render_diff
 from memsleuth.report.objects_text import render_objects
 from memsleuth.results.analyze import HeapHealth
 from memsleuth.results.census import Census
 from memsleuth.results.check import Verdict
-from memsleuth.results.common import ElfMatch, to_json
+from memsleuth.results.common import ElfMatch, extend, to_json
+from memsleuth.results.crash import (
+    ArmV7AFault,
+    CortexMFault,
+    CrashOutput,
+    ExplainedCrash,
+    OtherFault,
+    RiscvFault,
+    XtensaFault,
+)
 from memsleuth.results.diff import Attribution, Growth
 from memsleuth.results.objects import ObjectsFromDumps, ObjectsFromTrace
 
@@ -112,3 +123,43 @@ def test_analyze_parts_elf_match_and_health_are_frozen(capsys) -> None:
     render_analyze(result)
     assert "Heap health" in capsys.readouterr().out
     assert not schema_errors(envelope("analyze", result))
+
+
+@pytest.mark.parametrize("name", ["cm4_heap_overflow", "cm4_heap_oom"])
+def test_crash_is_a_frozen_tree_the_renderer_and_serializer_take(name: str, capsys) -> None:
+    """The heap overflow has Cortex-M fault registers and a heap hit; the out-of-memory crash
+    is a fatal error without them, with the owners that filled the heap."""
+    log = REPO / "tests" / "fixtures" / "crash" / "qemu" / "heap" / f"{name}.log"
+    doc = run_crash(log, log.with_suffix(".elf"), True)
+    assert isinstance(doc, CrashOutput) and len(doc.crashes) == doc.total == 1
+    crash = doc.crashes[0]
+    assert isinstance(crash.fault, CortexMFault if name == "cm4_heap_overflow" else OtherFault)
+    assert crash.elf_match.verdict == "ok"
+    assert (crash.heap.hits if name == "cm4_heap_overflow" else crash.oom.top_owners)
+    # heap hit, prev/next blocks, frames, inline chains: every level is frozen
+    assert assert_frozen_tree(doc) > len(crash.call_stack.frames)
+    assert isinstance(crash.call_stack.frames[0].inlined, tuple)
+    render_crashes(doc)
+    assert crash.cause.summary.split(":")[0] in capsys.readouterr().out
+    data = envelope("crash", doc)
+    assert not schema_errors(data)
+    assert data["crashes"][0]["cause"] == to_json(crash.cause)
+
+
+def test_every_fault_decoding_has_its_own_type() -> None:
+    from memsleuth.analysis.crash import explain_crash
+    from memsleuth.parse import parse_file
+    from memsleuth.records import CrashDump
+
+    fix = REPO / "tests" / "fixtures" / "crash"
+    for log, kind in (("riscv64_load_fault.log", RiscvFault),
+                      ("alios1x_xtensa_head.log", XtensaFault),
+                      ("armv7a_data_abort.log", ArmV7AFault)):
+        dump = next(r for r in parse_file(fix / log) if isinstance(r, CrashDump))
+        result = explain_crash(dump, None)
+        assert type(result.fault) is kind, log
+        assert assert_frozen_tree(result) > 3
+        render_crash(result)
+        assert not schema_errors(envelope("crash", CrashOutput(
+            log=log, elf=None, total=1, elf_identity=None,
+            crashes=(extend(ExplainedCrash, result, crashes_in_log=1, elf_match=None),))))

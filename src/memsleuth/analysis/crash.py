@@ -18,6 +18,8 @@ from memsleuth.records import (
     CrashDump,
     HeapBlock,
 )
+from memsleuth.results import crash as rc
+from memsleuth.results.common import InlineFrame
 from memsleuth.results.crash import CrashExplanation
 from memsleuth.symbols.arch import xtensa_return_address, xtensa_window_increment
 
@@ -555,7 +557,8 @@ def top_owners(heap_dump: BlockDump | None, sym: _Sym, n: int = 5) -> list[dict[
 
 def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump | None = None,
                   warnings: Sequence[AllocWarning] = ()) -> CrashExplanation:
-    """Explain one crash dump as plain data.
+    """Explain one crash dump (a frozen :class:`CrashExplanation`; the steps build plain
+    dicts, frozen into the result types at the end).
 
     ``warnings`` are the allocator warnings printed before the crash (for out-of-memory),
     ``heap_dump`` the last block dump before it. Output keys:
@@ -727,7 +730,7 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
     if faulting_note:
         notes.append(faulting_note)
     ov = crash.heap
-    return {
+    return _freeze({
         "line": crash.line, "end_line": crash.end_line, "kind": crash.kind, "arch": arch,
         "family": crash.family, "reason": list(crash.reason),
         "partial": crash.partial, "partial_reason": crash.partial_reason,
@@ -747,4 +750,80 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
         "heap_overview": None if ov is None else {
             "total": ov.total, "free": ov.free, "used": ov.used, "min_free": ov.min_free},
         "notes": notes,
-    }
+    })
+
+
+# ------------------------------------------------------------------------------------------
+# The result tree: the dicts the steps above build, frozen into results.crash types
+
+
+_FAULTS: dict[str, type[Any]] = {"cortex-m": rc.CortexMFault, "armv7-a": rc.ArmV7AFault,
+                                 "xtensa": rc.XtensaFault, "riscv": rc.RiscvFault}
+
+
+def _inline(frames: Iterable[dict[str, Any]]) -> tuple[InlineFrame, ...]:
+    return tuple(InlineFrame(**f) for f in frames)
+
+
+def _frame(d: dict[str, Any]) -> rc.CallFrame:
+    return rc.CallFrame(**{"after_call": None, **d, "inlined": _inline(d["inlined"])})
+
+
+def _block(d: dict[str, Any] | None) -> rc.CrashHeapBlock | None:
+    return None if d is None else rc.CrashHeapBlock(**d)
+
+
+def _fault(d: dict[str, Any]) -> rc.Fault:
+    d = {**d, "bits": tuple(rc.FaultBit(**b) for b in d["bits"])}
+    if "bit_names" in d:
+        d["bit_names"] = tuple(d["bit_names"])
+    if "exc_return" in d:
+        d["exc_return"] = rc.ExcReturn(**d["exc_return"])
+    for key in ("dfsr", "ifsr"):
+        if key in d:
+            d[key] = rc.FaultStatus(**d[key])
+    if "exccause" in d:
+        d["exccause"] = rc.ExcCause(**d["exccause"])
+    if "mcause" in d:
+        d["mcause"] = rc.MCause(**d["mcause"])
+    return _FAULTS.get(d["arch"], rc.OtherFault)(**d)
+
+
+def _heap(d: dict[str, Any] | None) -> rc.CrashHeap | None:
+    if d is None:
+        return None
+    hits = tuple(rc.HeapHit(**{**h, "block": _block(h["block"]), "prev": _block(h.get("prev")),
+                               "next": _block(h.get("next")),
+                               "culprit": _block(h.get("culprit"))}) for h in d["hits"])
+    return rc.CrashHeap(source=d["source"], variant=d["variant"], header_size=d["header_size"],
+                        hits=hits,
+                        corrupted_blocks=tuple(rc.CrashHeapBlock(**b)
+                                               for b in d["corrupted_blocks"]))
+
+
+def _freeze(d: dict[str, Any]) -> CrashExplanation:
+    """The explanation as its frozen result type (every list a tuple)."""
+    cs = d["call_stack"]
+    oom = d["oom"]
+    return CrashExplanation(**{
+        **d,
+        "reason": tuple(d["reason"]), "sections": tuple(d["sections"]),
+        "cause": rc.Cause(**{**d["cause"], "details": tuple(d["cause"]["details"])}),
+        "fault": _fault(d["fault"]),
+        "errno": None if d["errno"] is None else rc.Errno(**d["errno"]),
+        "faulting": None if d["faulting"] is None else _frame(d["faulting"]),
+        "call_stack": rc.CallStack(frames=tuple(_frame(f) for f in cs["frames"]),
+                                   source=cs["source"], end=cs["end"],
+                                   invalid_pc=tuple(cs["invalid_pc"])),
+        "context": rc.CrashContext(**d["context"]),
+        "tasks": tuple(rc.TaskHealth(**t) for t in d["tasks"]),
+        "stack_warnings": tuple(d["stack_warnings"]),
+        "heap": _heap(d["heap"]),
+        "poison": tuple(rc.Poison(**p) for p in d["poison"]),
+        "oom": None if oom is None else rc.OutOfMemory(
+            reason=oom["reason"], top_owners=tuple(rc.TopOwner(**o) for o in oom["top_owners"]),
+            failed_sizes=tuple(oom["failed_sizes"])),
+        "heap_overview": (None if d["heap_overview"] is None
+                          else rc.CrashHeapOverview(**d["heap_overview"])),
+        "notes": tuple(d["notes"]),
+    })

@@ -14,7 +14,8 @@ from typing import Any
 
 from memsleuth.analysis.crash import explain_crash
 from memsleuth.records import AllocWarning, BlockDump, CrashDump, CycleMarker, Record
-from memsleuth.results.crash import CrashExplanation
+from memsleuth.results.common import extend
+from memsleuth.results.crash import CrashInLog
 
 
 @dataclass(slots=True)
@@ -58,19 +59,18 @@ class CrashCollector:
     on_record = __call__
 
     def explain(self, symbolizer: Any | None, index: int | None = None
-                ) -> list[CrashExplanation]:
+                ) -> list[CrashInLog]:
         """The kept crashes explained (``index``: only that one, negative from the end)."""
         contexts = self.contexts if index is None else self.contexts[index:][:1]
         out = []
         for ctx in contexts:
             result = explain_crash(ctx.crash, symbolizer, ctx.heap_dump, ctx.warnings)
-            result["crashes_in_log"] = self.total
-            out.append(result)
+            out.append(extend(CrashInLog, result, crashes_in_log=self.total))
         return out
 
 
 def explain_records(records: Iterable[Record], symbolizer: Any | None, all_crashes: bool = False
-                    ) -> list[CrashExplanation]:
+                    ) -> list[CrashInLog]:
     """Every crash (or only the last) in a record stream, each with its preceding heap dump."""
     collector = CrashCollector(keep=None if all_crashes else 1)
     for record in records:

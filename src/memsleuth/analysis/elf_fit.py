@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from memsleuth.analysis.crash import BAD_TARGET
 from memsleuth.analysis.identity import check_identity
 from memsleuth.results.common import BuildIdentity, CrashElfMatch, ElfMatch
+from memsleuth.results.crash import CrashExplanation
 
 M = TypeVar("M", bound=ElfMatch)
 
@@ -77,7 +78,7 @@ def partial_notes(stats: Any, match: ElfMatch | None) -> list[str]:
     return notes
 
 
-def crash_elf_match(crash: dict[str, Any], symbolizer: Any) -> CrashElfMatch | None:
+def crash_elf_match(crash: CrashExplanation, symbolizer: Any) -> CrashElfMatch | None:
     """Does the ELF fit this explained crash? None without an ELF.
 
     The dump's architecture must be the ELF's. Then the addresses: the PC should lie in the
@@ -88,7 +89,7 @@ def crash_elf_match(crash: dict[str, Any], symbolizer: Any) -> CrashElfMatch | N
     """
     if symbolizer is None:
         return None
-    dump_arch, elf_arch = crash["arch"], symbolizer.arch
+    dump_arch, elf_arch = crash.arch, symbolizer.arch
     out: dict[str, Any] = {"dump_arch": dump_arch, "elf_arch": elf_arch, "pc": None,
                            "pc_in_code": None, "returns": 0, "returns_in_code": 0}
     if dump_arch in ELF_ARCH and elf_arch not in ELF_ARCH[dump_arch]:
@@ -99,11 +100,11 @@ def crash_elf_match(crash: dict[str, Any], symbolizer: Any) -> CrashElfMatch | N
     def in_code(addr: int) -> bool:
         return any(lo <= (addr & ~1) < hi for lo, hi in ranges)
 
-    frames = crash["call_stack"]["frames"]
-    pc = next((f["address"] for f in frames if f["kind"] == "pc"), None)
-    lr = next((f["address"] for f in frames if f["source"] == "lr"), None)
-    callsites = [f["address"] for f in frames
-                 if f["source"] == "backtrace" and f["kind"] == "callsite"]
+    frames = crash.call_stack.frames
+    pc = next((f.address for f in frames if f.kind == "pc"), None)
+    lr = next((f.address for f in frames if f.source == "lr"), None)
+    callsites = [f.address for f in frames
+                 if f.source == "backtrace" and f.kind == "callsite"]
     fits: list[bool] = []
     text: list[str] = []
     if pc is not None:
@@ -111,7 +112,7 @@ def crash_elf_match(crash: dict[str, Any], symbolizer: Any) -> CrashElfMatch | N
         if out["pc_in_code"]:
             fits.append(True)
             text.append(f"PC 0x{pc:08X} is in its code")
-        elif crash["cause"]["category"] in BAD_TARGET:
+        elif crash.cause.category in BAD_TARGET:
             text.append(f"PC 0x{pc:08X} is outside its code (the bad jump target)")
         else:
             fits.append(False)

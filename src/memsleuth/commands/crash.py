@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -24,11 +23,12 @@ from memsleuth.commands.common import (
 )
 from memsleuth.errors import EXIT_FINDING, EXIT_OK, EXIT_PARTIAL, InputError
 from memsleuth.report.crash_text import render_crashes
-from memsleuth.results.common import ElfMatch
+from memsleuth.results.common import ElfMatch, extend
+from memsleuth.results.crash import CrashOutput, ExplainedCrash
 
 
 def run_crash(log: Path, elf: Path | None, all_crashes: bool,
-              cycle_pattern: str | None = None) -> dict[str, Any]:
+              cycle_pattern: str | None = None) -> CrashOutput:
     symbolizer = open_symbolizer(elf)
     collector = CrashCollector(keep=None if all_crashes else 1)
     identity = IdentityCollector()
@@ -38,35 +38,36 @@ def run_crash(log: Path, elf: Path | None, all_crashes: bool,
                          f"{stats.lines:,} lines (read: AliOS, ESP-IDF, Zephyr, NuttX, "
                          "FreeRTOS crash/heap printers and the memsleuth agent; is this the "
                          "device log?)")
-    crashes = collector.explain(symbolizer)
-    for c in crashes:
-        c["elf_match"] = crash_elf_match(c, symbolizer)
-        if c["elf_match"] is not None:
-            c["elf_match"] = apply_identity(c["elf_match"], symbolizer, identity)
+    crashes = []
+    for c in collector.explain(symbolizer):
+        match = crash_elf_match(c, symbolizer)
+        if match is not None:
+            match = apply_identity(match, symbolizer, identity)
+        crashes.append(extend(ExplainedCrash, c, elf_match=match))
     ident = None
     if symbolizer is not None:
         ident = apply_identity(ElfMatch(verdict="unknown", reason="build id"), symbolizer,
                                identity)
-    return {"log": str(log), "elf": str(elf) if elf else None, "total": collector.total,
-            "crashes": crashes, "elf_identity": ident.identity if ident else None}
+    return CrashOutput(log=str(log), elf=str(elf) if elf else None, total=collector.total,
+                       crashes=tuple(crashes), elf_identity=ident.identity if ident else None)
 
 
-def _warn_elf(result: dict[str, Any]) -> bool:
+def _warn_elf(result: CrashOutput) -> bool:
     """Print a warning for every crash the ELF does not fit; True when one is a mismatch."""
     mismatch = False
-    for c in result["crashes"]:
-        match = c.get("elf_match")
+    for c in result.crashes:
+        match = c.elf_match
         if match is None:
             continue
         if match.verdict == "mismatch":
             mismatch = True
             click.secho(f"memsleuth: WARNING: the ELF does not match the crash at line "
-                        f"{c['line']}: {match.reason}. The function names and source "
+                        f"{c.line}: {match.reason}. The function names and source "
                         f"lines above are wrong; pass the ELF of the build that crashed.",
                         err=True, fg="red", bold=True)
         elif match.verdict == "suspect":
             click.echo(f"memsleuth: warning: the ELF may not match the crash at line "
-                       f"{c['line']}: {match.reason}", err=True)
+                       f"{c.line}: {match.reason}", err=True)
     return mismatch
 
 
@@ -87,11 +88,11 @@ def command(log: Path, elf: Path | None, cycle_pattern: str | None, as_json: boo
     the dump."""
     result = run_crash(log, elf, all_crashes, cycle_pattern)
     emit("crash", result, as_json, render_crashes)
-    if not result["crashes"]:
-        if say_identity_mismatch(result["elf_identity"]):
+    if not result.crashes:
+        if say_identity_mismatch(result.elf_identity):
             sys.exit(EXIT_PARTIAL)
         sys.exit(EXIT_OK)
     mismatch = _warn_elf(result)
-    if mismatch or any(c["partial"] for c in result["crashes"]):
+    if mismatch or any(c.partial for c in result.crashes):
         sys.exit(EXIT_PARTIAL)
     sys.exit(EXIT_FINDING)

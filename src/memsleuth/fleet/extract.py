@@ -266,24 +266,24 @@ def _overview_row(o: HeapOverview, cycles: _Cycles) -> tuple[Any, ...]:
 def _crash_row(common: dict[str, Any], crash: CrashDump, index: int, cycle: int | None,
                date: str | None, warnings: list[AllocWarning], symbolizer: Any) -> dict[str, Any]:
     result = explain_crash(crash, symbolizer, None, warnings)
-    frames = result["call_stack"]["frames"]
+    frames = result.call_stack.frames
     texts: list[str] = []
     for f in frames[:SIGNATURE_FRAMES]:
-        if f.get("function"):
-            inl = [i["function"] or "?" for i in f.get("inlined") or []]
-            texts.append(" < ".join(inl) if len(inl) > 1 else f["function"])
+        if f.function:
+            inl = [i.function or "?" for i in f.inlined]
+            texts.append(" < ".join(inl) if len(inl) > 1 else f.function)
         else:
-            texts.append(f"0x{f['address']:x}")
-    symbolized = bool(frames) and all(f.get("function") for f in frames[:SIGNATURE_FRAMES])
-    category = result["cause"]["category"]
+            texts.append(f"0x{f.address:x}")
+    symbolized = bool(frames) and all(f.function for f in frames[:SIGNATURE_FRAMES])
+    category = result.cause.category
     signature = category + ": " + (" | ".join(texts) if texts else "no frames")
     pc = crash.registers.get("PC", crash.registers.get("MEPC"))
     return {
         **common, "line": crash.line, "crash_index": index, "kind": crash.kind,
-        "arch": result["arch"], "category": category, "summary": result["cause"]["summary"],
-        "pc": pc, "fault_address": result["cause"]["fault_address"],
-        "task": (result.get("context") or {}).get("task"), "signature": signature,
-        "frames": texts, "addresses": [f["address"] for f in frames], "symbolized": symbolized,
+        "arch": result.arch, "category": category, "summary": result.cause.summary,
+        "pc": pc, "fault_address": result.cause.fault_address,
+        "task": result.context.task, "signature": signature,
+        "frames": texts, "addresses": [f.address for f in frames], "symbolized": symbolized,
         "cycle": cycle, "date": date,
     }
 

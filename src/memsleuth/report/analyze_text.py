@@ -17,7 +17,7 @@ def render_analyze(result: dict[str, Any]) -> None:
     c = result["contents"]
     out.print(f"[bold]memsleuth analyze[/] {result['log']}"
               + (f"  (ELF {result['elf']})" if result["elf"] else "  (no ELF: raw addresses)"))
-    if result.get("crash"):
+    if result.get("crash") is not None:
         out.print()
         render_crash(result["crash"])
         out.print()

@@ -75,7 +75,7 @@ def headline(data: dict[str, Any]) -> str | None:
     else:
         crashes = data.get("crashes") or []
         if crashes:
-            cause = (crashes[-1].get("cause") or {}).get("summary") or "a crash"
+            cause = crashes[-1].cause.summary or "a crash"
             return f"The device crashed: {cause}."
         return None
     if decline:
@@ -99,8 +99,8 @@ def verdicts(data: dict[str, Any]) -> list[tuple[str, str]]:
     for line in objects.summary[:4] if objects else ():
         out.append(("warn" if objects.leaks else "", f"Objects: {line}"))
     for crash in data.get("crashes") or []:
-        cause = (crash.get("cause") or {}).get("summary") or crash.get("kind", "crash")
-        out.append(("bad", f"Crash at line {crash.get('line')}: {cause}"))
+        cause = crash.cause.summary or crash.kind
+        out.append(("bad", f"Crash at line {crash.line}: {cause}"))
     return out
 
 

@@ -1,19 +1,26 @@
 """`crash`: a crash dump explained: cause, call stack, task, stack health, heap."""
 
-from typing import Literal, TypedDict
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 from memsleuth.records import CrashKind
-from memsleuth.results.common import BuildIdentity, CrashElfMatch, Envelope, InlineFrame
+from memsleuth.results.common import (
+    BuildIdentity,
+    CrashElfMatch,
+    Document,
+    InlineFrame,
+    omitted,
+)
 
 CrashArch = Literal["cortex-m", "armv7-a", "xtensa", "riscv", "arm", "unknown"]
 
 
-class _LocationOptional(TypedDict, total=False):
-    after_call: bool | None     # when symbolized: the address follows a call instruction
-
-
-class Location(_LocationOptional):
-    """An address as plain data: outer function, innermost file:line, the inline chain."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Location:
+    """An address as plain data: outer function, innermost file:line, the inline chain;
+    ``after_call``: the address follows a call instruction (null: not known, or no ELF)."""
 
     address: int
     kind: Literal["pc", "return", "callsite"]
@@ -22,41 +29,47 @@ class Location(_LocationOptional):
     line: int | None
     symbol: str | None
     offset: int | None
-    inlined: list[InlineFrame]
+    inlined: tuple[InlineFrame, ...]
+    after_call: bool | None
 
 
-class _CallFrameOptional(TypedDict, total=False):
-    log_line: int               # source "backtrace": the log line that printed it
-    sp: int                     # the frame's SP, when the device printed it (ESP-IDF PC:SP)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallFrame(Location):
+    """One frame: ``log_line`` the line that printed it (source "backtrace"), ``sp`` the
+    frame's SP when the device printed it (ESP-IDF PC:SP)."""
 
-
-class CallFrame(Location, _CallFrameOptional):
     source: Literal["backtrace", "pc", "lr", "heuristic"]
+    log_line: int | None = omitted()
+    sp: int | None = omitted()
 
 
-class CallStack(TypedDict):
-    frames: list[CallFrame]
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallStack:
+    frames: tuple[CallFrame, ...]
     source: Literal["device", "registers", "heuristic", "none", "device+heuristic"]
     end: str | None             # the device backtrace's end marker (task entry, interrupt, ...)
-    invalid_pc: list[int | None]
+    invalid_pc: tuple[int | None, ...]
 
 
-class Cause(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cause:
     category: str
     summary: str
-    details: list[str]
+    details: tuple[str, ...]
     fault_address: int | None
     fault_address_source: str | None
     null_offset: int | None
 
 
-class FaultBit(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultBit:
     register: str
     name: str
     text: str
 
 
-class ExcReturn(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExcReturn:
     value: int
     thread_mode: bool
     stack: Literal["PSP", "MSP"]
@@ -64,7 +77,8 @@ class ExcReturn(TypedDict):
     text: str
 
 
-class FaultStatus(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultStatus:
     """ARMv7-A DFSR/IFSR decoded."""
 
     value: int
@@ -75,64 +89,109 @@ class FaultStatus(TypedDict):
     external: bool
 
 
-class ExcCause(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExcCause:
     value: int
     name: str
     text: str
 
 
-class _MCauseOptional(TypedDict, total=False):
-    text: str
-
-
-class MCause(_MCauseOptional):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MCause:
     value: int
     interrupt: bool
     code: int
+    text: str | None = omitted()
 
 
-class _FaultOptional(TypedDict, total=False):
-    # cortex-m
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CortexMFault:
+    """Cortex-M CFSR/HFSR/EXC_RETURN decoded."""
+
+    arch: Literal["cortex-m"]
+    bits: tuple[FaultBit, ...]
+    fault_address: int | None
+    fault_address_source: str | None
     profile: str
-    exc_num: int
-    exc_name: str
-    exc_return: ExcReturn
-    bit_names: list[str]
-    # armv7-a
+    exc_num: int | None = omitted()
+    exc_name: str | None = omitted()
+    exc_return: ExcReturn | None = omitted()
+    bit_names: tuple[str, ...]
+    category: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArmV7AFault:
+    """ARMv7-A exception type, DFSR/IFSR and CPSR decoded."""
+
+    arch: Literal["armv7-a"]
     exception_type: str
-    dfsr: FaultStatus
-    ifsr: FaultStatus
-    cpsr_mode: str
-    thumb: bool
-    # xtensa, riscv
-    exccause: ExcCause
-    mcause: MCause
+    bits: tuple[FaultBit, ...]
+    fault_address: int | None
+    fault_address_source: str | None
+    dfsr: FaultStatus | None = omitted()
+    ifsr: FaultStatus | None = omitted()
+    category: str
+    summary: str
+    cpsr_mode: str | None = omitted()
+    thumb: bool | None = omitted()
 
 
-class Fault(_FaultOptional):
-    """The architecture's decoding of the fault registers."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class XtensaFault:
+    """Xtensa EXCCAUSE/EXCVADDR decoded."""
+
+    arch: Literal["xtensa"]
+    bits: tuple[FaultBit, ...]
+    fault_address: int | None
+    fault_address_source: str | None
+    exccause: ExcCause | None = omitted()
+    category: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiscvFault:
+    """RISC-V mcause/mtval decoded."""
+
+    arch: Literal["riscv"]
+    bits: tuple[FaultBit, ...]
+    fault_address: int | None
+    fault_address_source: str | None
+    mcause: MCause | None = omitted()
+    category: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OtherFault:
+    """A dump without fault registers of a known architecture."""
 
     arch: str
-    bits: list[FaultBit]
+    bits: tuple[FaultBit, ...]
     fault_address: int | None
     fault_address_source: str | None
     category: str
     summary: str
 
 
-class Errno(TypedDict):
+#: The architecture's decoding of the fault registers.
+Fault = CortexMFault | ArmV7AFault | XtensaFault | RiscvFault | OtherFault
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Errno:
     value: int
     name: str
     text: str
     category: str
 
 
-class _ContextOptional(TypedDict, total=False):
-    current_task_line: str      # the dump's 'current task' when it names another task
-
-
-class CrashContext(_ContextOptional):
-    """The crashed task (SP inside its stack) or 'in interrupt', and how that was told."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrashContext:
+    """The crashed task (SP inside its stack) or 'in interrupt', and how that was told
+    (``current_task_line``: the dump's 'current task' when it names another task)."""
 
     sp: int | None
     sp_register: str
@@ -140,9 +199,11 @@ class CrashContext(_ContextOptional):
     task: str | None
     how: str | None
     sp_outside_stack: bool
+    current_task_line: str | None = omitted()
 
 
-class TaskHealth(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskHealth:
     name: str
     state: str
     prio: int
@@ -154,12 +215,8 @@ class TaskHealth(TypedDict):
     crashed: bool
 
 
-class _HeapBlockOptional(TypedDict, total=False):
-    owner_function: str | None
-    owner_where: str | None
-
-
-class CrashHeapBlock(_HeapBlockOptional):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrashHeapBlock:
     addr: int
     payload: int
     size: int | None
@@ -167,15 +224,12 @@ class CrashHeapBlock(_HeapBlockOptional):
     owner: int
     corrupted: bool
     line: int
+    owner_function: str | None = omitted()
+    owner_where: str | None = omitted()
 
 
-class _HeapHitOptional(TypedDict, total=False):
-    prev: CrashHeapBlock
-    next: CrashHeapBlock
-    culprit: CrashHeapBlock
-
-
-class HeapHit(_HeapHitOptional):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeapHit:
     """A register or the fault address pointing into a heap block, and what that means."""
 
     via: str
@@ -183,19 +237,24 @@ class HeapHit(_HeapHitOptional):
     part: Literal["header", "payload"]
     block: CrashHeapBlock
     offset: int
+    prev: CrashHeapBlock | None = omitted()
+    next: CrashHeapBlock | None = omitted()
     diagnosis: Literal["overflow", "use_after_free", "corrupted_block", "in_block"]
     text: str
+    culprit: CrashHeapBlock | None = omitted()
 
 
-class CrashHeap(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrashHeap:
     source: str
     variant: str
     header_size: int
-    hits: list[HeapHit]
-    corrupted_blocks: list[CrashHeapBlock]
+    hits: tuple[HeapHit, ...]
+    corrupted_blocks: tuple[CrashHeapBlock, ...]
 
 
-class Poison(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Poison:
     register: str
     value: int
     pattern: int
@@ -203,7 +262,8 @@ class Poison(TypedDict):
     category: str
 
 
-class TopOwner(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TopOwner:
     owner: int
     count: int
     total: int
@@ -211,20 +271,23 @@ class TopOwner(TypedDict):
     where: str | None
 
 
-class OutOfMemory(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutOfMemory:
     reason: str
-    top_owners: list[TopOwner]
-    failed_sizes: list[int]
+    top_owners: tuple[TopOwner, ...]
+    failed_sizes: tuple[int, ...]
 
 
-class CrashHeapOverview(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrashHeapOverview:
     total: int | None
     free: int
     used: int
     min_free: int | None
 
 
-class CrashExplanation(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrashExplanation:
     """What ``analysis.crash.explain_crash`` returns."""
 
     line: int
@@ -234,13 +297,13 @@ class CrashExplanation(TypedDict):
     #: the log family that printed it (alios, esp-idf, zephyr, nuttx) and the printer's own
     #: words for the cause ('LoadProhibited', '***** MPU FAULT *****' lines, an assertion)
     family: str
-    reason: list[str]
+    reason: tuple[str, ...]
     partial: bool
     partial_reason: str | None
     crash_time: str | None
     current_task: str | None
     reentered: bool
-    sections: list[str]
+    sections: tuple[str, ...]
     cause: Cause
     fault: Fault
     errno: Errno | None
@@ -254,32 +317,35 @@ class CrashExplanation(TypedDict):
     faulting_where: str | None
     call_stack: CallStack
     context: CrashContext
-    tasks: list[TaskHealth]
-    stack_warnings: list[str]
+    tasks: tuple[TaskHealth, ...]
+    stack_warnings: tuple[str, ...]
     heap: CrashHeap | None
-    poison: list[Poison]
+    poison: tuple[Poison, ...]
     oom: OutOfMemory | None
     heap_overview: CrashHeapOverview | None
-    notes: list[str]
+    notes: tuple[str, ...]
 
 
-class ExplainedCrash(CrashExplanation):
-    """One crash of `memsleuth crash`, with the ELF's fit to it."""
-
-    elf_match: CrashElfMatch | None
-
-
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CrashInLog(CrashExplanation):
     """A crash as ``analyze`` and ``report`` explain it (with how many the log holds)."""
 
     crashes_in_log: int
 
 
-class CrashOutput(Envelope):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExplainedCrash(CrashInLog):
+    """One crash of `memsleuth crash`, with the ELF's fit to it."""
+
+    elf_match: CrashElfMatch | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrashOutput(Document):
     """`memsleuth crash --json`: the newest crash (``--all``: every one) explained."""
 
     log: str
     elf: str | None
     total: int
-    crashes: list[ExplainedCrash]
+    crashes: tuple[ExplainedCrash, ...]
     elf_identity: BuildIdentity | None     # the printed build id's word (null without --elf)
