@@ -170,6 +170,9 @@ def site_growth(
     by_cycle = all(s.cycle is not None for s in snaps) and len({s.cycle for s in snaps}) == len(
         snaps)
     xs = [float(s.cycle) if by_cycle else float(s.index) for s in snaps]  # type: ignore[arg-type]
+    if len(set(xs)) < 2:   # dumps that all claim one number (a damaged log): no abscissa
+        return {"x": None, "snapshots": len(snaps), "dumps": [s.index for s in snaps],
+                "rows": []}
     rows = []
     overheads = sorted(s.overhead for s in snaps if s.overhead is not None)
     overhead = overheads[len(overheads) // 2] if overheads else 0.0

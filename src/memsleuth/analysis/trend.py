@@ -228,16 +228,20 @@ def _jumps(xs: list[float], ys: list[float], slope: float, noise: float) -> dict
     diffs = step_excess(xs, ys, slope)
     if not diffs:
         return {"count": 0, "steps": 0, "threshold": 0.0, "typical_step": 0.0, "sizes": [],
-                "sizes_all": []}
+                "sizes_all": [], "given_back": 0.0}
     typical = median(diffs)
     spread = 1.4826 * median(abs(d - typical) for d in diffs)
     # Relative to the spread of the steps themselves: the residual noise around one line is
     # inflated by the very jumps we look for.
     thresh = max(6 * spread, 0.5 * noise, 1.0)
     jumps = [d - typical for d in diffs if d - typical < -thresh]
+    # a rise as far outside gives back what a drop took (one damaged row is a spike: up,
+    # then down): only the net drop is a burst kept
+    ups = sum(d - typical for d in diffs if d - typical > thresh)
     return {
         "count": len(jumps), "steps": len(diffs), "threshold": round(thresh, 1),
         "typical_step": typical, "sizes": sorted(jumps)[:10], "sizes_all": jumps,
+        "given_back": ups,
     }
 
 
@@ -288,7 +292,8 @@ def analyze_points(
     k = max(3, len(ty) // 10)
     level_drop = median(ty[:k]) - median(ty[-k:])
     jumps["level_drop"] = level_drop
-    jumps["share"] = round(-sum(jumps["sizes_all"]) / level_drop, 3) if level_drop > 0 else 0.0
+    kept = -sum(jumps["sizes_all"]) - jumps.pop("given_back", 0.0)
+    jumps["share"] = round(kept / level_drop, 3) if level_drop > 0 else 0.0
     del jumps["sizes_all"]
     heap_floor = max(MATERIAL_NOISE * noise, MATERIAL_HEAP * (total or 0), 1.0)
     warm_drop = (wdet.get("drop") or (ys[0] - fit.predict(xs[0]))) if cut else 0.0
