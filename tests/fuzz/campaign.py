@@ -7,7 +7,7 @@ through the symbolizer. It passes with 0 tracebacks, 0 hangs, and 0 "clean" verd
     python3 tests/fuzz/campaign.py --logs 300 --elfs 30 --seed 7                 # a slice
     python3 tests/fuzz/campaign.py --replay log:123456 --seed 10                 # one case
 
-Logs are windows (8-100 lines; 60-1,200 lines for the leak cases, a tenth of them, which need
+Logs are windows (8-100 lines; 60-600 lines for the leak cases, a tenth of them, which need
 many overview rows) of the bundled examples, the crash fixtures, the AliOS and FreeRTOS
 fixtures and /work/shared/corpus/real, mutated (bit flips, byte noise, digits changed, lines
 dropped/duplicated/swapped/spliced from another log, CR/LF/NUL noise, truncation). Each is
@@ -105,7 +105,7 @@ def mutate_log(rng: random.Random, seeds: list[tuple[str, list[bytes]]],
     leak_case = bool(leak_seeds) and rng.random() < LEAK_SHARE
     if leak_case:
         si = rng.choice(leak_seeds)
-        n = rng.randint(60, 1200)
+        n = rng.randint(60, 600)
     else:
         si = rng.randrange(len(seeds))
         n = rng.randint(8, 100)

@@ -342,9 +342,16 @@ def analyze_points(
     # A step is judged against the spread of single steps (its own threshold), not against
     # the residuals around one line, which the step itself inflates.
     step_floor = max(MATERIAL_HEAP * (total or 0), jumps["threshold"])
+    # "flat otherwise": the typical single step (a median, blind to a few jumps) must not
+    # add up to a material decline of its own, or the jumps sit on a leak (or are damaged
+    # rows) and the curve is not a burst kept
+    rates = [(ty[i + 1] - ty[i]) / (tx[i + 1] - tx[i]) for i in range(len(tx) - 1)
+             if tx[i + 1] > tx[i]]
+    base_decline = -median(rates) * span if rates else 0.0
+    jumps["base_decline"] = round(base_decline, 1)
     stepped = (
         jumps["count"] >= 1 and level_drop > step_floor and jumps["share"] >= STEP_SHARE
-        and jumps["count"] <= max(3, 0.1 * jumps["steps"])
+        and jumps["count"] <= max(3, 0.1 * jumps["steps"]) and base_decline <= heap_floor
     )
     if stepped:
         cls = "step"
