@@ -95,14 +95,14 @@ def seed_elfs() -> list[Path]:
 
 # -- mutation -------------------------------------------------------------------------------
 def mutate_log(rng: random.Random, seeds: list[tuple[str, list[bytes]]],
-               leak_seeds: list[int] | None = None
+               leak_seeds: list[int] | None = None, leak_share: float = LEAK_SHARE
                ) -> tuple[bytes, str, list[tuple[int, int] | None], int, bool]:
     """A mutated window of one seed: (bytes, seed name, provenance, seed index, leak case).
 
     Provenance has one entry per element of the mutant: (seed, line) for a line copied
     unchanged (a duplicate or a splice from another seed included), None for a changed one.
     """
-    leak_case = bool(leak_seeds) and rng.random() < LEAK_SHARE
+    leak_case = bool(leak_seeds) and rng.random() < leak_share
     if leak_case:
         si = rng.choice(leak_seeds)
         n = rng.randint(60, 600)

@@ -54,7 +54,8 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
         stats.append(stream_log(log_b, [series_b.on_record, identity.on_record], cycle_pattern))
         result = diff_between(series_a, series_b, pair, log_a, log_b)
     result["elf"] = str(elf) if elf else None
-    result["elf_match"] = elf_match(symbolizer, attributor.seen, identity)
+    result["elf_match"] = elf_match(symbolizer, attributor.seen, identity,
+                                   traces=attributor.traces_seen)
     result["partial"] = [n for st in stats for n in partial_notes(st, None)] + \
         partial_notes(None, result["elf_match"])
     return result

@@ -49,7 +49,8 @@ def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
     result["cycle_source"] = stats.cycle_source
     result["log"] = str(log)
     result["elf"] = str(elf) if elf else None
-    result["elf_match"] = elf_match(symbolizer, attributor.seen, identity)
+    result["elf_match"] = elf_match(symbolizer, attributor.seen, identity,
+                                   traces=attributor.traces_seen)
     result["partial"] = partial_notes(stats, result["elf_match"])
     return result
 
