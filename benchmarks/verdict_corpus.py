@@ -27,21 +27,25 @@ class Series:
     noise_blocks: float          # noise amplitude in blocks
     warmup_end: int              # first cycle after the warm-up (1 = none)
     free: list[int] = field(default_factory=list)   # free heap at cycles 1..n
+    warmup_shape: str = "none"   # none | linear | saturating
+    #: truth for the forecast: the first cycle at which the noiseless free heap (churn at its
+    #: deepest) reaches zero, None without a leak
+    exhaustion: int | None = None
 
 
-def _warmup(rng: random.Random, block: int) -> tuple[list[float], int]:
-    """A warm-up curve (bytes taken by cycle i) and the cycle it ends."""
+def _warmup(rng: random.Random, block: int) -> tuple[list[float], int, str]:
+    """A warm-up curve (bytes taken by cycle i), the cycle it ends and its shape."""
     shape = rng.choice(["none", "linear", "exponential"])
     if shape == "none":
-        return [], 1
+        return [], 1, "none"
     amount = rng.randint(5, 30) * block
     if shape == "linear":
         length = rng.randint(5, 20)
-        return [amount * min(1.0, i / length) for i in range(1, 200)], length + 1
+        return [amount * min(1.0, i / length) for i in range(1, 200)], length + 1, "linear"
     tau = rng.uniform(1.5, 6.0)
     curve = [amount * (1 - math.exp(-i / tau)) for i in range(1, 200)]
     end = next(i for i, v in enumerate(curve, 1) if amount - v < block / 2)
-    return curve, end + 1
+    return curve, end + 1, "saturating"
 
 
 def make(rng: random.Random, family: str, n: int = 100) -> Series:
@@ -53,21 +57,30 @@ def make(rng: random.Random, family: str, n: int = 100) -> Series:
         rate = rng.choice([0.25, 0.5])
     else:
         rate = 0.0
-    warm, warm_end = _warmup(rng, block)
+    warm, warm_end, shape = _warmup(rng, block)
     step_at = rng.randint(10, n - 10) if family in ("step", "leak_step") else None
     step = rng.randint(10, 40) * block
     period = rng.randint(4, 15)
     churn = rng.randint(2, 8) * block if family in ("churn", "leak_churn") else 0
-    free = []
-    for i in range(1, n + 1):
-        taken = (warm[i - 1] if warm else 0.0) + rate * block * i
+
+    def taken(i: int) -> float:
+        out = (warm[min(i, len(warm)) - 1] if warm else 0.0) + rate * block * i
         if step_at is not None and i >= step_at:
-            taken += step
+            out += step
         if churn:
-            taken += churn * ((i % period) / period)
-        taken += rng.uniform(-noise, noise) * block
-        free.append(int(START - taken))
-    return Series(family, rate > 0, rate, block, noise, warm_end, free)
+            out += churn * ((i % period) / period)
+        return out
+
+    free = [int(START - taken(i) - rng.uniform(-noise, noise) * block) for i in range(1, n + 1)]
+    exhaustion = None
+    if rate > 0:
+        # past the warm-up and the step the curve is a line plus the sawtooth: jump close to
+        # the crossing of its deepest level, then walk
+        i = max(n, int((START - (warm[-1] if warm else 0.0) - step - churn) / (rate * block)) - 20)
+        while START - taken(i) > 0:
+            i += 1
+        exhaustion = i
+    return Series(family, rate > 0, rate, block, noise, warm_end, free, shape, exhaustion)
 
 
 #: family -> share of the corpus

@@ -15,11 +15,11 @@ def test_new_vanished_grown_shrunk() -> None:
     a = snap(0, 1, {"keep": (2, 64), "gone": (1, 32), "grow": (1, 100), "shrink": (4, 400)})
     b = snap(1, 9, {"keep": (2, 64), "new": (3, 96), "grow": (5, 500), "shrink": (1, 100)})
     d = diff_snapshots(a, b, {})
-    status = {r["key"]: r["status"] for r in d["rows"]}
+    status = {r.key: r.status for r in d.rows}
     assert status == {"keep": "same", "gone": "vanished", "grow": "grown", "shrink": "shrunk",
                       "new": "new"}
-    assert [r["key"] for r in d["rows"]][:2] == ["grow", "new"]        # by growth
-    assert d["totals"]["bytes_delta"] == (64 + 96 + 500 + 100) - (64 + 32 + 100 + 400)
+    assert [r.key for r in d.rows][:2] == ["grow", "new"]        # by growth
+    assert d.totals.bytes_delta == (64 + 96 + 500 + 100) - (64 + 32 + 100 + 400)
 
 
 def test_growth_every_time_vs_spike_once() -> None:
@@ -28,8 +28,8 @@ def test_growth_every_time_vs_spike_once() -> None:
                          "flat": (3, 99)})
              for i, c in enumerate((10, 20, 30, 40, 50))]
     g = site_growth(snaps, {})
-    pattern = {r["key"]: r["pattern"] for r in g["rows"]}
+    pattern = {r.key: r.pattern for r in g.rows}
     assert pattern == {"steady": "steady", "spike": "spike", "flat": "flat"}
-    steady = next(r for r in g["rows"] if r["key"] == "steady")
-    assert steady["bytes_slope"] == 64 and steady["heap_slope"] == 64 + 16
-    assert g["x"] == "cycle"
+    steady = next(r for r in g.rows if r.key == "steady")
+    assert steady.bytes_slope == 64 and steady.heap_slope == 64 + 16
+    assert g.x == "cycle" and g.dumps == (0, 1, 2, 3, 4) and g.block_overhead == 16.0

@@ -133,22 +133,22 @@ def test_attribution_names_the_timer_site(target: str) -> None:
     f = facts(target, "leak")
     report = report_of(target, "leak")
     attribution = report["attribution"]
-    top = attribution["sites"][0]
-    assert top["object_kind"] == "timer"
-    assert f["leaked_timer_create_line"] in top["label"]
-    assert 0.8 <= top["share"] <= 1.2
-    assert "of which" in attribution["text"]
+    top = attribution.sites[0]
+    assert top.object_kind == "timer"
+    assert f["leaked_timer_create_line"] in top.label
+    assert 0.8 <= top.share <= 1.2
+    assert "of which" in attribution.text
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_growth_tells_steady_from_spike(target: str) -> None:
     leak = report_of(target, "leak")["growth"]
-    timer_rows = [r for r in leak["rows"] if r["object_kind"] == "timer"]
-    assert timer_rows and timer_rows[0]["pattern"] == "steady"
+    timer_rows = [r for r in leak.rows if r.object_kind == "timer"]
+    assert timer_rows and timer_rows[0].pattern == "steady"
     burst = report_of(target, "burst")["growth"]
-    steady = [r for r in burst["rows"] if r["pattern"] == "steady"]
-    assert not any(r["object_kind"] == "timer" for r in steady)
-    assert any(r["pattern"] == "spike" for r in burst["rows"])
+    steady = [r for r in burst.rows if r.pattern == "steady"]
+    assert not any(r.object_kind == "timer" for r in steady)
+    assert any(r.pattern == "spike" for r in burst.rows)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -240,7 +240,7 @@ def test_leak_report_for_a_model_based_verb() -> None:
     report = leak_report(acc, attributor, Thresholds())
     assert report["verdict"]["leak"] and report["verdict"]["exit_code"] == 1
     assert report["objects"]["leaks"][0]["leak_per_cycle"] == pytest.approx(1.0, abs=0.01)
-    assert report["attribution"]["sites"][0]["object_kind"] == "timer"
+    assert report["attribution"].sites[0].object_kind == "timer"
 
 
 def test_one_point_per_cycle_despite_nested_overviews() -> None:

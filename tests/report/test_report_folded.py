@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from memsleuth.analysis.census import Attributor, census
 from memsleuth.analysis.stacks import stack_of_row, stacks_from_census, stacks_from_dump
 from memsleuth.records import BlockDump, HeapBlock
 from memsleuth.report.folded import clean_frame, folded_lines, write_folded
+from memsleuth.results.census import CensusRow
 
 
-def _row(**kw):
-    base = {"key": "k", "owner": 0x1000, "function": None, "file": None, "line": None,
-            "object_kind": None, "chain": [], "bytes": 0}
+def _row(**kw) -> CensusRow:
+    base = {"key": "k", "owner": 0x1000, "owners": (), "site_address": 0x1000, "function": None,
+            "file": None, "line": None, "inlined": (), "label": "", "object_kind": None,
+            "allocator": None, "chain": (), "blocks": 1, "bytes": 0, "share": 0.0,
+            "min_size": None, "max_size": None, "sample_blocks": ()}
     base.update(kw)
-    return base
+    if "owner" in kw:
+        base["site_address"] = kw["owner"]
+    base["chain"] = tuple(base["chain"])
+    return CensusRow(**base)
 
 
 def test_chain_is_reversed_to_outermost_first():
@@ -26,14 +33,15 @@ def test_chain_is_reversed_to_outermost_first():
 
 def test_census_with_chains_folds_and_merges():
     chain = ["alloc_fn (a.c:1)", "mid (b.c:2)", "main (m.c:3)"]
-    census_result = {"rows": [
+    rows = (
         _row(key="a", chain=chain, bytes=100),
         _row(key="b", chain=chain, bytes=20),          # same stack, other site key: merged
         _row(key="c", chain=["x (x.c:9)", "main (m.c:3)"], bytes=50),
         _row(key="d", function="solo", file="/src/s.c", line=7, bytes=30, object_kind="timer"),
         _row(key="unknown", owner=0, bytes=16),
         _row(key="zero", chain=chain, bytes=0),         # no live bytes: no line
-    ]}
+    )
+    census_result = replace(census(_dump(), Attributor(None)), rows=rows)
     lines = folded_lines(stacks_from_census(census_result))
     assert lines == [
         "main (m.c:3);mid (b.c:2);alloc_fn (a.c:1) 120",
@@ -82,7 +90,7 @@ def test_census_and_dump_stacks_agree_on_total(tmp_path: Path):
     dump = _dump()
     result = census(dump, Attributor(None))
     total = sum(w for _, w in stacks_from_census(result))
-    assert total == result["totals"]["used_bytes"] == sum(
+    assert total == result.totals.used_bytes == sum(
         w for _, w in stacks_from_dump(dump, Attributor(None)))
     out = tmp_path / "x.folded"
     n = write_folded(out, stacks_from_dump(dump, Attributor(None)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,17 @@ from report_helpers import TARGETS, example
 from memsleuth.cli import main
 from memsleuth.commands.report import run_report
 from memsleuth.report.html import icicle, render_html
+from memsleuth.results.census import (
+    BlockInfo,
+    Census,
+    CensusRow,
+    CensusSnapshot,
+    CensusTotals,
+    CorruptedBlock,
+    ObjectKindCount,
+)
+from memsleuth.results.common import InlineFrame
+from memsleuth.results.diff import AttributedSite, Attribution, DiffRow, SnapshotRef
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CRASH_LOG = FIXTURES / "crash" / "alios20_m4_busfault_task.log"
@@ -61,26 +73,34 @@ def test_every_log_string_is_escaped():
                      "fit_line": ((0, 1.0), (5, 0.5)), "warmup": (0, 1),
                      "exhaustion": {"x": 20, "y": 0, "text": EVIL, "low": 18, "high": 22}}
     data["overview_rules"] = [(3.0, EVIL)]
-    row = {"key": EVIL, "owner": 1, "owners": [1], "function": EVIL, "file": EVIL, "line": 3,
-           "object_kind": EVIL, "chain": [EVIL, EVIL], "blocks": 1, "bytes": 10, "share": 1.0,
-           "min_size": 10, "max_size": 10}
-    data["census"] = {
-        "snapshot": {"index": 0, "line": 1, "variant": EVIL, "partial": True,
-                     "partial_reason": EVIL},
-        "totals": {"used_blocks": 1, "used_bytes": 10, "free_blocks": 0, "free_bytes": 0,
-                   "largest_free": 0, "sites": 1},
-        "rows": [row], "rows_total": 1,
-        "corrupted": [{"block": {"line": 1, "addr": 1, "site": EVIL}, "previous": {"site": EVIL}}],
-    }
+    row = CensusRow(key=EVIL, owner=1, owners=(1,), site_address=1, function=EVIL, file=EVIL,
+                    line=3, inlined=(InlineFrame(function=EVIL, file=EVIL, line=3),
+                                     InlineFrame(function=EVIL, file=EVIL, line=4)),
+                    label=EVIL, object_kind=EVIL, allocator=EVIL, chain=(EVIL, EVIL), blocks=1,
+                    bytes=10, share=1.0, min_size=10, max_size=10, sample_blocks=(1,))
+    block = BlockInfo(line=1, addr=1, used=True, size=10, sentinel=False, dye=None,
+                      corrupted=True, owner=1, site=EVIL)
+    data["census"] = Census(
+        snapshot=CensusSnapshot(index=0, line=1, end_line=None, variant=EVIL, partial=True,
+                                partial_reason=EVIL, skipped_lines=0),
+        totals=CensusTotals(used_blocks=1, used_bytes=10, free_blocks=0, free_bytes=0,
+                            largest_free=0, free_listed=True, sites=1),
+        by="site", sort="bytes", rows=(row,), rows_total=1,
+        corrupted=(CorruptedBlock(block=block, previous=replace(block, site=EVIL), next=None),),
+        objects=(ObjectKindCount(kind=EVIL, blocks=1, bytes=10, sites=1, constructors=(EVIL,)),),
+        wrappers=(),
+    )
     data["stacks"] = [((EVIL, EVIL), 10)]
     data["growth"] = {"x": [0, 1, 2], "x_kind": EVIL,
                       "sites": [{"label": EVIL, "bytes": [1, 2, 3], "delta": 2, "slope": 1.0,
                                  "pattern": EVIL}]}
-    data["diff"] = {"before": {"index": 0, "line": 1, "cycle": None, "used_bytes": 1},
-                    "after": {"index": 1, "line": 2, "cycle": None, "used_bytes": 2},
-                    "rows": [{"label": EVIL, "status": EVIL, "blocks_before": 0,
-                              "blocks_after": 1, "blocks_delta": 1, "bytes_before": 0,
-                              "bytes_after": 1, "bytes_delta": 1}]}
+    data["diff"] = {
+        "before": SnapshotRef(log=EVIL, index=0, line=1, cycle=None, partial=False, used_bytes=1),
+        "after": SnapshotRef(log=EVIL, index=1, line=2, cycle=None, partial=False, used_bytes=2),
+        "rows": [DiffRow(key=EVIL, label=EVIL, function=EVIL, file=EVIL, line=1, inlined=(),
+                         object_kind=EVIL, status="new", blocks_before=0, blocks_after=1,
+                         blocks_delta=1, bytes_before=0, bytes_after=1, bytes_delta=1)],
+        "rows_total": 1, "blocks_before": 0, "blocks_after": 1}
     data["objects"] = {"source": "trace", "summary": [EVIL], "events": 1, "grace": 1,
                        "cycles": {"complete": 1},
                        "kinds": [{"kind": EVIL, "created": 1, "deleted": 0, "alive": 1,
@@ -90,7 +110,10 @@ def test_every_log_string_is_escaped():
                                   "line": 1, "created": 1, "deleted": 0, "alive": 1,
                                   "leaked": 1, "leak_per_cycle": 1.0}],
                        "leaks": [1]}
-    data["decline"] = {"text": EVIL, "sites": [1]}
+    data["decline"] = Attribution(
+        decline_per_x=1.0, x="cycle", method="dumps", explained=1.0, text=EVIL,
+        sites=(AttributedSite(key=EVIL, label=EVIL, object_kind=EVIL, bytes_per_x=1.0,
+                              share=1.0),))
     frame = {"address": 1, "function": EVIL, "file": EVIL, "line": 1, "source": EVIL,
              "inlined": [{"function": EVIL, "file": EVIL, "line": 2}, {"function": EVIL}]}
     block = {"addr": 1, "size": 4, "used": True, "corrupted": True, "owner": 1,
@@ -170,7 +193,7 @@ def test_example_report_sections_and_size(target: str, tmp_path: Path):
     assert "wifi_connect" in lines[0] and "krhino_timer_dyn_create" in lines[0]
     assert lines[0].split(";")[0].startswith("main")
     data, _ = run_report(log, elf)
-    assert sum(int(x.rsplit(" ", 1)[1]) for x in lines) == data["census"]["totals"]["used_bytes"]
+    assert sum(int(x.rsplit(" ", 1)[1]) for x in lines) == data["census"].totals.used_bytes
 
 
 def test_cli_errors_are_one_line(tmp_path: Path):

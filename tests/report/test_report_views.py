@@ -42,14 +42,14 @@ def test_two_dumps_give_a_diff_but_no_growth(tmp_path: Path):
     data, _ = run_report(log, None)
     assert "growth" not in data                    # site_growth needs three snapshots
     diff = data["diff"]
-    assert diff["before"]["index"] == 0 and diff["after"]["index"] == 1
-    assert diff["rows_total"] == 0 and diff["totals"]["bytes_delta"] == 0
+    assert diff["before"].index == 0 and diff["after"].index == 1
+    assert diff["rows_total"] == 0 and diff["totals"].bytes_delta == 0
 
 
 def test_three_dumps_give_growth_from_site_growth(tmp_path: Path):
     log = tmp_path / "dumps.log"
     log.write_text(DUMP.read_text() * 3)
     data, _ = run_report(log, None)
-    assert data["growth_raw"]["snapshots"] == 3
+    assert data["growth_raw"].snapshots == 3
     assert data["growth"]["x"] == [0.0, 1.0, 2.0]
     assert all(s["slope"] == 0 and s["pattern"] == "flat" for s in data["growth"]["sites"])

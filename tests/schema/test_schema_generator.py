@@ -1,12 +1,15 @@
-"""The TypedDict -> JSON Schema translation, on a small tree whose schema is written out by
-hand here, and checked against documents the validator must accept and reject."""
+"""The type -> JSON Schema translation (TypedDict and dataclass trees), on small trees whose
+schema is written out by hand here, and checked against documents the validator must accept
+and reject."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
 import jsonschema
 
+from memsleuth.results.common import Document, omitted, to_json
 from memsleuth.results.schema import _Builder
 
 
@@ -89,3 +92,40 @@ def test_tree_schema_accepts_and_rejects() -> None:
     ]
     for doc in bad:
         assert not validator.is_valid(doc), doc
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Part:
+    size: int
+    note: str | None = omitted()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Whole(Document):
+    """A whole document."""
+
+    parts: tuple[Part, ...]
+    first: Part | None
+
+
+def test_dataclass_tree_translates_and_serializes_alike() -> None:
+    builder = _Builder()
+    assert builder.of(Whole) == {"$ref": "#/$defs/Whole"}
+    whole = builder.defs["Whole"]
+    assert whole["description"] == "A whole document."
+    # a verb's document: the envelope the serializer's caller adds is required first
+    assert whole["required"] == ["schema", "memsleuth", "parts", "first"]
+    assert whole["properties"]["parts"] == {"type": "array", "items": {"$ref": "#/$defs/Part"}}
+    assert builder.defs["Part"] == {          # no docstring written: no description
+        "type": "object",
+        "properties": {"size": {"type": "integer"}, "note": {"type": ["string", "null"]}},
+        "required": ["size"],
+    }
+    doc = Whole(parts=(Part(size=1), Part(size=2, note="x")), first=None)
+    assert to_json(doc) == {"parts": [{"size": 1}, {"size": 2, "note": "x"}], "first": None}
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+              **builder.of(Whole), "$defs": builder.defs}
+    validator = jsonschema.Draft202012Validator(schema)
+    assert validator.is_valid({"schema": "s", "memsleuth": "0", **to_json(doc)})
+    assert not validator.is_valid(to_json(doc))                      # no envelope
+    assert not validator.is_valid({"schema": "s", "memsleuth": "0", "parts": [{}], "first": None})

@@ -39,15 +39,15 @@ def test_two_call_sites_of_one_inline_function_are_two_census_rows(name):
                         owner=rets[i % 2]["logged"]) for i in range(6)]
     dump = BlockDump(line=1, variant="b3", blocks=blocks)
     result = census(dump, Attributor(open_fixture(name)), top=None)
-    rows = [r for r in result["rows"] if r["function"] == "buf_new"]
-    assert len(rows) == 2, [r["key"] for r in result["rows"]]
+    rows = [r for r in result.rows if r.function == "buf_new"]
+    assert len(rows) == 2, [r.key for r in result.rows]
     for row in rows:
-        exp = next(r for r in rets if r["logged"] == row["owner"])
-        assert row["blocks"] == 3
-        assert (row["file"], row["line"]) == (exp["frames"][0][1], exp["frames"][0][2])
+        exp = next(r for r in rets if r["logged"] == row.owner)
+        assert row.blocks == 3
+        assert (row.file, row.line) == (exp["frames"][0][1], exp["frames"][0][2])
         # every inline level with its own location
-        assert [[f["function"], f["file"], f["line"]] for f in row["inlined"]] == exp["frames"]
-        assert row["label"].endswith(f"inlined into open_both (sites.c:{exp['frames'][1][2]})")
+        assert [[f.function, f.file, f.line] for f in row.inlined] == exp["frames"]
+        assert row.label.endswith(f"inlined into open_both (sites.c:{exp['frames'][1][2]})")
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -14,7 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from memsleuth.records import BlockDump, HeapBlock
-from memsleuth.results.census import Census
+from memsleuth.results.census import (
+    BlockInfo,
+    Census,
+    CensusRow,
+    CensusSnapshot,
+    CensusTotals,
+    CorruptedBlock,
+    ObjectKindCount,
+    WrapperCount,
+)
+from memsleuth.results.common import InlineFrame
 from memsleuth.symbols.location import Location
 
 #: Allocator entry points and libc/RTOS wrappers: a frame inside one of these is never the
@@ -107,7 +117,7 @@ class Site:
     function: str | None
     file: str | None
     line: int | None
-    inlined: tuple[dict[str, Any], ...] = ()  # inline chain, innermost first (when > 1 frame)
+    inlined: tuple[InlineFrame, ...] = ()  # inline chain, innermost first (when > 1 frame)
     object_kind: str | None = None
     allocator: str | None = None    # function holding the owner when blame moved up a trace
     chain: tuple[str, ...] = ()     # the whole trace, one "function (file:line)" per frame
@@ -121,13 +131,12 @@ class Site:
         return text + inline_suffix(self.inlined)
 
 
-def inline_suffix(inlined: tuple[dict[str, Any], ...] | list[dict[str, Any]]) -> str:
+def inline_suffix(inlined: tuple[InlineFrame, ...]) -> str:
     """`` inlined into outer (file:line)`` for every level past the innermost one."""
     out = ""
-    for f in list(inlined)[1:]:
-        where = f" ({_short(f.get('file'))}:{f.get('line')})" if f.get("file") and \
-            f.get("line") else ""
-        out += f" inlined into {f.get('function') or '??'}{where}"
+    for f in inlined[1:]:
+        where = f" ({_short(f.file)}:{f.line})" if f.file and f.line else ""
+        out += f" inlined into {f.function or '??'}{where}"
     return out
 
 
@@ -319,7 +328,7 @@ class Attributor:
             )
         first = loc.frames[0] if loc.frames else None
         inlined = tuple(
-            {"function": f.function, "file": f.file, "line": f.line} for f in loc.frames
+            InlineFrame(function=f.function, file=f.file, line=f.line) for f in loc.frames
         ) if len(loc.frames) > 1 else ()
         function = loc.function   # the innermost frame: the code at this address
         allocator = allocator if allocator not in (function, loc.outer_function) else None
@@ -379,12 +388,7 @@ def census(
     sort: SortKey = "bytes",
     top: int | None = None,
 ) -> Census:
-    """Aggregate the live blocks of ``dump`` per call site. Returns plain data.
-
-    Keys: snapshot (index, line, variant, partial, partial_reason), totals (used_blocks,
-    used_bytes, free_blocks, free_bytes, largest_free), rows (list, see ``_row_dict``), rows_total
-    (before --top), corrupted (blocks with a bad header and their neighbours), by, sort.
-    """
+    """Aggregate the live blocks of ``dump`` per call site (rows cut to ``top``)."""
     used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
     attributor.prepare({b.owner for b in used}, {a for b in used for a in b.trace})
     attributor.learn(used)
@@ -401,65 +405,58 @@ def census(
     # some 1.x dumps list free blocks only in their free-list section (real B1a output)
     free = [b for b in dump.blocks if not b.used and b.size is not None] or [
         b for b in dump.free_list if b.size is not None]
-    return {
-        "snapshot": {
-            "index": dump.index, "line": dump.line, "end_line": dump.end_line,
-            "variant": dump.variant, "partial": dump.partial,
-            "partial_reason": dump.partial_reason, "skipped_lines": dump.skipped_lines,
-        },
-        "totals": {
-            "used_blocks": len(used), "used_bytes": used_bytes,
-            "free_blocks": len(free), "free_bytes": sum(b.size or 0 for b in free),
-            "largest_free": max((b.size or 0 for b in free), default=0),
+    return Census(
+        snapshot=CensusSnapshot(
+            index=dump.index, line=dump.line, end_line=dump.end_line,
+            variant=dump.variant, partial=dump.partial,
+            partial_reason=dump.partial_reason, skipped_lines=dump.skipped_lines,
+        ),
+        totals=CensusTotals(
+            used_blocks=len(used), used_bytes=used_bytes,
+            free_blocks=len(free), free_bytes=sum(b.size or 0 for b in free),
+            largest_free=max((b.size or 0 for b in free), default=0),
             # dumps of live allocations only (a heap trace, a 'used' memdump) say nothing
             # about free memory: 0 free blocks there is not an empty free list
-            "free_listed": bool(free) or dump.variant not in USED_ONLY_VARIANTS,
-            "sites": len(rows),
-        },
-        "by": by,
-        "sort": sort,
-        "rows_total": len(ordered),
-        "rows": [_row_dict(r, used_bytes) for r in (ordered[:top] if top else ordered)],
-        "corrupted": corrupted_blocks(dump, attributor),
-        "objects": object_summary(rows.values()),
-        "wrappers": wrapper_summary(rows.values(), attributor),
-    }
+            free_listed=bool(free) or dump.variant not in USED_ONLY_VARIANTS,
+            sites=len(rows),
+        ),
+        by=by,
+        sort=sort,
+        rows_total=len(ordered),
+        rows=tuple(_row(r, used_bytes) for r in (ordered[:top] if top else ordered)),
+        corrupted=corrupted_blocks(dump, attributor),
+        objects=object_summary(rows.values()),
+        wrappers=wrapper_summary(rows.values(), attributor),
+    )
 
 
-def wrapper_summary(rows: Any, attributor: Attributor) -> list[dict[str, Any]]:
+def wrapper_summary(rows: Any, attributor: Attributor) -> tuple[WrapperCount, ...]:
     """The owner view above the split: per learned wrapper, its blocks and how many caller
     rows they were split into (``Attributor.learn``)."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, list[Row]] = {}
     for row in rows:
         fn = row.site.allocator
-        if fn is None or fn not in attributor.auto_wrappers:
-            continue
-        entry = out.setdefault(fn, {"function": fn, "kind": attributor.auto_wrappers[fn],
-                                    "blocks": 0, "bytes": 0, "callers": 0})
-        entry["blocks"] += row.blocks
-        entry["bytes"] += row.bytes
-        entry["callers"] += 1
-    return sorted(out.values(), key=lambda e: -e["bytes"])
+        if fn is not None and fn in attributor.auto_wrappers:
+            out.setdefault(fn, []).append(row)
+    counts = (WrapperCount(function=fn, kind=attributor.auto_wrappers[fn],
+                           blocks=sum(r.blocks for r in group),
+                           bytes=sum(r.bytes for r in group), callers=len(group))
+              for fn, group in out.items())
+    return tuple(sorted(counts, key=lambda e: -e.bytes))
 
 
-def object_summary(rows: Any) -> list[dict[str, Any]]:
+def object_summary(rows: Any) -> tuple[ObjectKindCount, ...]:
     """Live kernel objects per kind, read off the constructor-owned blocks ("982 timers")."""
-    kinds: dict[str, dict[str, Any]] = {}
+    kinds: dict[str, list[Row]] = {}
     for row in rows:
-        kind = row.site.object_kind
-        if not kind:
-            continue
-        entry = kinds.setdefault(kind, {"kind": kind, "blocks": 0, "bytes": 0, "sites": 0,
-                                        "constructors": set()})
-        entry["blocks"] += row.blocks
-        entry["bytes"] += row.bytes
-        entry["sites"] += 1
-        if row.site.allocator:
-            entry["constructors"].add(row.site.allocator)
-    out = sorted(kinds.values(), key=lambda e: (-e["blocks"], e["kind"]))
-    for entry in out:
-        entry["constructors"] = sorted(entry["constructors"])
-    return out
+        if row.site.object_kind:
+            kinds.setdefault(row.site.object_kind, []).append(row)
+    counts = (ObjectKindCount(
+        kind=kind, blocks=sum(r.blocks for r in group), bytes=sum(r.bytes for r in group),
+        sites=len(group),
+        constructors=tuple(sorted({r.site.allocator for r in group if r.site.allocator})))
+        for kind, group in kinds.items())
+    return tuple(sorted(counts, key=lambda e: (-e.blocks, e.kind)))
 
 
 def live_owners(dump: BlockDump) -> set[int]:
@@ -477,51 +474,51 @@ def _sort_key(sort: SortKey):  # noqa: ANN202 - a key function
     return lambda r: (-r.bytes, -r.blocks, r.key)
 
 
-def _row_dict(row: Row, used_bytes: int) -> dict[str, Any]:
+def _row(row: Row, used_bytes: int) -> CensusRow:
     site = row.site
-    return {
-        "key": row.key,
+    return CensusRow(
+        key=row.key,
         # the raw owner printed by the device (the one most of the row's blocks have); the
         # address the blame moved to (past wrappers, along the trace) is ``site_address``
-        "owner": max(sorted(row.owners), key=row.owners.__getitem__) if row.owners else 0,
-        "owners": sorted(row.owners),
-        "site_address": site.address,
-        "function": site.function,
-        "file": site.file,
-        "line": site.line,
-        "inlined": list(site.inlined),
-        "label": site.label,
-        "object_kind": site.object_kind,
-        "allocator": site.allocator,
-        "chain": list(site.chain),
-        "blocks": row.blocks,
-        "bytes": row.bytes,
-        "share": (row.bytes / used_bytes) if used_bytes else 0.0,
-        "min_size": row.min_size,
-        "max_size": row.max_size,
-        "sample_blocks": row.sample,
-    }
+        owner=max(sorted(row.owners), key=row.owners.__getitem__) if row.owners else 0,
+        owners=tuple(sorted(row.owners)),
+        site_address=site.address,
+        function=site.function,
+        file=site.file,
+        line=site.line,
+        inlined=site.inlined,
+        label=site.label,
+        object_kind=site.object_kind,
+        allocator=site.allocator,
+        chain=site.chain,
+        blocks=row.blocks,
+        bytes=row.bytes,
+        share=(row.bytes / used_bytes) if used_bytes else 0.0,
+        min_size=row.min_size,
+        max_size=row.max_size,
+        sample_blocks=tuple(row.sample),
+    )
 
 
-def corrupted_blocks(dump: BlockDump, attributor: Attributor) -> list[dict[str, Any]]:
+def corrupted_blocks(dump: BlockDump, attributor: Attributor) -> tuple[CorruptedBlock, ...]:
     """Blocks with a bad header ('!' or a wrong dye), each with its physical neighbours."""
-    out: list[dict[str, Any]] = []
+    out: list[CorruptedBlock] = []
     blocks = dump.blocks
     for i, block in enumerate(blocks):
         if not (block.corrupted or not block.dye_ok):
             continue
-        out.append({
-            "block": _block_dict(block, attributor),
-            "previous": _block_dict(blocks[i - 1], attributor) if i > 0 else None,
-            "next": _block_dict(blocks[i + 1], attributor) if i + 1 < len(blocks) else None,
-        })
-    return out
+        out.append(CorruptedBlock(
+            block=_block_info(block, attributor),
+            previous=_block_info(blocks[i - 1], attributor) if i > 0 else None,
+            next=_block_info(blocks[i + 1], attributor) if i + 1 < len(blocks) else None,
+        ))
+    return tuple(out)
 
 
-def _block_dict(block: HeapBlock, attributor: Attributor) -> dict[str, Any]:
+def _block_info(block: HeapBlock, attributor: Attributor) -> BlockInfo:
     site = attributor.site(block.owner, block.trace) if block.owner else None
-    return {
-        "line": block.line, "addr": block.addr, "used": block.used, "size": block.size,
-        "sentinel": block.sentinel, "dye": block.dye, "corrupted": block.corrupted,
-        "owner": block.owner, "site": site.label if site else None,
-    }
+    return BlockInfo(
+        line=block.line, addr=block.addr, used=block.used, size=block.size,
+        sentinel=block.sentinel, dye=block.dye, corrupted=block.corrupted,
+        owner=block.owner, site=site.label if site else None,
+    )

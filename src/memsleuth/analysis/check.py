@@ -102,7 +102,7 @@ def leak_report(
         sizes = kind_block_sizes(last, acc.series.info if acc.series else {})
         attribution = attribute_decline(trend, growth, objects, sizes, last,
                                         acc.series.info if acc.series else None)
-        if attribution is not None and not attribution["sites"] and objects.get("leaks"):
+        if attribution is not None and not attribution.sites and objects.get("leaks"):
             attribution = attribute_decline(trend, None, objects, sizes) or attribution
     result = {
         "trend": trend, "objects": objects, "growth": growth, "attribution": attribution,
@@ -181,25 +181,25 @@ def verdict(
         (findings if t.fail_on_alloc_failure else seen).append(item)
     if growth is not None and trend is None and (objects or {}).get("source") != "trace":
         # Only dumps: a site that grows at every snapshot is the evidence left.
-        for row in growth.get("rows", []):
-            if row["pattern"] == "steady" and row["bytes_slope"] > t.max_leak_rate:
+        for row in growth.rows:
+            if row.pattern == "steady" and row.bytes_slope > t.max_leak_rate:
                 findings.append({
-                    "source": "growth", "kind": "steady_growth", "value": row["bytes_slope"],
+                    "source": "growth", "kind": "steady_growth", "value": row.bytes_slope,
                     "threshold": t.max_leak_rate,
-                    "message": f"{row['label']} grows {row['bytes_slope']:+.1f} B/"
-                               f"{growth['x']} at every snapshot"})
+                    "message": f"{row.label} grows {row.bytes_slope:+.1f} B/"
+                               f"{growth.x} at every snapshot"})
     leak = bool(findings)
     undecided = trend is not None and trend["classification"] == "insufficient"
     judged = {
         "trend": trend is not None and trend["classification"] != "insufficient",
         "objects": (objects or {}).get("source") == "trace",
-        "growth": bool(growth and growth.get("rows")) and trend is None,
+        "growth": bool(growth and growth.rows) and trend is None,
     }
     if leak:
         first = findings[0]
         reason = ("FAIL: " if first["kind"] == "alloc_failure" else "LEAK: ") + first["message"]
-        if attribution and attribution.get("sites"):
-            reason += f" [{attribution['text']}]"
+        if attribution and attribution.sites:
+            reason += f" [{attribution.text}]"
         if len(findings) > 1:
             others = "; ".join(f["message"] for f in findings[1:3])
             more = f"; +{len(findings) - 3} more" if len(findings) > 3 else ""
@@ -227,5 +227,5 @@ def verdict(
         "findings": findings, "observations": seen,
         "inputs": {"trend": trend is not None,
                    "objects": (objects or {}).get("source") == "trace",
-                   "growth": bool(growth and growth.get("rows"))},
+                   "growth": bool(growth and growth.rows)},
     }

@@ -14,7 +14,16 @@ from typing import Any
 from memsleuth.analysis.census import Attributor, census, inline_suffix
 from memsleuth.analysis.regression import theil_sen
 from memsleuth.records import BlockDump, CycleMarker, Record
-from memsleuth.results.diff import Attribution, Growth, SnapshotDiff
+from memsleuth.results.diff import (
+    AttributedSite,
+    Attribution,
+    DiffRow,
+    DiffTotals,
+    Growth,
+    GrowthRow,
+    SnapshotDiff,
+    SnapshotRef,
+)
 
 #: A site "grows steadily" when at least this share of snapshot-to-snapshot steps grow.
 STEADY_STEPS = 0.7
@@ -61,18 +70,18 @@ class SiteSeries:
     def add(self, dump: BlockDump) -> None:
         result = census(dump, self.attributor)
         sites: dict[str, tuple[int, int, int]] = {}
-        for row in result["rows"]:
-            sites[row["key"]] = (row["blocks"], row["bytes"], row["max_size"] or 0)
-            if row["key"] not in self.info:
-                self.info[row["key"]] = {
-                    "key": row["key"], "function": row["function"], "file": row["file"],
-                    "line": row["line"], "inlined": row.get("inlined") or [],
-                    "object_kind": row["object_kind"],
-                    "owner": row["owner"], "site_address": row["site_address"],
+        for row in result.rows:
+            sites[row.key] = (row.blocks, row.bytes, row.max_size or 0)
+            if row.key not in self.info:
+                self.info[row.key] = {
+                    "key": row.key, "function": row.function, "file": row.file,
+                    "line": row.line, "inlined": row.inlined,
+                    "object_kind": row.object_kind,
+                    "owner": row.owner, "site_address": row.site_address,
                 }
         self.snapshots.append(Snapshot(
             index=dump.index, line=dump.line, cycle=self.cycle, partial=dump.partial,
-            used_bytes=result["totals"]["used_bytes"], sites=sites,
+            used_bytes=result.totals.used_bytes, sites=sites,
             overhead=block_overhead(dump),
         ))
 
@@ -99,30 +108,25 @@ def _label(info: dict[str, Any]) -> str:
 
 
 def _site_fields(info: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:
-    """What a row says about its site: key, label and where it is."""
+    """What a row says about its site (``SiteFields``): key, label and where it is."""
     meta = info.get(key, {"key": key})
     return {"key": key, "label": _label(meta), "function": meta.get("function"),
             "file": meta.get("file"), "line": meta.get("line"),
-            "inlined": meta.get("inlined") or [], "object_kind": meta.get("object_kind")}
+            "inlined": meta.get("inlined") or (), "object_kind": meta.get("object_kind")}
 
 
-def _snap_dict(s: Snapshot, log: str | None) -> dict[str, Any]:
-    return {"log": log, "index": s.index, "line": s.line, "cycle": s.cycle,
-            "partial": s.partial, "used_bytes": s.used_bytes}
+def _snap_ref(s: Snapshot, log: str | None) -> SnapshotRef:
+    return SnapshotRef(log=log, index=s.index, line=s.line, cycle=s.cycle, partial=s.partial,
+                       used_bytes=s.used_bytes)
 
 
 def diff_snapshots(
     a: Snapshot, b: Snapshot, info: dict[str, dict[str, Any]],
     log_a: str | None = None, log_b: str | None = None,
 ) -> SnapshotDiff:
-    """Per-site blocks/bytes before, after and delta; new and vanished sites.
-
-    Keys: before, after ({log, index, line, cycle, partial, used_bytes}), rows [{key, label,
-    function, file, line, object_kind, blocks_before, blocks_after, blocks_delta, bytes_before,
-    bytes_after, bytes_delta, status: new|vanished|grown|shrunk|same}] sorted by bytes_delta
-    (largest growth first), totals {bytes_delta, blocks_delta, new, vanished, grown, shrunk}.
-    """
-    rows: list[dict[str, Any]] = []
+    """Per-site blocks/bytes before, after and delta; new and vanished sites (rows sorted by
+    bytes_delta, largest growth first)."""
+    rows: list[DiffRow] = []
     for key in set(a.sites) | set(b.sites):
         ba, ya, _ = a.sites.get(key, (0, 0, 0))
         bb, yb, _ = b.sites.get(key, (0, 0, 0))
@@ -136,37 +140,33 @@ def diff_snapshots(
             status = "shrunk"
         else:
             status = "same"
-        rows.append({
+        rows.append(DiffRow(
             **_site_fields(info, key),
-            "blocks_before": ba, "blocks_after": bb, "blocks_delta": bb - ba,
-            "bytes_before": ya, "bytes_after": yb, "bytes_delta": yb - ya, "status": status,
-        })
-    rows.sort(key=lambda r: (-r["bytes_delta"], -r["blocks_delta"], r["key"]))
-    count = {s: sum(1 for r in rows if r["status"] == s) for s in ("new", "vanished", "grown",
-                                                                   "shrunk")}
-    return {
-        "before": _snap_dict(a, log_a), "after": _snap_dict(b, log_b), "rows": rows,
-        "totals": {"bytes_delta": sum(r["bytes_delta"] for r in rows),
-                   "blocks_delta": sum(r["blocks_delta"] for r in rows), **count},
-    }
+            blocks_before=ba, blocks_after=bb, blocks_delta=bb - ba,
+            bytes_before=ya, bytes_after=yb, bytes_delta=yb - ya, status=status,
+        ))
+    rows.sort(key=lambda r: (-r.bytes_delta, -r.blocks_delta, r.key))
+    count = {s: sum(1 for r in rows if r.status == s) for s in ("new", "vanished", "grown",
+                                                              "shrunk")}
+    return SnapshotDiff(
+        before=_snap_ref(a, log_a), after=_snap_ref(b, log_b), rows=tuple(rows),
+        totals=DiffTotals(bytes_delta=sum(r.bytes_delta for r in rows),
+                          blocks_delta=sum(r.blocks_delta for r in rows), **count),
+    )
 
 
 def site_growth(
     snapshots: list[Snapshot], info: dict[str, dict[str, Any]], *, skip_partial: bool = True,
 ) -> Growth:
-    """Per-site growth across three or more snapshots.
+    """Per-site growth across three or more snapshots, rows sorted by bytes_slope.
 
-    Keys: x ("cycle" when every snapshot has one, else "snapshot"), snapshots (used), rows
-    [{key, label, function, file, line, object_kind, blocks: [...], bytes: [...],
-    bytes_slope, bytes_slope_low, bytes_slope_high, blocks_slope, heap_slope (bytes plus
-    block headers: what the free-heap curve sees), block_size, grow_steps
-    (share of steps that grew), biggest_step_share, pattern: steady|spike|shrinking|flat|
-    noisy}] sorted by bytes_slope.
+    x is "cycle" when every snapshot has one, else "snapshot"; heap_slope is bytes plus
+    block headers (what the free-heap curve sees); grow_steps the share of steps that grew.
     """
     snaps = [s for s in snapshots if not (skip_partial and s.partial)] or snapshots
     if len(snaps) < 3:
-        return {"x": None, "snapshots": len(snaps), "dumps": [s.index for s in snaps],
-                "rows": []}
+        return Growth(x=None, snapshots=len(snaps), dumps=tuple(s.index for s in snaps),
+                      block_overhead=None, rows=())
     by_cycle = all(s.cycle is not None for s in snaps) and len({s.cycle for s in snaps}) == len(
         snaps)
     xs = [float(s.cycle) if by_cycle else float(s.index) for s in snaps]  # type: ignore[arg-type]
@@ -204,25 +204,25 @@ def site_growth(
             pattern = "flat"
         else:
             pattern = "noisy"
-        rows.append({
+        rows.append(GrowthRow(
             **_site_fields(info, key),
-            "blocks": blocks, "bytes": bytes_,
-            "bytes_slope": round(fit.slope, 3), "bytes_slope_low": round(fit.slope_low, 3),
-            "bytes_slope_high": round(fit.slope_high, 3), "blocks_slope": round(bfit.slope, 4),
-            "heap_slope": round(fit.slope + bfit.slope * overhead, 3),
-            "block_size": max(sizes) or None,
-            "grow_steps": round(grew / len(steps), 3) if steps else 0.0,
-            "biggest_step_share": round(big_share, 3), "pattern": pattern,
-        })
-    rows.sort(key=lambda r: (-r["bytes_slope"], -(r["bytes"][-1] - r["bytes"][0]), r["key"]))
-    return {"x": "cycle" if by_cycle else "snapshot", "snapshots": len(snaps),
-            "dumps": [s.index for s in snaps],
-            "block_overhead": overhead, "rows": rows}
+            blocks=tuple(blocks), bytes=tuple(bytes_),
+            bytes_slope=round(fit.slope, 3), bytes_slope_low=round(fit.slope_low, 3),
+            bytes_slope_high=round(fit.slope_high, 3), blocks_slope=round(bfit.slope, 4),
+            heap_slope=round(fit.slope + bfit.slope * overhead, 3),
+            block_size=max(sizes) or None,
+            grow_steps=round(grew / len(steps), 3) if steps else 0.0,
+            biggest_step_share=round(big_share, 3), pattern=pattern,
+        ))
+    rows.sort(key=lambda r: (-r.bytes_slope, -(r.bytes[-1] - r.bytes[0]), r.key))
+    return Growth(x="cycle" if by_cycle else "snapshot", snapshots=len(snaps),
+                  dumps=tuple(s.index for s in snaps), block_overhead=overhead,
+                  rows=tuple(rows))
 
 
 def attribute_decline(
     trend: dict[str, Any],
-    growth: dict[str, Any] | None = None,
+    growth: Growth | None = None,
     objects: dict[str, Any] | None = None,
     block_sizes: dict[str, int] | None = None,
     snapshot: Snapshot | None = None,
@@ -233,9 +233,8 @@ def attribute_decline(
     From the dumps: each steadily growing site's bytes slope (needs the trend and the growth in
     the same unit). From the object trace: each leaking create site's leak rate × the block
     size of its object kind in the last dump (``block_sizes``: kind -> bytes, headers
-    included). Both count block headers, as the free-heap curve does.
-    Keys: decline_per_x (B per trend unit), x, method ("dumps" | "objects"), sites [{key,
-    label, bytes_per_x, share}], explained (sum of shares), text (one line).
+    included). Both count block headers, as the free-heap curve does. Failing both, one dump
+    whose sites hold a whole number of blocks per cycle (``census_tracks_cycles``).
     """
     fit = trend.get("fit")
     if not fit or fit["slope"] >= 0:
@@ -244,14 +243,12 @@ def attribute_decline(
     x = trend["x"]
     sites: list[dict[str, Any]] = []
     method = None
-    if growth and growth.get("rows") and growth.get("x") == x:
+    if growth and growth.rows and growth.x == x:
         method = "dumps"
-        for r in growth["rows"]:
-            if r["pattern"] == "steady" and r["bytes_slope"] > 0:
-                sites.append({"key": r["key"], "label": r["label"],
-                              "object_kind": r["object_kind"],
-                              "bytes_per_x": r.get("heap_slope", r["bytes_slope"]),
-                              "payload_per_x": r["bytes_slope"]})
+        for r in growth.rows:
+            if r.pattern == "steady" and r.bytes_slope > 0:
+                sites.append({"key": r.key, "label": r.label, "object_kind": r.object_kind,
+                              "bytes_per_x": r.heap_slope, "payload_per_x": r.bytes_slope})
     elif objects and objects.get("leaks") and x == "cycle":
         method = "objects"
         for r in objects["leaks"]:
@@ -263,23 +260,22 @@ def attribute_decline(
         sites = census_tracks_cycles(snapshot, info or {}, decline, trend)
         method = "census" if sites else method
     if not sites:
-        return {"decline_per_x": decline, "x": x, "method": method, "sites": [],
-                "explained": 0.0, "text": f"{-decline:+.0f} B per {x}, not explained by a site"}
-    for s in sites:
-        s["share"] = s["bytes_per_x"] / decline
-    sites.sort(key=lambda s: -s["bytes_per_x"])
-    explained = sum(s["share"] for s in sites)
-    top = sites[0]
-    kind = f"the {top['object_kind']} blocks created at " if top.get("object_kind") else ""
-    text = (f"{-decline:+.0f} B per {x}, of which {min(top['share'], 9.99):.0%} is {kind}"
-            f"{top['label']}")
+        return Attribution(decline_per_x=decline, x=x, method=method, sites=(), explained=0.0,
+                           text=f"{-decline:+.0f} B per {x}, not explained by a site")
+    ranked = sorted((AttributedSite(**s, share=s["bytes_per_x"] / decline) for s in sites),
+                    key=lambda s: -s.bytes_per_x)
+    explained = sum(s.share for s in ranked)
+    top = ranked[0]
+    kind = f"the {top.object_kind} blocks created at " if top.object_kind else ""
+    text = (f"{-decline:+.0f} B per {x}, of which {min(top.share, 9.99):.0%} is {kind}"
+            f"{top.label}")
     if method == "census":
-        text += (f" ({top['blocks_per_x']} block(s) of {top['block_size']} B per {x} elapsed, "
+        text += (f" ({top.blocks_per_x} block(s) of {top.block_size} B per {x} elapsed, "
                  "read off one dump)")
-    if len(sites) > 1:
-        text += f" ({explained:.0%} by {len(sites)} sites)"
-    return {"decline_per_x": decline, "x": x, "method": method, "sites": sites,
-            "explained": explained, "text": text}
+    if len(ranked) > 1:
+        text += f" ({explained:.0%} by {len(ranked)} sites)"
+    return Attribution(decline_per_x=decline, x=x, method=method, sites=tuple(ranked),
+                       explained=explained, text=text)
 
 
 def census_tracks_cycles(snapshot: Snapshot, info: dict[str, dict[str, Any]], decline: float,
@@ -287,7 +283,8 @@ def census_tracks_cycles(snapshot: Snapshot, info: dict[str, dict[str, Any]], de
     """One dump is enough when a site holds about a whole number of blocks per cycle elapsed,
     all of one size: its blocks × (size + header) per cycle is its share of the decline.
 
-    Cycles elapsed: the dump's cycle minus the first cycle of the curve.
+    Cycles elapsed: the dump's cycle minus the first cycle of the curve. Returns the fields
+    of each ``AttributedSite`` but its share.
     """
     series = trend.get("series") or []
     first = next((p.get("cycle") for p in series if p.get("cycle") is not None), None)

@@ -20,6 +20,8 @@ from memsleuth.analysis.diff import (
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.errors import InputError, UsageError
 from memsleuth.records import BlockDump
+from memsleuth.results.common import extend
+from memsleuth.results.diff import DiffAnalysis
 
 
 class CensusKeep:
@@ -89,7 +91,7 @@ def pick_snapshot(snaps: list[Snapshot], index: int | None, default_last: bool,
 
 
 def diff_within(series: SiteSeries, trend: TrendCollector, pair: tuple[int, int] | None,
-                log: Path) -> dict[str, Any]:
+                log: Path) -> DiffAnalysis:
     """Two dumps of one log (default first vs last complete), the growth across all of them,
     and which growing sites explain the heap's decline when the log shows one."""
     i, j = pair if pair else (None, None)
@@ -102,28 +104,25 @@ def diff_within(series: SiteSeries, trend: TrendCollector, pair: tuple[int, int]
         raise InputError(
             f"{log}: only one complete block dump ({len(series.snapshots)} in all, the "
             "others cut short): nothing to compare it with; pick two with --snapshots I,J")
-    result = diff_snapshots(a, b, series.info, str(log), str(log))
     growth = site_growth(series.snapshots, series.info)
-    result["growth"] = growth
-    result["attribution"] = None
-    if (trend.n_overviews or trend.n_cycle_points) and growth["rows"]:
+    attribution = None
+    if (trend.n_overviews or trend.n_cycle_points) and growth.rows:
         try:
             curve = trend.result()
         except ValueError:
             curve = None
         if curve and curve.get("leak"):
-            result["attribution"] = attribute_decline(curve, growth)
-    return result
+            attribution = attribute_decline(curve, growth)
+    return extend(DiffAnalysis, diff_snapshots(a, b, series.info, str(log), str(log)),
+                  growth=growth, attribution=attribution)
 
 
 def diff_between(series_a: SiteSeries, series_b: SiteSeries, pair: tuple[int, int] | None,
-                 log_a: Path, log_b: Path) -> dict[str, Any]:
+                 log_a: Path, log_b: Path) -> DiffAnalysis:
     """One dump of each log (default the last complete of each)."""
     i, j = pair if pair else (None, None)
     a = pick_snapshot(series_a.snapshots, i, True, log_a)
     b = pick_snapshot(series_b.snapshots, j, True, log_b)
     info = {**series_b.info, **series_a.info}
-    result = diff_snapshots(a, b, info, str(log_a), str(log_b))
-    result["growth"] = None
-    result["attribution"] = None
-    return result
+    return extend(DiffAnalysis, diff_snapshots(a, b, info, str(log_a), str(log_b)),
+                  growth=None, attribution=None)

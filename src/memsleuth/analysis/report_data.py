@@ -243,16 +243,16 @@ def _growth(series: SiteSeries) -> dict[str, Any]:
     three or more snapshots, so fewer give no growth view.
     """
     growth = site_growth(series.snapshots, series.info)
-    if not growth["rows"]:
+    if not growth.rows:
         return {}
     # the snapshots site_growth used (complete ones, unless none is), for their x values
     snaps = [s for s in series.snapshots if not s.partial] or series.snapshots
-    by_cycle = growth["x"] == "cycle"
+    by_cycle = growth.x == "cycle"
     xs = [float(s.cycle if by_cycle else s.index) for s in snaps]  # type: ignore[arg-type]
-    sites = [{"label": r["label"] + (f" [{r['object_kind']}]" if r["object_kind"] else ""),
-              "bytes": r["bytes"], "delta": r["bytes"][-1] - r["bytes"][0],
-              "slope": r["bytes_slope"], "pattern": r["pattern"]}
-             for r in growth["rows"][:GROWTH_SITES]]
+    sites = [{"label": r.label + (f" [{r.object_kind}]" if r.object_kind else ""),
+              "bytes": r.bytes, "delta": r.bytes[-1] - r.bytes[0],
+              "slope": r.bytes_slope, "pattern": r.pattern}
+             for r in growth.rows[:GROWTH_SITES]]
     return {"growth": {"x": xs, "x_kind": "cycle" if by_cycle else "block dump",
                        "sites": sites}, "growth_raw": growth}
 
@@ -265,12 +265,13 @@ def _diff(series: SiteSeries) -> dict[str, Any]:
         return {}
     first, last = snaps[0], snaps[-1]
     diff = diff_snapshots(first, last, series.info)
-    changed = [r for r in diff["rows"] if r["status"] != "same"]
-    diff["before"]["used_blocks"] = sum(v[0] for v in first.sites.values())
-    diff["after"]["used_blocks"] = sum(v[0] for v in last.sites.values())
-    diff["rows_total"] = len(changed)
-    diff["rows"] = changed[:DIFF_ROWS]
-    return {"diff": diff}
+    changed = [r for r in diff.rows if r.status != "same"]
+    return {"diff": {
+        "before": diff.before, "after": diff.after, "totals": diff.totals,
+        "rows": changed[:DIFF_ROWS], "rows_total": len(changed),
+        "blocks_before": sum(v[0] for v in first.sites.values()),
+        "blocks_after": sum(v[0] for v in last.sites.values()),
+    }}
 
 
 def _decline(data: dict[str, Any], series: SiteSeries) -> dict[str, Any]:
@@ -281,7 +282,7 @@ def _decline(data: dict[str, Any], series: SiteSeries) -> dict[str, Any]:
     snaps = series.snapshots
     sizes = kind_block_sizes(snaps[-1] if snaps else None, series.info)
     result = attribute_decline(trend, data.get("growth_raw"), data.get("objects"), sizes)
-    if not result or not result.get("sites"):
+    if not result or not result.sites:
         return {}
     return {"decline": result}
 

@@ -12,36 +12,37 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from memsleuth.results.census import Census, CensusRow
+
 Stack = tuple[str, ...]
 
 
-def stack_of_row(row: dict[str, Any]) -> Stack:
-    """The stack, outermost first, that a census row's bytes are charged to."""
-    chain = row.get("chain") or []
+def stack_of(*, chain: tuple[str, ...], function: str | None, file: str | None,
+             line: int | None, object_kind: str | None, address: int, key: str) -> Stack:
+    """The stack, outermost first, that a site's bytes are charged to (``address``: the
+    address blamed)."""
     if len(chain) > 1:
         return tuple(reversed(chain))
-    kind = row.get("object_kind")
-    function = row.get("function")
-    site = _site_label(row)
+    if function and line:
+        site = f"{function} ({(file or '').rsplit('/', 1)[-1]}:{line})"
+    else:
+        site = f"0x{address:x}" if address else key
     if function is None:
         # Unresolved owner: no file/function level to group by.
-        return ("[unresolved]", site) if row.get("owner") else ("[unknown owner]",)
-    file = row.get("file") or "[no file]"
-    stack: Stack = (file.rsplit("/", 1)[-1], function, site)
-    return (*stack, f"[{kind}]") if kind else stack
+        return ("[unresolved]", site) if address else ("[unknown owner]",)
+    stack: Stack = ((file or "[no file]").rsplit("/", 1)[-1], function, site)
+    return (*stack, f"[{object_kind}]") if object_kind else stack
 
 
-def _site_label(row: dict[str, Any]) -> str:
-    owner = row.get("owner") or 0
-    if row.get("function") and row.get("line"):
-        file = (row.get("file") or "").rsplit("/", 1)[-1]
-        return f"{row['function']} ({file}:{row['line']})"
-    return f"0x{owner:x}" if owner else str(row.get("key", "?"))
+def stack_of_row(row: CensusRow) -> Stack:
+    """The stack a census row's bytes are charged to."""
+    return stack_of(chain=row.chain, function=row.function, file=row.file, line=row.line,
+                    object_kind=row.object_kind, address=row.site_address, key=row.key)
 
 
-def stacks_from_census(census: dict[str, Any]) -> list[tuple[Stack, int]]:
+def stacks_from_census(census: Census) -> list[tuple[Stack, int]]:
     """Weighted stacks from census rows (every row, so the totals match the census)."""
-    return merge((stack_of_row(row), int(row.get("bytes") or 0)) for row in census["rows"])
+    return merge((stack_of_row(row), row.bytes) for row in census.rows)
 
 
 def stacks_from_dump(dump: Any, attributor: Any) -> list[tuple[Stack, int]]:
@@ -51,12 +52,10 @@ def stacks_from_dump(dump: Any, attributor: Any) -> list[tuple[Stack, int]]:
     pairs = []
     for block in used:
         site = attributor.site(block.owner, block.trace)
-        row = {
-            "chain": list(site.chain), "function": site.function, "file": site.file,
-            "line": site.line, "owner": site.address, "key": site.key,
-            "object_kind": site.object_kind,
-        }
-        pairs.append((stack_of_row(row), block.size or 0))
+        stack = stack_of(chain=site.chain, function=site.function, file=site.file,
+                         line=site.line, object_kind=site.object_kind, address=site.address,
+                         key=site.key)
+        pairs.append((stack, block.size or 0))
     return merge(pairs)
 
 

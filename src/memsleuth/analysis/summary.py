@@ -7,6 +7,7 @@ result ``analyze`` prints and ``report`` builds on.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -112,8 +113,8 @@ def leak_findings(acc: Accumulators, attributor: Attributor) -> dict[str, Any]:
     """Trend, forecast, growing sites, object balance and the check verdict (one pass)."""
     report = leak_report(acc, attributor, Thresholds())
     growth = report.get("growth")
-    if growth and growth.get("rows"):
-        growth = {**growth, "rows": [r for r in growth["rows"] if r["bytes_slope"] > 0][:5]}
+    if growth and growth.rows:
+        growth = replace(growth, rows=tuple(r for r in growth.rows if r.bytes_slope > 0)[:5])
     report["growth"] = growth
     return report
 

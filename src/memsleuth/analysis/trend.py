@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any, Literal
 
+from memsleuth.analysis.changepoint import leak_test
 from memsleuth.analysis.regression import Fit, crossing, theil_sen
 from memsleuth.analysis.series import HeapSeries, overview_problem
 from memsleuth.records import (
@@ -46,17 +47,16 @@ TREND_P = 0.01
 #: Share of the decline that jumps must explain for a step/burst verdict.
 STEP_SHARE = 0.7
 MIN_POINTS = 6
-#: The early-verdict model (``leak_settled``): a decline is a leak once it is known not to be
-#: a warm-up still running. A warm-up (caches, pools filled once) is a decline that stops:
-#: - after a detected change point (the warm-up ended, the hinge in ``detect_warmup``), the
-#:   decline must persist over SEGMENT_POINTS points of the last segment;
-#: - with no change point seen, one straight decline needs SINGLE_SEGMENT_POINTS points (a
-#:   cache still filling looks exactly like a leak; field warm-ups last up to ~20 cycles);
-#: - either way the decline must not be slowing down (the segment's second half falling at
-#:   less than half the rate of its first, outside its interval: a warm-up still ending).
+#: Points the forecast's fit needs after the model's end of the warm-up.
+MIN_SEGMENT_FIT = 5
+#: The early-verdict model (``leak_settled``, ``analysis/changepoint.py``): a decline is a
+#: leak once no warm-up can explain it, a warm-up being a fill (linear or saturating) that
+#: ends within WARMUP_SPAN cycles of the first point (overviews, in index or time mode).
 #: Measured by benchmarks/bench_verdict.py (README "Early verdict").
-SEGMENT_POINTS = 10
-SINGLE_SEGMENT_POINTS = 24
+WARMUP_SPAN = 20
+#: Buffers that pile up (sawtooth churn) are released within this many cycles: a fall
+#: shorter than that with no release seen is not yet a leak.
+CHURN_SPAN = 15
 #: The former fixed floor, kept for the live tracker's own alerts (live/tracker.py).
 MIN_LEAK_POINTS = 32
 #: Which forecast level is "the" exhaustion, best first (see ``forecast``).
@@ -379,9 +379,25 @@ def analyze_points(
                   f"{decline:.0f} B against noise of {noise:.0f} B, but not yet a "
                   "significant trend")
     if cls == "steady_leak":
-        settled, why = leak_settled(tx, ty, cut, confidence)
+        settled, start, why = leak_settled(xs, ys, cut, warmup_span(xs, x_mode), (tx, ty))
         evidence["early_verdict"] = {"settled": settled, "why": why, "segment_points": len(tx),
                                      "change_point": cut > 0}
+        seg = [i for i, v in enumerate(xs) if start is not None and v >= start]
+        refit = theil_sen(xs[seg[0]:], ys[seg[0]:], confidence=confidence) \
+            if settled and seg and seg[0] > cut and len(seg) >= MIN_SEGMENT_FIT else None
+        if refit is not None and refit.slope_high < 0:
+            # the model put the end of the warm-up later than the hinge did: the forecast
+            # rests on the steady fall only
+            cut, fit = seg[0], refit
+            tx, ty = xs[cut:], ys[cut:]
+            warm["points"], warm["until_x"] = cut, xs[cut - 1]
+            noise = 1.4826 * fit.residual_mad
+            evidence.update(
+                slope=round(fit.slope, 3), slope_interval=[fit.slope_low, fit.slope_high],
+                mann_kendall_p=fit.mk_p, kendall_tau=round(fit.kendall_tau, 3),
+                noise=round(noise, 1), span=tx[-1] - tx[0],
+                decline_over_span=round(-fit.slope * (tx[-1] - tx[0]), 1))
+            reason = _reason(cls, evidence, warm, unit)
         if not settled:
             cls = "insufficient"
             reason = f"cannot tell a leak from a warm-up yet: {why}; so far: {reason}"
@@ -399,45 +415,35 @@ def analyze_points(
     return out
 
 
-def leak_settled(xs: list[float], ys: list[float], cut: int,
-                 confidence: float = 0.95) -> tuple[bool, str]:
-    """Is a significant decline over these points (the segment after ``cut`` warm-up points)
-    a leak rather than a warm-up still running? (settled, why); see SEGMENT_POINTS."""
-    n = len(xs)
-    # after a warm-up, the decline must last at least as long as the warm-up did: the tail
-    # of a warm-up that slows gradually (a cache whose hit rate climbs) is still falling
-    need = max(SEGMENT_POINTS, cut) if cut else SINGLE_SEGMENT_POINTS
-    if n < need:
-        where = "after the warm-up" if cut else "with no warm-up end seen"
-        return False, f"{n} point(s) {where}, need {need}"
-    ups = _up_jumps(xs, ys)
+def leak_settled(xs: list[float], ys: list[float], cut: int, span: float,
+                 seg: tuple[list[float], list[float]] | None = None,
+                 ) -> tuple[bool, float | None, str]:
+    """Is the decline of this curve (all its points, warm-up included) a leak rather than a
+    warm-up still running? (settled, why): the nested-model test of ``changepoint``, on the
+    curve with its kept bursts taken out, plus the churn guards on the segment after the
+    ``cut`` warm-up points (``seg``). The second item is where the steady fall begins (the
+    model's bend), when the test ran."""
+    tx, ty = seg if seg is not None else (xs[cut:], ys[cut:])
+    n = len(tx)
+    ups = _up_jumps(tx, ty)
     if ups and n < CHURN_POINTS:
-        return False, (f"{ups} upward jump(s) in {n} points (buffers released: churn); a "
-                       f"decline through churn needs {CHURN_POINTS} points")
-    if n + cut < SINGLE_SEGMENT_POINTS:
-        return False, (f"{n + cut} points in all, need {SINGLE_SEGMENT_POINTS}: warm-ups in the "
-                       "field last up to ~20 cycles")
-    t, ratio = curvature_t(xs, _without_bursts(xs, ys))
-    if t > CURVATURE_T and ratio < SLOWING_RATIO:
-        return False, (f"the decline is slowing (curvature t={t:.1f}, the latest rate "
-                       f"{ratio:.0%} of the first): a warm-up still ending")
-    # the latest points must still fall, at no less than half the segment's rate
-    h = max(MIN_POINTS, n // 2)
-    whole = theil_sen(xs, ys, confidence=confidence)
-    # and the fall must exceed the whole swing around the line (sawtooth churn: buffers that
+        return False, None, (f"{ups} upward jump(s) in {n} points (buffers released: "
+                             f"churn); a decline through churn needs {CHURN_POINTS} points")
+    if xs[-1] - xs[0] < CHURN_SPAN * span / WARMUP_SPAN and not _rises(xs, ys):
+        return False, None, (f"buffers that pile up are released within {CHURN_SPAN} "
+                             "cycles (churn): a fall shorter than that, with no release seen "
+                             "yet, may be one")
+    whole = theil_sen(tx, ty)
+    # the fall must exceed the whole swing around the line (sawtooth churn: buffers that
     # pile up and are released swing the curve by their amplitude, in either direction)
-    resid = [y - whole.predict(x) for x, y in zip(xs, ys, strict=True)]
+    resid = [y - whole.predict(x) for x, y in zip(tx, ty, strict=True)]
     swing = max(resid) - min(resid)
-    fall = -whole.slope * (xs[-1] - xs[0])
+    fall = -whole.slope * (tx[-1] - tx[0])
     if fall <= swing:
-        return False, (f"the fall over the segment ({fall:.0f} B) is not larger than the swing "
-                       f"around it ({swing:.0f} B): churn, or too early")
-    tail = theil_sen(xs[-h:], ys[-h:], confidence=confidence)
-    if not (tail.slope_high < 0 and tail.slope <= 0.5 * whole.slope):
-        return False, (f"the latest {h} points fall {tail.slope:+.1f} B per unit vs "
-                       f"{whole.slope:+.1f} over the segment: the decline may be ending")
-    return True, (f"the decline persists over {n} points after the warm-up" if cut
-                  else f"one steady decline over {n} points")
+        return False, None, (f"the fall over the segment ({fall:.0f} B) is not larger than "
+                             f"the swing around it ({swing:.0f} B): churn, or too early")
+    test = leak_test(xs, _without_bursts(xs, ys), span)
+    return test.leak, test.start, test.why
 
 
 #: Records kept while a counter restart waits for its evidence (the next marker, a boot
@@ -469,6 +475,19 @@ def _without_bursts(xs: list[float], ys: list[float]) -> list[float]:
     return out
 
 
+def _rises(xs: list[float], ys: list[float]) -> int:
+    """Rises of the free heap well above the spread of single steps (3 spreads): memory
+    given back, which tells churn from a fall that could be a leak."""
+    diffs = step_excess(xs, ys)
+    if len(diffs) < 3:
+        return 0
+    typical = median(diffs)
+    spread = 1.4826 * median(abs(d - typical) for d in diffs)
+    thresh = max(3 * spread, 1.0)
+    return sum(1 for d, y0, y1 in zip(diffs, ys, ys[1:], strict=False)
+               if d - typical > thresh and y1 > y0)
+
+
 def _up_jumps(xs: list[float], ys: list[float]) -> int:
     """Rises far outside the spread of single steps: memory given back at once."""
     diffs = step_excess(xs, ys)
@@ -477,13 +496,22 @@ def _up_jumps(xs: list[float], ys: list[float]) -> int:
     typical = median(diffs)
     spread = 1.4826 * median(abs(d - typical) for d in diffs)
     thresh = max(6 * spread, 1.0)
-    return sum(1 for d in diffs if d - typical > thresh)
+    # a rise: the free heap went up (a bend to a slower fall is not memory given back)
+    return sum(1 for d, y0, y1 in zip(diffs, ys, ys[1:], strict=False)
+               if d - typical > thresh and y1 > y0)
 
 
 #: t statistic of the quadratic term above which a decline counts as slowing down ...
 CURVATURE_T = 2.5
 #: ... when the fitted rate at the end is below this share of the rate at the start
 SLOWING_RATIO = 0.5
+
+
+def warmup_span(xs: list[float], x_mode: str) -> float:
+    """WARMUP_SPAN in x units: cycles, else overviews at their median spacing."""
+    if x_mode == "cycle" or len(xs) < 2:
+        return float(WARMUP_SPAN)
+    return WARMUP_SPAN * median(b - a for a, b in zip(xs, xs[1:], strict=False))
 
 
 def _curved_start(xs: list[float], ys: list[float]) -> int:
@@ -768,7 +796,7 @@ class TrendCollector:
     Keeps one point per cycle (first standalone overview, else the first nested one) and one
     per standalone overview (for --x time/index), each bounded by ``_Bins``; plus the first
     allocation failure and the largest block size seen. ``upto`` stops collecting after that
-    many points (``trend --upto``).
+    many cycles (overviews when there are no cycle markers; ``trend --upto``).
     """
 
     def __init__(self, upto: int | None = None, capacity: int = 20_000) -> None:
@@ -972,8 +1000,8 @@ class TrendCollector:
         self._pending = None
         if o is None or self.cycle is None:
             return
-        if self.upto is not None and self.n_cycle_points >= self.upto:
-            return
+        if self.upto is not None and self.cycles > self.upto:
+            return      # --upto N: the first N cycles, however many overviews they printed
         self.by_cycle.add(_point(o, float(self.cycle), self.n_cycle_points, self.cycle))
         self.n_cycle_points += 1
 
@@ -1047,7 +1075,9 @@ class TrendCollector:
         if bins.weight > 1:
             notes.append(f"long series: every stored point is the remedian of {bins.weight}")
         if self.upto is not None:
-            notes.append(f"using the first {len(points)} point(s) (--upto {self.upto})")
+            unit = "cycle(s)" if mode == "cycle" else "point(s)"
+            notes.append(f"using the first {self.upto} {unit}: {len(points)} point(s) "
+                         f"(--upto {self.upto})")
         out = analyze_points(points, x_mode=mode, warmup=warmup,
                              allocation_size=self.largest, confidence=confidence)
         out["points_available"] = available

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -25,6 +24,8 @@ from memsleuth.commands.common import (
 from memsleuth.errors import EXIT_PARTIAL
 from memsleuth.report.census_text import render_census, render_elf_match
 from memsleuth.report.terminal import warn
+from memsleuth.results.census import CensusOutput
+from memsleuth.results.common import extend
 
 
 def census_options(f):  # noqa: ANN001, ANN201 - click decorator stack
@@ -40,7 +41,7 @@ def census_options(f):  # noqa: ANN001, ANN201 - click decorator stack
 def run_census(
     log: Path, elf: Path | None, snapshot: int | None, by: str, sort: str, top: int | None,
     skip_fns: tuple[str, ...], no_skip: bool = False,
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[CensusOutput, bool]:
     symbolizer = open_symbolizer(elf)
     choice = CensusKeep(snapshot)
     identity = IdentityCollector()
@@ -48,11 +49,12 @@ def run_census(
     dump, notes = census_dump(model, snapshot)
     attributor = Attributor(symbolizer, skip_fns=skip_fns)
     attributor.skipping = not no_skip
-    result = census(dump, attributor, by=by, sort=sort, top=top or None)  # type: ignore[arg-type]
-    result.update(log=str(log), elf=str(elf) if elf else None, snapshots=len(model.dumps),
-                  notes=notes, elf_match=elf_match(symbolizer, live_owners(dump), identity))
-    partial = bool(result["snapshot"]["partial"]) or (
-        (result["elf_match"] or {}).get("verdict") == "mismatch"
+    result = extend(
+        CensusOutput, census(dump, attributor, by=by, sort=sort, top=top or None),  # type: ignore[arg-type]
+        log=str(log), elf=str(elf) if elf else None, snapshots=len(model.dumps),
+        notes=tuple(notes), elf_match=elf_match(symbolizer, live_owners(dump), identity))
+    partial = result.snapshot.partial or (
+        (result.elf_match or {}).get("verdict") == "mismatch"
     )
     return result, partial
 
@@ -74,13 +76,13 @@ def command(log: Path, elf: Path | None, snapshot: int | None, top: int, sort: s
     """Live heap blocks of one snapshot, aggregated per call site (like the AliOS tool)."""
     result, partial = run_census(log, elf, snapshot, by, sort, top, skip_fns, no_skip)
 
-    def render(data: dict[str, Any]) -> None:
-        render_elf_match(data["elf_match"])
-        for note in data["notes"]:
+    def render(data: CensusOutput) -> None:
+        render_elf_match(data.elf_match)
+        for note in data.notes:
             warn(note)
         render_census(data)
 
     emit("census", result, as_json, render)
-    say_identity_mismatch(result.get("elf_match"))
+    say_identity_mismatch(result.elf_match)
     if partial:
         sys.exit(EXIT_PARTIAL)

@@ -23,8 +23,10 @@ from memsleuth.errors import (
 )
 from memsleuth.records import CycleMarker
 from memsleuth.results import SCHEMA_VERSION
+from memsleuth.results.common import to_json
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 
 def log_argument(f: F) -> F:
@@ -102,32 +104,20 @@ def open_symbolizer(elf: Path | None, opener: Callable[[Path], Any] | None = Non
     return symbolizer
 
 
-def envelope(verb: str, result: dict[str, Any]) -> dict[str, Any]:
-    """Every JSON document says which verb and schema produced it."""
-    return {"schema": f"memsleuth.{verb}/{SCHEMA_VERSION}", "memsleuth": __version__, **result}
+def envelope(verb: str, result: Any) -> dict[str, Any]:
+    """Every JSON document says which verb and schema produced it (``result``: a result
+    dataclass tree, or a dict of them)."""
+    return {"schema": f"memsleuth.{verb}/{SCHEMA_VERSION}", "memsleuth": __version__,
+            **to_json(result)}
 
 
-def emit(
-    verb: str, result: dict[str, Any], as_json: bool, render: Callable[[dict[str, Any]], None]
-) -> None:
-    """Print ``result`` as JSON or through its text renderer."""
+def emit(verb: str, result: R, as_json: bool, render: Callable[[R], None]) -> None:
+    """Print ``result`` as JSON (through the one serializer) or through its text renderer."""
     if as_json:
-        json.dump(envelope(verb, result), sys.stdout, indent=2, default=_jsonable)
+        json.dump(envelope(verb, result), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         render(result)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if hasattr(value, "__dataclass_fields__"):
-        from dataclasses import asdict
-
-        return asdict(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def error(message: str) -> None:
@@ -252,7 +242,7 @@ def say_identity_mismatch(match: dict[str, Any] | None) -> bool:
     return reason is not None
 
 
-def exit_if_partial(notes: list[str]) -> None:
+def exit_if_partial(notes: Sequence[str]) -> None:
     """After the output: say why it is partial on stderr and exit 4."""
     if notes:
         for note in notes:

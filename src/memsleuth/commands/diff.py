@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -25,6 +24,8 @@ from memsleuth.commands.common import (
 )
 from memsleuth.errors import UsageError
 from memsleuth.report.diff_text import render_diff
+from memsleuth.results.common import extend
+from memsleuth.results.diff import DiffOutput
 
 
 def parse_pair(text: str | None) -> tuple[int, int] | None:
@@ -39,7 +40,7 @@ def parse_pair(text: str | None) -> tuple[int, int] | None:
 
 
 def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str | None,
-             cycle_pattern: str | None = None) -> dict[str, Any]:
+             cycle_pattern: str | None = None) -> DiffOutput:
     pair = parse_pair(snapshots)
     symbolizer = open_symbolizer(elf)
     attributor = Attributor(symbolizer)
@@ -53,12 +54,11 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
         series_b = SiteSeries(attributor)
         stats.append(stream_log(log_b, [series_b.on_record, identity.on_record], cycle_pattern))
         result = diff_between(series_a, series_b, pair, log_a, log_b)
-    result["elf"] = str(elf) if elf else None
-    result["elf_match"] = elf_match(symbolizer, attributor.seen, identity,
-                                   traces=attributor.traces_seen)
-    result["partial"] = [n for st in stats for n in partial_notes(st, None)] + \
-        partial_notes(None, result["elf_match"])
-    return result
+    match = elf_match(symbolizer, attributor.seen, identity, traces=attributor.traces_seen)
+    return extend(DiffOutput, result, log=str(log_a), elf=str(elf) if elf else None,
+                  elf_match=match,
+                  partial=tuple([n for st in stats for n in partial_notes(st, None)]
+                                + partial_notes(None, match)))
 
 
 @click.command("diff")
@@ -79,4 +79,4 @@ def command(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str | 
     """Per call site: blocks and bytes before/after, new and vanished sites, growth slopes."""
     result = run_diff(log_a, log_b, elf, snapshots, cycle_pattern)
     emit("diff", result, as_json, lambda r: render_diff(r, top))
-    exit_if_partial(result["partial"])
+    exit_if_partial(result.partial)

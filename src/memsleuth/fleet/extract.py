@@ -281,26 +281,26 @@ def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attrib
                 "object_kind": site["kind"], "rate": float(site["leak_per_cycle"] or 0.0),
                 "unit": "objects/cycle", "leaking": (site["kind"], site["key"]) in leaking,
                 "pattern": "steady" if site.get("steady") else None})
-    growth = report.get("growth") or {}
+    growth = report.get("growth")
     # A growing site is a leak where the verdict says so: it explains the heap's decline
     # (attribution), or the dumps are the only evidence (no heap curve, no object trace).
-    attribution = report.get("attribution") or {}
-    explains = {s["key"] for s in attribution.get("sites", [])} \
-        if attribution.get("method") == "dumps" else set()
+    attribution = report.get("attribution")
+    explains = {s.key for s in attribution.sites} \
+        if attribution and attribution.method == "dumps" else set()
     growth_alone = (report.get("verdict") or {}).get("inputs", {}).get("trend") is False \
         and objects.get("source") != "trace"
-    for g in growth.get("rows", []):
-        info = acc.series.info.get(g["key"], {}) if acc.series is not None else {}
+    for g in growth.rows if growth else ():
+        info = acc.series.info.get(g.key, {}) if acc.series is not None else {}
         owner = info.get("site_address") or 0
         fields = site_fields(attributor.location(owner), owner) if owner else \
-            site_fields(None, 0) | {"site_key": g["key"]}
+            site_fields(None, 0) | {"site_key": g.key}
         writer.add("findings", {
             **common, "line": None, "source": "growth", **fields,
-            "object_kind": g.get("object_kind"), "rate": float(g["bytes_slope"]),
-            "unit": f"B/{growth.get('x') or 'snapshot'}",
-            "leaking": g["pattern"] == "steady" and g["bytes_slope"] > 0
-            and (g["key"] in explains or growth_alone),
-            "pattern": g["pattern"]})
+            "object_kind": g.object_kind, "rate": float(g.bytes_slope),
+            "unit": f"B/{growth.x or 'snapshot'}",  # type: ignore[union-attr]
+            "leaking": g.pattern == "steady" and g.bytes_slope > 0
+            and (g.key in explains or growth_alone),
+            "pattern": g.pattern})
 
 
 def _trend_fields(row: dict[str, Any], report: dict[str, Any]) -> None:

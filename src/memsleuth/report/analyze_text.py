@@ -118,16 +118,15 @@ def render_leak(leak: dict[str, Any]) -> None:
         basis = (trend.get("forecast") or {}).get("basis")
         if basis and exhaustion:
             out.print(f"  forecast basis: {escape(basis)}")
-    if leak.get("attribution") and leak["attribution"].get("text"):
-        out.print(f"  attribution: {escape(leak['attribution']['text'])}")
+    if leak.get("attribution"):
+        out.print(f"  attribution: {escape(leak['attribution'].text)}")
     objects = leak.get("objects") or {}
     if objects.get("source") not in (None, "none"):
         for line in objects.get("summary", []):
             out.print(f"  objects: {escape(line)}")
-    growth = leak.get("growth") or {}
-    rows = growth.get("rows") or []
-    if rows:
+    growth = leak.get("growth")
+    if growth and growth.rows:
         out.print(f"  growing sites, across {growth_phrase(growth)}:")
-        for row in rows:
-            out.print(f"    {row['bytes_slope']:+.1f} B/{growth.get('x', 'dump')}  "
-                      f"{escape(row['label'])}  [dim]{row['pattern']}[/]")
+        for row in growth.rows:
+            out.print(f"    {row.bytes_slope:+.1f} B/{growth.x or 'dump'}  "
+                      f"{escape(row.label)}  [dim]{row.pattern}[/]")

@@ -9,38 +9,40 @@ from rich.table import Table
 
 from memsleuth.report.numbering import dump_kind
 from memsleuth.report.terminal import addr, console, pct, size, warn, where
+from memsleuth.results.census import Census, CensusRow
+from memsleuth.results.common import InlineFrame
 
 #: Terminal width from which the census shows every column.
 WIDE = 120
 
 
-def render_census(result: dict[str, Any], title: str | None = None) -> None:
+def render_census(result: Census, title: str | None = None) -> None:
     out = console()
-    snap = result["snapshot"]
-    totals = result["totals"]
+    snap = result.snapshot
+    totals = result.totals
     head = title or (
-        f"Live heap by {result['by']} — block dump #{snap['index']} "
-        f"({dump_kind(snap['variant'])}, {snap['variant']}, log line {snap['line']})"
+        f"Live heap by {result.by} — block dump #{snap.index} "
+        f"({dump_kind(snap.variant)}, {snap.variant}, log line {snap.line})"
     )
     out.print(f"[bold]{head}[/]")
-    free = (f"free {size(totals['free_bytes'])} in {totals['free_blocks']:,} blocks, largest "
-            f"free {size(totals['largest_free'])}") if totals.get("free_listed", True) \
+    free = (f"free {size(totals.free_bytes)} in {totals.free_blocks:,} blocks, largest "
+            f"free {size(totals.largest_free)}") if totals.free_listed \
         else "free blocks not listed by this dump"
     out.print(
-        f"  {totals['used_blocks']:,} live blocks, {size(totals['used_bytes'])} in "
-        f"{totals['sites']} sites; {free}"
+        f"  {totals.used_blocks:,} live blocks, {size(totals.used_bytes)} in "
+        f"{totals.sites} sites; {free}"
     )
-    if snap["partial"]:
-        warn(f"snapshot is partial: {snap['partial_reason']}")
-    for obj in result.get("objects", []):
-        ctors = ", ".join(obj["constructors"]) or "?"
-        out.print(f"  [bold]{obj['blocks']:,} live {obj['kind']} object(s)[/], {size(obj['bytes'])}"
-                  f" (blocks owned by {ctors}, from {obj['sites']} call site(s))")
+    if snap.partial:
+        warn(f"snapshot is partial: {snap.partial_reason}")
+    for obj in result.objects:
+        ctors = ", ".join(obj.constructors) or "?"
+        out.print(f"  [bold]{obj.blocks:,} live {obj.kind} object(s)[/], {size(obj.bytes)}"
+                  f" (blocks owned by {ctors}, from {obj.sites} call site(s))")
     # Below WIDE columns the secondary columns (share, size range, owner, kind) go, so the
     # function and file:line of every row stay whole on one line of an 80-column terminal;
     # the secondary lines under a row (via, chain, inlined) are cut to fit instead.
     wide = out.width >= WIDE
-    rows = result["rows"]
+    rows = result.rows
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     columns = (("#", "right"), ("blocks", "right"), ("bytes", "right"), ("share", "right"),
                ("min..max", "right"), ("owner", "left"), ("kind", "left"))
@@ -52,59 +54,59 @@ def render_census(result: dict[str, Any], title: str | None = None) -> None:
     cells = [_cells(n, row, wide) for n, row in enumerate(rows, 1)]
     budget = _function_budget(out.width, cells, rows)
     for row, row_cells in zip(rows, cells, strict=True):
-        function = escape(row["function"] or ("unknown (owner 0x0)" if row["key"] == "unknown"
-                                              else "?"))
-        if row["object_kind"] and not wide:
-            function = f"{function} [dim]\\[{row['object_kind']}][/]"
-        table.add_row(*row_cells, function, escape(where(row)))
-        if row.get("allocator"):
-            table.add_row(*pad, f"[dim]{escape(_fit('  via ' + row['allocator'], budget))}[/]",
+        function = escape(row.function or ("unknown (owner 0x0)" if row.key == "unknown"
+                                           else "?"))
+        if row.object_kind and not wide:
+            function = f"{function} [dim]\\[{row.object_kind}][/]"
+        table.add_row(*row_cells, function, escape(where(row.file, row.line)))
+        if row.allocator:
+            table.add_row(*pad, f"[dim]{escape(_fit('  via ' + row.allocator, budget))}[/]",
                           "")
-        for frame in row["inlined"][1:]:   # the row itself is the innermost level
-            text = _fit(f"  inlined into {frame['function']}", budget)
+        for frame in row.inlined[1:]:   # the row itself is the innermost level
+            text = _fit(f"  inlined into {frame.function}", budget)
             table.add_row(*pad, f"[dim]{escape(text)}[/]", f"[dim]{_fl(frame)}[/]")
-        if row["chain"]:
-            names = [frame.split(" (", 1)[0] for frame in row["chain"]]
+        if row.chain:
+            names = [frame.split(" (", 1)[0] for frame in row.chain]
             chain = " ← ".join(names[:5]) + (" ← …" if len(names) > 5 else "")
             table.add_row(*pad, f"[dim]{escape(_fit('  ← ' + chain, budget))}[/]", "")
     out.print(table)
-    hidden = result["rows_total"] - len(result["rows"])
+    hidden = result.rows_total - len(result.rows)
     if hidden > 0:
         out.print(f"  … {hidden} more sites (use --top 0 for all)")
-    if result["corrupted"]:
-        out.print(f"[bold red]{len(result['corrupted'])} corrupted block(s)[/] (bad header dye):")
-        for item in result["corrupted"]:
-            for label in ("previous", "block", "next"):
-                b = item[label]
+    if result.corrupted:
+        out.print(f"[bold red]{len(result.corrupted)} corrupted block(s)[/] (bad header dye):")
+        for item in result.corrupted:
+            for label, b in (("previous", item.previous), ("block", item.block),
+                             ("next", item.next)):
                 if b is None:
                     continue
                 mark = "[red]>>[/]" if label == "block" else "  "
                 out.print(
-                    f"  {mark} line {b['line']}: {addr(b['addr'])} "
-                    f"{'used' if b['used'] else 'free'}"
-                    f" {b['size'] if b['size'] is not None else 'sentinel'} B"
-                    f" owner {addr(b['owner'])} {b['site'] or ''}"
+                    f"  {mark} line {b.line}: {addr(b.addr)} "
+                    f"{'used' if b.used else 'free'}"
+                    f" {b.size if b.size is not None else 'sentinel'} B"
+                    f" owner {addr(b.owner)} {b.site or ''}"
                 )
 
 
-def _cells(n: int, row: dict[str, Any], wide: bool) -> list[str]:
+def _cells(n: int, row: CensusRow, wide: bool) -> list[str]:
     """The cells before the function column (all of them on a wide terminal)."""
-    cells = [str(n), f"{row['blocks']:,}", f"{row['bytes']:,}"]
+    cells = [str(n), f"{row.blocks:,}", f"{row.bytes:,}"]
     if wide:
-        cells += [pct(row["share"]), f"{row['min_size']}..{row['max_size']}",
-                  addr(row["owner"]) if row["owner"] else "0x0", row["object_kind"] or ""]
+        cells += [pct(row.share), f"{row.min_size}..{row.max_size}",
+                  addr(row.owner) if row.owner else "0x0", row.object_kind or ""]
     return cells
 
 
-def _function_budget(width: int, cells: list[list[str]], rows: list[dict[str, Any]]) -> int:
+def _function_budget(width: int, cells: list[list[str]], rows: tuple[CensusRow, ...]) -> int:
     """Characters left for the function column once every other column is whole (never less
     than the longest function name: names are never cut, secondary lines are)."""
     if not cells:
         return width
     headers = ("#", "blocks", "bytes", "share", "min..max", "owner", "kind")
     others = [max([len(c[i]) for c in cells] + [len(headers[i])]) for i in range(len(cells[0]))]
-    file_line = max([len(where(r)) for r in rows] + [len("file:line")])
-    names = max([len(r["function"] or "?") + len(r["object_kind"] or "") + 3 for r in rows]
+    file_line = max([len(where(r.file, r.line)) for r in rows] + [len("file:line")])
+    names = max([len(r.function or "?") + len(r.object_kind or "") + 3 for r in rows]
                 + [len("function")])
     return max(width - sum(others) - file_line - 3 * (len(others) + 1), names)
 
@@ -115,9 +117,9 @@ def _fit(text: str, budget: int | None) -> str:
     return text[: max(budget - 1, 0)] + "…"
 
 
-def _fl(frame: dict[str, Any]) -> str:
-    if frame.get("file"):
-        return f"{frame['file'].rsplit('/', 1)[-1]}:{frame.get('line')}"
+def _fl(frame: InlineFrame) -> str:
+    if frame.file:
+        return f"{frame.file.rsplit('/', 1)[-1]}:{frame.line}"
     return ""
 
 

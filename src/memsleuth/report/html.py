@@ -59,9 +59,9 @@ def headline(data: dict[str, Any]) -> str | None:
     trend_raw = (data.get("trend") or {}).get("trend_raw") or {}
     failure = trend_raw.get("observed_failure") or {}
     ex = ((trend_raw.get("forecast") or {}).get("exhaustion")) or {}
-    decline = data.get("decline") or {}
-    census = data.get("census") or {}
-    top = (census.get("rows") or [None])[0]
+    decline = data.get("decline")
+    census = data.get("census")
+    top = census.rows[0] if census and census.rows else None
     unit = {"cycle": "cycle", "time": "second", "index": "overview"}.get(
         trend_raw.get("x", ""), "point")
     if failure:
@@ -78,11 +78,11 @@ def headline(data: dict[str, Any]) -> str | None:
             cause = (crashes[-1].get("cause") or {}).get("summary") or "a crash"
             return f"The device crashed: {cause}."
         return None
-    if decline.get("text"):
-        return f"{first}. Free heap: {decline['text']}."
-    if top and top.get("function"):
+    if decline:
+        return f"{first}. Free heap: {decline.text}."
+    if top and top.function:
         where = _where(top)
-        return (f"{first}. The largest owner of live memory is {top['function']}"
+        return (f"{first}. The largest owner of live memory is {top.function}"
                 + (f" ({where})." if where else "."))
     return first + "."
 
@@ -92,9 +92,9 @@ def verdicts(data: dict[str, Any]) -> list[tuple[str, str]]:
     trend = data.get("trend") or {}
     if trend.get("verdict_text"):
         out.append((trend.get("verdict_css", ""), trend["verdict_text"]))
-    decline = data.get("decline") or {}
-    if decline.get("text"):
-        out.append(("warn", f"Decline explained: {decline['text']}"))
+    decline = data.get("decline")
+    if decline:
+        out.append(("warn", f"Decline explained: {decline.text}"))
     objects = data.get("objects") or {}
     for line in (objects.get("summary") or [])[:4]:
         out.append(("warn" if objects.get("leaks") else "", f"Objects: {line}"))
@@ -135,10 +135,10 @@ def summary_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
                           "1 - largest free block / free"))
     census = data.get("census")
     if census:
-        t = census["totals"]
-        cards.append(("Live blocks (census)", f"{t['used_blocks']:,}", ""))
-        cards.append(("Live bytes (census)", human_bytes(t["used_bytes"]), ""))
-        cards.append(("Allocation sites", f"{t['sites']:,}", ""))
+        t = census.totals
+        cards.append(("Live blocks (census)", f"{t.used_blocks:,}", ""))
+        cards.append(("Live bytes (census)", human_bytes(t.used_bytes), ""))
+        cards.append(("Allocation sites", f"{t.sites:,}", ""))
     log = data.get("log") or {}
     dumps = log.get("block_dumps") or []
     full = sum(1 for d in dumps if d.get("variant") != "mmlk")
@@ -241,10 +241,10 @@ def _signed_bytes(v: int) -> str:
     return ("+" if v > 0 else "") + (human_bytes(v) if abs(v) >= 1024 else f"{v:,} B")
 
 
-def _where(d: dict[str, Any]) -> str:
-    if d.get("file") and d.get("line"):
-        return f"{str(d['file']).rsplit('/', 1)[-1]}:{d['line']}"
-    return ""
+def _where(d: Any) -> str:
+    """``file.c:12`` of a result object or (crash, objects) a result dict."""
+    file, line = (d.get("file"), d.get("line")) if isinstance(d, dict) else (d.file, d.line)
+    return f"{str(file).rsplit('/', 1)[-1]}:{line}" if file and line else ""
 
 
 def _number(v: Any) -> str:

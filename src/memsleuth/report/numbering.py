@@ -8,7 +8,10 @@ dumps" in the header, "across 3 dumps" below). Every renderer words dumps throug
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from memsleuth.results.diff import Growth
 
 
 def dump_kind(variant: str | None) -> str:
@@ -46,9 +49,12 @@ def dumps_phrase(block_dumps: Sequence[dict[str, Any]]) -> str:
     return f"{head}: " + ", ".join(parts)
 
 
-def growth_phrase(growth: dict[str, Any]) -> str:
-    """'3 full dumps #0, #1, #4' for a growth result (full dumps only)."""
-    dumps = growth.get("dumps")
-    n = growth.get("snapshots") or len(dumps or growth.get("x") or [])
+def growth_phrase(growth: Growth | dict[str, Any]) -> str:
+    """'3 full dumps #0, #1, #4' for a growth result (full dumps only), or for the report's
+    growth chart (a dict with the x of each dump)."""
+    if isinstance(growth, dict):
+        dumps, n = None, len(growth.get("x") or [])
+    else:
+        dumps, n = growth.dumps, growth.snapshots
     head = f"{n} full dump{'s' if n != 1 else ''}"
     return f"{head} {dump_list(dumps)}" if dumps else head

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from rich.console import Console
 
@@ -50,10 +49,9 @@ def pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-def where(row: dict[str, Any]) -> str:
-    if row.get("file") and row.get("line"):
-        return f"{row['file'].rsplit('/', 1)[-1]}:{row['line']}"
-    return ""
+def where(file: str | None, line: int | None) -> str:
+    """``file.c:12`` (the base name), or "" when either is unknown."""
+    return f"{file.rsplit('/', 1)[-1]}:{line}" if file and line else ""
 
 
 def warn(text: str) -> None:

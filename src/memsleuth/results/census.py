@@ -1,15 +1,19 @@
 """`census`: the live blocks of one heap dump, aggregated per call site."""
 
-from typing import Literal, TypedDict
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 from memsleuth.records import BlockVariant
-from memsleuth.results.common import ElfMatch, Envelope, InlineFrame
+from memsleuth.results.common import Document, ElfMatch, InlineFrame
 
 GroupBy = Literal["site", "function", "file"]
 SortKey = Literal["bytes", "count", "size", "addr"]
 
 
-class CensusSnapshot(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CensusSnapshot:
     """The dump the census was made of (index 0-based among the log's block dumps)."""
 
     index: int
@@ -21,7 +25,8 @@ class CensusSnapshot(TypedDict):
     skipped_lines: int
 
 
-class CensusTotals(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CensusTotals:
     used_blocks: int
     used_bytes: int
     free_blocks: int
@@ -32,30 +37,33 @@ class CensusTotals(TypedDict):
     sites: int
 
 
-class CensusRow(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CensusRow:
     """One site: ``owner`` is the raw owner most of its blocks have, ``owners`` every raw
     owner in the row, ``site_address`` the address the blame moved to (past wrappers)."""
 
     key: str
     owner: int
-    owners: list[int]
+    owners: tuple[int, ...]
     site_address: int
     function: str | None
     file: str | None
     line: int | None
-    inlined: list[InlineFrame]
+    inlined: tuple[InlineFrame, ...]
+    label: str
     object_kind: str | None
     allocator: str | None
-    chain: list[str]
+    chain: tuple[str, ...]
     blocks: int
     bytes: int
     share: float
     min_size: int | None
     max_size: int | None
-    sample_blocks: list[int]
+    sample_blocks: tuple[int, ...]
 
 
-class BlockInfo(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlockInfo:
     """One block of a dump as printed (a corrupted block or its neighbour)."""
 
     line: int
@@ -69,23 +77,37 @@ class BlockInfo(TypedDict):
     site: str | None
 
 
-class CorruptedBlock(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CorruptedBlock:
     block: BlockInfo
     previous: BlockInfo | None
     next: BlockInfo | None
 
 
-class ObjectKindCount(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectKindCount:
     """Live kernel objects of one kind, read off the constructor-owned blocks."""
 
     kind: str
     blocks: int
     bytes: int
     sites: int
-    constructors: list[str]
+    constructors: tuple[str, ...]
 
 
-class Census(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WrapperCount:
+    """A wrapper learned from the traces: its blocks, and how many caller rows they split into."""
+
+    function: str
+    kind: str | None
+    blocks: int
+    bytes: int
+    callers: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Census:
     """What ``analysis.census.census`` returns (also ``analyze``'s and ``report``'s census)."""
 
     snapshot: CensusSnapshot
@@ -93,16 +115,18 @@ class Census(TypedDict):
     by: GroupBy
     sort: SortKey
     rows_total: int
-    rows: list[CensusRow]
-    corrupted: list[CorruptedBlock]
-    objects: list[ObjectKindCount]
+    rows: tuple[CensusRow, ...]
+    corrupted: tuple[CorruptedBlock, ...]
+    objects: tuple[ObjectKindCount, ...]
+    wrappers: tuple[WrapperCount, ...]
 
 
-class CensusOutput(Envelope, Census):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CensusOutput(Census, Document):
     """`memsleuth census --json`."""
 
     log: str
     elf: str | None
     elf_match: ElfMatch | None
     snapshots: int
-    notes: list[str]
+    notes: tuple[str, ...]

@@ -1,6 +1,13 @@
-"""What every verb's document shares: the envelope, the ELF check, a source location."""
+"""What every verb's document shares: the envelope, the ELF check, a source location; and
+the one serializer that turns any result tree into its JSON value (``to_json``)."""
 
-from typing import Literal, TypedDict
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Literal, TypedDict, TypeVar
+
+T = TypeVar("T")
 
 #: Bump when a JSON field changes meaning or disappears (adding fields is compatible).
 SCHEMA_VERSION = 2   # 2: census rows' `owner` is the raw owner (`site_address` the blamed one)
@@ -39,7 +46,46 @@ class ElfMatch(_ElfMatchOptional):
     reason: str
 
 
-class InlineFrame(TypedDict):
+class Document:
+    """Marks a verb's whole ``--json`` document: the serializer's caller puts the envelope
+    (``schema``, ``memsleuth``) first, and the schema requires it."""
+
+    __slots__ = ()
+
+
+def omitted(default: Any = None) -> Any:
+    """A field the JSON leaves out while it is None (the key appears only when it applies)."""
+    return dataclasses.field(default=default, metadata={"omit_none": True})
+
+
+def extend(cls: type[T], base: Any, **more: Any) -> T:
+    """``cls`` (a subclass of ``base``'s type, e.g. a verb's document over its analysis
+    result) made of ``base``'s fields and ``more``."""
+    return cls(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)}, **more)
+
+
+def to_json(value: Any) -> Any:
+    """The JSON value of a result tree: a dataclass becomes an object (its fields in order, an
+    ``omitted`` field left out while None), tuples and sets become lists, paths strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if item is None and f.metadata.get("omit_none"):
+                continue
+            out[f.name] = to_json(item)
+        return out
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_json(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class InlineFrame:
     """One frame of an inline chain (innermost first)."""
 
     function: str | None

@@ -1,14 +1,18 @@
 """`diff`: per-site change between two dumps; growth across many; the decline attributed."""
 
-from typing import Literal, TypedDict
+from __future__ import annotations
 
-from memsleuth.results.common import ElfMatch, Envelope
+from dataclasses import dataclass
+from typing import Literal
+
+from memsleuth.results.common import Document, ElfMatch, InlineFrame, omitted
 
 DiffStatus = Literal["new", "vanished", "grown", "shrunk", "same"]
 GrowthPattern = Literal["steady", "spike", "shrinking", "flat", "noisy"]
 
 
-class SnapshotRef(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SnapshotRef:
     """One side of a diff: which dump of which log."""
 
     log: str | None
@@ -19,7 +23,8 @@ class SnapshotRef(TypedDict):
     used_bytes: int
 
 
-class SiteFields(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteFields:
     """What a row says about its site."""
 
     key: str
@@ -27,9 +32,11 @@ class SiteFields(TypedDict):
     function: str | None
     file: str | None
     line: int | None
+    inlined: tuple[InlineFrame, ...]
     object_kind: str | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DiffRow(SiteFields):
     blocks_before: int
     blocks_after: int
@@ -40,7 +47,8 @@ class DiffRow(SiteFields):
     status: DiffStatus
 
 
-class DiffTotals(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiffTotals:
     bytes_delta: int
     blocks_delta: int
     new: int
@@ -49,20 +57,22 @@ class DiffTotals(TypedDict):
     shrunk: int
 
 
-class SnapshotDiff(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SnapshotDiff:
     """What ``analysis.diff.diff_snapshots`` returns."""
 
     before: SnapshotRef
     after: SnapshotRef
-    rows: list[DiffRow]
+    rows: tuple[DiffRow, ...]
     totals: DiffTotals
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GrowthRow(SiteFields):
     """One site across the dumps: per-dump blocks/bytes, slopes, and its growth pattern."""
 
-    blocks: list[int]
-    bytes: list[int]
+    blocks: tuple[int, ...]
+    bytes: tuple[int, ...]
     bytes_slope: float
     bytes_slope_low: float
     bytes_slope_high: float
@@ -74,48 +84,61 @@ class GrowthRow(SiteFields):
     pattern: GrowthPattern
 
 
-class _GrowthOptional(TypedDict, total=False):
-    block_overhead: float
-
-
-class Growth(_GrowthOptional):
-    """What ``analysis.diff.site_growth`` returns (x is None below three dumps)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Growth:
+    """What ``analysis.diff.site_growth`` returns (x None and no rows below three dumps)."""
 
     x: Literal["cycle", "snapshot"] | None
     snapshots: int
-    dumps: list[int]            # the full dumps used, numbered as every output numbers them
-    rows: list[GrowthRow]
+    dumps: tuple[int, ...]      # the full dumps used, numbered as every output numbers them
+    #: allocator header bytes per block (median over the dumps); None below three dumps
+    block_overhead: float | None
+    rows: tuple[GrowthRow, ...]
 
 
-class _AttributedSiteOptional(TypedDict, total=False):
-    payload_per_x: float        # method "dumps": the payload part of bytes_per_x
-    block_size: int             # method "objects": heap bytes per object block
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttributedSite:
+    """One site's part of the decline (the optional keys say how it was measured)."""
 
-
-class AttributedSite(_AttributedSiteOptional):
     key: str
     label: str
     object_kind: str | None
     bytes_per_x: float
     share: float
+    payload_per_x: float | None = omitted()   # method "dumps": the payload part of bytes_per_x
+    block_size: int | None = omitted()        # "objects", "census": heap bytes per block
+    blocks_per_x: int | None = omitted()      # "census": blocks per cycle elapsed
+    live_blocks: int | None = omitted()       # "census": the site's blocks in the dump
+    cycles_elapsed: int | None = omitted()    # "census": cycles from the curve's first
 
 
-class Attribution(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attribution:
     """What ``analysis.diff.attribute_decline`` returns: the decline tied to sites."""
 
     decline_per_x: float
     x: str
-    method: Literal["dumps", "objects"] | None
-    sites: list[AttributedSite]
+    method: Literal["dumps", "objects", "census"] | None
+    sites: tuple[AttributedSite, ...]
     explained: float
     text: str
 
 
-class DiffOutput(Envelope, SnapshotDiff):
-    """`memsleuth diff --json` (growth and attribution null for two logs)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiffAnalysis(SnapshotDiff):
+    """What ``analysis.dump_choice.diff_within`` / ``diff_between`` return (growth and
+    attribution None for two logs)."""
 
-    elf: str | None
     growth: Growth | None
     attribution: Attribution | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiffOutput(DiffAnalysis, Document):
+    """`memsleuth diff --json`. ``log`` is the log the verb read first (``before.log``);
+    ``after.log`` the second one of a two-log diff."""
+
+    log: str
+    elf: str | None
     elf_match: ElfMatch | None
-    partial: list[str]
+    partial: tuple[str, ...]

@@ -13,6 +13,7 @@ open), because new fields may appear at any time without a version change (docs/
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import types
@@ -23,7 +24,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints, is
 from memsleuth.results.analyze import AnalyzeOutput
 from memsleuth.results.census import CensusOutput
 from memsleuth.results.check import CheckOutput
-from memsleuth.results.common import SCHEMA_VERSION
+from memsleuth.results.common import SCHEMA_VERSION, Document, Envelope
 from memsleuth.results.crash import CrashOutput
 from memsleuth.results.diff import DiffOutput
 from memsleuth.results.fleet import FleetOutput, FleetSqlOutput, IngestOutput
@@ -60,7 +61,8 @@ def schema_id(verb: str) -> str:
 
 
 class _Builder:
-    """Walks a type tree; every TypedDict becomes one ``$defs`` entry referenced by name."""
+    """Walks a type tree; every result dataclass (or TypedDict) becomes one ``$defs`` entry
+    referenced by name."""
 
     def __init__(self) -> None:
         self.defs: dict[str, dict[str, Any]] = {}
@@ -70,7 +72,7 @@ class _Builder:
             return {}
         if tp in _SCALARS:
             return {"type": _SCALARS[tp]}
-        if is_typeddict(tp):
+        if is_typeddict(tp) or (dataclasses.is_dataclass(tp) and isinstance(tp, type)):
             name = tp.__name__
             if name not in self.defs:
                 self.defs[name] = {}            # placeholder: recursion and repeats
@@ -103,20 +105,32 @@ class _Builder:
             return {"enum": [v for p in parts for v in p.get("enum", [None])]}
         return {"anyOf": parts}
 
-    def object(self, td: Any) -> dict[str, Any]:
-        hints = get_type_hints(td)
+    def object(self, tp: Any) -> dict[str, Any]:
+        hints = get_type_hints(tp)
+        if is_typeddict(tp):
+            required = [k for k in hints if k in tp.__required_keys__]
+        else:
+            fields = dataclasses.fields(tp)
+            hints = {f.name: hints[f.name] for f in fields}
+            required = [f.name for f in fields if not f.metadata.get("omit_none")]
+            if issubclass(tp, Document):     # the envelope the serializer's caller adds
+                envelope = get_type_hints(Envelope)
+                hints = {**envelope, **hints}
+                required = [*envelope, *required]
         out: dict[str, Any] = {"type": "object"}
-        doc = _doc(td)
+        doc = _doc(tp)
         if doc:
             out["description"] = doc
-        out["properties"] = {key: self.of(tp) for key, tp in hints.items()}
-        out["required"] = [k for k in hints if k in td.__required_keys__]
+        out["properties"] = {key: self.of(t) for key, t in hints.items()}
+        out["required"] = required
         return out
 
 
-def _doc(td: Any) -> str | None:
-    doc = td.__dict__.get("__doc__")
-    return " ".join(doc.split()) if doc else None
+def _doc(tp: Any) -> str | None:
+    doc = tp.__dict__.get("__doc__")
+    if not doc or (dataclasses.is_dataclass(tp) and doc.startswith(f"{tp.__name__}(")):
+        return None                     # none written (dataclass makes one from the fields)
+    return " ".join(doc.split())
 
 
 def schema_for(verb: str) -> dict[str, Any]:
@@ -126,7 +140,7 @@ def schema_for(verb: str) -> dict[str, Any]:
     builder = _Builder()
     root = builder.of(VERBS[verb])
     head: dict[str, Any] = {"$schema": DRAFT, "$id": schema_id(verb), "title": schema_id(verb)}
-    if "$ref" in root:                  # a TypedDict: inline it as the root object
+    if "$ref" in root:                  # one type: inline it as the root object
         name = root["$ref"].rsplit("/", 1)[-1]
         body = dict(builder.defs.pop(name))
     else:                               # a union of documents (objects: trace or dumps)

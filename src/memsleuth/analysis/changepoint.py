@@ -1,0 +1,245 @@
+"""Is a falling heap a leak, or a warm-up still running? A nested-model test, sequentially.
+
+A cache filling one entry per cycle is, until it stops, the same curve as a leak of one block
+per cycle; no statistic on the points alone tells them apart before the fill could have
+ended. So the model states what a warm-up is, and calls a leak only once the curve can no
+longer be one:
+
+- H0, warm-up: the curve ends flat. A fall that stops (linear then flat, the bend searched
+  up to ``span`` after the first point: a fill lasts at most that long), a saturating fill
+  (a + A·exp(-x/θ) with θ ≤ span/3: 95 % of it done within ``span``), or flat.
+- H1, leak: each of those plus a constant slope at the end (a line; a hinge with its bend
+  anywhere, so a steeper warm-up followed by a lower steady fall; a saturating fill on a line).
+
+H0 lies inside H1, so H1 always fits at least as well; the leak is called when it fits
+better by an F statistic above the critical value of a one-sided t test at the level spent
+on this look, α_n = α / (c·n²) with c = Σ_{n≥6} 1/n² (a stress test is looked at cycle after
+cycle; the spent levels add up to α whatever the number of looks), and the final slope is a
+fall. The bend and θ are searched, which makes the nominal α optimistic: the error rate that
+counts is the one measured by benchmarks/bench_verdict.py (README "Early verdict").
+
+Consequences, stated: a straight fall from the first point is never a leak before ``span``
+(any fill could still be running); a bend followed by a steady fall at a lower rate is a leak
+as soon as the fall after the bend is clear of the noise, since no single fill does that; a
+fall that slows down is a saturating fill until it keeps going at a constant rate. A warm-up
+made of two fills at different rates, the slower one running on after the first ends, is
+outside H0 and would be called a leak.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from operator import mul
+
+#: Family-wise false-alarm level over all the looks at one curve (before the search inflation
+#: the benchmark measures).
+ALPHA = 0.01
+#: Looks start at this many points; c = Σ_{n≥FIRST_LOOK} 1/n².
+FIRST_LOOK = 6
+_C = math.pi ** 2 / 6 - sum(1 / k ** 2 for k in range(1, FIRST_LOOK))
+#: Points the last segment of a hinge must have (a bend at the very end is one outlier).
+MIN_SEGMENT = 4
+#: Saturating fills: θ grid, as fractions of ``span`` (θ ≤ span/3).
+_THETAS = tuple(f / 3 for f in (0.04, 0.06, 0.09, 0.13, 0.18, 0.25, 0.35, 0.5, 0.7, 1.0))
+
+
+@dataclass(frozen=True, slots=True)
+class LeakTest:
+    """The outcome of one look: is the curve's end a steady fall no warm-up can explain?"""
+
+    leak: bool
+    f: float              # F statistic of H1 against H0
+    f_crit: float         # critical value at this look's spent level
+    alpha_look: float     # the level spent on this look
+    slope: float          # H1's final slope (B per x unit)
+    h0: str               # the best warm-up shape ("fill ends at x=..", "saturating θ=..")
+    h1: str               # the best leak shape
+    why: str
+    start: float = 0.0    # x where H1's steady fall begins (its bend; 3θ into a fill)
+
+
+def _dot(a: list[float], b: list[float]) -> float:
+    return sum(map(mul, a, b))
+
+
+def _solve(m: list[list[float]], v: list[float]) -> list[float] | None:
+    """Gaussian elimination with partial pivoting (k ≤ 3)."""
+    k = len(v)
+    a = [row[:] + [v[i]] for i, row in enumerate(m)]
+    for col in range(k):
+        piv = max(range(col, k), key=lambda r: abs(a[r][col]))
+        if abs(a[piv][col]) < 1e-12 * max(1.0, abs(a[col][col])):
+            return None
+        a[col], a[piv] = a[piv], a[col]
+        for r in range(col + 1, k):
+            f = a[r][col] / a[col][col]
+            for c in range(col, k + 1):
+                a[r][c] -= f * a[col][c]
+    out = [0.0] * k
+    for r in range(k - 1, -1, -1):
+        out[r] = (a[r][k] - sum(a[r][c] * out[c] for c in range(r + 1, k))) / a[r][r]
+    return out
+
+
+def _rss(cols: list[list[float]], ys: list[float], yy: float) -> tuple[float, list[float]]:
+    """Least squares of ys on the columns: (residual sum of squares, coefficients)."""
+    gram = [[_dot(ci, cj) for cj in cols] for ci in cols]
+    v = [_dot(c, ys) for c in cols]
+    beta = _solve(gram, v)
+    if beta is None:
+        return math.inf, []
+    return max(0.0, yy - _dot(beta, v)), beta
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the regularized incomplete beta (Lentz; Numerical Recipes)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < 1e-12:
+            break
+    return h
+
+
+def t_sf(t: float, nu: int) -> float:
+    """P(T > t) for Student's t with nu degrees of freedom (t ≥ 0)."""
+    x = nu / (nu + t * t)
+    a, b = nu / 2.0, 0.5
+    lbeta = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+    front = math.exp(lbeta + a * math.log(x) + b * math.log1p(-x)) if 0 < x < 1 else 0.0
+    if x <= 0:
+        return 0.0
+    if x < (a + 1) / (a + b + 2):
+        ibeta = front * _betacf(a, b, x) / a
+    else:
+        ibeta = 1.0 - front * _betacf(b, a, 1.0 - x) / b
+    return 0.5 * ibeta
+
+
+@lru_cache(maxsize=4096)
+def t_quantile(p: float, nu: int) -> float:
+    """t such that P(T > t) = p (bisection on ``t_sf``)."""
+    lo, hi = 0.0, 1.0
+    while t_sf(hi, nu) > p:
+        hi *= 2.0
+        if hi > 1e8:
+            return hi
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if t_sf(mid, nu) > p else (lo, mid)
+    return hi
+
+
+def alpha_at(n: int) -> float:
+    """The level spent on a look at n points."""
+    return ALPHA / (_C * n * n)
+
+
+def _best_theta(rss, span: float) -> tuple[float, float]:  # noqa: ANN001
+    """The θ ≤ span/3 that minimises ``rss(θ)``: the grid, then golden-section search on
+    log θ between the best point's neighbours (a coarse θ leaves a misfit that a slope
+    would absorb: a false leak)."""
+    grid = [f * span for f in _THETAS]
+    vals = [rss(t) for t in grid]
+    i = min(range(len(grid)), key=vals.__getitem__)
+    lo = math.log(grid[max(0, i - 1)])
+    hi = math.log(grid[min(len(grid) - 1, i + 1)])
+    g = (math.sqrt(5) - 1) / 2
+    a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+    fa, fb = rss(math.exp(a)), rss(math.exp(b))
+    for _ in range(14):
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - g * (hi - lo)
+            fa = rss(math.exp(a))
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + g * (hi - lo)
+            fb = rss(math.exp(b))
+    best = min([(vals[i], grid[i]), (fa, math.exp(a)), (fb, math.exp(b))])
+    return best[1], best[0]
+
+
+def leak_test(xs: list[float], ys: list[float], span: float) -> LeakTest:
+    """Test H0 (a warm-up: the curve ends flat, a fill lasts at most ``span``) against H1
+    (the curve ends in a steady fall) on these points; see the module docstring."""
+    n = len(xs)
+    nu = n - 4
+    if nu < 2:
+        return LeakTest(False, 0.0, math.inf, 0.0, 0.0, "-", "-", f"{n} points, need 6")
+    x0 = xs[0]
+    mx = sum(xs) / n
+    my = sum(ys) / n
+    x = [v - mx for v in xs]
+    y = [v - my for v in ys]
+    yy = _dot(y, y)
+    one = [1.0] * n
+    end = x0 + span
+    # H0: flat; a fall that stops at tau <= x0 + span; a saturating fill
+    best0, h0 = yy, "flat"
+    taus = [xv for xv in xs[1:] if xv <= end]
+    if xs[-1] > end > xs[0]:
+        taus.append(end)
+    for tau in taus:
+        h = [max(0.0, tau - v) for v in xs]
+        r, _ = _rss([one, h], y, yy)
+        if r < best0:
+            best0, h0 = r, (f"a fill ending at x={tau:g}" if tau < xs[-1]
+                            else "a fill still running")
+    def sat(theta: float, line: bool) -> tuple[float, list[float]]:
+        e = [math.exp(-(v - x0) / theta) for v in xs]
+        return _rss([one, x, e] if line else [one, e], y, yy)
+
+    theta0, r = _best_theta(lambda t: sat(t, False)[0], span)
+    if r < best0:
+        best0, h0 = r, f"a saturating fill (θ={theta0:.1f})"
+    # H1: each shape plus a final slope
+    best1, slope, h1, start = math.inf, 0.0, "-", x0
+    r, beta = _rss([one, x], y, yy)
+    if r < best1:
+        best1, slope, h1 = r, beta[1], "a straight fall"
+    bends = {xv for xv in xs[1:n - MIN_SEGMENT + 1]} | set(taus)
+    for tau in sorted(bends):
+        h = [max(0.0, tau - v) for v in xs]
+        r, beta = _rss([one, x, h], y, yy)
+        if r < best1 and beta:
+            best1, slope, h1, start = r, beta[1], f"a bend at x={tau:g}, then a steady fall", tau
+    theta1, _ = _best_theta(lambda t: sat(t, True)[0], span)
+    r, beta = sat(theta1, True)
+    if r < best1 and beta:
+        best1, slope, h1 = r, beta[1], f"a saturating fill (θ={theta1:.1f}) on a fall"
+        start = x0 + 3 * theta1
+    # integers printed by the firmware: the noise is at least their rounding
+    sigma2 = max(best1 / nu, 1.0 / 12.0)
+    f_stat = max(0.0, best0 - best1) / sigma2
+    a_n = alpha_at(n)
+    f_crit = t_quantile(a_n, nu) ** 2
+    leak = slope < 0 and f_stat > f_crit
+    if leak:
+        why = (f"{h1} fits better than any warm-up ({h0}) by F={f_stat:.3g} > {f_crit:.3g} "
+               f"(level {a_n:.1e} on this look)")
+    elif slope >= 0:
+        why = f"the curve does not end in a fall ({h1})"
+    else:
+        why = (f"a warm-up still explains the curve ({h0}: F={f_stat:.3g} <= {f_crit:.3g}; "
+               f"a fill may last up to {span:g} x units)")
+    return LeakTest(leak, f_stat, f_crit, a_n, slope, h0, h1, why, start)
