@@ -77,6 +77,7 @@ STACK_END_FNS: tuple[str, ...] = (
     "vPortTaskWrapper",                                       # FreeRTOS, ESP-IDF
     "z_thread_entry", "z_thread_entry_wrapper", "arch_new_thread",  # Zephyr
     "krhino_task_deathbed", "task_exit",                      # AliOS rhino
+    "_tx_thread_shell_entry",                                 # Eclipse ThreadX
     "nxtask_start", "pthread_start", "nxtask_exit",           # NuttX
 )
 
