@@ -18,6 +18,8 @@ from test_monitor_engine import ListSource
 from memsleuth.cli import main
 from memsleuth.live.decoder import AddressDecoder
 from memsleuth.live.engine import Display, Monitor
+from memsleuth.live.scan import LiveScanner
+from memsleuth.parse.cycles import CycleDetector
 from memsleuth.sources.capture import CaptureWriter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +29,10 @@ LOGS = sorted((ROOT / "examples" / "wifi_reconnect_leak" / "out").glob("*.log"))
 def _live(log: Path, tmp_path: Path) -> dict:
     data = log.read_bytes()
     parts: list[bytes | None] = [data[i:i + 8192] for i in range(0, len(data), 8192)]
+    # as `memsleuth monitor` without --cycle-pattern: the round marker is detected
     mon = Monitor(ListSource(parts), CaptureWriter(tmp_path, stamp="t"), AddressDecoder(None),
-                  Display(io.StringIO(), io.StringIO(), tty=False, status_every=0), poll=0.0)
+                  Display(io.StringIO(), io.StringIO(), tty=False, status_every=0), poll=0.0,
+                  scanner=LiveScanner(detector=CycleDetector()))
     return mon.run().status
 
 

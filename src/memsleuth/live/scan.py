@@ -29,6 +29,8 @@ from memsleuth.records import BlockDump, CrashDump, HeapOverview, Record
 LIVE_DETECT_LINES = 20_000
 #: markers of one family before the live detector commits to it
 LIVE_DETECT_COUNT = 6
+#: heap-overview lines seen with no round-marker family at all: stop waiting for one
+LIVE_GIVE_UP_OVERVIEWS = 24
 
 
 @dataclass(slots=True)
@@ -54,9 +56,9 @@ class LiveScanner:
     #: the last block dump completed: where a crash's fault address lands in the heap
     last_dump: BlockDump | None = None
     parser: LogParser = field(default_factory=_new_parser)
-    #: the round-marker detector while it has not decided; None with --cycle-pattern (the
-    #: caller passes ``detect=False``) and once decided
-    detector: CycleDetector | None = field(default_factory=CycleDetector)
+    #: the round-marker detector while it has not decided (``monitor`` passes one unless
+    #: --cycle-pattern is given); None: lines are parsed as they come
+    detector: CycleDetector | None = None
     held: list[str] = field(default_factory=list)
     #: what was detected ({how, template, pattern, count, scanned_lines}), as offline
     cycle_source: dict[str, Any] | None = None
@@ -81,8 +83,10 @@ class LiveScanner:
         if self.detector is not None:
             self.detector.feed_raw(text)
             self.held.append(text)
-            opening = "!" in content and opening_kind(content) is not None
-            out = self.release() if opening or self._decided() else []
+            # a crash or an allocation failure is said at once, whatever is undecided
+            urgent = ("!" in content and opening_kind(content) is not None) or (
+                "fail" in content and "alloc" in content)
+            out = self.release() if urgent or self._decided() else []
         else:
             out = self._records(self.parser.push(text))
         if not self.in_crash and "!" in content and opening_kind(content) is not None:
@@ -99,7 +103,10 @@ class LiveScanner:
         if len(self.held) % 16:
             return False
         found = det.result()
-        return found is not None and found.count >= LIVE_DETECT_COUNT
+        if found is None:
+            # overviews keep coming and nothing numbers rounds: no marker to wait for
+            return det.overviews >= LIVE_GIVE_UP_OVERVIEWS
+        return found.count >= LIVE_DETECT_COUNT
 
     def release(self) -> list[Record | CrashBoundary]:
         """Decide the round marker with what arrived so far and parse the held lines."""
