@@ -15,6 +15,7 @@ from typing import Generic, TypeVar
 
 from memsleuth.analysis.series import HeapSeries, overview_problem
 from memsleuth.records import (
+    AgentNotice,
     AllocWarning,
     BlockDump,
     CrashDump,
@@ -110,6 +111,9 @@ class DumpSummary:
     #: cycle number (last cycle marker before the dump), or None
     cycle: int | None = None
     ts: float | None = None
+    #: live blocks the dump cannot list (the agent's side table missed them), and why
+    untracked: int = 0
+    untracked_reason: str | None = None
 
 
 def owner_totals(dump: BlockDump) -> dict[int, OwnerTotals]:
@@ -139,6 +143,8 @@ def summarize_dump(dump: BlockDump, cycle: int | None = None) -> DumpSummary:
         owners=owner_totals(dump),
         cycle=cycle,
         ts=dump.ts,
+        untracked=dump.untracked,
+        untracked_reason=dump.untracked_reason,
     )
 
 
@@ -172,6 +178,9 @@ class LogModel:
     last_tasklist: TaskList | None = None
     tasklists: int = 0
     object_events: int = 0
+    #: the agent's ``[MSAGENT]`` notices (bounded: the first of each kind) and their count
+    agent_notices: list[AgentNotice] = field(default_factory=list)
+    agent_notice_count: int = 0
 
     @property
     def last_complete_dump(self) -> DumpSummary | None:
@@ -201,6 +210,7 @@ def build_model(
     cycle: int | None = None
     newest_complete: int | None = None
     newest: int | None = None
+    coverage = DumpCoverage()
     for record in records:
         if on_record is not None:
             on_record(record)
@@ -210,6 +220,7 @@ def build_model(
             model.markers.append(record)
             cycle = record.index if record.index is not None else model.markers.count
         elif isinstance(record, BlockDump):
+            coverage.apply(record)
             record.index = len(model.dumps)
             model.dumps.append(summarize_dump(record, cycle))
             if record.overview is not None:
@@ -235,7 +246,52 @@ def build_model(
             model.lastwords.append(record)
         elif isinstance(record, ObjectEvent):
             model.object_events += 1
+        elif isinstance(record, AgentNotice):
+            coverage.note(record)
+            model.agent_notice_count += 1
+            if all(n.kind != record.kind for n in model.agent_notices):
+                model.agent_notices.append(record)
     return model
+
+
+class DumpCoverage:
+    """How much of the heap the next dump can list, from the agent's ``[MSAGENT]`` lines.
+
+    The agent beside another allocator prints ``side table N/M entries ... untracked: P
+    before init, F table full, U unknown frees`` right before each dump: the dump then lists
+    live blocks only, and up to P + F allocations are missing from it. A ``side table full``
+    warning without that line still means the dumps after it miss blocks. A dump that misses
+    blocks must never pass for the whole heap (docs/object-trace.md, section 6).
+    """
+
+    def __init__(self) -> None:
+        self.status: AgentNotice | None = None     # the status line before the next dump
+        self.full: AgentNotice | None = None       # a 'table full' warning seen so far
+
+    def note(self, notice: AgentNotice) -> None:
+        if notice.kind == "table-status":
+            self.status = notice
+        elif notice.kind == "table-full" and self.full is None:
+            self.full = notice
+
+    def apply(self, dump: BlockDump) -> None:
+        status, self.status = self.status, None
+        if status is not None:
+            dump.live_only = True
+            if status.missed:
+                # frees the table could not match are frees of the blocks it missed
+                live = max(status.missed - status.unknown_frees, 1)
+                dump.untracked = live
+                dump.untracked_reason = (
+                    f"the agent's side table missed {status.missed:,} allocation(s) and "
+                    f"saw {status.unknown_frees:,} free(s) of blocks it did not hold (line "
+                    f"{status.line}): about {live:,} live blocks are not in this dump, so "
+                    f"its counts are lower bounds")
+        elif self.full is not None:
+            dump.untracked = 1        # at least one: the agent did not say how many
+            dump.untracked_reason = (
+                f"the agent's side table was full from line {self.full.line} on: an "
+                f"unknown number of live blocks is missing from this dump")
 
 
 def _add_overview(model: LogModel, overview: HeapOverview) -> None:

@@ -124,6 +124,13 @@ class BlockDump:
     #: totals the device printed with the dump (e.g. heap_trace_dump's "'leaked' bytes",
     #: "total allocations"), by name: what the rows must add up to
     totals: dict[str, int] = field(default_factory=dict)
+    #: blocks live on the device that this dump cannot list, and why: set by
+    #: ``build_model`` from the agent's ``[MSAGENT]`` lines before the dump
+    untracked: int = 0
+    untracked_reason: str | None = None
+    #: the dump lists live blocks only (the agent beside another allocator): 0 free blocks
+    #: in it is not an empty free list
+    live_only: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,9 +343,36 @@ class TaskList:
     ts: float | None = None
 
 
+# --------------------------------------------------------------------------------------------
+# What the device agent says it could not record (docs/object-trace.md, section 6)
+
+AgentNoticeKind = Literal["before-init", "table-full", "table-status", "bad-free", "set-full"]
+
+
+@dataclass(slots=True)
+class AgentNotice:
+    """An ``[MSAGENT]`` line: the agent's own word that its record is incomplete.
+
+    ``missed``: allocations it could not record (``before-init``: the count printed;
+    ``table-status``: before init + table full, since init; else 0). ``tracked``: for
+    ``table-status``, the live entries of the side table. ``side_table``: the agent runs
+    beside another allocator (its dumps list live blocks only, no free blocks).
+    """
+
+    line: int
+    kind: AgentNoticeKind
+    text: str                       # the line after the tag, as printed
+    missed: int = 0
+    tracked: int | None = None
+    unknown_frees: int = 0          # table-status: frees of blocks the table did not hold
+    caller: int | None = None
+    side_table: bool = False
+    ts: float | None = None
+
+
 Record = (
     HeapOverview | BlockDump | LeakCandidate | AllocWarning | CycleMarker | ObjectEvent
-    | CrashDump | LastWord | BuildId | TaskList | Boot
+    | CrashDump | LastWord | BuildId | TaskList | AgentNotice | Boot
 )
 
 

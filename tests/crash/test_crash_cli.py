@@ -27,7 +27,7 @@ def test_garbage_and_empty_logs_are_input_errors(tmp_path: Path):
     for log in (garbage, empty):
         result = _run(str(log))
         assert result.exit_code == 3, result.output
-        assert "no AliOS crash, heap or object-trace section" in result.stderr
+        assert "no crash, heap or object-trace section" in result.stderr
         assert "No crash dump" not in result.output
 
 
@@ -109,3 +109,19 @@ def test_wild_pc_with_the_right_elf_is_not_a_mismatch():
     assert "warning" not in result.stderr.lower()
     match = loads_valid(result.stdout)["crashes"][0]["elf_match"]
     assert match["verdict"] == "ok" and match["pc_in_code"] is False
+
+
+def test_a_bare_newlib_assertion_is_not_called_esp_idf(tmp_path) -> None:
+    """newlib's __assert_func line (format 'assertion "%s" failed: file "%s", line %d%s%s')
+    is printed by any newlib firmware; only ESP-IDF's panic lines after it (abort,
+    registers, backtrace) make the dump ESP-IDF's (real B4 output keeps its label)."""
+    log = tmp_path / "newlib.log"
+    log.write_text('boot\nassertion "p != NULL" failed: file "src/app.c", line 42, '
+                   'function: app_run\n')
+    result = CliRunner().invoke(main, ["crash", str(log), "--json"])
+    crash = loads_valid(result.stdout, "crash")["crashes"][0]
+    assert crash["family"] == "newlib" and crash["kind"] == "assert"
+    real = Path(__file__).resolve().parents[1] / "fixtures" / "rtos" / "real" / \
+        "B4_esp32_alios_panic_issue779.log"
+    result = CliRunner().invoke(main, ["crash", str(real), "--json"])
+    assert loads_valid(result.stdout, "crash")["crashes"][0]["family"] == "esp-idf"

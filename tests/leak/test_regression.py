@@ -95,3 +95,40 @@ def test_long_series_is_thinned():
     fit = theil_sen(xs, ys)
     assert fit.n <= 1000
     assert fit.slope == pytest.approx(-0.5)
+
+
+def _both_paths(fn, *args):
+    """fn(*args) on the NumPy path and on the pure-Python loops."""
+    from memsleuth.analysis import regression
+
+    pytest.importorskip("numpy")
+    saved = regression._numpy
+    try:
+        regression._numpy = None
+        fast = fn(*args)
+        regression._numpy = False
+        slow = fn(*args)
+    finally:
+        regression._numpy = saved
+    return fast, slow
+
+
+_values = st.one_of(st.integers(-10**6, 10**6), st.floats(-1e9, 1e9, allow_nan=False),
+                    st.sampled_from([0, 1, 0.0, -0.0, 2**60]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(32, 160), seed=st.integers(0, 2**32 - 1), ties=st.booleans(),
+       data=st.data())
+def test_vector_path_identical_to_loops(n, seed, ties, data):
+    """The NumPy path is an implementation detail: the Fit and the Mann-Kendall figures are
+    the same numbers, bit for bit (ints, floats, repeated x, repeated y, a huge int)."""
+    rng = random.Random(seed)
+    xs = sorted(rng.choice(range(n // 3)) for _ in range(n)) if ties else list(range(n))
+    ys = [data.draw(_values) if rng.random() < 0.1 else rng.choice([0, 5, 5.5]) if ties
+          else 1000.0 - 3.25 * x + rng.uniform(-50, 50) for x in xs]
+    if len(set(xs)) < 2:
+        return
+    fast, slow = _both_paths(theil_sen, xs, ys)
+    assert fast == slow and str(fast.slope) == str(slow.slope)
+    assert _both_paths(mann_kendall, xs, ys)[0] == _both_paths(mann_kendall, xs, ys)[1]

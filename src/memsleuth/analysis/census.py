@@ -94,6 +94,14 @@ _CTOR_NOISE = frozenset({
     "ex", "with", "from", "safe", "internal", "impl", "priv", "p", "pv", "the",
 })
 _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+#: The usual short and long spellings of a kind, in the words of the object trace (the
+#: agent's [MSOBJ] kinds and DEFAULT_OBJECT_CTORS): a vendor's `vsdk_tmr_create` builds the
+#: same "timer" the trace counts, so census and objects must name it alike.
+_KIND_ALIASES = {
+    "tmr": "timer", "timers": "timer", "sema": "sem", "semaphore": "sem", "semphr": "sem",
+    "mtx": "mutex", "mux": "mutex", "q": "queue", "msgq": "queue", "thread": "task",
+    "thrd": "task", "evt": "event", "wq": "workqueue",
+}
 
 
 def kind_from_name(name: str) -> str | None:
@@ -102,7 +110,7 @@ def kind_from_name(name: str) -> str | None:
         return None
     tokens = [t.lower() for t in _TOKEN.findall(name.strip("_"))]
     words = [t for t in tokens if t not in _CTOR_NOISE and not t.isdigit() and len(t) > 1]
-    return words[-1] if words else None
+    return _KIND_ALIASES.get(words[-1], words[-1]) if words else None
 
 
 GroupBy = Literal["site", "function", "file"]
@@ -411,6 +419,7 @@ def census(
             index=dump.index, line=dump.line, end_line=dump.end_line,
             variant=dump.variant, partial=dump.partial,
             partial_reason=dump.partial_reason, skipped_lines=dump.skipped_lines,
+            untracked=dump.untracked, untracked_reason=dump.untracked_reason,
         ),
         totals=CensusTotals(
             used_blocks=len(used), used_bytes=used_bytes,
@@ -418,7 +427,8 @@ def census(
             largest_free=max((b.size or 0 for b in free), default=0),
             # dumps of live allocations only (a heap trace, a 'used' memdump) say nothing
             # about free memory: 0 free blocks there is not an empty free list
-            free_listed=bool(free) or dump.variant not in USED_ONLY_VARIANTS,
+            free_listed=bool(free) or not (dump.live_only
+                                           or dump.variant in USED_ONLY_VARIANTS),
             sites=len(rows),
         ),
         by=by,

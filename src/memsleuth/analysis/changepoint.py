@@ -58,6 +58,11 @@ class LeakTest:
     h1: str               # the best leak shape
     why: str
     start: float = 0.0    # x where H1's steady fall begins (its bend; 3θ into a fill)
+    slope_se: float = 0.0     # standard error of ``slope`` (least squares, σ from H1)
+    nu: int = 0               # H1's residual degrees of freedom
+    intercept: float = 0.0    # H1's final line: y = intercept + slope·x
+    slope_min: float = 0.0    # final slopes of the shapes as good as the best (profile)
+    slope_max: float = 0.0
 
 
 def _dot(a: list[float], b: list[float]) -> float:
@@ -150,8 +155,9 @@ def t_quantile(p: float, nu: int) -> float:
 
 
 def alpha_at(n: int) -> float:
-    """The level spent on a look at n points."""
-    return ALPHA / (_C * n * n)
+    """The level spent on a look at n points: α/(c·n²) for the looks, divided by n for the
+    bend searched among the n points (Bonferroni)."""
+    return ALPHA / (_C * n * n * n)
 
 
 def _best_theta(rss, span: float) -> tuple[float, float]:  # noqa: ANN001
@@ -179,7 +185,7 @@ def _best_theta(rss, span: float) -> tuple[float, float]:  # noqa: ANN001
     return best[1], best[0]
 
 
-def leak_test(xs: list[float], ys: list[float], span: float) -> LeakTest:
+def leak_test(xs: list[float], ys: list[float], span: float, unit: str = "cycles") -> LeakTest:
     """Test H0 (a warm-up: the curve ends flat, a fill lasts at most ``span``) against H1
     (the curve ends in a steady fall) on these points; see the module docstring."""
     n = len(xs)
@@ -203,7 +209,7 @@ def leak_test(xs: list[float], ys: list[float], span: float) -> LeakTest:
         h = [max(0.0, tau - v) for v in xs]
         r, _ = _rss([one, h], y, yy)
         if r < best0:
-            best0, h0 = r, (f"a fill ending at x={tau:g}" if tau < xs[-1]
+            best0, h0 = r, (f"a fill ending at {tau:g}" if tau < xs[-1]
                             else "a fill still running")
     def sat(theta: float, line: bool) -> tuple[float, list[float]]:
         e = [math.exp(-(v - x0) / theta) for v in xs]
@@ -213,21 +219,31 @@ def leak_test(xs: list[float], ys: list[float], span: float) -> LeakTest:
     if r < best0:
         best0, h0 = r, f"a saturating fill (θ={theta0:.1f})"
     # H1: each shape plus a final slope
-    best1, slope, h1, start = math.inf, 0.0, "-", x0
+    best1, h1, start, cols1, beta1 = math.inf, "-", x0, [one, x], []
+    cands: list[tuple[float, float]] = []      # (rss, final slope) of every H1 shape tried
     r, beta = _rss([one, x], y, yy)
+    cands.append((r, beta[1] if beta else 0.0))
     if r < best1:
-        best1, slope, h1 = r, beta[1], "a straight fall"
+        best1, h1, beta1 = r, "a straight fall", beta
     bends = {xv for xv in xs[1:n - MIN_SEGMENT + 1]} | set(taus)
     for tau in sorted(bends):
         h = [max(0.0, tau - v) for v in xs]
         r, beta = _rss([one, x, h], y, yy)
+        if beta:
+            cands.append((r, beta[1]))
         if r < best1 and beta:
-            best1, slope, h1, start = r, beta[1], f"a bend at x={tau:g}, then a steady fall", tau
+            best1, h1, start = r, f"a bend at {tau:g}, then a steady fall", tau
+            cols1, beta1 = [one, x, h], beta
     theta1, _ = _best_theta(lambda t: sat(t, True)[0], span)
-    r, beta = sat(theta1, True)
-    if r < best1 and beta:
-        best1, slope, h1 = r, beta[1], f"a saturating fill (θ={theta1:.1f}) on a fall"
-        start = x0 + 3 * theta1
+    for theta in (theta1, *(f * span for f in _THETAS)):
+        e1 = [math.exp(-(v - x0) / theta) for v in xs]
+        r, beta = _rss([one, x, e1], y, yy)
+        if beta:
+            cands.append((r, beta[1]))
+        if r < best1 and beta:
+            best1, h1 = r, f"a saturating fill (θ={theta:.1f}) on a fall"
+            start, cols1, beta1 = x0 + 3 * theta, [one, x, e1], beta
+    slope = beta1[1] if beta1 else 0.0
     # integers printed by the firmware: the noise is at least their rounding
     sigma2 = max(best1 / nu, 1.0 / 12.0)
     f_stat = max(0.0, best0 - best1) / sigma2
@@ -241,5 +257,15 @@ def leak_test(xs: list[float], ys: list[float], span: float) -> LeakTest:
         why = f"the curve does not end in a fall ({h1})"
     else:
         why = (f"a warm-up still explains the curve ({h0}: F={f_stat:.3g} <= {f_crit:.3g}; "
-               f"a fill may last up to {span:g} x units)")
-    return LeakTest(leak, f_stat, f_crit, a_n, slope, h0, h1, why, start)
+               f"a fill may last up to {span:g} {unit})")
+    # the final line (the fill's term gone, past the bend) and its slope's standard error
+    gram = [[_dot(ci, cj) for cj in cols1] for ci in cols1]
+    inv_b = _solve(gram, [1.0 if i == 1 else 0.0 for i in range(len(cols1))])
+    se = math.sqrt(sigma2 * inv_b[1]) if inv_b and inv_b[1] > 0 else 0.0
+    level = my + (beta1[0] - slope * mx if beta1 else 0.0)
+    # the shapes the data cannot tell from the best one (profile: RSS within the F bound at
+    # 95 %): where the bend or the fill's θ is uncertain, so is the final slope
+    q = t_quantile(0.025, nu)
+    near = [b for r, b in cands if r <= best1 + q * q * sigma2]
+    return LeakTest(leak, f_stat, f_crit, a_n, slope, h0, h1, why, start, se, nu, level,
+                    min(near, default=slope), max(near, default=slope))

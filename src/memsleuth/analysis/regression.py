@@ -7,9 +7,11 @@ be wild before the slope moves, and its confidence interval comes from ranks (Se
 no normality is assumed. The Mann–Kendall statistic tells whether there is a monotone trend at
 all; it depends only on ranks, so any increasing transform of the values gives the same answer.
 
-Pure Python, O(n²) in the number of points; long series are first reduced to at most
-``max_points`` bin medians (robust, and keeps the fit fast on logs with thousands of
-overviews).
+O(n²) in the number of points; long series are first reduced to at most ``max_points`` bin
+medians (robust, and keeps the fit fast on logs with thousands of overviews). The pairwise
+work runs vectorised in NumPy when it is installed and the values are exact in float64 (the
+same IEEE divisions and the same order statistics: identical results), else in pure Python:
+a fleet ingest fits four curves of ~600 points per log, ~0.4 s each log in the loops.
 """
 
 from __future__ import annotations
@@ -19,6 +21,52 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from statistics import median
 from typing import Any
+
+#: Fewer points than this: the loops (NumPy's per-call cost would dominate).
+VECTOR_MIN = 32
+#: More points than this: the loops (the pair index arrays would grow past ~30 MB).
+VECTOR_MAX = 1200
+_EXACT = float(2**52)        # |value| up to this: differences are exact in float64
+_numpy: Any = None
+
+
+def _vectors(n: int, *series: Sequence[float]) -> tuple[Any, ...] | None:
+    """The series as float64 arrays when the vector path applies (NumPy installed, size in
+    range, every value a finite int/float whose float64 differences are exact), else None."""
+    global _numpy
+    if not VECTOR_MIN <= n <= VECTOR_MAX or _numpy is False:
+        return None
+    if _numpy is None:
+        try:
+            import numpy
+        except ImportError:
+            _numpy = False
+            return None
+        _numpy = numpy
+    np = _numpy
+    out = []
+    for values in series:
+        if not all(type(v) is float or type(v) is int for v in values):
+            return None
+        arr = np.asarray(values, dtype=np.float64)
+        if not (np.isfinite(arr).all() and np.abs(arr).max() <= _EXACT):
+            return None
+        out.append(arr)
+    return tuple(out)
+
+
+_PAIRS: dict[int, tuple[Any, Any]] = {}
+
+
+def _pairs(n: int) -> tuple[Any, Any]:
+    """(i, j) of every pair i < j, row by row (the order of the loops)."""
+    got = _PAIRS.get(n)
+    if got is None:
+        if len(_PAIRS) > 8:
+            _PAIRS.clear()
+        got = _PAIRS[n] = _numpy.triu_indices(n, 1)
+    return got
+
 
 #: Two-sided normal quantiles for the confidence levels we offer.
 _Z = {0.80: 1.2816, 0.90: 1.6449, 0.95: 1.9600, 0.99: 2.5758}
@@ -83,6 +131,16 @@ def _normal_sf(z: float) -> float:
 def mann_kendall(xs: Sequence[float], ys: Sequence[float]) -> tuple[int, float, float, float]:
     """Mann–Kendall S, its z score, two-sided p and Kendall's tau-b, ordering by x."""
     n = len(xs)
+    vec = _vectors(n, xs, ys)
+    if vec is not None:
+        np = _numpy
+        i, j = _pairs(n)
+        dx = vec[0][j] - vec[0][i]
+        dy = vec[1][j] - vec[1][i]
+        ties_x = int(np.count_nonzero(dx == 0))
+        ties_y = int(np.count_nonzero(dy == 0))
+        s = int(np.dot(np.sign(dx).astype(np.int64), np.sign(dy).astype(np.int64)))
+        return _mk_stats(n, ys, s, ties_x, ties_y)
     s = 0
     ties_x = 0
     ties_y = 0
@@ -98,6 +156,11 @@ def mann_kendall(xs: Sequence[float], ys: Sequence[float]) -> tuple[int, float, 
             prod = (dx > 0) - (dx < 0)
             prod *= (dy > 0) - (dy < 0)
             s += prod
+    return _mk_stats(n, ys, s, ties_x, ties_y)
+
+
+def _mk_stats(n: int, ys: Sequence[float], s: int, ties_x: int,
+              ties_y: int) -> tuple[int, float, float, float]:
     pairs = n * (n - 1) // 2
     # Tie-corrected variance of S (ties in y grouped by value).
     counts: dict[float, int] = {}
@@ -138,32 +201,29 @@ def theil_sen(
         raise ValueError("xs and ys differ in length")
     px, py = thin(xs, ys, max_points)
     n = len(px)
-    slopes: list[float] = []
-    for i in range(n):
-        xi, yi = px[i], py[i]
-        for j in range(i + 1, n):
-            dx = px[j] - xi
-            if dx != 0:
-                slopes.append((py[j] - yi) / dx)
-    if not slopes:
+    big_n, rank = _slope_ranks(px, py)
+    if big_n == 0:
         raise ValueError("need at least two points with distinct x")
-    slopes.sort()
-    slope = median(slopes)
-    intercept = median(y - slope * x for x, y in zip(px, py, strict=True))
-    s, z, p, tau = mann_kendall(px, py)
+    half = big_n // 2
+    wanted = {half} if big_n % 2 else {half - 1, half}
     zq = _Z.get(confidence) or _Z[0.95]
-    big_n = len(slopes)
     var_s = n * (n - 1) * (2 * n + 5) / 18.0
     c = zq * math.sqrt(var_s)
     lo_rank = max(0, min(big_n - 1, int(math.floor((big_n - c) / 2.0))))
     hi_rank = max(0, min(big_n - 1, int(math.ceil((big_n + c) / 2.0))))
+    at = rank(wanted | {lo_rank, hi_rank})
+    # statistics.median of the sorted slopes; + 0.0: a zero slope is +0.0 whichever of the
+    # equal zeros the order statistic picked
+    slope = (at[half] if big_n % 2 else (at[half - 1] + at[half]) / 2) + 0.0
+    intercept = median(y - slope * x for x, y in zip(px, py, strict=True))
+    s, z, p, tau = mann_kendall(px, py)
     residuals = [abs(y - (intercept + slope * x)) for x, y in zip(px, py, strict=True)]
     x_center = median(px)
     return Fit(
         slope=slope,
         intercept=intercept,
-        slope_low=slopes[lo_rank],
-        slope_high=slopes[hi_rank],
+        slope_low=at[lo_rank] + 0.0,
+        slope_high=at[hi_rank] + 0.0,
         confidence=confidence if confidence in _Z else 0.95,
         n=n,
         x_center=x_center,
@@ -174,6 +234,35 @@ def theil_sen(
         mk_p=p,
         kendall_tau=tau,
     )
+
+
+def _slope_ranks(px: Sequence[float], py: Sequence[float]) -> tuple[int, Any]:
+    """(N, rank): the number of pairwise slopes (pairs of distinct x) and a function giving
+    the slopes of the asked ranks in sorted order, as {rank: slope}."""
+    n = len(px)
+    vec = _vectors(n, px, py)
+    if vec is not None:
+        np = _numpy
+        i, j = _pairs(n)
+        dx = vec[0][j] - vec[0][i]
+        keep = dx != 0
+        arr = (vec[1][j] - vec[1][i])[keep] / dx[keep]
+
+        def rank_np(ks: set[int]) -> dict[int, float]:
+            order = sorted(ks)
+            part = np.partition(arr, order)
+            return {k: float(part[k]) for k in order}
+
+        return int(arr.size), rank_np
+    slopes: list[float] = []
+    for i in range(n):
+        xi, yi = px[i], py[i]
+        for j in range(i + 1, n):
+            dx = px[j] - xi
+            if dx != 0:
+                slopes.append((py[j] - yi) / dx)
+    slopes.sort()
+    return len(slopes), lambda ks: {k: slopes[k] for k in ks}
 
 
 def crossing(fit: Fit, level: float) -> tuple[float | None, float | None, float | None]:

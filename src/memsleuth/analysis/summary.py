@@ -26,6 +26,9 @@ def log_contents(model: Any) -> dict[str, Any]:
         {"kind": "block dump", "index": d.index, "line": d.line, "reason": d.partial_reason}
         for d in model.dumps if d.partial
     ] + [
+        {"kind": "block dump", "index": d.index, "line": d.line, "reason": d.untracked_reason}
+        for d in model.dumps if d.untracked and not d.partial
+    ] + [
         {"kind": "crash dump", "index": i, "line": c.line, "reason": c.partial_reason}
         for i, c in enumerate(model.crashes) if c.partial
     ]

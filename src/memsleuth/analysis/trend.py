@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any, Literal
 
-from memsleuth.analysis.changepoint import leak_test
+from memsleuth.analysis.changepoint import LeakTest, leak_test, t_quantile
 from memsleuth.analysis.regression import Fit, crossing, theil_sen
 from memsleuth.analysis.series import HeapSeries, overview_problem
 from memsleuth.records import (
@@ -371,6 +371,7 @@ def analyze_points(
     else:
         cls = "no_leak"
     reason = _reason(cls, evidence, warm, unit)
+<<<<<<< HEAD
     if cls == "no_leak" and material and fit.slope < 0:
         # the robust line falls by more than the noise and the heap, only not yet
         # significant by rank (few points, or one damaged row): not evidence of "no leak"
@@ -378,11 +379,16 @@ def analyze_points(
         reason = (f"free heap falls {-fit.slope:.1f} B/{unit} over {len(tx)} point(s), "
                   f"{decline:.0f} B against noise of {noise:.0f} B, but not yet a "
                   "significant trend")
+=======
+    test: LeakTest | None = None
+>>>>>>> main
     if cls == "steady_leak":
-        settled, start, why = leak_settled(xs, ys, cut, warmup_span(xs, x_mode), (tx, ty))
+        settled, test, why = leak_settled(xs, ys, cut, warmup_span(xs, x_mode), (tx, ty),
+                                          {"cycle": "cycles", "time": "s"}.get(x_mode,
+                                                                               "overviews"))
         evidence["early_verdict"] = {"settled": settled, "why": why, "segment_points": len(tx),
                                      "change_point": cut > 0}
-        seg = [i for i, v in enumerate(xs) if start is not None and v >= start]
+        seg = [i for i, v in enumerate(xs) if test is not None and v >= test.start]
         refit = theil_sen(xs[seg[0]:], ys[seg[0]:], confidence=confidence) \
             if settled and seg and seg[0] > cut and len(seg) >= MIN_SEGMENT_FIT else None
         if refit is not None and refit.slope_high < 0:
@@ -410,22 +416,47 @@ def analyze_points(
         evidence=evidence,
         reason=reason,
     )
-    out["forecast"] = forecast(fit, points, cut, x_mode, allocation_size, mfb_fit) \
+    ffit = fit
+    if cls == "steady_leak" and test is not None and test.leak:
+        ffit = _with_model(fit, test, xs, confidence)
+    out["forecast"] = forecast(ffit, points, cut, x_mode, allocation_size, mfb_fit) \
         if cls in ("steady_leak", "fragmentation") else None
     return out
 
 
+def _with_model(fit: Fit, test: LeakTest, xs: list[float], confidence: float) -> Fit:
+    """The line the forecast extrapolates: the model's final line (past its bend, the fill's
+    term gone), pivoting at the centre of its steady fall; its slope interval is the hull of
+    the model's t interval, the slopes of the shapes the data cannot tell from the best one
+    (an uncertain bend or θ) and the robust fit's interval (two estimators that disagree:
+    that disagreement is the model's error, not noise). A hull reaching zero is cut at a
+    tenth of the slope (the forecast's latest bound then says "much later", not "never")."""
+    tail = [v for v in xs if v >= test.start] or xs[-1:]
+    xc = sum(tail) / len(tail)
+    half = t_quantile((1 - confidence) / 2, max(1, test.nu)) * test.slope_se
+    low = min(fit.slope_low, test.slope - half, test.slope_min - half)
+    high = max(test.slope + half, test.slope_max + half)
+    if fit.slope_high < 0:
+        high = max(high, fit.slope_high)
+    return Fit(
+        slope=test.slope, intercept=test.intercept,
+        slope_low=low, slope_high=high if high < 0 else max(fit.slope_high, test.slope / 10),
+        confidence=fit.confidence, n=fit.n, x_center=xc,
+        y_center=test.intercept + test.slope * xc, residual_mad=fit.residual_mad,
+        mk_s=fit.mk_s, mk_z=fit.mk_z, mk_p=fit.mk_p, kendall_tau=fit.kendall_tau,
+    )
+
+
 def leak_settled(xs: list[float], ys: list[float], cut: int, span: float,
-                 seg: tuple[list[float], list[float]] | None = None,
-                 ) -> tuple[bool, float | None, str]:
+                 seg: tuple[list[float], list[float]] | None = None, unit: str = "cycles",
+                 ) -> tuple[bool, LeakTest | None, str]:
     """Is the decline of this curve (all its points, warm-up included) a leak rather than a
     warm-up still running? (settled, why): the nested-model test of ``changepoint``, on the
     curve with its kept bursts taken out, plus the churn guards on the segment after the
-    ``cut`` warm-up points (``seg``). The second item is where the steady fall begins (the
-    model's bend), when the test ran."""
+    ``cut`` warm-up points (``seg``). The second item is the model's test, when it ran."""
     tx, ty = seg if seg is not None else (xs[cut:], ys[cut:])
     n = len(tx)
-    ups = _up_jumps(tx, ty)
+    ups = _rises(tx, ty)
     if ups and n < CHURN_POINTS:
         return False, None, (f"{ups} upward jump(s) in {n} points (buffers released: "
                              f"churn); a decline through churn needs {CHURN_POINTS} points")
@@ -442,8 +473,8 @@ def leak_settled(xs: list[float], ys: list[float], cut: int, span: float,
     if fall <= swing:
         return False, None, (f"the fall over the segment ({fall:.0f} B) is not larger than "
                              f"the swing around it ({swing:.0f} B): churn, or too early")
-    test = leak_test(xs, _without_bursts(xs, ys), span)
-    return test.leak, test.start, test.why
+    test = leak_test(xs, _without_bursts(xs, ys), span, unit)
+    return test.leak, test, test.why
 
 
 #: Records kept while a counter restart waits for its evidence (the next marker, a boot
@@ -464,7 +495,8 @@ def _without_bursts(xs: list[float], ys: list[float]) -> list[float]:
     typical = median(diffs)
     spread = 1.4826 * median(abs(d - typical) for d in diffs)
     thresh = max(6 * spread, 1.0)
-    if any(d - typical > thresh for d in diffs):
+    if any(d - typical > thresh and y1 > y0
+           for d, y0, y1 in zip(diffs, ys, ys[1:], strict=False)):
         return list(ys)     # spikes (up then down) or churn: nothing is a kept burst
     out = [ys[0]]
     for i, d in enumerate(diffs):
@@ -484,19 +516,6 @@ def _rises(xs: list[float], ys: list[float]) -> int:
     typical = median(diffs)
     spread = 1.4826 * median(abs(d - typical) for d in diffs)
     thresh = max(3 * spread, 1.0)
-    return sum(1 for d, y0, y1 in zip(diffs, ys, ys[1:], strict=False)
-               if d - typical > thresh and y1 > y0)
-
-
-def _up_jumps(xs: list[float], ys: list[float]) -> int:
-    """Rises far outside the spread of single steps: memory given back at once."""
-    diffs = step_excess(xs, ys)
-    if len(diffs) < 3:
-        return 0
-    typical = median(diffs)
-    spread = 1.4826 * median(abs(d - typical) for d in diffs)
-    thresh = max(6 * spread, 1.0)
-    # a rise: the free heap went up (a bend to a slower fall is not memory given back)
     return sum(1 for d, y0, y1 in zip(diffs, ys, ys[1:], strict=False)
                if d - typical > thresh and y1 > y0)
 

@@ -53,7 +53,7 @@ def run_census(
         CensusOutput, census(dump, attributor, by=by, sort=sort, top=top or None),  # type: ignore[arg-type]
         log=str(log), elf=str(elf) if elf else None, snapshots=len(model.dumps),
         notes=tuple(notes), elf_match=elf_match(symbolizer, live_owners(dump), identity))
-    partial = result.snapshot.partial or (
+    partial = result.snapshot.partial or result.snapshot.untracked > 0 or (
         (result.elf_match or {}).get("verdict") == "mismatch"
     )
     return result, partial

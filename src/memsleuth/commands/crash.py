@@ -33,8 +33,10 @@ def run_crash(log: Path, elf: Path | None, all_crashes: bool,
     identity = IdentityCollector()
     stats = stream_log(log, [collector, identity.on_record], cycle_pattern)
     if not collector.sections:
-        raise InputError(f"{log}: no AliOS crash, heap or object-trace section found in "
-                         f"{stats.lines:,} lines (is this the device log?)")
+        raise InputError(f"{log}: no crash, heap or object-trace section found in "
+                         f"{stats.lines:,} lines (read: AliOS, ESP-IDF, Zephyr, NuttX, "
+                         "FreeRTOS crash/heap printers and the memsleuth agent; is this the "
+                         "device log?)")
     crashes = collector.explain(symbolizer)
     for c in crashes:
         c["elf_match"] = crash_elf_match(c, symbolizer)
@@ -77,8 +79,9 @@ def command(log: Path, elf: Path | None, cycle_pattern: str | None, as_json: boo
     """Explain crash dumps: cause from the fault registers, symbolized call stack, crashed
     task and stack health, and the heap block the faulting address points into.
 
-    Exit 1 when a crash was found, 0 when the log holds none, 3 when the log holds no AliOS
-    section at all, 4 when a dump is partial or the ELF does not match the dump."""
+    Exit 1 when a crash was found, 0 when the log holds none, 3 when the log holds no
+    section of a known format at all, 4 when a dump is partial or the ELF does not match
+    the dump."""
     result = run_crash(log, elf, all_crashes, cycle_pattern)
     emit("crash", result, as_json, render_crashes)
     if not result["crashes"]:

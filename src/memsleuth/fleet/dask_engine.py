@@ -139,28 +139,54 @@ def _medians(df: Any, by: list[str], mask: Any, name: str) -> Any:
     return df[mask].groupby(by).rate.median().rename(name)
 
 
-def leak_sites(v: dict[str, Any]) -> list[dict[str, Any]]:
+def _site_counts(v: dict[str, Any]) -> tuple[Any, Any]:
+    """(leaking findings, per site: devices with strong evidence, all devices, logs, the
+    site's own fields, its builds and medians) as one computed frame."""
     f = v["findings"]
-    f = f[f.symbolized]
-    lk = f[f.leaking]
-    base, devices, logs, pairs, obj, byt = dask.compute(
+    lk = f[f.symbolized & f.leaking]
+    st = lk[lk.evidence == "strong"]
+    base, strong, strong_rows, devices, logs, pairs, obj, byt, share, dumps = dask.compute(
         lk.groupby("site_key").agg({"function": "first", "file": "first", "src_line": "first"}),
-        lk.groupby("site_key").device.nunique().rename("devices"),
+        st.groupby("site_key").device.nunique().rename("strong"),
+        st.groupby("site_key").log_id.count().rename("strong_rows"),
+        lk.groupby("site_key").device.nunique().rename("all_devices"),
         lk.groupby("site_key").log_id.nunique().rename("logs"),
         _pairs(lk, ["site_key"], "build"),
         _medians(lk, ["site_key"], lk.source == "objects", "objects_per_cycle"),
-        _medians(lk, ["site_key"], lk.unit == "B/cycle", "bytes_per_cycle"))
+        _medians(lk, ["site_key"], lk.unit == "B/cycle", "bytes_per_cycle"),
+        lk.groupby("site_key").share.median().rename("median_share"),
+        lk.groupby("site_key").snapshots.max().rename("dumps"))
     builds = _lists(pairs, ["site_key"], "build", "builds")
-    out = base.join([devices, logs, builds, obj, byt]).reset_index()
+    out = base.join([strong, strong_rows, devices, logs, builds, obj, byt, share, dumps])
+    out["strong"] = out.strong.fillna(0).astype("int64")
+    out["strong_rows"] = out.strong_rows.fillna(0).astype("int64")
+    return out.reset_index()
+
+
+def leak_sites(v: dict[str, Any]) -> list[dict[str, Any]]:
+    out = _site_counts(v)
+    out = out[out.strong_rows > 0].copy()
+    out["devices"] = out.strong
+    out["weak_devices"] = out.all_devices - out.strong
     out = _sort(out, [("devices", False), ("bytes_per_cycle", False),
                       ("objects_per_cycle", False), ("site_key", True)])
+    return _records(out, ["site_key", "function", "file", "src_line", "devices",
+                          "weak_devices", "logs", "builds", "objects_per_cycle",
+                          "bytes_per_cycle"])
+
+
+def weak_sites(v: dict[str, Any]) -> list[dict[str, Any]]:
+    out = _site_counts(v)
+    out = out[out.strong_rows == 0].copy()
+    out["devices"] = out.all_devices
+    out = _sort(out, [("devices", False), ("site_key", True)])
     return _records(out, ["site_key", "function", "file", "src_line", "devices", "logs",
-                          "builds", "objects_per_cycle", "bytes_per_cycle"])
+                          "builds", "median_share", "dumps", "bytes_per_cycle"])
 
 
 def leak_sites_by_build(v: dict[str, Any]) -> list[dict[str, Any]]:
     f = v["findings"]
-    lk = f[f.symbolized & f.leaking]
+    lk = f[f.symbolized & f.leaking & (f.evidence == "strong")]
     by = ["site_key", "build"]
     devices, logs, obj, byt = dask.compute(
         lk.groupby(by).device.nunique().rename("devices"),
@@ -176,7 +202,8 @@ def leak_sites_by_build(v: dict[str, Any]) -> list[dict[str, Any]]:
 def build_comparison(v: dict[str, Any]) -> list[dict[str, Any]]:
     f = v["findings"]
     f = f[f.symbolized]
-    leaky = f[f.leaking][["site_key"]].drop_duplicates()
+    strong = f.leaking & (f.evidence == "strong")
+    leaky = f[strong][["site_key"]].drop_duplicates()
     logs = v["logs"]
     b = logs[(logs.status != "failed") & logs.build.notnull()]
     b = b.groupby("build").date.min().rename("first_date").reset_index()
@@ -184,7 +211,8 @@ def build_comparison(v: dict[str, Any]) -> list[dict[str, Any]]:
     by = ["site_key", "build"]
     devices, leaking, obj, byt, first = dask.compute(
         j.groupby(by).device.nunique().rename("devices"),
-        j[j.leaking].groupby(by).device.nunique().rename("leaking_devices"),
+        j[j.leaking & (j.evidence == "strong")].groupby(by).device.nunique()
+        .rename("leaking_devices"),
         _medians(j, by, j.source == "objects", "objects_per_cycle"),
         _medians(j, by, j.unit == "B/cycle", "bytes_per_cycle"), b)
     first = first.set_index("build").first_date
@@ -247,7 +275,8 @@ def summary(v: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 QUESTIONS: dict[str, Callable[[dict[str, Any]], list[dict[str, Any]]]] = {
-    "leak_sites": leak_sites, "leak_sites_by_build": leak_sites_by_build,
+    "leak_sites": leak_sites, "weak_sites": weak_sites,
+    "leak_sites_by_build": leak_sites_by_build,
     "build_comparison": build_comparison, "crash_signatures": crash_signatures,
     "devices_by_exhaustion": devices_by_exhaustion, "problems": problems, "summary": summary,
 }

@@ -2,6 +2,9 @@
 
 Logs are dealt in chunks; each chunk is one task that writes its own part files, so workers
 share nothing but the store folder and no result rows travel back (only each log's status).
+Chunks grow with the batch (about eight tasks per worker, 8 to 128 logs each): one part file
+per table per chunk keeps a 10,000-log store at hundreds of files, not tens of thousands,
+which is what DuckDB's query time grows with.
 A log whose content is already in the store with status ``ok`` is skipped (idempotent by
 content hash); a failed or partial one is tried again (its ELF may have been added since).
 """
@@ -19,8 +22,12 @@ from memsleuth.fleet.extract import Options, content_hash, extract_log
 from memsleuth.fleet.layout import PartWriter, ingested, init_store, new_ingest_id
 from memsleuth.fleet.symstore import SymbolStore
 
-#: Logs per task: big enough to amortise a task, small enough to spread over the workers.
+#: Logs per task, at least and at most: big enough to amortise a task and its part files,
+#: small enough to spread over the workers.
 CHUNK_LOGS = 8
+MAX_CHUNK_LOGS = 128
+#: Tasks per worker the chunks aim at (the last ones balance the load).
+TASKS_PER_WORKER = 8
 
 _SYMBOL_STORES: dict[str | None, SymbolStore] = {}
 
@@ -91,8 +98,11 @@ class IngestResult:
 
 def ingest(paths: list[Path], store: Path, opts: Options, symbols: Path | None = None, *,
            jobs: int | None = None, engine: str = "local", scheduler: str | None = None,
-           chunk: int = CHUNK_LOGS) -> IngestResult:
-    """Ingest logs into the store with the chosen engine."""
+           chunk: int | None = None) -> IngestResult:
+    """Ingest logs into the store with the chosen engine (``chunk``: logs per task)."""
+    if chunk is None:
+        workers = jobs or os.cpu_count() or 1
+        chunk = max(CHUNK_LOGS, min(MAX_CHUNK_LOGS, len(paths) // (workers * TASKS_PER_WORKER)))
     init_store(store)
     done = ingested(store)
     ingest_id = new_ingest_id()

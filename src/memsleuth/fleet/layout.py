@@ -73,6 +73,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("file", pa.string()), ("src_line", pa.int64()), ("inline_chain", pa.string()),
         ("object_kind", pa.string()), ("rate", pa.float64()), ("unit", pa.string()),
         ("leaking", pa.bool_()), ("pattern", pa.string()), ("symbolized", pa.bool_()),
+        ("evidence", pa.string()), ("share", pa.float64()), ("snapshots", pa.int64()),
     ]),
     "symbols": pa.schema([
         ("build", pa.string()), ("address", _U64), ("site_key", pa.string()),
@@ -111,12 +112,18 @@ def new_ingest_id() -> str:
 class PartWriter:
     """Buffers rows per table and writes them as row groups of one part file per table.
 
-    Files appear under their final name only when closed (written as ``.tmp`` first)."""
+    Two ways in: ``add`` a row dict (the few rows per log: logs, findings, crashes), or
+    ``rows`` for a log's bulk rows: a list of value tuples in a fixed column order, the
+    columns every row of that log shares given once (building a dict per block or object
+    event cost more than parsing the line it came from). Files appear under their final name
+    only when closed (written as ``.tmp`` first)."""
 
     def __init__(self, store: Path, ingest_id: str, part: str) -> None:
         self.store = store
         self.name = f"part-{ingest_id}-{part}.parquet"
         self._rows: dict[str, list[dict[str, Any]]] = {t: [] for t in TABLES}
+        self._segments: dict[str, list[tuple[dict[str, Any], tuple[str, ...],
+                                             list[tuple[Any, ...]]]]] = {t: [] for t in TABLES}
         self._writers: dict[str, pq.ParquetWriter] = {}
         self.counts: dict[str, int] = dict.fromkeys(TABLES, 0)
 
@@ -126,19 +133,55 @@ class PartWriter:
         if len(rows) >= FLUSH_ROWS:
             self._flush(table)
 
+    def rows(self, table: str, shared: dict[str, Any],
+             names: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        """A list to append rows to as tuples in ``names`` order; each row also has the
+        ``shared`` columns. Call ``check`` now and then so a long log flushes row groups."""
+        out: list[tuple[Any, ...]] = []
+        self._segments[table].append((shared, names, out))
+        return out
+
+    def check(self) -> None:
+        """Flush every table whose buffered rows reached FLUSH_ROWS."""
+        for table, segments in self._segments.items():
+            if segments and sum(len(s[2]) for s in segments) >= FLUSH_ROWS:
+                self._flush(table)
+
+    def _segment(self, table: str, shared: dict[str, Any], names: tuple[str, ...],
+                 values: list[tuple[Any, ...]]) -> pa.Table:
+        schema = SCHEMAS[table]
+        n = len(values)
+        columns = dict(zip(names, zip(*values, strict=True), strict=True)) if n else {}
+        arrays = []
+        for f in schema:
+            if f.name in columns:
+                arrays.append(pa.array(columns[f.name], type=f.type))
+            elif shared.get(f.name) is not None:
+                arrays.append(pa.array([shared[f.name]] * n, type=f.type))
+            else:
+                arrays.append(pa.nulls(n, f.type))
+        return pa.Table.from_arrays(arrays, schema=schema)
+
     def _flush(self, table: str) -> None:
         rows = self._rows[table]
-        if not rows:
+        segments = self._segments[table]
+        parts = [self._segment(table, *s) for s in segments if s[2]]
+        if rows:
+            parts.append(pa.Table.from_pylist(rows, schema=SCHEMAS[table]))
+        if not parts:
             return
-        batch = pa.Table.from_pylist(rows, schema=SCHEMAS[table])
+        batch = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
         writer = self._writers.get(table)
         if writer is None:
             tmp = self.store / table / (self.name + ".tmp")
             writer = self._writers[table] = pq.ParquetWriter(tmp, SCHEMAS[table],
                                                              compression="zstd")
         writer.write_table(batch)
-        self.counts[table] += len(rows)
+        self.counts[table] += batch.num_rows
         rows.clear()
+        for s in segments:
+            s[2].clear()            # in place: the log being read keeps appending to its list
+        del segments[:-1]
 
     def close(self) -> None:
         """Write what is buffered and publish the files; ``logs`` last."""

@@ -17,35 +17,51 @@ from memsleuth.fleet.layout import SCHEMAS, TABLES, is_store, part_files
 
 #: The questions, in the order they are printed; each is one SELECT over the views.
 QUESTIONS: dict[str, str] = {
-    # Which leak sites, on how many devices, how fast (per site, over every build).
+    # Which leak sites, on how many devices, how fast (per site, over every build): ranked by
+    # the devices whose own log carries the leak (evidence 'strong'); devices where the site
+    # only grew weakly alongside another leak are counted apart (weak_devices).
     "leak_sites": """
         SELECT site_key, any_value(function) AS function, any_value(file) AS file,
                any_value(src_line) AS src_line,
-               count(DISTINCT device) FILTER (WHERE leaking) AS devices,
-               count(DISTINCT log_id) FILTER (WHERE leaking) AS logs,
-               list_sort(list(DISTINCT build) FILTER (WHERE leaking)) AS builds,
-               median(rate) FILTER (WHERE leaking AND source = 'objects') AS objects_per_cycle,
-               median(rate) FILTER (WHERE leaking AND unit = 'B/cycle') AS bytes_per_cycle
-        FROM findings WHERE symbolized
-        GROUP BY site_key HAVING count(*) FILTER (WHERE leaking) > 0
+               count(DISTINCT device) FILTER (WHERE evidence = 'strong') AS devices,
+               count(DISTINCT device) - count(DISTINCT device) FILTER (WHERE evidence = 'strong')
+                   AS weak_devices,
+               count(DISTINCT log_id) AS logs, list_sort(list(DISTINCT build)) AS builds,
+               median(rate) FILTER (WHERE source = 'objects') AS objects_per_cycle,
+               median(rate) FILTER (WHERE unit = 'B/cycle') AS bytes_per_cycle
+        FROM findings WHERE symbolized AND leaking
+        GROUP BY site_key HAVING count(*) FILTER (WHERE evidence = 'strong') > 0
         ORDER BY devices DESC, bytes_per_cycle DESC NULLS LAST,
                  objects_per_cycle DESC NULLS LAST, site_key""",
-    # The same per build: where each leak site leaks.
+    # Sites that grew on some devices but that no device's own verdict carries: shown apart,
+    # with the share of the heap decline they explained (median) and the dumps seen.
+    "weak_sites": """
+        SELECT site_key, any_value(function) AS function, any_value(file) AS file,
+               any_value(src_line) AS src_line, count(DISTINCT device) AS devices,
+               count(DISTINCT log_id) AS logs, list_sort(list(DISTINCT build)) AS builds,
+               median(share) AS median_share, max(snapshots) AS dumps,
+               median(rate) FILTER (WHERE unit = 'B/cycle') AS bytes_per_cycle
+        FROM findings WHERE symbolized AND leaking
+        GROUP BY site_key HAVING count(*) FILTER (WHERE evidence = 'strong') = 0
+        ORDER BY devices DESC, site_key""",
+    # The same per build: where each leak site leaks (strong evidence).
     "leak_sites_by_build": """
         SELECT site_key, build, count(DISTINCT device) AS devices,
                count(DISTINCT log_id) AS logs,
                median(rate) FILTER (WHERE source = 'objects') AS objects_per_cycle,
                median(rate) FILTER (WHERE unit = 'B/cycle') AS bytes_per_cycle
-        FROM findings WHERE symbolized AND leaking
+        FROM findings WHERE symbolized AND leaking AND evidence = 'strong'
         GROUP BY site_key, build ORDER BY site_key, devices DESC, build""",
-    # Build to build: every build where a leaking site runs, leaking or not (a fix shows 0).
+    # Build to build: every build where a leak site runs, leaking or not (a fix shows 0).
     "build_comparison": """
-        WITH leaky AS (SELECT DISTINCT site_key FROM findings WHERE symbolized AND leaking),
+        WITH leaky AS (SELECT DISTINCT site_key FROM findings
+                       WHERE symbolized AND leaking AND evidence = 'strong'),
              b AS (SELECT build, min(date) AS first_date FROM logs
                    WHERE status <> 'failed' AND build IS NOT NULL GROUP BY build)
         SELECT f.site_key, f.build, b.first_date,
                count(DISTINCT f.device) AS devices,
-               count(DISTINCT f.device) FILTER (WHERE f.leaking) AS leaking_devices,
+               count(DISTINCT f.device) FILTER (WHERE f.evidence = 'strong')
+                   AS leaking_devices,
                median(f.rate) FILTER (WHERE f.source = 'objects') AS objects_per_cycle,
                median(f.rate) FILTER (WHERE f.unit = 'B/cycle') AS bytes_per_cycle
         FROM findings f JOIN leaky USING (site_key) JOIN b USING (build)

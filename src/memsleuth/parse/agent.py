@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from memsleuth.errors import InputError, UsageError
-from memsleuth.records import BuildId, ObjectEvent
+from memsleuth.records import AgentNotice, BuildId, ObjectEvent
 
 MSOBJ = re.compile(
     r"\[MSOBJ\] (create|delete) ([a-z][a-z0-9_]{0,15}) "
@@ -85,6 +85,57 @@ class BuildIdReader:
             self.damaged += 1   # a torn id identifies nothing: never half-compare it
             return None
         return BuildId(lineno, "gnu-build-id", m.group(1).lower(), ts)
+
+
+_NOTICE_PREINIT = re.compile(
+    r"\[MSAGENT\] WARNING (\d+) allocation\(s\) before init, first caller 0x([0-9a-fA-F]+)"
+    r": (.*?)\s*$")
+_NOTICE_FULL = re.compile(
+    r"\[MSAGENT\] WARNING side table full \((\d+) entries\).*?first caller 0x([0-9a-fA-F]+)")
+_NOTICE_STATUS = re.compile(
+    r"\[MSAGENT\] side table (\d+)/(\d+) entries, (\d+) bytes tracked, untracked: "
+    r"(\d+) before init, (\d+) table full, (\d+) unknown frees")
+_NOTICE_BAD_FREE = re.compile(r"\[MSAGENT\] bad free by caller 0x([0-9a-fA-F]+)")
+_NOTICE_SET_FULL = re.compile(r"\[MSAGENT\] WARNING (\w+) set full \((\d+)\)")
+
+
+class AgentNoticeReader:
+    """Reads the agent's ``[MSAGENT]`` lines (docs/object-trace.md, section 6): what its
+    record misses, so a dump it could not list whole is never taken for the whole heap."""
+
+    name = "msagent"
+    anchors = ("[msagent]",)
+
+    def __init__(self) -> None:
+        self.damaged = 0
+
+    def read(self, text: str, lineno: int, ts: float | None) -> AgentNotice | None:
+        at = text.find("[MSAGENT]")
+        if at < 0:
+            return None
+        said = text[at + len("[MSAGENT]"):].strip()
+        m = _NOTICE_STATUS.search(text, at)
+        if m is not None:
+            live, _cap, _bytes, pre, full, unknown = (int(g) for g in m.groups())
+            return AgentNotice(lineno, "table-status", said, missed=pre + full, tracked=live,
+                               unknown_frees=unknown, side_table=True, ts=ts)
+        m = _NOTICE_PREINIT.search(text, at)
+        if m is not None:
+            # heap mode: those allocations failed (NULL); side mode: they worked, untracked
+            side = "not tracked" in m.group(3)
+            return AgentNotice(lineno, "before-init", said, missed=int(m.group(1)),
+                               caller=int(m.group(2), 16), side_table=side, ts=ts)
+        m = _NOTICE_FULL.search(text, at)
+        if m is not None:
+            return AgentNotice(lineno, "table-full", said, caller=int(m.group(2), 16),
+                               side_table=True, ts=ts)
+        m = _NOTICE_BAD_FREE.search(text, at)
+        if m is not None:
+            return AgentNotice(lineno, "bad-free", said, caller=int(m.group(1), 16), ts=ts)
+        if _NOTICE_SET_FULL.search(text, at) is not None:
+            return AgentNotice(lineno, "set-full", said, ts=ts)
+        self.damaged += 1           # tagged but torn: counted like a damaged [MSOBJ] line
+        return None
 
 
 @dataclass(slots=True)

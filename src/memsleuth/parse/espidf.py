@@ -450,6 +450,7 @@ class PanicReader:
             crash.registers.setdefault("CORE", int(m.group("core")))
             return self._ok()
         if _REG_LINE.match(text):
+            crash.family = FAMILY
             for pair in _REG_PAIR.finditer(text):
                 name = pair.group("name").split("/")[0]
                 crash.registers[name] = int(pair.group("v"), 16)
@@ -461,6 +462,7 @@ class PanicReader:
             return self._ok()
         m = _BACKTRACE.match(text)
         if m is not None:
+            crash.family = FAMILY
             if "Backtrace" not in crash.sections:
                 crash.sections.append("Backtrace")
             self._in_bt = True
@@ -518,6 +520,7 @@ class PanicReader:
         assert crash is not None
         m = _GURU.match(text)
         if m is not None:
+            crash.family = FAMILY
             self._seen_guru = True
             crash.kind = "exception"
             crash.registers["CORE"] = int(m.group("core"))
@@ -531,6 +534,7 @@ class PanicReader:
             return True
         m = _ABORT.match(text)
         if m is not None:
+            crash.family = FAMILY
             if crash.kind == "exception" and not self._seen_guru:
                 crash.kind = "abort"
             crash.registers.setdefault("CORE", int(m.group("core")))
@@ -540,6 +544,10 @@ class PanicReader:
         if m is not None:
             if crash.kind == "exception" and not self._seen_guru:
                 crash.kind = "assert"
+                if not crash.reason and not crash.registers:
+                    # newlib's __assert_func prints this on any firmware: ESP-IDF's panic
+                    # lines that follow (abort, registers, backtrace) make it ESP-IDF's
+                    crash.family = "newlib"
             crash.file, crash.file_line = m.group("file"), int(m.group("line"))
             crash.reason.append(text.strip())
             return True

@@ -97,6 +97,7 @@ def default_readers(
                                      *alios_fragments.section_readers()]
     lines: list[LineReader] = [CycleReader(cycle_pattern or DEFAULT_CYCLE_PATTERN),
                                *alios_heap.line_readers(), agent.BuildIdReader(),
+                               agent.AgentNoticeReader(),
                                rtos_line_readers(),
                                *agent.line_readers(object_patterns)]
     return sections, lines
@@ -111,7 +112,7 @@ def _family_of() -> dict[str, str]:
         family = getattr(reader, "family", None)
         if family is None:
             family = "memsleuth agent" if reader.name in ("msobj", "objpattern", "cycle",
-                                                                    "msbuild") \
+                                                                    "msbuild", "msagent") \
                 else "alios"
         out[reader.name] = family
     return out

@@ -64,6 +64,7 @@ KNOWN_READERS = frozenset({
     "memsleuth.parse.agent.PatternReader",   # after MsobjReader, below every section opener
     "memsleuth.parse.agent.AutoObjectReader",  # likewise
     "memsleuth.parse.agent.BuildIdReader",     # acts only on "[MSBUILD]" lines
+    "memsleuth.parse.agent.AgentNoticeReader",  # acts only on "[MSAGENT]" lines
 })
 DEFAULT_CYCLE = r"^\[MSCYCLE\]\s*(\d+)"
 
@@ -72,6 +73,7 @@ DEFAULT_CYCLE = r"^\[MSCYCLE\]\s*(\d+)"
 #: section that holds none of these is read by nobody: the scanner steps over it.
 KNOWN_ANCHORS: dict[str, tuple[str, ...]] = {
     "memsleuth.parse.agent.BuildIdReader": ("[msbuild]",),
+    "memsleuth.parse.agent.AgentNoticeReader": ("[msagent]",),
     "memsleuth.parse.alios_heap.OverviewReader":
         ("heap info", "-" * 20, "[heap]|", "maxused"),
     "memsleuth.parse.alios_heap.BlockDumpReader":

@@ -34,6 +34,8 @@ def render_census(result: Census, title: str | None = None) -> None:
     )
     if snap.partial:
         warn(f"snapshot is partial: {snap.partial_reason}")
+    if snap.untracked:
+        warn(f"snapshot is incomplete: {snap.untracked_reason}")
     for obj in result.objects:
         ctors = ", ".join(obj.constructors) or "?"
         out.print(f"  [bold]{obj.blocks:,} live {obj.kind} object(s)[/], {size(obj.bytes)}"

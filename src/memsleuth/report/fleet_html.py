@@ -104,10 +104,21 @@ def render_fleet_html(result: dict[str, Any]) -> str:
                        "devices")
                  + _table("leak_sites", sites, [
                      ("site_key", "site", False), ("devices", "devices", True),
+                     ("weak_devices", "+ weak", True),
                      ("logs", "logs", True), ("objects_per_cycle", "objects/cycle", True),
                      ("bytes_per_cycle", "B/cycle", True), ("builds", "builds", False)]),
-                 "Sites a log's own verdict blames (object imbalance, or growth that explains "
-                 "the heap decline); rates are medians over the leaking logs."),
+                 "Sites a log's own verdict carries (object imbalance, or growth that explains "
+                 "a fifth or more of the heap decline), ranked by those devices; '+ weak': "
+                 "devices where the site only grew weakly. Rates are medians over the leaking "
+                 "logs."),
+        _section("weak", "Weak evidence only",
+                 _table("weak_sites", result.get("weak_sites") or [], [
+                     ("site_key", "site", False), ("devices", "devices", True),
+                     ("logs", "logs", True), ("median_share", "share of decline", True),
+                     ("dumps", "dumps", True), ("bytes_per_cycle", "B/cycle", True),
+                     ("builds", "builds", False)]),
+                 "Sites that grew across a few dumps beside another leak (buffers held "
+                 "across cycles, a cache filling) but carry no device's leak verdict."),
         _section("builds", "Build to build",
                  _bars("build-rates", [(f"{r['site_key']} @ {r['build']}",
                                         r["objects_per_cycle"] if r["objects_per_cycle"]

@@ -40,10 +40,16 @@ def render_fleet(result: dict[str, Any], top: int = 10) -> None:
               f"({s.get('ok', 0):,} ok, {s.get('partial', 0):,} partial, "
               f"{s.get('failed', 0):,} failed), {s.get('devices', 0):,} devices, "
               f"{s.get('builds', 0):,} builds, {s.get('bytes', 0) / 1e6:,.1f} MB")
-    _table("Leak sites, by devices affected", result["leak_sites"], [
-        ("site_key", "site"), ("devices", "devices"), ("logs", "logs"),
-        ("objects_per_cycle", "objects/cycle"), ("bytes_per_cycle", "B/cycle"),
-        ("builds", "builds")], top)
+    _table("Leak sites, by devices whose own log carries the leak", result["leak_sites"], [
+        ("site_key", "site"), ("devices", "devices"), ("weak_devices", "+ weak"),
+        ("logs", "logs"), ("objects_per_cycle", "objects/cycle"),
+        ("bytes_per_cycle", "B/cycle"), ("builds", "builds")], top)
+    if result.get("weak_sites"):
+        _table("Weak evidence only: grew in a few dumps beside another leak, on no device "
+               "the leak itself", result["weak_sites"], [
+                   ("site_key", "site"), ("devices", "devices"), ("logs", "logs"),
+                   ("median_share", "share of decline"), ("dumps", "dumps"),
+                   ("bytes_per_cycle", "B/cycle")], top)
     _table("Leak sites per build, build to build (median over the logs; 0 = fixed)",
            result["build_comparison"], [
                ("site_key", "site"), ("build", "build"), ("first_date", "first seen"),

@@ -23,6 +23,10 @@ class CensusSnapshot:
     partial: bool
     partial_reason: str | None
     skipped_lines: int
+    #: live blocks on the device this dump cannot list (the agent's side table missed
+    #: them; docs/object-trace.md section 6): the census counts are then lower bounds
+    untracked: int = 0
+    untracked_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

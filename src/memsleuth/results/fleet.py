@@ -10,7 +10,24 @@ from memsleuth.results.common import Envelope
 
 
 class LeakSite(TypedDict):
-    """A leak site over every build: on how many devices, how fast."""
+    """A leak site over every build: on how many devices (whose own log carries the leak:
+    ``devices``; where it only grew weakly beside another leak: ``weak_devices``), how fast."""
+
+    site_key: str
+    function: str | None
+    file: str | None
+    src_line: int | None
+    devices: int
+    weak_devices: int
+    logs: int
+    builds: list[str | None]
+    objects_per_cycle: float | None
+    bytes_per_cycle: float | None
+
+
+class WeakSite(TypedDict):
+    """A site that grew on some devices but carries no device's leak verdict (it explained
+    under a fifth of a log's heap decline, or grew over too few dumps to be significant)."""
 
     site_key: str
     function: str | None
@@ -19,7 +36,8 @@ class LeakSite(TypedDict):
     devices: int
     logs: int
     builds: list[str | None]
-    objects_per_cycle: float | None
+    median_share: float | None
+    dumps: int | None
     bytes_per_cycle: float | None
 
 
@@ -98,6 +116,7 @@ class FleetOutput(Envelope):
     store: str
     engine: Literal["local", "dask"]
     leak_sites: list[LeakSite]
+    weak_sites: list[WeakSite]
     leak_sites_by_build: list[LeakSiteBuild]
     build_comparison: list[BuildComparison]
     crash_signatures: list[CrashSignature]

@@ -19,12 +19,14 @@ mkdir -p "$DEST"
 cp "$OUT/threadx-side2.elf" "$DEST/"
 # The run log, gzipped (memsleuth reads .gz as is; zcat to look at it).
 gzip -9n < "$OUT/threadx-side2.log" > "$DEST/threadx-side2.log.gz"
+# The run whose side table fills up: its log only (the tests read what the agent said)
+gzip -9n < "$OUT/threadx-small.log" > "$DEST/threadx-small.log.gz"
 # The reference run (no hooks): only ThreadX' own pool line and the facts are kept, what the
 # tests compare with the instrumented run (its overviews repeat the same figures).
 tr -d '\r' < "$OUT/threadx-none.log" | grep -E '^(tx_byte_pool_info_get|\[FACT\])' \
     > "$DEST/threadx-none.pool.txt"
 # Every variant's [FACT] lines (failure round per variant).
-for v in none side side2 side2x; do
+for v in none side side2 side2x small; do
     tr -d '\r' < "$OUT/threadx-$v.log" | grep '^\[FACT\]' | sed "s/^/$v /"
 done > "$DEST/facts.txt"
 cat "$DEST/facts.txt"
