@@ -371,7 +371,6 @@ def analyze_points(
     else:
         cls = "no_leak"
     reason = _reason(cls, evidence, warm, unit)
-<<<<<<< HEAD
     if cls == "no_leak" and material and fit.slope < 0:
         # the robust line falls by more than the noise and the heap, only not yet
         # significant by rank (few points, or one damaged row): not evidence of "no leak"
@@ -379,9 +378,7 @@ def analyze_points(
         reason = (f"free heap falls {-fit.slope:.1f} B/{unit} over {len(tx)} point(s), "
                   f"{decline:.0f} B against noise of {noise:.0f} B, but not yet a "
                   "significant trend")
-=======
     test: LeakTest | None = None
->>>>>>> main
     if cls == "steady_leak":
         settled, test, why = leak_settled(xs, ys, cut, warmup_span(xs, x_mode), (tx, ty),
                                           {"cycle": "cycles", "time": "s"}.get(x_mode,
