@@ -1,4 +1,4 @@
-"""What the fuzz campaign found, kept as a regression corpus (tests/fixtures/fuzz: each file
+"""What the fuzz campaign found, kept as a regression corpus (tests/fuzz/cases: each file
 is the mutant ``campaign.py --seed S --replay log:N`` wrote, named after what it showed).
 Every verb reads each without an internal error; check gives the verdict a user relies on.
 """
@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import campaign  # noqa: E402
 
-FIX = Path(__file__).resolve().parents[1] / "fixtures" / "fuzz"
+FIX = Path(__file__).resolve().parent / "cases"
 #: fixture -> check's exit code (found by: seed, case)
 EXPECTED = {
     # seed 10 case 3021: three dumps with one number, Theil-Sen on a single x (traceback)

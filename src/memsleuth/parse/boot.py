@@ -19,7 +19,9 @@ from memsleuth.records import Boot
 BANNERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("rst:0x", re.compile(r"^rst:0x[0-9a-fA-F]+ \([A-Z0-9_]+\)")),
     ("ESP-ROM:", re.compile(r"^ESP-ROM:esp32\w*-\S+$")),
-    ("ets ", re.compile(r"^ets [A-Z][a-z]{2} +\d{1,2} \d{4} \d\d:\d\d:\d\d\b")),
+    *((f"ets {m}", re.compile(rf"^ets {m} +\d{{1,2}} \d{{4}} \d\d:\d\d:\d\d\b"))
+      for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+                "Dec")),
     ("2nd stage bootloader", re.compile(r"(?:^|\bboot: )ESP-IDF \S+ 2nd stage bootloader")),
     ("Booting Zephyr OS", re.compile(r"^\*{3} Booting Zephyr OS\b")),
     ("NuttShell", re.compile(r"^NuttShell \(NSH\)")),
