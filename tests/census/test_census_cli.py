@@ -188,7 +188,7 @@ def test_report_json_and_elf_match_on_the_bundled_example(tmp_path: Path) -> Non
     from memsleuth.commands.report import run_report
 
     data, _ = run_report(OUT / "cortex-m4-leak.log", OUT / "cortex-m4-leak.elf")
-    assert data["elf"]["match"]["verdict"] == "ok"
+    assert data["elf"]["match"].verdict == "ok"
     code, doc = run_json("report", str(OUT / "cortex-m4-leak.log"), "--elf",
                          str(OUT / "cortex-m4-leak.elf"), "-o", str(tmp_path / "r.html"))
     assert code == 0 and doc["schema"] == "memsleuth.report/2"

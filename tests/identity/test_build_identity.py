@@ -106,11 +106,11 @@ def test_esp_idf_elf_sha256_prefix_is_compared_with_the_file_hash():
     sha = hashlib.sha256(LEAK_ELF.read_bytes()).hexdigest()
     img = ElfImage(LEAK_ELF)
     ok = check_identity([BuildId(3, "elf-sha256", sha[:16])], img.build_id, img.content_hash)
-    assert ok["status"] == "match"
+    assert ok.status == "match"
     other = hashlib.sha256(NOLEAK_ELF.read_bytes()).hexdigest()
     bad = check_identity([BuildId(3, "elf-sha256", other[:16])], img.build_id,
                          img.content_hash)
-    assert bad["status"] == "mismatch" and other[:16] in bad["reason"]
+    assert bad.status == "mismatch" and other[:16] in bad.reason
 
 
 def test_reader_takes_whole_ids_only():

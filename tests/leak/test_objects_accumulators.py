@@ -81,7 +81,7 @@ def test_idle_cycles_tie_with_busy_ones() -> None:
              "marker", "marker"]
     got, want = feed(steps, 1)
     assert got == want
-    assert got["kinds"][0]["per_cycle"]["created"] == 0
+    assert got.kinds[0].per_cycle.created == 0
 
 
 @pytest.mark.parametrize("name", ["cortex-m4-leak.log", "x86_64-noleak.log"])

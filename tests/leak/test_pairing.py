@@ -35,12 +35,12 @@ def test_conservation_any_interleaving(seq, grace):
     b = ObjectBalance(grace=grace)
     feed(b, seq)
     r = b.result()
-    created = sum(k["created"] for k in r["kinds"])
-    matched_deletes = sum(k["deleted"] - k["unmatched_deletes"] for k in r["kinds"])
-    alive = sum(k["alive"] for k in r["kinds"])
-    lost = sum(k["lost"] for k in r["kinds"])
+    created = sum(k.created for k in r.kinds)
+    matched_deletes = sum(k.deleted - k.unmatched_deletes for k in r.kinds)
+    alive = sum(k.alive for k in r.kinds)
+    lost = sum(k.lost for k in r.kinds)
     assert created - matched_deletes == alive + lost
-    assert alive == r["live_handles"] == len(b.live)
+    assert alive == r.live_handles == len(b.live)
     # reference: a plain dict replay
     live: dict[int, str] = {}
     for op, kind, handle, _ in seq:
@@ -49,10 +49,10 @@ def test_conservation_any_interleaving(seq, grace):
         elif op == "delete":
             live.pop(handle, None)
     assert alive == len(live)
-    site_created = sum(s["created"] for s in r["sites"])
+    site_created = sum(s.created for s in r.sites)
     assert site_created == created
-    assert sum(s["alive"] for s in r["sites"]) == alive
-    assert sum(s["lost"] for s in r["sites"]) == lost
+    assert sum(s.alive for s in r.sites) == alive
+    assert sum(s.lost for s in r.sites) == lost
 
 
 def test_handle_reuse_closes_old_as_lost():
@@ -61,9 +61,9 @@ def test_handle_reuse_closes_old_as_lost():
     b.on_record(ObjectEvent(2, "create", "timer", 0x10, caller=0xB))
     b.on_record(ObjectEvent(3, "delete", "timer", 0x10))
     r = b.result()
-    (k,) = r["kinds"]
-    assert (k["created"], k["deleted"], k["alive"], k["lost"]) == (2, 1, 0, 1)
-    lost = {s["key"]: s["lost"] for s in r["sites"]}
+    (k,) = r.kinds
+    assert (k.created, k.deleted, k.alive, k.lost) == (2, 1, 0, 1)
+    lost = {s.key: s.lost for s in r.sites}
     assert lost == {"0xa": 1, "0xb": 0}
 
 
@@ -90,11 +90,11 @@ def test_five_created_four_deleted_is_a_steady_leak():
     for n in range(1, 30):
         _cycle(b, n, handle, leak=True, defer=[])
     r = b.result()
-    (k,) = r["kinds"]
-    assert (k["per_cycle"]["created"], k["per_cycle"]["deleted"]) == (5, 4)
-    (leak,) = r["leaks"]
-    assert leak["key"] == "0x801" and leak["leak_per_cycle"] == 1.0
-    assert "timer: created 5, deleted 4 per cycle; +1 per cycle from 0x801" in r["summary"][0]
+    (k,) = r.kinds
+    assert (k.per_cycle.created, k.per_cycle.deleted) == (5, 4)
+    (leak,) = r.leaks
+    assert leak.key == "0x801" and leak.leak_per_cycle == 1.0
+    assert "timer: created 5, deleted 4 per cycle; +1 per cycle from 0x801" in r.summary[0]
 
 
 def test_deferred_delete_within_grace_is_not_a_leak():
@@ -104,18 +104,18 @@ def test_deferred_delete_within_grace_is_not_a_leak():
     for n in range(1, 30):
         _cycle(b, n, handle, leak=False, defer=defer)
     r = b.result()
-    assert r["leaks"] == []
-    (k,) = r["kinds"]
-    assert k["per_cycle"]["net"] == 0
-    site = next(s for s in r["sites"] if s["key"] == "0x801")
-    assert site["pending"] == 1 and site["leaked"] == 0
+    assert r.leaks == ()
+    (k,) = r.kinds
+    assert k.per_cycle.net == 0
+    site = next(s for s in r.sites if s.key == "0x801")
+    assert site.pending == 1 and site.leaked == 0
     # without a grace window the same trace would look like a leak only at the edge
     strict = ObjectBalance(grace=0)
     handle = [0]
     defer = []
     for n in range(1, 30):
         _cycle(strict, n, handle, leak=False, defer=defer)
-    assert strict.result()["leaks"] == []
+    assert strict.result().leaks == ()
 
 
 def test_startup_objects_are_not_leaks():
@@ -124,7 +124,7 @@ def test_startup_objects_are_not_leaks():
     for n in range(1, 10):
         b.on_record(CycleMarker(0, n, ""))
     r = b.result()
-    assert r["leaks"] == [] and r["sites"][0]["startup"] == 1
+    assert r.leaks == () and r.sites[0].startup == 1
 
 
 def _every_nth(b: ObjectBalance, cycles: int, nth: int, first_only: int = 0) -> None:
@@ -146,19 +146,19 @@ def test_a_leak_every_fourth_cycle_is_a_leak():
     b = ObjectBalance(grace=1)
     _every_nth(b, 200, 4)
     r = b.result()
-    (leak,) = r["leaks"]
-    assert leak["key"] == "0x904" and not leak["steady"] and leak["recurring"]
-    assert abs(leak["leak_per_cycle"] - 0.25) < 0.01
-    assert "not every cycle" in r["summary"][0] and "0x904" in r["summary"][0]
+    (leak,) = r.leaks
+    assert leak.key == "0x904" and not leak.steady and leak.recurring
+    assert abs(leak.leak_per_cycle - 0.25) < 0.01
+    assert "not every cycle" in r.summary[0] and "0x904" in r.summary[0]
 
 
 def test_a_cache_filled_in_the_first_cycles_is_not_a_leak():
     b = ObjectBalance(grace=1)
     _every_nth(b, 200, 4, first_only=3)
     r = b.result()
-    assert r["leaks"] == []
-    site = next(s for s in r["sites"] if s["key"] == "0x904")
-    assert site["alive"] == 3 and not site["recurring"]
+    assert r.leaks == ()
+    site = next(s for s in r.sites if s.key == "0x904")
+    assert site.alive == 3 and not site.recurring
 
 
 def test_check_fails_a_log_whose_only_leak_is_every_fourth_cycle(tmp_path):
@@ -186,3 +186,21 @@ def test_check_fails_a_log_whose_only_leak_is_every_fourth_cycle(tmp_path):
     assert result.exit_code == 1, result.output
     findings = json.loads(result.stdout)["verdict"]["findings"]
     assert any(f["kind"] == "imbalance" for f in findings)
+
+
+def test_each_site_is_judged_on_its_own_cycles():
+    """A cache filled once (0x908) beside a leak every fourth cycle (0x904): each site's
+    'recurring' comes from its own leftovers, whichever site the pairing lists last."""
+    for first in (0x904, 0x908):
+        b = ObjectBalance(grace=1)
+        handle = 1000
+        for n in range(1, 201):
+            b.on_record(CycleMarker(0, n, f"cycle {n}"))
+            keep = {0x904: n % 4 == 0, 0x908: n <= 3}
+            for caller in (first, 0x904 + 0x908 - first):
+                if keep[caller]:
+                    handle += 1
+                    b.on_record(ObjectEvent(0, "create", "sem", handle, caller=caller))
+        sites = {s.key: s for s in b.result().sites}
+        assert sites["0x904"].recurring and not sites["0x908"].recurring
+        assert [s.key for s in b.result().leaks] == ["0x904"]

@@ -106,26 +106,26 @@ def test_forecast_from_first_tenth(target: str) -> None:
 def test_objects_five_created_four_deleted(target: str) -> None:
     f = facts(target, "leak")
     objects = report_of(target, "leak")["objects"]
-    (timer,) = [k for k in objects["kinds"] if k["kind"] == "timer"]
-    assert (timer["per_cycle"]["created"], timer["per_cycle"]["deleted"]) == (5, 4)
-    assert timer["created"] == f["timers_created"]
-    assert timer["deleted"] == f["timers_deleted"]
-    assert timer["alive"] == f["live_timers"]
-    (leak,) = objects["leaks"]
-    assert int(f["leaked_timer_create_caller"], 16) in leak["callers"]
-    assert leak["leak_per_cycle"] == pytest.approx(1.0, abs=0.01)
-    assert leak["label"].endswith(f"({f['leaked_timer_create_line']})")
+    (timer,) = [k for k in objects.kinds if k.kind == "timer"]
+    assert (timer.per_cycle.created, timer.per_cycle.deleted) == (5, 4)
+    assert timer.created == f["timers_created"]
+    assert timer.deleted == f["timers_deleted"]
+    assert timer.alive == f["live_timers"]
+    (leak,) = objects.leaks
+    assert int(f["leaked_timer_create_caller"], 16) in leak.callers
+    assert leak.leak_per_cycle == pytest.approx(1.0, abs=0.01)
+    assert leak.label.endswith(f"({f['leaked_timer_create_line']})")
     assert "timer: created 5, deleted 4 per cycle; +1 per cycle from wifi_connect" in \
-        objects["summary"][0]
+        objects.summary[0]
 
 
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("scenario", ["noleak", "burst", "frag"])
 def test_objects_balanced(target: str, scenario: str) -> None:
     objects = report_of(target, scenario)["objects"]
-    assert objects["leaks"] == []
-    (timer,) = [k for k in objects["kinds"] if k["kind"] == "timer"]
-    assert timer["per_cycle"]["net"] == 0
+    assert objects.leaks == ()
+    (timer,) = [k for k in objects.kinds if k.kind == "timer"]
+    assert timer.per_cycle.net == 0
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -238,8 +238,8 @@ def test_leak_report_for_a_model_based_verb() -> None:
     acc = Accumulators.create(attributor)
     load_model(log, hooks=[acc.on_record])
     report = leak_report(acc, attributor, Thresholds())
-    assert report["verdict"]["leak"] and report["verdict"]["exit_code"] == 1
-    assert report["objects"]["leaks"][0]["leak_per_cycle"] == pytest.approx(1.0, abs=0.01)
+    assert report["verdict"].leak and report["verdict"].exit_code == 1
+    assert report["objects"].leaks[0].leak_per_cycle == pytest.approx(1.0, abs=0.01)
     assert report["attribution"].sites[0].object_kind == "timer"
 
 

@@ -41,7 +41,7 @@ def peak_of(path: Path) -> int:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert balance.result()["kinds"][0]["per_cycle"]["net"] == 0
+    assert balance.result().kinds[0].per_cycle.net == 0
     assert len(collector.by_cycle.points) < 300
     return peak
 

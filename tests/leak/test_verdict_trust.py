@@ -150,7 +150,7 @@ def test_a_leak_of_a_block_per_cycle_is_never_clean(leak, n, seed, damage) -> No
     pos = seed.randint(5, n - 5)
     v = _series(leak, noise, bad_row=pos if damage in ("bad_row", "both") else None,
                 glitch=pos + 1 if damage in ("glitch", "both") else None)
-    assert v["leak"] and v["exit_code"] == 1, v["reason"]
+    assert v.leak and v.exit_code == 1, v.reason
 
 
 @settings(max_examples=60, deadline=None)
@@ -162,9 +162,9 @@ def test_a_flat_heap_is_clean_only_without_an_allocation_failure(n, seed, damage
     pos = seed.randint(5, n - 5)
     v = _series(0, noise, bad_row=pos if damage == "bad_row" else None,
                 glitch=pos if damage == "glitch" else None, failure=failure)
-    assert v["exit_code"] == (1 if failure else 0), v["reason"]
+    assert v.exit_code == (1 if failure else 0), v.reason
 
 
 def test_too_few_points_is_never_clean() -> None:
     v = _series(0, [0, 3, -2, 1, 0])
-    assert v["exit_code"] == 3 and not v["judged"]
+    assert v.exit_code == 3 and not v.judged

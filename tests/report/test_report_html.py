@@ -22,8 +22,15 @@ from memsleuth.results.census import (
     CorruptedBlock,
     ObjectKindCount,
 )
-from memsleuth.results.common import InlineFrame
+from memsleuth.results.common import ElfMatch, InlineFrame
 from memsleuth.results.diff import AttributedSite, Attribution, DiffRow, SnapshotRef
+from memsleuth.results.objects import (
+    ObjectCycles,
+    ObjectsFromTrace,
+    PerCycle,
+    TraceKind,
+    TraceSite,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CRASH_LOG = FIXTURES / "crash" / "alios20_m4_busfault_task.log"
@@ -67,7 +74,7 @@ def test_every_log_string_is_escaped():
     data = _minimal()
     data["log"] = {"path": EVIL, "lines": 1, "bytes": 1, "sections": {EVIL: 1}}
     data["elf"] = {"path": EVIL, "build_id": EVIL, "sha256": "ab" * 32,
-                   "match": {"verdict": EVIL, "reason": EVIL}}
+                   "match": ElfMatch(verdict="mismatch", reason=EVIL)}
     data["notes"] = [EVIL]
     data["trend"] = {"verdict_text": EVIL, "verdict_css": EVIL, "slope_text": EVIL,
                      "fit_line": ((0, 1.0), (5, 0.5)), "warmup": (0, 1),
@@ -101,15 +108,18 @@ def test_every_log_string_is_escaped():
                          object_kind=EVIL, status="new", blocks_before=0, blocks_after=1,
                          blocks_delta=1, bytes_before=0, bytes_after=1, bytes_delta=1)],
         "rows_total": 1, "blocks_before": 0, "blocks_after": 1}
-    data["objects"] = {"source": "trace", "summary": [EVIL], "events": 1, "grace": 1,
-                       "cycles": {"complete": 1},
-                       "kinds": [{"kind": EVIL, "created": 1, "deleted": 0, "alive": 1,
-                                  "per_cycle": {"created": 1, "deleted": 0, "net": 1},
-                                  "leaked": 1}],
-                       "sites": [{"kind": EVIL, "key": EVIL, "function": EVIL, "file": EVIL,
-                                  "line": 1, "created": 1, "deleted": 0, "alive": 1,
-                                  "leaked": 1, "leak_per_cycle": 1.0}],
-                       "leaks": [1]}
+    site = TraceSite(kind=EVIL, key=EVIL, label=EVIL, function=EVIL, file=EVIL, line=1,
+                     inlined=(), callers=(1,), created=1, deleted=0, alive=1, lost=0,
+                     late_deletes=0, startup=0, pending=0, leaked=1, created_per_cycle=1,
+                     cycles_leaking=1, leak_per_cycle=1.0, steady=True, recurring=False)
+    data["objects"] = ObjectsFromTrace(
+        grace=1, events=1, seq_gaps=0, live_handles=1, summary=(EVIL,),
+        cycles=ObjectCycles(markers=2, complete=1, judged=1, first_marker=1, last_marker=2),
+        kinds=(TraceKind(kind=EVIL, created=1, deleted=0, alive=1, lost=0, unmatched_deletes=0,
+                         kind_mismatch=0, leaked=1, leak_per_cycle=1.0,
+                         per_cycle=PerCycle(created=1, deleted=0, net=1, share=1.0,
+                                            mean_net=1.0, cycles=1)),),
+        sites=(site,), leaks=(site,))
     data["decline"] = Attribution(
         decline_per_x=1.0, x="cycle", method="dumps", explained=1.0, text=EVIL,
         sites=(AttributedSite(key=EVIL, label=EVIL, object_kind=EVIL, bytes_per_x=1.0,

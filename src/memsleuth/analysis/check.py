@@ -28,7 +28,8 @@ from memsleuth.analysis.diff import (
 from memsleuth.analysis.objects import ObjectBalance, analyze_objects
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.records import Record
-from memsleuth.results.check import LeakReport, Verdict
+from memsleuth.results.check import Finding, LeakReport, Verdict, VerdictInputs
+from memsleuth.results.objects import Objects
 
 
 @dataclass(slots=True)
@@ -102,7 +103,7 @@ def leak_report(
         sizes = kind_block_sizes(last, acc.series.info if acc.series else {})
         attribution = attribute_decline(trend, growth, objects, sizes, last,
                                         acc.series.info if acc.series else None)
-        if attribution is not None and not attribution.sites and objects.get("leaks"):
+        if attribution is not None and not attribution.sites and objects.leaks:
             attribution = attribute_decline(trend, None, objects, sizes) or attribution
     result = {
         "trend": trend, "objects": objects, "growth": growth, "attribution": attribution,
@@ -117,7 +118,7 @@ def leak_report(
 
 def verdict(
     trend: dict[str, Any] | None,
-    objects: dict[str, Any] | None,
+    objects: Objects | None,
     growth: dict[str, Any] | None,
     thresholds: Thresholds | None = None,
     attribution: dict[str, Any] | None = None,
@@ -129,10 +130,8 @@ def verdict(
     verdict exit 3 even when the object trace balances, and an allocation failure in the log
     (``alloc_failures``: {count, first}) is a finding unless the thresholds allow it.
 
-    Keys: leak (bool), judged (bool: enough data for a verdict), exit_code (0 clean, 1 leak,
-    3 cannot judge: too little data), reason (one line), findings [{source:
-    "trend"|"objects"|"growth", kind, message, value, threshold}], observations (things seen
-    that do not fail the check, same shape), inputs {trend, objects, growth: bool}.
+    exit_code: 0 clean, 1 leak, 3 cannot judge (too little data); observations are
+    findings that do not fail the check.
     """
     t = thresholds or Thresholds()
     findings: list[dict[str, Any]] = []
@@ -161,13 +160,13 @@ def verdict(
         elif cls == "warmup_plateau":
             seen.append({"source": "trend", "kind": cls, "value": trend["warmup"]["drop"],
                          "threshold": None, "message": trend.get("reason", cls)})
-    if objects is not None and objects.get("source") == "trace":
-        for site in objects.get("leaks", []):
-            rate = site["leak_per_cycle"] or 0.0
+    if objects is not None and objects.source == "trace":
+        for site in objects.leaks:
+            rate = site.leak_per_cycle or 0.0
             item = {"source": "objects", "kind": "imbalance", "value": round(rate, 3),
                     "threshold": t.max_imbalance,
-                    "message": f"{site['kind']}: {rate:+.3g} per cycle never deleted, created "
-                               f"at {site['label']}"}
+                    "message": f"{site.kind}: {rate:+.3g} per cycle never deleted, created "
+                               f"at {site.label}"}
             (findings if rate > t.max_imbalance else seen).append(item)
     if alloc_failures and alloc_failures.get("count"):
         first = alloc_failures.get("first") or {}
@@ -179,7 +178,8 @@ def verdict(
                            f"(first: {first.get('kind', 'malloc_failed').replace('_', ' ')}"
                            f"{need} at line {first.get('line')}{cyc})"}
         (findings if t.fail_on_alloc_failure else seen).append(item)
-    if growth is not None and trend is None and (objects or {}).get("source") != "trace":
+    traced = objects is not None and objects.source == "trace"
+    if growth is not None and trend is None and not traced:
         # Only dumps: a site that grows at every snapshot is the evidence left.
         for row in growth.rows:
             if row.pattern == "steady" and row.bytes_slope > t.max_leak_rate:
@@ -192,7 +192,7 @@ def verdict(
     undecided = trend is not None and trend["classification"] == "insufficient"
     judged = {
         "trend": trend is not None and trend["classification"] != "insufficient",
-        "objects": (objects or {}).get("source") == "trace",
+        "objects": traced,
         "growth": bool(growth and growth.rows) and trend is None,
     }
     if leak:
@@ -215,17 +215,17 @@ def verdict(
         parts = []
         if trend is not None:
             parts.append(f"heap: {trend['classification'].replace('_', ' ')}")
-        if objects is not None and objects.get("source") == "trace":
+        if traced:
             parts.append("objects balanced")
         reason = "clean: " + ", ".join(parts)
         if seen:
             reason += f" ({seen[0]['message']})"
-    return {
-        "leak": leak, "judged": leak or (any(judged.values()) and not undecided),
-        "exit_code": 1 if leak else (0 if any(judged.values()) and not undecided else 3),
-        "reason": reason,
-        "findings": findings, "observations": seen,
-        "inputs": {"trend": trend is not None,
-                   "objects": (objects or {}).get("source") == "trace",
-                   "growth": bool(growth and growth.rows)},
-    }
+    return Verdict(
+        leak=leak, judged=leak or (any(judged.values()) and not undecided),
+        exit_code=1 if leak else (0 if any(judged.values()) and not undecided else 3),
+        reason=reason,
+        findings=tuple(Finding(**f) for f in findings),
+        observations=tuple(Finding(**f) for f in seen),
+        inputs=VerdictInputs(trend=trend is not None, objects=traced,
+                             growth=bool(growth and growth.rows)),
+    )

@@ -24,6 +24,7 @@ from memsleuth.results.diff import (
     SnapshotDiff,
     SnapshotRef,
 )
+from memsleuth.results.objects import Objects
 
 #: A site "grows steadily" when at least this share of snapshot-to-snapshot steps grow.
 STEADY_STEPS = 0.7
@@ -221,7 +222,7 @@ def site_growth(
 def attribute_decline(
     trend: dict[str, Any],
     growth: Growth | None = None,
-    objects: dict[str, Any] | None = None,
+    objects: Objects | None = None,
     block_sizes: dict[str, int] | None = None,
     snapshot: Snapshot | None = None,
     info: dict[str, dict[str, Any]] | None = None,
@@ -247,13 +248,13 @@ def attribute_decline(
             if r.pattern == "steady" and r.bytes_slope > 0:
                 sites.append({"key": r.key, "label": r.label, "object_kind": r.object_kind,
                               "bytes_per_x": r.heap_slope, "payload_per_x": r.bytes_slope})
-    elif objects and objects.get("leaks") and x == "cycle":
+    elif objects and objects.leaks and x == "cycle":
         method = "objects"
-        for r in objects["leaks"]:
-            size = (block_sizes or {}).get(r["kind"])
-            if size and r["leak_per_cycle"]:
-                sites.append({"key": r["key"], "label": r["label"], "object_kind": r["kind"],
-                              "bytes_per_x": r["leak_per_cycle"] * size, "block_size": size})
+        for r in objects.leaks:
+            size = (block_sizes or {}).get(r.kind)
+            if size and r.leak_per_cycle:
+                sites.append({"key": r.key, "label": r.label, "object_kind": r.kind,
+                              "bytes_per_x": r.leak_per_cycle * size, "block_size": size})
     if not sites and snapshot is not None and x == "cycle":
         sites = census_tracks_cycles(snapshot, info or {}, decline, trend)
         method = "census" if sites else method

@@ -8,11 +8,14 @@ checked.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
 
 from memsleuth.analysis.crash import BAD_TARGET
 from memsleuth.analysis.identity import check_identity
+from memsleuth.results.common import BuildIdentity, CrashElfMatch, ElfMatch
+
+M = TypeVar("M", bound=ElfMatch)
 
 #: The dump's register family (``analysis.crash.crash_arch``) -> the ELF arch that can run it.
 ELF_ARCH = {"cortex-m": ("arm",), "armv7-a": ("arm",), "arm": ("arm",),
@@ -20,7 +23,7 @@ ELF_ARCH = {"cortex-m": ("arm",), "armv7-a": ("arm",), "arm": ("arm",),
 
 
 def elf_match(symbolizer: Any, owners: Iterable[int], identity: Any = None,
-              traces: Iterable[int] = ()) -> dict[str, Any] | None:
+              traces: Iterable[int] = ()) -> ElfMatch | None:
     """Is this ELF the build that printed the log? None without an ELF.
 
     The build id the device printed (``identity``: an ``analysis.identity``
@@ -34,33 +37,36 @@ def elf_match(symbolizer: Any, owners: Iterable[int], identity: Any = None,
     addrs = sorted({a for a in owners if a})
     trace = sorted({a for a in traces if a} - set(addrs))
     if addrs or trace:
-        match = asdict(symbolizer.check_return_addresses(addrs, trace))
+        r = symbolizer.check_return_addresses(addrs, trace)
+        match = ElfMatch(verdict=r.verdict, reason=r.reason, total=r.total, in_code=r.in_code,
+                         checked=r.checked, after_call=r.after_call)
     else:
-        match = {"verdict": "unknown", "checked": 0, "reason": "no owner addresses to check"}
+        match = ElfMatch(verdict="unknown", reason="no owner addresses to check", checked=0)
     return apply_identity(match, symbolizer, identity)
 
 
-def apply_identity(match: dict[str, Any], symbolizer: Any, identity: Any) -> dict[str, Any]:
+def apply_identity(match: M, symbolizer: Any, identity: Any) -> M:
     """Let the printed build id overrule the address heuristics of an ELF-match verdict."""
     ident = check_identity(list(identity.ids.values()) if identity is not None else [],
                            symbolizer.build_id, symbolizer.content_hash)
-    match = {**match, "identity": ident, "verified": ident["status"] == "match"}
-    if ident["status"] == "mismatch":
-        match["verdict"], match["reason"] = "mismatch", ident["reason"]
-    elif ident["status"] == "match":
-        match["verdict"], match["reason"] = "ok", f"{ident['reason']}; {match['reason']}"
+    if ident.status == "mismatch":
+        verdict, reason = "mismatch", ident.reason
+    elif ident.status == "match":
+        verdict, reason = "ok", f"{ident.reason}; {match.reason}"
     else:
-        match["reason"] = f"{match['reason']}; match unverified (the log prints no build id)"
-    return match
+        verdict = match.verdict
+        reason = f"{match.reason}; match unverified (the log prints no build id)"
+    return replace(match, verdict=verdict, reason=reason, identity=ident,
+                   verified=ident.status == "match")
 
 
-def identity_mismatch(match: dict[str, Any] | None) -> str | None:
+def identity_mismatch(match: ElfMatch | BuildIdentity | None) -> str | None:
     """The one-line reason (both ids) when the device printed another build's id."""
-    ident = (match or {}).get("identity") or {}
-    return ident.get("reason") if ident.get("status") == "mismatch" else None
+    ident = match.identity if isinstance(match, ElfMatch) else match
+    return ident.reason if ident is not None and ident.status == "mismatch" else None
 
 
-def partial_notes(stats: Any, match: dict[str, Any] | None) -> list[str]:
+def partial_notes(stats: Any, match: ElfMatch | None) -> list[str]:
     """Why a result is partial (exit 4): sections cut short, or an ELF that does not fit."""
     notes = []
     if stats is not None and getattr(stats, "interrupted_at", None) is not None:
@@ -68,13 +74,13 @@ def partial_notes(stats: Any, match: dict[str, Any] | None) -> list[str]:
                      "the answer covers the log up to there")
     if stats is not None and stats.partial_sections:
         notes.append(f"{stats.partial_sections} section(s) of the log were cut short")
-    if match and match.get("verdict") == "mismatch":
+    if match is not None and match.verdict == "mismatch":
         notes.append(identity_mismatch(match)
-                     or f"the ELF does not match this log: {match.get('reason', '')}")
+                     or f"the ELF does not match this log: {match.reason}")
     return notes
 
 
-def crash_elf_match(crash: dict[str, Any], symbolizer: Any) -> dict[str, Any] | None:
+def crash_elf_match(crash: dict[str, Any], symbolizer: Any) -> CrashElfMatch | None:
     """Does the ELF fit this explained crash? None without an ELF.
 
     The dump's architecture must be the ELF's. Then the addresses: the PC should lie in the
@@ -89,8 +95,8 @@ def crash_elf_match(crash: dict[str, Any], symbolizer: Any) -> dict[str, Any] | 
     out: dict[str, Any] = {"dump_arch": dump_arch, "elf_arch": elf_arch, "pc": None,
                            "pc_in_code": None, "returns": 0, "returns_in_code": 0}
     if dump_arch in ELF_ARCH and elf_arch not in ELF_ARCH[dump_arch]:
-        return {**out, "verdict": "mismatch",
-                "reason": f"the crash dump is {dump_arch} but the ELF is {elf_arch}"}
+        return CrashElfMatch(**out, verdict="mismatch",
+                             reason=f"the crash dump is {dump_arch} but the ELF is {elf_arch}")
     ranges = symbolizer.text_ranges
 
     def in_code(addr: int) -> bool:
@@ -124,6 +130,6 @@ def crash_elf_match(crash: dict[str, Any], symbolizer: Any) -> dict[str, Any] | 
         if callsites:
             text.append(f"{sum(ok)}/{len(ok)} return addresses in its code")
     if not fits:
-        return {**out, "verdict": "unknown", "reason": "no PC or return address to check"}
+        return CrashElfMatch(**out, verdict="unknown", reason="no PC or return address to check")
     verdict = "ok" if all(fits) else "suspect" if any(fits) or len(fits) == 1 else "mismatch"
-    return {**out, "verdict": verdict, "reason": "; ".join(text)}
+    return CrashElfMatch(**out, verdict=verdict, reason="; ".join(text))

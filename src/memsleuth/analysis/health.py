@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from memsleuth.records import HeapOverview, TaskList
-from memsleuth.results.analyze import HeapHealth, TaskStacks
+from memsleuth.results.analyze import HeapHealth, PoolHealth, TaskStack, TaskStacks
 
 
 def heap_health(
@@ -19,9 +19,7 @@ def heap_health(
     overview of the newest heap series (``LogModel.series_first``): "free went from A to B"
     must not compare two boards' heaps.
 
-    Keys: samples, line, variant, total, free, used, used_share, min_free, peak_used,
-    max_free_block, fragmentation (1 - largest free block / free), pool, first_free,
-    lowest_free.
+    fragmentation is 1 - largest free block / free.
     """
     if not overviews:
         return None
@@ -35,26 +33,25 @@ def heap_health(
     pool = None
     if last.pool is not None:
         p = last.pool
-        pool = {"size": p.size, "free": p.free, "used": p.used, "blk_size": p.blk_size,
-                "min_free": p.min_free, "max_free_block": p.max_free_block}
-    return {
-        "samples": getattr(overviews, "count", len(overviews)),
-        "line": last.line,
-        "variant": last.variant,
-        "total": total,
-        "free": last.free,
-        "used": last.used,
-        "used_share": (last.used / total) if total and last.used is not None else None,
-        "min_free": last.min_free,
-        "peak_used": (total - last.min_free) if (total and last.min_free is not None
-                                                 and last.min_free <= total) else None,
-        "max_free_block": last.max_free_block,
-        "fragmentation": frag,
-        "pool": pool,
-        "first_free": (first or overviews[0]).free,
-        "lowest_free": (lowest.free if lowest is not None
-                        else min(o.free for o in overviews)),
-    }
+        pool = PoolHealth(size=p.size, free=p.free, used=p.used, blk_size=p.blk_size,
+                          min_free=p.min_free, max_free_block=p.max_free_block)
+    return HeapHealth(
+        samples=getattr(overviews, "count", len(overviews)),
+        line=last.line,
+        variant=last.variant,
+        total=total,
+        free=last.free,
+        used=last.used,
+        used_share=(last.used / total) if total and last.used is not None else None,
+        min_free=last.min_free,
+        peak_used=(total - last.min_free) if (total and last.min_free is not None
+                                              and last.min_free <= total) else None,
+        max_free_block=last.max_free_block,
+        fragmentation=frag,
+        pool=pool,
+        first_free=(first or overviews[0]).free,
+        lowest_free=(lowest.free if lowest is not None else min(o.free for o in overviews)),
+    )
 
 
 #: A task that never had more than this share of its stack free is short of stack.
@@ -69,10 +66,10 @@ def task_stacks(tasklist: TaskList | None) -> TaskStacks | None:
     rows = []
     for t in tasklist.tasks:
         share = (t.min_free / t.stack_size) if t.stack_size and t.min_free is not None else None
-        rows.append({"name": t.name, "state": t.state, "prio": t.prio,
-                     "stack_size": t.stack_size, "min_free": t.min_free,
-                     "free_share": share,
-                     "status": "ok" if share is None or share >= STACK_LOW_SHARE else
-                     ("overflow" if t.min_free == 0 else "low")})
-    rows.sort(key=lambda r: (r["free_share"] is None, r["free_share"] or 0.0))
-    return {"line": tasklist.line, "unit": tasklist.unit, "tasks": rows}
+        rows.append(TaskStack(
+            name=t.name, state=t.state, prio=t.prio, stack_size=t.stack_size,
+            min_free=t.min_free, free_share=share,
+            status="ok" if share is None or share >= STACK_LOW_SHARE else
+            ("overflow" if t.min_free == 0 else "low")))
+    rows.sort(key=lambda r: (r.free_share is None, r.free_share or 0.0))
+    return TaskStacks(line=tasklist.line, unit=tasklist.unit, tasks=tuple(rows))

@@ -9,9 +9,10 @@ address heuristics remain and the match is *unverified*.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from memsleuth.records import BuildId
+from memsleuth.results.common import BuildIdentity, LogBuildId
 
 #: distinct ids kept (a capture spanning a few reflashes has a few; more is noise)
 MAX_IDS = 16
@@ -38,28 +39,29 @@ def _matches(rec: BuildId, elf_build_id: str | None, elf_sha256: str) -> bool | 
 
 
 def check_identity(ids: list[BuildId], elf_build_id: str | None, elf_sha256: str
-                   ) -> dict[str, Any]:
-    """``{"status": "match"|"mismatch"|"unverified", "reason", "log_ids", "elf_build_id"}``.
+                   ) -> BuildIdentity:
+    """Match, mismatch or unverified (no id printed), with the reason and the ids.
 
     Any printed id that differs is a mismatch (a capture holding another build's output
     cannot be read with this ELF); ids of a kind we do not know are ignored.
     """
-    log_ids = [{"kind": r.kind, "value": r.value.lower(), "line": r.line} for r in ids]
-    base = {"log_ids": log_ids, "elf_build_id": elf_build_id, "elf_sha256": elf_sha256}
+    log_ids = tuple(LogBuildId(kind=r.kind, value=r.value.lower(), line=r.line) for r in ids)
+
+    def answer(status: Literal["match", "mismatch", "unverified"], reason: str) -> BuildIdentity:
+        return BuildIdentity(status=status, reason=reason, log_ids=log_ids,
+                             elf_build_id=elf_build_id, elf_sha256=elf_sha256)
+
     judged = [(r, _matches(r, elf_build_id, elf_sha256)) for r in ids]
     judged = [(r, ok) for r, ok in judged if ok is not None]
     if not judged:
-        return {**base, "status": "unverified",
-                "reason": "the log prints no build id: the ELF match is unverified "
-                          "(address heuristics only)"}
+        return answer("unverified", "the log prints no build id: the ELF match is unverified "
+                                    "(address heuristics only)")
     bad = [r for r, ok in judged if not ok]
     if bad:
         r = bad[0]
         elf_side = (f"ELF build-id {elf_build_id or 'none (linked without --build-id)'}"
                     if r.kind == "gnu-build-id" else f"ELF file SHA-256 {elf_sha256[:16]}…")
-        return {**base, "status": "mismatch",
-                "reason": f"the ELF is another build: log line {r.line} says {r.kind} "
-                          f"{r.value.lower()}, {elf_side}"}
+        return answer("mismatch", f"the ELF is another build: log line {r.line} says {r.kind} "
+                                  f"{r.value.lower()}, {elf_side}")
     kinds = sorted({r.kind for r, _ in judged})
-    return {**base, "status": "match",
-            "reason": f"build id printed by the device matches the ELF ({', '.join(kinds)})"}
+    return answer("match", f"build id printed by the device matches the ELF ({', '.join(kinds)})")

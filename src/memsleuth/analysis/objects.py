@@ -26,7 +26,17 @@ from typing import Any
 
 from memsleuth.analysis.regression import theil_sen
 from memsleuth.records import CycleMarker, ObjectEvent, Record
-from memsleuth.results.objects import Objects, ObjectsFromDumps, ObjectsFromTrace
+from memsleuth.results.objects import (
+    DumpKind,
+    ObjectCycles,
+    Objects,
+    ObjectsFromDumps,
+    ObjectsFromTrace,
+    ObjectsNone,
+    PerCycle,
+    TraceKind,
+    TraceSite,
+)
 
 #: A site leaks steadily when its judged leftovers come from at least this share of cycles.
 STEADY_SHARE = 0.5
@@ -228,7 +238,7 @@ class ObjectBalance:
         return self.cycle - 1 - self.grace
 
     def result(self, attributor: Any | None = None) -> ObjectsFromTrace:
-        """Plain data; keys are documented in ``analyze_objects``."""
+        """The pairing's answer (``results.objects.ObjectsFromTrace``)."""
         last_judged = self.judged_until
         eligible = max(0, last_judged)
         leaked_cycles: dict[tuple[str, int], set[int]] = {}
@@ -281,65 +291,68 @@ class ObjectBalance:
             row["_bits"] |= bits
             row["_pattern"].update(s.zeros.with_empty(s.created_pattern, s.born,
                                                       self._closed, 0))
-        sites: list[dict[str, Any]] = []
+        sites: list[TraceSite] = []
         for row in rows.values():
             judged_mask = (1 << (last_judged + 1)) - 2 if last_judged > 0 else 0
-            cycles_leaking = (row.pop("_bits") & judged_mask).bit_count()
+            # the cycles this row left objects in (its own bitmap, not the loop's last one)
+            leaking = row.pop("_bits") & judged_mask
+            cycles_leaking = leaking.bit_count()
             pattern: Counter[int] = row.pop("_pattern")
-            row["created_per_cycle"] = pattern.most_common(1)[0][0] if pattern else None
-            row["cycles_leaking"] = cycles_leaking
-            row["leak_per_cycle"] = (row["leaked"] / eligible) if eligible else None
-            row["steady"] = bool(eligible) and cycles_leaking >= max(2, STEADY_SHARE * eligible)
-            row["recurring"] = _recurring(bits & judged_mask, cycles_leaking, last_judged)
-            sites.append(row)
-        sites.sort(key=lambda r: (-(r["leak_per_cycle"] or 0), -r["alive"], r["kind"], r["key"]))
+            callers = tuple(row.pop("callers"))
+            sites.append(TraceSite(
+                **row, callers=callers,
+                created_per_cycle=pattern.most_common(1)[0][0] if pattern else None,
+                cycles_leaking=cycles_leaking,
+                leak_per_cycle=(row["leaked"] / eligible) if eligible else None,
+                steady=bool(eligible) and cycles_leaking >= max(2, STEADY_SHARE * eligible),
+                recurring=_recurring(leaking, cycles_leaking, last_judged)))
+        sites.sort(key=lambda r: (-(r.leak_per_cycle or 0), -r.alive, r.kind, r.key))
 
-        kinds: list[dict[str, Any]] = []
+        kinds: list[TraceKind] = []
         for name, k in sorted(self.kinds.items()):
             kpattern = k.zeros.with_empty(k.pattern, k.born, self._closed, (0, 0))
             complete = sum(kpattern.values())
             mode = kpattern.most_common(1)[0] if kpattern else None
-            kind_leaked = sum(r["leaked"] for r in sites if r["kind"] == name)
-            kinds.append({
-                "kind": name,
-                "created": k.created,
-                "deleted": k.deleted,
-                "alive": alive_kind[name],
-                "lost": k.lost,
-                "unmatched_deletes": k.unmatched_deletes,
-                "kind_mismatch": k.kind_mismatch,
-                "per_cycle": None if mode is None else {
-                    "created": mode[0][0],
-                    "deleted": mode[0][1],
-                    "net": mode[0][0] - mode[0][1],
-                    "share": mode[1] / complete,      # share of cycles with that pattern
-                    "mean_net": k.net_sum / complete,
-                    "cycles": complete,
-                },
-                "leaked": kind_leaked,
-                "leak_per_cycle": (kind_leaked / eligible) if eligible else None,
-            })
+            kind_leaked = sum(r.leaked for r in sites if r.kind == name)
+            kinds.append(TraceKind(
+                kind=name,
+                created=k.created,
+                deleted=k.deleted,
+                alive=alive_kind[name],
+                lost=k.lost,
+                unmatched_deletes=k.unmatched_deletes,
+                kind_mismatch=k.kind_mismatch,
+                per_cycle=None if mode is None else PerCycle(
+                    created=mode[0][0],
+                    deleted=mode[0][1],
+                    net=mode[0][0] - mode[0][1],
+                    share=mode[1] / complete,      # share of cycles with that pattern
+                    mean_net=k.net_sum / complete,
+                    cycles=complete,
+                ),
+                leaked=kind_leaked,
+                leak_per_cycle=(kind_leaked / eligible) if eligible else None,
+            ))
         # a leak that happens only in some cycles (every 4th reconnect) is still a leak:
         # what matters is that it keeps happening, not that it happens every time
-        leaks = [r for r in sites if (r["steady"] or r["recurring"]) and r["leaked"]]
-        return {
-            "source": "trace",
-            "grace": self.grace,
-            "events": self.events,
-            "seq_gaps": self.seq_gaps,
-            "cycles": {
-                "markers": self.cycle,
-                "complete": self.complete_cycles,
-                "judged": eligible,
-                "first_marker": self.first_marker,
-                "last_marker": self.last_marker,
-            },
-            "live_handles": len(self.live),
-            "kinds": kinds,
-            "sites": sites,
-            "leaks": leaks,
-            "summary": _summary(kinds, leaks),
-        }
+        leaks = [r for r in sites if (r.steady or r.recurring) and r.leaked]
+        return ObjectsFromTrace(
+            grace=self.grace,
+            events=self.events,
+            seq_gaps=self.seq_gaps,
+            cycles=ObjectCycles(
+                markers=self.cycle,
+                complete=self.complete_cycles,
+                judged=eligible,
+                first_marker=self.first_marker,
+                last_marker=self.last_marker,
+            ),
+            live_handles=len(self.live),
+            kinds=tuple(kinds),
+            sites=tuple(sites),
+            leaks=tuple(leaks),
+            summary=_summary(kinds, leaks),
+        )
 
 
 def _set_bit(bits: bytearray, n: int) -> None:
@@ -349,20 +362,22 @@ def _set_bit(bits: bytearray, n: int) -> None:
 
 
 def _site_info(caller: int, attributor: Any | None) -> dict[str, Any]:
+    """The ``TraceSite`` fields that say where a create site is."""
     if attributor is None or caller == 0:
         key = f"0x{caller:x}" if caller else "unknown"
-        return {"key": key, "label": key, "function": None, "file": None, "line": None}
+        return {"key": key, "label": key, "function": None, "file": None, "line": None,
+                "inlined": ()}
     site = attributor.site(caller)
     return {
         "key": site.key, "label": site.label, "function": site.function,
-        "file": site.file, "line": site.line, "inlined": list(site.inlined),
+        "file": site.file, "line": site.line, "inlined": site.inlined,
     }
 
 
-def _short_label(row: dict[str, Any]) -> str:
-    name = row.get("function") or row["key"]
-    if row.get("file") and row.get("line"):
-        return f"{name} ({row['file'].rsplit('/', 1)[-1]}:{row['line']})"
+def _short_label(row: TraceSite) -> str:
+    name = row.function or row.key
+    if row.file and row.line:
+        return f"{name} ({row.file.rsplit('/', 1)[-1]}:{row.line})"
     return name
 
 
@@ -376,31 +391,29 @@ def _recurring(bits: int, cycles_leaking: int, last_judged: int) -> bool:
     return bool(early) and bool(bits >> (half + 1))
 
 
-def _summary(kinds: list[dict[str, Any]], leaks: list[dict[str, Any]]) -> list[str]:
+def _summary(kinds: list[TraceKind], leaks: list[TraceSite]) -> tuple[str, ...]:
     out: list[str] = []
     for k in kinds:
-        pc = k["per_cycle"]
+        pc = k.per_cycle
         if pc is None:
-            out.append(f"{k['kind']}: created {k['created']}, deleted {k['deleted']}, "
-                       f"alive {k['alive']}")
+            out.append(f"{k.kind}: created {k.created}, deleted {k.deleted}, alive {k.alive}")
             continue
-        line = f"{k['kind']}: created {pc['created']}, deleted {pc['deleted']} per cycle"
+        line = f"{k.kind}: created {pc.created}, deleted {pc.deleted} per cycle"
         for r in leaks:
-            if r["kind"] == k["kind"]:
-                line += f"; {r['leak_per_cycle']:+.3g} per cycle from {_short_label(r)}"
-                if not r["steady"]:
-                    line += f" (left alive in {r['cycles_leaking']} cycles, not every cycle)"
+            if r.kind == k.kind:
+                line += f"; {r.leak_per_cycle:+.3g} per cycle from {_short_label(r)}"
+                if not r.steady:
+                    line += f" (left alive in {r.cycles_leaking} cycles, not every cycle)"
         out.append(line)
-    return out
+    return tuple(out)
 
 
 def balance_from_dumps(snapshots: list[Any], info: dict[str, dict[str, Any]]) -> ObjectsFromDumps:
     """Without an object trace: live blocks per object kind over the census snapshots.
 
     ``snapshots``/``info`` come from ``diff.SiteSeries`` (census per dump, so the kind is the
-    census Attributor's ``object_kind``). Keys: source ("dumps"), snapshots (count), kinds
-    [{kind, blocks: [per dump], bytes: [per dump], x, x_kind, slope_per_cycle, slope_low,
-    slope_high}], leaks (kinds whose live blocks grow: slope interval above zero), summary.
+    census Attributor's ``object_kind``); growing_kinds: the kinds whose live blocks grow
+    (slope interval above zero).
     """
     snaps = [s for s in snapshots if not s.partial] or list(snapshots)
     kinds_seen = sorted({info[k]["object_kind"] for s in snaps for k in s.sites
@@ -409,31 +422,28 @@ def balance_from_dumps(snapshots: list[Any], info: dict[str, dict[str, Any]]) ->
         len(snaps)
     xs = [float(s.cycle if by_cycle else s.index) for s in snaps]
     x_kind = "cycle" if by_cycle else "snapshot"
-    kinds: list[dict[str, Any]] = []
+    kinds: list[DumpKind] = []
     for kind in kinds_seen:
-        blocks = [sum(v[0] for k, v in s.sites.items()
-                      if info.get(k, {}).get("object_kind") == kind) for s in snaps]
-        bytes_ = [sum(v[1] for k, v in s.sites.items()
-                      if info.get(k, {}).get("object_kind") == kind) for s in snaps]
-        entry: dict[str, Any] = {
-            "kind": kind, "blocks": blocks, "bytes": bytes_, "x": xs, "x_kind": x_kind,
-            "slope_per_cycle": None, "slope_low": None, "slope_high": None,
-        }
-        if len(set(xs)) >= 2:
-            fit = theil_sen(xs, [float(v) for v in blocks])
-            entry.update(slope_per_cycle=fit.slope, slope_low=fit.slope_low,
-                         slope_high=fit.slope_high)
-        kinds.append(entry)
+        blocks = tuple(sum(v[0] for k, v in s.sites.items()
+                           if info.get(k, {}).get("object_kind") == kind) for s in snaps)
+        bytes_ = tuple(sum(v[1] for k, v in s.sites.items()
+                           if info.get(k, {}).get("object_kind") == kind) for s in snaps)
+        fit = theil_sen(xs, [float(v) for v in blocks]) if len(set(xs)) >= 2 else None
+        kinds.append(DumpKind(
+            kind=kind, blocks=blocks, bytes=bytes_, x=tuple(xs), x_kind=x_kind,
+            slope_per_cycle=fit.slope if fit else None,
+            slope_low=fit.slope_low if fit else None,
+            slope_high=fit.slope_high if fit else None))
     summary = []
     for k in kinds:
-        ends = " -> ".join(map(str, k["blocks"][:1] + k["blocks"][-1:]))
-        line = f"{k['kind']}: live blocks {ends}"
-        if k["slope_per_cycle"] is not None:
-            line += f" ({k['slope_per_cycle']:+.3g} per {x_kind})"
+        ends = " -> ".join(map(str, k.blocks[:1] + k.blocks[-1:]))
+        line = f"{k.kind}: live blocks {ends}"
+        if k.slope_per_cycle is not None:
+            line += f" ({k.slope_per_cycle:+.3g} per {x_kind})"
         summary.append(line)
-    leaks = [k for k in kinds if k["slope_low"] is not None and k["slope_low"] > 0]
-    return {"source": "dumps", "snapshots": len(snaps), "kinds": kinds, "leaks": [],
-            "growing_kinds": leaks, "summary": summary}
+    growing = tuple(k for k in kinds if k.slope_low is not None and k.slope_low > 0)
+    return ObjectsFromDumps(snapshots=len(snaps), kinds=tuple(kinds), growing_kinds=growing,
+                            summary=tuple(summary))
 
 
 def analyze_objects(
@@ -443,21 +453,14 @@ def analyze_objects(
 ) -> Objects:
     """Object balance of one log: from the object trace when it has one, else the dumps.
 
-    Keys (trace source): source "trace", grace, events, seq_gaps (lost trace lines by the
-    device's sequence numbers), cycles {markers, complete, judged, first_marker,
-    last_marker}, live_handles, kinds [{kind, created, deleted, alive, lost,
-    unmatched_deletes, kind_mismatch, per_cycle {created, deleted, net, share, mean_net,
-    cycles} | None, leaked, leak_per_cycle}], sites [{kind, key, label, function, file, line,
-    callers, created, deleted, alive, lost, late_deletes, startup, pending, leaked,
-    created_per_cycle, cycles_leaking, leak_per_cycle, steady}], leaks (the steady sites),
-    summary (one line per kind, e.g. "timer: created 5, deleted 4 per cycle; +1 per cycle
-    from wifi_connect (wifi_drv.c:88)").
-    Keys (dump source): see ``balance_from_dumps`` (``series`` is a ``diff.SiteSeries`` fed
-    during the same pass). Source "none" when neither exists.
+    Source "trace" (``ObjectsFromTrace``): per kind, per create site (callers resolving to
+    one site merged) and per cycle; leaks are the sites that keep leaving objects alive;
+    summary one line per kind ("timer: created 5, deleted 4 per cycle; +1 per cycle from
+    wifi_connect (wifi_drv.c:88)"). Source "dumps": ``balance_from_dumps`` (``series`` is a
+    ``diff.SiteSeries`` fed during the same pass). Source "none" when neither exists.
     """
     if balance is not None and balance.events:
         return balance.result(attributor)
     if series is not None and series.snapshots:
         return balance_from_dumps(series.snapshots, series.info)
-    return {"source": "none", "kinds": [], "sites": [], "leaks": [],
-            "summary": ["no object trace and no block dump in this log"]}
+    return ObjectsNone(summary=("no object trace and no block dump in this log",))

@@ -98,10 +98,10 @@ def build_report(model: Any, hooks: ReportHooks, *, log: str, elf: str | None
         data["stacks"] = stacks
         data["stacks_traced"] = any(b.trace for b in dump.blocks if b.used)
         if data["elf"] is not None:
-            data["elf"]["match"] = elf_match(symbolizer, live_owners(dump), hooks.identity)
-            if (data["elf"]["match"] or {}).get("verdict") == "mismatch":
-                notes.append("the ELF does not match the log: "
-                             + str(data["elf"]["match"].get("reason", "")))
+            match = data["elf"]["match"] = elf_match(symbolizer, live_owners(dump),
+                                                     hooks.identity)
+            if match is not None and match.verdict == "mismatch":
+                notes.append(f"the ELF does not match the log: {match.reason}")
     elif model.dumps:
         notes.append("no block dump is kept whole: census and flame graph skipped")
     skipped: list[str] = []
@@ -119,8 +119,9 @@ def build_report(model: Any, hooks: ReportHooks, *, log: str, elf: str | None
         notes.append("no ELF given: addresses are not symbolized")
     # Same rule as `analyze`: a cut-short section or a mismatching ELF makes the result
     # partial; so does a view the report had to skip.
+    match = (data["elf"] or {}).get("match")
     data["partial"] = bool(contents["partial"]) or bool(skipped) or (
-        ((data["elf"] or {}).get("match") or {}).get("verdict") == "mismatch")
+        match is not None and match.verdict == "mismatch")
     return data, stacks
 
 
@@ -290,7 +291,7 @@ def _decline(data: dict[str, Any], series: SiteSeries) -> dict[str, Any]:
 def _objects(balance: ObjectBalance, series: SiteSeries,
              attributor: Attributor) -> dict[str, Any]:
     result = analyze_objects(balance, series, attributor)
-    if result.get("source") == "none" or not (result.get("kinds") or result.get("sites")):
+    if result.source == "none" or not (result.kinds or getattr(result, "sites", ())):
         return {}
     return {"objects": result}
 

@@ -149,7 +149,6 @@ def summarize(model: Any, acc: Accumulators, crashes: CrashCollector, attributor
         result["elf_match"] = elf_match(symbolizer, live_owners(dump), identity)
     elif identity is not None and identity.ids and symbolizer is not None:
         result["elf_match"] = elf_match(symbolizer, (), identity)
-    partial = bool(contents["partial"]) or (
-        (result["elf_match"] or {}).get("verdict") == "mismatch"
-    )
+    match = result["elf_match"]
+    partial = bool(contents["partial"]) or (match is not None and match.verdict == "mismatch")
     return result, partial

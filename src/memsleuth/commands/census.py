@@ -54,8 +54,7 @@ def run_census(
         log=str(log), elf=str(elf) if elf else None, snapshots=len(model.dumps),
         notes=tuple(notes), elf_match=elf_match(symbolizer, live_owners(dump), identity))
     partial = result.snapshot.partial or result.snapshot.untracked > 0 or (
-        (result.elf_match or {}).get("verdict") == "mismatch"
-    )
+        result.elf_match is not None and result.elf_match.verdict == "mismatch")
     return result, partial
 
 

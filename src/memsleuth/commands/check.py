@@ -63,7 +63,7 @@ def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
 
 
 def render_check(result: dict[str, Any]) -> None:
-    click.echo(result["verdict"]["reason"])
+    click.echo(result["verdict"].reason)
     for note in result["notes"]:
         click.echo(f"memsleuth: note: {note}", err=True)
 
@@ -106,4 +106,4 @@ def command(log: Path, elf: Path | None, max_leak_rate: float, max_imbalance: fl
         if as_json:                                   # (text mode said it among the notes)
             say_identity_mismatch(result.get("elf_match"))
         sys.exit(EXIT_PARTIAL)
-    sys.exit(result["verdict"]["exit_code"])
+    sys.exit(result["verdict"].exit_code)

@@ -24,6 +24,7 @@ from memsleuth.commands.common import (
 )
 from memsleuth.errors import EXIT_FINDING, EXIT_OK, EXIT_PARTIAL, InputError
 from memsleuth.report.crash_text import render_crashes
+from memsleuth.results.common import ElfMatch
 
 
 def run_crash(log: Path, elf: Path | None, all_crashes: bool,
@@ -44,26 +45,28 @@ def run_crash(log: Path, elf: Path | None, all_crashes: bool,
             c["elf_match"] = apply_identity(c["elf_match"], symbolizer, identity)
     ident = None
     if symbolizer is not None:
-        ident = apply_identity({"verdict": "unknown", "reason": "build id"}, symbolizer,
+        ident = apply_identity(ElfMatch(verdict="unknown", reason="build id"), symbolizer,
                                identity)
     return {"log": str(log), "elf": str(elf) if elf else None, "total": collector.total,
-            "crashes": crashes, "elf_identity": (ident or {}).get("identity")}
+            "crashes": crashes, "elf_identity": ident.identity if ident else None}
 
 
 def _warn_elf(result: dict[str, Any]) -> bool:
     """Print a warning for every crash the ELF does not fit; True when one is a mismatch."""
     mismatch = False
     for c in result["crashes"]:
-        match = c.get("elf_match") or {}
-        if match.get("verdict") == "mismatch":
+        match = c.get("elf_match")
+        if match is None:
+            continue
+        if match.verdict == "mismatch":
             mismatch = True
             click.secho(f"memsleuth: WARNING: the ELF does not match the crash at line "
-                        f"{c['line']}: {match['reason']}. The function names and source "
+                        f"{c['line']}: {match.reason}. The function names and source "
                         f"lines above are wrong; pass the ELF of the build that crashed.",
                         err=True, fg="red", bold=True)
-        elif match.get("verdict") == "suspect":
+        elif match.verdict == "suspect":
             click.echo(f"memsleuth: warning: the ELF may not match the crash at line "
-                       f"{c['line']}: {match['reason']}", err=True)
+                       f"{c['line']}: {match.reason}", err=True)
     return mismatch
 
 
@@ -85,7 +88,7 @@ def command(log: Path, elf: Path | None, cycle_pattern: str | None, as_json: boo
     result = run_crash(log, elf, all_crashes, cycle_pattern)
     emit("crash", result, as_json, render_crashes)
     if not result["crashes"]:
-        if say_identity_mismatch({"identity": result.get("elf_identity")}):
+        if say_identity_mismatch(result["elf_identity"]):
             sys.exit(EXIT_PARTIAL)
         sys.exit(EXIT_OK)
     mismatch = _warn_elf(result)

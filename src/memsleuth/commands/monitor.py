@@ -17,8 +17,10 @@ from memsleuth.commands.common import (
     json_option,
     objects_options,
     open_symbolizer,
+    say_identity_mismatch,
 )
 from memsleuth.errors import EXIT_FINDING, EXIT_INPUT, EXIT_PARTIAL, UsageError
+from memsleuth.results.common import to_json
 
 
 def _render_summary(result: dict[str, Any]) -> None:
@@ -211,17 +213,13 @@ def command(
         keyboard=sys.stdin if not no_input and _stdin_is_tty() else None,
     )
     result = monitor.run()
-    from dataclasses import asdict
-
-    data = asdict(result)
+    data = to_json(result)
     emit("monitor", data, as_json, _render_summary)
     if command_failed(data):
         click.echo(f"memsleuth: error: {_command_exit_note(data)} before printing anything",
                    err=True)
         sys.exit(EXIT_INPUT)
-    ident = (result.elf_match or {}).get("identity") or {}
-    if ident.get("status") == "mismatch":
-        click.echo(f"memsleuth: error: {ident['reason']}", err=True)
+    if say_identity_mismatch(result.elf_match):
         sys.exit(EXIT_PARTIAL)
     if result.finding:
         sys.exit(EXIT_FINDING)

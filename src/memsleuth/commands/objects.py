@@ -27,11 +27,19 @@ from memsleuth.commands.common import (
 from memsleuth.errors import InputError
 from memsleuth.parse import agent
 from memsleuth.report.objects_text import render_objects
+from memsleuth.results.common import extend
+from memsleuth.results.objects import (
+    ObjectsFromTrace,
+    ObjectsNone,
+    ObjectsOutput,
+    ObjectsOutputDumps,
+    ObjectsOutputTrace,
+)
 
 
 def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
-                cycle_pattern: str | None = None, symbolizer: Any = None) -> dict[str, Any]:
-    """Stream the log once through the pairing; returns the analyze_objects dict."""
+                cycle_pattern: str | None = None, symbolizer: Any = None) -> ObjectsOutput:
+    """Stream the log once through the pairing; the analysis plus its inputs."""
     patterns = agent.load_patterns(config)
     if symbolizer is None:
         symbolizer = open_symbolizer(elf)
@@ -42,17 +50,14 @@ def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
     stats = stream_log(log, [balance.on_record, series.on_record, identity.on_record],
                        cycle_pattern, patterns)
     result = analyze_objects(balance, series, attributor)
-    if result["source"] == "none":
+    if isinstance(result, ObjectsNone):
         raise InputError(f"{log}: no object trace ([MSOBJ] lines) and no block dump")
-    result["damaged_lines"] = stats.damaged_lines
-    result["learned_shapes"] = stats.object_shapes
-    result["cycle_source"] = stats.cycle_source
-    result["log"] = str(log)
-    result["elf"] = str(elf) if elf else None
-    result["elf_match"] = elf_match(symbolizer, attributor.seen, identity,
-                                   traces=attributor.traces_seen)
-    result["partial"] = partial_notes(stats, result["elf_match"])
-    return result
+    match = elf_match(symbolizer, attributor.seen, identity, traces=attributor.traces_seen)
+    output = ObjectsOutputTrace if isinstance(result, ObjectsFromTrace) else ObjectsOutputDumps
+    return extend(output, result, damaged_lines=stats.damaged_lines,
+                  learned_shapes=stats.object_shapes, cycle_source=stats.cycle_source,
+                  log=str(log), elf=str(elf) if elf else None, elf_match=match,
+                  partial=tuple(partial_notes(stats, match)))
 
 
 @click.command("objects")
@@ -67,4 +72,4 @@ def command(log: Path, elf: Path | None, grace: int, config: Path | None,
     """Pair kernel-object creates and deletes: per kind, per create site, per cycle."""
     result = run_objects(log, elf, grace, config, cycle_pattern)
     emit("objects", result, as_json, render_objects)
-    exit_if_partial(result["partial"])
+    exit_if_partial(result.partial)

@@ -30,6 +30,7 @@ from memsleuth.errors import EXIT_PARTIAL, UsageError
 from memsleuth.parse import agent
 from memsleuth.report.folded import write_folded
 from memsleuth.report.html import render_html
+from memsleuth.results.report import ReportOutput
 
 
 def run_report(log: Path, elf: Path | None, *, cycle_pattern: str | None = None,
@@ -73,11 +74,11 @@ def command(log: Path, elf: Path | None, output: Path, folded: Path | None,
         raise UsageError(f"cannot write the report: {exc}") from None
     size = len(html_text.encode("utf-8"))
     if as_json:
-        emit("report", {
-            "log": str(log), "elf": str(elf) if elf else None, "output": str(output),
-            "bytes": size, "folded": str(folded) if folded else None, "stacks": n_stacks,
-            "partial": data["partial"], "notes": data["notes"],
-        }, True, lambda _: None)
+        emit("report", ReportOutput(
+            log=str(log), elf=str(elf) if elf else None, output=str(output), bytes=size,
+            folded=str(folded) if folded else None, stacks=n_stacks,
+            partial=data["partial"], notes=tuple(data["notes"]),
+        ), True, lambda _: None)
     else:
         click.echo(f"wrote {output} ({size:,} bytes)", err=True)
         if folded is not None:

@@ -292,20 +292,21 @@ def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attrib
               acc: Accumulators, writer: PartWriter) -> None:
     """Every site the analyses rated: leaking or not (a fixed build shows its rate as 0), and
     for a leaking one how strong this log's evidence for it is (``evidence``)."""
-    objects = report.get("objects") or {}
-    if objects.get("source") == "trace":
-        leaking = {(r["kind"], r["key"]) for r in objects.get("leaks", [])}
-        for site in objects.get("sites", []):
-            caller = site["callers"][0] if site.get("callers") else 0
+    objects = report.get("objects")
+    traced = objects is not None and objects.source == "trace"
+    if traced:
+        leaking = {(r.kind, r.key) for r in objects.leaks}
+        for site in objects.sites:
+            caller = site.callers[0] if site.callers else 0
             fields = site_fields(attributor.location(caller), caller)
-            leaks = (site["kind"], site["key"]) in leaking
+            leaks = (site.kind, site.key) in leaking
             # the object trace counts every create and delete of the log: not a fit over a
             # few points, so a leak it finds is strong evidence
             writer.add("findings", {
                 **common, "line": None, "source": "objects", **fields,
-                "object_kind": site["kind"], "rate": float(site["leak_per_cycle"] or 0.0),
+                "object_kind": site.kind, "rate": float(site.leak_per_cycle or 0.0),
                 "unit": "objects/cycle", "leaking": leaks,
-                "pattern": "steady" if site.get("steady") else None,
+                "pattern": "steady" if site.steady else None,
                 "evidence": "strong" if leaks else None})
     growth = report.get("growth")
     # A growing site is a leak where the verdict says so: it explains the heap's decline
@@ -313,9 +314,8 @@ def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attrib
     attribution = report.get("attribution")
     shares = {s.key: s.share for s in attribution.sites} \
         if attribution and attribution.method == "dumps" else {}
-    verdict = report.get("verdict") or {}
-    growth_alone = verdict.get("inputs", {}).get("trend") is False \
-        and objects.get("source") != "trace"
+    verdict = report.get("verdict")
+    growth_alone = verdict is not None and not verdict.inputs.trend and not traced
     for g in growth.rows if growth else ():
         info = acc.series.info.get(g.key, {}) if acc.series is not None else {}
         owner = info.get("site_address") or 0
@@ -326,7 +326,7 @@ def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attrib
             and (share is not None or growth_alone)
         evidence = None
         if leaks:
-            strong = (bool(verdict.get("leak")) and share is not None
+            strong = (verdict is not None and verdict.leak and share is not None
                       and share >= STRONG_SHARE) if not growth_alone else \
                 mann_kendall(list(range(len(g.bytes))), list(g.bytes))[2] < STRONG_P
             evidence = "strong" if strong else "weak"
@@ -341,9 +341,9 @@ def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attrib
 
 def _trend_fields(row: dict[str, Any], report: dict[str, Any]) -> None:
     trend = report.get("trend")
-    verdict = report.get("verdict") or {}
-    row["leak"] = bool(verdict.get("leak"))
-    row["verdict"] = verdict.get("reason")
+    verdict = report.get("verdict")
+    row["leak"] = bool(verdict and verdict.leak)
+    row["verdict"] = verdict.reason if verdict else None
     if not trend:
         return
     fit = trend.get("fit") or {}

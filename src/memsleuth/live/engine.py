@@ -29,6 +29,7 @@ from memsleuth.parse.agent import BuildIdReader
 from memsleuth.records import BuildId, CrashDump, Record
 from memsleuth.report.crash_text import render_crash
 from memsleuth.report.terminal import console
+from memsleuth.results.common import ElfMatch
 from memsleuth.sources.capture import CaptureWriter
 from memsleuth.sources.text import decode_line, strip_eol
 
@@ -202,7 +203,7 @@ class MonitorResult:
     crashes: list[dict[str, Any]] = field(default_factory=list)
     command_exit: int | None = None
     finding: bool = False
-    elf_match: dict[str, Any] | None = None
+    elf_match: ElfMatch | None = None
 
 
 class Monitor:
@@ -438,16 +439,16 @@ class Monitor:
 
         ident = check_identity([rec], getattr(self.symbolizer, "build_id", None),
                                getattr(self.symbolizer, "content_hash", ""))
-        prev = (self.result.elf_match or {}).get("identity") or {}
-        if prev.get("status") == "mismatch":
+        prev = self.result.elf_match.identity if self.result.elf_match else None
+        if prev is not None and prev.status == "mismatch":
             return
-        self.result.elf_match = {"verdict": "mismatch" if ident["status"] == "mismatch"
-                                 else "ok", "reason": ident["reason"], "identity": ident,
-                                 "verified": ident["status"] == "match",
-                                 "checked": len(self.decoder.return_seen)}
-        if ident["status"] == "mismatch":
+        self.result.elf_match = ElfMatch(
+            verdict="mismatch" if ident.status == "mismatch" else "ok", reason=ident.reason,
+            identity=ident, verified=ident.status == "match",
+            checked=len(self.decoder.return_seen))
+        if ident.status == "mismatch":
             self.decoder.symbolizer = None   # decode nothing rather than wrong names
-            self.display.info(f"ERROR: {ident['reason']}; addresses are no longer decoded "
+            self.display.info(f"ERROR: {ident.reason}; addresses are no longer decoded "
                               "(pass the ELF of the build that is flashed)")
 
     def _check_elf(self) -> None:
@@ -455,13 +456,13 @@ class Monitor:
         check = getattr(self.symbolizer, "check_return_addresses", None)
         if check is None or not self.decoder.return_seen:
             return
-        if (self.result.elf_match or {}).get("identity"):
+        if self.result.elf_match is not None and self.result.elf_match.identity is not None:
             return   # the device's own build id already decided
         report = check(sorted(self.decoder.return_seen))
         verdict = getattr(report, "verdict", "ok")
         reason = getattr(report, "reason", "")
-        self.result.elf_match = {"verdict": verdict, "reason": reason,
-                                 "checked": len(self.decoder.return_seen)}
+        self.result.elf_match = ElfMatch(verdict=verdict, reason=reason,
+                                         checked=len(self.decoder.return_seen))
         if verdict == "mismatch":
             self.display.info(f"WARNING: {reason}; decoded names are probably wrong "
                               "(rebuild or pass the ELF that is flashed)")

@@ -34,6 +34,7 @@ from memsleuth.records import (
     ParseStats,
     Record,
 )
+from memsleuth.results.analyze import HeapHealth
 
 
 @dataclass(slots=True)
@@ -85,7 +86,7 @@ class LiveTracker:
     heap: LogModel = field(init=False)
     #: the latest leak_report (plain dict) and heap_health of what has arrived
     report: dict[str, Any] | None = None
-    health: dict[str, Any] | None = None
+    health: HeapHealth | None = None
     alerts: list[Alert] = field(default_factory=list)
     crashes: int = 0
     malloc_failures: int = 0
@@ -170,26 +171,26 @@ class LiveTracker:
 
     def _alerts_from_report(self, line: int) -> None:
         report = self.report or {}
-        findings = (report.get("verdict") or {}).get("findings") or []
+        findings = report["verdict"].findings if report.get("verdict") else ()
         for f in findings:
-            src, kind = f.get("source"), f.get("kind")
+            src, kind = f.source, f.kind
             if src == "trend" and "leak" not in self._raised and \
                     self.points >= self.min_points and self._recent_declines():
                 fc = self.forecast()
                 unit = (report.get("trend") or {}).get("x") or "cycle"
-                msg = f"LEAK: {f.get('message')}"
+                msg = f"LEAK: {f.message}"
                 if fc is not None and "runs out at" not in msg:
                     msg += f"; runs out at {unit} ~{fc:.0f}"
                 self._raise("leak", line, msg)
             elif src == "objects" and kind == "imbalance" and self._object_cycles() >= \
                     self.min_points:
-                what = str(f.get("message") or "")
+                what = f.message
                 key = f"object_leak:{what.split(':', 1)[0]}"
                 self._raise(key, line, f"OBJECT LEAK: {what}", kind="object_leak")
 
     def _object_cycles(self) -> int:
-        objects = (self.report or {}).get("objects") or {}
-        return int(((objects.get("cycles") or {}).get("judged")) or 0)
+        objects = (self.report or {}).get("objects")
+        return objects.cycles.judged if objects is not None and objects.source == "trace" else 0
 
     def _recent_declines(self) -> bool:
         """The recent half of the points declines on its own (the trend module on it).
@@ -246,11 +247,11 @@ class LiveTracker:
         trend = report.get("trend") or {}
         ev = trend.get("evidence") or {}
         fit = trend.get("fit") or {}
-        objects = report.get("objects") or {}
-        verdict = report.get("verdict") or {}
+        objects = report.get("objects")
+        verdict = report.get("verdict")
         # cheap parts are always current (the rest is as of the last refresh)
         health = heap_health(self.heap.overviews, self.heap.lowest_overview,
-                             self.heap.series_first) or {}
+                             self.heap.series_first)
         balance = self.acc.balance
         if balance.events:
             alive: dict[str, int] = {}
@@ -258,16 +259,18 @@ class LiveTracker:
                 alive[obj.kind] = alive.get(obj.kind, 0) + 1
             kinds = dict(sorted(alive.items()))
         else:
-            kinds = {k["kind"]: k["alive"] for k in objects.get("kinds") or []}
+            # no trace: the live blocks of each object kind in the newest dump
+            kinds = {k.kind: k.blocks[-1] for k in objects.kinds} \
+                if objects is not None and objects.source == "dumps" else {}
         slope = fit.get("slope", ev.get("slope"))
         ex = self.exhaustion
         return {
             "lines": self.lines,
             "cycle": self.cycle,
-            "free": health.get("free"),
-            "total": health.get("total"),
-            "min_free": health.get("min_free"),
-            "lowest_free": health.get("lowest_free"),
+            "free": health.free if health else None,
+            "total": health.total if health else None,
+            "min_free": health.min_free if health else None,
+            "lowest_free": health.lowest_free if health else None,
             "points": trend.get("points", self.points),
             "classification": trend.get("classification"),
             "leak_rate": round(-slope, 1) if slope is not None else None,
@@ -277,7 +280,8 @@ class LiveTracker:
             else None,
             "forecast_level": ex["level"] if ex else None,
             "objects": kinds,
-            "verdict": {"leak": verdict.get("leak"), "exit_code": verdict.get("exit_code")},
+            "verdict": {"leak": verdict.leak if verdict else None,
+                        "exit_code": verdict.exit_code if verdict else None},
             "alerts": len(self.alerts),
         }
 

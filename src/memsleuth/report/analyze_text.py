@@ -49,30 +49,30 @@ def render_analyze(result: dict[str, Any]) -> None:
     if heap:
         out.print()
         out.print("[bold]Heap health[/] (newest overview, line "
-                  f"{heap['line']}, {heap['samples']} samples)")
-        out.print(f"  total {size(heap['total'])}, used {size(heap['used'])} "
-                  f"({pct(heap['used_share'])}), free {size(heap['free'])}")
-        if heap["min_free"] is not None:
-            out.print(f"  lowest free ever {size(heap['min_free'])}, peak used "
-                      f"{size(heap['peak_used'])}")
-        if heap["max_free_block"] is not None:
-            out.print(f"  largest free block {size(heap['max_free_block'])}"
-                      f" (fragmentation {pct(heap['fragmentation'])})")
-        if heap["samples"] > 1:
-            out.print(f"  free heap went from {size(heap['first_free'])} to "
-                      f"{size(heap['free'])} over {heap['samples']} overviews")
-        if heap["pool"]:
-            p = heap["pool"]
-            out.print(f"  pool {size(p['size'])}: used {size(p['used'])}, free {size(p['free'])}")
+                  f"{heap.line}, {heap.samples} samples)")
+        out.print(f"  total {size(heap.total)}, used {size(heap.used)} "
+                  f"({pct(heap.used_share)}), free {size(heap.free)}")
+        if heap.min_free is not None:
+            out.print(f"  lowest free ever {size(heap.min_free)}, peak used "
+                      f"{size(heap.peak_used)}")
+        if heap.max_free_block is not None:
+            out.print(f"  largest free block {size(heap.max_free_block)}"
+                      f" (fragmentation {pct(heap.fragmentation)})")
+        if heap.samples > 1:
+            out.print(f"  free heap went from {size(heap.first_free)} to "
+                      f"{size(heap.free)} over {heap.samples} overviews")
+        if heap.pool:
+            p = heap.pool
+            out.print(f"  pool {size(p.size)}: used {size(p.used)}, free {size(p.free)}")
     tasks = result.get("tasks")
-    if tasks and tasks["tasks"]:
+    if tasks and tasks.tasks:
         out.print()
-        out.print(f"[bold]Task stacks[/] (tasklist at line {tasks['line']}, sizes in "
-                  f"{tasks['unit']} as printed; lowest headroom first)")
-        for t in tasks["tasks"][:5]:
-            share = "-" if t["free_share"] is None else f"{t['free_share']:.0%}"
-            flag = "" if t["status"] == "ok" else f"  [bold red]{t['status']}[/]"
-            out.print(f"  {escape(t['name'])}: {t['min_free']} of {t['stack_size']} free at "
+        out.print(f"[bold]Task stacks[/] (tasklist at line {tasks.line}, sizes in "
+                  f"{tasks.unit} as printed; lowest headroom first)")
+        for t in tasks.tasks[:5]:
+            share = "-" if t.free_share is None else f"{t.free_share:.0%}"
+            flag = "" if t.status == "ok" else f"  [bold red]{t.status}[/]"
+            out.print(f"  {escape(t.name)}: {t.min_free} of {t.stack_size} free at "
                       f"worst ({share}){flag}")
     if result.get("leak"):
         render_leak(result["leak"])
@@ -87,8 +87,8 @@ def render_leak(leak: dict[str, Any]) -> None:
     out = console()
     verdict = leak["verdict"]
     out.print()
-    style = "bold red" if verdict["leak"] else "bold green"
-    out.print(f"[{style}]Leak verdict:[/] {escape(verdict['reason'])}")
+    style = "bold red" if verdict.leak else "bold green"
+    out.print(f"[{style}]Leak verdict:[/] {escape(verdict.reason)}")
     trend = leak.get("trend")
     if trend and trend.get("fit"):
         unit = trend["x"]
@@ -120,9 +120,9 @@ def render_leak(leak: dict[str, Any]) -> None:
             out.print(f"  forecast basis: {escape(basis)}")
     if leak.get("attribution"):
         out.print(f"  attribution: {escape(leak['attribution'].text)}")
-    objects = leak.get("objects") or {}
-    if objects.get("source") not in (None, "none"):
-        for line in objects.get("summary", []):
+    objects = leak.get("objects")
+    if objects is not None and objects.source != "none":
+        for line in objects.summary:
             out.print(f"  objects: {escape(line)}")
     growth = leak.get("growth")
     if growth and growth.rows:

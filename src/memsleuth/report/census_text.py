@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.markup import escape
 from rich.table import Table
 
 from memsleuth.report.numbering import dump_kind
 from memsleuth.report.terminal import addr, console, pct, size, warn, where
 from memsleuth.results.census import Census, CensusRow
-from memsleuth.results.common import InlineFrame
+from memsleuth.results.common import ElfMatch, InlineFrame
 
 #: Terminal width from which the census shows every column.
 WIDE = 120
@@ -125,13 +123,13 @@ def _fl(frame: InlineFrame) -> str:
     return ""
 
 
-def render_elf_match(match: dict[str, Any] | None) -> None:
-    if not match or match.get("verdict") in (None, "ok", "unknown"):
+def render_elf_match(match: ElfMatch | None) -> None:
+    if match is None or match.verdict in ("ok", "unknown"):
         return
     out = console()
-    style = "bold red" if match["verdict"] == "mismatch" else "bold yellow"
-    text = match.get("reason") or match["verdict"]
-    out.print(f"[{style}]ELF check ({match['verdict']}): {text}[/]")
-    if match["verdict"] == "mismatch":
+    style = "bold red" if match.verdict == "mismatch" else "bold yellow"
+    text = match.reason or match.verdict
+    out.print(f"[{style}]ELF check ({match.verdict}): {text}[/]")
+    if match.verdict == "mismatch":
         out.print(f"[{style}]  the ELF does not match this log: names below are not to be trusted;"
                   " use the ELF of the build that printed the log[/]")

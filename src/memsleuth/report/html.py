@@ -95,9 +95,9 @@ def verdicts(data: dict[str, Any]) -> list[tuple[str, str]]:
     decline = data.get("decline")
     if decline:
         out.append(("warn", f"Decline explained: {decline.text}"))
-    objects = data.get("objects") or {}
-    for line in (objects.get("summary") or [])[:4]:
-        out.append(("warn" if objects.get("leaks") else "", f"Objects: {line}"))
+    objects = data.get("objects")
+    for line in objects.summary[:4] if objects else ():
+        out.append(("warn" if objects.leaks else "", f"Objects: {line}"))
     for crash in data.get("crashes") or []:
         cause = (crash.get("cause") or {}).get("summary") or crash.get("kind", "crash")
         out.append(("bad", f"Crash at line {crash.get('line')}: {cause}"))
@@ -122,16 +122,16 @@ def summary_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
                       str(ex.get("level", "")).replace("_", " ")))
     heap = data.get("heap")
     if heap:
-        cards.append(("Heap free (newest)", human_bytes(heap.get("free")),
-                      f"overview at line {heap.get('line')}"))
-        cards.append(("Heap used", human_bytes(heap.get("used"))
-                      + (f" ({heap['used_share']:.0%})" if heap.get("used_share") else ""), ""))
-        if heap.get("min_free") is not None:
-            cards.append(("Lowest free ever", human_bytes(heap["min_free"]), ""))
-        if heap.get("max_free_block") is not None:
-            cards.append(("Largest free block", human_bytes(heap["max_free_block"]), ""))
-        if heap.get("fragmentation") is not None:
-            cards.append(("Fragmentation", f"{heap['fragmentation']:.0%}",
+        cards.append(("Heap free (newest)", human_bytes(heap.free),
+                      f"overview at line {heap.line}"))
+        cards.append(("Heap used", human_bytes(heap.used)
+                      + (f" ({heap.used_share:.0%})" if heap.used_share else ""), ""))
+        if heap.min_free is not None:
+            cards.append(("Lowest free ever", human_bytes(heap.min_free), ""))
+        if heap.max_free_block is not None:
+            cards.append(("Largest free block", human_bytes(heap.max_free_block), ""))
+        if heap.fragmentation is not None:
+            cards.append(("Fragmentation", f"{heap.fragmentation:.0%}",
                           "1 - largest free block / free"))
     census = data.get("census")
     if census:
@@ -218,15 +218,15 @@ def growth_chart(data: dict[str, Any]) -> Markup | None:
 
 def objects_chart(data: dict[str, Any]) -> Markup | None:
     """Live kernel-object blocks per dump, when the balance comes from dumps (no trace)."""
-    objects = data.get("objects") or {}
-    kinds = objects.get("kinds") or []
-    if objects.get("source") != "dumps" or not kinds:
+    objects = data.get("objects")
+    if objects is None or objects.source != "dumps" or not objects.kinds:
         return None
-    xs = [float(x) for x in kinds[0]["x"]]
+    kinds = objects.kinds
+    xs = [float(x) for x in kinds[0].x]
     chart = LineChart("objects", "Live kernel-object blocks per dump",
-                      x_label=kinds[0].get("x_kind", "snapshot"), y_bytes=False)
+                      x_label=kinds[0].x_kind, y_bytes=False)
     for i, k in enumerate(kinds):
-        chart.series.append(Series(k["kind"], xs, [float(b) for b in k["blocks"]],
+        chart.series.append(Series(k.kind, xs, [float(b) for b in k.blocks],
                                    PALETTE[i % len(PALETTE)], points=True))
     return Markup(chart.render())
 
@@ -262,7 +262,7 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("memsleuth.report", "templates"), autoescape=True,
                       undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True,
                       extensions=["jinja2.ext.do"])
-    env.tests["leaking_or_alive"] = lambda site: bool(site.get("leaked") or site.get("alive"))
+    env.tests["leaking_or_alive"] = lambda site: bool(site.leaked or site.alive)
     env.filters.update(bytes=human_bytes, hex=_hex, signed_bytes=_signed_bytes, where=_where,
                        number=_number, bar=_bar, dumps_phrase=dumps_phrase,
                        growth_phrase=growth_phrase, dump_kind=dump_kind)

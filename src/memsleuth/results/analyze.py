@@ -1,5 +1,8 @@
 """`analyze`: what the log holds, heap health, the census, the newest crash, the leak."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 from memsleuth.records import BlockVariant, OverviewVariant, WarningKind
@@ -30,7 +33,7 @@ class WarningEntry(TypedDict):
 
 
 class PartialSection(TypedDict):
-    kind: Literal["block dump", "crash dump"]
+    kind: Literal["block dump", "crash dump", "reading"]   # reading: the user pressed Ctrl-C
     index: int
     line: int
     reason: str | None
@@ -62,7 +65,8 @@ class Contents(TypedDict):
     families: dict[str, dict[str, int]]
 
 
-class PoolHealth(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolHealth:
     size: int
     free: int
     used: int
@@ -71,7 +75,8 @@ class PoolHealth(TypedDict):
     max_free_block: int | None
 
 
-class HeapHealth(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeapHealth:
     """What ``analysis.health.heap_health`` returns: the newest overview and the extremes."""
 
     samples: int
@@ -90,7 +95,8 @@ class HeapHealth(TypedDict):
     lowest_free: int
 
 
-class TaskStack(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskStack:
     name: str
     state: str
     prio: int
@@ -100,12 +106,13 @@ class TaskStack(TypedDict):
     status: Literal["ok", "low", "overflow"]
 
 
-class TaskStacks(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TaskStacks:
     """The newest `tasklist` table (``analysis.health.task_stacks``), least headroom first."""
 
     line: int
     unit: str                   # "words" (AliOS 1.x/2.x) or "bytes" (3.x), as printed
-    tasks: list[TaskStack]
+    tasks: tuple[TaskStack, ...]
 
 
 class AnalyzeOutput(Envelope):

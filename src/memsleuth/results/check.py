@@ -1,5 +1,8 @@
 """`check`: the leak verdict, with the trend, object balance and growth behind it."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 from memsleuth.results.common import ElfMatch, Envelope
@@ -13,7 +16,8 @@ FindingKind = Literal[
 ]
 
 
-class Finding(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
     """A finding (fails the check) or an observation (does not)."""
 
     source: Literal["trend", "objects", "growth", "log"]
@@ -23,21 +27,23 @@ class Finding(TypedDict):
     message: str
 
 
-class VerdictInputs(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerdictInputs:
     trend: bool
     objects: bool
     growth: bool
 
 
-class Verdict(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verdict:
     """What ``analysis.check.verdict`` returns: exit 0 clean, 1 leak, 3 cannot judge."""
 
     leak: bool
     judged: bool
     exit_code: Literal[0, 1, 3]
     reason: str
-    findings: list[Finding]
-    observations: list[Finding]
+    findings: tuple[Finding, ...]
+    observations: tuple[Finding, ...]
     inputs: VerdictInputs
 
 

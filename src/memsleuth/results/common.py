@@ -24,28 +24,6 @@ class Envelope(TypedDict):
 ElfVerdict = Literal["ok", "suspect", "mismatch", "unknown"]
 
 
-class _ElfMatchOptional(TypedDict, total=False):
-    # the symbolizer's MatchReport (census, analyze, check, diff, objects, report)
-    total: int
-    in_code: int
-    checked: int
-    after_call: int
-    # the crash check (crash, analyze's crash)
-    dump_arch: str | None
-    elf_arch: str | None
-    pc: int | None
-    pc_in_code: bool | None
-    returns: int
-    returns_in_code: int
-
-
-class ElfMatch(_ElfMatchOptional):
-    """Does the ELF fit the log? The verdict and why, with the counts behind it."""
-
-    verdict: ElfVerdict
-    reason: str
-
-
 class Document:
     """Marks a verb's whole ``--json`` document: the serializer's caller puts the envelope
     (``schema``, ``memsleuth``) first, and the schema requires it."""
@@ -82,6 +60,55 @@ def to_json(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class LogBuildId:
+    """A build id the device printed (``[MSBUILD]`` GNU build-id, ESP-IDF ELF SHA-256)."""
+
+    kind: str
+    value: str
+    line: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class BuildIdentity:
+    """The device's own word on which build it runs, against the ELF's ids."""
+
+    status: Literal["match", "mismatch", "unverified"]
+    reason: str
+    log_ids: tuple[LogBuildId, ...]
+    elf_build_id: str | None
+    elf_sha256: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ElfMatch:
+    """Does the ELF fit the log? The verdict and why, with the counts behind it (the
+    symbolizer's return-address check; ``total``, ``in_code`` and ``after_call`` are left out
+    when there was no address to check), and the printed build id's word when an ELF was
+    given (``identity``, ``verified``)."""
+
+    verdict: ElfVerdict
+    reason: str
+    total: int | None = omitted()
+    in_code: int | None = omitted()
+    checked: int | None = omitted()
+    after_call: int | None = omitted()
+    identity: BuildIdentity | None = omitted()
+    verified: bool | None = omitted()
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class CrashElfMatch(ElfMatch):
+    """Does the ELF fit one crash dump? Its architecture, then the PC and return addresses."""
+
+    dump_arch: str | None
+    elf_arch: str | None
+    pc: int | None
+    pc_in_code: bool | None
+    returns: int
+    returns_in_code: int
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

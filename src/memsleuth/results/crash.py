@@ -3,7 +3,7 @@
 from typing import Literal, TypedDict
 
 from memsleuth.records import CrashKind
-from memsleuth.results.common import ElfMatch, Envelope, InlineFrame
+from memsleuth.results.common import BuildIdentity, CrashElfMatch, Envelope, InlineFrame
 
 CrashArch = Literal["cortex-m", "armv7-a", "xtensa", "riscv", "arm", "unknown"]
 
@@ -266,7 +266,7 @@ class CrashExplanation(TypedDict):
 class ExplainedCrash(CrashExplanation):
     """One crash of `memsleuth crash`, with the ELF's fit to it."""
 
-    elf_match: ElfMatch | None
+    elf_match: CrashElfMatch | None
 
 
 class CrashInLog(CrashExplanation):
@@ -282,3 +282,4 @@ class CrashOutput(Envelope):
     elf: str | None
     total: int
     crashes: list[ExplainedCrash]
+    elf_identity: BuildIdentity | None     # the printed build id's word (null without --elf)

@@ -1,11 +1,20 @@
-"""`objects`: kernel-object create/delete balance, from the object trace or the dumps."""
+"""`objects`: kernel-object create/delete balance, from the object trace or the dumps.
 
-from typing import Any, Literal, TypedDict
+Three shapes, told apart by ``source``: the trace's pairing (``ObjectsFromTrace``), object
+kinds counted in the block dumps (``ObjectsFromDumps``), or nothing to count
+(``ObjectsNone``, inside check/analyze/report only).
+"""
 
-from memsleuth.results.common import CycleSource, ElfMatch, Envelope
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from memsleuth.results.common import CycleSource, Document, ElfMatch, InlineFrame
 
 
-class ObjectCycles(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectCycles:
     markers: int
     complete: int
     judged: int
@@ -13,7 +22,8 @@ class ObjectCycles(TypedDict):
     last_marker: int | None
 
 
-class PerCycle(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PerCycle:
     """The commonest (created, deleted) pattern of a complete cycle."""
 
     created: int
@@ -24,7 +34,8 @@ class PerCycle(TypedDict):
     cycles: int
 
 
-class TraceKind(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TraceKind:
     kind: str
     created: int
     deleted: int
@@ -37,7 +48,8 @@ class TraceKind(TypedDict):
     leak_per_cycle: float | None
 
 
-class TraceSite(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TraceSite:
     """One create site of one kind (callers resolving to one site merged)."""
 
     kind: str
@@ -46,7 +58,8 @@ class TraceSite(TypedDict):
     function: str | None
     file: str | None
     line: int | None
-    callers: list[int]
+    inlined: tuple[InlineFrame, ...]
+    callers: tuple[int, ...]
     created: int
     deleted: int
     alive: int
@@ -62,73 +75,83 @@ class TraceSite(TypedDict):
     recurring: bool             # leftovers in 3+ cycles spread over the run
 
 
-class ObjectsFromTrace(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectsFromTrace:
     """``analyze_objects`` with an object trace."""
 
-    source: Literal["trace"]
+    source: Literal["trace"] = "trace"
     grace: int
     events: int
     seq_gaps: int
     cycles: ObjectCycles
     live_handles: int
-    kinds: list[TraceKind]
-    sites: list[TraceSite]
-    leaks: list[TraceSite]
-    summary: list[str]
+    kinds: tuple[TraceKind, ...]
+    sites: tuple[TraceSite, ...]
+    leaks: tuple[TraceSite, ...]
+    summary: tuple[str, ...]
 
 
-class DumpKind(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DumpKind:
     """Live blocks of one object kind per dump, and their slope."""
 
     kind: str
-    blocks: list[int]
-    bytes: list[int]
-    x: list[float]
+    blocks: tuple[int, ...]
+    bytes: tuple[int, ...]
+    x: tuple[float, ...]
     x_kind: Literal["cycle", "snapshot"]
     slope_per_cycle: float | None
     slope_low: float | None
     slope_high: float | None
 
 
-class ObjectsFromDumps(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectsFromDumps:
     """``analyze_objects`` without a trace: object kinds counted in the block dumps."""
 
-    source: Literal["dumps"]
+    source: Literal["dumps"] = "dumps"
     snapshots: int
-    kinds: list[DumpKind]
-    leaks: list[Any]            # always empty: a dump cannot pair creates and deletes
-    growing_kinds: list[DumpKind]
-    summary: list[str]
+    kinds: tuple[DumpKind, ...]
+    leaks: tuple[TraceSite, ...] = ()   # always empty: a dump cannot pair creates and deletes
+    growing_kinds: tuple[DumpKind, ...]
+    summary: tuple[str, ...]
 
 
-class ObjectsNone(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectsNone:
     """``analyze_objects`` when the log has neither (inside check/analyze/report)."""
 
-    source: Literal["none"]
-    kinds: list[Any]
-    sites: list[Any]
-    leaks: list[Any]
-    summary: list[str]
+    source: Literal["none"] = "none"
+    kinds: tuple[TraceKind, ...] = ()
+    sites: tuple[TraceSite, ...] = ()
+    leaks: tuple[TraceSite, ...] = ()
+    summary: tuple[str, ...]
 
 
 Objects = ObjectsFromTrace | ObjectsFromDumps | ObjectsNone
 
 
-class _ObjectsCommand(TypedDict):
+@dataclass(frozen=True, kw_only=True)
+class ObjectsInputs:
+    """What `objects --json` adds to either analysis (fields only: its subclasses store them)."""
+
+    __slots__ = ()
     damaged_lines: dict[str, int]
     learned_shapes: dict[str, int]      # object-trace line shapes learned -> lines read
     cycle_source: CycleSource | None
     log: str
     elf: str | None
     elf_match: ElfMatch | None
-    partial: list[str]
+    partial: tuple[str, ...]
 
 
-class ObjectsOutputTrace(Envelope, ObjectsFromTrace, _ObjectsCommand):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectsOutputTrace(ObjectsInputs, ObjectsFromTrace, Document):
     """`memsleuth objects --json` on a log with an object trace."""
 
 
-class ObjectsOutputDumps(Envelope, ObjectsFromDumps, _ObjectsCommand):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ObjectsOutputDumps(ObjectsInputs, ObjectsFromDumps, Document):
     """`memsleuth objects --json` on a log with block dumps only."""
 
 

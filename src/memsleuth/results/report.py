@@ -1,9 +1,14 @@
 """`report`: what was written (the HTML page itself is not part of the JSON contract)."""
 
-from memsleuth.results.common import Envelope
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from memsleuth.results.common import Document
 
 
-class ReportOutput(Envelope):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportOutput(Document):
     """`memsleuth report --json`: the files written and why the page may be partial."""
 
     log: str
@@ -13,4 +18,4 @@ class ReportOutput(Envelope):
     folded: str | None
     stacks: int | None
     partial: bool
-    notes: list[str]
+    notes: tuple[str, ...]
