@@ -371,13 +371,15 @@ def analyze_points(
     else:
         cls = "no_leak"
     reason = _reason(cls, evidence, warm, unit)
-    if cls == "no_leak" and material and fit.slope < 0:
-        # the robust line falls by more than the noise and the heap, only not yet
-        # significant by rank (few points, or one damaged row): not evidence of "no leak"
+    if cls == "no_leak" and fit.slope < 0 and decline > max(MATERIAL_NOISE * noise, 1.0) \
+            and (material or fit.slope_high < 0):
+        # the robust line falls by more than the noise (and the heap's share, or surely),
+        # only not yet significant by rank or against a heap size a damaged row set: not
+        # evidence of "no leak"
         cls = "insufficient"
         reason = (f"free heap falls {-fit.slope:.1f} B/{unit} over {len(tx)} point(s), "
-                  f"{decline:.0f} B against noise of {noise:.0f} B, but not yet a "
-                  "significant trend")
+                  f"{decline:.0f} B against noise of {noise:.0f} B: too little to call it "
+                  "a leak or no leak yet")
     test: LeakTest | None = None
     if cls == "steady_leak":
         settled, test, why = leak_settled(xs, ys, cut, warmup_span(xs, x_mode), (tx, ty),
