@@ -182,15 +182,21 @@ class Attributor:
         self.auto_wrappers: dict[str, str | None] = {}
         #: False: the raw owner view (no skipping, no learning), ``--no-skip``
         self.skipping = True
-        #: every logged address asked about: what the ELF check looks at
+        #: every logged owner (a return address) asked about: what the ELF check looks at
         self.seen: set[int] = set()
+        #: trace entries asked about: call sites on AliOS 3.x, return addresses from the
+        #: agent; the ELF check takes either (``elf_match(traces=...)``)
+        self.traces_seen: set[int] = set()
         self._glob_memo: dict[int, tuple[tuple[str, ...], dict[str, bool]]] = {}
         self._kind_memo: dict[str, str | None] = {}
         self._kind_memo_of: tuple[int, int] = (0, 0)
 
-    def prepare(self, addresses: set[int]) -> None:
+    def prepare(self, addresses: set[int], traces: set[int] | frozenset[int] = frozenset()
+                ) -> None:
         """Symbolize every address in one batch (the fast path)."""
-        self.seen.update(a for a in addresses if a)
+        self.seen.update(a for a in addresses if a and a not in traces)
+        self.traces_seen.update(a for a in traces if a)
+        addresses = addresses | traces
         wanted = {a for a in addresses if a and a not in self._locations}
         if self.symbolizer is not None and wanted:
             self._locations.update(self.symbolizer.symbolize(sorted(wanted), kind="return"))
@@ -412,8 +418,7 @@ def census(
 ) -> Census:
     """Aggregate the live blocks of ``dump`` per call site (rows cut to ``top``)."""
     used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
-    addresses = {b.owner for b in used} | {a for b in used for a in b.trace}
-    attributor.prepare(addresses)
+    attributor.prepare({b.owner for b in used}, {a for b in used for a in b.trace})
     attributor.learn(used)
     rows: dict[str, Row] = {}
     for block in used:
