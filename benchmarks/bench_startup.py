@@ -2,8 +2,9 @@
 
     python benchmarks/bench_startup.py [--repeat 20]
 
-Whole processes, warm caches (one untimed run of each first). `memsleuth --version` is timed
-next to `python3 -c pass` (the interpreter's own start-up: the floor); `memsleuth census`
+Whole processes, warm caches (one untimed run of each first; bytecode caches are written
+even under PYTHONDONTWRITEBYTECODE, as an installed package has them). `memsleuth --version`
+is timed next to `python3 -c pass` (the interpreter's own start-up: the floor); `memsleuth census`
 on the last block dump of examples/wifi_reconnect_leak/out/cortex-m4-leak.log (cut into its
 own file, as the peer needs: it mis-attributes blocks when a log holds several dumps) next to
 the original AliOS tool, /work/shared/peer/coredump_parser_py3.py (one addr2line process
@@ -28,11 +29,12 @@ OUT = ROOT / "examples" / "wifi_reconnect_leak" / "out"
 PEER = Path("/work/shared/peer/coredump_parser_py3.py")
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system, the child's and what it waited for)."""
     start = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                   check=False)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, _, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
 def last_dump(log: Path, into: Path) -> Path:
@@ -46,25 +48,35 @@ def last_dump(log: Path, into: Path) -> Path:
 
 def compare(name: str, cmd: list[str], ref_name: str, ref: list[str], env: dict[str, str],
             repeat: int) -> None:
-    timed(cmd, env)
+    timed(cmd, env)      # warm: page cache, and the bytecode caches written
     timed(ref, env)
     mine, theirs = [], []
     for _ in range(repeat):
         theirs.append(timed(ref, env))
         mine.append(timed(cmd, env))
-    print(f"| {name} | {min(mine) * 1000:.0f} / {statistics.median(mine) * 1000:.0f} | "
-          f"{ref_name} | {min(theirs) * 1000:.0f} / {statistics.median(theirs) * 1000:.0f} | "
-          f"{statistics.median(mine) / statistics.median(theirs):.2f}x |", flush=True)
+
+    def cell(runs: list[tuple[float, float]], i: int) -> str:
+        values = [r[i] * 1000 for r in runs]
+        return f"{min(values):.0f} / {statistics.median(values):.0f}"
+
+    ratio = [statistics.median(r[i] for r in mine) / statistics.median(r[i] for r in theirs)
+             for i in (0, 1)]
+    print(f"| {name} | {cell(mine, 0)} | {cell(mine, 1)} | {ref_name} | {cell(theirs, 0)} | "
+          f"{cell(theirs, 1)} | {ratio[0]:.2f}x / {ratio[1]:.2f}x |", flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=20)
     args = ap.parse_args()
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    # Warm caches: bytecode is written (an installed package has it), whatever the shell says.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(ROOT / "src")
     ms = [sys.executable, "-m", "memsleuth"]
-    print("| command | min / median (ms) | reference | min / median (ms) | ratio (median) |")
-    print("|---|---|---|---|---|")
+    print(f"load average before: {os.getloadavg()[0]:.2f}; {args.repeat} runs each, interleaved")
+    print("| command | wall min / median (ms) | CPU min / median (ms) | reference | "
+          "wall min / median (ms) | CPU min / median (ms) | ratio wall / CPU (median) |")
+    print("|---|---|---|---|---|---|---|")
     compare("memsleuth --version", [*ms, "--version"], "python3 -c pass",
             [sys.executable, "-c", "pass"], env, args.repeat)
     compare("memsleuth --help", [*ms, "--help"], "python3 -c pass",

@@ -1,5 +1,5 @@
 """`python -m memsleuth` = the `memsleuth` console script."""
 
-from memsleuth.cli import main
+from memsleuth.entry import main
 
 main()

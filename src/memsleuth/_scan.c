@@ -11,6 +11,9 @@
 #include <Python.h>
 #include <string.h>
 
+/* The readers' anchors (scan.Plan.inert_words: 66 with every RTOS reader registered). */
+#define MAX_ANCHORS 512
+
 static PyObject *str_create, *str_delete, *kind_cache;
 
 static int is_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
@@ -89,6 +92,32 @@ static PyObject *kind_str(const unsigned char *s, Py_ssize_t n) {
     return key;
 }
 
+
+static PyObject *make_obj(const ObjLine *o, Py_ssize_t lineno, PyObject *factory) {
+    char digits[64];
+    PyObject *seq;
+    if (o->seq_len < (Py_ssize_t)sizeof(digits)) {
+        memcpy(digits, o->seq, (size_t)o->seq_len);
+        digits[o->seq_len] = 0;
+        seq = PyLong_FromString(digits, NULL, 10);
+    } else {
+        PyObject *s = PyUnicode_FromStringAndSize((const char *)o->seq, o->seq_len);
+        seq = s ? PyLong_FromUnicodeObject(s, 10) : NULL;
+        Py_XDECREF(s);
+    }
+    PyObject *kind = kind_str(o->kind, o->kind_len);
+    PyObject *handle = PyLong_FromUnsignedLongLong(hex_value(o->handle, o->handle_len));
+    PyObject *caller = PyLong_FromUnsignedLongLong(hex_value(o->caller, o->caller_len));
+    PyObject *line = PyLong_FromSsize_t(lineno);
+    PyObject *rec = NULL;
+    if (seq && kind && handle && caller && line)
+        rec = PyObject_CallFunctionObjArgs(factory, line, o->create ? str_create : str_delete,
+                                           kind, handle, caller, seq, Py_None, Py_None, NULL);
+    Py_XDECREF(seq); Py_XDECREF(kind); Py_XDECREF(handle); Py_XDECREF(caller);
+    Py_XDECREF(line);
+    return rec;
+}
+
 /* obj_run(text, pos, lineno, factory or None) -> (end, lineno, list or None) */
 static PyObject *obj_run(PyObject *self, PyObject *args) {
     PyObject *text, *factory;
@@ -147,11 +176,11 @@ static PyObject *skip_inert(PyObject *self, PyObject *args) {
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0)
         return Py_BuildValue("nn", pos, (Py_ssize_t)0);
     Py_ssize_t na = PyTuple_GET_SIZE(anchors);
-    const char *a[64];
-    Py_ssize_t alen[64];
+    const char *a[MAX_ANCHORS];
+    Py_ssize_t alen[MAX_ANCHORS];
     unsigned char first[256];
     memset(first, 0, sizeof first);
-    if (na > 64) return Py_BuildValue("nn", pos, (Py_ssize_t)0);
+    if (na > MAX_ANCHORS) return Py_BuildValue("nn", pos, (Py_ssize_t)0);
     for (Py_ssize_t i = 0; i < na; i++) {
         PyObject *s = PyTuple_GET_ITEM(anchors, i);
         if (!PyUnicode_Check(s) || PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND
@@ -193,9 +222,484 @@ static PyObject *skip_inert(PyObject *self, PyObject *args) {
     return Py_BuildValue("nn", (Py_ssize_t)(p - base), lines);
 }
 
+
+/* ---- run: the whole idle stretch between lines Python must read ------------------------ */
+
+/* Copy the line [p, nl) into buf (lowercased), dropping ECMA-48 CSI sequences exactly as
+ * normalize.strip_escapes does (ESC '[' [0-?]* [ -/]* [@-~]). Returns the length, or -1 when
+ * the line holds anything else that normalize would change (another escape, a control
+ * character other than TAB, non-ASCII) or is longer than the buffer. */
+#define LINE_MAX_CLEAN 4096
+static Py_ssize_t clean_line(const unsigned char *p, const unsigned char *nl, unsigned char *buf) {
+    Py_ssize_t n = 0;
+    while (p < nl) {
+        unsigned char c = *p;
+        if (c == 0x1b) {
+            const unsigned char *q = p + 1;
+            if (q >= nl || *q != '[') return -1;
+            q++;
+            while (q < nl && *q >= 0x30 && *q <= 0x3f) q++;
+            while (q < nl && *q >= 0x20 && *q <= 0x2f) q++;
+            if (q >= nl || *q < 0x40 || *q > 0x7e) return -1;
+            p = q + 1;
+            continue;
+        }
+        if (!((c >= 0x20 && c <= 0x7e) || c == '\t')) return -1;
+        if (n >= LINE_MAX_CLEAN) return -1;
+        buf[n++] = (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+        p++;
+    }
+    return n;
+}
+
+typedef struct {
+    Py_ssize_t n;
+    const char *a[MAX_ANCHORS];
+    Py_ssize_t len[MAX_ANCHORS];
+    unsigned char first[256];
+} Anchors;
+
+static int load_anchors(PyObject *tuple, Anchors *an) {
+    an->n = PyTuple_GET_SIZE(tuple);
+    memset(an->first, 0, sizeof an->first);
+    if (an->n > MAX_ANCHORS) return 0;
+    for (Py_ssize_t i = 0; i < an->n; i++) {
+        PyObject *s = PyTuple_GET_ITEM(tuple, i);
+        if (!PyUnicode_Check(s) || PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND
+                || PyUnicode_GET_LENGTH(s) == 0)
+            return 0;
+        an->a[i] = (const char *)PyUnicode_1BYTE_DATA(s);
+        an->len[i] = PyUnicode_GET_LENGTH(s);
+        an->first[(unsigned char)an->a[i][0]] = 1;
+    }
+    return 1;
+}
+
+/* Does the lowercased buf hold one of the anchors? */
+static int has_anchor(const unsigned char *buf, Py_ssize_t n, const Anchors *an) {
+    for (Py_ssize_t j = 0; j < n; j++) {
+        if (!an->first[buf[j]]) continue;
+        for (Py_ssize_t i = 0; i < an->n; i++) {
+            Py_ssize_t L = an->len[i];
+            if ((unsigned char)an->a[i][0] == buf[j] && n - j >= L
+                    && memcmp(buf + j, an->a[i], (size_t)L) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int has_sub(const unsigned char *buf, Py_ssize_t n, const char *s) {
+    Py_ssize_t L = (Py_ssize_t)strlen(s);
+    for (Py_ssize_t j = 0; j + L <= n; j++)
+        if (memcmp(buf + j, s, (size_t)L) == 0) return 1;
+    return 0;
+}
+
+/* An inert line: after CSI removal only printable ASCII/TAB, and none of the anchors. */
+static int inert_line(const unsigned char *p, const unsigned char *nl, const Anchors *an,
+                      unsigned char *buf, Py_ssize_t *clean_len) {
+    Py_ssize_t n = clean_line(p, nl, buf);
+    if (clean_len) *clean_len = n;
+    return n >= 0 && !has_anchor(buf, n, an);
+}
+
+/* A foreign line inside an overview table that the overview reader SKIPs (the line path
+ * counts it in skipped_in_sections and reads nothing from it): inert, and nothing the reader
+ * could take for a row, a rule, a closing or another banner ('|', '=====', '!!!!!', dashes,
+ * K_MM_STATISTIC). Whether it is blank after prefix stripping is left to Python. */
+static int table_foreign(const unsigned char *p, const unsigned char *nl, const Anchors *an,
+                         unsigned char *buf) {
+    Py_ssize_t n;
+    if (!inert_line(p, nl, an, buf, &n)) return 0;
+    for (Py_ssize_t j = 0; j < n; j++)
+        if (buf[j] == '|') return 0;
+    if (has_sub(buf, n, "=====") || has_sub(buf, n, "!!!!!") || has_sub(buf, n, "--")
+            || has_sub(buf, n, "k_mm_statistic"))
+        return 0;
+    return 1;
+}
+
+static int is_rule(const unsigned char *p, const unsigned char *nl) {   /* -{20,} */
+    if (nl - p < 20) return 0;
+    for (; p < nl; p++) if (*p != '-') return 0;
+    return 1;
+}
+
+/* "=+ *Heap Info *=+" */
+static int is_banner(const unsigned char *p, const unsigned char *nl) {
+    if (p >= nl || *p != '=') return 0;
+    while (p < nl && *p == '=') p++;
+    while (p < nl && *p == ' ') p++;
+    if (nl - p < 9 || memcmp(p, "Heap Info", 9) != 0) return 0;
+    p += 9;
+    while (p < nl && *p == ' ') p++;
+    if (p >= nl || *p != '=') return 0;
+    while (p < nl && *p == '=') p++;
+    return p == nl;
+}
+
+/* "[HEAP]|[ -~]*" */
+static int is_header(const unsigned char *p, const unsigned char *nl) {
+    if (nl - p < 7 || memcmp(p, "[HEAP]|", 7) != 0) return 0;
+    for (p += 7; p < nl; p++) if (*p < 0x20 || *p > 0x7e) return 0;
+    return 1;
+}
+
+static int hex_run(const unsigned char **pp, const unsigned char *nl, unsigned long long *v);
+
+static int is_hexd(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* " *|( *(0x[0-9A-Fa-f]+|[0-9]+) *|)+ *" with its values (what _row_values reads from it);
+ * 0 also for cells too long for 64 bits or too many cells (Python reads those). */
+#define MAX_CELLS 32
+typedef struct { unsigned long long v[MAX_CELLS]; int n; int hex; } Row;
+
+static int is_row(const unsigned char *p, const unsigned char *nl, Row *row) {
+    while (p < nl && *p == ' ') p++;
+    if (p >= nl || *p != '|') return 0;
+    p++;
+    row->n = 0;
+    row->hex = 0;
+    for (;;) {
+        const unsigned char *q = p;
+        while (q < nl && *q == ' ') q++;
+        const unsigned char *v = q;
+        unsigned long long x = 0;
+        int hex = 0;
+        if (nl - q >= 3 && q[0] == '0' && q[1] == 'x' && is_hexd(q[2])) {
+            q += 2;
+            if (!hex_run(&q, nl, &x)) return 0;       /* more than 16 digits */
+            if (q < nl && is_hexd(*q)) return 0;
+            hex = 1;
+        } else {
+            while (q < nl && *q >= '0' && *q <= '9') {
+                if (q - v >= 18) return 0;
+                x = x * 10 + (unsigned long long)(*q - '0');
+                q++;
+            }
+            if (q == v) break;
+        }
+        while (q < nl && *q == ' ') q++;
+        if (q >= nl || *q != '|') break;
+        if (row->n >= MAX_CELLS) return 0;
+        row->v[row->n++] = x;
+        row->hex |= hex;
+        p = q + 1;
+    }
+    if (row->n == 0) return 0;
+    while (p < nl && *p == ' ') p++;
+    return p == nl;
+}
+
+static const unsigned char *next_nl(const unsigned char *p, const unsigned char *end) {
+    return memchr(p, '\n', (size_t)(end - p));
+}
+
+/* A whole overview table at p (banner optional, then rule, [HEAP]| header, one row, rule),
+ * with foreign lines where the line path skips them (after a banner, up to the header; between
+ * header and row; see OverviewReader.feed), and followed by a
+ * complete line that cannot be its [POOL] part. Appends (1, first_line, hs, he, values,
+ * is_hex, row_line, skips, start, end, check) to out and returns the position after the bottom rule, or
+ * NULL (nothing appended) when the table is not this shape. */
+static const unsigned char *table(const unsigned char *base, const unsigned char *p,
+                                  const unsigned char *end, Py_ssize_t *lineno,
+                                  const Anchors *an, unsigned char *buf, PyObject *out,
+                                  int *err) {
+    const unsigned char *start = p, *nl;
+    Py_ssize_t line = *lineno, first = line + 1;
+    Py_ssize_t skips[16];
+    int nskips = 0, banner = 0;
+    if ((nl = next_nl(p, end)) == NULL) return NULL;
+    if (is_banner(p, nl)) {
+        banner = 1;
+        line++; p = nl + 1;
+        for (;;) {
+            if ((nl = next_nl(p, end)) == NULL) return NULL;
+            if (is_rule(p, nl)) break;
+            if (nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
+            skips[2 * nskips] = p - base; skips[2 * nskips + 1] = nl - base; nskips++;
+            line++; p = nl + 1;
+        }
+    } else if (!is_rule(p, nl)) {
+        return NULL;
+    }
+    line++; p = nl + 1;                               /* top rule */
+    for (;;) {   /* after a banner the reader skips foreign lines up to the header too */
+        if ((nl = next_nl(p, end)) == NULL) return NULL;
+        if (is_header(p, nl)) break;
+        if (!banner || nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
+        skips[2 * nskips] = p - base; skips[2 * nskips + 1] = nl - base; nskips++;
+        line++; p = nl + 1;
+    }
+    const unsigned char *hs = p, *he = nl;
+    line++; p = nl + 1;
+    Row row;
+    Py_ssize_t row_line;
+    for (;;) {
+        if ((nl = next_nl(p, end)) == NULL) return NULL;
+        if (is_row(p, nl, &row)) break;
+        if (nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
+        skips[2 * nskips] = p - base; skips[2 * nskips + 1] = nl - base; nskips++;
+        line++; p = nl + 1;
+    }
+    row_line = ++line; p = nl + 1;
+    /* Foreign lines after the row end the table there (the reader says ENDED; the record is
+     * the same); the bottom rule then opens an empty table that the line after it ends,
+     * unless that line continues it: Python checks that line (check_s, check_e). */
+    int tail = 0;
+    for (;;) {
+        if ((nl = next_nl(p, end)) == NULL) return NULL;
+        if (is_rule(p, nl)) break;
+        if (tail >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
+        tail++;
+        line++; p = nl + 1;
+    }
+    line++; p = nl + 1;
+    const unsigned char *after = p;
+    /* the next line decides that the table is over: it must be complete and plainly not a
+     * [POOL] header (normalize could only shorten it) */
+    if ((nl = next_nl(p, end)) == NULL) return NULL;
+    Py_ssize_t n = clean_line(p, nl, buf);
+    if (n < 0 || has_sub(buf, n, "[pool]|")) return NULL;
+    PyObject *sk = PyTuple_New(2 * nskips);
+    if (sk == NULL) { *err = 1; return NULL; }
+    for (int i = 0; i < 2 * nskips; i++) {
+        PyObject *v = PyLong_FromSsize_t(skips[i]);
+        if (v == NULL) { Py_DECREF(sk); *err = 1; return NULL; }
+        PyTuple_SET_ITEM(sk, i, v);
+    }
+    PyObject *check = tail ? Py_BuildValue("(nn)", (Py_ssize_t)(p - base), (Py_ssize_t)(nl - base))
+                           : (Py_INCREF(Py_None), Py_None);
+    if (check == NULL) { Py_DECREF(sk); *err = 1; return NULL; }
+    PyObject *vals = PyList_New(row.n);
+    if (vals == NULL) { Py_DECREF(sk); Py_DECREF(check); *err = 1; return NULL; }
+    for (int i = 0; i < row.n; i++) {
+        PyObject *v = PyLong_FromUnsignedLongLong(row.v[i]);
+        if (v == NULL) { Py_DECREF(vals); Py_DECREF(sk); Py_DECREF(check); *err = 1; return NULL; }
+        PyList_SET_ITEM(vals, i, v);
+    }
+    PyObject *item = Py_BuildValue("(innnNONNnnN)", 1, first, (Py_ssize_t)(hs - base),
+                                   (Py_ssize_t)(he - base), vals,
+                                   row.hex ? Py_True : Py_False, PyLong_FromSsize_t(row_line),
+                                   sk, (Py_ssize_t)(start - base), (Py_ssize_t)(after - base),
+                                   check);
+    if (item == NULL || PyList_Append(out, item) < 0) { Py_XDECREF(item); *err = 1; return NULL; }
+    Py_DECREF(item);
+    *lineno = line;
+    return after;
+}
+
+/* "[MSCYCLE] ?[0-9]+" (the whole line) -> its index, or -1. */
+static PyObject *cycle_index(const unsigned char *p, const unsigned char *nl) {
+    if (nl - p < 10 || memcmp(p, "[MSCYCLE]", 9) != 0) return NULL;
+    p += 9;
+    if (*p == ' ') p++;
+    const unsigned char *d = p;
+    while (p < nl && *p >= '0' && *p <= '9') p++;
+    if (p == d || p != nl) return NULL;
+    char digits[64];
+    if (p - d >= (Py_ssize_t)sizeof digits) {
+        PyObject *s = PyUnicode_FromStringAndSize((const char *)d, p - d);
+        PyObject *v = s ? PyLong_FromUnicodeObject(s, 10) : NULL;
+        Py_XDECREF(s);
+        return v;
+    }
+    memcpy(digits, d, (size_t)(p - d));
+    digits[p - d] = 0;
+    return PyLong_FromString(digits, NULL, 10);
+}
+
+/* run(text, pos, lineno, anchors, cycles, tables, factory or None)
+ *   -> (end, lineno, items)
+ * Steps over everything the idle parser would take without a reader's help: strict [MSOBJ]
+ * lines (ObjectEvents via factory, or nothing), strict [MSCYCLE] lines (when ``cycles``:
+ * (0, line, index, start, end)), whole overview tables (when ``tables``: see table()), and
+ * inert lines; stops at the first other line. */
+static PyObject *run(PyObject *self, PyObject *args) {
+    PyObject *text, *anchors, *factory;
+    Py_ssize_t pos, lineno;
+    int cycles, tables;
+    if (!PyArg_ParseTuple(args, "UnnO!ppO", &text, &pos, &lineno, &PyTuple_Type, &anchors,
+                          &cycles, &tables, &factory))
+        return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    Anchors an;
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0 || !load_anchors(anchors, &an)) {
+        PyObject *r = Py_BuildValue("nnN", pos, lineno, out);
+        return r;
+    }
+    static unsigned char buf[LINE_MAX_CLEAN + 1];
+    const unsigned char *base = PyUnicode_1BYTE_DATA(text);
+    const unsigned char *end = base + PyUnicode_GET_LENGTH(text);
+    const unsigned char *p = base + pos;
+    int err = 0;
+    while (p < end) {
+        const unsigned char *nl = next_nl(p, end);
+        if (nl == NULL) break;
+        unsigned char c = *p;
+        if (c == '[' && nl - p > 8 && p[1] == 'M' && p[2] == 'S') {
+            ObjLine o;
+            const unsigned char *next = obj_line(p, end, &o);
+            if (next != NULL) {
+                lineno++;
+                if (factory != Py_None) {
+                    PyObject *rec = make_obj(&o, lineno, factory);
+                    if (rec == NULL || PyList_Append(out, rec) < 0) { Py_XDECREF(rec); err = 1; break; }
+                    Py_DECREF(rec);
+                }
+                p = next;
+                continue;
+            }
+            if (cycles) {
+                PyObject *idx = cycle_index(p, nl);
+                if (idx != NULL) {
+                    lineno++;
+                    PyObject *item = Py_BuildValue("(inNnn)", 0, lineno, idx,
+                                                   (Py_ssize_t)(p - base), (Py_ssize_t)(nl - base));
+                    if (item == NULL || PyList_Append(out, item) < 0) { Py_XDECREF(item); err = 1; break; }
+                    Py_DECREF(item);
+                    p = nl + 1;
+                    continue;
+                }
+                if (PyErr_Occurred()) { err = 1; break; }
+            }
+        } else if (tables && (c == '=' || c == '-')) {
+            const unsigned char *after = table(base, p, end, &lineno, &an, buf, out, &err);
+            if (err) break;
+            if (after != NULL) { p = after; continue; }
+        }
+        if (!inert_line(p, nl, &an, buf, NULL)) break;
+        lineno++;
+        p = nl + 1;
+    }
+    if (err) { Py_DECREF(out); return NULL; }
+    return Py_BuildValue("nnN", (Py_ssize_t)(p - base), lineno, out);
+}
+
+/* ---- blocks: a run of strict block-dump lines (BlockDumpReader's block or free list) ---- */
+
+static int hex_run(const unsigned char **pp, const unsigned char *nl, unsigned long long *v) {
+    const unsigned char *p = *pp;
+    unsigned long long x = 0;
+    int n = 0;
+    while (p < nl && is_hexd(*p)) {
+        unsigned char c = *p;
+        x = (x << 4) | (unsigned long long)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+        p++;
+        if (++n > 16) return 0;
+    }
+    if (n == 0) return 0;
+    *pp = p; *v = x;
+    return 1;
+}
+
+static int spaces(const unsigned char **pp, const unsigned char *nl) {
+    const unsigned char *p = *pp;
+    while (p < nl && *p == ' ') p++;
+    int any = p > *pp;
+    *pp = p;
+    return any;
+}
+
+/* "0xADDR +(used|free) +SIZE +OK +0xOWNER( +\(0xT( *<- *0xT)*\))?" and nothing else: the
+ * shape B3 dumps print when the check column is OK (parse_block_line gives dye None,
+ * dye_ok True, no pre-free or free links for it). */
+static PyObject *block_line(const unsigned char *p, const unsigned char *nl, Py_ssize_t lineno,
+                            PyObject *factory) {
+    unsigned long long addr, size = 0, owner, t;
+    if (nl - p < 3 || p[0] != '0' || p[1] != 'x') return NULL;
+    p += 2;
+    if (!hex_run(&p, nl, &addr) || !spaces(&p, nl)) return NULL;
+    int used;
+    if (nl - p >= 4 && memcmp(p, "used", 4) == 0) used = 1;
+    else if (nl - p >= 4 && memcmp(p, "free", 4) == 0) used = 0;
+    else return NULL;
+    p += 4;
+    if (!spaces(&p, nl)) return NULL;
+    int nd = 0;
+    while (p < nl && *p >= '0' && *p <= '9') { size = size * 10 + (unsigned long long)(*p - '0'); p++; nd++; }
+    if (nd == 0 || nd > 18 || !spaces(&p, nl)) return NULL;
+    if (nl - p < 2 || p[0] != 'O' || p[1] != 'K') return NULL;
+    p += 2;
+    if (!spaces(&p, nl) || nl - p < 3 || p[0] != '0' || p[1] != 'x') return NULL;
+    p += 2;
+    if (!hex_run(&p, nl, &owner)) return NULL;
+    unsigned long long tr[64];
+    int ntr = 0;
+    if (p < nl) {
+        if (!spaces(&p, nl) || p >= nl || *p != '(') return NULL;
+        p++;
+        for (;;) {
+            if (nl - p < 3 || p[0] != '0' || p[1] != 'x') return NULL;
+            p += 2;
+            if (!hex_run(&p, nl, &t) || ntr >= 64) return NULL;
+            tr[ntr++] = t;
+            spaces(&p, nl);
+            if (p < nl && *p == ')') { p++; break; }
+            if (nl - p < 2 || p[0] != '<' || p[1] != '-') return NULL;
+            p += 2;
+            spaces(&p, nl);
+        }
+        if (p != nl) return NULL;
+    }
+    PyObject *trace = PyTuple_New(ntr);
+    if (trace == NULL) return NULL;
+    for (int i = 0; i < ntr; i++) {
+        PyObject *v = PyLong_FromUnsignedLongLong(tr[i]);
+        if (v == NULL) { Py_DECREF(trace); return NULL; }
+        PyTuple_SET_ITEM(trace, i, v);
+    }
+    PyObject *line = PyLong_FromSsize_t(lineno);
+    PyObject *a = PyLong_FromUnsignedLongLong(addr);
+    PyObject *sz = PyLong_FromUnsignedLongLong(size);
+    PyObject *ow = PyLong_FromUnsignedLongLong(owner);
+    PyObject *rec = NULL;
+    if (line && a && sz && ow)
+        rec = PyObject_CallFunctionObjArgs(factory, line, a, used ? Py_True : Py_False, sz, ow,
+                                           Py_False, Py_False, Py_None, Py_True, trace, NULL);
+    Py_XDECREF(line); Py_XDECREF(a); Py_XDECREF(sz); Py_XDECREF(ow); Py_DECREF(trace);
+    return rec;
+}
+
+/* blocks(text, pos, lineno, factory) -> (end, lineno, [HeapBlock...]): consecutive strict
+ * block lines from pos; stops at the first other line (Python reads it). */
+static PyObject *blocks(PyObject *self, PyObject *args) {
+    PyObject *text, *factory;
+    Py_ssize_t pos, lineno;
+    if (!PyArg_ParseTuple(args, "UnnO", &text, &pos, &lineno, &factory)) return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0)
+        return Py_BuildValue("nnN", pos, lineno, out);
+    const unsigned char *base = PyUnicode_1BYTE_DATA(text);
+    const unsigned char *end = base + PyUnicode_GET_LENGTH(text);
+    const unsigned char *p = base + pos;
+    while (p < end) {
+        const unsigned char *nl = next_nl(p, end);
+        if (nl == NULL) break;
+        PyObject *rec = block_line(p, nl, lineno + 1, factory);
+        if (rec == NULL) {
+            if (PyErr_Occurred()) { Py_DECREF(out); return NULL; }
+            break;
+        }
+        if (PyList_Append(out, rec) < 0) { Py_DECREF(rec); Py_DECREF(out); return NULL; }
+        Py_DECREF(rec);
+        lineno++;
+        p = nl + 1;
+    }
+    return Py_BuildValue("nnN", (Py_ssize_t)(p - base), lineno, out);
+}
+
 static PyMethodDef methods[] = {
     {"obj_run", obj_run, METH_VARARGS, "A run of strict [MSOBJ] lines: (end, lineno, records)."},
     {"skip_inert", skip_inert, METH_VARARGS, "Skip lines no reader reads: (end, lines)."},
+    {"blocks", blocks, METH_VARARGS, "A run of strict block-dump lines: (end, lineno, blocks)."},
+    {"run", run, METH_VARARGS, "Object events, cycle markers, overview tables and inert lines "
+     "in one loop: (end, lineno, items)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import click
 
-from memsleuth import __version__, commands
+from memsleuth import commands
+from memsleuth.entry import version_text
 from memsleuth.errors import EXIT_CODES_HELP, quiet_stdout
 
 
@@ -106,16 +107,10 @@ class LazyGroup(click.Group):
             sys.exit(0)
 
 
-def _version_text() -> str:
-    from memsleuth.accel import describe
-
-    return f"memsleuth {__version__} (scanner: {describe()})"
-
-
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    click.echo(_version_text())
+    click.echo(version_text())
     ctx.exit()
 
 

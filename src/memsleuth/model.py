@@ -78,24 +78,11 @@ class Thinned(Generic[T]):
 
 
 @dataclass(slots=True)
-class OwnerTotals:
-    """Live (used) blocks of one owner in one dump."""
-
-    blocks: int = 0
-    bytes: int = 0
-    min_size: int | None = None
-    max_size: int | None = None
-
-    def add(self, size: int) -> None:
-        self.blocks += 1
-        self.bytes += size
-        self.min_size = size if self.min_size is None else min(self.min_size, size)
-        self.max_size = size if self.max_size is None else max(self.max_size, size)
-
-
-@dataclass(slots=True)
 class DumpSummary:
-    """What is kept of every block dump: where it is, whether it is whole, totals per owner."""
+    """What is kept of every block dump: where it is, whether it is whole, its totals.
+
+    A few numbers per dump, never per-owner tables: a log of thousands of dumps must not
+    grow the model (per-owner figures come from the dump kept by the verb that needs them)."""
 
     index: int
     line: int
@@ -107,22 +94,12 @@ class DumpSummary:
     free_blocks: int
     free_bytes: int
     corrupted: int
-    owners: dict[int, OwnerTotals]
     #: cycle number (last cycle marker before the dump), or None
     cycle: int | None = None
     ts: float | None = None
     #: live blocks the dump cannot list (the agent's side table missed them), and why
     untracked: int = 0
     untracked_reason: str | None = None
-
-
-def owner_totals(dump: BlockDump) -> dict[int, OwnerTotals]:
-    """Per-owner totals of the used, non-sentinel blocks of a dump."""
-    totals: dict[int, OwnerTotals] = {}
-    for block in dump.blocks:
-        if block.used and not block.sentinel and block.size is not None:
-            totals.setdefault(block.owner, OwnerTotals()).add(block.size)
-    return totals
 
 
 def summarize_dump(dump: BlockDump, cycle: int | None = None) -> DumpSummary:
@@ -140,7 +117,6 @@ def summarize_dump(dump: BlockDump, cycle: int | None = None) -> DumpSummary:
         free_blocks=len(free),
         free_bytes=sum(b.size or 0 for b in free),
         corrupted=sum(1 for b in dump.blocks if b.corrupted or not b.dye_ok),
-        owners=owner_totals(dump),
         cycle=cycle,
         ts=dump.ts,
         untracked=dump.untracked,

@@ -314,6 +314,17 @@ class BuildId:
     ts: float | None = None
 
 
+@dataclass(slots=True)
+class Boot:
+    """A boot banner (ESP ROM ``rst:0x..``, ESP-IDF's bootloader, ``*** Booting Zephyr OS``,
+    ``NuttShell (NSH)``): the device started again here, so a heap curve across this line
+    is two curves."""
+
+    line: int
+    text: str
+    ts: float | None = None
+
+
 # --------------------------------------------------------------------------------------------
 # A task table printed on its own (AliOS `tasklist`), not inside a crash dump
 
@@ -361,7 +372,7 @@ class AgentNotice:
 
 Record = (
     HeapOverview | BlockDump | LeakCandidate | AllocWarning | CycleMarker | ObjectEvent
-    | CrashDump | LastWord | BuildId | TaskList | AgentNotice
+    | CrashDump | LastWord | BuildId | TaskList | AgentNotice | Boot
 )
 
 

@@ -35,6 +35,20 @@ def test_version_and_help_load_no_verb(args: list[str]) -> None:
     assert heavy == set()
 
 
+def test_version_answers_before_click() -> None:
+    """The console script (``memsleuth.entry``) prints the version without importing click,
+    and says exactly what the click group's ``--version`` says."""
+    code = ("import sys\nsys.argv = ['memsleuth', '--version']\nfrom memsleuth.entry import main\n"
+            "main()\nsys.stderr.write(' '.join(sorted(sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=ENV, check=True)
+    assert "click" not in proc.stderr.split()
+    via_click = CliRunner().invoke(cli.main, ["--version"])
+    assert via_click.exit_code == 0 and proc.stdout == via_click.output
+    text = (ROOT / "pyproject.toml").read_text()
+    assert 'memsleuth = "memsleuth.entry:main"' in text
+
+
 def test_help_read_from_source_is_click_s() -> None:
     group = cli.main
     for name in cli.verb_modules():

@@ -175,3 +175,17 @@ def test_real_kernel_runs_forecast_from_their_first_tenth(log: str, kernel: str)
     assert trend["classification"] == "steady_leak", trend["reason"]
     exh = trend["forecast"]["exhaustion"]
     assert exh["earliest"] <= fail <= exh["latest"], exh
+
+
+@pytest.mark.parametrize("period", [6, 9, 13])
+def test_a_leak_through_churn_is_called_once_a_whole_tooth_is_seen(period: int) -> None:
+    """A leak of one block per cycle under a sawtooth (buffers piling up for `period` cycles,
+    then given back) after a warm-up: not before the second release (one release could be the
+    end of a tooth that a leak-free heap repeats), then called within 30 cycles (formerly 48
+    points)."""
+    rng = random.Random(period)
+    free = [120_000 - 12 * BLOCK * min(1.0, i / 8) - BLOCK * i
+            - 6 * BLOCK * ((i % period) / period) + rng.uniform(-0.5, 0.5) * BLOCK
+            for i in range(1, 101)]
+    alarm = first_alarm(free)
+    assert alarm is not None and 2 * period <= alarm <= 30

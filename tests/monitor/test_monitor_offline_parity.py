@@ -18,6 +18,8 @@ from test_monitor_engine import ListSource
 from memsleuth.cli import main
 from memsleuth.live.decoder import AddressDecoder
 from memsleuth.live.engine import Display, Monitor
+from memsleuth.live.scan import LiveScanner
+from memsleuth.parse.cycles import CycleDetector
 from memsleuth.sources.capture import CaptureWriter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +29,10 @@ LOGS = sorted((ROOT / "examples" / "wifi_reconnect_leak" / "out").glob("*.log"))
 def _live(log: Path, tmp_path: Path) -> dict:
     data = log.read_bytes()
     parts: list[bytes | None] = [data[i:i + 8192] for i in range(0, len(data), 8192)]
+    # as `memsleuth monitor` without --cycle-pattern: the round marker is detected
     mon = Monitor(ListSource(parts), CaptureWriter(tmp_path, stamp="t"), AddressDecoder(None),
-                  Display(io.StringIO(), io.StringIO(), tty=False, status_every=0), poll=0.0)
+                  Display(io.StringIO(), io.StringIO(), tty=False, status_every=0), poll=0.0,
+                  scanner=LiveScanner(detector=CycleDetector()))
     return mon.run().status
 
 
@@ -112,3 +116,20 @@ def test_monitor_takes_the_offline_analysis_options(tmp_path: Path):
     assert live["cycle"] == offline["last"]["cycle"] == 913
     assert live["points"] == offline["points"]
     assert live["forecast_exhaustion"] == round(offline["forecast"]["exhaustion"]["at"], 1)
+
+
+# Round markers in the firmware's own words ("[stress] round N/2000", "reconnect N"): the
+# monitor finds them with the offline verbs' detector (parse.cycles), so its per-cycle rate,
+# points and forecast are analyze's, not per overview.
+UNDECLARED = [ROOT / "examples" / "vendor_stress" / "out" / "cortex-m4-leak.log",
+              ROOT / "examples" / "vendor_stress" / "out" / "x86_64-frag.log",
+              ROOT / "examples" / "rtos_formats" / "out" / "freertos_host.log"]
+
+
+@pytest.mark.parametrize("log", UNDECLARED, ids=lambda p: p.stem)
+def test_undeclared_round_markers_give_live_the_offline_cycles(log: Path, tmp_path: Path):
+    live, offline = _live(log, tmp_path), _offline(log)
+    doc = json.loads(CliRunner().invoke(main, ["analyze", str(log), "--json"]).stdout)
+    assert (doc["leak"]["trend"] or {}).get("x") == "cycle"          # offline: by cycle
+    diff = {k: (live.get(k), v) for k, v in offline.items() if live.get(k) != v}
+    assert not diff, diff

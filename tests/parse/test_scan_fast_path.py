@@ -214,6 +214,13 @@ def test_default_readers_keep_the_fast_path() -> None:
     sections, lines = registry.default_readers()
     plan = scan.Plan(sections, lines)
     assert plan.enabled and plan.inert is not None and plan.anchors is None
+    fast = accel.module()
+    if fast is not None:
+        # the C loops take every anchor of the registry (past their limit they step over
+        # nothing: a silent fall back to Python, as when 66 anchors met a limit of 64)
+        text = "plain words\n[MSOBJ] x\n"
+        assert fast.skip_inert(text, 0, plan.inert_words) == (12, 1)
+        assert fast.run(text, 0, 0, plan.inert_words, True, True, None)[:2] == (12, 1)
 
 
 def test_objects_false_skips_only_object_events(tmp_path: Path) -> None:
@@ -225,3 +232,97 @@ def test_objects_false_skips_only_object_events(tmp_path: Path) -> None:
     assert [r for r in everything if not r.startswith("ObjectEvent(")] == \
         [r for r in without if not r.startswith("ObjectEvent(")]
     assert len(without) < len(everything)
+
+
+# -- overview tables with foreign lines inside (the C loop reads them whole) --------------------
+
+TABLE = ["========== Heap Info  ==========", "-" * 60,
+         "[HEAP]| TotalSz    | FreeSz     | UsedSz     | MinFreeSz  | MaxFreeBlkSz  |",
+         "      | 0x0000D000 | 0x0000C6A0 | 0x00000960 | 0x0000C598 | 0x0000C580    |", "-" * 60]
+FOREIGN = ["[I][wifi] rssi=-24 ch=6", "12:10:07.331 > [W][lwip] queue full",
+           "\x1b[0;32mI (3) app: heartbeat ok\x1b[0m", "12:10:07.331 > ", "[I] ", "", "  ",
+           "| 12 | 34 |", "x ===== y", "!!!!! z !!!!!", "a -- b", "----", "-" * 30,
+           "K_MM_STATISTIC in k_config.h is closed", "\x1b[1m", "\x1b]0;title\x07text",
+           "info 0x12", "caf\u00e9", "tab\there", "[POOL]| PoolSz | FreeSz |"]
+AFTER = ["[MSOBJ] delete timer 0x200009e0 caller 0x00000567 seq 6", "", "   ", "-" * 40,
+         "[HEAP]| TotalSz | FreeSz |", "[POOL]| PoolSz | FreeSz | UsedSz |",
+         "12:00:00.000 > [POOL]| a |", "K_MM_STATISTIC in k_config.h is closed", "[MSCYCLE] 9",
+         "I (5) tag: ", "plain words"]
+
+
+def test_tables_with_foreign_lines_everywhere(tmp_path: Path) -> None:
+    """Every foreign line at every position in a table, each followed by every next line:
+    the fast path (C loop or not) gives the line path's records and counters."""
+    rows: list[str] = []
+    n = 0
+    for at in range(1, len(TABLE) + 1):
+        for foreign in FOREIGN:
+            for after in AFTER:
+                n += 1
+                table = [*TABLE]
+                table.insert(at, foreign)
+                rows += [f"[MSCYCLE] {n}", *table, after]
+                if n % 3 == 0:      # two foreign lines in a row
+                    rows += [*TABLE[:4], foreign, foreign, TABLE[4], after]
+    path = tmp_path / "tables.log"
+    path.write_text("\n".join(rows) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert sum(r.startswith("HeapOverview(") for r in fast[0]) > n / 2
+
+
+BLOCK_LINES = ["0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f)",
+               "0x20000888  free      32   OK  0x0         (0x0 <- 0x0)",
+               "0x20000888  free      32   OK  0x0", "0x20000888  free      32   OK  0x0   ",
+               "0x2000D118  used  sentinel   OK  0x11224433  (0x0 <- 0x0)",
+               "0x20000150  USED    1536   OK  0x40D       (0x291<-0x76F)",
+               "0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f <- 0x1 <- 0x2)",
+               "0x20000150  used    1536   OK  0x40d       ( 0x291 <- (nil) )",
+               "0x20000150  used    1536   fefefefe  0x40d  (0x291 <- 0x76f)",
+               "0x20000150 ! used    1536   OK  0x40d",
+               "0x20000150\tused\t1536\tOK\t0x40d", "0x0x20000150  used  8  OK  0x1",
+               "0x20000150  used    1536   OK  0x40d  pre-free [0x2000]; free[0x1, 0x2]",
+               "0x" + "f" * 17 + "  used  8  OK  0x1",
+               "0x20000150  used  " + "9" * 19 + "  OK  0x1",
+               "0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f) tail",
+               "0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f",
+               "   0x20000150  used    16   OK  0x40d"]
+
+
+def test_block_lines_in_bulk(tmp_path: Path) -> None:
+    """Block-dump lines of every nearby shape, alone and in runs, between the dump's banners
+    and after its free-list banner: the C scanner's bulk blocks equal the line path's."""
+    rows: list[str] = []
+    for i, shape in enumerate(BLOCK_LINES):
+        rows += ["-" * 30 + " all memory blocks " + "-" * 30, "g_kmm_head = 20000130",
+                 "ALL BLOCKS", "Blk_Addr    Stat     Len  Chk      Caller    Point",
+                 BLOCK_LINES[0], shape, BLOCK_LINES[1], shape, shape,
+                 "[I][wifi] rssi=-44" if i % 2 else "", BLOCK_LINES[(i + 1) % len(BLOCK_LINES)],
+                 "-" * 29 + " all free memory blocks " + "-" * 29, shape, BLOCK_LINES[1],
+                 f"[MSCYCLE] {i}"]
+    path = tmp_path / "blocks.log"
+    path.write_text("\n".join(rows) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert sum(r.startswith("BlockDump(") for r in fast[0]) == len(BLOCK_LINES)
+
+
+ROWS = ["      | 0x0000D000 | 0x0000C6A0 | 0x00000960 | 0x0000C598 | 0x0000C580    |",
+        "      | 53248 | 50848 | 2400 | 50584 | 50560 |", "| 0x1 | 2 | 0x3 |  ",
+        "| 0x" + "f" * 17 + " | 0x1 | 0x2 |", "| " + "9" * 19 + " | 1 | 2 |",
+        "| 0X10 | 0x1 | 0x2 |", "| 0x10 | 0x1 |", "|" + " 0x1 |" * 40, "| 0x10 | | 0x2 |",
+        "| 0x1g | 0x1 | 0x2 |"]
+
+
+@pytest.mark.parametrize("header", [TABLE[2], "[HEAP]| FreeSz | UsedSz | TotalSz |",
+                                    "[HEAP]|   |  TotalSz|"])
+def test_table_rows_read_in_c(tmp_path: Path, header: str) -> None:
+    """Heap rows of every width and base (the C scanner reads their values itself)."""
+    rows: list[str] = []
+    for i, row in enumerate(ROWS):
+        rows += [f"[MSCYCLE] {i}", TABLE[0], TABLE[1], header, row, TABLE[4], "x"]
+    path = tmp_path / "rows.log"
+    path.write_text("\n".join(rows) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert sum(r.startswith("HeapOverview(") for r in fast[0]) >= 5

@@ -128,3 +128,14 @@ def test_every_json_verb_has_a_schema() -> None:
 def test_helper_rejects_documents_of_no_known_schema() -> None:
     with pytest.raises(AssertionError, match="not a memsleuth document"):
         loads_valid('{"schema": "memsleuth.nothing/1", "memsleuth": "0"}')
+
+
+def test_an_interrupted_read_is_a_valid_partial_section(scratch: Path) -> None:
+    """Ctrl-C while reading marks the analysis partial with kind 'reading'
+    (analysis.summary.log_contents): the schema must accept what analyze then prints."""
+    doc = copy.deepcopy(rich_document("analyze", scratch))
+    doc["contents"]["partial"] = [{"kind": "reading", "index": 0, "line": 10,
+                                   "reason": "reading interrupted by the user (Ctrl-C)"}]
+    assert not schema_errors(doc)
+    doc["contents"]["partial"][0]["kind"] = "reader"
+    assert schema_errors(doc)

@@ -182,12 +182,21 @@ class Attributor:
         self.auto_wrappers: dict[str, str | None] = {}
         #: False: the raw owner view (no skipping, no learning), ``--no-skip``
         self.skipping = True
-        #: every logged address asked about: what the ELF check looks at
+        #: every logged owner (a return address) asked about: what the ELF check looks at
         self.seen: set[int] = set()
+        #: trace entries asked about: call sites on AliOS 3.x, return addresses from the
+        #: agent; the ELF check takes either (``elf_match(traces=...)``)
+        self.traces_seen: set[int] = set()
+        self._glob_memo: dict[int, tuple[tuple[str, ...], dict[str, bool]]] = {}
+        self._kind_memo: dict[str, str | None] = {}
+        self._kind_memo_of: tuple[int, int] = (0, 0)
 
-    def prepare(self, addresses: set[int]) -> None:
+    def prepare(self, addresses: set[int], traces: set[int] | frozenset[int] = frozenset()
+                ) -> None:
         """Symbolize every address in one batch (the fast path)."""
-        self.seen.update(a for a in addresses if a)
+        self.seen.update(a for a in addresses if a and a not in traces)
+        self.traces_seen.update(a for a in traces if a)
+        addresses = addresses | traces
         wanted = {a for a in addresses if a and a not in self._locations}
         if self.symbolizer is not None and wanted:
             self._locations.update(self.symbolizer.symbolize(sorted(wanted), kind="return"))
@@ -200,15 +209,30 @@ class Attributor:
         return self._locations.get(addr)
 
     def _matches(self, name: str | None, globs: tuple[str, ...]) -> bool:
-        return bool(name) and any(fnmatch.fnmatchcase(name, g) for g in globs)  # type: ignore[arg-type]
+        # Memoised per (glob list, name): learn() asks the same few names thousands of times.
+        if not name:
+            return False
+        held = self._glob_memo.get(id(globs))
+        if held is None or held[0] is not globs:
+            held = self._glob_memo[id(globs)] = (globs, {})
+        memo = held[1]
+        hit = memo.get(name)
+        if hit is None:
+            hit = memo[name] = any(fnmatch.fnmatchcase(name, g) for g in globs)
+        return hit
 
     def object_kind_of(self, name: str | None) -> str | None:
         if not name:
             return None
-        for glob, kind in self.object_ctors.items():
-            if fnmatch.fnmatchcase(name, glob):
-                return kind
-        return None
+        ctors = self.object_ctors
+        if self._kind_memo_of != (id(ctors), len(ctors)):     # reassigned or edited
+            self._kind_memo.clear()
+            self._kind_memo_of = (id(ctors), len(ctors))
+        if name in self._kind_memo:
+            return self._kind_memo[name]
+        kind = next((k for glob, k in ctors.items() if fnmatch.fnmatchcase(name, glob)), None)
+        self._kind_memo[name] = kind
+        return kind
 
     def _functions(self, loc: Location | None) -> list[str]:
         if loc is None:
@@ -227,14 +251,15 @@ class Attributor:
         as the built-in constructors do; repeated so an OS-abstraction layer over a vendor
         constructor is learned too (the first frame that tells callers apart wins).
         """
-        traced = [b for b in blocks if b.trace]
+        # each distinct (owner, trace) once: the answer is a set of distinct rests
+        traced = list(dict.fromkeys((b.owner, b.trace) for b in blocks if b.trace))
         if not traced or not self.skipping:
             return []
         learned: list[str] = []
         for _ in range(4):
             rests: dict[str, set[tuple[str, ...]]] = {}
-            for b in traced:
-                frames = self._to_stack_end(self._frames(b.owner, b.trace))
+            for owner, trace in traced:
+                frames = self._to_stack_end(self._frames(owner, trace))
                 pos = self._blame_position(frames)
                 if pos is None or pos + 1 >= len(frames):
                     continue
@@ -393,8 +418,7 @@ def census(
 ) -> Census:
     """Aggregate the live blocks of ``dump`` per call site (rows cut to ``top``)."""
     used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
-    addresses = {b.owner for b in used} | {a for b in used for a in b.trace}
-    attributor.prepare(addresses)
+    attributor.prepare({b.owner for b in used}, {a for b in used for a in b.trace})
     attributor.learn(used)
     rows: dict[str, Row] = {}
     for block in used:

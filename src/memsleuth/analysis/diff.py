@@ -165,12 +165,13 @@ def site_growth(
     block headers (what the free-heap curve sees); grow_steps the share of steps that grew.
     """
     snaps = [s for s in snapshots if not (skip_partial and s.partial)] or snapshots
-    if len(snaps) < 3:
-        return Growth(x=None, snapshots=len(snaps), dumps=tuple(s.index for s in snaps),
-                      block_overhead=None, rows=())
     by_cycle = all(s.cycle is not None for s in snaps) and len({s.cycle for s in snaps}) == len(
         snaps)
     xs = [float(s.cycle) if by_cycle else float(s.index) for s in snaps]  # type: ignore[arg-type]
+    # (dumps that all claim one number, in a damaged log, give no abscissa either)
+    if len(snaps) < 3 or len(set(xs)) < 2:
+        return Growth(x=None, snapshots=len(snaps), dumps=tuple(s.index for s in snaps),
+                      block_overhead=None, rows=())
     rows = []
     overheads = sorted(s.overhead for s in snaps if s.overhead is not None)
     overhead = overheads[len(overheads) // 2] if overheads else 0.0

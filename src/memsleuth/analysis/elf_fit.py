@@ -22,19 +22,22 @@ ELF_ARCH = {"cortex-m": ("arm",), "armv7-a": ("arm",), "arm": ("arm",),
             "xtensa": ("xtensa",), "riscv": ("riscv32", "riscv64")}
 
 
-def elf_match(symbolizer: Any, owners: Iterable[int], identity: Any = None) -> ElfMatch | None:
+def elf_match(symbolizer: Any, owners: Iterable[int], identity: Any = None,
+              traces: Iterable[int] = ()) -> ElfMatch | None:
     """Is this ELF the build that printed the log? None without an ELF.
 
     The build id the device printed (``identity``: an ``analysis.identity``
     IdentityCollector) decides when there is one: another id is a ``mismatch`` whose reason
     names both ids (exit 4), the same id a verified match. Without one the return-address
-    heuristics give the verdict and the match is marked unverified.
+    heuristics give the verdict and the match is marked unverified. ``traces``: trace
+    entries, which fit as a return address or as a call site (AliOS 3.x B3 traces).
     """
     if symbolizer is None:
         return None
     addrs = sorted({a for a in owners if a})
-    if addrs:
-        r = symbolizer.check_return_addresses(addrs)
+    trace = sorted({a for a in traces if a} - set(addrs))
+    if addrs or trace:
+        r = symbolizer.check_return_addresses(addrs, trace)
         match = ElfMatch(verdict=r.verdict, reason=r.reason, total=r.total, in_code=r.in_code,
                          checked=r.checked, after_call=r.after_call)
     else:

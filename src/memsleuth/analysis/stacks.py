@@ -48,7 +48,7 @@ def stacks_from_census(census: Census) -> list[tuple[Stack, int]]:
 def stacks_from_dump(dump: Any, attributor: Any) -> list[tuple[Stack, int]]:
     """Weighted stacks per block: exact when one site gathers several distinct traces."""
     used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
-    attributor.prepare({b.owner for b in used} | {a for b in used for a in b.trace})
+    attributor.prepare({b.owner for b in used}, {a for b in used for a in b.trace})
     pairs = []
     for block in used:
         site = attributor.site(block.owner, block.trace)

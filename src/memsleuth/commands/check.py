@@ -46,14 +46,17 @@ def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
     trend = acc.trend
     if trend is not None:
         trend.cycle_source = stats.cycle_source
+    # an allocation failure alone is evidence enough: the run did run out (exit 1)
     if not (acc.balance.events or acc.series.snapshots  # type: ignore[union-attr]
-            or (trend and (trend.n_overviews or trend.n_cycle_points))):
+            or (trend and (trend.n_overviews or trend.n_cycle_points
+                           or trend.alloc_failures))):
         raise InputError(f"{log}: no heap overview, object trace or block dump to judge "
                          f"({stats.lines:,} lines read)")
     result = leak_report(acc, attributor, thresholds)
     result["log"] = str(log)
     result["elf"] = str(elf) if elf else None
-    result["elf_match"] = elf_match(attributor.symbolizer, attributor.seen, identity)
+    result["elf_match"] = elf_match(attributor.symbolizer, attributor.seen, identity,
+                                   traces=attributor.traces_seen)
     # a cut-short section or a wrong ELF does not change the verdict, but it is said
     result["notes"] = result.get("notes", []) + partial_notes(stats, result["elf_match"])
     return result

@@ -202,18 +202,20 @@ def load_model(
 
 def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
                cycle_pattern: str | None = None,
-               object_patterns: Sequence[Any] = ()):  # -> ParseStats
+               object_patterns: Sequence[Any] = (), objects: bool = True):  # -> ParseStats
     """Read the log once, handing every record to streaming accumulators (no LogModel).
 
     For verbs that need only accumulators (trend, check, diff, objects): nothing of the log
-    is kept but what the accumulators keep.
+    is kept but what the accumulators keep. ``objects=False``: the hooks ignore object
+    events, so the scanner need not build them (some may still arrive).
     """
     from memsleuth.parse import parse_file
 
     if not log.exists():
         raise UsageError(f"log not found: {log}")
     hooks = list(hooks)
-    parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns)
+    parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns,
+                        objects=objects)
     markers = 0
     for record in parsed:
         markers += isinstance(record, CycleMarker)

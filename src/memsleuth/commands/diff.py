@@ -54,7 +54,7 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
         series_b = SiteSeries(attributor)
         stats.append(stream_log(log_b, [series_b.on_record, identity.on_record], cycle_pattern))
         result = diff_between(series_a, series_b, pair, log_a, log_b)
-    match = elf_match(symbolizer, attributor.seen, identity)
+    match = elf_match(symbolizer, attributor.seen, identity, traces=attributor.traces_seen)
     return extend(DiffOutput, result, log=str(log_a), elf=str(elf) if elf else None,
                   elf_match=match,
                   partial=tuple([n for st in stats for n in partial_notes(st, None)]

@@ -165,6 +165,7 @@ def command(
     from memsleuth.analysis.check import Thresholds
     from memsleuth.live.scan import LiveScanner
     from memsleuth.parse import agent
+    from memsleuth.parse.cycles import CycleDetector
     from memsleuth.parse.registry import default_readers
     from memsleuth.parse.stream import LogParser
 
@@ -205,7 +206,9 @@ def command(
     monitor = Monitor(
         source, capture, AddressDecoder(symbolizer), display,
         tracker=LiveTracker(warmup=warm, min_points=min_points, thresholds=thresholds),
-        scanner=LiveScanner(parser=LogParser(*readers)),
+        # without --cycle-pattern the round marker is detected as the offline verbs do
+        scanner=LiveScanner(parser=LogParser(*readers),
+                            detector=None if cycle_pattern else CycleDetector()),
         schedule=schedule, symbolizer=symbolizer, eol=ending,
         keyboard=sys.stdin if not no_input and _stdin_is_tty() else None,
     )

@@ -52,7 +52,7 @@ def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
     result = analyze_objects(balance, series, attributor)
     if isinstance(result, ObjectsNone):
         raise InputError(f"{log}: no object trace ([MSOBJ] lines) and no block dump")
-    match = elf_match(symbolizer, attributor.seen, identity)
+    match = elf_match(symbolizer, attributor.seen, identity, traces=attributor.traces_seen)
     output = ObjectsOutputTrace if isinstance(result, ObjectsFromTrace) else ObjectsOutputDumps
     return extend(output, result, damaged_lines=stats.damaged_lines,
                   learned_shapes=stats.object_shapes, cycle_source=stats.cycle_source,

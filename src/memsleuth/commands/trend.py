@@ -52,7 +52,8 @@ def run_trend(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | Non
               warmup: str) -> dict[str, Any]:
     wu = parse_warmup(warmup)
     collector = TrendCollector(upto=upto)
-    stats = stream_log(log, [collector.on_record], cycle_pattern)
+    # the trend reads heap figures, markers and dumps; never object events
+    stats = stream_log(log, [collector.on_record], cycle_pattern, objects=False)
     collector.cycle_source = stats.cycle_source
     if not (collector.n_overviews or collector.n_cycle_points):
         raise InputError(f"{log}: no heap overview in {stats.lines:,} lines "

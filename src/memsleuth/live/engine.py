@@ -415,6 +415,10 @@ class Monitor:
             self._batch_end = i + 1
             tracker.lines = scanner.lines + 1
             self._records(scanner.feed(text))
+            trend = tracker.acc.trend
+            if scanner.cycle_source is not None and trend is not None \
+                    and trend.cycle_source is None:
+                trend.cycle_source = scanner.cycle_source      # named as offline
             if scanner.crash_line is not None \
                     and scanner.lines - scanner.crash_line + 1 >= CRASH_MAX_LINES:
                 self._records(scanner.finish(

@@ -167,8 +167,16 @@ def _row_values(s: str) -> tuple[list[int], bool] | None:
 
 def _header_names(s: str) -> list[str]:
     """``[HEAP]| TotalSz | FreeSz |`` → ['totalsz', 'freesz', ...]."""
-    parts = s.split("|")[1:]
-    return [p.strip().lower() for p in parts if p.strip()]
+    names = _NAMES_SEEN.get(s)
+    if names is None:
+        parts = s.split("|")[1:]
+        names = tuple(p.strip().lower() for p in parts if p.strip())
+        if len(_NAMES_SEEN) < 256:      # a log prints the same few headers a million times
+            _NAMES_SEEN[s] = names
+    return list(names)
+
+
+_NAMES_SEEN: dict[str, tuple[str, ...]] = {}
 
 
 _HEAP_FIELDS = {
@@ -249,6 +257,15 @@ class OverviewReader:
             self._heap_names = _header_names(s)
         self._state = state
         return True
+
+    def load(self, header: str, values: list[int], is_hex: bool, lineno: int) -> None:
+        """The state ``opens(header)`` then ``feed(row)`` leave, for a row whose values were
+        read in C (parse/scan.py; ``_row_values`` of that row gives ``values, is_hex``)."""
+        self._reset()
+        self._line, self._ts = lineno, None
+        self._heap_names = _header_names(header.strip())
+        self._heap_values, self._heap_hex = values, is_hex
+        self._state = _OV_AFTER_HEAP
 
     def feed(self, text: str, lineno: int, ts: float | None) -> Feed:
         s = text.strip()
@@ -583,6 +600,21 @@ class BlockDumpReader:
             self._phase = "tasks"
             return Feed.CONSUMED
         return None
+
+    # -- bulk (parse/scan.py: the C scanner parses runs of strict block lines) --------------
+    def bulk_ready(self) -> bool:
+        """Whether a strict block line would now be added as :meth:`feed` adds it (the
+        dump's block or free list is being read, no nested table is open)."""
+        d = self._dump
+        return (d is not None and self._ov is None and d.variant != "BY"
+                and self._phase in ("head", "blocks", "free"))
+
+    def add_blocks(self, blocks: list[HeapBlock]) -> None:
+        """Lines that :func:`parse_block_line` reads as these blocks, fed in bulk."""
+        for block in blocks:
+            self._add_block(block)
+        assert self._dump is not None
+        self._dump.end_line = blocks[-1].line
 
     def _add_block(self, block: HeapBlock) -> Feed:
         d = self._dump

@@ -19,6 +19,7 @@ from memsleuth.parse import (
     zephyr,
 )
 from memsleuth.parse.base import LineReader, SectionReader
+from memsleuth.parse.boot import BANNERS, BootBannerReader
 from memsleuth.records import CycleMarker, ParseStats, Record
 
 #: The device agent's cycle marker (docs/object-trace.md): ``[MSCYCLE] 12``.
@@ -73,9 +74,10 @@ def rtos_line_readers() -> KeywordLines:
     """ESP-IDF, Zephyr and FreeRTOS one-line records, each behind its keyword."""
     info, sha = espidf.MultiHeapInfoReader(), espidf.ElfShaReader()
     stats, free = zephyr.MemoryStatsReader(), freertos.FreeHeapLineReader()
+    boot = BootBannerReader()
     return KeywordLines([("total_free_bytes", info), ("ELF file SHA256", sha),
                          ("allocated_bytes", stats), ("xPortGetFreeHeapSize", free),
-                         ("ree heap", free)])
+                         ("ree heap", free), *((key, boot) for key, _ in BANNERS)])
 
 
 def default_readers(
@@ -125,7 +127,7 @@ def families(stats: ParseStats) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for counts in (stats.sections, stats.line_records):
         for name, n in counts.items():
-            if name == "cycle":
+            if name in ("cycle", "boot"):     # every family's: they say nothing of which
                 continue
             family = family_of.get(name, "other")
             out.setdefault(family, {})

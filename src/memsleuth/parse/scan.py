@@ -31,8 +31,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from memsleuth import accel
+from memsleuth.parse.alios_heap import _DASHES, _STAT_CLOSED
 from memsleuth.parse.normalize import count_prefixed, is_plain, normalize
-from memsleuth.records import CycleMarker, ObjectEvent, Record
+from memsleuth.records import CycleMarker, HeapBlock, ObjectEvent, Record
 from memsleuth.sources.text import TextBatch
 
 if TYPE_CHECKING:
@@ -101,6 +102,8 @@ class Plan:
         self.enabled = True
         self.cycles = False
         self.overview: Any = None
+        #: the block dump reader: strict block lines inside its dumps go to it in bulk
+        self.dumps: Any = None
         #: a user's cycle pattern (it is asked before the [MSOBJ] reader): checked per run
         self.user_cycle: re.Pattern[str] | None = None
         anchors: list[str] = []
@@ -125,6 +128,8 @@ class Plan:
                         return
             elif name == "memsleuth.parse.alios_heap.OverviewReader" and self.overview is None:
                 self.overview = reader
+            elif name == "memsleuth.parse.alios_heap.BlockDumpReader" and self.dumps is None:
+                self.dumps = reader
             elif name not in KNOWN_READERS and not getattr(reader, "shortcut_safe", False):
                 declared = getattr(reader, "anchors", None)
                 if not declared:
@@ -195,12 +200,40 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[
         else None
     words = plan.inert_words
     factory = ObjectEvent if objects else None
+    # The C loop over whole idle stretches (object events, markers, tables, inert lines):
+    # only where every reader's anchors are known and no user pattern needs a look.
+    run_c = fast.run if fast is not None and user_cycle is None and inert is not None \
+        and anchors is None and hasattr(fast, "run") else None
+    hold = 0      # a table the C loop handed back is read by the line path up to here
+    dumps = plan.dumps
+    # (a line the open dump consumes reaches no other reader: no anchor test needed)
+    blocks_c = fast.blocks if fast is not None and dumps is not None and hasattr(
+        fast, "blocks") else None
     # Lines with escapes, control characters or non-ASCII text are never stepped over:
     # what normalize() removes could join an anchor.
     plain = inert is not None and is_plain(text)
     obj_run, obj_line, cycle_re, table_re = _OBJ_RUN.match, _OBJ_LINE.findall, _CYCLE.match, \
         _TABLE.match
     while pos < n:
+        if blocks_c is not None and parser._active is dumps and dumps.bulk_ready():
+            end, line, recs = blocks_c(text, pos, parser._lineno, HeapBlock)
+            if recs:
+                dumps.add_blocks(recs)
+                parser._lineno = line
+                parser._skipped_run = 0
+                pos = end
+                continue
+        if run_c is not None and pos >= hold and parser._active is None:
+            end, line, items = run_c(text, pos, parser._lineno, words, cycles,
+                                     overview is not None, factory)
+            back = _run_items(parser, text, items, overview, out) if items else None
+            if back is not None:
+                pos, hold, parser._lineno = back
+                continue
+            parser._lineno = line
+            pos = end
+            if pos >= n:
+                break
         if parser._active is None:
             c = text[pos]
             if c == "[":
@@ -276,3 +309,48 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[
     return out
 
 _PRINTABLE_LINE = re.compile(r"[\t -~]*\Z")
+
+
+_HAS_TEXT: dict[str, bool] = {}
+
+
+def _has_text(line: str) -> bool:
+    """Whether a line keeps any text once normalised (memoised: the same foreign lines
+    recur all through a log)."""
+    hit = _HAS_TEXT.get(line)
+    if hit is None:
+        hit = bool(normalize(line).text.strip())
+        if len(_HAS_TEXT) < 4096:
+            _HAS_TEXT[line] = hit
+    return hit
+
+
+def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
+               out: list[Record]) -> tuple[int, int, int] | None:
+    """Records of the C loop's items (see ``run`` in _scan.c), appended to ``out``.
+
+    A table with a foreign line that normalises to nothing (the reader would not count it
+    as skipped) stops here: returns (table start, table end, line before it) so that the
+    line path reads it; later items are dropped and found again after it."""
+    stats = parser.stats
+    for it in items:
+        if type(it) is not tuple:
+            out.append(it)
+            continue
+        if it[0] == 0:
+            out.append(CycleMarker(line=it[1], index=it[2], text=text[it[3]:it[4]], ts=None))
+            continue
+        _, first, hs, he, values, is_hex, _row_line, skips, start, end, check = it
+        if check is not None:
+            # foreign lines after the row: the bottom rule opens an empty table, which the
+            # next line must end without a trace (see OverviewReader.feed, state START)
+            s = normalize(text[check[0]:check[1]]).text.strip()
+            if not s or s.startswith("[HEAP]|") or _DASHES.match(s) or _STAT_CLOSED.search(s):
+                return start, end, first - 1
+        if skips:
+            if not all(_has_text(text[skips[i]:skips[i + 1]]) for i in range(0, len(skips), 2)):
+                return start, end, first - 1
+            stats.skipped_in_sections += len(skips) // 2
+        overview.load(text[hs:he], values, is_hex, first)
+        out += parser._close(overview, None)
+    return None

@@ -33,7 +33,7 @@ class WarningEntry(TypedDict):
 
 
 class PartialSection(TypedDict):
-    kind: Literal["block dump", "crash dump"]
+    kind: Literal["block dump", "crash dump", "reading"]   # reading: the user pressed Ctrl-C
     index: int
     line: int
     reason: str | None

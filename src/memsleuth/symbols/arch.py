@@ -65,6 +65,42 @@ def after_call(arch: str, thumb: bool, little: bool, ret: int, read: ReadFn,
     return None
 
 
+def call_at(arch: str, thumb: bool, little: bool, addr: int, read: ReadFn) -> bool | None:
+    """Does a call instruction start at ``addr``? None = cannot tell.
+
+    For call-site addresses (AliOS 3.x B3 traces and backtraces print the call instruction,
+    LR-4 / LR-2 / RA-3, not the return address)."""
+    a = addr & ~1 if arch == "arm" else addr
+    order = "little" if little else "big"
+    if arch == "arm":
+        b = read(a, 4) or read(a, 2)
+        if b is None:
+            return None
+        hw1 = int.from_bytes(b[0:2], order)
+        if thumb or addr & 1:
+            if len(b) >= 4 and (hw1 & 0xF800) == 0xF000 and \
+                    (int.from_bytes(b[2:4], order) & 0xC000) == 0xC000:
+                return True
+            return (hw1 & 0xFF87) == 0x4780
+        if len(b) < 4:
+            return None
+        return _arm_after_call(a + 4, False, little, read)
+    if arch in ("x86_64", "x86"):
+        b = read(a, 3)
+        if b is None:
+            return None
+        if b[0] in (0x40, 0x41) and arch == "x86_64":
+            b = b[1:]
+        return b[0] == 0xE8 or (b[0] == 0xFF and (b[1] >> 3) & 7 in (2, 3))
+    if arch in ("riscv32", "riscv64"):
+        rv64 = arch == "riscv64"
+        return _riscv_is_call(a, 4, read, rv64) or _riscv_is_call(a, 2, read, rv64)
+    if arch == "xtensa" and little:
+        size = xtensa_call_size(a + 3, read)
+        return None if size is None else size > 0
+    return None
+
+
 # -- Xtensa ------------------------------------------------------------------------------
 #
 # Windowed ABI: CALL4/8/12 and CALLX4/8/12 put the window increment (1, 2, 3) in a0[31:30];

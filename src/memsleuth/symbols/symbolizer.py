@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from memsleuth.symbols.arch import after_call, lookup_address, xtensa_restore
+from memsleuth.symbols.arch import after_call, call_at, lookup_address, xtensa_restore
 from memsleuth.symbols.cache import SymbolCache, cache_disabled, default_cache_dir
 from memsleuth.symbols.elf import ElfImage, Section
 from memsleuth.symbols.errors import DECODE_ERRORS, CorruptElf, NoDebugInfo, SymbolError
@@ -288,21 +288,27 @@ class Symbolizer:
         """(name, start, end) of symbol-table functions whose name matches a glob."""
         return [(s.name, s.start, s.end) for s in self._image.functions.matching(pattern)]
 
-    def check_return_addresses(self, addrs: Iterable[int]) -> MatchReport:
-        """Tell whether logged return addresses plausibly belong to this ELF."""
+    def check_return_addresses(self, addrs: Iterable[int],
+                               traces: Iterable[int] = ()) -> MatchReport:
+        """Tell whether logged return addresses (and trace entries, which may be call
+        sites or return addresses) plausibly belong to this ELF."""
         try:
-            return self._check_return_addresses(addrs)
+            return self._check_return_addresses(addrs, traces)
         except SymbolError:
             raise
         except (*DECODE_ERRORS, struct.error, zlib.error) as exc:
             raise CorruptElf(f"corrupt ELF {self.path} ({type(exc).__name__}: {exc})"[:300]
                              ) from None
 
-    def _check_return_addresses(self, addrs: Iterable[int]) -> MatchReport:
+    def _check_return_addresses(self, addrs: Iterable[int],
+                                traces: Iterable[int] = ()) -> MatchReport:
         image = self._image
         uniq = list(dict.fromkeys(addrs))
+        # trace entries: AliOS 3.x prints call sites (the call instruction itself), the
+        # device agent return addresses: either fits, neither is "not after a call"
+        extra = [t for t in dict.fromkeys(traces) if t and t not in set(uniq)]
         in_code = checked = calls = 0
-        for a in uniq:
+        for a in [*uniq, *extra]:
             lk = self.adjust(a, "return")
             sec = image.section_at(lk)
             if sec is None or sec.kind != "code" or self._object_in_code(lk) is not None:
@@ -310,10 +316,14 @@ class Symbolizer:
             in_code += 1
             ac = after_call(self.arch, self.thumb, self.little_endian,
                             a if self.arch != "xtensa" else lk + 1, image.read)
+            if not ac and a in extra:
+                at = call_at(self.arch, self.thumb, self.little_endian,
+                             a if self.arch != "xtensa" else lk + 1, image.read)
+                ac = ac if at is None else at
             if ac is not None:
                 checked += 1
                 calls += ac
-        return _verdict(len(uniq), in_code, checked, calls)
+        return _verdict(len(uniq) + len(extra), in_code, checked, calls)
 
 
 def _verdict(total: int, in_code: int, checked: int, calls: int) -> MatchReport:

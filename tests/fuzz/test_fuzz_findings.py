@@ -1,0 +1,50 @@
+"""What the fuzz campaign found, kept as a regression corpus (tests/fuzz/cases: each file
+is the mutant ``campaign.py --seed S --replay log:N`` wrote, named after what it showed).
+Every verb reads each without an internal error; check gives the verdict a user relies on.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import campaign  # noqa: E402
+
+FIX = Path(__file__).resolve().parent / "cases"
+#: fixture -> check's exit code (found by: seed, case)
+EXPECTED = {
+    # seed 10 case 3021: three dumps with one number, Theil-Sen on a single x (traceback)
+    "dumps_numbered_alike": 3,
+    # seed 10 case 267: 'reconnect 1' cut at the end of a 12-row 72 B/cycle leak read as a
+    # reboot, the run dropped, "clean: objects balanced"
+    "counter_glitch_at_the_end": 3,
+    # seed 11 case 755: an exact 64 B/cycle leak, its last row damaged: "step", clean
+    "damaged_last_row_not_a_step": 3,
+    # seed 3 case 1165: one damaged row (up, then down) counted as a kept burst, clean
+    "damaged_row_spike_not_a_step": 3,
+    # seed 11 case 44: an intact malloc-failure line and no overview: "nothing to judge"
+    "failure_line_only": 1,
+    # seed 10 case 17721 (run 3): a row spliced from a 1 MiB heap set the heap size, so an
+    # exact 72 B/overview fall over 18 rows was "not material": "no leak", clean
+    "alien_row_sets_the_heap_size": 3,
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _hook():
+    campaign._install_error_hook()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fuzz_finding_stays_fixed(name: str, tmp_path: Path) -> None:
+    log = FIX / f"{name}.log"
+    for verb in campaign.VERBS:
+        code, tb = campaign.run_verb(campaign.verb_args(verb, log, None, False, tmp_path))
+        assert tb is None, (verb, tb)
+        assert 0 <= code <= 4, verb
+        if verb == "check":
+            assert code == EXPECTED[name]
