@@ -380,6 +380,17 @@ def analyze_points(
         reason = (f"free heap falls {-fit.slope:.1f} B/{unit} over {len(tx)} point(s), "
                   f"{decline:.0f} B against noise of {noise:.0f} B: too little to call it "
                   "a leak or no leak yet")
+    if cls == "warmup_plateau" and (fit.slope_high < 0
+                                    or -fit.slope_low * (tx[-1] - tx[0]) > heap_floor):
+        # "then flat" needs the slope after the warm-up to rule out a material fall: a
+        # steady leak 19 cycles past its warm-up read "flat (-47 B/cycle, 95 % sure between
+        # -118 and +12)" and check said clean on a leaking log
+        lo, hi = fit.slope_low, fit.slope_high
+        cls = "insufficient"
+        reason = (f"{warm_drop:.0f} B taken in the first {cut} point(s), then "
+                  f"{fit.slope:+.1f} B/{unit} (95% sure between {lo:+.1f} and {hi:+.1f}) "
+                  f"over {len(tx)} point(s): the fall after the warm-up may still be a "
+                  "leak; too little to call it a plateau yet")
     test: LeakTest | None = None
     if cls == "steady_leak":
         settled, test, why = leak_settled(xs, ys, cut, warmup_span(xs, x_mode), (tx, ty),
