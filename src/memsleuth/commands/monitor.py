@@ -87,8 +87,9 @@ def _stdin_is_tty() -> bool:
               help="Line ending for --send and typed lines (default: crlf; lf for --cmd).")
 @click.option("--warmup", default="auto", show_default=True,
               help="Heap points (cycles) ignored at the start, or 'auto' to detect them.")
-@click.option("--min-points", type=int, default=32, show_default=True,
-              help="Heap points (cycles) needed before a leak can be declared.")
+@click.option("--min-points", type=int, default=None,
+              help="Extra floor: heap points (cycles) before a leak alert. Default: alert "
+                   "when the verdict `check` would give on what has arrived says leak.")
 @click.option("--status-every", type=float, default=10.0, show_default=True,
               help="Seconds between status lines when stdout is not a terminal.")
 @click.option("--no-reconnect", is_flag=True, help="End when the port disappears.")
@@ -117,7 +118,7 @@ def command(
     every: str | None,
     eol: str | None,
     warmup: str,
-    min_points: int,
+    min_points: int | None,
     status_every: float,
     no_reconnect: bool,
     no_input: bool,
@@ -158,7 +159,7 @@ def command(
         warm = int(warmup)
     else:
         raise UsageError("--warmup: a number of points or 'auto'")
-    if min_points < 6:
+    if min_points is not None and min_points < 6:
         raise UsageError("--min-points must be at least 6")
     if max_leak_rate < 0 or max_imbalance < 0:
         raise UsageError("thresholds must be >= 0")

@@ -55,8 +55,10 @@ class Alert:
 #: Alert kinds that make `monitor` exit 1 (like `check`).
 FINDING_KINDS = frozenset({"leak", "object_leak", "crash", "malloc_failed"})
 
-#: Points needed before a leak can be declared (warm-up and plateau must be told apart).
-MIN_LEAK_POINTS = 32
+#: Judged cycles before an object-leak alert: the object verdict has no sequential error
+#: control (a pool filling over its first cycles reads as a leak that early), and an alert,
+#: once raised, is never taken back.
+OBJECT_ALERT_CYCLES = 32
 #: Recompute on every heap point or cycle marker up to this many (~64 cycles), then see GROWTH.
 EVERY_POINT_UP_TO = 128
 #: Overviews kept for the status (the true count is kept too); the trend has its own bound.
@@ -77,7 +79,7 @@ class LiveTracker:
     """Fold records as they stream; answer the status line and raise alerts once."""
 
     warmup: int = -1             # points ignored at the start of the trend; -1: detect
-    min_points: int = MIN_LEAK_POINTS  # points needed before a leak alert
+    min_points: int | None = None  # extra floor before a leak alert (None: the verdict's own)
     thresholds: Thresholds = field(default_factory=Thresholds)
     attributor: Any = None       # names the sites of growth/objects (optional)
     lines: int = 0
@@ -174,16 +176,17 @@ class LiveTracker:
         findings = report["verdict"].findings if report.get("verdict") else ()
         for f in findings:
             src, kind = f.source, f.kind
-            if src == "trend" and "leak" not in self._raised and \
-                    self.points >= self.min_points and self._recent_declines():
+            if src == "trend" and "leak" not in self._raised and (
+                    self.min_points is None
+                    or (self.points >= self.min_points and self._recent_declines())):
                 fc = self.forecast()
                 unit = (report.get("trend") or {}).get("x") or "cycle"
                 msg = f"LEAK: {f.message}"
                 if fc is not None and "runs out at" not in msg:
                     msg += f"; runs out at {unit} ~{fc:.0f}"
                 self._raise("leak", line, msg)
-            elif src == "objects" and kind == "imbalance" and self._object_cycles() >= \
-                    self.min_points:
+            elif src == "objects" and kind == "imbalance" and \
+                    self._object_cycles() >= (self.min_points or OBJECT_ALERT_CYCLES):
                 what = f.message
                 key = f"object_leak:{what.split(':', 1)[0]}"
                 self._raise(key, line, f"OBJECT LEAK: {what}", kind="object_leak")
