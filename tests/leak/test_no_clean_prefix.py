@@ -49,3 +49,20 @@ def test_a_plateau_is_still_called_a_plateau() -> None:
     log = ROOT / "examples" / "wifi_reconnect_leak" / "out" / "cortex-m4-noleak.log"
     result = CliRunner().invoke(main, ["trend", str(log), "--upto", "60", "--json"])
     assert json.loads(result.stdout)["classification"] == "warmup_plateau"
+
+
+def test_a_leak_before_a_reboot_is_not_hidden_by_a_clean_run_after(tmp_path: Path) -> None:
+    """A capture holding a leaking run cut short, then the device rebooted into a run that
+    does not leak (real runs, object traces and failure lines left out): the leak is still
+    the log's answer (main said "clean: warm-up plateau", exit 0, judging the last run only)."""
+    out = ROOT / "examples" / "wifi_reconnect_leak" / "out"
+    log = tmp_path / "leak-then-reboot.log"
+    with log.open("w") as g:
+        for name, keep in (("x86_64-leak.log", 3000), ("x86_64-noleak.log", None)):
+            lines = [ln for ln in (out / name).read_text(errors="replace").splitlines(True)
+                     if "[MSOBJ]" not in ln and "malloc failed" not in ln]
+            g.writelines(lines[:keep])
+    result = CliRunner().invoke(main, ["check", str(log), "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert any("earlier run" in f["message"] for f in doc["verdict"]["findings"])

@@ -160,6 +160,12 @@ def verdict(
         elif cls == "warmup_plateau":
             seen.append({"source": "trend", "kind": cls, "value": trend["warmup"]["drop"],
                          "threshold": None, "message": trend.get("reason", cls)})
+        for e in trend.get("earlier_leaks") or ():
+            item = {"source": "trend", "kind": "steady_leak", "value": e["rate"],
+                    "threshold": t.max_leak_rate,
+                    "message": f"an earlier run (before line {e['until_line']}, {e['points']} "
+                               f"points) leaked: {e['reason']}"}
+            (findings if e["rate"] > t.max_leak_rate else seen).append(item)
     if objects is not None and objects.source == "trace":
         for site in objects.leaks:
             rate = site.leak_per_cycle or 0.0

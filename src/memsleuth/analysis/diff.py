@@ -165,8 +165,9 @@ def site_growth(
     block headers (what the free-heap curve sees); grow_steps the share of steps that grew.
     """
     snaps = [s for s in snapshots if not (skip_partial and s.partial)] or snapshots
-    by_cycle = all(s.cycle is not None for s in snaps) and len({s.cycle for s in snaps}) == len(
-        snaps)
+    # distinct as floats: two huge cycle numbers of a damaged log can round to one x
+    by_cycle = all(s.cycle is not None for s in snaps) and len(
+        {float(s.cycle) for s in snaps}) == len(snaps)  # type: ignore[arg-type]
     xs = [float(s.cycle) if by_cycle else float(s.index) for s in snaps]  # type: ignore[arg-type]
     # (dumps that all claim one number, in a damaged log, give no abscissa either)
     if len(snaps) < 3 or len(set(xs)) < 2:
@@ -183,7 +184,8 @@ def site_growth(
         fit = theil_sen(xs, [float(v) for v in bytes_])
         bfit = theil_sen(xs, [float(v) for v in blocks])
         steps = [b - a for a, b in zip(bytes_, bytes_[1:], strict=False)]
-        rates = [d / (x1 - x0) for d, x0, x1 in zip(steps, xs, xs[1:], strict=False)]
+        rates = [d / (x1 - x0) if x1 != x0 else 0.0
+                 for d, x0, x1 in zip(steps, xs, xs[1:], strict=False)]
         grew = sum(1 for d in steps if d > 0)
         total_growth = bytes_[-1] - bytes_[0]
         big = max(range(len(steps)), key=lambda i: steps[i])

@@ -59,6 +59,8 @@ WARMUP_SPAN = 20
 CHURN_SPAN = 15
 #: The former fixed floor, kept for the live tracker's own alerts (live/tracker.py).
 MIN_LEAK_POINTS = 32
+#: Earlier runs (before reboots, other heaps) that leaked, kept for the verdict.
+EARLIER_LEAKS_KEPT = 5
 #: Which forecast level is "the" exhaustion, best first (see ``forecast``).
 EXHAUSTION_ORDER = (
     "largest_block_below_cycle_demand", "largest_block_below_allocation",
@@ -838,6 +840,8 @@ class TrendCollector:
         self.restarts: list[int] = []   # log lines where the cycle counter restarted (reboot)
         self.glitches: list[int] = []   # log lines of out-of-sequence counter values, ignored
         self.new_heaps: list[int] = []  # log lines where another heap's rows began
+        #: runs before a restart or another heap that leaked on their own (the first few)
+        self.earlier_leaks: list[dict[str, Any]] = []
         #: impossible rows (FreeSz > TotalSz, ...): how many, and the first (line, why)
         self.impossible = 0
         self.impossible_first: tuple[int, str] | None = None
@@ -928,6 +932,7 @@ class TrendCollector:
         if self.cycles or self.n_overviews or self.boot:
             self._flush()
             self.restarts.append(record.line)
+            self._judge_run(record.line)
             self._start()
 
     def _back_at_boot(self, o: HeapOverview) -> bool:
@@ -950,6 +955,7 @@ class TrendCollector:
         if reboot:
             self._flush()
             self.restarts.append(marker.line)
+            self._judge_run(marker.line)
             self._start()
             self._advance(marker.index)
         else:
@@ -1016,6 +1022,7 @@ class TrendCollector:
             self._flush()
             self.new_heaps.append(o.line)
             cycle, first = self.cycle, self._first_index
+            self._judge_run(o.line)
             self._start()
             self.cycle, self._first_index = cycle, first
         if self.cycle is None:
@@ -1027,6 +1034,23 @@ class TrendCollector:
             self.by_overview.add(_point(o, float(self.n_overviews), self.n_overviews,
                                         self.cycle))
             self.n_overviews += 1
+
+    def _judge_run(self, until_line: int) -> None:
+        """Judge the run that ends here on its own before it is forgotten: a leak before a
+        reboot (or in another heap's rows) is still a leak, and "clean" on the last run alone
+        would hide it."""
+        if len(self.earlier_leaks) >= EARLIER_LEAKS_KEPT or self.upto is not None:
+            return
+        mode = "cycle" if self.n_cycle_points >= MIN_POINTS else "index"
+        points = list((self.by_cycle if mode == "cycle" else self.by_overview).points)
+        if len(points) < MIN_POINTS:
+            return
+        r = analyze_points(points, x_mode=mode)
+        if r.get("classification") == "steady_leak":
+            self.earlier_leaks.append({
+                "until_line": until_line, "x": mode, "points": len(points),
+                "rate": round(-(r.get("fit") or {}).get("slope", 0.0), 2),
+                "reason": r.get("reason", "steady leak")})
 
     def _flush(self) -> None:
         o = self._pending
@@ -1084,6 +1108,11 @@ class TrendCollector:
         if self.new_heaps:
             notes.append(f"another heap's rows begin at line {self.new_heaps[-1]} (heap size "
                          "or allocator changed): only the last heap is analysed")
+        if self.earlier_leaks:
+            e = self.earlier_leaks[0]
+            notes.append(f"{len(self.earlier_leaks)} earlier run(s) leaked on their own (the "
+                         f"first, before line {e['until_line']}: {e['rate']:.1f} B/{e['x']} "
+                         f"over {e['points']} points)")
         if self.impossible:
             line, why = self.impossible_first  # type: ignore[misc]
             notes.append(f"{self.impossible} impossible heap row(s) left out of the fit "
@@ -1120,6 +1149,7 @@ class TrendCollector:
             self.failure["explanation"], self.failure["cause"] = explain_failure(self.failure)
         out["alloc_failures"] = {"count": self.alloc_failures,
                                  "first": self.first_alloc_failure}
+        out["earlier_leaks"] = [dict(e) for e in self.earlier_leaks]
         out["excluded"] = {"impossible_rows": self.impossible,
                            "first": list(self.impossible_first) if self.impossible_first
                            else None,

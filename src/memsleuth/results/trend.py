@@ -177,6 +177,16 @@ class Excluded(TypedDict):
     heaps: int
 
 
+class EarlierLeak(TypedDict):
+    """A run before a reboot or before another heap's rows, judged on its own: it leaked."""
+
+    until_line: int         # the line where the next run (or heap) began
+    x: str                  # cycle | index
+    points: int
+    rate: float             # B per x, positive = falling
+    reason: str
+
+
 class _CurveOptional(TypedDict, total=False):
     max_free_block_fit: Fit | None
 
@@ -206,6 +216,8 @@ class Trend(Curve):
     observed_failure: AllocFailure | None
     alloc_failures: AllocFailures
     excluded: Excluded
+    #: earlier runs of the log (before a reboot, another heap) that leaked on their own
+    earlier_leaks: list[EarlierLeak]
     cycle_source: CycleSource | None    # x = cycle only
     notes: list[str]
 
