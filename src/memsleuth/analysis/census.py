@@ -99,7 +99,7 @@ _TOKEN = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 #: same "timer" the trace counts, so census and objects must name it alike.
 _KIND_ALIASES = {
     "tmr": "timer", "timers": "timer", "sema": "sem", "semaphore": "sem", "semphr": "sem",
-    "mtx": "mutex", "mux": "mutex", "q": "queue", "msgq": "queue", "thread": "task",
+    "mtx": "mutex", "mux": "mutex", "msgq": "queue", "thread": "task",
     "thrd": "task", "evt": "event", "wq": "workqueue",
 }
 
