@@ -122,8 +122,7 @@ def detect_cycles(path: str | os.PathLike[str], limit: int = SCAN_LINES):  # -> 
     det = CycleDetector()
     with FileSource(path) as src:
         for batch in src.batches():
-            for line in batch.lines:
-                det.feed_raw(line)
+            det.feed_raw_lines(batch.lines)
             if det.lines >= limit:
                 break
     return det.result()

@@ -160,16 +160,23 @@ def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
          objects: bool = True) -> Iterator[Record]:
     """Records of ``batches`` (whole lines, ``\\n``-ended), the same as the line path's."""
     stats = parser.stats
+    lines_of = getattr(plan.accel, "prefix_lines", None)
     for batch in batches:
         text = batch.text
         stats.lines += text.count("\n")
         stats.bytes += batch.nbytes
         stats.decode_errors += batch.bad
-        stats.prefixed_lines += count_prefixed(text)
+        got = lines_of(text) if lines_of is not None else None
+        if got is not None:      # C: only the lines that could carry a prefix are counted
+            plain, kept = got
+            stats.prefixed_lines += count_prefixed(kept) if kept else 0
+        else:
+            plain = None
+            stats.prefixed_lines += count_prefixed(text)
         if plan.anchors is not None and not text.isascii():
             yield from _by_line(parser, text)   # lower() could move positions
         else:
-            yield from _scan_text(parser, text, plan, objects)
+            yield from _scan_text(parser, text, plan, objects, plain)
     yield from parser.finish(parser.end_reason)
 
 
@@ -183,7 +190,8 @@ def _by_line(parser: LogParser, text: str) -> list[Record]:
     return out
 
 
-def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[Record]:
+def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool,
+               plain: bool | None = None) -> list[Record]:
     out: list[Record] = []
     take = parser._take
     n = len(text)
@@ -211,7 +219,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[
         fast, "blocks") else None
     # Lines with escapes, control characters or non-ASCII text are never stepped over:
     # what normalize() removes could join an anchor.
-    plain = inert is not None and is_plain(text)
+    plain = inert is not None and (is_plain(text) if plain is None else plain)
     obj_run, obj_line, cycle_re, table_re = _OBJ_RUN.match, _OBJ_LINE.findall, _CYCLE.match, \
         _TABLE.match
     while pos < n:
@@ -351,6 +359,9 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
             if not all(_has_text(text[skips[i]:skips[i + 1]]) for i in range(0, len(skips), 2)):
                 return start, end, first - 1
             stats.skipped_in_sections += len(skips) // 2
-        overview.load(text[hs:he], values, is_hex, first)
-        out += parser._close(overview, None)
+        rec = overview.record_of(text[hs:he], values, is_hex, first)
+        if rec is not None:      # what parser._close(overview) gives and counts
+            out.append(rec)
+            sections = stats.sections
+            sections[overview.name] = sections.get(overview.name, 0) + 1
     return None
