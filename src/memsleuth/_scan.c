@@ -548,15 +548,73 @@ static PyObject *cycle_index(const unsigned char *p, const unsigned char *nl) {
  * lines (ObjectEvents via factory, or nothing), strict [MSCYCLE] lines (when ``cycles``:
  * (0, line, index, start, end)), whole overview tables (when ``tables``: see table()), and
  * inert lines; stops at the first other line. */
+/* Object events in columns (run(..., columns=True)): one item per stretch of events with
+ * no other item between them: (2, lines, ops, kinds, handles, callers, seqs). */
+typedef struct {
+    PyObject *lines, *ops, *kinds, *handles, *callers, *seqs;
+} Columns;
+
+static void columns_clear(Columns *c) {
+    Py_CLEAR(c->lines); Py_CLEAR(c->ops); Py_CLEAR(c->kinds);
+    Py_CLEAR(c->handles); Py_CLEAR(c->callers); Py_CLEAR(c->seqs);
+}
+
+/* Append the open stretch (if any) to out as one item; 0 on error. */
+static int columns_flush(Columns *c, PyObject *out) {
+    if (c->lines == NULL) return 1;
+    PyObject *item = Py_BuildValue("(iOOOOOO)", 2, c->lines, c->ops, c->kinds, c->handles,
+                                   c->callers, c->seqs);
+    columns_clear(c);
+    if (item == NULL) return 0;
+    int rc = PyList_Append(out, item);
+    Py_DECREF(item);
+    return rc == 0;
+}
+
+static int append_new(PyObject *list, PyObject *v) {   /* steals v */
+    if (v == NULL) return 0;
+    int rc = PyList_Append(list, v);
+    Py_DECREF(v);
+    return rc == 0;
+}
+
+static int columns_add(Columns *c, const ObjLine *o, Py_ssize_t lineno) {
+    if (c->lines == NULL) {
+        c->lines = PyList_New(0); c->ops = PyList_New(0); c->kinds = PyList_New(0);
+        c->handles = PyList_New(0); c->callers = PyList_New(0); c->seqs = PyList_New(0);
+        if (!c->lines || !c->ops || !c->kinds || !c->handles || !c->callers || !c->seqs)
+            return 0;
+    }
+    PyObject *seq;
+    char digits[64];
+    if (o->seq_len < (Py_ssize_t)sizeof(digits)) {
+        memcpy(digits, o->seq, (size_t)o->seq_len);
+        digits[o->seq_len] = 0;
+        seq = PyLong_FromString(digits, NULL, 10);
+    } else {
+        PyObject *s = PyUnicode_FromStringAndSize((const char *)o->seq, o->seq_len);
+        seq = s ? PyLong_FromUnicodeObject(s, 10) : NULL;
+        Py_XDECREF(s);
+    }
+    Py_INCREF(o->create ? str_create : str_delete);
+    return append_new(c->lines, PyLong_FromSsize_t(lineno))
+        && append_new(c->ops, o->create ? str_create : str_delete)
+        && append_new(c->kinds, kind_str(o->kind, o->kind_len))
+        && append_new(c->handles, PyLong_FromUnsignedLongLong(hex_value(o->handle, o->handle_len)))
+        && append_new(c->callers, PyLong_FromUnsignedLongLong(hex_value(o->caller, o->caller_len)))
+        && append_new(c->seqs, seq);
+}
+
 static PyObject *run(PyObject *self, PyObject *args) {
     PyObject *text, *anchors, *factory;
     Py_ssize_t pos, lineno;
-    int cycles, tables;
-    if (!PyArg_ParseTuple(args, "UnnO!ppO", &text, &pos, &lineno, &PyTuple_Type, &anchors,
-                          &cycles, &tables, &factory))
+    int cycles, tables, as_columns = 0;
+    if (!PyArg_ParseTuple(args, "UnnO!ppO|p", &text, &pos, &lineno, &PyTuple_Type, &anchors,
+                          &cycles, &tables, &factory, &as_columns))
         return NULL;
     PyObject *out = PyList_New(0);
     if (out == NULL) return NULL;
+    Columns col = {NULL, NULL, NULL, NULL, NULL, NULL};
     const Anchors *anp = NULL;
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0
             || (anp = cached_anchors(anchors)) == NULL) {
@@ -577,7 +635,9 @@ static PyObject *run(PyObject *self, PyObject *args) {
             const unsigned char *next = obj_line(p, end, &o);
             if (next != NULL) {
                 lineno++;
-                if (factory != Py_None) {
+                if (as_columns) {
+                    if (!columns_add(&col, &o, lineno)) { err = 1; break; }
+                } else if (factory != Py_None) {
                     PyObject *rec = make_obj(&o, lineno, factory);
                     if (rec == NULL || PyList_Append(out, rec) < 0) { Py_XDECREF(rec); err = 1; break; }
                     Py_DECREF(rec);
@@ -588,6 +648,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
             if (cycles) {
                 PyObject *idx = cycle_index(p, nl);
                 if (idx != NULL) {
+                    if (!columns_flush(&col, out)) { Py_DECREF(idx); err = 1; break; }
                     lineno++;
                     PyObject *item = Py_BuildValue("(inNnn)", 0, lineno, idx,
                                                    (Py_ssize_t)(p - base), (Py_ssize_t)(nl - base));
@@ -599,6 +660,9 @@ static PyObject *run(PyObject *self, PyObject *args) {
                 if (PyErr_Occurred()) { err = 1; break; }
             }
         } else if (tables && (c == '=' || c == '-')) {
+            /* a table item must follow the events before it: flush them first (an empty
+             * stretch costs nothing); if no table is there, nothing was appended */
+            if (!columns_flush(&col, out)) { err = 1; break; }
             const unsigned char *after = table(base, p, end, &lineno, anp, buf, out, &err);
             if (err) break;
             if (after != NULL) { p = after; continue; }
@@ -607,6 +671,8 @@ static PyObject *run(PyObject *self, PyObject *args) {
         lineno++;
         p = nl + 1;
     }
+    if (!err && !columns_flush(&col, out)) err = 1;
+    columns_clear(&col);
     if (err) { Py_DECREF(out); return NULL; }
     return Py_BuildValue("nnN", (Py_ssize_t)(p - base), lineno, out);
 }

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from memsleuth import accel
 from memsleuth.parse.alios_heap import _DASHES, _STAT_CLOSED
 from memsleuth.parse.normalize import count_prefixed, is_plain, normalize
-from memsleuth.records import CycleMarker, HeapBlock, ObjectEvent, Record
+from memsleuth.records import CycleMarker, HeapBlock, ObjectEvent, ObjectEventRun, Record
 from memsleuth.sources.text import TextBatch
 
 if TYPE_CHECKING:
@@ -157,8 +157,11 @@ def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
 
 
 def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
-         objects: bool = True) -> Iterator[Record]:
-    """Records of ``batches`` (whole lines, ``\\n``-ended), the same as the line path's."""
+         objects: bool | str = True) -> Iterator[Record]:
+    """Records of ``batches`` (whole lines, ``\\n``-ended), the same as the line path's.
+
+    ``objects="runs"``: stretches of object events the C loop reads may come as one
+    ``ObjectEventRun`` each (its ``events()`` are the records the line path gives)."""
     stats = parser.stats
     lines_of = getattr(plan.accel, "prefix_lines", None)
     for batch in batches:
@@ -190,7 +193,7 @@ def _by_line(parser: LogParser, text: str) -> list[Record]:
     return out
 
 
-def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool,
+def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                plain: bool | None = None) -> list[Record]:
     out: list[Record] = []
     take = parser._take
@@ -208,6 +211,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool,
         else None
     words = plan.inert_words
     factory = ObjectEvent if objects else None
+    columns = objects == "runs"
     # The C loop over whole idle stretches (object events, markers, tables, inert lines):
     # only where every reader's anchors are known and no user pattern needs a look.
     run_c = fast.run if fast is not None and user_cycle is None and inert is not None \
@@ -233,7 +237,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool,
                 continue
         if run_c is not None and pos >= hold and parser._active is None:
             end, line, items = run_c(text, pos, parser._lineno, words, cycles,
-                                     overview is not None, factory)
+                                     overview is not None, factory, columns)
             back = _run_items(parser, text, items, overview, out) if items else None
             if back is not None:
                 pos, hold, parser._lineno = back
@@ -347,6 +351,9 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
             continue
         if it[0] == 0:
             out.append(CycleMarker(line=it[1], index=it[2], text=text[it[3]:it[4]], ts=None))
+            continue
+        if it[0] == 2:
+            out.append(ObjectEventRun(*it[1:]))
             continue
         _, first, hs, he, values, is_hex, _row_line, skips, start, end, check = it
         if check is not None:
