@@ -55,19 +55,6 @@ def _vectors(n: int, *series: Sequence[float]) -> tuple[Any, ...] | None:
     return tuple(out)
 
 
-def _pair_diffs(v: Any, n: int, out: Any) -> Any:
-    """v[j] - v[i] for every pair i < j, row by row (the order of the loops), into ``out``
-    (n·(n-1)/2 floats). Row slices, not index arrays: two int64 index arrays of every pair
-    (and a cache of them) cost 16 B per pair, 8 MB at 1,000 points, and grew the peak memory
-    of a long log's end-of-run fits."""
-    pos = 0
-    for i in range(n - 1):
-        step = n - 1 - i
-        out[pos:pos + step] = v[i + 1:] - v[i]
-        pos += step
-    return out
-
-
 #: Two-sided normal quantiles for the confidence levels we offer.
 _Z = {0.80: 1.2816, 0.90: 1.6449, 0.95: 1.9600, 0.99: 2.5758}
 
@@ -245,16 +232,21 @@ def _slope_ranks(px: Sequence[float], py: Sequence[float]) -> tuple[int, Any]:
     vec = _vectors(n, px, py)
     if vec is not None:
         np = _numpy
-        total = n * (n - 1) // 2
-        dx = _pair_diffs(vec[0], n, np.empty(total))
-        keep = dx != 0
-        arr = _pair_diffs(vec[1], n, np.empty(total))[keep] / dx[keep]
-        del dx, keep
+        vx, vy = vec
+        buf = np.empty(n * (n - 1) // 2)
+        size = 0
+        for i in range(n - 1):      # the slopes row by row: one array of them, nothing more
+            dx = vx[i + 1:] - vx[i]
+            keep = dx != 0
+            got = (vy[i + 1:] - vy[i])[keep] / dx[keep]
+            buf[size:size + got.size] = got
+            size += got.size
+        arr = buf[:size]
 
         def rank_np(ks: set[int]) -> dict[int, float]:
             order = sorted(ks)
-            part = np.partition(arr, order)
-            return {k: float(part[k]) for k in order}
+            arr.partition(order)    # in place: a copy would double the peak
+            return {k: float(arr[k]) for k in order}
 
         return int(arr.size), rank_np
     slopes: list[float] = []
