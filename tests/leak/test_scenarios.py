@@ -22,6 +22,7 @@ from memsleuth.analysis.objects import ObjectBalance
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.cli import main
 from memsleuth.commands.common import load_model, open_symbolizer, stream_log
+from memsleuth.results.trend import Trend
 
 OUT = Path(__file__).resolve().parents[2] / "examples" / "wifi_reconnect_leak" / "out"
 TARGETS = ("x86_64", "cortex-m4")
@@ -39,7 +40,7 @@ def facts(target: str, scenario: str) -> dict[str, Any]:
 
 
 @cache
-def trend_of(target: str, scenario: str, upto: int | None = None) -> dict[str, Any]:
+def trend_of(target: str, scenario: str, upto: int | None = None) -> Trend:
     """The trend verb's path: one streaming pass through the bounded collector."""
     collector = TrendCollector(upto=upto)
     stream_log(run_path(target, scenario), [collector.on_record])
@@ -65,9 +66,9 @@ def test_remedian_bins_bound_the_series() -> None:
         c.on_record(HeapOverview(line=2 * i + 1, variant="H5b", total=10**6,
                                  free=free, used=10**6 - free))
     r = c.result()
-    assert len(c.by_cycle.points) < 300 and r["points_available"] == 5000
-    assert r["classification"] == "steady_leak"
-    assert abs(r["fit"]["slope"] + 40) < 0.5
+    assert len(c.by_cycle.points) < 300 and r.points_available == 5000
+    assert r.classification == "steady_leak"
+    assert abs(r.fit.slope + 40) < 0.5
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -76,30 +77,30 @@ def test_remedian_bins_bound_the_series() -> None:
 ])
 def test_classification(target: str, scenario: str, classification: str) -> None:
     trend = trend_of(target, scenario)
-    assert trend["classification"] == classification, trend["reason"]
-    assert trend["evidence"]["slope"] is not None and trend["reason"]
+    assert trend.classification == classification, trend.reason
+    assert trend.evidence.slope is not None and trend.reason
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_noleak_warmup_is_not_a_leak(target: str) -> None:
     trend = trend_of(target, "noleak")
-    assert trend["leak"] is False
-    assert trend["classification"] in ("warmup_plateau", "no_leak")
+    assert trend.leak is False
+    assert trend.classification in ("warmup_plateau", "no_leak")
     # the firmware's cache fills over its first 20 cycles: that drop is the warm-up
-    assert 15 <= trend["warmup"]["points"] <= 30
-    assert trend["forecast"] is None
+    assert 15 <= trend.warmup.points <= 30
+    assert trend.forecast is None
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_forecast_from_first_tenth(target: str) -> None:
     real = facts(target, "leak")["failed_cycle"]
     trend = trend_of(target, "leak", upto=round(real * 0.10))
-    assert trend["points"] == round(real * 0.10)
-    assert trend["classification"] == "steady_leak"
-    exhaustion = trend["forecast"]["exhaustion"]
-    assert abs(exhaustion["at"] - real) <= 0.05 * real, exhaustion
-    assert exhaustion["earliest"] <= exhaustion["at"] <= exhaustion["latest"]
-    assert trend["observed_failure"]["cycle"] == real
+    assert trend.points == round(real * 0.10)
+    assert trend.classification == "steady_leak"
+    exhaustion = trend.forecast.exhaustion
+    assert abs(exhaustion.at - real) <= 0.05 * real, exhaustion
+    assert exhaustion.earliest <= exhaustion.at <= exhaustion.latest
+    assert trend.observed_failure.cycle == real
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -223,7 +224,7 @@ def test_time_axis_from_prefixed_timestamps(tmp_path: Path) -> None:
                          .output)
     assert by_time["x"] == "time"
     assert by_time["fit"]["slope"] == pytest.approx(
-        trend_of("x86_64", "leak")["fit"]["slope"] / 5.0, rel=0.02)
+        trend_of("x86_64", "leak").fit.slope / 5.0, rel=0.02)
     by_cycle = loads_valid(CliRunner().invoke(main, ["trend", str(log), "--json"]).output)
     exh = by_cycle["forecast"]["exhaustion"]
     assert exh["time"] == pytest.approx(exh["at"] * 5.0, rel=0.02)
@@ -247,8 +248,8 @@ def test_one_point_per_cycle_despite_nested_overviews() -> None:
     f = facts("x86_64", "leak")
     trend = report_of("x86_64", "leak")["trend"]
     # cycles 10 and 50 also print a block dump with its own nested overview
-    assert trend["points"] == f["mscycle_markers"]
-    assert [p["cycle"] for p in trend["series"]] == list(range(1, f["mscycle_markers"] + 1))
+    assert trend.points == f["mscycle_markers"]
+    assert [p.cycle for p in trend.series] == list(range(1, f["mscycle_markers"] + 1))
 
 
 def test_check_thresholds(tmp_path: Path) -> None:

@@ -138,7 +138,7 @@ def _series(leak: int, noise: list[int], *, total: int = 200_000, block: int = 8
     if failure:
         c.on_record(AllocWarning(line=10**6, kind="malloc_failed", need=512))
     trend = c.result()
-    fails = {"count": c.alloc_failures, "first": c.first_alloc_failure}
+    fails = c.failures()
     return verdict(trend, None, None, Thresholds(), None, fails)
 
 

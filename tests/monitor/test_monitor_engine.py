@@ -139,7 +139,7 @@ def test_cli_crash_via_cmd_exits_1(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     summary = loads_valid(proc.stdout)
-    assert summary["schema"] == "memsleuth.monitor/2"
+    assert summary["schema"] == "memsleuth.monitor/3"
     assert [a["kind"] for a in summary["alerts"]] == ["crash"]
     assert Path(summary["capture_files"][0]).read_bytes() == CRASH_LOG.read_bytes()
 

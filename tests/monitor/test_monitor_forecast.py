@@ -35,9 +35,9 @@ def test_live_forecast_matches_trend_on_the_leak_log(tmp_path: Path) -> None:
     with log.open("rb") as fh:
         for record in parse_lines(fh):
             collector.on_record(record)
-    offline = collector.result()["forecast"]["exhaustion"]
-    assert abs(live - offline["at"]) < 1.0
-    assert result.status["forecast_level"] == offline["level"]
+    offline = collector.result().forecast.exhaustion
+    assert abs(live - offline.at) < 1.0
+    assert result.status["forecast_level"] == offline.level
     assert f"OOM ~cycle {round(live)}" in out.getvalue()
     leak = next(a for a in result.alerts if a["kind"] == "leak")
     assert leak["message"].count("runs out at cycle") == 1   # the offline verdict's own words

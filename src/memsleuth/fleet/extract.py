@@ -346,13 +346,12 @@ def _trend_fields(row: dict[str, Any], report: dict[str, Any]) -> None:
     row["verdict"] = verdict.reason if verdict else None
     if not trend:
         return
-    fit = trend.get("fit") or {}
-    last = trend.get("last") or {}
-    exhaustion = (trend.get("forecast") or {}).get("exhaustion") or {}
-    row.update(trend_class=trend["classification"], trend_x=trend["x"],
-               heap_rate=-fit["slope"] if fit.get("slope") is not None else None,
-               last_x=last.get("x"), free_now=last.get("free"),
-               exhaustion_at=exhaustion.get("at"))
+    last = trend.last
+    exhaustion = trend.forecast.exhaustion if trend.forecast is not None else None
+    row.update(trend_class=trend.classification, trend_x=trend.x,
+               heap_rate=-trend.fit.slope if trend.fit is not None else None,
+               last_x=last.x if last else None, free_now=last.free if last else None,
+               exhaustion_at=exhaustion.at if exhaustion else None)
     if row["exhaustion_at"] is not None and row["last_x"] is not None:
         row["remaining"] = max(0.0, row["exhaustion_at"] - row["last_x"])
 

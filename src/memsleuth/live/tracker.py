@@ -35,6 +35,7 @@ from memsleuth.records import (
     Record,
 )
 from memsleuth.results.analyze import HeapHealth
+from memsleuth.results.trend import Exhaustion, Trend
 
 
 @dataclass(slots=True)
@@ -180,7 +181,7 @@ class LiveTracker:
                     self.min_points is None
                     or (self.points >= self.min_points and self._recent_declines())):
                 fc = self.forecast()
-                unit = (report.get("trend") or {}).get("x") or "cycle"
+                unit = self._unit()
                 msg = f"LEAK: {f.message}"
                 if fc is not None and "runs out at" not in msg:
                     msg += f"; runs out at {unit} ~{fc:.0f}"
@@ -203,29 +204,36 @@ class LiveTracker:
         recent half of a warm-up-then-plateau run is flat, that of a leak is not.
         """
         t = self.acc.trend
-        trend = (self.report or {}).get("trend") or {}
         if t is None:
             return False
-        bins = t.by_cycle if trend.get("x") == "cycle" else t.by_overview
+        unit = self._unit()
+        bins = t.by_cycle if unit == "cycle" else t.by_overview
         pts = list(bins.points)
-        half = analyze_points(pts[len(pts) // 2:], x_mode=trend.get("x", "cycle"),
-                              warmup=0)
-        if half.get("leak"):
+        half = analyze_points(pts[len(pts) // 2:], x_mode=unit, warmup=0)
+        if half.leak:
             return True
-        ev = half.get("evidence") or {}
+        ev = half.evidence
         # a half shorter than the trend's own floor for a verdict: its evidence still tells
-        return (half.get("classification") == "insufficient" and bool(ev.get("trending"))
-                and bool(ev.get("material")))
+        return (half.classification == "insufficient" and ev is not None and ev.trending
+                and ev.material)
 
     def forecast(self) -> float | None:
         """x (cycle) at which the heap is exhausted, as ``trend`` says; None: not running out."""
         ex = self.exhaustion
-        return float(ex["at"]) if ex is not None and ex.get("at") is not None else None
+        return float(ex.at) if ex is not None and ex.at is not None else None
 
     @property
-    def exhaustion(self) -> dict[str, Any] | None:
-        trend = (self.report or {}).get("trend") or {}
-        return (trend.get("forecast") or {}).get("exhaustion")
+    def trend(self) -> Trend | None:
+        """The trend of the last refresh (None before one, or with no heap points)."""
+        return (self.report or {}).get("trend")
+
+    def _unit(self) -> str:
+        return self.trend.x if self.trend is not None else "cycle"
+
+    @property
+    def exhaustion(self) -> Exhaustion | None:
+        trend = self.trend
+        return trend.forecast.exhaustion if trend is not None and trend.forecast else None
 
     def _raise(self, key: str, line: int, message: str, kind: str | None = None) -> None:
         if key in self._raised:
@@ -247,9 +255,8 @@ class LiveTracker:
     def status(self) -> dict[str, Any]:
         """The fields ``analyze --json`` has too, under the same meaning (see module doc)."""
         report = self.report or {}
-        trend = report.get("trend") or {}
-        ev = trend.get("evidence") or {}
-        fit = trend.get("fit") or {}
+        trend = self.trend
+        fit = trend.fit if trend is not None else None
         objects = report.get("objects")
         verdict = report.get("verdict")
         # cheap parts are always current (the rest is as of the last refresh)
@@ -265,7 +272,6 @@ class LiveTracker:
             # no trace: the live blocks of each object kind in the newest dump
             kinds = {k.kind: k.blocks[-1] for k in objects.kinds} \
                 if objects is not None and objects.source == "dumps" else {}
-        slope = fit.get("slope", ev.get("slope"))
         ex = self.exhaustion
         return {
             "lines": self.lines,
@@ -274,14 +280,13 @@ class LiveTracker:
             "total": health.total if health else None,
             "min_free": health.min_free if health else None,
             "lowest_free": health.lowest_free if health else None,
-            "points": trend.get("points", self.points),
-            "classification": trend.get("classification"),
-            "leak_rate": round(-slope, 1) if slope is not None else None,
-            "leak_rate_ci": ([round(-fit["slope_high"], 1), round(-fit["slope_low"], 1)]
-                             if fit.get("slope_high") is not None else None),
-            "forecast_exhaustion": round(ex["at"], 1) if ex and ex.get("at") is not None
-            else None,
-            "forecast_level": ex["level"] if ex else None,
+            "points": trend.points if trend is not None else self.points,
+            "classification": trend.classification if trend is not None else None,
+            "leak_rate": round(-fit.slope, 1) if fit is not None else None,
+            "leak_rate_ci": ([round(-fit.slope_high, 1), round(-fit.slope_low, 1)]
+                             if fit is not None else None),
+            "forecast_exhaustion": round(ex.at, 1) if ex and ex.at is not None else None,
+            "forecast_level": ex.level if ex else None,
             "objects": kinds,
             "verdict": {"leak": verdict.leak if verdict else None,
                         "exit_code": verdict.exit_code if verdict else None},
@@ -293,7 +298,7 @@ class LiveTracker:
         parts: list[str] = []
         parts.append(f"cycle {s['cycle']}" if s["cycle"] is not None else f"lines {s['lines']}")
         parts.append(f"free {_size(s['free'])}" if s["free"] is not None else "free ?")
-        unit = ((self.report or {}).get("trend") or {}).get("x") or "cycle"
+        unit = self._unit()
         if s["leak_rate"] is not None:
             parts.append(f"leak {_size(s['leak_rate'])}/{unit}")
             if s["forecast_exhaustion"] is not None:

@@ -90,34 +90,34 @@ def render_leak(leak: dict[str, Any]) -> None:
     style = "bold red" if verdict.leak else "bold green"
     out.print(f"[{style}]Leak verdict:[/] {escape(verdict.reason)}")
     trend = leak.get("trend")
-    if trend and trend.get("fit"):
-        unit = trend["x"]
-        fit = trend["fit"]
-        out.print(f"  trend: {trend['classification'].replace('_', ' ')}; free heap "
-                  f"{fit['slope']:+.1f} B/{unit} ({fit['confidence']:.0%} sure between "
-                  f"{fit['slope_low']:+.1f} and {fit['slope_high']:+.1f}) over "
-                  f"{trend['points']} points")
-        warm = trend.get("warmup") or {}
-        if warm.get("points"):
-            out.print(f"  warm-up: first {warm['points']} point(s) excluded "
-                      f"(until {unit} {warm.get('until_x'):g})")
-        exhaustion = (trend.get("forecast") or {}).get("exhaustion")
+    if trend and trend.fit:
+        unit = trend.x
+        fit = trend.fit
+        out.print(f"  trend: {trend.classification.replace('_', ' ')}; free heap "
+                  f"{fit.slope:+.1f} B/{unit} ({fit.confidence:.0%} sure between "
+                  f"{fit.slope_low:+.1f} and {fit.slope_high:+.1f}) over "
+                  f"{trend.points} points")
+        warm = trend.warmup
+        if warm is not None and warm.points:
+            out.print(f"  warm-up: first {warm.points} point(s) excluded "
+                      f"(until {unit} {warm.until_x:g})")
+        forecast = trend.forecast
+        exhaustion = forecast.exhaustion if forecast is not None else None
         if exhaustion:
-            out.print(f"  [bold]forecast:[/] {exhaustion['level'].replace('_', ' ')} "
-                      f"({size(int(exhaustion['bytes']))}) at {unit} ~{exhaustion['at']:.0f} "
-                      f"[{exhaustion['earliest']:.0f} .. "
-                      + ("never" if exhaustion["latest"] is None
-                         else f"{exhaustion['latest']:.0f}") + "]")
-        seen = trend.get("observed_failure")
+            out.print(f"  [bold]forecast:[/] {exhaustion.level.replace('_', ' ')} "
+                      f"({size(int(exhaustion.bytes))}) at {unit} ~{exhaustion.at:.0f} "
+                      f"[{exhaustion.earliest:.0f} .. "
+                      + ("never" if exhaustion.latest is None
+                         else f"{exhaustion.latest:.0f}") + "]")
+        seen = trend.observed_failure
         if seen:
-            out.print(f"  observed: {seen.get('kind', 'failure').replace('_', ' ')} at log line "
-                      f"{seen.get('line')}" + (f", {unit} {seen['cycle']}"
-                                              if seen.get("cycle") is not None else ""))
-            if seen.get("explanation"):
-                out.print(f"    {escape(seen['explanation'])}")
-        basis = (trend.get("forecast") or {}).get("basis")
-        if basis and exhaustion:
-            out.print(f"  forecast basis: {escape(basis)}")
+            out.print(f"  observed: {seen.kind.replace('_', ' ')} at log line "
+                      f"{seen.line}" + (f", {unit} {seen.cycle}"
+                                        if seen.cycle is not None else ""))
+            if seen.explanation:
+                out.print(f"    {escape(seen.explanation)}")
+        if forecast is not None and forecast.basis and exhaustion:
+            out.print(f"  forecast basis: {escape(forecast.basis)}")
     if leak.get("attribution"):
         out.print(f"  attribution: {escape(leak['attribution'].text)}")
     objects = leak.get("objects")
