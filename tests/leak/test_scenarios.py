@@ -22,6 +22,7 @@ from memsleuth.analysis.objects import ObjectBalance
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.cli import main
 from memsleuth.commands.common import load_model, open_symbolizer, stream_log
+from memsleuth.results.check import LeakReport
 from memsleuth.results.trend import Trend
 
 OUT = Path(__file__).resolve().parents[2] / "examples" / "wifi_reconnect_leak" / "out"
@@ -48,7 +49,7 @@ def trend_of(target: str, scenario: str, upto: int | None = None) -> Trend:
 
 
 @cache
-def report_of(target: str, scenario: str) -> dict[str, Any]:
+def report_of(target: str, scenario: str) -> LeakReport:
     log = run_path(target, scenario)
     attributor = Attributor(open_symbolizer(log.with_suffix(".elf")))
     acc = Accumulators(ObjectBalance(grace=1), SiteSeries(attributor), TrendCollector())
@@ -106,7 +107,7 @@ def test_forecast_from_first_tenth(target: str) -> None:
 @pytest.mark.parametrize("target", TARGETS)
 def test_objects_five_created_four_deleted(target: str) -> None:
     f = facts(target, "leak")
-    objects = report_of(target, "leak")["objects"]
+    objects = report_of(target, "leak").objects
     (timer,) = [k for k in objects.kinds if k.kind == "timer"]
     assert (timer.per_cycle.created, timer.per_cycle.deleted) == (5, 4)
     assert timer.created == f["timers_created"]
@@ -123,7 +124,7 @@ def test_objects_five_created_four_deleted(target: str) -> None:
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("scenario", ["noleak", "burst", "frag"])
 def test_objects_balanced(target: str, scenario: str) -> None:
-    objects = report_of(target, scenario)["objects"]
+    objects = report_of(target, scenario).objects
     assert objects.leaks == ()
     (timer,) = [k for k in objects.kinds if k.kind == "timer"]
     assert timer.per_cycle.net == 0
@@ -133,7 +134,7 @@ def test_objects_balanced(target: str, scenario: str) -> None:
 def test_attribution_names_the_timer_site(target: str) -> None:
     f = facts(target, "leak")
     report = report_of(target, "leak")
-    attribution = report["attribution"]
+    attribution = report.attribution
     top = attribution.sites[0]
     assert top.object_kind == "timer"
     assert f["leaked_timer_create_line"] in top.label
@@ -143,10 +144,10 @@ def test_attribution_names_the_timer_site(target: str) -> None:
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_growth_tells_steady_from_spike(target: str) -> None:
-    leak = report_of(target, "leak")["growth"]
+    leak = report_of(target, "leak").growth
     timer_rows = [r for r in leak.rows if r.object_kind == "timer"]
     assert timer_rows and timer_rows[0].pattern == "steady"
-    burst = report_of(target, "burst")["growth"]
+    burst = report_of(target, "burst").growth
     steady = [r for r in burst.rows if r.pattern == "steady"]
     assert not any(r.object_kind == "timer" for r in steady)
     assert any(r.pattern == "spike" for r in burst.rows)
@@ -239,14 +240,14 @@ def test_leak_report_for_a_model_based_verb() -> None:
     acc = Accumulators.create(attributor)
     load_model(log, hooks=[acc.on_record])
     report = leak_report(acc, attributor, Thresholds())
-    assert report["verdict"].leak and report["verdict"].exit_code == 1
-    assert report["objects"].leaks[0].leak_per_cycle == pytest.approx(1.0, abs=0.01)
-    assert report["attribution"].sites[0].object_kind == "timer"
+    assert report.verdict.leak and report.verdict.exit_code == 1
+    assert report.objects.leaks[0].leak_per_cycle == pytest.approx(1.0, abs=0.01)
+    assert report.attribution.sites[0].object_kind == "timer"
 
 
 def test_one_point_per_cycle_despite_nested_overviews() -> None:
     f = facts("x86_64", "leak")
-    trend = report_of("x86_64", "leak")["trend"]
+    trend = report_of("x86_64", "leak").trend
     # cycles 10 and 50 also print a block dump with its own nested overview
     assert trend.points == f["mscycle_markers"]
     assert [p.cycle for p in trend.series] == list(range(1, f["mscycle_markers"] + 1))

@@ -6,7 +6,7 @@ pass)::
     acc = Accumulators.create(attributor)
     model = load_model(log, hooks=[acc.on_record])
     report = leak_report(acc, attributor, Thresholds())
-    report["trend"], report["attribution"], report["objects"], report["verdict"]
+    report.trend, report.attribution, report.objects, report.verdict
 
 False alarms are as bad as misses: a warm-up (caches filled once) is excluded by default, a
 deferred delete inside the grace window is not an imbalance, and a one-off burst or
@@ -107,15 +107,13 @@ def leak_report(
                                         acc.series.info if acc.series else None)
         if attribution is not None and not attribution.sites and objects.leaks:
             attribution = attribute_decline(trend, None, objects, sizes) or attribution
-    result = {
-        "trend": trend, "objects": objects, "growth": growth, "attribution": attribution,
-        "notes": notes,
-    }
     failures = None
     if acc.trend is not None and acc.trend.alloc_failures:
         failures = acc.trend.failures()
-    result["verdict"] = verdict(trend, objects, growth, thresholds, attribution, failures)
-    return result
+    return LeakReport(
+        trend=trend, objects=objects, growth=growth, attribution=attribution,
+        notes=tuple(notes),
+        verdict=verdict(trend, objects, growth, thresholds, attribution, failures))
 
 
 def verdict(

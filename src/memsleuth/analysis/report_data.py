@@ -11,6 +11,7 @@ exception is a bug.
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import fields
 from typing import Any
 
 from memsleuth import __version__
@@ -73,19 +74,20 @@ def build_report(model: Any, hooks: ReportHooks, *, log: str, elf: str | None
     trend.cycle_source = model.stats.cycle_source
     contents = log_contents(model)
     notes: list[str] = [
-        f"{p['kind']} #{p['index']} at line {p['line']} is partial: {p['reason']}"
-        for p in contents["partial"]
+        f"{p.kind} #{p.index} at line {p.line} is partial: {p.reason}"
+        for p in contents.partial
     ]
-    if contents["decode_errors"]:
-        notes.append(f"{contents['decode_errors']} line(s) were not valid UTF-8 "
+    if contents.decode_errors:
+        notes.append(f"{contents.decode_errors} line(s) were not valid UTF-8 "
                      "(decoded with replacement characters)")
-    if contents["skipped_in_sections"]:
-        notes.append(f"{contents['skipped_in_sections']} foreign line(s) inside sections "
+    if contents.skipped_in_sections:
+        notes.append(f"{contents.skipped_in_sections} foreign line(s) inside sections "
                      "were skipped")
     data: dict[str, Any] = {
         "version": __version__,
         "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "log": {"path": log, **contents},
+        # the header reads the contents' fields beside the path
+        "log": {"path": log, **{f.name: getattr(contents, f.name) for f in fields(contents)}},
         "elf": _elf_info(elf, symbolizer),
         "notes": notes,
         "heap": heap_health(model.overviews, model.lowest_overview, model.series_first),
@@ -121,7 +123,7 @@ def build_report(model: Any, hooks: ReportHooks, *, log: str, elf: str | None
     # Same rule as `analyze`: a cut-short section or a mismatching ELF makes the result
     # partial; so does a view the report had to skip.
     match = (data["elf"] or {}).get("match")
-    data["partial"] = bool(contents["partial"]) or bool(skipped) or (
+    data["partial"] = bool(contents.partial) or bool(skipped) or (
         match is not None and match.verdict == "mismatch")
     return data, stacks
 

@@ -19,7 +19,7 @@ warm-up drop looks like a leak until the curve flattens).
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
@@ -35,23 +35,9 @@ from memsleuth.records import (
     Record,
 )
 from memsleuth.results.analyze import HeapHealth
+from memsleuth.results.check import LeakReport
+from memsleuth.results.monitor import Alert, LiveStatus, StatusVerdict
 from memsleuth.results.trend import Exhaustion, Trend
-
-
-@dataclass(slots=True)
-class Alert:
-    """Something the user must look at now; ``line`` is where the evidence is in the capture."""
-
-    kind: str          # "leak", "object_leak", "crash", "malloc_failed"
-    line: int
-    message: str
-    cycle: int | None = None
-    #: lines received when the alert was raised (line numbers are capture line numbers)
-    raised_after_line: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 #: Alert kinds that make `monitor` exit 1 (like `check`).
 FINDING_KINDS = frozenset({"leak", "object_leak", "crash", "malloc_failed"})
@@ -87,8 +73,8 @@ class LiveTracker:
     cycle: int | None = None
     acc: Accumulators = field(init=False)
     heap: LogModel = field(init=False)
-    #: the latest leak_report (plain dict) and heap_health of what has arrived
-    report: dict[str, Any] | None = None
+    #: the latest leak_report and heap_health of what has arrived
+    report: LeakReport | None = None
     health: HeapHealth | None = None
     alerts: list[Alert] = field(default_factory=list)
     crashes: int = 0
@@ -166,15 +152,13 @@ class LiveTracker:
             except ValueError:
                 trend = None
         snapshot = Accumulators(self.acc.balance, self.acc.series, t)  # never the live trend
-        self.report = dict(leak_report(snapshot, self.attributor, self.thresholds,
-                                       trend=trend))
+        self.report = leak_report(snapshot, self.attributor, self.thresholds, trend=trend)
         self.health = heap_health(self.heap.overviews, self.heap.lowest_overview,
                                   self.heap.series_first)
         self._alerts_from_report(line)
 
     def _alerts_from_report(self, line: int) -> None:
-        report = self.report or {}
-        findings = report["verdict"].findings if report.get("verdict") else ()
+        findings = self.report.verdict.findings if self.report is not None else ()
         for f in findings:
             src, kind = f.source, f.kind
             if src == "trend" and "leak" not in self._raised and (
@@ -193,7 +177,7 @@ class LiveTracker:
                 self._raise(key, line, f"OBJECT LEAK: {what}", kind="object_leak")
 
     def _object_cycles(self) -> int:
-        objects = (self.report or {}).get("objects")
+        objects = self.report.objects if self.report is not None else None
         return objects.cycles.judged if objects is not None and objects.source == "trace" else 0
 
     def _recent_declines(self) -> bool:
@@ -225,7 +209,7 @@ class LiveTracker:
     @property
     def trend(self) -> Trend | None:
         """The trend of the last refresh (None before one, or with no heap points)."""
-        return (self.report or {}).get("trend")
+        return self.report.trend if self.report is not None else None
 
     def _unit(self) -> str:
         return self.trend.x if self.trend is not None else "cycle"
@@ -239,7 +223,8 @@ class LiveTracker:
         if key in self._raised:
             return
         self._raised.add(key)
-        alert = Alert(kind or key, line, message, self.cycle, self.lines)
+        alert = Alert(kind=kind or key, line=line, message=message,  # type: ignore[arg-type]
+                      cycle=self.cycle, raised_after_line=self.lines)
         self.alerts.append(alert)
         self._new.append(alert)
 
@@ -252,13 +237,13 @@ class LiveTracker:
         return any(a.kind in FINDING_KINDS for a in self.alerts)
 
     # -- output ------------------------------------------------------------------------------
-    def status(self) -> dict[str, Any]:
+    def status(self) -> LiveStatus:
         """The fields ``analyze --json`` has too, under the same meaning (see module doc)."""
-        report = self.report or {}
+        report = self.report
         trend = self.trend
         fit = trend.fit if trend is not None else None
-        objects = report.get("objects")
-        verdict = report.get("verdict")
+        objects = report.objects if report is not None else None
+        verdict = report.verdict if report is not None else None
         # cheap parts are always current (the rest is as of the last refresh)
         health = heap_health(self.heap.overviews, self.heap.lowest_overview,
                              self.heap.series_first)
@@ -273,40 +258,40 @@ class LiveTracker:
             kinds = {k.kind: k.blocks[-1] for k in objects.kinds} \
                 if objects is not None and objects.source == "dumps" else {}
         ex = self.exhaustion
-        return {
-            "lines": self.lines,
-            "cycle": self.cycle,
-            "free": health.free if health else None,
-            "total": health.total if health else None,
-            "min_free": health.min_free if health else None,
-            "lowest_free": health.lowest_free if health else None,
-            "points": trend.points if trend is not None else self.points,
-            "classification": trend.classification if trend is not None else None,
-            "leak_rate": round(-fit.slope, 1) if fit is not None else None,
-            "leak_rate_ci": ([round(-fit.slope_high, 1), round(-fit.slope_low, 1)]
-                             if fit is not None else None),
-            "forecast_exhaustion": round(ex.at, 1) if ex and ex.at is not None else None,
-            "forecast_level": ex.level if ex else None,
-            "objects": kinds,
-            "verdict": {"leak": verdict.leak if verdict else None,
-                        "exit_code": verdict.exit_code if verdict else None},
-            "alerts": len(self.alerts),
-        }
+        return LiveStatus(
+            lines=self.lines,
+            cycle=self.cycle,
+            free=health.free if health else None,
+            total=health.total if health else None,
+            min_free=health.min_free if health else None,
+            lowest_free=health.lowest_free if health else None,
+            points=trend.points if trend is not None else self.points,
+            classification=trend.classification if trend is not None else None,
+            leak_rate=round(-fit.slope, 1) if fit is not None else None,
+            leak_rate_ci=((round(-fit.slope_high, 1), round(-fit.slope_low, 1))
+                          if fit is not None else None),
+            forecast_exhaustion=round(ex.at, 1) if ex and ex.at is not None else None,
+            forecast_level=ex.level if ex else None,
+            objects=kinds,
+            verdict=StatusVerdict(leak=verdict.leak if verdict else None,
+                                  exit_code=verdict.exit_code if verdict else None),
+            alerts=len(self.alerts),
+        )
 
     def status_text(self) -> str:
         s = self.status()
         parts: list[str] = []
-        parts.append(f"cycle {s['cycle']}" if s["cycle"] is not None else f"lines {s['lines']}")
-        parts.append(f"free {_size(s['free'])}" if s["free"] is not None else "free ?")
+        parts.append(f"cycle {s.cycle}" if s.cycle is not None else f"lines {s.lines}")
+        parts.append(f"free {_size(s.free)}" if s.free is not None else "free ?")
         unit = self._unit()
-        if s["leak_rate"] is not None:
-            parts.append(f"leak {_size(s['leak_rate'])}/{unit}")
-            if s["forecast_exhaustion"] is not None:
-                parts.append(f"OOM ~{unit} {s['forecast_exhaustion']:.0f}")
+        if s.leak_rate is not None:
+            parts.append(f"leak {_size(s.leak_rate)}/{unit}")
+            if s.forecast_exhaustion is not None:
+                parts.append(f"OOM ~{unit} {s.forecast_exhaustion:.0f}")
         elif self.points < 2:
             parts.append("waiting for heap overviews")
-        if s["objects"]:
-            parts.append("objs " + " ".join(f"{k} {v:+d}" for k, v in s["objects"].items()))
+        if s.objects:
+            parts.append("objs " + " ".join(f"{k} {v:+d}" for k, v in s.objects.items()))
         if self.alerts:
             parts.append(f"ALERTS {len(self.alerts)}")
         return " | ".join(parts)

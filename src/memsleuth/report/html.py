@@ -150,7 +150,7 @@ def summary_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         cards.append(("Allocation sites", f"{t.sites:,}", ""))
     log = data.get("log") or {}
     dumps = log.get("block_dumps") or []
-    full = sum(1 for d in dumps if d.get("variant") != "mmlk")
+    full = sum(1 for d in dumps if d.variant != "mmlk")
     cards.append(("Block dumps", f"{len(dumps)}" + (f" ({full} full)" if full != len(dumps)
                                                      else ""), dumps_phrase(dumps)))
     cards.append(("Heap overviews", f"{log.get('overviews', 0)}", ""))
