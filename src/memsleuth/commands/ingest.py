@@ -41,15 +41,17 @@ def command(logs: tuple[Path, ...], store: Path, symbols: Path | None, pattern: 
     from memsleuth.fleet.identity import PathPattern
     from memsleuth.fleet.ingest import collect_logs, ingest
     from memsleuth.report.fleet_text import render_ingest
+    from memsleuth.results.fleet import IngestedLog, IngestOutput
 
     opts = Options(PathPattern.compile(pattern) if pattern else None, device, build,
                    cycle_pattern)
     paths = collect_logs(logs)
     run = ingest(paths, store, opts, symbols, jobs=jobs, engine=engine, scheduler=scheduler)
     counts = Counter(r["status"] for r in run.logs)
-    problems = [r for r in run.logs if r["status"] in ("failed", "partial")]
-    result = {"store": str(store), "ingest_id": run.ingest_id, "logs": len(run.logs),
-              "counts": dict(counts), "problems": problems}
+    problems = tuple(IngestedLog(**{f: r.get(f) for f in IngestedLog.__dataclass_fields__})
+                     for r in run.logs if r["status"] in ("failed", "partial"))
+    result = IngestOutput(store=str(store), ingest_id=run.ingest_id, logs=len(run.logs),
+                          counts=dict(counts), problems=problems)
     emit("ingest", result, as_json, render_ingest)
     if problems:
         sys.exit(EXIT_PARTIAL)
