@@ -26,6 +26,7 @@ from memsleuth.commands.common import (
     open_symbolizer,
     say_identity_mismatch,
     stream_log,
+    threshold_options,
 )
 from memsleuth.errors import EXIT_PARTIAL, InputError, UsageError
 from memsleuth.parse import agent
@@ -72,12 +73,7 @@ def render_check(result: CheckOutput) -> None:
 @click.command("check")
 @log_argument
 @elf_option
-@click.option("--max-leak-rate", type=float, default=0.0, show_default=True, metavar="B",
-              help="Free-heap decline per cycle tolerated before it is a leak.")
-@click.option("--max-imbalance", type=float, default=0.0, show_default=True, metavar="N",
-              help="Objects per cycle never deleted tolerated, per create site.")
-@click.option("--allow-warmup/--no-allow-warmup", default=True, show_default=True,
-              help="Exclude a detected warm-up (caches filled once) from the leak fit.")
+@threshold_options
 @click.option("--fail-on", default="", metavar="KINDS",
               help="Also fail on these heap patterns: step,fragmentation.")
 @click.option("--allow-alloc-failure", is_flag=True,
@@ -96,8 +92,6 @@ def command(log: Path, elf: Path | None, max_leak_rate: float, max_imbalance: fl
     bad = [k for k in kinds if k not in FAIL_ON]
     if bad:
         raise UsageError(f"--fail-on: unknown {', '.join(bad)} (choose from {', '.join(FAIL_ON)})")
-    if max_leak_rate < 0 or max_imbalance < 0:
-        raise UsageError("thresholds must be >= 0")
     thresholds = Thresholds(max_leak_rate=max_leak_rate, max_imbalance=max_imbalance,
                             allow_warmup=allow_warmup, fail_on=kinds, grace=grace,
                             fail_on_alloc_failure=not allow_alloc_failure)

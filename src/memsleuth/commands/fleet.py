@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from memsleuth.commands.common import emit, guarded, json_option
+from memsleuth.commands.common import emit, engine_options, guarded, json_option
 from memsleuth.results.common import extend
 
 
@@ -17,10 +17,7 @@ from memsleuth.results.common import extend
               help="Run your own SELECT over the views (schema in docs/fleet.md).")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="Rows per table in the terminal.")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
-              show_default=True, help="local: DuckDB embedded; dask: the same on a Dask cluster.")
-@click.option("--scheduler", default=None, metavar="ADDR",
-              help="Dask scheduler address; without it a local cluster.")
+@engine_options("DuckDB embedded")
 @json_option
 @guarded
 def command(store: Path, sql: str | None, top: int, engine: str, scheduler: str | None,

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import click
 
-from memsleuth.commands.common import cycle_pattern_option, emit, guarded, json_option
+from memsleuth.commands.common import (
+    cycle_pattern_option,
+    emit,
+    engine_options,
+    guarded,
+    json_option,
+)
 from memsleuth.errors import EXIT_PARTIAL
 
 
@@ -26,10 +32,7 @@ from memsleuth.errors import EXIT_PARTIAL
               help="Build of every log that prints none (name or build id in the symbol store).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: every core).")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
-              show_default=True, help="local: a process pool; dask: a Dask cluster.")
-@click.option("--scheduler", default=None, metavar="ADDR",
-              help="Dask scheduler address (tcp://host:8786); without it a local cluster.")
+@engine_options("a process pool")
 @cycle_pattern_option
 @json_option
 @guarded

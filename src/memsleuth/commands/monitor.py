@@ -18,6 +18,7 @@ from memsleuth.commands.common import (
     objects_options,
     open_symbolizer,
     say_identity_mismatch,
+    threshold_options,
 )
 from memsleuth.errors import EXIT_FINDING, EXIT_INPUT, EXIT_PARTIAL, UsageError
 
@@ -100,12 +101,7 @@ def _stdin_is_tty() -> bool:
               help="Stop after the port has been gone this many seconds (default: never).")
 @cycle_pattern_option
 @objects_options
-@click.option("--max-leak-rate", type=float, default=0.0, show_default=True, metavar="B",
-              help="Free-heap decline per cycle tolerated before it is a leak (as check).")
-@click.option("--max-imbalance", type=float, default=0.0, show_default=True, metavar="N",
-              help="Objects per cycle never deleted tolerated, per create site (as check).")
-@click.option("--allow-warmup/--no-allow-warmup", default=True, show_default=True,
-              help="Exclude a detected warm-up from the leak fit (as check).")
+@threshold_options
 @json_option
 @guarded
 def command(
@@ -162,8 +158,6 @@ def command(
         raise UsageError("--warmup: a number of points or 'auto'")
     if min_points is not None and min_points < 6:
         raise UsageError("--min-points must be at least 6")
-    if max_leak_rate < 0 or max_imbalance < 0:
-        raise UsageError("thresholds must be >= 0")
     from memsleuth.analysis.check import Thresholds
     from memsleuth.live.scan import LiveScanner
     from memsleuth.parse import agent
