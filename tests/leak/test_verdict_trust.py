@@ -221,5 +221,5 @@ def test_a_leak_with_blocks_of_rows_out_of_order_is_never_clean(n, rate, seed, n
         f = 45_000 - rate * i + seed.randint(-noise, noise)
         c.on_record(HeapOverview(line=3 * j + 1, variant="H5b", total=65_536, free=f,
                                  used=65_536 - f))
-    v = verdict(c.result(), None, None, Thresholds(), None, {"count": 0, "first": None})
+    v = verdict(c.result(), None, None, Thresholds(), None, c.failures())
     assert v.exit_code != 0, v.reason
