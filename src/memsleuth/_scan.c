@@ -14,6 +14,9 @@
 /* The readers' anchors (scan.Plan.inert_words: 66 with every RTOS reader registered). */
 #define MAX_ANCHORS 512
 
+/* Bumped when parse/scan.py starts to rely on a new call (accel.ABI says which it needs). */
+#define SCAN_ABI 2
+
 static PyObject *str_create, *str_delete, *kind_cache;
 
 static int is_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
@@ -870,5 +873,9 @@ PyMODINIT_FUNC PyInit__scan(void) {
     str_delete = PyUnicode_InternFromString("delete");
     kind_cache = PyDict_New();
     if (!str_create || !str_delete || !kind_cache) return NULL;
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    /* what parse/scan.py may ask of this build (an older .so left in a checkout must not be
+     * called with arguments it does not take): 2 = run(..., columns), prefix_lines */
+    if (m != NULL && PyModule_AddIntConstant(m, "ABI", SCAN_ABI) < 0) { Py_DECREF(m); return NULL; }
+    return m;
 }

@@ -221,6 +221,8 @@ def test_default_readers_keep_the_fast_path() -> None:
         text = "plain words\n[MSOBJ] x\n"
         assert fast.skip_inert(text, 0, plan.inert_words) == (12, 1)
         assert fast.run(text, 0, 0, plan.inert_words, True, True, None)[:2] == (12, 1)
+        # built from this _scan.c (`python3 setup.py build_ext --inplace` after a change)
+        assert accel.abi() == accel.ABI
 
 
 def test_objects_false_skips_only_object_events(tmp_path: Path) -> None:

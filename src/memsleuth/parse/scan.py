@@ -211,7 +211,8 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
         else None
     words = plan.inert_words
     factory = ObjectEvent if objects else None
-    columns = objects == "runs"
+    # (a module built before run() took columns gives ObjectEvents: same records)
+    columns = objects == "runs" and getattr(fast, "ABI", 1) >= 2
     # The C loop over whole idle stretches (object events, markers, tables, inert lines):
     # only where every reader's anchors are known and no user pattern needs a look.
     run_c = fast.run if fast is not None and user_cycle is None and inert is not None \
@@ -237,7 +238,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                 continue
         if run_c is not None and pos >= hold and parser._active is None:
             end, line, items = run_c(text, pos, parser._lineno, words, cycles,
-                                     overview is not None, factory, columns)
+                                     overview is not None, factory, *(True,) * columns)
             back = _run_items(parser, text, items, overview, out) if items else None
             if back is not None:
                 pos, hold, parser._lineno = back
