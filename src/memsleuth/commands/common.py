@@ -180,16 +180,19 @@ def load_model(
     keep: Callable[[Any], bool] | None = None,
     hooks: Sequence[Callable[[Any], None]] = (),
     object_patterns: Sequence[Any] = (),
+    objects: bool | str = True,
 ):  # -> LogModel
     """Read the log once into a LogModel (streaming); a missing file is a usage error.
 
-    ``hooks`` see every record of the pass (streaming accumulators)."""
+    ``hooks`` see every record of the pass (streaming accumulators); ``objects="runs"``:
+    every hook takes ``ObjectEventRun`` records (object events in bulk) too."""
     from memsleuth.model import build_model
     from memsleuth.parse import parse_file
 
     if not log.exists():
         raise UsageError(f"log not found: {log}")
-    parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns)
+    parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns,
+                        objects=objects)
     on_record = None
     if hooks:
         def on_record(record: Any) -> None:
@@ -202,12 +205,14 @@ def load_model(
 
 def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
                cycle_pattern: str | None = None,
-               object_patterns: Sequence[Any] = (), objects: bool = True):  # -> ParseStats
+               object_patterns: Sequence[Any] = (), objects: bool | str = True,
+               ):  # -> ParseStats
     """Read the log once, handing every record to streaming accumulators (no LogModel).
 
     For verbs that need only accumulators (trend, check, diff, objects): nothing of the log
     is kept but what the accumulators keep. ``objects=False``: the hooks ignore object
-    events, so the scanner need not build them (some may still arrive).
+    events, so the scanner need not build them (some may still arrive); ``"runs"``: the
+    hooks take ``ObjectEventRun`` records (object events in bulk) too.
     """
     from memsleuth.parse import parse_file
 
