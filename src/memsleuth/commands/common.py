@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -114,6 +113,8 @@ def envelope(verb: str, result: Any) -> dict[str, Any]:
 def emit(verb: str, result: R, as_json: bool, render: Callable[[R], None]) -> None:
     """Print ``result`` as JSON (through the one serializer) or through its text renderer."""
     if as_json:
+        import json
+
         json.dump(envelope(verb, result), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
@@ -180,16 +181,21 @@ def load_model(
     keep: Callable[[Any], bool] | None = None,
     hooks: Sequence[Callable[[Any], None]] = (),
     object_patterns: Sequence[Any] = (),
+    rounds: bool = True,
 ):  # -> LogModel
     """Read the log once into a LogModel (streaming); a missing file is a usage error.
 
-    ``hooks`` see every record of the pass (streaming accumulators)."""
+    ``hooks`` see every record of the pass (streaming accumulators). ``rounds=False``: the
+    caller uses neither test rounds nor object events (census): the log's head is not
+    searched for a round marker beforehand (the agent's own is still read) and object events
+    are not built where avoidable."""
     from memsleuth.model import build_model
     from memsleuth.parse import parse_file
 
     if not log.exists():
         raise UsageError(f"log not found: {log}")
-    parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns)
+    parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns,
+                        detect=rounds, objects=rounds)
     on_record = None
     if hooks:
         def on_record(record: Any) -> None:

@@ -131,7 +131,7 @@ def detect_cycles(path: str | os.PathLike[str], limit: int = SCAN_LINES):  # -> 
 
 def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None,
                object_patterns: Sequence[UserPattern] = (), fast: bool | None = None,
-               objects: bool = True) -> ParsedLog:
+               objects: bool = True, detect: bool = True) -> ParsedLog:
     """Parse a log file (plain, gzip or UTF-16). Raises InputError if it cannot be read.
 
     Without ``cycle_pattern`` the round marker is detected on the file's head
@@ -140,9 +140,11 @@ def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None
     ``object_patterns``: the user's object-trace formats (``agent.load_patterns``).
     ``fast``: the scanning fast path (default: on unless ``MEMSLEUTH_FAST=0``); ``objects``:
     False when the caller ignores object events (they are then not built where avoidable).
+    ``detect=False``: no round-marker detection (a caller that ignores rounds saves a pass
+    over the head; the agent's ``[MSCYCLE]`` marker is still read).
     """
     detected = None
-    if cycle_pattern is None:
+    if cycle_pattern is None and detect:
         detected = detect_cycles(path)
         if detected is not None and detected.template == "[MSCYCLE] N":
             detected = None         # the agent's own marker: the default reader has it
