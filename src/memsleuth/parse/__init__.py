@@ -15,7 +15,6 @@ from pathlib import Path
 
 from memsleuth.errors import UsageError
 from memsleuth.parse.agent import UserPattern, damaged_counts, learned_shapes
-from memsleuth.parse.cycles import SCAN_LINES, CycleDetector
 from memsleuth.parse.registry import default_readers, families
 from memsleuth.parse.stream import LogParser
 from memsleuth.records import ParseStats, Record
@@ -116,9 +115,13 @@ def fast_path_enabled() -> bool:
     return os.environ.get("MEMSLEUTH_FAST", "1") != "0"
 
 
-def detect_cycles(path: str | os.PathLike[str], limit: int = SCAN_LINES):  # -> DetectedCycles
-    """The round-marker line family of a log file, from its first ``limit`` lines, or None
-    (``memsleuth.parse.cycles``)."""
+def detect_cycles(path: str | os.PathLike[str], limit: int | None = None):  # -> DetectedCycles
+    """The round-marker line family of a log file, from its first ``limit`` lines (default
+    ``cycles.SCAN_LINES``), or None (``memsleuth.parse.cycles``: imported here, a verb that
+    ignores rounds never needs it)."""
+    from memsleuth.parse.cycles import SCAN_LINES, CycleDetector
+
+    limit = SCAN_LINES if limit is None else limit
     det = CycleDetector()
     with FileSource(path) as src:
         for batch in src.batches():
