@@ -48,14 +48,15 @@ CHILD = r"""
 import json, sys, time, warnings
 t0 = time.perf_counter()
 from memsleuth.symbols import Symbolizer
-elf, cache, owners_file, out_file, engine = sys.argv[1:6]
+elf, cache, owners_file, out_file, engine, frames = sys.argv[1:7]
 owners = json.load(open(owners_file))
 s = Symbolizer.open(elf, cache_dir=cache, engine=engine)
 res = s.symbolize(owners, kind="return")
 t1 = time.perf_counter()
 json.dump({"seconds": t1 - t0, "unique": len(res), "engine": s.last_engine,
            "frames": {str(a): [[f.function, f.file, f.line] for f in loc.frames]
-                      for a, loc in res.items()}}, open(out_file, "w"))
+                      for a, loc in res.items()} if frames == "1" else None},
+          open(out_file, "w"))
 """
 
 
@@ -131,11 +132,14 @@ def _run(cmd: list[str], stdin: Path | None = None, env: dict[str, str] | None =
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def run_child(elf: Path, cache: Path, owners_file: Path, out_file: Path, engine: str
-              ) -> tuple[float, float, float]:
-    """(wall, CPU, in-process seconds) of one memsleuth child."""
+def run_child(elf: Path, cache: Path, owners_file: Path, out_file: Path, engine: str,
+              frames: bool = False) -> tuple[float, float, float]:
+    """(wall, CPU, in-process seconds) of one memsleuth child; ``frames``: it also writes
+    every answer as JSON for the agreement check (an extra, untimed run: writing 10,000
+    answers as JSON costs more than looking them up warm)."""
     wall, cpu = _run([sys.executable, "-c", CHILD, str(elf), str(cache), str(owners_file),
-                      str(out_file), engine], env={**os.environ, "MEMSLEUTH_NO_CACHE": ""})
+                      str(out_file), engine, "1" if frames else "0"],
+                     env={**os.environ, "MEMSLEUTH_NO_CACHE": ""})
     return wall, cpu, json.loads(out_file.read_text())["seconds"]
 
 
@@ -200,7 +204,8 @@ def measure(tc: dict, elf: Path, rets: list[int], n: int, repeat: int) -> None:
     """One table: ``n`` distinct return addresses, 100,000 owners drawn from them."""
     rng = random.Random(1234)
     uniq = rng.sample(rets, n)
-    owners = rng.choices(uniq, k=100_000)
+    owners = uniq + rng.choices(uniq, k=max(100_000 - n, 0))   # each distinct one at least once
+    rng.shuffle(owners)
     arch = tc["arch"]
     adjusted = "\n".join(f"0x{adjust(arch, r):x}" for r in uniq) + "\n"
 
@@ -218,12 +223,13 @@ def measure(tc: dict, elf: Path, rets: list[int], n: int, repeat: int) -> None:
             cache = tmp / f"cache{i}"
             runs["py"].append(run_child(elf, cache, owners_file, out_file, "python"))
             engines["py"] = json.loads(out_file.read_text())["engine"]
-            ours = json.loads(out_file.read_text())["frames"]
             runs["warm"].append(run_child(elf, cache, owners_file, out_file, "auto"))
             engines["warm"] = json.loads(out_file.read_text())["engine"] or "cache only"
             runs["auto"].append(run_child(elf, tmp / f"auto{i}", owners_file, out_file, "auto"))
             engines["auto"] = json.loads(out_file.read_text())["engine"]
             runs["a2l"].append((*_run([tc["addr2line"], "-fie", str(elf)], batch_in), None))
+        run_child(elf, tmp / "check", owners_file, out_file, "python", frames=True)  # untimed
+        ours = json.loads(out_file.read_text())["frames"]
         ref = subprocess.run([tc["addr2line"], "-a", "-fie", str(elf)], input=adjusted,
                              capture_output=True, text=True, check=True).stdout
         sample = uniq[:50]

@@ -205,15 +205,16 @@ class Symbolizer:
         stored = cache.locations if cache is not None else {}
         known: dict[int, Location] = {}
         for a in wanted:
-            loc = memo.get((a, kind))
+            key = (a, kind)
+            loc = memo.get(key)
             if loc is None:
-                fields = stored.get((a, kind))
+                fields = stored.get(key)
                 if fields is None:
                     continue
                 loc = _location_from(a, fields)
                 if loc is None:            # a damaged entry: answered afresh
                     continue
-                memo[(a, kind)] = loc
+                memo[key] = loc
             known[a] = loc
         return known
 
@@ -386,7 +387,7 @@ def _location_from(address: int, fields: tuple) -> Location | None:
     """The Location of :func:`_location_fields`' tuple; None if the entry is damaged."""
     try:
         lookup, frames, symbol, offset, section, kind, after, notes = fields
-        return Location(address, lookup, tuple(Frame(*f) for f in frames), symbol, offset,
+        return Location(address, lookup, tuple([Frame(*f) for f in frames]), symbol, offset,
                         section, kind, after, tuple(notes))
     except (TypeError, ValueError):
         return None
