@@ -373,7 +373,7 @@ def main() -> None:
                 run_ingest(small, work / "store-dask", symbols, cores, "dask"),
                 sum(p.stat().st_size for p in small) / 1e6, len(small))
             save()
-            print(f"ingest of {len(share):,} logs on a local Dask cluster ({cores} workers): "
+            print(f"ingest of {len(small):,} logs on a local Dask cluster ({cores} workers): "
                   f"{report['ingest_dask']['mb_s']:.2f} MB/s", flush=True)
             report["dask_questions_s"] = dask_questions(work / "store", cores)
             save()

@@ -18,9 +18,11 @@ test) and, except the leak cases, through one more verb in turn (analyze, census
 30 % of the cases whose seed has one.
 
 A traceback is any exception that reaches the verb's last line of defence (``internal error``)
-or escapes it. Hangs are bounded twice: SIGALRM in the worker (--timeout seconds per verb run)
-and the parent, which kills a worker whose verb run lasts 3x that bound (a loop in C code
-that no signal interrupts) and restarts it after that case. Every case is derived from
+or escapes it. Hangs are bounded twice, in CPU seconds (on a shared machine a starved run
+is slow, not hung): SIGPROF in the worker (--timeout CPU seconds per verb run) and the
+parent, which kills a worker whose verb run has used 3x that (a loop in C code that no
+signal interrupts) or has sat --stuck wall seconds (blocked, not running) and restarts it
+after that case. Every case is derived from
 ``(--seed, kind, index)`` alone, so each finding replays alone (--replay).
 """
 
@@ -55,16 +57,31 @@ COLS = ("runs", "exit0", "exit1", "exit2", "exit3", "exit4", "other", "traceback
 #: failure-line mutants whose check did not exit 1
 CLASS = ("leak_cases", "visible_rows", "visible_failure", "clean_on_visible",
          "failure_not_exit1")
+BUSY = 5                   # slots per worker in Campaign.busy
 LEAK_SHARE = 0.1           # share of log cases cut from a leaking seed with long windows
 OTHERS = tuple(v for v in VERBS if v != "check")
 
 
 class Hang(BaseException):
-    """Raised by SIGALRM: a BaseException so the verbs' last line of defence lets it by."""
+    """Raised by SIGPROF: a BaseException so the verbs' last line of defence lets it by."""
 
 
 def _alarm(_signum, _frame):
     raise Hang()
+
+
+def _arm(seconds: float) -> None:
+    """SIGPROF after ``seconds`` of this process's CPU time (0: disarm)."""
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used, from /proc (0 if gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def seed_logs() -> list[tuple[str, list[bytes]]]:
@@ -259,7 +276,8 @@ class Campaign:
         self.counts = mp.Array("q", w * (len(VERBS) + 1) * len(COLS), lock=False)
         self.klass = mp.Array("q", w * len(CLASS), lock=False)
         self.done = mp.Array("q", w * 2, lock=False)          # logs, elfs finished
-        self.busy = mp.Array("d", w * 4, lock=False)   # kind (1 log, 2 elf), case, t0, verb
+        # per worker: kind (1 log, 2 elf), case, CPU seconds at the run's start, verb, wall t0
+        self.busy = mp.Array("d", w * BUSY, lock=False)
 
     def add(self, w: int, verb: int, col: str) -> None:
         self.counts[(w * (len(VERBS) + 1) + verb) * len(COLS) + COLS.index(col)] += 1
@@ -287,7 +305,7 @@ def finding(fh, **kw) -> None:
 def worker(c: Campaign, w: int, start: int, tmp: Path, findings: Path) -> None:
     """Cases w, w+W, w+2W, ... from ``start``: ELFs first (fewer), then logs."""
     os.nice(0)
-    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGPROF, _alarm)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _install_error_hook()
     W = max(1, c.args.workers)
@@ -298,12 +316,13 @@ def worker(c: Campaign, w: int, start: int, tmp: Path, findings: Path) -> None:
     for k in range(start, total, W):
         kind = "elf" if k < c.args.elfs else "log"
         i = k if kind == "elf" else k - c.args.elfs
-        c.busy[w * 4], c.busy[w * 4 + 1], c.busy[w * 4 + 2] = (
-            1 if kind == "log" else 2), k, time.time()
+        b = w * BUSY
+        c.busy[b], c.busy[b + 1], c.busy[b + 2], c.busy[b + 4] = (
+            1 if kind == "log" else 2), k, time.process_time(), time.time()
         if kind == "elf":
             path = tmp / "case.elf"
             path.write_bytes(c.make_elf(i))
-            signal.alarm(c.args.timeout)
+            _arm(c.args.timeout)
             try:
                 run_elf_case(path)
                 c.add(w, len(VERBS), "runs")
@@ -315,12 +334,12 @@ def worker(c: Campaign, w: int, start: int, tmp: Path, findings: Path) -> None:
                 finding(fh, kind="elf", case=i, seed=c.args.seed, what="traceback",
                         where=traceback.format_exc(limit=-4)[-1200:])
             finally:
-                signal.alarm(0)
+                _arm(0)
             c.done[w * 2 + 1] += 1
             continue
         one_log(c, w, i, tmp, fh)
         c.done[w * 2] += 1
-    c.busy[w * 4] = 0
+    c.busy[w * BUSY] = 0
     fh.close()
 
 
@@ -331,8 +350,9 @@ def one_log(c: Campaign, w: int, i: int, tmp: Path, fh) -> dict[str, int]:
     codes: dict[str, int] = {}
     for verb in verbs:
         v = VERBS.index(verb)
-        c.busy[w * 4 + 2], c.busy[w * 4 + 3] = time.time(), v
-        signal.alarm(c.args.timeout)
+        b = w * BUSY
+        c.busy[b + 2], c.busy[b + 3], c.busy[b + 4] = time.process_time(), v, time.time()
+        _arm(c.args.timeout)
         try:
             code, tb = run_verb(verb_args(verb, path, elf, as_json, tmp))
         except Hang:
@@ -341,7 +361,7 @@ def one_log(c: Campaign, w: int, i: int, tmp: Path, fh) -> dict[str, int]:
                     source=name)
             continue
         finally:
-            signal.alarm(0)
+            _arm(0)
         c.add(w, v, "runs")
         codes[verb] = code
         if tb is not None:
@@ -424,7 +444,10 @@ def main() -> int:
     ap.add_argument("--elfs", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--timeout", type=int, default=10, help="seconds per verb run (a hang)")
+    ap.add_argument("--timeout", type=int, default=10,
+                    help="CPU seconds per verb run (a hang)")
+    ap.add_argument("--stuck", type=int, default=900,
+                    help="wall seconds a verb run may sit (blocked, not running)")
     ap.add_argument("--out", type=Path, default=None, help="JSON summary, rewritten as it goes")
     ap.add_argument("--every", type=float, default=30.0, help="seconds between summaries")
     ap.add_argument("--replay", default=None, metavar="KIND:N", help="run one case, verbosely")
@@ -461,18 +484,23 @@ def main() -> int:
         while any(p.is_alive() for p in procs.values()):
             time.sleep(0.5)
             for w, p in list(procs.items()):
-                t0 = c.busy[w * 4 + 2]
-                if p.is_alive() and c.busy[w * 4] and time.time() - t0 > 3 * args.timeout:
-                    k = int(c.busy[w * 4 + 1])
-                    kind = "elf" if c.busy[w * 4] == 2 else "log"
+                b = w * BUSY
+                if not (p.is_alive() and c.busy[b]):
+                    continue
+                cpu = _cpu_seconds(p.pid) - c.busy[b + 2]
+                wall = time.time() - c.busy[b + 4]
+                if cpu > 3 * args.timeout or wall > args.stuck:
+                    k = int(c.busy[b + 1])
+                    kind = "elf" if c.busy[b] == 2 else "log"
                     i = k if kind == "elf" else k - args.elfs
                     p.kill()
                     p.join()
-                    h = {"kind": kind, "case": i, "seed": args.seed, "what": "hang (killed)"}
+                    h = {"kind": kind, "case": i, "seed": args.seed, "what": "hang (killed)",
+                         "cpu_s": round(cpu, 1), "wall_s": round(wall, 1)}
                     if kind == "log":
-                        h["verb"] = VERBS[int(c.busy[w * 4 + 3])]
+                        h["verb"] = VERBS[int(c.busy[b + 3])]
                     hangs.append(h)
-                    c.busy[w * 4] = 0
+                    c.busy[b] = 0
                     procs[w] = ctx.Process(target=worker, args=(c, w, k + W, tmp, findings))
                     procs[w].start()
             if time.monotonic() - last > args.every:

@@ -1,6 +1,6 @@
 """A small fixed slice of the fuzz campaign (tests/fuzz/campaign.py; figures in its README):
 mutated logs through every verb, mutated ELFs through the symbolizer: no traceback, no hang.
-The campaign enforces the per-case bound (SIGALRM); this test only reads its summary."""
+The campaign enforces the per-case bound (SIGPROF, CPU time); this test only reads its summary."""
 
 from __future__ import annotations
 

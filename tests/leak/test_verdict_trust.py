@@ -7,12 +7,13 @@ flipped bit does, and asserts the verdict a user relies on.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from pathlib import Path
 
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from schema_helpers import loads_valid
 
@@ -102,6 +103,26 @@ def test_a_malloc_failure_fails_the_check_unless_allowed(tmp_path: Path) -> None
     assert code == 0 and out.startswith("clean"), out
 
 
+def test_a_malloc_failure_inside_a_crash_dump_fails_the_check(tmp_path: Path) -> None:
+    # the real AliOS 2.0 fatal-error dump with its 'malloc failed' line printed between the
+    # dump's [HEAP] header and row (another task's output amid the dump): the dump reader
+    # took it as its own line and check said "nothing to judge" (exit 3)
+    src = Path(__file__).resolve().parents[1] / "fixtures" / "crash" / "alios20_fatal_nomem.log"
+
+    def move_warning(lines: list[str]) -> list[str]:
+        warning = lines.pop(1)
+        assert warning.startswith("WARNING, malloc failed")
+        at = next(i for i, x in enumerate(lines) if x.startswith("[HEAP]"))
+        return lines[:at + 1] + [warning] + lines[at + 1:]
+
+    log = damaged(tmp_path, src, move_warning)
+    code, out, _ = run("check", str(log))
+    assert code == 1 and out.startswith("FAIL: 1 allocation failure"), out
+    crash = loads_valid(run("crash", str(log), "--json")[1])["crashes"][-1]
+    # the dump's own heap row is still read around it
+    assert crash["heap_overview"]["free"] == 64 and not crash["partial"]
+
+
 def test_insufficient_is_exit_3_for_trend_and_check(tmp_path: Path) -> None:
     log = damaged(tmp_path, NOLEAK, lambda ls: [x for x in ls[:300] if "[MSOBJ]" not in x])
     assert run("trend", str(log))[0] == 3
@@ -168,3 +189,37 @@ def test_a_flat_heap_is_clean_only_without_an_allocation_failure(n, seed, damage
 def test_too_few_points_is_never_clean() -> None:
     v = _series(0, [0, 3, -2, 1, 0])
     assert v.exit_code == 3 and not v.judged
+
+
+def _longest_in_order(seq: list[int]) -> int:
+    tails: list[int] = []
+    for v in seq:
+        i = bisect.bisect_left(tails, v)
+        tails[i:i + 1] = [v]
+    return len(tails)
+
+
+@settings(max_examples=120, deadline=None)
+@given(n=st.integers(12, 40), rate=st.integers(32, 128), seed=st.randoms(use_true_random=False),
+       noise=st.sampled_from([0, 8]), moves=st.integers(1, 2))
+def test_a_leak_with_blocks_of_rows_out_of_order_is_never_clean(n, rate, seed, noise,  # noqa: ANN001
+                                                                moves) -> None:
+    # Rows with no cycle number (NuttX `free`, ESP-IDF): a leak of `rate` B per overview,
+    # then one or two blocks of rows moved elsewhere (a capture pasted out of order), so the
+    # curve is a saw while >= 12 rows stay in order and fall. The saw's residuals once set the
+    # materiality floor above the very fall: "no leak", clean (fuzz seed 11, 4 cases).
+    order = list(range(n))
+    for _ in range(moves):
+        k = seed.randint(2, max(2, n // 4))
+        at = seed.randrange(0, n - k + 1)
+        block, rest = order[at:at + k], order[:at] + order[at + k:]
+        to = seed.randrange(0, len(rest) + 1)
+        order = rest[:to] + block + rest[to:]
+    assume(_longest_in_order(order) >= 12)
+    c = TrendCollector()
+    for j, i in enumerate(order):
+        f = 45_000 - rate * i + seed.randint(-noise, noise)
+        c.on_record(HeapOverview(line=3 * j + 1, variant="H5b", total=65_536, free=f,
+                                 used=65_536 - f))
+    v = verdict(c.result(), None, None, Thresholds(), None, {"count": 0, "first": None})
+    assert v.exit_code != 0, v.reason

@@ -237,7 +237,7 @@ def _jumps(xs: list[float], ys: list[float], slope: float, noise: float) -> dict
     diffs = step_excess(xs, ys, slope)
     if not diffs:
         return {"count": 0, "steps": 0, "threshold": 0.0, "typical_step": 0.0, "sizes": [],
-                "sizes_all": [], "given_back": 0.0}
+                "sizes_all": [], "given_back": 0.0, "spread": 0.0, "rises": 0}
     typical = median(diffs)
     spread = 1.4826 * median(abs(d - typical) for d in diffs)
     # Relative to the spread of the steps themselves: the residual noise around one line is
@@ -246,11 +246,11 @@ def _jumps(xs: list[float], ys: list[float], slope: float, noise: float) -> dict
     jumps = [d - typical for d in diffs if d - typical < -thresh]
     # a rise as far outside gives back what a drop took (one damaged row is a spike: up,
     # then down): only the net drop is a burst kept
-    ups = sum(d - typical for d in diffs if d - typical > thresh)
+    rises = [d - typical for d in diffs if d - typical > thresh]
     return {
         "count": len(jumps), "steps": len(diffs), "threshold": round(thresh, 1),
         "typical_step": typical, "sizes": sorted(jumps)[:10], "sizes_all": jumps,
-        "given_back": ups,
+        "given_back": sum(rises), "spread": round(spread, 1), "rises": len(rises),
     }
 
 
@@ -298,6 +298,7 @@ def analyze_points(
     material = decline > max(MATERIAL_NOISE * noise, MATERIAL_HEAP * (total or 0), 1.0)
     trending = fit.slope_high < 0 and fit.mk_p < TREND_P and fit.mk_s < 0
     jumps = _jumps(tx, ty, fit.slope, noise)
+    step_spread, rises = jumps.pop("spread"), jumps.pop("rises")
     k = max(3, len(ty) // 10)
     level_drop = median(ty[:k]) - median(ty[-k:])
     jumps["level_drop"] = level_drop
@@ -382,8 +383,27 @@ def analyze_points(
         reason = (f"free heap falls {-fit.slope:.1f} B/{unit} over {len(tx)} point(s), "
                   f"{decline:.0f} B against noise of {noise:.0f} B: too little to call it "
                   "a leak or no leak yet")
+    # "no leak" and "then flat" must rule a material fall out. The residual noise around one
+    # line also grows with rows out of order (blocks of a falling run moved: a saw), which
+    # lifts the floor over the very fall it hides; the spread of single steps does not grow
+    # so. Judged against the smaller of the two, a slope interval that still holds a
+    # material fall while the typical step falls is not evidence of "no leak".
+    step_noise = step_spread / math.sqrt(2)
+    saw_floor = max(MATERIAL_NOISE * min(noise, step_noise), MATERIAL_HEAP * (total or 0), 1.0)
+    # the typical step falls for sure: its median is 3 standard errors below zero (a flat
+    # noisy heap's steps fall and rise alike)
+    rate_spread = 1.4826 * median(abs(r - median(rates)) for r in rates) if rates else 0.0
+    steps_fall = bool(rates) and -median(rates) > 3 * 1.2533 * rate_spread / math.sqrt(len(rates))
+    if cls == "no_leak" and steps_fall and base_decline > saw_floor \
+            and -fit.slope_low * span > saw_floor:
+        cls = "insufficient"
+        reason = (f"free heap falls {-fit.slope:.1f} B/{unit} (95% sure between "
+                  f"{fit.slope_low:+.1f} and {fit.slope_high:+.1f}); most steps fall alike "
+                  f"({base_decline:.0f} B over the span against single-step noise of "
+                  f"{step_noise:.0f} B) but {jumps['count'] + rises} step(s) jump far outside: "
+                  "cannot rule a leak out")
     if cls == "warmup_plateau" and (fit.slope_high < 0
-                                    or -fit.slope_low * (tx[-1] - tx[0]) > heap_floor):
+                                    or -fit.slope_low * (tx[-1] - tx[0]) > saw_floor):
         # "then flat" needs the slope after the warm-up to rule out a material fall: a
         # steady leak 19 cycles past its warm-up read "flat (-47 B/cycle, 95 % sure between
         # -118 and +12)" and check said clean on a leaking log

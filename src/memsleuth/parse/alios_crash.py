@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from memsleuth.parse.alios_heap import OverviewReader, parse_block_line
+from memsleuth.parse.alios_heap import OverviewReader, WarningReader, parse_block_line
 from memsleuth.parse.base import Feed, SectionReader
 from memsleuth.parse.lazyre import lazy
 from memsleuth.records import (
@@ -146,6 +146,9 @@ def opening_kind(text: str) -> tuple[CrashKind, dict[str, Any]] | None:
     return None
 
 
+_WARNINGS = WarningReader()
+
+
 class CrashReader:
     """Section reader for exception / fatal-error dumps."""
 
@@ -176,6 +179,11 @@ class CrashReader:
     def feed(self, text: str, lineno: int, ts: float | None) -> Feed:
         assert self.crash is not None
         crash = self.crash
+        if _WARNINGS.read(text, lineno, ts) is not None:
+            # the allocator's own line printed amid the dump (another task, a dump printed
+            # on the way down): not dump content; the driver gives it to the line readers,
+            # so an allocation failure is never hidden inside a crash section
+            return Feed.SKIPPED
         if self._heap_sub is not None:
             verdict = self._feed_heap_sub(text, lineno, ts)
             if verdict is not None:
