@@ -14,6 +14,9 @@
 /* The readers' anchors (scan.Plan.inert_words: 66 with every RTOS reader registered). */
 #define MAX_ANCHORS 512
 
+/* Bumped when parse/scan.py starts to rely on a new call (accel.ABI says which it needs). */
+#define SCAN_ABI 2
+
 static PyObject *str_create, *str_delete, *kind_cache;
 
 static int is_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
@@ -256,29 +259,59 @@ typedef struct {
     Py_ssize_t n;
     const char *a[MAX_ANCHORS];
     Py_ssize_t len[MAX_ANCHORS];
-    unsigned char first[256];
+    unsigned char first[256];          /* 2: a one-character anchor; 1: a longer one */
+    unsigned char pair[65536 / 8];     /* bitmap of every longer anchor's first two bytes */
 } Anchors;
+
+/* The anchor table is built once per tuple (a parse passes the same tuple every call). */
+static PyObject *anchors_for;
+static Anchors anchors_cache;
 
 static int load_anchors(PyObject *tuple, Anchors *an) {
     an->n = PyTuple_GET_SIZE(tuple);
     memset(an->first, 0, sizeof an->first);
+    memset(an->pair, 0, sizeof an->pair);
     if (an->n > MAX_ANCHORS) return 0;
     for (Py_ssize_t i = 0; i < an->n; i++) {
         PyObject *s = PyTuple_GET_ITEM(tuple, i);
         if (!PyUnicode_Check(s) || PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND
                 || PyUnicode_GET_LENGTH(s) == 0)
             return 0;
-        an->a[i] = (const char *)PyUnicode_1BYTE_DATA(s);
+        const unsigned char *a = PyUnicode_1BYTE_DATA(s);
+        an->a[i] = (const char *)a;
         an->len[i] = PyUnicode_GET_LENGTH(s);
-        an->first[(unsigned char)an->a[i][0]] = 1;
+        if (an->len[i] == 1) {
+            an->first[a[0]] = 2;
+        } else {
+            if (!an->first[a[0]]) an->first[a[0]] = 1;
+            unsigned k = ((unsigned)a[0] << 8) | a[1];
+            an->pair[k >> 3] |= (unsigned char)(1u << (k & 7));
+        }
     }
     return 1;
+}
+
+/* load_anchors, reusing the table when the tuple is the one seen last (the tuple is kept
+ * alive by the reference held here). */
+static const Anchors *cached_anchors(PyObject *tuple) {
+    if (anchors_for == tuple) return &anchors_cache;
+    Py_XDECREF(anchors_for);
+    anchors_for = NULL;
+    if (!load_anchors(tuple, &anchors_cache)) return NULL;
+    Py_INCREF(tuple);
+    anchors_for = tuple;
+    return &anchors_cache;
 }
 
 /* Does the lowercased buf hold one of the anchors? */
 static int has_anchor(const unsigned char *buf, Py_ssize_t n, const Anchors *an) {
     for (Py_ssize_t j = 0; j < n; j++) {
-        if (!an->first[buf[j]]) continue;
+        unsigned char f = an->first[buf[j]];
+        if (!f) continue;
+        if (f == 2) return 1;
+        if (j + 1 >= n) continue;
+        unsigned k = ((unsigned)buf[j] << 8) | buf[j + 1];
+        if (!(an->pair[k >> 3] & (1u << (k & 7)))) continue;
         for (Py_ssize_t i = 0; i < an->n; i++) {
             Py_ssize_t L = an->len[i];
             if ((unsigned char)an->a[i][0] == buf[j] && n - j >= L
@@ -518,17 +551,76 @@ static PyObject *cycle_index(const unsigned char *p, const unsigned char *nl) {
  * lines (ObjectEvents via factory, or nothing), strict [MSCYCLE] lines (when ``cycles``:
  * (0, line, index, start, end)), whole overview tables (when ``tables``: see table()), and
  * inert lines; stops at the first other line. */
+/* Object events in columns (run(..., columns=True)): one item per stretch of events with
+ * no other item between them: (2, lines, ops, kinds, handles, callers, seqs). */
+typedef struct {
+    PyObject *lines, *ops, *kinds, *handles, *callers, *seqs;
+} Columns;
+
+static void columns_clear(Columns *c) {
+    Py_CLEAR(c->lines); Py_CLEAR(c->ops); Py_CLEAR(c->kinds);
+    Py_CLEAR(c->handles); Py_CLEAR(c->callers); Py_CLEAR(c->seqs);
+}
+
+/* Append the open stretch (if any) to out as one item; 0 on error. */
+static int columns_flush(Columns *c, PyObject *out) {
+    if (c->lines == NULL) return 1;
+    PyObject *item = Py_BuildValue("(iOOOOOO)", 2, c->lines, c->ops, c->kinds, c->handles,
+                                   c->callers, c->seqs);
+    columns_clear(c);
+    if (item == NULL) return 0;
+    int rc = PyList_Append(out, item);
+    Py_DECREF(item);
+    return rc == 0;
+}
+
+static int append_new(PyObject *list, PyObject *v) {   /* steals v */
+    if (v == NULL) return 0;
+    int rc = PyList_Append(list, v);
+    Py_DECREF(v);
+    return rc == 0;
+}
+
+static int columns_add(Columns *c, const ObjLine *o, Py_ssize_t lineno) {
+    if (c->lines == NULL) {
+        c->lines = PyList_New(0); c->ops = PyList_New(0); c->kinds = PyList_New(0);
+        c->handles = PyList_New(0); c->callers = PyList_New(0); c->seqs = PyList_New(0);
+        if (!c->lines || !c->ops || !c->kinds || !c->handles || !c->callers || !c->seqs)
+            return 0;
+    }
+    PyObject *seq;
+    char digits[64];
+    if (o->seq_len < (Py_ssize_t)sizeof(digits)) {
+        memcpy(digits, o->seq, (size_t)o->seq_len);
+        digits[o->seq_len] = 0;
+        seq = PyLong_FromString(digits, NULL, 10);
+    } else {
+        PyObject *s = PyUnicode_FromStringAndSize((const char *)o->seq, o->seq_len);
+        seq = s ? PyLong_FromUnicodeObject(s, 10) : NULL;
+        Py_XDECREF(s);
+    }
+    Py_INCREF(o->create ? str_create : str_delete);
+    return append_new(c->lines, PyLong_FromSsize_t(lineno))
+        && append_new(c->ops, o->create ? str_create : str_delete)
+        && append_new(c->kinds, kind_str(o->kind, o->kind_len))
+        && append_new(c->handles, PyLong_FromUnsignedLongLong(hex_value(o->handle, o->handle_len)))
+        && append_new(c->callers, PyLong_FromUnsignedLongLong(hex_value(o->caller, o->caller_len)))
+        && append_new(c->seqs, seq);
+}
+
 static PyObject *run(PyObject *self, PyObject *args) {
     PyObject *text, *anchors, *factory;
     Py_ssize_t pos, lineno;
-    int cycles, tables;
-    if (!PyArg_ParseTuple(args, "UnnO!ppO", &text, &pos, &lineno, &PyTuple_Type, &anchors,
-                          &cycles, &tables, &factory))
+    int cycles, tables, as_columns = 0;
+    if (!PyArg_ParseTuple(args, "UnnO!ppO|p", &text, &pos, &lineno, &PyTuple_Type, &anchors,
+                          &cycles, &tables, &factory, &as_columns))
         return NULL;
     PyObject *out = PyList_New(0);
     if (out == NULL) return NULL;
-    Anchors an;
-    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0 || !load_anchors(anchors, &an)) {
+    Columns col = {NULL, NULL, NULL, NULL, NULL, NULL};
+    const Anchors *anp = NULL;
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0
+            || (anp = cached_anchors(anchors)) == NULL) {
         PyObject *r = Py_BuildValue("nnN", pos, lineno, out);
         return r;
     }
@@ -546,7 +638,9 @@ static PyObject *run(PyObject *self, PyObject *args) {
             const unsigned char *next = obj_line(p, end, &o);
             if (next != NULL) {
                 lineno++;
-                if (factory != Py_None) {
+                if (as_columns) {
+                    if (!columns_add(&col, &o, lineno)) { err = 1; break; }
+                } else if (factory != Py_None) {
                     PyObject *rec = make_obj(&o, lineno, factory);
                     if (rec == NULL || PyList_Append(out, rec) < 0) { Py_XDECREF(rec); err = 1; break; }
                     Py_DECREF(rec);
@@ -557,6 +651,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
             if (cycles) {
                 PyObject *idx = cycle_index(p, nl);
                 if (idx != NULL) {
+                    if (!columns_flush(&col, out)) { Py_DECREF(idx); err = 1; break; }
                     lineno++;
                     PyObject *item = Py_BuildValue("(inNnn)", 0, lineno, idx,
                                                    (Py_ssize_t)(p - base), (Py_ssize_t)(nl - base));
@@ -568,14 +663,19 @@ static PyObject *run(PyObject *self, PyObject *args) {
                 if (PyErr_Occurred()) { err = 1; break; }
             }
         } else if (tables && (c == '=' || c == '-')) {
-            const unsigned char *after = table(base, p, end, &lineno, &an, buf, out, &err);
+            /* a table item must follow the events before it: flush them first (an empty
+             * stretch costs nothing); if no table is there, nothing was appended */
+            if (!columns_flush(&col, out)) { err = 1; break; }
+            const unsigned char *after = table(base, p, end, &lineno, anp, buf, out, &err);
             if (err) break;
             if (after != NULL) { p = after; continue; }
         }
-        if (!inert_line(p, nl, &an, buf, NULL)) break;
+        if (!inert_line(p, nl, anp, buf, NULL)) break;
         lineno++;
         p = nl + 1;
     }
+    if (!err && !columns_flush(&col, out)) err = 1;
+    columns_clear(&col);
     if (err) { Py_DECREF(out); return NULL; }
     return Py_BuildValue("nnN", (Py_ssize_t)(p - base), lineno, out);
 }
@@ -694,9 +794,71 @@ static PyObject *blocks(PyObject *self, PyObject *args) {
     return Py_BuildValue("nnN", (Py_ssize_t)(p - base), lineno, out);
 }
 
+/* ---- prefix_lines: the lines normalize() could find a prefix on ----------------------- */
+
+/* prefix_lines(text) -> (plain, kept): ``plain`` is normalize.is_plain(text) (printable
+ * ASCII, TAB and '\n' only); ``kept`` holds, '\n'-ended, every line of text that
+ * normalize.count_prefixed could count: all but those that start with a character no prefix
+ * starts with (nothing but '[', '(', '<', a digit or a capital can: _MAY_HAVE_PREFIX), or
+ * with "[MS<capitals>]", "[HEAP]|" or "[POOL]|" (turned down by the pattern's first tests),
+ * and hold no escape, control or non-ASCII character (those are kept: Python cleans them).
+ * count_prefixed(kept) == count_prefixed(text): it counts line by line. None when the text
+ * is not 1-byte. */
+static int plain_byte(unsigned char c) { return (c >= 0x20 && c <= 0x7e) || c == '\t'; }
+
+static PyObject *prefix_lines(PyObject *self, PyObject *args) {
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND) Py_RETURN_NONE;
+    const unsigned char *base = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const unsigned char *p = base, *end = base + n;
+    unsigned char *buf = PyMem_Malloc(n > 0 ? (size_t)n : 1);
+    if (buf == NULL) return PyErr_NoMemory();
+    Py_ssize_t k = 0;
+    int plain = 1;
+    while (p < end) {
+        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+        const unsigned char *stop = nl ? nl : end;
+        int clean = 1;
+        for (const unsigned char *q = p; q < stop; q++)
+            if (!plain_byte(*q)) { clean = 0; break; }
+        if (!clean) plain = 0;
+        int keep = 1;
+        if (clean && p < stop) {
+            unsigned char c = *p;
+            if (!(c == '[' || c == '(' || c == '<' || (c >= '0' && c <= '9')
+                  || (c >= 'A' && c <= 'Z')))
+                keep = 0;
+            else if (c == '[' && stop - p >= 4 && p[1] == 'M' && p[2] == 'S'
+                     && p[3] >= 'A' && p[3] <= 'Z') {
+                const unsigned char *q = p + 3;
+                while (q < stop && *q >= 'A' && *q <= 'Z') q++;
+                if (q < stop && *q == ']') keep = 0;
+            } else if (c == '[' && stop - p >= 7 && (memcmp(p, "[HEAP]|", 7) == 0
+                                                       || memcmp(p, "[POOL]|", 7) == 0))
+                keep = 0;
+        } else if (clean) {
+            keep = 0;                               /* an empty line */
+        }
+        if (keep) {
+            memcpy(buf + k, p, (size_t)(stop - p));
+            k += stop - p;
+            buf[k++] = '\n';
+        }
+        p = nl ? nl + 1 : end;
+    }
+    PyObject *kept = PyUnicode_DecodeLatin1((const char *)buf, k, NULL);
+    PyMem_Free(buf);
+    if (kept == NULL) return NULL;
+    return Py_BuildValue("(ON)", plain ? Py_True : Py_False, kept);
+}
+
 static PyMethodDef methods[] = {
     {"obj_run", obj_run, METH_VARARGS, "A run of strict [MSOBJ] lines: (end, lineno, records)."},
     {"skip_inert", skip_inert, METH_VARARGS, "Skip lines no reader reads: (end, lines)."},
+    {"prefix_lines", prefix_lines, METH_VARARGS,
+     "(is_plain(text), the lines count_prefixed could count)."},
     {"blocks", blocks, METH_VARARGS, "A run of strict block-dump lines: (end, lineno, blocks)."},
     {"run", run, METH_VARARGS, "Object events, cycle markers, overview tables and inert lines "
      "in one loop: (end, lineno, items)."},
@@ -711,5 +873,9 @@ PyMODINIT_FUNC PyInit__scan(void) {
     str_delete = PyUnicode_InternFromString("delete");
     kind_cache = PyDict_New();
     if (!str_create || !str_delete || !kind_cache) return NULL;
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    /* what parse/scan.py may ask of this build (an older .so left in a checkout must not be
+     * called with arguments it does not take): 2 = run(..., columns), prefix_lines */
+    if (m != NULL && PyModule_AddIntConstant(m, "ABI", SCAN_ABI) < 0) { Py_DECREF(m); return NULL; }
+    return m;
 }

@@ -9,6 +9,17 @@ from types import ModuleType
 
 _loaded: ModuleType | None | bool = False
 
+#: The C calls parse/scan.py makes (``_scan.ABI``): run(..., columns) and prefix_lines are 2.
+#: A module built from an older _scan.c (a checkout not rebuilt since) is used only for what
+#: it has, so it is never called with arguments it does not take.
+ABI = 2
+
+
+def abi() -> int:
+    """The built module's ABI (1 before it said), 0 without one."""
+    mod = module()
+    return 0 if mod is None else int(getattr(mod, "ABI", 1))
+
 
 def module() -> ModuleType | None:
     """The C scanner, or None when it is not built or turned off."""

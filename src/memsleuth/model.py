@@ -24,6 +24,7 @@ from memsleuth.records import (
     LastWord,
     LeakCandidate,
     ObjectEvent,
+    ObjectEventRun,
     ParseStats,
     Record,
     TaskList,
@@ -222,6 +223,8 @@ def build_model(
             model.lastwords.append(record)
         elif isinstance(record, ObjectEvent):
             model.object_events += 1
+        elif isinstance(record, ObjectEventRun):
+            model.object_events += len(record)
         elif isinstance(record, AgentNotice):
             coverage.note(record)
             model.agent_notice_count += 1

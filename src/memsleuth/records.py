@@ -195,6 +195,28 @@ class ObjectEvent:
     ts: float | None = None
 
 
+@dataclass(slots=True)
+class ObjectEventRun:
+    """Consecutive ``[MSOBJ]`` events in columns, as the C scanner reads them (one record
+    per stretch instead of one per event); only for callers that ask for them
+    (``parse_file(objects="runs")``). ``events()`` gives the ObjectEvents they stand for."""
+
+    lines: list[int]
+    ops: list[str]            # "create" | "delete"
+    kinds: list[str]
+    handles: list[int]
+    callers: list[int]
+    seqs: list[int]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def events(self) -> list[ObjectEvent]:
+        return [ObjectEvent(*row, None, None)  # type: ignore[arg-type]
+                for row in zip(self.lines, self.ops, self.kinds, self.handles, self.callers,
+                               self.seqs, strict=True)]
+
+
 # --------------------------------------------------------------------------------------------
 # Crash dumps (alios-formats.md §4)
 
@@ -372,7 +394,7 @@ class AgentNotice:
 
 Record = (
     HeapOverview | BlockDump | LeakCandidate | AllocWarning | CycleMarker | ObjectEvent
-    | CrashDump | LastWord | BuildId | TaskList | AgentNotice | Boot
+    | ObjectEventRun | CrashDump | LastWord | BuildId | TaskList | AgentNotice | Boot
 )
 
 

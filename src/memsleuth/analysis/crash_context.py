@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memsleuth.analysis.crash import explain_crash
-from memsleuth.records import AllocWarning, BlockDump, CrashDump, CycleMarker, Record
+from memsleuth.records import (
+    AllocWarning,
+    BlockDump,
+    CrashDump,
+    CycleMarker,
+    ObjectEventRun,
+    Record,
+)
 from memsleuth.results.common import extend
 from memsleuth.results.crash import CrashInLog
 
@@ -43,6 +50,9 @@ class CrashCollector:
         self._warnings: list[AllocWarning] = []
 
     def __call__(self, record: Record) -> None:
+        if isinstance(record, ObjectEventRun):
+            self.sections += len(record)      # one per event, as the events would count
+            return
         if not isinstance(record, CycleMarker):
             self.sections += 1
         if isinstance(record, BlockDump):

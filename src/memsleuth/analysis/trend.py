@@ -32,6 +32,7 @@ from memsleuth.records import (
     CrashDump,
     CycleMarker,
     HeapOverview,
+    ObjectEventRun,
 )
 from memsleuth.results.trend import Curve, Forecast, Trend
 
@@ -905,8 +906,10 @@ class TrendCollector:
         cand = self._candidate
         if cand is not None and not isinstance(record, (CycleMarker, Boot)):
             # a counter restart waits for its evidence: the run stays as it was meanwhile
+            # (a run of object events counts as its events: they are records one by one)
             cand["buffer"].append(record)
-            if len(cand["buffer"]) >= RESTART_BUFFER or (
+            cand["held"] += len(record) if isinstance(record, ObjectEventRun) else 1
+            if cand["held"] >= RESTART_BUFFER or (
                     isinstance(record, HeapOverview) and self._back_at_boot(record)):
                 self._resolve(reboot=True)      # the heap is back at its boot level
             return
@@ -1015,7 +1018,7 @@ class TrendCollector:
             elif self._first_index is not None and i <= self._first_index:
                 self._candidate = {"marker": record, "old_cycle": self.cycle,
                                    "boot_free": self._run_first_free,
-                                   "last_free": self._free, "buffer": []}
+                                   "last_free": self._free, "buffer": [], "held": 0}
                 return
             else:
                 self.glitches.append(record.line)

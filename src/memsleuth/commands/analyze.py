@@ -38,7 +38,7 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
     identity = IdentityCollector()
     model = load_model(log, cycle_pattern=cycle_pattern,
                        hooks=[acc.on_record, crashes, identity.on_record],
-                       object_patterns=agent.load_patterns(config))
+                       object_patterns=agent.load_patterns(config), objects="runs")
     require_sections(model, log)
     result, partial = summarize(model, acc, crashes, attributor, top=top, identity=identity)
     return {"log": str(log), "elf": str(elf) if elf else None, **result}, partial

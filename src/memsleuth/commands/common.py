@@ -181,21 +181,23 @@ def load_model(
     keep: Callable[[Any], bool] | None = None,
     hooks: Sequence[Callable[[Any], None]] = (),
     object_patterns: Sequence[Any] = (),
+    objects: bool | str = True,
     rounds: bool = True,
 ):  # -> LogModel
     """Read the log once into a LogModel (streaming); a missing file is a usage error.
 
-    ``hooks`` see every record of the pass (streaming accumulators). ``rounds=False``: the
-    caller uses neither test rounds nor object events (census): the log's head is not
-    searched for a round marker beforehand (the agent's own is still read) and object events
-    are not built where avoidable."""
+    ``hooks`` see every record of the pass (streaming accumulators); ``objects="runs"``:
+    every hook takes ``ObjectEventRun`` records (object events in bulk) too; ``objects=False``:
+    object events are not built where avoidable. ``rounds=False``: the caller has no use for
+    test rounds (census): the log's head is not searched for a round marker beforehand (the
+    agent's own is still read)."""
     from memsleuth.model import build_model
     from memsleuth.parse import parse_file
 
     if not log.exists():
         raise UsageError(f"log not found: {log}")
     parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns,
-                        detect=rounds, objects=rounds)
+                        objects=objects, detect=rounds)
     on_record = None
     if hooks:
         def on_record(record: Any) -> None:
@@ -208,12 +210,14 @@ def load_model(
 
 def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
                cycle_pattern: str | None = None,
-               object_patterns: Sequence[Any] = (), objects: bool = True):  # -> ParseStats
+               object_patterns: Sequence[Any] = (), objects: bool | str = True,
+               ):  # -> ParseStats
     """Read the log once, handing every record to streaming accumulators (no LogModel).
 
     For verbs that need only accumulators (trend, check, diff, objects): nothing of the log
     is kept but what the accumulators keep. ``objects=False``: the hooks ignore object
-    events, so the scanner need not build them (some may still arrive).
+    events, so the scanner need not build them (some may still arrive); ``"runs"``: the
+    hooks take ``ObjectEventRun`` records (object events in bulk) too.
     """
     from memsleuth.parse import parse_file
 

@@ -30,7 +30,7 @@ class ParsedLog:
                  cycle_pattern: str | None = None, source: FileSource | None = None,
                  object_patterns: Sequence[UserPattern] = (),
                  cycle_source: dict[str, object] | None = None, *, fast: bool | None = None,
-                 objects: bool = True) -> None:
+                 objects: bool | str = True) -> None:
         compiled = _compile(cycle_pattern) if cycle_source is None else re.compile(
             cycle_pattern or "")
         sections, line_readers = default_readers(compiled, object_patterns)
@@ -125,8 +125,7 @@ def detect_cycles(path: str | os.PathLike[str], limit: int | None = None):  # ->
     det = CycleDetector()
     with FileSource(path) as src:
         for batch in src.batches():
-            for line in batch.lines:
-                det.feed_raw(line)
+            det.feed_raw_lines(batch.lines)
             if det.lines >= limit:
                 break
     return det.result()
@@ -134,7 +133,7 @@ def detect_cycles(path: str | os.PathLike[str], limit: int | None = None):  # ->
 
 def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None,
                object_patterns: Sequence[UserPattern] = (), fast: bool | None = None,
-               objects: bool = True, detect: bool = True) -> ParsedLog:
+               objects: bool | str = True, detect: bool = True) -> ParsedLog:
     """Parse a log file (plain, gzip or UTF-16). Raises InputError if it cannot be read.
 
     Without ``cycle_pattern`` the round marker is detected on the file's head
@@ -142,7 +141,8 @@ def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None
 
     ``object_patterns``: the user's object-trace formats (``agent.load_patterns``).
     ``fast``: the scanning fast path (default: on unless ``MEMSLEUTH_FAST=0``); ``objects``:
-    False when the caller ignores object events (they are then not built where avoidable).
+    False when the caller ignores object events (they are then not built where avoidable);
+    "runs" when it takes ``ObjectEventRun`` records too (stretches of events in columns).
     ``detect=False``: no round-marker detection (a caller that ignores rounds saves a pass
     over the head; the agent's ``[MSCYCLE]`` marker is still read).
     """

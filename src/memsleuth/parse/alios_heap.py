@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from memsleuth.parse.base import Feed
 from memsleuth.parse.lazyre import lazy
@@ -178,6 +179,9 @@ def _header_names(s: str) -> list[str]:
 
 
 _NAMES_SEEN: dict[str, tuple[str, ...]] = {}
+#: OverviewReader.record_of: (header, row width) -> (has a record, index of total, free,
+#: used, min_free, max_free_block or None)
+_ROW_PLANS: dict[tuple[str, int], tuple[Any, ...]] = {}
 
 
 _HEAP_FIELDS = {
@@ -267,6 +271,33 @@ class OverviewReader:
         self._heap_names = _header_names(header.strip())
         self._heap_values, self._heap_hex = values, is_hex
         self._state = _OV_AFTER_HEAP
+
+    def record_of(self, header: str, values: list[int], is_hex: bool,
+                  lineno: int) -> HeapOverview | None:
+        """The record ``load(...)`` then ``close(None)`` give (a whole table without a pool
+        part, its row read in C), built without the reader's state: which value is which
+        column is worked out once per header and row width, not once per table (a stress
+        log prints the same table a million times). The reader's state is not touched."""
+        key = (header, len(values))
+        plan = _ROW_PLANS.get(key)
+        if plan is None:
+            names = _header_names(header.strip())
+            cols = _map_columns(names, list(range(len(values))), _HEAP_FIELDS,
+                                ("total", "free", "used", "min_free", "max_free_block"))
+            plan = (False,) if len(values) < 3 or "free" not in cols or "used" not in cols \
+                else (True, *(cols.get(k) for k in ("total", "free", "used", "min_free",
+                                                     "max_free_block")))
+            if len(_ROW_PLANS) < 256:
+                _ROW_PLANS[key] = plan
+        if not plan[0]:
+            return None
+        _, t, f, u, m, b = plan
+        variant: OverviewVariant = "show_mm" if not is_hex else (
+            "H4" if len(values) <= 4 else "H5b")
+        return HeapOverview(
+            lineno, variant, None if t is None else values[t], values[f], values[u],
+            None if m is None else values[m], None if b is None else values[b], None, None,
+            False, None, self.nested)
 
     def feed(self, text: str, lineno: int, ts: float | None) -> Feed:
         s = text.strip()

@@ -66,6 +66,7 @@ class CycleDetector:
 
     def __init__(self) -> None:
         self._families: dict[str, _Family] = {}
+        self._normalized: dict[str, str] = {}
         self.lines = 0
         self.overviews = 0
 
@@ -80,6 +81,27 @@ class CycleDetector:
             return
         if _DIGIT.search(line):
             self._candidate(normalize(line).text)
+
+    def feed_raw_lines(self, lines: list[str]) -> None:
+        """``feed_raw`` for a batch of raw lines: the lines no marker can be (an address in
+        them, too long) are dropped in one pass first; a stress log is mostly such lines."""
+        self.lines += len(lines)
+        longest = MAX_LEN + 40
+        overview, digit, candidate = _OVERVIEW.search, _DIGIT.search, self._candidate
+        seen = self._normalized
+        for line in [v for v in lines if "0x" not in v and len(v) <= longest]:
+            low = line.lower()
+            # every _OVERVIEW alternative holds one of these words: the regex only then
+            if ("[heap]" in low or "totals" in low or "heap info" in low
+                    or "free" in low) and overview(line):
+                self.overviews += 1
+            elif digit(line):
+                text = seen.get(line)
+                if text is None:
+                    text = normalize(line).text
+                    if len(seen) < 4096:    # the same foreign lines recur; bounded
+                        seen[line] = text
+                candidate(text)
 
     def feed(self, text: str) -> None:
         """A normalised line (the live monitor has them)."""

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from memsleuth import accel
 from memsleuth.parse.alios_heap import _DASHES, _STAT_CLOSED
 from memsleuth.parse.normalize import count_prefixed, is_plain, normalize
-from memsleuth.records import CycleMarker, HeapBlock, ObjectEvent, Record
+from memsleuth.records import CycleMarker, HeapBlock, ObjectEvent, ObjectEventRun, Record
 from memsleuth.sources.text import TextBatch
 
 if TYPE_CHECKING:
@@ -157,19 +157,29 @@ def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
 
 
 def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
-         objects: bool = True) -> Iterator[Record]:
-    """Records of ``batches`` (whole lines, ``\\n``-ended), the same as the line path's."""
+         objects: bool | str = True) -> Iterator[Record]:
+    """Records of ``batches`` (whole lines, ``\\n``-ended), the same as the line path's.
+
+    ``objects="runs"``: stretches of object events the C loop reads may come as one
+    ``ObjectEventRun`` each (its ``events()`` are the records the line path gives)."""
     stats = parser.stats
+    lines_of = getattr(plan.accel, "prefix_lines", None)
     for batch in batches:
         text = batch.text
         stats.lines += text.count("\n")
         stats.bytes += batch.nbytes
         stats.decode_errors += batch.bad
-        stats.prefixed_lines += count_prefixed(text)
+        got = lines_of(text) if lines_of is not None else None
+        if got is not None:      # C: only the lines that could carry a prefix are counted
+            plain, kept = got
+            stats.prefixed_lines += count_prefixed(kept) if kept else 0
+        else:
+            plain = None
+            stats.prefixed_lines += count_prefixed(text)
         if plan.anchors is not None and not text.isascii():
             yield from _by_line(parser, text)   # lower() could move positions
         else:
-            yield from _scan_text(parser, text, plan, objects)
+            yield from _scan_text(parser, text, plan, objects, plain)
     yield from parser.finish(parser.end_reason)
 
 
@@ -183,7 +193,8 @@ def _by_line(parser: LogParser, text: str) -> list[Record]:
     return out
 
 
-def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[Record]:
+def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
+               plain: bool | None = None) -> list[Record]:
     out: list[Record] = []
     take = parser._take
     n = len(text)
@@ -200,6 +211,8 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[
         else None
     words = plan.inert_words
     factory = ObjectEvent if objects else None
+    # (a module built before run() took columns gives ObjectEvents: same records)
+    columns = objects == "runs" and getattr(fast, "ABI", 1) >= 2
     # The C loop over whole idle stretches (object events, markers, tables, inert lines):
     # only where every reader's anchors are known and no user pattern needs a look.
     run_c = fast.run if fast is not None and user_cycle is None and inert is not None \
@@ -211,7 +224,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[
         fast, "blocks") else None
     # Lines with escapes, control characters or non-ASCII text are never stepped over:
     # what normalize() removes could join an anchor.
-    plain = inert is not None and is_plain(text)
+    plain = inert is not None and (is_plain(text) if plain is None else plain)
     obj_run, obj_line, cycle_re, table_re = _OBJ_RUN.match, _OBJ_LINE.findall, _CYCLE.match, \
         _TABLE.match
     while pos < n:
@@ -225,7 +238,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool) -> list[
                 continue
         if run_c is not None and pos >= hold and parser._active is None:
             end, line, items = run_c(text, pos, parser._lineno, words, cycles,
-                                     overview is not None, factory)
+                                     overview is not None, factory, *(True,) * columns)
             back = _run_items(parser, text, items, overview, out) if items else None
             if back is not None:
                 pos, hold, parser._lineno = back
@@ -340,6 +353,9 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
         if it[0] == 0:
             out.append(CycleMarker(line=it[1], index=it[2], text=text[it[3]:it[4]], ts=None))
             continue
+        if it[0] == 2:
+            out.append(ObjectEventRun(*it[1:]))
+            continue
         _, first, hs, he, values, is_hex, _row_line, skips, start, end, check = it
         if check is not None:
             # foreign lines after the row: the bottom rule opens an empty table, which the
@@ -351,6 +367,9 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
             if not all(_has_text(text[skips[i]:skips[i + 1]]) for i in range(0, len(skips), 2)):
                 return start, end, first - 1
             stats.skipped_in_sections += len(skips) // 2
-        overview.load(text[hs:he], values, is_hex, first)
-        out += parser._close(overview, None)
+        rec = overview.record_of(text[hs:he], values, is_hex, first)
+        if rec is not None:      # what parser._close(overview) gives and counts
+            out.append(rec)
+            sections = stats.sections
+            sections[overview.name] = sections.get(overview.name, 0) + 1
     return None

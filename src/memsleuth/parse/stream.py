@@ -69,12 +69,13 @@ class LogParser:
         yield from self.finish()
 
     def parse_texts(self, batches: Iterable[TextBatch], *, fast: bool = True,
-                    objects: bool = True) -> Iterator[Record]:
+                    objects: bool | str = True) -> Iterator[Record]:
         """Like :meth:`parse_batches`, for chunks given as ``\\n``-ended text.
 
         ``fast``: use the scanning fast path (``memsleuth.parse.scan``) when the readers allow
         it; the records are the same either way. ``objects=False`` lets it skip building
-        object events the caller will ignore (they may still arrive).
+        object events the caller will ignore (they may still arrive); ``objects="runs"``
+        lets it give stretches of them as ``ObjectEventRun`` records.
         """
         from memsleuth.parse import scan
 
