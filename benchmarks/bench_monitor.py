@@ -141,7 +141,7 @@ def end_to_end(data: bytes, symbolizer: object) -> tuple[float, int]:
         t0 = time.perf_counter()
         result = mon.run()
         secs = time.perf_counter() - t0
-        print(f"{'':28} end to end: {result.decode['annotations']:,} annotations")
+        print(f"{'':28} end to end: {result.decode.annotations:,} annotations")
         return secs, result.lines
 
 

@@ -57,21 +57,21 @@ def first_alarm(s: Series) -> tuple[int | None, Any]:
     result."""
     for k in schedule(len(s.free)):
         r = analyze_points(points(s.free[:k]), x_mode="cycle")
-        if r["classification"] == "steady_leak":
+        if r.classification == "steady_leak":
             return k, r
     return None, None
 
 
-def exhaustion(result: Any) -> dict[str, Any] | None:
-    fc = result["forecast"] if result is not None else None
-    return fc["exhaustion"] if fc else None
+def exhaustion(result: Any) -> Any:
+    fc = result.forecast if result is not None else None
+    return fc.exhaustion if fc else None
 
 
-def covered(exh: dict[str, Any] | None, truth: float) -> bool:
-    if exh is None or exh["at"] is None:
+def covered(exh: Any, truth: float) -> bool:
+    if exh is None or exh.at is None:
         return False
-    lo = exh["earliest"] if exh["earliest"] is not None else exh["at"]
-    hi = exh["latest"] if exh["latest"] is not None else math.inf
+    lo = exh.earliest if exh.earliest is not None else exh.at
+    hi = exh.latest if exh.latest is not None else math.inf
     return lo <= truth <= hi
 
 
@@ -119,8 +119,8 @@ def run(count: int, seed: int, cycles: int) -> None:
                 delays = sorted(max(0, a - s.warmup_end) for s, a, _ in alarmed)
                 within = sum(1 for d in delays if d <= TARGET_DELAY)
                 holds = sum(1 for s, _, r in alarmed if covered(exhaustion(r), s.exhaustion))
-                errs = [abs(exhaustion(r)["at"] - s.exhaustion) / s.exhaustion
-                        for s, _, r in alarmed if exhaustion(r) and exhaustion(r)["at"]]
+                errs = [abs(exhaustion(r).at - s.exhaustion) / s.exhaustion
+                        for s, _, r in alarmed if exhaustion(r) and exhaustion(r).at]
                 if delays:
                     p95 = delays[min(len(delays) - 1, int(0.95 * len(delays)))]
                     line += (f" {median(delays):.0f} | {p95} | {pct(within / len(items))} | "
@@ -200,22 +200,22 @@ def run_real() -> None:
         for upto in (max(6, round(0.1 * fail)), None):
             r = trend_of(log, upto)
             exh = exhaustion(r)
-            used = r["points"]
-            if exh is None or exh["at"] is None:
-                print(f"| {name} | {fail} | {used} | {r['classification']} | - | - | "
+            used = r.points
+            if exh is None or exh.at is None:
+                print(f"| {name} | {fail} | {used} | {r.classification} | - | - | "
                       "no forecast |")
                 refused += 1
                 continue
-            err = (exh["at"] - fail) / fail
+            err = (exh.at - fail) / fail
             ok = covered(exh, fail)
             held += ok
             n += 1
             if upto is not None:
                 n10 += 1
                 within5 += abs(err) <= 0.05
-            lo = exh["earliest"]
-            hi = exh["latest"] if exh["latest"] is not None else "∞"
-            print(f"| {name} | {fail} | {used} | {r['classification']} | {exh['at']:.0f} "
+            lo = exh.earliest
+            hi = exh.latest if exh.latest is not None else "∞"
+            print(f"| {name} | {fail} | {used} | {r.classification} | {exh.at:.0f} "
                   f"({lo:.0f}–{hi if isinstance(hi, str) else f'{hi:.0f}'}) | "
                   f"{100 * err:+.1f} % | {'yes' if ok else 'no'} |")
     print(f"\nreal runs: the interval holds the failure in {held} of {n} forecasts ({refused} "

@@ -40,7 +40,7 @@ def test_seed_reproduction_timer_row_first(target: str) -> None:
     log, elf = OUT / f"{target}-leak.log", OUT / f"{target}-leak.elf"
     code, data = run_json("census", str(log), "--elf", str(elf))
     assert code == 0
-    assert data["schema"] == "memsleuth.census/2"
+    assert data["schema"] == "memsleuth.census/3"
     assert data["elf_match"]["verdict"] == "ok"
     top = data["rows"][0]
     assert top["object_kind"] == "timer"
@@ -191,7 +191,7 @@ def test_report_json_and_elf_match_on_the_bundled_example(tmp_path: Path) -> Non
     assert data["elf"]["match"].verdict == "ok"
     code, doc = run_json("report", str(OUT / "cortex-m4-leak.log"), "--elf",
                          str(OUT / "cortex-m4-leak.elf"), "-o", str(tmp_path / "r.html"))
-    assert code == 0 and doc["schema"] == "memsleuth.report/2"
+    assert code == 0 and doc["schema"] == "memsleuth.report/3"
     assert doc["bytes"] == (tmp_path / "r.html").stat().st_size
 
 

@@ -111,3 +111,27 @@ def test_every_table_row_carries_device_build_path_and_line(fleet_store):
             SELECT count(*) AS n, count(device) AS d, count(build) AS b, count(path) AS p,
                    count(line) AS l FROM {table}""")[0]
         assert row["n"] > 0 and row["n"] == row["d"] == row["b"] == row["p"] == row["l"], table
+
+
+def test_the_fleet_document_is_typed_rows_the_renderers_take(fleet_store, capsys):
+    """`fleet --json` is one frozen tree of the row types (results.fleet), the rows as the
+    engine answered them; the terminal and HTML renderers read the same tree."""
+    import dataclasses
+
+    import pytest
+
+    from memsleuth.report.fleet_html import render_fleet_html
+    from memsleuth.report.fleet_text import render_fleet
+    from memsleuth.results.common import extend, to_json
+    from memsleuth.results.fleet import FleetAnswers, FleetOutput, LeakSite
+
+    rows = answer(fleet_store)
+    typed = FleetAnswers.of(rows)
+    assert isinstance(typed.leak_sites[0], LeakSite)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        typed.leak_sites[0].devices = 0  # type: ignore[misc]
+    assert to_json(typed) == {q: [{k: list(v) if isinstance(v, tuple) else v
+                                   for k, v in r.items()} for r in rows[q]] for q in rows}
+    render_fleet(extend(FleetOutput, typed, store=str(fleet_store), engine="local"))
+    assert typed.leak_sites[0].site_key in capsys.readouterr().out
+    assert typed.leak_sites[0].site_key in render_fleet_html(typed, str(fleet_store))

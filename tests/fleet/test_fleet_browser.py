@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from schema_helpers import loads_valid
 
 from memsleuth.cli import main
 from memsleuth.fleet.queries import answer
@@ -30,6 +31,10 @@ def test_report_of_a_store_is_one_offline_file(fleet_store, tmp_path):
     top = answer(fleet_store, ("leak_sites",))["leak_sites"][0]
     assert top["site_key"] in page
     assert f'data-v="{top["devices"]}"' in page
+    # --json says what was written, in the report schema's fleet form
+    doc = loads_valid(CliRunner().invoke(main, ["report", str(fleet_store), "-o", str(html),
+                                                "--json"]).output)
+    assert doc["store"] == str(fleet_store) and doc["bytes"] == len(page.encode("utf-8"))
 
 
 @pytest.mark.skipif(BROWSER is None, reason="chromium is not installed")

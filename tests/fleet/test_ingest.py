@@ -88,7 +88,7 @@ def test_fleet_cli_json_and_sql(fleet_store):
     result = runner.invoke(main, ["fleet", str(fleet_store), "--json"])
     assert result.exit_code == 0, result.output
     doc = loads_valid(result.output)
-    assert doc["schema"] == "memsleuth.fleet/2"
+    assert doc["schema"] == "memsleuth.fleet/3"
     for key in ("leak_sites", "build_comparison", "crash_signatures",
                 "devices_by_exhaustion", "problems", "summary"):
         assert key in doc

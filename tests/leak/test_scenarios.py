@@ -22,6 +22,8 @@ from memsleuth.analysis.objects import ObjectBalance
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.cli import main
 from memsleuth.commands.common import load_model, open_symbolizer, stream_log
+from memsleuth.results.check import LeakReport
+from memsleuth.results.trend import Trend
 
 OUT = Path(__file__).resolve().parents[2] / "examples" / "wifi_reconnect_leak" / "out"
 TARGETS = ("x86_64", "cortex-m4")
@@ -39,7 +41,7 @@ def facts(target: str, scenario: str) -> dict[str, Any]:
 
 
 @cache
-def trend_of(target: str, scenario: str, upto: int | None = None) -> dict[str, Any]:
+def trend_of(target: str, scenario: str, upto: int | None = None) -> Trend:
     """The trend verb's path: one streaming pass through the bounded collector."""
     collector = TrendCollector(upto=upto)
     stream_log(run_path(target, scenario), [collector.on_record])
@@ -47,7 +49,7 @@ def trend_of(target: str, scenario: str, upto: int | None = None) -> dict[str, A
 
 
 @cache
-def report_of(target: str, scenario: str) -> dict[str, Any]:
+def report_of(target: str, scenario: str) -> LeakReport:
     log = run_path(target, scenario)
     attributor = Attributor(open_symbolizer(log.with_suffix(".elf")))
     acc = Accumulators(ObjectBalance(grace=1), SiteSeries(attributor), TrendCollector())
@@ -65,9 +67,9 @@ def test_remedian_bins_bound_the_series() -> None:
         c.on_record(HeapOverview(line=2 * i + 1, variant="H5b", total=10**6,
                                  free=free, used=10**6 - free))
     r = c.result()
-    assert len(c.by_cycle.points) < 300 and r["points_available"] == 5000
-    assert r["classification"] == "steady_leak"
-    assert abs(r["fit"]["slope"] + 40) < 0.5
+    assert len(c.by_cycle.points) < 300 and r.points_available == 5000
+    assert r.classification == "steady_leak"
+    assert abs(r.fit.slope + 40) < 0.5
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -76,36 +78,36 @@ def test_remedian_bins_bound_the_series() -> None:
 ])
 def test_classification(target: str, scenario: str, classification: str) -> None:
     trend = trend_of(target, scenario)
-    assert trend["classification"] == classification, trend["reason"]
-    assert trend["evidence"]["slope"] is not None and trend["reason"]
+    assert trend.classification == classification, trend.reason
+    assert trend.evidence.slope is not None and trend.reason
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_noleak_warmup_is_not_a_leak(target: str) -> None:
     trend = trend_of(target, "noleak")
-    assert trend["leak"] is False
-    assert trend["classification"] in ("warmup_plateau", "no_leak")
+    assert trend.leak is False
+    assert trend.classification in ("warmup_plateau", "no_leak")
     # the firmware's cache fills over its first 20 cycles: that drop is the warm-up
-    assert 15 <= trend["warmup"]["points"] <= 30
-    assert trend["forecast"] is None
+    assert 15 <= trend.warmup.points <= 30
+    assert trend.forecast is None
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_forecast_from_first_tenth(target: str) -> None:
     real = facts(target, "leak")["failed_cycle"]
     trend = trend_of(target, "leak", upto=round(real * 0.10))
-    assert trend["points"] == round(real * 0.10)
-    assert trend["classification"] == "steady_leak"
-    exhaustion = trend["forecast"]["exhaustion"]
-    assert abs(exhaustion["at"] - real) <= 0.05 * real, exhaustion
-    assert exhaustion["earliest"] <= exhaustion["at"] <= exhaustion["latest"]
-    assert trend["observed_failure"]["cycle"] == real
+    assert trend.points == round(real * 0.10)
+    assert trend.classification == "steady_leak"
+    exhaustion = trend.forecast.exhaustion
+    assert abs(exhaustion.at - real) <= 0.05 * real, exhaustion
+    assert exhaustion.earliest <= exhaustion.at <= exhaustion.latest
+    assert trend.observed_failure.cycle == real
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_objects_five_created_four_deleted(target: str) -> None:
     f = facts(target, "leak")
-    objects = report_of(target, "leak")["objects"]
+    objects = report_of(target, "leak").objects
     (timer,) = [k for k in objects.kinds if k.kind == "timer"]
     assert (timer.per_cycle.created, timer.per_cycle.deleted) == (5, 4)
     assert timer.created == f["timers_created"]
@@ -122,7 +124,7 @@ def test_objects_five_created_four_deleted(target: str) -> None:
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("scenario", ["noleak", "burst", "frag"])
 def test_objects_balanced(target: str, scenario: str) -> None:
-    objects = report_of(target, scenario)["objects"]
+    objects = report_of(target, scenario).objects
     assert objects.leaks == ()
     (timer,) = [k for k in objects.kinds if k.kind == "timer"]
     assert timer.per_cycle.net == 0
@@ -132,7 +134,7 @@ def test_objects_balanced(target: str, scenario: str) -> None:
 def test_attribution_names_the_timer_site(target: str) -> None:
     f = facts(target, "leak")
     report = report_of(target, "leak")
-    attribution = report["attribution"]
+    attribution = report.attribution
     top = attribution.sites[0]
     assert top.object_kind == "timer"
     assert f["leaked_timer_create_line"] in top.label
@@ -142,10 +144,10 @@ def test_attribution_names_the_timer_site(target: str) -> None:
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_growth_tells_steady_from_spike(target: str) -> None:
-    leak = report_of(target, "leak")["growth"]
+    leak = report_of(target, "leak").growth
     timer_rows = [r for r in leak.rows if r.object_kind == "timer"]
     assert timer_rows and timer_rows[0].pattern == "steady"
-    burst = report_of(target, "burst")["growth"]
+    burst = report_of(target, "burst").growth
     steady = [r for r in burst.rows if r.pattern == "steady"]
     assert not any(r.object_kind == "timer" for r in steady)
     assert any(r.pattern == "spike" for r in burst.rows)
@@ -223,7 +225,7 @@ def test_time_axis_from_prefixed_timestamps(tmp_path: Path) -> None:
                          .output)
     assert by_time["x"] == "time"
     assert by_time["fit"]["slope"] == pytest.approx(
-        trend_of("x86_64", "leak")["fit"]["slope"] / 5.0, rel=0.02)
+        trend_of("x86_64", "leak").fit.slope / 5.0, rel=0.02)
     by_cycle = loads_valid(CliRunner().invoke(main, ["trend", str(log), "--json"]).output)
     exh = by_cycle["forecast"]["exhaustion"]
     assert exh["time"] == pytest.approx(exh["at"] * 5.0, rel=0.02)
@@ -238,17 +240,17 @@ def test_leak_report_for_a_model_based_verb() -> None:
     acc = Accumulators.create(attributor)
     load_model(log, hooks=[acc.on_record])
     report = leak_report(acc, attributor, Thresholds())
-    assert report["verdict"].leak and report["verdict"].exit_code == 1
-    assert report["objects"].leaks[0].leak_per_cycle == pytest.approx(1.0, abs=0.01)
-    assert report["attribution"].sites[0].object_kind == "timer"
+    assert report.verdict.leak and report.verdict.exit_code == 1
+    assert report.objects.leaks[0].leak_per_cycle == pytest.approx(1.0, abs=0.01)
+    assert report.attribution.sites[0].object_kind == "timer"
 
 
 def test_one_point_per_cycle_despite_nested_overviews() -> None:
     f = facts("x86_64", "leak")
-    trend = report_of("x86_64", "leak")["trend"]
+    trend = report_of("x86_64", "leak").trend
     # cycles 10 and 50 also print a block dump with its own nested overview
-    assert trend["points"] == f["mscycle_markers"]
-    assert [p["cycle"] for p in trend["series"]] == list(range(1, f["mscycle_markers"] + 1))
+    assert trend.points == f["mscycle_markers"]
+    assert [p.cycle for p in trend.series] == list(range(1, f["mscycle_markers"] + 1))
 
 
 def test_check_thresholds(tmp_path: Path) -> None:

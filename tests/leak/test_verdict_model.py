@@ -26,7 +26,7 @@ def verdict_at(free: list[float], n: int) -> str:
     pts = [Point(x=float(i), index=i - 1, cycle=i, ts=None, line=i, free=int(f), total=131072,
                  min_free=None, max_free_block=None, pool_free=None, nested=False)
            for i, f in enumerate(free[:n], 1)]
-    return analyze_points(pts, x_mode="cycle")["classification"]
+    return analyze_points(pts, x_mode="cycle").classification
 
 
 def first_alarm(free: list[float]) -> int | None:
@@ -135,8 +135,8 @@ def _forecast_holds(free: list[float], truth: float) -> bool:
     pts = [Point(x=float(i), index=i - 1, cycle=i, ts=None, line=i, free=int(f), total=131072,
                  min_free=None, max_free_block=None, pool_free=None, nested=False)
            for i, f in enumerate(free[:n], 1)]
-    exh = analyze_points(pts, x_mode="cycle")["forecast"]["exhaustion"]
-    return exh["earliest"] <= truth <= (exh["latest"] or math.inf)
+    exh = analyze_points(pts, x_mode="cycle").forecast.exhaustion
+    return exh.earliest <= truth <= (exh.latest or math.inf)
 
 
 @pytest.mark.parametrize(("tau", "rate"), [(4.5, 1), (5.5, 1), (6.0, 2)])
@@ -172,9 +172,9 @@ def test_real_kernel_runs_forecast_from_their_first_tenth(log: str, kernel: str)
     collector = TrendCollector(upto=round(0.1 * fail))
     stream_log(path, [collector.on_record])
     trend = collector.result()
-    assert trend["classification"] == "steady_leak", trend["reason"]
-    exh = trend["forecast"]["exhaustion"]
-    assert exh["earliest"] <= fail <= exh["latest"], exh
+    assert trend.classification == "steady_leak", trend.reason
+    exh = trend.forecast.exhaustion
+    assert exh.earliest <= fail <= exh.latest, exh
 
 
 @pytest.mark.parametrize("period", [6, 9, 13])

@@ -159,7 +159,7 @@ def _series(leak: int, noise: list[int], *, total: int = 200_000, block: int = 8
     if failure:
         c.on_record(AllocWarning(line=10**6, kind="malloc_failed", need=512))
     trend = c.result()
-    fails = {"count": c.alloc_failures, "first": c.first_alloc_failure}
+    fails = c.failures()
     return verdict(trend, None, None, Thresholds(), None, fails)
 
 
@@ -221,5 +221,5 @@ def test_a_leak_with_blocks_of_rows_out_of_order_is_never_clean(n, rate, seed, n
         f = 45_000 - rate * i + seed.randint(-noise, noise)
         c.on_record(HeapOverview(line=3 * j + 1, variant="H5b", total=65_536, free=f,
                                  used=65_536 - f))
-    v = verdict(c.result(), None, None, Thresholds(), None, {"count": 0, "first": None})
+    v = verdict(c.result(), None, None, Thresholds(), None, c.failures())
     assert v.exit_code != 0, v.reason

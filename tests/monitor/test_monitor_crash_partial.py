@@ -17,11 +17,11 @@ def test_reset_mid_dump_is_explained_as_partial(tmp_path: Path, monkeypatch) -> 
     parts: list[bytes | None] = [b"boot ok\r\n", cut, None, None, b"boot ok again\r\n"]
     mon, out, _ = _monitor(tmp_path, parts)
     result = mon.run()
-    assert [a["kind"] for a in result.alerts] == ["crash"]
+    assert [a.kind for a in result.alerts] == ["crash"]
     [crash] = result.crashes
-    assert crash["line"] == 2 and "no output for" in crash["partial"]
-    assert crash["explanation"].partial is True
-    assert crash["explanation"].cause.category
+    assert crash.line == 2 and "no output for" in crash.partial
+    assert crash.explanation.partial is True
+    assert crash.explanation.cause.category
     text = out.getvalue()
     assert text.index("Cause:") < text.index("boot ok again")  # explained at the pause
     assert not mon.scanner.in_crash
@@ -31,8 +31,8 @@ def test_stream_ending_mid_dump_is_explained_as_partial(tmp_path: Path) -> None:
     lines = CRASH_LOG.read_bytes().splitlines(keepends=True)
     mon, _, _ = _monitor(tmp_path, [b"".join(lines[:39])])
     [crash] = mon.run().crashes
-    assert crash["explanation"].partial is True
-    assert "stream ended" in crash["partial"]
+    assert crash.explanation.partial is True
+    assert "stream ended" in crash.partial
 
 
 def test_complete_dump_comes_out_of_the_scanner_whole() -> None:

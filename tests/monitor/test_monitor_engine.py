@@ -64,7 +64,7 @@ def test_capture_survives_a_broken_decoder(tmp_path: Path) -> None:
     assert (tmp_path / "monitor-t.log").read_bytes() == b"".join(data)
     assert result.lines == 3
     assert "line two" in out.getvalue()           # shown undecoded
-    assert result.decode["errors"] >= 1
+    assert result.decode.errors >= 1
 
 
 def test_crash_alert_then_explanation_in_order(tmp_path: Path) -> None:
@@ -75,14 +75,14 @@ def test_crash_alert_then_explanation_in_order(tmp_path: Path) -> None:
     result = mon.run()
     text = out.getvalue()
     assert result.finding
-    assert [a["kind"] for a in result.alerts] == ["crash"]
-    assert result.alerts[0]["line"] == 2
-    assert len(result.crashes) == 1 and result.crashes[0]["line"] == 2
+    assert [a.kind for a in result.alerts] == ["crash"]
+    assert result.alerts[0].line == 2
+    assert len(result.crashes) == 1 and result.crashes[0].line == 2
     banner = text.index("!!!!!!!!!! Exception")
     alert = text.index("ALERT [crash]")
     end = text.index("dump end")
     assert banner < alert < end
-    if "explanation" in result.crashes[0]:          # when the crash module is installed
+    if result.crashes[0].explanation is not None:   # when the crash module is installed
         assert text.index("Cause:") > end
 
 
@@ -139,7 +139,7 @@ def test_cli_crash_via_cmd_exits_1(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     summary = loads_valid(proc.stdout)
-    assert summary["schema"] == "memsleuth.monitor/2"
+    assert summary["schema"] == "memsleuth.monitor/3"
     assert [a["kind"] for a in summary["alerts"]] == ["crash"]
     assert Path(summary["capture_files"][0]).read_bytes() == CRASH_LOG.read_bytes()
 
@@ -199,4 +199,4 @@ def test_engine_capture_and_line_numbers_match_file_reading(sizes: list[int]) ->
         result = mon.run()
         assert Path(result.capture_files[0]).read_bytes() == blob
     assert result.lines == len(list(split_lines([blob])))
-    assert result.alerts[0]["line"] == 1
+    assert result.alerts[0].line == 1

@@ -28,16 +28,16 @@ def test_live_forecast_matches_trend_on_the_leak_log(tmp_path: Path) -> None:
     mon = Monitor(ListSource(parts), CaptureWriter(tmp_path, stamp="t"), AddressDecoder(None),
                   Display(out, err, tty=False, status_every=0), poll=0.0)
     result = mon.run()
-    live = result.status["forecast_exhaustion"]
+    live = result.status.forecast_exhaustion
     assert live is not None
     assert abs(live - FAILED_AT) <= 0.05 * FAILED_AT
     collector = TrendCollector()  # what `memsleuth trend` runs on the file
     with log.open("rb") as fh:
         for record in parse_lines(fh):
             collector.on_record(record)
-    offline = collector.result()["forecast"]["exhaustion"]
-    assert abs(live - offline["at"]) < 1.0
-    assert result.status["forecast_level"] == offline["level"]
+    offline = collector.result().forecast.exhaustion
+    assert abs(live - offline.at) < 1.0
+    assert result.status.forecast_level == offline.level
     assert f"OOM ~cycle {round(live)}" in out.getvalue()
-    leak = next(a for a in result.alerts if a["kind"] == "leak")
-    assert leak["message"].count("runs out at cycle") == 1   # the offline verdict's own words
+    leak = next(a for a in result.alerts if a.kind == "leak")
+    assert leak.message.count("runs out at cycle") == 1   # the offline verdict's own words

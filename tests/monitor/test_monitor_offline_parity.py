@@ -20,6 +20,7 @@ from memsleuth.live.decoder import AddressDecoder
 from memsleuth.live.engine import Display, Monitor
 from memsleuth.live.scan import LiveScanner
 from memsleuth.parse.cycles import CycleDetector
+from memsleuth.results.common import to_json
 from memsleuth.sources.capture import CaptureWriter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +34,7 @@ def _live(log: Path, tmp_path: Path) -> dict:
     mon = Monitor(ListSource(parts), CaptureWriter(tmp_path, stamp="t"), AddressDecoder(None),
                   Display(io.StringIO(), io.StringIO(), tty=False, status_every=0), poll=0.0,
                   scanner=LiveScanner(detector=CycleDetector()))
-    return mon.run().status
+    return to_json(mon.run().status)     # as the --json summary prints it
 
 
 def _offline(log: Path) -> dict:

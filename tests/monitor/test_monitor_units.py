@@ -223,7 +223,7 @@ def test_tracker_alerts_on_steady_leak() -> None:
     _feed(tracker, _session(frees))
     leaks = [a for a in tracker.alerts if a.kind == "leak"]
     assert len(leaks) == 1 and tracker.finding
-    assert 140 < tracker.status()["leak_rate"] < 160
+    assert 140 < tracker.status().leak_rate < 160
     assert tracker.forecast() is not None
 
 
@@ -243,7 +243,7 @@ def test_tracker_object_imbalance() -> None:
                      f"seq {c}")
     tracker = LiveTracker()
     _feed(tracker, lines)
-    assert tracker.status()["objects"] == {"timer": 40}
+    assert tracker.status().objects == {"timer": 40}
     assert [a.kind for a in tracker.alerts] == ["object_leak"]
 
 
@@ -272,5 +272,5 @@ def test_tracker_memory_is_bounded_on_long_sessions() -> None:
     t.refresh_forecast()
     assert len(t.acc.trend.by_cycle.points) <= 500
     assert len(t.heap.overviews) <= tr.HEALTH_CAPACITY
-    assert t.status()["cycle"] == 1499 and t.status()["points"] <= 500
+    assert t.status().cycle == 1499 and t.status().points <= 500
     assert not t.alerts

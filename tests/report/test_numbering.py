@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from memsleuth.cli import main
 from memsleuth.report.numbering import dump_list, dumps_phrase
+from memsleuth.results.analyze import DumpEntry
 
 OUT = Path(__file__).resolve().parents[2] / "examples" / "wifi_reconnect_leak" / "out"
 LOG = str(OUT / "cortex-m4-leak.log")
@@ -18,10 +19,15 @@ def _run(*args: str) -> str:
     return CliRunner().invoke(main, list(args)).stdout
 
 
+def _dump(index: int, variant: str) -> DumpEntry:
+    return DumpEntry(index=index, line=1, variant=variant, cycle=None,  # type: ignore[arg-type]
+                     used_blocks=1, used_bytes=8, partial=False)
+
+
 def test_dump_lists_are_short_and_exact():
     assert dump_list([4, 0, 1, 2, 3, 7]) == "#0–#4, #7"
     assert dump_list([0, 3, 4]) == "#0, #3, #4"
-    phrase = dumps_phrase([{"index": 0, "variant": "B3"}, {"index": 1, "variant": "mmlk"}])
+    phrase = dumps_phrase([_dump(0, "B3"), _dump(1, "mmlk")])
     assert phrase == "2 block dumps: 1 full dump (#0), 1 mmlk listing (#1)"
 
 

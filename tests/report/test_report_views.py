@@ -30,7 +30,7 @@ def test_every_crash_is_explained_newest_as_analyze_does(tmp_path: Path):
     model = load_model(log)
     assert len(model.crashes) == 2 and len(model.warnings) == 3
     first, newest = data["crashes"]
-    assert newest == run_analyze(log, None, top=10)[0]["crash"]
+    assert newest == run_analyze(log, None, top=10)[0].crash
     # Each crash sees only the warnings after the previous crash and before itself.
     expected = explain_crash(model.crashes[0], None, None, model.warnings[:1])
     assert first == extend(CrashInLog, expected, crashes_in_log=2)

@@ -22,26 +22,39 @@ CORPUS = next((d for d in (REPO.parent / "shared" / "corpus" / "real",
 
 
 def _logs() -> list[Path]:
+    """Every example and fixture log (plain or gzipped), then the corpus."""
     groups = [
         REPO / "examples" / "wifi_reconnect_leak" / "out",
+        REPO / "examples" / "rtos_formats" / "out",
+        REPO / "examples" / "vendor_stress" / "out",
         REPO / "tests" / "fixtures" / "alios",
         REPO / "tests" / "fixtures" / "crash",
         REPO / "tests" / "fixtures" / "crash" / "qemu",
         REPO / "tests" / "fixtures" / "crash" / "qemu" / "heap",
         REPO / "tests" / "fixtures" / "freertos",
+        REPO / "tests" / "fixtures" / "threadx",
+        REPO / "tests" / "fixtures" / "real",
+        REPO / "tests" / "fixtures" / "rtos" / "real",
         CORPUS,                         # the real device logs, where this machine has them
     ]
-    return [log for d in groups if d.is_dir() for log in sorted(d.glob("*.log"))]
+    return [log for d in groups if d.is_dir()
+            for log in sorted([*d.glob("*.log"), *d.glob("*.log.gz")])]
 
 
 LOGS = _logs()
-EXAMPLES = [log for log in LOGS if log.parent.name == "out"]
+#: the bundled leak example's runs: every verb has something to say on each
+EXAMPLES = [log for log in LOGS if log.parent.parent.name == "wifi_reconnect_leak"]
 #: the verbs that read a log file
 FILE_VERBS = ("analyze", "census", "check", "crash", "diff", "objects", "report", "trend")
 #: monitor replays a log through `--cmd cat`: every fixture and corpus log, one example
 #: (the examples are 10x larger and the live path is the same; each costs seconds)
-MONITOR_LOGS = [log for log in LOGS if log not in EXAMPLES] + \
+MONITOR_LOGS = [log for log in LOGS if not log.is_relative_to(REPO / "examples")] + \
     [log for log in EXAMPLES if log.name == "cortex-m4-leak.log"]
+
+
+def elf_of(log: Path) -> Path:
+    """The ELF beside a log: x.log or x.log.gz -> x.elf."""
+    return log.parent / (log.name.split(".log")[0] + ".elf")
 
 
 def label(log: Path) -> str:
@@ -51,7 +64,7 @@ def label(log: Path) -> str:
 @cache
 def run(verb: str, log: Path, tmp: Path) -> tuple[int, str]:
     """``memsleuth VERB LOG [--elf ELF] --json`` in-process: (exit code, stdout)."""
-    elf = log.with_suffix(".elf")
+    elf = elf_of(log)
     args = [verb]
     if verb == "monitor":
         args += ["--cmd", f"cat '{log}'", "--log-dir", str(tmp / "monitor"), "--no-input"]

@@ -15,21 +15,25 @@ import pytest
 from schema_helpers import schema_errors
 
 from memsleuth.analysis.census import Attributor, census
+from memsleuth.analysis.check import Thresholds
 from memsleuth.analysis.dump_choice import census_dump
 from memsleuth.commands.analyze import run_analyze
 from memsleuth.commands.census import run_census
+from memsleuth.commands.check import render_check, run_check
 from memsleuth.commands.common import envelope, load_model
 from memsleuth.commands.crash import run_crash
 from memsleuth.commands.diff import run_diff
 from memsleuth.commands.objects import run_objects
+from memsleuth.commands.trend import run_trend
 from memsleuth.report.analyze_text import render_analyze
 from memsleuth.report.census_text import render_census
 from memsleuth.report.crash_text import render_crash, render_crashes
 from memsleuth.report.diff_text import render_diff
 from memsleuth.report.objects_text import render_objects
-from memsleuth.results.analyze import HeapHealth
+from memsleuth.report.trend_text import render_trend
+from memsleuth.results.analyze import AnalyzeOutput, Contents, HeapHealth
 from memsleuth.results.census import Census
-from memsleuth.results.check import Verdict
+from memsleuth.results.check import CheckOutput, LeakReport, Verdict
 from memsleuth.results.common import ElfMatch, extend, to_json
 from memsleuth.results.crash import (
     ArmV7AFault,
@@ -42,6 +46,7 @@ from memsleuth.results.crash import (
 )
 from memsleuth.results.diff import Attribution, Growth
 from memsleuth.results.objects import ObjectsFromDumps, ObjectsFromTrace
+from memsleuth.results.trend import Trend, TrendOutput
 
 REPO = Path(__file__).resolve().parents[2]
 LEAK = REPO / "examples" / "wifi_reconnect_leak" / "out" / "cortex-m4-leak.log"
@@ -111,15 +116,18 @@ def test_objects_from_a_trace_or_the_dumps_are_frozen_and_rendered(log: Path, ca
 def test_analyze_parts_elf_match_and_health_are_frozen(capsys) -> None:
     result, partial = run_analyze(LEAK, ELF, 5)
     assert not partial
-    for key, kind in (("census", Census), ("heap", HeapHealth), ("elf_match", ElfMatch)):
-        assert isinstance(result[key], kind), key
-        assert assert_frozen_tree(result[key]) >= 1
-    leak = result["leak"]
-    assert isinstance(leak["objects"], ObjectsFromTrace)
-    assert isinstance(leak["growth"], Growth) and isinstance(leak["attribution"], Attribution)
-    assert isinstance(leak["verdict"], Verdict) and leak["verdict"].findings
-    assert assert_frozen_tree(leak["verdict"]) > len(leak["verdict"].findings)
-    assert result["elf_match"].verdict == "ok" and result["elf_match"].identity is not None
+    assert isinstance(result, AnalyzeOutput)
+    for key, kind in (("census", Census), ("heap", HeapHealth), ("elf_match", ElfMatch),
+                      ("contents", Contents), ("leak", LeakReport)):
+        assert isinstance(getattr(result, key), kind), key
+        assert assert_frozen_tree(getattr(result, key)) >= 1
+    leak = result.leak
+    assert isinstance(leak.objects, ObjectsFromTrace)
+    assert isinstance(leak.growth, Growth) and isinstance(leak.attribution, Attribution)
+    assert isinstance(leak.verdict, Verdict) and leak.verdict.findings
+    assert assert_frozen_tree(leak.verdict) > len(leak.verdict.findings)
+    assert isinstance(leak.trend, Trend) and assert_frozen_tree(leak.trend) > 20
+    assert result.elf_match.verdict == "ok" and result.elf_match.identity is not None
     render_analyze(result)
     assert "Heap health" in capsys.readouterr().out
     assert not schema_errors(envelope("analyze", result))
@@ -163,3 +171,26 @@ def test_every_fault_decoding_has_its_own_type() -> None:
         assert not schema_errors(envelope("crash", CrashOutput(
             log=log, elf=None, total=1, elf_identity=None,
             crashes=(extend(ExplainedCrash, result, crashes_in_log=1, elf_match=None),))))
+
+
+def test_trend_and_check_are_frozen_trees_with_one_shape_per_field(capsys) -> None:
+    """The trend (also check's and analyze's) is one frozen tree; a curve too short to fit
+    has warmup and evidence null, not placeholder objects (schema 3)."""
+    trend = run_trend(LEAK, None, "auto", None, "auto")
+    assert isinstance(trend, TrendOutput) and trend.classification == "steady_leak"
+    assert assert_frozen_tree(trend) > len(trend.series)
+    assert trend.warmup is not None and trend.evidence is not None and trend.forecast
+    render_trend(trend)
+    assert "steady leak" in capsys.readouterr().out
+    assert not schema_errors(envelope("trend", trend))
+    short = run_trend(LEAK, None, "auto", 4, "auto")
+    assert short.classification == "insufficient" and short.points == 4
+    assert short.warmup is None and short.evidence is None and short.fit is None
+    assert "too few" in short.reason and not schema_errors(envelope("trend", short))
+
+    check = run_check(LEAK, ELF, Thresholds())
+    assert isinstance(check, CheckOutput) and isinstance(check.trend, Trend)
+    assert assert_frozen_tree(check) > assert_frozen_tree(check.trend)
+    render_check(check)
+    assert check.verdict.reason in capsys.readouterr().out
+    assert not schema_errors(envelope("check", check))

@@ -6,7 +6,7 @@ pass)::
     acc = Accumulators.create(attributor)
     model = load_model(log, hooks=[acc.on_record])
     report = leak_report(acc, attributor, Thresholds())
-    report["trend"], report["attribution"], report["objects"], report["verdict"]
+    report.trend, report.attribution, report.objects, report.verdict
 
 False alarms are as bad as misses: a warm-up (caches filled once) is excluded by default, a
 deferred delete inside the grace window is not an imbalance, and a one-off burst or
@@ -29,7 +29,9 @@ from memsleuth.analysis.objects import ObjectBalance, analyze_objects
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.records import Record
 from memsleuth.results.check import Finding, LeakReport, Verdict, VerdictInputs
+from memsleuth.results.diff import Attribution, Growth
 from memsleuth.results.objects import Objects
+from memsleuth.results.trend import AllocFailures, Trend
 
 
 @dataclass(slots=True)
@@ -78,7 +80,7 @@ def leak_report(
     thresholds: Thresholds,
     *,
     x: str = "auto",
-    trend: dict[str, Any] | None = None,
+    trend: Trend | None = None,
 ) -> LeakReport:
     """Every leak analysis over one pass (``acc.on_record`` saw the records).
 
@@ -98,31 +100,29 @@ def leak_report(
     objects = analyze_objects(acc.balance, acc.series, attributor)
     growth = site_growth(acc.series.snapshots, acc.series.info) if acc.series else None
     attribution = None
-    if trend is not None and trend.get("leak"):
+    if trend is not None and trend.leak:
         last = acc.series.snapshots[-1] if acc.series and acc.series.snapshots else None
         sizes = kind_block_sizes(last, acc.series.info if acc.series else {})
         attribution = attribute_decline(trend, growth, objects, sizes, last,
                                         acc.series.info if acc.series else None)
         if attribution is not None and not attribution.sites and objects.leaks:
             attribution = attribute_decline(trend, None, objects, sizes) or attribution
-    result = {
-        "trend": trend, "objects": objects, "growth": growth, "attribution": attribution,
-        "notes": notes,
-    }
     failures = None
     if acc.trend is not None and acc.trend.alloc_failures:
-        failures = {"count": acc.trend.alloc_failures, "first": acc.trend.first_alloc_failure}
-    result["verdict"] = verdict(trend, objects, growth, thresholds, attribution, failures)
-    return result
+        failures = acc.trend.failures()
+    return LeakReport(
+        trend=trend, objects=objects, growth=growth, attribution=attribution,
+        notes=tuple(notes),
+        verdict=verdict(trend, objects, growth, thresholds, attribution, failures))
 
 
 def verdict(
-    trend: dict[str, Any] | None,
+    trend: Trend | None,
     objects: Objects | None,
-    growth: dict[str, Any] | None,
+    growth: Growth | None,
     thresholds: Thresholds | None = None,
-    attribution: dict[str, Any] | None = None,
-    alloc_failures: dict[str, Any] | None = None,
+    attribution: Attribution | None = None,
+    alloc_failures: AllocFailures | None = None,
 ) -> Verdict:
     """Leak or clean, and why.
 
@@ -137,35 +137,35 @@ def verdict(
     findings: list[dict[str, Any]] = []
     seen: list[dict[str, Any]] = []
     if trend is not None:
-        cls = trend["classification"]
-        fit = trend.get("fit") or {}
-        rate = -fit.get("slope", 0.0)
-        unit = f"B/{trend['x']}"
-        if cls == "steady_leak":
+        cls = trend.classification
+        fit = trend.fit
+        rate = -fit.slope if fit is not None else -0.0
+        unit = f"B/{trend.x}"
+        if cls == "steady_leak" and fit is not None and trend.warmup is not None:
             item = {"source": "trend", "kind": cls, "value": round(rate, 2),
                     "threshold": t.max_leak_rate,
                     "message": f"free heap falls {rate:.1f} {unit} "
-                               f"({fit.get('confidence') or 0.95:.0%} sure between "
-                               f"{-fit['slope_high']:.1f} and {-fit['slope_low']:.1f}) after "
-                               f"{trend['warmup']['points']} warm-up point(s) "
+                               f"({fit.confidence or 0.95:.0%} sure between "
+                               f"{-fit.slope_high:.1f} and {-fit.slope_low:.1f}) after "
+                               f"{trend.warmup.points} warm-up point(s) "
                                f"(limit {t.max_leak_rate:g})"}
-            exh = (trend.get("forecast") or {}).get("exhaustion")
+            exh = trend.forecast.exhaustion if trend.forecast is not None else None
             if exh:
-                item["message"] += f"; runs out at {trend['x']} ~{exh['at']:.0f}"
+                item["message"] += f"; runs out at {trend.x} ~{exh.at:.0f}"
             (findings if rate > t.max_leak_rate else seen).append(item)
         elif cls in ("step", "fragmentation"):
             item = {"source": "trend", "kind": cls, "value": None, "threshold": None,
-                    "message": trend.get("reason", cls)}
+                    "message": trend.reason or cls}
             (findings if cls in t.fail_on else seen).append(item)
-        elif cls == "warmup_plateau":
-            seen.append({"source": "trend", "kind": cls, "value": trend["warmup"]["drop"],
-                         "threshold": None, "message": trend.get("reason", cls)})
-        for e in trend.get("earlier_leaks") or ():
-            item = {"source": "trend", "kind": "steady_leak", "value": e["rate"],
+        elif cls == "warmup_plateau" and trend.warmup is not None:
+            seen.append({"source": "trend", "kind": cls, "value": trend.warmup.drop,
+                         "threshold": None, "message": trend.reason or cls})
+        for e in trend.earlier_leaks:
+            item = {"source": "trend", "kind": "steady_leak", "value": e.rate,
                     "threshold": t.max_leak_rate,
-                    "message": f"an earlier run (before line {e['until_line']}, {e['points']} "
-                               f"points) leaked: {e['reason']}"}
-            (findings if e["rate"] > t.max_leak_rate else seen).append(item)
+                    "message": f"an earlier run (before line {e.until_line}, {e.points} "
+                               f"points) leaked: {e.reason}"}
+            (findings if e.rate > t.max_leak_rate else seen).append(item)
     if objects is not None and objects.source == "trace":
         for site in objects.leaks:
             rate = site.leak_per_cycle or 0.0
@@ -174,15 +174,16 @@ def verdict(
                     "message": f"{site.kind}: {rate:+.3g} per cycle never deleted, created "
                                f"at {site.label}"}
             (findings if rate > t.max_imbalance else seen).append(item)
-    if alloc_failures and alloc_failures.get("count"):
-        first = alloc_failures.get("first") or {}
-        need = f" of {first['need']} B" if first.get("need") else ""
-        cyc = f", cycle {first['cycle']}" if first.get("cycle") is not None else ""
-        item = {"source": "log", "kind": "alloc_failure", "value": alloc_failures["count"],
+    if alloc_failures and alloc_failures.count:
+        first = alloc_failures.first
+        need = f" of {first.need} B" if first and first.need else ""
+        cyc = f", cycle {first.cycle}" if first and first.cycle is not None else ""
+        kind = first.kind if first else "malloc_failed"
+        item = {"source": "log", "kind": "alloc_failure", "value": alloc_failures.count,
                 "threshold": 0,
-                "message": f"{alloc_failures['count']} allocation failure(s) in the log "
-                           f"(first: {first.get('kind', 'malloc_failed').replace('_', ' ')}"
-                           f"{need} at line {first.get('line')}{cyc})"}
+                "message": f"{alloc_failures.count} allocation failure(s) in the log "
+                           f"(first: {kind.replace('_', ' ')}"
+                           f"{need} at line {first.line if first else None}{cyc})"}
         (findings if t.fail_on_alloc_failure else seen).append(item)
     traced = objects is not None and objects.source == "trace"
     if growth is not None and trend is None and not traced:
@@ -195,9 +196,9 @@ def verdict(
                     "message": f"{row.label} grows {row.bytes_slope:+.1f} B/"
                                f"{growth.x} at every snapshot"})
     leak = bool(findings)
-    undecided = trend is not None and trend["classification"] == "insufficient"
+    undecided = trend is not None and trend.classification == "insufficient"
     judged = {
-        "trend": trend is not None and trend["classification"] != "insufficient",
+        "trend": trend is not None and trend.classification != "insufficient",
         "objects": traced,
         "growth": bool(growth and growth.rows) and trend is None,
     }
@@ -211,7 +212,7 @@ def verdict(
             more = f"; +{len(findings) - 3} more" if len(findings) > 3 else ""
             reason += f" (also: {others}{more})"
     elif undecided or not any(judged.values()):
-        why = (trend.get("reason") or trend["evidence"]["reason"]) if trend is not None else (
+        why = trend.reason if trend is not None else (
             "only block dumps, too few to show growth" if growth is not None
             else "no heap overview, object trace or block dumps")
         reason = f"cannot judge: {why}"
@@ -220,7 +221,7 @@ def verdict(
     else:
         parts = []
         if trend is not None:
-            parts.append(f"heap: {trend['classification'].replace('_', ' ')}")
+            parts.append(f"heap: {trend.classification.replace('_', ' ')}")
         if traced:
             parts.append("objects balanced")
         reason = "clean: " + ", ".join(parts)

@@ -25,6 +25,7 @@ from memsleuth.results.diff import (
     SnapshotRef,
 )
 from memsleuth.results.objects import Objects
+from memsleuth.results.trend import Trend
 
 #: A site "grows steadily" when at least this share of snapshot-to-snapshot steps grow.
 STEADY_STEPS = 0.7
@@ -222,7 +223,7 @@ def site_growth(
 
 
 def attribute_decline(
-    trend: dict[str, Any],
+    trend: Trend,
     growth: Growth | None = None,
     objects: Objects | None = None,
     block_sizes: dict[str, int] | None = None,
@@ -237,11 +238,11 @@ def attribute_decline(
     included). Both count block headers, as the free-heap curve does. Failing both, one dump
     whose sites hold a whole number of blocks per cycle (``census_tracks_cycles``).
     """
-    fit = trend.get("fit")
-    if not fit or fit["slope"] >= 0:
+    fit = trend.fit
+    if not fit or fit.slope >= 0:
         return None
-    decline = -fit["slope"]
-    x = trend["x"]
+    decline = -fit.slope
+    x = trend.x
     sites: list[dict[str, Any]] = []
     method = None
     if growth and growth.rows and growth.x == x:
@@ -280,15 +281,14 @@ def attribute_decline(
 
 
 def census_tracks_cycles(snapshot: Snapshot, info: dict[str, dict[str, Any]], decline: float,
-                         trend: dict[str, Any]) -> list[dict[str, Any]]:
+                         trend: Trend) -> list[dict[str, Any]]:
     """One dump is enough when a site holds about a whole number of blocks per cycle elapsed,
     all of one size: its blocks × (size + header) per cycle is its share of the decline.
 
     Cycles elapsed: the dump's cycle minus the first cycle of the curve. Returns the fields
     of each ``AttributedSite`` but its share.
     """
-    series = trend.get("series") or []
-    first = next((p.get("cycle") for p in series if p.get("cycle") is not None), None)
+    first = next((p.cycle for p in trend.series if p.cycle is not None), None)
     if snapshot.cycle is None or first is None:
         return []
     elapsed = snapshot.cycle - first + 1

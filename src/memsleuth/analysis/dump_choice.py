@@ -110,7 +110,7 @@ def diff_within(series: SiteSeries, trend: TrendCollector, pair: tuple[int, int]
             curve = trend.result()
         except ValueError:
             curve = None
-        if curve and curve.get("leak"):
+        if curve is not None and curve.leak:
             attribution = attribute_decline(curve, growth)
     return extend(DiffAnalysis, diff_snapshots(a, b, series.info, str(log), str(log)),
                   growth=growth, attribution=attribution)

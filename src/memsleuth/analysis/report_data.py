@@ -11,6 +11,7 @@ exception is a bug.
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import fields
 from typing import Any
 
 from memsleuth import __version__
@@ -31,6 +32,7 @@ from memsleuth.analysis.stacks import stacks_from_dump
 from memsleuth.analysis.summary import log_contents
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.errors import MemsleuthError
+from memsleuth.results.common import to_json
 
 #: Census rows in the HTML table (the flame graph and --folded keep every site).
 TABLE_ROWS = 300
@@ -72,19 +74,20 @@ def build_report(model: Any, hooks: ReportHooks, *, log: str, elf: str | None
     trend.cycle_source = model.stats.cycle_source
     contents = log_contents(model)
     notes: list[str] = [
-        f"{p['kind']} #{p['index']} at line {p['line']} is partial: {p['reason']}"
-        for p in contents["partial"]
+        f"{p.kind} #{p.index} at line {p.line} is partial: {p.reason}"
+        for p in contents.partial
     ]
-    if contents["decode_errors"]:
-        notes.append(f"{contents['decode_errors']} line(s) were not valid UTF-8 "
+    if contents.decode_errors:
+        notes.append(f"{contents.decode_errors} line(s) were not valid UTF-8 "
                      "(decoded with replacement characters)")
-    if contents["skipped_in_sections"]:
-        notes.append(f"{contents['skipped_in_sections']} foreign line(s) inside sections "
+    if contents.skipped_in_sections:
+        notes.append(f"{contents.skipped_in_sections} foreign line(s) inside sections "
                      "were skipped")
     data: dict[str, Any] = {
         "version": __version__,
         "generated": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "log": {"path": log, **contents},
+        # the header reads the contents' fields beside the path
+        "log": {"path": log, **{f.name: getattr(contents, f.name) for f in fields(contents)}},
         "elf": _elf_info(elf, symbolizer),
         "notes": notes,
         "heap": heap_health(model.overviews, model.lowest_overview, model.series_first),
@@ -120,7 +123,7 @@ def build_report(model: Any, hooks: ReportHooks, *, log: str, elf: str | None
     # Same rule as `analyze`: a cut-short section or a mismatching ELF makes the result
     # partial; so does a view the report had to skip.
     match = (data["elf"] or {}).get("match")
-    data["partial"] = bool(contents["partial"]) or bool(skipped) or (
+    data["partial"] = bool(contents.partial) or bool(skipped) or (
         match is not None and match.verdict == "mismatch")
     return data, stacks
 
@@ -162,79 +165,70 @@ def _trend(model: Any, collector: TrendCollector) -> dict[str, Any]:
     if not model.overviews:
         return {}
     trend = collector.result()
-    series = trend.get("series") or []
+    series = trend.series
     if not series:
         return {"trend_raw": trend}
-    x_kind = {"cycle": "cycle", "time": "seconds", "index": "overview"}.get(trend["x"], "x")
+    x_kind = {"cycle": "cycle", "time": "seconds", "index": "overview"}.get(trend.x, "x")
     totals = {o.line: o for o in model.overviews}
     points = []
     for p in series:
-        o = totals.get(p["line"])
-        used = o.used if o is not None else (
-            trend["total"] - p["free"] if trend.get("total") else None)
-        points.append({**p, "used": used})
-    view: dict[str, Any] = {"trend_raw": _jsonable_trend(trend)}
-    cls = trend.get("classification", "")
+        o = totals.get(p.line)
+        used = o.used if o is not None else (trend.total - p.free if trend.total else None)
+        points.append({**to_json(p), "used": used})
+    view: dict[str, Any] = {"trend_raw": trend}
+    cls = trend.classification
     css = {"steady_leak": "bad", "step": "bad", "fragmentation": "warn",
            "warmup_plateau": "ok", "no_leak": "ok"}.get(cls, "")
-    if cls:
-        view["verdict_text"] = f"Heap trend: {cls.replace('_', ' ')}" + (
-            f" — {trend['reason']}" if trend.get("reason") else "")
-        view["verdict_css"] = css
-    warm = trend.get("warmup") or {}
-    xs = [p["x"] for p in series]
-    cut = int(warm.get("points") or 0)
+    view["verdict_text"] = f"Heap trend: {cls.replace('_', ' ')}" + (
+        f" — {trend.reason}" if trend.reason else "")
+    view["verdict_css"] = css
+    warm = trend.warmup
+    xs = [p.x for p in series]
+    cut = warm.points if warm is not None else 0
     if cut:
         view["warmup"] = (xs[0], xs[cut - 1] if cut < len(xs) else xs[-1])
-    elif warm.get("reason"):
-        view["warmup_text"] = f"No warm-up cut: {warm['reason']}."
-    fit = trend.get("fit")
-    forecast = trend.get("forecast") or {}
-    ex = forecast.get("exhaustion")
-    if fit and trend.get("leak") is not None:
+    elif warm is not None and warm.reason:
+        view["warmup_text"] = f"No warm-up cut: {warm.reason}."
+    fit = trend.fit
+    ex = trend.forecast.exhaustion if trend.forecast is not None else None
+    if fit:
         x_start = xs[cut] if cut < len(xs) else xs[0]
         x_end = xs[-1]
-        if ex and ex.get("at") is not None and ex["at"] <= xs[-1] + 4 * (xs[-1] - xs[0] or 1):
-            x_end = max(x_end, ex["at"])
+        if ex and ex.at is not None and ex.at <= xs[-1] + 4 * (xs[-1] - xs[0] or 1):
+            x_end = max(x_end, ex.at)
 
         def at(x: float) -> float:
-            return fit["y_center"] + fit["slope"] * (x - fit["x_center"])
+            return fit.y_center + fit.slope * (x - fit.x_center)
 
         view["fit_line"] = ((x_start, at(x_start)), (x_end, at(x_end)))
-        lo, hi = fit.get("slope_low"), fit.get("slope_high")
-        unit = {"cycle": "cycle", "time": "s", "index": "overview"}.get(trend["x"], "x")
-        interval = (f" ({fit.get('confidence') or 0.95:.0%} sure between {lo:+,.1f} and "
-                    f"{hi:+,.1f})" if lo is not None and hi is not None else "")
-        view["slope_text"] = (f"Fitted free-heap slope after warm-up: {fit['slope']:+,.1f} "
+        unit = {"cycle": "cycle", "time": "s", "index": "overview"}.get(trend.x, "x")
+        interval = (f" ({fit.confidence or 0.95:.0%} sure between {fit.slope_low:+,.1f} and "
+                    f"{fit.slope_high:+,.1f})")
+        view["slope_text"] = (f"Fitted free-heap slope after warm-up: {fit.slope:+,.1f} "
                               f"B/{unit}{interval} (a fit robust to outliers, dashed red line).")
-    if ex and ex.get("at") is not None:
-        level = ex.get("bytes") or 0.0
+    if ex and ex.at is not None:
+        level = ex.bytes or 0.0
         span = xs[-1] - xs[0] or 1
-        text = (f"Forecast: {str(ex.get('level', '')).replace('_', ' ')} at {x_kind} "
-                f"{ex['at']:,.0f}")
-        if ex.get("earliest") is not None and ex.get("latest") is not None:
-            text += f" (interval {ex['earliest']:,.0f}–{ex['latest']:,.0f})"
-        if ex["at"] <= xs[-1] + 4 * span:
-            view["exhaustion"] = {"x": ex["at"], "y": level, "text": text + " (red dot).",
-                                  "low": _clip(ex.get("earliest"), xs[-1] + 4 * span),
-                                  "high": _clip(ex.get("latest"), xs[-1] + 4 * span)}
+        text = f"Forecast: {ex.level.replace('_', ' ')} at {x_kind} {ex.at:,.0f}"
+        if ex.earliest is not None and ex.latest is not None:
+            text += f" (interval {ex.earliest:,.0f}–{ex.latest:,.0f})"
+        if ex.at <= xs[-1] + 4 * span:
+            view["exhaustion"] = {"x": ex.at, "y": level, "text": text + " (red dot).",
+                                  "low": _clip(ex.earliest, xs[-1] + 4 * span),
+                                  "high": _clip(ex.latest, xs[-1] + 4 * span)}
         else:
             view["exhaustion"] = None
             view["slope_text"] = (view.get("slope_text", "") + " " + text
                                   + " (beyond the chart).")
-    failure = trend.get("observed_failure")
+    failure = trend.observed_failure
     rules = []
-    if failure and failure.get("cycle") is not None and trend["x"] == "cycle":
-        rules.append((float(failure["cycle"]), f"{failure['kind']} at line {failure['line']}"))
+    if failure and failure.cycle is not None and trend.x == "cycle":
+        rules.append((float(failure.cycle), f"{failure.kind} at line {failure.line}"))
     return {"trend": view, "overviews": points, "overview_x": x_kind, "overview_rules": rules}
 
 
 def _clip(v: float | None, limit: float) -> float | None:
     return None if v is None else min(v, limit)
-
-
-def _jsonable_trend(trend: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in trend.items() if k != "series"}
 
 
 def _growth(series: SiteSeries) -> dict[str, Any]:
@@ -278,7 +272,7 @@ def _diff(series: SiteSeries) -> dict[str, Any]:
 def _decline(data: dict[str, Any], series: SiteSeries) -> dict[str, Any]:
     """One line tying the free-heap decline to the sites (or objects) that explain it."""
     trend = (data.get("trend") or {}).get("trend_raw")
-    if not trend or not trend.get("leak"):
+    if trend is None or not trend.leak:
         return {}
     snaps = series.snapshots
     sizes = kind_block_sizes(snaps[-1] if snaps else None, series.info)

@@ -17,55 +17,61 @@ from memsleuth.analysis.crash_context import CrashCollector
 from memsleuth.analysis.elf_fit import elf_match
 from memsleuth.analysis.health import heap_health, task_stacks
 from memsleuth.errors import InputError
+from memsleuth.results.analyze import (
+    Analysis,
+    Contents,
+    DumpEntry,
+    PartialSection,
+    WarningEntry,
+)
+from memsleuth.results.check import LeakReport
 
 
-def log_contents(model: Any) -> dict[str, Any]:
+def log_contents(model: Any) -> Contents:
     """What the log holds: sections, snapshots, the partial ones, the reader's counters."""
     stats = model.stats
     partial = [
-        {"kind": "block dump", "index": d.index, "line": d.line, "reason": d.partial_reason}
+        PartialSection(kind="block dump", index=d.index, line=d.line, reason=d.partial_reason)
         for d in model.dumps if d.partial
     ] + [
-        {"kind": "block dump", "index": d.index, "line": d.line, "reason": d.untracked_reason}
+        PartialSection(kind="block dump", index=d.index, line=d.line, reason=d.untracked_reason)
         for d in model.dumps if d.untracked and not d.partial
     ] + [
-        {"kind": "crash dump", "index": i, "line": c.line, "reason": c.partial_reason}
+        PartialSection(kind="crash dump", index=i, line=c.line, reason=c.partial_reason)
         for i, c in enumerate(model.crashes) if c.partial
     ]
     if getattr(stats, "interrupted_at", None) is not None:   # the user pressed Ctrl-C
-        partial.append({"kind": "reading", "index": 0, "line": stats.lines,
-                        "reason": f"reading interrupted by the user (Ctrl-C) at byte "
-                                  f"{stats.interrupted_at:,}: the rest of the log is unread"})
-    return {
-        "lines": stats.lines,
-        "bytes": stats.bytes,
-        "decode_errors": stats.decode_errors,
-        "prefixed_lines": stats.prefixed_lines,
-        "skipped_in_sections": stats.skipped_in_sections,
-        "sections": dict(stats.sections),
-        "line_records": dict(stats.line_records),
+        partial.append(PartialSection(
+            kind="reading", index=0, line=stats.lines,
+            reason=f"reading interrupted by the user (Ctrl-C) at byte "
+                   f"{stats.interrupted_at:,}: the rest of the log is unread"))
+    return Contents(
+        lines=stats.lines,
+        bytes=stats.bytes,
+        decode_errors=stats.decode_errors,
+        prefixed_lines=stats.prefixed_lines,
+        skipped_in_sections=stats.skipped_in_sections,
+        sections=dict(stats.sections),
+        line_records=dict(stats.line_records),
         # which log families were read (a mixed log lists each): {family: {reader: count}}
-        "families": _families(model),
-        "overviews": model.overviews.count,
-        "cycle_markers": model.markers.count,
-        "block_dumps": [
-            {"index": d.index, "line": d.line, "variant": d.variant, "cycle": d.cycle,
-             "used_blocks": d.used_blocks, "used_bytes": d.used_bytes, "partial": d.partial}
-            for d in model.dumps
-        ],
-        "crashes": len(model.crashes),
-        "object_events": model.object_events,
-        "leak_candidates": len(model.leaks),
-        "warnings": [
-            {"line": w.line, "kind": w.kind, "need": w.need, "free": w.free, "text": w.text}
-            for w in model.warnings[:20]
-        ],
-        "warnings_total": len(model.warnings),
-        "partial": partial,
-        "impossible_rows": model.impossible_rows,
-        "heap_series": model.heap_series.count,
-        "notes": model_notes(model),
-    }
+        families=_families(model),
+        overviews=model.overviews.count,
+        cycle_markers=model.markers.count,
+        block_dumps=tuple(
+            DumpEntry(index=d.index, line=d.line, variant=d.variant, cycle=d.cycle,
+                      used_blocks=d.used_blocks, used_bytes=d.used_bytes, partial=d.partial)
+            for d in model.dumps),
+        crashes=len(model.crashes),
+        object_events=model.object_events,
+        leak_candidates=len(model.leaks),
+        warnings=tuple(WarningEntry(line=w.line, kind=w.kind, need=w.need, free=w.free,
+                                    text=w.text) for w in model.warnings[:20]),
+        warnings_total=len(model.warnings),
+        partial=tuple(partial),
+        impossible_rows=model.impossible_rows,
+        heap_series=model.heap_series.count,
+        notes=tuple(model_notes(model)),
+    )
 
 
 def _families(model: Any) -> dict[str, dict[str, int]]:
@@ -112,18 +118,17 @@ def require_sections(model: Any, log: Path) -> None:
         )
 
 
-def leak_findings(acc: Accumulators, attributor: Attributor) -> dict[str, Any]:
+def leak_findings(acc: Accumulators, attributor: Attributor) -> LeakReport:
     """Trend, forecast, growing sites, object balance and the check verdict (one pass)."""
     report = leak_report(acc, attributor, Thresholds())
-    growth = report.get("growth")
+    growth = report.growth
     if growth and growth.rows:
         growth = replace(growth, rows=tuple(r for r in growth.rows if r.bytes_slope > 0)[:5])
-    report["growth"] = growth
-    return report
+    return replace(report, growth=growth)
 
 
 def summarize(model: Any, acc: Accumulators, crashes: CrashCollector, attributor: Attributor,
-              *, top: int, identity: Any = None) -> tuple[dict[str, Any], bool]:
+              *, top: int, identity: Any = None) -> tuple[Analysis, bool]:
     """The analyze result, and whether it is partial (a cut section, an ELF that does not fit).
 
     ``acc`` and ``crashes`` must have seen every record of ``model``'s pass.
@@ -133,22 +138,25 @@ def summarize(model: Any, acc: Accumulators, crashes: CrashCollector, attributor
         acc.trend.cycle_source = model.stats.cycle_source
     contents = log_contents(model)
     explained = crashes.explain(symbolizer, -1) if crashes.contexts else []
-    result: dict[str, Any] = {
-        "contents": contents,
-        "heap": heap_health(model.overviews, model.lowest_overview, model.series_first),
-        "crash": explained[0] if explained else None,
-        "tasks": task_stacks(model.last_tasklist),
-        "leak": leak_findings(acc, attributor),
-        "census": None,
-        "elf_match": None,
-    }
+    heap = heap_health(model.overviews, model.lowest_overview, model.series_first)
+    tasks = task_stacks(model.last_tasklist)
+    leak = leak_findings(acc, attributor)
+    dump_census = match = None
     dump_summary = model.last_complete_dump
     if dump_summary is not None:
         dump = model.full_dumps[dump_summary.index]
-        result["census"] = census(dump, attributor, top=top)
-        result["elf_match"] = elf_match(symbolizer, live_owners(dump), identity)
+        dump_census = census(dump, attributor, top=top)
+        match = elf_match(symbolizer, live_owners(dump), identity)
     elif identity is not None and identity.ids and symbolizer is not None:
-        result["elf_match"] = elf_match(symbolizer, (), identity)
-    match = result["elf_match"]
-    partial = bool(contents["partial"]) or (match is not None and match.verdict == "mismatch")
+        match = elf_match(symbolizer, (), identity)
+    result = Analysis(
+        contents=contents,
+        heap=heap,
+        crash=explained[0] if explained else None,
+        tasks=tasks,
+        leak=leak,
+        census=dump_census,
+        elf_match=match,
+    )
+    partial = bool(contents.partial) or (match is not None and match.verdict == "mismatch")
     return result, partial

@@ -34,6 +34,8 @@ from memsleuth.records import (
     HeapOverview,
     ObjectEventRun,
 )
+from memsleuth.results import trend as rt
+from memsleuth.results.common import extend
 from memsleuth.results.trend import Curve, Forecast, Trend
 
 XMode = Literal["auto", "cycle", "time", "index"]
@@ -85,12 +87,11 @@ class Point:
     pool_free: int | None
     nested: bool
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "x": self.x, "cycle": self.cycle, "ts": self.ts, "line": self.line,
-            "free": self.free, "min_free": self.min_free, "max_free_block": self.max_free_block,
-            "pool_free": self.pool_free,
-        }
+    def view(self) -> rt.TrendPoint:
+        return rt.TrendPoint(
+            x=self.x, cycle=self.cycle, ts=self.ts, line=self.line, free=self.free,
+            min_free=self.min_free, max_free_block=self.max_free_block,
+            pool_free=self.pool_free)
 
 
 #: F statistic a hinge (warm-up) must reach against a straight line. High on purpose: the
@@ -229,8 +230,8 @@ def cycle_demand(points: list[Point]) -> list[int]:
     return out
 
 
-def _fit_dict(fit: Fit | None) -> dict[str, Any] | None:
-    return None if fit is None else fit.to_dict()
+def _fit_view(fit: Fit | None) -> rt.Fit | None:
+    return None if fit is None else rt.Fit(**fit.to_dict())
 
 
 def _jumps(xs: list[float], ys: list[float], slope: float, noise: float) -> dict[str, Any]:
@@ -265,17 +266,16 @@ def analyze_points(
 ) -> Curve:
     """Fit, classify and forecast a heap curve; see ``TrendCollector.result`` for the keys."""
     total = next((p.total for p in points if p.total), None)
-    out: dict[str, Any] = {
+    head: dict[str, Any] = {
         "x": x_mode, "points": len(points), "total": total,
-        "first": points[0].to_dict() if points else None,
-        "last": points[-1].to_dict() if points else None,
+        "first": points[0].view() if points else None,
+        "last": points[-1].view() if points else None,
     }
     if len(points) < MIN_POINTS:
         why = f"{len(points)} points, need {MIN_POINTS}"
-        out.update(classification="insufficient", leak=False, warmup={"points": 0},
-                   fit=None, evidence={"reason": why}, forecast=None,
-                   reason=f"too few heap overviews to judge: {why}")
-        return out
+        return Curve(**head, classification="insufficient", leak=False, warmup=None,
+                     fit=None, max_free_block_fit=None, evidence=None, forecast=None,
+                     reason=f"too few heap overviews to judge: {why}")
     xs = [p.x for p in points]
     ys = [float(p.free) for p in points]
     if warmup == "auto":
@@ -440,21 +440,37 @@ def analyze_points(
         if not settled:
             cls = "insufficient"
             reason = f"cannot tell a leak from a warm-up yet: {why}; so far: {reason}"
-    out.update(
-        classification=cls,
-        leak=cls == "steady_leak",
-        warmup=warm,
-        fit=_fit_dict(fit),
-        max_free_block_fit=_fit_dict(mfb_fit),
-        evidence=evidence,
-        reason=reason,
-    )
     ffit = fit
     if cls == "steady_leak" and test is not None and test.leak:
         ffit = _with_model(fit, test, xs, confidence)
-    out["forecast"] = forecast(ffit, points, cut, x_mode, allocation_size, mfb_fit) \
-        if cls in ("steady_leak", "fragmentation") else None
-    return out
+    return Curve(
+        **head,
+        classification=cls,  # type: ignore[arg-type]
+        leak=cls == "steady_leak",
+        warmup=rt.Warmup(**warm),
+        fit=_fit_view(fit),
+        max_free_block_fit=_fit_view(mfb_fit),
+        evidence=_evidence(evidence),
+        reason=reason,
+        forecast=forecast(ffit, points, cut, x_mode, allocation_size, mfb_fit)
+        if cls in ("steady_leak", "fragmentation") else None,
+    )
+
+
+def _evidence(ev: dict[str, Any]) -> rt.Evidence:
+    """The evidence dict ``analyze_points`` builds, as its result type."""
+    lo, hi = ev["slope_interval"]
+    parts = {
+        "jumps": rt.Jumps(**{**ev["jumps"], "sizes": tuple(ev["jumps"]["sizes"])}),
+        "slope_interval": (lo, hi),
+        "fragmentation": rt.FragmentationEvidence(**ev["fragmentation"])
+        if "fragmentation" in ev else None,
+        "pool": rt.PoolEvidence(**{**ev["pool"], "interval": tuple(ev["pool"]["interval"])})
+        if "pool" in ev else None,
+        "early_verdict": rt.EarlyVerdict(**ev["early_verdict"])
+        if "early_verdict" in ev else None,
+    }
+    return rt.Evidence(**{**ev, **parts})
 
 
 def _with_model(fit: Fit, test: LeakTest, xs: list[float], confidence: float) -> Fit:
@@ -669,12 +685,9 @@ def forecast(
     fails once less is free; with the largest-free-block column, once the largest block is
     smaller). Intervals pivot the slope interval around the fit's centre.
     """
-    out: dict[str, Any] = {"x": x_mode, "allocation_size": allocation_size, "levels": []}
+    levels: list[dict[str, Any]] = []
     targets: list[tuple[str, Fit, float]] = []
     demand = cycle_demand(points)
-    if demand:
-        out["cycle_demand"] = {"max": max(demand), "median": median(demand),
-                               "samples": len(demand)}
     peak = float(max(demand)) if demand else None
     if fit.slope_high < 0:
         targets.append(("free_zero", fit, 0.0))
@@ -698,26 +711,32 @@ def forecast(
             entry["time"] = _r(time_map(mid))
             entry["time_earliest"] = _r(time_map(early)) if early is not None else None
             entry["time_latest"] = _r(time_map(late)) if late is not None else None
-        out["levels"].append(entry)
+        levels.append(entry)
     # A cycle fails to allocate once the largest free block at its start cannot hold what a
     # cycle takes at its worst (the peak demand seen so far), or, without the low-water mark,
     # the largest allocation seen; without the largest-block column the same levels apply to
     # the free total (optimistic: fragmentation makes it fail earlier); zero is the last resort.
-    valid = {e["level"]: e for e in out["levels"] if e["at"] is not None}
-    out["exhaustion"] = next(
-        (valid[k] for k in EXHAUSTION_ORDER if k in valid), None)
-    exh = out["exhaustion"]
+    valid = {e["level"]: e for e in levels if e["at"] is not None}
+    exh = next((valid[k] for k in EXHAUSTION_ORDER if k in valid), None)
     if exh is not None:
-        out["exhaustion"] = exh = _widened(exh, list(valid.values()))
+        exh = _widened(exh, list(valid.values()))
     if exh is None:
-        out["basis"] = None
+        basis = None
     elif exh["level"].startswith("largest_block"):
-        out["basis"] = ("the largest free block (printed): it fails when no block can hold "
-                        "the request, whatever the free total")
+        basis = ("the largest free block (printed): it fails when no block can hold "
+                 "the request, whatever the free total")
     else:
-        out["basis"] = ("free total only (no largest-free-block figure): an upper bound on the "
-                        "failure cycle, fragmentation makes it fail earlier")
-    return out
+        basis = ("free total only (no largest-free-block figure): an upper bound on the "
+                 "failure cycle, fragmentation makes it fail earlier")
+    return Forecast(
+        x=x_mode, allocation_size=allocation_size,  # type: ignore[arg-type]
+        levels=tuple(rt.ForecastLevel(**e) for e in levels),
+        exhaustion=None if exh is None else rt.Exhaustion(
+            **{**exh, "interval_from": tuple(exh["interval_from"])}),
+        basis=basis,
+        cycle_demand=rt.CycleDemand(max=max(demand), median=median(demand),
+                                    samples=len(demand)) if demand else None,
+    )
 
 
 def _widened(exh: dict[str, Any], levels: list[dict[str, Any]]) -> dict[str, Any]:
@@ -862,7 +881,7 @@ class TrendCollector:
         self.glitches: list[int] = []   # log lines of out-of-sequence counter values, ignored
         self.new_heaps: list[int] = []  # log lines where another heap's rows began
         #: runs before a restart or another heap that leaked on their own (the first few)
-        self.earlier_leaks: list[dict[str, Any]] = []
+        self.earlier_leaks: list[rt.EarlierLeak] = []
         #: impossible rows (FreeSz > TotalSz, ...): how many, and the first (line, why)
         self.impossible = 0
         self.impossible_first: tuple[int, str] | None = None
@@ -1069,11 +1088,11 @@ class TrendCollector:
         if len(points) < MIN_POINTS:
             return
         r = analyze_points(points, x_mode=mode)
-        if r.get("classification") == "steady_leak":
-            self.earlier_leaks.append({
-                "until_line": until_line, "x": mode, "points": len(points),
-                "rate": round(-(r.get("fit") or {}).get("slope", 0.0), 2),
-                "reason": r.get("reason", "steady leak")})
+        if r.classification == "steady_leak":
+            self.earlier_leaks.append(rt.EarlierLeak(
+                until_line=until_line, x=mode, points=len(points),  # type: ignore[arg-type]
+                rate=round(-(r.fit.slope if r.fit is not None else 0.0), 2),
+                reason=r.reason or "steady leak"))
 
     def _flush(self) -> None:
         o = self._pending
@@ -1085,16 +1104,22 @@ class TrendCollector:
         self.by_cycle.add(_point(o, float(self.cycle), self.n_cycle_points, self.cycle))
         self.n_cycle_points += 1
 
+    def failures(self) -> rt.AllocFailures:
+        """Every allocation failure of the whole log (not reset by a restart): count, first."""
+        return rt.AllocFailures(count=self.alloc_failures,
+                                first=_alloc_failure(self.first_alloc_failure))
+
     def result(self, x: XMode = "auto", warmup: int | Literal["auto"] = "auto",
                confidence: float = 0.95) -> Trend:
-        """The heap trend of the log read so far. Output keys:
+        """The heap trend of the log read so far. Keys (``results.trend.Trend``):
 
         - ``x``: "cycle" | "time" | "index" (the abscissa; slopes are B per that unit)
         - ``points``: number of points analysed; ``points_available`` before ``--upto``
         - ``series``: the points ({x, cycle, ts, line, free, min_free, max_free_block, pool_free})
         - ``classification``: steady_leak | step | fragmentation | warmup_plateau | no_leak |
           insufficient; ``leak``: bool (steady_leak or step); ``reason``: one line
-        - ``warmup``: {points cut, until_x, drop (B), method, ...}
+        - ``warmup``: {points cut, until_x, drop (B), method, ...}; ``warmup``, ``fit`` and
+          ``evidence`` are null when there are too few points to fit
         - ``fit``: Theil–Sen on free heap after warm-up (slope, slope_low/high, mk_p, ...)
         - ``evidence``: numbers behind the verdict (slope, interval, noise, jumps, fragmentation,
           pool)
@@ -1105,7 +1130,8 @@ class TrendCollector:
           largest_block_below_allocation | largest_block_below_cycle_demand, bytes, at, earliest,
           latest, time, time_earliest, time_latest (cycle mode with timestamps)}], exhaustion
           (the level that fails first, by EXHAUSTION_ORDER)}; None when nothing is running out
-        - ``observed_failure``: the first malloc failure / crash in the log ({cycle, line, ...})
+        - ``observed_failure``: the first malloc failure / crash of the run ({cycle, line, ...});
+          ``alloc_failures``: every malloc failure of the log (count, first)
         - ``notes``: what was ignored and why
         """
         self._resolve(reboot=False)   # a counter reset nothing confirmed by the end: a glitch
@@ -1134,8 +1160,8 @@ class TrendCollector:
         if self.earlier_leaks:
             e = self.earlier_leaks[0]
             notes.append(f"{len(self.earlier_leaks)} earlier run(s) leaked on their own (the "
-                         f"first, before line {e['until_line']}: {e['rate']:.1f} B/{e['x']} "
-                         f"over {e['points']} points)")
+                         f"first, before line {e.until_line}: {e.rate:.1f} B/{e.x} "
+                         f"over {e.points} points)")
         if self.impossible:
             line, why = self.impossible_first  # type: ignore[misc]
             notes.append(f"{self.impossible} impossible heap row(s) left out of the fit "
@@ -1163,21 +1189,32 @@ class TrendCollector:
             unit = "cycle(s)" if mode == "cycle" else "point(s)"
             notes.append(f"using the first {self.upto} {unit}: {len(points)} point(s) "
                          f"(--upto {self.upto})")
-        out = analyze_points(points, x_mode=mode, warmup=warmup,
-                             allocation_size=self.largest, confidence=confidence)
-        out["points_available"] = available
-        out["series"] = [p.to_dict() for p in points]
-        out["observed_failure"] = self.failure
+        curve = analyze_points(points, x_mode=mode, warmup=warmup,
+                               allocation_size=self.largest, confidence=confidence)
         if self.failure is not None:
             self.failure["explanation"], self.failure["cause"] = explain_failure(self.failure)
-        out["alloc_failures"] = {"count": self.alloc_failures,
-                                 "first": self.first_alloc_failure}
-        out["earlier_leaks"] = [dict(e) for e in self.earlier_leaks]
-        out["excluded"] = {"impossible_rows": self.impossible,
-                           "first": list(self.impossible_first) if self.impossible_first
-                           else None,
-                           "glitches": len(self.glitches), "restarts": len(self.restarts),
-                           "heaps": len(self.new_heaps) + 1}
-        out["cycle_source"] = src if mode == "cycle" else None
-        out["notes"] = notes
-        return out
+        return extend(
+            Trend, curve,
+            points_available=available,
+            series=tuple(p.view() for p in points),
+            observed_failure=_alloc_failure(self.failure),
+            alloc_failures=self.failures(),
+            earlier_leaks=tuple(self.earlier_leaks),
+            excluded=rt.Excluded(impossible_rows=self.impossible, first=self.impossible_first,
+                                 glitches=len(self.glitches), restarts=len(self.restarts),
+                                 heaps=len(self.new_heaps) + 1),
+            cycle_source=src if mode == "cycle" else None,  # type: ignore[arg-type]
+            notes=tuple(notes),
+        )
+
+
+def _alloc_failure(f: dict[str, Any] | None) -> rt.AllocFailure | None:
+    """The collector's record of a failure as its result type (what the log did not say:
+    None)."""
+    if f is None:
+        return None
+    return rt.AllocFailure(
+        kind=f["kind"], line=f["line"], cycle=f.get("cycle"), ts=f.get("ts"),
+        need=f.get("need"), free=f.get("free"), total=f.get("total"),
+        largest_free_block=f.get("largest_free_block"), explanation=f.get("explanation"),
+        cause=f.get("cause"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -28,10 +27,12 @@ from memsleuth.commands.common import (
 from memsleuth.errors import EXIT_PARTIAL
 from memsleuth.parse import agent
 from memsleuth.report.analyze_text import render_analyze
+from memsleuth.results.analyze import AnalyzeOutput
+from memsleuth.results.common import extend
 
 
 def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None = None,
-                grace: int = 1, config: Path | None = None) -> tuple[dict[str, Any], bool]:
+                grace: int = 1, config: Path | None = None) -> tuple[AnalyzeOutput, bool]:
     attributor = Attributor(open_symbolizer(elf))
     acc = Accumulators.create(attributor, grace=grace)
     crashes = CrashCollector(keep=1)
@@ -41,7 +42,7 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
                        object_patterns=agent.load_patterns(config), objects="runs")
     require_sections(model, log)
     result, partial = summarize(model, acc, crashes, attributor, top=top, identity=identity)
-    return {"log": str(log), "elf": str(elf) if elf else None, **result}, partial
+    return extend(AnalyzeOutput, result, log=str(log), elf=str(elf) if elf else None), partial
 
 
 @click.command("analyze")
@@ -58,6 +59,6 @@ def command(log: Path, elf: Path | None, top: int, cycle_pattern: str | None, gr
     """Everything at once: what the log holds, heap health, where the memory went."""
     result, partial = run_analyze(log, elf, top, cycle_pattern, grace, config)
     emit("analyze", result, as_json, render_analyze)
-    say_identity_mismatch(result.get("elf_match"))
+    say_identity_mismatch(result.elf_match)
     if partial:
         sys.exit(EXIT_PARTIAL)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -26,17 +26,20 @@ from memsleuth.commands.common import (
     open_symbolizer,
     say_identity_mismatch,
     stream_log,
+    threshold_options,
 )
 from memsleuth.errors import EXIT_PARTIAL, InputError, UsageError
 from memsleuth.parse import agent
+from memsleuth.results.check import CheckOutput
+from memsleuth.results.common import extend
 
 FAIL_ON = ("step", "fragmentation")
 
 
 def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
               cycle_pattern: str | None = None, config: Path | None = None,
-              upto: int | None = None) -> dict[str, Any]:
-    """One pass over the log; returns leak_report's dict plus log/elf."""
+              upto: int | None = None) -> CheckOutput:
+    """One pass over the log: the leak report, the inputs and the ELF check."""
     attributor = Attributor(open_symbolizer(elf))
     acc = Accumulators(ObjectBalance(grace=thresholds.grace), SiteSeries(attributor),
                        TrendCollector(upto=upto))
@@ -52,31 +55,25 @@ def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
                            or trend.alloc_failures))):
         raise InputError(f"{log}: no heap overview, object trace or block dump to judge "
                          f"({stats.lines:,} lines read)")
-    result = leak_report(acc, attributor, thresholds)
-    result["log"] = str(log)
-    result["elf"] = str(elf) if elf else None
-    result["elf_match"] = elf_match(attributor.symbolizer, attributor.seen, identity,
-                                   traces=attributor.traces_seen)
+    report = leak_report(acc, attributor, thresholds)
+    match = elf_match(attributor.symbolizer, attributor.seen, identity,
+                      traces=attributor.traces_seen)
     # a cut-short section or a wrong ELF does not change the verdict, but it is said
-    result["notes"] = result.get("notes", []) + partial_notes(stats, result["elf_match"])
-    return result
+    report = replace(report, notes=(*report.notes, *partial_notes(stats, match)))
+    return extend(CheckOutput, report, log=str(log), elf=str(elf) if elf else None,
+                  elf_match=match)
 
 
-def render_check(result: dict[str, Any]) -> None:
-    click.echo(result["verdict"].reason)
-    for note in result["notes"]:
+def render_check(result: CheckOutput) -> None:
+    click.echo(result.verdict.reason)
+    for note in result.notes:
         click.echo(f"memsleuth: note: {note}", err=True)
 
 
 @click.command("check")
 @log_argument
 @elf_option
-@click.option("--max-leak-rate", type=float, default=0.0, show_default=True, metavar="B",
-              help="Free-heap decline per cycle tolerated before it is a leak.")
-@click.option("--max-imbalance", type=float, default=0.0, show_default=True, metavar="N",
-              help="Objects per cycle never deleted tolerated, per create site.")
-@click.option("--allow-warmup/--no-allow-warmup", default=True, show_default=True,
-              help="Exclude a detected warm-up (caches filled once) from the leak fit.")
+@threshold_options
 @click.option("--fail-on", default="", metavar="KINDS",
               help="Also fail on these heap patterns: step,fragmentation.")
 @click.option("--allow-alloc-failure", is_flag=True,
@@ -95,15 +92,13 @@ def command(log: Path, elf: Path | None, max_leak_rate: float, max_imbalance: fl
     bad = [k for k in kinds if k not in FAIL_ON]
     if bad:
         raise UsageError(f"--fail-on: unknown {', '.join(bad)} (choose from {', '.join(FAIL_ON)})")
-    if max_leak_rate < 0 or max_imbalance < 0:
-        raise UsageError("thresholds must be >= 0")
     thresholds = Thresholds(max_leak_rate=max_leak_rate, max_imbalance=max_imbalance,
                             allow_warmup=allow_warmup, fail_on=kinds, grace=grace,
                             fail_on_alloc_failure=not allow_alloc_failure)
     result = run_check(log, elf, thresholds, cycle_pattern=cycle_pattern, config=config)
     emit("check", result, as_json, render_check)
-    if identity_mismatch(result.get("elf_match")):   # the device ran another build
+    if identity_mismatch(result.elf_match):   # the device ran another build
         if as_json:                                   # (text mode said it among the notes)
-            say_identity_mismatch(result.get("elf_match"))
+            say_identity_mismatch(result.elf_match)
         sys.exit(EXIT_PARTIAL)
-    sys.exit(result["verdict"].exit_code)
+    sys.exit(result.verdict.exit_code)

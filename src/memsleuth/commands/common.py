@@ -71,6 +71,32 @@ def objects_options(f: F) -> F:
              "as leaked.")(f)
 
 
+def threshold_options(f: F) -> F:
+    """What counts as a leak, the same for `check` and `monitor` (``analysis.check.Thresholds``)."""
+    f = click.option("--allow-warmup/--no-allow-warmup", default=True, show_default=True,
+                     help="Exclude a detected warm-up (caches filled once) from the leak "
+                          "fit.")(f)
+    f = click.option("--max-imbalance", type=click.FloatRange(min=0), default=0.0,
+                     show_default=True, metavar="N",
+                     help="Objects per cycle never deleted tolerated, per create site.")(f)
+    return click.option("--max-leak-rate", type=click.FloatRange(min=0), default=0.0,
+                        show_default=True, metavar="B",
+                        help="Free-heap decline per cycle tolerated before it is a leak.")(f)
+
+
+def engine_options(local: str) -> Callable[[F], F]:
+    """--engine local|dask and --scheduler (`ingest`, `fleet`); ``local`` says what the local
+    engine is for that verb."""
+    def decorate(f: F) -> F:
+        f = click.option("--scheduler", default=None, metavar="ADDR",
+                         help="Dask scheduler address (tcp://host:8786); without it a local "
+                              "cluster.")(f)
+        return click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+                            show_default=True,
+                            help=f"local: {local}; dask: the same on a Dask cluster.")(f)
+    return decorate
+
+
 def json_option(f: F) -> F:
     return click.option(
         "--json", "as_json", is_flag=True,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from memsleuth.commands.common import emit, guarded, json_option
+from memsleuth.commands.common import emit, engine_options, guarded, json_option
+from memsleuth.results.common import extend
 
 
 @click.command("fleet")
@@ -16,23 +17,22 @@ from memsleuth.commands.common import emit, guarded, json_option
               help="Run your own SELECT over the views (schema in docs/fleet.md).")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
               help="Rows per table in the terminal.")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
-              show_default=True, help="local: DuckDB embedded; dask: the same on a Dask cluster.")
-@click.option("--scheduler", default=None, metavar="ADDR",
-              help="Dask scheduler address; without it a local cluster.")
+@engine_options("DuckDB embedded")
 @json_option
 @guarded
 def command(store: Path, sql: str | None, top: int, engine: str, scheduler: str | None,
             as_json: bool) -> None:
     """Leak sites by devices, build to build, crash signatures, devices by exhaustion."""
     from memsleuth.report.fleet_text import render_fleet
+    from memsleuth.results.fleet import FleetAnswers, FleetOutput, FleetSqlOutput
 
     if sql is not None:
         from memsleuth.fleet.queries import run_sql
 
         rows = run_sql(store, sql)
         if as_json:
-            emit("fleet-sql", {"store": str(store), "sql": sql, "rows": rows}, True, print)
+            emit("fleet-sql", FleetSqlOutput(store=str(store), sql=sql, rows=tuple(rows)),
+                 True, print)
         else:
             for row in rows:
                 click.echo("\t".join("" if v is None else str(v) for v in row.values()))
@@ -45,7 +45,8 @@ def command(store: Path, sql: str | None, top: int, engine: str, scheduler: str 
         from memsleuth.fleet.queries import answer
 
         answers = answer(store)
-    result = {"store": str(store), "engine": engine, **answers}
+    result = extend(FleetOutput, FleetAnswers.of(answers), store=str(store),
+                    engine=engine)  # type: ignore[arg-type]
     emit("fleet", result, as_json, lambda r: render_fleet(r, top))
-    if result["problems"]:
+    if result.problems:
         sys.exit(4)

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import click
 
-from memsleuth.commands.common import cycle_pattern_option, emit, guarded, json_option
+from memsleuth.commands.common import (
+    cycle_pattern_option,
+    emit,
+    engine_options,
+    guarded,
+    json_option,
+)
 from memsleuth.errors import EXIT_PARTIAL
 
 
@@ -26,10 +32,7 @@ from memsleuth.errors import EXIT_PARTIAL
               help="Build of every log that prints none (name or build id in the symbol store).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: every core).")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
-              show_default=True, help="local: a process pool; dask: a Dask cluster.")
-@click.option("--scheduler", default=None, metavar="ADDR",
-              help="Dask scheduler address (tcp://host:8786); without it a local cluster.")
+@engine_options("a process pool")
 @cycle_pattern_option
 @json_option
 @guarded
@@ -41,15 +44,17 @@ def command(logs: tuple[Path, ...], store: Path, symbols: Path | None, pattern: 
     from memsleuth.fleet.identity import PathPattern
     from memsleuth.fleet.ingest import collect_logs, ingest
     from memsleuth.report.fleet_text import render_ingest
+    from memsleuth.results.fleet import IngestedLog, IngestOutput
 
     opts = Options(PathPattern.compile(pattern) if pattern else None, device, build,
                    cycle_pattern)
     paths = collect_logs(logs)
     run = ingest(paths, store, opts, symbols, jobs=jobs, engine=engine, scheduler=scheduler)
     counts = Counter(r["status"] for r in run.logs)
-    problems = [r for r in run.logs if r["status"] in ("failed", "partial")]
-    result = {"store": str(store), "ingest_id": run.ingest_id, "logs": len(run.logs),
-              "counts": dict(counts), "problems": problems}
+    problems = tuple(IngestedLog(**{f: r.get(f) for f in IngestedLog.__dataclass_fields__})
+                     for r in run.logs if r["status"] in ("failed", "partial"))
+    result = IngestOutput(store=str(store), ingest_id=run.ingest_id, logs=len(run.logs),
+                          counts=dict(counts), problems=problems)
     emit("ingest", result, as_json, render_ingest)
     if problems:
         sys.exit(EXIT_PARTIAL)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,17 +18,20 @@ from memsleuth.commands.common import (
     objects_options,
     open_symbolizer,
     say_identity_mismatch,
+    threshold_options,
 )
 from memsleuth.errors import EXIT_FINDING, EXIT_INPUT, EXIT_PARTIAL, UsageError
-from memsleuth.results.common import to_json
+
+if TYPE_CHECKING:
+    from memsleuth.results.monitor import MonitorOutput
 
 
-def _render_summary(result: dict[str, Any]) -> None:
+def _render_summary(result: MonitorOutput) -> None:
     """Text mode: the live output was the report; end with a one-line summary on stderr."""
-    files = ", ".join(result["capture_files"])
+    files = ", ".join(result.capture_files)
     click.echo(
-        f"--- memsleuth: {result['lines']} lines, {result['bytes']} bytes captured in {files}; "
-        f"{len(result['alerts'])} alert(s)",
+        f"--- memsleuth: {result.lines} lines, {result.bytes} bytes captured in {files}; "
+        f"{len(result.alerts)} alert(s)",
         err=True,
     )
     note = _command_exit_note(result)
@@ -36,21 +39,20 @@ def _render_summary(result: dict[str, Any]) -> None:
         click.echo(f"--- memsleuth: {note}", err=True)
 
 
-def _command_exit_note(result: dict[str, Any]) -> str | None:
+def _command_exit_note(result: MonitorOutput) -> str | None:
     """How the --cmd command ended, when that was not success; None otherwise."""
-    code = result.get("command_exit")
+    code = result.command_exit
     if not code:
         return None
     how = f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
-    if result.get("ended") != "eof":
+    if result.ended != "eof":
         how += " (stopped by memsleuth)"
     return f"the command {how}"
 
 
-def command_failed(result: dict[str, Any]) -> bool:
+def command_failed(result: MonitorOutput) -> bool:
     """The command ended on its own with an error before printing a byte: nothing to see."""
-    return (result.get("ended") == "eof" and bool(result.get("command_exit"))
-            and not result.get("bytes"))
+    return result.ended == "eof" and bool(result.command_exit) and not result.bytes
 
 
 def _stdin_is_tty() -> bool:
@@ -99,12 +101,7 @@ def _stdin_is_tty() -> bool:
               help="Stop after the port has been gone this many seconds (default: never).")
 @cycle_pattern_option
 @objects_options
-@click.option("--max-leak-rate", type=float, default=0.0, show_default=True, metavar="B",
-              help="Free-heap decline per cycle tolerated before it is a leak (as check).")
-@click.option("--max-imbalance", type=float, default=0.0, show_default=True, metavar="N",
-              help="Objects per cycle never deleted tolerated, per create site (as check).")
-@click.option("--allow-warmup/--no-allow-warmup", default=True, show_default=True,
-              help="Exclude a detected warm-up from the leak fit (as check).")
+@threshold_options
 @json_option
 @guarded
 def command(
@@ -161,8 +158,6 @@ def command(
         raise UsageError("--warmup: a number of points or 'auto'")
     if min_points is not None and min_points < 6:
         raise UsageError("--min-points must be at least 6")
-    if max_leak_rate < 0 or max_imbalance < 0:
-        raise UsageError("thresholds must be >= 0")
     from memsleuth.analysis.check import Thresholds
     from memsleuth.live.scan import LiveScanner
     from memsleuth.parse import agent
@@ -214,10 +209,9 @@ def command(
         keyboard=sys.stdin if not no_input and _stdin_is_tty() else None,
     )
     result = monitor.run()
-    data = to_json(result)
-    emit("monitor", data, as_json, _render_summary)
-    if command_failed(data):
-        click.echo(f"memsleuth: error: {_command_exit_note(data)} before printing anything",
+    emit("monitor", result, as_json, _render_summary)
+    if command_failed(result):
+        click.echo(f"memsleuth: error: {_command_exit_note(result)} before printing anything",
                    err=True)
         sys.exit(EXIT_INPUT)
     if say_identity_mismatch(result.elf_match):

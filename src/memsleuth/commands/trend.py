@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -21,6 +20,8 @@ from memsleuth.commands.common import (
 )
 from memsleuth.errors import EXIT_INPUT, InputError, UsageError
 from memsleuth.report.trend_text import render_trend
+from memsleuth.results.common import extend
+from memsleuth.results.trend import TrendOutput
 
 
 def parse_warmup(value: str) -> int | str:
@@ -49,7 +50,7 @@ def trend_options(f):  # noqa: ANN001, ANN201 - click decorator stack
 
 
 def run_trend(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | None,
-              warmup: str) -> dict[str, Any]:
+              warmup: str) -> TrendOutput:
     wu = parse_warmup(warmup)
     collector = TrendCollector(upto=upto)
     # the trend reads heap figures, markers and dumps; never object events
@@ -62,9 +63,8 @@ def run_trend(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | Non
         result = collector.result(x=x_mode, warmup=wu)  # type: ignore[arg-type]
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    result["log"] = str(log)
-    result["partial"] = partial_notes(stats, None)
-    return result
+    return extend(TrendOutput, result, log=str(log),
+                  partial=tuple(partial_notes(stats, None)))
 
 
 @click.command("trend")
@@ -80,6 +80,6 @@ def command(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | None,
     Exit 3 when there are too few points to judge."""
     result = run_trend(log, cycle_pattern, x_mode, upto, warmup)
     emit("trend", result, as_json, lambda r: render_trend(r, verbose))
-    exit_if_partial(result["partial"])
-    if result.get("classification") == "insufficient":
+    exit_if_partial(result.partial)
+    if result.classification == "insufficient":
         sys.exit(EXIT_INPUT)

@@ -30,6 +30,7 @@ from memsleuth.records import (
     HeapOverview,
     ObjectEvent,
 )
+from memsleuth.results.check import LeakReport
 
 #: Lines read at the top of a log to find the build line before the full pass.
 HEAD_LINES = 400
@@ -288,11 +289,11 @@ def _crash_row(common: dict[str, Any], crash: CrashDump, index: int, cycle: int 
     }
 
 
-def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attributor,
+def _findings(common: dict[str, Any], report: LeakReport, attributor: Attributor,
               acc: Accumulators, writer: PartWriter) -> None:
     """Every site the analyses rated: leaking or not (a fixed build shows its rate as 0), and
     for a leaking one how strong this log's evidence for it is (``evidence``)."""
-    objects = report.get("objects")
+    objects = report.objects
     traced = objects is not None and objects.source == "trace"
     if traced:
         leaking = {(r.kind, r.key) for r in objects.leaks}
@@ -308,13 +309,13 @@ def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attrib
                 "unit": "objects/cycle", "leaking": leaks,
                 "pattern": "steady" if site.steady else None,
                 "evidence": "strong" if leaks else None})
-    growth = report.get("growth")
+    growth = report.growth
     # A growing site is a leak where the verdict says so: it explains the heap's decline
     # (attribution), or the dumps are the only evidence (no heap curve, no object trace).
-    attribution = report.get("attribution")
+    attribution = report.attribution
     shares = {s.key: s.share for s in attribution.sites} \
         if attribution and attribution.method == "dumps" else {}
-    verdict = report.get("verdict")
+    verdict = report.verdict
     growth_alone = verdict is not None and not verdict.inputs.trend and not traced
     for g in growth.rows if growth else ():
         info = acc.series.info.get(g.key, {}) if acc.series is not None else {}
@@ -339,20 +340,19 @@ def _findings(common: dict[str, Any], report: dict[str, Any], attributor: Attrib
             "snapshots": len(g.bytes)})
 
 
-def _trend_fields(row: dict[str, Any], report: dict[str, Any]) -> None:
-    trend = report.get("trend")
-    verdict = report.get("verdict")
+def _trend_fields(row: dict[str, Any], report: LeakReport) -> None:
+    trend = report.trend
+    verdict = report.verdict
     row["leak"] = bool(verdict and verdict.leak)
     row["verdict"] = verdict.reason if verdict else None
     if not trend:
         return
-    fit = trend.get("fit") or {}
-    last = trend.get("last") or {}
-    exhaustion = (trend.get("forecast") or {}).get("exhaustion") or {}
-    row.update(trend_class=trend["classification"], trend_x=trend["x"],
-               heap_rate=-fit["slope"] if fit.get("slope") is not None else None,
-               last_x=last.get("x"), free_now=last.get("free"),
-               exhaustion_at=exhaustion.get("at"))
+    last = trend.last
+    exhaustion = trend.forecast.exhaustion if trend.forecast is not None else None
+    row.update(trend_class=trend.classification, trend_x=trend.x,
+               heap_rate=-trend.fit.slope if trend.fit is not None else None,
+               last_x=last.x if last else None, free_now=last.free if last else None,
+               exhaustion_at=exhaustion.at if exhaustion else None)
     if row["exhaustion_at"] is not None and row["last_x"] is not None:
         row["remaining"] = max(0.0, row["exhaustion_at"] - row["last_x"])
 

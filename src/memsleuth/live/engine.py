@@ -24,12 +24,13 @@ from memsleuth.analysis.crash import explain_crash
 from memsleuth.live.assembler import LineAssembler
 from memsleuth.live.decoder import AddressDecoder
 from memsleuth.live.scan import CrashBoundary, LiveScanner
-from memsleuth.live.tracker import Alert, LiveTracker
+from memsleuth.live.tracker import LiveTracker
 from memsleuth.parse.agent import BuildIdReader
 from memsleuth.records import BuildId, CrashDump, Record
 from memsleuth.report.crash_text import render_crash
 from memsleuth.report.terminal import console
 from memsleuth.results.common import ElfMatch
+from memsleuth.results.monitor import Alert, DecodeCounts, LiveCrash, MonitorOutput
 from memsleuth.sources.capture import CaptureWriter
 from memsleuth.sources.text import decode_line, strip_eol
 
@@ -187,22 +188,14 @@ class Display:
 
 
 @dataclass(slots=True)
-class MonitorResult:
-    """What the JSON summary reports."""
+class _Progress:
+    """What the run has counted so far (``Monitor.run`` returns it as a ``MonitorOutput``)."""
 
-    lines: int = 0
     bytes: int = 0
-    capture_files: list[str] = field(default_factory=list)
-    alerts: list[dict[str, Any]] = field(default_factory=list)
-    status: dict[str, Any] = field(default_factory=dict)
     #: "eof" (the source ended on its own), "interrupted" (Ctrl-C, SIGTERM), "capture_error"
     ended: str = "eof"
-    reconnects: int = 0
-    sends: int = 0
-    decode: dict[str, int] = field(default_factory=dict)
+    #: one per crash dump: {line, lines, partial?, explanation?, error?} (``LiveCrash``)
     crashes: list[dict[str, Any]] = field(default_factory=list)
-    command_exit: int | None = None
-    finding: bool = False
     elf_match: ElfMatch | None = None
 
 
@@ -234,7 +227,7 @@ class Monitor:
         self.schedule = schedule
         self.symbolizer = symbolizer
         self.poll = poll
-        self.result = MonitorResult()
+        self.result = _Progress()
         self._stop = False
         self._last_data = time.monotonic()
         self.internal_errors = 0
@@ -255,7 +248,7 @@ class Monitor:
         """Ask the loop to end after the current chunk (SIGTERM, tests)."""
         self._stop = True
 
-    def run(self) -> MonitorResult:
+    def run(self) -> MonitorOutput:
         self.source.on_event = self._events.put  # shown by the main thread, in order
         previous = None
         try:
@@ -271,10 +264,10 @@ class Monitor:
             with contextlib.suppress(KeyboardInterrupt):
                 self._after_reader()
         finally:
-            self._finish()
+            output = self._finish()
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
-        return self.result
+        return output
 
     def _reader(self) -> None:
         """Thread: read and capture, nothing else, so nothing downstream can make it late.
@@ -426,7 +419,6 @@ class Monitor:
         self._batch_end = len(shown)
         self._flush_batch()
         self._batch = []
-        self.result.lines = self.scanner.lines
         if self.result.elf_match is None and len(self.decoder.return_seen) >= ELF_CHECK_AFTER:
             self._check_elf()
 
@@ -542,7 +534,7 @@ class Monitor:
             while getattr(self.source, "returncode", 0) is None and time.monotonic() < deadline:
                 time.sleep(0.01)
 
-    def _finish(self) -> None:
+    def _finish(self) -> MonitorOutput:
         try:
             tail = self.assembler.flush()
             if tail:
@@ -562,22 +554,25 @@ class Monitor:
         self.display.status(self.tracker.status_text(), time.monotonic(), force=True)
         self.display.finish()
         r = self.result
-        r.lines = self.scanner.lines
-        r.capture_files = [str(p) for p in self.capture.files]
-        r.alerts = [a.to_dict() for a in self.tracker.alerts]
-        r.status = self.tracker.status()
-        r.reconnects = int(getattr(self.source, "reconnects", 0))
-        r.sends = self.schedule.sent if self.schedule else 0
-        r.decode = {
-            "lookups": self.decoder.lookups,
-            "annotations": self.decoder.decoded,
-            "errors": self.decoder.errors,
-            "internal_errors": self.internal_errors,
-        }
-        r.command_exit = getattr(self.source, "returncode", None)
         if r.elf_match is None and self.decoder.return_seen:
             self._safe(self._check_elf)
-        r.finding = self.tracker.finding
+        return MonitorOutput(
+            lines=self.scanner.lines,
+            bytes=r.bytes,
+            capture_files=tuple(str(p) for p in self.capture.files),
+            alerts=tuple(self.tracker.alerts),
+            status=self.tracker.status(),
+            ended=r.ended,  # type: ignore[arg-type]
+            reconnects=int(getattr(self.source, "reconnects", 0)),
+            sends=self.schedule.sent if self.schedule else 0,
+            decode=DecodeCounts(lookups=self.decoder.lookups, annotations=self.decoder.decoded,
+                                errors=self.decoder.errors,
+                                internal_errors=self.internal_errors),
+            crashes=tuple(LiveCrash(**c) for c in r.crashes),
+            command_exit=getattr(self.source, "returncode", None),
+            finding=self.tracker.finding,
+            elf_match=r.elf_match,
+        )
 
 
 def stdout_is_tty() -> bool:

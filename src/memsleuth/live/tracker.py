@@ -19,7 +19,7 @@ warm-up drop looks like a leak until the curve flattens).
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
@@ -35,22 +35,9 @@ from memsleuth.records import (
     Record,
 )
 from memsleuth.results.analyze import HeapHealth
-
-
-@dataclass(slots=True)
-class Alert:
-    """Something the user must look at now; ``line`` is where the evidence is in the capture."""
-
-    kind: str          # "leak", "object_leak", "crash", "malloc_failed"
-    line: int
-    message: str
-    cycle: int | None = None
-    #: lines received when the alert was raised (line numbers are capture line numbers)
-    raised_after_line: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
+from memsleuth.results.check import LeakReport
+from memsleuth.results.monitor import Alert, LiveStatus, StatusVerdict
+from memsleuth.results.trend import Exhaustion, Trend
 
 #: Alert kinds that make `monitor` exit 1 (like `check`).
 FINDING_KINDS = frozenset({"leak", "object_leak", "crash", "malloc_failed"})
@@ -86,8 +73,8 @@ class LiveTracker:
     cycle: int | None = None
     acc: Accumulators = field(init=False)
     heap: LogModel = field(init=False)
-    #: the latest leak_report (plain dict) and heap_health of what has arrived
-    report: dict[str, Any] | None = None
+    #: the latest leak_report and heap_health of what has arrived
+    report: LeakReport | None = None
     health: HeapHealth | None = None
     alerts: list[Alert] = field(default_factory=list)
     crashes: int = 0
@@ -165,22 +152,20 @@ class LiveTracker:
             except ValueError:
                 trend = None
         snapshot = Accumulators(self.acc.balance, self.acc.series, t)  # never the live trend
-        self.report = dict(leak_report(snapshot, self.attributor, self.thresholds,
-                                       trend=trend))
+        self.report = leak_report(snapshot, self.attributor, self.thresholds, trend=trend)
         self.health = heap_health(self.heap.overviews, self.heap.lowest_overview,
                                   self.heap.series_first)
         self._alerts_from_report(line)
 
     def _alerts_from_report(self, line: int) -> None:
-        report = self.report or {}
-        findings = report["verdict"].findings if report.get("verdict") else ()
+        findings = self.report.verdict.findings if self.report is not None else ()
         for f in findings:
             src, kind = f.source, f.kind
             if src == "trend" and "leak" not in self._raised and (
                     self.min_points is None
                     or (self.points >= self.min_points and self._recent_declines())):
                 fc = self.forecast()
-                unit = (report.get("trend") or {}).get("x") or "cycle"
+                unit = self._unit()
                 msg = f"LEAK: {f.message}"
                 if fc is not None and "runs out at" not in msg:
                     msg += f"; runs out at {unit} ~{fc:.0f}"
@@ -192,7 +177,7 @@ class LiveTracker:
                 self._raise(key, line, f"OBJECT LEAK: {what}", kind="object_leak")
 
     def _object_cycles(self) -> int:
-        objects = (self.report or {}).get("objects")
+        objects = self.report.objects if self.report is not None else None
         return objects.cycles.judged if objects is not None and objects.source == "trace" else 0
 
     def _recent_declines(self) -> bool:
@@ -203,35 +188,43 @@ class LiveTracker:
         recent half of a warm-up-then-plateau run is flat, that of a leak is not.
         """
         t = self.acc.trend
-        trend = (self.report or {}).get("trend") or {}
         if t is None:
             return False
-        bins = t.by_cycle if trend.get("x") == "cycle" else t.by_overview
+        unit = self._unit()
+        bins = t.by_cycle if unit == "cycle" else t.by_overview
         pts = list(bins.points)
-        half = analyze_points(pts[len(pts) // 2:], x_mode=trend.get("x", "cycle"),
-                              warmup=0)
-        if half.get("leak"):
+        half = analyze_points(pts[len(pts) // 2:], x_mode=unit, warmup=0)
+        if half.leak:
             return True
-        ev = half.get("evidence") or {}
+        ev = half.evidence
         # a half shorter than the trend's own floor for a verdict: its evidence still tells
-        return (half.get("classification") == "insufficient" and bool(ev.get("trending"))
-                and bool(ev.get("material")))
+        return (half.classification == "insufficient" and ev is not None and ev.trending
+                and ev.material)
 
     def forecast(self) -> float | None:
         """x (cycle) at which the heap is exhausted, as ``trend`` says; None: not running out."""
         ex = self.exhaustion
-        return float(ex["at"]) if ex is not None and ex.get("at") is not None else None
+        return float(ex.at) if ex is not None and ex.at is not None else None
 
     @property
-    def exhaustion(self) -> dict[str, Any] | None:
-        trend = (self.report or {}).get("trend") or {}
-        return (trend.get("forecast") or {}).get("exhaustion")
+    def trend(self) -> Trend | None:
+        """The trend of the last refresh (None before one, or with no heap points)."""
+        return self.report.trend if self.report is not None else None
+
+    def _unit(self) -> str:
+        return self.trend.x if self.trend is not None else "cycle"
+
+    @property
+    def exhaustion(self) -> Exhaustion | None:
+        trend = self.trend
+        return trend.forecast.exhaustion if trend is not None and trend.forecast else None
 
     def _raise(self, key: str, line: int, message: str, kind: str | None = None) -> None:
         if key in self._raised:
             return
         self._raised.add(key)
-        alert = Alert(kind or key, line, message, self.cycle, self.lines)
+        alert = Alert(kind=kind or key, line=line, message=message,  # type: ignore[arg-type]
+                      cycle=self.cycle, raised_after_line=self.lines)
         self.alerts.append(alert)
         self._new.append(alert)
 
@@ -244,14 +237,13 @@ class LiveTracker:
         return any(a.kind in FINDING_KINDS for a in self.alerts)
 
     # -- output ------------------------------------------------------------------------------
-    def status(self) -> dict[str, Any]:
+    def status(self) -> LiveStatus:
         """The fields ``analyze --json`` has too, under the same meaning (see module doc)."""
-        report = self.report or {}
-        trend = report.get("trend") or {}
-        ev = trend.get("evidence") or {}
-        fit = trend.get("fit") or {}
-        objects = report.get("objects")
-        verdict = report.get("verdict")
+        report = self.report
+        trend = self.trend
+        fit = trend.fit if trend is not None else None
+        objects = report.objects if report is not None else None
+        verdict = report.verdict if report is not None else None
         # cheap parts are always current (the rest is as of the last refresh)
         health = heap_health(self.heap.overviews, self.heap.lowest_overview,
                              self.heap.series_first)
@@ -265,43 +257,41 @@ class LiveTracker:
             # no trace: the live blocks of each object kind in the newest dump
             kinds = {k.kind: k.blocks[-1] for k in objects.kinds} \
                 if objects is not None and objects.source == "dumps" else {}
-        slope = fit.get("slope", ev.get("slope"))
         ex = self.exhaustion
-        return {
-            "lines": self.lines,
-            "cycle": self.cycle,
-            "free": health.free if health else None,
-            "total": health.total if health else None,
-            "min_free": health.min_free if health else None,
-            "lowest_free": health.lowest_free if health else None,
-            "points": trend.get("points", self.points),
-            "classification": trend.get("classification"),
-            "leak_rate": round(-slope, 1) if slope is not None else None,
-            "leak_rate_ci": ([round(-fit["slope_high"], 1), round(-fit["slope_low"], 1)]
-                             if fit.get("slope_high") is not None else None),
-            "forecast_exhaustion": round(ex["at"], 1) if ex and ex.get("at") is not None
-            else None,
-            "forecast_level": ex["level"] if ex else None,
-            "objects": kinds,
-            "verdict": {"leak": verdict.leak if verdict else None,
-                        "exit_code": verdict.exit_code if verdict else None},
-            "alerts": len(self.alerts),
-        }
+        return LiveStatus(
+            lines=self.lines,
+            cycle=self.cycle,
+            free=health.free if health else None,
+            total=health.total if health else None,
+            min_free=health.min_free if health else None,
+            lowest_free=health.lowest_free if health else None,
+            points=trend.points if trend is not None else self.points,
+            classification=trend.classification if trend is not None else None,
+            leak_rate=round(-fit.slope, 1) if fit is not None else None,
+            leak_rate_ci=((round(-fit.slope_high, 1), round(-fit.slope_low, 1))
+                          if fit is not None else None),
+            forecast_exhaustion=round(ex.at, 1) if ex and ex.at is not None else None,
+            forecast_level=ex.level if ex else None,
+            objects=kinds,
+            verdict=StatusVerdict(leak=verdict.leak if verdict else None,
+                                  exit_code=verdict.exit_code if verdict else None),
+            alerts=len(self.alerts),
+        )
 
     def status_text(self) -> str:
         s = self.status()
         parts: list[str] = []
-        parts.append(f"cycle {s['cycle']}" if s["cycle"] is not None else f"lines {s['lines']}")
-        parts.append(f"free {_size(s['free'])}" if s["free"] is not None else "free ?")
-        unit = ((self.report or {}).get("trend") or {}).get("x") or "cycle"
-        if s["leak_rate"] is not None:
-            parts.append(f"leak {_size(s['leak_rate'])}/{unit}")
-            if s["forecast_exhaustion"] is not None:
-                parts.append(f"OOM ~{unit} {s['forecast_exhaustion']:.0f}")
+        parts.append(f"cycle {s.cycle}" if s.cycle is not None else f"lines {s.lines}")
+        parts.append(f"free {_size(s.free)}" if s.free is not None else "free ?")
+        unit = self._unit()
+        if s.leak_rate is not None:
+            parts.append(f"leak {_size(s.leak_rate)}/{unit}")
+            if s.forecast_exhaustion is not None:
+                parts.append(f"OOM ~{unit} {s.forecast_exhaustion:.0f}")
         elif self.points < 2:
             parts.append("waiting for heap overviews")
-        if s["objects"]:
-            parts.append("objs " + " ".join(f"{k} {v:+d}" for k, v in s["objects"].items()))
+        if s.objects:
+            parts.append("objs " + " ".join(f"{k} {v:+d}" for k, v in s.objects.items()))
         if self.alerts:
             parts.append(f"ALERTS {len(self.alerts)}")
         return " | ".join(parts)

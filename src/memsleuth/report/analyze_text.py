@@ -2,50 +2,50 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.markup import escape
 
 from memsleuth.report.census_text import render_census, render_elf_match
 from memsleuth.report.crash_text import render_crash
 from memsleuth.report.numbering import dumps_phrase, growth_phrase
 from memsleuth.report.terminal import console, pct, size, warn
+from memsleuth.results.analyze import AnalyzeOutput
+from memsleuth.results.check import LeakReport
 
 
-def render_analyze(result: dict[str, Any]) -> None:
+def render_analyze(result: AnalyzeOutput) -> None:
     out = console()
-    c = result["contents"]
-    out.print(f"[bold]memsleuth analyze[/] {result['log']}"
-              + (f"  (ELF {result['elf']})" if result["elf"] else "  (no ELF: raw addresses)"))
-    if result.get("crash") is not None:
+    c = result.contents
+    out.print(f"[bold]memsleuth analyze[/] {result.log}"
+              + (f"  (ELF {result.elf})" if result.elf else "  (no ELF: raw addresses)"))
+    if result.crash is not None:
         out.print()
-        render_crash(result["crash"])
+        render_crash(result.crash)
         out.print()
-    sections = ", ".join(f"{n} {k}" for k, n in sorted(c["sections"].items())
+    sections = ", ".join(f"{n} {k}" for k, n in sorted(c.sections.items())
                          if k != "block_dump") or "none"
-    out.print(f"  {c['lines']:,} lines; sections: {sections}")
-    if c["block_dumps"]:
-        out.print(f"  {dumps_phrase(c['block_dumps'])}")
-    fams = c.get("families") or {}
+    out.print(f"  {c.lines:,} lines; sections: {sections}")
+    if c.block_dumps:
+        out.print(f"  {dumps_phrase(c.block_dumps)}")
+    fams = c.families
     if fams:
         read = "; ".join(
             f"{fam} ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})"
             for fam, kinds in sorted(fams.items()))
         out.print(f"  formats read: {escape(read)}")
-    if c["cycle_markers"]:
-        out.print(f"  {c['cycle_markers']} cycle markers")
-    if c["decode_errors"]:
-        warn(f"{c['decode_errors']} line(s) were not valid UTF-8 (decoded with replacement)")
-    if c["skipped_in_sections"]:
-        out.print(f"  {c['skipped_in_sections']} foreign line(s) inside sections were skipped")
-    for note in c.get("notes", []):
+    if c.cycle_markers:
+        out.print(f"  {c.cycle_markers} cycle markers")
+    if c.decode_errors:
+        warn(f"{c.decode_errors} line(s) were not valid UTF-8 (decoded with replacement)")
+    if c.skipped_in_sections:
+        out.print(f"  {c.skipped_in_sections} foreign line(s) inside sections were skipped")
+    for note in c.notes:
         out.print(f"  note: {escape(note)}")
-    for p in c["partial"]:
-        warn(f"{p['kind']} #{p['index']} at line {p['line']} is partial: {p['reason']}")
-    for w in c["warnings"][:3]:
-        extra = f" (need {w['need']} B, free {w['free']} B)" if w["need"] is not None else ""
-        out.print(f"  [bold red]line {w['line']}: {w['kind'].replace('_', ' ')}{extra}[/]")
-    heap = result.get("heap")
+    for p in c.partial:
+        warn(f"{p.kind} #{p.index} at line {p.line} is partial: {p.reason}")
+    for w in c.warnings[:3]:
+        extra = f" (need {w.need} B, free {w.free} B)" if w.need is not None else ""
+        out.print(f"  [bold red]line {w.line}: {w.kind.replace('_', ' ')}{extra}[/]")
+    heap = result.heap
     if heap:
         out.print()
         out.print("[bold]Heap health[/] (newest overview, line "
@@ -64,7 +64,7 @@ def render_analyze(result: dict[str, Any]) -> None:
         if heap.pool:
             p = heap.pool
             out.print(f"  pool {size(p.size)}: used {size(p.used)}, free {size(p.free)}")
-    tasks = result.get("tasks")
+    tasks = result.tasks
     if tasks and tasks.tasks:
         out.print()
         out.print(f"[bold]Task stacks[/] (tasklist at line {tasks.line}, sizes in "
@@ -74,57 +74,56 @@ def render_analyze(result: dict[str, Any]) -> None:
             flag = "" if t.status == "ok" else f"  [bold red]{t.status}[/]"
             out.print(f"  {escape(t.name)}: {t.min_free} of {t.stack_size} free at "
                       f"worst ({share}){flag}")
-    if result.get("leak"):
-        render_leak(result["leak"])
-    if result.get("census"):
+    render_leak(result.leak)
+    if result.census:
         out.print()
-        render_elf_match(result.get("elf_match"))
-        render_census(result["census"])
+        render_elf_match(result.elf_match)
+        render_census(result.census)
 
 
-def render_leak(leak: dict[str, Any]) -> None:
+def render_leak(leak: LeakReport) -> None:
     """Verdict, trend and forecast, object balance, growing sites: one short block each."""
     out = console()
-    verdict = leak["verdict"]
+    verdict = leak.verdict
     out.print()
     style = "bold red" if verdict.leak else "bold green"
     out.print(f"[{style}]Leak verdict:[/] {escape(verdict.reason)}")
-    trend = leak.get("trend")
-    if trend and trend.get("fit"):
-        unit = trend["x"]
-        fit = trend["fit"]
-        out.print(f"  trend: {trend['classification'].replace('_', ' ')}; free heap "
-                  f"{fit['slope']:+.1f} B/{unit} ({fit['confidence']:.0%} sure between "
-                  f"{fit['slope_low']:+.1f} and {fit['slope_high']:+.1f}) over "
-                  f"{trend['points']} points")
-        warm = trend.get("warmup") or {}
-        if warm.get("points"):
-            out.print(f"  warm-up: first {warm['points']} point(s) excluded "
-                      f"(until {unit} {warm.get('until_x'):g})")
-        exhaustion = (trend.get("forecast") or {}).get("exhaustion")
+    trend = leak.trend
+    if trend and trend.fit:
+        unit = trend.x
+        fit = trend.fit
+        out.print(f"  trend: {trend.classification.replace('_', ' ')}; free heap "
+                  f"{fit.slope:+.1f} B/{unit} ({fit.confidence:.0%} sure between "
+                  f"{fit.slope_low:+.1f} and {fit.slope_high:+.1f}) over "
+                  f"{trend.points} points")
+        warm = trend.warmup
+        if warm is not None and warm.points:
+            out.print(f"  warm-up: first {warm.points} point(s) excluded "
+                      f"(until {unit} {warm.until_x:g})")
+        forecast = trend.forecast
+        exhaustion = forecast.exhaustion if forecast is not None else None
         if exhaustion:
-            out.print(f"  [bold]forecast:[/] {exhaustion['level'].replace('_', ' ')} "
-                      f"({size(int(exhaustion['bytes']))}) at {unit} ~{exhaustion['at']:.0f} "
-                      f"[{exhaustion['earliest']:.0f} .. "
-                      + ("never" if exhaustion["latest"] is None
-                         else f"{exhaustion['latest']:.0f}") + "]")
-        seen = trend.get("observed_failure")
+            out.print(f"  [bold]forecast:[/] {exhaustion.level.replace('_', ' ')} "
+                      f"({size(int(exhaustion.bytes))}) at {unit} ~{exhaustion.at:.0f} "
+                      f"[{exhaustion.earliest:.0f} .. "
+                      + ("never" if exhaustion.latest is None
+                         else f"{exhaustion.latest:.0f}") + "]")
+        seen = trend.observed_failure
         if seen:
-            out.print(f"  observed: {seen.get('kind', 'failure').replace('_', ' ')} at log line "
-                      f"{seen.get('line')}" + (f", {unit} {seen['cycle']}"
-                                              if seen.get("cycle") is not None else ""))
-            if seen.get("explanation"):
-                out.print(f"    {escape(seen['explanation'])}")
-        basis = (trend.get("forecast") or {}).get("basis")
-        if basis and exhaustion:
-            out.print(f"  forecast basis: {escape(basis)}")
-    if leak.get("attribution"):
-        out.print(f"  attribution: {escape(leak['attribution'].text)}")
-    objects = leak.get("objects")
+            out.print(f"  observed: {seen.kind.replace('_', ' ')} at log line "
+                      f"{seen.line}" + (f", {unit} {seen.cycle}"
+                                        if seen.cycle is not None else ""))
+            if seen.explanation:
+                out.print(f"    {escape(seen.explanation)}")
+        if forecast is not None and forecast.basis and exhaustion:
+            out.print(f"  forecast basis: {escape(forecast.basis)}")
+    if leak.attribution:
+        out.print(f"  attribution: {escape(leak.attribution.text)}")
+    objects = leak.objects
     if objects is not None and objects.source != "none":
         for line in objects.summary:
             out.print(f"  objects: {escape(line)}")
-    growth = leak.get("growth")
+    growth = leak.growth
     if growth and growth.rows:
         out.print(f"  growing sites, across {growth_phrase(growth)}:")
         for row in growth.rows:

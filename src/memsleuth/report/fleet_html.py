@@ -7,11 +7,15 @@ inline SVG bars.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from memsleuth import __version__
+
+if TYPE_CHECKING:
+    from memsleuth.results.fleet import FleetAnswers
 
 
 def _template(name: str) -> str:
@@ -29,12 +33,12 @@ def _fmt(v: Any) -> str:
         return f"{v:,.3g}" if abs(v) < 1000 else f"{v:,.0f}"
     if isinstance(v, int):
         return f"{v:,}"
-    if isinstance(v, list):
+    if isinstance(v, tuple):
         return ", ".join(map(str, v))
     return str(v)
 
 
-def _table(name: str, rows: list[dict[str, Any]], columns: list[tuple[str, str, bool]],
+def _table(name: str, rows: Sequence[Any], columns: list[tuple[str, str, bool]],
            limit: int = 500) -> str:
     if not rows:
         return '<p class="muted">none</p>'
@@ -44,7 +48,7 @@ def _table(name: str, rows: list[dict[str, Any]], columns: list[tuple[str, str, 
     for r in rows[:limit]:
         cells = []
         for key, _, num in columns:
-            v = r.get(key)
+            v = getattr(r, key)
             if num:
                 cells.append(f'<td class="n" data-v="{"" if v is None else esc(v)}">'
                              f"{esc(_fmt(v))}</td>")
@@ -86,21 +90,21 @@ def _section(sid: str, title: str, body: str, intro: str = "") -> str:
             + (f'<p class="muted">{esc(intro)}</p>' if intro else "") + body + "</section>")
 
 
-def render_fleet_html(result: dict[str, Any]) -> str:
-    """The page for ``result`` = the fleet answers (``queries.answer``) plus ``store``."""
-    s = (result.get("summary") or [{}])[0]
+def render_fleet_html(result: FleetAnswers, store: str) -> str:
+    """The page for the fleet answers of ``store``."""
+    s = result.summary[0] if result.summary else None
     cards = "".join(
         f'<div class="card"><div class="k">{esc(k)}</div><div class="v">{esc(_fmt(v))}</div>'
-        "</div>" for k, v in (("logs", s.get("logs")), ("devices", s.get("devices")),
-                              ("builds", s.get("builds")), ("ok", s.get("ok")),
-                              ("partial", s.get("partial")), ("failed", s.get("failed")),
-                              ("MB of log", round((s.get("bytes") or 0) / 1e6, 1))))
-    sites = result["leak_sites"]
+        "</div>" for k, v in (("logs", s and s.logs), ("devices", s and s.devices),
+                              ("builds", s and s.builds), ("ok", s and s.ok),
+                              ("partial", s and s.partial), ("failed", s and s.failed),
+                              ("MB of log", round((s.bytes if s else 0) / 1e6, 1))))
+    sites = result.leak_sites
     sections = [
         f'<section id="summary" data-section="summary"><div class="cards">{cards}</div>'
         "</section>",
         _section("leaks", "Leak sites, by devices affected",
-                 _bars("leak-devices", [(r["site_key"], r["devices"]) for r in sites],
+                 _bars("leak-devices", [(r.site_key, r.devices) for r in sites],
                        "devices")
                  + _table("leak_sites", sites, [
                      ("site_key", "site", False), ("devices", "devices", True),
@@ -112,7 +116,7 @@ def render_fleet_html(result: dict[str, Any]) -> str:
                  "devices where the site only grew weakly. Rates are medians over the leaking "
                  "logs."),
         _section("weak", "Weak evidence only",
-                 _table("weak_sites", result.get("weak_sites") or [], [
+                 _table("weak_sites", result.weak_sites, [
                      ("site_key", "site", False), ("devices", "devices", True),
                      ("logs", "logs", True), ("median_share", "share of decline", True),
                      ("dumps", "dumps", True), ("bytes_per_cycle", "B/cycle", True),
@@ -120,13 +124,13 @@ def render_fleet_html(result: dict[str, Any]) -> str:
                  "Sites that grew across a few dumps beside another leak (buffers held "
                  "across cycles, a cache filling) but carry no device's leak verdict."),
         _section("builds", "Build to build",
-                 _bars("build-rates", [(f"{r['site_key']} @ {r['build']}",
-                                        r["objects_per_cycle"] if r["objects_per_cycle"]
-                                        is not None else r["bytes_per_cycle"])
-                                       for r in result["build_comparison"]
-                                       if r["site_key"] == (sites[0]["site_key"] if sites
-                                                            else None)], "per cycle")
-                 + _table("build_comparison", result["build_comparison"], [
+                 _bars("build-rates", [(f"{r.site_key} @ {r.build}",
+                                        r.objects_per_cycle if r.objects_per_cycle
+                                        is not None else r.bytes_per_cycle)
+                                       for r in result.build_comparison
+                                       if r.site_key == (sites[0].site_key if sites
+                                                         else None)], "per cycle")
+                 + _table("build_comparison", result.build_comparison, [
                      ("site_key", "site", False), ("build", "build", False),
                      ("first_date", "first seen", False), ("devices", "devices", True),
                      ("leaking_devices", "leaking", True),
@@ -134,9 +138,9 @@ def render_fleet_html(result: dict[str, Any]) -> str:
                      ("bytes_per_cycle", "B/cycle", True)]),
                  "Every build where a leaking site runs; a fixed build shows 0."),
         _section("crashes", "Crash signatures",
-                 _bars("crash-counts", [(r["signature"], r["crashes"])
-                                        for r in result["crash_signatures"]], "crashes")
-                 + _table("crash_signatures", result["crash_signatures"], [
+                 _bars("crash-counts", [(r.signature, r.crashes)
+                                        for r in result.crash_signatures], "crashes")
+                 + _table("crash_signatures", result.crash_signatures, [
                      ("signature", "signature", False), ("crashes", "crashes", True),
                      ("devices", "devices", True), ("builds", "builds", False),
                      ("distinct_pcs", "distinct PCs", True), ("first_seen", "first", False),
@@ -144,14 +148,14 @@ def render_fleet_html(result: dict[str, Any]) -> str:
                  "Cause + address-free frames: one crash across builds whose addresses "
                  "differ."),
         _section("devices", "Devices by forecast exhaustion",
-                 _table("devices_by_exhaustion", result["devices_by_exhaustion"], [
+                 _table("devices_by_exhaustion", result.devices_by_exhaustion, [
                      ("device", "device", False), ("build", "build", False),
                      ("date", "date", False), ("trend_class", "trend", False),
                      ("heap_rate", "B lost/cycle", True), ("free_now", "free now", True),
                      ("remaining", "cycles left", True)]),
                  "The newest log of each device; cycles left until the heap runs out."),
         _section("problems", "Logs not fully answered",
-                 _table("problems", result["problems"], [
+                 _table("problems", result.problems, [
                      ("path", "log", False), ("status", "status", False),
                      ("reason", "reason", False)])),
     ]
@@ -159,7 +163,7 @@ def render_fleet_html(result: dict[str, Any]) -> str:
         ("leaks", "Leak sites"), ("builds", "Build to build"), ("crashes", "Crashes"),
         ("devices", "Devices"), ("problems", "Problems")))
     body = (f'<header class="top" data-section="header"><h1>memsleuth fleet report</h1>'
-            f'<div class="meta"><b>store</b><span>{esc(result.get("store", ""))}</span></div>'
+            f'<div class="meta"><b>store</b><span>{esc(store)}</span></div>'
             f'</header><nav class="toc">{toc}</nav><main>' + "".join(sections)
             + f"<footer>Generated by memsleuth {esc(__version__)}. Self-contained: no network "
             "access needed.</footer></main>")

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from memsleuth.report.numbering import dump_kind, dumps_phrase, growth_phrase
 from memsleuth.report.svg import PALETTE, LineChart, Series, bar, human_bytes, icicle
+from memsleuth.results.trend import Exhaustion, Trend
 
 #: Sections in page order: (id, table-of-contents title).
 TOC = (
@@ -56,21 +57,21 @@ def render_html(data: dict[str, Any]) -> str:
 
 def headline(data: dict[str, Any]) -> str | None:
     """One sentence first: what runs out, when, why, where (from what the log proved)."""
-    trend_raw = (data.get("trend") or {}).get("trend_raw") or {}
-    failure = trend_raw.get("observed_failure") or {}
-    ex = ((trend_raw.get("forecast") or {}).get("exhaustion")) or {}
+    trend = _trend(data)
+    failure = trend.observed_failure if trend is not None else None
+    ex = _exhaustion(trend)
     decline = data.get("decline")
     census = data.get("census")
     top = census.rows[0] if census and census.rows else None
     unit = {"cycle": "cycle", "time": "second", "index": "overview"}.get(
-        trend_raw.get("x", ""), "point")
+        trend.x if trend is not None else "", "point")
     if failure:
-        when = f" at {unit} {failure['cycle']:,}" if failure.get("cycle") is not None else ""
-        kind = str(failure.get("kind") or "allocation failure").replace("_", " ")
-        first = f"The heap ran out{when} ({kind} at line {failure.get('line'):,})"
-    elif ex.get("at") is not None:
-        first = f"At this rate the heap runs out at about {unit} {ex['at']:,.0f}"
-    elif trend_raw.get("leak"):
+        when = f" at {unit} {failure.cycle:,}" if failure.cycle is not None else ""
+        kind = failure.kind.replace("_", " ")
+        first = f"The heap ran out{when} ({kind} at line {failure.line:,})"
+    elif ex is not None and ex.at is not None:
+        first = f"At this rate the heap runs out at about {unit} {ex.at:,.0f}"
+    elif trend is not None and trend.leak:
         first = "Free heap is falling"
     else:
         crashes = data.get("crashes") or []
@@ -85,6 +86,14 @@ def headline(data: dict[str, Any]) -> str | None:
         return (f"{first}. The largest owner of live memory is {top.function}"
                 + (f" ({where})." if where else "."))
     return first + "."
+
+
+def _trend(data: dict[str, Any]) -> Trend | None:
+    return (data.get("trend") or {}).get("trend_raw")
+
+
+def _exhaustion(trend: Trend | None) -> Exhaustion | None:
+    return trend.forecast.exhaustion if trend is not None and trend.forecast else None
 
 
 def verdicts(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -107,19 +116,19 @@ def verdicts(data: dict[str, Any]) -> list[tuple[str, str]]:
 def summary_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(key, value, tooltip) cards: the failure and the forecast first, then the heap."""
     cards: list[tuple[str, str, str]] = []
-    trend_raw = (data.get("trend") or {}).get("trend_raw") or {}
-    failure = trend_raw.get("observed_failure") or {}
+    trend = _trend(data)
+    failure = trend.observed_failure if trend is not None else None
     if failure:
-        where = f"cycle {failure['cycle']:,}" if failure.get("cycle") is not None else \
-            f"line {failure.get('line')}"
-        cards.append(("Allocation failed", where, f"line {failure.get('line')}"))
-    ex = ((trend_raw.get("forecast") or {}).get("exhaustion")) or {}
-    if ex.get("at") is not None:
+        where = f"cycle {failure.cycle:,}" if failure.cycle is not None else \
+            f"line {failure.line}"
+        cards.append(("Allocation failed", where, f"line {failure.line}"))
+    ex = _exhaustion(trend)
+    if ex is not None and ex.at is not None:
         span = ""
-        if ex.get("earliest") is not None and ex.get("latest") is not None:
-            span = f" ({ex['earliest']:,.0f}–{ex['latest']:,.0f})"
-        cards.append(("Forecast: heap runs out", f"{ex['at']:,.0f}{span}",
-                      str(ex.get("level", "")).replace("_", " ")))
+        if ex.earliest is not None and ex.latest is not None:
+            span = f" ({ex.earliest:,.0f}–{ex.latest:,.0f})"
+        cards.append(("Forecast: heap runs out", f"{ex.at:,.0f}{span}",
+                      ex.level.replace("_", " ")))
     heap = data.get("heap")
     if heap:
         cards.append(("Heap free (newest)", human_bytes(heap.free),
@@ -141,7 +150,7 @@ def summary_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         cards.append(("Allocation sites", f"{t.sites:,}", ""))
     log = data.get("log") or {}
     dumps = log.get("block_dumps") or []
-    full = sum(1 for d in dumps if d.get("variant") != "mmlk")
+    full = sum(1 for d in dumps if d.variant != "mmlk")
     cards.append(("Block dumps", f"{len(dumps)}" + (f" ({full} full)" if full != len(dumps)
                                                      else ""), dumps_phrase(dumps)))
     cards.append(("Heap overviews", f"{log.get('overviews', 0)}", ""))

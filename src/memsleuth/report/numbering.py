@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from memsleuth.results.analyze import DumpEntry
     from memsleuth.results.diff import Growth
 
 
@@ -32,12 +33,12 @@ def dump_list(indices: Iterable[int]) -> str:
     return ", ".join(out)
 
 
-def dumps_phrase(block_dumps: Sequence[dict[str, Any]]) -> str:
+def dumps_phrase(block_dumps: Sequence[DumpEntry]) -> str:
     """'5 block dumps: 3 full dumps (#0, #1, #4), 2 mmlk listings (#2, #3)'."""
     if not block_dumps:
         return "no block dump"
-    full = [d["index"] for d in block_dumps if d.get("variant") != "mmlk"]
-    mmlk = [d["index"] for d in block_dumps if d.get("variant") == "mmlk"]
+    full = [d.index for d in block_dumps if d.variant != "mmlk"]
+    mmlk = [d.index for d in block_dumps if d.variant == "mmlk"]
     n = len(block_dumps)
     head = f"{n} block dump{'s' if n != 1 else ''}"
     if not mmlk:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, TypedDict
+from typing import Literal
 
 from memsleuth.records import BlockVariant, OverviewVariant, WarningKind
 from memsleuth.results.census import Census
 from memsleuth.results.check import LeakReport
-from memsleuth.results.common import ElfMatch, Envelope
+from memsleuth.results.common import Document, ElfMatch
 from memsleuth.results.crash import CrashInLog
 
 
-class DumpEntry(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DumpEntry:
     """One block dump of the log (index as ``census --snapshot`` counts)."""
 
     index: int
@@ -24,7 +25,8 @@ class DumpEntry(TypedDict):
     partial: bool
 
 
-class WarningEntry(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WarningEntry:
     line: int
     kind: WarningKind
     need: int | None
@@ -32,15 +34,19 @@ class WarningEntry(TypedDict):
     text: str
 
 
-class PartialSection(TypedDict):
-    kind: Literal["block dump", "crash dump", "reading"]   # reading: the user pressed Ctrl-C
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartialSection:
+    """A section cut short (or, kind ``reading``, the log itself: the user pressed Ctrl-C)."""
+
+    kind: Literal["block dump", "crash dump", "reading"]
     index: int
     line: int
     reason: str | None
 
 
-class Contents(TypedDict):
-    """What the log holds and what the reader counted."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contents:
+    """What the log holds and what the reader counted (``analysis.summary.log_contents``)."""
 
     lines: int
     bytes: int
@@ -48,21 +54,21 @@ class Contents(TypedDict):
     prefixed_lines: int
     skipped_in_sections: int
     sections: dict[str, int]
-    overviews: int
-    cycle_markers: int
-    block_dumps: list[DumpEntry]
-    crashes: int
-    object_events: int
-    leak_candidates: int
-    warnings: list[WarningEntry]
-    warnings_total: int
-    partial: list[PartialSection]
-    impossible_rows: int
-    heap_series: int
-    notes: list[str]
     #: one-line records per reader, and which log formats were read: family -> reader -> n
     line_records: dict[str, int]
     families: dict[str, dict[str, int]]
+    overviews: int
+    cycle_markers: int
+    block_dumps: tuple[DumpEntry, ...]
+    crashes: int
+    object_events: int
+    leak_candidates: int
+    warnings: tuple[WarningEntry, ...]      # the first 20
+    warnings_total: int
+    partial: tuple[PartialSection, ...]
+    impossible_rows: int
+    heap_series: int
+    notes: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,11 +121,11 @@ class TaskStacks:
     tasks: tuple[TaskStack, ...]
 
 
-class AnalyzeOutput(Envelope):
-    """`memsleuth analyze --json`."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Analysis:
+    """What ``analysis.summary.summarize`` returns: the log's contents, heap health, the
+    newest crash, the task stacks, the leak, the census of the newest whole dump."""
 
-    log: str
-    elf: str | None
     contents: Contents
     heap: HeapHealth | None
     crash: CrashInLog | None
@@ -127,3 +133,11 @@ class AnalyzeOutput(Envelope):
     leak: LeakReport
     census: Census | None
     elf_match: ElfMatch | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnalyzeOutput(Analysis, Document):
+    """`memsleuth analyze --json`."""
+
+    log: str
+    elf: str | None

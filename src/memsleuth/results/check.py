@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, TypedDict
+from typing import Literal
 
-from memsleuth.results.common import ElfMatch, Envelope
+from memsleuth.results.common import Document, ElfMatch
 from memsleuth.results.diff import Attribution, Growth
 from memsleuth.results.objects import Objects
 from memsleuth.results.trend import Trend
@@ -47,18 +47,20 @@ class Verdict:
     inputs: VerdictInputs
 
 
-class LeakReport(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeakReport:
     """What ``analysis.check.leak_report`` returns (also ``analyze``'s ``leak``)."""
 
     trend: Trend | None
     objects: Objects
     growth: Growth | None
     attribution: Attribution | None
-    notes: list[str]
+    notes: tuple[str, ...]
     verdict: Verdict
 
 
-class CheckOutput(Envelope, LeakReport):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckOutput(LeakReport, Document):
     """`memsleuth check --json`."""
 
     log: str

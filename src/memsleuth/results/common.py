@@ -10,7 +10,11 @@ from typing import Any, Literal, TypedDict, TypeVar
 T = TypeVar("T")
 
 #: Bump when a JSON field changes meaning or disappears (adding fields is compatible).
-SCHEMA_VERSION = 2   # 2: census rows' `owner` is the raw owner (`site_address` the blamed one)
+#: 2: census rows' `owner` is the raw owner (`site_address` the blamed one);
+#: 3: a trend with too few points has `warmup` and `evidence` null (were {"points": 0} and
+#:    {"reason": ...}; `reason` says why); `observed_failure` and `alloc_failures.first`
+#:    always carry `total`, `largest_free_block`, `explanation`, `cause` (null when unknown)
+SCHEMA_VERSION = 3
 
 
 class Envelope(TypedDict):

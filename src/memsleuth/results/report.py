@@ -19,3 +19,14 @@ class ReportOutput(Document):
     stacks: int | None
     partial: bool
     notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FleetReportOutput(Document):
+    """`memsleuth report STORE --json`: the fleet page written for a store (``problems``: its
+    partial and failed logs)."""
+
+    store: str
+    output: str
+    bytes: int
+    problems: int

@@ -30,7 +30,7 @@ from memsleuth.results.diff import DiffOutput
 from memsleuth.results.fleet import FleetOutput, FleetSqlOutput, IngestOutput
 from memsleuth.results.monitor import MonitorOutput
 from memsleuth.results.objects import ObjectsOutput
-from memsleuth.results.report import ReportOutput
+from memsleuth.results.report import FleetReportOutput, ReportOutput
 from memsleuth.results.trend import TrendOutput
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -48,7 +48,7 @@ VERBS: dict[str, Any] = {
     "ingest": IngestOutput,
     "monitor": MonitorOutput,
     "objects": ObjectsOutput,
-    "report": ReportOutput,
+    "report": ReportOutput | FleetReportOutput,     # one log, or a fleet store
     "trend": TrendOutput,
 }
 
@@ -143,7 +143,8 @@ def schema_for(verb: str) -> dict[str, Any]:
     if "$ref" in root:                  # one type: inline it as the root object
         name = root["$ref"].rsplit("/", 1)[-1]
         body = dict(builder.defs.pop(name))
-    else:                               # a union of documents (objects: trace or dumps)
+    else:                               # a union of documents (objects: trace or dumps; report:
+                                        # one log or a store)
         body = {"description": f"`memsleuth {verb} --json`: one of these documents.", **root}
     doc: dict[str, Any] = {**head, **body}
     _pin_envelope(doc, builder.defs, verb)

@@ -1,8 +1,17 @@
-"""`trend`: the free-heap curve, its fit, classification and forecast."""
+"""`trend`: the free-heap curve, its fit, classification and forecast.
 
-from typing import Literal, TypedDict
+One shape per field: what does not apply is null (``warmup`` and ``evidence`` of a curve with
+too few points to fit), never a placeholder object; keys marked ``omitted`` appear only where
+they apply (the warm-up detector's numbers, the fragmentation and pool evidence, a level's
+times when the cycles have timestamps).
+"""
 
-from memsleuth.results.common import CycleSource, Envelope
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from memsleuth.results.common import CycleSource, Document, omitted
 
 XAxis = Literal["cycle", "time", "index"]
 Classification = Literal[
@@ -14,7 +23,10 @@ ForecastLevelName = Literal[
 ]
 
 
-class TrendPoint(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrendPoint:
+    """One point of the curve (``x`` in the curve's unit; ``line`` its overview's line)."""
+
     x: float
     cycle: int | None
     ts: float | None
@@ -25,8 +37,10 @@ class TrendPoint(TypedDict):
     pool_free: int | None
 
 
-class Fit(TypedDict):
-    """A Theil–Sen line with Sen's slope interval and the Mann–Kendall trend test."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fit:
+    """A Theil–Sen line with Sen's slope interval and the Mann–Kendall trend test (floats
+    rounded to 6 places, ``mk_p`` as computed)."""
 
     slope: float
     intercept: float
@@ -43,37 +57,41 @@ class Fit(TypedDict):
     kendall_tau: float
 
 
-class _WarmupOptional(TypedDict, total=False):
-    until_x: float | None
-    method: Literal["auto", "fixed"]
-    drop: float
-    searched: int
-    reason: str
-    f: float | Literal["inf"]
-    break_index: int
-    slope_before: float
-    slope_after: float
-
-
-class Warmup(_WarmupOptional):
-    """Points cut from the start (0 when none); the detector's numbers when it ran."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Warmup:
+    """Points cut from the start (0 when none) and the fall they held (``drop``, B); the
+    detector's numbers when it ran (``method`` auto), ``reason`` when it cut nothing."""
 
     points: int
+    until_x: float | None
+    method: Literal["auto", "fixed"]
+    searched: int | None = omitted()
+    reason: str | None = omitted()
+    f: float | Literal["inf"] | None = omitted()
+    break_index: int | None = omitted()
+    slope_before: float | None = omitted()
+    slope_after: float | None = omitted()
+    drop: float
+    curved_start: int | None = omitted()    # points cut while the start still curved
 
 
-class Jumps(TypedDict):
-    """Down-steps far outside the typical step, and how much of the decline they explain."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Jumps:
+    """Down-steps far outside the typical step, and how much of the decline they explain
+    (``share``; ``base_decline``: what the typical step alone adds up to over the span)."""
 
     count: int
     steps: int
     threshold: float
     typical_step: float
-    sizes: list[float]
+    sizes: tuple[float, ...]
     level_drop: float
     share: float
+    base_decline: float
 
 
-class FragmentationEvidence(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FragmentationEvidence:
     max_free_block_slope: float
     max_free_block_decline: float
     first: float
@@ -82,22 +100,31 @@ class FragmentationEvidence(TypedDict):
     ratio_to_free_decline: float | None
 
 
-class PoolEvidence(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PoolEvidence:
     slope: float
-    interval: list[float]
+    interval: tuple[float, float]
     mann_kendall_p: float
 
 
-class _EvidenceOptional(TypedDict, total=False):
-    fragmentation: FragmentationEvidence
-    pool: PoolEvidence
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EarlyVerdict:
+    """The change-point model's word on a steady fall (``analysis.changepoint``): is it a
+    leak yet, or could a warm-up still explain it?"""
+
+    settled: bool
+    why: str
+    segment_points: int
+    change_point: bool
 
 
-class Evidence(_EvidenceOptional):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Evidence:
     """The numbers behind a classification (slope unit: ``unit``)."""
 
     slope: float
     slope_interval: tuple[float, float]
+    confidence: float
     unit: str
     mann_kendall_p: float
     kendall_tau: float
@@ -107,52 +134,61 @@ class Evidence(_EvidenceOptional):
     material: bool
     trending: bool
     jumps: Jumps
+    fragmentation: FragmentationEvidence | None = omitted()
+    pool: PoolEvidence | None = omitted()
+    early_verdict: EarlyVerdict | None = omitted()   # steady_leak only
 
 
-class EvidenceTooFew(TypedDict):
-    """Too few points to fit: why."""
-
-    reason: str
-
-
-class _ForecastLevelOptional(TypedDict, total=False):
-    # x = cycle with timestamps: the same crossing in seconds
-    time: float | None
-    time_earliest: float | None
-    time_latest: float | None
-
-
-class ForecastLevel(_ForecastLevelOptional):
-    """Where the fitted line (and its interval) reaches one failure level."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForecastLevel:
+    """Where the fitted line (and its interval) reaches one failure level; ``time*``: the
+    same crossing in seconds (x = cycle, when the cycles have timestamps)."""
 
     level: ForecastLevelName
     bytes: float
     at: float | None
     earliest: float | None
     latest: float | None
+    time: float | None = omitted()
+    time_earliest: float | None = omitted()
+    time_latest: float | None = omitted()
 
 
-class CycleDemand(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exhaustion(ForecastLevel):
+    """The level that fails first, its interval widened over every level of its kind
+    (``interval_from``); ``fit_earliest``/``fit_latest``: the fit's own interval."""
+
+    fit_earliest: float | None
+    fit_latest: float | None
+    interval_from: tuple[ForecastLevelName, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CycleDemand:
     max: int
     median: float
     samples: int
 
 
-class _ForecastOptional(TypedDict, total=False):
-    cycle_demand: CycleDemand
-
-
-class Forecast(_ForecastOptional):
-    """When the heap runs out; ``exhaustion`` is the level that fails first."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Forecast:
+    """When the heap runs out; ``exhaustion`` is the level that fails first, ``basis`` what
+    it rests on (null without one)."""
 
     x: XAxis
     allocation_size: int | None
-    levels: list[ForecastLevel]
-    exhaustion: ForecastLevel | None
+    levels: tuple[ForecastLevel, ...]
+    cycle_demand: CycleDemand | None = omitted()
+    exhaustion: Exhaustion | None
+    basis: str | None
 
 
-class AllocFailure(TypedDict):
-    """A malloc failure (or, for ``observed_failure``, a crash) seen in the log."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AllocFailure:
+    """A malloc failure (or, for ``observed_failure``, a crash) seen in the log; the heap
+    state at that moment (``total``, ``largest_free_block``) and why it failed
+    (``explanation``, ``cause``) where the log says, else null."""
 
     kind: Literal["malloc_failed", "realloc_failed", "crash"]
     line: int
@@ -160,15 +196,22 @@ class AllocFailure(TypedDict):
     ts: float | None
     need: int | None
     free: int | None
+    total: int | None
+    largest_free_block: int | None
+    explanation: str | None
+    cause: Literal["exhaustion", "fragmentation"] | None
 
 
-class AllocFailures(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AllocFailures:
     count: int
     first: AllocFailure | None
 
 
-class Excluded(TypedDict):
-    """What the collector left out of the curve."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Excluded:
+    """What the collector left out of the curve (``first``: the first impossible row's line
+    and why)."""
 
     impossible_rows: int
     first: tuple[int, str] | None
@@ -177,22 +220,21 @@ class Excluded(TypedDict):
     heaps: int
 
 
-class EarlierLeak(TypedDict):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EarlierLeak:
     """A run before a reboot or before another heap's rows, judged on its own: it leaked."""
 
     until_line: int         # the line where the next run (or heap) began
-    x: str                  # cycle | index
+    x: XAxis
     points: int
     rate: float             # B per x, positive = falling
     reason: str
 
 
-class _CurveOptional(TypedDict, total=False):
-    max_free_block_fit: Fit | None
-
-
-class Curve(_CurveOptional):
-    """What ``analysis.trend.analyze_points`` returns."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Curve:
+    """What ``analysis.trend.analyze_points`` returns. ``warmup``, ``fit`` and ``evidence``
+    are null when there are too few points to fit (``reason`` says so)."""
 
     x: XAxis
     points: int
@@ -201,29 +243,32 @@ class Curve(_CurveOptional):
     last: TrendPoint | None
     classification: Classification
     leak: bool
-    warmup: Warmup
+    warmup: Warmup | None
     fit: Fit | None
-    evidence: Evidence | EvidenceTooFew
+    max_free_block_fit: Fit | None
+    evidence: Evidence | None
     reason: str
     forecast: Forecast | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Trend(Curve):
     """What ``TrendCollector.result`` returns (also ``check``'s and ``analyze``'s trend)."""
 
     points_available: int
-    series: list[TrendPoint]
+    series: tuple[TrendPoint, ...]
     observed_failure: AllocFailure | None
     alloc_failures: AllocFailures
-    excluded: Excluded
     #: earlier runs of the log (before a reboot, another heap) that leaked on their own
-    earlier_leaks: list[EarlierLeak]
+    earlier_leaks: tuple[EarlierLeak, ...]
+    excluded: Excluded
     cycle_source: CycleSource | None    # x = cycle only
-    notes: list[str]
+    notes: tuple[str, ...]
 
 
-class TrendOutput(Envelope, Trend):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrendOutput(Trend, Document):
     """`memsleuth trend --json`."""
 
     log: str
-    partial: list[str]
+    partial: tuple[str, ...]
