@@ -90,8 +90,11 @@ def leak_report(
     attribution (attribute_decline or None), notes, verdict (see ``verdict``).
     """
     notes: list[str] = []
+    # a run that leaked before a reboot or another heap's rows is judged even when the
+    # last run printed no overview (its rows were all before)
     if trend is None and acc.trend is not None and (acc.trend.n_overviews or
-                                                    acc.trend.n_cycle_points):
+                                                    acc.trend.n_cycle_points or
+                                                    acc.trend.earlier_leaks):
         try:
             trend = acc.trend.result(x=x,  # type: ignore[arg-type]
                                      warmup="auto" if thresholds.allow_warmup else 0)

@@ -360,9 +360,24 @@ def analyze_points(
              if tx[i + 1] > tx[i]]
     base_decline = -median(rates) * span if rates else 0.0
     jumps["base_decline"] = round(base_decline, 1)
+    # "no leak", "then flat" and "flat otherwise" must rule a material fall out. The
+    # residual noise around one line also grows with rows out of order (blocks of a falling
+    # run moved: a saw), which lifts the floor over the very fall it hides; the spread of
+    # single steps does not grow so. Judged against the smaller of the two, a slope
+    # interval that still holds a material fall while the typical step falls is not
+    # evidence of "no leak".
+    step_noise = step_spread / math.sqrt(2)
+    saw_floor = max(MATERIAL_NOISE * min(noise, step_noise), MATERIAL_HEAP * (total or 0), 1.0)
+    # the typical step falls for sure: its median is 3 standard errors below zero (a flat
+    # noisy heap's steps fall and rise alike)
+    rate_spread = 1.4826 * median(abs(r - median(rates)) for r in rates) if rates else 0.0
+    steps_fall = bool(rates) and -median(rates) > 3 * 1.2533 * rate_spread / math.sqrt(len(rates))
     stepped = (
         jumps["count"] >= 1 and level_drop > step_floor and jumps["share"] >= STEP_SHARE
         and jumps["count"] <= max(3, 0.1 * jumps["steps"]) and base_decline <= heap_floor
+        # the jump itself inflates the residual noise: judged against single steps, a
+        # curve whose other steps all fall alike is not flat between its jumps
+        and not (steps_fall and base_decline > saw_floor)
     )
     if stepped:
         cls = "step"
@@ -375,7 +390,18 @@ def analyze_points(
     else:
         cls = "no_leak"
     reason = _reason(cls, evidence, warm, unit)
-    if cls == "no_leak" and fit.slope < 0 and decline > max(MATERIAL_NOISE * noise, 1.0) \
+    # "fragmentation" says the free heap is flat too: the same evidence is needed for it
+    flat_claim = cls in ("no_leak", "fragmentation")
+    if cls == "fragmentation" and fit.slope_high < 0 \
+            and decline > max(MATERIAL_HEAP * (total or 0), 1.0):
+        # the free heap falls for sure (a saw of moved rows kept the rank test from calling
+        # it): "flat while the largest block shrinks" read clean on a leaking log
+        cls = "insufficient"
+        reason = (f"free heap falls {-fit.slope:.1f} B/{unit} (95% sure between "
+                  f"{fit.slope_low:+.1f} and {fit.slope_high:+.1f}) over {len(tx)} point(s), "
+                  f"{decline:.0f} B against noise of {noise:.0f} B: too irregular to call it "
+                  "a steady leak, too steep to call it flat")
+    if flat_claim and fit.slope < 0 and decline > max(MATERIAL_NOISE * noise, 1.0) \
             and (material or fit.slope_high < 0):
         # the robust line falls by more than the noise (and the heap's share, or surely),
         # only not yet significant by rank or against a heap size a damaged row set: not
@@ -384,21 +410,10 @@ def analyze_points(
         reason = (f"free heap falls {-fit.slope:.1f} B/{unit} over {len(tx)} point(s), "
                   f"{decline:.0f} B against noise of {noise:.0f} B: too little to call it "
                   "a leak or no leak yet")
-    # "no leak" and "then flat" must rule a material fall out. The residual noise around one
-    # line also grows with rows out of order (blocks of a falling run moved: a saw), which
-    # lifts the floor over the very fall it hides; the spread of single steps does not grow
-    # so. Judged against the smaller of the two, a slope interval that still holds a
-    # material fall while the typical step falls is not evidence of "no leak".
-    step_noise = step_spread / math.sqrt(2)
-    saw_floor = max(MATERIAL_NOISE * min(noise, step_noise), MATERIAL_HEAP * (total or 0), 1.0)
-    # the typical step falls for sure: its median is 3 standard errors below zero (a flat
-    # noisy heap's steps fall and rise alike)
-    rate_spread = 1.4826 * median(abs(r - median(rates)) for r in rates) if rates else 0.0
-    steps_fall = bool(rates) and -median(rates) > 3 * 1.2533 * rate_spread / math.sqrt(len(rates))
-    if cls == "no_leak" and steps_fall and base_decline > saw_floor \
+    if flat_claim and cls != "insufficient" and steps_fall and base_decline > saw_floor \
             and -fit.slope_low * span > saw_floor:
         cls = "insufficient"
-        reason = (f"free heap falls {-fit.slope:.1f} B/{unit} (95% sure between "
+        reason = (f"free heap {fit.slope:+.1f} B/{unit} (95% sure between "
                   f"{fit.slope_low:+.1f} and {fit.slope_high:+.1f}); most steps fall alike "
                   f"({base_decline:.0f} B over the span against single-step noise of "
                   f"{step_noise:.0f} B) but {jumps['count'] + rises} step(s) jump far outside: "

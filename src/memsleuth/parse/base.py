@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Protocol
 
-from memsleuth.records import Record
+from memsleuth.records import CrashDump, Record
 
 
 class Feed(Enum):
@@ -59,3 +59,42 @@ class LineReader(Protocol):
     name: str
 
     def read(self, text: str, lineno: int, ts: float | None) -> Record | None: ...
+
+
+class OpenCrash:
+    """The bookkeeping the RTOS crash readers share (ESP-IDF panic, Zephyr fatal, NuttX
+    assert): their dumps have no end marker, so a dump is over after ``max_foreign`` lines in
+    a row that are not its own; the foreign lines inside it are counted, and the run that
+    ended it is not. A reader sets ``crash``, ``_foreign`` and ``_lineno`` in ``__init__``."""
+
+    max_foreign = 20
+    crash: CrashDump | None
+    _foreign: int
+    _lineno: int
+
+    def _ok(self) -> Feed:
+        """A line of the dump: the foreign run is broken and the dump reaches this line."""
+        self._foreign = 0
+        if self.crash is not None:
+            self.crash.end_line = self._lineno
+        return Feed.CONSUMED
+
+    def _foreign_line(self, crash: CrashDump) -> Feed:
+        """A line that is not the dump's: skipped inside it, or the end of a dump gone quiet."""
+        self._foreign += 1
+        if self._foreign >= self.max_foreign:
+            return Feed.ENDED
+        crash.skipped_lines += 1
+        return Feed.SKIPPED
+
+    def _take_crash(self) -> CrashDump | None:
+        """``close``'s common part: the open dump (None when there is none), with the run
+        of foreign lines that ended it no longer counted as skipped and an end line set."""
+        crash, self.crash = self.crash, None
+        if crash is None:
+            return None
+        if self._foreign >= self.max_foreign:
+            crash.skipped_lines -= self._foreign - 1
+        if crash.end_line is None:
+            crash.end_line = crash.line
+        return crash

@@ -31,7 +31,7 @@ Formats, as printed by ESP-IDF (components/heap, components/esp_system):
 
 from __future__ import annotations
 
-from memsleuth.parse.base import Feed, SectionReader
+from memsleuth.parse.base import Feed, OpenCrash, SectionReader
 from memsleuth.parse.lazyre import lazy
 from memsleuth.records import (
     BacktraceEntry,
@@ -383,11 +383,9 @@ _INFO_LINES = lazy(
     r"^(?:Debug exception reason: .*|Setting breakpoint at .*|Core\s+\d+ was running in ISR "
     r"context:.*|EPC\d\s*:.*|ELF file SHA256: .*|Exception was unhandled\.|"
     r"Memory dump at 0x.*|Panic reason: .*)$")
-#: Foreign lines after which an open panic is taken as over (it needs no end marker).
-MAX_FOREIGN = 20
 
 
-class PanicReader:
+class PanicReader(OpenCrash):
     """The ESP-IDF panic handler's output (and AliOS-on-ESP32's ``kernel panic`` line before
     it) -> CrashDump (family esp-idf); the ``ELF file SHA256`` footer also -> BuildId."""
 
@@ -483,20 +481,12 @@ class PanicReader:
             if text.startswith("Debug exception reason:"):
                 crash.reason.append(text.strip())
             return self._ok()
-        self._foreign += 1
-        if self._foreign >= MAX_FOREIGN:
-            return Feed.ENDED
-        crash.skipped_lines += 1
-        return Feed.SKIPPED
+        return self._foreign_line(crash)
 
     def close(self, reason: str | None) -> list[Record]:
-        crash, self.crash = self.crash, None
+        crash = self._take_crash()
         if crash is None:
             return []
-        if self._foreign and self._foreign >= MAX_FOREIGN:
-            crash.skipped_lines -= self._foreign - 1
-        if crash.end_line is None:
-            crash.end_line = crash.line
         if not crash.backtrace and not (crash.registers.keys() - {"CORE"}) and not crash.stack:
             crash.partial = True
             crash.partial_reason = (reason or "the panic output stopped") + \
@@ -507,11 +497,6 @@ class PanicReader:
         return out
 
     # -- helpers -----------------------------------------------------------------------
-    def _ok(self) -> Feed:
-        self._foreign = 0
-        if self.crash is not None:
-            self.crash.end_line = self._lineno
-        return Feed.CONSUMED
 
     def _opener(self, text: str, lineno: int) -> bool | None:
         """Read a line that can open a panic; None when it is not one after all."""

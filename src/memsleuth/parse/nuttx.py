@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from memsleuth.parse.base import Feed, SectionReader
+from memsleuth.parse.base import Feed, OpenCrash, SectionReader
 from memsleuth.parse.lazyre import lazy
 from memsleuth.records import (
     BacktraceEntry,
@@ -248,11 +248,9 @@ _TASK_ROW = lazy(
     r"(?P<state>.+?)\s+(?P<sig>[0-9a-fA-F]{8,16})\s+(?:0x)?(?P<base>[0-9a-fA-F]+)\s+"
     r"(?P<size>\d+)(?:\s+(?P<used>\d+)\s+[\d.]+%!?)?(?:\s+[\d.]+%)?\s+(?P<cmd>\S+)")
 _IRQ_ROW = lazy(r"^\s*-{2,}\s+-{2,}")
-#: Foreign lines after which the dump is taken as over (NuttX prints no end marker).
-MAX_FOREIGN = 20
 
 
-class AssertReader:
+class AssertReader(OpenCrash):
     """NuttX's assert output (``_assert`` -> up_dump_register, stacks, backtraces, tasks) ->
     CrashDump (family nuttx). The first ``backtrace|`` block is the running task's."""
 
@@ -363,28 +361,12 @@ class AssertReader:
                     prio=int(m.group("pri")), stack_base=int(m.group("base"), 16),
                     stack_size=size, min_free=size - used if used is not None else None))
                 return self._ok()
-        self._foreign += 1
-        if self._foreign >= MAX_FOREIGN:
-            return Feed.ENDED
-        crash.skipped_lines += 1
-        return Feed.SKIPPED
-
-    def _ok(self) -> Feed:
-        self._foreign = 0
-        if self.crash is not None:
-            self.crash.end_line = self._lineno
-        crash = self.crash
-        assert crash is not None
-        return Feed.CONSUMED
+        return self._foreign_line(crash)
 
     def close(self, reason: str | None) -> list[Record]:
-        crash, self.crash = self.crash, None
+        crash = self._take_crash()
         if crash is None:
             return []
-        if self._foreign >= MAX_FOREIGN:
-            crash.skipped_lines -= self._foreign - 1
-        if crash.end_line is None:
-            crash.end_line = crash.line
         if not crash.registers and not crash.backtrace:
             crash.partial = True
             crash.partial_reason = (reason or "the dump stopped") + \

@@ -28,7 +28,7 @@ kernel/fatal.c, arch/arm/core/cortex_m/fault.c + fatal.c, arch/riscv/core/fatal.
 
 from __future__ import annotations
 
-from memsleuth.parse.base import Feed, SectionReader
+from memsleuth.parse.base import Feed, OpenCrash, SectionReader
 from memsleuth.parse.lazyre import lazy
 from memsleuth.records import (
     BacktraceEntry,
@@ -286,11 +286,9 @@ _CALL_TRACE = lazy(r"^call trace:\s*$")
 _TRACE_ROW = lazy(
     r"^\s*\d+: (?:(?:fp|sp): (?:0x)?[0-9a-fA-F]+\s+)?(?:ra|lr|pc): (?:0x)?(?P<a>[0-9a-fA-F]+)")
 _IRQ = lazy(r"^Fault during interrupt handling\s*$")
-#: Foreign lines after which an open dump is taken as over.
-MAX_FOREIGN = 20
 
 
-class FatalReader:
+class FatalReader(OpenCrash):
     """Zephyr's fatal error output -> CrashDump (family zephyr)."""
 
     name = "zephyr_fatal"
@@ -405,26 +403,12 @@ class FatalReader:
             if m is not None:
                 crash.reason.append(m.group("text"))
                 return self._ok()
-        self._foreign += 1
-        if self._foreign >= MAX_FOREIGN:
-            return Feed.ENDED
-        crash.skipped_lines += 1
-        return Feed.SKIPPED
-
-    def _ok(self) -> Feed:
-        self._foreign = 0
-        if self.crash is not None:
-            self.crash.end_line = self._lineno
-        return Feed.CONSUMED
+        return self._foreign_line(crash)
 
     def close(self, reason: str | None) -> list[Record]:
-        crash, self.crash = self.crash, None
+        crash = self._take_crash()
         if crash is None:
             return []
-        if self._foreign >= MAX_FOREIGN:
-            crash.skipped_lines -= self._foreign - 1
-        if crash.end_line is None:
-            crash.end_line = crash.line
         if not self._after_fatal:
             crash.partial = True
             crash.partial_reason = (reason or "the dump stopped") + \
