@@ -73,7 +73,9 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(ROOT / "src")
     ms = [sys.executable, "-m", "memsleuth"]
-    print(f"load average before: {os.getloadavg()[0]:.2f}; {args.repeat} runs each, interleaved")
+    version = subprocess.run([*ms, "--version"], capture_output=True, text=True, env=env).stdout
+    print(f"{version.strip()}; load average before: {os.getloadavg()[0]:.2f}; "
+          f"{args.repeat} runs each, interleaved")
     print("| command | wall min / median (ms) | CPU min / median (ms) | reference | "
           "wall min / median (ms) | CPU min / median (ms) | ratio wall / CPU (median) |")
     print("|---|---|---|---|---|---|---|")

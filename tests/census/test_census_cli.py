@@ -252,3 +252,27 @@ def test_report_header_says_why_the_elf_does_not_match(tmp_path: Path) -> None:
     assert result.exit_code == 4
     # the log prints its build id: the header says it is another build, with both ids
     assert "mismatch: the ELF is another build" in out.read_text()
+
+
+@pytest.mark.parametrize("log", ["vendor_stress/out/cortex-m4-leak.log",
+                                 "vendor_stress/out/x86_64-frag.log",
+                                 "wifi_reconnect_leak/out/cortex-m4-leak.log"])
+def test_census_reads_the_same_dumps_without_looking_for_rounds(log: str, monkeypatch) -> None:
+    """census skips the round-marker search (start-up); on logs with the vendor's own round
+    lines ('[stress] round N/2000') and the agent's, its answer is the one a read that
+    detects the rounds gives."""
+    import memsleuth.commands.census as census_command
+
+    path = ROOT / "examples" / log
+    args = ["census", str(path), "--elf", str(path.with_suffix(".elf")), "--top", "0"]
+    code, fast = run_json(*args)
+    real = census_command.load_model
+
+    def with_rounds(*a, **kw):
+        assert kw.pop("rounds") is False
+        return real(*a, **kw)
+
+    monkeypatch.setattr(census_command, "load_model", with_rounds)
+    code_rounds, slow = run_json(*args)
+    assert (code, fast) == (code_rounds, slow)
+    assert fast["snapshots"] > 1 and fast["rows"]

@@ -92,3 +92,37 @@ def test_no_cache_env_and_flag(elf, tmp_path, monkeypatch):
     assert s.cache is None
     s.symbolize(_logged())
     assert not cache.exists()
+
+
+@pytest.mark.parametrize("kind", ["return", "pc", "callsite"])
+def test_a_warm_run_gives_the_cold_answers_without_looking_anything_up(elf, tmp_path,
+                                                                        monkeypatch, kind):
+    """The whole answer of each address is cached: a warm run rebuilds the same Locations
+    (frames, symbol, section, after-call, notes) without the ELF's tables or DWARF."""
+    from memsleuth.symbols.symbolizer import Symbolizer as Sym
+
+    cache = tmp_path / "cache"
+    addrs = [*_logged(), 0, 0x10, 0xFFFFFFF0]            # outside every section too
+    cold = Symbolizer.open(elf, cache_dir=cache).symbolize(addrs, kind)
+    uncached = Symbolizer.open(elf, use_cache=False).symbolize(addrs, kind)
+    assert cold == uncached
+
+    def boom(*_a, **_k):
+        raise AssertionError("looked up again despite a warm cache")
+
+    monkeypatch.setattr(Sym, "_location", boom)
+    monkeypatch.setattr(Sym, "adjust", boom)
+    warm = Symbolizer.open(elf, cache_dir=cache).symbolize(addrs, kind)
+    assert warm == cold and list(warm) == list(cold)
+
+
+def test_a_damaged_answer_in_the_cache_is_answered_afresh(elf, tmp_path):
+    import marshal
+
+    cache = tmp_path / "cache"
+    good = Symbolizer.open(elf, cache_dir=cache).symbolize(_logged())
+    (path,) = cache.glob("*.symcache")
+    fmt, key, entries, locations = marshal.loads(path.read_bytes())
+    damaged = {k: ("junk",) for k in locations}
+    path.write_bytes(marshal.dumps((fmt, key, entries, damaged)))
+    assert Symbolizer.open(elf, cache_dir=cache).symbolize(_logged()) == good

@@ -104,6 +104,34 @@ _KIND_ALIASES = {
 }
 
 
+_GLOB_TESTS: dict[tuple[str, ...], Any] = {}
+
+
+def _plain_glob(glob: str) -> bool:
+    """A glob without wildcards matches its own text only."""
+    return "*" not in glob and "?" not in glob and "[" not in glob
+
+
+def _glob_test(globs: tuple[str, ...]) -> Any:
+    """``name -> any(fnmatch.fnmatchcase(name, g) for g in globs)``, built once per list.
+
+    Most globs are plain names (a set lookup); the others share one regex. Compiling the
+    ~100 default globs one by one, as fnmatch does, cost more than the rest of a small census.
+    """
+    test = _GLOB_TESTS.get(globs)
+    if test is None:
+        names = frozenset(g for g in globs if _plain_glob(g))
+        wild = [fnmatch.translate(g) for g in globs if g not in names]
+        match = re.compile("|".join(wild)).match if wild else None
+
+        def test(name: str) -> bool:
+            return name in names or (match is not None and match(name) is not None)
+
+        if len(_GLOB_TESTS) < 64:
+            _GLOB_TESTS[globs] = test
+    return test
+
+
 def kind_from_name(name: str) -> str | None:
     """The object a constructor builds, read off its name, when it says (else None)."""
     if not re.search(r"(?i)(create|new|init)", name):
@@ -218,7 +246,7 @@ class Attributor:
         memo = held[1]
         hit = memo.get(name)
         if hit is None:
-            hit = memo[name] = any(fnmatch.fnmatchcase(name, g) for g in globs)
+            hit = memo[name] = _glob_test(globs)(name)
         return hit
 
     def object_kind_of(self, name: str | None) -> str | None:
@@ -230,7 +258,9 @@ class Attributor:
             self._kind_memo_of = (id(ctors), len(ctors))
         if name in self._kind_memo:
             return self._kind_memo[name]
-        kind = next((k for glob, k in ctors.items() if fnmatch.fnmatchcase(name, glob)), None)
+        kind = next((k for glob, k in ctors.items()       # a plain name needs no regex
+                     if (name == glob if _plain_glob(glob) else fnmatch.fnmatchcase(name, glob))),
+                    None)
         self._kind_memo[name] = kind
         return kind
 

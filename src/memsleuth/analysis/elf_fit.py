@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from memsleuth.analysis.crash import BAD_TARGET
 from memsleuth.analysis.identity import check_identity
 from memsleuth.results.common import BuildIdentity, CrashElfMatch, ElfMatch
-from memsleuth.results.crash import CrashExplanation
+
+if TYPE_CHECKING:   # the crash types are only needed by crash_elf_match (start-up of census)
+    from memsleuth.results.crash import CrashExplanation
 
 M = TypeVar("M", bound=ElfMatch)
 
@@ -92,6 +93,8 @@ def crash_elf_match(crash: CrashExplanation, symbolizer: Any) -> CrashElfMatch |
     """
     if symbolizer is None:
         return None
+    from memsleuth.analysis.crash import BAD_TARGET
+
     dump_arch, elf_arch = crash.arch, symbolizer.arch
     out: dict[str, Any] = {"dump_arch": dump_arch, "elf_arch": elf_arch, "pc": None,
                            "pc_in_code": None, "returns": 0, "returns_in_code": 0}

@@ -45,7 +45,8 @@ def run_census(
     symbolizer = open_symbolizer(elf)
     choice = CensusKeep(snapshot)
     identity = IdentityCollector()
-    model = load_model(log, keep=choice.keep, hooks=[choice, identity.on_record])
+    model = load_model(log, keep=choice.keep, hooks=[choice, identity.on_record], rounds=False,
+                       objects=False)
     dump, notes = census_dump(model, snapshot)
     attributor = Attributor(symbolizer, skip_fns=skip_fns)
     attributor.skipping = not no_skip

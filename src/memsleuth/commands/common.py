@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -140,6 +139,8 @@ def envelope(verb: str, result: Any) -> dict[str, Any]:
 def emit(verb: str, result: R, as_json: bool, render: Callable[[R], None]) -> None:
     """Print ``result`` as JSON (through the one serializer) or through its text renderer."""
     if as_json:
+        import json
+
         json.dump(envelope(verb, result), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
@@ -207,18 +208,22 @@ def load_model(
     hooks: Sequence[Callable[[Any], None]] = (),
     object_patterns: Sequence[Any] = (),
     objects: bool | str = True,
+    rounds: bool = True,
 ):  # -> LogModel
     """Read the log once into a LogModel (streaming); a missing file is a usage error.
 
     ``hooks`` see every record of the pass (streaming accumulators); ``objects="runs"``:
-    every hook takes ``ObjectEventRun`` records (object events in bulk) too."""
+    every hook takes ``ObjectEventRun`` records (object events in bulk) too; ``objects=False``:
+    object events are not built where avoidable. ``rounds=False``: the caller has no use for
+    test rounds (census): the log's head is not searched for a round marker beforehand (the
+    agent's own is still read)."""
     from memsleuth.model import build_model
     from memsleuth.parse import parse_file
 
     if not log.exists():
         raise UsageError(f"log not found: {log}")
     parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns,
-                        objects=objects)
+                        objects=objects, detect=rounds)
     on_record = None
     if hooks:
         def on_record(record: Any) -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from memsleuth.errors import UsageError
 from memsleuth.parse.agent import UserPattern, damaged_counts, learned_shapes
-from memsleuth.parse.cycles import SCAN_LINES, CycleDetector
 from memsleuth.parse.registry import default_readers, families
 from memsleuth.parse.stream import LogParser
 from memsleuth.records import ParseStats, Record
@@ -116,9 +115,13 @@ def fast_path_enabled() -> bool:
     return os.environ.get("MEMSLEUTH_FAST", "1") != "0"
 
 
-def detect_cycles(path: str | os.PathLike[str], limit: int = SCAN_LINES):  # -> DetectedCycles
-    """The round-marker line family of a log file, from its first ``limit`` lines, or None
-    (``memsleuth.parse.cycles``)."""
+def detect_cycles(path: str | os.PathLike[str], limit: int | None = None):  # -> DetectedCycles
+    """The round-marker line family of a log file, from its first ``limit`` lines (default
+    ``cycles.SCAN_LINES``), or None (``memsleuth.parse.cycles``: imported here, a verb that
+    ignores rounds never needs it)."""
+    from memsleuth.parse.cycles import SCAN_LINES, CycleDetector
+
+    limit = SCAN_LINES if limit is None else limit
     det = CycleDetector()
     with FileSource(path) as src:
         for batch in src.batches():
@@ -130,7 +133,7 @@ def detect_cycles(path: str | os.PathLike[str], limit: int = SCAN_LINES):  # -> 
 
 def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None,
                object_patterns: Sequence[UserPattern] = (), fast: bool | None = None,
-               objects: bool | str = True) -> ParsedLog:
+               objects: bool | str = True, detect: bool = True) -> ParsedLog:
     """Parse a log file (plain, gzip or UTF-16). Raises InputError if it cannot be read.
 
     Without ``cycle_pattern`` the round marker is detected on the file's head
@@ -140,9 +143,11 @@ def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None
     ``fast``: the scanning fast path (default: on unless ``MEMSLEUTH_FAST=0``); ``objects``:
     False when the caller ignores object events (they are then not built where avoidable);
     "runs" when it takes ``ObjectEventRun`` records too (stretches of events in columns).
+    ``detect=False``: no round-marker detection (a caller that ignores rounds saves a pass
+    over the head; the agent's ``[MSCYCLE]`` marker is still read).
     """
     detected = None
-    if cycle_pattern is None:
+    if cycle_pattern is None and detect:
         detected = detect_cycles(path)
         if detected is not None and detected.template == "[MSCYCLE] N":
             detected = None         # the agent's own marker: the default reader has it

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from memsleuth.errors import InputError, UsageError
+from memsleuth.parse.lazyre import lazy
 from memsleuth.records import AgentNotice, BuildId, ObjectEvent
 
-MSOBJ = re.compile(
+MSOBJ = lazy(
     r"\[MSOBJ\] (create|delete) ([a-z][a-z0-9_]{0,15}) "
     r"0x([0-9a-f]{8}|[0-9a-f]{16}) caller 0x([0-9a-f]{8}|[0-9a-f]{16}) "
     r"seq (\d+)(?: name ([!-~]{1,31}))?\r?$"
@@ -63,7 +64,7 @@ class MsobjReader:
                            int(caller, 16), int(seq), name, ts)
 
 
-MSBUILD = re.compile(r"\[MSBUILD\] ([0-9a-fA-F]{8,128})\s*$")
+MSBUILD = lazy(r"\[MSBUILD\] ([0-9a-fA-F]{8,128})\s*$")
 
 
 class BuildIdReader:
@@ -87,16 +88,16 @@ class BuildIdReader:
         return BuildId(lineno, "gnu-build-id", m.group(1).lower(), ts)
 
 
-_NOTICE_PREINIT = re.compile(
+_NOTICE_PREINIT = lazy(
     r"\[MSAGENT\] WARNING (\d+) allocation\(s\) before init, first caller 0x([0-9a-fA-F]+)"
     r": (.*?)\s*$")
-_NOTICE_FULL = re.compile(
+_NOTICE_FULL = lazy(
     r"\[MSAGENT\] WARNING side table full \((\d+) entries\).*?first caller 0x([0-9a-fA-F]+)")
-_NOTICE_STATUS = re.compile(
+_NOTICE_STATUS = lazy(
     r"\[MSAGENT\] side table (\d+)/(\d+) entries, (\d+) bytes tracked, untracked: "
     r"(\d+) before init, (\d+) table full, (\d+) unknown frees")
-_NOTICE_BAD_FREE = re.compile(r"\[MSAGENT\] bad free by caller 0x([0-9a-fA-F]+)")
-_NOTICE_SET_FULL = re.compile(r"\[MSAGENT\] WARNING (\w+) set full \((\d+)\)")
+_NOTICE_BAD_FREE = lazy(r"\[MSAGENT\] bad free by caller 0x([0-9a-fA-F]+)")
+_NOTICE_SET_FULL = lazy(r"\[MSAGENT\] WARNING (\w+) set full \((\d+)\)")
 
 
 class AgentNoticeReader:
@@ -210,10 +211,10 @@ _KIND = r"(?P<kind>[A-Za-z][A-Za-z0-9]{1,23})"
 #: ``timer create 0x2000a1c0 caller 0x800123`` (kind, verb, handle, optional caller) and
 #: ``create timer 0x...`` (verb first); ``%p`` with or without zero padding, ``(nil)``
 AUTO_SHAPES = (
-    ("{kind} {op} %p", re.compile(
+    ("{kind} {op} %p", lazy(
         rf"(?:^|[\s\]:>|])(?:{_KIND}[ _:-]+(?P<op>{_VERB}))\b[\s:=,]*(?:handle\s*[=:]?\s*)?"
         rf"(?P<handle>{_P}){_CALLER}\s*$", re.IGNORECASE)),
-    ("{op} {kind} %p", re.compile(
+    ("{op} {kind} %p", lazy(
         rf"(?:^|[\s\]:>|])(?P<op>{_VERB})[ _:-]+{_KIND}\b[\s:=,]*(?:handle\s*[=:]?\s*)?"
         rf"(?P<handle>{_P}){_CALLER}\s*$", re.IGNORECASE)),
 )

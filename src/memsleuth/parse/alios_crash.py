@@ -15,6 +15,7 @@ from typing import Any
 
 from memsleuth.parse.alios_heap import OverviewReader, WarningReader, parse_block_line
 from memsleuth.parse.base import Feed, SectionReader
+from memsleuth.parse.lazyre import lazy
 from memsleuth.records import (
     BacktraceEntry,
     CrashDump,
@@ -29,52 +30,52 @@ from memsleuth.records import (
 
 _HEX = r"[0-9A-Fa-f]"
 
-EXCEPTION_RE = re.compile(r"^\s*!+\s*Exception\s*!+\s*$")
-FATAL_RE = re.compile(
+EXCEPTION_RE = lazy(r"^\s*!+\s*Exception\s*!+\s*$")
+FATAL_RE = lazy(
     r"^\s*!+\s*Fatal Error(?:\s*\(file:\s*(?P<file>.*?),\s*line:\s*(?P<line>\d+)\))?\s*!+\s*$"
 )
-STOPPED_RE = re.compile(r"^\s*!+\s*Stopped by '(?P<what>.*?)'\s*!+\s*$")
-FIQ_RE = re.compile(r"^\s*!+\s*core\s*(?P<core>\d+)\s*Enter fiq\s*!+\s*$")
-DUMP_END_RE = re.compile(r"^\s*!+\s*dump end\s*!+\s*$")
+STOPPED_RE = lazy(r"^\s*!+\s*Stopped by '(?P<what>.*?)'\s*!+\s*$")
+FIQ_RE = lazy(r"^\s*!+\s*core\s*(?P<core>\d+)\s*Enter fiq\s*!+\s*$")
+DUMP_END_RE = lazy(r"^\s*!+\s*dump end\s*!+\s*$")
 
 #: `=====  Name  =====` banners inside a dump (plus the Xtensa/ARMv7-A/user-space ones).
-BANNER_RE = re.compile(r"^\s*=+\s*(?P<name>[A-Za-z][A-Za-z :0-9]*?)\s*=+\s*$")
+BANNER_RE = lazy(r"^\s*=+\s*(?P<name>[A-Za-z][A-Za-z :0-9]*?)\s*=+\s*$")
 
-REG_RE = re.compile(
+REG_RE = lazy(
     r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]{0,9})\s*(?:\(0x[0-9A-Fa-f]+\))?\s+"
     r"0x(?P<val>[0-9A-Fa-f]{1,16})\s*$"
 )
-EXC_TYPE_RE = re.compile(r"^\s*Exception Type\s*:\s*(?P<type>.*?)\s*$")
-STACK_ROW_RE = re.compile(
+EXC_TYPE_RE = lazy(r"^\s*Exception Type\s*:\s*(?P<type>.*?)\s*$")
+STACK_ROW_RE = lazy(
     r"^\s*(?:stack)?\(0x(?P<addr>[0-9A-Fa-f]{1,16})\)\s*:\s*(?P<words>(?:0x[0-9A-Fa-f]{1,16}\s*)+)$"
 )
-ALL_ZEROS_RE = re.compile(r"^\s*\.+\s*\(\s*All Zeros\s*\)\s*\.+\s*$")
-BACKTRACE_RE = re.compile(
+ALL_ZEROS_RE = lazy(r"^\s*\.+\s*\(\s*All Zeros\s*\)\s*\.+\s*$")
+BACKTRACE_RE = lazy(
     r"^\s*backtrace\s*:\s*(?:0x(?P<addr>[0-9A-Fa-f]{1,16})\b|\^(?P<marker>task entry|interrupt)\^"
     r"|invalid pc\s*:\s*(?:0x)?(?P<bad>[0-9A-Fa-f]+))"
 )
-BT_FAIL_RE = re.compile(
+BT_FAIL_RE = lazy(
     r"^\s*(?:Backtrace fail!?|SP is NULL, Can't backtrace|backtrace error, stack may corrupt)"
 )
-CRASH_TIME_RE = re.compile(r"^\s*crash\s+time\s*:\s*(?P<t>.*?)\s*$")
-CUR_TASK_RE = re.compile(r"^\s*current task\s*:\s*(?P<t>.*?)\s*$")
-CUR_TASK_NULL_RE = re.compile(r"^\s*cur task name is NULL")
-ERRNO_RE = re.compile(
+CRASH_TIME_RE = lazy(r"^\s*crash\s+time\s*:\s*(?P<t>.*?)\s*$")
+CUR_TASK_RE = lazy(r"^\s*current task\s*:\s*(?P<t>.*?)\s*$")
+CUR_TASK_NULL_RE = lazy(r"^\s*cur task name is NULL")
+ERRNO_RE = lazy(
     r"^\s*errno\s*:\s*(?P<errno>-?\d+)\s*,\s*file\s*:\s*(?P<file>.*?)\s*,\s*line\s*:\s*(?P<line>\d+)"
 )
-STACK_OVF_RE = re.compile(r"^\s*Task\s*:\s*(?P<task>.*?)\s+Stack Overflow!")
-REENTRY_RE = re.compile(r"^\s*(?:\.{6}|double exception occur!)\s*$")
-TOTAL_RE = re.compile(r"^\s*Total\s*:\s*0x(?P<n>[0-9A-Fa-f]+)\s*$")
-TASK_ROW_RE = re.compile(
+STACK_OVF_RE = lazy(r"^\s*Task\s*:\s*(?P<task>.*?)\s+Stack Overflow!")
+REENTRY_RE = lazy(r"^\s*(?:\.{6}|double exception occur!)\s*$")
+TOTAL_RE = lazy(r"^\s*Total\s*:\s*0x(?P<n>[0-9A-Fa-f]+)\s*$")
+TASK_ROW_RE = lazy(
     r"^(?P<name>.*?)\s*(?P<state>\b[A-Z_]+)\s+0x(?P<prio>[0-9A-Fa-f]{8})\s+0x(?P<base>[0-9A-Fa-f]{8})"
     r"\s+0x(?P<size>[0-9A-Fa-f]{8})\s*\(\s*0x(?P<free>[0-9A-Fa-f]{8})\s*\)"
 )
-HEX_WORD_RE = re.compile(r"0x([0-9A-Fa-f]{1,16})")
-KMM_HEAD_RE = re.compile(r"^\s*g_kmm_head\s*=\s*(?:0x)?(?P<h>[0-9A-Fa-f]+)")
-TABLE_RULE_RE = re.compile(r"^\s*-{10,}\s*$")
-LASTWORD_OPEN_RE = re.compile(r"^\s*=+\s*show panic header\s*=+\s*$")
-LASTWORD_END_RE = re.compile(r"^\s*=+\s*end\s*=+\s*$")
-LASTWORD_VAL_RE = re.compile(r"^\s*panic header (?P<key>[a-z ]+?)\s+(?P<v>-?\d+)\s*$")
+HEX_WORD_RE = lazy(r"0x([0-9A-Fa-f]{1,16})")
+KMM_HEAD_RE = lazy(r"^\s*g_kmm_head\s*=\s*(?:0x)?(?P<h>[0-9A-Fa-f]+)")
+TABLE_RULE_RE = lazy(r"^\s*-{10,}\s*$")
+LASTWORD_OPEN_RE = lazy(r"^\s*=+\s*show panic header\s*=+\s*$")
+LASTWORD_END_RE = lazy(r"^\s*=+\s*end\s*=+\s*$")
+LASTWORD_VAL_RE = lazy(r"^\s*panic header (?P<key>[a-z ]+?)\s+(?P<v>-?\d+)\s*$")
 
 #: Banner names as printed -> the canonical section name stored in ``CrashDump.sections``.
 SECTIONS = {
@@ -152,7 +153,7 @@ class CrashReader:
     """Section reader for exception / fatal-error dumps."""
 
     name = "crash"
-    hint = re.compile(r"\s*!")
+    hint = lazy(r"\s*!")
 
     def __init__(self) -> None:
         self.crash: CrashDump | None = None
@@ -491,7 +492,7 @@ class LastWordReader:
     """The 3.x boot-time `show panic header` block (why the previous run ended)."""
 
     name = "lastword"
-    hint = re.compile(r"\s*=+\s*show panic header")
+    hint = lazy(r"\s*=+\s*show panic header")
 
     _KEYS = {
         "reboot reason": "reboot_reason",

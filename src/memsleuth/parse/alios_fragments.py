@@ -16,19 +16,18 @@ These readers come last: any reader that owns a line in a complete section gets 
 
 from __future__ import annotations
 
-import re
-
 from memsleuth.parse.alios_crash import STACK_ROW_RE, CrashReader, _banner_name
 from memsleuth.parse.base import Feed, SectionReader
+from memsleuth.parse.lazyre import lazy
 from memsleuth.records import CrashDump, Record, TaskList, TaskRow
 
-_TL_HEAD = re.compile(
+_TL_HEAD = lazy(
     r"^\s*Name\s+(?P<id>ID\s+)?State\s+Prio\s+StackSize\s+MinFreesize\s+Runtime\b")
-_TL_ROW = re.compile(
+_TL_ROW = lazy(
     r"^(?P<name>\S.*?)\s+(?:(?P<id>\d+)\s+)?(?P<state>[A-Z_]{2,})\s+(?P<prio>\d+)\s+"
     r"(?P<size>\d+)\s+(?P<min>\d+)\s+(?P<rt>\d+)\b")
-_RULE = re.compile(r"^\s*-{10,}\s*$")
-_CPU = re.compile(r"^\s*CPU usage\s*:")
+_RULE = lazy(r"^\s*-{10,}\s*$")
+_CPU = lazy(r"^\s*CPU usage\s*:")
 
 
 class TaskListReader:
@@ -39,7 +38,7 @@ class TaskListReader:
     #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
     anchors = ('stacksize',)
     shortcut_safe = True
-    hint = re.compile(r"\s*Name\s+(?:ID\s+)?State\s+Prio\s+StackSize")
+    hint = lazy(r"\s*Name\s+(?:ID\s+)?State\s+Prio\s+StackSize")
 
     def __init__(self) -> None:
         self.rec: TaskList | None = None
@@ -88,7 +87,7 @@ class CrashFragmentReader(CrashReader):
     #: (parse/scan.py's fast path reads chunks holding none of them in bulk)
     anchors = ('info', 'waiting', 'call stack', '): 0x')
     shortcut_safe = True
-    hint = re.compile(r"\s*(?:=+\s*[A-Za-z]|(?:stack)?\(0x[0-9A-Fa-f]+\)\s*:)")
+    hint = lazy(r"\s*(?:=+\s*[A-Za-z]|(?:stack)?\(0x[0-9A-Fa-f]+\)\s*:)")
 
     def opens(self, text: str, lineno: int, ts: float | None) -> bool:
         banner = _banner_name(text)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memsleuth.parse.base import Feed
+from memsleuth.parse.lazyre import lazy
 from memsleuth.records import (
     AllocWarning,
     BlockDump,
@@ -36,17 +37,17 @@ from memsleuth.records import (
 # Block lines (§2.5, §2.7, §8)
 
 _PTR = r"(?:0x)?[0-9A-Fa-f]+|\(nil\)"
-_BLOCK = re.compile(
+_BLOCK = lazy(
     r"^\s*(?:0x){0,2}(?P<addr>[0-9A-Fa-f]+)\s+(?P<bang>!?)\s*(?P<state>used|free)\s+"
     r"(?P<size>\d+|sentinel)\s+(?P<dye>OK|[0-9A-Fa-f]+)\s+0x(?P<owner>[0-9A-Fa-f]+)"
     r"(?P<tail>.*)$",
     re.IGNORECASE,
 )
-_PRE_FREE = re.compile(rf"pre-free\s*\[\s*(?P<p>{_PTR})\s*\]", re.IGNORECASE)
-_FREE_LINKS = re.compile(
+_PRE_FREE = lazy(rf"pre-free\s*\[\s*(?P<p>{_PTR})\s*\]", re.IGNORECASE)
+_FREE_LINKS = lazy(
     rf"(?<!pre-)free\s*\[\s*(?P<a>{_PTR})\s*,\s*(?P<b>{_PTR})\s*\]", re.IGNORECASE)
-_TRACE = re.compile(r"\(\s*((?:0x[0-9A-Fa-f]+|\(nil\))(?:\s*<-\s*(?:0x[0-9A-Fa-f]+|\(nil\)))*)"
-                    r"\s*\)")
+_TRACE = lazy(r"\(\s*((?:0x[0-9A-Fa-f]+|\(nil\))(?:\s*<-\s*(?:0x[0-9A-Fa-f]+|\(nil\)))*)"
+              r"\s*\)")
 
 USED_DYES = frozenset({0xFEFEFEFE, 0xFEFE, 0xFEFEFEFEFEFEFEFE})
 FREE_DYES = frozenset({0xABABABAB, 0xABAB, 0xABABABABABABABAB})
@@ -111,7 +112,7 @@ def parse_block_line(text: str, lineno: int, *, variant: str | None = None) -> H
 
 
 # YunOS region-list rows (§2.4); the leak row of the same era has no 'flag:' and no 'free'.
-_BY_ROW = re.compile(
+_BY_ROW = lazy(
     r"^\[\s*\d+\s*\]:\s*adress:\s*0x(?P<addr>[0-9A-Fa-f]+)\s+"
     r"(?:owner:\s*0x(?P<owner>[0-9A-Fa-f]+)\s+)?len:\s*(?P<len>\d+)\s+type:\s*(?P<type>\w+)"
     r"\s+flag:\s*0x(?P<flag>[0-9A-Fa-f]+)",
@@ -141,16 +142,16 @@ def _parse_by_row(text: str, lineno: int) -> HeapBlock | None:
 # --------------------------------------------------------------------------------------------
 # Table rows and shared line shapes
 
-_DASHES = re.compile(r"^-{20,}$")
-_HEAP_INFO = re.compile(r"^=+\s*Heap Info\s*=+$", re.IGNORECASE)
-_OTHER_BANNER = re.compile(r"^(?:={5,}.*={5,}|!{5,}.*!{5,})$")
-_STAT_CLOSED = re.compile(r"K_MM_STATISTIC in k_config\.h is closed", re.IGNORECASE)
-_FUM_HEADER = re.compile(r"^free\s*\|\s*used\s*\|\s*maxused$", re.IGNORECASE)
-_FUT_HEADER = re.compile(r"^free\s*\|\s*used\s*\|\s*total$", re.IGNORECASE)
-_THREE_INTS = re.compile(r"^(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|?$")
-_NUM = re.compile(r"^(?:0x[0-9A-Fa-f]+|\d+)$")
-_BUCKET = re.compile(r"\[2\^(\d+)\]\s*bytes:\s*(\d+)")
-_DOTS = re.compile(r"^\.{3,}$")
+_DASHES = lazy(r"^-{20,}$")
+_HEAP_INFO = lazy(r"^=+\s*Heap Info\s*=+$", re.IGNORECASE)
+_OTHER_BANNER = lazy(r"^(?:={5,}.*={5,}|!{5,}.*!{5,})$")
+_STAT_CLOSED = lazy(r"K_MM_STATISTIC in k_config\.h is closed", re.IGNORECASE)
+_FUM_HEADER = lazy(r"^free\s*\|\s*used\s*\|\s*maxused$", re.IGNORECASE)
+_FUT_HEADER = lazy(r"^free\s*\|\s*used\s*\|\s*total$", re.IGNORECASE)
+_THREE_INTS = lazy(r"^(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|?$")
+_NUM = lazy(r"^(?:0x[0-9A-Fa-f]+|\d+)$")
+_BUCKET = lazy(r"\[2\^(\d+)\]\s*bytes:\s*(\d+)")
+_DOTS = lazy(r"^\.{3,}$")
 _HEXISH = frozenset("0123456789abcdefABCDEF")
 
 
@@ -225,7 +226,7 @@ class OverviewReader:
     """
 
     name = "heap_overview"
-    hint = re.compile(r"\s*(?:-{20}|=+\s*Heap Info|\[HEAP\]\||free\s*\|)", re.IGNORECASE)
+    hint = lazy(r"\s*(?:-{20}|=+\s*Heap Info|\[HEAP\]\||free\s*\|)", re.IGNORECASE)
 
     def __init__(self, *, nested: bool = False) -> None:
         self.nested = nested
@@ -404,35 +405,35 @@ class OverviewReader:
 # --------------------------------------------------------------------------------------------
 # Block dumps (§2, §3.2)
 
-_ALL_BLOCKS = re.compile(r"^-+\s*all memory blocks\s*-+$", re.IGNORECASE)
-_ALL_FREE = re.compile(r"all free memory blocks", re.IGNORECASE)
-_ALLOC_STAT = re.compile(r"^-+\s*memory allocation statistic\s*-+$", re.IGNORECASE)
-_SIZE_STAT = re.compile(r"^-+\s*(?:alloc size statistic|number of alloc times):?\s*-+$",
-                        re.IGNORECASE)
-_FIX_POOL = re.compile(r"^-+\s*fix pool information:?\s*-+$", re.IGNORECASE)
-_HEAP_OV = re.compile(r"^-+\s*(?:\[\w+\]\s*)?heap size overview\s*-+$", re.IGNORECASE)
-_MMBLK = re.compile(r"^-+\s*mmblk allocation statistic\s*-+$", re.IGNORECASE)
-_TASK_STAT = re.compile(r"^-+\s*task allocation statistic\s*-+$", re.IGNORECASE)
-_MMLK_OPEN = re.compile(r"^-+\s*All new alloced blocks:?\s*-+$", re.IGNORECASE)
-_MMLK_END = re.compile(r"^-+\s*New alloced blocks info ends\.?\s*-+$", re.IGNORECASE)
-_ERR_OPEN = re.compile(r"^-+\s*All error blocks:?\s*-+$", re.IGNORECASE)
-_BY_OPEN = re.compile(r"^region info frag number:\s*(\d+)\s+free size:\s*(\d+)", re.IGNORECASE)
-_KMM_HEAD = re.compile(r"^g_kmm_head(?:_resv)?\s*=\s*(?:0x)?([0-9A-Fa-f]+)", re.IGNORECASE)
-_COLS_B12 = re.compile(r"^address,\s*stat\s+size\s+dye", re.IGNORECASE)
-_COLS_B3 = re.compile(r"^(?:Blk_Addr\s+Stat|Address\s+Stat\s+Len\s+Chk)", re.IGNORECASE)
-_FL_BITMAP = re.compile(r"^FL bitmap:?\s*0x[0-9A-Fa-f]+", re.IGNORECASE)
-_SL_BITMAP = re.compile(r"^(?:SL bitmap:?\s*0x[0-9A-Fa-f]+|->\s*\[\d+\]\s*\[\d+\])", re.IGNORECASE)
-_FREELIST_BITMAP = re.compile(r"^freelist bitmap:?\s*0x[0-9A-Fa-f]+", re.IGNORECASE)
-_MMBLK_LINE = re.compile(
+_ALL_BLOCKS = lazy(r"^-+\s*all memory blocks\s*-+$", re.IGNORECASE)
+_ALL_FREE = lazy(r"all free memory blocks", re.IGNORECASE)
+_ALLOC_STAT = lazy(r"^-+\s*memory allocation statistic\s*-+$", re.IGNORECASE)
+_SIZE_STAT = lazy(r"^-+\s*(?:alloc size statistic|number of alloc times):?\s*-+$",
+                  re.IGNORECASE)
+_FIX_POOL = lazy(r"^-+\s*fix pool information:?\s*-+$", re.IGNORECASE)
+_HEAP_OV = lazy(r"^-+\s*(?:\[\w+\]\s*)?heap size overview\s*-+$", re.IGNORECASE)
+_MMBLK = lazy(r"^-+\s*mmblk allocation statistic\s*-+$", re.IGNORECASE)
+_TASK_STAT = lazy(r"^-+\s*task allocation statistic\s*-+$", re.IGNORECASE)
+_MMLK_OPEN = lazy(r"^-+\s*All new alloced blocks:?\s*-+$", re.IGNORECASE)
+_MMLK_END = lazy(r"^-+\s*New alloced blocks info ends\.?\s*-+$", re.IGNORECASE)
+_ERR_OPEN = lazy(r"^-+\s*All error blocks:?\s*-+$", re.IGNORECASE)
+_BY_OPEN = lazy(r"^region info frag number:\s*(\d+)\s+free size:\s*(\d+)", re.IGNORECASE)
+_KMM_HEAD = lazy(r"^g_kmm_head(?:_resv)?\s*=\s*(?:0x)?([0-9A-Fa-f]+)", re.IGNORECASE)
+_COLS_B12 = lazy(r"^address,\s*stat\s+size\s+dye", re.IGNORECASE)
+_COLS_B3 = lazy(r"^(?:Blk_Addr\s+Stat|Address\s+Stat\s+Len\s+Chk)", re.IGNORECASE)
+_FL_BITMAP = lazy(r"^FL bitmap:?\s*0x[0-9A-Fa-f]+", re.IGNORECASE)
+_SL_BITMAP = lazy(r"^(?:SL bitmap:?\s*0x[0-9A-Fa-f]+|->\s*\[\d+\]\s*\[\d+\])", re.IGNORECASE)
+_FREELIST_BITMAP = lazy(r"^freelist bitmap:?\s*0x[0-9A-Fa-f]+", re.IGNORECASE)
+_MMBLK_LINE = lazy(
     r"^(?:\[POOL\]\|\s*BlkSize|Total\s*\||\|\s*\d+\s*\||Pool Size\s+\S+,\s*Free Slice size)",
     re.IGNORECASE)
-_TASK_HEADER = re.compile(r"^TaskName\s+Prio\s+StackSize\s+HeapAllocSize", re.IGNORECASE)
-_TASK_ROW = re.compile(r"^(?P<name>.*?)\s+(?P<prio>\d+)\s+(?P<stack>\d+)\s+(?P<heap>\d+)$")
-_ISR = re.compile(r"Allocated in ISR\s*(-?\d+),\s*Allocated by deleted task\s*(-?\d+)",
-                  re.IGNORECASE)
-_BY_LIST = re.compile(r"^(free list|alloced list):?$", re.IGNORECASE)
-_ADD_TAG = re.compile(r"Add tag\s+(\d+)\s+when malloc", re.IGNORECASE)
-_MMLK_CMD = re.compile(r"(?:^|[\s#>$])mmlk\s+(\d+)$")
+_TASK_HEADER = lazy(r"^TaskName\s+Prio\s+StackSize\s+HeapAllocSize", re.IGNORECASE)
+_TASK_ROW = lazy(r"^(?P<name>.*?)\s+(?P<prio>\d+)\s+(?P<stack>\d+)\s+(?P<heap>\d+)$")
+_ISR = lazy(r"Allocated in ISR\s*(-?\d+),\s*Allocated by deleted task\s*(-?\d+)",
+            re.IGNORECASE)
+_BY_LIST = lazy(r"^(free list|alloced list):?$", re.IGNORECASE)
+_ADD_TAG = lazy(r"Add tag\s+(\d+)\s+when malloc", re.IGNORECASE)
+_MMLK_CMD = lazy(r"(?:^|[\s#>$])mmlk\s+(\d+)$")
 
 
 @dataclass(slots=True)
@@ -457,8 +458,8 @@ class BlockDumpReader:
 
     name = "block_dump"
     # openers, and the mmlk tag announcements that opens() remembers (anywhere in the line)
-    hint = re.compile(r"\s*(?:-+\s*All (?:new alloced|memory)|region info)|.*(?:Add tag|mmlk)",
-                      re.IGNORECASE)
+    hint = lazy(r"\s*(?:-+\s*All (?:new alloced|memory)|region info)|.*(?:Add tag|mmlk)",
+                re.IGNORECASE)
 
     def __init__(self, counter: DumpCounter | None = None) -> None:
         self._counter = counter or DumpCounter()
@@ -786,7 +787,7 @@ class ErrorBlocksReader:
     """
 
     name = "error_blocks"
-    hint = re.compile(r"\s*-+\s*All error blocks", re.IGNORECASE)
+    hint = lazy(r"\s*-+\s*All error blocks", re.IGNORECASE)
 
     def __init__(self, counter: DumpCounter | None = None) -> None:
         self._counter = counter or DumpCounter()
@@ -827,7 +828,7 @@ class ErrorBlocksReader:
 # --------------------------------------------------------------------------------------------
 # One-line records: leak candidates, allocator warnings, krhino_heap_prt (§1.5, §2.1, §3.1)
 
-_LEAK = re.compile(
+_LEAK = lazy(
     r"(?:\[\s*\d+\s*\]:\s*)?adress:\s*0x(?P<addr>[0-9A-Fa-f]+)\s+owner:\s*0x(?P<owner>[0-9A-Fa-f]+)"
     r"\s+len:\s*(?P<len>\d+)\s+type:\s*leak", re.IGNORECASE)
 
@@ -848,15 +849,15 @@ class LeakReader:
 
 
 _WARNINGS: tuple[tuple[re.Pattern[str], WarningKind], ...] = (
-    (re.compile(r"WARNING,\s*malloc failed!*(?:\s*need size\s*:\s*(?P<need>\d+)\s*,"
-                r"\s*but free size\s*:\s*(?P<free>\d+))?", re.IGNORECASE), "malloc_failed"),
-    (re.compile(r"WARNING,\s*realloc failed!*(?:\s*newsize\s*:\s*(?P<need>\d+))?",
-                re.IGNORECASE), "realloc_failed"),
-    (re.compile(r"WARNING,\s*malloc size\s*=\s*0", re.IGNORECASE), "malloc_size_zero"),
-    (re.compile(r"WARNING[,!]+\s*memory maybe double free!*", re.IGNORECASE), "double_free"),
-    (re.compile(r"WARNING,\s*memory maybe corrupt!*", re.IGNORECASE), "corrupt"),
-    (re.compile(r"WARNING,\s*nnext memory overwritten!*", re.IGNORECASE), "nnext_overwritten"),
-    (re.compile(r"WARNING,\s*memory overwritten!*", re.IGNORECASE), "overwritten"),
+    (lazy(r"WARNING,\s*malloc failed!*(?:\s*need size\s*:\s*(?P<need>\d+)\s*,"
+          r"\s*but free size\s*:\s*(?P<free>\d+))?", re.IGNORECASE), "malloc_failed"),
+    (lazy(r"WARNING,\s*realloc failed!*(?:\s*newsize\s*:\s*(?P<need>\d+))?",
+          re.IGNORECASE), "realloc_failed"),
+    (lazy(r"WARNING,\s*malloc size\s*=\s*0", re.IGNORECASE), "malloc_size_zero"),
+    (lazy(r"WARNING[,!]+\s*memory maybe double free!*", re.IGNORECASE), "double_free"),
+    (lazy(r"WARNING,\s*memory maybe corrupt!*", re.IGNORECASE), "corrupt"),
+    (lazy(r"WARNING,\s*nnext memory overwritten!*", re.IGNORECASE), "nnext_overwritten"),
+    (lazy(r"WARNING,\s*memory overwritten!*", re.IGNORECASE), "overwritten"),
 )
 
 
@@ -882,7 +883,7 @@ class WarningReader:
         return None
 
 
-_HEAP_PRT = re.compile(
+_HEAP_PRT = lazy(
     r"free\s*=\s*0x([0-9A-Fa-f]+)\s*\|\s*used\s*=\s*0x([0-9A-Fa-f]+)\s*\|"
     r"\s*max used\s*=\s*0x([0-9A-Fa-f]+)", re.IGNORECASE)
 

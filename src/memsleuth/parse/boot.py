@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import re
 
+from memsleuth.parse.lazyre import lazy
 from memsleuth.records import Boot
 
 #: (keyword, pattern): the keyword is a cheap substring test before the pattern
 BANNERS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("rst:0x", re.compile(r"^rst:0x[0-9a-fA-F]+ \([A-Z0-9_]+\)")),
-    ("ESP-ROM:", re.compile(r"^ESP-ROM:esp32\w*-\S+$")),
-    ("2nd stage bootloader", re.compile(r"(?:^|\bboot: )ESP-IDF \S+ 2nd stage bootloader")),
-    ("Booting Zephyr OS", re.compile(r"^\*{3} Booting Zephyr OS\b")),
-    ("NuttShell", re.compile(r"^NuttShell \(NSH\)")),
+    ("rst:0x", lazy(r"^rst:0x[0-9a-fA-F]+ \([A-Z0-9_]+\)")),
+    ("ESP-ROM:", lazy(r"^ESP-ROM:esp32\w*-\S+$")),
+    ("2nd stage bootloader", lazy(r"(?:^|\bboot: )ESP-IDF \S+ 2nd stage bootloader")),
+    ("Booting Zephyr OS", lazy(r"^\*{3} Booting Zephyr OS\b")),
+    ("NuttShell", lazy(r"^NuttShell \(NSH\)")),
 )
 
 

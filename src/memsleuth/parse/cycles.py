@@ -18,13 +18,14 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from memsleuth.parse.lazyre import lazy
 from memsleuth.parse.normalize import normalize
 
-_NUM = re.compile(r"\d+")
-_DIGIT = re.compile(r"\d")
-_LETTERS = re.compile(r"[A-Za-z]{2,}")
+_NUM = lazy(r"\d+")
+_DIGIT = lazy(r"\d")
+_LETTERS = lazy(r"[A-Za-z]{2,}")
 #: lines that belong to a heap overview (a tie-break: a round marker recurs once per overview)
-_OVERVIEW = re.compile(r"\[HEAP\]|TotalSz|TotalSize|Heap Info|free\s*\|\s*used", re.IGNORECASE)
+_OVERVIEW = lazy(r"\[HEAP\]|TotalSz|TotalSize|Heap Info|free\s*\|\s*used", re.IGNORECASE)
 #: the longest line and the most numbers a marker line may have
 MAX_LEN = 120
 MAX_NUMBERS = 4

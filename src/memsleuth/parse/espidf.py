@@ -31,9 +31,8 @@ Formats, as printed by ESP-IDF (components/heap, components/esp_system):
 
 from __future__ import annotations
 
-import re
-
 from memsleuth.parse.base import Feed, OpenCrash, SectionReader
+from memsleuth.parse.lazyre import lazy
 from memsleuth.records import (
     BacktraceEntry,
     BlockDump,
@@ -50,27 +49,27 @@ FAMILY = "esp-idf"
 # ------------------------------------------------------------------------------------------
 # heap_trace_dump()
 
-_TRACE_RECORD = re.compile(
+_TRACE_RECORD = lazy(
     r"^\s*(?P<size>\d+) bytes \(@ 0x(?P<addr>[0-9a-fA-F]+)(?:,\s*(?P<mem>Internal|PSRAM))?\) "
     r"allocated CPU (?P<cpu>\d+) ccount 0x(?P<ccount>[0-9a-fA-F]+) caller ?(?P<callers>.*)$")
-_TRACE_FREED = re.compile(r"^\s*freed by (?P<callers>.*)$")
-_TRACE_HEAD_V5 = re.compile(
+_TRACE_FREED = lazy(r"^\s*freed by (?P<callers>.*)$")
+_TRACE_HEAD_V5 = lazy(
     r"^=+ Heap Trace: (?P<n>\d+) records \((?P<cap>\d+) capacity\) =+\s*$")
-_TRACE_HEAD_OLD = re.compile(r"^(?P<n>\d+) allocations trace \((?P<cap>\d+) entry buffer\)\s*$")
-_TRACE_LEAKED = re.compile(
+_TRACE_HEAD_OLD = lazy(r"^(?P<n>\d+) allocations trace \((?P<cap>\d+) entry buffer\)\s*$")
+_TRACE_LEAKED = lazy(
     r"^(?P<bytes>\d+) bytes 'leaked' in trace \((?P<n>\d+) allocations\)\s*$")
-_TRACE_ALIVE = re.compile(
+_TRACE_ALIVE = lazy(
     r"^(?P<bytes>\d+) bytes alive in trace \((?P<n>\d+)/(?P<count>\d+) allocations\)\s*$")
-_TRACE_TOTALS_OLD = re.compile(r"^total allocations (?P<a>\d+) total frees (?P<f>\d+)\s*$")
-_TRACE_TOTAL_V5 = re.compile(r"^total (?P<what>allocations|frees): (?P<n>\d+)\s*$")
-_TRACE_RECORDS_V5 = re.compile(
+_TRACE_TOTALS_OLD = lazy(r"^total allocations (?P<a>\d+) total frees (?P<f>\d+)\s*$")
+_TRACE_TOTAL_V5 = lazy(r"^total (?P<what>allocations|frees): (?P<n>\d+)\s*$")
+_TRACE_RECORDS_V5 = lazy(
     r"^records: (?P<n>\d+) \((?P<cap>\d+) capacity, (?P<hwm>\d+) high water mark\)\s*$")
-_TRACE_MODE = re.compile(r"^Mode: Heap Trace (?P<mode>All|Leaks)\s*$")
-_TRACE_SUMMARY_V5 = re.compile(r"^=+ Heap Trace Summary =+\s*$")
-_TRACE_RULE = re.compile(r"^={10,}\s*$")
-_TRACE_NB = re.compile(r"^\(NB: (?P<text>.*)\)\s*$")
-_TRACE_CORRUPT = re.compile(r"^Error: heap trace linked list is corrupt")
-_HEX_ADDR = re.compile(r"0x([0-9a-fA-F]+)")
+_TRACE_MODE = lazy(r"^Mode: Heap Trace (?P<mode>All|Leaks)\s*$")
+_TRACE_SUMMARY_V5 = lazy(r"^=+ Heap Trace Summary =+\s*$")
+_TRACE_RULE = lazy(r"^={10,}\s*$")
+_TRACE_NB = lazy(r"^\(NB: (?P<text>.*)\)\s*$")
+_TRACE_CORRUPT = lazy(r"^Error: heap trace linked list is corrupt")
+_HEX_ADDR = lazy(r"0x([0-9a-fA-F]+)")
 
 
 def _callers(text: str) -> tuple[int, ...]:
@@ -98,7 +97,7 @@ class HeapTraceReader:
     anchors = ('heap trace', 'allocations trace', 'bytes (@ 0x', 'in trace')
     shortcut_safe = True
     family = FAMILY
-    hint = re.compile(
+    hint = lazy(
         r"=+ Heap Trace: |\d+ allocations trace \(|\s*\d+ bytes \(@ 0x|\d+ bytes 'leaked' in trace"
         r"|\d+ bytes alive in trace")
 
@@ -222,15 +221,15 @@ class HeapTraceReader:
 # ------------------------------------------------------------------------------------------
 # heap_caps_print_heap_info(), multi_heap_info_t
 
-_CAPS_HEAD = re.compile(r"^Heap summary for capabilities 0x(?P<caps>[0-9a-fA-F]+):\s*$")
-_CAPS_REGION = re.compile(
+_CAPS_HEAD = lazy(r"^Heap summary for capabilities 0x(?P<caps>[0-9a-fA-F]+):\s*$")
+_CAPS_REGION = lazy(
     r"^\s*At 0x(?P<at>[0-9a-fA-F]+) len (?P<len>\d+) free (?P<free>\d+) allocated "
     r"(?P<alloc>\d+) min_free (?P<min>\d+)\s*$")
-_CAPS_REGION2 = re.compile(
+_CAPS_REGION2 = lazy(
     r"^\s*largest_free_block (?P<largest>\d+) alloc_blocks (?P<ab>\d+) free_blocks (?P<fb>\d+) "
     r"total_blocks (?P<tb>\d+)\s*$")
-_CAPS_TOTALS_HEAD = re.compile(r"^\s*Totals:\s*$")
-_CAPS_TOTALS = re.compile(
+_CAPS_TOTALS_HEAD = lazy(r"^\s*Totals:\s*$")
+_CAPS_TOTALS = lazy(
     r"^\s*free (?P<free>\d+) allocated (?P<alloc>\d+) min_free (?P<min>\d+) "
     r"largest_free_block (?P<largest>\d+)\s*$")
 
@@ -245,7 +244,7 @@ class HeapCapsReader:
     anchors = ('heap summary for capabilities',)
     shortcut_safe = True
     family = FAMILY
-    hint = re.compile(r"Heap summary for capabilities")
+    hint = lazy(r"Heap summary for capabilities")
 
     def __init__(self) -> None:
         self.start: int | None = None
@@ -300,7 +299,7 @@ class HeapCapsReader:
                                          f"from the {len(rs)} region(s) printed")]
 
 
-_INFO_FIELD = re.compile(
+_INFO_FIELD = lazy(
     r"\b(?P<key>total_free_bytes|total_allocated_bytes|largest_free_block|minimum_free_bytes"
     r"|allocated_blocks|free_blocks|total_blocks)\s*[:=]\s*(?P<v>\d+)")
 
@@ -333,7 +332,7 @@ class MultiHeapInfoReader:
 # ------------------------------------------------------------------------------------------
 # Boot line: ELF file SHA256
 
-_ELF_SHA = re.compile(r"^\s*(?:I \(\d+\) \w+: )?ELF file SHA256:\s+(?P<hex>[0-9a-fA-F]{8,64})\b")
+_ELF_SHA = lazy(r"^\s*(?:I \(\d+\) \w+: )?ELF file SHA256:\s+(?P<hex>[0-9a-fA-F]{8,64})\b")
 
 
 class ElfShaReader:
@@ -358,29 +357,29 @@ class ElfShaReader:
 # ------------------------------------------------------------------------------------------
 # The panic handler
 
-_GURU = re.compile(
+_GURU = lazy(
     r"^Guru Meditation Error: Core\s+(?P<core>\d+) panic'ed \((?P<why>.*?)\)\.?\s*(?P<rest>.*)$")
-_ABORT = re.compile(r"^abort\(\) was called at PC 0x(?P<pc>[0-9a-fA-F]+) on core (?P<core>\d+)")
-_ASSERT_NEW = re.compile(r"^assert failed: (?P<text>.*?)\s*$")
-_ASSERT_NEWLIB = re.compile(
+_ABORT = lazy(r"^abort\(\) was called at PC 0x(?P<pc>[0-9a-fA-F]+) on core (?P<core>\d+)")
+_ASSERT_NEW = lazy(r"^assert failed: (?P<text>.*?)\s*$")
+_ASSERT_NEWLIB = lazy(
     r"^assertion \"(?P<expr>.*)\" failed: file \"(?P<file>[^\"]*)\", line (?P<line>\d+)"
     r"(?:, function: (?P<fn>\S+))?")
-_ASSERT_NEW_WHERE = re.compile(r"^(?P<fn>\S+) (?P<file>\S+?):(?P<line>\d+) \((?P<expr>.*)\)$")
-_ALIOS_PANIC = re.compile(r"^(?:#\s*)?kernel panic,err (?P<err>-?\d+)!?")
-_STACK_OVF = re.compile(r"^\*\*\*ERROR\*\*\* A stack overflow in task (?P<task>.+?) has been "
-                        r"detected\.?")
-_STACK_SMASH = re.compile(r"^Stack smashing protect failure!")
-_REG_DUMP = re.compile(r"^Core\s+(?P<core>\d+) register dump:\s*$")
-_REG_PAIR = re.compile(
+_ASSERT_NEW_WHERE = lazy(r"^(?P<fn>\S+) (?P<file>\S+?):(?P<line>\d+) \((?P<expr>.*)\)$")
+_ALIOS_PANIC = lazy(r"^(?:#\s*)?kernel panic,err (?P<err>-?\d+)!?")
+_STACK_OVF = lazy(r"^\*\*\*ERROR\*\*\* A stack overflow in task (?P<task>.+?) has been "
+                  r"detected\.?")
+_STACK_SMASH = lazy(r"^Stack smashing protect failure!")
+_REG_DUMP = lazy(r"^Core\s+(?P<core>\d+) register dump:\s*$")
+_REG_PAIR = lazy(
     r"(?P<name>[A-Z][A-Z0-9]*(?:/[A-Z0-9]+)?)\s*:\s*0x(?P<v>[0-9a-fA-F]{1,16})\b")
-_REG_LINE = re.compile(r"^\s*(?:[A-Z][A-Z0-9]*(?:/[A-Z0-9]+)?\s*:\s*0x[0-9a-fA-F]{1,16}\s*)+$")
-_BACKTRACE = re.compile(r"^\s*Backtrace:\s*(?P<rest>.*)$")
-_BT_PAIR = re.compile(r"0x(?P<pc>[0-9a-fA-F]{8,16}):0x(?P<sp>[0-9a-fA-F]{8,16})")
-_BT_ONLY = re.compile(r"^\s*(?:0x[0-9a-fA-F]{8,16}:0x[0-9a-fA-F]{8,16}\s*)+(?:\|<-\w+)?\s*$")
-_STACK_MEM = re.compile(r"^Stack memory:\s*$")
-_STACK_ROW = re.compile(r"^(?P<addr>[0-9a-fA-F]{8}):\s*(?P<words>(?:0x[0-9a-fA-F]{8}\s*)+)$")
-_END = re.compile(r"^(?:Rebooting\.\.\.|CPU halted\.|Entering gdb stub now\.)\s*$")
-_INFO_LINES = re.compile(
+_REG_LINE = lazy(r"^\s*(?:[A-Z][A-Z0-9]*(?:/[A-Z0-9]+)?\s*:\s*0x[0-9a-fA-F]{1,16}\s*)+$")
+_BACKTRACE = lazy(r"^\s*Backtrace:\s*(?P<rest>.*)$")
+_BT_PAIR = lazy(r"0x(?P<pc>[0-9a-fA-F]{8,16}):0x(?P<sp>[0-9a-fA-F]{8,16})")
+_BT_ONLY = lazy(r"^\s*(?:0x[0-9a-fA-F]{8,16}:0x[0-9a-fA-F]{8,16}\s*)+(?:\|<-\w+)?\s*$")
+_STACK_MEM = lazy(r"^Stack memory:\s*$")
+_STACK_ROW = lazy(r"^(?P<addr>[0-9a-fA-F]{8}):\s*(?P<words>(?:0x[0-9a-fA-F]{8}\s*)+)$")
+_END = lazy(r"^(?:Rebooting\.\.\.|CPU halted\.|Entering gdb stub now\.)\s*$")
+_INFO_LINES = lazy(
     r"^(?:Debug exception reason: .*|Setting breakpoint at .*|Core\s+\d+ was running in ISR "
     r"context:.*|EPC\d\s*:.*|ELF file SHA256: .*|Exception was unhandled\.|"
     r"Memory dump at 0x.*|Panic reason: .*)$")
@@ -398,7 +397,7 @@ class PanicReader(OpenCrash):
                "register dump:")
     shortcut_safe = True
     family = FAMILY
-    hint = re.compile(
+    hint = lazy(
         r"Guru Meditation Error|abort\(\) was called at PC|assert failed: |assertion \""
         r"|(?:#\s*)?kernel panic,err|\*\*\*ERROR\*\*\* A stack overflow in task"
         r"|Stack smashing protect failure|Core\s+\d+ register dump:")

@@ -19,9 +19,8 @@ with an optional ``min(imum) (ever) free heap: ...`` on the same line).
 
 from __future__ import annotations
 
-import re
-
 from memsleuth.parse.base import Feed, SectionReader
+from memsleuth.parse.lazyre import lazy
 from memsleuth.records import HeapOverview, Record
 
 FAMILY = "freertos"
@@ -36,8 +35,8 @@ _FIELDS = {
     "xNumberOfSuccessfulFrees": "frees",
     "configTOTAL_HEAP_SIZE": "total",
 }
-_FIELD = re.compile(r"\b(?:pxHeapStats->|xHeapStats\.|\w+\.)?(?P<k>" + "|".join(_FIELDS) +
-                    r")\s*[:=]\s*(?P<v>\d+)")
+_FIELD = lazy(r"\b(?:pxHeapStats->|xHeapStats\.|\w+\.)?(?P<k>" + "|".join(_FIELDS) +
+              r")\s*[:=]\s*(?P<v>\d+)")
 
 
 def _overview(line: int, ts: float | None, values: dict[str, int], variant: str,
@@ -65,7 +64,7 @@ class HeapStatsReader:
     shortcut_safe = True
     family = FAMILY
     #: a sample starts with a field name (the scanner's fast path needs an anchor)
-    hint = re.compile(r"\s*(?:xAvailableHeapSpace|xSizeOf|xNumberOf|xMinimumEver|configTOTAL_HEAP)")
+    hint = lazy(r"\s*(?:xAvailableHeapSpace|xSizeOf|xNumberOf|xMinimumEver|configTOTAL_HEAP)")
 
     def __init__(self) -> None:
         self.start: int | None = None
@@ -96,10 +95,10 @@ class HeapStatsReader:
         return [_overview(start, self.ts, self.values, "freertos_heapstats")]
 
 
-_FREE_API = re.compile(r"xPortGetFreeHeapSize\(\)\s*[:=]?\s*(?P<v>\d+)")
-_MIN_API = re.compile(r"xPortGetMinimumEverFreeHeapSize\(\)\s*[:=]?\s*(?P<v>\d+)")
-_FREE_TEXT = re.compile(r"^(?:[Ff]ree heap(?: size)?|[Ff]ree heap memory)\s*[:=]\s*(?P<v>\d+)\b")
-_MIN_TEXT = re.compile(r"\b[Mm]in(?:imum)?(?: ever)? free heap(?: size)?\s*[:=]\s*(?P<v>\d+)\b")
+_FREE_API = lazy(r"xPortGetFreeHeapSize\(\)\s*[:=]?\s*(?P<v>\d+)")
+_MIN_API = lazy(r"xPortGetMinimumEverFreeHeapSize\(\)\s*[:=]?\s*(?P<v>\d+)")
+_FREE_TEXT = lazy(r"^(?:[Ff]ree heap(?: size)?|[Ff]ree heap memory)\s*[:=]\s*(?P<v>\d+)\b")
+_MIN_TEXT = lazy(r"\b[Mm]in(?:imum)?(?: ever)? free heap(?: size)?\s*[:=]\s*(?P<v>\d+)\b")
 
 
 class FreeHeapLineReader:

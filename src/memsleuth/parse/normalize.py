@@ -12,18 +12,20 @@ import re
 from datetime import datetime, timezone
 from typing import NamedTuple
 
+from memsleuth.parse.lazyre import lazy
+
 # ECMA-48: CSI sequences (colour, cursor), OSC strings, and two-byte ESC sequences.
-_ANSI = re.compile(
+_ANSI = lazy(
     r"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI ... final byte
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC ... BEL / ST
     r"|\x1b[@-Z\\-_]"                   # 2-byte escape
     r"|\x9b[0-?]*[ -/]*[@-~]"           # 8-bit CSI
 )
 # Control characters other than TAB that terminals swallow (CR, NUL, BEL, BS, ...).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = lazy(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 # AliOS (and memsleuth agent) text that starts like a prefix but is content: stop here.
-_PROTECTED = re.compile(
+_PROTECTED = lazy(
     r"""^(?:
         \[(?:HEAP|POOL)\]\|          # heap overview tables
       | \[2\^\d+\]                   # alloc-size statistic buckets
@@ -55,37 +57,37 @@ class _Prefix(NamedTuple):
 # Order matters: the most specific shapes first.
 _PREFIXES: tuple[_Prefix, ...] = (
     # AliOS ulog / kernel: '[  123.456]<I> ' or '[  123.456] '
-    _Prefix(re.compile(r"^\[\s*(?P<sec>\d+\.\d+)\] ?(?:<[A-Z]> ?)?"), "uptime"),
+    _Prefix(lazy(r"^\[\s*(?P<sec>\d+\.\d+)\] ?(?:<[A-Z]> ?)?"), "uptime"),
     # ESP-IDF: 'I (1234) tag: ' (milliseconds since boot)
-    _Prefix(re.compile(r"^[EWIDV] \((?P<ms>\d+)\) [^\s:][^:]{0,40}?: ?"), "esp"),
+    _Prefix(lazy(r"^[EWIDV] \((?P<ms>\d+)\) [^\s:][^:]{0,40}?: ?"), "esp"),
     # ISO date-time: '2026-11-28 02:15:24.123 ' (also 'T' separator, optional brackets)
-    _Prefix(re.compile(
+    _Prefix(lazy(
         r"^\[?(?P<date>\d{4}-\d{2}-\d{2})[ T](?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2})"
         r"(?:[.,](?P<f>\d{1,9}))?\]?(?:\s*(?:>|->|-->)\s?|\s?)"), "iso"),
     # syslog: 'Nov 28 02:15:24 host prog[12]: '
-    _Prefix(re.compile(
+    _Prefix(lazy(
         r"^(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(?P<day>\d{1,2}) "
         r"(?P<h>\d{2}):(?P<m>\d{2}):(?P<s>\d{2}) \S+ [\w.\-/]+(?:\[\d+\])?: ?"), "syslog"),
     # terminal capture: '12:34:56.789 > ' / '[12:34:56.789] ' / '(00:00:00.106) '
-    _Prefix(re.compile(
+    _Prefix(lazy(
         r"^(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?\s*(?:>|->|-->)\s?"),
         "clock"),
-    _Prefix(re.compile(
+    _Prefix(lazy(
         r"^[\[(](?P<h>\d{1,3}):(?P<m>\d{2}):(?P<s>\d{2})(?:[.,](?P<f>\d{1,9}))?[\])]\s?"),
         "clock"),
     # Zephyr's logger: '[00:00:05.979,000] ' (ms, then us after a comma)
-    _Prefix(re.compile(
+    _Prefix(lazy(
         r"^\[(?P<h>\d{2,3}):(?P<m>\d{2}):(?P<s>\d{2})\.(?P<f>\d{3}),\d{3}\] ?"), "clock"),
     # Zephyr's logger level and module: '<err> os: ' (after its timestamp)
-    _Prefix(re.compile(r"^<(?:err|wrn|inf|dbg)> [\w.\-]{1,32}: ?"), "level"),
+    _Prefix(lazy(r"^<(?:err|wrn|inf|dbg)> [\w.\-]{1,32}: ?"), "level"),
     # NuttX syslog: '[ 9] [  INFO] [ap] ' (CONFIG_SYSLOG_PROCESSID, _PRIORITY, _PREFIX)
-    _Prefix(re.compile(
+    _Prefix(lazy(
         r"^(?:\[\s*\d{1,5}\] )?\[\s*(?:EMERG|ALERT|CRIT|ERROR|WARN|NOTICE|INFO|DEBUG)\] "
         r"(?:\[[^\]\s|]{1,32}\] )?"), "level"),
     # Zephyr's minimal logger (CONFIG_LOG_MODE_MINIMAL): 'E: '
-    _Prefix(re.compile(r"^[EWID]:(?: |$)"), "level"),
+    _Prefix(lazy(r"^[EWID]:(?: |$)"), "level"),
     # level tags: '[I][tag] ', '[I] ', '<I> ', '[INFO] '
-    _Prefix(re.compile(
+    _Prefix(lazy(
         r"^(?:\[(?:[VDIWEF]|INFO|WARN|WARNING|ERROR|ERR|DEBUG|DBG|TRACE|VERBOSE|FATAL)\]"
         r"(?:\[(?!MS[A-Z]+\]|2\^)[^\]\s|]{1,32}\](?!\|))?|<[VDIWEF]>) ?"), "level"),
 )
@@ -121,8 +123,8 @@ def _timestamp(kind: str, m: re.Match[str]) -> float | None:
 # Cheap first-character test: most lines carry no prefix at all. Fused with the protected
 # shapes into one match per step, because the commonest lines ('[MSOBJ] ...', '[HEAP]|')
 # start like a prefix and used to cost two regex calls to turn down.
-_MAY_HAVE_PREFIX = re.compile(r"[\[(<\d]|[EWIDV] \(|[EWID]:(?: |$)|[A-Z][a-z]{2} ")
-_STRIPPABLE = re.compile(f"(?!(?x:{_PROTECTED.pattern}))(?:{_MAY_HAVE_PREFIX.pattern})")
+_MAY_HAVE_PREFIX = lazy(r"[\[(<\d]|[EWIDV] \(|[EWID]:(?: |$)|[A-Z][a-z]{2} ")
+_STRIPPABLE = lazy(f"(?!(?x:{_PROTECTED.pattern}))(?:{_MAY_HAVE_PREFIX.pattern})")
 
 
 class Normalized(NamedTuple):
@@ -217,14 +219,14 @@ def _bulk_prefix_pattern() -> re.Pattern[str]:
 
 # A line start that carries a prefix, for lines of printable ASCII (and tabs) only.
 _BULK_PREFIX = _bulk_prefix_pattern()
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII = lazy(r"[^\x00-\x7f]")
 # Whole-chunk versions of strip_escapes' two steps. Nothing they remove crosses a line end
 # (an OSC string stops at it); charset-led regexes scan slowly, so the common cases go by
 # a literal-led regex (ESC) and bytes.translate (control characters).
-_ANSI_ONE_LINE = re.compile(_ANSI.pattern.replace("[^\\x07\\x1b]", "[^\\x07\\x1b\\n]"))
-_ESC_ONE_LINE = re.compile(
+_ANSI_ONE_LINE = lazy(_ANSI.pattern.replace("[^\\x07\\x1b]", "[^\\x07\\x1b\\n]"))
+_ESC_ONE_LINE = lazy(
     r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
-_CONTROL_ONE_LINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL_ONE_LINE = lazy(r"[\x00-\x08\x0b-\x1f\x7f]")
 _CONTROL_BYTES = bytes([*range(0, 9), *range(11, 32), 127])
 assert _ANSI_ONE_LINE.pattern != _ANSI.pattern   # the OSC rule above was rewritten
 

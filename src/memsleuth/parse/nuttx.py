@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 
 from memsleuth.parse.base import Feed, OpenCrash, SectionReader
+from memsleuth.parse.lazyre import lazy
 from memsleuth.records import (
     BacktraceEntry,
     BlockDump,
@@ -38,8 +39,8 @@ from memsleuth.records import (
 FAMILY = "nuttx"
 
 #: CONFIG_DEBUG_FUNCNAME's 'function: ' prefix on alert/syslog lines.
-_FUNC = re.compile(r"^[a-z_][a-z0-9_]*: (?=\S|\s{2,})")
-_HEX = re.compile(r"0x([0-9a-fA-F]+)")
+_FUNC = lazy(r"^[a-z_][a-z0-9_]*: (?=\S|\s{2,})")
+_HEX = lazy(r"0x([0-9a-fA-F]+)")
 
 
 def _strip(text: str) -> str:
@@ -49,13 +50,13 @@ def _strip(text: str) -> str:
 # ------------------------------------------------------------------------------------------
 # /proc/memdump
 
-_MD_TITLE = re.compile(r"^Dump all (?P<what>used|free) memory node info:\s*$")
-_MD_HEAD = re.compile(
+_MD_TITLE = lazy(r"^Dump all (?P<what>used|free) memory node info:\s*$")
+_MD_HEAD = lazy(
     r"^\s*(?:(?P<pid>PID)\s+)?Size\s+(?P<seq>Sequence\s+)?Address(?:\s+Backtrace)?\s*$")
-_MD_ROW = re.compile(r"^\s*(?P<ints>-?\d+(?:\s+\d+){0,2})\s+0x(?P<addr>[0-9a-fA-F]+)"
-                     r"(?P<bt>(?:\s+0x[0-9a-fA-F]+)*)\s*$")
-_MD_TOTAL_HEAD = re.compile(r"^\s*Total Blks\s+Total Size\s*$")
-_MD_TOTAL = re.compile(r"^\s*(?P<n>\d+)\s+(?P<size>\d+)\s*$")
+_MD_ROW = lazy(r"^\s*(?P<ints>-?\d+(?:\s+\d+){0,2})\s+0x(?P<addr>[0-9a-fA-F]+)"
+               r"(?P<bt>(?:\s+0x[0-9a-fA-F]+)*)\s*$")
+_MD_TOTAL_HEAD = lazy(r"^\s*Total Blks\s+Total Size\s*$")
+_MD_TOTAL = lazy(r"^\s*(?P<n>\d+)\s+(?P<size>\d+)\s*$")
 
 
 class MemdumpReader:
@@ -68,8 +69,8 @@ class MemdumpReader:
     anchors = ('memory node info:', 'address')
     shortcut_safe = True
     family = FAMILY
-    hint = re.compile(r"Dump all (?:used|free) memory node info:"
-                      r"|\s*PID\s+Size\s+(?:Sequence\s+)?Address")
+    hint = lazy(r"Dump all (?:used|free) memory node info:"
+                r"|\s*PID\s+Size\s+(?:Sequence\s+)?Address")
 
     def __init__(self) -> None:
         self.dump: BlockDump | None = None
@@ -162,10 +163,10 @@ class MemdumpReader:
 # ------------------------------------------------------------------------------------------
 # free / /proc/meminfo
 
-_MI_HEAD = re.compile(r"^\s*total\s+used\s+free(?:\s+(?:maxused|maxfree|largest|nused|nfree"
-                      r"|name))+\s*$")
-_MI_ROW = re.compile(r"^\s*(?:(?P<lead>[A-Za-z]\w*):)?(?P<nums>(?:\s*\d+){3,7})"
-                     r"(?:\s+(?P<trail>[A-Za-z]\w*))?\s*$")
+_MI_HEAD = lazy(r"^\s*total\s+used\s+free(?:\s+(?:maxused|maxfree|largest|nused|nfree"
+                r"|name))+\s*$")
+_MI_ROW = lazy(r"^\s*(?:(?P<lead>[A-Za-z]\w*):)?(?P<nums>(?:\s*\d+){3,7})"
+               r"(?:\s+(?P<trail>[A-Za-z]\w*))?\s*$")
 
 
 class MeminfoReader:
@@ -180,7 +181,7 @@ class MeminfoReader:
     anchors = ('total',)
     shortcut_safe = True
     family = FAMILY
-    hint = re.compile(r"\s*total\s+used\s+free\s")
+    hint = lazy(r"\s*total\s+used\s+free\s")
 
     def __init__(self) -> None:
         self.start: int | None = None
@@ -225,28 +226,28 @@ class MeminfoReader:
 # ------------------------------------------------------------------------------------------
 # The assert / up_dumpstate dump
 
-_VERSION = re.compile(r"^Current Version: (?P<v>NuttX.*?)\s*$")
-_ASSERT = re.compile(
+_VERSION = lazy(r"^Current Version: (?P<v>NuttX.*?)\s*$")
+_ASSERT = lazy(
     r"^(?:PANIC!!! )?Assertion failed (?P<msg>.*?):? ?at file: ?(?P<file>\S*?):(?P<line>\d+) "
     r"task(?:\(CPU\d+\))?: (?P<task>\S+)")
-_ASSERT_OLD = re.compile(
+_ASSERT_OLD = lazy(
     r"^(?:PANIC!!! )?Assertion failed(?: CPU\d+)? at file:\s*(?P<file>\S+) line: (?P<line>\d+)"
     r"(?: task: (?P<task>\S+))?")
-_FAULT = re.compile(r"^(?:PANIC!!! )?(?P<what>(?:Hard|Bus|Usage|Mem ?Manage) [Ff]ault\b.*?)\s*$")
-_REGS = re.compile(r"^\s*(?:[A-Za-z][A-Za-z0-9_]*: [0-9a-fA-F]{8,16}\s*){1,4}$")
-_REG_PAIR = re.compile(r"\b(?P<n>[A-Za-z][A-Za-z0-9_]*): (?P<v>[0-9a-fA-F]{8,16})\b")
-_STACK_TITLE = re.compile(r"^(?P<tag>IRQ|User|Kernel) Stack:\s*$")
-_STACK_FIELD = re.compile(r"^\s*(?P<k>base|size|sp): (?:0x)?(?P<v>[0-9a-fA-F]+)\s*$")
-_STACK_ROW = re.compile(r"^(?:0x)?(?P<addr>[0-9a-fA-F]{8,16}):(?P<w>(?: [0-9a-fA-F]{8,16}){1,8})"
-                        r"\s*$")
-_BT = re.compile(r"^backtrace\|\s*(?P<pid>\d+):(?P<addrs>(?:\s+0x[0-9a-fA-F]+)+)\s*$")
-_TASK_HEAD = re.compile(r"^\s*PID\s+(?:GROUP\s+)?(?:CPU\s+)?PRI\b")
-_TASK_ROW = re.compile(
+_FAULT = lazy(r"^(?:PANIC!!! )?(?P<what>(?:Hard|Bus|Usage|Mem ?Manage) [Ff]ault\b.*?)\s*$")
+_REGS = lazy(r"^\s*(?:[A-Za-z][A-Za-z0-9_]*: [0-9a-fA-F]{8,16}\s*){1,4}$")
+_REG_PAIR = lazy(r"\b(?P<n>[A-Za-z][A-Za-z0-9_]*): (?P<v>[0-9a-fA-F]{8,16})\b")
+_STACK_TITLE = lazy(r"^(?P<tag>IRQ|User|Kernel) Stack:\s*$")
+_STACK_FIELD = lazy(r"^\s*(?P<k>base|size|sp): (?:0x)?(?P<v>[0-9a-fA-F]+)\s*$")
+_STACK_ROW = lazy(r"^(?:0x)?(?P<addr>[0-9a-fA-F]{8,16}):(?P<w>(?: [0-9a-fA-F]{8,16}){1,8})"
+                  r"\s*$")
+_BT = lazy(r"^backtrace\|\s*(?P<pid>\d+):(?P<addrs>(?:\s+0x[0-9a-fA-F]+)+)\s*$")
+_TASK_HEAD = lazy(r"^\s*PID\s+(?:GROUP\s+)?(?:CPU\s+)?PRI\b")
+_TASK_ROW = lazy(
     r"^\s*(?P<pid>\d+)\s+(?P<group>-?\d+)\s+(?:(?P<cpu>\d+)\s+)?(?P<pri>\d+)\s+"
     r"(?P<policy>FIFO|RR|SPORADIC)\s+(?P<type>Task|pthread|Kthread|Invalid)\s+[-P]\s+"
     r"(?P<state>.+?)\s+(?P<sig>[0-9a-fA-F]{8,16})\s+(?:0x)?(?P<base>[0-9a-fA-F]+)\s+"
     r"(?P<size>\d+)(?:\s+(?P<used>\d+)\s+[\d.]+%!?)?(?:\s+[\d.]+%)?\s+(?P<cmd>\S+)")
-_IRQ_ROW = re.compile(r"^\s*-{2,}\s+-{2,}")
+_IRQ_ROW = lazy(r"^\s*-{2,}\s+-{2,}")
 
 
 class AssertReader(OpenCrash):
@@ -261,9 +262,9 @@ class AssertReader(OpenCrash):
     shortcut_safe = True
     family = FAMILY
     #: the dump's first line, maybe after CONFIG_DEBUG_FUNCNAME's printer name
-    hint = re.compile(r"(?:(?:dump_assert_info|up_assert|_assert|arm_\w+fault): )?(?:Current "
-                      r"Version: NuttX|(?:PANIC!!! )?Assertion failed|(?:PANIC!!! )?(?:Hard|Bus|"
-                      r"Usage|Mem ?Manage) [Ff]ault)")
+    hint = lazy(r"(?:(?:dump_assert_info|up_assert|_assert|arm_\w+fault): )?(?:Current "
+                r"Version: NuttX|(?:PANIC!!! )?Assertion failed|(?:PANIC!!! )?(?:Hard|Bus|"
+                r"Usage|Mem ?Manage) [Ff]ault)")
 
     def __init__(self) -> None:
         self.crash: CrashDump | None = None

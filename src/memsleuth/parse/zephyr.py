@@ -28,9 +28,8 @@ kernel/fatal.c, arch/arm/core/cortex_m/fault.c + fatal.c, arch/riscv/core/fatal.
 
 from __future__ import annotations
 
-import re
-
 from memsleuth.parse.base import Feed, OpenCrash, SectionReader
+from memsleuth.parse.lazyre import lazy
 from memsleuth.records import (
     BacktraceEntry,
     BlockDump,
@@ -43,7 +42,7 @@ from memsleuth.records import (
 FAMILY = "zephyr"
 
 #: The minimal logger's level prefix (CONFIG_LOG_MODE_MINIMAL): 'E: '.
-_MINIMAL = re.compile(r"^[EWID]: ")
+_MINIMAL = lazy(r"^[EWID]: ")
 
 
 def _strip(text: str) -> str:
@@ -53,17 +52,17 @@ def _strip(text: str) -> str:
 # ------------------------------------------------------------------------------------------
 # sys_heap_print_info()
 
-_HEAP_HEAD = re.compile(
+_HEAP_HEAD = lazy(
     r"^Heap at (?:0x)?(?P<addr>[0-9a-fA-F]+) contains (?P<units>\d+) units in "
     r"(?P<buckets>\d+) buckets\s*$")
-_BUCKET_ROW = re.compile(
+_BUCKET_ROW = lazy(
     r"^\s*(?P<b>\d+)\s+(?P<min>\d+)\s+(?P<n>\d+)\s+(?P<lu>\d+)\s+(?P<lb>\d+)\s*$")
-_TABLE_HEAD = re.compile(r"^\s*(?:bucket#|threshold|-{10,})")
-_CHUNK_DUMP = re.compile(r"^Chunk dump:\s*$")
-_CHUNK_ROW = re.compile(
+_TABLE_HEAD = lazy(r"^\s*(?:bucket#|threshold|-{10,})")
+_CHUNK_DUMP = lazy(r"^Chunk dump:\s*$")
+_CHUNK_ROW = lazy(
     r"^chunk\s+(?P<c>\d+): \[(?P<st>[*.\-])\] size=(?P<size>\d+)\s+left=(?P<left>\d+)\s+"
     r"right=(?P<right>\d+)\s*$")
-_HEAP_SUMMARY = re.compile(
+_HEAP_SUMMARY = lazy(
     r"^(?P<free>\d+) free bytes, (?P<alloc>\d+) allocated bytes, overhead = (?P<ovh>\d+) bytes")
 #: Bytes per chunk unit when the bucket table does not tell (CHUNK_UNIT in lib/heap/heap.h).
 CHUNK_UNIT = 8
@@ -82,7 +81,7 @@ class SysHeapInfoReader:
     anchors = ('heap at',)
     shortcut_safe = True
     family = FAMILY
-    hint = re.compile(r"Heap at (?:0x)?[0-9a-fA-F]+ contains")
+    hint = lazy(r"Heap at (?:0x)?[0-9a-fA-F]+ contains")
 
     def __init__(self) -> None:
         self.start: int | None = None
@@ -175,9 +174,9 @@ class SysHeapInfoReader:
 # ------------------------------------------------------------------------------------------
 # kernel heap / sys_memory_stats
 
-_KH_FREE = re.compile(r"^free:\s+(?P<v>\d+)\s*$")
-_KH_ALLOC = re.compile(r"^allocated:\s+(?P<v>\d+)\s*$")
-_KH_MAX = re.compile(r"^max\. allocated:\s+(?P<v>\d+)\s*$")
+_KH_FREE = lazy(r"^free:\s+(?P<v>\d+)\s*$")
+_KH_ALLOC = lazy(r"^allocated:\s+(?P<v>\d+)\s*$")
+_KH_MAX = lazy(r"^max\. allocated:\s+(?P<v>\d+)\s*$")
 
 
 class KernelHeapReader:
@@ -190,7 +189,7 @@ class KernelHeapReader:
     anchors = ('free:',)
     shortcut_safe = True
     family = FAMILY
-    hint = re.compile(r"free:\s+\d+\s*$")
+    hint = lazy(r"free:\s+\d+\s*$")
 
     def __init__(self) -> None:
         self.start: int | None = None
@@ -233,7 +232,7 @@ class KernelHeapReader:
                              partial_reason=None if "max" in v else "no 'max. allocated' line")]
 
 
-_STATS_FIELD = re.compile(
+_STATS_FIELD = lazy(
     r"\b(?P<key>free_bytes|allocated_bytes|max_allocated_bytes)\s*[:=]\s*(?P<v>\d+)")
 
 
@@ -264,29 +263,29 @@ class MemoryStatsReader:
 # ------------------------------------------------------------------------------------------
 # The fatal error dump
 
-_BANNER = re.compile(r"^\*{4,5} (?P<what>.+?) \*{4,5}\s*$")
-_FATAL = re.compile(r"^(?:FATAL: )?>>> ZEPHYR FATAL ERROR (?P<n>\d+): (?P<text>.*?)"
-                    r"(?: on CPU (?P<cpu>\d+))?\s*$")
-_FAULT_PC = re.compile(
+_BANNER = lazy(r"^\*{4,5} (?P<what>.+?) \*{4,5}\s*$")
+_FATAL = lazy(r"^(?:FATAL: )?>>> ZEPHYR FATAL ERROR (?P<n>\d+): (?P<text>.*?)"
+              r"(?: on CPU (?P<cpu>\d+))?\s*$")
+_FAULT_PC = lazy(
     r"^(?:FATAL: )?Faulting instruction address(?: \(r15/pc\))?\s*[:=]\s*0x(?P<pc>[0-9a-fA-F]+)")
-_THREAD = re.compile(r"^(?:FATAL: )?Current thread(?: ID)?\s*[:=]\s*(?:0x)?(?P<id>[0-9a-fA-F]+)"
-                     r"(?: \((?P<name>.*)\))?")
-_HALT = re.compile(r"^(?:FATAL: )?Halting system\s*$")
-_ARM_REGS = re.compile(r"^\s*(?:r\d+/\w+|xpsr|fpscr|s\[\s*\d+\]|d\[\s*\d+\]|EXC_RETURN)\s*:")
-_ARM_PAIR = re.compile(
+_THREAD = lazy(r"^(?:FATAL: )?Current thread(?: ID)?\s*[:=]\s*(?:0x)?(?P<id>[0-9a-fA-F]+)"
+               r"(?: \((?P<name>.*)\))?")
+_HALT = lazy(r"^(?:FATAL: )?Halting system\s*$")
+_ARM_REGS = lazy(r"^\s*(?:r\d+/\w+|xpsr|fpscr|s\[\s*\d+\]|d\[\s*\d+\]|EXC_RETURN)\s*:")
+_ARM_PAIR = lazy(
     r"(?P<name>r\d+/\w+|xpsr|psp|fpscr|EXC_RETURN|s\[\s*\d+\]|d\[\s*\d+\])\s*:\s+"
     r"0x(?P<v>[0-9a-fA-F]+)")
-_RV_PAIR = re.compile(r"(?P<name>\b(?:[as]\d+|t\d|sp|ra|gp|tp|[mx]epc|[mx]status))\s*:\s+"
-                      r"(?:0x)?(?P<v>[0-9a-fA-F]+)\b")
-_RV_REGS = re.compile(r"^\s+(?:[as]\d+|t\d|sp|ra|gp|tp|[mx]epc|[mx]status):\s+[0-9a-fA-F]{8,16}\b")
-_MCAUSE = re.compile(r"^\s*[mx]cause: (?P<n>\d+), (?P<text>.*?)\s*$")
-_MTVAL = re.compile(r"^\s*[mx]tval: (?:0x)?(?P<v>[0-9a-fA-F]+)\s*$")
-_DETAIL = re.compile(r"^  (?P<text>\S.*?)\s*$")
-_FAULT_ADDR = re.compile(r"^\s*(?P<reg>MMFAR|BFAR) Address: 0x(?P<v>[0-9a-fA-F]+)")
-_CALL_TRACE = re.compile(r"^call trace:\s*$")
-_TRACE_ROW = re.compile(
+_RV_PAIR = lazy(r"(?P<name>\b(?:[as]\d+|t\d|sp|ra|gp|tp|[mx]epc|[mx]status))\s*:\s+"
+                r"(?:0x)?(?P<v>[0-9a-fA-F]+)\b")
+_RV_REGS = lazy(r"^\s+(?:[as]\d+|t\d|sp|ra|gp|tp|[mx]epc|[mx]status):\s+[0-9a-fA-F]{8,16}\b")
+_MCAUSE = lazy(r"^\s*[mx]cause: (?P<n>\d+), (?P<text>.*?)\s*$")
+_MTVAL = lazy(r"^\s*[mx]tval: (?:0x)?(?P<v>[0-9a-fA-F]+)\s*$")
+_DETAIL = lazy(r"^  (?P<text>\S.*?)\s*$")
+_FAULT_ADDR = lazy(r"^\s*(?P<reg>MMFAR|BFAR) Address: 0x(?P<v>[0-9a-fA-F]+)")
+_CALL_TRACE = lazy(r"^call trace:\s*$")
+_TRACE_ROW = lazy(
     r"^\s*\d+: (?:(?:fp|sp): (?:0x)?[0-9a-fA-F]+\s+)?(?:ra|lr|pc): (?:0x)?(?P<a>[0-9a-fA-F]+)")
-_IRQ = re.compile(r"^Fault during interrupt handling\s*$")
+_IRQ = lazy(r"^Fault during interrupt handling\s*$")
 
 
 class FatalReader(OpenCrash):
@@ -298,7 +297,7 @@ class FatalReader(OpenCrash):
     anchors = ('****', 'zephyr fatal error', 'r0/a1:', 'cause:', 'faulting instruction address')
     shortcut_safe = True
     family = FAMILY
-    hint = re.compile(
+    hint = lazy(
         r"\*{4,5} |(?:FATAL: )?>>> ZEPHYR FATAL ERROR|r0/a1:|\s*[mx]cause: \d+, "
         r"|(?:FATAL: )?Faulting instruction address")
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-from rich.table import Table
-
 from memsleuth.report.numbering import dump_kind
-from memsleuth.report.terminal import addr, console, pct, size, warn, where
+from memsleuth.report.terminal import addr, escape, pct, printer, size, warn, where
 from memsleuth.results.census import Census, CensusRow
 from memsleuth.results.common import ElfMatch, InlineFrame
 
@@ -15,7 +12,7 @@ WIDE = 120
 
 
 def render_census(result: Census, title: str | None = None) -> None:
-    out = console()
+    out = printer()
     snap = result.snapshot
     totals = result.totals
     head = title or (
@@ -43,14 +40,11 @@ def render_census(result: Census, title: str | None = None) -> None:
     # the secondary lines under a row (via, chain, inlined) are cut to fit instead.
     wide = out.width >= WIDE
     rows = result.rows
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
     columns = (("#", "right"), ("blocks", "right"), ("bytes", "right"), ("share", "right"),
                ("min..max", "right"), ("owner", "left"), ("kind", "left"))
-    for name, justify in columns if wide else columns[:3]:
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    table.add_column("function", no_wrap=True)
-    table.add_column("file:line", no_wrap=True)
-    pad = [""] * (len(table.columns) - 2)
+    columns = (*(columns if wide else columns[:3]), ("function", "left"), ("file:line", "left"))
+    table: list[list[str]] = []
+    pad = [""] * (len(columns) - 2)
     cells = [_cells(n, row, wide) for n, row in enumerate(rows, 1)]
     budget = _function_budget(out.width, cells, rows)
     for row, row_cells in zip(rows, cells, strict=True):
@@ -58,18 +52,18 @@ def render_census(result: Census, title: str | None = None) -> None:
                                            else "?"))
         if row.object_kind and not wide:
             function = f"{function} [dim]\\[{row.object_kind}][/]"
-        table.add_row(*row_cells, function, escape(where(row.file, row.line)))
+        table.append([*row_cells, function, escape(where(row.file, row.line))])
         if row.allocator:
-            table.add_row(*pad, f"[dim]{escape(_fit('  via ' + row.allocator, budget))}[/]",
-                          "")
+            table.append([*pad, f"[dim]{escape(_fit('  via ' + row.allocator, budget))}[/]",
+                          ""])
         for frame in row.inlined[1:]:   # the row itself is the innermost level
             text = _fit(f"  inlined into {frame.function}", budget)
-            table.add_row(*pad, f"[dim]{escape(text)}[/]", f"[dim]{_fl(frame)}[/]")
+            table.append([*pad, f"[dim]{escape(text)}[/]", f"[dim]{_fl(frame)}[/]"])
         if row.chain:
             names = [frame.split(" (", 1)[0] for frame in row.chain]
             chain = " ← ".join(names[:5]) + (" ← …" if len(names) > 5 else "")
-            table.add_row(*pad, f"[dim]{escape(_fit('  ← ' + chain, budget))}[/]", "")
-    out.print(table)
+            table.append([*pad, f"[dim]{escape(_fit('  ← ' + chain, budget))}[/]", ""])
+    out.table(columns, table)
     hidden = result.rows_total - len(result.rows)
     if hidden > 0:
         out.print(f"  … {hidden} more sites (use --top 0 for all)")
@@ -126,7 +120,7 @@ def _fl(frame: InlineFrame) -> str:
 def render_elf_match(match: ElfMatch | None) -> None:
     if match is None or match.verdict in ("ok", "unknown"):
         return
-    out = console()
+    out = printer()
     style = "bold red" if match.verdict == "mismatch" else "bold yellow"
     text = match.reason or match.verdict
     out.print(f"[{style}]ELF check ({match.verdict}): {text}[/]")

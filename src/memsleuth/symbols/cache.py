@@ -4,6 +4,10 @@ The file name is ``<build-id or "nobuildid">-<sha256>.symcache``: a rebuilt or p
 gets a new name, so a stale entry can never be served. Files are ``marshal`` dumps of
 plain tuples (fast to load, no code execution), written to a temp file and renamed into
 place. Any unreadable file is treated as empty: a cache can only save time, never fail.
+
+Two tables: the DWARF frames of each lookup address, and the whole answer (``Location``
+fields) for each logged address and kind, so a warm run rebuilds answers without looking
+anything up in the ELF (that per-address work was most of a warm run of 10,000 addresses).
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import os
 import tempfile
 from pathlib import Path
 
-FORMAT = 1
+FORMAT = 2
 
 #: lookup address -> frames as (function, file, line, column) tuples, innermost first
 Entries = dict[int, tuple[tuple[str | None, str | None, int | None, int | None], ...]]
+#: (logged address, kind) -> the Location's fields after ``address`` (symbolizer.py)
+Locations = dict[tuple[int, str], tuple]
 
 
 def cache_disabled() -> bool:
@@ -42,6 +48,7 @@ class SymbolCache:
         self.key = f"{build_id or 'nobuildid'}-{content_hash}"
         self.path = self.directory / f"{self.key}.symcache"
         self.entries: Entries = {}
+        self.locations: Locations = {}
         self.loaded_from_disk = False
         self._dirty = False
         self._load()
@@ -49,12 +56,13 @@ class SymbolCache:
     def _load(self) -> None:
         try:
             with open(self.path, "rb") as f:
-                blob = marshal.load(f)
+                blob = marshal.loads(f.read())   # marshal.load(f) reads in small pieces: 10x slower
         except (OSError, EOFError, ValueError, TypeError):
             return
-        if (isinstance(blob, tuple) and len(blob) == 3 and blob[0] == FORMAT
-                and blob[1] == self.key and isinstance(blob[2], dict)):
-            self.entries = blob[2]
+        if (isinstance(blob, tuple) and len(blob) == 4 and blob[0] == FORMAT
+                and blob[1] == self.key and isinstance(blob[2], dict)
+                and isinstance(blob[3], dict)):
+            self.entries, self.locations = blob[2], blob[3]
             self.loaded_from_disk = True
 
     def get(self, lookup: int):
@@ -62,6 +70,10 @@ class SymbolCache:
 
     def put(self, lookup: int, frames) -> None:
         self.entries[lookup] = frames
+        self._dirty = True
+
+    def put_location(self, key: tuple[int, str], fields: tuple) -> None:
+        self.locations[key] = fields
         self._dirty = True
 
     def save(self) -> bool:
@@ -73,7 +85,8 @@ class SymbolCache:
             fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".symcache", dir=self.directory)
             try:
                 with os.fdopen(fd, "wb") as f:
-                    marshal.dump((FORMAT, self.key, self.entries), f)
+                    f.write(marshal.dumps((FORMAT, self.key, *_shared(self.entries,
+                                                                      self.locations))))
                 os.replace(tmp, self.path)
             except BaseException:
                 with contextlib.suppress(OSError):
@@ -84,3 +97,34 @@ class SymbolCache:
         self._dirty = False
         return True
 
+
+def _shared(entries: Entries, locations: Locations) -> tuple[Entries, Locations]:
+    """The tables with equal strings and frame tuples made one object each: ``marshal``
+    writes a repeat of an object as a reference, so the file holds each file path, function
+    name and frame chain once (10,000 addresses: 2.4 MB -> ~0.7 MB, loaded ~4x faster)."""
+    strings: dict[str, str] = {}
+    chains: dict[tuple, tuple] = {}
+
+    def chain(frames: tuple) -> tuple:
+        key = tuple(frames)
+        held = chains.get(key)
+        if held is None:
+            held = chains[key] = tuple(
+                (strings.setdefault(fn, fn) if isinstance(fn, str) else fn,
+                 strings.setdefault(path, path) if isinstance(path, str) else path, line, col)
+                for fn, path, line, col in frames)
+        return held
+
+    def text(value: object) -> object:
+        return strings.setdefault(value, value) if isinstance(value, str) else value
+
+    try:
+        shared_entries = {lk: chain(frames) for lk, frames in entries.items()}
+        shared_locations = {}
+        for key, fields in locations.items():
+            lookup, frames, *rest = fields
+            shared_locations[key] = (lookup, chain(frames), *map(text, rest[:-1]),
+                                     tuple(map(text, rest[-1])))
+    except (TypeError, ValueError):      # a damaged entry read from disk: written as is
+        return entries, locations
+    return shared_entries, shared_locations

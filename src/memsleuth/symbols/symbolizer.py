@@ -62,6 +62,7 @@ class Symbolizer:
         self._cache_dir = cache_dir
         self._resolver: Any = None   # a DwarfResolver, built on the first cache miss
         self._memo: dict[int, tuple] = {}
+        self._locations: dict[tuple[int, str], Location] = {}
 
     @classmethod
     def open(cls, path: str | Path, cache_dir: Path | None = None,
@@ -176,13 +177,46 @@ class Symbolizer:
 
     def _symbolize(self, addrs: Iterable[int], kind: AddrKind) -> dict[int, Location]:
         image = self._image
+        wanted = dict.fromkeys(addrs)
+        known = self._known_locations(wanted, kind)
         todo: dict[int, int] = {}      # logged -> lookup
-        for a in dict.fromkeys(addrs):
-            todo[a] = self.adjust(a, kind)
+        for a in wanted:
+            if a not in known:
+                todo[a] = self.adjust(a, kind)
+        if not todo:
+            return known
         frames = self._frames_for([lk for lk in set(todo.values())
                                    if (s := image.section_at(lk)) is not None
                                    and s.kind == "code" and self._object_in_code(lk) is None])
-        return {a: self._location(a, lk, kind, frames.get(lk)) for a, lk in todo.items()}
+        cache = self.cache
+        for a, lk in todo.items():
+            loc = known[a] = self._locations[(a, kind)] = self._location(a, lk, kind,
+                                                                       frames.get(lk))
+            if cache is not None:
+                cache.put_location((a, kind), _location_fields(loc))
+        if cache is not None:
+            cache.save()
+        return {a: known[a] for a in wanted}
+
+    def _known_locations(self, wanted: dict[int, None], kind: AddrKind) -> dict[int, Location]:
+        """The answers already made, in this process or (the on-disk cache) an earlier one."""
+        memo = self._locations
+        cache = self.cache
+        stored = cache.locations if cache is not None else {}
+        known: dict[int, Location] = {}
+        for a in wanted:
+            key = (a, kind)
+            loc = memo.get(key)
+            if loc is None:
+                fields = stored.get(key)
+                if fields is None:
+                    continue
+                loc = _location_from(a, fields)
+                if loc is None:            # a damaged entry: answered afresh
+                    continue
+                memo[key] = loc
+            known[a] = loc
+        return known
 
     def symbolize_one(self, addr: int, kind: AddrKind = "return") -> Location:
         return self.symbolize([addr], kind)[addr]
@@ -341,3 +375,19 @@ def _verdict(total: int, in_code: int, checked: int, calls: int) -> MatchReport:
         return MatchReport(total, in_code, checked, calls, "suspect",
                            f"the ELF may not match these addresses ({desc})")
     return MatchReport(total, in_code, checked, calls, "ok", desc)
+
+
+def _location_fields(loc: Location) -> tuple:
+    """A Location as plain tuples for the on-disk cache (its ``address`` is the key)."""
+    return (loc.lookup, tuple((f.function, f.file, f.line, f.column) for f in loc.frames),
+            loc.symbol, loc.offset, loc.section, loc.kind, loc.after_call, loc.notes)
+
+
+def _location_from(address: int, fields: tuple) -> Location | None:
+    """The Location of :func:`_location_fields`' tuple; None if the entry is damaged."""
+    try:
+        lookup, frames, symbol, offset, section, kind, after, notes = fields
+        return Location(address, lookup, tuple([Frame(*f) for f in frames]), symbol, offset,
+                        section, kind, after, tuple(notes))
+    except (TypeError, ValueError):
+        return None
