@@ -73,6 +73,10 @@ EXPECTED = {
     # (rows missing): "step: flat otherwise", clean, with every other step falling alike
     "falling_steps_around_a_jump_not_flat": 3,
     "falling_steps_around_a_big_jump_not_flat": 3,
+    # seed 12 case 895821: a 10-row Zephyr leak (undecided: a fall or a warm-up?), then other
+    # heaps' rows and no overview in the last run: only earlier *leaks* were kept, so check
+    # judged the object trace alone, "clean: objects balanced"; now cannot judge
+    "earlier_run_undecided_last_run_empty": 3,
 }
 
 

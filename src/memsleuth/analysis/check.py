@@ -92,9 +92,7 @@ def leak_report(
     notes: list[str] = []
     # a run that leaked before a reboot or another heap's rows is judged even when the
     # last run printed no overview (its rows were all before)
-    if trend is None and acc.trend is not None and (acc.trend.n_overviews or
-                                                    acc.trend.n_cycle_points or
-                                                    acc.trend.earlier_leaks):
+    if trend is None and acc.trend is not None and acc.trend.has_heap_evidence:
         try:
             trend = acc.trend.result(x=x,  # type: ignore[arg-type]
                                      warmup="auto" if thresholds.allow_warmup else 0)
@@ -219,6 +217,10 @@ def verdict(
             "only block dumps, too few to show growth" if growth is not None
             else "no heap overview, object trace or block dumps")
         reason = f"cannot judge: {why}"
+        if undecided and trend is not None and trend.earlier_undecided:
+            e = trend.earlier_undecided[0]
+            reason += (f"; an earlier run (before line {e.until_line}, {e.points} points) "
+                       f"could not be judged either: {e.reason}")
         if undecided and judged["objects"]:
             reason += " (object trace balanced, but the heap cannot be judged yet)"
     else:

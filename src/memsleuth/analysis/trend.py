@@ -897,6 +897,7 @@ class TrendCollector:
         self.new_heaps: list[int] = []  # log lines where another heap's rows began
         #: runs before a restart or another heap that leaked on their own (the first few)
         self.earlier_leaks: list[rt.EarlierLeak] = []
+        self.earlier_undecided: list[rt.EarlierUndecided] = []
         #: impossible rows (FreeSz > TotalSz, ...): how many, and the first (line, why)
         self.impossible = 0
         self.impossible_first: tuple[int, str] | None = None
@@ -1092,18 +1093,30 @@ class TrendCollector:
                                         self.cycle))
             self.n_overviews += 1
 
+    @property
+    def has_heap_evidence(self) -> bool:
+        """Anything for a trend to say: overview rows in the last run, or an earlier run
+        judged (or found undecided) before a reboot or another heap's rows."""
+        return bool(self.n_overviews or self.n_cycle_points or self.earlier_leaks
+                    or self.earlier_undecided)
+
     def _judge_run(self, until_line: int) -> None:
         """Judge the run that ends here on its own before it is forgotten: a leak before a
         reboot (or in another heap's rows) is still a leak, and "clean" on the last run alone
         would hide it."""
-        if len(self.earlier_leaks) >= EARLIER_LEAKS_KEPT or self.upto is not None:
+        if self.upto is not None or (len(self.earlier_leaks) >= EARLIER_LEAKS_KEPT and
+                                     len(self.earlier_undecided) >= EARLIER_LEAKS_KEPT):
             return
         mode = "cycle" if self.n_cycle_points >= MIN_POINTS else "index"
         points = list((self.by_cycle if mode == "cycle" else self.by_overview).points)
         if len(points) < MIN_POINTS:
             return
         r = analyze_points(points, x_mode=mode)
-        if r.classification == "steady_leak":
+        if r.classification == "insufficient" and len(self.earlier_undecided) < EARLIER_LEAKS_KEPT:
+            self.earlier_undecided.append(rt.EarlierUndecided(
+                until_line=until_line, x=mode, points=len(points),  # type: ignore[arg-type]
+                reason=r.reason or "cannot judge"))
+        if r.classification == "steady_leak" and len(self.earlier_leaks) < EARLIER_LEAKS_KEPT:
             self.earlier_leaks.append(rt.EarlierLeak(
                 until_line=until_line, x=mode, points=len(points),  # type: ignore[arg-type]
                 rate=round(-(r.fit.slope if r.fit is not None else 0.0), 2),
@@ -1177,6 +1190,11 @@ class TrendCollector:
             notes.append(f"{len(self.earlier_leaks)} earlier run(s) leaked on their own (the "
                          f"first, before line {e.until_line}: {e.rate:.1f} B/{e.x} "
                          f"over {e.points} points)")
+        if self.earlier_undecided:
+            e = self.earlier_undecided[0]
+            notes.append(f"{len(self.earlier_undecided)} earlier run(s) could not be judged on "
+                         f"their own (the first, before line {e.until_line}, {e.points} points: "
+                         f"{e.reason})")
         if self.impossible:
             line, why = self.impossible_first  # type: ignore[misc]
             notes.append(f"{self.impossible} impossible heap row(s) left out of the fit "
@@ -1215,6 +1233,7 @@ class TrendCollector:
             observed_failure=_alloc_failure(self.failure),
             alloc_failures=self.failures(),
             earlier_leaks=tuple(self.earlier_leaks),
+            earlier_undecided=tuple(self.earlier_undecided),
             excluded=rt.Excluded(impossible_rows=self.impossible, first=self.impossible_first,
                                  glitches=len(self.glitches), restarts=len(self.restarts),
                                  heaps=len(self.new_heaps) + 1),

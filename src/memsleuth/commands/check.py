@@ -51,8 +51,7 @@ def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
         trend.cycle_source = stats.cycle_source
     # an allocation failure alone is evidence enough: the run did run out (exit 1)
     if not (acc.balance.events or acc.series.snapshots  # type: ignore[union-attr]
-            or (trend and (trend.n_overviews or trend.n_cycle_points
-                           or trend.alloc_failures or trend.earlier_leaks))):
+            or (trend and (trend.has_heap_evidence or trend.alloc_failures))):
         raise InputError(f"{log}: no heap overview, object trace or block dump to judge "
                          f"({stats.lines:,} lines read)")
     report = leak_report(acc, attributor, thresholds)

@@ -56,7 +56,7 @@ def run_trend(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | Non
     # the trend reads heap figures, markers and dumps; never object events
     stats = stream_log(log, [collector.on_record], cycle_pattern, objects=False)
     collector.cycle_source = stats.cycle_source
-    if not (collector.n_overviews or collector.n_cycle_points or collector.earlier_leaks):
+    if not collector.has_heap_evidence:
         raise InputError(f"{log}: no heap overview in {stats.lines:,} lines "
                          "(expected [HEAP] tables)")
     try:

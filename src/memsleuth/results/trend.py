@@ -232,6 +232,17 @@ class EarlierLeak:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EarlierUndecided:
+    """A run before a reboot or before another heap's rows whose fall could not be told from
+    a warm-up: with no judged run after it, the log cannot be called clean."""
+
+    until_line: int         # the line where the next run (or heap) began
+    x: XAxis
+    points: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Curve:
     """What ``analysis.trend.analyze_points`` returns. ``warmup``, ``fit`` and ``evidence``
     are null when there are too few points to fit (``reason`` says so)."""
@@ -261,6 +272,8 @@ class Trend(Curve):
     alloc_failures: AllocFailures
     #: earlier runs of the log (before a reboot, another heap) that leaked on their own
     earlier_leaks: tuple[EarlierLeak, ...]
+    #: earlier runs that could not be judged ("insufficient": a fall or a warm-up?)
+    earlier_undecided: tuple[EarlierUndecided, ...]
     excluded: Excluded
     cycle_source: CycleSource | None    # x = cycle only
     notes: tuple[str, ...]
