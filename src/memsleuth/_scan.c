@@ -96,18 +96,24 @@ static PyObject *kind_str(const unsigned char *s, Py_ssize_t n) {
 }
 
 
-static PyObject *make_obj(const ObjLine *o, Py_ssize_t lineno, PyObject *factory) {
+/* The decimal digits d[0..n) as a Python int (any length: object sequence numbers and cycle
+ * indexes are printed by firmware, and may be longer than a C integer). */
+static PyObject *decimal_long(const unsigned char *d, Py_ssize_t n) {
     char digits[64];
-    PyObject *seq;
-    if (o->seq_len < (Py_ssize_t)sizeof(digits)) {
-        memcpy(digits, o->seq, (size_t)o->seq_len);
-        digits[o->seq_len] = 0;
-        seq = PyLong_FromString(digits, NULL, 10);
-    } else {
-        PyObject *s = PyUnicode_FromStringAndSize((const char *)o->seq, o->seq_len);
-        seq = s ? PyLong_FromUnicodeObject(s, 10) : NULL;
+    if (n >= (Py_ssize_t)sizeof digits) {
+        PyObject *s = PyUnicode_FromStringAndSize((const char *)d, n);
+        PyObject *v = s ? PyLong_FromUnicodeObject(s, 10) : NULL;
         Py_XDECREF(s);
+        return v;
     }
+    memcpy(digits, d, (size_t)n);
+    digits[n] = 0;
+    return PyLong_FromString(digits, NULL, 10);
+}
+
+
+static PyObject *make_obj(const ObjLine *o, Py_ssize_t lineno, PyObject *factory) {
+    PyObject *seq = decimal_long(o->seq, o->seq_len);
     PyObject *kind = kind_str(o->kind, o->kind_len);
     PyObject *handle = PyLong_FromUnsignedLongLong(hex_value(o->handle, o->handle_len));
     PyObject *caller = PyLong_FromUnsignedLongLong(hex_value(o->caller, o->caller_len));
@@ -135,30 +141,10 @@ static PyObject *obj_run(PyObject *self, PyObject *args) {
     if (factory != Py_None && out == NULL) return NULL;
     ObjLine o;
     const unsigned char *next;
-    char digits[64];
     while (p < end && (next = obj_line(p, end, &o)) != NULL) {
         lineno++;
         if (out != NULL) {
-            PyObject *seq;
-            if (o.seq_len < (Py_ssize_t)sizeof(digits)) {
-                memcpy(digits, o.seq, (size_t)o.seq_len);
-                digits[o.seq_len] = 0;
-                seq = PyLong_FromString(digits, NULL, 10);
-            } else {
-                PyObject *s = PyUnicode_FromStringAndSize((const char *)o.seq, o.seq_len);
-                seq = s ? PyLong_FromUnicodeObject(s, 10) : NULL;
-                Py_XDECREF(s);
-            }
-            PyObject *kind = kind_str(o.kind, o.kind_len);
-            PyObject *handle = PyLong_FromUnsignedLongLong(hex_value(o.handle, o.handle_len));
-            PyObject *caller = PyLong_FromUnsignedLongLong(hex_value(o.caller, o.caller_len));
-            PyObject *line = PyLong_FromSsize_t(lineno);
-            PyObject *rec = NULL;
-            if (seq && kind && handle && caller && line)
-                rec = PyObject_CallFunctionObjArgs(factory, line, o.create ? str_create : str_delete,
-                                                   kind, handle, caller, seq, Py_None, Py_None, NULL);
-            Py_XDECREF(seq); Py_XDECREF(kind); Py_XDECREF(handle); Py_XDECREF(caller);
-            Py_XDECREF(line);
+            PyObject *rec = make_obj(&o, lineno, factory);
             if (rec == NULL || PyList_Append(out, rec) < 0) { Py_XDECREF(rec); Py_DECREF(out); return NULL; }
             Py_DECREF(rec);
         }
@@ -533,16 +519,7 @@ static PyObject *cycle_index(const unsigned char *p, const unsigned char *nl) {
     const unsigned char *d = p;
     while (p < nl && *p >= '0' && *p <= '9') p++;
     if (p == d || p != nl) return NULL;
-    char digits[64];
-    if (p - d >= (Py_ssize_t)sizeof digits) {
-        PyObject *s = PyUnicode_FromStringAndSize((const char *)d, p - d);
-        PyObject *v = s ? PyLong_FromUnicodeObject(s, 10) : NULL;
-        Py_XDECREF(s);
-        return v;
-    }
-    memcpy(digits, d, (size_t)(p - d));
-    digits[p - d] = 0;
-    return PyLong_FromString(digits, NULL, 10);
+    return decimal_long(d, p - d);
 }
 
 /* run(text, pos, lineno, anchors, cycles, tables, factory or None)
@@ -588,17 +565,7 @@ static int columns_add(Columns *c, const ObjLine *o, Py_ssize_t lineno) {
         if (!c->lines || !c->ops || !c->kinds || !c->handles || !c->callers || !c->seqs)
             return 0;
     }
-    PyObject *seq;
-    char digits[64];
-    if (o->seq_len < (Py_ssize_t)sizeof(digits)) {
-        memcpy(digits, o->seq, (size_t)o->seq_len);
-        digits[o->seq_len] = 0;
-        seq = PyLong_FromString(digits, NULL, 10);
-    } else {
-        PyObject *s = PyUnicode_FromStringAndSize((const char *)o->seq, o->seq_len);
-        seq = s ? PyLong_FromUnicodeObject(s, 10) : NULL;
-        Py_XDECREF(s);
-    }
+    PyObject *seq = decimal_long(o->seq, o->seq_len);
     Py_INCREF(o->create ? str_create : str_delete);
     return append_new(c->lines, PyLong_FromSsize_t(lineno))
         && append_new(c->ops, o->create ? str_create : str_delete)
