@@ -1095,10 +1095,15 @@ class TrendCollector:
 
     @property
     def has_heap_evidence(self) -> bool:
-        """Anything for a trend to say: overview rows in the last run, or an earlier run
-        judged (or found undecided) before a reboot or another heap's rows."""
+        """Anything for a trend to say: overview rows in the last run, an earlier run judged
+        (or found undecided) before a reboot or another heap's rows, or heap records held
+        after a backwards cycle marker."""
+        held = self._candidate["buffer"] if self._candidate is not None else ()
         return bool(self.n_overviews or self.n_cycle_points or self.earlier_leaks
-                    or self.earlier_undecided)
+                    or self.earlier_undecided
+                    # records held while a counter reset waits for its evidence (``result``
+                    # settles it): overviews, dumps and failures after a backwards marker
+                    or any(isinstance(r, (HeapOverview, BlockDump, AllocWarning)) for r in held))
 
     def _judge_run(self, until_line: int) -> None:
         """Judge the run that ends here on its own before it is forgotten: a leak before a
