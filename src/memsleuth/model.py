@@ -34,6 +34,13 @@ T = TypeVar("T")
 
 #: Points kept of a series (overviews, cycle markers) before it is thinned.
 SERIES_CAPACITY = 20_000
+#: Block dumps listed by name (``analyze``'s ``contents.block_dumps``): every one up to this
+#: many (a day's soak test prints hundreds); past it an evenly spaced sample of between half
+#: and all of this many, plus the dumps named in ``DumpLog.pins``. ``count`` stays exact.
+DUMP_LISTING = 1024
+#: Partial dumps, dumps that miss blocks and allocator warnings kept by name (the rest are
+#: counted): each is listed in ``analyze``'s contents, and 50 say what a thousand would.
+FIRST_KEPT = 50
 
 
 class Thinned(Generic[T]):
@@ -76,6 +83,61 @@ class Thinned(Generic[T]):
 
     def __bool__(self) -> bool:
         return self.count > 0
+
+
+class Sample(Generic[T]):
+    """A bounded, evenly spaced sample of a stream, plus items pinned by name.
+
+    Every item is kept until ``capacity``, then every 2nd, 4th, ... by arrival number, so the
+    kept ones stay evenly spaced over the whole stream (the first is always among them);
+    pinned items (the newest, the peak, the one a finding rests on) are kept whatever the
+    stride, and unpinned when a pin moves on. ``count`` is how many arrived; ``items()`` the
+    kept ones in arrival order. A stream of any length holds at most capacity + pins items.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(2, capacity)
+        self.count = 0
+        self._items: list[tuple[int, T]] = []
+        self._stride = 1
+        self._pins: dict[str, tuple[int, T]] = {}
+        self._view: list[T] | None = None
+
+    def append(self, item: T) -> int:
+        """Add the next item; returns its arrival number (for ``pin``)."""
+        seq = self.count
+        if seq % self._stride == 0:
+            self._items.append((seq, item))
+            if len(self._items) > self.capacity:
+                self._items = self._items[::2]
+                self._stride *= 2
+        self.count += 1
+        self._view = None
+        return seq
+
+    def pin(self, name: str, seq: int, item: T) -> None:
+        self._pins[name] = (seq, item)
+        self._view = None
+
+    def unpin(self, name: str) -> None:
+        if self._pins.pop(name, None) is not None:
+            self._view = None
+
+    def pinned(self, name: str) -> T | None:
+        held = self._pins.get(name)
+        return held[1] if held is not None else None
+
+    @property
+    def thinned(self) -> bool:
+        """True once some item was let go (``items()`` is then a sample)."""
+        return self._stride > 1
+
+    def items(self) -> list[T]:
+        if self._view is None:
+            merged = dict(self._items)
+            merged.update(self._pins.values())
+            self._view = [merged[k] for k in sorted(merged)]
+        return self._view
 
 
 @dataclass(slots=True)
@@ -125,6 +187,72 @@ def summarize_dump(dump: BlockDump, cycle: int | None = None) -> DumpSummary:
     )
 
 
+class DumpLog:
+    """What is kept of the block dumps: their exact count, and a bounded listing.
+
+    The listing (``listed()``) is every dump up to DUMP_LISTING of them, then an evenly
+    spaced sample, always with the first, the newest, the newest complete one (the census's),
+    the complete full dump with the most live bytes (the peak) and the first FIRST_KEPT
+    partial and untracked ones (each is reported by name); the rest are counted. Memory is
+    bounded whatever the length of the log.
+    """
+
+    def __init__(self, capacity: int | None = None) -> None:
+        self._sample: Sample[DumpSummary] = Sample(capacity or DUMP_LISTING)
+        self.newest: DumpSummary | None = None
+        #: the newest dump that is not cut short (None before the first)
+        self.newest_complete: DumpSummary | None = None
+        #: the first FIRST_KEPT partial dumps, and how many there were
+        self.partial: list[DumpSummary] = []
+        self.partial_count = 0
+        #: the first FIRST_KEPT whole dumps that miss live blocks (``untracked``), and how many
+        self.untracked: list[DumpSummary] = []
+        self.untracked_count = 0
+        #: how many were ``mmlk`` listings (one tag's blocks, not the heap)
+        self.mmlk = 0
+        self._peak = -1
+
+    @property
+    def count(self) -> int:
+        return self._sample.count
+
+    def __bool__(self) -> bool:
+        return self._sample.count > 0
+
+    def append(self, summary: DumpSummary) -> None:
+        sample = self._sample
+        seq = sample.append(summary)
+        self.newest = summary
+        sample.pin("newest", seq, summary)
+        if summary.variant == "mmlk":
+            self.mmlk += 1
+        if summary.partial:
+            self.partial_count += 1
+            if len(self.partial) < FIRST_KEPT:
+                self.partial.append(summary)
+                sample.pin(f"partial {seq}", seq, summary)
+            return
+        self.newest_complete = summary
+        sample.pin("newest complete", seq, summary)
+        if summary.untracked:
+            self.untracked_count += 1
+            if len(self.untracked) < FIRST_KEPT:
+                self.untracked.append(summary)
+                sample.pin(f"untracked {seq}", seq, summary)
+        if summary.variant != "mmlk" and summary.used_bytes > self._peak:
+            self._peak = summary.used_bytes
+            sample.pin("peak", seq, summary)
+
+    def listed(self) -> list[DumpSummary]:
+        """The dumps listed by name, in log order (all of them when ``sampled`` is False)."""
+        return self._sample.items()
+
+    @property
+    def sampled(self) -> bool:
+        """True when ``listed()`` is a sample: some dumps are counted, not listed."""
+        return self._sample.thinned
+
+
 @dataclass(slots=True)
 class LogModel:
     """Everything a verb needs from one log, gathered in one pass."""
@@ -144,10 +272,13 @@ class LogModel:
     #: and the first as (line, why)
     impossible_rows: int = 0
     impossible_first: tuple[int, str] | None = None
-    dumps: list[DumpSummary] = field(default_factory=list)
+    #: bounded: the count, the dumps that matter and an evenly spaced sample (DumpLog)
+    dumps: DumpLog = field(default_factory=DumpLog)
     #: dumps kept whole, by index (see ``keep`` in build_model)
     full_dumps: dict[int, BlockDump] = field(default_factory=dict)
+    #: the first FIRST_KEPT allocator warnings, and how many there were
     warnings: list[AllocWarning] = field(default_factory=list)
+    warnings_count: int = 0
     leaks: list[LeakCandidate] = field(default_factory=list)
     crashes: list[CrashDump] = field(default_factory=list)
     lastwords: list[LastWord] = field(default_factory=list)
@@ -161,10 +292,8 @@ class LogModel:
 
     @property
     def last_complete_dump(self) -> DumpSummary | None:
-        for summary in reversed(self.dumps):
-            if not summary.partial:
-                return summary
-        return self.dumps[-1] if self.dumps else None
+        """The newest dump not cut short, else the newest one (None without a dump)."""
+        return self.dumps.newest_complete or self.dumps.newest
 
 
 def build_model(
@@ -198,7 +327,7 @@ def build_model(
             cycle = record.index if record.index is not None else model.markers.count
         elif isinstance(record, BlockDump):
             coverage.apply(record)
-            record.index = len(model.dumps)
+            record.index = model.dumps.count
             model.dumps.append(summarize_dump(record, cycle))
             if record.overview is not None:
                 _add_overview(model, record.overview)
@@ -211,7 +340,9 @@ def build_model(
                 if index not in pinned and not (keep and keep(model.full_dumps[index])):
                     del model.full_dumps[index]
         elif isinstance(record, AllocWarning):
-            model.warnings.append(record)
+            model.warnings_count += 1
+            if len(model.warnings) < FIRST_KEPT:
+                model.warnings.append(record)
         elif isinstance(record, LeakCandidate):
             model.leaks.append(record)
         elif isinstance(record, CrashDump):

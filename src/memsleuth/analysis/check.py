@@ -99,7 +99,8 @@ def leak_report(
         except ValueError as exc:
             notes.append(f"trend: {exc}")
     objects = analyze_objects(acc.balance, acc.series, attributor)
-    growth = site_growth(acc.series.snapshots, acc.series.info) if acc.series else None
+    growth = (site_growth(acc.series.snapshots, acc.series.info, total=acc.series.count)
+              if acc.series else None)
     attribution = None
     if trend is not None and trend.leak:
         last = acc.series.snapshots[-1] if acc.series and acc.series.snapshots else None

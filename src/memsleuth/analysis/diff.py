@@ -8,11 +8,13 @@ a growth slope that tells a site growing every cycle from one that spiked once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from memsleuth.analysis.census import Attributor, census, inline_suffix
 from memsleuth.analysis.regression import theil_sen
+from memsleuth.model import Sample
 from memsleuth.records import BlockDump, CycleMarker, Record
 from memsleuth.results.diff import (
     AttributedSite,
@@ -47,19 +49,47 @@ class Snapshot:
     overhead: float | None = None
 
 
-@dataclass(slots=True)
+#: Censuses kept for growth and diffs: every one up to this many (hundreds in a long soak
+#: test), then an evenly spaced sample of between half and all of them plus the first and
+#: newest complete ones and the dumps asked for by number (``SiteSeries(keep=...)``).
+#: ``regression.theil_sen`` fits at most 1000 points anyway.
+SNAPSHOT_CAPACITY = 1024
+
+
 class SiteSeries:
-    """Streaming census of every block dump; plug ``on_record`` into ``build_model``."""
+    """Streaming census of every block dump; plug ``on_record`` into ``build_model``.
 
-    attributor: Any
-    snapshots: list[Snapshot] = field(default_factory=list)
-    info: dict[str, dict[str, Any]] = field(default_factory=dict)
-    cycle: int | None = None
-    markers: int = 0
+    Bounded: ``snapshots`` holds every census up to SNAPSHOT_CAPACITY, then an evenly spaced
+    sample (``sampled``) that always has the first complete, the newest and the newest
+    complete one, the dumps numbered in ``keep`` (a diff's ``--snapshots I,J``: I, J >= 0
+    by number, I, J < 0 the newest |I| heap dumps). ``count`` is how many were taken.
+    """
 
-    def __post_init__(self) -> None:
-        if self.attributor is None:       # census needs one; without an ELF: raw addresses
-            self.attributor = Attributor(None)
+    def __init__(self, attributor: Any, *, keep: tuple[int, ...] = (),
+                 capacity: int | None = None) -> None:
+        # census needs an attributor; without an ELF: raw addresses
+        self.attributor = attributor if attributor is not None else Attributor(None)
+        self.info: dict[str, dict[str, Any]] = {}
+        self.cycle: int | None = None
+        self.markers = 0
+        self._sample: Sample[Snapshot] = Sample(capacity or SNAPSHOT_CAPACITY)
+        self._wanted = frozenset(i for i in keep if i >= 0)
+        self._tail: deque[tuple[int, Snapshot]] = deque(maxlen=max([-i for i in keep] + [0]))
+
+    @property
+    def count(self) -> int:
+        """Censuses taken (every heap dump of the log, mmlk listings aside)."""
+        return self._sample.count
+
+    @property
+    def sampled(self) -> bool:
+        """True when ``snapshots`` is a sample (some censuses were let go)."""
+        return self._sample.thinned
+
+    @property
+    def snapshots(self) -> list[Snapshot]:
+        """The kept censuses in log order (all of them unless ``sampled``)."""
+        return self._sample.items()
 
     def on_record(self, record: Record) -> None:
         if isinstance(record, CycleMarker):
@@ -81,11 +111,25 @@ class SiteSeries:
                     "object_kind": row.object_kind,
                     "owner": row.owner, "site_address": row.site_address,
                 }
-        self.snapshots.append(Snapshot(
+        snap = Snapshot(
             index=dump.index, line=dump.line, cycle=self.cycle, partial=dump.partial,
             used_bytes=result.totals.used_bytes, sites=sites,
             overhead=block_overhead(dump),
-        ))
+        )
+        sample = self._sample
+        seq = sample.append(snap)
+        sample.pin("newest", seq, snap)
+        if not snap.partial:
+            if sample.pinned("first complete") is None:
+                sample.pin("first complete", seq, snap)
+            sample.pin("newest complete", seq, snap)
+        if snap.index in self._wanted:
+            sample.pin(f"#{snap.index}", seq, snap)
+        if self._tail.maxlen:
+            if len(self._tail) == self._tail.maxlen:
+                sample.unpin(f"tail {self._tail[0][0]}")
+            self._tail.append((seq, snap))
+            sample.pin(f"tail {seq}", seq, snap)
 
 
 def block_overhead(dump: BlockDump) -> float | None:
@@ -159,12 +203,17 @@ def diff_snapshots(
 
 def site_growth(
     snapshots: list[Snapshot], info: dict[str, dict[str, Any]], *, skip_partial: bool = True,
+    total: int | None = None,
 ) -> Growth:
     """Per-site growth across three or more snapshots, rows sorted by bytes_slope.
 
     x is "cycle" when every snapshot has one, else "snapshot"; heap_slope is bytes plus
     block headers (what the free-heap curve sees); grow_steps the share of steps that grew.
+    ``total``: the censuses ``snapshots`` were sampled from (``SiteSeries.count``, when it
+    is more than were kept, the growth says it rests on an evenly spaced sample).
     """
+    total = len(snapshots) if total is None else max(total, len(snapshots))
+    sample = {"dumps_total": total, "sampled": total > len(snapshots)}
     snaps = [s for s in snapshots if not (skip_partial and s.partial)] or snapshots
     # distinct as floats: two huge cycle numbers of a damaged log can round to one x
     by_cycle = all(s.cycle is not None for s in snaps) and len(
@@ -173,7 +222,7 @@ def site_growth(
     # (dumps that all claim one number, in a damaged log, give no abscissa either)
     if len(snaps) < 3 or len(set(xs)) < 2:
         return Growth(x=None, snapshots=len(snaps), dumps=tuple(s.index for s in snaps),
-                      block_overhead=None, rows=())
+                      block_overhead=None, rows=(), **sample)
     rows = []
     overheads = sorted(s.overhead for s in snaps if s.overhead is not None)
     overhead = overheads[len(overheads) // 2] if overheads else 0.0
@@ -219,7 +268,7 @@ def site_growth(
     rows.sort(key=lambda r: (-r.bytes_slope, -(r.bytes[-1] - r.bytes[0]), r.key))
     return Growth(x="cycle" if by_cycle else "snapshot", snapshots=len(snaps),
                   dumps=tuple(s.index for s in snaps), block_overhead=overhead,
-                  rows=tuple(rows))
+                  rows=tuple(rows), **sample)
 
 
 def attribute_decline(

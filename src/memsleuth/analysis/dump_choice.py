@@ -51,11 +51,12 @@ def census_dump(model: Any, snapshot: int | None) -> tuple[Any, list[str]]:
     if snapshot is None:
         index = model.last_complete_dump.index
     else:
-        index = snapshot if snapshot >= 0 else len(model.dumps) + snapshot
-        if not 0 <= index < len(model.dumps):
-            raise UsageError(f"--snapshot {snapshot}: the log has {len(model.dumps)} dump(s)")
+        count = model.dumps.count
+        index = snapshot if snapshot >= 0 else count + snapshot
+        if not 0 <= index < count:
+            raise UsageError(f"--snapshot {snapshot}: the log has {count} dump(s)")
     notes = []
-    newest = model.dumps[-1]
+    newest = model.dumps.newest
     if snapshot is None and newest.partial and newest.index != index:
         notes.append(
             f"the newest dump (#{newest.index}, line {newest.line}) is partial "
@@ -65,21 +66,27 @@ def census_dump(model: Any, snapshot: int | None) -> tuple[Any, list[str]]:
 
 
 def pick_snapshot(snaps: list[Snapshot], index: int | None, default_last: bool,
-                  log: Path) -> Snapshot:
+                  log: Path, count: int | None = None) -> Snapshot:
     """The dump numbered ``index`` (negative: from the end, over the full dumps); by default
-    the last (or first) complete one."""
+    the last (or first) complete one.
+
+    ``snaps`` may be a ``SiteSeries`` sample of ``count`` censuses: the series must then have
+    been told to keep ``index`` (``SiteSeries(keep=...)``)."""
     if not snaps:
         raise InputError(f"{log}: no heap block dump in this log")
+    count = len(snaps) if count is None else count
     if index is None:
         complete = [s for s in snaps if not s.partial] or snaps
         return complete[-1] if default_last else complete[0]
     if index < 0:                    # from the end, over the heap dumps
-        if -index > len(snaps):
-            raise UsageError(f"snapshot {index}: {log} has {len(snaps)} heap dump(s)")
+        if -index > count:
+            raise UsageError(f"snapshot {index}: {log} has {count} heap dump(s)")
         return snaps[index]
     found = next((s for s in snaps if s.index == index), None)
     if found is None:
         numbers = ", ".join(str(s.index) for s in snaps)
+        if count > len(snaps):       # a sample: the list would mislead
+            numbers = f"{count:,} from #{snaps[0].index} to #{snaps[-1].index}"
         raise UsageError(f"snapshot {index}: not a heap dump of {log} (numbered as census "
                          f"--snapshot counts; heap dumps: {numbers}; mmlk listings are not)")
     return found
@@ -94,16 +101,16 @@ def diff_within(series: SiteSeries, trend: TrendCollector, pair: tuple[int, int]
     from memsleuth.results.diff import DiffAnalysis
 
     i, j = pair if pair else (None, None)
-    if len(series.snapshots) < 2:
-        raise InputError(f"{log}: {len(series.snapshots)} block dump(s); a diff of one "
+    if series.count < 2:
+        raise InputError(f"{log}: {series.count} block dump(s); a diff of one "
                          "log needs two (or give a second log)")
-    a = pick_snapshot(series.snapshots, i, False, log)
-    b = pick_snapshot(series.snapshots, j, True, log)
+    a = pick_snapshot(series.snapshots, i, False, log, series.count)
+    b = pick_snapshot(series.snapshots, j, True, log, series.count)
     if a is b:
         raise InputError(
-            f"{log}: only one complete block dump ({len(series.snapshots)} in all, the "
+            f"{log}: only one complete block dump ({series.count} in all, the "
             "others cut short): nothing to compare it with; pick two with --snapshots I,J")
-    growth = site_growth(series.snapshots, series.info)
+    growth = site_growth(series.snapshots, series.info, total=series.count)
     attribution = None
     if (trend.n_overviews or trend.n_cycle_points) and growth.rows:
         try:
@@ -124,8 +131,8 @@ def diff_between(series_a: SiteSeries, series_b: SiteSeries, pair: tuple[int, in
     from memsleuth.results.diff import DiffAnalysis
 
     i, j = pair if pair else (None, None)
-    a = pick_snapshot(series_a.snapshots, i, True, log_a)
-    b = pick_snapshot(series_b.snapshots, j, True, log_b)
+    a = pick_snapshot(series_a.snapshots, i, True, log_a, series_a.count)
+    b = pick_snapshot(series_b.snapshots, j, True, log_b, series_b.count)
     info = {**series_b.info, **series_a.info}
     return extend(DiffAnalysis, diff_snapshots(a, b, info, str(log_a), str(log_b)),
                   growth=None, attribution=None)

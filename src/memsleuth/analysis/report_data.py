@@ -237,7 +237,7 @@ def _growth(series: SiteSeries) -> dict[str, Any]:
     The per-dump census's growth (``analysis.diff.site_growth``, traces honoured); it needs
     three or more snapshots, so fewer give no growth view.
     """
-    growth = site_growth(series.snapshots, series.info)
+    growth = site_growth(series.snapshots, series.info, total=series.count)
     if not growth.rows:
         return {}
     # the snapshots site_growth used (complete ones, unless none is), for their x values

@@ -30,16 +30,20 @@ from memsleuth.results.check import LeakReport
 def log_contents(model: Any) -> Contents:
     """What the log holds: sections, snapshots, the partial ones, the reader's counters."""
     stats = model.stats
+    dumps = model.dumps
     partial = [
         PartialSection(kind="block dump", index=d.index, line=d.line, reason=d.partial_reason)
-        for d in model.dumps if d.partial
+        for d in dumps.partial
     ] + [
         PartialSection(kind="block dump", index=d.index, line=d.line, reason=d.untracked_reason)
-        for d in model.dumps if d.untracked and not d.partial
+        for d in dumps.untracked
     ] + [
         PartialSection(kind="crash dump", index=i, line=c.line, reason=c.partial_reason)
         for i, c in enumerate(model.crashes) if c.partial
     ]
+    # the first FIRST_KEPT of each kind are named, the rest counted (``partial_total``)
+    unnamed = (dumps.partial_count - len(dumps.partial)
+               + dumps.untracked_count - len(dumps.untracked))
     if getattr(stats, "interrupted_at", None) is not None:   # the user pressed Ctrl-C
         partial.append(PartialSection(
             kind="reading", index=0, line=stats.lines,
@@ -60,14 +64,18 @@ def log_contents(model: Any) -> Contents:
         block_dumps=tuple(
             DumpEntry(index=d.index, line=d.line, variant=d.variant, cycle=d.cycle,
                       used_blocks=d.used_blocks, used_bytes=d.used_bytes, partial=d.partial)
-            for d in model.dumps),
+            for d in dumps.listed()),
+        block_dumps_total=dumps.count,
+        block_dumps_mmlk=dumps.mmlk,
+        block_dumps_sampled=dumps.sampled,
         crashes=len(model.crashes),
         object_events=model.object_events,
         leak_candidates=len(model.leaks),
         warnings=tuple(WarningEntry(line=w.line, kind=w.kind, need=w.need, free=w.free,
                                     text=w.text) for w in model.warnings[:20]),
-        warnings_total=len(model.warnings),
+        warnings_total=model.warnings_count,
         partial=tuple(partial),
+        partial_total=len(partial) + unnamed,
         impossible_rows=model.impossible_rows,
         heap_series=model.heap_series.count,
         notes=tuple(model_notes(model)),

@@ -52,7 +52,7 @@ def run_census(
     attributor.skipping = not no_skip
     result = extend(
         CensusOutput, census(dump, attributor, by=by, sort=sort, top=top or None),  # type: ignore[arg-type]
-        log=str(log), elf=str(elf) if elf else None, snapshots=len(model.dumps),
+        log=str(log), elf=str(elf) if elf else None, snapshots=model.dumps.count,
         notes=tuple(notes), elf_match=elf_match(symbolizer, live_owners(dump), identity))
     partial = result.snapshot.partial or result.snapshot.untracked > 0 or (
         result.elf_match is not None and result.elf_match.verdict == "mismatch")

@@ -44,14 +44,15 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
     pair = parse_pair(snapshots)
     symbolizer = open_symbolizer(elf)
     attributor = Attributor(symbolizer)
-    series_a, trend = SiteSeries(attributor), TrendCollector()
+    keep_a = (pair[0],) if log_b is not None and pair else tuple(pair or ())
+    series_a, trend = SiteSeries(attributor, keep=keep_a), TrendCollector()
     identity = IdentityCollector()
     stats = [stream_log(log_a, [series_a.on_record, trend.on_record, identity.on_record],
                         cycle_pattern)]
     if log_b is None:
         result = diff_within(series_a, trend, pair, log_a)
     else:
-        series_b = SiteSeries(attributor)
+        series_b = SiteSeries(attributor, keep=(pair[1],) if pair else ())
         stats.append(stream_log(log_b, [series_b.on_record, identity.on_record], cycle_pattern))
         result = diff_between(series_a, series_b, pair, log_a, log_b)
     match = elf_match(symbolizer, attributor.seen, identity, traces=attributor.traces_seen)

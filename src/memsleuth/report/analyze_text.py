@@ -25,7 +25,7 @@ def render_analyze(result: AnalyzeOutput) -> None:
                          if k != "block_dump") or "none"
     out.print(f"  {c.lines:,} lines; sections: {sections}")
     if c.block_dumps:
-        out.print(f"  {dumps_phrase(c.block_dumps)}")
+        out.print(f"  {dumps_phrase(c.block_dumps, c.block_dumps_total, c.block_dumps_mmlk)}")
     fams = c.families
     if fams:
         read = "; ".join(
@@ -42,6 +42,9 @@ def render_analyze(result: AnalyzeOutput) -> None:
         out.print(f"  note: {escape(note)}")
     for p in c.partial:
         warn(f"{p.kind} #{p.index} at line {p.line} is partial: {p.reason}")
+    if c.partial_total > len(c.partial):
+        warn(f"... and {c.partial_total - len(c.partial):,} more partial block dump(s), "
+             "counted, not listed")
     for w in c.warnings[:3]:
         extra = f" (need {w.need} B, free {w.free} B)" if w.need is not None else ""
         out.print(f"  [bold red]line {w.line}: {w.kind.replace('_', ' ')}{extra}[/]")

@@ -150,9 +150,11 @@ def summary_cards(data: dict[str, Any]) -> list[tuple[str, str, str]]:
         cards.append(("Allocation sites", f"{t.sites:,}", ""))
     log = data.get("log") or {}
     dumps = log.get("block_dumps") or []
-    full = sum(1 for d in dumps if d.variant != "mmlk")
-    cards.append(("Block dumps", f"{len(dumps)}" + (f" ({full} full)" if full != len(dumps)
-                                                     else ""), dumps_phrase(dumps)))
+    total = log.get("block_dumps_total", len(dumps))
+    full = total - log.get("block_dumps_mmlk", sum(1 for d in dumps if d.variant == "mmlk"))
+    cards.append(("Block dumps", f"{total:,}" + (f" ({full:,} full)" if full != total
+                                                 else ""),
+                  dumps_phrase(dumps, total, log.get("block_dumps_mmlk"))))
     cards.append(("Heap overviews", f"{log.get('overviews', 0)}", ""))
     if log.get("cycle_markers"):
         cards.append(("Cycles", f"{log['cycle_markers']}", ""))

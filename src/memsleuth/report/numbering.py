@@ -33,8 +33,20 @@ def dump_list(indices: Iterable[int]) -> str:
     return ", ".join(out)
 
 
-def dumps_phrase(block_dumps: Sequence[DumpEntry]) -> str:
-    """'5 block dumps: 3 full dumps (#0, #1, #4), 2 mmlk listings (#2, #3)'."""
+def dumps_phrase(block_dumps: Sequence[DumpEntry], total: int | None = None,
+                 mmlk_total: int | None = None) -> str:
+    """'5 block dumps: 3 full dumps (#0, #1, #4), 2 mmlk listings (#2, #3)'.
+
+    ``total``/``mmlk_total``: the log's counts when ``block_dumps`` is a bounded sample of
+    them (``contents.block_dumps_sampled``); the phrase then says so instead of listing.
+    """
+    if total is not None and total > len(block_dumps):
+        mmlk_n = mmlk_total or 0
+        kinds = ("all full" if not mmlk_n else
+                 f"{total - mmlk_n:,} full, {mmlk_n:,} mmlk listing{'s' if mmlk_n != 1 else ''}")
+        return (f"{total:,} block dumps (#0–#{total - 1}), {kinds}; {len(block_dumps):,} "
+                "listed (the first, the newest, the peak, the partial ones and an evenly "
+                "spaced sample: the list is bounded)")
     if not block_dumps:
         return "no block dump"
     full = [d.index for d in block_dumps if d.variant != "mmlk"]
@@ -57,5 +69,8 @@ def growth_phrase(growth: Growth | dict[str, Any]) -> str:
         dumps, n = None, len(growth.get("x") or [])
     else:
         dumps, n = growth.dumps, growth.snapshots
+        if growth.sampled:
+            return (f"{n} full dumps, an evenly spaced sample of the log's "
+                    f"{growth.dumps_total:,} (#{dumps[0]}–#{dumps[-1]})")
     head = f"{n} full dump{'s' if n != 1 else ''}"
     return f"{head} {dump_list(dumps)}" if dumps else head

@@ -59,13 +59,23 @@ class Contents:
     families: dict[str, dict[str, int]]
     overviews: int
     cycle_markers: int
+    #: every block dump up to model.DUMP_LISTING of them; past that (``block_dumps_sampled``)
+    #: an evenly spaced sample with the first, newest, newest complete, peak and first
+    #: partial ones; ``block_dumps_total`` is the exact count, ``block_dumps_mmlk`` how many
+    #: of them are mmlk listings
     block_dumps: tuple[DumpEntry, ...]
+    block_dumps_total: int
+    block_dumps_mmlk: int
+    block_dumps_sampled: bool
     crashes: int
     object_events: int
     leak_candidates: int
     warnings: tuple[WarningEntry, ...]      # the first 20
     warnings_total: int
+    #: partial sections; of the block dumps, the first model.FIRST_KEPT partial and the
+    #: first FIRST_KEPT that miss blocks (``partial_total`` counts every one)
     partial: tuple[PartialSection, ...]
+    partial_total: int
     impossible_rows: int
     heap_series: int
     notes: tuple[str, ...]

@@ -91,6 +91,10 @@ class Growth:
     x: Literal["cycle", "snapshot"] | None
     snapshots: int
     dumps: tuple[int, ...]      # the full dumps used, numbered as every output numbers them
+    #: heap dumps (censuses) in the log; ``sampled``: more than ``analysis.diff.
+    #: SNAPSHOT_CAPACITY``, so ``dumps`` (and each row's series) is an evenly spaced sample
+    dumps_total: int
+    sampled: bool
     #: allocator header bytes per block (median over the dumps); None below three dumps
     block_overhead: float | None
     rows: tuple[GrowthRow, ...]
