@@ -1137,15 +1137,13 @@ class TrendCollector:
         np = _numpy()
         nm, nt = j1 - j0, k1 - k0
         cycle0 = self.cycle
-        cyc = idx[j0:j1].tolist()
+        cyc = idx[j0:j1]
         # markers of this segment before each table: its cycle and the table's group
         group = np.cumsum(seq == 0)[seq == 1]
-        t_free = free[k0:k1].tolist()
-        t_total = total[k0:k1].tolist()
-        t_low = low[k0:k1].tolist() if low is not None else [None] * nt
-        t_mfb = mfb[k0:k1].tolist() if mfb is not None else [None] * nt
-        t_line = run.t_line[k0:k1].tolist()
-        g = group.tolist()
+        lines = np.frombuffer(run.t_line, dtype=np.int64)[k0:k1]
+        t_free, t_total = free[k0:k1], total[k0:k1]
+        t_low = low[k0:k1] if low is not None else None
+        t_mfb = mfb[k0:k1] if mfb is not None else None
         # group 0: tables before the first marker, in the current cycle
         n0 = int(np.searchsorted(group, 1))
         if n0:
@@ -1155,48 +1153,53 @@ class TrendCollector:
                 self._pending = run.overview(k0)
         if nm:
             self._flush()                       # the cycle before the first marker
-            # the first table after marker q - 1 is the point of cycle cyc[q - 1]
+            # the first table after marker q - 1 is the point of cycle cyc[q - 1]; the first
+            # after the last marker is the new cycle's pending row
             firsts = np.flatnonzero(np.diff(group, prepend=0) > 0)
-            fg = group[firsts].tolist()
-            fi = firsts.tolist()
             last_pending = None
-            rows = []
-            for q, i in zip(fg, fi, strict=True):
-                if q < nm:
-                    rows.append(i)
-                else:
-                    last_pending = i
-            if rows:
-                c = [cyc[g[i] - 1] for i in rows]
+            if len(firsts) and group[firsts[-1]] == nm:
+                last_pending = int(firsts[-1])
+                firsts = firsts[:-1]
+            if len(firsts):
+                c = cyc[group[firsts] - 1]
                 start = self.n_cycle_points
+                n = len(firsts)
                 self.by_cycle.add_many([
-                    [float(v) for v in c], list(range(start, start + len(rows))), c,
-                    [None] * len(rows), [t_line[i] for i in rows], [t_free[i] for i in rows],
-                    [t_total[i] for i in rows], [t_low[i] for i in rows],
-                    [t_mfb[i] for i in rows], [None] * len(rows), [False] * len(rows)])
-                self.n_cycle_points += len(rows)
+                    c.astype(float).tolist(), list(range(start, start + n)), c.tolist(),
+                    [None] * n, lines[firsts].tolist(), t_free[firsts].tolist(),
+                    t_total[firsts].tolist(),
+                    t_low[firsts].tolist() if t_low is not None else [None] * n,
+                    t_mfb[firsts].tolist() if t_mfb is not None else [None] * n,
+                    [None] * n, [False] * n])
+                self.n_cycle_points += n
             self.cycles += nm
             self.markers_total += nm
-            self._prev_cycle = cyc[-2] if nm >= 2 else self.cycle
-            self.cycle = cyc[-1]
+            self._prev_cycle = int(cyc[-2]) if nm >= 2 else self.cycle
+            self.cycle = int(cyc[-1])
             if self._first_index is None:
-                self._first_index = cyc[0]
+                self._first_index = int(cyc[0])
             self._pending = run.overview(k0 + last_pending) if last_pending is not None \
                 else None
         if nt:
-            cycles = [cycle0 if q == 0 else cyc[q - 1] for q in g] if nm else [cycle0] * nt
+            if nm:
+                cycles = cyc[np.maximum(group - 1, 0)].tolist()
+                cycles[:n0] = [cycle0] * n0
+            else:
+                cycles = [cycle0] * nt
             start = self.n_overviews
             self.by_overview.add_many([
-                [float(v) for v in range(start, start + nt)], list(range(start, start + nt)),
-                cycles, [None] * nt, t_line, t_free, t_total, t_low, t_mfb, [None] * nt,
+                np.arange(start, start + nt, dtype=float).tolist(), list(range(start, start + nt)),
+                cycles, [None] * nt, lines.tolist(), t_free.tolist(), t_total.tolist(),
+                t_low.tolist() if t_low is not None else [None] * nt,
+                t_mfb.tolist() if t_mfb is not None else [None] * nt, [None] * nt,
                 [False] * nt])
             self.n_overviews += nt
             self.all_timestamped = False
-            self._free, self._total = t_free[-1], t_total[-1]
+            self._free, self._total = int(t_free[-1]), int(t_total[-1])
             if self._run_first_free is None:
-                self._run_first_free = t_free[0]
-            if mfb is not None:
-                self._mfb = t_mfb[-1]
+                self._run_first_free = int(t_free[0])
+            if t_mfb is not None:
+                self._mfb = int(t_mfb[-1])
 
     def _boot(self, record: Boot) -> None:
         """A boot banner: whatever came before is another run (nothing to cut at the top);
