@@ -212,7 +212,8 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
     overview = plan.overview
     anchors = plan.anchors
     inert = plan.inert
-    low = text.lower() if anchors is not None or inert is not None else ""
+    # (anchors and inert words are literals: searched in the lowercased span, not in a
+    # lowercased copy of the whole chunk, which the C loop mostly never needs)
     user_cycle = plan.user_cycle
     fast = plan.accel
     obj_c = fast.obj_run if fast is not None else None
@@ -267,7 +268,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                     end, line, recs = obj_c(text, pos, parser._lineno, factory)
                     if end > pos and (
                             (user_cycle is None or not user_cycle.search(text, pos, end))
-                            and (anchors is None or not anchors.search(low, pos, end))):
+                            and (anchors is None or not anchors.search(text[pos:end].lower()))):
                         if recs:
                             out += recs
                         parser._lineno = line
@@ -277,7 +278,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                     m = obj_run(text, pos)
                     if m is not None and (
                             (user_cycle is None or not user_cycle.search(text, pos, m.end()))
-                            and (anchors is None or not anchors.search(low, pos, m.end()))):
+                            and (anchors is None or not anchors.search(text[pos:m.end()].lower()))):
                         end = m.end()
                         if objects:
                             line = parser._lineno
@@ -294,7 +295,8 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                         continue
                 elif cycles and text.startswith("[MSCYCLE]", pos):
                     m = cycle_re(text, pos)
-                    if m is not None and (anchors is None or not anchors.search(low, pos, m.end())):
+                    if m is not None and (anchors is None
+                                          or not anchors.search(text[pos:m.end()].lower())):
                         parser._lineno += 1
                         out.append(CycleMarker(line=parser._lineno, index=int(m[1]),
                                                text=text[pos:m.end() - 1], ts=None))
@@ -309,7 +311,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                     nxt = text.find("\n", end)
                     if nxt > 0 and not normalize(text[end:nxt]).text.lstrip().startswith(
                             "[POOL]|") and (
-                            anchors is None or not anchors.search(low, pos, nxt)):
+                            anchors is None or not anchors.search(text[pos:nxt].lower())):
                         first = parser._lineno + 1
                         parser._lineno += text.count("\n", pos, end)
                         overview.opens(m[1].rstrip(), first, None)
@@ -324,7 +326,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                 pos = end
                 continue
         end = text.find("\n", pos)
-        if (inert is not None and parser._active is None and not inert.search(low, pos, end)
+        if (inert is not None and parser._active is None and not inert.search(text[pos:end].lower())
                 and (plain or _PRINTABLE_LINE.match(text, pos, end) is not None)
                 and (user_cycle is None
                      or not user_cycle.search(normalize(text[pos:end]).text))):
