@@ -160,7 +160,7 @@ def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
          objects: bool | str = True) -> Iterator[Record]:
     """Records of ``batches`` (whole lines, ``\\n``-ended), the same as the line path's.
 
-    ``objects="runs"``: stretches of object events the C loop reads may come as one
+    ``objects="runs"``: stretches of object events the scanner reads in bulk may come as one
     ``ObjectEventRun`` each (its ``events()`` are the records the line path gives)."""
     stats = parser.stats
     lines_of = getattr(plan.accel, "prefix_lines", None)
@@ -211,8 +211,9 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
         else None
     words = plan.inert_words
     factory = ObjectEvent if objects else None
-    # (a module built before run() took columns gives ObjectEvents: same records)
-    columns = objects == "runs" and getattr(fast, "ABI", 1) >= 2
+    # (a module built before run() packed them gives ObjectEvents: same records)
+    columns = objects == "runs" and getattr(fast, "ABI", 1) >= 3
+    runs = objects == "runs"
     # The C loop over whole idle stretches (object events, markers, tables, inert lines):
     # only where every reader's anchors are known and no user pattern needs a look.
     run_c = fast.run if fast is not None and user_cycle is None and inert is not None \
@@ -266,7 +267,11 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                             (user_cycle is None or not user_cycle.search(text, pos, m.end()))
                             and (anchors is None or not anchors.search(low, pos, m.end()))):
                         end = m.end()
-                        if objects:
+                        if runs:       # one record for the run (consecutive lines)
+                            rows = obj_line(text, pos, end)
+                            out.append(ObjectEventRun(parser._lineno + 1, rows))
+                            parser._lineno += len(rows)
+                        elif objects:
                             line = parser._lineno
                             for op, kind, handle, caller, seq in obj_line(text, pos, end):
                                 line += 1
@@ -354,7 +359,7 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
             out.append(CycleMarker(line=it[1], index=it[2], text=text[it[3]:it[4]], ts=None))
             continue
         if it[0] == 2:
-            out.append(ObjectEventRun(*it[1:]))
+            out.append(ObjectEventRun(packed=it[1], names=it[2]))
             continue
         _, first, hs, he, values, is_hex, _row_line, skips, start, end, check = it
         if check is not None:
