@@ -11,6 +11,7 @@ modules, so it can be read on its own.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -195,26 +196,42 @@ class ObjectEvent:
     ts: float | None = None
 
 
+#: the layout of one row of ``ObjectEventRun.packed`` (memsleuth/_scan.c, PackedEvent):
+#: line, handle, caller, seq, kind id (an index into ``names``), 1 for create
+PACKED_EVENT = struct.Struct("=qQQQII")
+
+
 @dataclass(slots=True)
 class ObjectEventRun:
-    """Consecutive ``[MSOBJ]`` events in columns, as the C scanner reads them (one record
-    per stretch instead of one per event); only for callers that ask for them
-    (``parse_file(objects="runs")``). ``events()`` gives the ObjectEvents they stand for."""
+    """Consecutive ``[MSOBJ]`` events in bulk (one record per stretch instead of one per
+    event); only for callers that ask for them (``parse_file(objects="runs")``).
+    ``events()`` gives the ObjectEvents they stand for.
 
-    lines: list[int]
-    ops: list[str]            # "create" | "delete"
-    kinds: list[str]
-    handles: list[int]
-    callers: list[int]
-    seqs: list[int]
+    Two forms: the C scanner's ``packed`` rows (``PACKED_EVENT``, kinds by index into
+    ``names``: paired in C without a Python object per event), or the pure-Python scanner's
+    ``rows``, the regex's (op, kind, handle hex, caller hex, seq digits) of lines ``first``,
+    ``first + 1``, ... (consecutive lines)."""
+
+    first: int = 0
+    rows: list[tuple[str, str, str, str, str]] | None = None
+    packed: bytes | None = None
+    names: list[str] | None = None
 
     def __len__(self) -> int:
-        return len(self.lines)
+        if self.rows is not None:
+            return len(self.rows)
+        return len(self.packed or b"") // PACKED_EVENT.size
 
     def events(self) -> list[ObjectEvent]:
-        return [ObjectEvent(*row, None, None)  # type: ignore[arg-type]
-                for row in zip(self.lines, self.ops, self.kinds, self.handles, self.callers,
-                               self.seqs, strict=True)]
+        if self.rows is not None:
+            return [ObjectEvent(self.first + i, op, kind,  # type: ignore[arg-type]
+                                int(handle, 16), int(caller, 16), int(seq), None, None)
+                    for i, (op, kind, handle, caller, seq) in enumerate(self.rows)]
+        names = self.names or []
+        return [ObjectEvent(line, "create" if create else "delete",  # type: ignore[arg-type]
+                            names[kind], handle, caller, seq, None, None)
+                for line, handle, caller, seq, kind, create
+                in PACKED_EVENT.iter_unpack(self.packed or b"")]
 
 
 

@@ -167,7 +167,7 @@ def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
          objects: bool | str = True, heap_runs: bool = False) -> Iterator[Record]:
     """Records of ``batches`` (whole lines, ``\\n``-ended), the same as the line path's.
 
-    ``objects="runs"``: stretches of object events the C loop reads may come as one
+    ``objects="runs"``: stretches of object events the scanner reads in bulk may come as one
     ``ObjectEventRun`` each (its ``events()`` are the records the line path gives);
     ``heap_runs``: stretches of cycle markers and overview tables as one ``HeapRun`` each
     (its ``records()`` likewise)."""
@@ -221,8 +221,9 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
         else None
     words = plan.inert_words
     factory = ObjectEvent if objects else None
-    # (a module built before run() took columns gives ObjectEvents: same records)
-    columns = objects == "runs" and getattr(fast, "ABI", 1) >= 2
+    # (a module built before run() packed them gives ObjectEvents: same records)
+    columns = objects == "runs" and getattr(fast, "ABI", 1) >= 3
+    runs = objects == "runs"
     # (markers and tables in columns: a build that has them, for a caller that takes them)
     heap = heap_runs and getattr(fast, "HEAP_COLUMNS", 0) >= 1 \
         and overview is not None and cycles
@@ -280,7 +281,11 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                             (user_cycle is None or not user_cycle.search(text, pos, m.end()))
                             and (anchors is None or not anchors.search(text[pos:m.end()].lower()))):
                         end = m.end()
-                        if objects:
+                        if runs:       # one record for the run (consecutive lines)
+                            rows = obj_line(text, pos, end)
+                            out.append(ObjectEventRun(parser._lineno + 1, rows))
+                            parser._lineno += len(rows)
+                        elif objects:
                             line = parser._lineno
                             for op, kind, handle, caller, seq in obj_line(text, pos, end):
                                 line += 1
@@ -369,7 +374,7 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
             out.append(CycleMarker(line=it[1], index=it[2], text=text[it[3]:it[4]], ts=None))
             continue
         if it[0] == 2:
-            out.append(ObjectEventRun(*it[1:]))
+            out.append(ObjectEventRun(packed=it[1], names=it[2]))
             continue
         if it[0] == 3:
             back = _heap_run(parser, text, it, overview, out)
