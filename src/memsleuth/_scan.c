@@ -16,7 +16,7 @@
 #define MAX_ANCHORS 512
 
 /* Bumped when parse/scan.py starts to rely on a new call (accel.ABI says which it needs). */
-#define SCAN_ABI 3
+#define SCAN_ABI 4
 
 static PyObject *str_create, *str_delete, *kind_cache;
 
@@ -1034,8 +1034,8 @@ typedef struct {
     int64_t created, deleted, lost, late, cur_c, lost_in_cycles, born, z_expected, z_first;
     PyObject *pattern;                     /* dict created -> cycles */
     PyObject *lost_recent;                 /* dict cycle -> lost objects, or NULL */
-    unsigned char *bits;                   /* lost_bits */
-    Py_ssize_t nbits;                      /* bytes */
+    int64_t *runs;                         /* lost_runs: start, end pairs, sorted */
+    Py_ssize_t nruns, capruns;             /* pairs held, pairs allocated */
 } LSite;
 
 typedef struct {
@@ -1230,6 +1230,42 @@ static int dict_add(PyObject *d, PyObject *key, int64_t n) {    /* d[key] += n; 
     return rc == 0;
 }
 
+/* Adds a cycle to a site's lost cycles, kept as sorted disjoint runs [start, end] (memory
+ * grows with the runs, not with the cycle numbers as a bitmap did); mirrors objects._Runs. */
+static int add_run(LSite *s, int64_t c) {
+    int64_t *r = s->runs;
+    Py_ssize_t n = s->nruns, i = n;
+    if (n && c <= r[2 * n - 1] + 1) {
+        if (c == r[2 * n - 1] + 1) { r[2 * n - 1] = c; return 1; }   /* extends the last */
+        Py_ssize_t lo = 0, hi = n;               /* i: the first run starting after c */
+        while (lo < hi) {
+            Py_ssize_t mid = (lo + hi) / 2;
+            if (r[2 * mid] > c) hi = mid; else lo = mid + 1;
+        }
+        i = lo;
+        if (i && c <= r[2 * i - 1]) return 1;    /* already in run i - 1 */
+        int left = i && r[2 * i - 1] == c - 1, right = i < n && r[2 * i] == c + 1;
+        if (left && right) {                     /* fills the gap: runs i - 1 and i join */
+            r[2 * i - 1] = r[2 * i + 1];
+            memmove(r + 2 * i, r + 2 * i + 2, (size_t)(n - i - 1) * 2 * sizeof *r);
+            s->nruns--;
+            return 1;
+        }
+        if (left) { r[2 * i - 1] = c; return 1; }
+        if (right) { r[2 * i] = c; return 1; }
+    }
+    if (n == s->capruns) {                       /* a new run [c, c] at i */
+        Py_ssize_t cap = s->capruns ? s->capruns * 2 : 4;
+        int64_t *x = PyMem_Realloc(r, (size_t)cap * 2 * sizeof *r);
+        if (x == NULL) { PyErr_NoMemory(); return 0; }
+        s->runs = r = x; s->capruns = cap;
+    }
+    memmove(r + 2 * i + 2, r + 2 * i, (size_t)(n - i) * 2 * sizeof *r);
+    r[2 * i] = r[2 * i + 1] = c;
+    s->nruns++;
+    return 1;
+}
+
 /* _SiteCounts' lost bookkeeping for an object closed without a delete (handle reused). */
 static int close_lost(Ledger *L, const LLive *old) {
     LSite *s = &L->sites[old->site];
@@ -1253,16 +1289,7 @@ static int close_lost(Ledger *L, const LLive *old) {
     }
     if (old->cycle > judged && !dict_add(s->lost_recent, PyLong_FromLongLong(old->cycle), 1))
         return 0;
-    int64_t byte = old->cycle / 8;
-    if (byte >= s->nbits) {
-        Py_ssize_t n = (Py_ssize_t)byte + 1 + 64;
-        unsigned char *b = PyMem_Realloc(s->bits, (size_t)n);
-        if (b == NULL) { PyErr_NoMemory(); return 0; }
-        memset(b + s->nbits, 0, (size_t)(n - s->nbits));
-        s->bits = b; s->nbits = n;
-    }
-    s->bits[byte] |= (unsigned char)(1u << (old->cycle % 8));
-    return 1;
+    return add_run(s, old->cycle);
 }
 
 static void add_gap(Ledger *L, uint64_t seq) {
@@ -1426,7 +1453,8 @@ static PyObject *ledger_state(Ledger *L, PyObject *unused) {
                 (unsigned long long)S->caller, (long long)S->created, (long long)S->deleted,
                 (long long)S->lost, (long long)S->late, (long long)S->cur_c, S->pattern,
                 (long long)S->lost_in_cycles, S->lost_recent ? S->lost_recent : Py_None,
-                PyByteArray_FromStringAndSize((const char *)S->bits, S->nbits),
+                PyBytes_FromStringAndSize((const char *)S->runs,
+                                          S->nruns * 2 * (Py_ssize_t)sizeof *S->runs),
                 (long long)S->born, (long long)S->z_expected, zfirst(S->z_first))))
             goto done;
     }
@@ -1478,7 +1506,7 @@ static void ledger_dealloc(Ledger *L) {
     for (Py_ssize_t i = 0; i < L->nsites; i++) {
         Py_XDECREF(L->sites[i].pattern);
         Py_XDECREF(L->sites[i].lost_recent);
-        PyMem_Free(L->sites[i].bits);
+        PyMem_Free(L->sites[i].runs);
     }
     PyMem_Free(L->kinds); PyMem_Free(L->sites); PyMem_Free(L->site_tab); PyMem_Free(L->live);
     PyMem_Free(L->tk); PyMem_Free(L->ts);

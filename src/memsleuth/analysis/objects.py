@@ -20,6 +20,8 @@ snapshots.
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,8 +61,9 @@ class _SiteCounts:
     #: (which may still fall inside the grace window at the end)
     lost_in_cycles: int = 0
     lost_recent: Counter[int] = field(default_factory=Counter)
-    #: one bit per cycle: a lost object was created in it (1 bit/cycle keeps memory flat)
-    lost_bits: bytearray = field(default_factory=bytearray)
+    #: the cycles a lost object was created in, as runs of consecutive cycles: a bitmap over
+    #: every cycle grew with the log (40 sites x 1 bit x 940,000 cycles: 4.7 MB per GB)
+    lost_runs: _Runs = field(default_factory=lambda: _Runs())
     #: cycles closed before this site appeared; where its first zero-create cycle falls
     born: int = 0
     zeros: _Zeros = field(default_factory=lambda: _Zeros())
@@ -220,7 +223,8 @@ class ObjectBalance:
         if events.packed is not None:
             c = self._c
             if c is None and not self._events and not self.kinds:
-                ledger = getattr(accel.module(), "Ledger", None)
+                # ABI 4: state() gives the lost cycles as runs (3 gave a bitmap)
+                ledger = getattr(accel.module(), "Ledger", None) if accel.abi() >= 4 else None
                 if ledger is not None:
                     c = self._c = ledger(self.grace, self.cycle, self._closed)
             if c is not None:
@@ -293,7 +297,7 @@ class ObjectBalance:
             site.lost_in_cycles += 1
             site.lost_recent[cycle] += 1
             self._recent[id(site)] = site
-            _set_bit(site.lost_bits, cycle)
+            site.lost_runs.add(cycle)
 
     def _to_python(self) -> None:
         """Take the C ledger's state over (pairing goes on in Python from here)."""
@@ -315,12 +319,12 @@ class ObjectBalance:
                 zeros=_Zeros(z_expected, z_first))
         self.sites = {}
         for (name, caller, created, deleted, lost, late, cur_c, pattern, lost_in_cycles,
-             lost_recent, bits, born, z_expected, z_first) in state["sites"]:
+             lost_recent, runs, born, z_expected, z_first) in state["sites"]:
             self.sites[(name, caller)] = _SiteCounts(
                 name, caller, created=created, deleted=deleted, lost=lost, late=late,
                 cur_created=cur_c, created_pattern=Counter(pattern),
                 lost_in_cycles=lost_in_cycles, lost_recent=Counter(lost_recent or {}),
-                lost_bits=bits, born=born, zeros=_Zeros(z_expected, z_first))
+                lost_runs=_Runs.from_bytes(runs), born=born, zeros=_Zeros(z_expected, z_first))
         self._live = {handle: (self.sites[(name, caller)], cycle)
                       for handle, name, caller, cycle in state["live"]}
         self._touched_kinds = [k for k in self.kinds.values() if k.cur_created or k.cur_deleted]
@@ -373,7 +377,7 @@ class ObjectBalance:
                 row = rows[(kind, info["key"])] = {
                     "kind": kind, **info, "callers": [], "created": 0, "deleted": 0,
                     "alive": 0, "lost": 0, "late_deletes": 0, "startup": 0, "pending": 0,
-                    "leaked": 0, "_bits": 0, "_pattern": Counter(),
+                    "leaked": 0, "_runs": [], "_pattern": Counter(),
                 }
             row["callers"].append(caller)
             row["created"] += s.created
@@ -386,19 +390,16 @@ class ObjectBalance:
             lost_judged = s.lost_in_cycles - sum(
                 n for c, n in s.lost_recent.items() if c > last_judged)
             row["leaked"] += leaked[key] + max(0, lost_judged)
-            # cycles with a leftover, as one big int bitmap (no per-cycle objects)
-            bits = int.from_bytes(s.lost_bits, "little")
-            for c in leaked_cycles.get(key, ()):
-                bits |= 1 << c
-            row["_bits"] |= bits
+            # cycles with a leftover: the lost ones' runs and the leaked live ones
+            row["_runs"].extend(s.lost_runs.pairs())
+            row["_runs"].extend((c, c) for c in leaked_cycles.get(key, ()))
             row["_pattern"].update(s.zeros.with_empty(s.created_pattern, s.born,
                                                       self._closed, 0))
         sites: list[TraceSite] = []
         for row in rows.values():
-            judged_mask = (1 << (last_judged + 1)) - 2 if last_judged > 0 else 0
-            # the cycles this row left objects in (its own bitmap, not the loop's last one)
-            leaking = row.pop("_bits") & judged_mask
-            cycles_leaking = leaking.bit_count()
+            # the judged cycles (1..last_judged) this row left objects in
+            leaking = _merged(row.pop("_runs"), 1, last_judged)
+            cycles_leaking = sum(e - s + 1 for s, e in leaking)
             pattern: Counter[int] = row.pop("_pattern")
             callers = tuple(row.pop("callers"))
             sites.append(TraceSite(
@@ -457,10 +458,70 @@ class ObjectBalance:
         )
 
 
-def _set_bit(bits: bytearray, n: int) -> None:
-    if n // 8 >= len(bits):
-        bits.extend(bytes(n // 8 + 1 - len(bits) + 64))
-    bits[n // 8] |= 1 << (n % 8)
+class _Runs:
+    """A set of cycles as sorted, disjoint runs [start, end] of consecutive cycles.
+
+    Memory grows with the number of runs, not with the cycle numbers: a site that loses an
+    object every cycle holds one run, one that loses some at each reboot a run per reboot.
+    """
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self) -> None:
+        self.starts: array[int] = array("q")
+        self.ends: array[int] = array("q")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> _Runs:
+        """From the C ledger's state: native int64 start, end pairs."""
+        runs = cls()
+        flat = array("q")
+        flat.frombytes(bytes(data))
+        runs.starts, runs.ends = flat[0::2], flat[1::2]
+        return runs
+
+    def add(self, c: int) -> None:
+        starts, ends = self.starts, self.ends
+        if ends and c > ends[-1]:              # the usual case: a newer cycle
+            if c == ends[-1] + 1:
+                ends[-1] = c
+            else:
+                starts.append(c)
+                ends.append(c)
+            return
+        i = bisect_right(starts, c)            # starts[i - 1] <= c < starts[i]
+        if i and c <= ends[i - 1]:
+            return
+        joins_left = bool(i) and ends[i - 1] == c - 1
+        joins_right = i < len(starts) and starts[i] == c + 1
+        if joins_left and joins_right:
+            ends[i - 1] = ends[i]
+            del starts[i], ends[i]
+        elif joins_left:
+            ends[i - 1] = c
+        elif joins_right:
+            starts[i] = c
+        else:
+            starts.insert(i, c)
+            ends.insert(i, c)
+
+    def pairs(self) -> list[tuple[int, int]]:
+        return list(zip(self.starts, self.ends, strict=True))
+
+
+def _merged(runs: list[tuple[int, int]], low: int, high: int) -> list[tuple[int, int]]:
+    """The union of ``runs`` within [low, high], as sorted disjoint runs."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(runs):
+        s, e = max(s, low), min(e, high)
+        if s > e:
+            continue
+        if out and s <= out[-1][1] + 1:
+            if e > out[-1][1]:
+                out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
 
 
 def _site_info(caller: int, attributor: Any | None) -> dict[str, Any]:
@@ -483,14 +544,16 @@ def _short_label(row: TraceSite) -> str:
     return name
 
 
-def _recurring(bits: int, cycles_leaking: int, last_judged: int) -> bool:
+def _recurring(runs: list[tuple[int, int]], cycles_leaking: int, last_judged: int) -> bool:
     """Leftovers in at least RECURRING_MIN cycles, in both halves of the judged run: a leak
-    that keeps happening (every Nth cycle), not a cache filled once at the start."""
+    that keeps happening (every Nth cycle), not a cache filled once at the start.
+
+    ``runs``: the judged cycles with a leftover, sorted disjoint runs within 1..last_judged.
+    """
     if cycles_leaking < RECURRING_MIN or last_judged < 2:
         return False
     half = last_judged // 2
-    early = bits & ((1 << (half + 1)) - 1)
-    return bool(early) and bool(bits >> (half + 1))
+    return runs[0][0] <= half and runs[-1][1] > half
 
 
 def _summary(kinds: list[TraceKind], leaks: list[TraceSite]) -> tuple[str, ...]:
