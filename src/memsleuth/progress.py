@@ -54,9 +54,8 @@ def reset() -> None:
 
 
 def _json_requested() -> bool:
-    try:
-        import click
-    except ImportError:   # pragma: no cover - click is a dependency
+    click = sys.modules.get("click")   # not imported: no click context to ask (start-up)
+    if click is None:
         return False
     ctx = click.get_current_context(silent=True)
     return bool(ctx is not None and ctx.params.get("as_json"))
