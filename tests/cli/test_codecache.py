@@ -55,9 +55,10 @@ def test_second_run_compiles_nothing_and_answers_the_same(tmp_path: Path) -> Non
     files = list(tmp_path.glob("startup-census-*.marshal"))
     assert len(files) == 1 and files[0].stat().st_mode & 0o022 == 0
     second, warm = run_probe(tmp_path, *args)
-    assert cold["added"] > 100 and cold["methods"] > 50 and cold["patterns"] > 50
+    # (methods: one entry per generated method; per class from Python 3.13, one exec each)
+    assert cold["added"] > 80 and cold["methods"] > 30 and cold["patterns"] > 50
     # (the first run also symbolized from the DWARF: the second reads the symbol cache)
-    assert warm["added"] == 0 and 50 < warm["methods"] <= cold["methods"]
+    assert warm["added"] == 0 and 30 < warm["methods"] <= cold["methods"]
     assert 50 < warm["patterns"] <= cold["patterns"]
     assert (second.returncode, second.stdout) == (first.returncode, first.stdout)
     assert first.stdout.startswith("Live heap by site")
