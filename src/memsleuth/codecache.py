@@ -120,7 +120,7 @@ class CodeCache:
 
     # -- regexes: stands in for the ``re`` compiler's ``compile`` ------------------------
     def compile_re(self, p: Any, flags: int = 0) -> Any:
-        if not isinstance(p, (str, bytes)) or flags & re.DEBUG:
+        if not isinstance(p, (str, bytes)) or flags & _DEBUG:
             return _compile(p, flags)
         key = (p, int(flags))
         args = self.patterns.get(key)
@@ -146,6 +146,7 @@ class CodeCache:
 
 
 _compile = _re_compiler.compile
+_DEBUG = int(re.DEBUG)   # an int: '&' with the RegexFlag itself builds enum members
 
 
 class _Recorder:
