@@ -9,10 +9,11 @@ from types import ModuleType
 
 _loaded: ModuleType | None | bool = False
 
-#: The C calls parse/scan.py makes (``_scan.ABI``): run(..., columns) and prefix_lines are 2.
+#: The C calls parse/scan.py makes (``_scan.ABI``): run(..., columns) and prefix_lines are 2;
+#: packed object events from run(..., columns) and the Ledger (analysis/objects.py) are 3.
 #: A module built from an older _scan.c (a checkout not rebuilt since) is used only for what
 #: it has, so it is never called with arguments it does not take.
-ABI = 2
+ABI = 3
 
 
 def abi() -> int:
