@@ -420,18 +420,28 @@ static const unsigned char *next_nl(const unsigned char *p, const unsigned char 
 
 /* A whole overview table at p (banner optional, then rule, [HEAP]| header, one row, rule),
  * with foreign lines where the line path skips them (after a banner, up to the header; between
- * header and row; see OverviewReader.feed), and followed by a
- * complete line that cannot be its [POOL] part. Appends (1, first_line, hs, he, values,
- * is_hex, row_line, skips, start, end, check) to out and returns the position after the bottom rule, or
- * NULL (nothing appended) when the table is not this shape. */
-static const unsigned char *table(const unsigned char *base, const unsigned char *p,
-                                  const unsigned char *end, Py_ssize_t *lineno,
-                                  const Anchors *an, unsigned char *buf, PyObject *out,
-                                  int *err) {
-    const unsigned char *start = p, *nl;
-    Py_ssize_t line = *lineno, first = line + 1;
-    Py_ssize_t skips[16];
-    int nskips = 0, banner = 0;
+ * header and row; see OverviewReader.feed), and followed by a complete line that cannot be
+ * its [POOL] part: parse_table() fills a Table and returns the position after the bottom
+ * rule, or NULL when the table is not this shape. */
+typedef struct {
+    Py_ssize_t first, row_line, last;       /* first line, the row's line, the bottom rule's */
+    const unsigned char *start, *hs, *he, *after;
+    Row row;
+    Py_ssize_t skips[16];                   /* (start, end) offsets of skipped foreign lines */
+    int nskips;
+    int tail;                               /* foreign lines after the row */
+    const unsigned char *check_s, *check_e; /* the line after the table (when tail) */
+} Table;
+
+static const unsigned char *parse_table(const unsigned char *base, const unsigned char *p,
+                                        const unsigned char *end, Py_ssize_t lineno,
+                                        const Anchors *an, unsigned char *buf, Table *t) {
+    const unsigned char *nl;
+    Py_ssize_t line = lineno;
+    int banner = 0;
+    t->start = p;
+    t->first = line + 1;
+    t->nskips = 0;
     if ((nl = next_nl(p, end)) == NULL) return NULL;
     if (is_banner(p, nl)) {
         banner = 1;
@@ -439,8 +449,9 @@ static const unsigned char *table(const unsigned char *base, const unsigned char
         for (;;) {
             if ((nl = next_nl(p, end)) == NULL) return NULL;
             if (is_rule(p, nl)) break;
-            if (nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
-            skips[2 * nskips] = p - base; skips[2 * nskips + 1] = nl - base; nskips++;
+            if (t->nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
+            t->skips[2 * t->nskips] = p - base; t->skips[2 * t->nskips + 1] = nl - base;
+            t->nskips++;
             line++; p = nl + 1;
         }
     } else if (!is_rule(p, nl)) {
@@ -450,66 +461,186 @@ static const unsigned char *table(const unsigned char *base, const unsigned char
     for (;;) {   /* after a banner the reader skips foreign lines up to the header too */
         if ((nl = next_nl(p, end)) == NULL) return NULL;
         if (is_header(p, nl)) break;
-        if (!banner || nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
-        skips[2 * nskips] = p - base; skips[2 * nskips + 1] = nl - base; nskips++;
+        if (!banner || t->nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
+        t->skips[2 * t->nskips] = p - base; t->skips[2 * t->nskips + 1] = nl - base;
+        t->nskips++;
         line++; p = nl + 1;
     }
-    const unsigned char *hs = p, *he = nl;
+    t->hs = p; t->he = nl;
     line++; p = nl + 1;
-    Row row;
-    Py_ssize_t row_line;
     for (;;) {
         if ((nl = next_nl(p, end)) == NULL) return NULL;
-        if (is_row(p, nl, &row)) break;
-        if (nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
-        skips[2 * nskips] = p - base; skips[2 * nskips + 1] = nl - base; nskips++;
+        if (is_row(p, nl, &t->row)) break;
+        if (t->nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
+        t->skips[2 * t->nskips] = p - base; t->skips[2 * t->nskips + 1] = nl - base;
+        t->nskips++;
         line++; p = nl + 1;
     }
-    row_line = ++line; p = nl + 1;
+    t->row_line = ++line; p = nl + 1;
     /* Foreign lines after the row end the table there (the reader says ENDED; the record is
      * the same); the bottom rule then opens an empty table that the line after it ends,
      * unless that line continues it: Python checks that line (check_s, check_e). */
-    int tail = 0;
+    t->tail = 0;
     for (;;) {
         if ((nl = next_nl(p, end)) == NULL) return NULL;
         if (is_rule(p, nl)) break;
-        if (tail >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
-        tail++;
+        if (t->tail >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
+        t->tail++;
         line++; p = nl + 1;
     }
     line++; p = nl + 1;
-    const unsigned char *after = p;
+    t->after = p;
+    t->last = line;
     /* the next line decides that the table is over: it must be complete and plainly not a
      * [POOL] header (normalize could only shorten it) */
     if ((nl = next_nl(p, end)) == NULL) return NULL;
     Py_ssize_t n = clean_line(p, nl, buf);
     if (n < 0 || has_sub(buf, n, "[pool]|")) return NULL;
-    PyObject *sk = PyTuple_New(2 * nskips);
-    if (sk == NULL) { *err = 1; return NULL; }
-    for (int i = 0; i < 2 * nskips; i++) {
-        PyObject *v = PyLong_FromSsize_t(skips[i]);
-        if (v == NULL) { Py_DECREF(sk); *err = 1; return NULL; }
+    t->check_s = p; t->check_e = nl;
+    return t->after;
+}
+
+/* Appends (1, first_line, hs, he, values, is_hex, row_line, skips, start, end, check) for a
+ * parsed table to out; 0 on error. */
+static int table_item(const unsigned char *base, const Table *t, PyObject *out) {
+    PyObject *sk = PyTuple_New(2 * t->nskips);
+    if (sk == NULL) return 0;
+    for (int i = 0; i < 2 * t->nskips; i++) {
+        PyObject *v = PyLong_FromSsize_t(t->skips[i]);
+        if (v == NULL) { Py_DECREF(sk); return 0; }
         PyTuple_SET_ITEM(sk, i, v);
     }
-    PyObject *check = tail ? Py_BuildValue("(nn)", (Py_ssize_t)(p - base), (Py_ssize_t)(nl - base))
-                           : (Py_INCREF(Py_None), Py_None);
-    if (check == NULL) { Py_DECREF(sk); *err = 1; return NULL; }
-    PyObject *vals = PyList_New(row.n);
-    if (vals == NULL) { Py_DECREF(sk); Py_DECREF(check); *err = 1; return NULL; }
-    for (int i = 0; i < row.n; i++) {
-        PyObject *v = PyLong_FromUnsignedLongLong(row.v[i]);
-        if (v == NULL) { Py_DECREF(vals); Py_DECREF(sk); Py_DECREF(check); *err = 1; return NULL; }
+    PyObject *check = t->tail ? Py_BuildValue("(nn)", (Py_ssize_t)(t->check_s - base),
+                                              (Py_ssize_t)(t->check_e - base))
+                              : (Py_INCREF(Py_None), Py_None);
+    if (check == NULL) { Py_DECREF(sk); return 0; }
+    PyObject *vals = PyList_New(t->row.n);
+    if (vals == NULL) { Py_DECREF(sk); Py_DECREF(check); return 0; }
+    for (int i = 0; i < t->row.n; i++) {
+        PyObject *v = PyLong_FromUnsignedLongLong(t->row.v[i]);
+        if (v == NULL) { Py_DECREF(vals); Py_DECREF(sk); Py_DECREF(check); return 0; }
         PyList_SET_ITEM(vals, i, v);
     }
-    PyObject *item = Py_BuildValue("(innnNONNnnN)", 1, first, (Py_ssize_t)(hs - base),
-                                   (Py_ssize_t)(he - base), vals,
-                                   row.hex ? Py_True : Py_False, PyLong_FromSsize_t(row_line),
-                                   sk, (Py_ssize_t)(start - base), (Py_ssize_t)(after - base),
+    PyObject *item = Py_BuildValue("(innnNONNnnN)", 1, t->first, (Py_ssize_t)(t->hs - base),
+                                   (Py_ssize_t)(t->he - base), vals,
+                                   t->row.hex ? Py_True : Py_False,
+                                   PyLong_FromSsize_t(t->row_line), sk,
+                                   (Py_ssize_t)(t->start - base), (Py_ssize_t)(t->after - base),
                                    check);
-    if (item == NULL || PyList_Append(out, item) < 0) { Py_XDECREF(item); *err = 1; return NULL; }
+    if (item == NULL || PyList_Append(out, item) < 0) { Py_XDECREF(item); return 0; }
     Py_DECREF(item);
-    *lineno = line;
-    return after;
+    return 1;
+}
+
+/* ---- heap stretches in columns (run(..., heap=True)) ------------------------------------
+ * Consecutive cycle markers and overview tables (no other item between them) as one item:
+ *   (3, seq, m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
+ *    t_check_e, skips, values, hs, he, hex, width)
+ * seq: bytes, 0 per marker and 1 per table in log order; every other field but hs, he (the
+ * first table's header span), hex and width (its row's) is a bytes object of native int64:
+ * per marker its line, index and line span; per table its first line, byte span, number of
+ * skipped foreign lines, the line after it when foreign lines followed its row (else -1, -1),
+ * the skipped lines' spans, and its row values (width each). Every table of a stretch has
+ * the header text, width and hex-ness of the first; a marker index or row value beyond int64
+ * is given as an ordinary item instead. Python checks the foreign lines as for a table item. */
+typedef struct { long long *v; Py_ssize_t n, cap; } Vec;
+
+static int vec_push(Vec *a, long long x) {
+    if (a->n == a->cap) {
+        Py_ssize_t cap = a->cap ? 2 * a->cap : 64;
+        long long *v = PyMem_Realloc(a->v, (size_t)cap * sizeof *v);
+        if (v == NULL) { PyErr_NoMemory(); return 0; }
+        a->v = v; a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return 1;
+}
+
+static PyObject *vec_bytes(const Vec *a) {
+    return PyBytes_FromStringAndSize((const char *)a->v, (Py_ssize_t)(a->n * (Py_ssize_t)sizeof(long long)));
+}
+
+typedef struct {
+    Vec seq, m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
+        t_check_e, skips, values;
+    const unsigned char *hs, *he;
+    int hex, width, open;
+} HeapCols;
+
+static void heap_free(HeapCols *h) {
+    Vec *all[] = {&h->seq, &h->m_line, &h->m_index, &h->m_start, &h->m_end, &h->t_line,
+                  &h->t_start, &h->t_end, &h->t_nskip, &h->t_check_s, &h->t_check_e,
+                  &h->skips, &h->values};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        PyMem_Free(all[i]->v);
+        all[i]->v = NULL; all[i]->n = all[i]->cap = 0;
+    }
+    h->open = 0;
+}
+
+/* Append the open stretch (if any) to out as one item; 0 on error. */
+static int heap_flush(const unsigned char *base, HeapCols *h, PyObject *out) {
+    if (!h->open) return 1;
+    h->open = 0;
+    PyObject *seq = PyBytes_FromStringAndSize(NULL, h->seq.n);
+    if (seq == NULL) return 0;
+    char *s = PyBytes_AS_STRING(seq);
+    for (Py_ssize_t i = 0; i < h->seq.n; i++) s[i] = (char)h->seq.v[i];
+    PyObject *item = Py_BuildValue(
+        "(iNNNNNNNNNNNNNnnii)", 3, seq, vec_bytes(&h->m_line), vec_bytes(&h->m_index),
+        vec_bytes(&h->m_start), vec_bytes(&h->m_end), vec_bytes(&h->t_line),
+        vec_bytes(&h->t_start), vec_bytes(&h->t_end), vec_bytes(&h->t_nskip),
+        vec_bytes(&h->t_check_s), vec_bytes(&h->t_check_e), vec_bytes(&h->skips),
+        vec_bytes(&h->values), (Py_ssize_t)(h->hs ? h->hs - base : -1),
+        (Py_ssize_t)(h->he ? h->he - base : -1), h->hex, h->width);
+    Vec *all[] = {&h->seq, &h->m_line, &h->m_index, &h->m_start, &h->m_end, &h->t_line,
+                  &h->t_start, &h->t_end, &h->t_nskip, &h->t_check_s, &h->t_check_e,
+                  &h->skips, &h->values};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) all[i]->n = 0;
+    h->hs = h->he = NULL;
+    if (item == NULL) return 0;
+    int rc = PyList_Append(out, item);
+    Py_DECREF(item);
+    return rc == 0;
+}
+
+/* A marker into the stretch: 1 taken, 0 not representable (caller gives an item), -1 error. */
+static int heap_marker(HeapCols *h, Py_ssize_t line, const unsigned char *p,
+                       const unsigned char *nl, const unsigned char *base) {
+    const unsigned char *d = p + 9;
+    if (*d == ' ') d++;
+    if (nl - d > 18) return 0;
+    long long v = 0;
+    for (const unsigned char *q = d; q < nl; q++) v = v * 10 + (*q - '0');
+    h->open = 1;
+    return (vec_push(&h->seq, 0) && vec_push(&h->m_line, line) && vec_push(&h->m_index, v)
+            && vec_push(&h->m_start, p - base) && vec_push(&h->m_end, nl - base)) ? 1 : -1;
+}
+
+/* A parsed table into the stretch: 1 taken, 0 not representable here (another header,
+ * width or hex-ness: the caller flushes and tries again; or a value beyond int64), -1 error. */
+static int heap_table(HeapCols *h, const Table *t, const unsigned char *base) {
+    for (int i = 0; i < t->row.n; i++)
+        if (t->row.v[i] > 0x7fffffffffffffffULL) return 0;
+    if (h->hs != NULL) {
+        if (t->row.n != h->width || t->row.hex != h->hex || t->he - t->hs != h->he - h->hs
+                || memcmp(t->hs, h->hs, (size_t)(t->he - t->hs)) != 0)
+            return 0;
+    } else {
+        h->hs = t->hs; h->he = t->he; h->hex = t->row.hex; h->width = t->row.n;
+    }
+    h->open = 1;
+    if (!vec_push(&h->seq, 1) || !vec_push(&h->t_line, t->first)
+            || !vec_push(&h->t_start, t->start - base) || !vec_push(&h->t_end, t->after - base)
+            || !vec_push(&h->t_nskip, t->nskips)
+            || !vec_push(&h->t_check_s, t->tail ? t->check_s - base : -1)
+            || !vec_push(&h->t_check_e, t->tail ? t->check_e - base : -1))
+        return -1;
+    for (int i = 0; i < 2 * t->nskips; i++)
+        if (!vec_push(&h->skips, t->skips[i])) return -1;
+    for (int i = 0; i < t->row.n; i++)
+        if (!vec_push(&h->values, (long long)t->row.v[i])) return -1;
+    return 1;
 }
 
 /* "[MSCYCLE] ?[0-9]+" (the whole line) -> its index, or -1. */
@@ -609,13 +740,15 @@ static int pack_add(Pack *pk, const ObjLine *o, Py_ssize_t lineno) {
 static PyObject *run(PyObject *self, PyObject *args) {
     PyObject *text, *anchors, *factory;
     Py_ssize_t pos, lineno;
-    int cycles, tables, as_columns = 0;
-    if (!PyArg_ParseTuple(args, "UnnO!ppO|p", &text, &pos, &lineno, &PyTuple_Type, &anchors,
-                          &cycles, &tables, &factory, &as_columns))
+    int cycles, tables, as_columns = 0, heap = 0;
+    if (!PyArg_ParseTuple(args, "UnnO!ppO|pp", &text, &pos, &lineno, &PyTuple_Type, &anchors,
+                          &cycles, &tables, &factory, &as_columns, &heap))
         return NULL;
     PyObject *out = PyList_New(0);
     if (out == NULL) return NULL;
     Pack pk = {NULL, 0, 0};
+    HeapCols hc;
+    memset(&hc, 0, sizeof hc);
     const Anchors *anp = NULL;
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0
             || (anp = cached_anchors(anchors)) == NULL) {
@@ -636,6 +769,10 @@ static PyObject *run(PyObject *self, PyObject *args) {
             const unsigned char *next = obj_line(p, end, &o);
             if (next != NULL) {
                 lineno++;
+                /* an event item follows the heap stretch before it */
+                if ((as_columns || factory != Py_None) && !heap_flush(base, &hc, out)) {
+                    err = 1; break;
+                }
                 int packed = as_columns ? pack_add(&pk, &o, lineno) : 0;
                 if (packed < 0) { err = 1; break; }
                 if (!packed && as_columns && !pack_flush(&pk, out)) { err = 1; break; }
@@ -652,6 +789,14 @@ static PyObject *run(PyObject *self, PyObject *args) {
                 if (idx != NULL) {
                     if (!pack_flush(&pk, out)) { Py_DECREF(idx); err = 1; break; }
                     lineno++;
+                    int took = heap ? heap_marker(&hc, lineno, p, nl, base) : 0;
+                    if (took < 0) { Py_DECREF(idx); err = 1; break; }
+                    if (took) {
+                        Py_DECREF(idx);
+                        p = nl + 1;
+                        continue;
+                    }
+                    if (!heap_flush(base, &hc, out)) { Py_DECREF(idx); err = 1; break; }
                     PyObject *item = Py_BuildValue("(inNnn)", 0, lineno, idx,
                                                    (Py_ssize_t)(p - base), (Py_ssize_t)(nl - base));
                     if (item == NULL || PyList_Append(out, item) < 0) { Py_XDECREF(item); err = 1; break; }
@@ -665,16 +810,30 @@ static PyObject *run(PyObject *self, PyObject *args) {
             /* a table item must follow the events before it: flush them first (an empty
              * stretch costs nothing); if no table is there, nothing was appended */
             if (!pack_flush(&pk, out)) { err = 1; break; }
-            const unsigned char *after = table(base, p, end, &lineno, anp, buf, out, &err);
-            if (err) break;
-            if (after != NULL) { p = after; continue; }
+            Table t;
+            const unsigned char *after = parse_table(base, p, end, lineno, anp, buf, &t);
+            if (after != NULL) {
+                int took = heap ? heap_table(&hc, &t, base) : 0;
+                if (took == 0 && heap && hc.open) {     /* another header: a new stretch */
+                    if (!heap_flush(base, &hc, out)) { err = 1; break; }
+                    took = heap_table(&hc, &t, base);
+                }
+                if (took < 0) { err = 1; break; }
+                if (!took && (!heap_flush(base, &hc, out) || !table_item(base, &t, out))) {
+                    err = 1; break;
+                }
+                lineno = t.last;
+                p = after;
+                continue;
+            }
         }
         if (!inert_line(p, nl, anp, buf, NULL)) break;
         lineno++;
         p = nl + 1;
     }
-    if (!err && !pack_flush(&pk, out)) err = 1;
+    if (!err && (!pack_flush(&pk, out) || !heap_flush(base, &hc, out))) err = 1;
     PyMem_Free(pk.ev);
+    heap_free(&hc);
     if (err) { Py_DECREF(out); return NULL; }
     return Py_BuildValue("nnN", (Py_ssize_t)(p - base), lineno, out);
 }
@@ -1384,6 +1543,9 @@ PyMODINIT_FUNC PyInit__scan(void) {
      * called with arguments it does not take): 2 = run(..., columns), prefix_lines;
      * 3 = run(..., columns) packs object events (see PackedEvent), Ledger */
     if (m != NULL && PyModule_AddIntConstant(m, "ABI", SCAN_ABI) < 0) { Py_DECREF(m); return NULL; }
+    /* run(..., heap=True): markers and tables in columns (a feature flag, not an ABI step, so
+     * that it composes with other additions) */
+    if (m != NULL && PyModule_AddIntConstant(m, "HEAP_COLUMNS", 1) < 0) { Py_DECREF(m); return NULL; }
     Py_INCREF(&LedgerType);
     if (m != NULL && PyModule_AddObject(m, "Ledger", (PyObject *)&LedgerType) < 0) {
         Py_DECREF(&LedgerType);
