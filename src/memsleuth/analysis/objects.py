@@ -28,7 +28,7 @@ from typing import Any
 
 from memsleuth import accel
 from memsleuth.analysis.regression import theil_sen
-from memsleuth.records import CycleMarker, ObjectEvent, ObjectEventRun, Record
+from memsleuth.records import CycleMarker, HeapRun, ObjectEvent, ObjectEventRun, Record
 from memsleuth.results.objects import (
     DumpKind,
     ObjectCycles,
@@ -164,10 +164,15 @@ class ObjectBalance:
     def record_leaves(self) -> list[dict[type, Any]]:
         """What ``on_record`` acts on, by record type (``commands.common.fan_out``)."""
         return [{ObjectEventRun: self.run, ObjectEvent: self.event,
-                 CycleMarker: self._marker_record}]
+                 CycleMarker: self._marker_record, HeapRun: self._heap_run}]
 
     def _marker_record(self, record: CycleMarker) -> None:
         self.marker(record.index)
+
+    def _heap_run(self, record: HeapRun) -> None:
+        """A stretch of markers and tables with no event between them: its markers."""
+        for index in record.m_index:
+            self.marker(index)
 
     def on_record(self, record: Record) -> None:
         if isinstance(record, ObjectEventRun):
@@ -176,6 +181,8 @@ class ObjectBalance:
             self.event(record)
         elif isinstance(record, CycleMarker):
             self.marker(record.index)
+        elif isinstance(record, HeapRun):
+            self._heap_run(record)
 
     def marker(self, index: int | None = None) -> None:
         """Close the open cycle (cycle 0, the start-up, is not a test cycle)."""

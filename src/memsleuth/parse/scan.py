@@ -282,8 +282,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                             and (anchors is None or not anchors.search(text[pos:m.end()].lower()))):
                         end = m.end()
                         if runs:       # one record for the stretch
-                            run, end = _object_stretch(parser, text, pos, end, low, plan,
-                                                       plain)
+                            run, end = _object_stretch(parser, text, pos, end, plan, plain)
                             out.append(run)
                         elif objects:
                             line = parser._lineno
@@ -344,7 +343,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
 _PRINTABLE_LINE = re.compile(r"[\t -~]*\Z")
 
 
-def _object_stretch(parser: LogParser, text: str, pos: int, end: int, low: str, plan: Plan,
+def _object_stretch(parser: LogParser, text: str, pos: int, end: int, plan: Plan,
                     plain: bool) -> tuple[ObjectEventRun, int]:
     """The strict ``[MSOBJ]`` run [pos, end) as one record, with the runs after it that only
     lines nobody reads separate from it (noise between events): fewer records to hand to
@@ -358,14 +357,15 @@ def _object_stretch(parser: LogParser, text: str, pos: int, end: int, low: str, 
     line += len(rows)
     while inert is not None:
         nl = text.find("\n", end)
-        if nl < 0 or not text.startswith("[MSOBJ] ", nl + 1) or inert.search(low, end, nl) \
+        if nl < 0 or not text.startswith("[MSOBJ] ", nl + 1) \
+                or inert.search(text[end:nl].lower()) \
                 or not (plain or _PRINTABLE_LINE.match(text, end, nl) is not None) \
                 or (user_cycle is not None
                     and user_cycle.search(normalize(text[end:nl]).text)):
             break
         m = obj_run(text, nl + 1)
         if m is None or (user_cycle is not None and user_cycle.search(text, nl + 1, m.end())) \
-                or (anchors is not None and anchors.search(low, nl + 1, m.end())):
+                or (anchors is not None and anchors.search(text[nl + 1:m.end()].lower())):
             break
         more = obj_line(text, nl + 1, m.end())
         rows += more
