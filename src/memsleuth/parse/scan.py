@@ -172,15 +172,19 @@ def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
     ``heap_runs``: stretches of cycle markers and overview tables as one ``HeapRun`` each
     (its ``records()`` likewise)."""
     stats = parser.stats
+    counts_of = getattr(plan.accel, "prefix_count", None)
     lines_of = getattr(plan.accel, "prefix_lines", None)
     for batch in batches:
         text = batch.text
         stats.lines += text.count("\n")
         stats.bytes += batch.nbytes
         stats.decode_errors += batch.bad
-        got = lines_of(text) if lines_of is not None else None
-        if got is not None:      # C: only the lines that could carry a prefix are counted
-            plain, kept = got
+        got = counts_of(text) if counts_of is not None else None
+        if got is not None:      # C: the lines it cannot tell apart are counted here
+            plain, kept, counted = got
+            stats.prefixed_lines += counted + (count_prefixed(kept) if kept else 0)
+        elif (got := lines_of(text) if lines_of is not None else None) is not None:
+            plain, kept = got    # C: only the lines that could carry a prefix are counted
             stats.prefixed_lines += count_prefixed(kept) if kept else 0
         else:
             plain = None
