@@ -1122,6 +1122,7 @@ typedef struct {
     LKind *kinds; Py_ssize_t nkinds, capkinds;
     PyObject *kind_index;                  /* str -> kind index */
     int32_t gkind[MAX_KINDS];              /* the scanner's kind id -> kind index, -1 */
+    PyObject *gnames;                      /* the names list gkind was filled from */
     LSite *sites; Py_ssize_t nsites, capsites;
     uint32_t *site_tab; size_t site_mask;  /* site index + 1; 0 empty */
     LLive *live; size_t live_mask, nlive;
@@ -1424,6 +1425,11 @@ static PyObject *ledger_feed(Ledger *L, PyObject *args) {
     Py_ssize_t n = buf.len / (Py_ssize_t)sizeof(PackedEvent);
     int ok = buf.len % (Py_ssize_t)sizeof(PackedEvent) == 0;
     if (!ok) PyErr_SetString(PyExc_ValueError, "not a packed event stretch");
+    if (ok && names != L->gnames) {      /* ids of another table: forget the cached ones */
+        for (int i = 0; i < MAX_KINDS; i++) L->gkind[i] = -1;
+        Py_INCREF(names);
+        Py_XSETREF(L->gnames, names);
+    }
     for (Py_ssize_t i = 0; ok && i < n; i++) {
         uint32_t g = ev[i].kind;
         if (g >= MAX_KINDS || g >= (uint32_t)PyList_GET_SIZE(names)) {
@@ -1552,6 +1558,7 @@ static void ledger_dealloc(Ledger *L) {
     PyMem_Free(L->kinds); PyMem_Free(L->sites); PyMem_Free(L->site_tab); PyMem_Free(L->live);
     PyMem_Free(L->tk); PyMem_Free(L->ts);
     Py_XDECREF(L->kind_index);
+    Py_XDECREF(L->gnames);
     Py_XDECREF(L->gaps_big);
     Py_TYPE(L)->tp_free((PyObject *)L);
 }
