@@ -13,7 +13,7 @@ from typing import Any
 
 from memsleuth.analysis.census import Attributor, census, inline_suffix
 from memsleuth.analysis.regression import theil_sen
-from memsleuth.records import BlockDump, CycleMarker, Record
+from memsleuth.records import BlockDump, CycleMarker, HeapRun, Record
 from memsleuth.results.diff import (
     AttributedSite,
     Attribution,
@@ -62,13 +62,18 @@ class SiteSeries:
             self.attributor = Attributor(None)
 
     def record_leaves(self) -> list[dict[type, Any]]:
-        """What ``on_record`` acts on (``commands.common.fan_out``)."""
-        return [{CycleMarker: self.on_record, BlockDump: self.on_record}]
+        """What ``on_record`` acts on (``commands.common.fan_out``: keep the two in step)."""
+        return [{CycleMarker: self.on_record, HeapRun: self.on_record,
+                 BlockDump: self.on_record}]
 
     def on_record(self, record: Record) -> None:
         if isinstance(record, CycleMarker):
             self.markers += 1
             self.cycle = record.index if record.index is not None else self.markers
+        elif type(record) is HeapRun:
+            if record.markers:      # (a run's marker indexes are always printed)
+                self.markers += record.markers
+                self.cycle = record.m_index[-1]
         elif isinstance(record, BlockDump) and record.variant != "mmlk":
             # an mmlk listing shows the blocks of one tag only, not the heap
             self.add(record)

@@ -170,9 +170,15 @@ class ObjectBalance:
         self.marker(record.index)
 
     def _heap_run(self, record: HeapRun) -> None:
-        """A stretch of markers and tables with no event between them: its markers."""
-        for index in record.m_index:
-            self.marker(index)
+        """The markers and the events between them, in order (tables are not for us)."""
+        j = e = 0
+        for kind in record.seq:
+            if kind == 0:
+                self.marker(record.m_index[j])
+                j += 1
+            elif kind == 2:
+                self.run(record.packs[e])
+                e += 1
 
     def on_record(self, record: Record) -> None:
         if isinstance(record, ObjectEventRun):
@@ -181,7 +187,7 @@ class ObjectBalance:
             self.event(record)
         elif isinstance(record, CycleMarker):
             self.marker(record.index)
-        elif isinstance(record, HeapRun):
+        elif type(record) is HeapRun:
             self._heap_run(record)
 
     def marker(self, index: int | None = None) -> None:
