@@ -1100,6 +1100,7 @@ class TrendCollector:
             bad |= mfb > free
         mpos = np.flatnonzero(seq == 0)
         tpos = np.flatnonzero(seq == 1)
+        ppos = np.flatnonzero(seq == 2)
         # entries that are never regular: a marker below the one before it, an impossible row
         stops = np.union1d(mpos[1:][idx[1:] < idx[:-1]], tpos[bad])
         pos = j = k = 0          # next entry, next marker, next table
@@ -1126,12 +1127,15 @@ class TrendCollector:
                 self._bulk(run, seq[pos:stop], idx, j, j_end, k, k_end, free, total, low, mfb)
                 pos, j, k = stop, j_end, k_end
             if pos < n:
-                if seq[pos]:
+                kind = seq[pos]
+                if kind == 1:
                     self.on_record(run.overview(k))
                     k += 1
-                else:
+                elif kind == 0:
                     self.on_record(run.marker(j))
                     j += 1
+                else:       # object events: only counted while a counter reset waits
+                    self.on_record(run.packs[int(np.searchsorted(ppos, pos))])
                 pos += 1
 
     def _bulk(self, run: HeapRun, seq: Any, idx: Any, j0: int, j1: int, k0: int, k1: int,
