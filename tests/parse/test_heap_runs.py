@@ -183,3 +183,23 @@ def test_thinned_lazy_extend_is_append(capacity: int) -> None:
         value += n
         assert list(lazy) == list(one) and lazy.count == one.count
     assert len(built) < value / 2          # most items were never built
+
+
+@pytest.mark.parametrize("chunk", [1_000, 4_096, 65_536])
+def test_stretches_cut_by_chunks(chunk: int, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads cut into small chunks (a stretch, a table, a line split at every place) give the
+    answers of one read: the C loop stops at a chunk's last whole table and the next chunk
+    starts the next stretch."""
+    from memsleuth.sources import file as file_source
+
+    log = tmp_path / "two.log"
+    log.write_bytes(RUN.read_bytes()[:300_000] + OTHER.read_bytes()[:200_000])
+    whole = {verb: _answer(log, "C", monkeypatch, verb) for verb in ("trend", "analyze")}
+    monkeypatch.setattr(file_source, "CHUNK_BYTES", chunk)
+    for verb in ("trend", "analyze"):
+        line = _answer(log, "line", monkeypatch, verb)
+        assert line == whole[verb]
+        assert _answer(log, "pure", monkeypatch, verb) == line
+        if accel.module() is not None:
+            assert _answer(log, "C", monkeypatch, verb) == line
