@@ -497,7 +497,7 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
     cols, variant = plan
     out.append(HeapRun(seq, m_line, m_index, m_start, m_end, t_line, values, width, cols,
                        variant, overview.nested, text,
-                       [ObjectEventRun(packed=p[1], names=p[2]) for p in packs]))
+                       [ObjectEventRun(0, None, p[1], p[2]) for p in packs]))  # positional: cheaper
     return back
 
 
