@@ -497,7 +497,8 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
     cols, variant = plan
     out.append(HeapRun(seq, m_line, m_index, m_start, m_end, t_line, values, width, cols,
                        variant, overview.nested, text,
-                       [ObjectEventRun(0, None, p[1], p[2]) for p in packs]))  # positional: cheaper
+                       [ObjectEventRun(None, None, p[1], p[2])  # (positional: cheaper)
+                        for p in packs]))
     return back
 
 
