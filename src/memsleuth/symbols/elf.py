@@ -57,6 +57,7 @@ class SymbolTable:
         self._starts = [e[0] for e in entries]
         self._entries = entries  # (start, size, name_offset, is_global)
         self._strtab = strtab
+        self._made: dict[int, Symbol] = {}   # index -> Symbol, made once
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -66,8 +67,11 @@ class SymbolTable:
         return self._strtab[off:end].decode("utf-8", "replace")
 
     def _symbol(self, i: int) -> Symbol:
-        start, size, name_off, is_global = self._entries[i]
-        return Symbol(self._name(name_off), start, start + size, is_global)
+        sym = self._made.get(i)
+        if sym is None:
+            start, size, name_off, is_global = self._entries[i]
+            sym = self._made[i] = Symbol(self._name(name_off), start, start + size, is_global)
+        return sym
 
     def containing(self, addr: int) -> Symbol | None:
         """The symbol covering ``addr`` (zero-sized ones only at their exact start).

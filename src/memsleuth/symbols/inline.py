@@ -64,6 +64,7 @@ class Scope:
     call_file: int = 0
     call_line: int = 0
     call_column: int = 0
+    attrs: dict | None = None                  # the DIE's decoded attributes (for its name)
 
 
 class FunctionIndex:
@@ -181,8 +182,8 @@ class FunctionIndex:
             return []
         if die != self._fn:
             self._fn, self._seen, self._runs = die, {}, {}
-        ab, _, pos, ranges = self._scope_die(die)
-        out = [Scope(die, ranges)]
+        ab, attrs, pos, ranges = self._scope_die(die)
+        out = [Scope(die, ranges, attrs=attrs)]
         if ab is not None and ab.has_children:
             self._descend(pos, addr, out, 1)
         return out
@@ -239,7 +240,7 @@ class FunctionIndex:
                         out.append(Scope(start, ranges,
                                          attrs.get(AT_call_file, (0, 0))[1],
                                          attrs.get(AT_call_line, (0, 0))[1],
-                                         attrs.get(AT_call_column, (0, 0))[1]))
+                                         attrs.get(AT_call_column, (0, 0))[1], attrs))
                         if ab.has_children:
                             self._descend(pos, addr, out, depth + 1)
                         return None
@@ -289,32 +290,50 @@ class NameResolver:
     def __init__(self, dwarf) -> None:
         self.dwarf = dwarf
         self._names: dict[int, str | None] = {}
+        #: (unit, DIE) -> its own linkage name, name and the DIE it refers to: the abstract
+        #: DIE of an inline function is met once per inlined copy, and read once
+        self._info: dict[tuple[int, int], tuple] = {}
 
-    def name(self, unit: Unit, die: int) -> str | None:
+    def _die_info(self, unit: Unit, die: int, attrs: dict | None = None) -> tuple:
+        key = (unit.offset, die)
+        info = self._info.get(key)
+        if info is None:
+            if attrs is None:
+                _, attrs, _ = unit.read_die(die)
+            v = attrs.get(AT_linkage_name) or attrs.get(AT_MIPS_linkage_name)
+            linkage = unit.string(v) if v is not None else None
+            plain = unit.string(attrs[AT_name]) if AT_name in attrs else None
+            ref = attrs.get(AT_abstract_origin) or attrs.get(AT_specification)
+            nxt = None
+            if ref is not None:
+                if ref[0] == C_REF:
+                    nxt = (unit, unit.offset + ref[1])
+                elif ref[0] == C_REF_ADDR:
+                    nu = self.dwarf.unit_at_offset(ref[1])
+                    if nu is not None:
+                        nxt = (nu, ref[1])
+            info = self._info[key] = (linkage, plain, nxt)
+        return info
+
+    def name(self, unit: Unit, die: int, attrs: dict | None = None) -> str | None:
+        """``attrs``: the DIE's attributes when the caller has decoded them already."""
         if die in self._names:
             return self._names[die]
         linkage = plain = None
         cur_unit, cur, hops = unit, die, 0
         while cur is not None and hops < 8:
             hops += 1
-            _, attrs, _ = cur_unit.read_die(cur)
+            own_linkage, own_plain, nxt = self._die_info(cur_unit, cur, attrs)
+            attrs = None
             if linkage is None:
-                v = attrs.get(AT_linkage_name) or attrs.get(AT_MIPS_linkage_name)
-                if v is not None:
-                    linkage = cur_unit.string(v)
-            if plain is None and AT_name in attrs:
-                plain = cur_unit.string(attrs[AT_name])
+                linkage = own_linkage
+            if plain is None:
+                plain = own_plain
             if linkage is not None and plain is not None:
                 break
-            ref = attrs.get(AT_abstract_origin) or attrs.get(AT_specification)
-            cur = None
-            if ref is not None:
-                if ref[0] == C_REF:
-                    cur = cur_unit.offset + ref[1]
-                elif ref[0] == C_REF_ADDR:
-                    nu = self.dwarf.unit_at_offset(ref[1])
-                    if nu is not None:
-                        cur_unit, cur = nu, ref[1]
+            if nxt is None:
+                break
+            cur_unit, cur = nxt
         result = (demangle(linkage) if linkage else None) or plain or linkage
         self._names[die] = result
         return result

@@ -63,6 +63,7 @@ class Symbolizer:
         self._resolver: Any = None   # a DwarfResolver, built on the first cache miss
         self._memo: dict[int, tuple] = {}
         self._locations: dict[tuple[int, str], Location] = {}
+        self._in_code: dict[int, Any] = {}
 
     @classmethod
     def open(cls, path: str | Path, cache_dir: Path | None = None,
@@ -265,9 +266,13 @@ class Symbolizer:
     def _object_in_code(self, lookup: int):
         """An object symbol (string literal, constant table) a code-section address falls in,
         when no sized function covers it: such bytes are data, not ``func+0xaf0``."""
+        memo = self._in_code
+        if lookup in memo:     # asked up to three times per address (adjust, filter, answer)
+            return memo[lookup]
         obj = self._image.objects.covering(lookup)
-        if obj is None or self._image.functions.covering(lookup) is not None:
-            return None
+        if obj is not None and self._image.functions.covering(lookup) is not None:
+            obj = None
+        memo[lookup] = obj
         return obj
 
     def _location(self, addr: int, lookup: int, kind: AddrKind, raw) -> Location:
