@@ -20,9 +20,12 @@ from memsleuth.symbols.forms import (
     AT_call_column,
     AT_call_file,
     AT_call_line,
+    AT_high_pc,
     AT_linkage_name,
+    AT_low_pc,
     AT_MIPS_linkage_name,
     AT_name,
+    AT_ranges,
     AT_sibling,
     AT_specification,
     TAG_inlined_subroutine,
@@ -188,10 +191,20 @@ class FunctionIndex:
             self._descend(pos, addr, out, 1)
         return out
 
+    def _value(self, where: dict, key: int, body: int) -> tuple[int, int] | None:
+        """An attribute of a fixed-layout DIE as read_die gives it: (class, value)."""
+        at = where.get(key)
+        if at is None:
+            return None
+        off, size, cls = at
+        if off < 0:
+            return cls, size            # an implicit constant
+        return cls, int.from_bytes(self._data[body + off:body + off + size], self._order)
+
     def _scope_die(self, start: int) -> tuple:
         """(abbrev, attrs, next pos, pc ranges) of a scope's DIE, decoded once per function."""
         hit = self._seen.get(start)
-        if hit is None:
+        if hit is None or hit[1] is None:
             ab, attrs, pos = self.unit.read_die(start)
             hit = self._seen[start] = (ab, attrs, pos, self.unit.pc_ranges(attrs))
         return hit
@@ -229,7 +242,20 @@ class FunctionIndex:
             if tag == TAG_inlined_subroutine or (tag in _TRANSPARENT and ab.has_children):
                 if start != run:
                     runs[run] = start
-                ab, attrs, pos, ranges = self._scope_die(start)
+                hit = self._seen.get(start)
+                if hit is not None:
+                    ab, attrs, pos, ranges = hit
+                elif ab.where is not None:
+                    # fixed layout: its extent read in place; decoded only if entered
+                    where = ab.where
+                    ranges = unit.extent(self._value(where, AT_low_pc, pos),
+                                         self._value(where, AT_high_pc, pos),
+                                         self._value(where, AT_ranges, pos))
+                    attrs = None
+                    pos += ab.size
+                    self._seen[start] = (ab, None, pos, ranges)
+                else:
+                    ab, attrs, pos, ranges = self._scope_die(start)
                 inside = False
                 for lo, hi in ranges:
                     if lo <= addr < hi:
@@ -237,6 +263,9 @@ class FunctionIndex:
                         break
                 if tag == TAG_inlined_subroutine:
                     if inside:
+                        if attrs is None:
+                            ab, attrs, pos = unit.read_die(start)
+                            self._seen[start] = (ab, attrs, pos, ranges)
                         out.append(Scope(start, ranges,
                                          attrs.get(AT_call_file, (0, 0))[1],
                                          attrs.get(AT_call_line, (0, 0))[1],
@@ -252,7 +281,17 @@ class FunctionIndex:
                         return None
                     pos = run = nxt
                     continue
-                pos = run = self._after(ab, attrs, start, pos)
+                if attrs is not None:
+                    pos = run = self._after(ab, attrs, start, pos)
+                    continue
+                if ab.has_children:      # fixed layout: as in the branch below
+                    if ab.sib_at >= 0:
+                        at = pos - ab.size + ab.sib_at
+                        pos = _sibling(unit, start, pos,
+                                       int.from_bytes(data[at:at + ab.sib_size], order))
+                    else:
+                        pos = self._skip_children(pos)
+                run = pos
             elif ab.size >= 0:      # fixed-size attributes: skipped without decoding
                 pos += ab.size
                 if ab.has_children:
