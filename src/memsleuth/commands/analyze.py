@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.check import Accumulators
 from memsleuth.analysis.crash_context import CrashCollector
