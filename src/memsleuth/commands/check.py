@@ -44,7 +44,7 @@ def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
                        TrendCollector(upto=upto))
     identity = IdentityCollector()
     stats = stream_log(log, [acc.on_record, identity.on_record], cycle_pattern,
-                       agent.load_patterns(config), objects="runs")
+                       agent.load_patterns(config), objects="runs", heap_runs=True)
     trend = acc.trend
     if trend is not None:
         trend.cycle_source = stats.cycle_source

@@ -215,6 +215,7 @@ def load_model(
     object_patterns: Sequence[Any] = (),
     objects: bool | str = True,
     rounds: bool = True,
+    heap_runs: bool = False,
 ):  # -> LogModel
     """Read the log once into a LogModel (streaming); a missing file is a usage error.
 
@@ -222,14 +223,16 @@ def load_model(
     every hook takes ``ObjectEventRun`` records (object events in bulk) too; ``objects=False``:
     object events are not built where avoidable. ``rounds=False``: the caller has no use for
     test rounds (census): the log's head is not searched for a round marker beforehand (the
-    agent's own is still read)."""
+    agent's own is still read). ``heap_runs``: the model and every hook take ``HeapRun``
+    records too (cycle markers, overview tables and, with ``objects="runs"``, the object
+    events between them, in bulk)."""
     from memsleuth.model import build_model
     from memsleuth.parse import parse_file
 
     if not log.exists():
         raise UsageError(f"log not found: {log}")
     parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns,
-                        objects=objects, detect=rounds)
+                        objects=objects, detect=rounds, heap_runs=heap_runs)
     on_record = None
     if hooks:
         def on_record(record: Any) -> None:

@@ -47,7 +47,7 @@ def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
     series = SiteSeries(attributor)
     identity = IdentityCollector()
     stats = stream_log(log, [balance.on_record, series.on_record, identity.on_record],
-                       cycle_pattern, patterns, objects="runs")
+                       cycle_pattern, patterns, objects="runs", heap_runs=True)
     result = analyze_objects(balance, series, attributor)
     if isinstance(result, ObjectsNone):
         raise InputError(f"{log}: no object trace ([MSOBJ] lines) and no block dump")

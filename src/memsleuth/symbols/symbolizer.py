@@ -17,8 +17,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+from memsleuth.cachedir import cache_disabled, default_cache_dir
 from memsleuth.symbols.arch import after_call, call_at, lookup_address, xtensa_restore
-from memsleuth.symbols.cache import SymbolCache, cache_disabled, default_cache_dir
+from memsleuth.symbols.cache import SymbolCache
 from memsleuth.symbols.elf import ElfImage, Section
 from memsleuth.symbols.errors import DECODE_ERRORS, CorruptElf, NoDebugInfo, SymbolError
 from memsleuth.symbols.location import AddrKind, Frame, Location
