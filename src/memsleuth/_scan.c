@@ -980,16 +980,73 @@ static PyObject *blocks(PyObject *self, PyObject *args) {
  * is not 1-byte. */
 static int plain_byte(unsigned char c) { return (c >= 0x20 && c <= 0x7e) || c == '\t'; }
 
-static PyObject *prefix_lines(PyObject *self, PyObject *args) {
-    PyObject *text;
-    if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
+/* The line s[0..n) (printable ASCII and TAB only): 1 when count_prefixed surely counts it
+ * (a level tag "[X]" or an ESP-IDF "X (ms) tag:" prefix), 0 when no prefix can start it,
+ * -1 when Python must decide. */
+static int prefix_class(const unsigned char *s, Py_ssize_t n) {
+    if (n == 0) return 0;
+    unsigned char c = s[0];
+    if (!(c == '[' || c == '(' || c == '<' || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')))
+        return 0;
+    if (c == '[') {
+        if (n >= 4 && s[1] == 'M' && s[2] == 'S' && s[3] >= 'A' && s[3] <= 'Z') {
+            Py_ssize_t q = 3;
+            while (q < n && s[q] >= 'A' && s[q] <= 'Z') q++;
+            if (q < n && s[q] == ']') return 0;             /* "[MS<capitals>]" */
+        }
+        if (n >= 7 && (memcmp(s, "[HEAP]|", 7) == 0 || memcmp(s, "[POOL]|", 7) == 0)) return 0;
+        if (n >= 3 && s[2] == ']' && strchr("VDIWEF", s[1]) != NULL && s[1]) return 1;
+        return -1;
+    }
+    if (c >= '0' && c <= '9')      /* only "dddd-" (a date) or "d:"/"dd:" (a clock) */
+        return (n >= 2 && ((s[1] >= '0' && s[1] <= '9') || s[1] == ':')) ? -1 : 0;
+    /* ESP-IDF: "[EWIDV] \(\d+\) [^\s:][^:]{0,40}?:" */
+    if (n >= 7 && strchr("EWIDV", c) != NULL && s[1] == ' ' && s[2] == '(') {
+        Py_ssize_t q = 3;
+        while (q < n && s[q] >= '0' && s[q] <= '9') q++;
+        if (q == 3 || q + 2 >= n || s[q] != ')' || s[q + 1] != ' ') return -1;
+        q += 2;
+        if (s[q] == ' ' || s[q] == '\t' || s[q] == ':') return -1;
+        for (Py_ssize_t k = q + 1; k < n && k <= q + 41; k++)
+            if (s[k] == ':') return 1;
+        return -1;
+    }
+    return -1;
+}
+
+/* [p, nl) without its CSI sequences (as normalize strips them), case kept: its length in
+ * buf, or -1 when anything else is there that is not printable ASCII or TAB. */
+static Py_ssize_t strip_csi(const unsigned char *p, const unsigned char *nl, unsigned char *buf) {
+    Py_ssize_t n = 0;
+    while (p < nl) {
+        unsigned char c = *p;
+        if (c == 0x1b) {
+            const unsigned char *q = p + 1;
+            if (q >= nl || *q != '[') return -1;
+            q++;
+            while (q < nl && *q >= 0x30 && *q <= 0x3f) q++;
+            while (q < nl && *q >= 0x20 && *q <= 0x2f) q++;
+            if (q >= nl || *q < 0x40 || *q > 0x7e) return -1;
+            p = q + 1;
+            continue;
+        }
+        if (!plain_byte(c) || n >= LINE_MAX_CLEAN) return -1;
+        buf[n++] = c;
+        p++;
+    }
+    return n;
+}
+
+static PyObject *prefix_scan(PyObject *text, int count) {
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND) Py_RETURN_NONE;
     const unsigned char *base = PyUnicode_1BYTE_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     const unsigned char *p = base, *end = base + n;
-    unsigned char *buf = PyMem_Malloc(n > 0 ? (size_t)n : 1);
+    /* (+1: a last line without its '\n' is kept with one) */
+    unsigned char *buf = PyMem_Malloc((size_t)n + 1);
+    unsigned char line[LINE_MAX_CLEAN + 1];
     if (buf == NULL) return PyErr_NoMemory();
-    Py_ssize_t k = 0;
+    Py_ssize_t k = 0, counted = 0;
     int plain = 1;
     while (p < end) {
         const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -998,24 +1055,19 @@ static PyObject *prefix_lines(PyObject *self, PyObject *args) {
         for (const unsigned char *q = p; q < stop; q++)
             if (!plain_byte(*q)) { clean = 0; break; }
         if (!clean) plain = 0;
-        int keep = 1;
-        if (clean && p < stop) {
-            unsigned char c = *p;
-            if (!(c == '[' || c == '(' || c == '<' || (c >= '0' && c <= '9')
-                  || (c >= 'A' && c <= 'Z')))
-                keep = 0;
-            else if (c == '[' && stop - p >= 4 && p[1] == 'M' && p[2] == 'S'
-                     && p[3] >= 'A' && p[3] <= 'Z') {
-                const unsigned char *q = p + 3;
-                while (q < stop && *q >= 'A' && *q <= 'Z') q++;
-                if (q < stop && *q == ']') keep = 0;
-            } else if (c == '[' && stop - p >= 7 && (memcmp(p, "[HEAP]|", 7) == 0
-                                                       || memcmp(p, "[POOL]|", 7) == 0))
-                keep = 0;
-        } else if (clean) {
-            keep = 0;                               /* an empty line */
+        int cls;
+        if (clean) {
+            cls = prefix_class(p, stop - p);
+            if (cls == 1 && !count) cls = -1;
+        } else if (count) {      /* colour escapes around a plain line: judged without them */
+            Py_ssize_t m = strip_csi(p, stop, line);
+            cls = m < 0 ? -1 : prefix_class(line, m);
+        } else {
+            cls = -1;
         }
-        if (keep) {
+        if (cls == 1) {
+            counted++;
+        } else if (cls < 0) {
             memcpy(buf + k, p, (size_t)(stop - p));
             k += stop - p;
             buf[k++] = '\n';
@@ -1025,7 +1077,24 @@ static PyObject *prefix_lines(PyObject *self, PyObject *args) {
     PyObject *kept = PyUnicode_DecodeLatin1((const char *)buf, k, NULL);
     PyMem_Free(buf);
     if (kept == NULL) return NULL;
+    if (count)
+        return Py_BuildValue("(ONn)", plain ? Py_True : Py_False, kept, counted);
     return Py_BuildValue("(ON)", plain ? Py_True : Py_False, kept);
+}
+
+static PyObject *prefix_lines(PyObject *self, PyObject *args) {
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
+    return prefix_scan(text, 0);
+}
+
+/* prefix_count(text) -> (plain, kept, counted): prefix_lines, and the lines it can tell
+ * carry a prefix are counted here instead of kept: count_prefixed(kept) + counted ==
+ * count_prefixed(text). None when the text is not 1-byte. */
+static PyObject *prefix_count(PyObject *self, PyObject *args) {
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
+    return prefix_scan(text, 1);
 }
 
 /* ---- Ledger: analysis/objects.py's create/delete pairing, in C ------------------------ */
@@ -1069,6 +1138,7 @@ typedef struct {
     LKind *kinds; Py_ssize_t nkinds, capkinds;
     PyObject *kind_index;                  /* str -> kind index */
     int32_t gkind[MAX_KINDS];              /* the scanner's kind id -> kind index, -1 */
+    PyObject *gnames;                      /* the names list gkind was filled from */
     LSite *sites; Py_ssize_t nsites, capsites;
     uint32_t *site_tab; size_t site_mask;  /* site index + 1; 0 empty */
     LLive *live; size_t live_mask, nlive;
@@ -1398,6 +1468,11 @@ static PyObject *ledger_feed(Ledger *L, PyObject *args) {
     Py_ssize_t n = buf.len / (Py_ssize_t)sizeof(PackedEvent);
     int ok = buf.len % (Py_ssize_t)sizeof(PackedEvent) == 0;
     if (!ok) PyErr_SetString(PyExc_ValueError, "not a packed event stretch");
+    if (ok && names != L->gnames) {      /* ids of another table: forget the cached ones */
+        for (int i = 0; i < MAX_KINDS; i++) L->gkind[i] = -1;
+        Py_INCREF(names);
+        Py_XSETREF(L->gnames, names);
+    }
     for (Py_ssize_t i = 0; ok && i < n; i++) {
         uint32_t g = ev[i].kind;
         if (g >= MAX_KINDS || g >= (uint32_t)PyList_GET_SIZE(names)) {
@@ -1527,6 +1602,7 @@ static void ledger_dealloc(Ledger *L) {
     PyMem_Free(L->kinds); PyMem_Free(L->sites); PyMem_Free(L->site_tab); PyMem_Free(L->live);
     PyMem_Free(L->tk); PyMem_Free(L->ts);
     Py_XDECREF(L->kind_index);
+    Py_XDECREF(L->gnames);
     Py_XDECREF(L->gaps_big);
     Py_TYPE(L)->tp_free((PyObject *)L);
 }
@@ -1565,6 +1641,8 @@ static PyMethodDef methods[] = {
     {"skip_inert", skip_inert, METH_VARARGS, "Skip lines no reader reads: (end, lines)."},
     {"prefix_lines", prefix_lines, METH_VARARGS,
      "(is_plain(text), the lines count_prefixed could count)."},
+    {"prefix_count", prefix_count, METH_VARARGS,
+     "(is_plain(text), the lines left to count_prefixed, the prefixed lines counted here)."},
     {"blocks", blocks, METH_VARARGS, "A run of strict block-dump lines: (end, lineno, blocks)."},
     {"run", run, METH_VARARGS, "Object events, cycle markers, overview tables and inert lines "
      "in one loop: (end, lineno, items)."},

@@ -202,8 +202,9 @@ class _Spec:
             return self.convert(given[-1])
         if self.kind == "argument":
             raise _Decline      # a missing argument: click says so
-        if isinstance(self.default, str):
-            return self.convert(self.default)   # click converts a default as a value
+        if isinstance(self.default, str) or (self.default is not None
+                                             and isinstance(self.type, Call)):
+            return self.convert(str(self.default))   # click checks a default as a value
         return self.default
 
 

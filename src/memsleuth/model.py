@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
+from memsleuth.analysis import heap_rows
 from memsleuth.analysis.series import HeapSeries, overview_problem
 from memsleuth.records import (
     AgentNotice,
@@ -440,26 +441,14 @@ def _add_overviews(model: LogModel, run: HeapRun) -> None:
     if not n:
         return
     series = model.heap_series
-    t, f, u, m, b = run.cols
-    np = _numpy()
-    if np is None or t is None or series.count == 0 or series.total is None \
-            or model.series_first is None:
-        for k in range(n):
+    cols = heap_rows.rows(run) if series.count and series.total is not None \
+        and model.series_first is not None else None
+    if cols is None or bool((cols.total != series.total).any()):
+        for k in range(n):      # another heap, or rows read one by one: the records decide
             _add_overview(model, run.overview(k))
         return
-    vals = np.frombuffer(run.values, dtype=np.int64).reshape(-1, run.width)
-    total, free, used = vals[:, t], vals[:, f], vals[:, u]
-    if int(vals.max()) >= 1 << 61 or bool((total != series.total).any()):
-        for k in range(n):      # another heap (or sums past int64): the rows decide
-            _add_overview(model, run.overview(k))
-        return
-    # overview_problem's tests on a row of an explicit-total variant without a pool
-    bad = (free < 0) | (used < 0) | (total <= 0) | (free > total) | (used > total) \
-        | (used + free != total)
-    if m is not None:
-        bad |= vals[:, m] > free
-    if b is not None:
-        bad |= vals[:, b] > free
+    np = heap_rows.numpy()
+    free, bad = cols.free, cols.bad
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         model.impossible_rows += int(bad.sum())
@@ -482,22 +471,6 @@ def _add_overviews(model: LogModel, run: HeapRun) -> None:
     lowest = model.lowest_overview
     if lowest is None or int(free[low]) < lowest.free:
         model.lowest_overview = run.overview(low)
-
-
-_np_module: Any = None
-
-
-def _numpy() -> Any:
-    """NumPy when installed (the bulk path uses it), else None."""
-    global _np_module
-    if _np_module is None:
-        try:
-            import numpy
-        except ImportError:
-            _np_module = False
-        else:
-            _np_module = numpy
-    return _np_module or None
 
 
 def _add_overview(model: LogModel, overview: HeapOverview) -> None:

@@ -151,6 +151,25 @@ def test_unknown_parameter_features_are_declined() -> None:
     assert x.click().make_context("x", ["a", "--n", "2"]).params == {"log": "a", "n": 2}
 
 
+def test_defaults_are_checked_as_click_checks_them(tmp_path: Path) -> None:
+    """A default goes through the parameter's type (``report --output`` defaults to a
+    Path): one click refuses (a directory where a file is wanted) is declined too."""
+    def define(default: Any) -> lazyclick.Command:
+        @lazyclick.command("x")
+        @lazyclick.option("--out", type=lazyclick.Path(dir_okay=False, path_type=Path),
+                          default=default)
+        @lazyclick.option("--n", type=lazyclick.IntRange(min=0), default=3)
+        def x(out: Path, n: int) -> None:
+            raise AssertionError
+        return x
+
+    fine, refused = define(tmp_path / "report.html"), define(tmp_path)
+    assert by_quick(fine, []) == by_click(fine, []) == ({"out": tmp_path / "report.html",
+                                                         "n": 3}, "off")
+    assert by_click(refused, [])[0] is None and by_quick(refused, [])[0] is None
+    assert by_quick(refused, ["--out", "r.html"]) == by_click(refused, ["--out", "r.html"])
+
+
 def modules_after(args: list[str]) -> set[str]:
     """What the console entry point imported for ``memsleuth ARGS`` (read by an atexit
     handler: the entry point ends the process with os._exit once the handlers ran)."""

@@ -15,11 +15,10 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from parse_helpers import paths_agree, verb_answer
 
 from memsleuth import accel
 from memsleuth.analysis import trend as trend_mod
-from memsleuth.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "examples" / "wifi_reconnect_leak" / "out" / "cortex-m4-leak.log"
@@ -29,22 +28,12 @@ ROW = re.compile(r"^( *\| )0x([0-9A-F]{8})( \| )0x([0-9A-F]{8})", re.M)
 
 def _answer(log: Path, mode: str, monkeypatch: pytest.MonkeyPatch,
             verb: str = "trend") -> tuple:
-    with monkeypatch.context() as m:
-        if mode == "pure":
-            m.setattr(accel, "_loaded", None)
-        elif mode == "line":
-            m.setenv("MEMSLEUTH_FAST", "0")
-        result = CliRunner().invoke(main, [verb, str(log), "--json"])
-    return result.exit_code, result.stdout, result.stderr
+    return verb_answer(verb, log, mode, monkeypatch)
 
 
 def _agree(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for verb in ("trend", "analyze"):      # the verbs that take HeapRuns
-        line = _answer(log, "line", monkeypatch, verb)
-        assert line[1] or line[2]
-        assert _answer(log, "pure", monkeypatch, verb) == line
-        if accel.module() is not None:
-            assert _answer(log, "C", monkeypatch, verb) == line
+        paths_agree(verb, log, monkeypatch)
 
 
 def _lines() -> list[str]:
@@ -183,3 +172,23 @@ def test_thinned_lazy_extend_is_append(capacity: int) -> None:
         value += n
         assert list(lazy) == list(one) and lazy.count == one.count
     assert len(built) < value / 2          # most items were never built
+
+
+@pytest.mark.parametrize("chunk", [1_000, 4_096, 65_536])
+def test_stretches_cut_by_chunks(chunk: int, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads cut into small chunks (a stretch, a table, a line split at every place) give the
+    answers of one read: the C loop stops at a chunk's last whole table and the next chunk
+    starts the next stretch."""
+    from memsleuth.sources import file as file_source
+
+    log = tmp_path / "two.log"
+    log.write_bytes(RUN.read_bytes()[:300_000] + OTHER.read_bytes()[:200_000])
+    whole = {verb: _answer(log, "C", monkeypatch, verb) for verb in ("trend", "analyze")}
+    monkeypatch.setattr(file_source, "CHUNK_BYTES", chunk)
+    for verb in ("trend", "analyze"):
+        line = _answer(log, "line", monkeypatch, verb)
+        assert line == whole[verb]
+        assert _answer(log, "pure", monkeypatch, verb) == line
+        if accel.module() is not None:
+            assert _answer(log, "C", monkeypatch, verb) == line

@@ -331,9 +331,10 @@ def test_table_rows_read_in_c(tmp_path: Path, header: str) -> None:
 
 
 def test_prefix_lines_keep_every_line_a_prefix_could_be_on() -> None:
-    """The C pre-filter of the prefixed-line count drops only lines no prefix can start:
-    count_prefixed gives the same on what it keeps as on the whole chunk, and ``plain`` is
-    is_plain's answer."""
+    """The C pre-filter of the prefixed-line count drops only lines no prefix can start, and
+    counts only lines that surely carry one (level tags, ESP-IDF prefixes, with or without
+    colour): what it counts plus count_prefixed on what it keeps is count_prefixed on the
+    whole chunk, and ``plain`` is is_plain's answer."""
     from memsleuth.parse.normalize import count_prefixed, is_plain
 
     fast = accel.module()
@@ -345,10 +346,19 @@ def test_prefix_lines_keep_every_line_a_prefix_could_be_on() -> None:
               "<err> os: x", "[ 9] [  INFO] [ap] x", "(00:00:00.106) x", "plain text 12:00",
               "  [I] indented", "\t[I] tab", "", "\x1b[0;32mI (3) app: x\x1b[0m", "[I] cr\r",
               "\x00[I] nul", "café [I]", "[D] naïve", "Jan  1 00:00:00 h p: x", "Xyz x"]
+    shapes += ["[V]x", "[F] ", "[X] no", "[I", "[i] lower", "[E][MSOBJ] x", "0x2000 used",
+               "1:2", "12", "1", "2026-11", "0", "9 x", "V (1) a:", "V (1) :a", "V (1)  a: x",
+               "W (22) " + "t" * 40 + ": x", "W (22) " + "t" * 41 + ": x", "D (x) a: b",
+               "E ()", "I (5) tag", "\x1b[1mE (7) wifi: x", "\x1b[0;32m[I] x\x1b[0m",
+               "\x1b]0;t\x07I (3) a: b", "\x1b[0mplain", "\x1b[31m12:00:00 > x", "\x1b["]
     rnd = random.Random(5)
-    for _ in range(300):
+    for _ in range(600):
         lines = [rnd.choice(shapes) for _ in range(rnd.randrange(1, 12))]
         text = "\n".join(lines) + rnd.choice(["\n", ""])
         plain, kept = fast.prefix_lines(text)
         assert plain == is_plain(text), lines
         assert count_prefixed(kept) == count_prefixed(text), lines
+        if hasattr(fast, "prefix_count"):   # the lines it can tell are counted in C
+            plain, kept, counted = fast.prefix_count(text)
+            assert plain == is_plain(text), lines
+            assert counted + count_prefixed(kept) == count_prefixed(text), lines

@@ -91,6 +91,11 @@ class SiteSeries:
         """The kept censuses in log order (all of them unless ``sampled``)."""
         return self._sample.items()
 
+    def record_leaves(self) -> list[dict[type, Any]]:
+        """What ``on_record`` acts on (``commands.common.fan_out``: keep the two in step)."""
+        return [{CycleMarker: self.on_record, HeapRun: self.on_record,
+                 BlockDump: self.on_record}]
+
     def on_record(self, record: Record) -> None:
         if isinstance(record, CycleMarker):
             self.markers += 1
