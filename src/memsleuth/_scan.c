@@ -1492,6 +1492,41 @@ static PyObject *ledger_event_py(Ledger *L, PyObject *args) {
     Py_RETURN_TRUE;
 }
 
+/* walk(seq, packs) -> markers: a HeapRun's markers (0 in seq) and packed event runs (2, the
+ * next of packs: objects with .packed bytes and .names) in order; tables (1) are not ours. */
+static PyObject *ledger_walk(Ledger *L, PyObject *args) {
+    Py_buffer seq;
+    PyObject *packs;
+    if (!PyArg_ParseTuple(args, "y*O!", &seq, &PyList_Type, &packs)) return NULL;
+    const unsigned char *s = seq.buf;
+    Py_ssize_t e = 0, markers = 0;
+    int ok = 1;
+    for (Py_ssize_t i = 0; ok && i < seq.len; i++) {
+        if (s[i] == 0) {
+            PyObject *r = ledger_marker(L, NULL);
+            if (r == NULL) ok = 0;
+            Py_XDECREF(r);
+            markers++;
+        } else if (s[i] == 2) {
+            if (e >= PyList_GET_SIZE(packs)) {
+                PyErr_SetString(PyExc_ValueError, "more event runs in seq than packs");
+                ok = 0;
+                break;
+            }
+            PyObject *pack = PyList_GET_ITEM(packs, e++);
+            PyObject *packed = PyObject_GetAttrString(pack, "packed");
+            PyObject *names = packed ? PyObject_GetAttrString(pack, "names") : NULL;
+            PyObject *a = names ? PyTuple_Pack(2, packed, names) : NULL;
+            PyObject *r = a ? ledger_feed(L, a) : NULL;
+            if (r == NULL) ok = 0;
+            Py_XDECREF(r); Py_XDECREF(a); Py_XDECREF(names); Py_XDECREF(packed);
+        }
+    }
+    PyBuffer_Release(&seq);
+    if (!ok) return NULL;
+    return PyLong_FromSsize_t(markers);
+}
+
 static PyObject *zfirst(int64_t z) {
     if (z < 0) Py_RETURN_NONE;
     return PyLong_FromLongLong(z);
@@ -1586,6 +1621,8 @@ static PyMethodDef ledger_methods[] = {
     {"event", (PyCFunction)ledger_event_py, METH_VARARGS,
      "Pair one event: True, or False when its numbers do not fit (nothing done)."},
     {"marker", (PyCFunction)ledger_marker, METH_NOARGS, "Close the open cycle."},
+    {"walk", (PyCFunction)ledger_walk, METH_VARARGS,
+     "A HeapRun's markers and packed event runs, in order: the markers walked."},
     {"state", (PyCFunction)ledger_state, METH_NOARGS, "Everything the ledger keeps, as a dict."},
     {NULL, NULL, 0, NULL},
 };
