@@ -1,9 +1,11 @@
 /* memsleuth._scan: the optional C half of the scanning fast path (memsleuth/parse/scan.py).
  *
- * Two loops that cost a few microseconds per line in Python:
+ * Loops that cost a few microseconds per line in Python:
  *   obj_run   - a run of strict [MSOBJ] lines -> ObjectEvent records (or just their count);
- *   skip_inert - consecutive lines of printable ASCII that hold none of the readers' anchors.
- * Both accept exactly what the Python fast path accepts (the tests compare the two on every
+ *   skip_inert - consecutive lines of printable ASCII that hold none of the readers' anchors;
+ *   run, blocks - the idle stretches and block-dump runs the scanner reads in bulk;
+ *   prefix_count - the lines normalize() finds a prefix on (its prefixes, matched by hand).
+ * Each accepts exactly what the Python fast path accepts (the tests compare the two on every
  * committed log and on mutated ones); anything else stops the loop and Python decides.
  * Only 1-byte (latin-1/ASCII) strings are scanned; others return at once.
  */
@@ -761,71 +763,523 @@ static PyObject *blocks(PyObject *self, PyObject *args) {
     return Py_BuildValue("nnN", (Py_ssize_t)(p - base), lineno, out);
 }
 
-/* ---- prefix_lines: the lines normalize() could find a prefix on ----------------------- */
+/* ---- normalize in C: the prefixes of parse/normalize.py, for lines it can decide -------- */
 
-/* prefix_lines(text) -> (plain, kept): ``plain`` is normalize.is_plain(text) (printable
- * ASCII, TAB and '\n' only); ``kept`` holds, '\n'-ended, every line of text that
- * normalize.count_prefixed could count: all but those that start with a character no prefix
- * starts with (nothing but '[', '(', '<', a digit or a capital can: _MAY_HAVE_PREFIX), or
- * with "[MS<capitals>]", "[HEAP]|" or "[POOL]|" (turned down by the pattern's first tests),
- * and hold no escape, control or non-ASCII character (those are kept: Python cleans them).
- * count_prefixed(kept) == count_prefixed(text): it counts line by line. None when the text
- * is not 1-byte. */
-static int plain_byte(unsigned char c) { return (c >= 0x20 && c <= 0x7e) || c == '\t'; }
+/* Each matcher mirrors one pattern of normalize._PREFIXES (same order) on the cleaned line
+ * b[i, n) (escape sequences and control characters gone, trailing blanks gone, printable
+ * ASCII and TAB only): the length it matches there, 0 when it does not. Regex backtracking
+ * is worked out by hand in each (see the comments); tests/parse/test_prefix_c.py compares
+ * the whole normalize() with this on every committed log, the real corpus and mutated
+ * lines. */
+static int n_dig(unsigned char c) { return c >= '0' && c <= '9'; }
+static int n_ws(unsigned char c) { return c == ' ' || c == '\t'; }
+static int n_up(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+static int n_low(unsigned char c) { return c >= 'a' && c <= 'z'; }
+static int n_word(unsigned char c) { return n_dig(c) || n_up(c) || n_low(c) || c == '_'; }
 
-static PyObject *prefix_lines(PyObject *self, PyObject *args) {
+/* digits at j: how many (0 if none) */
+static Py_ssize_t n_digits(const unsigned char *b, Py_ssize_t j, Py_ssize_t n) {
+    Py_ssize_t k = j;
+    while (k < n && n_dig(b[k])) k++;
+    return k - j;
+}
+
+static int n_has(const unsigned char *b, Py_ssize_t j, Py_ssize_t n, const char *s) {
+    size_t L = strlen(s);
+    return (size_t)(n - j) >= L && memcmp(b + j, s, L) == 0;
+}
+
+/* "\d{2}" exactly two digits at j (a third digit may follow: the next literal decides) */
+static int n_two(const unsigned char *b, Py_ssize_t j, Py_ssize_t n) {
+    return j + 2 <= n && n_dig(b[j]) && n_dig(b[j + 1]);
+}
+
+/* (?:[.,]\d{1,9})? followed by something that is never a digit: the position after it (a
+ * run of 10+ digits can only fail what follows, so it is reported as -1). */
+static Py_ssize_t n_frac(const unsigned char *b, Py_ssize_t j, Py_ssize_t n) {
+    if (j < n && (b[j] == '.' || b[j] == ',')) {
+        Py_ssize_t d = n_digits(b, j + 1, n);
+        if (d >= 1 && d <= 9) return j + 1 + d;
+        if (d > 9) return -1;
+    }
+    return j;
+}
+
+/* (?:>|->|-->) at j: its length, 0 if none */
+static Py_ssize_t n_arrow(const unsigned char *b, Py_ssize_t j, Py_ssize_t n) {
+    if (j < n && b[j] == '>') return 1;
+    if (n_has(b, j, n, "->")) return 2;
+    if (n_has(b, j, n, "-->")) return 3;
+    return 0;
+}
+
+/* ^\[\s*(\d+\.\d+)\] ?(?:<[A-Z]> ?)? */
+static Py_ssize_t p_uptime(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    Py_ssize_t j = i;
+    if (j >= n || b[j] != '[') return 0;
+    j++;
+    while (j < n && n_ws(b[j])) j++;
+    Py_ssize_t d = n_digits(b, j, n);
+    if (!d) return 0;
+    j += d;
+    if (j >= n || b[j] != '.') return 0;
+    d = n_digits(b, j + 1, n);
+    if (!d) return 0;
+    j += 1 + d;
+    if (j >= n || b[j] != ']') return 0;
+    j++;
+    if (j < n && b[j] == ' ') j++;
+    if (j + 3 <= n && b[j] == '<' && n_up(b[j + 1]) && b[j + 2] == '>') {
+        j += 3;
+        if (j < n && b[j] == ' ') j++;
+    }
+    return j - i;
+}
+
+/* ^[EWIDV] \((\d+)\) [^\s:][^:]{0,40}?: ?  (the lazy run ends at the first ':') */
+static Py_ssize_t p_esp(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    Py_ssize_t j = i;
+    if (j + 3 > n || !strchr("EWIDV", b[j]) || b[j + 1] != ' ' || b[j + 2] != '(') return 0;
+    j += 3;
+    Py_ssize_t d = n_digits(b, j, n);
+    if (!d) return 0;
+    j += d;
+    if (!n_has(b, j, n, ") ")) return 0;
+    j += 2;
+    if (j >= n || n_ws(b[j]) || b[j] == ':') return 0;
+    j++;
+    Py_ssize_t k = j;
+    while (k < n && b[k] != ':' && k - j < 41) k++;
+    if (k >= n || b[k] != ':' || k - j > 40) return 0;
+    j = k + 1;
+    if (j < n && b[j] == ' ') j++;
+    return j - i;
+}
+
+/* ^\[?(\d{4}-\d{2}-\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\]?
+ *   (?:\s*(?:>|->|-->)\s?|\s?) */
+static Py_ssize_t p_iso(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    Py_ssize_t j = i;
+    if (j < n && b[j] == '[') j++;
+    if (!(j + 10 <= n && n_dig(b[j]) && n_dig(b[j + 1]) && n_dig(b[j + 2]) && n_dig(b[j + 3])
+          && b[j + 4] == '-' && n_two(b, j + 5, n) && b[j + 7] == '-' && n_two(b, j + 8, n)))
+        return 0;
+    j += 10;
+    if (j >= n || (b[j] != ' ' && b[j] != 'T')) return 0;
+    j++;
+    if (!(j + 8 <= n && n_two(b, j, n) && b[j + 2] == ':' && n_two(b, j + 3, n)
+          && b[j + 5] == ':' && n_two(b, j + 6, n)))
+        return 0;
+    j += 8;
+    /* (?:[.,]\d{1,9})? : everything after is optional, so greedy wins (9 digits at most) */
+    if (j < n && (b[j] == '.' || b[j] == ',') && j + 1 < n && n_dig(b[j + 1])) {
+        Py_ssize_t d = n_digits(b, j + 1, n);
+        j += 1 + (d > 9 ? 9 : d);
+    }
+    if (j < n && b[j] == ']') j++;
+    Py_ssize_t k = j;
+    while (k < n && n_ws(b[k])) k++;
+    Py_ssize_t a = n_arrow(b, k, n);
+    if (a) {
+        k += a;
+        if (k < n && n_ws(b[k])) k++;
+        return k - i;
+    }
+    if (j < n && n_ws(b[j])) j++;
+    return j - i;
+}
+
+/* ^(Jan|...|Dec) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) \S+ [\w.\-/]+(?:\[\d+\])?: ? */
+static Py_ssize_t p_syslog(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    static const char *mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+                                "Sep", "Oct", "Nov", "Dec"};
+    Py_ssize_t j = i;
+    int ok = 0;
+    for (int m = 0; m < 12 && !ok; m++) ok = n_has(b, j, n, mon[m]);
+    if (!ok) return 0;
+    j += 3;
+    if (j >= n || b[j] != ' ') return 0;
+    while (j < n && b[j] == ' ') j++;
+    /* \d{1,2} then ' ': two digits if they are followed by ' ', else one */
+    if (j + 2 < n && n_dig(b[j]) && n_dig(b[j + 1]) && b[j + 2] == ' ') j += 3;
+    else if (j + 1 < n && n_dig(b[j]) && b[j + 1] == ' ') j += 2;
+    else return 0;
+    if (!(j + 8 <= n && n_two(b, j, n) && b[j + 2] == ':' && n_two(b, j + 3, n)
+          && b[j + 5] == ':' && n_two(b, j + 6, n)))
+        return 0;
+    j += 8;
+    if (j >= n || b[j] != ' ') return 0;
+    j++;
+    Py_ssize_t k = j;                       /* \S+ : the whole run, then exactly ' ' */
+    while (k < n && !n_ws(b[k])) k++;
+    if (k == j || k >= n || b[k] != ' ') return 0;
+    j = k + 1;
+    k = j;                                  /* [\w.\-/]+ */
+    while (k < n && (n_word(b[k]) || b[k] == '.' || b[k] == '-' || b[k] == '/')) k++;
+    if (k == j) return 0;
+    j = k;
+    if (j < n && b[j] == '[') {             /* (?:\[\d+\])? then ':' */
+        Py_ssize_t d = n_digits(b, j + 1, n);
+        if (d && j + 1 + d < n && b[j + 1 + d] == ']' && j + 2 + d < n && b[j + 2 + d] == ':')
+            j += 2 + d;
+    }
+    if (j >= n || b[j] != ':') return 0;
+    j++;
+    if (j < n && b[j] == ' ') j++;
+    return j - i;
+}
+
+/* ^(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s*(?:>|->|-->)\s? */
+static Py_ssize_t p_clock(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    Py_ssize_t d = n_digits(b, i, n);
+    if (d < 1 || d > 2) return 0;
+    Py_ssize_t j = i + d;
+    if (!(j + 6 <= n && b[j] == ':' && n_two(b, j + 1, n) && b[j + 3] == ':'
+          && n_two(b, j + 4, n)))
+        return 0;
+    j += 6;
+    if (j < n && n_dig(b[j])) return 0;    /* SS is exactly two digits before what follows */
+    j = n_frac(b, j, n);
+    if (j < 0) return 0;
+    while (j < n && n_ws(b[j])) j++;
+    Py_ssize_t a = n_arrow(b, j, n);
+    if (!a) return 0;
+    j += a;
+    if (j < n && n_ws(b[j])) j++;
+    return j - i;
+}
+
+/* ^[\[(](\d{1,3}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?[\])]\s? */
+static Py_ssize_t p_clock_br(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (i >= n || (b[i] != '[' && b[i] != '(')) return 0;
+    Py_ssize_t d = n_digits(b, i + 1, n);
+    if (d < 1 || d > 3) return 0;
+    Py_ssize_t j = i + 1 + d;
+    if (!(j + 6 <= n && b[j] == ':' && n_two(b, j + 1, n) && b[j + 3] == ':'
+          && n_two(b, j + 4, n)))
+        return 0;
+    j += 6;
+    if (j < n && n_dig(b[j])) return 0;
+    j = n_frac(b, j, n);
+    if (j < 0 || j >= n || (b[j] != ']' && b[j] != ')')) return 0;
+    j++;
+    if (j < n && n_ws(b[j])) j++;
+    return j - i;
+}
+
+/* ^\[(\d{2,3}):(\d{2}):(\d{2})\.(\d{3}),\d{3}\] ? */
+static Py_ssize_t p_zephyr(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (i >= n || b[i] != '[') return 0;
+    Py_ssize_t d = n_digits(b, i + 1, n);
+    if (d < 2 || d > 3) return 0;
+    Py_ssize_t j = i + 1 + d;
+    if (!(j + 15 <= n && b[j] == ':' && n_two(b, j + 1, n) && b[j + 3] == ':'
+          && n_two(b, j + 4, n) && b[j + 6] == '.' && n_digits(b, j + 7, n) >= 3
+          && b[j + 10] == ',' && n_digits(b, j + 11, n) >= 3 && b[j + 14] == ']'))
+        return 0;
+    j += 15;
+    if (j < n && b[j] == ' ') j++;
+    return j - i;
+}
+
+/* ^<(?:err|wrn|inf|dbg)> [\w.\-]{1,32}: ? */
+static Py_ssize_t p_zlevel(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (!(n_has(b, i, n, "<err> ") || n_has(b, i, n, "<wrn> ") || n_has(b, i, n, "<inf> ")
+          || n_has(b, i, n, "<dbg> ")))
+        return 0;
+    Py_ssize_t j = i + 6, k = j;
+    while (k < n && (n_word(b[k]) || b[k] == '.' || b[k] == '-')) k++;
+    if (k == j || k - j > 32 || k >= n || b[k] != ':') return 0;
+    k++;
+    if (k < n && b[k] == ' ') k++;
+    return k - i;
+}
+
+/* '[' then chars outside ']', blanks and '|' (1 to 32) then ']': the position after ']', or
+ * 0. from: after '['. */
+static Py_ssize_t n_tag(const unsigned char *b, Py_ssize_t from, Py_ssize_t n) {
+    Py_ssize_t k = from;
+    while (k < n && b[k] != ']' && !n_ws(b[k]) && b[k] != '|') k++;
+    if (k == from || k - from > 32 || k >= n || b[k] != ']') return 0;
+    return k + 1;
+}
+
+/* ^(?:\[\s*\d{1,5}\] )?\[\s*(?:EMERG|ALERT|CRIT|ERROR|WARN|NOTICE|INFO|DEBUG)\] 
+ *   (?:\[[^\]\s|]{1,32}\] )? */
+static Py_ssize_t nuttx_level(const unsigned char *b, Py_ssize_t j, Py_ssize_t n) {
+    static const char *lv[] = {"EMERG] ", "ALERT] ", "CRIT] ", "ERROR] ", "WARN] ",
+                               "NOTICE] ", "INFO] ", "DEBUG] "};
+    if (j >= n || b[j] != '[') return 0;
+    j++;
+    while (j < n && n_ws(b[j])) j++;
+    for (int k = 0; k < 8; k++)
+        if (n_has(b, j, n, lv[k])) {
+            j += (Py_ssize_t)strlen(lv[k]);
+            if (j < n && b[j] == '[') {
+                Py_ssize_t t = n_tag(b, j + 1, n);
+                if (t && t < n && b[t] == ' ') j = t + 1;
+            }
+            return j;
+        }
+    return 0;
+}
+
+static Py_ssize_t p_nuttx(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (i < n && b[i] == '[') {
+        Py_ssize_t j = i + 1;
+        while (j < n && n_ws(b[j])) j++;
+        Py_ssize_t d = n_digits(b, j, n);
+        if (d >= 1 && d <= 5 && j + d + 1 < n && b[j + d] == ']' && b[j + d + 1] == ' ') {
+            Py_ssize_t e = nuttx_level(b, j + d + 2, n);
+            if (e) return e - i;
+            /* without the group: '[' then \s* then a level word; a digit is none */
+        }
+    }
+    Py_ssize_t e = nuttx_level(b, i, n);
+    return e ? e - i : 0;
+}
+
+/* ^[EWID]:(?: |$) */
+static Py_ssize_t p_minimal(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (i + 2 > n || !strchr("EWID", b[i]) || b[i + 1] != ':') return 0;
+    if (i + 2 == n) return 2;
+    return b[i + 2] == ' ' ? 3 : 0;
+}
+
+/* ^(?:\[(?:[VDIWEF]|INFO|WARN|WARNING|ERROR|ERR|DEBUG|DBG|TRACE|VERBOSE|FATAL)\]
+ *      (?:\[(?!MS[A-Z]+\]|2\^)[^\]\s|]{1,32}\](?!\|))?|<[VDIWEF]>) ? */
+static Py_ssize_t p_level(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    static const char *words[] = {"INFO", "WARN", "WARNING", "ERROR", "ERR", "DEBUG", "DBG",
+                                  "TRACE", "VERBOSE", "FATAL"};
+    Py_ssize_t j;
+    if (i + 3 <= n && b[i] == '<' && b[i + 2] == '>' && b[i + 1] && strchr("VDIWEF", b[i + 1])) {
+        j = i + 3;
+    } else if (i < n && b[i] == '[') {
+        Py_ssize_t k = i + 1;
+        while (k < n && n_up(b[k])) k++;
+        if (k >= n || b[k] != ']' || k == i + 1) return 0;
+        Py_ssize_t L = k - (i + 1);
+        int ok = L == 1 && strchr("VDIWEF", b[i + 1]) != NULL;
+        for (int w = 0; w < 10 && !ok; w++)
+            ok = (Py_ssize_t)strlen(words[w]) == L && memcmp(b + i + 1, words[w], (size_t)L) == 0;
+        if (!ok) return 0;
+        j = k + 1;
+        if (j < n && b[j] == '[') {
+            int ms = 0;
+            if (n_has(b, j + 1, n, "MS")) {
+                Py_ssize_t q = j + 3;
+                while (q < n && n_up(b[q])) q++;
+                ms = q > j + 3 && q < n && b[q] == ']';
+            }
+            if (!ms && !n_has(b, j + 1, n, "2^")) {
+                Py_ssize_t t = n_tag(b, j + 1, n);
+                if (t && !(t < n && b[t] == '|')) j = t;
+            }
+        }
+    } else {
+        return 0;
+    }
+    if (j < n && b[j] == ' ') j++;
+    return j - i;
+}
+
+/* The protected AliOS shapes (normalize._PROTECTED) at i. */
+static int n_protected(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (i >= n || b[i] != '[') return 0;
+    if (n_has(b, i, n, "[HEAP]|") || n_has(b, i, n, "[POOL]|")) return 1;
+    if (n_has(b, i, n, "[2^")) {
+        Py_ssize_t d = n_digits(b, i + 3, n);
+        if (d && i + 3 + d < n && b[i + 3 + d] == ']') return 1;
+    }
+    if (n_has(b, i, n, "[MS")) {
+        Py_ssize_t q = i + 3;
+        while (q < n && n_up(b[q])) q++;
+        if (q > i + 3 && q < n && b[q] == ']') return 1;
+    }
+    Py_ssize_t j = i + 1;                         /* \[\s*\d+\s*\]: */
+    while (j < n && n_ws(b[j])) j++;
+    Py_ssize_t d = n_digits(b, j, n);
+    if (d) {
+        Py_ssize_t k = j + d;
+        while (k < n && n_ws(b[k])) k++;
+        if (k + 1 < n && b[k] == ']' && b[k + 1] == ':') return 1;
+    }
+    if (n_has(b, i, n, "[kernel")) {              /* \[kernel\s+task\] */
+        Py_ssize_t k = i + 7;
+        if (k < n && n_ws(b[k])) {
+            while (k < n && n_ws(b[k])) k++;
+            if (n_has(b, k, n, "task]")) return 1;
+        }
+    }
+    d = n_digits(b, i + 1, n);                    /* \[\d+\]\[\d+\] */
+    if (d && i + 2 + d < n && b[i + 1 + d] == ']' && b[i + 2 + d] == '[') {
+        Py_ssize_t e = n_digits(b, i + 3 + d, n);
+        if (e && i + 3 + d + e < n && b[i + 3 + d + e] == ']') return 1;
+    }
+    return 0;
+}
+
+/* normalize._STRIPPABLE at i: not protected, and a prefix could start here. */
+static int n_strippable(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (i >= n) return 0;
+    unsigned char c = b[i];
+    int may = c == '[' || c == '(' || c == '<' || n_dig(c)
+        || (strchr("EWIDV", c) && i + 2 < n && b[i + 1] == ' ' && b[i + 2] == '(')
+        || (strchr("EWID", c) && i + 1 < n && b[i + 1] == ':' && (i + 2 == n || b[i + 2] == ' '))
+        || (n_up(c) && i + 3 < n && n_low(b[i + 1]) && n_low(b[i + 2]) && b[i + 3] == ' ');
+    return may && !n_protected(b, i, n);
+}
+
+typedef Py_ssize_t (*prefix_fn)(const unsigned char *, Py_ssize_t, Py_ssize_t);
+static const prefix_fn prefix_fns[] = {p_uptime, p_esp, p_iso, p_syslog, p_clock, p_clock_br,
+                                       p_zephyr, p_zlevel, p_nuttx, p_minimal, p_level};
+
+/* normalize()'s prefix loop on the cleaned b[0, n): sets *start to where the firmware's text
+ * begins; returns whether a prefix went (Normalized.prefixed). */
+static int strip_prefixes(const unsigned char *b, Py_ssize_t n, Py_ssize_t *start) {
+    Py_ssize_t i = 0;
+    int prefixed = 0;
+    for (int round = 0; round < 4; round++) {
+        if (!n_strippable(b, i, n)) break;
+        Py_ssize_t got = 0;
+        for (size_t f = 0; f < sizeof prefix_fns / sizeof prefix_fns[0] && !got; f++)
+            got = prefix_fns[f](b, i, n);
+        if (!got) break;
+        i += got;
+        prefixed = 1;
+    }
+    *start = i;
+    return prefixed;
+}
+
+/* normalize.strip_escapes + rstrip on the line [p, nl) into buf, case kept: CSI sequences
+ * and control characters (but TAB) dropped. Returns the length, or -1 when the line holds
+ * what only Python decides (another escape, non-ASCII) or is longer than the buffer. */
+static Py_ssize_t clean_keep_case(const unsigned char *p, const unsigned char *nl,
+                                  unsigned char *buf) {
+    Py_ssize_t n = 0;
+    while (p < nl) {
+        unsigned char c = *p;
+        if (c == 0x1b) {
+            const unsigned char *q = p + 1;
+            if (q >= nl || *q != '[') return -1;
+            q++;
+            while (q < nl && *q >= 0x30 && *q <= 0x3f) q++;
+            while (q < nl && *q >= 0x20 && *q <= 0x2f) q++;
+            if (q >= nl || *q < 0x40 || *q > 0x7e) return -1;
+            p = q + 1;
+            continue;
+        }
+        p++;
+        if (c >= 0x80) return -1;
+        if ((c < 0x20 && c != '\t') || c == 0x7f) continue;     /* _CONTROL */
+        if (n >= LINE_MAX_CLEAN) return -1;
+        buf[n++] = c;
+    }
+    while (n > 0 && n_ws(buf[n - 1])) n--;
+    return n;
+}
+
+/* Could a prefix start this plain line at all? (normalize._MAY_HAVE_PREFIX's first
+ * characters) */
+static int may_start(unsigned char c) {
+    return c == '[' || c == '(' || c == '<' || n_dig(c) || n_up(c);
+}
+
+/* The end of the line at q ('\n' or end), 8 bytes at a time where no byte is below ' ' or
+ * above '~'; *clean is cleared when the line holds a byte other than those and TAB. */
+static const unsigned char *line_end(const unsigned char *q, const unsigned char *end,
+                                     int *clean) {
+    const unsigned long long ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    for (;;) {
+        while (end - q >= 8) {
+            unsigned long long x;
+            memcpy(&x, q, 8);
+            /* a byte < 0x20 (the borrow), >= 0x80 (its own bit) or 0x7f (+1 sets it) */
+            if ((((x - 0x20 * ones) & ~x) | x | (x + ones)) & high) break;
+            q += 8;
+        }
+        const unsigned char *stop = end - q >= 8 ? q + 8 : end;
+        for (; q < stop; q++) {
+            unsigned char c = *q;
+            if (c >= 0x20 && c <= 0x7e) continue;
+            if (c == '\n') return q;
+            if (c != '\t') *clean = 0;
+        }
+        if (q >= end) return end;
+    }
+}
+
+/* prefix_count(text) -> (plain, count, rest): ``plain`` is normalize.is_plain(text);
+ * ``count`` how many lines normalize() finds a prefix on, among those decided here; ``rest``
+ * the other lines ('\n'-ended: non-ASCII text, escapes other than CSI, overlong lines), for
+ * normalize.count_prefixed. None when the text is not 1-byte. */
+static PyObject *prefix_count(PyObject *self, PyObject *args) {
     PyObject *text;
     if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND) Py_RETURN_NONE;
     const unsigned char *base = PyUnicode_1BYTE_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    const unsigned char *p = base, *end = base + n;
-    unsigned char *buf = PyMem_Malloc(n > 0 ? (size_t)n : 1);
-    if (buf == NULL) return PyErr_NoMemory();
-    Py_ssize_t k = 0;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    const unsigned char *p = base, *end = base + len;
+    static unsigned char buf[LINE_MAX_CLEAN + 1];
+    PyObject *rest = NULL;
+    unsigned char *keep = NULL;
+    Py_ssize_t k = 0, count = 0;
     int plain = 1;
     while (p < end) {
-        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
-        const unsigned char *stop = nl ? nl : end;
         int clean = 1;
-        for (const unsigned char *q = p; q < stop; q++)
-            if (!plain_byte(*q)) { clean = 0; break; }
-        if (!clean) plain = 0;
-        int keep = 1;
-        if (clean && p < stop) {
-            unsigned char c = *p;
-            if (!(c == '[' || c == '(' || c == '<' || (c >= '0' && c <= '9')
-                  || (c >= 'A' && c <= 'Z')))
-                keep = 0;
-            else if (c == '[' && stop - p >= 4 && p[1] == 'M' && p[2] == 'S'
-                     && p[3] >= 'A' && p[3] <= 'Z') {
-                const unsigned char *q = p + 3;
-                while (q < stop && *q >= 'A' && *q <= 'Z') q++;
-                if (q < stop && *q == ']') keep = 0;
-            } else if (c == '[' && stop - p >= 7 && (memcmp(p, "[HEAP]|", 7) == 0
-                                                       || memcmp(p, "[POOL]|", 7) == 0))
-                keep = 0;
-        } else if (clean) {
-            keep = 0;                               /* an empty line */
-        }
-        if (keep) {
-            memcpy(buf + k, p, (size_t)(stop - p));
-            k += stop - p;
-            buf[k++] = '\n';
+        const unsigned char *stop = line_end(p, end, &clean);
+        const unsigned char *nl = stop < end ? stop : NULL;
+        if (clean) {                                      /* printable ASCII and TAB */
+            if (p < stop && may_start(*p)) {
+                Py_ssize_t n = stop - p, s;
+                while (n > 0 && n_ws(p[n - 1])) n--;
+                count += strip_prefixes(p, n, &s);
+            }
+        } else {
+            plain = 0;
+            Py_ssize_t n = clean_keep_case(p, stop, buf), s;
+            if (n >= 0) {
+                count += n > 0 && may_start(buf[0]) && strip_prefixes(buf, n, &s);
+            } else {
+                if (keep == NULL) {
+                    keep = PyMem_Malloc((size_t)len + 1);
+                    if (keep == NULL) return PyErr_NoMemory();
+                }
+                memcpy(keep + k, p, (size_t)(stop - p));
+                k += stop - p;
+                keep[k++] = '\n';
+            }
         }
         p = nl ? nl + 1 : end;
     }
-    PyObject *kept = PyUnicode_DecodeLatin1((const char *)buf, k, NULL);
-    PyMem_Free(buf);
-    if (kept == NULL) return NULL;
-    return Py_BuildValue("(ON)", plain ? Py_True : Py_False, kept);
+    rest = PyUnicode_DecodeLatin1((const char *)(keep ? keep : (unsigned char *)""), k, NULL);
+    PyMem_Free(keep);
+    if (rest == NULL) return NULL;
+    return Py_BuildValue("(OnN)", plain ? Py_True : Py_False, count, rest);
+}
+
+/* normalize_line(line) -> (prefixed, text) or None: normalize() of one line as this module
+ * decides it (for the tests that compare the two). */
+static PyObject *normalize_line(PyObject *self, PyObject *args) {
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND) Py_RETURN_NONE;
+    const unsigned char *p = PyUnicode_1BYTE_DATA(text);
+    static unsigned char buf[LINE_MAX_CLEAN + 1];
+    Py_ssize_t n = clean_keep_case(p, p + PyUnicode_GET_LENGTH(text), buf), s;
+    if (n < 0) Py_RETURN_NONE;
+    int prefixed = strip_prefixes(buf, n, &s);
+    return Py_BuildValue("(Os#)", prefixed ? Py_True : Py_False, (const char *)buf + s, n - s);
 }
 
 static PyMethodDef methods[] = {
     {"obj_run", obj_run, METH_VARARGS, "A run of strict [MSOBJ] lines: (end, lineno, records)."},
     {"skip_inert", skip_inert, METH_VARARGS, "Skip lines no reader reads: (end, lines)."},
-    {"prefix_lines", prefix_lines, METH_VARARGS,
-     "(is_plain(text), the lines count_prefixed could count)."},
+    {"prefix_count", prefix_count, METH_VARARGS,
+     "(is_plain(text), lines found prefixed here, the lines left to count_prefixed)."},
+    {"normalize_line", normalize_line, METH_VARARGS,
+     "normalize() of one line as the C scanner decides it: (prefixed, text) or None."},
     {"blocks", blocks, METH_VARARGS, "A run of strict block-dump lines: (end, lineno, blocks)."},
     {"run", run, METH_VARARGS, "Object events, cycle markers, overview tables and inert lines "
      "in one loop: (end, lineno, items)."},
@@ -842,7 +1296,8 @@ PyMODINIT_FUNC PyInit__scan(void) {
     if (!str_create || !str_delete || !kind_cache) return NULL;
     PyObject *m = PyModule_Create(&module);
     /* what parse/scan.py may ask of this build (an older .so left in a checkout must not be
-     * called with arguments it does not take): 2 = run(..., columns), prefix_lines */
+     * called with arguments it does not take): 2 = run(..., columns). New calls (prefix_count)
+     * are looked up by name: an older build without them leaves the work to Python. */
     if (m != NULL && PyModule_AddIntConstant(m, "ABI", SCAN_ABI) < 0) { Py_DECREF(m); return NULL; }
     return m;
 }

@@ -9,7 +9,8 @@ from types import ModuleType
 
 _loaded: ModuleType | None | bool = False
 
-#: The C calls parse/scan.py makes (``_scan.ABI``): run(..., columns) and prefix_lines are 2.
+#: The C calls parse/scan.py makes (``_scan.ABI``): run(..., columns) is 2 (calls added since
+#: are looked up by name).
 #: A module built from an older _scan.c (a checkout not rebuilt since) is used only for what
 #: it has, so it is never called with arguments it does not take.
 ABI = 2

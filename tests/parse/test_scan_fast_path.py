@@ -328,27 +328,3 @@ def test_table_rows_read_in_c(tmp_path: Path, header: str) -> None:
     fast, line = both(path)
     assert fast == line
     assert sum(r.startswith("HeapOverview(") for r in fast[0]) >= 5
-
-
-def test_prefix_lines_keep_every_line_a_prefix_could_be_on() -> None:
-    """The C pre-filter of the prefixed-line count drops only lines no prefix can start:
-    count_prefixed gives the same on what it keeps as on the whole chunk, and ``plain`` is
-    is_plain's answer."""
-    from memsleuth.parse.normalize import count_prefixed, is_plain
-
-    fast = accel.module()
-    if fast is None or not hasattr(fast, "prefix_lines"):
-        pytest.skip("no C scanner")
-    shapes = ["[MSOBJ] create x", "[MS] x", "[MSx] 1", "[MSCYCLE]5", "[HEAP]| a |", "[POOL]|",
-              "[HEAP] | a", "[I][wifi] ok", "[  12.500]<I> text", "I (12) app: hi", "E: boom",
-              "12:10:07.331 > x", "Nov 28 02:15:24 host prog[12]: x", "2026-11-28 02:15:24 x",
-              "<err> os: x", "[ 9] [  INFO] [ap] x", "(00:00:00.106) x", "plain text 12:00",
-              "  [I] indented", "\t[I] tab", "", "\x1b[0;32mI (3) app: x\x1b[0m", "[I] cr\r",
-              "\x00[I] nul", "café [I]", "[D] naïve", "Jan  1 00:00:00 h p: x", "Xyz x"]
-    rnd = random.Random(5)
-    for _ in range(300):
-        lines = [rnd.choice(shapes) for _ in range(rnd.randrange(1, 12))]
-        text = "\n".join(lines) + rnd.choice(["\n", ""])
-        plain, kept = fast.prefix_lines(text)
-        assert plain == is_plain(text), lines
-        assert count_prefixed(kept) == count_prefixed(text), lines

@@ -163,16 +163,16 @@ def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
     ``objects="runs"``: stretches of object events the C loop reads may come as one
     ``ObjectEventRun`` each (its ``events()`` are the records the line path gives)."""
     stats = parser.stats
-    lines_of = getattr(plan.accel, "prefix_lines", None)
+    count_c = getattr(plan.accel, "prefix_count", None)
     for batch in batches:
         text = batch.text
         stats.lines += text.count("\n")
         stats.bytes += batch.nbytes
         stats.decode_errors += batch.bad
-        got = lines_of(text) if lines_of is not None else None
-        if got is not None:      # C: only the lines that could carry a prefix are counted
-            plain, kept = got
-            stats.prefixed_lines += count_prefixed(kept) if kept else 0
+        got = count_c(text) if count_c is not None else None
+        if got is not None:      # C counts what it decides; Python the lines it cannot
+            plain, counted, rest = got
+            stats.prefixed_lines += counted + (count_prefixed(rest) if rest else 0)
         else:
             plain = None
             stats.prefixed_lines += count_prefixed(text)
