@@ -3,7 +3,7 @@
  * Loops that cost a few microseconds per line in Python:
  *   obj_run   - a run of strict [MSOBJ] lines -> ObjectEvent records (or just their count);
  *   skip_inert - consecutive lines of printable ASCII that hold none of the readers' anchors;
- *   run, blocks - the idle stretches and block-dump runs the scanner reads in bulk;
+ *   run, blocks, dump_run - idle stretches and block-dump lines the scanner reads in bulk;
  *   prefix_count - the lines normalize() finds a prefix on (its prefixes, matched by hand).
  * Each accepts exactly what the Python fast path accepts (the tests compare the two on every
  * committed log and on mutated ones); anything else stops the loop and Python decides.
@@ -1273,6 +1273,112 @@ static PyObject *normalize_line(PyObject *self, PyObject *args) {
     return Py_BuildValue("(Os#)", prefixed ? Py_True : Py_False, (const char *)buf + s, n - s);
 }
 
+/* ---- dump_run: a block dump's block lines, blank lines and foreign lines in bulk -------- */
+
+static int has_ci(const unsigned char *s, Py_ssize_t n, const char *w) {   /* w lowercase */
+    Py_ssize_t L = (Py_ssize_t)strlen(w);
+    for (Py_ssize_t j = 0; j + L <= n; j++) {
+        Py_ssize_t k = 0;
+        while (k < L) {
+            unsigned char c = s[j + k];
+            if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+            if (c != (unsigned char)w[k]) break;
+            k++;
+        }
+        if (k == L) return 1;
+    }
+    return 0;
+}
+
+/* Would BlockDumpReader._feed return SKIPPED for the stripped text s (non-empty), changing
+ * nothing but its skipped count, in this mode (BlockDumpReader.bulk_mode: 0 head/blocks/free,
+ * 1 stat, 2 sizes, 3 tasks; no nested table open, the dump not complete)? Said only where
+ * no test of _feed/_banner/_other can match: not a block line (a hex digit first and
+ * used/free in it), no banner or rule ('-' first), no dots, none of the header, bitmap and
+ * bucket words; in stat no '|' (its header and values), in tasks no task header, no ISR
+ * line and no last digit (a task row ends in three numbers). */
+static int dump_foreign(const unsigned char *s, Py_ssize_t n, int mode) {
+    unsigned char c = s[0];
+    if (c == '-' || c == '.') return 0;
+    if (((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'))
+            && (has_ci(s, n, "used") || has_ci(s, n, "free")))
+        return 0;
+    if (has_ci(s, n, "g_kmm_head") || has_ci(s, n, "all blocks") || has_ci(s, n, "addr")
+            || has_ci(s, n, "bitmap") || has_ci(s, n, "[2^"))
+        return 0;
+    if (mode == 1 && memchr(s, '|', (size_t)n) != NULL) return 0;
+    if (mode == 3 && (has_ci(s, n, "taskname") || has_ci(s, n, "allocated")
+                      || (s[n - 1] >= '0' && s[n - 1] <= '9')))
+        return 0;
+    return mode >= 0 && mode <= 3;
+}
+
+/* dump_run(text, pos, lineno, factory, anchors, mode, run, limit)
+ *   -> (end, lineno, blocks, skipped, run, last)
+ * The lines from pos that the open block dump reads as the line path would, with nothing
+ * else to do: strict block lines (mode 0 only; as blocks()), lines that normalise to nothing
+ * (the dump consumes them: ``last`` is the line of the last consumed one, 0 if none) and
+ * foreign lines it skips (dump_foreign) that no reader's anchor is in (so no other reader
+ * opens or reads them), while the run of skipped lines (``run`` on entry, as counted by
+ * LogParser) stays within ``limit`` (LogParser.max_skipped). Stops at the first other
+ * line. */
+static PyObject *dump_run(PyObject *self, PyObject *args) {
+    PyObject *text, *factory, *anchors;
+    Py_ssize_t pos, lineno, run, limit;
+    int mode;
+    if (!PyArg_ParseTuple(args, "UnnOO!inn", &text, &pos, &lineno, &factory, &PyTuple_Type,
+                          &anchors, &mode, &run, &limit))
+        return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    const Anchors *anp = NULL;
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0
+            || (anp = cached_anchors(anchors)) == NULL)
+        return Py_BuildValue("nnNnnn", pos, lineno, out, (Py_ssize_t)0, run, (Py_ssize_t)0);
+    static unsigned char buf[LINE_MAX_CLEAN + 1], low[LINE_MAX_CLEAN + 1];
+    const unsigned char *base = PyUnicode_1BYTE_DATA(text);
+    const unsigned char *end = base + PyUnicode_GET_LENGTH(text);
+    const unsigned char *p = base + pos;
+    Py_ssize_t skipped = 0, last = 0;
+    while (p < end) {
+        const unsigned char *nl = next_nl(p, end);
+        if (nl == NULL) break;
+        if (mode == 0 && p < nl && *p == '0') {
+            PyObject *rec = block_line(p, nl, lineno + 1, factory);
+            if (rec != NULL) {
+                if (PyList_Append(out, rec) < 0) { Py_DECREF(rec); Py_DECREF(out); return NULL; }
+                Py_DECREF(rec);
+                lineno++;
+                last = lineno;
+                run = 0;
+                p = nl + 1;
+                continue;
+            }
+            if (PyErr_Occurred()) { Py_DECREF(out); return NULL; }
+        }
+        Py_ssize_t n = clean_keep_case(p, nl, buf), s;
+        if (n < 0) break;
+        strip_prefixes(buf, n, &s);
+        while (s < n && n_ws(buf[s])) s++;
+        if (s == n) {                                     /* nothing left: consumed */
+            lineno++;
+            last = lineno;
+            run = 0;
+            p = nl + 1;
+            continue;
+        }
+        for (Py_ssize_t j = 0; j < n; j++)
+            low[j] = (buf[j] >= 'A' && buf[j] <= 'Z') ? (unsigned char)(buf[j] + 32) : buf[j];
+        if (has_anchor(low, n, anp) || !dump_foreign(buf + s, n - s, mode) || run + 1 > limit)
+            break;
+        lineno++;
+        skipped++;
+        run++;
+        p = nl + 1;
+    }
+    return Py_BuildValue("nnNnnn", (Py_ssize_t)(p - base), lineno, out, skipped, run, last);
+}
+
 static PyMethodDef methods[] = {
     {"obj_run", obj_run, METH_VARARGS, "A run of strict [MSOBJ] lines: (end, lineno, records)."},
     {"skip_inert", skip_inert, METH_VARARGS, "Skip lines no reader reads: (end, lines)."},
@@ -1280,6 +1386,8 @@ static PyMethodDef methods[] = {
      "(is_plain(text), lines found prefixed here, the lines left to count_prefixed)."},
     {"normalize_line", normalize_line, METH_VARARGS,
      "normalize() of one line as the C scanner decides it: (prefixed, text) or None."},
+    {"dump_run", dump_run, METH_VARARGS, "An open block dump's block, blank and foreign lines: "
+     "(end, lineno, blocks, skipped, run, last)."},
     {"blocks", blocks, METH_VARARGS, "A run of strict block-dump lines: (end, lineno, blocks)."},
     {"run", run, METH_VARARGS, "Object events, cycle markers, overview tables and inert lines "
      "in one loop: (end, lineno, items)."},

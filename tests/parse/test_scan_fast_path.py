@@ -328,3 +328,64 @@ def test_table_rows_read_in_c(tmp_path: Path, header: str) -> None:
     fast, line = both(path)
     assert fast == line
     assert sum(r.startswith("HeapOverview(") for r in fast[0]) >= 5
+
+
+# -- block dumps with foreign lines inside (the C scanner skips them in bulk) -----------------
+
+DUMPS = sorted((ROOT / "tests" / "fixtures" / "alios").glob("*.log"))
+DUMP_FOREIGN = ["[I][wifi] rssi=-45 ch=6 bssid=ac:84:c6:12:34:56", "[D][netmgr] dhcp renew in 7 s",
+                "12:10:07.331 > [W][lwip] tcp_write: queue full, retry 9",
+                "\x1b[0;32mI (12) app: heartbeat ok\x1b[0m", "", "   ", "12:10:07.331 > ", "[I] ",
+                "\x1b[1m", "[I] 0x20000150  used    16   OK  0x40d", "abc free 1",
+                "[I] g_kmm_head = 20000130", "12:00:00.000 > " + "-" * 30, "I (3) app: 1 2 3",
+                "[W] free | used | maxused", "x | y", "...", "[I] ....", "TaskName x",
+                "[D] a 1 2 3", "app_task 1 2 3", "Allocated in ISR 1, Allocated by deleted task 2",
+                "freelist bitmap: 0x1", "[2^3] bytes: 4", "[I] all blocks", "Blk_Addr x",
+                "café", "\x1b]0;t\x07x", "\tTab 1", "[I] tail 12", "WARNING, malloc failed",
+                "mmlk 3", "Add tag 3 when malloc", "[MSCYCLE] 5",
+                "[MSOBJ] create timer 0x2000 caller 0x0 seq 1", "!!! x", "Heap Info"]
+
+
+@pytest.mark.parametrize("chunk", [97, 1 << 16])
+def test_dumps_with_foreign_lines_everywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             chunk: int) -> None:
+    """Every AliOS dump fixture with a foreign line (prefixed, coloured, blank, looking like
+    dump content once its prefix is gone, or a line another reader reads) at every position,
+    two in a row, and runs of them around the limit where the line path gives the dump up:
+    the fast path gives the line path's records and counters."""
+    monkeypatch.setattr(file_source, "CHUNK_BYTES", chunk)
+    rows: list[str] = []
+    k = 0
+    for path in DUMPS:
+        lines = path.read_text(errors="replace").split("\n")
+        for at in range(len(lines) if chunk > 100 else min(len(lines), 60)):
+            k += 1
+            copy = [*lines]
+            copy.insert(at, DUMP_FOREIGN[k % len(DUMP_FOREIGN)])
+            if k % 4 == 0:
+                copy.insert(at, DUMP_FOREIGN[(k * 7) % len(DUMP_FOREIGN)])
+            rows += copy
+    path = tmp_path / "dumps.log"
+    path.write_text("\n".join(rows) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert line[1]["skipped_in_sections"] > 400
+    assert sum(r.startswith("BlockDump(") for r in fast[0]) > 150
+
+
+@pytest.mark.parametrize("run", [198, 199, 200, 201, 202])
+def test_foreign_runs_at_the_skip_limit(tmp_path: Path, run: int) -> None:
+    """A run of foreign lines (and blank ones between) inside a dump, up to and past
+    LogParser.max_skipped: the dump is given up at the same line either way."""
+    dump = (ROOT / "tests" / "fixtures" / "alios" / "b3_full.log").read_text().split("\n")
+    rows: list[str] = []
+    for at in (5, 8, len(dump) - 6):
+        noise = [DUMP_FOREIGN[i % 4] for i in range(run)]
+        if at == 8:
+            noise[run // 2] = ""
+        rows += [*dump[:at], *noise, *dump[at:]]
+    path = tmp_path / "runs.log"
+    path.write_text("\n".join(rows) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert any("partial=True" in r for r in fast[0]) == (run > 200)

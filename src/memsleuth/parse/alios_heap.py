@@ -447,6 +447,10 @@ class DumpCounter:
         return self.next - 1
 
 
+#: BlockDumpReader phases whose foreign lines the C scanner may skip in bulk (see bulk_mode)
+_BULK_MODES = {"head": 0, "blocks": 0, "free": 0, "stat": 1, "sizes": 2, "tasks": 3}
+
+
 class BlockDumpReader:
     """Reads full block dumps (B1, B2, B3, B-Y) and the 3.x ``mmlk`` listing.
 
@@ -640,6 +644,28 @@ class BlockDumpReader:
         d = self._dump
         return (d is not None and self._ov is None and d.variant != "BY"
                 and self._phase in ("head", "blocks", "free"))
+
+    def bulk_mode(self) -> int | None:
+        """How the C scanner may read this dump's next lines (``_scan.dump_run``): which
+        phase's tests a skipped line must escape (0 head/blocks/free, 1 stat, 2 sizes, 3
+        tasks; -1: only lines that normalise to nothing, which every open dump consumes), or
+        None. Foreign lines only while they are skipped (the dump not complete, and unable to
+        become so on a block line: no ISR line seen) and no nested table is open."""
+        d = self._dump
+        if d is None:
+            return None
+        if (self._ov is not None or d.variant == "BY" or self._isr_seen or self._ended
+                or self._complete()):
+            return -1
+        return _BULK_MODES.get(self._phase, -1)
+
+    def add_skipped(self, skipped: int, last: int) -> None:
+        """What :meth:`feed` records for ``skipped`` foreign lines and for consumed lines up
+        to line ``last`` (0: none), read in bulk."""
+        assert self._dump is not None
+        self._dump.skipped_lines += skipped
+        if last:
+            self._dump.end_line = last
 
     def add_blocks(self, blocks: list[HeapBlock]) -> None:
         """Lines that :func:`parse_block_line` reads as these blocks, fed in bulk."""

@@ -227,7 +227,24 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
     plain = inert is not None and (is_plain(text) if plain is None else plain)
     obj_run, obj_line, cycle_re, table_re = _OBJ_RUN.match, _OBJ_LINE.findall, _CYCLE.match, \
         _TABLE.match
+    # An open dump's block, blank and foreign lines in C, where the C loop above may run.
+    dump_c = fast.dump_run if run_c is not None and dumps is not None and hasattr(
+        fast, "dump_run") else None
+    limit = parser.max_skipped
     while pos < n:
+        if dump_c is not None and parser._active is dumps and (
+                mode := dumps.bulk_mode()) is not None:
+            end, line, recs, skipped, run, last = dump_c(
+                text, pos, parser._lineno, HeapBlock, words, mode, parser._skipped_run, limit)
+            if end > pos:
+                if recs:
+                    dumps.add_blocks(recs)
+                dumps.add_skipped(skipped, last)
+                parser.stats.skipped_in_sections += skipped
+                parser._skipped_run = run
+                parser._lineno = line
+                pos = end
+                continue
         if blocks_c is not None and parser._active is dumps and dumps.bulk_ready():
             end, line, recs = blocks_c(text, pos, parser._lineno, HeapBlock)
             if recs:
