@@ -11,13 +11,14 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 /* The readers' anchors (scan.Plan.inert_words: 66 with every RTOS reader registered). */
 #define MAX_ANCHORS 512
 
 /* Bumped when parse/scan.py starts to rely on a new call (accel.ABI says which it needs). */
-#define SCAN_ABI 2
+#define SCAN_ABI 3
 
 static PyObject *str_create, *str_delete, *kind_cache;
 
@@ -421,18 +422,28 @@ static const unsigned char *next_nl(const unsigned char *p, const unsigned char 
 
 /* A whole overview table at p (banner optional, then rule, [HEAP]| header, one row, rule),
  * with foreign lines where the line path skips them (after a banner, up to the header; between
- * header and row; see OverviewReader.feed), and followed by a
- * complete line that cannot be its [POOL] part. Appends (1, first_line, hs, he, values,
- * is_hex, row_line, skips, start, end, check) to out and returns the position after the bottom rule, or
- * NULL (nothing appended) when the table is not this shape. */
-static const unsigned char *table(const unsigned char *base, const unsigned char *p,
-                                  const unsigned char *end, Py_ssize_t *lineno,
-                                  const Anchors *an, unsigned char *buf, PyObject *out,
-                                  int *err) {
-    const unsigned char *start = p, *nl;
-    Py_ssize_t line = *lineno, first = line + 1;
-    Py_ssize_t skips[16];
-    int nskips = 0, banner = 0;
+ * header and row; see OverviewReader.feed), and followed by a complete line that cannot be
+ * its [POOL] part: parse_table() fills a Table and returns the position after the bottom
+ * rule, or NULL when the table is not this shape. */
+typedef struct {
+    Py_ssize_t first, row_line, last;       /* first line, the row's line, the bottom rule's */
+    const unsigned char *start, *hs, *he, *after;
+    Row row;
+    Py_ssize_t skips[16];                   /* (start, end) offsets of skipped foreign lines */
+    int nskips;
+    int tail;                               /* foreign lines after the row */
+    const unsigned char *check_s, *check_e; /* the line after the table (when tail) */
+} Table;
+
+static const unsigned char *parse_table(const unsigned char *base, const unsigned char *p,
+                                        const unsigned char *end, Py_ssize_t lineno,
+                                        const Anchors *an, unsigned char *buf, Table *t) {
+    const unsigned char *nl;
+    Py_ssize_t line = lineno;
+    int banner = 0;
+    t->start = p;
+    t->first = line + 1;
+    t->nskips = 0;
     if ((nl = next_nl(p, end)) == NULL) return NULL;
     if (is_banner(p, nl)) {
         banner = 1;
@@ -440,8 +451,9 @@ static const unsigned char *table(const unsigned char *base, const unsigned char
         for (;;) {
             if ((nl = next_nl(p, end)) == NULL) return NULL;
             if (is_rule(p, nl)) break;
-            if (nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
-            skips[2 * nskips] = p - base; skips[2 * nskips + 1] = nl - base; nskips++;
+            if (t->nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
+            t->skips[2 * t->nskips] = p - base; t->skips[2 * t->nskips + 1] = nl - base;
+            t->nskips++;
             line++; p = nl + 1;
         }
     } else if (!is_rule(p, nl)) {
@@ -451,66 +463,186 @@ static const unsigned char *table(const unsigned char *base, const unsigned char
     for (;;) {   /* after a banner the reader skips foreign lines up to the header too */
         if ((nl = next_nl(p, end)) == NULL) return NULL;
         if (is_header(p, nl)) break;
-        if (!banner || nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
-        skips[2 * nskips] = p - base; skips[2 * nskips + 1] = nl - base; nskips++;
+        if (!banner || t->nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
+        t->skips[2 * t->nskips] = p - base; t->skips[2 * t->nskips + 1] = nl - base;
+        t->nskips++;
         line++; p = nl + 1;
     }
-    const unsigned char *hs = p, *he = nl;
+    t->hs = p; t->he = nl;
     line++; p = nl + 1;
-    Row row;
-    Py_ssize_t row_line;
     for (;;) {
         if ((nl = next_nl(p, end)) == NULL) return NULL;
-        if (is_row(p, nl, &row)) break;
-        if (nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
-        skips[2 * nskips] = p - base; skips[2 * nskips + 1] = nl - base; nskips++;
+        if (is_row(p, nl, &t->row)) break;
+        if (t->nskips >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
+        t->skips[2 * t->nskips] = p - base; t->skips[2 * t->nskips + 1] = nl - base;
+        t->nskips++;
         line++; p = nl + 1;
     }
-    row_line = ++line; p = nl + 1;
+    t->row_line = ++line; p = nl + 1;
     /* Foreign lines after the row end the table there (the reader says ENDED; the record is
      * the same); the bottom rule then opens an empty table that the line after it ends,
      * unless that line continues it: Python checks that line (check_s, check_e). */
-    int tail = 0;
+    t->tail = 0;
     for (;;) {
         if ((nl = next_nl(p, end)) == NULL) return NULL;
         if (is_rule(p, nl)) break;
-        if (tail >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
-        tail++;
+        if (t->tail >= 8 || !table_foreign(p, nl, an, buf)) return NULL;
+        t->tail++;
         line++; p = nl + 1;
     }
     line++; p = nl + 1;
-    const unsigned char *after = p;
+    t->after = p;
+    t->last = line;
     /* the next line decides that the table is over: it must be complete and plainly not a
      * [POOL] header (normalize could only shorten it) */
     if ((nl = next_nl(p, end)) == NULL) return NULL;
     Py_ssize_t n = clean_line(p, nl, buf);
     if (n < 0 || has_sub(buf, n, "[pool]|")) return NULL;
-    PyObject *sk = PyTuple_New(2 * nskips);
-    if (sk == NULL) { *err = 1; return NULL; }
-    for (int i = 0; i < 2 * nskips; i++) {
-        PyObject *v = PyLong_FromSsize_t(skips[i]);
-        if (v == NULL) { Py_DECREF(sk); *err = 1; return NULL; }
+    t->check_s = p; t->check_e = nl;
+    return t->after;
+}
+
+/* Appends (1, first_line, hs, he, values, is_hex, row_line, skips, start, end, check) for a
+ * parsed table to out; 0 on error. */
+static int table_item(const unsigned char *base, const Table *t, PyObject *out) {
+    PyObject *sk = PyTuple_New(2 * t->nskips);
+    if (sk == NULL) return 0;
+    for (int i = 0; i < 2 * t->nskips; i++) {
+        PyObject *v = PyLong_FromSsize_t(t->skips[i]);
+        if (v == NULL) { Py_DECREF(sk); return 0; }
         PyTuple_SET_ITEM(sk, i, v);
     }
-    PyObject *check = tail ? Py_BuildValue("(nn)", (Py_ssize_t)(p - base), (Py_ssize_t)(nl - base))
-                           : (Py_INCREF(Py_None), Py_None);
-    if (check == NULL) { Py_DECREF(sk); *err = 1; return NULL; }
-    PyObject *vals = PyList_New(row.n);
-    if (vals == NULL) { Py_DECREF(sk); Py_DECREF(check); *err = 1; return NULL; }
-    for (int i = 0; i < row.n; i++) {
-        PyObject *v = PyLong_FromUnsignedLongLong(row.v[i]);
-        if (v == NULL) { Py_DECREF(vals); Py_DECREF(sk); Py_DECREF(check); *err = 1; return NULL; }
+    PyObject *check = t->tail ? Py_BuildValue("(nn)", (Py_ssize_t)(t->check_s - base),
+                                              (Py_ssize_t)(t->check_e - base))
+                              : (Py_INCREF(Py_None), Py_None);
+    if (check == NULL) { Py_DECREF(sk); return 0; }
+    PyObject *vals = PyList_New(t->row.n);
+    if (vals == NULL) { Py_DECREF(sk); Py_DECREF(check); return 0; }
+    for (int i = 0; i < t->row.n; i++) {
+        PyObject *v = PyLong_FromUnsignedLongLong(t->row.v[i]);
+        if (v == NULL) { Py_DECREF(vals); Py_DECREF(sk); Py_DECREF(check); return 0; }
         PyList_SET_ITEM(vals, i, v);
     }
-    PyObject *item = Py_BuildValue("(innnNONNnnN)", 1, first, (Py_ssize_t)(hs - base),
-                                   (Py_ssize_t)(he - base), vals,
-                                   row.hex ? Py_True : Py_False, PyLong_FromSsize_t(row_line),
-                                   sk, (Py_ssize_t)(start - base), (Py_ssize_t)(after - base),
+    PyObject *item = Py_BuildValue("(innnNONNnnN)", 1, t->first, (Py_ssize_t)(t->hs - base),
+                                   (Py_ssize_t)(t->he - base), vals,
+                                   t->row.hex ? Py_True : Py_False,
+                                   PyLong_FromSsize_t(t->row_line), sk,
+                                   (Py_ssize_t)(t->start - base), (Py_ssize_t)(t->after - base),
                                    check);
-    if (item == NULL || PyList_Append(out, item) < 0) { Py_XDECREF(item); *err = 1; return NULL; }
+    if (item == NULL || PyList_Append(out, item) < 0) { Py_XDECREF(item); return 0; }
     Py_DECREF(item);
-    *lineno = line;
-    return after;
+    return 1;
+}
+
+/* ---- heap stretches in columns (run(..., heap=True)) ------------------------------------
+ * Consecutive cycle markers and overview tables (no other item between them) as one item:
+ *   (3, seq, m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
+ *    t_check_e, skips, values, hs, he, hex, width)
+ * seq: bytes, 0 per marker and 1 per table in log order; every other field but hs, he (the
+ * first table's header span), hex and width (its row's) is a bytes object of native int64:
+ * per marker its line, index and line span; per table its first line, byte span, number of
+ * skipped foreign lines, the line after it when foreign lines followed its row (else -1, -1),
+ * the skipped lines' spans, and its row values (width each). Every table of a stretch has
+ * the header text, width and hex-ness of the first; a marker index or row value beyond int64
+ * is given as an ordinary item instead. Python checks the foreign lines as for a table item. */
+typedef struct { long long *v; Py_ssize_t n, cap; } Vec;
+
+static int vec_push(Vec *a, long long x) {
+    if (a->n == a->cap) {
+        Py_ssize_t cap = a->cap ? 2 * a->cap : 64;
+        long long *v = PyMem_Realloc(a->v, (size_t)cap * sizeof *v);
+        if (v == NULL) { PyErr_NoMemory(); return 0; }
+        a->v = v; a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return 1;
+}
+
+static PyObject *vec_bytes(const Vec *a) {
+    return PyBytes_FromStringAndSize((const char *)a->v, (Py_ssize_t)(a->n * (Py_ssize_t)sizeof(long long)));
+}
+
+typedef struct {
+    Vec seq, m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
+        t_check_e, skips, values;
+    const unsigned char *hs, *he;
+    int hex, width, open;
+} HeapCols;
+
+static void heap_free(HeapCols *h) {
+    Vec *all[] = {&h->seq, &h->m_line, &h->m_index, &h->m_start, &h->m_end, &h->t_line,
+                  &h->t_start, &h->t_end, &h->t_nskip, &h->t_check_s, &h->t_check_e,
+                  &h->skips, &h->values};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        PyMem_Free(all[i]->v);
+        all[i]->v = NULL; all[i]->n = all[i]->cap = 0;
+    }
+    h->open = 0;
+}
+
+/* Append the open stretch (if any) to out as one item; 0 on error. */
+static int heap_flush(const unsigned char *base, HeapCols *h, PyObject *out) {
+    if (!h->open) return 1;
+    h->open = 0;
+    PyObject *seq = PyBytes_FromStringAndSize(NULL, h->seq.n);
+    if (seq == NULL) return 0;
+    char *s = PyBytes_AS_STRING(seq);
+    for (Py_ssize_t i = 0; i < h->seq.n; i++) s[i] = (char)h->seq.v[i];
+    PyObject *item = Py_BuildValue(
+        "(iNNNNNNNNNNNNNnnii)", 3, seq, vec_bytes(&h->m_line), vec_bytes(&h->m_index),
+        vec_bytes(&h->m_start), vec_bytes(&h->m_end), vec_bytes(&h->t_line),
+        vec_bytes(&h->t_start), vec_bytes(&h->t_end), vec_bytes(&h->t_nskip),
+        vec_bytes(&h->t_check_s), vec_bytes(&h->t_check_e), vec_bytes(&h->skips),
+        vec_bytes(&h->values), (Py_ssize_t)(h->hs ? h->hs - base : -1),
+        (Py_ssize_t)(h->he ? h->he - base : -1), h->hex, h->width);
+    Vec *all[] = {&h->seq, &h->m_line, &h->m_index, &h->m_start, &h->m_end, &h->t_line,
+                  &h->t_start, &h->t_end, &h->t_nskip, &h->t_check_s, &h->t_check_e,
+                  &h->skips, &h->values};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) all[i]->n = 0;
+    h->hs = h->he = NULL;
+    if (item == NULL) return 0;
+    int rc = PyList_Append(out, item);
+    Py_DECREF(item);
+    return rc == 0;
+}
+
+/* A marker into the stretch: 1 taken, 0 not representable (caller gives an item), -1 error. */
+static int heap_marker(HeapCols *h, Py_ssize_t line, const unsigned char *p,
+                       const unsigned char *nl, const unsigned char *base) {
+    const unsigned char *d = p + 9;
+    if (*d == ' ') d++;
+    if (nl - d > 18) return 0;
+    long long v = 0;
+    for (const unsigned char *q = d; q < nl; q++) v = v * 10 + (*q - '0');
+    h->open = 1;
+    return (vec_push(&h->seq, 0) && vec_push(&h->m_line, line) && vec_push(&h->m_index, v)
+            && vec_push(&h->m_start, p - base) && vec_push(&h->m_end, nl - base)) ? 1 : -1;
+}
+
+/* A parsed table into the stretch: 1 taken, 0 not representable here (another header,
+ * width or hex-ness: the caller flushes and tries again; or a value beyond int64), -1 error. */
+static int heap_table(HeapCols *h, const Table *t, const unsigned char *base) {
+    for (int i = 0; i < t->row.n; i++)
+        if (t->row.v[i] > 0x7fffffffffffffffULL) return 0;
+    if (h->hs != NULL) {
+        if (t->row.n != h->width || t->row.hex != h->hex || t->he - t->hs != h->he - h->hs
+                || memcmp(t->hs, h->hs, (size_t)(t->he - t->hs)) != 0)
+            return 0;
+    } else {
+        h->hs = t->hs; h->he = t->he; h->hex = t->row.hex; h->width = t->row.n;
+    }
+    h->open = 1;
+    if (!vec_push(&h->seq, 1) || !vec_push(&h->t_line, t->first)
+            || !vec_push(&h->t_start, t->start - base) || !vec_push(&h->t_end, t->after - base)
+            || !vec_push(&h->t_nskip, t->nskips)
+            || !vec_push(&h->t_check_s, t->tail ? t->check_s - base : -1)
+            || !vec_push(&h->t_check_e, t->tail ? t->check_e - base : -1))
+        return -1;
+    for (int i = 0; i < 2 * t->nskips; i++)
+        if (!vec_push(&h->skips, t->skips[i])) return -1;
+    for (int i = 0; i < t->row.n; i++)
+        if (!vec_push(&h->values, (long long)t->row.v[i])) return -1;
+    return 1;
 }
 
 /* "[MSCYCLE] ?[0-9]+" (the whole line) -> its index, or -1. */
@@ -530,63 +662,95 @@ static PyObject *cycle_index(const unsigned char *p, const unsigned char *nl) {
  * lines (ObjectEvents via factory, or nothing), strict [MSCYCLE] lines (when ``cycles``:
  * (0, line, index, start, end)), whole overview tables (when ``tables``: see table()), and
  * inert lines; stops at the first other line. */
-/* Object events in columns (run(..., columns=True)): one item per stretch of events with
- * no other item between them: (2, lines, ops, kinds, handles, callers, seqs). */
+/* Object events packed (run(..., columns=True)): one item per stretch of events with no
+ * other item between them: (2, packed, names). ``packed`` is a bytes object of PackedEvent
+ * rows (struct format "=qQQQII": line, handle, caller, seq, kind id, 1 for create); the kind
+ * id indexes ``names``, the module's list of kind names (append-only, bounded). A line whose
+ * kind does not fit the table or whose seq does not fit 64 bits ends the stretch and comes
+ * as an ObjectEvent (made by factory) of its own. The Ledger below pairs these rows without
+ * a Python object per event. */
 typedef struct {
-    PyObject *lines, *ops, *kinds, *handles, *callers, *seqs;
-} Columns;
+    int64_t line;
+    uint64_t handle, caller, seq;
+    uint32_t kind, create;
+} PackedEvent;
 
-static void columns_clear(Columns *c) {
-    Py_CLEAR(c->lines); Py_CLEAR(c->ops); Py_CLEAR(c->kinds);
-    Py_CLEAR(c->handles); Py_CLEAR(c->callers); Py_CLEAR(c->seqs);
-}
+#define MAX_KINDS 1024
+static PyObject *kind_names, *kind_ids;     /* list of str; dict str -> int */
+
+typedef struct { PackedEvent *ev; Py_ssize_t n, cap; } Pack;
 
 /* Append the open stretch (if any) to out as one item; 0 on error. */
-static int columns_flush(Columns *c, PyObject *out) {
-    if (c->lines == NULL) return 1;
-    PyObject *item = Py_BuildValue("(iOOOOOO)", 2, c->lines, c->ops, c->kinds, c->handles,
-                                   c->callers, c->seqs);
-    columns_clear(c);
+static int pack_flush(Pack *pk, PyObject *out) {
+    if (pk->n == 0) return 1;
+    PyObject *bytes = PyBytes_FromStringAndSize((const char *)pk->ev,
+                                                pk->n * (Py_ssize_t)sizeof(PackedEvent));
+    pk->n = 0;
+    if (bytes == NULL) return 0;
+    PyObject *item = Py_BuildValue("(iNO)", 2, bytes, kind_names);
     if (item == NULL) return 0;
     int rc = PyList_Append(out, item);
     Py_DECREF(item);
     return rc == 0;
 }
 
-static int append_new(PyObject *list, PyObject *v) {   /* steals v */
-    if (v == NULL) return 0;
-    int rc = PyList_Append(list, v);
-    Py_DECREF(v);
-    return rc == 0;
+/* The kind's id in the module's table, -1 when it is full (-2 on error). */
+static long kind_id(const unsigned char *s, Py_ssize_t n) {
+    PyObject *key = PyUnicode_FromStringAndSize((const char *)s, n);
+    if (key == NULL) return -2;
+    PyObject *hit = PyDict_GetItemWithError(kind_ids, key);
+    if (hit != NULL) { Py_DECREF(key); return PyLong_AsLong(hit); }
+    if (PyErr_Occurred()) { Py_DECREF(key); return -2; }
+    Py_ssize_t id = PyList_GET_SIZE(kind_names);
+    if (id >= MAX_KINDS) { Py_DECREF(key); return -1; }
+    PyObject *v = PyLong_FromSsize_t(id);
+    int bad = v == NULL || PyDict_SetItem(kind_ids, key, v) < 0 || PyList_Append(kind_names, key) < 0;
+    Py_XDECREF(v);
+    Py_DECREF(key);
+    return bad ? -2 : (long)id;
 }
 
-static int columns_add(Columns *c, const ObjLine *o, Py_ssize_t lineno) {
-    if (c->lines == NULL) {
-        c->lines = PyList_New(0); c->ops = PyList_New(0); c->kinds = PyList_New(0);
-        c->handles = PyList_New(0); c->callers = PyList_New(0); c->seqs = PyList_New(0);
-        if (!c->lines || !c->ops || !c->kinds || !c->handles || !c->callers || !c->seqs)
-            return 0;
+/* 1: added; 0: the line does not fit a row (the caller makes an ObjectEvent); -1: error */
+static int pack_add(Pack *pk, const ObjLine *o, Py_ssize_t lineno) {
+    if (o->seq_len > 19) return 0;
+    uint64_t seq = 0;
+    for (Py_ssize_t i = 0; i < o->seq_len; i++) {
+        uint64_t d = (uint64_t)(o->seq[i] - '0');
+        if (seq > (UINT64_MAX - d) / 10) return 0;
+        seq = seq * 10 + d;
     }
-    PyObject *seq = decimal_long(o->seq, o->seq_len);
-    Py_INCREF(o->create ? str_create : str_delete);
-    return append_new(c->lines, PyLong_FromSsize_t(lineno))
-        && append_new(c->ops, o->create ? str_create : str_delete)
-        && append_new(c->kinds, kind_str(o->kind, o->kind_len))
-        && append_new(c->handles, PyLong_FromUnsignedLongLong(hex_value(o->handle, o->handle_len)))
-        && append_new(c->callers, PyLong_FromUnsignedLongLong(hex_value(o->caller, o->caller_len)))
-        && append_new(c->seqs, seq);
+    long id = kind_id(o->kind, o->kind_len);
+    if (id == -2) return -1;
+    if (id < 0) return 0;
+    if (pk->n == pk->cap) {
+        Py_ssize_t cap = pk->cap ? pk->cap * 2 : 256;
+        PackedEvent *ev = PyMem_Realloc(pk->ev, (size_t)cap * sizeof(PackedEvent));
+        if (ev == NULL) { PyErr_NoMemory(); return -1; }
+        pk->ev = ev;
+        pk->cap = cap;
+    }
+    PackedEvent *e = &pk->ev[pk->n++];
+    e->line = lineno;
+    e->handle = hex_value(o->handle, o->handle_len);
+    e->caller = hex_value(o->caller, o->caller_len);
+    e->seq = seq;
+    e->kind = (uint32_t)id;
+    e->create = (uint32_t)o->create;
+    return 1;
 }
 
 static PyObject *run(PyObject *self, PyObject *args) {
     PyObject *text, *anchors, *factory;
     Py_ssize_t pos, lineno;
-    int cycles, tables, as_columns = 0;
-    if (!PyArg_ParseTuple(args, "UnnO!ppO|p", &text, &pos, &lineno, &PyTuple_Type, &anchors,
-                          &cycles, &tables, &factory, &as_columns))
+    int cycles, tables, as_columns = 0, heap = 0;
+    if (!PyArg_ParseTuple(args, "UnnO!ppO|pp", &text, &pos, &lineno, &PyTuple_Type, &anchors,
+                          &cycles, &tables, &factory, &as_columns, &heap))
         return NULL;
     PyObject *out = PyList_New(0);
     if (out == NULL) return NULL;
-    Columns col = {NULL, NULL, NULL, NULL, NULL, NULL};
+    Pack pk = {NULL, 0, 0};
+    HeapCols hc;
+    memset(&hc, 0, sizeof hc);
     const Anchors *anp = NULL;
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0
             || (anp = cached_anchors(anchors)) == NULL) {
@@ -607,9 +771,14 @@ static PyObject *run(PyObject *self, PyObject *args) {
             const unsigned char *next = obj_line(p, end, &o);
             if (next != NULL) {
                 lineno++;
-                if (as_columns) {
-                    if (!columns_add(&col, &o, lineno)) { err = 1; break; }
-                } else if (factory != Py_None) {
+                /* an event item follows the heap stretch before it */
+                if ((as_columns || factory != Py_None) && !heap_flush(base, &hc, out)) {
+                    err = 1; break;
+                }
+                int packed = as_columns ? pack_add(&pk, &o, lineno) : 0;
+                if (packed < 0) { err = 1; break; }
+                if (!packed && as_columns && !pack_flush(&pk, out)) { err = 1; break; }
+                if (!packed && factory != Py_None) {
                     PyObject *rec = make_obj(&o, lineno, factory);
                     if (rec == NULL || PyList_Append(out, rec) < 0) { Py_XDECREF(rec); err = 1; break; }
                     Py_DECREF(rec);
@@ -620,8 +789,16 @@ static PyObject *run(PyObject *self, PyObject *args) {
             if (cycles) {
                 PyObject *idx = cycle_index(p, nl);
                 if (idx != NULL) {
-                    if (!columns_flush(&col, out)) { Py_DECREF(idx); err = 1; break; }
+                    if (!pack_flush(&pk, out)) { Py_DECREF(idx); err = 1; break; }
                     lineno++;
+                    int took = heap ? heap_marker(&hc, lineno, p, nl, base) : 0;
+                    if (took < 0) { Py_DECREF(idx); err = 1; break; }
+                    if (took) {
+                        Py_DECREF(idx);
+                        p = nl + 1;
+                        continue;
+                    }
+                    if (!heap_flush(base, &hc, out)) { Py_DECREF(idx); err = 1; break; }
                     PyObject *item = Py_BuildValue("(inNnn)", 0, lineno, idx,
                                                    (Py_ssize_t)(p - base), (Py_ssize_t)(nl - base));
                     if (item == NULL || PyList_Append(out, item) < 0) { Py_XDECREF(item); err = 1; break; }
@@ -634,17 +811,31 @@ static PyObject *run(PyObject *self, PyObject *args) {
         } else if (tables && (c == '=' || c == '-')) {
             /* a table item must follow the events before it: flush them first (an empty
              * stretch costs nothing); if no table is there, nothing was appended */
-            if (!columns_flush(&col, out)) { err = 1; break; }
-            const unsigned char *after = table(base, p, end, &lineno, anp, buf, out, &err);
-            if (err) break;
-            if (after != NULL) { p = after; continue; }
+            if (!pack_flush(&pk, out)) { err = 1; break; }
+            Table t;
+            const unsigned char *after = parse_table(base, p, end, lineno, anp, buf, &t);
+            if (after != NULL) {
+                int took = heap ? heap_table(&hc, &t, base) : 0;
+                if (took == 0 && heap && hc.open) {     /* another header: a new stretch */
+                    if (!heap_flush(base, &hc, out)) { err = 1; break; }
+                    took = heap_table(&hc, &t, base);
+                }
+                if (took < 0) { err = 1; break; }
+                if (!took && (!heap_flush(base, &hc, out) || !table_item(base, &t, out))) {
+                    err = 1; break;
+                }
+                lineno = t.last;
+                p = after;
+                continue;
+            }
         }
         if (!inert_line(p, nl, anp, buf, NULL)) break;
         lineno++;
         p = nl + 1;
     }
-    if (!err && !columns_flush(&col, out)) err = 1;
-    columns_clear(&col);
+    if (!err && (!pack_flush(&pk, out) || !heap_flush(base, &hc, out))) err = 1;
+    PyMem_Free(pk.ev);
+    heap_free(&hc);
     if (err) { Py_DECREF(out); return NULL; }
     return Py_BuildValue("nnN", (Py_ssize_t)(p - base), lineno, out);
 }
@@ -1379,6 +1570,510 @@ static PyObject *dump_run(PyObject *self, PyObject *args) {
     return Py_BuildValue("nnNnnn", (Py_ssize_t)(p - base), lineno, out, skipped, run, last);
 }
 
+/* ---- Ledger: analysis/objects.py's create/delete pairing, in C ------------------------ */
+
+/* The same state as ObjectBalance (its docstring gives the rules), kept in C arrays and hash
+ * tables so that an event costs no Python object: per kind and per create site the counters,
+ * the live handles in an open-addressing table. Per-cycle patterns stay Python dicts (one
+ * update per touched kind and site per cycle, in the order the Python ledger inserts them:
+ * most_common breaks ties by insertion order). ``state()`` hands everything to Python, which
+ * builds the results (or carries on pairing in Python) from it. */
+
+typedef struct {
+    PyObject *name;                        /* str */
+    int64_t created, deleted, lost, unmatched, mismatch, cur_c, cur_d, net_sum, born;
+    int64_t z_expected, z_first;           /* _Zeros; z_first -1: None */
+    PyObject *pattern;                     /* dict (created, deleted) -> cycles */
+} LKind;
+
+typedef struct {
+    uint32_t kind;
+    uint64_t caller;
+    int64_t created, deleted, lost, late, cur_c, lost_in_cycles, born, z_expected, z_first;
+    PyObject *pattern;                     /* dict created -> cycles */
+    PyObject *lost_recent;                 /* dict cycle -> lost objects, or NULL */
+    unsigned char *bits;                   /* lost_bits */
+    Py_ssize_t nbits;                      /* bytes */
+} LSite;
+
+typedef struct {
+    uint64_t handle;
+    int64_t cycle, line;
+    uint32_t site, used;
+} LLive;
+
+typedef struct {
+    PyObject_HEAD
+    int64_t grace, cycle, closed, events;
+    int has_seq;
+    uint64_t last_seq, gaps;
+    PyObject *gaps_big;                    /* gaps carried over past 2**64 (a PyLong) */
+    LKind *kinds; Py_ssize_t nkinds, capkinds;
+    PyObject *kind_index;                  /* str -> kind index */
+    int32_t gkind[MAX_KINDS];              /* the scanner's kind id -> kind index, -1 */
+    LSite *sites; Py_ssize_t nsites, capsites;
+    uint32_t *site_tab; size_t site_mask;  /* site index + 1; 0 empty */
+    LLive *live; size_t live_mask, nlive;
+    uint32_t *tk, *ts; Py_ssize_t ntk, nts, captk, capts;   /* touched in the open cycle */
+} Ledger;
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27; x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static int push_u32(uint32_t **a, Py_ssize_t *n, Py_ssize_t *cap, uint32_t v) {
+    if (*n == *cap) {
+        Py_ssize_t c = *cap ? *cap * 2 : 16;
+        uint32_t *b = PyMem_Realloc(*a, (size_t)c * sizeof(uint32_t));
+        if (b == NULL) { PyErr_NoMemory(); return 0; }
+        *a = b; *cap = c;
+    }
+    (*a)[(*n)++] = v;
+    return 1;
+}
+
+/* -- live handles: linear probing, deletion by backward shift (no tombstones) -- */
+static LLive *live_find(Ledger *L, uint64_t h) {
+    if (L->live == NULL) return NULL;
+    size_t i = mix64(h) & L->live_mask;
+    while (L->live[i].used) {
+        if (L->live[i].handle == h) return &L->live[i];
+        i = (i + 1) & L->live_mask;
+    }
+    return NULL;
+}
+
+static void live_remove(Ledger *L, LLive *e) {
+    size_t mask = L->live_mask, i = (size_t)(e - L->live), j = i;
+    L->live[i].used = 0;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!L->live[j].used) break;
+        size_t k = mix64(L->live[j].handle) & mask;
+        /* move j back into the hole at i unless its home k lies cyclically in (i, j] */
+        if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+            L->live[i] = L->live[j];
+            L->live[j].used = 0;
+            i = j;
+        }
+    }
+    L->nlive--;
+}
+
+static int live_grow(Ledger *L) {
+    size_t cap = L->live ? (L->live_mask + 1) * 2 : 1024;
+    LLive *t = PyMem_Calloc(cap, sizeof(LLive));
+    if (t == NULL) { PyErr_NoMemory(); return 0; }
+    LLive *old = L->live;
+    size_t oldcap = old ? L->live_mask + 1 : 0;
+    L->live = t; L->live_mask = cap - 1;
+    for (size_t i = 0; i < oldcap; i++) {
+        if (!old[i].used) continue;
+        size_t k = mix64(old[i].handle) & L->live_mask;
+        while (t[k].used) k = (k + 1) & L->live_mask;
+        t[k] = old[i];
+    }
+    PyMem_Free(old);
+    return 1;
+}
+
+static int live_add(Ledger *L, uint64_t h, int64_t cycle, int64_t line, uint32_t site) {
+    if (L->live == NULL || (L->nlive + 1) * 2 > L->live_mask + 1)
+        if (!live_grow(L)) return 0;
+    size_t i = mix64(h) & L->live_mask;
+    while (L->live[i].used) i = (i + 1) & L->live_mask;
+    L->live[i] = (LLive){h, cycle, line, site, 1};
+    L->nlive++;
+    return 1;
+}
+
+/* -- kinds and sites -- */
+static Py_ssize_t kind_of(Ledger *L, PyObject *name) {     /* -1 on error */
+    PyObject *hit = PyDict_GetItemWithError(L->kind_index, name);
+    if (hit != NULL) return PyLong_AsSsize_t(hit);
+    if (PyErr_Occurred()) return -1;
+    if (L->nkinds == L->capkinds) {
+        Py_ssize_t c = L->capkinds ? L->capkinds * 2 : 8;
+        LKind *k = PyMem_Realloc(L->kinds, (size_t)c * sizeof(LKind));
+        if (k == NULL) { PyErr_NoMemory(); return -1; }
+        L->kinds = k; L->capkinds = c;
+    }
+    PyObject *pattern = PyDict_New();
+    PyObject *v = PyLong_FromSsize_t(L->nkinds);
+    if (pattern == NULL || v == NULL || PyDict_SetItem(L->kind_index, name, v) < 0) {
+        Py_XDECREF(pattern); Py_XDECREF(v); return -1;
+    }
+    Py_DECREF(v);
+    LKind *k = &L->kinds[L->nkinds];
+    memset(k, 0, sizeof *k);
+    Py_INCREF(name);
+    k->name = name;
+    k->pattern = pattern;
+    k->born = L->closed;
+    k->z_first = -1;
+    return L->nkinds++;
+}
+
+static size_t site_hash(uint32_t kind, uint64_t caller) {
+    return (size_t)mix64(caller ^ ((uint64_t)kind * 0x9e3779b97f4a7c15ULL));
+}
+
+static int site_grow(Ledger *L) {
+    size_t cap = L->site_tab ? (L->site_mask + 1) * 2 : 64;
+    uint32_t *t = PyMem_Calloc(cap, sizeof(uint32_t));
+    if (t == NULL) { PyErr_NoMemory(); return 0; }
+    PyMem_Free(L->site_tab);
+    L->site_tab = t; L->site_mask = cap - 1;
+    for (Py_ssize_t s = 0; s < L->nsites; s++) {
+        size_t i = site_hash(L->sites[s].kind, L->sites[s].caller) & L->site_mask;
+        while (t[i]) i = (i + 1) & L->site_mask;
+        t[i] = (uint32_t)s + 1;
+    }
+    return 1;
+}
+
+static Py_ssize_t site_of(Ledger *L, uint32_t kind, uint64_t caller) {   /* -1 on error */
+    if (L->site_tab != NULL) {
+        size_t i = site_hash(kind, caller) & L->site_mask;
+        uint32_t s;
+        while ((s = L->site_tab[i]) != 0) {
+            LSite *x = &L->sites[s - 1];
+            if (x->kind == kind && x->caller == caller) return s - 1;
+            i = (i + 1) & L->site_mask;
+        }
+    }
+    if (L->nsites >= 0x7fffffff) { PyErr_SetString(PyExc_OverflowError, "too many sites"); return -1; }
+    if (L->nsites == L->capsites) {
+        Py_ssize_t c = L->capsites ? L->capsites * 2 : 16;
+        LSite *x = PyMem_Realloc(L->sites, (size_t)c * sizeof(LSite));
+        if (x == NULL) { PyErr_NoMemory(); return -1; }
+        L->sites = x; L->capsites = c;
+    }
+    PyObject *pattern = PyDict_New();
+    if (pattern == NULL) return -1;
+    LSite *x = &L->sites[L->nsites];
+    memset(x, 0, sizeof *x);
+    x->kind = kind; x->caller = caller; x->pattern = pattern;
+    x->born = L->closed; x->z_first = -1;
+    Py_ssize_t s = L->nsites++;
+    if ((size_t)L->nsites * 2 > (L->site_tab ? L->site_mask + 1 : 0)) {
+        if (!site_grow(L)) return -1;           /* re-inserts every site, this one too */
+    } else {
+        size_t i = site_hash(kind, caller) & L->site_mask;
+        while (L->site_tab[i]) i = (i + 1) & L->site_mask;
+        L->site_tab[i] = (uint32_t)s + 1;
+    }
+    return s;
+}
+
+static int append_new(PyObject *list, PyObject *v) {   /* steals v */
+    if (v == NULL) return 0;
+    int rc = PyList_Append(list, v);
+    Py_DECREF(v);
+    return rc == 0;
+}
+
+static int dict_add(PyObject *d, PyObject *key, int64_t n) {    /* d[key] += n; steals key */
+    if (key == NULL) return 0;
+    long long cur = 0;
+    PyObject *old = PyDict_GetItemWithError(d, key);
+    if (old != NULL) cur = PyLong_AsLongLong(old);
+    if (PyErr_Occurred()) { Py_DECREF(key); return 0; }
+    PyObject *v = PyLong_FromLongLong(cur + n);
+    int rc = v == NULL ? -1 : PyDict_SetItem(d, key, v);
+    Py_XDECREF(v);
+    Py_DECREF(key);
+    return rc == 0;
+}
+
+/* _SiteCounts' lost bookkeeping for an object closed without a delete (handle reused). */
+static int close_lost(Ledger *L, const LLive *old) {
+    LSite *s = &L->sites[old->site];
+    L->kinds[s->kind].lost++;
+    s->lost++;
+    if (old->cycle < 1) return 1;
+    s->lost_in_cycles++;
+    /* lost_recent only matters for cycles past the judged ones (result() subtracts those):
+     * older entries are dropped here instead of at every marker */
+    int64_t judged = L->cycle - 1 - L->grace;
+    if (s->lost_recent == NULL && (s->lost_recent = PyDict_New()) == NULL) return 0;
+    if (PyDict_GET_SIZE(s->lost_recent) > 0) {
+        PyObject *keys = PyDict_Keys(s->lost_recent);
+        if (keys == NULL) return 0;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+            PyObject *k = PyList_GET_ITEM(keys, i);
+            long long c = PyLong_AsLongLong(k);
+            if (c <= judged && PyDict_DelItem(s->lost_recent, k) < 0) { Py_DECREF(keys); return 0; }
+        }
+        Py_DECREF(keys);
+    }
+    if (old->cycle > judged && !dict_add(s->lost_recent, PyLong_FromLongLong(old->cycle), 1))
+        return 0;
+    int64_t byte = old->cycle / 8;
+    if (byte >= s->nbits) {
+        Py_ssize_t n = (Py_ssize_t)byte + 1 + 64;
+        unsigned char *b = PyMem_Realloc(s->bits, (size_t)n);
+        if (b == NULL) { PyErr_NoMemory(); return 0; }
+        memset(b + s->nbits, 0, (size_t)(n - s->nbits));
+        s->bits = b; s->nbits = n;
+    }
+    s->bits[byte] |= (unsigned char)(1u << (old->cycle % 8));
+    return 1;
+}
+
+static void add_gap(Ledger *L, uint64_t seq) {
+    if (L->has_seq && seq > L->last_seq && seq - L->last_seq > 1) {
+        uint64_t g = seq - L->last_seq - 1;
+        if (g > UINT64_MAX - L->gaps) {            /* carry into a Python int */
+            PyObject *a = PyLong_FromUnsignedLongLong(L->gaps);
+            PyObject *s = a && L->gaps_big ? PyNumber_Add(L->gaps_big, a) : (Py_XINCREF(a), a);
+            Py_XDECREF(a);
+            if (s != NULL) { Py_XDECREF(L->gaps_big); L->gaps_big = s; L->gaps = 0; }
+            else PyErr_Clear();
+        }
+        L->gaps += g;
+    }
+    L->last_seq = seq;
+    L->has_seq = 1;
+}
+
+/* One event (ObjectBalance.event); 0 on error. */
+static int ledger_event(Ledger *L, int create, uint32_t k, uint64_t handle, uint64_t caller,
+                        int64_t line) {
+    L->events++;
+    LKind *K = &L->kinds[k];
+    if (!(K->cur_c || K->cur_d) && !push_u32(&L->tk, &L->ntk, &L->captk, k)) return 0;
+    LLive *e = live_find(L, handle);
+    if (create) {
+        if (e != NULL) {
+            LLive old = *e;
+            live_remove(L, e);
+            if (!close_lost(L, &old)) return 0;
+        }
+        K->created++;
+        K->cur_c++;
+        Py_ssize_t s = site_of(L, k, caller);
+        if (s < 0 || !live_add(L, handle, L->cycle, line, (uint32_t)s)) return 0;
+        LSite *S = &L->sites[s];
+        S->created++;
+        if (!S->cur_c && !push_u32(&L->ts, &L->nts, &L->capts, (uint32_t)s)) return 0;
+        S->cur_c++;
+        return 1;
+    }
+    K->deleted++;
+    K->cur_d++;
+    if (e == NULL) { K->unmatched++; return 1; }
+    LLive old = *e;
+    live_remove(L, e);
+    LSite *S = &L->sites[old.site];
+    if (S->kind != k) K->mismatch++;
+    S->deleted++;
+    if (L->cycle - old.cycle > L->grace) S->late++;
+    return 1;
+}
+
+static void zeros_touched(int64_t *expected, int64_t *first, int64_t closing, Py_ssize_t distinct) {
+    if (*first < 0 && closing != *expected) *first = distinct;
+    *expected = closing + 1;
+}
+
+/* marker(): ObjectBalance.marker's cycle closing */
+static PyObject *ledger_marker(Ledger *L, PyObject *unused) {
+    int64_t closing = L->closed;
+    if (L->cycle >= 1) {
+        for (Py_ssize_t i = 0; i < L->ntk; i++) {
+            LKind *K = &L->kinds[L->tk[i]];
+            zeros_touched(&K->z_expected, &K->z_first, closing - K->born, PyDict_GET_SIZE(K->pattern));
+            if (!dict_add(K->pattern, Py_BuildValue("(LL)", (long long)K->cur_c, (long long)K->cur_d), 1))
+                return NULL;
+            K->net_sum += K->cur_c - K->cur_d;
+        }
+        for (Py_ssize_t i = 0; i < L->nts; i++) {
+            LSite *S = &L->sites[L->ts[i]];
+            zeros_touched(&S->z_expected, &S->z_first, closing - S->born, PyDict_GET_SIZE(S->pattern));
+            if (!dict_add(S->pattern, PyLong_FromLongLong(S->cur_c), 1)) return NULL;
+        }
+        L->closed++;
+    }
+    for (Py_ssize_t i = 0; i < L->ntk; i++) L->kinds[L->tk[i]].cur_c = L->kinds[L->tk[i]].cur_d = 0;
+    for (Py_ssize_t i = 0; i < L->nts; i++) L->sites[L->ts[i]].cur_c = 0;
+    L->ntk = L->nts = 0;
+    L->cycle++;
+    Py_RETURN_NONE;
+}
+
+/* feed(packed, names): every row of a packed stretch (see PackedEvent) */
+static PyObject *ledger_feed(Ledger *L, PyObject *args) {
+    Py_buffer buf;
+    PyObject *names;
+    if (!PyArg_ParseTuple(args, "y*O!", &buf, &PyList_Type, &names)) return NULL;
+    const PackedEvent *ev = buf.buf;
+    Py_ssize_t n = buf.len / (Py_ssize_t)sizeof(PackedEvent);
+    int ok = buf.len % (Py_ssize_t)sizeof(PackedEvent) == 0;
+    if (!ok) PyErr_SetString(PyExc_ValueError, "not a packed event stretch");
+    for (Py_ssize_t i = 0; ok && i < n; i++) {
+        uint32_t g = ev[i].kind;
+        if (g >= MAX_KINDS || g >= (uint32_t)PyList_GET_SIZE(names)) {
+            PyErr_SetString(PyExc_ValueError, "kind id out of range");
+            ok = 0;
+            break;
+        }
+        if (L->gkind[g] < 0) {
+            Py_ssize_t k = kind_of(L, PyList_GET_ITEM(names, g));
+            if (k < 0) { ok = 0; break; }
+            L->gkind[g] = (int32_t)k;
+        }
+        add_gap(L, ev[i].seq);
+        ok = ledger_event(L, (int)ev[i].create, (uint32_t)L->gkind[g], ev[i].handle,
+                          ev[i].caller, ev[i].line);
+    }
+    PyBuffer_Release(&buf);
+    if (!ok) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* event(create, kind, handle, caller, seq or None, line) -> True, or False (nothing done)
+ * when a number does not fit 64 bits: the caller then pairs in Python from state(). */
+static PyObject *ledger_event_py(Ledger *L, PyObject *args) {
+    int create;
+    PyObject *kind, *handle, *caller, *seq, *line;
+    if (!PyArg_ParseTuple(args, "pUOOOO", &create, &kind, &handle, &caller, &seq, &line))
+        return NULL;
+    uint64_t h = PyLong_Check(handle) ? PyLong_AsUnsignedLongLong(handle) : (uint64_t)-1;
+    if (PyErr_Occurred() || !PyLong_Check(handle)) { PyErr_Clear(); Py_RETURN_FALSE; }
+    uint64_t c = PyLong_Check(caller) ? PyLong_AsUnsignedLongLong(caller) : (uint64_t)-1;
+    if (PyErr_Occurred() || !PyLong_Check(caller)) { PyErr_Clear(); Py_RETURN_FALSE; }
+    uint64_t sq = 0;
+    if (seq != Py_None) {
+        sq = PyLong_Check(seq) ? PyLong_AsUnsignedLongLong(seq) : (uint64_t)-1;
+        if (PyErr_Occurred() || !PyLong_Check(seq)) { PyErr_Clear(); Py_RETURN_FALSE; }
+    }
+    long long ln = PyLong_Check(line) ? PyLong_AsLongLong(line) : -1;
+    if (PyErr_Occurred() || !PyLong_Check(line)) { PyErr_Clear(); Py_RETURN_FALSE; }
+    Py_ssize_t k = kind_of(L, kind);
+    if (k < 0) return NULL;
+    if (seq != Py_None) add_gap(L, sq);
+    if (!ledger_event(L, create, (uint32_t)k, h, c, (int64_t)ln)) return NULL;
+    Py_RETURN_TRUE;
+}
+
+static PyObject *zfirst(int64_t z) {
+    if (z < 0) Py_RETURN_NONE;
+    return PyLong_FromLongLong(z);
+}
+
+/* state() -> dict: everything ObjectBalance keeps, for its results (see objects.py). */
+static PyObject *ledger_state(Ledger *L, PyObject *unused) {
+    PyObject *kinds = PyList_New(0), *sites = PyList_New(0), *live = PyList_New(0);
+    PyObject *gaps = NULL, *res = NULL;
+    if (!kinds || !sites || !live) goto done;
+    for (Py_ssize_t i = 0; i < L->nkinds; i++) {
+        LKind *K = &L->kinds[i];
+        if (!append_new(kinds, Py_BuildValue("(OLLLLLLLOLLLN)", K->name, (long long)K->created,
+                (long long)K->deleted, (long long)K->lost, (long long)K->unmatched,
+                (long long)K->mismatch, (long long)K->cur_c, (long long)K->cur_d, K->pattern,
+                (long long)K->net_sum, (long long)K->born, (long long)K->z_expected,
+                zfirst(K->z_first))))
+            goto done;
+    }
+    for (Py_ssize_t i = 0; i < L->nsites; i++) {
+        LSite *S = &L->sites[i];
+        if (!append_new(sites, Py_BuildValue("(OKLLLLLOLONLLN)", L->kinds[S->kind].name,
+                (unsigned long long)S->caller, (long long)S->created, (long long)S->deleted,
+                (long long)S->lost, (long long)S->late, (long long)S->cur_c, S->pattern,
+                (long long)S->lost_in_cycles, S->lost_recent ? S->lost_recent : Py_None,
+                PyByteArray_FromStringAndSize((const char *)S->bits, S->nbits),
+                (long long)S->born, (long long)S->z_expected, zfirst(S->z_first))))
+            goto done;
+    }
+    for (size_t i = 0; L->live && i <= L->live_mask; i++) {
+        LLive *e = &L->live[i];
+        if (!e->used) continue;
+        LSite *S = &L->sites[e->site];
+        if (!append_new(live, Py_BuildValue("(KOKL)", (unsigned long long)e->handle,
+                L->kinds[S->kind].name, (unsigned long long)S->caller, (long long)e->cycle)))
+            goto done;
+    }
+    gaps = PyLong_FromUnsignedLongLong(L->gaps);
+    if (gaps != NULL && L->gaps_big != NULL) {
+        PyObject *s = PyNumber_Add(gaps, L->gaps_big);
+        Py_DECREF(gaps);
+        gaps = s;
+    }
+    if (gaps == NULL) goto done;
+    PyObject *last = L->has_seq ? PyLong_FromUnsignedLongLong(L->last_seq) : (Py_INCREF(Py_None), Py_None);
+    res = Py_BuildValue("{sLsLsLsNsOsOsOsO}", "cycle", (long long)L->cycle, "closed",
+                        (long long)L->closed, "events", (long long)L->events, "last_seq", last,
+                        "seq_gaps", gaps, "kinds", kinds, "sites", sites, "live", live);
+done:
+    Py_XDECREF(kinds); Py_XDECREF(sites); Py_XDECREF(live); Py_XDECREF(gaps);
+    return res;
+}
+
+static int ledger_init(Ledger *L, PyObject *args, PyObject *kw) {
+    long long grace = 1, cycle = 0, closed = 0;
+    static char *names[] = {"grace", "cycle", "closed", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LLL", names, &grace, &cycle, &closed)) return -1;
+    if (L->kind_index != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Ledger already initialised");
+        return -1;
+    }
+    L->grace = grace < 0 ? 0 : grace;
+    L->cycle = cycle;
+    L->closed = closed;
+    for (int i = 0; i < MAX_KINDS; i++) L->gkind[i] = -1;
+    L->kind_index = PyDict_New();
+    return L->kind_index == NULL ? -1 : 0;
+}
+
+static void ledger_dealloc(Ledger *L) {
+    for (Py_ssize_t i = 0; i < L->nkinds; i++) {
+        Py_XDECREF(L->kinds[i].name);
+        Py_XDECREF(L->kinds[i].pattern);
+    }
+    for (Py_ssize_t i = 0; i < L->nsites; i++) {
+        Py_XDECREF(L->sites[i].pattern);
+        Py_XDECREF(L->sites[i].lost_recent);
+        PyMem_Free(L->sites[i].bits);
+    }
+    PyMem_Free(L->kinds); PyMem_Free(L->sites); PyMem_Free(L->site_tab); PyMem_Free(L->live);
+    PyMem_Free(L->tk); PyMem_Free(L->ts);
+    Py_XDECREF(L->kind_index);
+    Py_XDECREF(L->gaps_big);
+    Py_TYPE(L)->tp_free((PyObject *)L);
+}
+
+static PyObject *ledger_events(Ledger *L, void *unused) { return PyLong_FromLongLong(L->events); }
+
+static PyMethodDef ledger_methods[] = {
+    {"feed", (PyCFunction)ledger_feed, METH_VARARGS, "Pair a packed stretch of events."},
+    {"event", (PyCFunction)ledger_event_py, METH_VARARGS,
+     "Pair one event: True, or False when its numbers do not fit (nothing done)."},
+    {"marker", (PyCFunction)ledger_marker, METH_NOARGS, "Close the open cycle."},
+    {"state", (PyCFunction)ledger_state, METH_NOARGS, "Everything the ledger keeps, as a dict."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef ledger_getset[] = {
+    {"events", (getter)ledger_events, NULL, "events paired", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject LedgerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "memsleuth._scan.Ledger",
+    .tp_basicsize = sizeof(Ledger),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Create/delete pairing of object events (analysis/objects.py's ObjectBalance).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)ledger_init,
+    .tp_dealloc = (destructor)ledger_dealloc,
+    .tp_methods = ledger_methods,
+    .tp_getset = ledger_getset,
+};
+
 static PyMethodDef methods[] = {
     {"obj_run", obj_run, METH_VARARGS, "A run of strict [MSOBJ] lines: (end, lineno, records)."},
     {"skip_inert", skip_inert, METH_VARARGS, "Skip lines no reader reads: (end, lines)."},
@@ -1401,11 +2096,25 @@ PyMODINIT_FUNC PyInit__scan(void) {
     str_create = PyUnicode_InternFromString("create");
     str_delete = PyUnicode_InternFromString("delete");
     kind_cache = PyDict_New();
-    if (!str_create || !str_delete || !kind_cache) return NULL;
+    kind_names = PyList_New(0);
+    kind_ids = PyDict_New();
+    if (!str_create || !str_delete || !kind_cache || !kind_names || !kind_ids) return NULL;
+    if (PyType_Ready(&LedgerType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     /* what parse/scan.py may ask of this build (an older .so left in a checkout must not be
-     * called with arguments it does not take): 2 = run(..., columns). New calls (prefix_count)
-     * are looked up by name: an older build without them leaves the work to Python. */
+     * called with arguments it does not take): 2 = run(..., columns);
+     * 3 = run(..., columns) packs object events (see PackedEvent), Ledger. Calls added
+     * apart (prefix_count, dump_run) are looked up by name: an older build without them
+     * leaves that work to Python. */
     if (m != NULL && PyModule_AddIntConstant(m, "ABI", SCAN_ABI) < 0) { Py_DECREF(m); return NULL; }
+    /* run(..., heap=True): markers and tables in columns (a feature flag, not an ABI step, so
+     * that it composes with other additions) */
+    if (m != NULL && PyModule_AddIntConstant(m, "HEAP_COLUMNS", 1) < 0) { Py_DECREF(m); return NULL; }
+    Py_INCREF(&LedgerType);
+    if (m != NULL && PyModule_AddObject(m, "Ledger", (PyObject *)&LedgerType) < 0) {
+        Py_DECREF(&LedgerType);
+        Py_DECREF(m);
+        return NULL;
+    }
     return m;
 }

@@ -11,6 +11,7 @@ modules, so it can be read on its own.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -195,27 +196,102 @@ class ObjectEvent:
     ts: float | None = None
 
 
+#: the layout of one row of ``ObjectEventRun.packed`` (memsleuth/_scan.c, PackedEvent):
+#: line, handle, caller, seq, kind id (an index into ``names``), 1 for create
+PACKED_EVENT = struct.Struct("=qQQQII")
+
+
 @dataclass(slots=True)
 class ObjectEventRun:
-    """Consecutive ``[MSOBJ]`` events in columns, as the C scanner reads them (one record
-    per stretch instead of one per event); only for callers that ask for them
-    (``parse_file(objects="runs")``). ``events()`` gives the ObjectEvents they stand for."""
+    """Consecutive ``[MSOBJ]`` events in bulk (one record per stretch instead of one per
+    event); only for callers that ask for them (``parse_file(objects="runs")``).
+    ``events()`` gives the ObjectEvents they stand for.
 
-    lines: list[int]
-    ops: list[str]            # "create" | "delete"
-    kinds: list[str]
-    handles: list[int]
-    callers: list[int]
-    seqs: list[int]
+    Two forms: the C scanner's ``packed`` rows (``PACKED_EVENT``, kinds by index into
+    ``names``: paired in C without a Python object per event), or the pure-Python scanner's
+    ``rows``, the regex's (op, kind, handle hex, caller hex, seq digits) of lines ``first``,
+    ``first + 1``, ... (consecutive lines)."""
+
+    first: int = 0
+    rows: list[tuple[str, str, str, str, str]] | None = None
+    packed: bytes | None = None
+    names: list[str] | None = None
 
     def __len__(self) -> int:
-        return len(self.lines)
+        if self.rows is not None:
+            return len(self.rows)
+        return len(self.packed or b"") // PACKED_EVENT.size
 
     def events(self) -> list[ObjectEvent]:
-        return [ObjectEvent(*row, None, None)  # type: ignore[arg-type]
-                for row in zip(self.lines, self.ops, self.kinds, self.handles, self.callers,
-                               self.seqs, strict=True)]
+        if self.rows is not None:
+            return [ObjectEvent(self.first + i, op, kind,  # type: ignore[arg-type]
+                                int(handle, 16), int(caller, 16), int(seq), None, None)
+                    for i, (op, kind, handle, caller, seq) in enumerate(self.rows)]
+        names = self.names or []
+        return [ObjectEvent(line, "create" if create else "delete",  # type: ignore[arg-type]
+                            names[kind], handle, caller, seq, None, None)
+                for line, handle, caller, seq, kind, create
+                in PACKED_EVENT.iter_unpack(self.packed or b"")]
 
+
+
+@dataclass(slots=True)
+class HeapRun:
+    """Consecutive ``[MSCYCLE]`` markers and whole overview tables in columns, as the C
+    scanner reads a stress log's idle stretches (one record per stretch instead of two per
+    cycle); only for callers that ask for them (``parse_file(heap_runs=True)``).
+    ``records()`` gives the CycleMarker and HeapOverview records they stand for, in order.
+
+    ``seq`` holds 0 per marker and 1 per table in log order; markers have ``m_line`` and
+    ``m_index`` (their text is ``text[m_start[i]:m_end[i]]``); table k has ``t_line[k]`` and
+    the row ``values[k * width:(k + 1) * width]``; ``cols`` says which value is total, free,
+    used, low-water mark and largest free block (None: not printed); all tables of a run
+    share the header, so one ``variant`` and ``nested``. The sequences are int64 views."""
+
+    seq: bytes
+    m_line: memoryview
+    m_index: memoryview
+    m_start: memoryview
+    m_end: memoryview
+    t_line: memoryview
+    values: memoryview
+    width: int
+    cols: tuple[int | None, int, int, int | None, int | None]
+    variant: OverviewVariant
+    nested: bool
+    text: str
+
+    @property
+    def markers(self) -> int:
+        return len(self.m_line)
+
+    @property
+    def tables(self) -> int:
+        return len(self.t_line)
+
+    def overview(self, k: int) -> HeapOverview:
+        """Table k as the record the line path gives."""
+        row = self.values[k * self.width:(k + 1) * self.width]
+        t, f, u, m, b = self.cols
+        return HeapOverview(self.t_line[k], self.variant, None if t is None else row[t], row[f],
+                            row[u], None if m is None else row[m], None if b is None else row[b],
+                            None, None, False, None, self.nested)
+
+    def marker(self, j: int) -> CycleMarker:
+        return CycleMarker(self.m_line[j], self.m_index[j],
+                           self.text[self.m_start[j]:self.m_end[j]], None)
+
+    def records(self) -> list[HeapOverview | CycleMarker]:
+        out: list[HeapOverview | CycleMarker] = []
+        j = k = 0
+        for kind in self.seq:
+            if kind:
+                out.append(self.overview(k))
+                k += 1
+            else:
+                out.append(self.marker(j))
+                j += 1
+        return out
 
 # --------------------------------------------------------------------------------------------
 # Crash dumps (alios-formats.md §4)
@@ -394,7 +470,7 @@ class AgentNotice:
 
 Record = (
     HeapOverview | BlockDump | LeakCandidate | AllocWarning | CycleMarker | ObjectEvent
-    | ObjectEventRun | CrashDump | LastWord | BuildId | TaskList | AgentNotice | Boot
+    | ObjectEventRun | HeapRun | CrashDump | LastWord | BuildId | TaskList | AgentNotice | Boot
 )
 
 

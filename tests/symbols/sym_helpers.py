@@ -9,8 +9,8 @@ from pathlib import Path
 from memsleuth.symbols import Location, Symbolizer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "symbols"
-WITH_DWARF = ["arm_thumb", "arm_thumb_dw4", "arm_thumb_os", "arm_thumb_gc", "x86_64", "x86_64_dw4",
-              "sites_arm", "sites_x86_64"]
+WITH_DWARF = ["arm_thumb", "arm_thumb_dw4", "arm_thumb_os", "arm_thumb_gc", "arm_thumb_be",
+              "x86_64", "x86_64_dw4", "sites_arm", "sites_x86_64"]
 
 
 def expected(name: str) -> dict:

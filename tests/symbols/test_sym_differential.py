@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from memsleuth.symbols import Symbolizer
+from memsleuth.symbols import Symbolizer, lines
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDS = sorted((ROOT / "tests" / "fixtures" / "addr2line_diff").glob("*.json.gz"))
@@ -69,8 +69,15 @@ def _fresh(doc: dict) -> bool:
     return elf.exists() and hashlib.sha256(elf.read_bytes()).hexdigest() == doc["sha256"]
 
 
+@pytest.mark.parametrize("decoder", ["c", "python"])
 @pytest.mark.parametrize("record", RECORDS, ids=lambda p: p.name.removesuffix(".json.gz"))
-def test_symbolizer_equals_addr2line_on_every_other_byte(record: Path):
+def test_symbolizer_equals_addr2line_on_every_other_byte(record: Path, decoder: str,
+                                                         monkeypatch):
+    """With each line-program decoder: the optional C loop and the pure-Python one."""
+    if decoder == "python":
+        monkeypatch.setattr(lines, "_accel", None)
+    elif lines._accel is None:
+        pytest.skip("memsleuth._dwarf is not built (or MEMSLEUTH_ACCEL=0)")
     doc = load(record)
     if not _fresh(doc):
         pytest.skip(f"{doc['elf']} was rebuilt since its addr2line recording: run "

@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from memsleuth import accel
 from memsleuth.analysis.regression import theil_sen
 from memsleuth.records import CycleMarker, ObjectEvent, ObjectEventRun, Record
 from memsleuth.results.objects import (
@@ -45,15 +46,9 @@ RECURRING_MIN = 3
 
 
 @dataclass(slots=True)
-class _Live:
-    kind: str
-    caller: int
-    cycle: int
-    line: int
-
-
-@dataclass(slots=True)
 class _SiteCounts:
+    kind: str = ""
+    caller: int = 0
     created: int = 0
     deleted: int = 0
     lost: int = 0
@@ -116,17 +111,22 @@ class _Zeros:
 
 
 class ObjectBalance:
-    """Streaming create/delete pairing. Feed records with ``on_record``; read ``result()``."""
+    """Streaming create/delete pairing. Feed records with ``on_record``; read ``result()``.
+
+    With the C scanner, stretches of events arrive packed (``ObjectEventRun.packed``) and are
+    paired by ``_scan.Ledger``, the same state kept in C; ``_to_python`` takes it over (for
+    the results, or when an event's numbers do not fit 64 bits) and pairing goes on here."""
 
     def __init__(self, grace: int = 1) -> None:
         self.grace = max(0, grace)
-        self.live: dict[int, _Live] = {}
+        #: live handle -> (its create site, the cycle it was created in)
+        self._live: dict[int, tuple[_SiteCounts, int]] = {}
         self.kinds: dict[str, _KindCounts] = {}
         self.sites: dict[tuple[str, int], _SiteCounts] = {}
         self.cycle = 0                    # ordinal: 0 before the first marker
         self.first_marker: int | None = None
         self.last_marker: int | None = None
-        self.events = 0
+        self._events = 0
         self.seq_gaps = 0
         self._last_seq: int | None = None
         self._closed = 0                   # test cycles closed (markers after cycle 1 began)
@@ -135,18 +135,49 @@ class ObjectBalance:
         self._touched_kinds: list[_KindCounts] = []
         self._touched_sites: list[_SiteCounts] = []
         self._recent: dict[int, _SiteCounts] = {}
+        self._c: Any = None                # the C ledger while it holds the state
+
+    @property
+    def events(self) -> int:
+        return self._c.events if self._c is not None else self._events
+
+    @property
+    def live(self) -> dict[int, tuple[_SiteCounts, int]]:
+        """Live handle -> (create site, creation cycle)."""
+        self._to_python()
+        return self._live
+
+    def alive_by_kind(self) -> dict[str, int]:
+        """Live objects per kind, kinds sorted."""
+        alive: dict[str, int] = {}
+        for site, _ in self.live.values():
+            alive[site.kind] = alive.get(site.kind, 0) + 1
+        return dict(sorted(alive.items()))
 
     # -- streaming --------------------------------------------------------------------------
     def on_record(self, record: Record) -> None:
-        if isinstance(record, ObjectEvent):
-            self.event(record)
-        elif isinstance(record, ObjectEventRun):
+        if isinstance(record, ObjectEventRun):
             self.run(record)
+        elif isinstance(record, ObjectEvent):
+            self.event(record)
         elif isinstance(record, CycleMarker):
             self.marker(record.index)
 
     def marker(self, index: int | None = None) -> None:
         """Close the open cycle (cycle 0, the start-up, is not a test cycle)."""
+        if self._c is not None:
+            self._c.marker()
+            if self.cycle >= 1:
+                self._closed += 1
+        else:
+            self._close_cycle()
+        self.cycle += 1
+        if index is not None:
+            if self.first_marker is None:
+                self.first_marker = index
+            self.last_marker = index
+
+    def _close_cycle(self) -> None:
         closing = self._closed
         if self.cycle >= 1:
             for k in self._touched_kinds:
@@ -169,66 +200,57 @@ class ObjectBalance:
                 del s.lost_recent[c]
             if not s.lost_recent:
                 del self._recent[key]
-        self.cycle += 1
-        if index is not None:
-            if self.first_marker is None:
-                self.first_marker = index
-            self.last_marker = index
 
     def event(self, ev: ObjectEvent) -> None:
-        self.events += 1
+        c = self._c
+        if c is not None:
+            if c.event(ev.op == "create", ev.kind, ev.handle, ev.caller, ev.seq, ev.line):
+                return
+            self._to_python()        # a number beyond 64 bits: pair in Python from here
+        self._events += 1
         if ev.seq is not None:
             if self._last_seq is not None and ev.seq > self._last_seq + 1:
                 self.seq_gaps += ev.seq - self._last_seq - 1
             self._last_seq = ev.seq
-        kind = self.kinds.get(ev.kind)
-        if kind is None:
-            kind = self.kinds[ev.kind] = _KindCounts(born=self._closed)
-        if not (kind.cur_created or kind.cur_deleted):
-            self._touched_kinds.append(kind)
-        if ev.op == "create":
-            old = self.live.pop(ev.handle, None)
-            if old is not None:
-                self._close_lost(old)
-            self.live[ev.handle] = _Live(ev.kind, ev.caller, self.cycle, ev.line)
-            kind.created += 1
-            kind.cur_created += 1
-            site = self._site(ev.kind, ev.caller)
-            site.created += 1
-            if not site.cur_created:
-                self._touched_sites.append(site)
-            site.cur_created += 1
-            return
-        kind.deleted += 1
-        kind.cur_deleted += 1
-        obj = self.live.pop(ev.handle, None)
-        if obj is None:
-            kind.unmatched_deletes += 1
-            return
-        if obj.kind != ev.kind:
-            kind.kind_mismatch += 1
-        site = self._site(obj.kind, obj.caller)
-        site.deleted += 1
-        if self.cycle - obj.cycle > self.grace:
-            site.late += 1
+        self._pair(((ev.op, ev.kind, ev.handle, ev.caller),))
 
     def run(self, events: ObjectEventRun) -> None:
         """``event`` for every event of a run, in one loop (the scanner's bulk form: a
         stress log has millions of events and this is where ``analyze`` spends them)."""
-        self.events += len(events)
+        if events.packed is not None:
+            c = self._c
+            if c is None and not self._events and not self.kinds:
+                ledger = getattr(accel.module(), "Ledger", None)
+                if ledger is not None:
+                    c = self._c = ledger(self.grace, self.cycle, self._closed)
+            if c is not None:
+                c.feed(events.packed, events.names)
+                return
+            for ev in events.events():      # the state is in Python already
+                self.event(ev)
+            return
+        rows = events.rows or []
+        self._events += len(rows)
         last = self._last_seq
         gaps = 0
-        for seq in events.seqs:
+        for seq in [int(r[4]) for r in rows]:
             if last is not None and seq > last + 1:
                 gaps += seq - last - 1
             last = seq
         self.seq_gaps += gaps
         self._last_seq = last
-        kinds, live, sites = self.kinds, self.live, self.sites
+        self._pair(rows, hex_numbers=True)
+
+    def _pair(self, rows: Any, hex_numbers: bool = False) -> None:
+        """The pairing of (op, kind, handle, caller, ...) rows, in order (handle and caller
+        as hex digits when ``hex_numbers``)."""
+        kinds, live, sites = self.kinds, self._live, self.sites
         cycle, grace = self.cycle, self.grace
         touched_kinds, touched_sites = self._touched_kinds, self._touched_sites
-        for line, op, name, handle, caller in zip(events.lines, events.ops, events.kinds,
-                                                  events.handles, events.callers, strict=True):
+        for row in rows:
+            op, name, handle, caller = row[0], row[1], row[2], row[3]
+            if hex_numbers:
+                handle = int(handle, 16)
             kind = kinds.get(name)
             if kind is None:
                 kind = kinds[name] = _KindCounts(born=self._closed)
@@ -237,13 +259,15 @@ class ObjectBalance:
             if op == "create":
                 old = live.pop(handle, None)
                 if old is not None:
-                    self._close_lost(old)
-                live[handle] = _Live(name, caller, cycle, line)
+                    self._close_lost(*old)
+                if hex_numbers:
+                    caller = int(caller, 16)
                 kind.created += 1
                 kind.cur_created += 1
                 site = sites.get((name, caller))
                 if site is None:
-                    site = sites[(name, caller)] = _SiteCounts(born=self._closed)
+                    site = sites[(name, caller)] = _SiteCounts(name, caller, born=self._closed)
+                live[handle] = (site, cycle)
                 site.created += 1
                 if not site.cur_created:
                     touched_sites.append(site)
@@ -255,30 +279,53 @@ class ObjectBalance:
             if obj is None:
                 kind.unmatched_deletes += 1
                 continue
-            if obj.kind != name:
+            site, created = obj
+            if site.kind != name:
                 kind.kind_mismatch += 1
-            site = sites.get((obj.kind, obj.caller))
-            if site is None:
-                site = sites[(obj.kind, obj.caller)] = _SiteCounts(born=self._closed)
             site.deleted += 1
-            if cycle - obj.cycle > grace:
+            if cycle - created > grace:
                 site.late += 1
 
-    def _site(self, kind: str, caller: int) -> _SiteCounts:
-        site = self.sites.get((kind, caller))
-        if site is None:
-            site = self.sites[(kind, caller)] = _SiteCounts(born=self._closed)
-        return site
-
-    def _close_lost(self, old: _Live) -> None:
-        self.kinds[old.kind].lost += 1
-        site = self._site(old.kind, old.caller)
+    def _close_lost(self, site: _SiteCounts, cycle: int) -> None:
+        self.kinds[site.kind].lost += 1
         site.lost += 1
-        if old.cycle >= 1:
+        if cycle >= 1:
             site.lost_in_cycles += 1
-            site.lost_recent[old.cycle] += 1
+            site.lost_recent[cycle] += 1
             self._recent[id(site)] = site
-            _set_bit(site.lost_bits, old.cycle)
+            _set_bit(site.lost_bits, cycle)
+
+    def _to_python(self) -> None:
+        """Take the C ledger's state over (pairing goes on in Python from here)."""
+        c = self._c
+        if c is None:
+            return
+        self._c = None
+        state = c.state()
+        self._events = state["events"]
+        self.seq_gaps = state["seq_gaps"]
+        self._last_seq = state["last_seq"]
+        self.kinds = {}
+        for (name, created, deleted, lost, unmatched, mismatch, cur_c, cur_d, pattern,
+             net_sum, born, z_expected, z_first) in state["kinds"]:
+            self.kinds[name] = _KindCounts(
+                created=created, deleted=deleted, lost=lost, unmatched_deletes=unmatched,
+                kind_mismatch=mismatch, cur_created=cur_c, cur_deleted=cur_d,
+                pattern=Counter(pattern), net_sum=net_sum, born=born,
+                zeros=_Zeros(z_expected, z_first))
+        self.sites = {}
+        for (name, caller, created, deleted, lost, late, cur_c, pattern, lost_in_cycles,
+             lost_recent, bits, born, z_expected, z_first) in state["sites"]:
+            self.sites[(name, caller)] = _SiteCounts(
+                name, caller, created=created, deleted=deleted, lost=lost, late=late,
+                cur_created=cur_c, created_pattern=Counter(pattern),
+                lost_in_cycles=lost_in_cycles, lost_recent=Counter(lost_recent or {}),
+                lost_bits=bits, born=born, zeros=_Zeros(z_expected, z_first))
+        self._live = {handle: (self.sites[(name, caller)], cycle)
+                      for handle, name, caller, cycle in state["live"]}
+        self._touched_kinds = [k for k in self.kinds.values() if k.cur_created or k.cur_deleted]
+        self._touched_sites = [s for s in self.sites.values() if s.cur_created]
+        self._recent = {id(s): s for s in self.sites.values() if s.lost_recent}
 
     # -- results ----------------------------------------------------------------------------
     @property
@@ -293,6 +340,7 @@ class ObjectBalance:
 
     def result(self, attributor: Any | None = None) -> ObjectsFromTrace:
         """The pairing's answer (``results.objects.ObjectsFromTrace``)."""
+        self._to_python()
         last_judged = self.judged_until
         eligible = max(0, last_judged)
         leaked_cycles: dict[tuple[str, int], set[int]] = {}
@@ -301,15 +349,15 @@ class ObjectBalance:
         startup: Counter[tuple[str, int]] = Counter()
         pending: Counter[tuple[str, int]] = Counter()
         leaked: Counter[tuple[str, int]] = Counter()
-        for obj in self.live.values():
-            key = (obj.kind, obj.caller)
+        for site, cycle in self.live.values():
+            key = (site.kind, site.caller)
             alive[key] += 1
-            alive_kind[obj.kind] += 1
-            if obj.cycle == 0:
+            alive_kind[site.kind] += 1
+            if cycle == 0:
                 startup[key] += 1
-            elif obj.cycle <= last_judged:
+            elif cycle <= last_judged:
                 leaked[key] += 1
-                leaked_cycles.setdefault(key, set()).add(obj.cycle)
+                leaked_cycles.setdefault(key, set()).add(cycle)
             else:
                 pending[key] += 1
 
@@ -401,7 +449,7 @@ class ObjectBalance:
                 first_marker=self.first_marker,
                 last_marker=self.last_marker,
             ),
-            live_handles=len(self.live),
+            live_handles=len(self._live),
             kinds=tuple(kinds),
             sites=tuple(sites),
             leaks=tuple(leaks),

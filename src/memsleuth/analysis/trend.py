@@ -32,6 +32,7 @@ from memsleuth.records import (
     CrashDump,
     CycleMarker,
     HeapOverview,
+    HeapRun,
     ObjectEventRun,
 )
 from memsleuth.results import trend as rt
@@ -795,45 +796,122 @@ def _time_map(points: list[Point]):  # -> Callable[[float], float] | None
     return lambda c: f.predict(c)
 
 
+#: Point's fields, the columns a ``_Bins`` keeps
+_FIELDS = ("x", "index", "cycle", "ts", "line", "free", "total", "min_free", "max_free_block",
+           "pool_free", "nested")
+#: how a remedian merge picks each column from a run of three (a, b, c): "b" the middle
+#: point's value, "c" the latest (the low-water mark is a running minimum), "med" the median
+_MERGE = ("b", "b", "b", "b", "b", "med", "b", "c", "med", "med", "b")
+_FREE = _FIELDS.index("free")
+
+
 class _Bins:
     """A bounded series: past ``capacity`` points, runs of three collapse into their median.
 
     Rousseeuw & Bassett's remedian: a streaming, robust stand-in for bin medians, so a log
-    of any length keeps at most ``capacity`` points (the fit thins to fewer anyway).
+    of any length keeps at most ``capacity`` points (the fit thins to fewer anyway). Kept in
+    columns (one list per Point field), so a stretch of cycles read in bulk is added with a
+    few list extends and a merge is a few slices and one sort, not a Point per value.
     """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = max(9, capacity)
-        self.points: list[Point] = []
+        self.cols: list[list[Any]] = [[] for _ in _FIELDS]
         self.weight = 1                 # raw points per stored point
 
+    def __len__(self) -> int:
+        return len(self.cols[0])
+
+    @property
+    def points(self) -> list[Point]:
+        return [Point(*row) for row in zip(*self.cols, strict=True)]
+
     def add(self, p: Point) -> None:
-        self.points.append(p)
-        if len(self.points) >= self.capacity:
-            merged: list[Point] = []
-            pts = self.points
-            full = len(pts) - len(pts) % 3
-            for i in range(0, full, 3):
-                merged.append(_median3(pts[i], pts[i + 1], pts[i + 2]))
-            merged.extend(pts[full:])
-            self.points = merged
-            self.weight *= 3
+        (x, index, cycle, ts, line, free, total, min_free, mfb, pool_free, nested) = self.cols
+        x.append(p.x)
+        index.append(p.index)
+        cycle.append(p.cycle)
+        ts.append(p.ts)
+        line.append(p.line)
+        free.append(p.free)
+        total.append(p.total)
+        min_free.append(p.min_free)
+        mfb.append(p.max_free_block)
+        pool_free.append(p.pool_free)
+        nested.append(p.nested)
+        if len(x) >= self.capacity:
+            self._merge()
+
+    def add_many(self, columns: list[list[Any]]) -> None:
+        """Points given as columns (in ``_FIELDS`` order): the same as adding them one by
+        one."""
+        n = len(columns[0])
+        start = 0
+        while start < n:
+            take = min(self.capacity - len(self), n - start)
+            for col, src in zip(self.cols, columns, strict=True):
+                col.extend(src[start:start + take] if start or take < n else src)
+            start += take
+            if len(self) >= self.capacity:
+                self._merge()
+
+    def _merge(self) -> None:
+        n = len(self)
+        full = n - n % 3
+        merged: list[list[Any]] = []
+        for how, col in zip(_MERGE, self.cols, strict=True):
+            if how == "b":
+                out = col[1:full:3]
+            elif how == "c":
+                out = col[2:full:3]
+            else:
+                out = _median3_column(col, full)
+                if col is self.cols[_FREE] and None in out:
+                    out = [v or 0 for v in out]     # a merged point always has a free figure
+            out.extend(col[full:])
+            merged.append(out)
+        self.cols = merged
+        self.weight *= 3
+
+
+def _median3_column(col: list[Any], full: int) -> list[Any]:
+    """The median of each run of three of ``col[:full]`` (None values left out, as _med)."""
+    a, b, c = col[0:full:3], col[1:full:3], col[2:full:3]
+    if col.count(None) == len(col):
+        return [None] * len(a)
+    if None not in col:
+        np = _numpy()
+        if np is not None:
+            try:
+                arr = np.array((a, b, c), dtype=np.int64)
+            except (OverflowError, TypeError, ValueError):
+                pass
+            else:
+                arr.sort(axis=0)
+                return arr[1].tolist()
+        return [sorted(t)[1] for t in zip(a, b, c, strict=True)]
+    return [_med(*t) for t in zip(a, b, c, strict=True)]
+
+
+_np_module: Any = None
+
+
+def _numpy() -> Any:
+    """NumPy when installed (the bulk paths use it), else None."""
+    global _np_module
+    if _np_module is None:
+        try:
+            import numpy
+        except ImportError:
+            _np_module = False
+        else:
+            _np_module = numpy
+    return _np_module or None
 
 
 def _med(a: int | None, b: int | None, c: int | None) -> int | None:
     vals = sorted(v for v in (a, b, c) if v is not None)
     return vals[len(vals) // 2] if vals else None
-
-
-def _median3(a: Point, b: Point, c: Point) -> Point:
-    return Point(
-        x=b.x, index=b.index, cycle=b.cycle, ts=b.ts, line=b.line,
-        free=_med(a.free, b.free, c.free) or 0, total=b.total,
-        # the low-water mark is a running minimum: keep the latest
-        min_free=c.min_free,
-        max_free_block=_med(a.max_free_block, b.max_free_block, c.max_free_block),
-        pool_free=_med(a.pool_free, b.pool_free, c.pool_free), nested=b.nested,
-    )
 
 
 def _point(o: HeapOverview, x: float, index: int, cycle: int | None) -> Point:
@@ -938,6 +1016,9 @@ class TrendCollector:
         self._run_first_free: int | None = None  # free heap of the run's first row
 
     def on_record(self, record: Any) -> None:
+        if type(record) is HeapRun:
+            self._heap_run(record)
+            return
         cand = self._candidate
         if cand is not None and not isinstance(record, (CycleMarker, Boot)):
             # a counter restart waits for its evidence: the run stays as it was meanwhile
@@ -982,6 +1063,143 @@ class TrendCollector:
         elif isinstance(record, CrashDump) and self.failure is None:
             self.failure = {"kind": "crash", "line": record.line, "cycle": self.cycle,
                             "ts": record.ts, "need": None, "free": None}
+
+    def _heap_run(self, run: HeapRun) -> None:
+        """A stretch of cycle markers and overview tables in columns: the same state as
+        ``on_record`` of each of its records, with the regular entries (a marker at or above
+        the current cycle, a possible row of the current heap) applied a segment at a time
+        and every other entry (a counter going back, an impossible row, another heap, or
+        anything while a counter reset waits for evidence) read on its own."""
+        np = _numpy()
+        n = len(run.seq)
+        t, f, u, m, b = run.cols
+        if np is None or self.upto is not None or run.nested or t is None or not n:
+            for rec in run.records():
+                self.on_record(rec)
+            return
+        seq = np.frombuffer(run.seq, dtype=np.uint8)
+        idx = np.frombuffer(run.m_index, dtype=np.int64)
+        vals = np.frombuffer(run.values, dtype=np.int64).reshape(-1, run.width)
+        if vals.size and int(vals.max()) >= 1 << 61:
+            for rec in run.records():     # sums could leave int64: the records decide
+                self.on_record(rec)
+            return
+        total, free, used = vals[:, t], vals[:, f], vals[:, u]
+        low = vals[:, m] if m is not None else None
+        mfb = vals[:, b] if b is not None else None
+        # what overview_problem finds on a row of an explicit-total variant, without a pool
+        bad = (free < 0) | (used < 0) | (total <= 0) | (free > total) | (used > total) \
+            | (used + free != total)
+        if low is not None:
+            bad |= low > free
+        if mfb is not None:
+            bad |= mfb > free
+        mpos = np.flatnonzero(seq == 0)
+        tpos = np.flatnonzero(seq == 1)
+        # entries that are never regular: a marker below the one before it, an impossible row
+        stops = np.union1d(mpos[1:][idx[1:] < idx[:-1]], tpos[bad])
+        pos = j = k = 0          # next entry, next marker, next table
+        segments = 0
+        while pos < n:
+            heap = self._heap
+            if self._candidate is not None or heap.count == 0 or heap.total is None \
+                    or segments > 64:
+                stop = pos           # read this entry on its own
+            else:
+                segments += 1
+                s = int(np.searchsorted(stops, pos))
+                stop = int(stops[s]) if s < len(stops) else n
+                if j < len(mpos) and mpos[j] < stop and self.cycle is not None \
+                        and idx[j] < self.cycle:
+                    stop = int(mpos[j])
+                k_end = int(np.searchsorted(tpos, stop))
+                other = np.flatnonzero(total[k:k_end] != heap.total)
+                if len(other):
+                    stop = int(tpos[k + int(other[0])])
+            if stop > pos:
+                j_end = int(np.searchsorted(mpos, stop))
+                k_end = int(np.searchsorted(tpos, stop))
+                self._bulk(run, seq[pos:stop], idx, j, j_end, k, k_end, free, total, low, mfb)
+                pos, j, k = stop, j_end, k_end
+            if pos < n:
+                if seq[pos]:
+                    self.on_record(run.overview(k))
+                    k += 1
+                else:
+                    self.on_record(run.marker(j))
+                    j += 1
+                pos += 1
+
+    def _bulk(self, run: HeapRun, seq: Any, idx: Any, j0: int, j1: int, k0: int, k1: int,
+              free: Any, total: Any, low: Any, mfb: Any) -> None:
+        """Apply regular entries (markers j0..j1, tables k0..k1, in the order ``seq``): what
+        ``_marker``/``_advance``/``_flush`` and ``_overview`` do to each, by columns."""
+        np = _numpy()
+        nm, nt = j1 - j0, k1 - k0
+        cycle0 = self.cycle
+        cyc = idx[j0:j1]
+        # markers of this segment before each table: its cycle and the table's group
+        group = np.cumsum(seq == 0)[seq == 1]
+        lines = np.frombuffer(run.t_line, dtype=np.int64)[k0:k1]
+        t_free, t_total = free[k0:k1], total[k0:k1]
+        t_low = low[k0:k1] if low is not None else None
+        t_mfb = mfb[k0:k1] if mfb is not None else None
+        # group 0: tables before the first marker, in the current cycle
+        n0 = int(np.searchsorted(group, 1))
+        if n0:
+            if self.cycle is None:
+                self.boot += n0
+            elif self._pending is None or self._pending.nested:
+                self._pending = run.overview(k0)
+        if nm:
+            self._flush()                       # the cycle before the first marker
+            # the first table after marker q - 1 is the point of cycle cyc[q - 1]; the first
+            # after the last marker is the new cycle's pending row
+            firsts = np.flatnonzero(np.diff(group, prepend=0) > 0)
+            last_pending = None
+            if len(firsts) and group[firsts[-1]] == nm:
+                last_pending = int(firsts[-1])
+                firsts = firsts[:-1]
+            if len(firsts):
+                c = cyc[group[firsts] - 1]
+                start = self.n_cycle_points
+                n = len(firsts)
+                self.by_cycle.add_many([
+                    c.astype(float).tolist(), list(range(start, start + n)), c.tolist(),
+                    [None] * n, lines[firsts].tolist(), t_free[firsts].tolist(),
+                    t_total[firsts].tolist(),
+                    t_low[firsts].tolist() if t_low is not None else [None] * n,
+                    t_mfb[firsts].tolist() if t_mfb is not None else [None] * n,
+                    [None] * n, [False] * n])
+                self.n_cycle_points += n
+            self.cycles += nm
+            self.markers_total += nm
+            self._prev_cycle = int(cyc[-2]) if nm >= 2 else self.cycle
+            self.cycle = int(cyc[-1])
+            if self._first_index is None:
+                self._first_index = int(cyc[0])
+            self._pending = run.overview(k0 + last_pending) if last_pending is not None \
+                else None
+        if nt:
+            if nm:
+                cycles = cyc[np.maximum(group - 1, 0)].tolist()
+                cycles[:n0] = [cycle0] * n0
+            else:
+                cycles = [cycle0] * nt
+            start = self.n_overviews
+            self.by_overview.add_many([
+                np.arange(start, start + nt, dtype=float).tolist(), list(range(start, start + nt)),
+                cycles, [None] * nt, lines.tolist(), t_free.tolist(), t_total.tolist(),
+                t_low.tolist() if t_low is not None else [None] * nt,
+                t_mfb.tolist() if t_mfb is not None else [None] * nt, [None] * nt,
+                [False] * nt])
+            self.n_overviews += nt
+            self.all_timestamped = False
+            self._free, self._total = int(t_free[-1]), int(t_total[-1])
+            if self._run_first_free is None:
+                self._run_first_free = int(t_free[0])
+            if t_mfb is not None:
+                self._mfb = int(t_mfb[-1])
 
     def _boot(self, record: Boot) -> None:
         """A boot banner: whatever came before is another run (nothing to cut at the top);

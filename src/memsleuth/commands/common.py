@@ -20,7 +20,7 @@ from memsleuth.errors import (
     UsageError,
     quiet_stdout,
 )
-from memsleuth.records import CycleMarker
+from memsleuth.records import CycleMarker, HeapRun
 from memsleuth.results import SCHEMA_VERSION
 from memsleuth.results.common import to_json
 
@@ -237,13 +237,14 @@ def load_model(
 def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
                cycle_pattern: str | None = None,
                object_patterns: Sequence[Any] = (), objects: bool | str = True,
-               ):  # -> ParseStats
+               heap_runs: bool = False):  # -> ParseStats
     """Read the log once, handing every record to streaming accumulators (no LogModel).
 
     For verbs that need only accumulators (trend, check, diff, objects): nothing of the log
     is kept but what the accumulators keep. ``objects=False``: the hooks ignore object
     events, so the scanner need not build them (some may still arrive); ``"runs"``: the
-    hooks take ``ObjectEventRun`` records (object events in bulk) too.
+    hooks take ``ObjectEventRun`` records (object events in bulk) too; ``heap_runs``: they
+    take ``HeapRun`` records (cycle markers and overview tables in bulk) too.
     """
     from memsleuth.parse import parse_file
 
@@ -251,9 +252,11 @@ def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
         raise UsageError(f"log not found: {log}")
     hooks = list(hooks)
     parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns,
-                        objects=objects)
+                        objects=objects, heap_runs=heap_runs)
     markers = 0
     for record in parsed:
+        if type(record) is HeapRun:
+            markers += record.markers
         markers += isinstance(record, CycleMarker)
         for hook in hooks:
             hook(record)

@@ -54,7 +54,8 @@ def run_trend(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | Non
     wu = parse_warmup(warmup)
     collector = TrendCollector(upto=upto)
     # the trend reads heap figures, markers and dumps; never object events
-    stats = stream_log(log, [collector.on_record], cycle_pattern, objects=False)
+    stats = stream_log(log, [collector.on_record], cycle_pattern, objects=False,
+                       heap_runs=True)
     collector.cycle_source = stats.cycle_source
     if not collector.has_heap_evidence:
         raise InputError(f"{log}: no heap overview in {stats.lines:,} lines "

@@ -249,10 +249,7 @@ class LiveTracker:
                              self.heap.series_first)
         balance = self.acc.balance
         if balance.events:
-            alive: dict[str, int] = {}
-            for obj in balance.live.values():
-                alive[obj.kind] = alive.get(obj.kind, 0) + 1
-            kinds = dict(sorted(alive.items()))
+            kinds = balance.alive_by_kind()
         else:
             # no trace: the live blocks of each object kind in the newest dump
             kinds = {k.kind: k.blocks[-1] for k in objects.kinds} \

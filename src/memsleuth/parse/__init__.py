@@ -30,7 +30,7 @@ class ParsedLog:
                  cycle_pattern: str | None = None, source: FileSource | None = None,
                  object_patterns: Sequence[UserPattern] = (),
                  cycle_source: dict[str, object] | None = None, *, fast: bool | None = None,
-                 objects: bool | str = True) -> None:
+                 objects: bool | str = True, heap_runs: bool = False) -> None:
         compiled = _compile(cycle_pattern) if cycle_source is None else re.compile(
             cycle_pattern or "")
         sections, line_readers = default_readers(compiled, object_patterns)
@@ -44,6 +44,7 @@ class ParsedLog:
         self._used = False
         self._fast = fast_path_enabled() if fast is None else fast
         self._objects = objects
+        self._heap_runs = heap_runs
         self.path = path
 
     @property
@@ -74,7 +75,8 @@ class ParsedLog:
 
                 batches = progress.watch(self._source.texts(), self._source, self)
                 yield from self._parser.parse_texts(batches, fast=self._fast,
-                                                    objects=self._objects)
+                                                    objects=self._objects,
+                                                    heap_runs=self._heap_runs)
             else:
                 yield from self._parser.parse(self._lines)
         finally:
@@ -133,7 +135,8 @@ def detect_cycles(path: str | os.PathLike[str], limit: int | None = None):  # ->
 
 def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None,
                object_patterns: Sequence[UserPattern] = (), fast: bool | None = None,
-               objects: bool | str = True, detect: bool = True) -> ParsedLog:
+               objects: bool | str = True, detect: bool = True,
+               heap_runs: bool = False) -> ParsedLog:
     """Parse a log file (plain, gzip or UTF-16). Raises InputError if it cannot be read.
 
     Without ``cycle_pattern`` the round marker is detected on the file's head
@@ -143,6 +146,8 @@ def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None
     ``fast``: the scanning fast path (default: on unless ``MEMSLEUTH_FAST=0``); ``objects``:
     False when the caller ignores object events (they are then not built where avoidable);
     "runs" when it takes ``ObjectEventRun`` records too (stretches of events in columns).
+    ``heap_runs``: the caller takes ``HeapRun`` records too (stretches of cycle markers and
+    overview tables in columns, where the C scanner reads them).
     ``detect=False``: no round-marker detection (a caller that ignores rounds saves a pass
     over the head; the agent's ``[MSCYCLE]`` marker is still read).
     """
@@ -155,9 +160,10 @@ def parse_file(path: str | os.PathLike[str], *, cycle_pattern: str | None = None
     try:
         if detected is not None:
             return ParsedLog(source, source.path, detected.regex, source, object_patterns,
-                             cycle_source=detected.describe(), fast=fast, objects=objects)
+                             cycle_source=detected.describe(), fast=fast, objects=objects,
+                             heap_runs=heap_runs)
         return ParsedLog(source, source.path, cycle_pattern, source, object_patterns,
-                         fast=fast, objects=objects)
+                         fast=fast, objects=objects, heap_runs=heap_runs)
     except BaseException:
         source.close()
         raise

@@ -272,28 +272,38 @@ class OverviewReader:
         self._heap_values, self._heap_hex = values, is_hex
         self._state = _OV_AFTER_HEAP
 
-    def record_of(self, header: str, values: list[int], is_hex: bool,
-                  lineno: int) -> HeapOverview | None:
-        """The record ``load(...)`` then ``close(None)`` give (a whole table without a pool
-        part, its row read in C), built without the reader's state: which value is which
-        column is worked out once per header and row width, not once per table (a stress
-        log prints the same table a million times). The reader's state is not touched."""
-        key = (header, len(values))
+    def row_plan(self, header: str, width: int,
+                 is_hex: bool) -> tuple[tuple[int | None, int, int, int | None, int | None],
+                                        OverviewVariant] | None:
+        """Which value of a row under ``header`` is total, free, used, low-water mark and
+        largest free block, and the table's variant; None when such a row gives no record.
+        Worked out once per header and row width, not once per table (a stress log prints
+        the same table a million times)."""
+        key = (header, width)
         plan = _ROW_PLANS.get(key)
         if plan is None:
             names = _header_names(header.strip())
-            cols = _map_columns(names, list(range(len(values))), _HEAP_FIELDS,
+            cols = _map_columns(names, list(range(width)), _HEAP_FIELDS,
                                 ("total", "free", "used", "min_free", "max_free_block"))
-            plan = (False,) if len(values) < 3 or "free" not in cols or "used" not in cols \
+            plan = (False,) if width < 3 or "free" not in cols or "used" not in cols \
                 else (True, *(cols.get(k) for k in ("total", "free", "used", "min_free",
                                                      "max_free_block")))
             if len(_ROW_PLANS) < 256:
                 _ROW_PLANS[key] = plan
         if not plan[0]:
             return None
-        _, t, f, u, m, b = plan
-        variant: OverviewVariant = "show_mm" if not is_hex else (
-            "H4" if len(values) <= 4 else "H5b")
+        variant: OverviewVariant = "show_mm" if not is_hex else ("H4" if width <= 4 else "H5b")
+        return plan[1:], variant  # type: ignore[return-value]
+
+    def record_of(self, header: str, values: list[int], is_hex: bool,
+                  lineno: int) -> HeapOverview | None:
+        """The record ``load(...)`` then ``close(None)`` give (a whole table without a pool
+        part, its row read in C), built without the reader's state (see ``row_plan``). The
+        reader's state is not touched."""
+        plan = self.row_plan(header, len(values), is_hex)
+        if plan is None:
+            return None
+        (t, f, u, m, b), variant = plan
         return HeapOverview(
             lineno, variant, None if t is None else values[t], values[f], values[u],
             None if m is None else values[m], None if b is None else values[b], None, None,

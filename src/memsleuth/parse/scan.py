@@ -33,7 +33,14 @@ from typing import TYPE_CHECKING, Any
 from memsleuth import accel
 from memsleuth.parse.alios_heap import _DASHES, _STAT_CLOSED
 from memsleuth.parse.normalize import count_prefixed, is_plain, normalize
-from memsleuth.records import CycleMarker, HeapBlock, ObjectEvent, ObjectEventRun, Record
+from memsleuth.records import (
+    CycleMarker,
+    HeapBlock,
+    HeapRun,
+    ObjectEvent,
+    ObjectEventRun,
+    Record,
+)
 from memsleuth.sources.text import TextBatch
 
 if TYPE_CHECKING:
@@ -157,11 +164,13 @@ def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
 
 
 def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
-         objects: bool | str = True) -> Iterator[Record]:
+         objects: bool | str = True, heap_runs: bool = False) -> Iterator[Record]:
     """Records of ``batches`` (whole lines, ``\\n``-ended), the same as the line path's.
 
-    ``objects="runs"``: stretches of object events the C loop reads may come as one
-    ``ObjectEventRun`` each (its ``events()`` are the records the line path gives)."""
+    ``objects="runs"``: stretches of object events the scanner reads in bulk may come as one
+    ``ObjectEventRun`` each (its ``events()`` are the records the line path gives);
+    ``heap_runs``: stretches of cycle markers and overview tables as one ``HeapRun`` each
+    (its ``records()`` likewise)."""
     stats = parser.stats
     count_c = getattr(plan.accel, "prefix_count", None)
     for batch in batches:
@@ -179,7 +188,7 @@ def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
         if plan.anchors is not None and not text.isascii():
             yield from _by_line(parser, text)   # lower() could move positions
         else:
-            yield from _scan_text(parser, text, plan, objects, plain)
+            yield from _scan_text(parser, text, plan, objects, plain, heap_runs)
     yield from parser.finish(parser.end_reason)
 
 
@@ -194,7 +203,7 @@ def _by_line(parser: LogParser, text: str) -> list[Record]:
 
 
 def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
-               plain: bool | None = None) -> list[Record]:
+               plain: bool | None = None, heap_runs: bool = False) -> list[Record]:
     out: list[Record] = []
     take = parser._take
     n = len(text)
@@ -203,7 +212,8 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
     overview = plan.overview
     anchors = plan.anchors
     inert = plan.inert
-    low = text.lower() if anchors is not None or inert is not None else ""
+    # (anchors and inert words are literals: searched in the lowercased span, not in a
+    # lowercased copy of the whole chunk, which the C loop mostly never needs)
     user_cycle = plan.user_cycle
     fast = plan.accel
     obj_c = fast.obj_run if fast is not None else None
@@ -211,8 +221,13 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
         else None
     words = plan.inert_words
     factory = ObjectEvent if objects else None
-    # (a module built before run() took columns gives ObjectEvents: same records)
-    columns = objects == "runs" and getattr(fast, "ABI", 1) >= 2
+    # (a module built before run() packed them gives ObjectEvents: same records)
+    columns = objects == "runs" and getattr(fast, "ABI", 1) >= 3
+    runs = objects == "runs"
+    # (markers and tables in columns: a build that has them, for a caller that takes them)
+    heap = heap_runs and getattr(fast, "HEAP_COLUMNS", 0) >= 1 \
+        and overview is not None and cycles
+    extra = (columns, True) if heap else (True,) * columns
     # The C loop over whole idle stretches (object events, markers, tables, inert lines):
     # only where every reader's anchors are known and no user pattern needs a look.
     run_c = fast.run if fast is not None and user_cycle is None and inert is not None \
@@ -255,7 +270,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                 continue
         if run_c is not None and pos >= hold and parser._active is None:
             end, line, items = run_c(text, pos, parser._lineno, words, cycles,
-                                     overview is not None, factory, *(True,) * columns)
+                                     overview is not None, factory, *extra)
             back = _run_items(parser, text, items, overview, out) if items else None
             if back is not None:
                 pos, hold, parser._lineno = back
@@ -271,7 +286,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                     end, line, recs = obj_c(text, pos, parser._lineno, factory)
                     if end > pos and (
                             (user_cycle is None or not user_cycle.search(text, pos, end))
-                            and (anchors is None or not anchors.search(low, pos, end))):
+                            and (anchors is None or not anchors.search(text[pos:end].lower()))):
                         if recs:
                             out += recs
                         parser._lineno = line
@@ -281,9 +296,13 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                     m = obj_run(text, pos)
                     if m is not None and (
                             (user_cycle is None or not user_cycle.search(text, pos, m.end()))
-                            and (anchors is None or not anchors.search(low, pos, m.end()))):
+                            and (anchors is None or not anchors.search(text[pos:m.end()].lower()))):
                         end = m.end()
-                        if objects:
+                        if runs:       # one record for the run (consecutive lines)
+                            rows = obj_line(text, pos, end)
+                            out.append(ObjectEventRun(parser._lineno + 1, rows))
+                            parser._lineno += len(rows)
+                        elif objects:
                             line = parser._lineno
                             for op, kind, handle, caller, seq in obj_line(text, pos, end):
                                 line += 1
@@ -298,7 +317,8 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                         continue
                 elif cycles and text.startswith("[MSCYCLE]", pos):
                     m = cycle_re(text, pos)
-                    if m is not None and (anchors is None or not anchors.search(low, pos, m.end())):
+                    if m is not None and (anchors is None
+                                          or not anchors.search(text[pos:m.end()].lower())):
                         parser._lineno += 1
                         out.append(CycleMarker(line=parser._lineno, index=int(m[1]),
                                                text=text[pos:m.end() - 1], ts=None))
@@ -313,7 +333,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                     nxt = text.find("\n", end)
                     if nxt > 0 and not normalize(text[end:nxt]).text.lstrip().startswith(
                             "[POOL]|") and (
-                            anchors is None or not anchors.search(low, pos, nxt)):
+                            anchors is None or not anchors.search(text[pos:nxt].lower())):
                         first = parser._lineno + 1
                         parser._lineno += text.count("\n", pos, end)
                         overview.opens(m[1].rstrip(), first, None)
@@ -328,7 +348,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                 pos = end
                 continue
         end = text.find("\n", pos)
-        if (inert is not None and parser._active is None and not inert.search(low, pos, end)
+        if (inert is not None and parser._active is None and not inert.search(text[pos:end].lower())
                 and (plain or _PRINTABLE_LINE.match(text, pos, end) is not None)
                 and (user_cycle is None
                      or not user_cycle.search(normalize(text[pos:end]).text))):
@@ -371,7 +391,12 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
             out.append(CycleMarker(line=it[1], index=it[2], text=text[it[3]:it[4]], ts=None))
             continue
         if it[0] == 2:
-            out.append(ObjectEventRun(*it[1:]))
+            out.append(ObjectEventRun(packed=it[1], names=it[2]))
+            continue
+        if it[0] == 3:
+            back = _heap_run(parser, text, it, overview, out)
+            if back is not None:
+                return back
             continue
         _, first, hs, he, values, is_hex, _row_line, skips, start, end, check = it
         if check is not None:
@@ -390,3 +415,74 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
             sections = stats.sections
             sections[overview.name] = sections.get(overview.name, 0) + 1
     return None
+
+
+def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
+              out: list[Record]) -> tuple[int, int, int] | None:
+    """A stretch of markers and tables the C loop read in columns (``run(..., heap=True)``):
+    one ``HeapRun`` appended to ``out``, after the foreign lines inside its tables pass the
+    checks a table item's do (``_run_items``). At the first table that fails them, the
+    entries before it make the run and (table start, table end, line before it) is returned
+    for the line path."""
+    (_, seq, m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
+     t_check_e, skips, values, hs, he, is_hex, width) = it
+    m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s, t_check_e, \
+        skips, values = (memoryview(b).cast("q") for b in (
+            m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
+            t_check_e, skips, values))
+    tables = len(t_line)
+    header = text[hs:he] if tables else ""
+    plan = overview.row_plan(header, width, bool(is_hex)) if tables else None
+    stats = parser.stats
+    bad = None          # the first table the line path must read
+    nskipped = 0
+    if skips or any(c >= 0 for c in t_check_s):
+        s = 0
+        for k in range(tables):
+            n = t_nskip[k]
+            if n and not all(_has_text(text[skips[i]:skips[i + 1]])
+                             for i in range(2 * s, 2 * (s + n), 2)):
+                bad = k
+                break
+            c = t_check_s[k]
+            if c >= 0:
+                line = normalize(text[c:t_check_e[k]]).text.strip()
+                if not line or line.startswith("[HEAP]|") or _DASHES.match(line) \
+                        or _STAT_CLOSED.search(line):
+                    bad = k
+                    break
+            s += n
+        nskipped = s if bad is not None else len(skips) // 2
+    else:
+        nskipped = 0
+    back = None
+    if bad is not None:
+        back = (t_start[bad], t_end[bad], t_line[bad] - 1)
+        cut = _nth(seq, bad)                 # entries before the bad table
+        markers = cut - bad
+        seq, m_line, m_index, m_start, m_end = seq[:cut], m_line[:markers], \
+            m_index[:markers], m_start[:markers], m_end[:markers]
+        t_line, values, tables = t_line[:bad], values[:bad * width], bad
+    stats.skipped_in_sections += nskipped
+    if not seq:
+        return back
+    if plan is None:
+        # rows that give no record (no free/used column): the markers alone
+        t_line, values, tables = t_line[:0], values[:0], 0
+        seq = bytes(len(m_line))
+        plan = ((None, 0, 0, None, None), "H4")
+    if tables:
+        sections = stats.sections
+        sections[overview.name] = sections.get(overview.name, 0) + tables
+    cols, variant = plan
+    out.append(HeapRun(seq, m_line, m_index, m_start, m_end, t_line, values, width, cols,
+                       variant, overview.nested, text))
+    return back
+
+
+def _nth(seq: bytes, k: int) -> int:
+    """Position in ``seq`` of its k-th (0-based) table entry."""
+    pos = -1
+    for _ in range(k + 1):
+        pos = seq.index(1, pos + 1)
+    return pos

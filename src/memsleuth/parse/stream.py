@@ -69,20 +69,21 @@ class LogParser:
         yield from self.finish()
 
     def parse_texts(self, batches: Iterable[TextBatch], *, fast: bool = True,
-                    objects: bool | str = True) -> Iterator[Record]:
+                    objects: bool | str = True, heap_runs: bool = False) -> Iterator[Record]:
         """Like :meth:`parse_batches`, for chunks given as ``\\n``-ended text.
 
         ``fast``: use the scanning fast path (``memsleuth.parse.scan``) when the readers allow
         it; the records are the same either way. ``objects=False`` lets it skip building
         object events the caller will ignore (they may still arrive); ``objects="runs"``
-        lets it give stretches of them as ``ObjectEventRun`` records.
+        lets it give stretches of them as ``ObjectEventRun`` records; ``heap_runs`` lets it
+        give stretches of cycle markers and overview tables as ``HeapRun`` records.
         """
         from memsleuth.parse import scan
 
         self._count_prefixed = False
         plan = scan.Plan(self.section_readers, self.line_readers) if fast else None
         if plan is not None and plan.enabled:
-            yield from scan.scan(self, batches, plan, objects)
+            yield from scan.scan(self, batches, plan, objects, heap_runs)
             return
         yield from self._texts_by_line(batches)
 

@@ -85,6 +85,19 @@ def sleb(data: bytes, pos: int) -> tuple[int, int]:
 def form_layout(form: int, addr_size: int, offset_size: int, version: int
                 ) -> tuple[int, int, int]:
     """(kind, size, class) for a form; raises KeyError for a form we do not know."""
+    key = (addr_size, offset_size, version)
+    table = _LAYOUTS.get(key)
+    if table is None:
+        table = _LAYOUTS[key] = _layouts(addr_size, offset_size, version)
+    return table[form]
+
+
+#: form tables per (address size, offset size, version): a unit's abbreviations are
+#: compiled once per unit (GCC writes one table per unit), ~200 forms each
+_LAYOUTS: dict[tuple[int, int, int], dict[int, tuple[int, int, int]]] = {}
+
+
+def _layouts(addr_size: int, offset_size: int, version: int) -> dict[int, tuple[int, int, int]]:
     os_, as_ = offset_size, addr_size
     return {
         0x01: (K_FIXED, as_, C_ADDR),
@@ -134,7 +147,7 @@ def form_layout(form: int, addr_size: int, offset_size: int, version: int
         0x1F02: (K_ULEB, 0, C_STRX),
         0x1F20: (K_FIXED, os_, C_OTHER),   # GNU_ref_alt (dwz): another file
         0x1F21: (K_FIXED, os_, C_OTHER),   # GNU_strp_alt
-    }[form]
+    }
 
 
 @dataclass(slots=True)
@@ -143,6 +156,12 @@ class Abbrev:
     has_children: bool
     #: steps (attr code or None, kind, size or constant, class)
     plan: tuple[tuple[int | None, int, int, int], ...]
+    #: bytes of the attributes when all are fixed-size, else -1 (such a DIE is skipped
+    #: without decoding it: most parameters, variables and call sites)
+    size: int = -1
+    #: where DW_AT_sibling (a unit-relative reference) sits in such a DIE, else -1
+    sib_at: int = -1
+    sib_size: int = 0
 
 
 def parse_abbrevs(data: bytes, pos: int, addr_size: int, offset_size: int, version: int
@@ -179,7 +198,20 @@ def parse_abbrevs(data: bytes, pos: int, addr_size: int, offset_size: int, versi
                 plan[-1][2] += size   # merge runs of skipped fixed-size attributes
                 continue
             plan.append([key, kind, size, cls])
-        table[code] = Abbrev(tag, has_children, tuple(tuple(p) for p in plan))
+        table[code] = _abbrev(tag, has_children, tuple(tuple(p) for p in plan))
+
+
+def _abbrev(tag: int, has_children: bool, plan: tuple) -> Abbrev:
+    size, sib_at, sib_size = 0, -1, 0
+    for key, kind, n, cls in plan:
+        if key == AT_sibling:   # the last one counts, as in read_die's dict
+            sib_at, sib_size = (size, n) if kind == K_FIXED and cls == C_REF else (-1, 0)
+        if kind == K_CONST:
+            continue
+        if kind != K_FIXED:
+            return Abbrev(tag, has_children, plan)
+        size += n
+    return Abbrev(tag, has_children, plan, size, sib_at, sib_size)
 
 
 def read_die(data: bytes, pos: int, abbrevs: dict[int, Abbrev], little: bool

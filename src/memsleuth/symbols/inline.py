@@ -30,6 +30,7 @@ from memsleuth.symbols.forms import (
     TAG_module,
     TAG_namespace,
     TAG_subprogram,
+    uleb,
 )
 from memsleuth.symbols.units import Unit
 
@@ -70,6 +71,14 @@ class FunctionIndex:
 
     def __init__(self, unit: Unit) -> None:
         self.unit = unit
+        self._data = unit.dwarf.info
+        self._abbrevs = unit.abbrevs
+        self._order = unit.dwarf.order
+        # the scopes decoded in the function looked up last: addresses come sorted, so the
+        # next one is often in the same function and walks the same DIEs
+        self._fn: int | None = None
+        self._seen: dict[int, tuple] = {}
+        self._runs: dict[int, int] = {}    # start of a run of non-scope DIEs -> its end
         spans: list[tuple[int, int, int]] = []
         ab, _, pos = unit.read_die(unit.die_offset)
         if ab is not None and ab.has_children:
@@ -81,22 +90,42 @@ class FunctionIndex:
     def _skip_children(self, pos: int) -> int:
         """Position after the children list starting at pos (null entry included)."""
         unit = self.unit
+        data, abbrevs, order = self._data, self._abbrevs, self._order
+        lo, hi = unit.die_offset, unit.end
         depth = 1
         while depth:
-            _check_inside(unit, pos)
+            if not lo <= pos < hi:
+                _check_inside(unit, pos)
             start = pos
-            ab, attrs, pos = unit.read_die(pos)
-            if ab is None:
+            code = data[pos]
+            pos += 1
+            if code >= 0x80:
+                code, pos = uleb(data, start)
+            if code == 0:
                 depth -= 1
-            elif ab.has_children:
+                continue
+            ab = abbrevs[code]
+            if ab.size >= 0:        # fixed-size attributes: skipped without decoding
+                pos += ab.size
+                if not ab.has_children:
+                    continue
+                if ab.sib_at >= 0:
+                    at = pos - ab.size + ab.sib_at
+                    pos = _sibling(unit, start, pos,
+                                   int.from_bytes(data[at:at + ab.sib_size], order))
+                    continue
+            else:
+                ab, attrs, pos = unit.read_die(start)
+                if not ab.has_children:
+                    continue
                 sib = attrs.get(AT_sibling)
                 if sib is not None and sib[0] == C_REF:
                     pos = _sibling(unit, start, pos, sib[1])
-                else:
-                    depth += 1
-                    if depth > MAX_DEPTH:
-                        raise CorruptElf(f"DIEs nested deeper than {MAX_DEPTH} levels at "
-                                         f".debug_info+0x{start:x}")
+                    continue
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise CorruptElf(f"DIEs nested deeper than {MAX_DEPTH} levels at "
+                                 f".debug_info+0x{start:x}")
         return pos
 
     def _after(self, ab, attrs, start: int, pos: int) -> int:
@@ -150,12 +179,21 @@ class FunctionIndex:
         die = self._function_die(addr)
         if die is None:
             return []
-        unit = self.unit
-        ab, attrs, pos = unit.read_die(die)
-        out = [Scope(die, unit.pc_ranges(attrs))]
+        if die != self._fn:
+            self._fn, self._seen, self._runs = die, {}, {}
+        ab, _, pos, ranges = self._scope_die(die)
+        out = [Scope(die, ranges)]
         if ab is not None and ab.has_children:
             self._descend(pos, addr, out, 1)
         return out
+
+    def _scope_die(self, start: int) -> tuple:
+        """(abbrev, attrs, next pos, pc ranges) of a scope's DIE, decoded once per function."""
+        hit = self._seen.get(start)
+        if hit is None:
+            ab, attrs, pos = self.unit.read_die(start)
+            hit = self._seen[start] = (ab, attrs, pos, self.unit.pc_ranges(attrs))
+        return hit
 
     def _descend(self, pos: int, addr: int, out: list[Scope], depth: int) -> int | None:
         """Walk one children list; None once the innermost scope at addr is found.
@@ -167,16 +205,35 @@ class FunctionIndex:
         if depth > MAX_DEPTH:
             raise CorruptElf(f"DIEs nested deeper than {MAX_DEPTH} levels at "
                              f".debug_info+0x{pos:x}")
+        data, abbrevs, order = self._data, self._abbrevs, self._order
+        lo_ok, hi_ok = unit.die_offset, unit.end
+        runs = self._runs
+        run = pos      # where the current run of DIEs that are no scope began
         while True:
-            _check_inside(unit, pos)
+            if not lo_ok <= pos < hi_ok:
+                _check_inside(unit, pos)
+            if pos == run:
+                pos = runs.get(pos, pos)   # walked before, for another address
             start = pos
-            ab, attrs, pos = unit.read_die(pos)
-            if ab is None:
+            code = data[pos]
+            pos += 1
+            if code >= 0x80:
+                code, pos = uleb(data, start)
+            if code == 0:
+                if start != run:
+                    runs[run] = start
                 return pos
+            ab = abbrevs[code]
             tag = ab.tag
             if tag == TAG_inlined_subroutine or (tag in _TRANSPARENT and ab.has_children):
-                ranges = unit.pc_ranges(attrs)
-                inside = any(lo <= addr < hi for lo, hi in ranges)
+                if start != run:
+                    runs[run] = start
+                ab, attrs, pos, ranges = self._scope_die(start)
+                inside = False
+                for lo, hi in ranges:
+                    if lo <= addr < hi:
+                        inside = True
+                        break
                 if tag == TAG_inlined_subroutine:
                     if inside:
                         out.append(Scope(start, ranges,
@@ -192,9 +249,21 @@ class FunctionIndex:
                     nxt = self._descend(pos, addr, out, depth + 1)
                     if nxt is None or inside:
                         return None
-                    pos = nxt
+                    pos = run = nxt
                     continue
-            pos = self._after(ab, attrs, start, pos)
+                pos = run = self._after(ab, attrs, start, pos)
+            elif ab.size >= 0:      # fixed-size attributes: skipped without decoding
+                pos += ab.size
+                if ab.has_children:
+                    if ab.sib_at >= 0:
+                        at = pos - ab.size + ab.sib_at
+                        pos = _sibling(unit, start, pos,
+                                       int.from_bytes(data[at:at + ab.sib_size], order))
+                    else:
+                        pos = self._skip_children(pos)
+            else:
+                ab, attrs, pos = unit.read_die(start)
+                pos = self._after(ab, attrs, start, pos)
 
 
 def _check_inside(unit: Unit, pos: int) -> None:

@@ -236,10 +236,9 @@ class Symbolizer:
         if missing and self.has_debug_info:
             found = self._resolve(sorted(missing))
             out.update(found)
-            if cache is not None:
+            if cache is not None:      # saved once, with the answers, by _symbolize
                 for lk, fr in found.items():
                     cache.put(lk, fr)
-                cache.save()
         self._memo.update(out)
         return out
 

@@ -302,23 +302,35 @@ class Unit:
                 out.append((base + a, base + b))
         return out
 
+    def _addrx(self, i: int) -> int:
+        n = self.addr_size
+        return self.dwarf.uint(self.dwarf.addr, self.addr_base + i * n, n)
+
     def _rnglist(self, pos: int) -> list[tuple[int, int]]:
         d, n = self.dwarf, self.addr_size
         data, base, out = d.rnglists, self.base_address, []
-
-        def addrx(i: int) -> int:
-            return d.uint(d.addr, self.addr_base + i * n, n)
-
-        while pos < len(data):
+        addrx = self._addrx
+        size = len(data)
+        while pos < size:
             kind = data[pos]
             pos += 1
-            if kind == 0:        # end_of_list
+            if kind == 4:        # offset_pair (GCC's usual entry): ULEBs, read inline
+                a = data[pos]
+                pos += 1
+                if a >= 0x80:
+                    a, pos = uleb(data, pos - 1)
+                b = data[pos]
+                pos += 1
+                if b >= 0x80:
+                    b, pos = uleb(data, pos - 1)
+                a, b = base + a, base + b
+            elif kind == 0:      # end_of_list
                 break
-            if kind == 1:        # base_addressx
+            elif kind == 1:      # base_addressx
                 i, pos = uleb(data, pos)
                 base = addrx(i)
                 continue
-            if kind == 2:        # startx_endx
+            elif kind == 2:      # startx_endx
                 i, pos = uleb(data, pos)
                 j, pos = uleb(data, pos)
                 a, b = addrx(i), addrx(j)
@@ -327,10 +339,6 @@ class Unit:
                 ln, pos = uleb(data, pos)
                 a = addrx(i)
                 b = a + ln
-            elif kind == 4:      # offset_pair
-                a, pos = uleb(data, pos)
-                b, pos = uleb(data, pos)
-                a, b = base + a, base + b
             elif kind == 5:      # base_address
                 base = d.uint(data, pos, n)
                 pos += n
