@@ -1401,10 +1401,11 @@ static const unsigned char *line_end(const unsigned char *q, const unsigned char
     }
 }
 
-/* prefix_count(text) -> (plain, count, rest): ``plain`` is normalize.is_plain(text);
+/* prefix_count(text) -> (plain, count, rest, lines): ``plain`` is normalize.is_plain(text);
  * ``count`` how many lines normalize() finds a prefix on, among those decided here; ``rest``
  * the other lines ('\n'-ended: non-ASCII text, escapes other than CSI, overlong lines), for
- * normalize.count_prefixed. None when the text is not 1-byte. */
+ * normalize.count_prefixed; ``lines`` how many '\n' it holds. None when the text is not
+ * 1-byte. */
 static PyObject *prefix_count(PyObject *self, PyObject *args) {
     PyObject *text;
     if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
@@ -1415,12 +1416,13 @@ static PyObject *prefix_count(PyObject *self, PyObject *args) {
     static unsigned char buf[LINE_MAX_CLEAN + 1];
     PyObject *rest = NULL;
     unsigned char *keep = NULL;
-    Py_ssize_t k = 0, count = 0;
+    Py_ssize_t k = 0, count = 0, lines = 0;
     int plain = 1;
     while (p < end) {
         int clean = 1;
         const unsigned char *stop = line_end(p, end, &clean);
         const unsigned char *nl = stop < end ? stop : NULL;
+        lines += nl != NULL;
         if (clean) {                                      /* printable ASCII and TAB */
             if (p < stop && may_start(*p)) {
                 Py_ssize_t n = stop - p, s;
@@ -1447,7 +1449,7 @@ static PyObject *prefix_count(PyObject *self, PyObject *args) {
     rest = PyUnicode_DecodeLatin1((const char *)(keep ? keep : (unsigned char *)""), k, NULL);
     PyMem_Free(keep);
     if (rest == NULL) return NULL;
-    return Py_BuildValue("(OnN)", plain ? Py_True : Py_False, count, rest);
+    return Py_BuildValue("(OnNn)", plain ? Py_True : Py_False, count, rest, lines);
 }
 
 /* normalize_line(line) -> (prefixed, text) or None: normalize() of one line as this module
@@ -2078,7 +2080,8 @@ static PyMethodDef methods[] = {
     {"obj_run", obj_run, METH_VARARGS, "A run of strict [MSOBJ] lines: (end, lineno, records)."},
     {"skip_inert", skip_inert, METH_VARARGS, "Skip lines no reader reads: (end, lines)."},
     {"prefix_count", prefix_count, METH_VARARGS,
-     "(is_plain(text), lines found prefixed here, the lines left to count_prefixed)."},
+     "(is_plain(text), lines found prefixed here, the lines left to count_prefixed, "
+     "line count)."},
     {"normalize_line", normalize_line, METH_VARARGS,
      "normalize() of one line as the C scanner decides it: (prefixed, text) or None."},
     {"dump_run", dump_run, METH_VARARGS, "An open block dump's block, blank and foreign lines: "

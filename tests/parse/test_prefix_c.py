@@ -62,8 +62,9 @@ def check_line(fast, line: str) -> bool:
 
 def check_chunk(fast, lines: list[str], end: str = "\n") -> None:
     text = "\n".join(lines) + end
-    plain, counted, rest = fast.prefix_count(text)
+    plain, counted, rest, nl = fast.prefix_count(text)
     assert plain == is_plain(text), lines
+    assert nl == text.count("\n")
     assert counted + count_prefixed(rest) == sum(normalize(x).prefixed for x in lines), lines
 
 
@@ -118,4 +119,4 @@ def test_long_and_escaped_lines(fast) -> None:
     long = "[I][wifi] " + "x" * 5000
     check_chunk(fast, [long, "\x1b[1m" + long, "12:00:00 > " + long, "ok"])
     assert fast.normalize_line("\x1b[1m" + long) is None          # left to Python
-    assert fast.prefix_count("\x1b]0;t\x07[I] a\n[I] b\n")[1:] == (1, "\x1b]0;t\x07[I] a\n")
+    assert fast.prefix_count("\x1b]0;t\x07[I] a\n[I] b\n")[1:] == (1, "\x1b]0;t\x07[I] a\n", 2)

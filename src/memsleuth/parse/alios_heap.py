@@ -678,11 +678,21 @@ class BlockDumpReader:
             self._dump.end_line = last
 
     def add_blocks(self, blocks: list[HeapBlock]) -> None:
-        """Lines that :func:`parse_block_line` reads as these blocks, fed in bulk."""
-        for block in blocks:
-            self._add_block(block)
-        assert self._dump is not None
-        self._dump.end_line = blocks[-1].line
+        """Lines that :func:`parse_block_line` reads as these blocks, fed in bulk (what
+        :meth:`_add_block` does with each, a list at a time)."""
+        d = self._dump
+        assert d is not None
+        if self._phase in ("head", "blocks"):
+            self._phase = "blocks"
+            d.blocks.extend(blocks)
+        elif self._phase == "free":
+            d.free_list.extend(blocks)
+        else:                          # (bulk_ready() says it never is)
+            for block in blocks:
+                self._add_block(block)
+        if not self._hint_b3 and d.variant != "mmlk" and any(b.dye is None for b in blocks):
+            self._hint_b3 = True
+        d.end_line = blocks[-1].line
 
     def _add_block(self, block: HeapBlock) -> Feed:
         d = self._dump

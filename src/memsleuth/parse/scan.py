@@ -175,15 +175,17 @@ def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
     count_c = getattr(plan.accel, "prefix_count", None)
     for batch in batches:
         text = batch.text
-        stats.lines += text.count("\n")
         stats.bytes += batch.nbytes
         stats.decode_errors += batch.bad
         got = count_c(text) if count_c is not None else None
         if got is not None:      # C counts what it decides; Python the lines it cannot
-            plain, counted, rest = got
+            plain, counted, rest, *lines = got
             stats.prefixed_lines += counted + (count_prefixed(rest) if rest else 0)
+            # (the line count too, from the same pass; a build before it said: count them)
+            stats.lines += lines[0] if lines else text.count("\n")
         else:
             plain = None
+            stats.lines += text.count("\n")
             stats.prefixed_lines += count_prefixed(text)
         if plan.anchors is not None and not text.isascii():
             yield from _by_line(parser, text)   # lower() could move positions
