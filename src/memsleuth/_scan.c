@@ -865,7 +865,7 @@ static int spaces(const unsigned char **pp, const unsigned char *nl) {
     return any;
 }
 
-/* "0xADDR +(used|free) +SIZE +OK +0xOWNER( +\(0xT( *<- *0xT)*\))?" and nothing else: the
+/* "0xADDR +(used|free) +(SIZE|sentinel) +OK +0xOWNER( +\(0xT( *<- *0xT)*\))?" and nothing else: the
  * shape B3 dumps print when the check column is OK (parse_block_line gives dye None,
  * dye_ok True, no pre-free or free links for it). */
 static PyObject *block_line(const unsigned char *p, const unsigned char *nl, Py_ssize_t lineno,
@@ -880,9 +880,15 @@ static PyObject *block_line(const unsigned char *p, const unsigned char *nl, Py_
     else return NULL;
     p += 4;
     if (!spaces(&p, nl)) return NULL;
-    int nd = 0;
-    while (p < nl && *p >= '0' && *p <= '9') { size = size * 10 + (unsigned long long)(*p - '0'); p++; nd++; }
-    if (nd == 0 || nd > 18 || !spaces(&p, nl)) return NULL;
+    int nd = 0, sentinel = 0;
+    if (nl - p >= 8 && memcmp(p, "sentinel", 8) == 0) {   /* the region's end: no size */
+        sentinel = 1;
+        p += 8;
+    } else {
+        while (p < nl && *p >= '0' && *p <= '9') { size = size * 10 + (unsigned long long)(*p - '0'); p++; nd++; }
+        if (nd == 0 || nd > 18) return NULL;
+    }
+    if (!spaces(&p, nl)) return NULL;
     if (nl - p < 2 || p[0] != 'O' || p[1] != 'K') return NULL;
     p += 2;
     if (!spaces(&p, nl) || nl - p < 3 || p[0] != '0' || p[1] != 'x') return NULL;
@@ -915,12 +921,13 @@ static PyObject *block_line(const unsigned char *p, const unsigned char *nl, Py_
     }
     PyObject *line = PyLong_FromSsize_t(lineno);
     PyObject *a = PyLong_FromUnsignedLongLong(addr);
-    PyObject *sz = PyLong_FromUnsignedLongLong(size);
+    PyObject *sz = sentinel ? Py_NewRef(Py_None) : PyLong_FromUnsignedLongLong(size);
     PyObject *ow = PyLong_FromUnsignedLongLong(owner);
     PyObject *rec = NULL;
     if (line && a && sz && ow)
         rec = PyObject_CallFunctionObjArgs(factory, line, a, used ? Py_True : Py_False, sz, ow,
-                                           Py_False, Py_False, Py_None, Py_True, trace, NULL);
+                                           sentinel ? Py_True : Py_False, Py_False, Py_None,
+                                           Py_True, trace, NULL);
     Py_XDECREF(line); Py_XDECREF(a); Py_XDECREF(sz); Py_XDECREF(ow); Py_DECREF(trace);
     return rec;
 }
@@ -1506,15 +1513,63 @@ static int dump_foreign(const unsigned char *s, Py_ssize_t n, int mode) {
     return mode >= 0 && mode <= 3;
 }
 
+static int ci_lit(const unsigned char **pp, const unsigned char *e, const char *w) {
+    const unsigned char *p = *pp;
+    for (; *w; w++, p++)
+        if (p >= e || (unsigned char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p) != (unsigned char)*w)
+            return 0;
+    *pp = p;
+    return 1;
+}
+
+static int blanks(const unsigned char **pp, const unsigned char *e) {   /* \s+ */
+    const unsigned char *p = *pp;
+    while (p < e && n_ws(*p)) p++;
+    int any = p > *pp;
+    *pp = p;
+    return any;
+}
+
+/* A dump line that BlockDumpReader._feed consumes in this mode changing nothing (1), or
+ * only setting _hint_b3 (2: a B3 column header, as _COLS_B3 reads it), on the stripped text
+ * s (non-empty): "ALL BLOCKS" (any case), "freelist bitmap:? 0xHEX" (_FREELIST_BITMAP), a
+ * rule of 20+ dashes where _feed ends at `_DASHES and not complete` (head, blocks, free,
+ * sizes, tasks; in stat a rule opens a nested table). None of these can be a block line
+ * (no used/free after the first word) or a banner (a rule holds no words), and nothing
+ * _other tests before them matches them. 0 for any other line. */
+static int dump_consumed(const unsigned char *s, Py_ssize_t n, int mode) {
+    const unsigned char *p = s, *e = s + n;
+    if (n == 10 && ci_lit(&p, e, "all blocks")) return 1;
+    p = s;
+    if (ci_lit(&p, e, "freelist bitmap")) {
+        if (p < e && *p == ':') p++;
+        while (p < e && n_ws(*p)) p++;
+        return ci_lit(&p, e, "0x") && p < e && is_hexd(*p);
+    }
+    p = s;
+    if (ci_lit(&p, e, "blk_addr"))
+        return blanks(&p, e) && ci_lit(&p, e, "stat") ? 2 : 0;
+    p = s;
+    if (ci_lit(&p, e, "address"))
+        return blanks(&p, e) && ci_lit(&p, e, "stat") && blanks(&p, e) && ci_lit(&p, e, "len")
+            && blanks(&p, e) && ci_lit(&p, e, "chk") ? 2 : 0;
+    if (s[0] == '-' && n >= 20 && (mode == 0 || mode == 2 || mode == 3)) {
+        while (p < e && *p == '-') p++;
+        return p == e;
+    }
+    return 0;
+}
+
 /* dump_run(text, pos, lineno, factory, anchors, mode, run, limit)
- *   -> (end, lineno, blocks, skipped, run, last)
+ *   -> (end, lineno, blocks, skipped, run, last, b3)
  * The lines from pos that the open block dump reads as the line path would, with nothing
  * else to do: strict block lines (mode 0 only; as blocks()), lines that normalise to nothing
  * (the dump consumes them: ``last`` is the line of the last consumed one, 0 if none) and
  * foreign lines it skips (dump_foreign) that no reader's anchor is in (so no other reader
  * opens or reads them), while the run of skipped lines (``run`` on entry, as counted by
- * LogParser) stays within ``limit`` (LogParser.max_skipped). Stops at the first other
- * line. */
+ * LogParser) stays within ``limit`` (LogParser.max_skipped), and the structural lines
+ * dump_consumed names (``b3``: a B3 column header was among them). Stops at the first
+ * other line. */
 static PyObject *dump_run(PyObject *self, PyObject *args) {
     PyObject *text, *factory, *anchors;
     Py_ssize_t pos, lineno, run, limit;
@@ -1527,12 +1582,13 @@ static PyObject *dump_run(PyObject *self, PyObject *args) {
     const Anchors *anp = NULL;
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0
             || (anp = cached_anchors(anchors)) == NULL)
-        return Py_BuildValue("nnNnnn", pos, lineno, out, (Py_ssize_t)0, run, (Py_ssize_t)0);
+        return Py_BuildValue("nnNnnni", pos, lineno, out, (Py_ssize_t)0, run, (Py_ssize_t)0, 0);
     static unsigned char buf[LINE_MAX_CLEAN + 1], low[LINE_MAX_CLEAN + 1];
     const unsigned char *base = PyUnicode_1BYTE_DATA(text);
     const unsigned char *end = base + PyUnicode_GET_LENGTH(text);
     const unsigned char *p = base + pos;
     Py_ssize_t skipped = 0, last = 0;
+    int b3 = 0;
     while (p < end) {
         const unsigned char *nl = next_nl(p, end);
         if (nl == NULL) break;
@@ -1560,6 +1616,15 @@ static PyObject *dump_run(PyObject *self, PyObject *args) {
             p = nl + 1;
             continue;
         }
+        int kind = mode >= 0 ? dump_consumed(buf + s, n - s, mode) : 0;
+        if (kind) {                      /* consumed: it reaches no other reader either */
+            b3 |= kind == 2;
+            lineno++;
+            last = lineno;
+            run = 0;
+            p = nl + 1;
+            continue;
+        }
         for (Py_ssize_t j = 0; j < n; j++)
             low[j] = (buf[j] >= 'A' && buf[j] <= 'Z') ? (unsigned char)(buf[j] + 32) : buf[j];
         if (has_anchor(low, n, anp) || !dump_foreign(buf + s, n - s, mode) || run + 1 > limit)
@@ -1569,7 +1634,7 @@ static PyObject *dump_run(PyObject *self, PyObject *args) {
         run++;
         p = nl + 1;
     }
-    return Py_BuildValue("nnNnnn", (Py_ssize_t)(p - base), lineno, out, skipped, run, last);
+    return Py_BuildValue("nnNnnni", (Py_ssize_t)(p - base), lineno, out, skipped, run, last, b3);
 }
 
 /* ---- Ledger: analysis/objects.py's create/delete pairing, in C ------------------------ */
@@ -2085,7 +2150,7 @@ static PyMethodDef methods[] = {
     {"normalize_line", normalize_line, METH_VARARGS,
      "normalize() of one line as the C scanner decides it: (prefixed, text) or None."},
     {"dump_run", dump_run, METH_VARARGS, "An open block dump's block, blank and foreign lines: "
-     "(end, lineno, blocks, skipped, run, last)."},
+     "(end, lineno, blocks, skipped, run, last, b3)."},
     {"blocks", blocks, METH_VARARGS, "A run of strict block-dump lines: (end, lineno, blocks)."},
     {"run", run, METH_VARARGS, "Object events, cycle markers, overview tables and inert lines "
      "in one loop: (end, lineno, items)."},

@@ -288,7 +288,11 @@ BLOCK_LINES = ["0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f)",
                "0x20000150  used  " + "9" * 19 + "  OK  0x1",
                "0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f) tail",
                "0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f",
-               "   0x20000150  used    16   OK  0x40d"]
+               "   0x20000150  used    16   OK  0x40d",
+               "0x2000D118  used  sentinel   OK  0x11224433",
+               "0x2000D118  free  sentinel   OK  0x0         (0x0 <- 0x0)",
+               "0x2000D118  used  Sentinel   OK  0x1", "0x2000D118  used  sentinelx   OK  0x1",
+               "0x2000D118  used  sentinel12   OK  0x1"]
 
 
 def test_block_lines_in_bulk(tmp_path: Path) -> None:
@@ -344,6 +348,14 @@ DUMP_FOREIGN = ["[I][wifi] rssi=-45 ch=6 bssid=ac:84:c6:12:34:56", "[D][netmgr] 
                 "café", "\x1b]0;t\x07x", "\tTab 1", "[I] tail 12", "WARNING, malloc failed",
                 "mmlk 3", "Add tag 3 when malloc", "[MSCYCLE] 5",
                 "[MSOBJ] create timer 0x2000 caller 0x0 seq 1", "!!! x", "Heap Info"]
+# structural lines the C scanner consumes itself, and near misses
+DUMP_STRUCTURE = ["ALL BLOCKS", "all blocks", "[I] ALL BLOCKS", "ALL BLOCKS x", "ALL  BLOCKS",
+                  "freelist bitmap: 0x807", "FREELIST BITMAP 0X1f", "freelist bitmap: 0xg",
+                  "freelist bitmap:", "freelist bitmap:\t0x1 tail", "Blk_Addr    Stat     Len",
+                  "blk_addr stats", "Blk_AddrStat", "Address  Stat     Len  Chk    Caller",
+                  "Address Stat Len", "address, stat size dye", "-" * 19, "-" * 20, "-" * 80,
+                  "-" * 25 + " x", "12:00:00.000 > " + "-" * 30, "\x1b[1m" + "-" * 40]
+INSERTS = DUMP_FOREIGN + DUMP_STRUCTURE
 
 
 @pytest.mark.parametrize("chunk", [97, 1 << 16])
@@ -361,16 +373,32 @@ def test_dumps_with_foreign_lines_everywhere(tmp_path: Path, monkeypatch: pytest
         for at in range(len(lines) if chunk > 100 else min(len(lines), 60)):
             k += 1
             copy = [*lines]
-            copy.insert(at, DUMP_FOREIGN[k % len(DUMP_FOREIGN)])
+            copy.insert(at, INSERTS[k % len(INSERTS)])
             if k % 4 == 0:
-                copy.insert(at, DUMP_FOREIGN[(k * 7) % len(DUMP_FOREIGN)])
+                copy.insert(at, INSERTS[(k * 7) % len(INSERTS)])
             rows += copy
     path = tmp_path / "dumps.log"
     path.write_text("\n".join(rows) + "\n")
     fast, line = both(path)
     assert fast == line
-    assert line[1]["skipped_in_sections"] > 400
+    assert line[1]["skipped_in_sections"] > 100
     assert sum(r.startswith("BlockDump(") for r in fast[0]) > 150
+
+
+def test_dump_structure_lines_everywhere(tmp_path: Path) -> None:
+    """Each line the C scanner reads as dump structure (and each near miss) at every position
+    of a B3 dump, a real one and an mmlk listing: the line path's records and counters."""
+    rows: list[str] = []
+    for name in ("b3_full.log", "b3_haas_real.log", "mmlk.log"):
+        lines = (ROOT / "tests" / "fixtures" / "alios" / name).read_text().split("\n")
+        for extra in DUMP_STRUCTURE:
+            for at in range(min(len(lines), 80)):
+                rows += [*lines[:at], extra, *lines[at:]]
+    path = tmp_path / "structure.log"
+    path.write_text("\n".join(rows) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert sum(r.startswith("BlockDump(") for r in fast[0]) > 2000
 
 
 @pytest.mark.parametrize("run", [198, 199, 200, 201, 202])

@@ -669,13 +669,16 @@ class BlockDumpReader:
             return -1
         return _BULK_MODES.get(self._phase, -1)
 
-    def add_skipped(self, skipped: int, last: int) -> None:
+    def add_skipped(self, skipped: int, last: int, b3: bool = False) -> None:
         """What :meth:`feed` records for ``skipped`` foreign lines and for consumed lines up
-        to line ``last`` (0: none), read in bulk."""
-        assert self._dump is not None
-        self._dump.skipped_lines += skipped
+        to line ``last`` (0: none), read in bulk; ``b3``: a B3 column header among them."""
+        d = self._dump
+        assert d is not None
+        d.skipped_lines += skipped
         if last:
-            self._dump.end_line = last
+            d.end_line = last
+        if b3 and d.variant != "mmlk":
+            self._hint_b3 = True
 
     def add_blocks(self, blocks: list[HeapBlock]) -> None:
         """Lines that :func:`parse_block_line` reads as these blocks, fed in bulk (what
