@@ -817,34 +817,40 @@ class _Bins:
     def __init__(self, capacity: int) -> None:
         self.capacity = max(9, capacity)
         self.cols: list[list[Any]] = [[] for _ in _FIELDS]
+        #: points added one at a time, as rows (moved into ``cols`` when the columns are read)
+        self.rows: list[tuple[Any, ...]] = []
         self.weight = 1                 # raw points per stored point
 
     def __len__(self) -> int:
-        return len(self.cols[0])
+        return len(self.cols[0]) + len(self.rows)
 
     @property
     def points(self) -> list[Point]:
+        self._settle()
         return [Point(*row) for row in zip(*self.cols, strict=True)]
 
     def add(self, p: Point) -> None:
-        (x, index, cycle, ts, line, free, total, min_free, mfb, pool_free, nested) = self.cols
-        x.append(p.x)
-        index.append(p.index)
-        cycle.append(p.cycle)
-        ts.append(p.ts)
-        line.append(p.line)
-        free.append(p.free)
-        total.append(p.total)
-        min_free.append(p.min_free)
-        mfb.append(p.max_free_block)
-        pool_free.append(p.pool_free)
-        nested.append(p.nested)
-        if len(x) >= self.capacity:
+        self.add_row((p.x, p.index, p.cycle, p.ts, p.line, p.free, p.total, p.min_free,
+                      p.max_free_block, p.pool_free, p.nested))
+
+    def add_row(self, row: tuple[Any, ...]) -> None:
+        """One point as a tuple in ``_FIELDS`` order."""
+        self.rows.append(row)
+        if len(self.cols[0]) + len(self.rows) >= self.capacity:
+            self._settle()
             self._merge()
+
+    def _settle(self) -> None:
+        rows = self.rows
+        if rows:
+            for col, values in zip(self.cols, zip(*rows, strict=True), strict=True):
+                col.extend(values)
+            rows.clear()
 
     def add_many(self, columns: list[list[Any]]) -> None:
         """Points given as columns (in ``_FIELDS`` order): the same as adding them one by
         one."""
+        self._settle()
         n = len(columns[0])
         start = 0
         while start < n:
@@ -914,12 +920,10 @@ def _med(a: int | None, b: int | None, c: int | None) -> int | None:
     return vals[len(vals) // 2] if vals else None
 
 
-def _point(o: HeapOverview, x: float, index: int, cycle: int | None) -> Point:
-    return Point(
-        x=x, index=index, cycle=cycle, ts=o.ts, line=o.line, free=o.free, total=o.total,
-        min_free=o.min_free, max_free_block=o.max_free_block,
-        pool_free=o.pool.free if o.pool is not None else None, nested=o.nested,
-    )
+def _row(o: HeapOverview, x: float, index: int, cycle: int | None) -> tuple[Any, ...]:
+    """The point of an overview, as a ``_Bins`` row (``_FIELDS`` order)."""
+    return (x, index, cycle, o.ts, o.line, o.free, o.total, o.min_free, o.max_free_block,
+            o.pool.free if o.pool is not None else None, o.nested)
 
 
 def explain_failure(f: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -1307,7 +1311,7 @@ class TrendCollector:
             self._pending = o
         if not o.nested and (self.upto is None or self.n_overviews < self.upto):
             self.all_timestamped &= o.ts is not None
-            self.by_overview.add(_point(o, float(self.n_overviews), self.n_overviews,
+            self.by_overview.add_row(_row(o, float(self.n_overviews), self.n_overviews,
                                         self.cycle))
             self.n_overviews += 1
 
@@ -1352,7 +1356,7 @@ class TrendCollector:
             return
         if self.upto is not None and self.cycles > self.upto:
             return      # --upto N: the first N cycles, however many overviews they printed
-        self.by_cycle.add(_point(o, float(self.cycle), self.n_cycle_points, self.cycle))
+        self.by_cycle.add_row(_row(o, float(self.cycle), self.n_cycle_points, self.cycle))
         self.n_cycle_points += 1
 
     def failures(self) -> rt.AllocFailures:
