@@ -1531,12 +1531,14 @@ static int blanks(const unsigned char **pp, const unsigned char *e) {   /* \s+ *
 }
 
 /* A dump line that BlockDumpReader._feed consumes in this mode changing nothing (1), or
- * only setting _hint_b3 (2: a B3 column header, as _COLS_B3 reads it), on the stripped text
- * s (non-empty): "ALL BLOCKS" (any case), "freelist bitmap:? 0xHEX" (_FREELIST_BITMAP), a
- * rule of 20+ dashes where _feed ends at `_DASHES and not complete` (head, blocks, free,
- * sizes, tasks; in stat a rule opens a nested table). None of these can be a block line
- * (no used/free after the first word) or a banner (a rule holds no words), and nothing
- * _other tests before them matches them. 0 for any other line. */
+ * only setting _hint_b3 (2: a B3 column header, as _COLS_B3 reads it), or only its phase
+ * (4 free, 5 stat, 6 tasks: the banners _ALL_FREE, _ALLOC_STAT, _TASK_STAT in their whole-
+ * line shape, which no banner tested before them in _banner can match), on the stripped
+ * text s (non-empty): "ALL BLOCKS" (any case), "freelist bitmap:? 0xHEX" (_FREELIST_BITMAP),
+ * the tasks' column header in the tasks phase, a rule of 20+ dashes where _feed ends at
+ * `_DASHES and not complete` (head, blocks, free, sizes, tasks; in stat a rule opens a
+ * nested table). None of these can be a block line (no used/free after the first word),
+ * and nothing _feed tests before them matches them. 0 for any other line. */
 static int dump_consumed(const unsigned char *s, Py_ssize_t n, int mode) {
     const unsigned char *p = s, *e = s + n;
     if (n == 10 && ci_lit(&p, e, "all blocks")) return 1;
@@ -1553,15 +1555,30 @@ static int dump_consumed(const unsigned char *s, Py_ssize_t n, int mode) {
     if (ci_lit(&p, e, "address"))
         return blanks(&p, e) && ci_lit(&p, e, "stat") && blanks(&p, e) && ci_lit(&p, e, "len")
             && blanks(&p, e) && ci_lit(&p, e, "chk") ? 2 : 0;
-    if (s[0] == '-' && n >= 20 && (mode == 0 || mode == 2 || mode == 3)) {
+    if (mode == 3 && ci_lit(&p, e, "taskname"))       /* _TASK_HEADER, in the tasks phase */
+        return blanks(&p, e) && ci_lit(&p, e, "prio") && blanks(&p, e)
+            && ci_lit(&p, e, "stacksize") && blanks(&p, e) && ci_lit(&p, e, "heapallocsize");
+    p = s;
+    if (s[0] == '-') {
         while (p < e && *p == '-') p++;
-        return p == e;
+        if (p == e)
+            return n >= 20 && (mode == 0 || mode == 2 || mode == 3);
+        /* a sub-section banner "-+\s*WORDS\s*-+" that only moves the phase (_banner) */
+        while (p < e && n_ws(*p)) p++;
+        int phase = ci_lit(&p, e, "all free memory blocks") ? 4
+            : ci_lit(&p, e, "memory allocation statistic") ? 5
+            : ci_lit(&p, e, "task allocation statistic") ? 6 : 0;
+        if (!phase) return 0;
+        while (p < e && n_ws(*p)) p++;
+        if (p == e || *p != '-') return 0;
+        while (p < e && *p == '-') p++;
+        return p == e ? phase : 0;
     }
     return 0;
 }
 
 /* dump_run(text, pos, lineno, factory, anchors, mode, run, limit)
- *   -> (end, lineno, blocks, skipped, run, last, b3)
+ *   -> (end, lineno, blocks, skipped, run, last, b3, phase)
  * The lines from pos that the open block dump reads as the line path would, with nothing
  * else to do: strict block lines (mode 0 only; as blocks()), lines that normalise to nothing
  * (the dump consumes them: ``last`` is the line of the last consumed one, 0 if none) and
@@ -1569,7 +1586,9 @@ static int dump_consumed(const unsigned char *s, Py_ssize_t n, int mode) {
  * opens or reads them), while the run of skipped lines (``run`` on entry, as counted by
  * LogParser) stays within ``limit`` (LogParser.max_skipped), and the structural lines
  * dump_consumed names (``b3``: a B3 column header was among them). Stops at the first
- * other line. */
+ * other line, or after a banner that moves the dump's phase (``phase``: 1 free, 2 stat,
+ * 3 tasks; 0 none), so that the blocks before it are added in the phase they were read
+ * in. */
 static PyObject *dump_run(PyObject *self, PyObject *args) {
     PyObject *text, *factory, *anchors;
     Py_ssize_t pos, lineno, run, limit;
@@ -1582,13 +1601,14 @@ static PyObject *dump_run(PyObject *self, PyObject *args) {
     const Anchors *anp = NULL;
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0
             || (anp = cached_anchors(anchors)) == NULL)
-        return Py_BuildValue("nnNnnni", pos, lineno, out, (Py_ssize_t)0, run, (Py_ssize_t)0, 0);
+        return Py_BuildValue("nnNnnnii", pos, lineno, out, (Py_ssize_t)0, run, (Py_ssize_t)0, 0,
+                             0);
     static unsigned char buf[LINE_MAX_CLEAN + 1], low[LINE_MAX_CLEAN + 1];
     const unsigned char *base = PyUnicode_1BYTE_DATA(text);
     const unsigned char *end = base + PyUnicode_GET_LENGTH(text);
     const unsigned char *p = base + pos;
     Py_ssize_t skipped = 0, last = 0;
-    int b3 = 0;
+    int b3 = 0, phase = 0;
     while (p < end) {
         const unsigned char *nl = next_nl(p, end);
         if (nl == NULL) break;
@@ -1623,6 +1643,7 @@ static PyObject *dump_run(PyObject *self, PyObject *args) {
             last = lineno;
             run = 0;
             p = nl + 1;
+            if (kind >= 4) { phase = kind - 3; break; }   /* Python moves the phase */
             continue;
         }
         for (Py_ssize_t j = 0; j < n; j++)
@@ -1634,7 +1655,8 @@ static PyObject *dump_run(PyObject *self, PyObject *args) {
         run++;
         p = nl + 1;
     }
-    return Py_BuildValue("nnNnnni", (Py_ssize_t)(p - base), lineno, out, skipped, run, last, b3);
+    return Py_BuildValue("nnNnnnii", (Py_ssize_t)(p - base), lineno, out, skipped, run, last, b3,
+                         phase);
 }
 
 /* ---- Ledger: analysis/objects.py's create/delete pairing, in C ------------------------ */
@@ -2150,7 +2172,7 @@ static PyMethodDef methods[] = {
     {"normalize_line", normalize_line, METH_VARARGS,
      "normalize() of one line as the C scanner decides it: (prefixed, text) or None."},
     {"dump_run", dump_run, METH_VARARGS, "An open block dump's block, blank and foreign lines: "
-     "(end, lineno, blocks, skipped, run, last, b3)."},
+     "(end, lineno, blocks, skipped, run, last, b3, phase)."},
     {"blocks", blocks, METH_VARARGS, "A run of strict block-dump lines: (end, lineno, blocks)."},
     {"run", run, METH_VARARGS, "Object events, cycle markers, overview tables and inert lines "
      "in one loop: (end, lineno, items)."},

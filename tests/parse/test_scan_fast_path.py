@@ -354,7 +354,16 @@ DUMP_STRUCTURE = ["ALL BLOCKS", "all blocks", "[I] ALL BLOCKS", "ALL BLOCKS x", 
                   "freelist bitmap:", "freelist bitmap:\t0x1 tail", "Blk_Addr    Stat     Len",
                   "blk_addr stats", "Blk_AddrStat", "Address  Stat     Len  Chk    Caller",
                   "Address Stat Len", "address, stat size dye", "-" * 19, "-" * 20, "-" * 80,
-                  "-" * 25 + " x", "12:00:00.000 > " + "-" * 30, "\x1b[1m" + "-" * 40]
+                  "-" * 25 + " x", "12:00:00.000 > " + "-" * 30, "\x1b[1m" + "-" * 40,
+                  "TaskName                 Prio  StackSize  HeapAllocSize",
+                  "taskname prio stacksize heapallocsize x", "TaskName Prio StackSize",
+                  "TaskName  Prio StackSize HeapAllocSize 1 2 3",
+                  "--- all free memory blocks ---", "---all free memory blocks", "-all free "
+                  "memory blocks-x", "-- ALL FREE MEMORY BLOCKS --", "- memory allocation "
+                  "statistic -", "-- memory allocation statistics --", "--- task allocation "
+                  "statistic ---", "-- task  allocation statistic --",
+                  "[I] --- task allocation statistic ---", "-- task allocation statistic --x",
+                  "-- memory allocation statistic -- x"]
 INSERTS = DUMP_FOREIGN + DUMP_STRUCTURE
 
 

@@ -459,6 +459,8 @@ class DumpCounter:
 
 #: BlockDumpReader phases whose foreign lines the C scanner may skip in bulk (see bulk_mode)
 _BULK_MODES = {"head": 0, "blocks": 0, "free": 0, "stat": 1, "sizes": 2, "tasks": 3}
+#: the phases the banners _scan.dump_run reads move a dump to
+_BULK_PHASES = {1: "free", 2: "stat", 3: "tasks"}
 
 
 class BlockDumpReader:
@@ -669,9 +671,10 @@ class BlockDumpReader:
             return -1
         return _BULK_MODES.get(self._phase, -1)
 
-    def add_skipped(self, skipped: int, last: int, b3: bool = False) -> None:
+    def add_skipped(self, skipped: int, last: int, b3: bool = False, phase: int = 0) -> None:
         """What :meth:`feed` records for ``skipped`` foreign lines and for consumed lines up
-        to line ``last`` (0: none), read in bulk; ``b3``: a B3 column header among them."""
+        to line ``last`` (0: none), read in bulk; ``b3``: a B3 column header among them;
+        ``phase``: the last was the banner of a sub-section (1 free, 2 stat, 3 tasks)."""
         d = self._dump
         assert d is not None
         d.skipped_lines += skipped
@@ -679,6 +682,8 @@ class BlockDumpReader:
             d.end_line = last
         if b3 and d.variant != "mmlk":
             self._hint_b3 = True
+        if phase:
+            self._phase = _BULK_PHASES[phase]
 
     def add_blocks(self, blocks: list[HeapBlock]) -> None:
         """Lines that :func:`parse_block_line` reads as these blocks, fed in bulk (what

@@ -251,12 +251,12 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
     while pos < n:
         if dump_c is not None and parser._active is dumps and (
                 mode := dumps.bulk_mode()) is not None:
-            end, line, recs, skipped, run, last, b3 = dump_c(
+            end, line, recs, skipped, run, last, b3, phase = dump_c(
                 text, pos, parser._lineno, HeapBlock, words, mode, parser._skipped_run, limit)
             if end > pos:
                 if recs:
                     dumps.add_blocks(recs)
-                dumps.add_skipped(skipped, last, b3)
+                dumps.add_skipped(skipped, last, b3, phase)
                 parser.stats.skipped_in_sections += skipped
                 parser._skipped_run = run
                 parser._lineno = line
