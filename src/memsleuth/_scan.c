@@ -250,6 +250,10 @@ typedef struct {
     Py_ssize_t len[MAX_ANCHORS];
     unsigned char first[256];          /* 2: a one-character anchor; 1: a longer one */
     unsigned char pair[65536 / 8];     /* bitmap of every longer anchor's first two bytes */
+    unsigned char raw[256];            /* first[] of a raw byte (any case); 4: a byte that
+                                        * is not printable ASCII or TAB */
+    unsigned short head[65536];        /* per first two bytes: 1 + the first such anchor */
+    unsigned short next[MAX_ANCHORS];  /* 1 + the next anchor with the same two bytes */
 } Anchors;
 
 /* The anchor table is built once per tuple (a parse passes the same tuple every call). */
@@ -260,6 +264,7 @@ static int load_anchors(PyObject *tuple, Anchors *an) {
     an->n = PyTuple_GET_SIZE(tuple);
     memset(an->first, 0, sizeof an->first);
     memset(an->pair, 0, sizeof an->pair);
+    memset(an->head, 0, sizeof an->head);
     if (an->n > MAX_ANCHORS) return 0;
     for (Py_ssize_t i = 0; i < an->n; i++) {
         PyObject *s = PyTuple_GET_ITEM(tuple, i);
@@ -275,7 +280,13 @@ static int load_anchors(PyObject *tuple, Anchors *an) {
             if (!an->first[a[0]]) an->first[a[0]] = 1;
             unsigned k = ((unsigned)a[0] << 8) | a[1];
             an->pair[k >> 3] |= (unsigned char)(1u << (k & 7));
+            an->next[i] = an->head[k];        /* (the chain's order does not matter) */
+            an->head[k] = (unsigned short)(i + 1);
         }
+    }
+    for (unsigned c = 0; c < 256; c++) {
+        unsigned char lc = (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : (unsigned char)c;
+        an->raw[c] = ((c >= 0x20 && c <= 0x7e) || c == '\t') ? an->first[lc] : 4;
     }
     return 1;
 }
@@ -301,14 +312,43 @@ static int has_anchor(const unsigned char *buf, Py_ssize_t n, const Anchors *an)
         if (j + 1 >= n) continue;
         unsigned k = ((unsigned)buf[j] << 8) | buf[j + 1];
         if (!(an->pair[k >> 3] & (1u << (k & 7)))) continue;
-        for (Py_ssize_t i = 0; i < an->n; i++) {
-            Py_ssize_t L = an->len[i];
-            if ((unsigned char)an->a[i][0] == buf[j] && n - j >= L
-                    && memcmp(buf + j, an->a[i], (size_t)L) == 0)
+        for (unsigned i = an->head[k]; i; i = an->next[i - 1]) {   /* those two bytes only */
+            Py_ssize_t L = an->len[i - 1];
+            if (n - j >= L && memcmp(buf + j, an->a[i - 1], (size_t)L) == 0)
                 return 1;
         }
     }
     return 0;
+}
+
+static unsigned char lower_of(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* has_anchor on a raw line that is printable ASCII and TAB only (nothing for clean_line to
+ * drop), any case: 1 or 0; -1 when the line holds another byte (clean_line decides). */
+static int raw_anchor(const unsigned char *b, Py_ssize_t n, const Anchors *an) {
+    int found = 0;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        unsigned char f = an->raw[b[j]];
+        if (!f || found) {
+            if (f == 4) return -1;
+            continue;
+        }
+        if (f == 4) return -1;
+        if (f == 2) { found = 1; continue; }
+        if (j + 1 >= n) continue;
+        unsigned k = ((unsigned)lower_of(b[j]) << 8) | lower_of(b[j + 1]);
+        if (!(an->pair[k >> 3] & (1u << (k & 7)))) continue;
+        for (unsigned i = an->head[k]; i && !found; i = an->next[i - 1]) {
+            Py_ssize_t L = an->len[i - 1], t = 0;
+            const char *a = an->a[i - 1];
+            if (n - j < L) continue;
+            while (t < L && lower_of(b[j + t]) == (unsigned char)a[t]) t++;
+            found = t == L;
+        }
+    }
+    return found;
 }
 
 static int has_sub(const unsigned char *buf, Py_ssize_t n, const char *s) {
@@ -321,6 +361,10 @@ static int has_sub(const unsigned char *buf, Py_ssize_t n, const char *s) {
 /* An inert line: after CSI removal only printable ASCII/TAB, and none of the anchors. */
 static int inert_line(const unsigned char *p, const unsigned char *nl, const Anchors *an,
                       unsigned char *buf, Py_ssize_t *clean_len) {
+    if (clean_len == NULL && nl - p <= LINE_MAX_CLEAN) {  /* no copy needed after: in place */
+        int got = raw_anchor(p, nl - p, an);
+        if (got >= 0) return !got;
+    }
     Py_ssize_t n = clean_line(p, nl, buf);
     if (clean_len) *clean_len = n;
     return n >= 0 && !has_anchor(buf, n, an);
