@@ -3,7 +3,11 @@
     python benchmarks/bench_startup.py [--repeat 20]
 
 Whole processes, warm caches (one untimed run of each first; bytecode caches are written
-even under PYTHONDONTWRITEBYTECODE, as an installed package has them). `memsleuth --version`
+even under PYTHONDONTWRITEBYTECODE, as an installed package has them; memsleuth's own caches,
+the start-up cache and the symbol cache, go to a fresh directory that the untimed run fills).
+`memsleuth` is run as the installed console script runs it: the script pip wrote (found next
+to this interpreter; without one, `python -m memsleuth`, the same entry point), by this
+interpreter, with this checkout's src first on the path. `memsleuth --version`
 is timed next to `python3 -c pass` (the interpreter's own start-up: the floor); `memsleuth census`
 on the last block dump of examples/wifi_reconnect_leak/out/cortex-m4-leak.log (cut into its
 own file, as the peer needs: it mis-attributes blocks when a log holds several dumps) next to
@@ -20,6 +24,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -65,37 +70,55 @@ def compare(name: str, cmd: list[str], ref_name: str, ref: list[str], env: dict[
           f"{cell(theirs, 1)} | {ratio[0]:.2f}x / {ratio[1]:.2f}x |", flush=True)
 
 
+def console_script() -> list[str]:
+    """How the `memsleuth` command runs: pip's script for the entry point, by this Python."""
+    script = Path(sysconfig.get_path("scripts")) / "memsleuth"
+    try:
+        text = script.read_text()
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    if text.startswith("#!") and "from memsleuth.entry import main" in text:
+        return [sys.executable, str(script)]
+    return [sys.executable, "-m", "memsleuth"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=20)
     args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run_all(args.repeat, Path(tmp))
+
+
+def run_all(repeat: int, tmp: Path) -> None:
     # Warm caches: bytecode is written (an installed package has it), whatever the shell says.
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONDONTWRITEBYTECODE", "MEMSLEUTH_NO_CACHE")}
     env["PYTHONPATH"] = str(ROOT / "src")
-    ms = [sys.executable, "-m", "memsleuth"]
+    env["MEMSLEUTH_CACHE_DIR"] = str(tmp / "cache")
+    ms = console_script()
     version = subprocess.run([*ms, "--version"], capture_output=True, text=True, env=env).stdout
-    print(f"{version.strip()}; load average before: {os.getloadavg()[0]:.2f}; "
-          f"{args.repeat} runs each, interleaved")
+    print(f"{version.strip()}; run as: {' '.join(ms)}; load average before: "
+          f"{os.getloadavg()[0]:.2f}; {repeat} runs each, interleaved")
     print("| command | wall min / median (ms) | CPU min / median (ms) | reference | "
           "wall min / median (ms) | CPU min / median (ms) | ratio wall / CPU (median) |")
     print("|---|---|---|---|---|---|---|")
     compare("memsleuth --version", [*ms, "--version"], "python3 -c pass",
-            [sys.executable, "-c", "pass"], env, args.repeat)
+            [sys.executable, "-c", "pass"], env, repeat)
     compare("memsleuth --help", [*ms, "--help"], "python3 -c pass",
-            [sys.executable, "-c", "pass"], env, args.repeat)
+            [sys.executable, "-c", "pass"], env, repeat)
     if not PEER.exists():
         print(f"(peer tool not found at {PEER}: census comparison skipped)")
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        dump = last_dump(OUT / "cortex-m4-leak.log", Path(tmp) / "dump.log")
-        elf = OUT / "cortex-m4-leak.elf"
-        peer_env = dict(env)
-        if shutil.which("arm-none-eabi-addr2line") is None:
-            Path(tmp, "arm-none-eabi-addr2line").symlink_to(shutil.which("addr2line") or "")
-            peer_env["PATH"] = f"{tmp}:{env['PATH']}"
-        compare("memsleuth census DUMP --elf ELF", [*ms, "census", str(dump), "--elf", str(elf)],
-                "peer coredump_parser_py3.py", [sys.executable, str(PEER), str(dump), str(elf)],
-                peer_env, args.repeat)
+    dump = last_dump(OUT / "cortex-m4-leak.log", tmp / "dump.log")
+    elf = OUT / "cortex-m4-leak.elf"
+    peer_env = dict(env)
+    if shutil.which("arm-none-eabi-addr2line") is None:
+        Path(tmp, "arm-none-eabi-addr2line").symlink_to(shutil.which("addr2line") or "")
+        peer_env["PATH"] = f"{tmp}:{env['PATH']}"
+    compare("memsleuth census DUMP --elf ELF", [*ms, "census", str(dump), "--elf", str(elf)],
+            "peer coredump_parser_py3.py", [sys.executable, str(PEER), str(dump), str(elf)],
+            peer_env, repeat)
 
 
 if __name__ == "__main__":

@@ -581,8 +581,9 @@ static int table_item(const unsigned char *base, const Table *t, PyObject *out) 
 /* ---- heap stretches in columns (run(..., heap=True)) ------------------------------------
  * Consecutive cycle markers and overview tables (no other item between them) as one item:
  *   (3, seq, m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
- *    t_check_e, skips, values, hs, he, hex, width)
- * seq: bytes, 0 per marker and 1 per table in log order; every other field but hs, he (the
+ *    t_check_e, skips, values, hs, he, hex, width, packs)
+ * seq: bytes, 0 per marker, 1 per table and 2 per pack of object events (when events are
+ * packed: run(..., columns=True); packs: their (2, packed, names) items) in log order; every other field but hs, he (the
  * first table's header span), hex and width (its row's) is a bytes object of native int64:
  * per marker its line, index and line span; per table its first line, byte span, number of
  * skipped foreign lines, the line after it when foreign lines followed its row (else -1, -1),
@@ -611,6 +612,7 @@ typedef struct {
         t_check_e, skips, values;
     const unsigned char *hs, *he;
     int hex, width, open;
+    PyObject *packs;        /* object-event packs inside the stretch (seq 2), or NULL */
 } HeapCols;
 
 static void heap_free(HeapCols *h) {
@@ -621,6 +623,7 @@ static void heap_free(HeapCols *h) {
         PyMem_Free(all[i]->v);
         all[i]->v = NULL; all[i]->n = all[i]->cap = 0;
     }
+    Py_CLEAR(h->packs);
     h->open = 0;
 }
 
@@ -632,13 +635,16 @@ static int heap_flush(const unsigned char *base, HeapCols *h, PyObject *out) {
     if (seq == NULL) return 0;
     char *s = PyBytes_AS_STRING(seq);
     for (Py_ssize_t i = 0; i < h->seq.n; i++) s[i] = (char)h->seq.v[i];
+    PyObject *packs = h->packs != NULL ? h->packs : PyList_New(0);
+    h->packs = NULL;
+    if (packs == NULL) { Py_DECREF(seq); return 0; }
     PyObject *item = Py_BuildValue(
-        "(iNNNNNNNNNNNNNnnii)", 3, seq, vec_bytes(&h->m_line), vec_bytes(&h->m_index),
+        "(iNNNNNNNNNNNNNnniiN)", 3, seq, vec_bytes(&h->m_line), vec_bytes(&h->m_index),
         vec_bytes(&h->m_start), vec_bytes(&h->m_end), vec_bytes(&h->t_line),
         vec_bytes(&h->t_start), vec_bytes(&h->t_end), vec_bytes(&h->t_nskip),
         vec_bytes(&h->t_check_s), vec_bytes(&h->t_check_e), vec_bytes(&h->skips),
         vec_bytes(&h->values), (Py_ssize_t)(h->hs ? h->hs - base : -1),
-        (Py_ssize_t)(h->he ? h->he - base : -1), h->hex, h->width);
+        (Py_ssize_t)(h->he ? h->he - base : -1), h->hex, h->width, packs);
     Vec *all[] = {&h->seq, &h->m_line, &h->m_index, &h->m_start, &h->m_end, &h->t_line,
                   &h->t_start, &h->t_end, &h->t_nskip, &h->t_check_s, &h->t_check_e,
                   &h->skips, &h->values};
@@ -738,6 +744,16 @@ static int pack_flush(Pack *pk, PyObject *out) {
     return rc == 0;
 }
 
+/* The open pack of events: into the open heap stretch as an entry (seq 2) when stretches
+ * are kept (heap), else an item of its own. */
+static int pack_to(Pack *pk, HeapCols *h, PyObject *out, int heap) {
+    if (!heap || pk->n == 0 || !h->open) return pack_flush(pk, out);
+    if (h->packs == NULL && (h->packs = PyList_New(0)) == NULL) return 0;
+    if (!pack_flush(pk, h->packs)) return 0;
+    h->open = 1;
+    return vec_push(&h->seq, 2);
+}
+
 /* The kind's id in the module's table, -1 when it is full (-2 on error). */
 static long kind_id(const unsigned char *s, Py_ssize_t n) {
     PyObject *key = PyUnicode_FromStringAndSize((const char *)s, n);
@@ -815,13 +831,13 @@ static PyObject *run(PyObject *self, PyObject *args) {
             const unsigned char *next = obj_line(p, end, &o);
             if (next != NULL) {
                 lineno++;
-                /* an event item follows the heap stretch before it */
-                if ((as_columns || factory != Py_None) && !heap_flush(base, &hc, out)) {
-                    err = 1; break;
-                }
                 int packed = as_columns ? pack_add(&pk, &o, lineno) : 0;
                 if (packed < 0) { err = 1; break; }
-                if (!packed && as_columns && !pack_flush(&pk, out)) { err = 1; break; }
+                /* an event item follows the events packed and the heap stretch before it */
+                if (!packed && (as_columns || factory != Py_None)
+                        && (!pack_to(&pk, &hc, out, heap) || !heap_flush(base, &hc, out))) {
+                    err = 1; break;
+                }
                 if (!packed && factory != Py_None) {
                     PyObject *rec = make_obj(&o, lineno, factory);
                     if (rec == NULL || PyList_Append(out, rec) < 0) { Py_XDECREF(rec); err = 1; break; }
@@ -833,7 +849,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
             if (cycles) {
                 PyObject *idx = cycle_index(p, nl);
                 if (idx != NULL) {
-                    if (!pack_flush(&pk, out)) { Py_DECREF(idx); err = 1; break; }
+                    if (!pack_to(&pk, &hc, out, heap)) { Py_DECREF(idx); err = 1; break; }
                     lineno++;
                     int took = heap ? heap_marker(&hc, lineno, p, nl, base) : 0;
                     if (took < 0) { Py_DECREF(idx); err = 1; break; }
@@ -855,7 +871,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
         } else if (tables && (c == '=' || c == '-')) {
             /* a table item must follow the events before it: flush them first (an empty
              * stretch costs nothing); if no table is there, nothing was appended */
-            if (!pack_flush(&pk, out)) { err = 1; break; }
+            if (!pack_to(&pk, &hc, out, heap)) { err = 1; break; }
             Table t;
             const unsigned char *after = parse_table(base, p, end, lineno, anp, buf, &t);
             if (after != NULL) {
@@ -877,7 +893,7 @@ static PyObject *run(PyObject *self, PyObject *args) {
         lineno++;
         p = nl + 1;
     }
-    if (!err && (!pack_flush(&pk, out) || !heap_flush(base, &hc, out))) err = 1;
+    if (!err && (!pack_to(&pk, &hc, out, heap) || !heap_flush(base, &hc, out))) err = 1;
     PyMem_Free(pk.ev);
     heap_free(&hc);
     if (err) { Py_DECREF(out); return NULL; }

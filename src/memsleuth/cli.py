@@ -1,9 +1,11 @@
 """The `memsleuth` console entry point: a thin group over ``memsleuth.commands``.
 
 Verbs are imported when they run, not at start-up: ``memsleuth --version`` and ``--help``
-load neither rich nor any analysis (each verb module pulls in its own). ``--help`` reads each
-verb's help from its source file (the tests check it equals what click reads); a verb whose
-help cannot be read that way is imported.
+load neither rich nor any analysis (each verb module pulls in its own). A verb is written
+with click through ``memsleuth.lazyclick`` and made into its click command here, when click
+reads its command line (the console entry point reads a plain one without click).
+``--help`` reads each verb's help from its source file (the tests check it equals what click
+reads); a verb whose help cannot be read that way is imported.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import click
 
-from memsleuth import commands
+from memsleuth import commands, lazyclick
 from memsleuth.entry import version_text
 from memsleuth.errors import EXIT_CODES_HELP, quiet_stdout
 
@@ -74,6 +76,8 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(f"memsleuth.commands.{cmd_name}")
         command = getattr(module, "command", None)
+        if isinstance(command, lazyclick.Command):
+            command = command.click()
         if not isinstance(command, click.Command):
             return None
         self.add_command(command, cmd_name)
@@ -124,5 +128,4 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 def main() -> None:
     from memsleuth import progress
 
-    progress.reset()
-    progress.configure(mode="auto", interruptible=True)
+    progress.cli_start()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from memsleuth.analysis import heap_rows
 from memsleuth.analysis.series import HeapSeries, overview_problem
 from memsleuth.records import (
     AgentNotice,
@@ -21,6 +22,7 @@ from memsleuth.records import (
     CrashDump,
     CycleMarker,
     HeapOverview,
+    HeapRun,
     LastWord,
     LeakCandidate,
     ObjectEvent,
@@ -58,6 +60,27 @@ class Thinned(Generic[T]):
                 self._stride *= 2
         self.count += 1
         self._newest = item
+
+    def extend_lazy(self, n: int, item_at: Callable[[int], T]) -> None:
+        """``append(item_at(i))`` for i in 0..n-1, calling ``item_at`` only for the items
+        kept (and the newest): a stretch of a stress log read in bulk builds no record for
+        the thousands this list would drop."""
+        if n <= 0:
+            return
+        i = (-self.count) % self._stride
+        last: T | None = None
+        while i < n:
+            item = item_at(i)
+            self._items.append(item)
+            if len(self._items) > self.capacity:
+                self._items = self._items[::2]
+                self._stride *= 2
+            if i == n - 1:
+                last = item          # the newest is this very object (``_view`` tests identity)
+            i += 1
+            i += (-(self.count + i)) % self._stride
+        self.count += n
+        self._newest = last if last is not None else item_at(n - 1)
 
     def _view(self) -> list[T]:
         items = self._items
@@ -225,6 +248,12 @@ def build_model(
             model.object_events += 1
         elif isinstance(record, ObjectEventRun):
             model.object_events += len(record)
+        elif type(record) is HeapRun:
+            if record.markers:
+                model.markers.extend_lazy(record.markers, record.marker)
+                cycle = record.m_index[-1]
+            model.object_events += record.events
+            _add_overviews(model, record)
         elif isinstance(record, AgentNotice):
             coverage.note(record)
             model.agent_notice_count += 1
@@ -271,6 +300,46 @@ class DumpCoverage:
             dump.untracked_reason = (
                 f"the agent's side table was full from line {self.full.line} on: an "
                 f"unknown number of live blocks is missing from this dump")
+
+
+def _add_overviews(model: LogModel, run: HeapRun) -> None:
+    """``_add_overview`` of every table of a run, in bulk when every row is of the series'
+    heap (TotalSz known and equal): the impossible ones counted, the rest appended without
+    a record for those the thinned list drops."""
+    n = run.tables
+    if not n:
+        return
+    series = model.heap_series
+    cols = heap_rows.rows(run) if series.count and series.total is not None \
+        and model.series_first is not None else None
+    if cols is None or bool((cols.total != series.total).any()):
+        for k in range(n):      # another heap, or rows read one by one: the records decide
+            _add_overview(model, run.overview(k))
+        return
+    np = heap_rows.numpy()
+    free, bad = cols.free, cols.bad
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        model.impossible_rows += int(bad.sum())
+        if model.impossible_first is None:
+            o = run.overview(first)
+            model.impossible_first = (o.line, overview_problem(o) or "")
+        good = np.flatnonzero(~bad)
+    else:
+        good = None
+    keep = good.tolist() if good is not None else None
+    count = len(keep) if keep is not None else n
+    if not count:
+        return
+    if keep is None:
+        model.overviews.extend_lazy(n, run.overview)
+        low = int(np.argmin(free))
+    else:
+        model.overviews.extend_lazy(count, lambda i: run.overview(keep[i]))
+        low = keep[int(np.argmin(free[good]))]
+    lowest = model.lowest_overview
+    if lowest is None or int(free[low]) < lowest.free:
+        model.lowest_overview = run.overview(low)
 
 
 def _add_overview(model: LogModel, overview: HeapOverview) -> None:

@@ -31,16 +31,27 @@ FORCED_EVERY = 2.0
 _mode = "off"            # "auto" (terminal only), "on" (--progress), "off"
 _interruptible = False
 _interrupted_at: int | None = None
+_json_output = False     # the verb prints JSON (set when no click context can say so)
 
 
-def configure(*, mode: str | None = None, interruptible: bool | None = None) -> None:
+def configure(*, mode: str | None = None, interruptible: bool | None = None,
+              json_output: bool | None = None) -> None:
     """Set by the CLI: ``mode`` "auto" | "on" | "off"; ``interruptible``: Ctrl-C keeps the
-    answer."""
-    global _mode, _interruptible
+    answer; ``json_output``: the verb prints JSON (no progress line in "auto")."""
+    global _mode, _interruptible, _json_output
     if mode is not None:
         _mode = mode
     if interruptible is not None:
         _interruptible = interruptible
+    if json_output is not None:
+        _json_output = json_output
+
+
+def cli_start() -> None:
+    """What the CLI sets before a verb runs: the progress line where it can be seen, and
+    Ctrl-C keeping the answer."""
+    reset()
+    configure(mode="auto", interruptible=True)
 
 
 def interrupted_at() -> int | None:
@@ -49,14 +60,15 @@ def interrupted_at() -> int | None:
 
 
 def reset() -> None:
-    global _mode, _interruptible, _interrupted_at
-    _mode, _interruptible, _interrupted_at = "off", False, None
+    global _mode, _interruptible, _interrupted_at, _json_output
+    _mode, _interruptible, _interrupted_at, _json_output = "off", False, None, False
 
 
 def _json_requested() -> bool:
-    try:
-        import click
-    except ImportError:   # pragma: no cover - click is a dependency
+    if _json_output:
+        return True
+    click = sys.modules.get("click")   # not imported: no click context to ask (start-up)
+    if click is None:
         return False
     ctx = click.get_current_context(silent=True)
     return bool(ctx is not None and ctx.params.get("as_json"))

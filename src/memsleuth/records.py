@@ -240,9 +240,12 @@ class HeapRun:
     """Consecutive ``[MSCYCLE]`` markers and whole overview tables in columns, as the C
     scanner reads a stress log's idle stretches (one record per stretch instead of two per
     cycle); only for callers that ask for them (``parse_file(heap_runs=True)``).
-    ``records()`` gives the CycleMarker and HeapOverview records they stand for, in order.
+    ``records()`` gives the CycleMarker, HeapOverview and ObjectEventRun records they stand
+    for, in order.
 
-    ``seq`` holds 0 per marker and 1 per table in log order; markers have ``m_line`` and
+    ``seq`` holds 0 per marker, 1 per table and 2 per run of object events (``packs``: when
+    the caller takes ``ObjectEventRun`` records too, the events between the cycles) in log
+    order; markers have ``m_line`` and
     ``m_index`` (their text is ``text[m_start[i]:m_end[i]]``); table k has ``t_line[k]`` and
     the row ``values[k * width:(k + 1) * width]``; ``cols`` says which value is total, free,
     used, low-water mark and largest free block (None: not printed); all tables of a run
@@ -260,6 +263,7 @@ class HeapRun:
     variant: OverviewVariant
     nested: bool
     text: str
+    packs: list[ObjectEventRun] = field(default_factory=list)
 
     @property
     def markers(self) -> int:
@@ -281,16 +285,24 @@ class HeapRun:
         return CycleMarker(self.m_line[j], self.m_index[j],
                            self.text[self.m_start[j]:self.m_end[j]], None)
 
-    def records(self) -> list[HeapOverview | CycleMarker]:
-        out: list[HeapOverview | CycleMarker] = []
-        j = k = 0
+    @property
+    def events(self) -> int:
+        """Object events in the run's packs."""
+        return sum(len(p) for p in self.packs)
+
+    def records(self) -> list[HeapOverview | CycleMarker | ObjectEventRun]:
+        out: list[HeapOverview | CycleMarker | ObjectEventRun] = []
+        j = k = e = 0
         for kind in self.seq:
-            if kind:
+            if kind == 1:
                 out.append(self.overview(k))
                 k += 1
-            else:
+            elif kind == 0:
                 out.append(self.marker(j))
                 j += 1
+            else:
+                out.append(self.packs[e])
+                e += 1
         return out
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Heap stretches read in bulk (``HeapRun``: cycle markers and overview tables in columns from
-the C scanner, taken by the trend a segment at a time) give the trend the line path gives,
+the C scanner, with the object events between them for analyze; taken by the trend a segment
+at a time, by the model and the object ledger in bulk) give trend and analyze the answers the
+line path gives,
 also where a stretch holds what the bulk path must read on its own: a counter glitch, a
 reboot, an impossible row, another heap's rows, a header without TotalSz, foreign lines in
 and after tables (one that normalises to nothing sends its table back to the line path).
@@ -25,22 +27,24 @@ OTHER = ROOT / "examples" / "wifi_reconnect_leak" / "out" / "x86_64-noleak.log"
 ROW = re.compile(r"^( *\| )0x([0-9A-F]{8})( \| )0x([0-9A-F]{8})", re.M)
 
 
-def _answer(log: Path, mode: str, monkeypatch: pytest.MonkeyPatch) -> tuple:
+def _answer(log: Path, mode: str, monkeypatch: pytest.MonkeyPatch,
+            verb: str = "trend") -> tuple:
     with monkeypatch.context() as m:
         if mode == "pure":
             m.setattr(accel, "_loaded", None)
         elif mode == "line":
             m.setenv("MEMSLEUTH_FAST", "0")
-        result = CliRunner().invoke(main, ["trend", str(log), "--json"])
+        result = CliRunner().invoke(main, [verb, str(log), "--json"])
     return result.exit_code, result.stdout, result.stderr
 
 
 def _agree(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    line = _answer(log, "line", monkeypatch)
-    assert line[1] or line[2]
-    assert _answer(log, "pure", monkeypatch) == line
-    if accel.module() is not None:
-        assert _answer(log, "C", monkeypatch) == line
+    for verb in ("trend", "analyze"):      # the verbs that take HeapRuns
+        line = _answer(log, "line", monkeypatch, verb)
+        assert line[1] or line[2]
+        assert _answer(log, "pure", monkeypatch, verb) == line
+        if accel.module() is not None:
+            assert _answer(log, "C", monkeypatch, verb) == line
 
 
 def _lines() -> list[str]:
@@ -156,3 +160,46 @@ def test_bins_in_bulk_are_the_remedian(capacity: int) -> None:
     assert one.points == want
     assert bulk.points == want
     assert one.weight == bulk.weight > 1
+
+
+@pytest.mark.parametrize("capacity", [3, 4, 10])
+def test_thinned_lazy_extend_is_append(capacity: int) -> None:
+    """``Thinned.extend_lazy`` keeps what appending one by one keeps, and builds only those."""
+    from memsleuth.model import Thinned
+
+    rng = random.Random(capacity)
+    one, lazy = Thinned[int](capacity), Thinned[int](capacity)
+    built: list[int] = []
+    value = 0
+    for _ in range(300):
+        n = rng.randrange(0, 3 * capacity)
+        for i in range(n):
+            one.append(value + i)
+
+        def at(i: int, base: int = value) -> int:
+            built.append(base + i)
+            return base + i
+        lazy.extend_lazy(n, at)
+        value += n
+        assert list(lazy) == list(one) and lazy.count == one.count
+    assert len(built) < value / 2          # most items were never built
+
+
+@pytest.mark.parametrize("chunk", [1_000, 4_096, 65_536])
+def test_stretches_cut_by_chunks(chunk: int, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads cut into small chunks (a stretch, a table, a line split at every place) give the
+    answers of one read: the C loop stops at a chunk's last whole table and the next chunk
+    starts the next stretch."""
+    from memsleuth.sources import file as file_source
+
+    log = tmp_path / "two.log"
+    log.write_bytes(RUN.read_bytes()[:300_000] + OTHER.read_bytes()[:200_000])
+    whole = {verb: _answer(log, "C", monkeypatch, verb) for verb in ("trend", "analyze")}
+    monkeypatch.setattr(file_source, "CHUNK_BYTES", chunk)
+    for verb in ("trend", "analyze"):
+        line = _answer(log, "line", monkeypatch, verb)
+        assert line == whole[verb]
+        assert _answer(log, "pure", monkeypatch, verb) == line
+        if accel.module() is not None:
+            assert _answer(log, "C", monkeypatch, verb) == line

@@ -18,6 +18,7 @@ from memsleuth.records import (
     BlockDump,
     CrashDump,
     CycleMarker,
+    HeapRun,
     ObjectEventRun,
     Record,
 )
@@ -52,6 +53,9 @@ class CrashCollector:
     def __call__(self, record: Record) -> None:
         if isinstance(record, ObjectEventRun):
             self.sections += len(record)      # one per event, as the events would count
+            return
+        if type(record) is HeapRun:           # its tables and events, as they would count
+            self.sections += record.tables + record.events
             return
         if not isinstance(record, CycleMarker):
             self.sections += 1

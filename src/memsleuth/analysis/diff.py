@@ -13,7 +13,7 @@ from typing import Any
 
 from memsleuth.analysis.census import Attributor, census, inline_suffix
 from memsleuth.analysis.regression import theil_sen
-from memsleuth.records import BlockDump, CycleMarker, Record
+from memsleuth.records import BlockDump, CycleMarker, HeapRun, Record
 from memsleuth.results.diff import (
     AttributedSite,
     Attribution,
@@ -65,6 +65,10 @@ class SiteSeries:
         if isinstance(record, CycleMarker):
             self.markers += 1
             self.cycle = record.index if record.index is not None else self.markers
+        elif type(record) is HeapRun:
+            if record.markers:      # (a run's marker indexes are always printed)
+                self.markers += record.markers
+                self.cycle = record.m_index[-1]
         elif isinstance(record, BlockDump) and record.variant != "mmlk":
             # an mmlk listing shows the blocks of one tag only, not the heap
             self.add(record)

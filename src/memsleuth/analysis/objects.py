@@ -26,7 +26,7 @@ from typing import Any
 
 from memsleuth import accel
 from memsleuth.analysis.regression import theil_sen
-from memsleuth.records import CycleMarker, ObjectEvent, ObjectEventRun, Record
+from memsleuth.records import CycleMarker, HeapRun, ObjectEvent, ObjectEventRun, Record
 from memsleuth.results.objects import (
     DumpKind,
     ObjectCycles,
@@ -162,6 +162,16 @@ class ObjectBalance:
             self.event(record)
         elif isinstance(record, CycleMarker):
             self.marker(record.index)
+        elif type(record) is HeapRun:
+            # the markers and the events between them, in order (tables are not for us)
+            j = e = 0
+            for kind in record.seq:
+                if kind == 0:
+                    self.marker(record.m_index[j])
+                    j += 1
+                elif kind == 2:
+                    self.run(record.packs[e])
+                    e += 1
 
     def marker(self, index: int | None = None) -> None:
         """Close the open cycle (cycle 0, the start-up, is not a test cycle)."""

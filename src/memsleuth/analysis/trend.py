@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any, Literal
 
+from memsleuth.analysis import heap_rows
 from memsleuth.analysis.changepoint import LeakTest, leak_test, t_quantile
 from memsleuth.analysis.regression import Fit, crossing, theil_sen
 from memsleuth.analysis.series import HeapSeries, overview_problem
@@ -886,7 +887,7 @@ def _median3_column(col: list[Any], full: int) -> list[Any]:
     if col.count(None) == len(col):
         return [None] * len(a)
     if None not in col:
-        np = _numpy()
+        np = heap_rows.numpy()
         if np is not None:
             try:
                 arr = np.array((a, b, c), dtype=np.int64)
@@ -897,22 +898,6 @@ def _median3_column(col: list[Any], full: int) -> list[Any]:
                 return arr[1].tolist()
         return [sorted(t)[1] for t in zip(a, b, c, strict=True)]
     return [_med(*t) for t in zip(a, b, c, strict=True)]
-
-
-_np_module: Any = None
-
-
-def _numpy() -> Any:
-    """NumPy when installed (the bulk paths use it), else None."""
-    global _np_module
-    if _np_module is None:
-        try:
-            import numpy
-        except ImportError:
-            _np_module = False
-        else:
-            _np_module = numpy
-    return _np_module or None
 
 
 def _med(a: int | None, b: int | None, c: int | None) -> int | None:
@@ -1074,32 +1059,19 @@ class TrendCollector:
         the current cycle, a possible row of the current heap) applied a segment at a time
         and every other entry (a counter going back, an impossible row, another heap, or
         anything while a counter reset waits for evidence) read on its own."""
-        np = _numpy()
         n = len(run.seq)
-        t, f, u, m, b = run.cols
-        if np is None or self.upto is not None or run.nested or t is None or not n:
+        cols = heap_rows.rows(run) if self.upto is None and not run.nested and n else None
+        if cols is None:
             for rec in run.records():
                 self.on_record(rec)
             return
+        np = heap_rows.numpy()
         seq = np.frombuffer(run.seq, dtype=np.uint8)
         idx = np.frombuffer(run.m_index, dtype=np.int64)
-        vals = np.frombuffer(run.values, dtype=np.int64).reshape(-1, run.width)
-        if vals.size and int(vals.max()) >= 1 << 61:
-            for rec in run.records():     # sums could leave int64: the records decide
-                self.on_record(rec)
-            return
-        total, free, used = vals[:, t], vals[:, f], vals[:, u]
-        low = vals[:, m] if m is not None else None
-        mfb = vals[:, b] if b is not None else None
-        # what overview_problem finds on a row of an explicit-total variant, without a pool
-        bad = (free < 0) | (used < 0) | (total <= 0) | (free > total) | (used > total) \
-            | (used + free != total)
-        if low is not None:
-            bad |= low > free
-        if mfb is not None:
-            bad |= mfb > free
+        total, free, low, mfb, bad = cols.total, cols.free, cols.low, cols.mfb, cols.bad
         mpos = np.flatnonzero(seq == 0)
         tpos = np.flatnonzero(seq == 1)
+        ppos = np.flatnonzero(seq == 2)
         # entries that are never regular: a marker below the one before it, an impossible row
         stops = np.union1d(mpos[1:][idx[1:] < idx[:-1]], tpos[bad])
         pos = j = k = 0          # next entry, next marker, next table
@@ -1126,19 +1098,22 @@ class TrendCollector:
                 self._bulk(run, seq[pos:stop], idx, j, j_end, k, k_end, free, total, low, mfb)
                 pos, j, k = stop, j_end, k_end
             if pos < n:
-                if seq[pos]:
+                kind = seq[pos]
+                if kind == 1:
                     self.on_record(run.overview(k))
                     k += 1
-                else:
+                elif kind == 0:
                     self.on_record(run.marker(j))
                     j += 1
+                else:       # object events: only counted while a counter reset waits
+                    self.on_record(run.packs[int(np.searchsorted(ppos, pos))])
                 pos += 1
 
     def _bulk(self, run: HeapRun, seq: Any, idx: Any, j0: int, j1: int, k0: int, k1: int,
               free: Any, total: Any, low: Any, mfb: Any) -> None:
         """Apply regular entries (markers j0..j1, tables k0..k1, in the order ``seq``): what
         ``_marker``/``_advance``/``_flush`` and ``_overview`` do to each, by columns."""
-        np = _numpy()
+        np = heap_rows.numpy()
         nm, nt = j1 - j0, k1 - k0
         cycle0 = self.cycle
         cyc = idx[j0:j1]

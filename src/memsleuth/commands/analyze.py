@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.check import Accumulators
 from memsleuth.analysis.crash_context import CrashCollector
@@ -39,7 +38,8 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
     identity = IdentityCollector()
     model = load_model(log, cycle_pattern=cycle_pattern,
                        hooks=[acc.on_record, crashes, identity.on_record],
-                       object_patterns=agent.load_patterns(config), objects="runs")
+                       object_patterns=agent.load_patterns(config), objects="runs",
+                       heap_runs=True)
     require_sections(model, log)
     result, partial = summarize(model, acc, crashes, attributor, top=top, identity=identity)
     return extend(AnalyzeOutput, result, log=str(log), elf=str(elf) if elf else None), partial

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.analysis.census import Attributor, census, live_owners
 from memsleuth.analysis.dump_choice import CensusKeep, census_dump
 from memsleuth.analysis.elf_fit import elf_match

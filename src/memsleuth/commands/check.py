@@ -6,8 +6,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.diff import SiteSeries

@@ -8,9 +8,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import click
-
 from memsleuth import __version__
+from memsleuth import lazyclick as click
 from memsleuth.errors import (
     EXIT_INPUT,
     EXIT_PARTIAL,
@@ -39,7 +38,8 @@ def log_argument(f: F) -> F:
     )(f)
 
 
-def _progress_mode(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+@click.context_free
+def _progress_mode(ctx: click.Context | None, param: click.Parameter, value: bool) -> None:
     from memsleuth import progress
 
     if value:
@@ -167,10 +167,6 @@ def guarded(f: F) -> F:
         except MemsleuthError as exc:
             error(str(exc))
             sys.exit(exc.exit_code)
-        except click.exceptions.Exit:
-            raise
-        except click.ClickException:
-            raise
         except BrokenPipeError:
             quiet_stdout()
             sys.exit(0)
@@ -180,10 +176,20 @@ def guarded(f: F) -> F:
             error(f"file not found: {exc.filename}")
             sys.exit(EXIT_USAGE)
         except Exception as exc:  # noqa: BLE001 - last line of defence, by design
+            if _click_exit(exc):
+                raise
             error(f"internal error ({type(exc).__name__}: {exc}); please report it with the log")
             sys.exit(EXIT_INPUT)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _click_exit(exc: Exception) -> bool:
+    """click's own ways out (Exit, usage errors) pass through. Without click loaded (a verb
+    run by the quick reader, ``memsleuth.lazyclick``) there can be none: it is not imported
+    to ask."""
+    real = sys.modules.get("click")
+    return real is not None and isinstance(exc, (real.exceptions.Exit, real.ClickException))
 
 
 def _exit_partial_if_interrupted(code: Any) -> None:
@@ -209,6 +215,7 @@ def load_model(
     object_patterns: Sequence[Any] = (),
     objects: bool | str = True,
     rounds: bool = True,
+    heap_runs: bool = False,
 ):  # -> LogModel
     """Read the log once into a LogModel (streaming); a missing file is a usage error.
 
@@ -216,14 +223,16 @@ def load_model(
     every hook takes ``ObjectEventRun`` records (object events in bulk) too; ``objects=False``:
     object events are not built where avoidable. ``rounds=False``: the caller has no use for
     test rounds (census): the log's head is not searched for a round marker beforehand (the
-    agent's own is still read)."""
+    agent's own is still read). ``heap_runs``: the model and every hook take ``HeapRun``
+    records too (cycle markers, overview tables and, with ``objects="runs"``, the object
+    events between them, in bulk)."""
     from memsleuth.model import build_model
     from memsleuth.parse import parse_file
 
     if not log.exists():
         raise UsageError(f"log not found: {log}")
     parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns,
-                        objects=objects, detect=rounds)
+                        objects=objects, detect=rounds, heap_runs=heap_runs)
     on_record = None
     if hooks:
         def on_record(record: Any) -> None:

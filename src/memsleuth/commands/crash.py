@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.analysis.crash_context import CrashCollector
 from memsleuth.analysis.elf_fit import apply_identity, crash_elf_match
 from memsleuth.analysis.identity import IdentityCollector

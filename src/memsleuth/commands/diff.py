@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.diff import SiteSeries
 from memsleuth.analysis.dump_choice import diff_between, diff_within

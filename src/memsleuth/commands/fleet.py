@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.commands.common import emit, engine_options, guarded, json_option
 from memsleuth.results.common import extend
 

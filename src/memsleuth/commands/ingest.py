@@ -6,8 +6,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.commands.common import (
     cycle_pattern_option,
     emit,

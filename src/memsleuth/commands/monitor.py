@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.commands.common import (
     cycle_pattern_option,
     elf_option,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.diff import SiteSeries
 from memsleuth.analysis.elf_fit import elf_match, partial_notes

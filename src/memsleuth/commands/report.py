@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.report_data import ReportHooks, build_report
 from memsleuth.analysis.summary import require_sections

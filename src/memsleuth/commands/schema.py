@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.commands.common import guarded, json_option
 from memsleuth.errors import UsageError
 from memsleuth.results.schema import VERBS, dumps, schema_for

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
-
+from memsleuth import lazyclick as click
 from memsleuth.analysis.elf_fit import partial_notes
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.commands.common import (

@@ -8,8 +8,8 @@ merely *looks* like a prefix (``[HEAP]|``, ``[2^06] bytes:``, ``[   0]:adress:``
 
 from __future__ import annotations
 
+import functools
 import re
-from datetime import datetime, timezone
 from typing import NamedTuple
 
 from memsleuth.parse.lazyre import LazyPattern, lazy
@@ -93,6 +93,15 @@ _PREFIXES: tuple[_Prefix, ...] = (
 )
 
 
+@functools.lru_cache(maxsize=512)
+def _midnight(year: int, month: int, day: int) -> float:
+    """Seconds from the epoch to 00:00 UTC of a date (ValueError for no such date); once
+    per date, and ``datetime`` imported on the first (start-up: most logs have no dates)."""
+    from datetime import datetime, timezone
+
+    return datetime(year, month, day, tzinfo=timezone.utc).timestamp()
+
+
 def _timestamp(kind: str, m: re.Match[str]) -> float | None:
     g = m.groupdict()
     if kind == "uptime":
@@ -102,7 +111,7 @@ def _timestamp(kind: str, m: re.Match[str]) -> float | None:
     if kind == "iso":
         try:
             y, mo, d = (int(x) for x in g["date"].split("-"))
-            base = datetime(y, mo, d, tzinfo=timezone.utc).timestamp()
+            base = _midnight(y, mo, d)
         except ValueError:
             return None
         return base + _hms(g["h"], g["m"], g["s"], g.get("f"))
@@ -110,11 +119,10 @@ def _timestamp(kind: str, m: re.Match[str]) -> float | None:
         # syslog has no year: seconds since 1 January of an arbitrary leap year, so that
         # a capture spanning midnight or a month end still orders correctly.
         try:
-            start = datetime(2000, _MONTHS[g["mon"]], int(g["day"]), tzinfo=timezone.utc)
+            start = _midnight(2000, _MONTHS[g["mon"]], int(g["day"]))
         except ValueError:
             return None
-        day0 = datetime(2000, 1, 1, tzinfo=timezone.utc)
-        return (start - day0).total_seconds() + _hms(g["h"], g["m"], g["s"], None)
+        return start - _midnight(2000, 1, 1) + _hms(g["h"], g["m"], g["s"], None)
     if kind == "clock":
         return _hms(g["h"], g["m"], g["s"], g.get("f"))
     return None

@@ -427,7 +427,7 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
     entries before it make the run and (table start, table end, line before it) is returned
     for the line path."""
     (_, seq, m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
-     t_check_e, skips, values, hs, he, is_hex, width) = it
+     t_check_e, skips, values, hs, he, is_hex, width, packs) = it
     m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s, t_check_e, \
         skips, values = (memoryview(b).cast("q") for b in (
             m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
@@ -461,7 +461,8 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
     if bad is not None:
         back = (t_start[bad], t_end[bad], t_line[bad] - 1)
         cut = _nth(seq, bad)                 # entries before the bad table
-        markers = cut - bad
+        packs = packs[:seq.count(2, 0, cut)]
+        markers = cut - bad - len(packs)
         seq, m_line, m_index, m_start, m_end = seq[:cut], m_line[:markers], \
             m_index[:markers], m_start[:markers], m_end[:markers]
         t_line, values, tables = t_line[:bad], values[:bad * width], bad
@@ -471,14 +472,15 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
     if plan is None:
         # rows that give no record (no free/used column): the markers alone
         t_line, values, tables = t_line[:0], values[:0], 0
-        seq = bytes(len(m_line))
+        seq = seq.replace(b"\x01", b"")
         plan = ((None, 0, 0, None, None), "H4")
     if tables:
         sections = stats.sections
         sections[overview.name] = sections.get(overview.name, 0) + tables
     cols, variant = plan
     out.append(HeapRun(seq, m_line, m_index, m_start, m_end, t_line, values, width, cols,
-                       variant, overview.nested, text))
+                       variant, overview.nested, text,
+                       [ObjectEventRun(packed=p[1], names=p[2]) for p in packs]))
     return back
 
 

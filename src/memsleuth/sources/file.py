@@ -8,7 +8,6 @@ read as bytes they would show twice the lines and NUL noise everywhere.
 from __future__ import annotations
 
 import codecs
-import gzip
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -117,6 +116,7 @@ def _open(path: Path) -> BinaryIO:
         fh.close()
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if magic == _GZIP_MAGIC:
+        import gzip  # here, not at the top: most logs are plain, and start-up counts
         fh.close()
         return gzip.open(path, "rb")  # type: ignore[return-value]
     return fh
@@ -126,7 +126,7 @@ def _sniff(fh: BinaryIO) -> str:
     """``utf-16-le`` / ``utf-16-be`` for UTF-16 text, else ``utf-8`` (decoded leniently)."""
     try:
         head = fh.peek(_SNIFF_BYTES)[:_SNIFF_BYTES] if hasattr(fh, "peek") else b""
-    except (OSError, EOFError, gzip.BadGzipFile):
+    except (OSError, EOFError):   # gzip.BadGzipFile is an OSError
         return "utf-8"
     return sniff_encoding(head)
 
@@ -170,5 +170,5 @@ def _read(fh: BinaryIO, path: Path) -> bytes:
     """Read one chunk; a corrupt gzip tail ends the stream instead of raising mid-parse."""
     try:
         return fh.read(CHUNK_BYTES)
-    except (OSError, EOFError, gzip.BadGzipFile):
+    except (OSError, EOFError):   # gzip.BadGzipFile is an OSError
         return b""

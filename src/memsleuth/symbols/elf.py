@@ -8,7 +8,6 @@ importing ``elftools.elf`` alone costs ~0.15 s and its per-symbol objects ~70 us
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import re
 import struct
 import zlib
@@ -18,6 +17,14 @@ from functools import cached_property
 from pathlib import Path
 
 from memsleuth.symbols.errors import CorruptElf, ElfNotFound, NotAnElf, UnsupportedArch
+
+try:   # CPython's own SHA-256: hashlib would load OpenSSL first (~2 ms of a census's start-up)
+    from _sha2 import sha256  # Python >= 3.12
+except ImportError:
+    try:
+        from _sha256 import sha256  # Python 3.10, 3.11
+    except ImportError:  # pragma: no cover - an interpreter built without them
+        from hashlib import sha256
 
 #: e_machine -> our arch name (riscv is split by ELF class below).
 _MACHINES = {3: "x86", 62: "x86_64", 40: "arm", 94: "xtensa", 243: "riscv", 183: "aarch64"}
@@ -217,7 +224,7 @@ class ElfImage:
     # -- identity --------------------------------------------------------------------------
     @cached_property
     def content_hash(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        return sha256(self.data).hexdigest()
 
     @cached_property
     def build_id(self) -> str | None:
