@@ -18,7 +18,7 @@
 #define MAX_ANCHORS 512
 
 /* Bumped when parse/scan.py starts to rely on a new call (accel.ABI says which it needs). */
-#define SCAN_ABI 3
+#define SCAN_ABI 4
 
 static PyObject *str_create, *str_delete, *kind_cache;
 
@@ -1760,6 +1760,7 @@ typedef struct {
     LKind *kinds; Py_ssize_t nkinds, capkinds;
     PyObject *kind_index;                  /* str -> kind index */
     int32_t gkind[MAX_KINDS];              /* the scanner's kind id -> kind index, -1 */
+    PyObject *gnames;                      /* the names list gkind was filled from */
     LSite *sites; Py_ssize_t nsites, capsites;
     uint32_t *site_tab; size_t site_mask;  /* site index + 1; 0 empty */
     LLive *live; size_t live_mask, nlive;
@@ -2062,6 +2063,11 @@ static PyObject *ledger_feed(Ledger *L, PyObject *args) {
     Py_ssize_t n = buf.len / (Py_ssize_t)sizeof(PackedEvent);
     int ok = buf.len % (Py_ssize_t)sizeof(PackedEvent) == 0;
     if (!ok) PyErr_SetString(PyExc_ValueError, "not a packed event stretch");
+    if (ok && names != L->gnames) {      /* ids of another table: forget the cached ones */
+        for (int i = 0; i < MAX_KINDS; i++) L->gkind[i] = -1;
+        Py_INCREF(names);
+        Py_XSETREF(L->gnames, names);
+    }
     for (Py_ssize_t i = 0; ok && i < n; i++) {
         uint32_t g = ev[i].kind;
         if (g >= MAX_KINDS || g >= (uint32_t)PyList_GET_SIZE(names)) {
@@ -2190,6 +2196,7 @@ static void ledger_dealloc(Ledger *L) {
     PyMem_Free(L->kinds); PyMem_Free(L->sites); PyMem_Free(L->site_tab); PyMem_Free(L->live);
     PyMem_Free(L->tk); PyMem_Free(L->ts);
     Py_XDECREF(L->kind_index);
+    Py_XDECREF(L->gnames);
     Py_XDECREF(L->gaps_big);
     Py_TYPE(L)->tp_free((PyObject *)L);
 }
@@ -2253,9 +2260,10 @@ PyMODINIT_FUNC PyInit__scan(void) {
     PyObject *m = PyModule_Create(&module);
     /* what parse/scan.py may ask of this build (an older .so left in a checkout must not be
      * called with arguments it does not take): 2 = run(..., columns);
-     * 3 = run(..., columns) packs object events (see PackedEvent), Ledger. Calls added
-     * apart (prefix_count, dump_run) are looked up by name: an older build without them
-     * leaves that work to Python. */
+     * 3 = run(..., columns) packs object events (see PackedEvent), Ledger; 4 = prefix_count
+     * gives (plain, counted, rest, lines) (a build of 3 gave (plain, kept, counted)). Calls
+     * added apart (dump_run) are looked up by name: an older build without them leaves
+     * that work to Python. */
     if (m != NULL && PyModule_AddIntConstant(m, "ABI", SCAN_ABI) < 0) { Py_DECREF(m); return NULL; }
     /* run(..., heap=True): markers and tables in columns (a feature flag, not an ABI step, so
      * that it composes with other additions) */

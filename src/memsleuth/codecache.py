@@ -37,6 +37,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from memsleuth.cachedir import cache_disabled, default_cache_dir
+
 try:
     from re import _compiler as _re_compiler  # Python >= 3.11
 except ImportError:  # pragma: no cover - Python 3.10
@@ -45,20 +47,6 @@ except ImportError:  # pragma: no cover - Python 3.10
 FORMAT = 1
 #: a file holding more entries than this is rewritten with this run's entries only
 MAX_ENTRIES = 4096
-
-
-def cache_disabled() -> bool:
-    return os.environ.get("MEMSLEUTH_NO_CACHE", "").strip().lower() in ("1", "true", "yes")
-
-
-def default_cache_dir() -> Path:
-    """``$MEMSLEUTH_CACHE_DIR``, else ``$XDG_CACHE_HOME/memsleuth``, else ~/.cache/memsleuth."""
-    env = os.environ.get("MEMSLEUTH_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "memsleuth"
 
 
 class CodeCache:

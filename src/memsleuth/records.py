@@ -209,10 +209,9 @@ class ObjectEventRun:
 
     Two forms: the C scanner's ``packed`` rows (``PACKED_EVENT``, kinds by index into
     ``names``: paired in C without a Python object per event), or the pure-Python scanner's
-    ``rows``, the regex's (op, kind, handle hex, caller hex, seq digits) of lines ``first``,
-    ``first + 1``, ... (consecutive lines)."""
+    ``rows``, the regex's (op, kind, handle hex, caller hex, seq digits), on ``lines``."""
 
-    first: int = 0
+    lines: list[int] | None = None
     rows: list[tuple[str, str, str, str, str]] | None = None
     packed: bytes | None = None
     names: list[str] | None = None
@@ -224,9 +223,10 @@ class ObjectEventRun:
 
     def events(self) -> list[ObjectEvent]:
         if self.rows is not None:
-            return [ObjectEvent(self.first + i, op, kind,  # type: ignore[arg-type]
+            return [ObjectEvent(line, op, kind,  # type: ignore[arg-type]
                                 int(handle, 16), int(caller, 16), int(seq), None, None)
-                    for i, (op, kind, handle, caller, seq) in enumerate(self.rows)]
+                    for line, (op, kind, handle, caller, seq)
+                    in zip(self.lines or (), self.rows, strict=True)]
         names = self.names or []
         return [ObjectEvent(line, "create" if create else "delete",  # type: ignore[arg-type]
                             names[kind], handle, caller, seq, None, None)

@@ -15,11 +15,10 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from parse_helpers import paths_agree, verb_answer
 
 from memsleuth import accel
 from memsleuth.analysis import trend as trend_mod
-from memsleuth.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ROOT / "examples" / "wifi_reconnect_leak" / "out" / "cortex-m4-leak.log"
@@ -29,22 +28,12 @@ ROW = re.compile(r"^( *\| )0x([0-9A-F]{8})( \| )0x([0-9A-F]{8})", re.M)
 
 def _answer(log: Path, mode: str, monkeypatch: pytest.MonkeyPatch,
             verb: str = "trend") -> tuple:
-    with monkeypatch.context() as m:
-        if mode == "pure":
-            m.setattr(accel, "_loaded", None)
-        elif mode == "line":
-            m.setenv("MEMSLEUTH_FAST", "0")
-        result = CliRunner().invoke(main, [verb, str(log), "--json"])
-    return result.exit_code, result.stdout, result.stderr
+    return verb_answer(verb, log, mode, monkeypatch)
 
 
 def _agree(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for verb in ("trend", "analyze"):      # the verbs that take HeapRuns
-        line = _answer(log, "line", monkeypatch, verb)
-        assert line[1] or line[2]
-        assert _answer(log, "pure", monkeypatch, verb) == line
-        if accel.module() is not None:
-            assert _answer(log, "C", monkeypatch, verb) == line
+        paths_agree(verb, log, monkeypatch)
 
 
 def _lines() -> list[str]:

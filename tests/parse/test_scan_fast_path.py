@@ -426,3 +426,36 @@ def test_foreign_runs_at_the_skip_limit(tmp_path: Path, run: int) -> None:
     fast, line = both(path)
     assert fast == line
     assert any("partial=True" in r for r in fast[0]) == (run > 200)
+
+
+def test_prefix_count_on_mixed_chunks() -> None:
+    """The C prefixed-line count (tests/parse/test_prefix_c.py checks its matcher line by
+    line) on chunks of mixed shapes: what it counts plus count_prefixed on the lines it
+    leaves is normalize()'s count and count_prefixed's, ``plain`` is is_plain's answer and
+    the line count str.count's."""
+    from memsleuth.parse.normalize import count_prefixed, is_plain, normalize
+
+    fast = accel.module()
+    if fast is None or not hasattr(fast, "prefix_count"):
+        pytest.skip("no C scanner")
+    shapes = ["[MSOBJ] create x", "[MS] x", "[MSx] 1", "[MSCYCLE]5", "[HEAP]| a |", "[POOL]|",
+              "[HEAP] | a", "[I][wifi] ok", "[  12.500]<I> text", "I (12) app: hi", "E: boom",
+              "12:10:07.331 > x", "Nov 28 02:15:24 host prog[12]: x", "2026-11-28 02:15:24 x",
+              "<err> os: x", "[ 9] [  INFO] [ap] x", "(00:00:00.106) x", "plain text 12:00",
+              "  [I] indented", "\t[I] tab", "", "\x1b[0;32mI (3) app: x\x1b[0m", "[I] cr\r",
+              "\x00[I] nul", "café [I]", "[D] naïve", "Jan  1 00:00:00 h p: x", "Xyz x"]
+    shapes += ["[V]x", "[F] ", "[X] no", "[I", "[i] lower", "[E][MSOBJ] x", "0x2000 used",
+               "1:2", "12", "1", "2026-11", "0", "9 x", "V (1) a:", "V (1) :a", "V (1)  a: x",
+               "W (22) " + "t" * 40 + ": x", "W (22) " + "t" * 41 + ": x", "D (x) a: b",
+               "E ()", "I (5) tag", "\x1b[1mE (7) wifi: x", "\x1b[0;32m[I] x\x1b[0m",
+               "\x1b]0;t\x07I (3) a: b", "\x1b[0mplain", "\x1b[31m12:00:00 > x", "\x1b["]
+    rnd = random.Random(5)
+    for _ in range(600):
+        lines = [rnd.choice(shapes) for _ in range(rnd.randrange(1, 12))]
+        text = "\n".join(lines) + rnd.choice(["\n", ""])
+        plain, counted, rest, n = fast.prefix_count(text)
+        assert plain == is_plain(text), lines
+        assert n == text.count("\n")
+        whole = text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+        want = sum(normalize(line).prefixed for line in whole)
+        assert counted + count_prefixed(rest) == count_prefixed(text) == want, lines

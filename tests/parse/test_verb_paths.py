@@ -9,38 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from memsleuth import accel
-from memsleuth.cli import main
+from parse_helpers import paths_agree
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = sorted((ROOT / "examples").rglob("out/*.log"))
 VERBS = ["trend", "analyze", "check", "objects"]
 
 
-def _answer(verb: str, log: Path, mode: str, monkeypatch: pytest.MonkeyPatch) -> tuple:
-    with monkeypatch.context() as m:
-        if mode == "pure":
-            m.setattr(accel, "_loaded", None)
-        elif mode == "line":
-            m.setenv("MEMSLEUTH_FAST", "0")
-        result = CliRunner().invoke(main, [verb, str(log), "--json"])
-    return result.exit_code, result.stdout, result.stderr
-
-
-def _all_agree(verb: str, log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    line = _answer(verb, log, "line", monkeypatch)
-    assert line[1] or line[2], f"{verb} {log.name}: no output"
-    assert _answer(verb, log, "pure", monkeypatch) == line
-    if accel.module() is not None:
-        assert _answer(verb, log, "C", monkeypatch) == line
-
-
 @pytest.mark.parametrize("log", LOGS, ids=lambda p: str(p.relative_to(ROOT / "examples")))
 @pytest.mark.parametrize("verb", VERBS)
 def test_bundled_runs(verb: str, log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _all_agree(verb, log, monkeypatch)
+    paths_agree(verb, log, monkeypatch)
 
 
 @pytest.mark.parametrize("verb", VERBS)
@@ -49,4 +28,4 @@ def test_appended_runs(verb: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     log = tmp_path / "appended.log"
     log.write_bytes(b"".join((runs / f"cortex-m4-{s}.log").read_bytes()
                              for s in ("leak", "noleak", "burst", "leak")))
-    _all_agree(verb, log, monkeypatch)
+    paths_agree(verb, log, monkeypatch)

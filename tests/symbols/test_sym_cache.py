@@ -7,9 +7,9 @@ import shutil
 import pytest
 from sym_helpers import FIXTURES, expected, frames_of
 
+from memsleuth.cachedir import default_cache_dir
 from memsleuth.symbols import Symbolizer
 from memsleuth.symbols import resolver as resolver_mod
-from memsleuth.symbols.cache import default_cache_dir
 
 
 @pytest.fixture

@@ -20,6 +20,17 @@ from memsleuth.symbols import (
 )
 
 
+@pytest.mark.parametrize("openssl_from", [0, 1 << 40])
+def test_content_hash_is_sha256_either_way(openssl_from, monkeypatch):
+    """Big ELFs are hashed with OpenSSL, small ones with CPython's own SHA-256: one digest
+    (it names the symbol cache file)."""
+    import memsleuth.symbols.elf as elf
+
+    monkeypatch.setattr(elf, "_OPENSSL_FROM", openssl_from)
+    data = (FIXTURES / "x86_64.elf").read_bytes()
+    assert open_fixture("x86_64").content_hash == hashlib.sha256(data).hexdigest()
+
+
 def test_arm_facts():
     s = open_fixture("arm_thumb")
     assert (s.arch, s.bits, s.little_endian, s.thumb) == ("arm", 32, True, True)

@@ -46,3 +46,30 @@ def test_engine_from_environment(monkeypatch):
     assert Symbolizer.open(FIXTURES / "arm_thumb.elf", use_cache=False).engine == "python"
     monkeypatch.setenv("MEMSLEUTH_ENGINE", "bogus")
     assert Symbolizer.open(FIXTURES / "arm_thumb.elf", use_cache=False).engine == "auto"
+
+
+def test_auto_hands_only_big_batches_to_addr2line(monkeypatch):
+    """"auto": the own engine for small batches, addr2line (when present) for big ones;
+    big means many lookups with the C line decoder, much line program without it."""
+    import memsleuth.symbols.symbolizer as symbolizer
+    from memsleuth.symbols import lines
+
+    probe = open_fixture("arm_thumb")
+    if find_addr2line(probe.arch) is None:
+        pytest.skip(f"no addr2line for {probe.arch} on PATH")
+    exp = expected("arm_thumb")
+    addrs = [r["logged"] for r in exp["returns"]]
+    want = {r["logged"]: r["frames"] for r in exp["returns"]}
+    # (C decoder?, AUTO_ADDR2LINE_LOOKUPS, AUTO_ADDR2LINE_BYTES, engine that answers)
+    cases = [(False, 1, 10**12, "python"), (False, 10**9, 1, "addr2line")]
+    if lines._accel is not None:
+        cases += [(True, 10**9, 1, "python"), (True, 1, 10**12, "addr2line")]
+    c_decoder = lines._accel
+    for with_c, lookups, nbytes, engine in cases:
+        monkeypatch.setattr(lines, "_accel", c_decoder if with_c else None)
+        monkeypatch.setattr(symbolizer, "AUTO_ADDR2LINE_LOOKUPS", lookups)
+        monkeypatch.setattr(symbolizer, "AUTO_ADDR2LINE_BYTES", nbytes)
+        s = open_fixture("arm_thumb", engine="auto")
+        res = s.symbolize(addrs)
+        assert s.last_engine == engine, (with_c, lookups, nbytes)
+        assert {a: frames_of(loc) for a, loc in res.items()} == want

@@ -64,6 +64,15 @@ class Accumulators:
         return cls(ObjectBalance(grace=grace), SiteSeries(attributor),
                    TrendCollector(upto=upto) if trend else None)
 
+    def record_leaves(self) -> list[Any]:
+        """The parts' hooks, for ``commands.common.fan_out`` (what each part acts on)."""
+        out: list[Any] = list(self.balance.record_leaves())
+        if self.series is not None:
+            out += self.series.record_leaves()
+        if self.trend is not None:
+            out.append(self.trend.on_record)
+        return out + list(self.extra)
+
     def on_record(self, record: Record) -> None:
         self.balance.on_record(record)
         if self.series is not None:

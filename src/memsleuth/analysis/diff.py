@@ -61,6 +61,11 @@ class SiteSeries:
         if self.attributor is None:       # census needs one; without an ELF: raw addresses
             self.attributor = Attributor(None)
 
+    def record_leaves(self) -> list[dict[type, Any]]:
+        """What ``on_record`` acts on (``commands.common.fan_out``: keep the two in step)."""
+        return [{CycleMarker: self.on_record, HeapRun: self.on_record,
+                 BlockDump: self.on_record}]
+
     def on_record(self, record: Record) -> None:
         if isinstance(record, CycleMarker):
             self.markers += 1

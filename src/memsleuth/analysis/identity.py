@@ -24,6 +24,10 @@ class IdentityCollector:
     def __init__(self) -> None:
         self.ids: dict[tuple[str, str], BuildId] = {}
 
+    def record_leaves(self) -> list[dict[type, Any]]:
+        """What ``on_record`` acts on (``commands.common.fan_out``)."""
+        return [{BuildId: self.on_record}]
+
     def on_record(self, record: Any) -> None:
         if isinstance(record, BuildId) and len(self.ids) < MAX_IDS:
             self.ids.setdefault((record.kind, record.value.lower()), record)

@@ -21,7 +21,9 @@ snapshots.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from memsleuth import accel
@@ -38,6 +40,8 @@ from memsleuth.results.objects import (
     TraceKind,
     TraceSite,
 )
+
+_HEX = repeat(16)    # int(digits, 16) through map()
 
 #: A site leaks steadily when its judged leftovers come from at least this share of cycles.
 STEADY_SHARE = 0.5
@@ -81,6 +85,8 @@ class _KindCounts:
     net_sum: int = 0              # sum over complete cycles of created - deleted
     born: int = 0
     zeros: _Zeros = field(default_factory=lambda: _Zeros())
+    #: this kind's create sites by caller (the same objects as ObjectBalance.sites)
+    sites: dict[int, _SiteCounts] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -155,6 +161,25 @@ class ObjectBalance:
         return dict(sorted(alive.items()))
 
     # -- streaming --------------------------------------------------------------------------
+    def record_leaves(self) -> list[dict[type, Any]]:
+        """What ``on_record`` acts on, by record type (``commands.common.fan_out``)."""
+        return [{ObjectEventRun: self.run, ObjectEvent: self.event,
+                 CycleMarker: self._marker_record, HeapRun: self._heap_run}]
+
+    def _marker_record(self, record: CycleMarker) -> None:
+        self.marker(record.index)
+
+    def _heap_run(self, record: HeapRun) -> None:
+        """The markers and the events between them, in order (tables are not for us)."""
+        j = e = 0
+        for kind in record.seq:
+            if kind == 0:
+                self.marker(record.m_index[j])
+                j += 1
+            elif kind == 2:
+                self.run(record.packs[e])
+                e += 1
+
     def on_record(self, record: Record) -> None:
         if isinstance(record, ObjectEventRun):
             self.run(record)
@@ -163,15 +188,7 @@ class ObjectBalance:
         elif isinstance(record, CycleMarker):
             self.marker(record.index)
         elif type(record) is HeapRun:
-            # the markers and the events between them, in order (tables are not for us)
-            j = e = 0
-            for kind in record.seq:
-                if kind == 0:
-                    self.marker(record.m_index[j])
-                    j += 1
-                elif kind == 2:
-                    self.run(record.packs[e])
-                    e += 1
+            self._heap_run(record)
 
     def marker(self, index: int | None = None) -> None:
         """Close the open cycle (cycle 0, the start-up, is not a test cycle)."""
@@ -222,7 +239,7 @@ class ObjectBalance:
             if self._last_seq is not None and ev.seq > self._last_seq + 1:
                 self.seq_gaps += ev.seq - self._last_seq - 1
             self._last_seq = ev.seq
-        self._pair(((ev.op, ev.kind, ev.handle, ev.caller),))
+        self._pair((ev.op,), (ev.kind,), (ev.handle,), (ev.caller,))
 
     def run(self, events: ObjectEventRun) -> None:
         """``event`` for every event of a run, in one loop (the scanner's bulk form: a
@@ -239,28 +256,28 @@ class ObjectBalance:
             for ev in events.events():      # the state is in Python already
                 self.event(ev)
             return
-        rows = events.rows or []
+        rows = events.rows
+        if not rows:
+            return
         self._events += len(rows)
+        ops, names, handles, callers, seqs = zip(*rows, strict=True)
         last = self._last_seq
         gaps = 0
-        for seq in [int(r[4]) for r in rows]:
+        for seq in map(int, seqs):
             if last is not None and seq > last + 1:
                 gaps += seq - last - 1
             last = seq
         self.seq_gaps += gaps
         self._last_seq = last
-        self._pair(rows, hex_numbers=True)
+        self._pair(ops, names, map(int, handles, _HEX), map(int, callers, _HEX))
 
-    def _pair(self, rows: Any, hex_numbers: bool = False) -> None:
-        """The pairing of (op, kind, handle, caller, ...) rows, in order (handle and caller
-        as hex digits when ``hex_numbers``)."""
+    def _pair(self, ops: Iterable[str], names: Iterable[str], handles: Iterable[int],
+              callers: Iterable[int]) -> None:
+        """The pairing of events given in columns, in order."""
         kinds, live, sites = self.kinds, self._live, self.sites
         cycle, grace = self.cycle, self.grace
         touched_kinds, touched_sites = self._touched_kinds, self._touched_sites
-        for row in rows:
-            op, name, handle, caller = row[0], row[1], row[2], row[3]
-            if hex_numbers:
-                handle = int(handle, 16)
+        for op, name, handle, caller in zip(ops, names, handles, callers, strict=True):
             kind = kinds.get(name)
             if kind is None:
                 kind = kinds[name] = _KindCounts(born=self._closed)
@@ -270,13 +287,12 @@ class ObjectBalance:
                 old = live.pop(handle, None)
                 if old is not None:
                     self._close_lost(*old)
-                if hex_numbers:
-                    caller = int(caller, 16)
                 kind.created += 1
                 kind.cur_created += 1
-                site = sites.get((name, caller))
+                site = kind.sites.get(caller)
                 if site is None:
-                    site = sites[(name, caller)] = _SiteCounts(name, caller, born=self._closed)
+                    site = kind.sites[caller] = sites[(name, caller)] = _SiteCounts(
+                        name, caller, born=self._closed)
                 live[handle] = (site, cycle)
                 site.created += 1
                 if not site.cur_created:
@@ -331,6 +347,8 @@ class ObjectBalance:
                 cur_created=cur_c, created_pattern=Counter(pattern),
                 lost_in_cycles=lost_in_cycles, lost_recent=Counter(lost_recent or {}),
                 lost_bits=bits, born=born, zeros=_Zeros(z_expected, z_first))
+        for (name, caller), site in self.sites.items():
+            self.kinds[name].sites[caller] = site
         self._live = {handle: (self.sites[(name, caller)], cycle)
                       for handle, name, caller, cycle in state["live"]}
         self._touched_kinds = [k for k in self.kinds.values() if k.cur_created or k.cur_deleted]

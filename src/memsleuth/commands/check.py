@@ -43,8 +43,9 @@ def run_check(log: Path, elf: Path | None, thresholds: Thresholds, *,
     acc = Accumulators(ObjectBalance(grace=thresholds.grace), SiteSeries(attributor),
                        TrendCollector(upto=upto))
     identity = IdentityCollector()
+    # (markers, tables and the events between them in bulk, as analyze reads them)
     stats = stream_log(log, [acc.on_record, identity.on_record], cycle_pattern,
-                       agent.load_patterns(config), objects="runs")
+                       agent.load_patterns(config), objects="runs", heap_runs=True)
     trend = acc.trend
     if trend is not None:
         trend.cycle_source = stats.cycle_source

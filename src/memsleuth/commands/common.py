@@ -233,11 +233,7 @@ def load_model(
         raise UsageError(f"log not found: {log}")
     parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns,
                         objects=objects, detect=rounds, heap_runs=heap_runs)
-    on_record = None
-    if hooks:
-        def on_record(record: Any) -> None:
-            for hook in hooks:
-                hook(record)
+    on_record = fan_out(hooks) if hooks else None
     model = build_model(parsed, parsed.stats, path=log, keep=keep, on_record=on_record)
     warn_unmatched_pattern(cycle_pattern, model.markers.count)
     return model
@@ -259,7 +255,7 @@ def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
 
     if not log.exists():
         raise UsageError(f"log not found: {log}")
-    hooks = list(hooks)
+    on_record = fan_out(list(hooks))
     parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns,
                         objects=objects, heap_runs=heap_runs)
     markers = 0
@@ -267,10 +263,50 @@ def stream_log(log: Path, hooks: Iterable[Callable[[Any], None]],
         if type(record) is HeapRun:
             markers += record.markers
         markers += isinstance(record, CycleMarker)
-        for hook in hooks:
-            hook(record)
+        on_record(record)
     warn_unmatched_pattern(cycle_pattern, markers)
     return parsed.stats
+
+
+def fan_out(hooks: Sequence[Callable[[Any], None]]) -> Callable[[Any], None]:
+    """One callable that hands each record to the hooks, in their order, skipping those
+    that ignore its type (a stress log has millions of records of three types, and most
+    accumulators act on one or two of them).
+
+    A hook says what it acts on through its object's ``record_leaves()``: a list whose items
+    are callables (every record) or dicts {record type: callable} (only those types; a
+    composite accumulator lists its parts'). Any other hook gets every record."""
+    leaves: list[Callable[[Any], None] | dict[type, Callable[[Any], None]]] = []
+    for hook in hooks:
+        owner = getattr(hook, "__self__", hook)
+        declared = getattr(owner, "record_leaves", None)
+        if declared is not None and (owner is hook or getattr(hook, "__name__", "") ==
+                                     "on_record"):
+            leaves.extend(declared())
+        else:
+            leaves.append(hook)
+    table: dict[type, tuple[Callable[[Any], None], ...]] = {}
+
+    def targets(kind: type) -> tuple[Callable[[Any], None], ...]:
+        out = []
+        for leaf in leaves:
+            if not isinstance(leaf, dict):
+                out.append(leaf)
+                continue
+            for declared_type, fn in leaf.items():
+                if issubclass(kind, declared_type):
+                    out.append(fn)
+                    break
+        return tuple(out)
+
+    def on_record(record: Any) -> None:
+        fns = table.get(type(record))
+        if fns is None:
+            fns = table[type(record)] = targets(type(record))
+        for fn in fns:
+            fn(record)
+
+    return on_record
 
 
 def warn_unmatched_pattern(cycle_pattern: str | None, markers: int) -> None:

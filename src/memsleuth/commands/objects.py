@@ -46,8 +46,9 @@ def run_objects(log: Path, elf: Path | None, grace: int, config: Path | None,
     attributor = Attributor(symbolizer)
     series = SiteSeries(attributor)
     identity = IdentityCollector()
+    # (markers and the events between them in bulk: the tables in them are not read)
     stats = stream_log(log, [balance.on_record, series.on_record, identity.on_record],
-                       cycle_pattern, patterns, objects="runs")
+                       cycle_pattern, patterns, objects="runs", heap_runs=True)
     result = analyze_objects(balance, series, attributor)
     if isinstance(result, ObjectsNone):
         raise InputError(f"{log}: no object trace ([MSOBJ] lines) and no block dump")

@@ -172,17 +172,17 @@ def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
     ``heap_runs``: stretches of cycle markers and overview tables as one ``HeapRun`` each
     (its ``records()`` likewise)."""
     stats = parser.stats
-    count_c = getattr(plan.accel, "prefix_count", None)
+    # (a build before ABI 4 has another prefix_count: Python counts then)
+    count_c = plan.accel.prefix_count if getattr(plan.accel, "ABI", 1) >= 4 else None
     for batch in batches:
         text = batch.text
         stats.bytes += batch.nbytes
         stats.decode_errors += batch.bad
         got = count_c(text) if count_c is not None else None
         if got is not None:      # C counts what it decides; Python the lines it cannot
-            plain, counted, rest, *lines = got
+            plain, counted, rest, lines = got
             stats.prefixed_lines += counted + (count_prefixed(rest) if rest else 0)
-            # (the line count too, from the same pass; a build before it said: count them)
-            stats.lines += lines[0] if lines else text.count("\n")
+            stats.lines += lines         # (the line count too, from the same pass)
         else:
             plain = None
             stats.lines += text.count("\n")
@@ -300,10 +300,9 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                             (user_cycle is None or not user_cycle.search(text, pos, m.end()))
                             and (anchors is None or not anchors.search(text[pos:m.end()].lower()))):
                         end = m.end()
-                        if runs:       # one record for the run (consecutive lines)
-                            rows = obj_line(text, pos, end)
-                            out.append(ObjectEventRun(parser._lineno + 1, rows))
-                            parser._lineno += len(rows)
+                        if runs:       # one record for the stretch
+                            run, end = _object_stretch(parser, text, pos, end, plan, plain)
+                            out.append(run)
                         elif objects:
                             line = parser._lineno
                             for op, kind, handle, caller, seq in obj_line(text, pos, end):
@@ -361,6 +360,39 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
     return out
 
 _PRINTABLE_LINE = re.compile(r"[\t -~]*\Z")
+
+
+def _object_stretch(parser: LogParser, text: str, pos: int, end: int, plan: Plan,
+                    plain: bool) -> tuple[ObjectEventRun, int]:
+    """The strict ``[MSOBJ]`` run [pos, end) as one record, with the runs after it that only
+    lines nobody reads separate from it (noise between events): fewer records to hand to
+    every accumulator. Those lines are stepped over exactly as ``_scan_text`` steps over an
+    inert line. Returns the record and where reading goes on."""
+    obj_line, obj_run = _OBJ_LINE.findall, _OBJ_RUN.match
+    inert, anchors, user_cycle = plan.inert, plan.anchors, plan.user_cycle
+    rows = obj_line(text, pos, end)
+    line = parser._lineno
+    lines = list(range(line + 1, line + 1 + len(rows)))
+    line += len(rows)
+    while inert is not None:
+        nl = text.find("\n", end)
+        if nl < 0 or not text.startswith("[MSOBJ] ", nl + 1) \
+                or inert.search(text[end:nl].lower()) \
+                or not (plain or _PRINTABLE_LINE.match(text, end, nl) is not None) \
+                or (user_cycle is not None
+                    and user_cycle.search(normalize(text[end:nl]).text)):
+            break
+        m = obj_run(text, nl + 1)
+        if m is None or (user_cycle is not None and user_cycle.search(text, nl + 1, m.end())) \
+                or (anchors is not None and anchors.search(text[nl + 1:m.end()].lower())):
+            break
+        more = obj_line(text, nl + 1, m.end())
+        rows += more
+        lines += range(line + 2, line + 2 + len(more))
+        line += 1 + len(more)
+        end = m.end()
+    parser._lineno = line
+    return ObjectEventRun(lines, rows), end
 
 
 _HAS_TEXT: dict[str, bool] = {}
@@ -480,7 +512,8 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
     cols, variant = plan
     out.append(HeapRun(seq, m_line, m_index, m_start, m_end, t_line, values, width, cols,
                        variant, overview.nested, text,
-                       [ObjectEventRun(packed=p[1], names=p[2]) for p in packs]))
+                       [ObjectEventRun(None, None, p[1], p[2])  # (positional: cheaper)
+                        for p in packs]))
     return back
 
 

@@ -26,20 +26,6 @@ Entries = dict[int, tuple[tuple[str | None, str | None, int | None, int | None],
 Locations = dict[tuple[int, str], tuple]
 
 
-def cache_disabled() -> bool:
-    return os.environ.get("MEMSLEUTH_NO_CACHE", "").strip().lower() in ("1", "true", "yes")
-
-
-def default_cache_dir() -> Path:
-    """``$MEMSLEUTH_CACHE_DIR``, else ``$XDG_CACHE_HOME/memsleuth``, else ~/.cache/memsleuth."""
-    env = os.environ.get("MEMSLEUTH_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "memsleuth"
-
-
 class SymbolCache:
     """Per-address results for one ELF content, loaded once and saved when grown."""
 

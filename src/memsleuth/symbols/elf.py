@@ -26,6 +26,9 @@ except ImportError:
     except ImportError:  # pragma: no cover - an interpreter built without them
         from hashlib import sha256
 
+#: From this size on an ELF is hashed with OpenSSL (hashlib), below with CPython's own code.
+_OPENSSL_FROM = 1 << 20
+
 #: e_machine -> our arch name (riscv is split by ELF class below).
 _MACHINES = {3: "x86", 62: "x86_64", 40: "arm", 94: "xtensa", 243: "riscv", 183: "aarch64"}
 
@@ -64,6 +67,7 @@ class SymbolTable:
         self._starts = [e[0] for e in entries]
         self._entries = entries  # (start, size, name_offset, is_global)
         self._strtab = strtab
+        self._made: dict[int, Symbol] = {}   # index -> Symbol, made once
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -73,8 +77,11 @@ class SymbolTable:
         return self._strtab[off:end].decode("utf-8", "replace")
 
     def _symbol(self, i: int) -> Symbol:
-        start, size, name_off, is_global = self._entries[i]
-        return Symbol(self._name(name_off), start, start + size, is_global)
+        sym = self._made.get(i)
+        if sym is None:
+            start, size, name_off, is_global = self._entries[i]
+            sym = self._made[i] = Symbol(self._name(name_off), start, start + size, is_global)
+        return sym
 
     def containing(self, addr: int) -> Symbol | None:
         """The symbol covering ``addr`` (zero-sized ones only at their exact start).
@@ -224,6 +231,12 @@ class ElfImage:
     # -- identity --------------------------------------------------------------------------
     @cached_property
     def content_hash(self) -> str:
+        if len(self.data) >= _OPENSSL_FROM:
+            # OpenSSL's SHA-256 is ~5x faster per byte (14 MB: 8 ms against 45 ms, which put a
+            # warm 10,000-address lookup above addr2line): worth its ~3 ms import here
+            import hashlib
+
+            return hashlib.sha256(self.data).hexdigest()
         return sha256(self.data).hexdigest()
 
     @cached_property

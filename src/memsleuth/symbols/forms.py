@@ -40,6 +40,8 @@ WANTED = frozenset({
     AT_rnglists_base, AT_MIPS_linkage_name, AT_GNU_ranges_base, AT_GNU_addr_base,
 })
 
+_EXTENT = frozenset({AT_low_pc, AT_high_pc, AT_ranges})
+
 # -- tags ------------------------------------------------------------------------------------
 TAG_lexical_block = 0x0B
 TAG_compile_unit = 0x11
@@ -162,6 +164,10 @@ class Abbrev:
     #: where DW_AT_sibling (a unit-relative reference) sits in such a DIE, else -1
     sib_at: int = -1
     sib_size: int = 0
+    #: in such a DIE: low_pc, high_pc and ranges as attr -> (offset, size, class), or
+    #: (-1, constant, class) for an implicit constant; what a scope's extent is read from
+    #: without decoding the rest
+    where: dict[int, tuple[int, int, int]] | None = None
 
 
 def parse_abbrevs(data: bytes, pos: int, addr_size: int, offset_size: int, version: int
@@ -203,15 +209,18 @@ def parse_abbrevs(data: bytes, pos: int, addr_size: int, offset_size: int, versi
 
 def _abbrev(tag: int, has_children: bool, plan: tuple) -> Abbrev:
     size, sib_at, sib_size = 0, -1, 0
+    where: dict[int, tuple[int, int, int]] = {}
     for key, kind, n, cls in plan:
         if key == AT_sibling:   # the last one counts, as in read_die's dict
             sib_at, sib_size = (size, n) if kind == K_FIXED and cls == C_REF else (-1, 0)
+        if key in _EXTENT:
+            where[key] = (-1, n, cls) if kind == K_CONST else (size, n, cls)
         if kind == K_CONST:
             continue
         if kind != K_FIXED:
             return Abbrev(tag, has_children, plan)
         size += n
-    return Abbrev(tag, has_children, plan, size, sib_at, sib_size)
+    return Abbrev(tag, has_children, plan, size, sib_at, sib_size, where)
 
 
 def read_die(data: bytes, pos: int, abbrevs: dict[int, Abbrev], little: bool

@@ -20,9 +20,12 @@ from memsleuth.symbols.forms import (
     AT_call_column,
     AT_call_file,
     AT_call_line,
+    AT_high_pc,
     AT_linkage_name,
+    AT_low_pc,
     AT_MIPS_linkage_name,
     AT_name,
+    AT_ranges,
     AT_sibling,
     AT_specification,
     TAG_inlined_subroutine,
@@ -64,6 +67,7 @@ class Scope:
     call_file: int = 0
     call_line: int = 0
     call_column: int = 0
+    attrs: dict | None = None                  # the DIE's decoded attributes (for its name)
 
 
 class FunctionIndex:
@@ -181,16 +185,26 @@ class FunctionIndex:
             return []
         if die != self._fn:
             self._fn, self._seen, self._runs = die, {}, {}
-        ab, _, pos, ranges = self._scope_die(die)
-        out = [Scope(die, ranges)]
+        ab, attrs, pos, ranges = self._scope_die(die)
+        out = [Scope(die, ranges, attrs=attrs)]
         if ab is not None and ab.has_children:
             self._descend(pos, addr, out, 1)
         return out
 
+    def _value(self, where: dict, key: int, body: int) -> tuple[int, int] | None:
+        """An attribute of a fixed-layout DIE as read_die gives it: (class, value)."""
+        at = where.get(key)
+        if at is None:
+            return None
+        off, size, cls = at
+        if off < 0:
+            return cls, size            # an implicit constant
+        return cls, int.from_bytes(self._data[body + off:body + off + size], self._order)
+
     def _scope_die(self, start: int) -> tuple:
         """(abbrev, attrs, next pos, pc ranges) of a scope's DIE, decoded once per function."""
         hit = self._seen.get(start)
-        if hit is None:
+        if hit is None or hit[1] is None:
             ab, attrs, pos = self.unit.read_die(start)
             hit = self._seen[start] = (ab, attrs, pos, self.unit.pc_ranges(attrs))
         return hit
@@ -228,7 +242,20 @@ class FunctionIndex:
             if tag == TAG_inlined_subroutine or (tag in _TRANSPARENT and ab.has_children):
                 if start != run:
                     runs[run] = start
-                ab, attrs, pos, ranges = self._scope_die(start)
+                hit = self._seen.get(start)
+                if hit is not None:
+                    ab, attrs, pos, ranges = hit
+                elif ab.where is not None:
+                    # fixed layout: its extent read in place; decoded only if entered
+                    where = ab.where
+                    ranges = unit.extent(self._value(where, AT_low_pc, pos),
+                                         self._value(where, AT_high_pc, pos),
+                                         self._value(where, AT_ranges, pos))
+                    attrs = None
+                    pos += ab.size
+                    self._seen[start] = (ab, None, pos, ranges)
+                else:
+                    ab, attrs, pos, ranges = self._scope_die(start)
                 inside = False
                 for lo, hi in ranges:
                     if lo <= addr < hi:
@@ -236,10 +263,13 @@ class FunctionIndex:
                         break
                 if tag == TAG_inlined_subroutine:
                     if inside:
+                        if attrs is None:
+                            ab, attrs, pos = unit.read_die(start)
+                            self._seen[start] = (ab, attrs, pos, ranges)
                         out.append(Scope(start, ranges,
                                          attrs.get(AT_call_file, (0, 0))[1],
                                          attrs.get(AT_call_line, (0, 0))[1],
-                                         attrs.get(AT_call_column, (0, 0))[1]))
+                                         attrs.get(AT_call_column, (0, 0))[1], attrs))
                         if ab.has_children:
                             self._descend(pos, addr, out, depth + 1)
                         return None
@@ -251,7 +281,17 @@ class FunctionIndex:
                         return None
                     pos = run = nxt
                     continue
-                pos = run = self._after(ab, attrs, start, pos)
+                if attrs is not None:
+                    pos = run = self._after(ab, attrs, start, pos)
+                    continue
+                if ab.has_children:      # fixed layout: as in the branch below
+                    if ab.sib_at >= 0:
+                        at = pos - ab.size + ab.sib_at
+                        pos = _sibling(unit, start, pos,
+                                       int.from_bytes(data[at:at + ab.sib_size], order))
+                    else:
+                        pos = self._skip_children(pos)
+                run = pos
             elif ab.size >= 0:      # fixed-size attributes: skipped without decoding
                 pos += ab.size
                 if ab.has_children:
@@ -289,32 +329,50 @@ class NameResolver:
     def __init__(self, dwarf) -> None:
         self.dwarf = dwarf
         self._names: dict[int, str | None] = {}
+        #: (unit, DIE) -> its own linkage name, name and the DIE it refers to: the abstract
+        #: DIE of an inline function is met once per inlined copy, and read once
+        self._info: dict[tuple[int, int], tuple] = {}
 
-    def name(self, unit: Unit, die: int) -> str | None:
+    def _die_info(self, unit: Unit, die: int, attrs: dict | None = None) -> tuple:
+        key = (unit.offset, die)
+        info = self._info.get(key)
+        if info is None:
+            if attrs is None:
+                _, attrs, _ = unit.read_die(die)
+            v = attrs.get(AT_linkage_name) or attrs.get(AT_MIPS_linkage_name)
+            linkage = unit.string(v) if v is not None else None
+            plain = unit.string(attrs[AT_name]) if AT_name in attrs else None
+            ref = attrs.get(AT_abstract_origin) or attrs.get(AT_specification)
+            nxt = None
+            if ref is not None:
+                if ref[0] == C_REF:
+                    nxt = (unit, unit.offset + ref[1])
+                elif ref[0] == C_REF_ADDR:
+                    nu = self.dwarf.unit_at_offset(ref[1])
+                    if nu is not None:
+                        nxt = (nu, ref[1])
+            info = self._info[key] = (linkage, plain, nxt)
+        return info
+
+    def name(self, unit: Unit, die: int, attrs: dict | None = None) -> str | None:
+        """``attrs``: the DIE's attributes when the caller has decoded them already."""
         if die in self._names:
             return self._names[die]
         linkage = plain = None
         cur_unit, cur, hops = unit, die, 0
         while cur is not None and hops < 8:
             hops += 1
-            _, attrs, _ = cur_unit.read_die(cur)
+            own_linkage, own_plain, nxt = self._die_info(cur_unit, cur, attrs)
+            attrs = None
             if linkage is None:
-                v = attrs.get(AT_linkage_name) or attrs.get(AT_MIPS_linkage_name)
-                if v is not None:
-                    linkage = cur_unit.string(v)
-            if plain is None and AT_name in attrs:
-                plain = cur_unit.string(attrs[AT_name])
+                linkage = own_linkage
+            if plain is None:
+                plain = own_plain
             if linkage is not None and plain is not None:
                 break
-            ref = attrs.get(AT_abstract_origin) or attrs.get(AT_specification)
-            cur = None
-            if ref is not None:
-                if ref[0] == C_REF:
-                    cur = cur_unit.offset + ref[1]
-                elif ref[0] == C_REF_ADDR:
-                    nu = self.dwarf.unit_at_offset(ref[1])
-                    if nu is not None:
-                        cur_unit, cur = nu, ref[1]
+            if nxt is None:
+                break
+            cur_unit, cur = nxt
         result = (demangle(linkage) if linkage else None) or plain or linkage
         self._names[die] = result
         return result

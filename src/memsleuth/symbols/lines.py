@@ -275,26 +275,31 @@ def _run(data: bytes, pos: int, end: int, min_inst: int, max_ops: int, line_base
     rows: list[tuple[int, int, int]] = []
     append_a, append_r = addrs.append, rows.append
     address, op_index, file, line, col = 0, 0, 1, 1, 0
+    last = -1      # the address of the sequence's last row (-1: none yet; addresses are >= 0)
     adj_base = opcode_base
     vliw = max_ops > 1  # op_index only matters for VLIW targets
+    # what each special opcode adds to the address (non-VLIW) and to the line
+    step = [min_inst * ((op - adj_base) // line_range) for op in range(256)]
+    dline = [line_base + (op - adj_base) % line_range for op in range(256)]
 
     while pos < end:
         op = data[pos]
         pos += 1
         if op >= adj_base:  # special opcode: advance address and line, emit a row
-            adj = op - adj_base
             if vliw:
+                adj = op - adj_base
                 adv = op_index + adj // line_range
                 address += min_inst * (adv // max_ops)
                 op_index = adv % max_ops
             else:
-                address += min_inst * (adj // line_range)
-            line += line_base + adj % line_range
-            if addrs and addrs[-1] == address:
+                address += step[op]
+            line += dline[op]
+            if address == last:
                 rows[-1] = (file, line, col)   # the last row at an address wins (bfd)
             else:
                 append_a(address)
                 append_r((file, line, col))
+                last = address
         elif op == 5:  # set_column
             col = data[pos]
             pos += 1
@@ -303,11 +308,12 @@ def _run(data: bytes, pos: int, end: int, min_inst: int, max_ops: int, line_base
         elif op == 6:  # negate_stmt: addr2line ignores is_stmt
             pass
         elif op == 1:  # copy
-            if addrs and addrs[-1] == address:
+            if address == last:
                 rows[-1] = (file, line, col)
             else:
                 append_a(address)
                 append_r((file, line, col))
+                last = address
         elif op == 3:  # advance_line
             v = data[pos]
             pos += 1
@@ -325,7 +331,7 @@ def _run(data: bytes, pos: int, end: int, min_inst: int, max_ops: int, line_base
             n, pos = uleb(data, pos)
             sub = data[pos] if n else 0
             if sub == 1:    # end_sequence
-                if addrs and addrs[-1] == address:
+                if address == last:
                     addrs.pop()
                     rows.pop()
                 append_a(address)
@@ -333,7 +339,7 @@ def _run(data: bytes, pos: int, end: int, min_inst: int, max_ops: int, line_base
                 seqs.append((addrs, rows))
                 addrs, rows = [], []
                 append_a, append_r = addrs.append, rows.append
-                address, op_index, file, line, col = 0, 0, 1, 1, 0
+                address, op_index, file, line, col, last = 0, 0, 1, 1, 0, -1
             elif sub == 2:  # set_address
                 address = int.from_bytes(data[pos + 1: pos + n], order)
                 op_index = 0

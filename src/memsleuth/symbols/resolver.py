@@ -81,10 +81,11 @@ class DwarfResolver:
         file, line, col = row if row is not None else (None, None, None)
         if not chain:
             return ((None, file, line, col),) if row is not None else ()
-        frames = [(self._names.name(unit, chain[-1].die), file, line, col)]
+        names = self._names
+        frames = [(names.name(unit, chain[-1].die, chain[-1].attrs), file, line, col)]
         for i in range(len(chain) - 2, -1, -1):
             callee = chain[i + 1]
             cfile = table.file(callee.call_file) if table is not None else None
-            frames.append((self._names.name(unit, chain[i].die), cfile,
+            frames.append((names.name(unit, chain[i].die, chain[i].attrs), cfile,
                            callee.call_line or None, callee.call_column or None))
         return tuple(frames)

@@ -17,8 +17,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+from memsleuth.cachedir import cache_disabled, default_cache_dir
 from memsleuth.symbols.arch import after_call, call_at, lookup_address, xtensa_restore
-from memsleuth.symbols.cache import SymbolCache, cache_disabled, default_cache_dir
+from memsleuth.symbols.cache import SymbolCache
 from memsleuth.symbols.elf import ElfImage, Section
 from memsleuth.symbols.errors import DECODE_ERRORS, CorruptElf, NoDebugInfo, SymbolError
 from memsleuth.symbols.location import AddrKind, Frame, Location
@@ -27,8 +28,13 @@ Verdict = Literal["ok", "suspect", "mismatch"]
 Engine = Literal["auto", "python", "addr2line"]
 
 #: Above this much line program to decode, "auto" hands the batch to addr2line when there is
-#: one: the pure engine decodes ~2 MB/s of it, addr2line starts in ~10 ms.
+#: one: the pure-Python line loop decodes ~7 MB/s of it, addr2line starts in ~10 ms.
 AUTO_ADDR2LINE_BYTES = 64 * 1024
+#: With the C line decoder (memsleuth._dwarf, ~150 MB/s) the line programs cost little and
+#: the DIE walks decide: ~55 us per address against addr2line's ~35 us plus ~0.1 s more to
+#: start and read the whole ELF (bench_symbolize.py: 0.25 vs 0.33 s CPU at 1,000 addresses,
+#: 0.73 vs 0.65 s at 10,000), so "auto" hands over batches from this many lookups.
+AUTO_ADDR2LINE_LOOKUPS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,7 @@ class Symbolizer:
         self._resolver: Any = None   # a DwarfResolver, built on the first cache miss
         self._memo: dict[int, tuple] = {}
         self._locations: dict[tuple[int, str], Location] = {}
+        self._in_code: dict[int, Any] = {}
 
     @classmethod
     def open(cls, path: str | Path, cache_dir: Path | None = None,
@@ -252,8 +259,7 @@ class Symbolizer:
             self._resolver = DwarfResolver(self._image)
         if self.engine != "python":
             tool = find_addr2line(self.arch)
-            big = self.engine == "addr2line" or \
-                self._resolver.line_program_bytes(lookups) >= AUTO_ADDR2LINE_BYTES
+            big = self.engine == "addr2line" or self._big_batch(lookups)
             if tool is not None and big:
                 found = addr2line_frames(tool, self._image.path, lookups)
                 if found is not None:
@@ -262,12 +268,24 @@ class Symbolizer:
         self.last_engine = "python"
         return {lk: self._resolver.frames(lk) for lk in lookups}
 
+    def _big_batch(self, lookups: list[int]) -> bool:
+        """Would addr2line answer these sooner than the own engine (for "auto")?"""
+        from memsleuth.symbols import lines
+
+        if lines._accel is not None:
+            return len(lookups) >= AUTO_ADDR2LINE_LOOKUPS
+        return self._resolver.line_program_bytes(lookups) >= AUTO_ADDR2LINE_BYTES
+
     def _object_in_code(self, lookup: int):
         """An object symbol (string literal, constant table) a code-section address falls in,
         when no sized function covers it: such bytes are data, not ``func+0xaf0``."""
+        memo = self._in_code
+        if lookup in memo:     # asked up to three times per address (adjust, filter, answer)
+            return memo[lookup]
         obj = self._image.objects.covering(lookup)
-        if obj is None or self._image.functions.covering(lookup) is not None:
-            return None
+        if obj is not None and self._image.functions.covering(lookup) is not None:
+            obj = None
+        memo[lookup] = obj
         return obj
 
     def _location(self, addr: int, lookup: int, kind: AddrKind, raw) -> Location:

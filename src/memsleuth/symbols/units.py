@@ -260,15 +260,17 @@ class Unit:
 
     def pc_ranges(self, attrs: dict) -> list[tuple[int, int]]:
         """[low, high) ranges of a DIE from low_pc/high_pc or DW_AT_ranges."""
-        lo = attrs.get(AT_low_pc)
+        return self.extent(attrs.get(AT_low_pc), attrs.get(AT_high_pc), attrs.get(AT_ranges))
+
+    def extent(self, lo: tuple[int, int] | None, hi: tuple[int, int] | None,
+               rng: tuple[int, int] | None) -> list[tuple[int, int]]:
+        """pc_ranges from the three attribute values (None when absent)."""
         if lo is not None:
-            hi = attrs.get(AT_high_pc)
             if hi is None:
                 return []
             low = self.address(lo)
             high = self.address(hi) if hi[0] in (C_ADDR, C_ADDRX) else low + hi[1]
             return [(low, high)] if high > low else []
-        rng = attrs.get(AT_ranges)
         if rng is None:
             return []
         return self.range_list(rng)
