@@ -1,9 +1,11 @@
 /* memsleuth._scan: the optional C half of the scanning fast path (memsleuth/parse/scan.py).
  *
- * Two loops that cost a few microseconds per line in Python:
+ * Loops that cost a few microseconds per line in Python:
  *   obj_run   - a run of strict [MSOBJ] lines -> ObjectEvent records (or just their count);
- *   skip_inert - consecutive lines of printable ASCII that hold none of the readers' anchors.
- * Both accept exactly what the Python fast path accepts (the tests compare the two on every
+ *   skip_inert - consecutive lines of printable ASCII that hold none of the readers' anchors;
+ *   run, blocks, dump_run - idle stretches and block-dump lines the scanner reads in bulk;
+ *   prefix_count - the lines normalize() finds a prefix on (its prefixes, matched by hand).
+ * Each accepts exactly what the Python fast path accepts (the tests compare the two on every
  * committed log and on mutated ones); anything else stops the loop and Python decides.
  * Only 1-byte (latin-1/ASCII) strings are scanned; others return at once.
  */
@@ -16,7 +18,7 @@
 #define MAX_ANCHORS 512
 
 /* Bumped when parse/scan.py starts to rely on a new call (accel.ABI says which it needs). */
-#define SCAN_ABI 4
+#define SCAN_ABI 5
 
 static PyObject *str_create, *str_delete, *kind_cache;
 
@@ -248,6 +250,10 @@ typedef struct {
     Py_ssize_t len[MAX_ANCHORS];
     unsigned char first[256];          /* 2: a one-character anchor; 1: a longer one */
     unsigned char pair[65536 / 8];     /* bitmap of every longer anchor's first two bytes */
+    unsigned char raw[256];            /* first[] of a raw byte (any case); 4: a byte that
+                                        * is not printable ASCII or TAB */
+    unsigned short head[65536];        /* per first two bytes: 1 + the first such anchor */
+    unsigned short next[MAX_ANCHORS];  /* 1 + the next anchor with the same two bytes */
 } Anchors;
 
 /* The anchor table is built once per tuple (a parse passes the same tuple every call). */
@@ -258,6 +264,7 @@ static int load_anchors(PyObject *tuple, Anchors *an) {
     an->n = PyTuple_GET_SIZE(tuple);
     memset(an->first, 0, sizeof an->first);
     memset(an->pair, 0, sizeof an->pair);
+    memset(an->head, 0, sizeof an->head);
     if (an->n > MAX_ANCHORS) return 0;
     for (Py_ssize_t i = 0; i < an->n; i++) {
         PyObject *s = PyTuple_GET_ITEM(tuple, i);
@@ -273,7 +280,13 @@ static int load_anchors(PyObject *tuple, Anchors *an) {
             if (!an->first[a[0]]) an->first[a[0]] = 1;
             unsigned k = ((unsigned)a[0] << 8) | a[1];
             an->pair[k >> 3] |= (unsigned char)(1u << (k & 7));
+            an->next[i] = an->head[k];        /* (the chain's order does not matter) */
+            an->head[k] = (unsigned short)(i + 1);
         }
+    }
+    for (unsigned c = 0; c < 256; c++) {
+        unsigned char lc = (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : (unsigned char)c;
+        an->raw[c] = ((c >= 0x20 && c <= 0x7e) || c == '\t') ? an->first[lc] : 4;
     }
     return 1;
 }
@@ -299,14 +312,43 @@ static int has_anchor(const unsigned char *buf, Py_ssize_t n, const Anchors *an)
         if (j + 1 >= n) continue;
         unsigned k = ((unsigned)buf[j] << 8) | buf[j + 1];
         if (!(an->pair[k >> 3] & (1u << (k & 7)))) continue;
-        for (Py_ssize_t i = 0; i < an->n; i++) {
-            Py_ssize_t L = an->len[i];
-            if ((unsigned char)an->a[i][0] == buf[j] && n - j >= L
-                    && memcmp(buf + j, an->a[i], (size_t)L) == 0)
+        for (unsigned i = an->head[k]; i; i = an->next[i - 1]) {   /* those two bytes only */
+            Py_ssize_t L = an->len[i - 1];
+            if (n - j >= L && memcmp(buf + j, an->a[i - 1], (size_t)L) == 0)
                 return 1;
         }
     }
     return 0;
+}
+
+static unsigned char lower_of(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* has_anchor on a raw line that is printable ASCII and TAB only (nothing for clean_line to
+ * drop), any case: 1 or 0; -1 when the line holds another byte (clean_line decides). */
+static int raw_anchor(const unsigned char *b, Py_ssize_t n, const Anchors *an) {
+    int found = 0;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        unsigned char f = an->raw[b[j]];
+        if (!f || found) {
+            if (f == 4) return -1;
+            continue;
+        }
+        if (f == 4) return -1;
+        if (f == 2) { found = 1; continue; }
+        if (j + 1 >= n) continue;
+        unsigned k = ((unsigned)lower_of(b[j]) << 8) | lower_of(b[j + 1]);
+        if (!(an->pair[k >> 3] & (1u << (k & 7)))) continue;
+        for (unsigned i = an->head[k]; i && !found; i = an->next[i - 1]) {
+            Py_ssize_t L = an->len[i - 1], t = 0;
+            const char *a = an->a[i - 1];
+            if (n - j < L) continue;
+            while (t < L && lower_of(b[j + t]) == (unsigned char)a[t]) t++;
+            found = t == L;
+        }
+    }
+    return found;
 }
 
 static int has_sub(const unsigned char *buf, Py_ssize_t n, const char *s) {
@@ -319,6 +361,10 @@ static int has_sub(const unsigned char *buf, Py_ssize_t n, const char *s) {
 /* An inert line: after CSI removal only printable ASCII/TAB, and none of the anchors. */
 static int inert_line(const unsigned char *p, const unsigned char *nl, const Anchors *an,
                       unsigned char *buf, Py_ssize_t *clean_len) {
+    if (clean_len == NULL && nl - p <= LINE_MAX_CLEAN) {  /* no copy needed after: in place */
+        int got = raw_anchor(p, nl - p, an);
+        if (got >= 0) return !got;
+    }
     Py_ssize_t n = clean_line(p, nl, buf);
     if (clean_len) *clean_len = n;
     return n >= 0 && !has_anchor(buf, n, an);
@@ -879,7 +925,7 @@ static int spaces(const unsigned char **pp, const unsigned char *nl) {
     return any;
 }
 
-/* "0xADDR +(used|free) +SIZE +OK +0xOWNER( +\(0xT( *<- *0xT)*\))?" and nothing else: the
+/* "0xADDR +(used|free) +(SIZE|sentinel) +OK +0xOWNER( +\(0xT( *<- *0xT)*\))?" and nothing else: the
  * shape B3 dumps print when the check column is OK (parse_block_line gives dye None,
  * dye_ok True, no pre-free or free links for it). */
 static PyObject *block_line(const unsigned char *p, const unsigned char *nl, Py_ssize_t lineno,
@@ -894,9 +940,15 @@ static PyObject *block_line(const unsigned char *p, const unsigned char *nl, Py_
     else return NULL;
     p += 4;
     if (!spaces(&p, nl)) return NULL;
-    int nd = 0;
-    while (p < nl && *p >= '0' && *p <= '9') { size = size * 10 + (unsigned long long)(*p - '0'); p++; nd++; }
-    if (nd == 0 || nd > 18 || !spaces(&p, nl)) return NULL;
+    int nd = 0, sentinel = 0;
+    if (nl - p >= 8 && memcmp(p, "sentinel", 8) == 0) {   /* the region's end: no size */
+        sentinel = 1;
+        p += 8;
+    } else {
+        while (p < nl && *p >= '0' && *p <= '9') { size = size * 10 + (unsigned long long)(*p - '0'); p++; nd++; }
+        if (nd == 0 || nd > 18) return NULL;
+    }
+    if (!spaces(&p, nl)) return NULL;
     if (nl - p < 2 || p[0] != 'O' || p[1] != 'K') return NULL;
     p += 2;
     if (!spaces(&p, nl) || nl - p < 3 || p[0] != '0' || p[1] != 'x') return NULL;
@@ -929,12 +981,13 @@ static PyObject *block_line(const unsigned char *p, const unsigned char *nl, Py_
     }
     PyObject *line = PyLong_FromSsize_t(lineno);
     PyObject *a = PyLong_FromUnsignedLongLong(addr);
-    PyObject *sz = PyLong_FromUnsignedLongLong(size);
+    PyObject *sz = sentinel ? Py_NewRef(Py_None) : PyLong_FromUnsignedLongLong(size);
     PyObject *ow = PyLong_FromUnsignedLongLong(owner);
     PyObject *rec = NULL;
     if (line && a && sz && ow)
         rec = PyObject_CallFunctionObjArgs(factory, line, a, used ? Py_True : Py_False, sz, ow,
-                                           Py_False, Py_False, Py_None, Py_True, trace, NULL);
+                                           sentinel ? Py_True : Py_False, Py_False, Py_None,
+                                           Py_True, trace, NULL);
     Py_XDECREF(line); Py_XDECREF(a); Py_XDECREF(sz); Py_XDECREF(ow); Py_DECREF(trace);
     return rec;
 }
@@ -968,55 +1021,400 @@ static PyObject *blocks(PyObject *self, PyObject *args) {
     return Py_BuildValue("nnN", (Py_ssize_t)(p - base), lineno, out);
 }
 
-/* ---- prefix_lines: the lines normalize() could find a prefix on ----------------------- */
+/* ---- normalize in C: the prefixes of parse/normalize.py, for lines it can decide -------- */
 
-/* prefix_lines(text) -> (plain, kept): ``plain`` is normalize.is_plain(text) (printable
- * ASCII, TAB and '\n' only); ``kept`` holds, '\n'-ended, every line of text that
- * normalize.count_prefixed could count: all but those that start with a character no prefix
- * starts with (nothing but '[', '(', '<', a digit or a capital can: _MAY_HAVE_PREFIX), or
- * with "[MS<capitals>]", "[HEAP]|" or "[POOL]|" (turned down by the pattern's first tests),
- * and hold no escape, control or non-ASCII character (those are kept: Python cleans them).
- * count_prefixed(kept) == count_prefixed(text): it counts line by line. None when the text
- * is not 1-byte. */
-static int plain_byte(unsigned char c) { return (c >= 0x20 && c <= 0x7e) || c == '\t'; }
+/* Each matcher mirrors one pattern of normalize._PREFIXES (same order) on the cleaned line
+ * b[i, n) (escape sequences and control characters gone, trailing blanks gone, printable
+ * ASCII and TAB only): the length it matches there, 0 when it does not. Regex backtracking
+ * is worked out by hand in each (see the comments); tests/parse/test_prefix_c.py compares
+ * the whole normalize() with this on every committed log, the real corpus and mutated
+ * lines. */
+static int n_dig(unsigned char c) { return c >= '0' && c <= '9'; }
+static int n_ws(unsigned char c) { return c == ' ' || c == '\t'; }
+static int n_up(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+static int n_low(unsigned char c) { return c >= 'a' && c <= 'z'; }
+static int n_word(unsigned char c) { return n_dig(c) || n_up(c) || n_low(c) || c == '_'; }
 
-/* The line s[0..n) (printable ASCII and TAB only): 1 when count_prefixed surely counts it
- * (a level tag "[X]" or an ESP-IDF "X (ms) tag:" prefix), 0 when no prefix can start it,
- * -1 when Python must decide. */
-static int prefix_class(const unsigned char *s, Py_ssize_t n) {
-    if (n == 0) return 0;
-    unsigned char c = s[0];
-    if (!(c == '[' || c == '(' || c == '<' || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')))
-        return 0;
-    if (c == '[') {
-        if (n >= 4 && s[1] == 'M' && s[2] == 'S' && s[3] >= 'A' && s[3] <= 'Z') {
-            Py_ssize_t q = 3;
-            while (q < n && s[q] >= 'A' && s[q] <= 'Z') q++;
-            if (q < n && s[q] == ']') return 0;             /* "[MS<capitals>]" */
-        }
-        if (n >= 7 && (memcmp(s, "[HEAP]|", 7) == 0 || memcmp(s, "[POOL]|", 7) == 0)) return 0;
-        if (n >= 3 && s[2] == ']' && strchr("VDIWEF", s[1]) != NULL && s[1]) return 1;
-        return -1;
-    }
-    if (c >= '0' && c <= '9')      /* only "dddd-" (a date) or "d:"/"dd:" (a clock) */
-        return (n >= 2 && ((s[1] >= '0' && s[1] <= '9') || s[1] == ':')) ? -1 : 0;
-    /* ESP-IDF: "[EWIDV] \(\d+\) [^\s:][^:]{0,40}?:" */
-    if (n >= 7 && strchr("EWIDV", c) != NULL && s[1] == ' ' && s[2] == '(') {
-        Py_ssize_t q = 3;
-        while (q < n && s[q] >= '0' && s[q] <= '9') q++;
-        if (q == 3 || q + 2 >= n || s[q] != ')' || s[q + 1] != ' ') return -1;
-        q += 2;
-        if (s[q] == ' ' || s[q] == '\t' || s[q] == ':') return -1;
-        for (Py_ssize_t k = q + 1; k < n && k <= q + 41; k++)
-            if (s[k] == ':') return 1;
-        return -1;
-    }
-    return -1;
+/* digits at j: how many (0 if none) */
+static Py_ssize_t n_digits(const unsigned char *b, Py_ssize_t j, Py_ssize_t n) {
+    Py_ssize_t k = j;
+    while (k < n && n_dig(b[k])) k++;
+    return k - j;
 }
 
-/* [p, nl) without its CSI sequences (as normalize strips them), case kept: its length in
- * buf, or -1 when anything else is there that is not printable ASCII or TAB. */
-static Py_ssize_t strip_csi(const unsigned char *p, const unsigned char *nl, unsigned char *buf) {
+static int n_has(const unsigned char *b, Py_ssize_t j, Py_ssize_t n, const char *s) {
+    size_t L = strlen(s);
+    return (size_t)(n - j) >= L && memcmp(b + j, s, L) == 0;
+}
+
+/* "\d{2}" exactly two digits at j (a third digit may follow: the next literal decides) */
+static int n_two(const unsigned char *b, Py_ssize_t j, Py_ssize_t n) {
+    return j + 2 <= n && n_dig(b[j]) && n_dig(b[j + 1]);
+}
+
+/* (?:[.,]\d{1,9})? followed by something that is never a digit: the position after it (a
+ * run of 10+ digits can only fail what follows, so it is reported as -1). */
+static Py_ssize_t n_frac(const unsigned char *b, Py_ssize_t j, Py_ssize_t n) {
+    if (j < n && (b[j] == '.' || b[j] == ',')) {
+        Py_ssize_t d = n_digits(b, j + 1, n);
+        if (d >= 1 && d <= 9) return j + 1 + d;
+        if (d > 9) return -1;
+    }
+    return j;
+}
+
+/* (?:>|->|-->) at j: its length, 0 if none */
+static Py_ssize_t n_arrow(const unsigned char *b, Py_ssize_t j, Py_ssize_t n) {
+    if (j < n && b[j] == '>') return 1;
+    if (n_has(b, j, n, "->")) return 2;
+    if (n_has(b, j, n, "-->")) return 3;
+    return 0;
+}
+
+/* ^\[\s*(\d+\.\d+)\] ?(?:<[A-Z]> ?)? */
+static Py_ssize_t p_uptime(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    Py_ssize_t j = i;
+    if (j >= n || b[j] != '[') return 0;
+    j++;
+    while (j < n && n_ws(b[j])) j++;
+    Py_ssize_t d = n_digits(b, j, n);
+    if (!d) return 0;
+    j += d;
+    if (j >= n || b[j] != '.') return 0;
+    d = n_digits(b, j + 1, n);
+    if (!d) return 0;
+    j += 1 + d;
+    if (j >= n || b[j] != ']') return 0;
+    j++;
+    if (j < n && b[j] == ' ') j++;
+    if (j + 3 <= n && b[j] == '<' && n_up(b[j + 1]) && b[j + 2] == '>') {
+        j += 3;
+        if (j < n && b[j] == ' ') j++;
+    }
+    return j - i;
+}
+
+/* ^[EWIDV] \((\d+)\) [^\s:][^:]{0,40}?: ?  (the lazy run ends at the first ':') */
+static Py_ssize_t p_esp(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    Py_ssize_t j = i;
+    if (j + 3 > n || !strchr("EWIDV", b[j]) || b[j + 1] != ' ' || b[j + 2] != '(') return 0;
+    j += 3;
+    Py_ssize_t d = n_digits(b, j, n);
+    if (!d) return 0;
+    j += d;
+    if (!n_has(b, j, n, ") ")) return 0;
+    j += 2;
+    if (j >= n || n_ws(b[j]) || b[j] == ':') return 0;
+    j++;
+    Py_ssize_t k = j;
+    while (k < n && b[k] != ':' && k - j < 41) k++;
+    if (k >= n || b[k] != ':' || k - j > 40) return 0;
+    j = k + 1;
+    if (j < n && b[j] == ' ') j++;
+    return j - i;
+}
+
+/* ^\[?(\d{4}-\d{2}-\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\]?
+ *   (?:\s*(?:>|->|-->)\s?|\s?) */
+static Py_ssize_t p_iso(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    Py_ssize_t j = i;
+    if (j < n && b[j] == '[') j++;
+    if (!(j + 10 <= n && n_dig(b[j]) && n_dig(b[j + 1]) && n_dig(b[j + 2]) && n_dig(b[j + 3])
+          && b[j + 4] == '-' && n_two(b, j + 5, n) && b[j + 7] == '-' && n_two(b, j + 8, n)))
+        return 0;
+    j += 10;
+    if (j >= n || (b[j] != ' ' && b[j] != 'T')) return 0;
+    j++;
+    if (!(j + 8 <= n && n_two(b, j, n) && b[j + 2] == ':' && n_two(b, j + 3, n)
+          && b[j + 5] == ':' && n_two(b, j + 6, n)))
+        return 0;
+    j += 8;
+    /* (?:[.,]\d{1,9})? : everything after is optional, so greedy wins (9 digits at most) */
+    if (j < n && (b[j] == '.' || b[j] == ',') && j + 1 < n && n_dig(b[j + 1])) {
+        Py_ssize_t d = n_digits(b, j + 1, n);
+        j += 1 + (d > 9 ? 9 : d);
+    }
+    if (j < n && b[j] == ']') j++;
+    Py_ssize_t k = j;
+    while (k < n && n_ws(b[k])) k++;
+    Py_ssize_t a = n_arrow(b, k, n);
+    if (a) {
+        k += a;
+        if (k < n && n_ws(b[k])) k++;
+        return k - i;
+    }
+    if (j < n && n_ws(b[j])) j++;
+    return j - i;
+}
+
+/* ^(Jan|...|Dec) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) \S+ [\w.\-/]+(?:\[\d+\])?: ? */
+static Py_ssize_t p_syslog(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    static const char *mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+                                "Sep", "Oct", "Nov", "Dec"};
+    Py_ssize_t j = i;
+    int ok = 0;
+    for (int m = 0; m < 12 && !ok; m++) ok = n_has(b, j, n, mon[m]);
+    if (!ok) return 0;
+    j += 3;
+    if (j >= n || b[j] != ' ') return 0;
+    while (j < n && b[j] == ' ') j++;
+    /* \d{1,2} then ' ': two digits if they are followed by ' ', else one */
+    if (j + 2 < n && n_dig(b[j]) && n_dig(b[j + 1]) && b[j + 2] == ' ') j += 3;
+    else if (j + 1 < n && n_dig(b[j]) && b[j + 1] == ' ') j += 2;
+    else return 0;
+    if (!(j + 8 <= n && n_two(b, j, n) && b[j + 2] == ':' && n_two(b, j + 3, n)
+          && b[j + 5] == ':' && n_two(b, j + 6, n)))
+        return 0;
+    j += 8;
+    if (j >= n || b[j] != ' ') return 0;
+    j++;
+    Py_ssize_t k = j;                       /* \S+ : the whole run, then exactly ' ' */
+    while (k < n && !n_ws(b[k])) k++;
+    if (k == j || k >= n || b[k] != ' ') return 0;
+    j = k + 1;
+    k = j;                                  /* [\w.\-/]+ */
+    while (k < n && (n_word(b[k]) || b[k] == '.' || b[k] == '-' || b[k] == '/')) k++;
+    if (k == j) return 0;
+    j = k;
+    if (j < n && b[j] == '[') {             /* (?:\[\d+\])? then ':' */
+        Py_ssize_t d = n_digits(b, j + 1, n);
+        if (d && j + 1 + d < n && b[j + 1 + d] == ']' && j + 2 + d < n && b[j + 2 + d] == ':')
+            j += 2 + d;
+    }
+    if (j >= n || b[j] != ':') return 0;
+    j++;
+    if (j < n && b[j] == ' ') j++;
+    return j - i;
+}
+
+/* ^(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s*(?:>|->|-->)\s? */
+static Py_ssize_t p_clock(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    Py_ssize_t d = n_digits(b, i, n);
+    if (d < 1 || d > 2) return 0;
+    Py_ssize_t j = i + d;
+    if (!(j + 6 <= n && b[j] == ':' && n_two(b, j + 1, n) && b[j + 3] == ':'
+          && n_two(b, j + 4, n)))
+        return 0;
+    j += 6;
+    if (j < n && n_dig(b[j])) return 0;    /* SS is exactly two digits before what follows */
+    j = n_frac(b, j, n);
+    if (j < 0) return 0;
+    while (j < n && n_ws(b[j])) j++;
+    Py_ssize_t a = n_arrow(b, j, n);
+    if (!a) return 0;
+    j += a;
+    if (j < n && n_ws(b[j])) j++;
+    return j - i;
+}
+
+/* ^[\[(](\d{1,3}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?[\])]\s? */
+static Py_ssize_t p_clock_br(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (i >= n || (b[i] != '[' && b[i] != '(')) return 0;
+    Py_ssize_t d = n_digits(b, i + 1, n);
+    if (d < 1 || d > 3) return 0;
+    Py_ssize_t j = i + 1 + d;
+    if (!(j + 6 <= n && b[j] == ':' && n_two(b, j + 1, n) && b[j + 3] == ':'
+          && n_two(b, j + 4, n)))
+        return 0;
+    j += 6;
+    if (j < n && n_dig(b[j])) return 0;
+    j = n_frac(b, j, n);
+    if (j < 0 || j >= n || (b[j] != ']' && b[j] != ')')) return 0;
+    j++;
+    if (j < n && n_ws(b[j])) j++;
+    return j - i;
+}
+
+/* ^\[(\d{2,3}):(\d{2}):(\d{2})\.(\d{3}),\d{3}\] ? */
+static Py_ssize_t p_zephyr(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (i >= n || b[i] != '[') return 0;
+    Py_ssize_t d = n_digits(b, i + 1, n);
+    if (d < 2 || d > 3) return 0;
+    Py_ssize_t j = i + 1 + d;
+    if (!(j + 15 <= n && b[j] == ':' && n_two(b, j + 1, n) && b[j + 3] == ':'
+          && n_two(b, j + 4, n) && b[j + 6] == '.' && n_digits(b, j + 7, n) >= 3
+          && b[j + 10] == ',' && n_digits(b, j + 11, n) >= 3 && b[j + 14] == ']'))
+        return 0;
+    j += 15;
+    if (j < n && b[j] == ' ') j++;
+    return j - i;
+}
+
+/* ^<(?:err|wrn|inf|dbg)> [\w.\-]{1,32}: ? */
+static Py_ssize_t p_zlevel(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (!(n_has(b, i, n, "<err> ") || n_has(b, i, n, "<wrn> ") || n_has(b, i, n, "<inf> ")
+          || n_has(b, i, n, "<dbg> ")))
+        return 0;
+    Py_ssize_t j = i + 6, k = j;
+    while (k < n && (n_word(b[k]) || b[k] == '.' || b[k] == '-')) k++;
+    if (k == j || k - j > 32 || k >= n || b[k] != ':') return 0;
+    k++;
+    if (k < n && b[k] == ' ') k++;
+    return k - i;
+}
+
+/* '[' then chars outside ']', blanks and '|' (1 to 32) then ']': the position after ']', or
+ * 0. from: after '['. */
+static Py_ssize_t n_tag(const unsigned char *b, Py_ssize_t from, Py_ssize_t n) {
+    Py_ssize_t k = from;
+    while (k < n && b[k] != ']' && !n_ws(b[k]) && b[k] != '|') k++;
+    if (k == from || k - from > 32 || k >= n || b[k] != ']') return 0;
+    return k + 1;
+}
+
+/* ^(?:\[\s*\d{1,5}\] )?\[\s*(?:EMERG|ALERT|CRIT|ERROR|WARN|NOTICE|INFO|DEBUG)\] 
+ *   (?:\[[^\]\s|]{1,32}\] )? */
+static Py_ssize_t nuttx_level(const unsigned char *b, Py_ssize_t j, Py_ssize_t n) {
+    static const char *lv[] = {"EMERG] ", "ALERT] ", "CRIT] ", "ERROR] ", "WARN] ",
+                               "NOTICE] ", "INFO] ", "DEBUG] "};
+    if (j >= n || b[j] != '[') return 0;
+    j++;
+    while (j < n && n_ws(b[j])) j++;
+    for (int k = 0; k < 8; k++)
+        if (n_has(b, j, n, lv[k])) {
+            j += (Py_ssize_t)strlen(lv[k]);
+            if (j < n && b[j] == '[') {
+                Py_ssize_t t = n_tag(b, j + 1, n);
+                if (t && t < n && b[t] == ' ') j = t + 1;
+            }
+            return j;
+        }
+    return 0;
+}
+
+static Py_ssize_t p_nuttx(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (i < n && b[i] == '[') {
+        Py_ssize_t j = i + 1;
+        while (j < n && n_ws(b[j])) j++;
+        Py_ssize_t d = n_digits(b, j, n);
+        if (d >= 1 && d <= 5 && j + d + 1 < n && b[j + d] == ']' && b[j + d + 1] == ' ') {
+            Py_ssize_t e = nuttx_level(b, j + d + 2, n);
+            if (e) return e - i;
+            /* without the group: '[' then \s* then a level word; a digit is none */
+        }
+    }
+    Py_ssize_t e = nuttx_level(b, i, n);
+    return e ? e - i : 0;
+}
+
+/* ^[EWID]:(?: |$) */
+static Py_ssize_t p_minimal(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (i + 2 > n || !strchr("EWID", b[i]) || b[i + 1] != ':') return 0;
+    if (i + 2 == n) return 2;
+    return b[i + 2] == ' ' ? 3 : 0;
+}
+
+/* ^(?:\[(?:[VDIWEF]|INFO|WARN|WARNING|ERROR|ERR|DEBUG|DBG|TRACE|VERBOSE|FATAL)\]
+ *      (?:\[(?!MS[A-Z]+\]|2\^)[^\]\s|]{1,32}\](?!\|))?|<[VDIWEF]>) ? */
+static Py_ssize_t p_level(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    static const char *words[] = {"INFO", "WARN", "WARNING", "ERROR", "ERR", "DEBUG", "DBG",
+                                  "TRACE", "VERBOSE", "FATAL"};
+    Py_ssize_t j;
+    if (i + 3 <= n && b[i] == '<' && b[i + 2] == '>' && b[i + 1] && strchr("VDIWEF", b[i + 1])) {
+        j = i + 3;
+    } else if (i < n && b[i] == '[') {
+        Py_ssize_t k = i + 1;
+        while (k < n && n_up(b[k])) k++;
+        if (k >= n || b[k] != ']' || k == i + 1) return 0;
+        Py_ssize_t L = k - (i + 1);
+        int ok = L == 1 && strchr("VDIWEF", b[i + 1]) != NULL;
+        for (int w = 0; w < 10 && !ok; w++)
+            ok = (Py_ssize_t)strlen(words[w]) == L && memcmp(b + i + 1, words[w], (size_t)L) == 0;
+        if (!ok) return 0;
+        j = k + 1;
+        if (j < n && b[j] == '[') {
+            int ms = 0;
+            if (n_has(b, j + 1, n, "MS")) {
+                Py_ssize_t q = j + 3;
+                while (q < n && n_up(b[q])) q++;
+                ms = q > j + 3 && q < n && b[q] == ']';
+            }
+            if (!ms && !n_has(b, j + 1, n, "2^")) {
+                Py_ssize_t t = n_tag(b, j + 1, n);
+                if (t && !(t < n && b[t] == '|')) j = t;
+            }
+        }
+    } else {
+        return 0;
+    }
+    if (j < n && b[j] == ' ') j++;
+    return j - i;
+}
+
+/* The protected AliOS shapes (normalize._PROTECTED) at i. */
+static int n_protected(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (i >= n || b[i] != '[') return 0;
+    if (n_has(b, i, n, "[HEAP]|") || n_has(b, i, n, "[POOL]|")) return 1;
+    if (n_has(b, i, n, "[2^")) {
+        Py_ssize_t d = n_digits(b, i + 3, n);
+        if (d && i + 3 + d < n && b[i + 3 + d] == ']') return 1;
+    }
+    if (n_has(b, i, n, "[MS")) {
+        Py_ssize_t q = i + 3;
+        while (q < n && n_up(b[q])) q++;
+        if (q > i + 3 && q < n && b[q] == ']') return 1;
+    }
+    Py_ssize_t j = i + 1;                         /* \[\s*\d+\s*\]: */
+    while (j < n && n_ws(b[j])) j++;
+    Py_ssize_t d = n_digits(b, j, n);
+    if (d) {
+        Py_ssize_t k = j + d;
+        while (k < n && n_ws(b[k])) k++;
+        if (k + 1 < n && b[k] == ']' && b[k + 1] == ':') return 1;
+    }
+    if (n_has(b, i, n, "[kernel")) {              /* \[kernel\s+task\] */
+        Py_ssize_t k = i + 7;
+        if (k < n && n_ws(b[k])) {
+            while (k < n && n_ws(b[k])) k++;
+            if (n_has(b, k, n, "task]")) return 1;
+        }
+    }
+    d = n_digits(b, i + 1, n);                    /* \[\d+\]\[\d+\] */
+    if (d && i + 2 + d < n && b[i + 1 + d] == ']' && b[i + 2 + d] == '[') {
+        Py_ssize_t e = n_digits(b, i + 3 + d, n);
+        if (e && i + 3 + d + e < n && b[i + 3 + d + e] == ']') return 1;
+    }
+    return 0;
+}
+
+/* normalize._STRIPPABLE at i: not protected, and a prefix could start here. */
+static int n_strippable(const unsigned char *b, Py_ssize_t i, Py_ssize_t n) {
+    if (i >= n) return 0;
+    unsigned char c = b[i];
+    int may = c == '[' || c == '(' || c == '<' || n_dig(c)
+        || (strchr("EWIDV", c) && i + 2 < n && b[i + 1] == ' ' && b[i + 2] == '(')
+        || (strchr("EWID", c) && i + 1 < n && b[i + 1] == ':' && (i + 2 == n || b[i + 2] == ' '))
+        || (n_up(c) && i + 3 < n && n_low(b[i + 1]) && n_low(b[i + 2]) && b[i + 3] == ' ');
+    return may && !n_protected(b, i, n);
+}
+
+typedef Py_ssize_t (*prefix_fn)(const unsigned char *, Py_ssize_t, Py_ssize_t);
+static const prefix_fn prefix_fns[] = {p_uptime, p_esp, p_iso, p_syslog, p_clock, p_clock_br,
+                                       p_zephyr, p_zlevel, p_nuttx, p_minimal, p_level};
+
+/* normalize()'s prefix loop on the cleaned b[0, n): sets *start to where the firmware's text
+ * begins; returns whether a prefix went (Normalized.prefixed). */
+static int strip_prefixes(const unsigned char *b, Py_ssize_t n, Py_ssize_t *start) {
+    Py_ssize_t i = 0;
+    int prefixed = 0;
+    for (int round = 0; round < 4; round++) {
+        if (!n_strippable(b, i, n)) break;
+        Py_ssize_t got = 0;
+        for (size_t f = 0; f < sizeof prefix_fns / sizeof prefix_fns[0] && !got; f++)
+            got = prefix_fns[f](b, i, n);
+        if (!got) break;
+        i += got;
+        prefixed = 1;
+    }
+    *start = i;
+    return prefixed;
+}
+
+/* normalize.strip_escapes + rstrip on the line [p, nl) into buf, case kept: CSI sequences
+ * and control characters (but TAB) dropped. Returns the length, or -1 when the line holds
+ * what only Python decides (another escape, non-ASCII) or is longer than the buffer. */
+static Py_ssize_t clean_keep_case(const unsigned char *p, const unsigned char *nl,
+                                  unsigned char *buf) {
     Py_ssize_t n = 0;
     while (p < nl) {
         unsigned char c = *p;
@@ -1030,71 +1428,295 @@ static Py_ssize_t strip_csi(const unsigned char *p, const unsigned char *nl, uns
             p = q + 1;
             continue;
         }
-        if (!plain_byte(c) || n >= LINE_MAX_CLEAN) return -1;
-        buf[n++] = c;
         p++;
+        if (c >= 0x80) return -1;
+        if ((c < 0x20 && c != '\t') || c == 0x7f) continue;     /* _CONTROL */
+        if (n >= LINE_MAX_CLEAN) return -1;
+        buf[n++] = c;
     }
+    while (n > 0 && n_ws(buf[n - 1])) n--;
     return n;
 }
 
-static PyObject *prefix_scan(PyObject *text, int count) {
-    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND) Py_RETURN_NONE;
-    const unsigned char *base = PyUnicode_1BYTE_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    const unsigned char *p = base, *end = base + n;
-    /* (+1: a last line without its '\n' is kept with one) */
-    unsigned char *buf = PyMem_Malloc((size_t)n + 1);
-    unsigned char line[LINE_MAX_CLEAN + 1];
-    if (buf == NULL) return PyErr_NoMemory();
-    Py_ssize_t k = 0, counted = 0;
-    int plain = 1;
-    while (p < end) {
-        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
-        const unsigned char *stop = nl ? nl : end;
-        int clean = 1;
-        for (const unsigned char *q = p; q < stop; q++)
-            if (!plain_byte(*q)) { clean = 0; break; }
-        if (!clean) plain = 0;
-        int cls;
-        if (clean) {
-            cls = prefix_class(p, stop - p);
-            if (cls == 1 && !count) cls = -1;
-        } else if (count) {      /* colour escapes around a plain line: judged without them */
-            Py_ssize_t m = strip_csi(p, stop, line);
-            cls = m < 0 ? -1 : prefix_class(line, m);
-        } else {
-            cls = -1;
+/* Could a prefix start this plain line at all? (normalize._MAY_HAVE_PREFIX's first
+ * characters) */
+static int may_start(unsigned char c) {
+    return c == '[' || c == '(' || c == '<' || n_dig(c) || n_up(c);
+}
+
+/* The end of the line at q ('\n' or end), 8 bytes at a time where no byte is below ' ' or
+ * above '~'; *clean is cleared when the line holds a byte other than those and TAB. */
+static const unsigned char *line_end(const unsigned char *q, const unsigned char *end,
+                                     int *clean) {
+    const unsigned long long ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    for (;;) {
+        while (end - q >= 8) {
+            unsigned long long x;
+            memcpy(&x, q, 8);
+            /* a byte < 0x20 (the borrow), >= 0x80 (its own bit) or 0x7f (+1 sets it) */
+            if ((((x - 0x20 * ones) & ~x) | x | (x + ones)) & high) break;
+            q += 8;
         }
-        if (cls == 1) {
-            counted++;
-        } else if (cls < 0) {
-            memcpy(buf + k, p, (size_t)(stop - p));
-            k += stop - p;
-            buf[k++] = '\n';
+        const unsigned char *stop = end - q >= 8 ? q + 8 : end;
+        for (; q < stop; q++) {
+            unsigned char c = *q;
+            if (c >= 0x20 && c <= 0x7e) continue;
+            if (c == '\n') return q;
+            if (c != '\t') *clean = 0;
         }
-        p = nl ? nl + 1 : end;
+        if (q >= end) return end;
     }
-    PyObject *kept = PyUnicode_DecodeLatin1((const char *)buf, k, NULL);
-    PyMem_Free(buf);
-    if (kept == NULL) return NULL;
-    if (count)
-        return Py_BuildValue("(ONn)", plain ? Py_True : Py_False, kept, counted);
-    return Py_BuildValue("(ON)", plain ? Py_True : Py_False, kept);
 }
 
-static PyObject *prefix_lines(PyObject *self, PyObject *args) {
-    PyObject *text;
-    if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
-    return prefix_scan(text, 0);
-}
-
-/* prefix_count(text) -> (plain, kept, counted): prefix_lines, and the lines it can tell
- * carry a prefix are counted here instead of kept: count_prefixed(kept) + counted ==
- * count_prefixed(text). None when the text is not 1-byte. */
+/* prefix_count(text) -> (plain, count, rest, lines): ``plain`` is normalize.is_plain(text);
+ * ``count`` how many lines normalize() finds a prefix on, among those decided here; ``rest``
+ * the other lines ('\n'-ended: non-ASCII text, escapes other than CSI, overlong lines), for
+ * normalize.count_prefixed; ``lines`` how many '\n' it holds. None when the text is not
+ * 1-byte. */
 static PyObject *prefix_count(PyObject *self, PyObject *args) {
     PyObject *text;
     if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
-    return prefix_scan(text, 1);
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND) Py_RETURN_NONE;
+    const unsigned char *base = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    const unsigned char *p = base, *end = base + len;
+    static unsigned char buf[LINE_MAX_CLEAN + 1];
+    PyObject *rest = NULL;
+    unsigned char *keep = NULL;
+    Py_ssize_t k = 0, count = 0, lines = 0;
+    int plain = 1;
+    while (p < end) {
+        int clean = 1;
+        const unsigned char *stop = line_end(p, end, &clean);
+        const unsigned char *nl = stop < end ? stop : NULL;
+        lines += nl != NULL;
+        if (clean) {                                      /* printable ASCII and TAB */
+            if (p < stop && may_start(*p)) {
+                Py_ssize_t n = stop - p, s;
+                while (n > 0 && n_ws(p[n - 1])) n--;
+                count += strip_prefixes(p, n, &s);
+            }
+        } else {
+            plain = 0;
+            Py_ssize_t n = clean_keep_case(p, stop, buf), s;
+            if (n >= 0) {
+                count += n > 0 && may_start(buf[0]) && strip_prefixes(buf, n, &s);
+            } else {
+                if (keep == NULL) {
+                    keep = PyMem_Malloc((size_t)len + 1);
+                    if (keep == NULL) return PyErr_NoMemory();
+                }
+                memcpy(keep + k, p, (size_t)(stop - p));
+                k += stop - p;
+                keep[k++] = '\n';
+            }
+        }
+        p = nl ? nl + 1 : end;
+    }
+    rest = PyUnicode_DecodeLatin1((const char *)(keep ? keep : (unsigned char *)""), k, NULL);
+    PyMem_Free(keep);
+    if (rest == NULL) return NULL;
+    return Py_BuildValue("(OnNn)", plain ? Py_True : Py_False, count, rest, lines);
+}
+
+/* normalize_line(line) -> (prefixed, text) or None: normalize() of one line as this module
+ * decides it (for the tests that compare the two). */
+static PyObject *normalize_line(PyObject *self, PyObject *args) {
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U", &text)) return NULL;
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND) Py_RETURN_NONE;
+    const unsigned char *p = PyUnicode_1BYTE_DATA(text);
+    static unsigned char buf[LINE_MAX_CLEAN + 1];
+    Py_ssize_t n = clean_keep_case(p, p + PyUnicode_GET_LENGTH(text), buf), s;
+    if (n < 0) Py_RETURN_NONE;
+    int prefixed = strip_prefixes(buf, n, &s);
+    return Py_BuildValue("(Os#)", prefixed ? Py_True : Py_False, (const char *)buf + s, n - s);
+}
+
+/* ---- dump_run: a block dump's block lines, blank lines and foreign lines in bulk -------- */
+
+static int has_ci(const unsigned char *s, Py_ssize_t n, const char *w) {   /* w lowercase */
+    Py_ssize_t L = (Py_ssize_t)strlen(w);
+    for (Py_ssize_t j = 0; j + L <= n; j++) {
+        Py_ssize_t k = 0;
+        while (k < L) {
+            unsigned char c = s[j + k];
+            if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+            if (c != (unsigned char)w[k]) break;
+            k++;
+        }
+        if (k == L) return 1;
+    }
+    return 0;
+}
+
+/* Would BlockDumpReader._feed return SKIPPED for the stripped text s (non-empty), changing
+ * nothing but its skipped count, in this mode (BlockDumpReader.bulk_mode: 0 head/blocks/free,
+ * 1 stat, 2 sizes, 3 tasks; no nested table open, the dump not complete)? Said only where
+ * no test of _feed/_banner/_other can match: not a block line (a hex digit first and
+ * used/free in it), no banner or rule ('-' first), no dots, none of the header, bitmap and
+ * bucket words; in stat no '|' (its header and values), in tasks no task header, no ISR
+ * line and no last digit (a task row ends in three numbers). */
+static int dump_foreign(const unsigned char *s, Py_ssize_t n, int mode) {
+    unsigned char c = s[0];
+    if (c == '-' || c == '.') return 0;
+    if (((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'))
+            && (has_ci(s, n, "used") || has_ci(s, n, "free")))
+        return 0;
+    if (has_ci(s, n, "g_kmm_head") || has_ci(s, n, "all blocks") || has_ci(s, n, "addr")
+            || has_ci(s, n, "bitmap") || has_ci(s, n, "[2^"))
+        return 0;
+    if (mode == 1 && memchr(s, '|', (size_t)n) != NULL) return 0;
+    if (mode == 3 && (has_ci(s, n, "taskname") || has_ci(s, n, "allocated")
+                      || (s[n - 1] >= '0' && s[n - 1] <= '9')))
+        return 0;
+    return mode >= 0 && mode <= 3;
+}
+
+static int ci_lit(const unsigned char **pp, const unsigned char *e, const char *w) {
+    const unsigned char *p = *pp;
+    for (; *w; w++, p++)
+        if (p >= e || (unsigned char)((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p) != (unsigned char)*w)
+            return 0;
+    *pp = p;
+    return 1;
+}
+
+static int blanks(const unsigned char **pp, const unsigned char *e) {   /* \s+ */
+    const unsigned char *p = *pp;
+    while (p < e && n_ws(*p)) p++;
+    int any = p > *pp;
+    *pp = p;
+    return any;
+}
+
+/* A dump line that BlockDumpReader._feed consumes in this mode changing nothing (1), or
+ * only setting _hint_b3 (2: a B3 column header, as _COLS_B3 reads it), or only its phase
+ * (4 free, 5 stat, 6 tasks: the banners _ALL_FREE, _ALLOC_STAT, _TASK_STAT in their whole-
+ * line shape, which no banner tested before them in _banner can match), on the stripped
+ * text s (non-empty): "ALL BLOCKS" (any case), "freelist bitmap:? 0xHEX" (_FREELIST_BITMAP),
+ * the tasks' column header in the tasks phase, a rule of 20+ dashes where _feed ends at
+ * `_DASHES and not complete` (head, blocks, free, sizes, tasks; in stat a rule opens a
+ * nested table). None of these can be a block line (no used/free after the first word),
+ * and nothing _feed tests before them matches them. 0 for any other line. */
+static int dump_consumed(const unsigned char *s, Py_ssize_t n, int mode) {
+    const unsigned char *p = s, *e = s + n;
+    if (n == 10 && ci_lit(&p, e, "all blocks")) return 1;
+    p = s;
+    if (ci_lit(&p, e, "freelist bitmap")) {
+        if (p < e && *p == ':') p++;
+        while (p < e && n_ws(*p)) p++;
+        return ci_lit(&p, e, "0x") && p < e && is_hexd(*p);
+    }
+    p = s;
+    if (ci_lit(&p, e, "blk_addr"))
+        return blanks(&p, e) && ci_lit(&p, e, "stat") ? 2 : 0;
+    p = s;
+    if (ci_lit(&p, e, "address"))
+        return blanks(&p, e) && ci_lit(&p, e, "stat") && blanks(&p, e) && ci_lit(&p, e, "len")
+            && blanks(&p, e) && ci_lit(&p, e, "chk") ? 2 : 0;
+    if (mode == 3 && ci_lit(&p, e, "taskname"))       /* _TASK_HEADER, in the tasks phase */
+        return blanks(&p, e) && ci_lit(&p, e, "prio") && blanks(&p, e)
+            && ci_lit(&p, e, "stacksize") && blanks(&p, e) && ci_lit(&p, e, "heapallocsize");
+    p = s;
+    if (s[0] == '-') {
+        while (p < e && *p == '-') p++;
+        if (p == e)
+            return n >= 20 && (mode == 0 || mode == 2 || mode == 3);
+        /* a sub-section banner "-+\s*WORDS\s*-+" that only moves the phase (_banner) */
+        while (p < e && n_ws(*p)) p++;
+        int phase = ci_lit(&p, e, "all free memory blocks") ? 4
+            : ci_lit(&p, e, "memory allocation statistic") ? 5
+            : ci_lit(&p, e, "task allocation statistic") ? 6 : 0;
+        if (!phase) return 0;
+        while (p < e && n_ws(*p)) p++;
+        if (p == e || *p != '-') return 0;
+        while (p < e && *p == '-') p++;
+        return p == e ? phase : 0;
+    }
+    return 0;
+}
+
+/* dump_run(text, pos, lineno, factory, anchors, mode, run, limit)
+ *   -> (end, lineno, blocks, skipped, run, last, b3, phase)
+ * The lines from pos that the open block dump reads as the line path would, with nothing
+ * else to do: strict block lines (mode 0 only; as blocks()), lines that normalise to nothing
+ * (the dump consumes them: ``last`` is the line of the last consumed one, 0 if none) and
+ * foreign lines it skips (dump_foreign) that no reader's anchor is in (so no other reader
+ * opens or reads them), while the run of skipped lines (``run`` on entry, as counted by
+ * LogParser) stays within ``limit`` (LogParser.max_skipped), and the structural lines
+ * dump_consumed names (``b3``: a B3 column header was among them). Stops at the first
+ * other line, or after a banner that moves the dump's phase (``phase``: 1 free, 2 stat,
+ * 3 tasks; 0 none), so that the blocks before it are added in the phase they were read
+ * in. */
+static PyObject *dump_run(PyObject *self, PyObject *args) {
+    PyObject *text, *factory, *anchors;
+    Py_ssize_t pos, lineno, run, limit;
+    int mode;
+    if (!PyArg_ParseTuple(args, "UnnOO!inn", &text, &pos, &lineno, &factory, &PyTuple_Type,
+                          &anchors, &mode, &run, &limit))
+        return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    const Anchors *anp = NULL;
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0
+            || (anp = cached_anchors(anchors)) == NULL)
+        return Py_BuildValue("nnNnnnii", pos, lineno, out, (Py_ssize_t)0, run, (Py_ssize_t)0, 0,
+                             0);
+    static unsigned char buf[LINE_MAX_CLEAN + 1], low[LINE_MAX_CLEAN + 1];
+    const unsigned char *base = PyUnicode_1BYTE_DATA(text);
+    const unsigned char *end = base + PyUnicode_GET_LENGTH(text);
+    const unsigned char *p = base + pos;
+    Py_ssize_t skipped = 0, last = 0;
+    int b3 = 0, phase = 0;
+    while (p < end) {
+        const unsigned char *nl = next_nl(p, end);
+        if (nl == NULL) break;
+        if (mode == 0 && p < nl && *p == '0') {
+            PyObject *rec = block_line(p, nl, lineno + 1, factory);
+            if (rec != NULL) {
+                if (PyList_Append(out, rec) < 0) { Py_DECREF(rec); Py_DECREF(out); return NULL; }
+                Py_DECREF(rec);
+                lineno++;
+                last = lineno;
+                run = 0;
+                p = nl + 1;
+                continue;
+            }
+            if (PyErr_Occurred()) { Py_DECREF(out); return NULL; }
+        }
+        Py_ssize_t n = clean_keep_case(p, nl, buf), s;
+        if (n < 0) break;
+        strip_prefixes(buf, n, &s);
+        while (s < n && n_ws(buf[s])) s++;
+        if (s == n) {                                     /* nothing left: consumed */
+            lineno++;
+            last = lineno;
+            run = 0;
+            p = nl + 1;
+            continue;
+        }
+        int kind = mode >= 0 ? dump_consumed(buf + s, n - s, mode) : 0;
+        if (kind) {                      /* consumed: it reaches no other reader either */
+            b3 |= kind == 2;
+            lineno++;
+            last = lineno;
+            run = 0;
+            p = nl + 1;
+            if (kind >= 4) { phase = kind - 3; break; }   /* Python moves the phase */
+            continue;
+        }
+        for (Py_ssize_t j = 0; j < n; j++)
+            low[j] = (buf[j] >= 'A' && buf[j] <= 'Z') ? (unsigned char)(buf[j] + 32) : buf[j];
+        if (has_anchor(low, n, anp) || !dump_foreign(buf + s, n - s, mode) || run + 1 > limit)
+            break;
+        lineno++;
+        skipped++;
+        run++;
+        p = nl + 1;
+    }
+    return Py_BuildValue("nnNnnnii", (Py_ssize_t)(p - base), lineno, out, skipped, run, last, b3,
+                         phase);
 }
 
 /* ---- Ledger: analysis/objects.py's create/delete pairing, in C ------------------------ */
@@ -1519,6 +2141,41 @@ static PyObject *ledger_event_py(Ledger *L, PyObject *args) {
     Py_RETURN_TRUE;
 }
 
+/* walk(seq, packs) -> markers: a HeapRun's markers (0 in seq) and packed event runs (2, the
+ * next of packs: objects with .packed bytes and .names) in order; tables (1) are not ours. */
+static PyObject *ledger_walk(Ledger *L, PyObject *args) {
+    Py_buffer seq;
+    PyObject *packs;
+    if (!PyArg_ParseTuple(args, "y*O!", &seq, &PyList_Type, &packs)) return NULL;
+    const unsigned char *s = seq.buf;
+    Py_ssize_t e = 0, markers = 0;
+    int ok = 1;
+    for (Py_ssize_t i = 0; ok && i < seq.len; i++) {
+        if (s[i] == 0) {
+            PyObject *r = ledger_marker(L, NULL);
+            if (r == NULL) ok = 0;
+            Py_XDECREF(r);
+            markers++;
+        } else if (s[i] == 2) {
+            if (e >= PyList_GET_SIZE(packs)) {
+                PyErr_SetString(PyExc_ValueError, "more event runs in seq than packs");
+                ok = 0;
+                break;
+            }
+            PyObject *pack = PyList_GET_ITEM(packs, e++);
+            PyObject *packed = PyObject_GetAttrString(pack, "packed");
+            PyObject *names = packed ? PyObject_GetAttrString(pack, "names") : NULL;
+            PyObject *a = names ? PyTuple_Pack(2, packed, names) : NULL;
+            PyObject *r = a ? ledger_feed(L, a) : NULL;
+            if (r == NULL) ok = 0;
+            Py_XDECREF(r); Py_XDECREF(a); Py_XDECREF(names); Py_XDECREF(packed);
+        }
+    }
+    PyBuffer_Release(&seq);
+    if (!ok) return NULL;
+    return PyLong_FromSsize_t(markers);
+}
+
 static PyObject *zfirst(int64_t z) {
     if (z < 0) Py_RETURN_NONE;
     return PyLong_FromLongLong(z);
@@ -1614,6 +2271,8 @@ static PyMethodDef ledger_methods[] = {
     {"event", (PyCFunction)ledger_event_py, METH_VARARGS,
      "Pair one event: True, or False when its numbers do not fit (nothing done)."},
     {"marker", (PyCFunction)ledger_marker, METH_NOARGS, "Close the open cycle."},
+    {"walk", (PyCFunction)ledger_walk, METH_VARARGS,
+     "A HeapRun's markers and packed event runs, in order: the markers walked."},
     {"state", (PyCFunction)ledger_state, METH_NOARGS, "Everything the ledger keeps, as a dict."},
     {NULL, NULL, 0, NULL},
 };
@@ -1639,10 +2298,13 @@ static PyTypeObject LedgerType = {
 static PyMethodDef methods[] = {
     {"obj_run", obj_run, METH_VARARGS, "A run of strict [MSOBJ] lines: (end, lineno, records)."},
     {"skip_inert", skip_inert, METH_VARARGS, "Skip lines no reader reads: (end, lines)."},
-    {"prefix_lines", prefix_lines, METH_VARARGS,
-     "(is_plain(text), the lines count_prefixed could count)."},
     {"prefix_count", prefix_count, METH_VARARGS,
-     "(is_plain(text), the lines left to count_prefixed, the prefixed lines counted here)."},
+     "(is_plain(text), lines found prefixed here, the lines left to count_prefixed, "
+     "line count)."},
+    {"normalize_line", normalize_line, METH_VARARGS,
+     "normalize() of one line as the C scanner decides it: (prefixed, text) or None."},
+    {"dump_run", dump_run, METH_VARARGS, "An open block dump's block, blank and foreign lines: "
+     "(end, lineno, blocks, skipped, run, last, b3, phase)."},
     {"blocks", blocks, METH_VARARGS, "A run of strict block-dump lines: (end, lineno, blocks)."},
     {"run", run, METH_VARARGS, "Object events, cycle markers, overview tables and inert lines "
      "in one loop: (end, lineno, items)."},
@@ -1662,8 +2324,11 @@ PyMODINIT_FUNC PyInit__scan(void) {
     if (PyType_Ready(&LedgerType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     /* what parse/scan.py may ask of this build (an older .so left in a checkout must not be
-     * called with arguments it does not take): 2 = run(..., columns), prefix_lines;
-     * 3 = run(..., columns) packs object events (see PackedEvent), Ledger */
+     * called with arguments it does not take): 2 = run(..., columns);
+     * 3 = run(..., columns) packs object events (see PackedEvent), Ledger; 4 = prefix_count
+     * gives (plain, counted, rest, lines) (a build of 3 gave (plain, kept, counted)). Calls
+     * added apart (dump_run) are looked up by name: an older build without them leaves
+     * that work to Python. */
     if (m != NULL && PyModule_AddIntConstant(m, "ABI", SCAN_ABI) < 0) { Py_DECREF(m); return NULL; }
     /* run(..., heap=True): markers and tables in columns (a feature flag, not an ABI step, so
      * that it composes with other additions) */

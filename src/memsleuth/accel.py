@@ -9,12 +9,13 @@ from types import ModuleType
 
 _loaded: ModuleType | None | bool = False
 
-#: The C calls parse/scan.py makes (``_scan.ABI``): run(..., columns) and prefix_lines are 2;
-#: packed object events from run(..., columns) and the Ledger (analysis/objects.py) are 3;
-#: the Ledger's lost cycles as runs (state()) are 4.
+#: The C calls parse/scan.py makes (``_scan.ABI``): run(..., columns) is 2; packed object
+#: events from run(..., columns) and the Ledger (analysis/objects.py) are 3; prefix_count's
+#: (plain, counted, rest, lines) is 4; the Ledger's lost cycles as runs in state() are 5.
+#: Calls added apart (dump_run) are looked up by name.
 #: A module built from an older _scan.c (a checkout not rebuilt since) is used only for what
 #: it has, so it is never called with arguments it does not take.
-ABI = 4
+ABI = 5
 
 
 def abi() -> int:

@@ -288,7 +288,11 @@ BLOCK_LINES = ["0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f)",
                "0x20000150  used  " + "9" * 19 + "  OK  0x1",
                "0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f) tail",
                "0x20000150  used    1536   OK  0x40d       (0x291 <- 0x76f",
-               "   0x20000150  used    16   OK  0x40d"]
+               "   0x20000150  used    16   OK  0x40d",
+               "0x2000D118  used  sentinel   OK  0x11224433",
+               "0x2000D118  free  sentinel   OK  0x0         (0x0 <- 0x0)",
+               "0x2000D118  used  Sentinel   OK  0x1", "0x2000D118  used  sentinelx   OK  0x1",
+               "0x2000D118  used  sentinel12   OK  0x1"]
 
 
 def test_block_lines_in_bulk(tmp_path: Path) -> None:
@@ -330,15 +334,109 @@ def test_table_rows_read_in_c(tmp_path: Path, header: str) -> None:
     assert sum(r.startswith("HeapOverview(") for r in fast[0]) >= 5
 
 
-def test_prefix_lines_keep_every_line_a_prefix_could_be_on() -> None:
-    """The C pre-filter of the prefixed-line count drops only lines no prefix can start, and
-    counts only lines that surely carry one (level tags, ESP-IDF prefixes, with or without
-    colour): what it counts plus count_prefixed on what it keeps is count_prefixed on the
-    whole chunk, and ``plain`` is is_plain's answer."""
-    from memsleuth.parse.normalize import count_prefixed, is_plain
+# -- block dumps with foreign lines inside (the C scanner skips them in bulk) -----------------
+
+DUMPS = sorted((ROOT / "tests" / "fixtures" / "alios").glob("*.log"))
+DUMP_FOREIGN = ["[I][wifi] rssi=-45 ch=6 bssid=ac:84:c6:12:34:56", "[D][netmgr] dhcp renew in 7 s",
+                "12:10:07.331 > [W][lwip] tcp_write: queue full, retry 9",
+                "\x1b[0;32mI (12) app: heartbeat ok\x1b[0m", "", "   ", "12:10:07.331 > ", "[I] ",
+                "\x1b[1m", "[I] 0x20000150  used    16   OK  0x40d", "abc free 1",
+                "[I] g_kmm_head = 20000130", "12:00:00.000 > " + "-" * 30, "I (3) app: 1 2 3",
+                "[W] free | used | maxused", "x | y", "...", "[I] ....", "TaskName x",
+                "[D] a 1 2 3", "app_task 1 2 3", "Allocated in ISR 1, Allocated by deleted task 2",
+                "freelist bitmap: 0x1", "[2^3] bytes: 4", "[I] all blocks", "Blk_Addr x",
+                "café", "\x1b]0;t\x07x", "\tTab 1", "[I] tail 12", "WARNING, malloc failed",
+                "mmlk 3", "Add tag 3 when malloc", "[MSCYCLE] 5",
+                "[MSOBJ] create timer 0x2000 caller 0x0 seq 1", "!!! x", "Heap Info"]
+# structural lines the C scanner consumes itself, and near misses
+DUMP_STRUCTURE = ["ALL BLOCKS", "all blocks", "[I] ALL BLOCKS", "ALL BLOCKS x", "ALL  BLOCKS",
+                  "freelist bitmap: 0x807", "FREELIST BITMAP 0X1f", "freelist bitmap: 0xg",
+                  "freelist bitmap:", "freelist bitmap:\t0x1 tail", "Blk_Addr    Stat     Len",
+                  "blk_addr stats", "Blk_AddrStat", "Address  Stat     Len  Chk    Caller",
+                  "Address Stat Len", "address, stat size dye", "-" * 19, "-" * 20, "-" * 80,
+                  "-" * 25 + " x", "12:00:00.000 > " + "-" * 30, "\x1b[1m" + "-" * 40,
+                  "TaskName                 Prio  StackSize  HeapAllocSize",
+                  "taskname prio stacksize heapallocsize x", "TaskName Prio StackSize",
+                  "TaskName  Prio StackSize HeapAllocSize 1 2 3",
+                  "--- all free memory blocks ---", "---all free memory blocks", "-all free "
+                  "memory blocks-x", "-- ALL FREE MEMORY BLOCKS --", "- memory allocation "
+                  "statistic -", "-- memory allocation statistics --", "--- task allocation "
+                  "statistic ---", "-- task  allocation statistic --",
+                  "[I] --- task allocation statistic ---", "-- task allocation statistic --x",
+                  "-- memory allocation statistic -- x"]
+INSERTS = DUMP_FOREIGN + DUMP_STRUCTURE
+
+
+@pytest.mark.parametrize("chunk", [97, 1 << 16])
+def test_dumps_with_foreign_lines_everywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             chunk: int) -> None:
+    """Every AliOS dump fixture with a foreign line (prefixed, coloured, blank, looking like
+    dump content once its prefix is gone, or a line another reader reads) at every position,
+    two in a row, and runs of them around the limit where the line path gives the dump up:
+    the fast path gives the line path's records and counters."""
+    monkeypatch.setattr(file_source, "CHUNK_BYTES", chunk)
+    rows: list[str] = []
+    k = 0
+    for path in DUMPS:
+        lines = path.read_text(errors="replace").split("\n")
+        for at in range(len(lines) if chunk > 100 else min(len(lines), 60)):
+            k += 1
+            copy = [*lines]
+            copy.insert(at, INSERTS[k % len(INSERTS)])
+            if k % 4 == 0:
+                copy.insert(at, INSERTS[(k * 7) % len(INSERTS)])
+            rows += copy
+    path = tmp_path / "dumps.log"
+    path.write_text("\n".join(rows) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert line[1]["skipped_in_sections"] > 100
+    assert sum(r.startswith("BlockDump(") for r in fast[0]) > 150
+
+
+def test_dump_structure_lines_everywhere(tmp_path: Path) -> None:
+    """Each line the C scanner reads as dump structure (and each near miss) at every position
+    of a B3 dump, a real one and an mmlk listing: the line path's records and counters."""
+    rows: list[str] = []
+    for name in ("b3_full.log", "b3_haas_real.log", "mmlk.log"):
+        lines = (ROOT / "tests" / "fixtures" / "alios" / name).read_text().split("\n")
+        for extra in DUMP_STRUCTURE:
+            for at in range(min(len(lines), 80)):
+                rows += [*lines[:at], extra, *lines[at:]]
+    path = tmp_path / "structure.log"
+    path.write_text("\n".join(rows) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert sum(r.startswith("BlockDump(") for r in fast[0]) > 2000
+
+
+@pytest.mark.parametrize("run", [198, 199, 200, 201, 202])
+def test_foreign_runs_at_the_skip_limit(tmp_path: Path, run: int) -> None:
+    """A run of foreign lines (and blank ones between) inside a dump, up to and past
+    LogParser.max_skipped: the dump is given up at the same line either way."""
+    dump = (ROOT / "tests" / "fixtures" / "alios" / "b3_full.log").read_text().split("\n")
+    rows: list[str] = []
+    for at in (5, 8, len(dump) - 6):
+        noise = [DUMP_FOREIGN[i % 4] for i in range(run)]
+        if at == 8:
+            noise[run // 2] = ""
+        rows += [*dump[:at], *noise, *dump[at:]]
+    path = tmp_path / "runs.log"
+    path.write_text("\n".join(rows) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert any("partial=True" in r for r in fast[0]) == (run > 200)
+
+
+def test_prefix_count_on_mixed_chunks() -> None:
+    """The C prefixed-line count (tests/parse/test_prefix_c.py checks its matcher line by
+    line) on chunks of mixed shapes: what it counts plus count_prefixed on the lines it
+    leaves is normalize()'s count and count_prefixed's, ``plain`` is is_plain's answer and
+    the line count str.count's."""
+    from memsleuth.parse.normalize import count_prefixed, is_plain, normalize
 
     fast = accel.module()
-    if fast is None or not hasattr(fast, "prefix_lines"):
+    if fast is None or not hasattr(fast, "prefix_count"):
         pytest.skip("no C scanner")
     shapes = ["[MSOBJ] create x", "[MS] x", "[MSx] 1", "[MSCYCLE]5", "[HEAP]| a |", "[POOL]|",
               "[HEAP] | a", "[I][wifi] ok", "[  12.500]<I> text", "I (12) app: hi", "E: boom",
@@ -355,10 +453,9 @@ def test_prefix_lines_keep_every_line_a_prefix_could_be_on() -> None:
     for _ in range(600):
         lines = [rnd.choice(shapes) for _ in range(rnd.randrange(1, 12))]
         text = "\n".join(lines) + rnd.choice(["\n", ""])
-        plain, kept = fast.prefix_lines(text)
+        plain, counted, rest, n = fast.prefix_count(text)
         assert plain == is_plain(text), lines
-        assert count_prefixed(kept) == count_prefixed(text), lines
-        if hasattr(fast, "prefix_count"):   # the lines it can tell are counted in C
-            plain, kept, counted = fast.prefix_count(text)
-            assert plain == is_plain(text), lines
-            assert counted + count_prefixed(kept) == count_prefixed(text), lines
+        assert n == text.count("\n")
+        whole = text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+        want = sum(normalize(line).prefixed for line in whole)
+        assert counted + count_prefixed(rest) == count_prefixed(text) == want, lines

@@ -174,6 +174,18 @@ class ObjectBalance:
 
     def _heap_run(self, record: HeapRun) -> None:
         """The markers and the events between them, in order (tables are not for us)."""
+        c = self._c
+        if c is None and record.packs and not self._events and not self.kinds:
+            c = self._ledger()
+        if c is not None and hasattr(c, "walk"):
+            walked = c.walk(record.seq, record.packs)    # in C: no Python call per marker
+            if walked:
+                self._closed += walked if self.cycle >= 1 else walked - 1
+                self.cycle += walked
+                if self.first_marker is None:
+                    self.first_marker = record.m_index[0]
+                self.last_marker = record.m_index[-1]
+            return
         j = e = 0
         for kind in record.seq:
             if kind == 0:
@@ -250,10 +262,7 @@ class ObjectBalance:
         if events.packed is not None:
             c = self._c
             if c is None and not self._events and not self.kinds:
-                # ABI 4: state() gives the lost cycles as runs (3 gave a bitmap)
-                ledger = getattr(accel.module(), "Ledger", None) if accel.abi() >= 4 else None
-                if ledger is not None:
-                    c = self._c = ledger(self.grace, self.cycle, self._closed)
+                c = self._ledger()
             if c is not None:
                 c.feed(events.packed, events.names)
                 return
@@ -274,6 +283,14 @@ class ObjectBalance:
         self.seq_gaps += gaps
         self._last_seq = last
         self._pair(ops, names, map(int, handles, _HEX), map(int, callers, _HEX))
+
+    def _ledger(self) -> Any:
+        """The C ledger, taking over from a state with no event yet (None without one)."""
+        # ABI 5: state() gives the lost cycles as runs (before, a bitmap)
+        ledger = getattr(accel.module(), "Ledger", None) if accel.abi() >= 5 else None
+        if ledger is not None:
+            self._c = ledger(self.grace, self.cycle, self._closed)
+        return self._c
 
     def _pair(self, ops: Iterable[str], names: Iterable[str], handles: Iterable[int],
               callers: Iterable[int]) -> None:

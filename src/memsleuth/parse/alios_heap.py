@@ -457,6 +457,12 @@ class DumpCounter:
         return self.next - 1
 
 
+#: BlockDumpReader phases whose foreign lines the C scanner may skip in bulk (see bulk_mode)
+_BULK_MODES = {"head": 0, "blocks": 0, "free": 0, "stat": 1, "sizes": 2, "tasks": 3}
+#: the phases the banners _scan.dump_run reads move a dump to
+_BULK_PHASES = {1: "free", 2: "stat", 3: "tasks"}
+
+
 class BlockDumpReader:
     """Reads full block dumps (B1, B2, B3, B-Y) and the 3.x ``mmlk`` listing.
 
@@ -651,12 +657,50 @@ class BlockDumpReader:
         return (d is not None and self._ov is None and d.variant != "BY"
                 and self._phase in ("head", "blocks", "free"))
 
+    def bulk_mode(self) -> int | None:
+        """How the C scanner may read this dump's next lines (``_scan.dump_run``): which
+        phase's tests a skipped line must escape (0 head/blocks/free, 1 stat, 2 sizes, 3
+        tasks; -1: only lines that normalise to nothing, which every open dump consumes), or
+        None. Foreign lines only while they are skipped (the dump not complete, and unable to
+        become so on a block line: no ISR line seen) and no nested table is open."""
+        d = self._dump
+        if d is None:
+            return None
+        if (self._ov is not None or d.variant == "BY" or self._isr_seen or self._ended
+                or self._complete()):
+            return -1
+        return _BULK_MODES.get(self._phase, -1)
+
+    def add_skipped(self, skipped: int, last: int, b3: bool = False, phase: int = 0) -> None:
+        """What :meth:`feed` records for ``skipped`` foreign lines and for consumed lines up
+        to line ``last`` (0: none), read in bulk; ``b3``: a B3 column header among them;
+        ``phase``: the last was the banner of a sub-section (1 free, 2 stat, 3 tasks)."""
+        d = self._dump
+        assert d is not None
+        d.skipped_lines += skipped
+        if last:
+            d.end_line = last
+        if b3 and d.variant != "mmlk":
+            self._hint_b3 = True
+        if phase:
+            self._phase = _BULK_PHASES[phase]
+
     def add_blocks(self, blocks: list[HeapBlock]) -> None:
-        """Lines that :func:`parse_block_line` reads as these blocks, fed in bulk."""
-        for block in blocks:
-            self._add_block(block)
-        assert self._dump is not None
-        self._dump.end_line = blocks[-1].line
+        """Lines that :func:`parse_block_line` reads as these blocks, fed in bulk (what
+        :meth:`_add_block` does with each, a list at a time)."""
+        d = self._dump
+        assert d is not None
+        if self._phase in ("head", "blocks"):
+            self._phase = "blocks"
+            d.blocks.extend(blocks)
+        elif self._phase == "free":
+            d.free_list.extend(blocks)
+        else:                          # (bulk_ready() says it never is)
+            for block in blocks:
+                self._add_block(block)
+        if not self._hint_b3 and d.variant != "mmlk" and any(b.dye is None for b in blocks):
+            self._hint_b3 = True
+        d.end_line = blocks[-1].line
 
     def _add_block(self, block: HeapBlock) -> Feed:
         d = self._dump

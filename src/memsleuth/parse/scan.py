@@ -172,22 +172,20 @@ def scan(parser: LogParser, batches: Iterable[TextBatch], plan: Plan,
     ``heap_runs``: stretches of cycle markers and overview tables as one ``HeapRun`` each
     (its ``records()`` likewise)."""
     stats = parser.stats
-    counts_of = getattr(plan.accel, "prefix_count", None)
-    lines_of = getattr(plan.accel, "prefix_lines", None)
+    # (a build before ABI 4 has another prefix_count: Python counts then)
+    count_c = plan.accel.prefix_count if getattr(plan.accel, "ABI", 1) >= 4 else None
     for batch in batches:
         text = batch.text
-        stats.lines += text.count("\n")
         stats.bytes += batch.nbytes
         stats.decode_errors += batch.bad
-        got = counts_of(text) if counts_of is not None else None
-        if got is not None:      # C: the lines it cannot tell apart are counted here
-            plain, kept, counted = got
-            stats.prefixed_lines += counted + (count_prefixed(kept) if kept else 0)
-        elif (got := lines_of(text) if lines_of is not None else None) is not None:
-            plain, kept = got    # C: only the lines that could carry a prefix are counted
-            stats.prefixed_lines += count_prefixed(kept) if kept else 0
+        got = count_c(text) if count_c is not None else None
+        if got is not None:      # C counts what it decides; Python the lines it cannot
+            plain, counted, rest, lines = got
+            stats.prefixed_lines += counted + (count_prefixed(rest) if rest else 0)
+            stats.lines += lines         # (the line count too, from the same pass)
         else:
             plain = None
+            stats.lines += text.count("\n")
             stats.prefixed_lines += count_prefixed(text)
         if plan.anchors is not None and not text.isascii():
             yield from _by_line(parser, text)   # lower() could move positions
@@ -246,7 +244,24 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
     plain = inert is not None and (is_plain(text) if plain is None else plain)
     obj_run, obj_line, cycle_re, table_re = _OBJ_RUN.match, _OBJ_LINE.findall, _CYCLE.match, \
         _TABLE.match
+    # An open dump's block, blank and foreign lines in C, where the C loop above may run.
+    dump_c = fast.dump_run if run_c is not None and dumps is not None and hasattr(
+        fast, "dump_run") else None
+    limit = parser.max_skipped
     while pos < n:
+        if dump_c is not None and parser._active is dumps and (
+                mode := dumps.bulk_mode()) is not None:
+            end, line, recs, skipped, run, last, b3, phase = dump_c(
+                text, pos, parser._lineno, HeapBlock, words, mode, parser._skipped_run, limit)
+            if end > pos:
+                if recs:
+                    dumps.add_blocks(recs)
+                dumps.add_skipped(skipped, last, b3, phase)
+                parser.stats.skipped_in_sections += skipped
+                parser._skipped_run = run
+                parser._lineno = line
+                pos = end
+                continue
         if blocks_c is not None and parser._active is dumps and dumps.bulk_ready():
             end, line, recs = blocks_c(text, pos, parser._lineno, HeapBlock)
             if recs:
