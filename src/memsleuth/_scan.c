@@ -217,6 +217,18 @@ static PyObject *skip_inert(PyObject *self, PyObject *args) {
 
 /* ---- run: the whole idle stretch between lines Python must read ------------------------ */
 
+/* The position after the ECMA-48 CSI sequence at p (ESC '[' [0-?]* [ -/]* [@-~]), or NULL
+ * when p starts another escape (normalize.strip_escapes decides those in Python). */
+static const unsigned char *past_csi(const unsigned char *p, const unsigned char *nl) {
+    const unsigned char *q = p + 1;
+    if (q >= nl || *q != '[') return NULL;
+    q++;
+    while (q < nl && *q >= 0x30 && *q <= 0x3f) q++;
+    while (q < nl && *q >= 0x20 && *q <= 0x2f) q++;
+    if (q >= nl || *q < 0x40 || *q > 0x7e) return NULL;
+    return q + 1;
+}
+
 /* Copy the line [p, nl) into buf (lowercased), dropping ECMA-48 CSI sequences exactly as
  * normalize.strip_escapes does (ESC '[' [0-?]* [ -/]* [@-~]). Returns the length, or -1 when
  * the line holds anything else that normalize would change (another escape, a control
@@ -227,13 +239,7 @@ static Py_ssize_t clean_line(const unsigned char *p, const unsigned char *nl, un
     while (p < nl) {
         unsigned char c = *p;
         if (c == 0x1b) {
-            const unsigned char *q = p + 1;
-            if (q >= nl || *q != '[') return -1;
-            q++;
-            while (q < nl && *q >= 0x30 && *q <= 0x3f) q++;
-            while (q < nl && *q >= 0x20 && *q <= 0x2f) q++;
-            if (q >= nl || *q < 0x40 || *q > 0x7e) return -1;
-            p = q + 1;
+            if ((p = past_csi(p, nl)) == NULL) return -1;
             continue;
         }
         if (!((c >= 0x20 && c <= 0x7e) || c == '\t')) return -1;
@@ -1419,13 +1425,7 @@ static Py_ssize_t clean_keep_case(const unsigned char *p, const unsigned char *n
     while (p < nl) {
         unsigned char c = *p;
         if (c == 0x1b) {
-            const unsigned char *q = p + 1;
-            if (q >= nl || *q != '[') return -1;
-            q++;
-            while (q < nl && *q >= 0x30 && *q <= 0x3f) q++;
-            while (q < nl && *q >= 0x20 && *q <= 0x2f) q++;
-            if (q >= nl || *q < 0x40 || *q > 0x7e) return -1;
-            p = q + 1;
+            if ((p = past_csi(p, nl)) == NULL) return -1;
             continue;
         }
         p++;

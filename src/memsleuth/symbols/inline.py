@@ -132,6 +132,17 @@ class FunctionIndex:
                                  f".debug_info+0x{start:x}")
         return pos
 
+    def _past_fixed(self, ab, start: int, pos: int) -> int:
+        """Position after the fixed-layout DIE at ``start`` whose attributes end at ``pos``,
+        and its children: at its DW_AT_sibling, read in place, when it has one."""
+        if not ab.has_children:
+            return pos
+        if ab.sib_at >= 0:
+            at = pos - ab.size + ab.sib_at
+            return _sibling(self.unit, start, pos,
+                            int.from_bytes(self._data[at:at + ab.sib_size], self._order))
+        return self._skip_children(pos)
+
     def _after(self, ab, attrs, start: int, pos: int) -> int:
         """Position after the DIE at ``start`` (decoded up to ``pos``) and its children."""
         if not ab.has_children:
@@ -219,7 +230,7 @@ class FunctionIndex:
         if depth > MAX_DEPTH:
             raise CorruptElf(f"DIEs nested deeper than {MAX_DEPTH} levels at "
                              f".debug_info+0x{pos:x}")
-        data, abbrevs, order = self._data, self._abbrevs, self._order
+        data, abbrevs = self._data, self._abbrevs
         lo_ok, hi_ok = unit.die_offset, unit.end
         runs = self._runs
         run = pos      # where the current run of DIEs that are no scope began
@@ -284,23 +295,9 @@ class FunctionIndex:
                 if attrs is not None:
                     pos = run = self._after(ab, attrs, start, pos)
                     continue
-                if ab.has_children:      # fixed layout: as in the branch below
-                    if ab.sib_at >= 0:
-                        at = pos - ab.size + ab.sib_at
-                        pos = _sibling(unit, start, pos,
-                                       int.from_bytes(data[at:at + ab.sib_size], order))
-                    else:
-                        pos = self._skip_children(pos)
-                run = pos
+                pos = run = self._past_fixed(ab, start, pos)     # fixed layout
             elif ab.size >= 0:      # fixed-size attributes: skipped without decoding
-                pos += ab.size
-                if ab.has_children:
-                    if ab.sib_at >= 0:
-                        at = pos - ab.size + ab.sib_at
-                        pos = _sibling(unit, start, pos,
-                                       int.from_bytes(data[at:at + ab.sib_size], order))
-                    else:
-                        pos = self._skip_children(pos)
+                pos = self._past_fixed(ab, start, pos + ab.size)
             else:
                 ab, attrs, pos = unit.read_die(start)
                 pos = self._after(ab, attrs, start, pos)
