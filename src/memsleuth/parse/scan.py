@@ -487,8 +487,6 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
                     break
             s += n
         nskipped = s if bad is not None else len(skips) // 2
-    else:
-        nskipped = 0
     back = None
     if bad is not None:
         back = (t_start[bad], t_end[bad], t_line[bad] - 1)
