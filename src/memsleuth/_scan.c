@@ -102,6 +102,11 @@ static PyObject *kind_str(const unsigned char *s, Py_ssize_t n) {
 /* The decimal digits d[0..n) as a Python int (any length: object sequence numbers and cycle
  * indexes are printed by firmware, and may be longer than a C integer). */
 static PyObject *decimal_long(const unsigned char *d, Py_ssize_t n) {
+    if (n > 0 && n <= 18) {                 /* fits a long long: no string to parse */
+        long long v = 0;
+        for (Py_ssize_t i = 0; i < n; i++) v = v * 10 + (d[i] - '0');
+        return PyLong_FromLongLong(v);
+    }
     char digits[64];
     if (n >= (Py_ssize_t)sizeof digits) {
         PyObject *s = PyUnicode_FromStringAndSize((const char *)d, n);
@@ -359,8 +364,13 @@ static int raw_anchor(const unsigned char *b, Py_ssize_t n, const Anchors *an) {
 
 static int has_sub(const unsigned char *buf, Py_ssize_t n, const char *s) {
     Py_ssize_t L = (Py_ssize_t)strlen(s);
-    for (Py_ssize_t j = 0; j + L <= n; j++)
-        if (memcmp(buf + j, s, (size_t)L) == 0) return 1;
+    const unsigned char *p = buf, *last = buf + n - L;
+    while (p <= last) {                     /* memchr to each place the first byte is */
+        p = memchr(p, s[0], (size_t)(last - p + 1));
+        if (p == NULL) return 0;
+        if (memcmp(p, s, (size_t)L) == 0) return 1;
+        p++;
+    }
     return 0;
 }
 
