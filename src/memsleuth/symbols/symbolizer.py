@@ -315,7 +315,7 @@ class Symbolizer:
             if cand is not None and image.section_at(cand.start) == sec:
                 sym = cand
         notes: tuple[str, ...] = ()
-        frames = tuple(Frame(*f) for f in raw) if raw else ()
+        frames = tuple([Frame(*f) for f in raw]) if raw else ()
         if frames and frames[0].function is None and sym is not None and len(frames) == 1:
             # a line without a DWARF function: addr2line names it from the symbol table
             frames = (Frame(sym.name, frames[0].file, frames[0].line, frames[0].column),)
@@ -323,7 +323,8 @@ class Symbolizer:
             notes = ("no debug info: symbol-table name only",)
         ac = None
         if kind == "return":
-            ac = after_call(self.arch, self.thumb, self.little_endian, addr if self.arch != "xtensa"
+            arch = image.arch
+            ac = after_call(arch, image.thumb, image.little_endian, addr if arch != "xtensa"
                             else lookup + 1, image.read, start=sym.start if sym else None)
         return Location(addr, lookup, frames, symbol=sym.name if sym else None,
                         offset=lookup - sym.start if sym else 0, section=sec.name, kind="code",
