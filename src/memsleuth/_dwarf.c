@@ -330,6 +330,9 @@ static const long NAME_AT[] = {0x03, 0x6E, 0x2007, 0x31, 0x47};  /* name, linkag
 #define TAG_inlined_subroutine 0x1D
 #define TAG_catch_block 0x25
 #define TAG_try_block 0x32
+#define TAG_module 0x1E
+#define TAG_subprogram 0x2E
+#define TAG_namespace 0x39
 
 typedef struct { int has; int64_t cls, v; } Val;
 typedef struct {
@@ -340,6 +343,8 @@ typedef struct {
     int64_t uoff, lo, end, base, addr_base, rl_base, addr;
     int version, asz, osz, little;
     PyObject *out;
+    PyObject *spans;        /* top(): every range is appended here as (lo, hi, die) */
+    Py_ssize_t die;
 } Walk;
 
 /* unsigned int of n (1..8) bytes at pos of d; 1 if any byte is outside d. */
@@ -488,11 +493,19 @@ static int address(const Walk *w, const Val *v, int64_t *out) {
     return rd(w->ad, w->alen, w->addr_base + v->v * w->asz, w->asz, w->little, out);
 }
 
-static void cover(const Walk *w, int64_t lo, int64_t hi, int *any, int *in) {
-    if (hi > lo) {
-        *any = 1;
-        if (lo <= w->addr && w->addr < hi) *in = 1;
+/* A [lo, hi) range of the DIE: noted (any, in), or appended to w->spans by top(). */
+static int cover(const Walk *w, int64_t lo, int64_t hi, int *any, int *in) {
+    if (hi <= lo) return 0;
+    *any = 1;
+    if (lo <= w->addr && w->addr < hi) *in = 1;
+    if (w->spans != NULL) {
+        PyObject *t = Py_BuildValue("(LLn)", (long long)lo, (long long)hi, w->die);
+        if (t == NULL) return -1;
+        int rc = PyList_Append(w->spans, t);
+        Py_DECREF(t);
+        if (rc < 0) return -1;
     }
+    return 0;
 }
 
 /* Unit._rnglist, for "any range?" and "does one cover addr?" */
@@ -544,7 +557,7 @@ static int rnglist(const Walk *w, int64_t pos, int *any, int *in) {
             break;
         }
         pos = p;
-        cover(w, a, b, any, in);
+        if (cover(w, a, b, any, in)) return -1;
     }
 #undef ADDRX
     return 0;
@@ -562,12 +575,13 @@ static int ranges_v4(const Walk *w, int64_t pos, int *any, int *in) {
         if (a == 0 && b == 0) break;
         if (b >= (uint64_t)BIG) return 1;
         if (a == top) base = (int64_t)b;
-        else if (b > a) cover(w, base + (int64_t)a, base + (int64_t)b, any, in);
+        else if (b > a && cover(w, base + (int64_t)a, base + (int64_t)b, any, in)) return -1;
     }
     return 0;
 }
 
-/* Unit.extent: does the DIE cover any range, and one holding addr? */
+/* Unit.extent: does the DIE cover any range, and one holding addr? 0 done, 1 leave it to
+ * Python, -1 a Python error is set (as everywhere below). */
 static int extent(const Walk *w, const Val *a, int *any, int *in) {
     *any = *in = 0;
     if (a[S_LOW].has) {
@@ -579,8 +593,7 @@ static int extent(const Walk *w, const Val *a, int *any, int *in) {
         } else {
             hi = lo + a[S_HIGH].v;
         }
-        cover(w, lo, hi, any, in);
-        return 0;
+        return cover(w, lo, hi, any, in);
     }
     if (!a[S_RANGES].has) return 0;
     int64_t off = a[S_RANGES].v;
@@ -637,7 +650,8 @@ static int descend(Walk *w, Py_ssize_t pos, int depth, Py_ssize_t *next) {
         int block = tag == TAG_lexical_block || tag == TAG_try_block || tag == TAG_catch_block;
         if (tag == TAG_inlined_subroutine || (block && e[1])) {
             int any, in;
-            if (extent(w, a, &any, &in)) return 1;
+            int rc = extent(w, a, &any, &in);
+            if (rc) return rc;
             if (tag == TAG_inlined_subroutine) {
                 if (in) {
                     if (scope(w, start, a, 1) < 0) return -1;
@@ -661,29 +675,92 @@ static int descend(Walk *w, Py_ssize_t pos, int depth, Py_ssize_t *next) {
     }
 }
 
+/* inline.FunctionIndex._walk_top: the concrete functions at the top of a unit (inside
+ * namespaces and modules too) with their ranges, (lo, hi, die) in DIE order. */
+static int walk_top(Walk *w, Py_ssize_t pos) {
+    Val a[NSLOT];
+    const int64_t *e;
+    int depth = 1;
+    while (depth && pos < w->end) {
+        Py_ssize_t start = pos;
+        if (read_die(w, &pos, &e, a)) return 1;
+        if (e == NULL) { depth--; continue; }
+        int64_t tag = e[0];
+        if (tag == TAG_subprogram) {
+            int any, in;
+            w->die = start;
+            int rc = extent(w, a, &any, &in);
+            if (rc) return rc;
+        } else if ((tag == TAG_namespace || tag == TAG_module) && e[1]) {
+            if (++depth > MAX_DEPTH) return 1;
+            continue;
+        }
+        if (after(w, e, a, &pos)) return 1;
+    }
+    return 0;
+}
+
+/* The arguments both entry points share: the sections, the unit's plans and numbers. */
+#define UNIT_FORMAT "y*y*y*y*y*LLLiiipLLL"
+#define UNIT_ARGS &info, &rng, &rl, &ad, &plan, &uoff, &lo, &end, &version, &asz, &osz, \
+    &little, &base, &abase, &rlbase
+#define UNIT_DECL Py_buffer info, rng, rl, ad, plan; \
+    long long uoff, lo, end, base, abase, rlbase; \
+    int version, asz, osz, little
+#define UNIT_OK(w) ((uintptr_t)plan.buf % sizeof(int64_t) == 0                     \
+    && plan.len % (Py_ssize_t)sizeof(int64_t) == 0 && uoff >= 0 && lo >= uoff       \
+    && end >= lo && end <= info.len && base >= 0 && base < BIG && abase >= 0         \
+    && abase < BIG && rlbase >= 0 && rlbase < BIG && asz >= 1 && asz <= 8 && osz >= 1 \
+    && osz <= 8)
+#define UNIT_WALK {info.buf, rng.buf, rl.buf, ad.buf, info.len, rng.len, rl.len, ad.len,    \
+    plan.buf, plan.len / (Py_ssize_t)sizeof(int64_t), uoff, lo, end, base, abase, rlbase, \
+    -1, version, asz, osz, little, NULL, NULL, 0}
+#define UNIT_RELEASE do { PyBuffer_Release(&info); PyBuffer_Release(&rng);                \
+    PyBuffer_Release(&rl); PyBuffer_Release(&ad); PyBuffer_Release(&plan); } while (0)
+
+static PyObject *top(PyObject *self, PyObject *args) {
+    UNIT_DECL;
+    Py_ssize_t pos;
+    (void)self;
+    if (!PyArg_ParseTuple(args, UNIT_FORMAT "n", UNIT_ARGS, &pos)) return NULL;
+    PyObject *result = NULL;
+    Walk w = UNIT_WALK;
+    if (!UNIT_OK(w) || pos < 0 || pos > info.len) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    w.spans = PyList_New(0);
+    if (w.spans == NULL) goto done;
+    int rc = walk_top(&w, pos);
+    if (rc == 0) {
+        result = w.spans;
+        w.spans = NULL;
+    } else if (rc > 0) {
+        result = Py_None;
+        Py_INCREF(result);
+    }
+    Py_XDECREF(w.spans);
+done:
+    UNIT_RELEASE;
+    return result;
+}
+
 static PyObject *chain(PyObject *self, PyObject *args) {
-    Py_buffer info, rng, rl, ad, plan;
-    long long uoff, lo, end, base, abase, rlbase, die, addr;
-    int version, asz, osz, little, o1 = 0, o2 = 0;
+    UNIT_DECL;
+    long long die, addr;
+    int o1 = 0, o2 = 0;
     PyObject *die_o, *addr_o;
     (void)self;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*LLLiiipLLLOO", &info, &rng, &rl, &ad, &plan,
-                          &uoff, &lo, &end, &version, &asz, &osz, &little, &base, &abase,
-                          &rlbase, &die_o, &addr_o))
-        return NULL;
+    if (!PyArg_ParseTuple(args, UNIT_FORMAT "OO", UNIT_ARGS, &die_o, &addr_o)) return NULL;
     PyObject *result = NULL;
+    Walk w = UNIT_WALK;
     die = PyLong_AsLongLongAndOverflow(die_o, &o1);
     addr = PyLong_AsLongLongAndOverflow(addr_o, &o2);
     if (PyErr_Occurred()) goto done;
     if (o1 || o2) die = addr = -1;                 /* beyond 64 bits: Python's */
-    Walk w = {info.buf, rng.buf, rl.buf, ad.buf, info.len, rng.len, rl.len, ad.len,
-              plan.buf, plan.len / (Py_ssize_t)sizeof(int64_t), uoff, lo, end, base, abase,
-              rlbase, addr, version, asz, osz, little, NULL};
-    if ((uintptr_t)plan.buf % sizeof(int64_t) || plan.len % (Py_ssize_t)sizeof(int64_t)
-        || uoff < 0 || lo < uoff || end < lo || end > info.len || die < 0 || die >= info.len
-        || base < 0 || base >= BIG || abase < 0 || abase >= BIG || rlbase < 0
-        || rlbase >= BIG || addr < 0 || addr >= BIG || asz < 1 || asz > 8 || osz < 1
-        || osz > 8) {
+    w.addr = addr;
+    if (!UNIT_OK(w) || die < 0 || die >= info.len || addr < 0 || addr >= BIG) {
         result = Py_None;
         Py_INCREF(result);
         goto done;
@@ -708,11 +785,7 @@ static PyObject *chain(PyObject *self, PyObject *args) {
     }
     Py_XDECREF(w.out);
 done:
-    PyBuffer_Release(&info);
-    PyBuffer_Release(&rng);
-    PyBuffer_Release(&rl);
-    PyBuffer_Release(&ad);
-    PyBuffer_Release(&plan);
+    UNIT_RELEASE;
     return result;
 }
 
@@ -727,6 +800,9 @@ static PyMethodDef methods[] = {
      "function_die, addr) -> [(die, call_file, call_line, call_column, naming attributes)] "
      "of the function and the inlined subroutines covering addr, outermost first, or None: "
      "walk this one in Python."},
+    {"top", top, METH_VARARGS,
+     "top(<the unit arguments of chain>, pos) -> [(lo, hi, die)] of the functions at the top "
+     "of the unit from pos, in DIE order, or None: walk this unit in Python."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -4,7 +4,8 @@
 extension is built (``MEMSLEUTH_ACCEL=0`` turns it off) and walks in Python whatever C
 leaves to it. Both must give the same chain (scope DIEs, call file/line/column) and the same
 names for every 2nd byte of the functions of every committed ELF, with C answering all of
-them; and on damaged DWARF (flipped bytes, LEB128 bombs, truncated sections, garbled words
+them, and the same functions by address from the top-level walk (``_dwarf.top``); and on
+damaged DWARF (flipped bytes, LEB128 bombs, truncated sections, garbled words
 in .debug_info, .debug_abbrev, .debug_ranges, .debug_rnglists, .debug_addr) the same chain
 or the same error, never a crash. test_sym_die_walk.py checks both walks against a plain
 walk that decodes every DIE.
@@ -21,7 +22,7 @@ import pytest
 from memsleuth.symbols import lines
 from memsleuth.symbols.elf import ElfImage
 from memsleuth.symbols.errors import DECODE_ERRORS, CorruptElf
-from memsleuth.symbols.inline import FunctionIndex, NameResolver
+from memsleuth.symbols.inline import FunctionIndex, NameResolver, _c_walks
 from memsleuth.symbols.units import DwarfSections
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,12 +58,26 @@ def compare(dwarf: DwarfSections, functions: int, span: int, step: int) -> dict:
     """Every sampled address walked in C and in Python; asserts the outcomes are equal and
     returns how often C answered and how often it left the address to Python."""
     names_c, names_py = NameResolver(dwarf), NameResolver(dwarf)
-    seen = {"c": 0, "python": 0, "chains": []}
+    seen = {"c": 0, "python": 0, "top c": 0, "top python": 0, "chains": []}
     for unit in dwarf.units:
+        # the top-level walk (functions by address): C's and Python's
+        c_index = _outcome(FunctionIndex, unit)
+        accel, lines._accel = lines._accel, None
         try:
-            fi = FunctionIndex(unit)
-        except (*DECODE_ERRORS, CorruptElf):
-            continue                     # the top-level walk is shared by both: not compared
+            py_index = _outcome(FunctionIndex, unit)
+        finally:
+            lines._accel = accel
+        assert (c_index[0], c_index[1]._spans if c_index[0] == "ok" else c_index[1:]) == \
+            (py_index[0], py_index[1]._spans if py_index[0] == "ok" else py_index[1:]), \
+            f"unit 0x{unit.offset:x}"
+        top = _c_walks(unit)[1] if c_index[0] == "ok" or c_index[1] == "CorruptElf" else None
+        if top is not None:
+            ab, _, pos = unit.read_die(unit.die_offset)
+            if ab is not None and ab.has_children:
+                seen["top c" if top(pos) is not None else "top python"] += 1
+        if c_index[0] != "ok":
+            continue
+        fi = c_index[1]
         walk = fi._c
         for lo, hi, die in fi._spans[:functions]:
             for addr in range(lo, min(hi, lo + span), step):
@@ -81,13 +96,15 @@ def compare(dwarf: DwarfSections, functions: int, span: int, step: int) -> dict:
 def test_every_function_of_every_committed_elf_walks_the_same_in_c():
     elfs = committed_elfs()
     assert len(elfs) >= 30
-    total = inlined = 0
+    total = inlined = units = 0
     for elf in elfs:
         seen = compare(DwarfSections(ElfImage(elf)), functions=10_000, span=1 << 30, step=2)
         assert seen["python"] == 0, f"{elf}: {seen['python']} addresses left to Python"
+        assert seen["top python"] == 0, elf
+        units += seen["top c"]
         total += seen["c"]
         inlined += sum(c[0] == "ok" and len(c[1]) > 1 for c in seen["chains"])
-    assert total >= 100_000 and inlined >= 10_000
+    assert total >= 100_000 and inlined >= 10_000 and units >= 300
 
 
 def _mutate(rng: random.Random, data: bytes) -> bytes:
@@ -124,7 +141,7 @@ def test_damaged_dwarf_walks_the_same_in_c_or_fails_the_same(name):
     sections = {s: getattr(pristine, s) for s in SECTIONS if getattr(pristine, s)}
     base = compare(pristine, functions=40, span=256, step=4)["chains"]
     rng = random.Random(f"die-walk-c-{name}")
-    totals = {"c": 0, "python": 0}
+    totals = {"c": 0, "python": 0, "top c": 0, "top python": 0}
     changed = 0
     for _ in range(150):
         dwarf = DwarfSections(image)
@@ -135,8 +152,9 @@ def test_damaged_dwarf_walks_the_same_in_c_or_fails_the_same(name):
         except (*DECODE_ERRORS, CorruptElf):
             continue
         seen = compare(dwarf, functions=40, span=256, step=4)
-        totals["c"] += seen["c"]
-        totals["python"] += seen["python"]
+        for key in totals:
+            totals[key] += seen[key]
         changed += seen["chains"] != base
     assert changed >= 50                        # the damage reached the walks
-    assert totals["c"] and totals["python"]     # C answered, and left some to Python
+    # C answered, and left some to Python, in both walks
+    assert totals["c"] and totals["python"] and totals["top c"] and totals["top python"]

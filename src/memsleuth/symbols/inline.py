@@ -92,14 +92,18 @@ class FunctionIndex:
         self._fn: int | None = None
         self._seen: dict[int, tuple] = {}
         self._runs: dict[int, int] = {}    # start of a run of non-scope DIEs -> its end
+        self._c, top = _c_walks(unit)
         spans: list[tuple[int, int, int]] = []
         ab, _, pos = unit.read_die(unit.die_offset)
         if ab is not None and ab.has_children:
-            self._walk_top(pos, spans)
+            found = top(pos) if top is not None else None
+            if found is not None:
+                spans = found
+            else:               # None: C met something it leaves to Python
+                self._walk_top(pos, spans)
         spans.sort()
         self._spans = spans
         self._starts = [s[0] for s in spans]
-        self._c = _c_walk(unit)
 
 
     def _skip_children(self, pos: int) -> int:
@@ -317,20 +321,21 @@ class FunctionIndex:
                 pos = self._after(ab, attrs, start, pos)
 
 
-def _c_walk(unit: Unit):
-    """The C walk (``_dwarf.chain``) bound to this unit, or None: not built, turned off
-    (MEMSLEUTH_ACCEL=0), or a unit whose numbers do not fit it (Python walks those)."""
+def _c_walks(unit: Unit) -> tuple:
+    """The C walks (``_dwarf.chain``, ``_dwarf.top``) bound to this unit, or (None, None):
+    not built, turned off (MEMSLEUTH_ACCEL=0), or a unit whose numbers do not fit them
+    (Python walks those)."""
     accel = lines._accel
     if accel is None or getattr(accel, "ABI", 0) < 2:
-        return None
+        return None, None
     plans = _pack_plans(unit.abbrevs)
     d = unit.dwarf
     bases = (unit.base_address, unit.addr_base, unit.rnglists_base)
     if plans is None or not all(isinstance(b, int) and 0 <= b < _BIG for b in bases):
-        return None
-    return partial(accel.chain, d.info, d.ranges, d.rnglists, d.addr, plans, unit.offset,
-                   unit.die_offset, unit.end, unit.version, unit.addr_size, unit.offset_size,
-                   d.little, *bases)
+        return None, None
+    args = (d.info, d.ranges, d.rnglists, d.addr, plans, unit.offset, unit.die_offset,
+            unit.end, unit.version, unit.addr_size, unit.offset_size, d.little, *bases)
+    return partial(accel.chain, *args), partial(accel.top, *args)
 
 
 def _pack_plans(abbrevs: dict) -> array | None:
