@@ -30,11 +30,12 @@ Engine = Literal["auto", "python", "addr2line"]
 #: Above this much line program to decode, "auto" hands the batch to addr2line when there is
 #: one: the pure-Python line loop decodes ~7 MB/s of it, addr2line starts in ~10 ms.
 AUTO_ADDR2LINE_BYTES = 64 * 1024
-#: With the C line decoder (memsleuth._dwarf, ~150 MB/s) the line programs cost little and
-#: the DIE walks decide: ~55 us per address against addr2line's ~35 us plus ~0.1 s more to
-#: start and read the whole ELF (bench_symbolize.py: 0.25 vs 0.33 s CPU at 1,000 addresses,
-#: 0.73 vs 0.65 s at 10,000), so "auto" hands over batches from this many lookups.
-AUTO_ADDR2LINE_LOOKUPS = 5_000
+#: With the C loops (memsleuth._dwarf: line programs at ~150 MB/s, the DIE walks) the own
+#: engine was the faster at every size measured on bench_symbolize.py's ELF, whole process
+#: CPU, engine "python" vs "addr2line" (which parses addr2line's answers and builds the same
+#: Locations): 0.42 vs 0.53 s at 10,000 distinct lookups, 0.95 vs 1.07 s at 25,000, 1.90 vs
+#: 2.13 s at 50,000 (all its call sites). So "auto" hands over only beyond that.
+AUTO_ADDR2LINE_LOOKUPS = 200_000
 
 
 @dataclass(frozen=True, slots=True)
