@@ -26,6 +26,7 @@ line path. A reader with no ``anchors`` turns the fast path off.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -151,6 +152,18 @@ class Plan:
         self.inert_words = tuple(dict.fromkeys(words)) if self.inert is not None else ()
         #: the C loops (memsleuth.accel), or None
         self.accel = accel.module()
+        _register_blocks(self.accel)
+
+
+_BLOCKS_REGISTERED: set[int] = set()
+
+
+def _register_blocks(fast: Any) -> None:
+    """Let the C loops fill HeapBlock's slots themselves (``_scan.block_type``; they check
+    that its fields are still the ones they fill, else they call the class as before)."""
+    if fast is not None and hasattr(fast, "block_type") and id(fast) not in _BLOCKS_REGISTERED:
+        _BLOCKS_REGISTERED.add(id(fast))
+        fast.block_type(HeapBlock, tuple(f.name for f in dataclasses.fields(HeapBlock)))
 
 
 def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
