@@ -7,6 +7,7 @@ already hold, and only for the CUs that contain them.
 
 from __future__ import annotations
 
+import gc
 import os
 import struct
 import warnings
@@ -175,6 +176,12 @@ class Symbolizer:
         Raises CorruptElf (a SymbolError: one line, exit 3) when the ELF's tables are
         corrupt; every walk over them is bounded, so this never hangs.
         """
+        # The cyclic collector is off for the batch: it makes ~10^5 objects (answers, frames,
+        # DIE and line tables) and no cycles, and each collection the allocations triggered
+        # re-examined all of them (~15 % of a cold run of 10,000 addresses). Reference
+        # counting still frees everything as usual.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             return self._symbolize(addrs, kind)
         except SymbolError:
@@ -182,6 +189,9 @@ class Symbolizer:
         except (*DECODE_ERRORS, struct.error, zlib.error) as exc:
             raise CorruptElf(f"corrupt ELF {self.path} ({type(exc).__name__}: {exc})"[:300]
                              ) from None
+        finally:
+            if collecting:
+                gc.enable()
 
     def _symbolize(self, addrs: Iterable[int], kind: AddrKind) -> dict[int, Location]:
         image = self._image
