@@ -360,7 +360,8 @@ def analyze_points(
     # rows) and the curve is not a burst kept
     rates = [(ty[i + 1] - ty[i]) / (tx[i + 1] - tx[i]) for i in range(len(tx) - 1)
              if tx[i + 1] > tx[i]]
-    base_decline = -median(rates) * span if rates else 0.0
+    rate_med = median(rates) if rates else 0.0     # once: it was taken again per rate below
+    base_decline = -rate_med * span if rates else 0.0
     jumps["base_decline"] = round(base_decline, 1)
     # "no leak", "then flat" and "flat otherwise" must rule a material fall out. The
     # residual noise around one line also grows with rows out of order (blocks of a falling
@@ -372,8 +373,8 @@ def analyze_points(
     saw_floor = max(MATERIAL_NOISE * min(noise, step_noise), MATERIAL_HEAP * (total or 0), 1.0)
     # the typical step falls for sure: its median is 3 standard errors below zero (a flat
     # noisy heap's steps fall and rise alike)
-    rate_spread = 1.4826 * median(abs(r - median(rates)) for r in rates) if rates else 0.0
-    steps_fall = bool(rates) and -median(rates) > 3 * 1.2533 * rate_spread / math.sqrt(len(rates))
+    rate_spread = 1.4826 * median(abs(r - rate_med) for r in rates) if rates else 0.0
+    steps_fall = bool(rates) and -rate_med > 3 * 1.2533 * rate_spread / math.sqrt(len(rates))
     stepped = (
         jumps["count"] >= 1 and level_drop > step_floor and jumps["share"] >= STEP_SHARE
         and jumps["count"] <= max(3, 0.1 * jumps["steps"]) and base_decline <= heap_floor

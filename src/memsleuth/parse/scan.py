@@ -26,6 +26,7 @@ line path. A reader with no ``anchors`` turns the fast path off.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -151,6 +152,18 @@ class Plan:
         self.inert_words = tuple(dict.fromkeys(words)) if self.inert is not None else ()
         #: the C loops (memsleuth.accel), or None
         self.accel = accel.module()
+        _register_blocks(self.accel)
+
+
+_BLOCKS_REGISTERED: set[int] = set()
+
+
+def _register_blocks(fast: Any) -> None:
+    """Let the C loops fill HeapBlock's slots themselves (``_scan.block_type``; they check
+    that its fields are still the ones they fill, else they call the class as before)."""
+    if fast is not None and hasattr(fast, "block_type") and id(fast) not in _BLOCKS_REGISTERED:
+        _BLOCKS_REGISTERED.add(id(fast))
+        fast.block_type(HeapBlock, tuple(f.name for f in dataclasses.fields(HeapBlock)))
 
 
 def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
@@ -245,17 +258,21 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
     obj_run, obj_line, cycle_re, table_re = _OBJ_RUN.match, _OBJ_LINE.findall, _CYCLE.match, \
         _TABLE.match
     # An open dump's block, blank and foreign lines in C, where the C loop above may run.
-    dump_c = fast.dump_run if run_c is not None and dumps is not None and hasattr(
-        fast, "dump_run") else None
+    # (dump_run2: also the lines it reads a value from; a build before it has dump_run)
+    dump_c = (getattr(fast, "dump_run2", None) or getattr(fast, "dump_run", None)) \
+        if run_c is not None and dumps is not None else None
     limit = parser.max_skipped
+    checks_c = getattr(fast, "heap_checks", None)   # (a build before it: Python checks)
     while pos < n:
         if dump_c is not None and parser._active is dumps and (
                 mode := dumps.bulk_mode()) is not None:
-            end, line, recs, skipped, run, last, b3, phase = dump_c(
+            end, line, recs, skipped, run, last, b3, phase, *acts = dump_c(
                 text, pos, parser._lineno, HeapBlock, words, mode, parser._skipped_run, limit)
             if end > pos:
                 if recs:
                     dumps.add_blocks(recs)
+                if acts and acts[0]:
+                    dumps.add_acts(acts[0])
                 dumps.add_skipped(skipped, last, b3, phase)
                 parser.stats.skipped_in_sections += skipped
                 parser._skipped_run = run
@@ -273,7 +290,8 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
         if run_c is not None and pos >= hold and parser._active is None:
             end, line, items = run_c(text, pos, parser._lineno, words, cycles,
                                      overview is not None, factory, *extra)
-            back = _run_items(parser, text, items, overview, out) if items else None
+            back = _run_items(parser, text, items, overview, out, checks_c) \
+                if items else None
             if back is not None:
                 pos, hold, parser._lineno = back
                 continue
@@ -410,7 +428,7 @@ def _has_text(line: str) -> bool:
 
 
 def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
-               out: list[Record]) -> tuple[int, int, int] | None:
+               out: list[Record], checks: Any = None) -> tuple[int, int, int] | None:
     """Records of the C loop's items (see ``run`` in _scan.c), appended to ``out``.
 
     A table with a foreign line that normalises to nothing (the reader would not count it
@@ -428,7 +446,7 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
             out.append(ObjectEventRun(packed=it[1], names=it[2]))
             continue
         if it[0] == 3:
-            back = _heap_run(parser, text, it, overview, out)
+            back = _heap_run(parser, text, it, overview, out, checks)
             if back is not None:
                 return back
             continue
@@ -452,7 +470,7 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
 
 
 def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
-              out: list[Record]) -> tuple[int, int, int] | None:
+              out: list[Record], checks: Any = None) -> tuple[int, int, int] | None:
     """A stretch of markers and tables the C loop read in columns (``run(..., heap=True)``):
     one ``HeapRun`` appended to ``out``, after the foreign lines inside its tables pass the
     checks a table item's do (``_run_items``). At the first table that fails them, the
@@ -460,6 +478,9 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
     for the line path."""
     (_, seq, m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
      t_check_e, skips, values, hs, he, is_hex, width, packs) = it
+    # the checks below in C, where the lines are ones it decides (-2: Python decides)
+    first_bad = checks(text, skips, t_nskip, t_check_s, t_check_e) \
+        if checks is not None and t_line else -2
     m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s, t_check_e, \
         skips, values = (memoryview(b).cast("q") for b in (
             m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
@@ -470,7 +491,12 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
     stats = parser.stats
     bad = None          # the first table the line path must read
     nskipped = 0
-    if skips or any(c >= 0 for c in t_check_s):
+    if first_bad >= 0:
+        bad = first_bad
+        nskipped = sum(t_nskip[:bad])
+    elif first_bad == -1:
+        nskipped = len(skips) // 2
+    elif skips or any(c >= 0 for c in t_check_s):
         s = 0
         for k in range(tables):
             n = t_nskip[k]
@@ -509,9 +535,7 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
         sections[overview.name] = sections.get(overview.name, 0) + tables
     cols, variant = plan
     out.append(HeapRun(seq, m_line, m_index, m_start, m_end, t_line, values, width, cols,
-                       variant, overview.nested, text,
-                       [ObjectEventRun(None, None, p[1], p[2])  # (positional: cheaper)
-                        for p in packs]))
+                       variant, overview.nested, text, packs))
     return back
 
 
