@@ -845,6 +845,11 @@ class BlockDumpReader:
         return Feed.ENDED
 
     def _is_dump_banner(self, s: str) -> bool:
+        if s[:1] != "-" or not s.strip("-"):
+            # every banner tested below is "-+ words -+": only the buckets are left to test
+            # (a nested table's own lines and rules: seven regexes each, backtracking over
+            # every dash of a rule, before this)
+            return bool(_BUCKET.search(s))
         return bool(
             _ALLOC_STAT.match(s) or _SIZE_STAT.match(s) or _FIX_POOL.match(s)
             or _MMBLK.match(s) or _TASK_STAT.match(s) or _ALL_BLOCKS.match(s)
