@@ -365,6 +365,7 @@ static int raw_anchor(const unsigned char *b, Py_ssize_t n, const Anchors *an) {
 
 static int has_sub(const unsigned char *buf, Py_ssize_t n, const char *s) {
     Py_ssize_t L = (Py_ssize_t)strlen(s);
+    if (n < L) return 0;                    /* (buf + n - L would point before buf) */
     const unsigned char *p = buf, *last = buf + n - L;
     while (p <= last) {                     /* memchr to each place the first byte is */
         p = memchr(p, s[0], (size_t)(last - p + 1));
@@ -1651,7 +1652,8 @@ static PyObject *heap_checks(PyObject *self, PyObject *args) {
     Py_ssize_t nsk = sk.len / 8, tables = ns.len / 8;
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || cs.len / 8 < tables
-            || ce.len / 8 < tables) {
+            || ce.len / 8 < tables || ((uintptr_t)sk.buf | (uintptr_t)ns.buf
+                                       | (uintptr_t)cs.buf | (uintptr_t)ce.buf) % 8) {
         result = -2;
         goto done;
     }
@@ -1659,7 +1661,7 @@ static PyObject *heap_checks(PyObject *self, PyObject *args) {
     Py_ssize_t s = 0, ts, te;
     for (Py_ssize_t k = 0; k < tables; k++) {
         int64_t n = nskip[k];
-        if (n < 0 || 2 * (s + n) > nsk) { result = -2; goto done; }
+        if (n < 0 || n > nsk / 2 - s) { result = -2; goto done; }   /* (no overflow) */
         for (int64_t i = 0; i < n; i++) {
             int64_t a = skips[2 * (s + i)], b = skips[2 * (s + i) + 1];
             if (a < 0 || a > b || b > len || !norm_text(base + a, base + b, buf, &ts, &te)) {
@@ -1978,7 +1980,10 @@ static PyObject *dump_run_impl(PyObject *args, int with_acts) {
                           &anchors, &mode, &run, &limit))
         return NULL;
     PyObject *out = PyList_New(0), *acts = with_acts ? PyList_New(0) : NULL;
-    if (out == NULL || (with_acts && acts == NULL)) { Py_XDECREF(out); return NULL; }
+    if (out == NULL || (with_acts && acts == NULL)) {
+        Py_XDECREF(out); Py_XDECREF(acts);
+        return NULL;
+    }
     const Anchors *anp = NULL;
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0
             || (anp = cached_anchors(anchors)) == NULL) {
@@ -2000,7 +2005,10 @@ static PyObject *dump_run_impl(PyObject *args, int with_acts) {
         if (mode == 0 && p < nl && *p == '0') {
             PyObject *rec = block_line(p, nl, lineno + 1, factory);
             if (rec != NULL) {
-                if (PyList_Append(out, rec) < 0) { Py_DECREF(rec); Py_DECREF(out); return NULL; }
+                if (PyList_Append(out, rec) < 0) {
+                    Py_DECREF(rec); Py_DECREF(out); Py_XDECREF(acts);
+                    return NULL;
+                }
                 Py_DECREF(rec);
                 lineno++;
                 last = lineno;
@@ -2008,7 +2016,7 @@ static PyObject *dump_run_impl(PyObject *args, int with_acts) {
                 p = nl + 1;
                 continue;
             }
-            if (PyErr_Occurred()) { Py_DECREF(out); return NULL; }
+            if (PyErr_Occurred()) { Py_DECREF(out); Py_XDECREF(acts); return NULL; }
         }
         Py_ssize_t n = clean_keep_case(p, nl, buf), s;
         if (n < 0) break;
