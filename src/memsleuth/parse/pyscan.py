@@ -1,0 +1,832 @@
+"""The scanner's C calls (``memsleuth._scan``, ABI 5) in Python and NumPy, for when the C module
+is not built or turned off (``MEMSLEUTH_ACCEL=0``): parse/scan.py then runs its C-path code
+unchanged on top of this module (``accel.scanner()``).
+
+Reading a stress log line by line in Python costs ~10 µs a line; here a chunk is classified
+once, in bulk: its line ends with NumPy, the strict ``[MSOBJ]`` and ``[MSCYCLE]`` lines checked
+field by field over all lines at once (gathers at computed offsets), overview tables by their
+line shapes, the other lines' anchors by one regex pass over those lines only. ``run`` then
+hands back whole idle stretches as the C loop does: packed object events, heap stretches in
+columns (``HeapRun``). What it cannot decide as the C loop would (an overlong or odd line, a
+number beyond 64 bits, a table of another shape) it does not guess: it stops there and the
+scanner's Python reads that line, as it does after any line the C loop stops at. The answers
+are compared with the C path's and the line path's by tests/parse/test_verb_paths.py,
+tests/parse/test_pyscan.py and the differential fuzzer (tests/fuzz/differential.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from memsleuth.parse.normalize import _BULK_PREFIX, _ESC_ONE_LINE, _blank_ended
+
+#: what parse/scan.py may call (see accel.ABI); HEAP_COLUMNS: run(..., heap=True)
+ABI = 5
+HEAP_COLUMNS = 1
+
+#: records.PACKED_EVENT ("=qQQQII") as a NumPy row
+PACKED = np.dtype([("line", "=i8"), ("handle", "=u8"), ("caller", "=u8"), ("seq", "=u8"),
+                   ("kind", "=u4"), ("create", "=u4")])
+MAX_KINDS = 1024
+#: the kind names packed rows index (append-only, bounded, like the C module's)
+kind_names: list[str] = []
+_kind_ids: dict[str, int] = {}
+
+LINE_MAX_CLEAN = 4096
+_CSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]")
+_NONPRINT = re.compile(rb"[^\t -~]")
+#: what a foreign line inside an overview table may not hold (_scan.c table_foreign)
+_TABLE_WORDS = re.compile(rb"\||=====|!!!!!|--|k_mm_statistic")
+_BANNER = re.compile(rb"=+ *Heap Info *=+")
+_RULE = re.compile(rb"-{20,}")
+_HEADER = re.compile(rb"\[HEAP\]\|[ -~]*")
+_CELL = re.compile(rb" *(?:0x([0-9A-Fa-f]{1,16})(?![0-9A-Fa-f])|([0-9]{1,18})(?![0-9])) *\|")
+_ROW = re.compile(rb" *\|(?: *(?:0x[0-9A-Fa-f]{1,16}(?![0-9A-Fa-f])|[0-9]{1,18}(?![0-9])) *\|)+ *")
+_OBJ = re.compile(rb"\[MSOBJ\] (create|delete) ([a-z][a-z0-9_]{0,15}) 0x([0-9a-f]{8}|[0-9a-f]{16}) "
+                  rb"caller 0x([0-9a-f]{8}|[0-9a-f]{16}) seq ([0-9]+)\n")
+MAX_CELLS = 32
+INT64_MAX = (1 << 63) - 1
+
+# byte classes
+_DIGIT = np.zeros(256, bool)
+_DIGIT[48:58] = True
+_HEXL = _DIGIT.copy()                 # [0-9a-f]: object handles and callers
+_HEXL[97:103] = True
+_KIND = _HEXL.copy()                  # [a-z0-9_]
+_KIND[97:123] = True
+_KIND[95] = True
+_HEXD = _HEXL.copy()                  # [0-9A-Fa-f]: table cells
+_HEXD[65:71] = True
+_HEXVAL = np.zeros(256, np.uint64)
+for _c in range(256):
+    ch = chr(_c)
+    if ch in "0123456789abcdefABCDEF":
+        _HEXVAL[_c] = int(ch, 16)
+_MAY_START = np.zeros(256, bool)      # normalize._MAY_START
+for _c in b"[(<0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    _MAY_START[_c] = True
+
+# line actions
+X, INERT, OBJ, MARK, TABLE = 0, 1, 2, 3, 4
+
+
+def _cols(starts: np.ndarray, width: int, limit: int) -> np.ndarray:
+    """Indices [start, start + width) per row, clipped into the buffer."""
+    return np.minimum(starts[:, None] + np.arange(width), limit)
+
+
+def _lit(arr: np.ndarray, at: np.ndarray, word: bytes) -> np.ndarray:
+    """Which rows hold ``word`` at ``at``."""
+    if not len(at):
+        return np.zeros(0, bool)
+    got = arr[_cols(at, len(word), len(arr) - 1)]
+    return (got == np.frombuffer(word, np.uint8)).all(axis=1)
+
+
+def _hex_values(arr: np.ndarray, at: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Values of the hex digits arr[at, at + n) (n <= 16), as uint64."""
+    out = np.zeros(len(at), np.uint64)
+    if not len(at):
+        return out
+    digits = _HEXVAL[arr[_cols(at + n - 16, 16, len(arr) - 1)]]
+    keep = np.arange(16) >= (16 - n)[:, None]
+    digits = np.where(keep, digits, np.uint64(0))
+    for j in range(16):
+        out = (out << np.uint64(4)) | digits[:, j]
+    return out
+
+
+def _dec_values(arr: np.ndarray, at: np.ndarray, n: np.ndarray, width: int) -> np.ndarray:
+    """Values of the decimal digits arr[at, at + n) (n <= width <= 19), as uint64."""
+    out = np.zeros(len(at), np.uint64)
+    if not len(at):
+        return out
+    digits = arr[_cols(at + n - width, width, len(arr) - 1)].astype(np.uint64) - np.uint64(48)
+    keep = np.arange(width) >= (width - n)[:, None]
+    digits = np.where(keep, digits, np.uint64(0))
+    for j in range(width):
+        out = out * np.uint64(10) + digits[:, j]
+    return out
+
+
+def _kind_id(name: str) -> int:
+    got = _kind_ids.get(name)
+    if got is None:
+        if len(kind_names) >= MAX_KINDS:
+            return -1
+        got = _kind_ids[name] = len(kind_names)
+        kind_names.append(name)
+    return got
+
+
+class _Anchors:
+    """The readers' anchors (lowercase) as one bytes regex: a hit consumes the rest of its
+    line, so a pass over many lines gives at most one hit a line."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.words = words
+        enc = [w.encode("latin-1") for w in words]
+        self.any = re.compile(b"(?:" + b"|".join(map(re.escape, enc)) + b")[^\n]*") if enc \
+            else None
+        self.set = frozenset(enc)
+
+
+def _anchors_of(words: Any) -> _Anchors | None:
+    global _last_anchors
+    if _last_anchors is not None and _last_anchors.words is words:
+        return _last_anchors
+    if not isinstance(words, tuple) or len(words) > 512:
+        return None
+    try:
+        if any(not isinstance(w, str) or not w or len(w.encode("latin-1")) != len(w)
+               for w in words):
+            return None
+    except UnicodeEncodeError:
+        return None
+    _last_anchors = _Anchors(words)
+    return _last_anchors
+
+
+_last_anchors: _Anchors | None = None
+
+
+def _clean(line: bytes) -> bytes | None:
+    """_scan.c clean_line: CSI sequences dropped, lowercased; None when anything else would
+    change under normalize() or the line is too long."""
+    if b"\x1b" in line:
+        line = _CSI.sub(b"", line)
+    if _NONPRINT.search(line) is not None or len(line) > LINE_MAX_CLEAN:
+        return None
+    return line.lower()
+
+
+class _LineFacts:
+    """inert / table-foreign / after-table-ok for one line, decided one line at a time."""
+
+    @staticmethod
+    def of(line: bytes, an: _Anchors) -> tuple[bool, bool, bool]:
+        c = _clean(line)
+        if c is None:
+            return False, False, False
+        inert = an.any is None or an.any.search(c) is None
+        return inert, inert and _TABLE_WORDS.search(c) is None, b"[pool]|" not in c
+
+
+class _Chunk:
+    """One text, classified once (every run() call on it reads these arrays)."""
+
+    def __init__(self, text: str, raw: bytes, an: _Anchors, cycles: bool, tables: bool) -> None:
+        self.text, self.an, self.cycles, self.tables = text, an, cycles, tables
+        arr = self.arr = np.frombuffer(raw, np.uint8)
+        nl = self.nl = np.flatnonzero(arr == 10)
+        L = self.L = len(nl)
+        starts = self.starts = np.empty(L, np.int64)
+        if L:
+            starts[0] = 0
+            starts[1:] = nl[:-1] + 1
+        lens = nl - starts
+        top = len(arr) - 1
+        act = self.act = np.full(L, X, np.uint8)
+        c0 = arr[np.minimum(starts, top)] if L else np.zeros(0, np.uint8)
+        shaped = np.zeros(L, bool)   # lines of a known shape (not read by the anchor pass)
+        # -- [MSOBJ] lines -------------------------------------------------------------
+        cand = np.flatnonzero((c0 == 91) & (lens >= 51))
+        s = starts[cand]
+        ok = _lit(arr, s, b"[MSOBJ] ")
+        cand, s = cand[ok], s[ok]
+        create = _lit(arr, s + 8, b"create ")
+        ok = create | _lit(arr, s + 8, b"delete ")
+        cand, s, create = cand[ok], s[ok], create[ok]
+        ks = s + 15
+        kb = arr[_cols(ks, 17, top)]
+        klen = np.argmax(kb == 32, axis=1)          # the first blank after the kind
+        ok = (klen >= 1) & (kb[np.arange(len(ks)), 0] >= 97) & (kb[np.arange(len(ks)), 0] <= 122)
+        ok &= (_KIND[kb] | (np.arange(17) >= klen[:, None])).all(axis=1)
+        ok &= (kb == 32).any(axis=1)
+        h0 = ks + klen + 3
+        ok &= _lit(arr, ks + klen, b" 0x")
+        hb = _HEXL[arr[_cols(h0, 17, top)]]
+        hlen = np.where(hb[:, :8].all(axis=1) & (arr[np.minimum(h0 + 8, top)] == 32), 8,
+                        np.where(hb[:, :16].all(axis=1) & (arr[np.minimum(h0 + 16, top)] == 32),
+                                 16, 0))
+        ok &= hlen > 0
+        c1 = h0 + hlen
+        ok &= _lit(arr, c1, b" caller 0x")
+        cb = _HEXL[arr[_cols(c1 + 10, 17, top)]]
+        clen = np.where(cb[:, :8].all(axis=1) & (arr[np.minimum(c1 + 18, top)] == 32), 8,
+                        np.where(cb[:, :16].all(axis=1) & (arr[np.minimum(c1 + 26, top)] == 32),
+                                 16, 0))
+        ok &= clen > 0
+        q0 = c1 + 10 + clen
+        ok &= _lit(arr, q0, b" seq ")
+        d0 = q0 + 5
+        e = nl[cand]
+        dlen = e - d0
+        ok &= dlen >= 1
+        # digits up to the line end (a longer seq than 19 digits: not packable, see below)
+        dl = np.minimum(np.maximum(dlen, 1), 19)
+        db = _DIGIT[arr[_cols(e - 19, 19, top)]] | (np.arange(19) < (19 - dl)[:, None])
+        ok &= db.all(axis=1)
+        strict = cand[ok]
+        shaped[strict] = True    # (a longer seq is decided one line at a time: X)
+        long_seq = dlen[ok] > 19
+        sel = ok.copy()
+        sel[ok] = ~long_seq
+        rows = np.zeros(int(sel.sum()), PACKED)
+        self.o_lines = cand[sel]
+        rows["handle"] = _hex_values(arr, h0[sel], hlen[sel])
+        rows["caller"] = _hex_values(arr, c1[sel] + 10, clen[sel])
+        rows["seq"] = _dec_values(arr, d0[sel], dlen[sel], 19)
+        rows["create"] = create[sel]
+        # kinds: few distinct; one bytes slice per line would cost more than this
+        kinds = np.zeros(len(self.o_lines), np.int64)
+        if len(self.o_lines):
+            kk = np.ascontiguousarray(
+                np.where(np.arange(17) < klen[sel][:, None], kb[sel], 0)[:, :16])
+            key = kk.view(np.uint64).reshape(-1, 2)
+            left = np.ones(len(kk), bool)
+            while left.any():
+                j = int(np.argmax(left))
+                same = left & (key[:, 0] == key[j, 0]) & (key[:, 1] == key[j, 1])
+                kinds[same] = _kind_id(bytes(kk[j][:int(klen[sel][j])]).decode("ascii"))
+                left &= ~same
+        packable = kinds >= 0
+        rows["kind"] = np.where(packable, kinds, 0)
+        self.o_rows = rows[packable]
+        self.o_lines = self.o_lines[packable]
+        act[self.o_lines] = OBJ
+        # -- [MSCYCLE] markers ------------------------------------------------------------
+        self.m_lines = np.zeros(0, np.int64)
+        self.m_vals = np.zeros(0, np.int64)
+        cand = np.flatnonzero((c0 == 91) & (lens >= 10))
+        cand = cand[_lit(arr, starts[cand], b"[MSCYCLE]")]
+        if cycles and len(cand):
+            d0 = starts[cand] + 9 + (arr[starts[cand] + 9] == 32)
+            e = nl[cand]
+            dlen = e - d0
+            dl = np.minimum(np.maximum(dlen, 1), 18)
+            db = _DIGIT[arr[_cols(e - 18, 18, top)]] | (np.arange(18) < (18 - dl)[:, None])
+            ok = (dlen >= 1) & (dlen <= 18) & db.all(axis=1)
+            self.m_lines = cand[ok]
+            self.m_vals = _dec_values(arr, d0[ok], dlen[ok], 18).astype(np.int64)
+            act[self.m_lines] = MARK
+            shaped[self.m_lines] = True
+            # (more than 18 digits: not taken here, the scanner's Python reads it)
+            shaped[cand[(dlen > 18)]] = True
+        # -- overview table lines ---------------------------------------------------------
+        self.inert = np.zeros(L, bool)
+        self.foreign = np.zeros(L, bool)
+        self.after_ok = np.zeros(L, bool)
+        self.kind = np.zeros(L, np.uint8)   # 1 banner, 2 rule, 3 header, 4 row
+        self.row_vals: dict[int, tuple[tuple[int, ...], bool]] = {}
+        self.hdr_id = {}
+        if tables:
+            self._table_lines(c0, lens, shaped)
+        # -- everything else: inert? foreign inside a table? ok after a table? ---------
+        self._facts(np.flatnonzero(~shaped), lens)
+        self.after_ok[act == OBJ] = True
+        self.after_ok[act == MARK] = True
+        self.facts_done = ~np.zeros(L, bool)
+        self.facts_done[act == OBJ] = False
+        self.facts_done[act == MARK] = False
+        act[(act == X) & self.inert] = INERT
+        self.act = act
+        if tables:
+            self._tables()
+        self._greedy(0)
+
+    # -- line facts ---------------------------------------------------------------------
+    def _facts(self, idx: np.ndarray, lens: np.ndarray) -> None:
+        if not len(idx):
+            return
+        arr, an = self.arr, self.an
+        ls = lens[idx] + 1
+        offs = np.cumsum(ls) - ls
+        gather = np.repeat(self.starts[idx] - offs, ls) + np.arange(int(ls.sum()))
+        sub = arr[gather]
+        bad = (sub - np.uint8(32)) > 94
+        bad &= (sub != 10) & (sub != 9)
+        odd = np.zeros(len(idx), bool)
+        if bad.any():
+            odd[np.searchsorted(offs, np.flatnonzero(bad), "right") - 1] = True
+        odd |= lens[idx] > LINE_MAX_CLEAN
+        low = sub.tobytes().lower()
+        hit = np.zeros(len(idx), bool)
+        if an.any is not None:
+            at = [m.start() for m in an.any.finditer(low)]
+            if at:
+                hit[np.searchsorted(offs, at, "right") - 1] = True
+        words = np.zeros(len(idx), bool)
+        at = [m.start() for m in _TABLE_WORDS.finditer(low)]
+        if at:
+            words[np.searchsorted(offs, at, "right") - 1] = True
+        pool = np.zeros(len(idx), bool)
+        p = low.find(b"[pool]|")
+        while p >= 0:
+            pool[np.searchsorted(offs, p, "right") - 1] = True
+            p = low.find(b"[pool]|", p + 1)
+        inert = ~odd & ~hit
+        self.inert[idx] = inert
+        self.foreign[idx] = inert & ~words
+        self.after_ok[idx] = ~odd & ~pool
+        for j in idx[odd]:
+            self._facts_one(int(j))
+
+    def _line(self, j: int) -> bytes:
+        return self.text[int(self.starts[j]):int(self.nl[j])].encode("latin-1")
+
+    def _facts_one(self, j: int) -> None:
+        self.inert[j], self.foreign[j], self.after_ok[j] = _LineFacts.of(self._line(j), self.an)
+
+    def _fact(self, j: int, which: np.ndarray) -> bool:
+        if not self.facts_done[j]:
+            self._facts_one(j)
+            self.facts_done[j] = True
+        return bool(which[j])
+
+    # -- overview tables ------------------------------------------------------------------
+    def _table_lines(self, c0: np.ndarray, lens: np.ndarray, shaped: np.ndarray) -> None:
+        text, kind, an = self.text, self.kind, self.an
+        memo: dict[str, tuple[int, tuple[bool, bool, bool]]] = {}
+        heads = np.flatnonzero((c0 == 91) & (lens >= 7))
+        heads = heads[_lit(self.arr, self.starts[heads], b"[HEAP]|")]
+        cand = np.union1d(np.flatnonzero((c0 == 61) | (c0 == 45)), heads)
+        inert, foreign, after = self.inert, self.foreign, self.after_ok
+        for j in cand.tolist():
+            line = text[self.starts[j]:self.nl[j]]
+            got = memo.get(line)
+            if got is None:
+                b = line.encode("latin-1")
+                k = 1 if _BANNER.fullmatch(b) else 2 if _RULE.fullmatch(b) else \
+                    3 if _HEADER.fullmatch(b) else 0
+                got = (k, _LineFacts.of(b, an) if k else (False, False, False))
+                if len(memo) < 4096:
+                    memo[line] = got
+            k, facts = got
+            if k:
+                kind[j] = k
+                shaped[j] = True
+                inert[j], foreign[j], after[j] = facts
+        # rows: ' *|...': same shape as the first of their length in bulk, others one by one
+        rows = np.flatnonzero(((c0 == 32) | (c0 == 124)) & (lens >= 3))
+        self._rows(rows, lens)
+
+    def _rows(self, rows: np.ndarray, lens: np.ndarray) -> None:
+        arr, top, vals = self.arr, len(self.arr) - 1, self.row_vals
+        todo = rows
+        for _ in range(4):
+            if len(todo) < 8:
+                break
+            n = int(lens[todo[0]])
+            same = todo[lens[todo] == n]
+            tpl = self._line(int(same[0]))
+            m = _ROW.fullmatch(tpl)
+            if m is None:
+                todo = todo[todo != same[0]]
+                continue
+            cells = list(_CELL.finditer(tpl, tpl.index(b"|") + 1))
+            digit = np.zeros(n, np.uint8)    # 0 structural, 1 decimal, 2 hex digit
+            spans = []
+            for c in cells:
+                g = 1 if c.group(1) is not None else 2
+                a, b = c.span(g)
+                digit[a:b] = 1 if g == 2 else 2
+                spans.append((a, b, g == 1))
+            if len(spans) > MAX_CELLS:
+                todo = todo[todo != same[0]]
+                continue
+            mat = arr[_cols(self.starts[same], n, top)]
+            tplv = np.frombuffer(tpl, np.uint8)
+            ok = ((mat == tplv) | (digit != 0)).all(axis=1)
+            ok &= (_DIGIT[mat] | (digit != 1)).all(axis=1)
+            ok &= (_HEXD[mat] | (digit != 2)).all(axis=1)
+            good = same[ok]
+            mg = mat[ok].ravel()
+            cols = []
+            hexrow = any(h for _, _, h in spans)
+            for a, b, h in spans:
+                w = b - a
+                at = np.full(len(good), a, np.int64)
+                nn = np.full(len(good), w, np.int64)
+                if h:
+                    cols.append(_hex_values(mg, at + np.arange(len(good)) * n, nn))
+                else:
+                    cols.append(_dec_values(mg, at + np.arange(len(good)) * n, nn, 18))
+            table = np.stack(cols, axis=1) if cols else np.zeros((len(good), 0), np.uint64)
+            for j, v in zip(good.tolist(), table.tolist(), strict=True):
+                vals[j] = (tuple(v), hexrow)
+            self.kind[good] = 4
+            todo = np.setdiff1d(todo, good)
+            if not len(good):
+                todo = todo[todo != same[0]]
+        for j in todo.tolist():
+            b = self._line(j)
+            if _ROW.fullmatch(b) is None:
+                continue
+            cells = list(_CELL.finditer(b, b.index(b"|") + 1))
+            if len(cells) > MAX_CELLS:
+                continue
+            vals[j] = (tuple(int(c[1], 16) if c[1] is not None else int(c[2]) for c in cells),
+                       any(c[1] is not None for c in cells))
+            self.kind[j] = 4
+
+    def _parse_table(self, i: int) -> tuple[int, list[int], int, int, int] | None:
+        """_scan.c parse_table at line i: (header line, skipped lines, row line, bottom rule
+        line, tail) or None."""
+        kind, L = self.kind, self.L
+        skips: list[int] = []
+        j = i
+        banner = kind[i] == 1
+        if banner:
+            j += 1
+            while True:
+                if j >= L:
+                    return None
+                if kind[j] == 2:
+                    break
+                if len(skips) >= 8 or not self._fact(j, self.foreign):
+                    return None
+                skips.append(j)
+                j += 1
+        elif kind[i] != 2:
+            return None
+        j += 1
+        while True:
+            if j >= L:
+                return None
+            if kind[j] == 3:
+                break
+            if not banner or len(skips) >= 8 or not self._fact(j, self.foreign):
+                return None
+            skips.append(j)
+            j += 1
+        hdr = j
+        j += 1
+        while True:
+            if j >= L:
+                return None
+            if kind[j] == 4:
+                break
+            if len(skips) >= 8 or not self._fact(j, self.foreign):
+                return None
+            skips.append(j)
+            j += 1
+        row = j
+        j += 1
+        tail = 0
+        while True:
+            if j >= L:
+                return None
+            if kind[j] == 2:
+                break
+            if tail >= 8 or not self._fact(j, self.foreign):
+                return None
+            tail += 1
+            j += 1
+        if j + 1 >= L or not self._fact(j + 1, self.after_ok):
+            return None
+        return hdr, skips, row, j, tail
+
+    def _tables(self) -> None:
+        """Every line a table may start at (banner or rule) with the table there, if any."""
+        kind, L = self.kind, self.L
+        cand = np.flatnonzero((kind == 1) | (kind == 2))
+        # the plain shapes in bulk: banner, rule, header, row, rule (or from the rule)
+        k = np.concatenate((kind, np.zeros(6, np.uint8)))
+        after = np.concatenate((self.after_ok, np.zeros(6, bool)))
+        simple_b = (k[cand] == 1) & (k[cand + 1] == 2) & (k[cand + 2] == 3) & (k[cand + 3] == 4) \
+            & (k[cand + 4] == 2) & (cand + 5 < L) & after[cand + 5]
+        simple_r = (k[cand] == 2) & (k[cand + 1] == 3) & (k[cand + 2] == 4) & (k[cand + 3] == 2) \
+            & (cand + 4 < L) & after[cand + 4]
+        starts, lasts, hdrs, rws, tails, skips = [], [], [], [], [], []
+        sb = set(cand[simple_b].tolist())
+        sr = set(cand[simple_r].tolist())
+        vals = self.row_vals
+        hdr_next = set(cand[k[cand + 1] == 3].tolist())
+        for i in cand.tolist():
+            if kind[i] == 2 and i not in hdr_next:
+                continue          # a rule opens a table only right before its header
+            if i in sb:
+                got = (i + 2, [], i + 3, i + 4, 0)
+            elif i in sr:
+                got = (i + 1, [], i + 2, i + 3, 0)
+            else:
+                got = self._parse_table(i)
+                if got is None:
+                    continue
+            hdr, sk, row, last, tail = got
+            v, _ = vals[row]
+            if any(x > INT64_MAX for x in v):
+                continue          # (the C loop gives a table item: the Python path reads it)
+            starts.append(i)
+            lasts.append(last)
+            hdrs.append(hdr)
+            rws.append(row)
+            tails.append(tail)
+            skips.append(sk)
+        self.t_first = np.array(starts, np.int64)
+        self.t_last = np.array(lasts, np.int64)
+        self.t_hdr = hdrs
+        self.t_row = rws
+        self.t_tail = tails
+        self.t_skips = skips
+
+    def _greedy(self, origin: int) -> None:
+        """The tables a walk from line ``origin`` reads (a table start inside an earlier
+        table is never reached), the lines they cover and the lines the walk stops at."""
+        L = self.L
+        chosen: list[int] = []
+        if self.tables and len(self.t_first):
+            last = origin - 1
+            k0 = int(np.searchsorted(self.t_first, origin))
+            for k, (f, e) in enumerate(zip(self.t_first[k0:].tolist(),
+                                           self.t_last[k0:].tolist(), strict=True), k0):
+                if f > last:
+                    chosen.append(k)
+                    last = e
+        self.origin = origin
+        self.chosen = np.array(chosen, np.int64)
+        cf = self.t_first[self.chosen] if len(chosen) else np.zeros(0, np.int64)
+        cl = self.t_last[self.chosen] if len(chosen) else np.zeros(0, np.int64)
+        self.c_first, self.c_last = cf, cl
+        d = np.zeros(L + 1, np.int64)
+        np.add.at(d, cf, 1)
+        np.add.at(d, cl + 1, -1)
+        covered = np.cumsum(d[:L]) > 0
+        act = self.act
+        top = ~covered
+        self.stops = np.flatnonzero(top & (act == X))
+        self.o_top = np.flatnonzero(top[self.o_lines]) if len(self.o_lines) else \
+            np.zeros(0, np.int64)
+        self.o_top_lines = self.o_lines[self.o_top]
+        self.m_top = np.flatnonzero(top[self.m_lines]) if len(self.m_lines) else \
+            np.zeros(0, np.int64)
+
+    def inside(self, i0: int) -> bool:
+        k = int(np.searchsorted(self.c_first, i0, "right")) - 1
+        return k >= 0 and self.c_first[k] < i0 <= self.c_last[k]
+
+
+_chunk: _Chunk | None = None
+
+
+def _chunk_for(text: str, anchors: Any, cycles: bool, tables: bool) -> _Chunk | None:
+    global _chunk
+    ch = _chunk
+    if ch is not None and ch.text is text and ch.an.words is anchors and ch.cycles == cycles \
+            and ch.tables == tables:
+        return ch
+    an = _anchors_of(anchors)
+    if an is None:
+        return None
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+    _chunk = ch = _Chunk(text, raw, an, cycles, tables)
+    return ch
+
+
+def run(text: str, pos: int, lineno: int, anchors: tuple[str, ...], cycles: bool,
+        tables: bool, factory: Any, as_columns: bool = False, heap: bool = False
+        ) -> tuple[int, int, list[Any]]:
+    """_scan.c run(): (end, lineno, items) for the idle stretch from ``pos``."""
+    out: list[Any] = []
+    ch = _chunk_for(text, anchors, bool(cycles), bool(tables))
+    if ch is None or pos < 0 or not ch.L:
+        return pos, lineno, out
+    starts = ch.starts
+    i0 = int(np.searchsorted(starts, pos))
+    if i0 >= ch.L or starts[i0] != pos:
+        return pos, lineno, out
+    if ch.inside(i0) or i0 < ch.origin:
+        ch._greedy(i0)
+    k = int(np.searchsorted(ch.stops, i0))
+    stop = int(ch.stops[k]) if k < len(ch.stops) else ch.L
+    # events: packed (as_columns), skipped (no factory) or read by the caller one by one
+    o_lo = int(np.searchsorted(ch.o_top_lines, i0))
+    o_idx = ch.o_top[o_lo:]
+    o_lines = ch.o_lines[o_idx]
+    if factory is not None and not as_columns and len(o_lines) and o_lines[0] < stop:
+        stop = int(o_lines[0])
+    o_hi = int(np.searchsorted(o_lines, stop))
+    o_idx, o_lines = o_idx[:o_hi], o_lines[:o_hi]
+    base = lineno - i0 + 1          # line number of line index j: base + j
+    m_all = ch.m_lines[ch.m_top]
+    m_lo, m_hi = np.searchsorted(m_all, [i0, stop])
+    m_sel = ch.m_top[m_lo:m_hi]
+    m_lines = ch.m_lines[m_sel]
+    t_lo, t_hi = np.searchsorted(ch.c_first, [i0, stop])
+    t_sel = ch.chosen[t_lo:t_hi]
+    nt = len(t_sel)
+    t_lines = ch.t_first[t_sel]
+    end = int(starts[stop]) if stop < ch.L else int(ch.nl[-1]) + 1
+    new_lineno = lineno + (stop - i0)
+    packed = as_columns and factory is not None
+    if packed and len(o_lines):
+        rows = ch.o_rows[o_idx]
+        rows["line"] = o_lines + base
+    # tokens in line order: markers (0) and tables (1)
+    tok_lines = np.concatenate((m_lines, t_lines))
+    order = np.argsort(tok_lines, kind="stable")
+    tok_lines = tok_lines[order]
+    tok_code = np.concatenate((np.zeros(len(m_lines), np.uint8), np.ones(nt, np.uint8)))[order]
+    tok_ref = np.concatenate((np.arange(len(m_lines)), np.arange(nt)))[order]
+    if packed and len(o_lines):
+        grp = np.searchsorted(tok_lines, o_lines)      # tokens before each event
+        cut = np.flatnonzero(np.diff(grp)) + 1
+        bounds = np.concatenate(([0], cut, [len(grp)]))
+        groups = grp[bounds[:-1]].tolist()
+        packs = {g: rows[a:b].tobytes() for g, a, b in zip(
+            groups, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)}
+        pack_at = np.array(groups, np.int64)
+    else:
+        packs = {}
+        pack_at = np.zeros(0, np.int64)
+    text_ = text
+    if 0 in packs:
+        out.append((2, packs.pop(0), kind_names))
+    if not len(tok_lines):
+        return end, new_lineno, out
+    m_vals = ch.m_vals[m_sel]
+    if not heap:
+        for j, (code, ref) in enumerate(zip(tok_code.tolist(), tok_ref.tolist(), strict=True)):
+            if code == 0:
+                line = int(m_lines[ref])
+                out.append((0, base + line, int(m_vals[ref]), int(starts[line]),
+                            int(ch.nl[line])))
+            else:
+                out.append(_table_item(ch, int(t_sel[ref]), base))
+            if j + 1 in packs:
+                out.append((2, packs[j + 1], kind_names))
+        return end, new_lineno, out
+    # heap stretches: split where a table's header, width or hex-ness changes
+    hdr_text = [text_[starts[ch.t_hdr[t]]:ch.nl[ch.t_hdr[t]]] for t in t_sel.tolist()]
+    shapes = [(h, len(ch.row_vals[ch.t_row[t]][0]), ch.row_vals[ch.t_row[t]][1])
+              for h, t in zip(hdr_text, t_sel.tolist(), strict=True)]
+    splits = [0]
+    cur = None
+    tab_pos = np.flatnonzero(tok_code == 1).tolist()
+    for n_, j in enumerate(tab_pos):
+        if cur is None:
+            cur = shapes[n_]
+        elif shapes[n_] != cur:
+            splits.append(j)
+            cur = shapes[n_]
+    splits.append(len(tok_lines))
+    for a, b in zip(splits[:-1], splits[1:], strict=True):
+        out.append(_stretch(ch, base, tok_code[a:b], tok_ref[a:b], a, m_lines, m_vals,
+                            t_sel, packs, pack_at))
+    return end, new_lineno, out
+
+
+def _stretch(ch: _Chunk, base: int, code: np.ndarray, ref: np.ndarray, first: int,
+             m_lines: np.ndarray, m_vals: np.ndarray, t_sel: np.ndarray,
+             packs: dict[int, bytes], pack_at: np.ndarray) -> tuple[Any, ...]:
+    """One heap stretch item (3, ...) (see heap_flush in _scan.c)."""
+    n = len(code)
+    has = np.zeros(n, bool)
+    mine = pack_at[(pack_at > first) & (pack_at <= first + n)]
+    has[mine - first - 1] = True
+    seq2 = np.stack((code, np.where(has, 2, 255).astype(np.uint8)), axis=1).ravel()
+    seq = seq2[seq2 != 255].tobytes()
+    plist = [(2, packs[first + j + 1], kind_names) for j in np.flatnonzero(has).tolist()]
+    mref = ref[code == 0]
+    ml = m_lines[mref]
+    starts, nl = ch.starts, ch.nl
+    tref = t_sel[ref[code == 1]]
+    tl = ch.t_first[tref]
+    q = np.int64
+    if len(tref):
+        t_list = tref.tolist()
+        rows = [ch.row_vals[ch.t_row[t]] for t in t_list]
+        width, hexrow = len(rows[0][0]), rows[0][1]
+        h0 = ch.t_hdr[t_list[0]]
+        hs, he = int(starts[h0]), int(nl[h0])
+        values = np.array([v for v, _ in rows], np.uint64).astype(q).ravel()
+        last = ch.t_last[tref]
+        t_end = nl[last] + 1
+        tails = np.array([ch.t_tail[t] for t in t_list], bool)
+        nxt = np.minimum(last + 1, ch.L - 1)
+        check_s = np.where(tails, starts[nxt], -1)
+        check_e = np.where(tails, nl[nxt], -1)
+        nskip = np.array([len(ch.t_skips[t]) for t in t_list], q)
+        sk = [j for t in t_list for j in ch.t_skips[t]]
+        skips = np.stack((starts[sk], nl[sk]), axis=1).ravel() if sk else np.zeros(0, q)
+    else:
+        width, hexrow, hs, he = 0, 0, -1, -1
+        values = t_end = check_s = check_e = nskip = skips = np.zeros(0, q)
+    return (3, seq, (ml + base).astype(q).tobytes(), m_vals[mref].astype(q).tobytes(),
+            starts[ml].astype(q).tobytes(), nl[ml].astype(q).tobytes(),
+            (tl + base).astype(q).tobytes(), starts[tl].astype(q).tobytes(),
+            np.asarray(t_end, q).tobytes(), np.asarray(nskip, q).tobytes(),
+            np.asarray(check_s, q).tobytes(), np.asarray(check_e, q).tobytes(),
+            np.asarray(skips, q).tobytes(), np.asarray(values, q).tobytes(), hs, he,
+            int(bool(hexrow)), width, plist)
+
+
+def _table_item(ch: _Chunk, t: int, base: int) -> tuple[Any, ...]:
+    """(1, first, hs, he, values, is_hex, row_line, skips, start, end, check)"""
+    starts, nl = ch.starts, ch.nl
+    first = int(ch.t_first[t])
+    hdr, row, last = ch.t_hdr[t], ch.t_row[t], int(ch.t_last[t])
+    v, hexrow = ch.row_vals[row]
+    skips = tuple(x for j in ch.t_skips[t] for x in (int(starts[j]), int(nl[j])))
+    check = (int(starts[last + 1]), int(nl[last + 1])) if ch.t_tail[t] else None
+    return (1, base + first, int(starts[hdr]), int(nl[hdr]), list(v), bool(hexrow),
+            base + row, skips, int(starts[first]), int(nl[last]) + 1, check)
+
+
+# -- the other calls --------------------------------------------------------------------------
+def obj_run(text: str, pos: int, lineno: int, factory: Any) -> tuple[int, int, list[Any] | None]:
+    """_scan.c obj_run: the strict [MSOBJ] lines from pos (ObjectEvents via factory)."""
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return pos, lineno, None
+    out: list[Any] | None = [] if factory is not None else None
+    p = pos
+    while True:
+        m = _OBJ.match(raw, p)
+        if m is None:
+            break
+        lineno += 1
+        if out is not None:
+            op, kind, handle, caller, seq = m.groups()
+            out.append(factory(lineno, op.decode(), kind.decode(), int(handle, 16),
+                               int(caller, 16), int(seq), None, None))
+        p = m.end()
+    return p, lineno, out
+
+
+def skip_inert(text: str, pos: int, anchors: tuple[str, ...]) -> tuple[int, int]:
+    """_scan.c skip_inert: whole printable ASCII/TAB lines from pos without an anchor (any
+    case; no escape is dropped here)."""
+    an = _anchors_of(anchors)
+    if an is None or pos < 0:
+        return pos, 0
+    n = 0
+    while True:
+        nl = text.find("\n", pos)
+        if nl < 0:
+            break
+        line = text[pos:nl]
+        try:
+            b = line.encode("latin-1")
+        except UnicodeEncodeError:
+            break
+        if _NONPRINT.search(b) is not None:
+            break
+        if an.any is not None and an.any.search(b.lower()) is not None:
+            break
+        n += 1
+        pos = nl + 1
+    return pos, n
+
+
+def prefix_count(text: str) -> tuple[bool, int, str, int] | None:
+    """_scan.c prefix_count: (plain, lines normalize() finds a prefix on, lines left to
+    Python, lines). Only the lines a prefix can start are given to count_prefixed's regex
+    (its literal-led pass costs ~0.4 µs a line); None for text that is not ASCII."""
+    if not text.isascii():
+        return None
+    raw = text.encode("ascii")
+    arr = np.frombuffer(raw, np.uint8)
+    lines = text.count("\n")
+    plain = not bool((((arr < 32) & (arr != 9) & (arr != 10)) | (arr == 127)).any())
+    if not plain:
+        if "\x1b" in text:
+            text = _ESC_ONE_LINE.sub("", text)
+        raw = text.encode("ascii").translate(None, _CONTROL)
+        text = raw.decode("ascii")
+        arr = np.frombuffer(raw, np.uint8)
+    if not len(arr):
+        return plain, 0, "", lines
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [len(arr)]))
+    if starts[-1] >= len(arr):
+        starts, ends = starts[:-1], ends[:-1]
+    top = len(arr) - 1
+    first = arr[np.minimum(starts, top)]
+    cand = _MAY_START[first] & (ends > starts)
+    lead = starts[cand]
+    agent = _lit(arr, lead, b"[MSOBJ]") | _lit(arr, lead, b"[MSCYCLE]") | \
+        _lit(arr, lead, b"[HEAP]|")
+    cs = lead[~agent]
+    ce = ends[cand][~agent]
+    count = 0
+    if len(cs):
+        ls = ce - cs + 1                 # each line with its '\n' before it
+        offs = np.cumsum(ls) - ls
+        gather = np.repeat(cs - 1 - offs, ls) + np.arange(int(ls.sum()))
+        joined = arr[np.maximum(gather, 0)]
+        joined[offs] = 10
+        count = len(_BULK_PREFIX.findall(joined.tobytes().decode("ascii")))
+    return plain, count + _blank_ended(text), "", lines
+
+
+_CONTROL = bytes([*range(0, 9), *range(11, 32), 127])
