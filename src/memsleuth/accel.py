@@ -45,8 +45,10 @@ def scanner() -> ModuleType | None:
     too (the scanner's own Python branches then read what the C loop would)."""
     mod = module()
     if mod is None and os.environ.get("MEMSLEUTH_PYSCAN", "1") != "0":
-        from memsleuth.parse import pyscan
-
+        try:
+            from memsleuth.parse import pyscan
+        except ImportError:      # (NumPy missing: a broken install; the old branches read)
+            return None
         mod = pyscan
     return mod
 

@@ -122,6 +122,90 @@ def _kind_id(name: str) -> int:
     return got
 
 
+class _Literals:
+    """Where any of some lowercase literals occur in a byte array: a table of their first two
+    bytes picks the candidates, their first four bytes (one sorted search) the near-hits,
+    NumPy compares those with each literal. (The readers' anchors as one regex alternation
+    scanned ~100 ns a byte: common first letters.)"""
+
+    def __init__(self, words: list[bytes]) -> None:
+        self.one = np.zeros(256, bool)
+        self.big = np.zeros(65536, bool)
+        short: dict[int, list[bytes]] = {}      # 2 and 3 bytes: by their first two
+        long_: dict[int, list[bytes]] = {}      # 4 and more: by their first four
+        for w in words:
+            if len(w) == 1:
+                self.one[w[0]] = True
+                continue
+            self.big[w[0] << 8 | w[1]] = True
+            if len(w) < 4:
+                short.setdefault(w[0] << 8 | w[1], []).append(w)
+            else:
+                long_.setdefault(int.from_bytes(w[:4], "big"), []).append(w)
+        self.short = short
+        self.p4 = np.array(sorted(long_), np.uint32)
+        self.w4 = [long_[k] for k in sorted(long_)]
+        self.only4 = np.array([all(len(w) == 4 for w in ws) for ws in self.w4], bool)
+        self.any_one = bool(self.one.any())
+        self.pad = np.zeros(max((len(w) for w in words), default=0) + 4, np.uint8)
+
+    def find(self, u: np.ndarray) -> np.ndarray:
+        """Positions in ``u`` where one of the literals starts (each hit line at least once)."""
+        out = []
+        if self.any_one:
+            out.append(np.flatnonzero(self.one[u]))
+        if len(u) > 1 and (self.short or len(self.p4)):
+            up = np.concatenate((u, self.pad))
+            code = (up[:-1].astype(np.uint32) << 8) | up[1:]
+            cand = np.flatnonzero(self.big[code[:len(u) - 1]])
+            if len(cand):
+                for c, ws in self.short.items():
+                    at = cand[code[cand] == c]
+                    for w in ws:
+                        if len(w) == 2:
+                            out.append(at)
+                        else:
+                            out.append(at[up[at + 2] == w[2]])
+                if len(self.p4):
+                    c4 = (code[cand] << 16) | code[cand + 2]
+                    k = np.minimum(np.searchsorted(self.p4, c4), len(self.p4) - 1)
+                    near = self.p4[k] == c4
+                    at, k = cand[near], k[near]
+                    sure = self.only4[k]
+                    out.append(at[sure])
+                    at, k = at[~sure], k[~sure]
+                    for j in np.unique(k).tolist():
+                        aj = at[k == j]
+                        for w in self.w4[j]:
+                            win = up[aj[:, None] + np.arange(len(w))]
+                            out.append(aj[(win == np.frombuffer(w, np.uint8)).all(axis=1)])
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
+_TABLE_LIT = _Literals([b"|", b"=====", b"!!!!!", b"--", b"k_mm_statistic"])
+_POOL_LIT = _Literals([b"[pool]|"])
+_LOWER = np.arange(256, dtype=np.uint8)
+_LOWER[65:91] += 32
+
+
+def _letters(kinds: range, foreign: bool | None = None, after: bool | None = None) -> bytes:
+    """A regex class of the per-line letters (65 + kind * 4 + foreign * 2 + after_ok)."""
+    got = [65 + k * 4 + f * 2 + a for k in kinds for f in (0, 1) for a in (0, 1)
+           if (foreign is None or f == foreign) and (after is None or a == after)]
+    return b"[" + b"".join(re.escape(bytes([c])) for c in got) + b"]"
+
+
+_F = _letters(range(5), foreign=True) + b"{0,8}"
+_B, _R, _H, _W = (_letters(range(k, k + 1)) for k in (1, 2, 3, 4))
+#: _scan.c parse_table: (banner)(foreign)rule(foreign)header(foreign)row(tail)rule, or
+#: rule header (foreign) row (tail) rule; then a line that may follow a table
+_TABLES = re.compile(
+    b"(" + _B + b")(" + _F + b")" + _R + b"(" + _F + b")" + _H + b"(" + _F + b")" + _W
+    + b"(" + _F + b")" + _R + b"(?=" + _letters(range(5), after=True) + b")"
+    + b"|" + _R + _H + b"(" + _F + b")" + _W + b"(" + _F + b")" + _R
+    + b"(?=" + _letters(range(5), after=True) + b")")
+
+
 class _Anchors:
     """The readers' anchors (lowercase) as one bytes regex: a hit consumes the rest of its
     line, so a pass over many lines gives at most one hit a line."""
@@ -132,6 +216,7 @@ class _Anchors:
         self.any = re.compile(b"(?:" + b"|".join(map(re.escape, enc)) + b")[^\n]*") if enc \
             else None
         self.set = frozenset(enc)
+        self.find = _Literals(enc).find
 
 
 def _anchors_of(words: Any) -> _Anchors | None:
@@ -281,25 +366,28 @@ class _Chunk:
         self.foreign = np.zeros(L, bool)
         self.after_ok = np.zeros(L, bool)
         self.kind = np.zeros(L, np.uint8)   # 1 banner, 2 rule, 3 header, 4 row
-        self.row_vals: dict[int, tuple[tuple[int, ...], bool]] = {}
-        self.hdr_id = {}
+        self.row_at = np.full(L, -1, np.int64)   # row line -> its row in row_v
+        self.row_v = np.zeros((0, MAX_CELLS), np.uint64)
+        self.row_w = np.zeros(0, np.int64)
+        self.row_hex = np.zeros(0, bool)
         if tables:
             self._table_lines(c0, lens, shaped)
+        if b"[msobj]" not in an.set:
+            shaped[self.o_lines] = False       # (an odd reader set: their facts are needed)
+        if b"[mscycle]" not in an.set:
+            shaped[self.m_lines] = False
         # -- everything else: inert? foreign inside a table? ok after a table? ---------
         self._facts(np.flatnonzero(~shaped), lens)
         self.after_ok[act == OBJ] = True
         self.after_ok[act == MARK] = True
-        self.facts_done = ~np.zeros(L, bool)
-        self.facts_done[act == OBJ] = False
-        self.facts_done[act == MARK] = False
         act[(act == X) & self.inert] = INERT
         self.act = act
-        if tables:
-            self._tables()
         self._greedy(0)
 
     # -- line facts ---------------------------------------------------------------------
     def _facts(self, idx: np.ndarray, lens: np.ndarray) -> None:
+        """inert, foreign (inside a table) and ok-after-a-table for the lines ``idx``, in
+        one pass over those lines' bytes (CSI sequences dropped as clean_line does)."""
         if not len(idx):
             return
         arr, an = self.arr, self.an
@@ -307,61 +395,65 @@ class _Chunk:
         offs = np.cumsum(ls) - ls
         gather = np.repeat(self.starts[idx] - offs, ls) + np.arange(int(ls.sum()))
         sub = arr[gather]
+        if (sub == 27).any():
+            sub = np.frombuffer(_CSI.sub(b"", sub.tobytes()), np.uint8)
+            ends = np.flatnonzero(sub == 10)
+            offs = np.concatenate(([0], ends[:-1] + 1))
+            clen = ends - offs
+        else:
+            clen = lens[idx]
         bad = (sub - np.uint8(32)) > 94
         bad &= (sub != 10) & (sub != 9)
-        odd = np.zeros(len(idx), bool)
+        odd = clen > LINE_MAX_CLEAN
         if bad.any():
             odd[np.searchsorted(offs, np.flatnonzero(bad), "right") - 1] = True
-        odd |= lens[idx] > LINE_MAX_CLEAN
-        low = sub.tobytes().lower()
+        low = _LOWER[sub]
         hit = np.zeros(len(idx), bool)
-        if an.any is not None:
-            at = [m.start() for m in an.any.finditer(low)]
-            if at:
-                hit[np.searchsorted(offs, at, "right") - 1] = True
+        at = an.find(low)
+        if len(at):
+            hit[np.searchsorted(offs, at, "right") - 1] = True
         words = np.zeros(len(idx), bool)
-        at = [m.start() for m in _TABLE_WORDS.finditer(low)]
-        if at:
+        at = _TABLE_LIT.find(low)
+        if len(at):
             words[np.searchsorted(offs, at, "right") - 1] = True
         pool = np.zeros(len(idx), bool)
-        p = low.find(b"[pool]|")
-        while p >= 0:
-            pool[np.searchsorted(offs, p, "right") - 1] = True
-            p = low.find(b"[pool]|", p + 1)
+        at = _POOL_LIT.find(low)
+        if len(at):
+            pool[np.searchsorted(offs, at, "right") - 1] = True
         inert = ~odd & ~hit
         self.inert[idx] = inert
         self.foreign[idx] = inert & ~words
         self.after_ok[idx] = ~odd & ~pool
-        for j in idx[odd]:
-            self._facts_one(int(j))
 
     def _line(self, j: int) -> bytes:
         return self.text[int(self.starts[j]):int(self.nl[j])].encode("latin-1")
 
-    def _facts_one(self, j: int) -> None:
-        self.inert[j], self.foreign[j], self.after_ok[j] = _LineFacts.of(self._line(j), self.an)
-
-    def _fact(self, j: int, which: np.ndarray) -> bool:
-        if not self.facts_done[j]:
-            self._facts_one(j)
-            self.facts_done[j] = True
-        return bool(which[j])
-
     # -- overview tables ------------------------------------------------------------------
     def _table_lines(self, c0: np.ndarray, lens: np.ndarray, shaped: np.ndarray) -> None:
-        text, kind, an = self.text, self.kind, self.an
-        memo: dict[str, tuple[int, tuple[bool, bool, bool]]] = {}
+        """Banners, rules, headers and rows (their values in bulk)."""
+        arr, kind, an, L = self.arr, self.kind, self.an, self.L
+        # rules: 20 or more dashes and nothing else
+        dashes = np.add.reduceat((arr == 45).astype(np.int32), self.starts) if L else \
+            np.zeros(0, np.int32)
+        dashes = np.where(lens > 0, dashes, 0)
+        rules = np.flatnonzero((c0 == 45) & (dashes == lens) & (lens >= 20))
+        kind[rules] = 2
+        shaped[rules] = True
+        if len(rules):
+            got = _LineFacts.of(self._line(int(rules[0])), an)   # the same for every rule
+            self.inert[rules], self.foreign[rules], self.after_ok[rules] = got
+        # banners and headers: few distinct lines (memo)
         heads = np.flatnonzero((c0 == 91) & (lens >= 7))
-        heads = heads[_lit(self.arr, self.starts[heads], b"[HEAP]|")]
-        cand = np.union1d(np.flatnonzero((c0 == 61) | (c0 == 45)), heads)
+        heads = heads[_lit(arr, self.starts[heads], b"[HEAP]|")]
+        text = self.text
+        memo: dict[str, tuple[int, tuple[bool, bool, bool]]] = {}
         inert, foreign, after = self.inert, self.foreign, self.after_ok
-        for j in cand.tolist():
+        for j in np.concatenate((np.flatnonzero(c0 == 61), heads)).tolist():
             line = text[self.starts[j]:self.nl[j]]
             got = memo.get(line)
             if got is None:
                 b = line.encode("latin-1")
-                k = 1 if _BANNER.fullmatch(b) else 2 if _RULE.fullmatch(b) else \
-                    3 if _HEADER.fullmatch(b) else 0
+                k = 1 if _BANNER.fullmatch(b) else 3 if _HEADER.fullmatch(b) else 0
                 got = (k, _LineFacts.of(b, an) if k else (False, False, False))
                 if len(memo) < 4096:
                     memo[line] = got
@@ -375,7 +467,8 @@ class _Chunk:
         self._rows(rows, lens)
 
     def _rows(self, rows: np.ndarray, lens: np.ndarray) -> None:
-        arr, top, vals = self.arr, len(self.arr) - 1, self.row_vals
+        arr, top = self.arr, len(self.arr) - 1
+        found: list[tuple[np.ndarray, np.ndarray, int, bool]] = []   # lines, values, width, hex
         todo = rows
         for _ in range(4):
             if len(todo) < 8:
@@ -383,21 +476,20 @@ class _Chunk:
             n = int(lens[todo[0]])
             same = todo[lens[todo] == n]
             tpl = self._line(int(same[0]))
-            m = _ROW.fullmatch(tpl)
-            if m is None:
+            if _ROW.fullmatch(tpl) is None:
                 todo = todo[todo != same[0]]
                 continue
             cells = list(_CELL.finditer(tpl, tpl.index(b"|") + 1))
+            if len(cells) > MAX_CELLS:
+                todo = todo[todo != same[0]]
+                continue
             digit = np.zeros(n, np.uint8)    # 0 structural, 1 decimal, 2 hex digit
             spans = []
             for c in cells:
-                g = 1 if c.group(1) is not None else 2
-                a, b = c.span(g)
-                digit[a:b] = 1 if g == 2 else 2
-                spans.append((a, b, g == 1))
-            if len(spans) > MAX_CELLS:
-                todo = todo[todo != same[0]]
-                continue
+                h = c.group(1) is not None
+                a, b = c.span(1 if h else 2)
+                digit[a:b] = 2 if h else 1
+                spans.append((a, b, h))
             mat = arr[_cols(self.starts[same], n, top)]
             tplv = np.frombuffer(tpl, np.uint8)
             ok = ((mat == tplv) | (digit != 0)).all(axis=1)
@@ -405,23 +497,14 @@ class _Chunk:
             ok &= (_HEXD[mat] | (digit != 2)).all(axis=1)
             good = same[ok]
             mg = mat[ok].ravel()
-            cols = []
-            hexrow = any(h for _, _, h in spans)
-            for a, b, h in spans:
-                w = b - a
-                at = np.full(len(good), a, np.int64)
-                nn = np.full(len(good), w, np.int64)
-                if h:
-                    cols.append(_hex_values(mg, at + np.arange(len(good)) * n, nn))
-                else:
-                    cols.append(_dec_values(mg, at + np.arange(len(good)) * n, nn, 18))
-            table = np.stack(cols, axis=1) if cols else np.zeros((len(good), 0), np.uint64)
-            for j, v in zip(good.tolist(), table.tolist(), strict=True):
-                vals[j] = (tuple(v), hexrow)
-            self.kind[good] = 4
-            todo = np.setdiff1d(todo, good)
-            if not len(good):
-                todo = todo[todo != same[0]]
+            at0 = np.arange(len(good)) * n
+            vals = np.zeros((len(good), MAX_CELLS), np.uint64)
+            for c, (a, b, h) in enumerate(spans):
+                w = np.full(len(good), b - a, np.int64)
+                vals[:, c] = _hex_values(mg, at0 + a, w) if h else \
+                    _dec_values(mg, at0 + a, w, 18)
+            found.append((good, vals, len(spans), any(h for _, _, h in spans)))
+            todo = np.setdiff1d(todo, good, assume_unique=True)
         for j in todo.tolist():
             b = self._line(j)
             if _ROW.fullmatch(b) is None:
@@ -429,136 +512,77 @@ class _Chunk:
             cells = list(_CELL.finditer(b, b.index(b"|") + 1))
             if len(cells) > MAX_CELLS:
                 continue
-            vals[j] = (tuple(int(c[1], 16) if c[1] is not None else int(c[2]) for c in cells),
-                       any(c[1] is not None for c in cells))
-            self.kind[j] = 4
-
-    def _parse_table(self, i: int) -> tuple[int, list[int], int, int, int] | None:
-        """_scan.c parse_table at line i: (header line, skipped lines, row line, bottom rule
-        line, tail) or None."""
-        kind, L = self.kind, self.L
-        skips: list[int] = []
-        j = i
-        banner = kind[i] == 1
-        if banner:
-            j += 1
-            while True:
-                if j >= L:
-                    return None
-                if kind[j] == 2:
-                    break
-                if len(skips) >= 8 or not self._fact(j, self.foreign):
-                    return None
-                skips.append(j)
-                j += 1
-        elif kind[i] != 2:
-            return None
-        j += 1
-        while True:
-            if j >= L:
-                return None
-            if kind[j] == 3:
-                break
-            if not banner or len(skips) >= 8 or not self._fact(j, self.foreign):
-                return None
-            skips.append(j)
-            j += 1
-        hdr = j
-        j += 1
-        while True:
-            if j >= L:
-                return None
-            if kind[j] == 4:
-                break
-            if len(skips) >= 8 or not self._fact(j, self.foreign):
-                return None
-            skips.append(j)
-            j += 1
-        row = j
-        j += 1
-        tail = 0
-        while True:
-            if j >= L:
-                return None
-            if kind[j] == 2:
-                break
-            if tail >= 8 or not self._fact(j, self.foreign):
-                return None
-            tail += 1
-            j += 1
-        if j + 1 >= L or not self._fact(j + 1, self.after_ok):
-            return None
-        return hdr, skips, row, j, tail
-
-    def _tables(self) -> None:
-        """Every line a table may start at (banner or rule) with the table there, if any."""
-        kind, L = self.kind, self.L
-        cand = np.flatnonzero((kind == 1) | (kind == 2))
-        # the plain shapes in bulk: banner, rule, header, row, rule (or from the rule)
-        k = np.concatenate((kind, np.zeros(6, np.uint8)))
-        after = np.concatenate((self.after_ok, np.zeros(6, bool)))
-        simple_b = (k[cand] == 1) & (k[cand + 1] == 2) & (k[cand + 2] == 3) & (k[cand + 3] == 4) \
-            & (k[cand + 4] == 2) & (cand + 5 < L) & after[cand + 5]
-        simple_r = (k[cand] == 2) & (k[cand + 1] == 3) & (k[cand + 2] == 4) & (k[cand + 3] == 2) \
-            & (cand + 4 < L) & after[cand + 4]
-        starts, lasts, hdrs, rws, tails, skips = [], [], [], [], [], []
-        sb = set(cand[simple_b].tolist())
-        sr = set(cand[simple_r].tolist())
-        vals = self.row_vals
-        hdr_next = set(cand[k[cand + 1] == 3].tolist())
-        for i in cand.tolist():
-            if kind[i] == 2 and i not in hdr_next:
-                continue          # a rule opens a table only right before its header
-            if i in sb:
-                got = (i + 2, [], i + 3, i + 4, 0)
-            elif i in sr:
-                got = (i + 1, [], i + 2, i + 3, 0)
-            else:
-                got = self._parse_table(i)
-                if got is None:
-                    continue
-            hdr, sk, row, last, tail = got
-            v, _ = vals[row]
-            if any(x > INT64_MAX for x in v):
-                continue          # (the C loop gives a table item: the Python path reads it)
-            starts.append(i)
-            lasts.append(last)
-            hdrs.append(hdr)
-            rws.append(row)
-            tails.append(tail)
-            skips.append(sk)
-        self.t_first = np.array(starts, np.int64)
-        self.t_last = np.array(lasts, np.int64)
-        self.t_hdr = hdrs
-        self.t_row = rws
-        self.t_tail = tails
-        self.t_skips = skips
+            vals = np.zeros((1, MAX_CELLS), np.uint64)
+            vals[0, :len(cells)] = [int(c[1], 16) if c[1] is not None else int(c[2])
+                                    for c in cells]
+            found.append((np.array([j]), vals, len(cells),
+                          any(c[1] is not None for c in cells)))
+        if not found:
+            return
+        lines = np.concatenate([f[0] for f in found])
+        self.row_v = np.concatenate([f[1] for f in found])
+        self.row_w = np.concatenate([np.full(len(f[0]), f[2], np.int64) for f in found])
+        self.row_hex = np.concatenate([np.full(len(f[0]), f[3], bool) for f in found])
+        self.row_at[lines] = np.arange(len(lines))
+        self.kind[lines] = 4
+        # a value beyond int64 is no column value (the C loop gives a table item: here the
+        # scanner's Python reads that table)
+        self.row_big = (self.row_v > INT64_MAX).any(axis=1)
 
     def _greedy(self, origin: int) -> None:
-        """The tables a walk from line ``origin`` reads (a table start inside an earlier
-        table is never reached), the lines they cover and the lines the walk stops at."""
+        """The tables a walk from line ``origin`` reads: _scan.c parse_table's shapes as one
+        regex over a letter per line (its kind, whether it is foreign, whether it may follow
+        a table), so that a table start inside an earlier table is never taken, as in the
+        walk; the lines they cover, and the lines the walk stops at."""
         L = self.L
-        chosen: list[int] = []
-        if self.tables and len(self.t_first):
-            last = origin - 1
-            k0 = int(np.searchsorted(self.t_first, origin))
-            for k, (f, e) in enumerate(zip(self.t_first[k0:].tolist(),
-                                           self.t_last[k0:].tolist(), strict=True), k0):
-                if f > last:
-                    chosen.append(k)
-                    last = e
+        firsts, lasts, hdrs, rws, tails, skips = [], [], [], [], [], []
+        bad_f, bad_l = [], []
+        if self.tables and L:
+            letters = (self.kind * 4 + self.foreign * 2 + self.after_ok + 65).astype(np.uint8)
+            regs = [m.regs for m in _TABLES.finditer(letters.tobytes(), origin)]
+            big = getattr(self, "row_big", None)
+            for r in regs:
+                (s, e), g1, g2, g3, g4, g5, g6 = r[:7]
+                if g1[0] >= 0:     # banner: (B)(F*)R(F*)H(F*)W(F*)R
+                    sk = list(range(*g2)) + list(range(*g3)) + list(range(*g4))
+                    hdr, row, tail = g3[1], g4[1], g5[1] - g5[0]
+                else:              # R H (F*) W (F*) R
+                    g6, g7 = r[6], r[7]
+                    sk = list(range(*g6))
+                    hdr, row, tail = s + 1, g6[1], g7[1] - g7[0]
+                if len(sk) > 8 or (big is not None and big[self.row_at[row]]):
+                    bad_f.append(s)
+                    bad_l.append(e - 1)
+                    continue
+                firsts.append(s)
+                lasts.append(e - 1)
+                hdrs.append(hdr)
+                rws.append(row)
+                tails.append(tail)
+                skips.append(sk)
         self.origin = origin
-        self.chosen = np.array(chosen, np.int64)
-        cf = self.t_first[self.chosen] if len(chosen) else np.zeros(0, np.int64)
-        cl = self.t_last[self.chosen] if len(chosen) else np.zeros(0, np.int64)
-        self.c_first, self.c_last = cf, cl
+        q = np.int64
+        self.t_first = np.array(firsts, q)
+        self.t_last = np.array(lasts, q)
+        self.t_hdr = np.array(hdrs, q)
+        self.t_row = np.array(rws, q)
+        self.t_tail = np.array(tails, bool)
+        self.t_skips = skips
+        self.chosen = np.arange(len(firsts))
+        self.c_first, self.c_last = self.t_first, self.t_last
+        spans_f = np.concatenate((self.t_first, np.array(bad_f, q)))
+        spans_l = np.concatenate((self.t_last, np.array(bad_l, q)))
+        o = np.argsort(spans_f)
+        self.s_first, self.s_last = spans_f[o], spans_l[o]
         d = np.zeros(L + 1, np.int64)
-        np.add.at(d, cf, 1)
-        np.add.at(d, cl + 1, -1)
+        np.add.at(d, spans_f, 1)
+        np.add.at(d, spans_l + 1, -1)
         covered = np.cumsum(d[:L]) > 0
         act = self.act
         top = ~covered
-        self.stops = np.flatnonzero(top & (act == X))
+        stop = top & (act == X)
+        stop[np.array(bad_f, q)] = True
+        self.stops = np.flatnonzero(stop)
         self.o_top = np.flatnonzero(top[self.o_lines]) if len(self.o_lines) else \
             np.zeros(0, np.int64)
         self.o_top_lines = self.o_lines[self.o_top]
@@ -566,8 +590,8 @@ class _Chunk:
             np.zeros(0, np.int64)
 
     def inside(self, i0: int) -> bool:
-        k = int(np.searchsorted(self.c_first, i0, "right")) - 1
-        return k >= 0 and self.c_first[k] < i0 <= self.c_last[k]
+        k = int(np.searchsorted(self.s_first, i0, "right")) - 1
+        return k >= 0 and self.s_first[k] < i0 <= self.s_last[k]
 
 
 _chunk: _Chunk | None = None
@@ -664,18 +688,16 @@ def run(text: str, pos: int, lineno: int, anchors: tuple[str, ...], cycles: bool
                 out.append((2, packs[j + 1], kind_names))
         return end, new_lineno, out
     # heap stretches: split where a table's header, width or hex-ness changes
-    hdr_text = [text_[starts[ch.t_hdr[t]]:ch.nl[ch.t_hdr[t]]] for t in t_sel.tolist()]
-    shapes = [(h, len(ch.row_vals[ch.t_row[t]][0]), ch.row_vals[ch.t_row[t]][1])
-              for h, t in zip(hdr_text, t_sel.tolist(), strict=True)]
+    ra = ch.row_at[ch.t_row[t_sel]]
+    hl = ch.t_hdr[t_sel]
+    shapes = list(zip([text_[a:b] for a, b in zip(starts[hl].tolist(), ch.nl[hl].tolist(),
+                                                   strict=True)],
+                      ch.row_w[ra].tolist(), ch.row_hex[ra].tolist(), strict=True))
     splits = [0]
-    cur = None
     tab_pos = np.flatnonzero(tok_code == 1).tolist()
-    for n_, j in enumerate(tab_pos):
-        if cur is None:
-            cur = shapes[n_]
-        elif shapes[n_] != cur:
-            splits.append(j)
-            cur = shapes[n_]
+    for n_ in range(1, len(shapes)):
+        if shapes[n_] != shapes[n_ - 1]:
+            splits.append(tab_pos[n_])
     splits.append(len(tok_lines))
     for a, b in zip(splits[:-1], splits[1:], strict=True):
         out.append(_stretch(ch, base, tok_code[a:b], tok_ref[a:b], a, m_lines, m_vals,
@@ -702,19 +724,20 @@ def _stretch(ch: _Chunk, base: int, code: np.ndarray, ref: np.ndarray, first: in
     q = np.int64
     if len(tref):
         t_list = tref.tolist()
-        rows = [ch.row_vals[ch.t_row[t]] for t in t_list]
-        width, hexrow = len(rows[0][0]), rows[0][1]
-        h0 = ch.t_hdr[t_list[0]]
+        ra = ch.row_at[ch.t_row[tref]]
+        width, hexrow = int(ch.row_w[ra[0]]), bool(ch.row_hex[ra[0]])
+        h0 = int(ch.t_hdr[t_list[0]])
         hs, he = int(starts[h0]), int(nl[h0])
-        values = np.array([v for v, _ in rows], np.uint64).astype(q).ravel()
+        values = ch.row_v[ra, :width].astype(q).ravel()
         last = ch.t_last[tref]
         t_end = nl[last] + 1
-        tails = np.array([ch.t_tail[t] for t in t_list], bool)
+        tails = ch.t_tail[tref]
         nxt = np.minimum(last + 1, ch.L - 1)
         check_s = np.where(tails, starts[nxt], -1)
         check_e = np.where(tails, nl[nxt], -1)
-        nskip = np.array([len(ch.t_skips[t]) for t in t_list], q)
-        sk = [j for t in t_list for j in ch.t_skips[t]]
+        sks = [ch.t_skips[t] for t in t_list]
+        nskip = np.array([len(x) for x in sks], q)
+        sk = [j for x in sks for j in x]
         skips = np.stack((starts[sk], nl[sk]), axis=1).ravel() if sk else np.zeros(0, q)
     else:
         width, hexrow, hs, he = 0, 0, -1, -1
@@ -732,11 +755,12 @@ def _table_item(ch: _Chunk, t: int, base: int) -> tuple[Any, ...]:
     """(1, first, hs, he, values, is_hex, row_line, skips, start, end, check)"""
     starts, nl = ch.starts, ch.nl
     first = int(ch.t_first[t])
-    hdr, row, last = ch.t_hdr[t], ch.t_row[t], int(ch.t_last[t])
-    v, hexrow = ch.row_vals[row]
+    hdr, row, last = int(ch.t_hdr[t]), int(ch.t_row[t]), int(ch.t_last[t])
+    r = ch.row_at[row]
+    v, hexrow = ch.row_v[r, :ch.row_w[r]].tolist(), bool(ch.row_hex[r])
     skips = tuple(x for j in ch.t_skips[t] for x in (int(starts[j]), int(nl[j])))
     check = (int(starts[last + 1]), int(nl[last + 1])) if ch.t_tail[t] else None
-    return (1, base + first, int(starts[hdr]), int(nl[hdr]), list(v), bool(hexrow),
+    return (1, base + first, int(starts[hdr]), int(nl[hdr]), v, hexrow,
             base + row, skips, int(starts[first]), int(nl[last]) + 1, check)
 
 
