@@ -345,7 +345,7 @@ class ObjectBalance:
         seg = np.repeat(m_before, [len(p.packed) // _PACKED.itemsize for p in packs]) \
             if packs else np.zeros(0, np.int64)
         seg = seg.astype(np.int64)
-        cycle0, grace = self.cycle, self.grace
+        cycle0 = self.cycle
         counting = (cycle0 + np.arange(nm)) >= 1
         closed_before = self._closed + np.concatenate(([0], np.cumsum(counting))).astype(np.int64)
         if n:
