@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from memsleuth.parse.normalize import _BULK_PREFIX, _ESC_ONE_LINE, _blank_ended
+from memsleuth.parse.normalize import _BULK_PREFIX, _ESC_ONE_LINE, _refit
 
 #: what parse/scan.py may call (see accel.ABI); HEAP_COLUMNS: run(..., heap=True)
 ABI = 5
@@ -595,6 +595,22 @@ class _Chunk:
 
 
 _chunk: _Chunk | None = None
+_last_raw: tuple[str, bytes | None] | None = None
+
+
+def _raw(text: str) -> bytes | None:
+    """The text as bytes (latin-1: one byte a character, as the C calls see a 1-byte
+    string), None when it is not; the last one is kept (the calls come for one chunk at a
+    time)."""
+    global _last_raw
+    if _last_raw is not None and _last_raw[0] is text:
+        return _last_raw[1]
+    try:
+        raw: bytes | None = text.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = None
+    _last_raw = (text, raw)
+    return raw
 
 
 def _chunk_for(text: str, anchors: Any, cycles: bool, tables: bool) -> _Chunk | None:
@@ -606,9 +622,8 @@ def _chunk_for(text: str, anchors: Any, cycles: bool, tables: bool) -> _Chunk | 
     an = _anchors_of(anchors)
     if an is None:
         return None
-    try:
-        raw = text.encode("latin-1")
-    except UnicodeEncodeError:
+    raw = _raw(text)
+    if raw is None:
         return None
     _chunk = ch = _Chunk(text, raw, an, cycles, tables)
     return ch
@@ -767,9 +782,8 @@ def _table_item(ch: _Chunk, t: int, base: int) -> tuple[Any, ...]:
 # -- the other calls --------------------------------------------------------------------------
 def obj_run(text: str, pos: int, lineno: int, factory: Any) -> tuple[int, int, list[Any] | None]:
     """_scan.c obj_run: the strict [MSOBJ] lines from pos (ObjectEvents via factory)."""
-    try:
-        raw = text.encode("latin-1")
-    except UnicodeEncodeError:
+    raw = _raw(text)
+    if raw is None:
         return pos, lineno, None
     out: list[Any] | None = [] if factory is not None else None
     p = pos
@@ -784,6 +798,37 @@ def obj_run(text: str, pos: int, lineno: int, factory: Any) -> tuple[int, int, l
                                int(caller, 16), int(seq), None, None))
         p = m.end()
     return p, lineno, out
+
+
+_HEX16 = rb"0x([0-9A-Fa-f]{1,16})(?![0-9A-Fa-f])"
+#: _scan.c block_line: a B3 dump's block line with the check column OK, and nothing else
+_BLOCK = re.compile(
+    _HEX16 + rb" +(used|free) +(?:(sentinel)|([0-9]{1,18})(?![0-9])) +OK +" + _HEX16
+    + rb"(?: +\((0x[0-9A-Fa-f]{1,16} *(?:<- *0x[0-9A-Fa-f]{1,16} *)*)\))?\n")
+_TRACE = re.compile(rb"0x([0-9A-Fa-f]+)")
+
+
+def blocks(text: str, pos: int, lineno: int, factory: Any) -> tuple[int, int, list[Any]]:
+    """_scan.c blocks: consecutive strict block lines from pos as HeapBlocks."""
+    out: list[Any] = []
+    raw = _raw(text)
+    if raw is None:
+        return pos, lineno, out
+    match = _BLOCK.match
+    while True:
+        m = match(raw, pos)
+        if m is None:
+            break
+        addr, state, sentinel, size, owner, trace = m.groups()
+        frames = tuple(int(t, 16) for t in _TRACE.findall(trace)) if trace else ()
+        if len(frames) > 64:
+            break
+        lineno += 1
+        out.append(factory(lineno, int(addr, 16), state == b"used",
+                           None if sentinel else int(size), int(owner, 16),
+                           sentinel is not None, False, None, True, frames))
+        pos = m.end()
+    return pos, lineno, out
 
 
 def skip_inert(text: str, pos: int, anchors: tuple[str, ...]) -> tuple[int, int]:
@@ -838,8 +883,15 @@ def prefix_count(text: str) -> tuple[bool, int, str, int] | None:
     first = arr[np.minimum(starts, top)]
     cand = _MAY_START[first] & (ends > starts)
     lead = starts[cand]
-    agent = _lit(arr, lead, b"[MSOBJ]") | _lit(arr, lead, b"[MSCYCLE]") | \
-        _lit(arr, lead, b"[HEAP]|")
+    # '[MS...]' agent lines and '[HEAP]|' rows are protected: the regex turns them down
+    agent = np.zeros(len(lead), bool)
+    br = np.flatnonzero(first[cand] == 91)
+    at = lead[br]
+    b1 = arr[np.minimum(at + 1, top)]
+    ms = br[(b1 == 77) & (arr[np.minimum(at + 2, top)] == 83)]
+    agent[ms] = _lit(arr, lead[ms], b"[MSOBJ]") | _lit(arr, lead[ms], b"[MSCYCLE]")
+    hp = br[b1 == 72]
+    agent[hp] = _lit(arr, lead[hp], b"[HEAP]|")
     cs = lead[~agent]
     ce = ends[cand][~agent]
     count = 0
@@ -850,7 +902,14 @@ def prefix_count(text: str) -> tuple[bool, int, str, int] | None:
         joined = arr[np.maximum(gather, 0)]
         joined[offs] = 10
         count = len(_BULK_PREFIX.findall(joined.tobytes().decode("ascii")))
-    return plain, count + _blank_ended(text), "", lines
+    # normalize() strips trailing blanks before it matches, the regex does not: those lines
+    # are normalised on their own (normalize._blank_ended, for the lines found here)
+    last = ends - 1
+    blank = np.flatnonzero((ends > starts) & _MAY_START[first]
+                           & ((arr[np.maximum(last, 0)] == 32) | (arr[np.maximum(last, 0)] == 9)))
+    for j in blank.tolist():
+        count += _refit(text[starts[j]:ends[j]])
+    return plain, count, "", lines
 
 
 _CONTROL = bytes([*range(0, 9), *range(11, 32), 127])
