@@ -13,9 +13,10 @@ Every timing is a whole process (interpreter start and imports included), wall a
 (user + system), min and median of --repeat runs, the addr2line batch run as often as each
 memsleuth run and interleaved with them; the memsleuth child also reports its in-process
 time. memsleuth is timed cold with its own DWARF engine (engine "python": with the optional
-C line-program decoder, memsleuth._dwarf, when it is built, and again with
-MEMSLEUTH_ACCEL=0, pure Python), cold with the default "auto" engine (which hands big
-batches to addr2line when one is installed), and warm (answers from the on-disk cache).
+C loops of memsleuth._dwarf, the line-program decoder and the DIE walks, when it is built,
+and again with MEMSLEUTH_ACCEL=0, pure Python), cold with the default "auto" engine (which
+hands big batches to addr2line when one is installed), and warm (answers from the on-disk
+cache).
 Prints the tables and exits 0; targets are reported (on CPU, the fairer figure on a shared
 machine), never asserted.
 """
@@ -57,6 +58,7 @@ t1 = time.perf_counter()
 lines = sys.modules.get("memsleuth.symbols.lines")   # loaded by a cold run only
 json.dump({"seconds": t1 - t0, "unique": len(res), "engine": s.last_engine,
            "c_lines": lines is not None and lines._accel is not None,
+           "c_walk": lines is not None and hasattr(lines._accel, "chain"),
            "frames": {str(a): [[f.function, f.file, f.line] for f in loc.frames]
                       for a, loc in res.items()} if frames == "1" else None},
           open(out_file, "w"))
@@ -230,7 +232,9 @@ def measure(tc: dict, elf: Path, rets: list[int], n: int, repeat: int) -> None:
             runs["pure"].append(run_child(elf, tmp / f"pure{i}", owners_file, out_file,
                                           "python", accel=False))
             runs["py"].append(run_child(elf, cache, owners_file, out_file, "python"))
-            engines["py"] = json.loads(out_file.read_text())["c_lines"]
+            got = json.loads(out_file.read_text())
+            engines["py"] = ("C line decoder and DIE walk" if got["c_walk"] else
+                             "C line decoder" if got["c_lines"] else "no C loops built")
             runs["warm"].append(run_child(elf, cache, owners_file, out_file, "auto"))
             engines["warm"] = json.loads(out_file.read_text())["engine"] or "cache only"
             runs["auto"].append(run_child(elf, tmp / f"auto{i}", owners_file, out_file, "auto"))
@@ -262,8 +266,7 @@ def measure(tc: dict, elf: Path, rets: list[int], n: int, repeat: int) -> None:
     def ratio(key: str, k: int) -> float:
         return med(r[k] for r in runs[key]) / med(r[k] for r in runs["a2l"])
 
-    rows = [("py", "memsleuth cold, own DWARF engine, "
-                   + ("C line decoder" if engines["py"] else "no C decoder built")),
+    rows = [("py", f"memsleuth cold, own DWARF engine, {engines['py']}"),
             ("pure", "memsleuth cold, own DWARF engine, pure Python (MEMSLEUTH_ACCEL=0)"),
             ("auto", f"memsleuth cold, auto engine ({engines['auto']})"),
             ("warm", "memsleuth warm cache"),

@@ -102,6 +102,11 @@ static PyObject *kind_str(const unsigned char *s, Py_ssize_t n) {
 /* The decimal digits d[0..n) as a Python int (any length: object sequence numbers and cycle
  * indexes are printed by firmware, and may be longer than a C integer). */
 static PyObject *decimal_long(const unsigned char *d, Py_ssize_t n) {
+    if (n > 0 && n <= 18) {                 /* fits a long long: no string to parse */
+        long long v = 0;
+        for (Py_ssize_t i = 0; i < n; i++) v = v * 10 + (d[i] - '0');
+        return PyLong_FromLongLong(v);
+    }
     char digits[64];
     if (n >= (Py_ssize_t)sizeof digits) {
         PyObject *s = PyUnicode_FromStringAndSize((const char *)d, n);
@@ -359,8 +364,13 @@ static int raw_anchor(const unsigned char *b, Py_ssize_t n, const Anchors *an) {
 
 static int has_sub(const unsigned char *buf, Py_ssize_t n, const char *s) {
     Py_ssize_t L = (Py_ssize_t)strlen(s);
-    for (Py_ssize_t j = 0; j + L <= n; j++)
-        if (memcmp(buf + j, s, (size_t)L) == 0) return 1;
+    const unsigned char *p = buf, *last = buf + n - L;
+    while (p <= last) {                     /* memchr to each place the first byte is */
+        p = memchr(p, s[0], (size_t)(last - p + 1));
+        if (p == NULL) return 0;
+        if (memcmp(p, s, (size_t)L) == 0) return 1;
+        p++;
+    }
     return 0;
 }
 
@@ -760,8 +770,29 @@ static int pack_to(Pack *pk, HeapCols *h, PyObject *out, int heap) {
     return vec_push(&h->seq, 2);
 }
 
+/* The kinds' bytes by id, and an open-addressing table of them (id + 1 per slot): a kind is
+ * found without making a Python string per event (ids come only from kind_id below, so the
+ * table and kind_names never disagree; a kind is at most 16 bytes, see obj_line). */
+#define KIND_SLOTS 4096
+static unsigned char kind_text[MAX_KINDS][16];
+static unsigned char kind_tlen[MAX_KINDS];
+static uint16_t kind_slot[KIND_SLOTS];
+
+static size_t kind_hash(const unsigned char *s, Py_ssize_t n) {
+    uint32_t h = 2166136261u;                           /* FNV-1a */
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ s[i]) * 16777619u;
+    return h & (KIND_SLOTS - 1);
+}
+
 /* The kind's id in the module's table, -1 when it is full (-2 on error). */
 static long kind_id(const unsigned char *s, Py_ssize_t n) {
+    size_t slot = kind_hash(s, n);
+    if (n <= 16) {
+        for (uint16_t v; (v = kind_slot[slot]) != 0; slot = (slot + 1) & (KIND_SLOTS - 1)) {
+            if (kind_tlen[v - 1] == n && memcmp(kind_text[v - 1], s, (size_t)n) == 0)
+                return (long)(v - 1);
+        }
+    }
     PyObject *key = PyUnicode_FromStringAndSize((const char *)s, n);
     if (key == NULL) return -2;
     PyObject *hit = PyDict_GetItemWithError(kind_ids, key);
@@ -773,6 +804,11 @@ static long kind_id(const unsigned char *s, Py_ssize_t n) {
     int bad = v == NULL || PyDict_SetItem(kind_ids, key, v) < 0 || PyList_Append(kind_names, key) < 0;
     Py_XDECREF(v);
     Py_DECREF(key);
+    if (!bad && n <= 16) {              /* slot: the empty one the search above ended at */
+        memcpy(kind_text[id], s, (size_t)n);
+        kind_tlen[id] = (unsigned char)n;
+        kind_slot[slot] = (uint16_t)(id + 1);
+    }
     return bad ? -2 : (long)id;
 }
 
@@ -1533,6 +1569,76 @@ static PyObject *normalize_line(PyObject *self, PyObject *args) {
     return Py_BuildValue("(Os#)", prefixed ? Py_True : Py_False, (const char *)buf + s, n - s);
 }
 
+/* normalize(line).text.strip() of the line [p, nl) as buf[*ts, *te); 0 when the line holds
+ * what only Python decides (see clean_keep_case). */
+static int norm_text(const unsigned char *p, const unsigned char *nl, unsigned char *buf,
+                     Py_ssize_t *ts, Py_ssize_t *te) {
+    Py_ssize_t n = clean_keep_case(p, nl, buf), s;
+    if (n < 0) return 0;
+    strip_prefixes(buf, n, &s);
+    while (s < n && n_ws(buf[s])) s++;   /* (clean text: TAB and space are its only blanks) */
+    *ts = s;
+    *te = n;
+    return 1;
+}
+
+static int has_ci(const unsigned char *s, Py_ssize_t n, const char *w);
+
+/* heap_checks(text, skips, nskip, check_s, check_e) -> k: the checks scan._heap_run makes on
+ * a HeapRun's tables (int64 columns as run() gives them), in C: the first table k whose
+ * foreign lines inside normalise to nothing or whose next line could continue it (empty,
+ * "[HEAP]|", a rule, the K_MM_STATISTIC notice), -1 when none, -2 when a line holds what only
+ * Python decides (then Python checks them all). */
+static PyObject *heap_checks(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_buffer sk, ns, cs, ce;
+    if (!PyArg_ParseTuple(args, "Uy*y*y*y*", &text, &sk, &ns, &cs, &ce)) return NULL;
+    long result = -1;
+    static unsigned char buf[LINE_MAX_CLEAN + 1];
+    const int64_t *skips = sk.buf, *nskip = ns.buf, *c_s = cs.buf, *c_e = ce.buf;
+    Py_ssize_t nsk = sk.len / 8, tables = ns.len / 8;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || cs.len / 8 < tables
+            || ce.len / 8 < tables) {
+        result = -2;
+        goto done;
+    }
+    const unsigned char *base = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t s = 0, ts, te;
+    for (Py_ssize_t k = 0; k < tables; k++) {
+        int64_t n = nskip[k];
+        if (n < 0 || 2 * (s + n) > nsk) { result = -2; goto done; }
+        for (int64_t i = 0; i < n; i++) {
+            int64_t a = skips[2 * (s + i)], b = skips[2 * (s + i) + 1];
+            if (a < 0 || a > b || b > len || !norm_text(base + a, base + b, buf, &ts, &te)) {
+                result = -2;
+                goto done;
+            }
+            if (ts == te) { result = (long)k; goto done; }
+        }
+        int64_t a = c_s[k], b = c_e[k];
+        if (a >= 0) {
+            if (a > b || b > len || !norm_text(base + a, base + b, buf, &ts, &te)) {
+                result = -2;
+                goto done;
+            }
+            Py_ssize_t m = te - ts;
+            const unsigned char *t = buf + ts;
+            int rule = m >= 20;                               /* _DASHES: ^-{20,}$ */
+            for (Py_ssize_t j = 0; rule && j < m; j++) rule = t[j] == '-';
+            if (m == 0 || (m >= 7 && memcmp(t, "[HEAP]|", 7) == 0) || rule
+                    || has_ci(t, m, "k_mm_statistic in k_config.h is closed")) {
+                result = (long)k;
+                goto done;
+            }
+        }
+        s += n;
+    }
+done:
+    PyBuffer_Release(&sk); PyBuffer_Release(&ns); PyBuffer_Release(&cs); PyBuffer_Release(&ce);
+    return PyLong_FromLong(result);
+}
+
 /* ---- dump_run: a block dump's block lines, blank lines and foreign lines in bulk -------- */
 
 static int has_ci(const unsigned char *s, Py_ssize_t n, const char *w) {   /* w lowercase */
@@ -2142,7 +2248,8 @@ static PyObject *ledger_event_py(Ledger *L, PyObject *args) {
 }
 
 /* walk(seq, packs) -> markers: a HeapRun's markers (0 in seq) and packed event runs (2, the
- * next of packs: objects with .packed bytes and .names) in order; tables (1) are not ours. */
+ * next of packs: objects with .packed bytes and .names, or run()'s (2, packed, names) items)
+ * in order; tables (1) are not ours. */
 static PyObject *ledger_walk(Ledger *L, PyObject *args) {
     Py_buffer seq;
     PyObject *packs;
@@ -2162,9 +2269,16 @@ static PyObject *ledger_walk(Ledger *L, PyObject *args) {
                 ok = 0;
                 break;
             }
-            PyObject *pack = PyList_GET_ITEM(packs, e++);
-            PyObject *packed = PyObject_GetAttrString(pack, "packed");
-            PyObject *names = packed ? PyObject_GetAttrString(pack, "names") : NULL;
+            PyObject *pack = PyList_GET_ITEM(packs, e++), *packed, *names;
+            if (PyTuple_Check(pack) && PyTuple_GET_SIZE(pack) == 3) {  /* run()'s item */
+                packed = PyTuple_GET_ITEM(pack, 1);
+                names = PyTuple_GET_ITEM(pack, 2);
+                Py_INCREF(packed);
+                Py_INCREF(names);
+            } else {
+                packed = PyObject_GetAttrString(pack, "packed");
+                names = packed ? PyObject_GetAttrString(pack, "names") : NULL;
+            }
             PyObject *a = names ? PyTuple_Pack(2, packed, names) : NULL;
             PyObject *r = a ? ledger_feed(L, a) : NULL;
             if (r == NULL) ok = 0;
@@ -2273,6 +2387,8 @@ static PyMethodDef ledger_methods[] = {
     {"marker", (PyCFunction)ledger_marker, METH_NOARGS, "Close the open cycle."},
     {"walk", (PyCFunction)ledger_walk, METH_VARARGS,
      "A HeapRun's markers and packed event runs, in order: the markers walked."},
+    {"walk_raw", (PyCFunction)ledger_walk, METH_VARARGS,
+     "walk() given the HeapRun's raw_packs (run()'s (2, packed, names) items)."},
     {"state", (PyCFunction)ledger_state, METH_NOARGS, "Everything the ledger keeps, as a dict."},
     {NULL, NULL, 0, NULL},
 };
@@ -2303,6 +2419,8 @@ static PyMethodDef methods[] = {
      "line count)."},
     {"normalize_line", normalize_line, METH_VARARGS,
      "normalize() of one line as the C scanner decides it: (prefixed, text) or None."},
+    {"heap_checks", heap_checks, METH_VARARGS, "The checks on a HeapRun's tables' foreign "
+     "lines, in C: the first table that fails, -1 for none, -2 when Python must decide."},
     {"dump_run", dump_run, METH_VARARGS, "An open block dump's block, blank and foreign lines: "
      "(end, lineno, blocks, skipped, run, last, b3, phase)."},
     {"blocks", blocks, METH_VARARGS, "A run of strict block-dump lines: (end, lineno, blocks)."},

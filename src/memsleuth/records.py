@@ -263,7 +263,18 @@ class HeapRun:
     variant: OverviewVariant
     nested: bool
     text: str
-    packs: list[ObjectEventRun] = field(default_factory=list)
+    #: the C loop's (2, packed, names) items, one per run of events (``packs`` as records)
+    raw_packs: list[tuple[int, bytes, list[str]]] = field(default_factory=list)
+    _packs: list[ObjectEventRun] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def packs(self) -> list[ObjectEventRun]:
+        """The runs of object events as records, made on first use (the object ledger in C
+        walks ``raw_packs`` and never needs them)."""
+        if self._packs is None:
+            self._packs = [ObjectEventRun(None, None, p[1], p[2])  # (positional: cheaper)
+                           for p in self.raw_packs]
+        return self._packs
 
     @property
     def markers(self) -> int:
@@ -288,11 +299,12 @@ class HeapRun:
     @property
     def events(self) -> int:
         """Object events in the run's packs."""
-        return sum(len(p) for p in self.packs)
+        return sum(len(p[1]) for p in self.raw_packs) // PACKED_EVENT.size
 
     def records(self) -> list[HeapOverview | CycleMarker | ObjectEventRun]:
         out: list[HeapOverview | CycleMarker | ObjectEventRun] = []
         j = k = e = 0
+        packs = self.packs if self.raw_packs else []
         for kind in self.seq:
             if kind == 1:
                 out.append(self.overview(k))
@@ -301,7 +313,7 @@ class HeapRun:
                 out.append(self.marker(j))
                 j += 1
             else:
-                out.append(self.packs[e])
+                out.append(packs[e])
                 e += 1
         return out
 

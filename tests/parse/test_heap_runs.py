@@ -52,6 +52,13 @@ def _row_index(lines: list[str], cycle: int) -> int:
     return i
 
 
+def _after_tail(lines: list[str], cycle: int, line: str) -> None:
+    """A foreign line after the row of cycle's table (its tail), ``line`` after the table."""
+    i = _row_index(lines, cycle)
+    lines.insert(i + 1, "[D][netmgr] renew\n")
+    lines.insert(i + 3, line)
+
+
 CASES = {
     "glitch_back": lambda ls: _edit_marker(ls, 300, "12"),
     "glitch_forward": lambda ls: _edit_marker(ls, 300, "9000"),
@@ -64,6 +71,19 @@ CASES = {
     "blank_in_table": lambda ls: ls.insert(_row_index(ls, 200), "\x1b[0m\n"),
     "noise_in_table": lambda ls: ls.insert(_row_index(ls, 200), "[I][wifi] rssi=-40\n"),
     "noise_after_row": lambda ls: ls.insert(_row_index(ls, 210) + 1, "[D][netmgr] renew\n"),
+    # foreign lines the C loop's checks decide (scan._heap_run: heap_checks) or hand back:
+    # nothing left once a prefix or colour goes, text only Python decodes, and after a
+    # table with a tail, a next line that could continue it
+    "prefix_only_in_table": lambda ls: ls.insert(_row_index(ls, 220), "12:10:07.331 > \n"),
+    "colour_level_only_in_table": lambda ls: ls.insert(
+        _row_index(ls, 230), "\x1b[0;32m[I] \x1b[0m\n"),
+    "latin1_in_table": lambda ls: ls.insert(_row_index(ls, 240), "[I][wifi] caf\xe9\n"),
+    "notice_after_tail": lambda ls: _after_tail(
+        ls, 250, "k_mm_statistic IN K_CONFIG.H is closed\n"),
+    "rule_after_tail": lambda ls: _after_tail(ls, 260, "-" * 24 + "\n"),
+    "prefix_only_after_tail": lambda ls: _after_tail(ls, 270, "[  12.500] \n"),
+    "header_after_tail": lambda ls: _after_tail(ls, 280, "[I] [HEAP]| TotalSz | FreeSz |\n"),
+    "text_after_tail": lambda ls: _after_tail(ls, 290, "12:10:07.331 > [W][lwip] retry\n"),
     "no_total_column": lambda ls: [ls.__setitem__(i, ls[i].replace(
         "TotalSz", "Region ")) for i in range(len(ls)) if ls[i].startswith("[HEAP]|")],
 }

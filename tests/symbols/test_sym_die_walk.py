@@ -6,7 +6,9 @@ DIEs of the function it walked last, and ``NameResolver`` reads each DIE's names
 reference below is the walk as it was before those shortcuts: every DIE through
 ``read_die``, nothing remembered. Both must give the same chain (scope DIEs, ranges, call
 file/line/column) and names, or the same error, for every 2nd byte of every function of
-real ELFs and of ELFs with damaged .debug_info / .debug_abbrev / .debug_rnglists.
+real ELFs and of ELFs with damaged .debug_info / .debug_abbrev / .debug_rnglists. Each
+test runs with the C walk (``memsleuth._dwarf.chain``, when built) and with the Python
+walk alone; test_sym_die_walk_accel.py compares the two directly on many more files.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from memsleuth.symbols import lines
 from memsleuth.symbols.elf import ElfImage
 from memsleuth.symbols.errors import DECODE_ERRORS, CorruptElf
 from memsleuth.symbols.forms import (
@@ -171,8 +174,9 @@ def compare(path: Path) -> tuple[int, int]:
 
             def ours(addr=addr, fi=fi, unit=unit):
                 chain = fi.chain(addr)
-                return [(s.die, s.ranges, s.call_file, s.call_line, s.call_column,
-                         names.name(unit, s.die, s.attrs)) for s in chain]
+                return [(s.die, unit.pc_ranges(unit.read_die(s.die)[1]), s.call_file,
+                         s.call_line, s.call_column, names.name(unit, s.die, s.attrs))
+                        for s in chain]
 
             def plain(addr=addr, die=die, unit=unit):
                 if die is None:
@@ -187,14 +191,24 @@ def compare(path: Path) -> tuple[int, int]:
     return compared, answered
 
 
+@pytest.fixture(params=["c", "python"])
+def walk(request, monkeypatch):
+    """The inline walk under test: C (skipped when not built) or the Python one alone."""
+    if request.param == "python":
+        monkeypatch.setattr(lines, "_accel", None)
+    elif lines._accel is None or not hasattr(lines._accel, "chain"):
+        pytest.skip("memsleuth._dwarf is not built (or MEMSLEUTH_ACCEL=0)")
+    return request.param
+
+
 @pytest.mark.parametrize("path", ELFS, ids=lambda p: p.stem)
-def test_chains_and_names_equal_a_walk_that_decodes_every_die(path):
+def test_chains_and_names_equal_a_walk_that_decodes_every_die(path, walk):
     compared, answered = compare(path)
     assert compared >= 40 and answered >= compared // 2
 
 
 @pytest.mark.parametrize("name", ["sites_arm", "x86_64", "arm_thumb_dw4"])
-def test_damaged_dwarf_gives_the_same_chains_or_the_same_errors(name, tmp_path):
+def test_damaged_dwarf_gives_the_same_chains_or_the_same_errors(name, tmp_path, walk):
     original = (FIXTURES / f"{name}.elf").read_bytes()
     image = ElfImage(FIXTURES / f"{name}.elf")
     sections = [image._by_name[s] for s in (".debug_info", ".debug_abbrev",

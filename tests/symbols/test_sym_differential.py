@@ -116,7 +116,7 @@ def test_recordings_are_what_addr2line_says_today(tmp_path: Path):
 
     for path in RECORDS:
         doc = load(path)
-        if not _fresh(doc):
-            continue
+        if not _fresh(doc) or shutil.which(doc["tool"]) is None:
+            continue            # (the RISC-V and xtensa binutils are optional here)
         live = rec.addr2line(doc["tool"], ROOT / doc["elf"], doc["addrs"])
         assert live == doc["expected"], doc["elf"]

@@ -208,10 +208,13 @@ class ObjectBalance:
     def _heap_run(self, record: HeapRun) -> None:
         """The markers and the events between them, in order (tables are not for us)."""
         c = self._c
-        if c is None and record.packs and not self._events and not self.kinds:
+        if c is None and record.raw_packs and not self._events and not self.kinds:
             c = self._ledger()
         if c is not None and hasattr(c, "walk"):
-            walked = c.walk(record.seq, record.packs)    # in C: no Python call per marker
+            # in C: no Python call per marker (walk_raw: the C loop's items as they came)
+            walk_raw = getattr(c, "walk_raw", None)
+            walked = walk_raw(record.seq, record.raw_packs) if walk_raw is not None \
+                else c.walk(record.seq, record.packs)
             if walked:
                 self._closed += walked if self.cycle >= 1 else walked - 1
                 self.cycle += walked

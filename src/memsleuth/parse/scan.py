@@ -248,6 +248,7 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
     dump_c = fast.dump_run if run_c is not None and dumps is not None and hasattr(
         fast, "dump_run") else None
     limit = parser.max_skipped
+    checks_c = getattr(fast, "heap_checks", None)   # (a build before it: Python checks)
     while pos < n:
         if dump_c is not None and parser._active is dumps and (
                 mode := dumps.bulk_mode()) is not None:
@@ -273,7 +274,8 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
         if run_c is not None and pos >= hold and parser._active is None:
             end, line, items = run_c(text, pos, parser._lineno, words, cycles,
                                      overview is not None, factory, *extra)
-            back = _run_items(parser, text, items, overview, out) if items else None
+            back = _run_items(parser, text, items, overview, out, checks_c) \
+                if items else None
             if back is not None:
                 pos, hold, parser._lineno = back
                 continue
@@ -410,7 +412,7 @@ def _has_text(line: str) -> bool:
 
 
 def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
-               out: list[Record]) -> tuple[int, int, int] | None:
+               out: list[Record], checks: Any = None) -> tuple[int, int, int] | None:
     """Records of the C loop's items (see ``run`` in _scan.c), appended to ``out``.
 
     A table with a foreign line that normalises to nothing (the reader would not count it
@@ -428,7 +430,7 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
             out.append(ObjectEventRun(packed=it[1], names=it[2]))
             continue
         if it[0] == 3:
-            back = _heap_run(parser, text, it, overview, out)
+            back = _heap_run(parser, text, it, overview, out, checks)
             if back is not None:
                 return back
             continue
@@ -452,7 +454,7 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
 
 
 def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
-              out: list[Record]) -> tuple[int, int, int] | None:
+              out: list[Record], checks: Any = None) -> tuple[int, int, int] | None:
     """A stretch of markers and tables the C loop read in columns (``run(..., heap=True)``):
     one ``HeapRun`` appended to ``out``, after the foreign lines inside its tables pass the
     checks a table item's do (``_run_items``). At the first table that fails them, the
@@ -460,6 +462,9 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
     for the line path."""
     (_, seq, m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
      t_check_e, skips, values, hs, he, is_hex, width, packs) = it
+    # the checks below in C, where the lines are ones it decides (-2: Python decides)
+    first_bad = checks(text, skips, t_nskip, t_check_s, t_check_e) \
+        if checks is not None and t_line else -2
     m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s, t_check_e, \
         skips, values = (memoryview(b).cast("q") for b in (
             m_line, m_index, m_start, m_end, t_line, t_start, t_end, t_nskip, t_check_s,
@@ -470,7 +475,12 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
     stats = parser.stats
     bad = None          # the first table the line path must read
     nskipped = 0
-    if skips or any(c >= 0 for c in t_check_s):
+    if first_bad >= 0:
+        bad = first_bad
+        nskipped = sum(t_nskip[:bad])
+    elif first_bad == -1:
+        nskipped = len(skips) // 2
+    elif skips or any(c >= 0 for c in t_check_s):
         s = 0
         for k in range(tables):
             n = t_nskip[k]
@@ -509,9 +519,7 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
         sections[overview.name] = sections.get(overview.name, 0) + tables
     cols, variant = plan
     out.append(HeapRun(seq, m_line, m_index, m_start, m_end, t_line, values, width, cols,
-                       variant, overview.nested, text,
-                       [ObjectEventRun(None, None, p[1], p[2])  # (positional: cheaper)
-                        for p in packs]))
+                       variant, overview.nested, text, packs))
     return back
 
 

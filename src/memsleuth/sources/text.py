@@ -68,8 +68,13 @@ def decode_lines(chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Ite
 
 def decode_texts(chunks: Iterable[bytes], max_line: int = MAX_LINE_BYTES) -> Iterator[TextBatch]:
     """The lines of :func:`split_lines`, a chunk at a time, as one ``\\n``-ended string."""
-    for block in _blocks(chunks, max_line):
-        yield _decode_block(block, max_line)
+    splitter = LineSplitter(max_line)
+    for chunk in chunks:
+        for block in splitter.views(chunk):
+            yield _decode_block(block, max_line)
+    rest = splitter.flush()
+    if rest:
+        yield _decode_block(rest, max_line)
 
 
 def strip_eol(raw: bytes) -> bytes:
@@ -106,6 +111,19 @@ class LineSplitter:
     def __init__(self, max_line: int = MAX_LINE_BYTES) -> None:
         self.max_line = max_line
         self.pending = b""      # the unfinished line (a prompt, or a line still arriving)
+
+    def views(self, chunk: bytes) -> list[bytes | memoryview]:
+        """:meth:`blocks`, the first of them as a view of the buffer when it is most of it
+        (no copy of a chunk's worth of bytes only to decode it once)."""
+        if not chunk:
+            return []
+        buf = self.pending + chunk if self.pending else chunk
+        end = _complete_end(buf)
+        if not end or len(buf) - end > self.max_line:
+            self.pending = b""          # (the rare cases: blocks() as it is)
+            return self.blocks(buf)
+        self.pending = buf[end:]
+        return [memoryview(buf)[:end] if end < len(buf) else buf]
 
     def blocks(self, chunk: bytes) -> list[bytes]:
         """Regroup chunks into blocks that each hold whole lines only.
@@ -199,14 +217,14 @@ def _lines_of(block: bytes, max_line: int) -> list[bytes]:
     return out
 
 
-def _decode_block(block: bytes, max_line: int) -> TextBatch:
+def _decode_block(block: bytes | memoryview, max_line: int) -> TextBatch:
     """Decode a block in one go; fall back to line by line only to count bad lines exactly."""
     if len(block) > max_line:
-        return _decode_each(_lines_of(block, max_line), len(block))
+        return _decode_each(_lines_of(bytes(block), max_line), len(block))
     try:
-        text = block.decode("utf-8")
+        text = str(block, "utf-8")
     except UnicodeDecodeError:   # (a NUL inside a UTF-8 sequence lands here too)
-        return _decode_each(_lines_of(block, max_line), len(block))
+        return _decode_each(_lines_of(bytes(block), max_line), len(block))
     if "\r" in text:   # str.splitlines knows more line endings than we do (\x0b, \x85, ...)
         if "\n\r" in text:
             text = _EOL_TEXT.sub("\n", text)
@@ -214,7 +232,7 @@ def _decode_block(block: bytes, max_line: int) -> TextBatch:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:  # only now: dropped earlier, '\r\x00\n' would become one line ending
         text = text.replace("\x00", "")
-    if not block.endswith((b"\n", b"\r")):
+    if block[-1] not in (10, 13):      # (a view's items are ints, as bytes' are)
         text += "\n"  # the last line of the stream, without a line ending
     return TextBatch(text, len(block), 0)
 

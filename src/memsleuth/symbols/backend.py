@@ -3,8 +3,9 @@
 Measured on a 14 MB firmware (12 MB DWARF, 3 MB of line programs, 50 CUs): one
 ``arm-none-eabi-addr2line -afi`` batch takes ~0.15-0.2 s; the own engine must decode every
 touched CU's whole line program (~0.3 s in Python, ~20 ms with the C decoder) and walk DIEs
-per address (~55 us each). So when a matching addr2line is on PATH and the work is big
-(symbolizer.AUTO_ADDR2LINE_*), the symbolizer hands it the batch; its answers are by
+per address (~25 us each in Python, a few in C). So when a matching addr2line is on PATH and
+the work is big (symbolizer.AUTO_ADDR2LINE_*: in pure Python, 64 KB of line program), the
+symbolizer hands it the batch; its answers are by
 definition what the tests compare against. Any failure (missing tool, crash, timeout, odd output)
 falls back to the pure engine, which always works.
 """

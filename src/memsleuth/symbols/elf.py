@@ -144,6 +144,7 @@ class ElfImage:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._last_section: Section | None = None   # section_at's last answer, if alone
         try:
             self.data = self.path.read_bytes()
         except FileNotFoundError:
@@ -281,11 +282,30 @@ class ElfImage:
     def _section_starts(self) -> list[int]:
         return [s.start for s in self.sections]
 
+    @cached_property
+    def _alone(self) -> list[bool]:
+        """Per section: no other section overlaps it (then it answers for its addresses
+        without the search below; a symbolizer asks about one section again and again)."""
+        secs = self.sections
+        out = [True] * len(secs)
+        for i, s in enumerate(secs):
+            for j in range(i + 1, len(secs)):      # sorted by start: the later ones
+                if secs[j].start >= s.end:
+                    break
+                out[i] = out[j] = False
+        return out
+
     def section_at(self, addr: int) -> Section | None:
+        last = self._last_section
+        if last is not None and last.start <= addr < last.end:
+            return last
+        secs = self.sections
         i = bisect_right(self._section_starts, addr) - 1
         for j in range(i, max(i - 4, -1), -1):  # a few back: sections may overlap (.tbss)
-            if self.sections[j].start <= addr < self.sections[j].end:
-                return self.sections[j]
+            if secs[j].start <= addr < secs[j].end:
+                if self._alone[j]:
+                    self._last_section = secs[j]
+                return secs[j]
         return None
 
     @cached_property

@@ -9,9 +9,12 @@ DW_AT_specification chain; C++ linkage names are demangled when ``cxxfilt`` is i
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import partial
 
+from memsleuth.symbols import lines
 from memsleuth.symbols.errors import CorruptElf
 from memsleuth.symbols.forms import (
     C_REF,
@@ -43,6 +46,13 @@ MAX_DEPTH = 200
 TAG_catch_block, TAG_try_block = 0x25, 0x32
 _TRANSPARENT = frozenset({TAG_lexical_block, TAG_try_block, TAG_catch_block})
 
+#: the attributes the C walk reads, by the slot _dwarf.c keeps them in (from 7 on: those
+#: a scope's name is made of, handed back for NameResolver; _dwarf.c's NAME_AT)
+_SLOTS = {AT_sibling: 0, AT_low_pc: 1, AT_high_pc: 2, AT_ranges: 3, AT_call_file: 4,
+          AT_call_line: 5, AT_call_column: 6, AT_name: 7, AT_linkage_name: 8,
+          AT_MIPS_linkage_name: 9, AT_abstract_origin: 10, AT_specification: 11}
+_BIG = 1 << 62      # the C walk keeps values below this (sums of two never overflow int64)
+
 try:  # optional: demangle C++ linkage names
     import cxxfilt as _cxxfilt  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - depends on the environment
@@ -60,10 +70,9 @@ def demangle(name: str) -> str | None:
 
 @dataclass(slots=True, eq=False)
 class Scope:
-    """A subprogram or inlined subroutine with the ranges it covers."""
+    """A subprogram or inlined subroutine covering an address (its ranges hold it)."""
 
     die: int                                   # .debug_info offset, for its name
-    ranges: list[tuple[int, int]]
     call_file: int = 0
     call_line: int = 0
     call_column: int = 0
@@ -83,13 +92,19 @@ class FunctionIndex:
         self._fn: int | None = None
         self._seen: dict[int, tuple] = {}
         self._runs: dict[int, int] = {}    # start of a run of non-scope DIEs -> its end
+        self._c, top = _c_walks(unit)
         spans: list[tuple[int, int, int]] = []
         ab, _, pos = unit.read_die(unit.die_offset)
         if ab is not None and ab.has_children:
-            self._walk_top(pos, spans)
+            found = top(pos) if top is not None else None
+            if found is not None:
+                spans = found
+            else:               # None: C met something it leaves to Python
+                self._walk_top(pos, spans)
         spans.sort()
         self._spans = spans
         self._starts = [s[0] for s in spans]
+
 
     def _skip_children(self, pos: int) -> int:
         """Position after the children list starting at pos (null entry included)."""
@@ -194,10 +209,14 @@ class FunctionIndex:
         die = self._function_die(addr)
         if die is None:
             return []
+        if self._c is not None and 0 <= addr < _BIG:
+            found = self._c(die, addr)
+            if found is not None:       # None: C met something it leaves to Python
+                return [Scope(*s) for s in found]
         if die != self._fn:
             self._fn, self._seen, self._runs = die, {}, {}
-        ab, attrs, pos, ranges = self._scope_die(die)
-        out = [Scope(die, ranges, attrs=attrs)]
+        ab, attrs, pos, _ = self._scope_die(die)
+        out = [Scope(die, attrs=attrs)]
         if ab is not None and ab.has_children:
             self._descend(pos, addr, out, 1)
         return out
@@ -277,8 +296,7 @@ class FunctionIndex:
                         if attrs is None:
                             ab, attrs, pos = unit.read_die(start)
                             self._seen[start] = (ab, attrs, pos, ranges)
-                        out.append(Scope(start, ranges,
-                                         attrs.get(AT_call_file, (0, 0))[1],
+                        out.append(Scope(start, attrs.get(AT_call_file, (0, 0))[1],
                                          attrs.get(AT_call_line, (0, 0))[1],
                                          attrs.get(AT_call_column, (0, 0))[1], attrs))
                         if ab.has_children:
@@ -301,6 +319,42 @@ class FunctionIndex:
             else:
                 ab, attrs, pos = unit.read_die(start)
                 pos = self._after(ab, attrs, start, pos)
+
+
+def _c_walks(unit: Unit) -> tuple:
+    """The C walks (``_dwarf.chain``, ``_dwarf.top``) bound to this unit, or (None, None):
+    not built, turned off (MEMSLEUTH_ACCEL=0), or a unit whose numbers do not fit them
+    (Python walks those)."""
+    accel = lines._accel
+    if accel is None or getattr(accel, "ABI", 0) < 2:
+        return None, None
+    plans = _pack_plans(unit.abbrevs)
+    d = unit.dwarf
+    bases = (unit.base_address, unit.addr_base, unit.rnglists_base)
+    if plans is None or not all(isinstance(b, int) and 0 <= b < _BIG for b in bases):
+        return None, None
+    args = (d.info, d.ranges, d.rnglists, d.addr, plans, unit.offset, unit.die_offset,
+            unit.end, unit.version, unit.addr_size, unit.offset_size, d.little, *bases)
+    return partial(accel.chain, *args), partial(accel.top, *args)
+
+
+def _pack_plans(abbrevs: dict) -> array | None:
+    """A unit's abbreviation plans as one int64 array for the C walk: [max code, offset of
+    each code's entry or -1], then per entry [tag, has_children, steps, (slot or -1, kind,
+    size, class) per step]; None if it would not fit (codes beyond 2^16, big constants)."""
+    if not abbrevs or min(abbrevs) < 1 or max(abbrevs) > 1 << 16:
+        return None
+    top = max(abbrevs)
+    out = [top] + [-1] * top
+    for code, ab in abbrevs.items():
+        out[code] = len(out)
+        out += (ab.tag, int(ab.has_children), len(ab.plan))
+        for key, kind, size, cls in ab.plan:
+            out += (_SLOTS.get(key, -1), kind, size, cls)
+    try:
+        return array("q", out)
+    except OverflowError:
+        return None
 
 
 def _check_inside(unit: Unit, pos: int) -> None:

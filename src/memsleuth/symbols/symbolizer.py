@@ -30,11 +30,12 @@ Engine = Literal["auto", "python", "addr2line"]
 #: Above this much line program to decode, "auto" hands the batch to addr2line when there is
 #: one: the pure-Python line loop decodes ~7 MB/s of it, addr2line starts in ~10 ms.
 AUTO_ADDR2LINE_BYTES = 64 * 1024
-#: With the C line decoder (memsleuth._dwarf, ~150 MB/s) the line programs cost little and
-#: the DIE walks decide: ~55 us per address against addr2line's ~35 us plus ~0.1 s more to
-#: start and read the whole ELF (bench_symbolize.py: 0.25 vs 0.33 s CPU at 1,000 addresses,
-#: 0.73 vs 0.65 s at 10,000), so "auto" hands over batches from this many lookups.
-AUTO_ADDR2LINE_LOOKUPS = 5_000
+#: With the C loops (memsleuth._dwarf: line programs at ~150 MB/s, the DIE walks) the own
+#: engine was the faster at every size measured on bench_symbolize.py's ELF, whole process
+#: CPU, engine "python" vs "addr2line" (which parses addr2line's answers and builds the same
+#: Locations): 0.42 vs 0.53 s at 10,000 distinct lookups, 0.95 vs 1.07 s at 25,000, 1.90 vs
+#: 2.13 s at 50,000 (all its call sites). So "auto" hands over only beyond that.
+AUTO_ADDR2LINE_LOOKUPS = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,7 +316,7 @@ class Symbolizer:
             if cand is not None and image.section_at(cand.start) == sec:
                 sym = cand
         notes: tuple[str, ...] = ()
-        frames = tuple(Frame(*f) for f in raw) if raw else ()
+        frames = tuple([Frame(*f) for f in raw]) if raw else ()
         if frames and frames[0].function is None and sym is not None and len(frames) == 1:
             # a line without a DWARF function: addr2line names it from the symbol table
             frames = (Frame(sym.name, frames[0].file, frames[0].line, frames[0].column),)
@@ -323,7 +324,8 @@ class Symbolizer:
             notes = ("no debug info: symbol-table name only",)
         ac = None
         if kind == "return":
-            ac = after_call(self.arch, self.thumb, self.little_endian, addr if self.arch != "xtensa"
+            arch = image.arch
+            ac = after_call(arch, image.thumb, image.little_endian, addr if arch != "xtensa"
                             else lookup + 1, image.read, start=sym.start if sym else None)
         return Location(addr, lookup, frames, symbol=sym.name if sym else None,
                         offset=lookup - sym.start if sym else 0, section=sec.name, kind="code",
