@@ -16,13 +16,12 @@ import random
 from pathlib import Path
 
 import pytest
+from test_prefix_c import LOGS, PIECES
 
 from memsleuth import accel
 from memsleuth.parse import parse_file, pyscan
 from memsleuth.parse.normalize import count_prefixed
 from memsleuth.records import HeapBlock, HeapRun, ObjectEventRun
-
-from test_prefix_c import LOGS, PIECES
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -222,7 +222,7 @@ class ObjectBalance:
                     self.first_marker = record.m_index[0]
                 self.last_marker = record.m_index[-1]
             return
-        if c is None and self._bulk(record.seq, record.packs, record.m_index):
+        if c is None and self._bulk(record.seq, record.raw_packs, record.m_index):
             return
         j = e = 0
         for kind in record.seq:
@@ -304,7 +304,7 @@ class ObjectBalance:
             if c is not None:
                 c.feed(events.packed, events.names)
                 return
-            if self._bulk(b"\x02", [events], None):
+            if self._bulk(b"\x02", [(2, events.packed, events.names)], None):
                 return
             for ev in events.events():      # the state is in Python already
                 self.event(ev)
@@ -324,16 +324,17 @@ class ObjectBalance:
         self._last_seq = last
         self._pair(ops, names, map(int, handles, _HEX), map(int, callers, _HEX))
 
-    def _bulk(self, seq: bytes, packs: list[ObjectEventRun], m_index: Any) -> bool:
+    def _bulk(self, seq: bytes, packs: list[tuple[int, bytes, list[str]]], m_index: Any) -> bool:
         """Pair packed events and close cycles in bulk (NumPy), the Python state left as
         ``event`` and ``marker`` one at a time would leave it: ``seq`` says the order (0 a
-        marker, 2 the next of ``packs``, 1 a table: not ours). A stress log has millions of
+        marker, 2 the next of ``packs``: the scanner's (2, packed, names) items; 1 a table:
+        not ours). A stress log has millions of
         events and a marker every few: one Python step per event (~1.5 µs) was most of a pure
         ``analyze``; here Python works once per batch, per kind, site and handle touched.
         False (nothing done) without NumPy or when the packs name kinds differently."""
         np = _numpy()
-        names = packs[0].names if packs else None
-        if np is None or any(p.packed is None or p.names is not names for p in packs):
+        names = packs[0][2] if packs else None
+        if np is None or any(p[1] is None or p[2] is not names for p in packs):
             return False
         s = np.frombuffer(seq, np.uint8)
         s = s[s != 1]
@@ -342,10 +343,10 @@ class ObjectBalance:
         m_before = np.cumsum(is_m)[~is_m]
         if len(m_before) != len(packs):
             return False
-        ev = np.frombuffer(b"".join(p.packed for p in packs), _PACKED) if packs else \
+        ev = np.frombuffer(b"".join(p[1] for p in packs), _PACKED) if packs else \
             np.zeros(0, _PACKED)
         n = len(ev)
-        seg = np.repeat(m_before, [len(p.packed) // _PACKED.itemsize for p in packs]) \
+        seg = np.repeat(m_before, [len(p[1]) // _PACKED.itemsize for p in packs]) \
             if packs else np.zeros(0, np.int64)
         seg = seg.astype(np.int64)
         cycle0 = self.cycle
