@@ -402,13 +402,21 @@ class ObjectBalance:
         slist: list[_SiteCounts] = []
         slot: dict[int, int] = {}
         if len(ci):
-            key = np.empty(len(ci), [("k", np.int64), ("c", np.uint64)])
-            key["k"], key["c"] = kx[ci], caller[ci]
-            uq, sfirst, inv = np.unique(key, return_index=True, return_inverse=True)
+            cc = caller[ci]
+            if len(uk) < 256 and int(cc.max()) < 1 << 56:      # one integer key: faster
+                key = (kx[ci].astype(np.uint64) << np.uint64(56)) | cc
+                uq, sfirst, inv = np.unique(key, return_index=True, return_inverse=True)
+                uq_k = (uq >> np.uint64(56)).astype(np.int64)
+                uq_c = uq & np.uint64((1 << 56) - 1)
+            else:
+                key = np.empty(len(ci), [("k", np.int64), ("c", np.uint64)])
+                key["k"], key["c"] = kx[ci], cc
+                uq, sfirst, inv = np.unique(key, return_index=True, return_inverse=True)
+                uq_k, uq_c = uq["k"], uq["c"]
             perm = np.empty(len(uq), np.int64)
             for j in np.argsort(sfirst, kind="stable").tolist():
-                k = int(uq["k"][j])
-                c = int(uq["c"][j])
+                k = int(uq_k[j])
+                c = int(uq_c[j])
                 kind, name = klist[k], names[int(uk[k])]
                 site = kind.sites.get(c)
                 if site is None:
@@ -420,7 +428,7 @@ class ObjectBalance:
             ev_site[ci] = perm[inv.ravel()]
         # the handle each event finds live: the one before it on the same handle, or the
         # live set's (the first event of each handle)
-        order = np.lexsort((np.arange(n), handle))
+        order = np.argsort(handle, kind="stable")
         hs = handle[order]
         new = np.ones(n, bool)
         new[1:] = hs[1:] != hs[:-1]

@@ -174,7 +174,7 @@ class _Literals:
                     sure = self.only4[k]
                     out.append(at[sure])
                     at, k = at[~sure], k[~sure]
-                    for j in np.unique(k).tolist():
+                    for j in sorted(set(k.tolist())):   # (np.unique imports numpy.ma)
                         aj = at[k == j]
                         for w in self.w4[j]:
                             win = up[aj[:, None] + np.arange(len(w))]
@@ -281,7 +281,11 @@ class _Chunk:
         cand = np.flatnonzero((c0 == 91) & (lens >= 51))
         s = starts[cand]
         ok = _lit(arr, s, b"[MSOBJ] ")
-        cand, s = cand[ok], s[ok]
+        cand = cand[ok]
+        t_lines, t_rows, t_x, cand = self._obj_templates(cand, lens)
+        shaped[t_lines] = True
+        shaped[t_x] = True
+        s = starts[cand]
         create = _lit(arr, s + 8, b"create ")
         ok = create | _lit(arr, s + 8, b"delete ")
         cand, s, create = cand[ok], s[ok], create[ok]
@@ -340,8 +344,11 @@ class _Chunk:
                 left &= ~same
         packable = kinds >= 0
         rows["kind"] = np.where(packable, kinds, 0)
-        self.o_rows = rows[packable]
-        self.o_lines = self.o_lines[packable]
+        o_lines = np.concatenate((t_lines, self.o_lines[packable]))
+        o_rows = np.concatenate((t_rows, rows[packable]))
+        order = np.argsort(o_lines, kind="stable")
+        self.o_rows = o_rows[order]
+        self.o_lines = o_lines[order]
         act[self.o_lines] = OBJ
         # -- [MSCYCLE] markers ------------------------------------------------------------
         self.m_lines = np.zeros(0, np.int64)
@@ -383,6 +390,73 @@ class _Chunk:
         act[(act == X) & self.inert] = INERT
         self.act = act
         self._greedy(0)
+
+    def _obj_templates(self, cand: np.ndarray, lens: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The [MSOBJ] lines shaped like a line before them (the same kind, handle and
+        caller widths: a run has few shapes), checked column by column against it in one
+        matrix. Returns the lines taken (packable), their rows, strict lines whose kind does
+        not fit the kind table, and the lines left for the general check."""
+        W = 104              # the longest strict line with a 19-digit seq fits
+        q = np.int64
+        took: list[np.ndarray] = []
+        rows: list[np.ndarray] = []
+        unfit: list[np.ndarray] = []
+        rest: list[np.ndarray] = [cand[lens[cand] >= W]]
+        todo = cand[lens[cand] < W]
+        if not len(todo):
+            return np.zeros(0, q), np.zeros(0, PACKED), np.zeros(0, q), cand
+        pad = np.concatenate((self.arr, np.zeros(W, np.uint8)))
+        win = np.lib.stride_tricks.sliding_window_view(pad, W)
+        for _ in range(6):
+            if len(todo) < 16:
+                break
+            j = int(todo[0])
+            line = self._line(j) + b"\n"
+            m = _OBJ.fullmatch(line)
+            if m is None:
+                rest.append(todo[:1])
+                todo = todo[1:]
+                continue
+            d0 = m.start(5)
+            (hs, he), (cs, ce) = m.span(3), m.span(4)
+            M = win[self.starts[todo]]
+            struct = np.ones(d0, bool)
+            struct[8:14] = False
+            struct[hs:he] = False
+            struct[cs:ce] = False
+            tpl = np.frombuffer(line[:d0], np.uint8)
+            ok = ((M[:, :d0] == tpl) | ~struct).all(axis=1)
+            create = (M[:, 8:14] == np.frombuffer(b"create", np.uint8)).all(axis=1)
+            ok &= create | (M[:, 8:14] == np.frombuffer(b"delete", np.uint8)).all(axis=1)
+            ok &= _HEXL[M[:, hs:he]].all(axis=1) & _HEXL[M[:, cs:ce]].all(axis=1)
+            n = lens[todo]
+            dlen = n - d0
+            ok &= (dlen >= 1) & (dlen <= 19)
+            ok &= (_DIGIT[M[:, d0:d0 + 20]] | (np.arange(d0, d0 + 20) >= n[:, None])).all(axis=1)
+            got = todo[ok]
+            kid = _kind_id(m.group(2).decode("ascii"))
+            if kid < 0:
+                unfit.append(got)
+            else:
+                r = np.zeros(len(got), PACKED)
+                Mg = M[ok]
+                for name, a, b in (("handle", hs, he), ("caller", cs, ce)):
+                    v = np.zeros(len(got), np.uint64)
+                    for k in range(a, b):
+                        v = (v << np.uint64(4)) | _HEXVAL[Mg[:, k]]
+                    r[name] = v
+                r["seq"] = _dec_values(self.arr, self.starts[got] + d0, dlen[ok], 19)
+                r["create"] = create[ok]
+                r["kind"] = kid
+                took.append(got)
+                rows.append(r)
+            todo = todo[~ok]
+        rest.append(todo)
+        left = np.sort(np.concatenate(rest))
+        return (np.concatenate(took) if took else np.zeros(0, q),
+                np.concatenate(rows) if rows else np.zeros(0, PACKED),
+                np.concatenate(unfit) if unfit else np.zeros(0, q), left)
 
     # -- line facts ---------------------------------------------------------------------
     def _facts(self, idx: np.ndarray, lens: np.ndarray) -> None:
@@ -504,7 +578,9 @@ class _Chunk:
                 vals[:, c] = _hex_values(mg, at0 + a, w) if h else \
                     _dec_values(mg, at0 + a, w, 18)
             found.append((good, vals, len(spans), any(h for _, _, h in spans)))
-            todo = np.setdiff1d(todo, good, assume_unique=True)
+            keep = np.ones(len(todo), bool)
+            keep[np.searchsorted(todo, good)] = False
+            todo = todo[keep]
         for j in todo.tolist():
             b = self._line(j)
             if _ROW.fullmatch(b) is None:
