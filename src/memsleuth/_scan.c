@@ -11,6 +11,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -970,6 +971,50 @@ static int spaces(const unsigned char **pp, const unsigned char *nl) {
 /* "0xADDR +(used|free) +(SIZE|sentinel) +OK +0xOWNER( +\(0xT( *<- *0xT)*\))?" and nothing else: the
  * shape B3 dumps print when the check column is OK (parse_block_line gives dye None,
  * dye_ok True, no pre-free or free links for it). */
+/* HeapBlock made without its Python __init__ (~0.7 µs a block, ~700,000 blocks in a 1 GB
+ * stress log): block_type(cls, names) registers the slots class when its fields are exactly
+ * these, in this order, each a plain object slot (a member descriptor); block_line then
+ * allocates it and fills every slot itself, the values __init__ would store. Any other
+ * class, or a field list that changed, and block_line calls the class as before. */
+static const char *const block_fields[] = {"line", "addr", "used", "size", "owner",
+    "sentinel", "corrupted", "dye", "dye_ok", "trace", "prev_free", "free_links", "pid", "seq"};
+#define N_BLOCK_FIELDS 14
+static PyTypeObject *block_cls;
+static Py_ssize_t block_off[N_BLOCK_FIELDS];
+
+static PyObject *block_type(PyObject *self, PyObject *args) {
+    PyObject *cls, *names;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyType_Type, &cls, &PyTuple_Type, &names)) return NULL;
+    Py_CLEAR(block_cls);
+    if (PyTuple_GET_SIZE(names) != N_BLOCK_FIELDS) Py_RETURN_FALSE;
+    Py_ssize_t off[N_BLOCK_FIELDS];
+    for (int i = 0; i < N_BLOCK_FIELDS; i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        if (!PyUnicode_Check(name) || PyUnicode_CompareWithASCIIString(name, block_fields[i]))
+            Py_RETURN_FALSE;
+        PyObject *d = PyDict_GetItemWithError(((PyTypeObject *)cls)->tp_dict, name);
+        if (d == NULL) { if (PyErr_Occurred()) return NULL; Py_RETURN_FALSE; }
+        if (!Py_IS_TYPE(d, &PyMemberDescr_Type)) Py_RETURN_FALSE;
+        PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
+        if (m->type != T_OBJECT_EX || (m->flags & READONLY)) Py_RETURN_FALSE;
+        off[i] = m->offset;
+    }
+    memcpy(block_off, off, sizeof off);
+    Py_INCREF(cls);
+    block_cls = (PyTypeObject *)cls;
+    Py_RETURN_TRUE;
+}
+
+/* A registered HeapBlock of these values (references stolen, NULL on error). */
+static PyObject *new_block(PyObject *v[N_BLOCK_FIELDS]) {
+    PyObject *obj = block_cls->tp_alloc(block_cls, 0);
+    for (int i = 0; i < N_BLOCK_FIELDS; i++) {
+        if (obj == NULL) { Py_DECREF(v[i]); continue; }
+        *(PyObject **)((char *)obj + block_off[i]) = v[i];
+    }
+    return obj;
+}
+
 static PyObject *block_line(const unsigned char *p, const unsigned char *nl, Py_ssize_t lineno,
                             PyObject *factory) {
     unsigned long long addr, size = 0, owner, t;
@@ -1026,6 +1071,13 @@ static PyObject *block_line(const unsigned char *p, const unsigned char *nl, Py_
     PyObject *sz = sentinel ? Py_NewRef(Py_None) : PyLong_FromUnsignedLongLong(size);
     PyObject *ow = PyLong_FromUnsignedLongLong(owner);
     PyObject *rec = NULL;
+    if (line && a && sz && ow && factory == (PyObject *)block_cls) {
+        PyObject *v[N_BLOCK_FIELDS] = {line, a, Py_NewRef(used ? Py_True : Py_False), sz, ow,
+            Py_NewRef(sentinel ? Py_True : Py_False), Py_NewRef(Py_False), Py_NewRef(Py_None),
+            Py_NewRef(Py_True), trace, Py_NewRef(Py_None), Py_NewRef(Py_None),
+            Py_NewRef(Py_None), Py_NewRef(Py_None)};
+        return new_block(v);             /* (it owns every reference now) */
+    }
     if (line && a && sz && ow)
         rec = PyObject_CallFunctionObjArgs(factory, line, a, used ? Py_True : Py_False, sz, ow,
                                            sentinel ? Py_True : Py_False, Py_False, Py_None,
@@ -1663,6 +1715,165 @@ static int has_ci(const unsigned char *s, Py_ssize_t n, const char *w) {   /* w 
  * used/free in it), no banner or rule ('-' first), no dots, none of the header, bitmap and
  * bucket words; in stat no '|' (its header and values), in tasks no task header, no ISR
  * line and no last digit (a task row ends in three numbers). */
+/* Digits d[0, n) as a long long; 0 when there are more than 18 (Python decides those). */
+static int small_int(const unsigned char *d, Py_ssize_t n, long long *v) {
+    if (n < 1 || n > 18) return 0;
+    long long x = 0;
+    for (Py_ssize_t i = 0; i < n; i++) x = x * 10 + (d[i] - '0');
+    *v = x;
+    return 1;
+}
+
+/* _TASK_ROW on the stripped text s ("^(?P<name>.*?)\s+(\d+)\s+(\d+)\s+(\d+)$" with a name):
+ * the last three blank-separated runs of digits, blanks before each, a name before them.
+ * 1 (name s[0, *name_end), prio, stack, heap in v), 0 (no match), -1 (a number of more
+ * than 18 digits: Python decides). Clean text: space and TAB are its only blanks. */
+static int task_row(const unsigned char *s, Py_ssize_t n, Py_ssize_t *name_end,
+                    long long v[3]) {
+    Py_ssize_t i = n;
+    int big = 0;
+    for (int k = 2; k >= 0; k--) {
+        Py_ssize_t j = i;
+        while (j > 0 && n_dig(s[j - 1])) j--;
+        if (j == i) return 0;
+        if (!small_int(s + j, i - j, &v[k])) big = 1;
+        Py_ssize_t w = j;
+        while (w > 0 && n_ws(s[w - 1])) w--;
+        if (w == j) return 0;
+        i = w;
+    }
+    if (i == 0) return 0;
+    *name_end = i;
+    return big ? -1 : 1;
+}
+
+static int dump_foreign(const unsigned char *s, Py_ssize_t n, int mode);
+static int ci_lit(const unsigned char **pp, const unsigned char *e, const char *w);
+
+/* The alloc-size buckets of a line (_BUCKET.findall: "\[2\^(\d+)\]\s*bytes:\s*(\d+)") as a
+ * list of (n, count); an empty list when none; NULL on error or a number of more than 18
+ * digits (*big set: Python decides). */
+static PyObject *buckets(const unsigned char *s, Py_ssize_t n, int *big) {
+    PyObject *out = PyList_New(0);
+    if (out == NULL) return NULL;
+    const unsigned char *p = s, *e = s + n;
+    while (e - p >= 3) {
+        const unsigned char *q = memchr(p, '[', (size_t)(e - p));
+        if (q == NULL || e - q < 3) break;
+        p = q + 1;
+        if (q[1] != '2' || q[2] != '^') continue;
+        const unsigned char *r = q + 3, *d1 = r;
+        while (r < e && n_dig(*r)) r++;
+        if (r == d1 || r >= e || *r != ']') continue;
+        const unsigned char *d1e = r++;
+        while (r < e && n_ws(*r)) r++;
+        if (e - r < 6 || memcmp(r, "bytes:", 6) != 0) continue;
+        r += 6;
+        while (r < e && n_ws(*r)) r++;
+        const unsigned char *d2 = r;
+        while (r < e && n_dig(*r)) r++;
+        if (r == d2) continue;
+        long long a, b;
+        if (!small_int(d1, d1e - d1, &a) || !small_int(d2, r - d2, &b)) {
+            *big = 1;
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyObject *t = Py_BuildValue("(LL)", a, b);
+        if (t == NULL || PyList_Append(out, t) < 0) { Py_XDECREF(t); Py_DECREF(out); return NULL; }
+        Py_DECREF(t);
+        p = r;
+    }
+    return out;
+}
+
+/* _ISR.search ("Allocated in ISR\s*(-?\d+),\s*Allocated by deleted task\s*(-?\d+)", any
+ * case) on s: 1 with both numbers, 0 none, -1 a number Python must read. */
+static int isr_line(const unsigned char *s, Py_ssize_t n, long long v[2]) {
+    for (Py_ssize_t j = 0; j + 16 <= n; j++) {
+        const unsigned char *p = s + j, *e = s + n;
+        if (!ci_lit(&p, e, "allocated in isr")) continue;
+        int big = 0;
+        for (int k = 0; k < 2; k++) {
+            while (p < e && n_ws(*p)) p++;
+            int neg = p < e && *p == '-';
+            const unsigned char *d = p + neg, *q = d;
+            while (q < e && n_dig(*q)) q++;
+            if (q == d) goto next;
+            if (!small_int(d, q - d, &v[k])) big = 1;
+            else if (neg) v[k] = -v[k];
+            p = q;
+            if (k == 0) {
+                if (p >= e || *p != ',') goto next;
+                p++;
+                while (p < e && n_ws(*p)) p++;
+                if (!ci_lit(&p, e, "allocated by deleted task")) goto next;
+            }
+        }
+        return big ? -1 : 1;
+    next:;
+    }
+    return 0;
+}
+
+/* A dump line BlockDumpReader._other reads a value from, in this mode (see dump_foreign),
+ * on the stripped text s: g_kmm_head (any mode), a row of alloc-size buckets that starts with
+ * '[' (modes 0-3; no earlier test of _feed/_other can match a line starting so), and in the
+ * tasks phase a task row or the ISR line (lines that no earlier test can match: not a block
+ * line, no banner, no header, bitmap or bucket). Returns the act as a tuple (0, line, value)
+ * kmm head, (1, line, [(n, count)...]) buckets, (2, line, name, prio, stack, heap) task row,
+ * (3, line, isr, deleted) ISR line; Py_None for none of these (the caller goes on as before),
+ * NULL with *stop set when Python must read the line (or on error, with the exception set). */
+static PyObject *dump_act(const unsigned char *s, Py_ssize_t n, int mode, Py_ssize_t line,
+                          int *stop) {
+    const unsigned char *p = s, *e = s + n;
+    unsigned char c = s[0];
+    if (c == '-' || (((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'))
+                     && (has_ci(s, n, "used") || has_ci(s, n, "free"))))
+        Py_RETURN_NONE;                                   /* a banner or a block: as before */
+    if (ci_lit(&p, e, "g_kmm_head")) {                    /* _KMM_HEAD, _other's first test */
+        ci_lit(&p, e, "_resv");
+        while (p < e && n_ws(*p)) p++;
+        if (p >= e || *p != '=') Py_RETURN_NONE;
+        p++;
+        while (p < e && n_ws(*p)) p++;
+        const unsigned char *h = p;
+        if (e - p > 2 && p[0] == '0' && (p[1] | 0x20) == 'x' && is_hexd(p[2])) h = p + 2;
+        const unsigned char *q = h;
+        while (q < e && is_hexd(*q)) q++;
+        if (q == h) Py_RETURN_NONE;
+        if (q - h > 16) { *stop = 1; return NULL; }
+        unsigned long long v = 0;
+        for (const unsigned char *r = h; r < q; r++)
+            v = (v << 4) | (unsigned long long)(*r <= '9' ? *r - '0' : (*r | 0x20) - 'a' + 10);
+        return Py_BuildValue("(inK)", 0, line, v);
+    }
+    if (c == '[') {                                       /* _BUCKET.findall */
+        int big = 0;
+        PyObject *b = buckets(s, n, &big);
+        if (b == NULL) { if (big) *stop = 1; return NULL; }
+        if (PyList_GET_SIZE(b) == 0) { Py_DECREF(b); Py_RETURN_NONE; }
+        return Py_BuildValue("(inN)", 1, line, b);
+    }
+    if (mode != 3) Py_RETURN_NONE;
+    p = s;
+    if (has_ci(s, n, "[2^") || has_ci(s, n, "bitmap") || ci_lit(&p, e, "address")
+            || (p = s, ci_lit(&p, e, "blk_addr")) || (p = s, ci_lit(&p, e, "taskname"))
+            || (n >= 2 && s[0] == '-' && s[1] == '>'))
+        Py_RETURN_NONE;
+    long long v[3];
+    int got = isr_line(s, n, v);
+    if (got < 0) { *stop = 1; return NULL; }
+    if (got) return Py_BuildValue("(inLL)", 3, line, v[0], v[1]);
+    if (has_ci(s, n, "allocated")) Py_RETURN_NONE;
+    Py_ssize_t name_end;
+    got = task_row(s, n, &name_end, v);
+    if (got < 0) { *stop = 1; return NULL; }
+    if (got)
+        return Py_BuildValue("(ins#LLL)", 2, line, (const char *)s, name_end, v[0], v[1], v[2]);
+    Py_RETURN_NONE;
+}
+
 static int dump_foreign(const unsigned char *s, Py_ssize_t n, int mode) {
     unsigned char c = s[0];
     if (c == '-' || c == '.') return 0;
@@ -1673,9 +1884,13 @@ static int dump_foreign(const unsigned char *s, Py_ssize_t n, int mode) {
             || has_ci(s, n, "bitmap") || has_ci(s, n, "[2^"))
         return 0;
     if (mode == 1 && memchr(s, '|', (size_t)n) != NULL) return 0;
-    if (mode == 3 && (has_ci(s, n, "taskname") || has_ci(s, n, "allocated")
-                      || (s[n - 1] >= '0' && s[n - 1] <= '9')))
-        return 0;
+    if (mode == 3) {
+        long long v[3];
+        Py_ssize_t name_end;
+        if (has_ci(s, n, "taskname") || has_ci(s, n, "allocated")
+                || task_row(s, n, &name_end, v) != 0)
+            return 0;
+    }
     return mode >= 0 && mode <= 3;
 }
 
@@ -1755,20 +1970,24 @@ static int dump_consumed(const unsigned char *s, Py_ssize_t n, int mode) {
  * other line, or after a banner that moves the dump's phase (``phase``: 1 free, 2 stat,
  * 3 tasks; 0 none), so that the blocks before it are added in the phase they were read
  * in. */
-static PyObject *dump_run(PyObject *self, PyObject *args) {
+static PyObject *dump_run_impl(PyObject *args, int with_acts) {
     PyObject *text, *factory, *anchors;
     Py_ssize_t pos, lineno, run, limit;
     int mode;
     if (!PyArg_ParseTuple(args, "UnnOO!inn", &text, &pos, &lineno, &factory, &PyTuple_Type,
                           &anchors, &mode, &run, &limit))
         return NULL;
-    PyObject *out = PyList_New(0);
-    if (out == NULL) return NULL;
+    PyObject *out = PyList_New(0), *acts = with_acts ? PyList_New(0) : NULL;
+    if (out == NULL || (with_acts && acts == NULL)) { Py_XDECREF(out); return NULL; }
     const Anchors *anp = NULL;
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0
-            || (anp = cached_anchors(anchors)) == NULL)
+            || (anp = cached_anchors(anchors)) == NULL) {
+        if (with_acts)
+            return Py_BuildValue("nnNnnniiN", pos, lineno, out, (Py_ssize_t)0, run,
+                                 (Py_ssize_t)0, 0, 0, acts);
         return Py_BuildValue("nnNnnnii", pos, lineno, out, (Py_ssize_t)0, run, (Py_ssize_t)0, 0,
                              0);
+    }
     static unsigned char buf[LINE_MAX_CLEAN + 1], low[LINE_MAX_CLEAN + 1];
     const unsigned char *base = PyUnicode_1BYTE_DATA(text);
     const unsigned char *end = base + PyUnicode_GET_LENGTH(text);
@@ -1812,6 +2031,32 @@ static PyObject *dump_run(PyObject *self, PyObject *args) {
             if (kind >= 4) { phase = kind - 3; break; }   /* Python moves the phase */
             continue;
         }
+        if (with_acts && mode >= 0) {      /* a line the dump reads a value from */
+            int stop = 0;
+            PyObject *act = dump_act(buf + s, n - s, mode, lineno + 1, &stop);
+            if (act == NULL) {
+                if (stop) break;
+                Py_DECREF(out); Py_DECREF(acts);
+                return NULL;
+            }
+            if (act != Py_None) {
+                int tag = (int)PyLong_AsLong(PyTuple_GET_ITEM(act, 0));
+                if (PyList_Append(acts, act) < 0) {
+                    Py_DECREF(act); Py_DECREF(out); Py_DECREF(acts);
+                    return NULL;
+                }
+                Py_DECREF(act);
+                lineno++;
+                last = lineno;
+                run = 0;
+                p = nl + 1;
+                /* the phase moves (Python moves it): buckets out of head/blocks/free/stat,
+                 * the ISR line to the end */
+                if (tag == 3 || (tag == 1 && mode <= 1)) break;
+                continue;
+            }
+            Py_DECREF(act);
+        }
         for (Py_ssize_t j = 0; j < n; j++)
             low[j] = (buf[j] >= 'A' && buf[j] <= 'Z') ? (unsigned char)(buf[j] + 32) : buf[j];
         if (has_anchor(low, n, anp) || !dump_foreign(buf + s, n - s, mode) || run + 1 > limit)
@@ -1821,9 +2066,19 @@ static PyObject *dump_run(PyObject *self, PyObject *args) {
         run++;
         p = nl + 1;
     }
+    if (with_acts)
+        return Py_BuildValue("nnNnnniiN", (Py_ssize_t)(p - base), lineno, out, skipped, run,
+                             last, b3, phase, acts);
     return Py_BuildValue("nnNnnnii", (Py_ssize_t)(p - base), lineno, out, skipped, run, last, b3,
                          phase);
 }
+
+static PyObject *dump_run(PyObject *self, PyObject *args) { return dump_run_impl(args, 0); }
+
+/* dump_run2(...) -> dump_run's tuple and ``acts``: the lines it also read a value from
+ * (dump_act), in order, for BlockDumpReader.add_acts. Stops after an act that moves the
+ * phase. */
+static PyObject *dump_run2(PyObject *self, PyObject *args) { return dump_run_impl(args, 1); }
 
 /* ---- Ledger: analysis/objects.py's create/delete pairing, in C ------------------------ */
 
@@ -2421,6 +2676,10 @@ static PyMethodDef methods[] = {
      "normalize() of one line as the C scanner decides it: (prefixed, text) or None."},
     {"heap_checks", heap_checks, METH_VARARGS, "The checks on a HeapRun's tables' foreign "
      "lines, in C: the first table that fails, -1 for none, -2 when Python must decide."},
+    {"block_type", block_type, METH_VARARGS, "Register the HeapBlock class (cls, field names): "
+     "block lines then fill its slots directly; False when its fields are not the known ones."},
+    {"dump_run2", dump_run2, METH_VARARGS, "dump_run, and the lines it read values from "
+     "(kmm head, alloc-size buckets, task rows, the ISR line): (..., phase, acts)."},
     {"dump_run", dump_run, METH_VARARGS, "An open block dump's block, blank and foreign lines: "
      "(end, lineno, blocks, skipped, run, last, b3, phase)."},
     {"blocks", blocks, METH_VARARGS, "A run of strict block-dump lines: (end, lineno, blocks)."},

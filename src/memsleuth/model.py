@@ -146,6 +146,12 @@ class Sample(Generic[T]):
         if self._pins.pop(name, None) is not None:
             self._view = None
 
+    def holds(self, seq: int) -> bool:
+        """Whether the item with arrival number ``seq`` is kept (sampled or pinned)."""
+        if seq % self._stride == 0 and any(k == seq for k, _ in self._items):
+            return True
+        return any(k == seq for k, _ in self._pins.values())
+
     def pinned(self, name: str) -> T | None:
         held = self._pins.get(name)
         return held[1] if held is not None else None
@@ -161,6 +167,76 @@ class Sample(Generic[T]):
             merged.update(self._pins.values())
             self._view = [merged[k] for k in sorted(merged)]
         return self._view
+
+
+class FirstKept(Generic[T]):
+    """The first ``capacity`` items of a stream, the newest one, and how many arrived.
+
+    For what a crash-looping or reboot-looping device prints once per boot (crash dumps, the
+    lastword header, ``mm_leak`` candidates): thousands of them over a few days, of which a
+    verb names the first few and the newest and counts the rest. Memory is bounded whatever
+    the length of the log.
+    """
+
+    def __init__(self, capacity: int = FIRST_KEPT) -> None:
+        self.capacity = capacity
+        self.count = 0
+        self.first: list[T] = []
+        self.newest: T | None = None
+
+    def append(self, item: T) -> None:
+        self.count += 1
+        if len(self.first) < self.capacity:
+            self.first.append(item)
+        self.newest = item
+
+    def items(self) -> list[T]:
+        """The kept items in arrival order: the first ``capacity`` and the newest."""
+        if self.newest is None or (self.first and self.first[-1] is self.newest):
+            return list(self.first)
+        return [*self.first, self.newest]
+
+    @property
+    def sampled(self) -> bool:
+        """True when some items were let go (``items()`` does not hold every one)."""
+        return self.count > len(self.items())
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+class CrashLog:
+    """What the model keeps of the crash dumps: their count, the first and the newest, and
+    the first FIRST_KEPT partial ones (each is named in ``analyze``'s contents) with their
+    count. The crashes themselves are explained by ``CrashCollector`` (its own bound)."""
+
+    def __init__(self) -> None:
+        self.kept: FirstKept[CrashDump] = FirstKept(1)
+        #: (arrival index, crash) of the first FIRST_KEPT partial crash dumps
+        self.partial: list[tuple[int, CrashDump]] = []
+        self.partial_count = 0
+
+    @property
+    def count(self) -> int:
+        return self.kept.count
+
+    @property
+    def first(self) -> CrashDump | None:
+        return self.kept.first[0] if self.kept.first else None
+
+    @property
+    def newest(self) -> CrashDump | None:
+        return self.kept.newest
+
+    def append(self, crash: CrashDump) -> None:
+        if crash.partial:
+            self.partial_count += 1
+            if len(self.partial) < FIRST_KEPT:
+                self.partial.append((self.kept.count, crash))
+        self.kept.append(crash)
+
+    def __bool__(self) -> bool:
+        return self.kept.count > 0
 
 
 @dataclass(slots=True)
@@ -302,9 +378,12 @@ class LogModel:
     #: the first FIRST_KEPT allocator warnings, and how many there were
     warnings: list[AllocWarning] = field(default_factory=list)
     warnings_count: int = 0
-    leaks: list[LeakCandidate] = field(default_factory=list)
-    crashes: list[CrashDump] = field(default_factory=list)
-    lastwords: list[LastWord] = field(default_factory=list)
+    #: bounded: the first FIRST_KEPT ``mm_leak`` candidates and the newest (``.count`` all)
+    leaks: FirstKept[LeakCandidate] = field(default_factory=FirstKept)
+    #: bounded: count, first, newest and the first partial crash dumps (CrashLog)
+    crashes: CrashLog = field(default_factory=CrashLog)
+    #: bounded: the first FIRST_KEPT lastword headers (one per boot) and the newest
+    lastwords: FirstKept[LastWord] = field(default_factory=FirstKept)
     #: the newest `tasklist` table, and how many were printed
     last_tasklist: TaskList | None = None
     tasklists: int = 0

@@ -266,6 +266,7 @@ class HeapRun:
     #: the C loop's (2, packed, names) items, one per run of events (``packs`` as records)
     raw_packs: list[tuple[int, bytes, list[str]]] = field(default_factory=list)
     _packs: list[ObjectEventRun] | None = field(default=None, repr=False, compare=False)
+    _events: int | None = field(default=None, repr=False, compare=False)
 
     @property
     def packs(self) -> list[ObjectEventRun]:
@@ -299,7 +300,9 @@ class HeapRun:
     @property
     def events(self) -> int:
         """Object events in the run's packs."""
-        return sum(len(p[1]) for p in self.raw_packs) // PACKED_EVENT.size
+        if self._events is None:
+            self._events = sum(len(p[1]) for p in self.raw_packs) // PACKED_EVENT.size
+        return self._events
 
     def records(self) -> list[HeapOverview | CycleMarker | ObjectEventRun]:
         out: list[HeapOverview | CycleMarker | ObjectEventRun] = []

@@ -68,12 +68,15 @@ def test_streamed_heap_dump_reaches_the_explanation():
 
 
 def test_each_crash_is_paired_with_the_newest_dump_before_it():
-    collector = CrashCollector()
+    collector = CrashCollector(keep=1)
     d1, d2, d3 = (BlockDump(line=n, variant="B3") for n in (1, 2, 4))
     c1, c2 = CrashDump(line=3, kind="exception"), CrashDump(line=5, kind="exception")
-    for r in (d1, d2, c1, d3, c2):
+    for r in (d1, d2, c1):
         collector(r)
-    assert [(c.crash, c.heap_dump) for c in collector.contexts] == [(c1, d2), (c2, d3)]
+    assert [(c.crash, c.heap_dump) for c in collector.contexts] == [(c1, d2)]
+    for r in (d3, c2):
+        collector(r)
+    assert [(c.crash, c.heap_dump) for c in collector.contexts] == [(c2, d3)]
     assert collector.total == 2 and collector.sections == 5
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from parse_helpers import fixture_lines, parse_all, parse_fixture
 
 from memsleuth.parse.alios_heap import parse_block_line
@@ -294,3 +296,34 @@ def test_foreign_lines_before_end_close_after_limit() -> None:
     assert isinstance(dump, BlockDump) and dump.partial
     assert dump.partial_reason == "no line of the block_dump section for 201 lines (from line 9)"
     assert dump.skipped_lines == 201 and stats.skipped_in_sections == 201
+
+
+def test_dump_banner_shortcut_keeps_the_regexes_answer() -> None:
+    """``_is_dump_banner`` skips its seven banner regexes for lines that cannot be one (not
+    "-+ words -+"): on every line of the committed logs and on banner-like variants it says
+    what the regexes say."""
+    from memsleuth.parse import alios_heap as ah
+
+    def by_regexes(s: str) -> bool:
+        return bool(
+            ah._ALLOC_STAT.match(s) or ah._SIZE_STAT.match(s) or ah._FIX_POOL.match(s)
+            or ah._MMBLK.match(s) or ah._TASK_STAT.match(s) or ah._ALL_BLOCKS.match(s)
+            or ah._MMLK_END.match(s) or ah._BUCKET.search(s))
+
+    root = Path(__file__).resolve().parents[2]
+    lines = {line.strip() for p in [*(root / "tests" / "fixtures").rglob("*.log"),
+                                    *(root / "examples").rglob("*.log")]
+             for line in p.read_text(errors="replace").splitlines()[:5000]}
+    words = ["memory allocation statistic", "alloc size statistic:", "number of alloc times",
+             "fix pool information", "mmblk allocation statistic", "task allocation statistic",
+             "all memory blocks", "New alloced blocks info ends.", "x", ""]
+    for w in words:
+        for left, right in (("---", "---"), ("-", "-"), ("- ", " -"), ("", "---"), ("--", ""),
+                            ("-- ", " --x"), ("x--", "--")):
+            lines.add(f"{left}{w}{right}")
+            lines.add(f"{left}{w.upper()}{right} [2^06] bytes: 3")
+    lines |= {"-" * n for n in range(0, 90)} | {"[2^06] bytes: 1", "- [2^1] bytes:2 -"}
+    reader = ah.BlockDumpReader()
+    assert sum(by_regexes(s) for s in lines) > 20
+    for s in lines:
+        assert reader._is_dump_banner(s) == by_regexes(s), s

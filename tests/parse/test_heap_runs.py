@@ -169,6 +169,30 @@ def test_bins_in_bulk_are_the_remedian(capacity: int) -> None:
     assert one.points == want
     assert bulk.points == want
     assert one.weight == bulk.weight > 1
+    # as the trend adds them: NumPy columns and ranges kept as given until read, rows in
+    # between, the points read now and then (the order of adding is kept throughout)
+    import numpy as np
+    mixed = trend_mod._Bins(capacity)
+    start = 0
+    while start < len(pts):
+        if rng.random() < 0.3:
+            mixed.add(pts[start])
+            start += 1
+        else:
+            chunk = pts[start:start + rng.randrange(1, 3 * capacity)]
+            cols: list = [[getattr(p, f) for p in chunk] for f in trend_mod._FIELDS]
+            cols[0] = np.array(cols[0], dtype=float)
+            cols[1] = range(chunk[0].index, chunk[-1].index + 1)
+            for k in (2, 4, 5, 6):        # cycle, line, free, total: int64 columns
+                cols[k] = np.array(cols[k], dtype=np.int64)
+            mixed.add_many(cols)
+            start += len(chunk)
+        if rng.random() < 0.05:
+            assert len(mixed.points) == len(mixed)
+    got = mixed.points
+    assert got == want
+    assert {type(v) for p in got for v in (p.x, p.index, p.cycle, p.free, p.total)} <= {
+        int, float}
 
 
 @pytest.mark.parametrize("capacity", [3, 4, 10])

@@ -364,6 +364,25 @@ DUMP_STRUCTURE = ["ALL BLOCKS", "all blocks", "[I] ALL BLOCKS", "ALL BLOCKS x", 
                   "statistic ---", "-- task  allocation statistic --",
                   "[I] --- task allocation statistic ---", "-- task allocation statistic --x",
                   "-- memory allocation statistic -- x"]
+# Lines a dump reads a value from (_scan.dump_run2 reads them in C) and near misses: the
+# kmm head, alloc-size buckets, task rows, the ISR line, numbers past 64 bits, and lines
+# ending in digits that are not task rows.
+DUMP_STRUCTURE += [
+    "g_kmm_head = 0x20000130", "G_KMM_HEAD_resv=20000130", "g_kmm_head = 0xZZ",
+    "g_kmm_head = 0x123456789abcdef01", "g_kmm_head: 0x1", "[I] g_kmm_head = 0x2000",
+    "[2^06] bytes:    64   |[2^07] bytes:    35   |[2^08] bytes:     7   |",
+    "[2^6]bytes:1", "[2^06] Bytes: 3", "[2^99999999999999999999] bytes: 1",
+    "[I] [2^10] bytes: 5 |", "[2^x] bytes: 3", "x [2^06] bytes: 4", "[2^07] bytes:",
+    "app_task                 20    1024       2296      ", "my task 2 3 4 5",
+    "abc_free 1 2 3", "1 2 3", "task 12345678901234567890 1 2", "\t tab_task\t1\t2\t3",
+    "allocated_task 1 2 3", "t 1 2 3x", "[W] idle 0 512 0",
+    "Allocated in ISR 0, Allocated by deleted task 0",
+    "allocated in isr -5,allocated by deleted task 7",
+    "Allocated in ISR 0 Allocated by deleted task 0",
+    "[I] Allocated in ISR 3, Allocated by deleted task 4 extra",
+    "Allocated in ISR 99999999999999999999, Allocated by deleted task 1",
+    "[I][wifi] rssi=-44 ch=6 bssid=ac:84:c6:12:34:56", "tcp_write: queue full, retry 26",
+]
 INSERTS = DUMP_FOREIGN + DUMP_STRUCTURE
 
 

@@ -28,11 +28,11 @@ def test_every_crash_is_explained_newest_as_analyze_does(tmp_path: Path):
     log = _two_crashes(tmp_path)
     data, _ = run_report(log, None)
     model = load_model(log)
-    assert len(model.crashes) == 2 and len(model.warnings) == 3
+    assert model.crashes.count == 2 and len(model.warnings) == 3
     first, newest = data["crashes"]
     assert newest == run_analyze(log, None, top=10)[0].crash
     # Each crash sees only the warnings after the previous crash and before itself.
-    expected = explain_crash(model.crashes[0], None, None, model.warnings[:1])
+    expected = explain_crash(model.crashes.first, None, None, model.warnings[:1])
     assert first == extend(CrashInLog, expected, crashes_in_log=2)
     assert first.oom.reason == "errno 105 RHINO_NO_MEM"
     assert newest.oom.failed_sizes == () and "2 time(s)" in newest.oom.reason

@@ -169,7 +169,8 @@ def test_every_fault_decoding_has_its_own_type() -> None:
         assert assert_frozen_tree(result) > 3
         render_crash(result)
         assert not schema_errors(envelope("crash", CrashOutput(
-            log=log, elf=None, total=1, elf_identity=None,
+            log=log, elf=None, total=1, elf_identity=None, sampled=False, signatures=(),
+            signatures_other=0,
             crashes=(extend(ExplainedCrash, result, crashes_in_log=1, elf_match=None),))))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -34,3 +35,14 @@ def matches_addr2line(loc: Location, exp: list[list]) -> bool:
     if len(exp) == 1 and exp[0][2] is None and not loc.frames:
         return loc.function == exp[0][0]
     return frames_of(loc) == exp
+
+
+def committed_elfs() -> list[Path]:
+    """Every ELF git tracks (the deliberately corrupt ones aside); outside a git checkout,
+    the symbolizer fixtures."""
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(["git", "ls-files", "*.elf"], cwd=root, capture_output=True,
+                         text=True).stdout.split()
+    if not out:   # not a git checkout: the symbolizer fixtures at least
+        return sorted((root / "tests" / "fixtures" / "symbols").glob("*.elf"))
+    return [root / p for p in out if not p.startswith("tests/fixtures/corrupt_elf")]

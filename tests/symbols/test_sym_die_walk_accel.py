@@ -14,10 +14,10 @@ walk that decodes every DIE.
 from __future__ import annotations
 
 import random
-import subprocess
 from pathlib import Path
 
 import pytest
+from sym_helpers import committed_elfs
 
 from memsleuth.symbols import lines
 from memsleuth.symbols.elf import ElfImage
@@ -32,14 +32,6 @@ needs_c = pytest.mark.skipif(lines._accel is None or not hasattr(lines._accel, "
                              reason="memsleuth._dwarf is not built (or MEMSLEUTH_ACCEL=0)")
 
 SECTIONS = ("info", "abbrev", "ranges", "rnglists", "addr")
-
-
-def committed_elfs() -> list[Path]:
-    out = subprocess.run(["git", "ls-files", "*.elf"], cwd=ROOT, capture_output=True,
-                         text=True).stdout.split()
-    if not out:   # not a git checkout: the symbolizer fixtures at least
-        return sorted(FIXTURES.glob("*.elf"))
-    return [ROOT / p for p in out if not p.startswith("tests/fixtures/corrupt_elf")]
 
 
 def _outcome(fn, *args):

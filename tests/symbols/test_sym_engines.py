@@ -73,3 +73,30 @@ def test_auto_hands_only_big_batches_to_addr2line(monkeypatch):
         res = s.symbolize(addrs)
         assert s.last_engine == engine, (with_c, lookups, nbytes)
         assert {a: frames_of(loc) for a, loc in res.items()} == want
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_batch_leaves_the_garbage_collector_as_it_found_it(enabled):
+    """symbolize() turns the cyclic GC off for a batch: it must come back on afterwards,
+    after an error too, and stay off for a caller that had turned it off."""
+    import gc
+
+    from memsleuth.symbols.errors import CorruptElf
+
+    s = open_fixture("arm_thumb", use_cache=False)
+    addrs = [r["logged"] for r in expected("arm_thumb")["returns"]]
+
+    def broken():
+        yield addrs[0]
+        raise ValueError("a damaged table")     # what a decoder raises on corrupt DWARF
+
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        assert s.symbolize(addrs)[addrs[0]].frames
+        assert gc.isenabled() is enabled
+        with pytest.raises(CorruptElf):
+            s.symbolize(broken())
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -12,11 +12,11 @@ test_sym_differential.py.
 from __future__ import annotations
 
 import random
-import subprocess
 from array import array
 from pathlib import Path
 
 import pytest
+from sym_helpers import committed_elfs
 
 from memsleuth.symbols import lines
 from memsleuth.symbols.elf import ElfImage
@@ -28,14 +28,6 @@ FIXTURES = ROOT / "tests" / "fixtures" / "symbols"
 
 needs_c = pytest.mark.skipif(lines._accel is None,
                              reason="memsleuth._dwarf is not built (or MEMSLEUTH_ACCEL=0)")
-
-
-def committed_elfs() -> list[Path]:
-    out = subprocess.run(["git", "ls-files", "*.elf"], cwd=ROOT, capture_output=True,
-                         text=True).stdout.split()
-    if not out:   # not a git checkout: the symbolizer fixtures at least
-        return sorted(FIXTURES.glob("*.elf"))
-    return [ROOT / p for p in out if not p.startswith("tests/fixtures/corrupt_elf")]
 
 
 def decode(unit, accel) -> tuple:

@@ -447,9 +447,7 @@ def census(
     top: int | None = None,
 ) -> Census:
     """Aggregate the live blocks of ``dump`` per call site (rows cut to ``top``)."""
-    used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
-    attributor.prepare({b.owner for b in used}, {a for b in used for a in b.trace})
-    attributor.learn(used)
+    used = _live_blocks(dump, attributor)
     rows: dict[str, Row] = {}
     for block in used:
         site = attributor.site(block.owner, block.trace)
@@ -488,6 +486,68 @@ def census(
         objects=object_summary(rows.values()),
         wrappers=wrapper_summary(rows.values(), attributor),
     )
+
+
+def _live_blocks(dump: BlockDump, attributor: Attributor) -> list[HeapBlock]:
+    """The live, real blocks of a dump, their addresses symbolized and wrappers learned."""
+    used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
+    attributor.prepare({b.owner for b in used}, {a for b in used for a in b.trace})
+    attributor.learn(used)
+    return used
+
+
+@dataclass(slots=True)
+class SiteTotal:
+    """One census row's figures as a series of censuses keeps them (``site_totals``)."""
+
+    site: Site
+    blocks: int
+    bytes: int
+    max_size: int                       # 0: every block of the row had size 0
+    owners: dict[int, int]              # raw owner -> blocks
+
+    @property
+    def owner(self) -> int:
+        """The raw owner most of the row's blocks have (``CensusRow.owner``)."""
+        owners = self.owners
+        return max(sorted(owners), key=owners.__getitem__) if owners else 0
+
+
+def site_totals(dump: BlockDump, attributor: Attributor) -> tuple[int, dict[str, SiteTotal]]:
+    """(used bytes, per-site totals in census row order) of ``census(dump, attributor)``.
+
+    Why: a series of censuses (``diff.SiteSeries``, one per dump of a soak test) keeps only
+    blocks, bytes and the largest block per site; the rows' labels, shares, samples and the
+    object/wrapper summaries cost more than that. Blocks of one (owner, trace) share a
+    site, so each pair is attributed once, in first-seen order as ``census`` does; the
+    attributor sees the same calls (corrupted blocks' neighbours included).
+    """
+    used = _live_blocks(dump, attributor)
+    pairs: dict[tuple[int, tuple[int, ...]], list[int]] = {}
+    for block in used:
+        sizes = pairs.get((block.owner, block.trace))
+        if sizes is None:
+            pairs[(block.owner, block.trace)] = [block.size or 0]
+        else:
+            sizes.append(block.size or 0)
+    rows: dict[str, SiteTotal] = {}
+    used_bytes = 0
+    for (owner, trace), sizes in pairs.items():
+        site = attributor.site(owner, trace)
+        key = _group_key(site, "site")
+        got = sum(sizes)
+        used_bytes += got
+        row = rows.get(key)
+        if row is None:
+            rows[key] = SiteTotal(site, len(sizes), got, max(sizes), {owner: len(sizes)})
+        else:
+            row.blocks += len(sizes)
+            row.bytes += got
+            row.max_size = max(row.max_size, max(sizes))
+            row.owners[owner] = row.owners.get(owner, 0) + len(sizes)
+    corrupted_blocks(dump, attributor)      # the attributor sees what census shows of them
+    ordered = sorted(rows.items(), key=lambda kv: (-kv[1].bytes, -kv[1].blocks, kv[0]))
+    return used_bytes, dict(ordered)
 
 
 def wrapper_summary(rows: Any, attributor: Attributor) -> tuple[WrapperCount, ...]:

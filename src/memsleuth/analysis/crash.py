@@ -7,6 +7,7 @@ warnings), and a symbolizer or None. Output: plain JSON-able data; rendering is 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -36,6 +37,11 @@ ARM_REGS = [f"R{i}" for i in range(13)] + ["LR"]
 
 #: An SP this far below a task's stack base is that task overflowing (guard regions, red zones).
 GUARD_SLACK = 1024
+
+#: Allocator warnings that say memory ran out (an out-of-memory crash rests on them).
+FAILED_KINDS = ("malloc_failed", "realloc_failed")
+#: Frames of a crash that make its signature.
+SIGNATURE_FRAMES = 5
 
 
 # ------------------------------------------------------------------------------------------
@@ -556,12 +562,15 @@ def top_owners(heap_dump: BlockDump | None, sym: _Sym, n: int = 5) -> list[dict[
 
 
 def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump | None = None,
-                  warnings: Sequence[AllocWarning] = ()) -> CrashExplanation:
+                  warnings: Sequence[AllocWarning] = (), failed_total: int | None = None
+                  ) -> CrashExplanation:
     """Explain one crash dump (a frozen :class:`CrashExplanation`; the steps build plain
     dicts, frozen into the result types at the end).
 
     ``warnings`` are the allocator warnings printed before the crash (for out-of-memory),
-    ``heap_dump`` the last block dump before it. Output keys:
+    ``heap_dump`` the last block dump before it. ``failed_total``: how many 'malloc failed'
+    warnings there were when ``warnings`` holds only some of them (``CrashCollector`` keeps
+    the first FIRST_KEPT and the newest). Output keys:
 
     - ``line``, ``end_line``, ``kind`` (exception|fatal_error|stopped|fiq), ``arch``
       (cortex-m|armv7-a|xtensa|riscv|arm|unknown), ``partial``, ``partial_reason``,
@@ -702,13 +711,15 @@ def explain_crash(crash: CrashDump, symbolizer: Any | None, heap_dump: BlockDump
                     break
 
     oom = None
-    failed = [w for w in warnings if w.kind in ("malloc_failed", "realloc_failed")]
+    failed = [w for w in warnings if w.kind in FAILED_KINDS]
+    n_failed = len(failed) if failed_total is None else max(failed_total, len(failed))
     if (errno is not None and errno["value"] == 105) or failed:
         reason = "errno 105 RHINO_NO_MEM" if errno is not None and errno["value"] == 105 else \
-            f"'malloc failed' warned {len(failed)} time(s) before the crash (last at line " \
+            f"'malloc failed' warned {n_failed} time(s) before the crash (last at line " \
             f"{failed[-1].line})"
         oom = {"reason": reason, "top_owners": top_owners(heap_dump, sym),
-               "failed_sizes": [w.need for w in failed if w.need is not None]}
+               "failed_sizes": [w.need for w in failed if w.need is not None],
+               "failed_total": n_failed}
         if errno is not None and errno["value"] == 105:
             category = "out_of_memory"
         else:
@@ -822,8 +833,54 @@ def _freeze(d: dict[str, Any]) -> CrashExplanation:
         "poison": tuple(rc.Poison(**p) for p in d["poison"]),
         "oom": None if oom is None else rc.OutOfMemory(
             reason=oom["reason"], top_owners=tuple(rc.TopOwner(**o) for o in oom["top_owners"]),
-            failed_sizes=tuple(oom["failed_sizes"])),
+            failed_sizes=tuple(oom["failed_sizes"]), failed_total=oom["failed_total"]),
         "heap_overview": (None if d["heap_overview"] is None
                           else rc.CrashHeapOverview(**d["heap_overview"])),
         "notes": tuple(d["notes"]),
     })
+
+
+# ------------------------------------------------------------------------------------------
+# Signatures: which crashes are the same bug
+
+
+def crash_key(crash: CrashDump) -> tuple[Any, ...]:
+    """What a crash dump says about where and how it failed, without data addresses: the
+    PC, the device backtrace's first SIGNATURE_FRAMES addresses, the exception number or
+    cause, errno, the file:line and words printed (hex numbers masked). Two crashes of one
+    bug in one build print the same key; cheap enough for every crash of a reboot loop
+    (``CrashCollector`` explains only the first of each key)."""
+    regs = crash.registers
+    pc = regs.get("PC", regs.get("MEPC"))
+    frames = tuple(b.addr & ~1 for b in crash.backtrace
+                   if b.addr is not None and b.marker is None)[:SIGNATURE_FRAMES]
+    cause = tuple(regs.get(k) for k in ("EXC_NUM", "EXCCAUSE", "MCAUSE"))
+    words = tuple(_HEX.sub("0x_", w) for w in crash.reason[:3])
+    return (crash.family, crash.kind, crash.exception_type, None if pc is None else pc & ~1,
+            frames, cause, crash.errno, crash.file, crash.file_line, crash.stack_overflow_task,
+            words)
+
+
+_HEX = re.compile(r"0x[0-9a-fA-F]+")
+
+
+def signature_frames(result: CrashExplanation) -> tuple[list[str], bool]:
+    """The first SIGNATURE_FRAMES frames as address-free text (function, or the inline
+    chain; the address when not symbolized), and whether all of them were symbolized."""
+    frames = result.call_stack.frames
+    texts: list[str] = []
+    for f in frames[:SIGNATURE_FRAMES]:
+        if f.function:
+            inl = [i.function or "?" for i in f.inlined]
+            texts.append(" < ".join(inl) if len(inl) > 1 else f.function)
+        else:
+            texts.append(f"0x{f.address:x}")
+    symbolized = bool(frames) and all(f.function for f in frames[:SIGNATURE_FRAMES])
+    return texts, symbolized
+
+
+def crash_signature(result: CrashExplanation) -> str:
+    """A crash's signature as the fleet groups them: the cause's category and the
+    address-free frames ("null_pointer: config_timeout | net_connect | app_task")."""
+    texts, _ = signature_frames(result)
+    return result.cause.category + ": " + (" | ".join(texts) if texts else "no frames")

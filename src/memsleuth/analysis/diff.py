@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from memsleuth.analysis.census import Attributor, census, inline_suffix
+from memsleuth.analysis.census import Attributor, inline_suffix, site_totals
 from memsleuth.analysis.regression import theil_sen
 from memsleuth.model import Sample
 from memsleuth.records import BlockDump, CycleMarker, HeapRun, Record
@@ -109,20 +109,21 @@ class SiteSeries:
             self.add(record)
 
     def add(self, dump: BlockDump) -> None:
-        result = census(dump, self.attributor)
+        used_bytes, totals = site_totals(dump, self.attributor)
         sites: dict[str, tuple[int, int, int]] = {}
-        for row in result.rows:
-            sites[row.key] = (row.blocks, row.bytes, row.max_size or 0)
-            if row.key not in self.info:
-                self.info[row.key] = {
-                    "key": row.key, "function": row.function, "file": row.file,
-                    "line": row.line, "inlined": row.inlined,
-                    "object_kind": row.object_kind,
-                    "owner": row.owner, "site_address": row.site_address,
+        for key, row in totals.items():
+            sites[key] = (row.blocks, row.bytes, row.max_size)
+            if key not in self.info:
+                site = row.site
+                self.info[key] = {
+                    "key": key, "function": site.function, "file": site.file,
+                    "line": site.line, "inlined": site.inlined,
+                    "object_kind": site.object_kind,
+                    "owner": row.owner, "site_address": site.address,
                 }
         snap = Snapshot(
             index=dump.index, line=dump.line, cycle=self.cycle, partial=dump.partial,
-            used_bytes=result.totals.used_bytes, sites=sites,
+            used_bytes=used_bytes, sites=sites,
             overhead=block_overhead(dump),
         )
         sample = self._sample

@@ -39,9 +39,23 @@ class Rows(NamedTuple):
     bad: Any        # bool: overview_problem would name a reason for this row
 
 
+#: the last run asked for and its answer: the trend and the model ask for the same run one
+#: after the other (a reference to one run at most; the answer is never changed in place)
+_last: tuple[Any, Rows | None] = (None, None)
+
+
 def rows(run: HeapRun) -> Rows | None:
     """The run's rows, or None when they must be read one by one (no NumPy, no TotalSz
     column, or a value past 2**61 whose sums could leave int64)."""
+    global _last
+    if _last[0] is run:
+        return _last[1]
+    got = _rows(run)
+    _last = (run, got)
+    return got
+
+
+def _rows(run: HeapRun) -> Rows | None:
     np = numpy()
     t, f, u, m, b = run.cols
     if np is None or t is None:

@@ -26,6 +26,8 @@ from typing import Any
 VECTOR_MIN = 32
 #: More points than this: the loops (the pair index arrays would grow past ~30 MB).
 VECTOR_MAX = 1200
+#: Rows per block of the pairwise NumPy work (memory ~ BLOCK x n per array, not n²).
+BLOCK = 64
 _EXACT = float(2**52)        # |value| up to this: differences are exact in float64
 _numpy: Any = None
 
@@ -53,6 +55,31 @@ def _vectors(n: int, *series: Sequence[float]) -> tuple[Any, ...] | None:
             return None
         out.append(arr)
     return tuple(out)
+
+
+def _mk_counts(vx: Any, vy: Any) -> tuple[int, int, int]:
+    """(S, tied x pairs, tied y pairs) from float64 arrays, a block of rows at a time.
+
+    The signs of pairwise differences are the signs of differences of dense ranks, so the
+    work is on int16 ranks; every row against every column counts each pair twice (both
+    sign matrices are antisymmetric, their product symmetric, the diagonal zero), so S is
+    half the sum and no triangle mask is needed. Ties are pairs within groups of equal
+    values. All integer arithmetic: the same S and counts as the loops.
+    """
+    np = _numpy
+    n = len(vx)
+    _, rx, cx = np.unique(vx, return_inverse=True, return_counts=True)
+    _, ry, cy = np.unique(vy, return_inverse=True, return_counts=True)
+    rx = rx.reshape(-1).astype(np.int16)    # n <= VECTOR_MAX < 2**15
+    ry = ry.reshape(-1).astype(np.int16)
+    twice = 0
+    for a in range(0, n, BLOCK):
+        prod = np.sign(rx - rx[a:a + BLOCK, None])
+        prod *= np.sign(ry - ry[a:a + BLOCK, None])
+        twice += int(prod.sum(dtype=np.int64))
+    cx = cx.astype(np.int64)
+    cy = cy.astype(np.int64)
+    return (twice // 2, int((cx * (cx - 1) // 2).sum()), int((cy * (cy - 1) // 2).sum()))
 
 
 #: Two-sided normal quantiles for the confidence levels we offer.
@@ -120,16 +147,7 @@ def mann_kendall(xs: Sequence[float], ys: Sequence[float]) -> tuple[int, float, 
     n = len(xs)
     vec = _vectors(n, xs, ys)
     if vec is not None:
-        np = _numpy
-        vx, vy = vec
-        s = ties_x = ties_y = 0
-        for i in range(n - 1):        # a row at a time: memory O(n), not O(n²)
-            dx = vx[i + 1:] - vx[i]
-            dy = vy[i + 1:] - vy[i]
-            ties_x += int(np.count_nonzero(dx == 0))
-            ties_y += int(np.count_nonzero(dy == 0))
-            s += int(np.dot(np.sign(dx).astype(np.int64), np.sign(dy).astype(np.int64)))
-        return _mk_stats(n, ys, s, ties_x, ties_y)
+        return _mk_stats(n, ys, *_mk_counts(*vec))
     s = 0
     ties_x = 0
     ties_y = 0
@@ -235,10 +253,14 @@ def _slope_ranks(px: Sequence[float], py: Sequence[float]) -> tuple[int, Any]:
         vx, vy = vec
         buf = np.empty(n * (n - 1) // 2)
         size = 0
-        for i in range(n - 1):      # the slopes row by row: one array of them, nothing more
-            dx = vx[i + 1:] - vx[i]
-            keep = dx != 0
-            got = (vy[i + 1:] - vy[i])[keep] / dx[keep]
+        idx = np.arange(n)
+        for a in range(0, n - 1, BLOCK):
+            # rows a..b against the columns after them: the pairs i < j, row by row as the
+            # loops list them, with the same IEEE divisions
+            b = min(a + BLOCK, n - 1)
+            dx = vx[a + 1:] - vx[a:b, None]
+            keep = (idx[a + 1:] > idx[a:b, None]) & (dx != 0)
+            got = (vy[a + 1:] - vy[a:b, None])[keep] / dx[keep]
             buf[size:size + got.size] = got
             size += got.size
         arr = buf[:size]

@@ -40,7 +40,8 @@ TABLE_ROWS = 300
 GROWTH_SITES = 8
 #: Rows of the first→last diff table.
 DIFF_ROWS = 60
-#: Crashes explained in the report (the newest; a reboot loop can print thousands).
+#: Crashes explained in the report: every one up to this many, past it (a reboot loop can
+#: print thousands) the first, the newest, the first of every signature and a sample.
 MAX_CRASHES = 50
 
 
@@ -52,7 +53,7 @@ class ReportHooks:
         self.trend = TrendCollector()
         self.balance = ObjectBalance(grace=grace)
         self.series = SiteSeries(attributor)
-        self.crashes = CrashCollector(keep=MAX_CRASHES)
+        self.crashes = CrashCollector(keep=MAX_CRASHES, symbolizer=attributor.symbolizer)
         self.identity = IdentityCollector()
 
     def __call__(self, record: Any) -> None:
@@ -292,6 +293,6 @@ def _objects(balance: ObjectBalance, series: SiteSeries,
 
 def _crashes(crashes: CrashCollector, symbolizer: Any) -> dict[str, Any]:
     """Every kept crash, each explained as `analyze` explains the newest one."""
-    if not crashes.contexts:
+    if not crashes.total:
         return {}
     return {"crashes": crashes.explain(symbolizer)}

@@ -39,11 +39,12 @@ def log_contents(model: Any) -> Contents:
         for d in dumps.untracked
     ] + [
         PartialSection(kind="crash dump", index=i, line=c.line, reason=c.partial_reason)
-        for i, c in enumerate(model.crashes) if c.partial
+        for i, c in model.crashes.partial
     ]
     # the first FIRST_KEPT of each kind are named, the rest counted (``partial_total``)
     unnamed = (dumps.partial_count - len(dumps.partial)
-               + dumps.untracked_count - len(dumps.untracked))
+               + dumps.untracked_count - len(dumps.untracked)
+               + model.crashes.partial_count - len(model.crashes.partial))
     if getattr(stats, "interrupted_at", None) is not None:   # the user pressed Ctrl-C
         partial.append(PartialSection(
             kind="reading", index=0, line=stats.lines,
@@ -68,9 +69,9 @@ def log_contents(model: Any) -> Contents:
         block_dumps_total=dumps.count,
         block_dumps_mmlk=dumps.mmlk,
         block_dumps_sampled=dumps.sampled,
-        crashes=len(model.crashes),
+        crashes=model.crashes.count,
         object_events=model.object_events,
-        leak_candidates=len(model.leaks),
+        leak_candidates=model.leaks.count,
         warnings=tuple(WarningEntry(line=w.line, kind=w.kind, need=w.need, free=w.free,
                                     text=w.text) for w in model.warnings[:20]),
         warnings_total=model.warnings_count,
@@ -97,11 +98,11 @@ def model_notes(model: Any) -> list[str]:
     src = model.stats.cycle_source
     if src and src.get("how") == "detected":
         notes.append(f"cycles from `{src['template']}` (detected), {model.markers.count} found")
-    for leak in model.leaks[:3]:
+    for leak in model.leaks.first[:3]:
         notes.append(f"leak candidate (dumpsys mm_leak) at line {leak.line}: block "
                      f"0x{leak.addr:x}, {leak.size} B, owner 0x{leak.owner:x}")
-    if len(model.leaks) > 3:
-        notes.append(f"... {len(model.leaks) - 3} more leak candidate(s)")
+    if model.leaks.count > 3:
+        notes.append(f"... {model.leaks.count - 3} more leak candidate(s)")
     for shape, n in model.stats.object_shapes.items():
         notes.append(f"object trace learned: `{shape}` ({n} lines)")
     if model.impossible_rows:
@@ -145,7 +146,7 @@ def summarize(model: Any, acc: Accumulators, crashes: CrashCollector, attributor
     if acc.trend is not None:
         acc.trend.cycle_source = model.stats.cycle_source
     contents = log_contents(model)
-    explained = crashes.explain(symbolizer, -1) if crashes.contexts else []
+    explained = crashes.explain(symbolizer, -1) if crashes.total else []
     heap = heap_health(model.overviews, model.lowest_overview, model.series_first)
     tasks = task_stacks(model.last_tasklist)
     leak = leak_findings(acc, attributor)

@@ -360,7 +360,8 @@ def analyze_points(
     # rows) and the curve is not a burst kept
     rates = [(ty[i + 1] - ty[i]) / (tx[i + 1] - tx[i]) for i in range(len(tx) - 1)
              if tx[i + 1] > tx[i]]
-    base_decline = -median(rates) * span if rates else 0.0
+    rate_med = median(rates) if rates else 0.0     # once: it was taken again per rate below
+    base_decline = -rate_med * span if rates else 0.0
     jumps["base_decline"] = round(base_decline, 1)
     # "no leak", "then flat" and "flat otherwise" must rule a material fall out. The
     # residual noise around one line also grows with rows out of order (blocks of a falling
@@ -372,8 +373,8 @@ def analyze_points(
     saw_floor = max(MATERIAL_NOISE * min(noise, step_noise), MATERIAL_HEAP * (total or 0), 1.0)
     # the typical step falls for sure: its median is 3 standard errors below zero (a flat
     # noisy heap's steps fall and rise alike)
-    rate_spread = 1.4826 * median(abs(r - median(rates)) for r in rates) if rates else 0.0
-    steps_fall = bool(rates) and -median(rates) > 3 * 1.2533 * rate_spread / math.sqrt(len(rates))
+    rate_spread = 1.4826 * median(abs(r - rate_med) for r in rates) if rates else 0.0
+    steps_fall = bool(rates) and -rate_med > 3 * 1.2533 * rate_spread / math.sqrt(len(rates))
     stepped = (
         jumps["count"] >= 1 and level_drop > step_floor and jumps["share"] >= STEP_SHARE
         and jumps["count"] <= max(3, 0.1 * jumps["steps"]) and base_decline <= heap_floor
@@ -818,12 +819,18 @@ class _Bins:
     def __init__(self, capacity: int) -> None:
         self.capacity = max(9, capacity)
         self.cols: list[list[Any]] = [[] for _ in _FIELDS]
-        #: points added one at a time, as rows (moved into ``cols`` when the columns are read)
+        #: stretches added in bulk, as given (NumPy columns too), after ``cols`` in order:
+        #: made into Python values only when the points are read or merged (a series that is
+        #: never read, or a run forgotten at a reboot, never makes them)
+        self.chunks: list[list[Any]] = []
+        self._chunked = 0
+        #: points added one at a time, as rows (after the chunks; moved into ``cols`` when
+        #: the columns are read)
         self.rows: list[tuple[Any, ...]] = []
         self.weight = 1                 # raw points per stored point
 
     def __len__(self) -> int:
-        return len(self.cols[0]) + len(self.rows)
+        return len(self.cols[0]) + self._chunked + len(self.rows)
 
     @property
     def points(self) -> list[Point]:
@@ -837,22 +844,36 @@ class _Bins:
     def add_row(self, row: tuple[Any, ...]) -> None:
         """One point as a tuple in ``_FIELDS`` order."""
         self.rows.append(row)
-        if len(self.cols[0]) + len(self.rows) >= self.capacity:
+        if len(self) >= self.capacity:
             self._settle()
             self._merge()
 
     def _settle(self) -> None:
+        for columns in self.chunks:
+            for col, src in zip(self.cols, columns, strict=True):
+                col.extend(_plain(src))
+        self.chunks.clear()
+        self._chunked = 0
         rows = self.rows
         if rows:
             for col, values in zip(self.cols, zip(*rows, strict=True), strict=True):
                 col.extend(values)
             rows.clear()
 
-    def add_many(self, columns: list[list[Any]]) -> None:
-        """Points given as columns (in ``_FIELDS`` order): the same as adding them one by
-        one."""
-        self._settle()
+    def add_many(self, columns: list[Any]) -> None:
+        """Points given as columns (in ``_FIELDS`` order; lists, ranges or NumPy arrays of
+        their own): the same as adding them one by one."""
         n = len(columns[0])
+        if len(self) + n < self.capacity:      # kept as given until read (see ``chunks``)
+            if self.rows:
+                self.chunks.append(list(zip(*self.rows, strict=True)))
+                self._chunked += len(self.rows)
+                self.rows.clear()
+            self.chunks.append(columns)
+            self._chunked += n
+            return
+        self._settle()
+        columns = [_plain(c) for c in columns]
         start = 0
         while start < n:
             take = min(self.capacity - len(self), n - start)
@@ -879,6 +900,11 @@ class _Bins:
             merged.append(out)
         self.cols = merged
         self.weight *= 3
+
+
+def _plain(values: Any) -> Any:
+    """Python values of a column given in bulk (a NumPy array's ``tolist``)."""
+    return values.tolist() if hasattr(values, "tolist") else values
 
 
 def _median3_column(col: list[Any], full: int) -> list[Any]:
@@ -1143,12 +1169,12 @@ class TrendCollector:
                 c = cyc[group[firsts] - 1]
                 start = self.n_cycle_points
                 n = len(firsts)
+                # (NumPy columns of their own: _Bins makes Python values only when read)
                 self.by_cycle.add_many([
-                    c.astype(float).tolist(), list(range(start, start + n)), c.tolist(),
-                    [None] * n, lines[firsts].tolist(), t_free[firsts].tolist(),
-                    t_total[firsts].tolist(),
-                    t_low[firsts].tolist() if t_low is not None else [None] * n,
-                    t_mfb[firsts].tolist() if t_mfb is not None else [None] * n,
+                    c.astype(float), range(start, start + n), c,
+                    [None] * n, lines[firsts], t_free[firsts], t_total[firsts],
+                    t_low[firsts] if t_low is not None else [None] * n,
+                    t_mfb[firsts] if t_mfb is not None else [None] * n,
                     [None] * n, [False] * n])
                 self.n_cycle_points += n
             self.cycles += nm
@@ -1166,11 +1192,11 @@ class TrendCollector:
             else:
                 cycles = [cycle0] * nt
             start = self.n_overviews
-            self.by_overview.add_many([
-                np.arange(start, start + nt, dtype=float).tolist(), list(range(start, start + nt)),
-                cycles, [None] * nt, lines.tolist(), t_free.tolist(), t_total.tolist(),
-                t_low.tolist() if t_low is not None else [None] * nt,
-                t_mfb.tolist() if t_mfb is not None else [None] * nt, [None] * nt,
+            self.by_overview.add_many([     # (copies: no view keeps the run's buffers)
+                np.arange(start, start + nt, dtype=float), range(start, start + nt),
+                cycles, [None] * nt, lines.copy(), t_free.copy(), t_total.copy(),
+                t_low.copy() if t_low is not None else [None] * nt,
+                t_mfb.copy() if t_mfb is not None else [None] * nt, [None] * nt,
                 [False] * nt])
             self.n_overviews += nt
             self.all_timestamped = False

@@ -29,7 +29,8 @@ from memsleuth.results.crash import CrashOutput, ExplainedCrash
 def run_crash(log: Path, elf: Path | None, all_crashes: bool,
               cycle_pattern: str | None = None) -> CrashOutput:
     symbolizer = open_symbolizer(elf)
-    collector = CrashCollector(keep=None if all_crashes else 1)
+    collector = CrashCollector(keep=None if all_crashes else 1, signatures=True,
+                               symbolizer=symbolizer)
     identity = IdentityCollector()
     stats = stream_log(log, [collector, identity.on_record], cycle_pattern)
     if not collector.sections:
@@ -48,7 +49,10 @@ def run_crash(log: Path, elf: Path | None, all_crashes: bool,
         ident = apply_identity(ElfMatch(verdict="unknown", reason="build id"), symbolizer,
                                identity)
     return CrashOutput(log=str(log), elf=str(elf) if elf else None, total=collector.total,
-                       crashes=tuple(crashes), elf_identity=ident.identity if ident else None)
+                       crashes=tuple(crashes), elf_identity=ident.identity if ident else None,
+                       sampled=collector.sampled,
+                       signatures=tuple(collector.signature_table()),
+                       signatures_other=collector.other_signatures)
 
 
 def _warn_elf(result: CrashOutput) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
-from memsleuth.analysis.crash import explain_crash
+from memsleuth.analysis.crash import crash_signature, explain_crash, signature_frames
 from memsleuth.analysis.regression import mann_kendall
 from memsleuth.fleet.identity import PathPattern, identify
 from memsleuth.fleet.layout import PartWriter
@@ -34,8 +34,6 @@ from memsleuth.results.check import LeakReport
 
 #: Lines read at the top of a log to find the build line before the full pass.
 HEAD_LINES = 400
-#: Frames of a crash that make its signature.
-SIGNATURE_FRAMES = 5
 #: A site growing across the dumps carries its log's leak verdict (``evidence`` strong) when
 #: it explains at least this share of a heap decline the verdict calls a leak. Below it the
 #: log leaks through another site, and this one's growth over a handful of dumps (buffers
@@ -268,16 +266,9 @@ def _crash_row(common: dict[str, Any], crash: CrashDump, index: int, cycle: int 
                date: str | None, warnings: list[AllocWarning], symbolizer: Any) -> dict[str, Any]:
     result = explain_crash(crash, symbolizer, None, warnings)
     frames = result.call_stack.frames
-    texts: list[str] = []
-    for f in frames[:SIGNATURE_FRAMES]:
-        if f.function:
-            inl = [i.function or "?" for i in f.inlined]
-            texts.append(" < ".join(inl) if len(inl) > 1 else f.function)
-        else:
-            texts.append(f"0x{f.address:x}")
-    symbolized = bool(frames) and all(f.function for f in frames[:SIGNATURE_FRAMES])
+    texts, symbolized = signature_frames(result)
     category = result.cause.category
-    signature = category + ": " + (" | ".join(texts) if texts else "no frames")
+    signature = crash_signature(result)
     pc = crash.registers.get("PC", crash.registers.get("MEPC"))
     return {
         **common, "line": crash.line, "crash_index": index, "kind": crash.kind,

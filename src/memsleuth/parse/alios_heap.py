@@ -685,6 +685,32 @@ class BlockDumpReader:
         if phase:
             self._phase = _BULK_PHASES[phase]
 
+    def add_acts(self, acts: list[tuple[Any, ...]]) -> None:
+        """Lines :meth:`_other` reads a value from, read in bulk (``_scan.dump_run2``), in
+        order, each as it does: (0, line, value) ``g_kmm_head``, (1, line, [(n, count)])
+        alloc-size buckets, (2, line, name, prio, stack, heap) a task row, (3, line, isr,
+        deleted) the ISR line."""
+        d = self._dump
+        assert d is not None
+        for act in acts:
+            tag = act[0]
+            if tag == 0:
+                if d.kmm_head is None:
+                    d.kmm_head = act[2]
+            elif tag == 1:
+                for n, c in act[2]:
+                    d.alloc_size_stats[n] = c
+                if self._phase in ("stat", "sizes", "head", "blocks", "free"):
+                    self._phase = "sizes"
+            elif tag == 2:
+                d.task_alloc.append(TaskAlloc(task=act[2], prio=act[3], stack_size=act[4],
+                                              heap_alloc=act[5]))
+            else:
+                d.isr_alloc, d.deleted_task_alloc = act[2], act[3]
+                self._isr_seen = True
+                self._phase = "end"
+            d.end_line = act[1]
+
     def add_blocks(self, blocks: list[HeapBlock]) -> None:
         """Lines that :func:`parse_block_line` reads as these blocks, fed in bulk (what
         :meth:`_add_block` does with each, a list at a time)."""
@@ -819,6 +845,11 @@ class BlockDumpReader:
         return Feed.ENDED
 
     def _is_dump_banner(self, s: str) -> bool:
+        if s[:1] != "-" or not s.strip("-"):
+            # every banner tested below is "-+ words -+": only the buckets are left to test
+            # (a nested table's own lines and rules: seven regexes each, backtracking over
+            # every dash of a rule, before this)
+            return bool(_BUCKET.search(s))
         return bool(
             _ALLOC_STAT.match(s) or _SIZE_STAT.match(s) or _FIX_POOL.match(s)
             or _MMBLK.match(s) or _TASK_STAT.match(s) or _ALL_BLOCKS.match(s)

@@ -26,6 +26,7 @@ line path. A reader with no ``anchors`` turns the fast path off.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -151,6 +152,18 @@ class Plan:
         self.inert_words = tuple(dict.fromkeys(words)) if self.inert is not None else ()
         #: the C loops (memsleuth.accel), or their Python mirror (parse/pyscan.py), or None
         self.accel = accel.scanner()
+        _register_blocks(self.accel)
+
+
+_BLOCKS_REGISTERED: set[int] = set()
+
+
+def _register_blocks(fast: Any) -> None:
+    """Let the C loops fill HeapBlock's slots themselves (``_scan.block_type``; they check
+    that its fields are still the ones they fill, else they call the class as before)."""
+    if fast is not None and hasattr(fast, "block_type") and id(fast) not in _BLOCKS_REGISTERED:
+        _BLOCKS_REGISTERED.add(id(fast))
+        fast.block_type(HeapBlock, tuple(f.name for f in dataclasses.fields(HeapBlock)))
 
 
 def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str] | None:
@@ -245,18 +258,21 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
     obj_run, obj_line, cycle_re, table_re = _OBJ_RUN.match, _OBJ_LINE.findall, _CYCLE.match, \
         _TABLE.match
     # An open dump's block, blank and foreign lines in C, where the C loop above may run.
-    dump_c = fast.dump_run if run_c is not None and dumps is not None and hasattr(
-        fast, "dump_run") else None
+    # (dump_run2: also the lines it reads a value from; a build before it has dump_run)
+    dump_c = (getattr(fast, "dump_run2", None) or getattr(fast, "dump_run", None)) \
+        if run_c is not None and dumps is not None else None
     limit = parser.max_skipped
     checks_c = getattr(fast, "heap_checks", None)   # (a build before it: Python checks)
     while pos < n:
         if dump_c is not None and parser._active is dumps and (
                 mode := dumps.bulk_mode()) is not None:
-            end, line, recs, skipped, run, last, b3, phase = dump_c(
+            end, line, recs, skipped, run, last, b3, phase, *acts = dump_c(
                 text, pos, parser._lineno, HeapBlock, words, mode, parser._skipped_run, limit)
             if end > pos:
                 if recs:
                     dumps.add_blocks(recs)
+                if acts and acts[0]:
+                    dumps.add_acts(acts[0])
                 dumps.add_skipped(skipped, last, b3, phase)
                 parser.stats.skipped_in_sections += skipped
                 parser._skipped_run = run

@@ -131,10 +131,41 @@ def render_crashes(result: CrashOutput) -> None:
     if not crashes:
         c.print(f"No crash dump in {escape(str(result.log))}.")
         return
-    if result.total > len(crashes):
-        c.print(f"[dim]{result.total} crash dumps in the log; showing the last "
+    if result.sampled:
+        c.print(f"[dim]{result.total:,} crash dumps in the log; showing {len(crashes)}: the "
+                "first, the newest, the first of every signature and an evenly spaced "
+                "sample[/]")
+    elif result.total > len(crashes):
+        c.print(f"[dim]{result.total:,} crash dumps in the log; showing the last "
                 "(use --all for every one)[/]")
+    if result.total > 1 and result.signatures:
+        _signatures(result)
     for i, r in enumerate(crashes):
         if i:
             c.print()
         render_crash(r)
+
+
+#: Signature rows printed (the JSON has every one).
+SIGNATURE_ROWS = 20
+
+
+def _signatures(result: CrashOutput) -> None:
+    c = console()
+    sigs = result.signatures
+    t = Table(title=f"Crashes by signature ({len(sigs)} distinct)", title_justify="left",
+              box=None)
+    for col in ("crashes", "first line", "newest line", "signature"):
+        t.add_column(col, justify="right" if col != "signature" else "left")
+    for row in sigs[:SIGNATURE_ROWS]:
+        t.add_row(f"{row.crashes:,}", str(row.first_line), str(row.newest_line),
+                  escape(row.signature))
+    c.print(t)
+    if len(sigs) > SIGNATURE_ROWS:
+        rest = sum(r.crashes for r in sigs[SIGNATURE_ROWS:])
+        c.print(f"[dim]... {len(sigs) - SIGNATURE_ROWS} more signature(s), {rest:,} "
+                "crash(es) (--json lists every one)[/]")
+    if result.signatures_other:
+        c.print(f"[dim]{result.signatures_other:,} crash(es) of further signatures, counted "
+                "but not told apart (too many distinct)[/]")
+    c.print()

@@ -273,9 +273,13 @@ class TopOwner:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutOfMemory:
+    """``failed_sizes``: the sizes the kept 'malloc failed' warnings asked for (the first 50
+    and the newest since the previous crash); ``failed_total``: how many there were."""
+
     reason: str
     top_owners: tuple[TopOwner, ...]
     failed_sizes: tuple[int, ...]
+    failed_total: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -341,11 +345,31 @@ class ExplainedCrash(CrashInLog):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class CrashSignature:
+    """Crashes of one signature (the cause's category and the first frames without their
+    addresses, as `fleet` groups them): how many, the first and the newest one's line."""
+
+    signature: str
+    category: str
+    crashes: int
+    first_line: int
+    newest_line: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CrashOutput(Document):
-    """`memsleuth crash --json`: the newest crash (``--all``: every one) explained."""
+    """`memsleuth crash --json`: the newest crash (``--all``: every one up to 64, past that
+    a sample: ``sampled``) explained, and the crashes per signature."""
 
     log: str
     elf: str | None
     total: int
     crashes: tuple[ExplainedCrash, ...]
     elf_identity: BuildIdentity | None     # the printed build id's word (null without --elf)
+    #: ``--all`` on a log of more than 64 crashes: ``crashes`` is the first, the newest, the
+    #: first of every signature and an evenly spaced sample (``total`` counts all)
+    sampled: bool
+    #: every distinct signature (up to 256; ``signatures_other`` counts the crashes of
+    #: further ones), most frequent first; each one's first crash is in ``crashes`` (--all)
+    signatures: tuple[CrashSignature, ...]
+    signatures_other: int
