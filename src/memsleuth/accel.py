@@ -39,8 +39,26 @@ def module() -> ModuleType | None:
     return _loaded  # type: ignore[return-value]
 
 
+def scanner() -> ModuleType | None:
+    """What parse/scan.py calls: the C scanner, else its Python and NumPy mirror
+    (memsleuth.parse.pyscan, the same calls at ABI 5); None with ``MEMSLEUTH_PYSCAN=0``
+    too (the scanner's own Python branches then read what the C loop would)."""
+    mod = module()
+    if mod is None and os.environ.get("MEMSLEUTH_PYSCAN", "1") != "0":
+        try:
+            from memsleuth.parse import pyscan
+        except ImportError:      # (NumPy missing: a broken install; the old branches read)
+            return None
+        mod = pyscan
+    return mod
+
+
 def describe() -> str:
     """For ``memsleuth --version``: which scanner runs."""
-    if os.environ.get("MEMSLEUTH_ACCEL", "1") == "0":
-        return "pure Python (MEMSLEUTH_ACCEL=0)"
-    return "C accelerator" if module() is not None else "pure Python (no C accelerator built)"
+    if module() is not None:
+        return "C accelerator"
+    why = "MEMSLEUTH_ACCEL=0" if os.environ.get("MEMSLEUTH_ACCEL", "1") == "0" \
+        else "no C accelerator built"
+    if os.environ.get("MEMSLEUTH_PYSCAN", "1") == "0":
+        return f"pure Python, line by line ({why}, MEMSLEUTH_PYSCAN=0)"
+    return f"pure Python with NumPy, in bulk ({why})"

@@ -165,3 +165,52 @@ def test_blocked_pairs_on_long_unsorted_series(n, seed, levels):
     tau = s / ((pairs - tx) * (pairs - ty)) ** 0.5 if pairs > max(tx, ty) else 0.0
     assert mann_kendall(xs, ys)[0] == s
     assert mann_kendall(xs, ys)[3] == pytest.approx(tau, rel=1e-12, abs=1e-15)
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(3, 1100), seed=st.integers(0, 2**32 - 1), sorted_x=st.booleans())
+def test_sen_slopes_are_theil_sens(n, seed, sorted_x):
+    """Many series on one abscissa (site_growth): each (slope, low, high) is theil_sen's, bit
+    for bit: short series (the loops), long ones (thinned past 1000 points), repeated x, tied
+    and constant y, a value too big for the vector path."""
+    from memsleuth.analysis.regression import sen_slopes
+
+    rng = random.Random(seed)
+    xs = [float(rng.randrange(max(2, n // 3))) for _ in range(n)]
+    if sorted_x:
+        xs.sort()
+    if len(set(xs)) < 2:
+        xs[0], xs[-1] = 0.0, 1.0
+    series = [[float(rng.randrange(3)) for _ in xs], [7.0] * n,
+              [1e4 - 2.5 * x + rng.uniform(-30, 30) for x in xs],
+              [float(rng.randrange(10**6)) for _ in xs]]
+    if n <= 300:    # the loops: quadratic in pure Python
+        series.append(series[2][:-1] + [float(2**60)])
+    got = sen_slopes(xs, series)
+    want = [theil_sen(xs, ys) for ys in series]
+    assert [tuple(map(str, g)) for g in got] == [
+        (str(f.slope), str(f.slope_low), str(f.slope_high)) for f in want]
+
+
+@settings(max_examples=30, deadline=None)
+@given(size=st.integers(20_001, 120_000), seed=st.integers(0, 2**32 - 1),
+       shape=st.sampled_from(["normal", "ties", "equal", "tails", "zeros"]),
+       where=st.floats(0.0, 1.0), width=st.floats(0.0, 0.2))
+def test_order_stats_band_is_a_full_sort(size, seed, shape, where, width):
+    """The sampled band gives the k-th smallest slopes a full sort gives, wherever the ranks
+    sit (both ends included, where the band cannot hold them) and on every shape of data."""
+    np = pytest.importorskip("numpy")
+    from memsleuth.analysis import regression
+
+    regression._vectors(40, [0.0] * 40)         # loads NumPy into the module
+    rng = np.random.default_rng(seed)
+    arr = {"normal": lambda: rng.normal(0, 1, size),
+           "ties": lambda: rng.integers(0, 5, size).astype(float),
+           "equal": lambda: np.full(size, 3.5),
+           "tails": lambda: rng.standard_cauchy(size),
+           "zeros": lambda: rng.choice([-0.0, 0.0, 1.0], size)}[shape]()
+    lo = int(where * (size - 1))
+    ks = {lo, min(size - 1, lo + int(width * size)), size // 2}
+    want = np.sort(arr)
+    got = regression._order_stats(arr.copy(), ks)
+    assert got == {k: float(want[k]) for k in ks}

@@ -272,9 +272,29 @@ def leak_test(xs: list[float], ys: list[float], span: float, unit: str = "cycles
         if r < best0:
             best0, h0 = r, (f"a fill ending at {tau:g}" if tau < xs[-1]
                             else "a fill still running")
+    # the products of [1, x] and y, the same for every θ tried (``_rss`` took them each time)
+    d11, d1x, dxx, d1y, dxy = _dot(one, one), _dot(one, x), _dot(x, x), _dot(one, y), _dot(x, y)
+    fills: dict[tuple[float, bool], tuple[list[float], float, list[float]]] = {}
+
     def sat(theta: float, line: bool) -> tuple[float, list[float]]:
-        e = [math.exp(-(v - x0) / theta) for v in xs]
-        return _rss([one, x, e] if line else [one, e], y, yy)
+        """``_rss([1, x, e] if line else [1, e], y, yy)`` with e the fill's exp(-(x−x0)/θ),
+        from the products above: the same Gram matrix, so the same numbers (remembered:
+        H1 asks again for the θ the search tried)."""
+        held = fills.get((theta, line))
+        if held is None:
+            e = [math.exp(-(v - x0) / theta) for v in xs]
+            d1e, dee, dey = _dot(one, e), _dot(e, e), _dot(e, y)
+            if line:
+                dxe = _dot(x, e)
+                gram = [[d11, d1x, d1e], [d1x, dxx, dxe], [d1e, dxe, dee]]
+                v = [d1y, dxy, dey]
+            else:
+                gram = [[d11, d1e], [d1e, dee]]
+                v = [d1y, dey]
+            beta = _solve(gram, v)
+            held = fills[(theta, line)] = (
+                e, *((math.inf, []) if beta is None else (max(0.0, yy - _dot(beta, v)), beta)))
+        return held[1], held[2]
 
     theta0, r = _best_theta(lambda t: sat(t, False)[0], span)
     if r < best0:
@@ -298,8 +318,8 @@ def leak_test(xs: list[float], ys: list[float], span: float, unit: str = "cycles
         cols1 = [one, x, [max(0.0, bend - v) for v in xs]]
     theta1, _ = _best_theta(lambda t: sat(t, True)[0], span)
     for theta in (theta1, *(f * span for f in _THETAS)):
-        e1 = [math.exp(-(v - x0) / theta) for v in xs]
-        r, beta = _rss([one, x, e1], y, yy)
+        r, beta = sat(theta, True)
+        e1 = fills[(theta, True)][0]
         if beta:
             cands.append((r, beta[1]))
         if r < best1 and beta:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memsleuth.analysis.census import Attributor, inline_suffix, site_totals
-from memsleuth.analysis.regression import theil_sen
+from memsleuth.analysis.regression import sen_slopes
 from memsleuth.model import Sample
 from memsleuth.records import BlockDump, CycleMarker, HeapRun, Record
 from memsleuth.results.diff import (
@@ -236,13 +236,16 @@ def site_growth(
     rows = []
     overheads = sorted(s.overhead for s in snaps if s.overhead is not None)
     overhead = overheads[len(overheads) // 2] if overheads else 0.0
-    keys = set().union(*(s.sites for s in snaps))
-    for key in keys:
-        blocks = [s.sites.get(key, (0, 0, 0))[0] for s in snaps]
-        bytes_ = [s.sites.get(key, (0, 0, 0))[1] for s in snaps]
-        sizes = [s.sites.get(key, (0, 0, 0))[2] for s in snaps]
-        fit = theil_sen(xs, [float(v) for v in bytes_])
-        bfit = theil_sen(xs, [float(v) for v in blocks])
+    keys = list(set().union(*(s.sites for s in snaps)))
+    columns = [[s.sites.get(key, (0, 0, 0)) for s in snaps] for key in keys]
+    # every site on the same abscissa: the pairs of dumps are found once for all fits
+    fits = sen_slopes(xs, [[float(v[1]) for v in col] for col in columns])
+    bfits = sen_slopes(xs, [[float(v[0]) for v in col] for col in columns])
+    for key, col, (slope, slope_low, slope_high), (bslope, _, _) in zip(
+            keys, columns, fits, bfits, strict=True):
+        blocks = [v[0] for v in col]
+        bytes_ = [v[1] for v in col]
+        sizes = [v[2] for v in col]
         steps = [b - a for a, b in zip(bytes_, bytes_[1:], strict=False)]
         rates = [d / (x1 - x0) if x1 != x0 else 0.0
                  for d, x0, x1 in zip(steps, xs, xs[1:], strict=False)]
@@ -254,12 +257,12 @@ def site_growth(
         # a spike is one step much faster than the others, not one long stretch of the
         # same growth between far-apart snapshots
         other_rate = max(0.0, others[len(others) // 2]) if others else 0.0
-        if fit.slope_low > 0 and grew >= STEADY_STEPS * len(steps):
+        if slope_low > 0 and grew >= STEADY_STEPS * len(steps):
             pattern = "steady"
         elif (total_growth > 0 and big_share >= SPIKE_SHARE and rates[big] > 3 * other_rate
               and sum(abs(d) for i, d in enumerate(steps) if i != big) <= 0.25 * steps[big]):
             pattern = "spike"
-        elif fit.slope_high < 0:
+        elif slope_high < 0:
             pattern = "shrinking"
         elif max(bytes_) == min(bytes_):
             pattern = "flat"
@@ -268,9 +271,9 @@ def site_growth(
         rows.append(GrowthRow(
             **_site_fields(info, key),
             blocks=tuple(blocks), bytes=tuple(bytes_),
-            bytes_slope=round(fit.slope, 3), bytes_slope_low=round(fit.slope_low, 3),
-            bytes_slope_high=round(fit.slope_high, 3), blocks_slope=round(bfit.slope, 4),
-            heap_slope=round(fit.slope + bfit.slope * overhead, 3),
+            bytes_slope=round(slope, 3), bytes_slope_low=round(slope_low, 3),
+            bytes_slope_high=round(slope_high, 3), blocks_slope=round(bslope, 4),
+            heap_slope=round(slope + bslope * overhead, 3),
             block_size=max(sizes) or None,
             grow_steps=round(grew / len(steps), 3) if steps else 0.0,
             biggest_step_share=round(big_share, 3), pattern=pattern,

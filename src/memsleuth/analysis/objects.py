@@ -119,6 +119,38 @@ class _Zeros:
         return Counter(dict(items))
 
 
+_np: Any = None
+_PACKED: Any = None
+
+
+def _numpy() -> Any:
+    """NumPy (a dependency; None if it cannot be imported: pairing goes event by event)."""
+    global _np, _PACKED
+    if _np is None:
+        try:
+            import numpy
+        except ImportError:
+            _np = False
+        else:
+            _np = numpy
+            _PACKED = numpy.dtype([("line", "=i8"), ("handle", "=u8"), ("caller", "=u8"),
+                                   ("seq", "=u8"), ("kind", "=u4"), ("create", "=u4")])
+    return _np or None
+
+
+def _patterns(np: Any, zeros: _Zeros, pattern: Counter[Any], rel: Any, keys: list[Any]) -> None:
+    """``zeros.touched`` then ``pattern[key] += 1`` for each closed cycle in turn (``rel``:
+    closing index minus born, ascending; ``keys``: the cycles' patterns)."""
+    if zeros.first_at is None:
+        expect = np.concatenate(([zeros.expected], rel[:-1] + 1))
+        off = np.flatnonzero(rel != expect)
+        if len(off):
+            t = int(off[0])
+            zeros.first_at = len(set(pattern).union(keys[:t]))
+    zeros.expected = int(rel[-1]) + 1
+    pattern.update(keys)      # (counts in order: keys first seen in the order they came)
+
+
 class ObjectBalance:
     """Streaming create/delete pairing. Feed records with ``on_record``; read ``result()``.
 
@@ -145,6 +177,7 @@ class ObjectBalance:
         self._touched_sites: list[_SiteCounts] = []
         self._recent: dict[int, _SiteCounts] = {}
         self._c: Any = None                # the C ledger while it holds the state
+        self._batch: Any = None            # _pair_bulk's arrays for _close_bulk
 
     @property
     def events(self) -> int:
@@ -188,6 +221,8 @@ class ObjectBalance:
                 if self.first_marker is None:
                     self.first_marker = record.m_index[0]
                 self.last_marker = record.m_index[-1]
+            return
+        if c is None and self._bulk(record.seq, record.raw_packs, record.m_index):
             return
         j = e = 0
         for kind in record.seq:
@@ -269,6 +304,8 @@ class ObjectBalance:
             if c is not None:
                 c.feed(events.packed, events.names)
                 return
+            if self._bulk(b"\x02", [(2, events.packed, events.names)], None):
+                return
             for ev in events.events():      # the state is in Python already
                 self.event(ev)
             return
@@ -286,6 +323,254 @@ class ObjectBalance:
         self.seq_gaps += gaps
         self._last_seq = last
         self._pair(ops, names, map(int, handles, _HEX), map(int, callers, _HEX))
+
+    def _bulk(self, seq: bytes, packs: list[tuple[int, bytes, list[str]]], m_index: Any) -> bool:
+        """Pair packed events and close cycles in bulk (NumPy), the Python state left as
+        ``event`` and ``marker`` one at a time would leave it: ``seq`` says the order (0 a
+        marker, 2 the next of ``packs``: the scanner's (2, packed, names) items; 1 a table:
+        not ours). A stress log has millions of
+        events and a marker every few: one Python step per event (~1.5 µs) was most of a pure
+        ``analyze``; here Python works once per batch, per kind, site and handle touched.
+        False (nothing done) without NumPy or when the packs name kinds differently."""
+        np = _numpy()
+        names = packs[0][2] if packs else None
+        if np is None or any(p[1] is None or p[2] is not names for p in packs):
+            return False
+        s = np.frombuffer(seq, np.uint8)
+        s = s[s != 1]
+        is_m = s == 0
+        nm = int(is_m.sum())
+        m_before = np.cumsum(is_m)[~is_m]
+        if len(m_before) != len(packs):
+            return False
+        ev = np.frombuffer(b"".join(p[1] for p in packs), _PACKED) if packs else \
+            np.zeros(0, _PACKED)
+        n = len(ev)
+        seg = np.repeat(m_before, [len(p[1]) // _PACKED.itemsize for p in packs]) \
+            if packs else np.zeros(0, np.int64)
+        seg = seg.astype(np.int64)
+        cycle0 = self.cycle
+        counting = (cycle0 + np.arange(nm)) >= 1
+        closed_before = self._closed + np.concatenate(([0], np.cumsum(counting))).astype(np.int64)
+        if n:
+            self._seq_bulk(np, ev["seq"])
+            self._pair_bulk(np, ev, names, seg, closed_before, nm)
+        self._close_bulk(np, nm, counting, closed_before)
+        if nm:
+            self.cycle += nm
+            self._closed += int(counting.sum())
+            if self.first_marker is None:
+                self.first_marker = m_index[0]
+            self.last_marker = m_index[nm - 1]
+        return True
+
+    def _seq_bulk(self, np: Any, seqs: Any) -> None:
+        self._events += len(seqs)
+        gaps = 0
+        last = self._last_seq
+        if last is not None and int(seqs[0]) > last + 1:
+            gaps += int(seqs[0]) - last - 1
+        a, b = seqs[:-1], seqs[1:]
+        jump = (b > a) & (b - a > 1)
+        if jump.any():
+            gaps += sum((b[jump] - a[jump] - np.uint64(1)).tolist())
+        self.seq_gaps += gaps
+        self._last_seq = int(seqs[-1])
+
+    def _pair_bulk(self, np: Any, ev: Any, names: list[str], seg: Any, closed_before: Any,
+                   nm: int) -> None:
+        """``_pair`` over a batch: per event only array work."""
+        n = len(ev)
+        kinds, sites, live, grace = self.kinds, self.sites, self._live, self.grace
+        create = ev["create"] != 0
+        kid = ev["kind"].astype(np.int64)
+        handle, caller = ev["handle"], ev["caller"]
+        ev_cycle = self.cycle + seg
+        uk, first = np.unique(kid, return_index=True)
+        kx = np.searchsorted(uk, kid)
+        klist: list[_KindCounts] = [None] * len(uk)  # type: ignore[list-item]
+        for j in np.argsort(first, kind="stable").tolist():
+            name = names[int(uk[j])]
+            kind = kinds.get(name)
+            if kind is None:
+                kind = kinds[name] = _KindCounts(born=int(closed_before[seg[first[j]]]))
+            klist[j] = kind
+        kname = {names[int(u)]: j for j, u in enumerate(uk)}
+        # create sites, in the order they first appear
+        ci = np.flatnonzero(create)
+        ev_site = np.full(n, -1, np.int64)
+        slist: list[_SiteCounts] = []
+        slot: dict[int, int] = {}
+        if len(ci):
+            cc = caller[ci]
+            if len(uk) < 256 and int(cc.max()) < 1 << 56:      # one integer key: faster
+                key = (kx[ci].astype(np.uint64) << np.uint64(56)) | cc
+                uq, sfirst, inv = np.unique(key, return_index=True, return_inverse=True)
+                uq_k = (uq >> np.uint64(56)).astype(np.int64)
+                uq_c = uq & np.uint64((1 << 56) - 1)
+            else:
+                key = np.empty(len(ci), [("k", np.int64), ("c", np.uint64)])
+                key["k"], key["c"] = kx[ci], cc
+                uq, sfirst, inv = np.unique(key, return_index=True, return_inverse=True)
+                uq_k, uq_c = uq["k"], uq["c"]
+            perm = np.empty(len(uq), np.int64)
+            for j in np.argsort(sfirst, kind="stable").tolist():
+                k = int(uq_k[j])
+                c = int(uq_c[j])
+                kind, name = klist[k], names[int(uk[k])]
+                site = kind.sites.get(c)
+                if site is None:
+                    site = kind.sites[c] = sites[(name, c)] = _SiteCounts(
+                        name, c, born=int(closed_before[seg[ci[sfirst[j]]]]))
+                perm[j] = slot.setdefault(id(site), len(slist))
+                if perm[j] == len(slist):
+                    slist.append(site)
+            ev_site[ci] = perm[inv.ravel()]
+        # the handle each event finds live: the one before it on the same handle, or the
+        # live set's (the first event of each handle)
+        order = np.argsort(handle, kind="stable")
+        hs = handle[order]
+        new = np.ones(n, bool)
+        new[1:] = hs[1:] != hs[:-1]
+        prev = np.full(n, -1, np.int64)
+        prev[order[1:]] = np.where(new[1:], -1, order[:-1])
+        firsts = order[new]
+        lasts = order[np.concatenate((new[1:], [True]))]
+        b_site = np.full(n, -1, np.int64)
+        b_cycle = np.zeros(n, np.int64)
+        has = prev >= 0
+        pv = prev[has]
+        alive = create[pv]
+        idx = np.flatnonzero(has)[alive]
+        b_site[idx] = ev_site[pv[alive]]
+        b_cycle[idx] = ev_cycle[pv[alive]]
+        for e, h in zip(firsts.tolist(), handle[firsts].tolist(), strict=True):
+            got = live.get(h)
+            if got is not None:
+                site, cyc = got
+                j = slot.get(id(site))
+                if j is None:
+                    j = slot[id(site)] = len(slist)
+                    slist.append(site)
+                b_site[e] = j
+                b_cycle[e] = cyc
+        S, K = len(slist), len(uk)
+        # creates over a live handle: the old object is lost (in order, see _close_lost)
+        lost = ci[b_site[ci] >= 0]
+        if len(lost):
+            late_ones = lost[seg[lost] >= nm] if nm else lost
+            early = lost[seg[lost] < nm] if nm else lost[:0]
+            for e in early.tolist():
+                self._close_lost(slist[b_site[e]], int(b_cycle[e]))
+            if nm:
+                self._trim_recent(self.cycle + nm - 1 - grace - 2)
+            for e in late_ones.tolist():
+                self._close_lost(slist[b_site[e]], int(b_cycle[e]))
+        elif nm:
+            self._trim_recent(self.cycle + nm - 1 - grace - 2)
+        di = np.flatnonzero(~create)
+        created = np.bincount(kx[ci], minlength=K)
+        deleted = np.bincount(kx[di], minlength=K)
+        bs = b_site[di]
+        matched = bs >= 0
+        unmatched = np.bincount(kx[di][~matched], minlength=K)
+        ms = bs[matched]
+        site_kx = np.array([kname.get(site.kind, -1) for site in slist], np.int64)
+        mism = np.bincount(kx[di][matched][site_kx[ms] != kx[di][matched]], minlength=K)
+        s_deleted = np.bincount(ms, minlength=S)
+        late = np.bincount(ms[(ev_cycle[di][matched] - b_cycle[di][matched]) > grace],
+                           minlength=S)
+        s_created = np.bincount(ev_site[ci], minlength=S)
+        for j, kind in enumerate(klist):
+            kind.created += int(created[j])
+            kind.deleted += int(deleted[j])
+            kind.unmatched_deletes += int(unmatched[j])
+            kind.kind_mismatch += int(mism[j])
+        for j, site in enumerate(slist):
+            site.created += int(s_created[j])
+            site.deleted += int(s_deleted[j])
+            site.late += int(late[j])
+        # the live set: every handle touched goes; those whose last event is a create come
+        # back in the order of those creates (a create moves its handle to the end)
+        for h in handle[firsts].tolist():
+            live.pop(h, None)
+        back = np.sort(lasts[create[lasts]])
+        for e, h in zip(back.tolist(), handle[back].tolist(), strict=True):
+            live[h] = (slist[ev_site[e]], int(ev_cycle[e]))
+        self._batch = (seg, kx, klist, ci, di, ev_site, slist)
+
+    def _trim_recent(self, horizon: int) -> None:
+        """_close_cycle's clean-up of recent lost cycles (the last marker's horizon covers
+        every earlier one: horizons only grow)."""
+        for key, s in list(self._recent.items()):
+            for c in [c for c in s.lost_recent if c < horizon]:
+                del s.lost_recent[c]
+            if not s.lost_recent:
+                del self._recent[key]
+
+    def _close_bulk(self, np: Any, nm: int, counting: Any, closed_before: Any) -> None:
+        """_close_cycle for the batch's markers: per kind and site, the patterns of the
+        cycles they had events in."""
+        batch = getattr(self, "_batch", None)
+        self._batch = None
+        if batch is None:
+            if not nm:
+                return
+            seg = kx = ci = di = ev_site = np.zeros(0, np.int64)
+            klist, slist = [], []
+        else:
+            seg, kx, klist, ci, di, ev_site, slist = batch
+        if not nm and batch is None:
+            return
+        # kinds: those touched in the open cycle before the batch first
+        kinds = list(self._touched_kinds)
+        pos = {id(k): j for j, k in enumerate(kinds)}
+        for k in klist:
+            if id(k) not in pos:
+                pos[id(k)] = len(kinds)
+                kinds.append(k)
+        col = np.array([pos[id(k)] for k in klist], np.int64)
+        KK, G = len(kinds), nm + 1
+        cc = np.bincount(seg[ci] * KK + col[kx[ci]], minlength=G * KK).reshape(G, KK) \
+            if KK else np.zeros((G, 0), np.int64)
+        dd = np.bincount(seg[di] * KK + col[kx[di]], minlength=G * KK).reshape(G, KK) \
+            if KK else np.zeros((G, 0), np.int64)
+        for j, k in enumerate(self._touched_kinds):
+            cc[0, j] += k.cur_created
+            dd[0, j] += k.cur_deleted
+        touched = (cc + dd) > 0
+        closing = closed_before[:nm]
+        for j, k in enumerate(kinds):
+            ts = np.flatnonzero(touched[:nm, j] & counting)
+            if len(ts):
+                c, d = cc[ts, j], dd[ts, j]
+                _patterns(np, k.zeros, k.pattern, closing[ts] - k.born,
+                          list(zip(c.tolist(), d.tolist(), strict=True)))
+                k.net_sum += int(c.sum()) - int(d.sum())
+            k.cur_created, k.cur_deleted = int(cc[nm, j]), int(dd[nm, j])
+        self._touched_kinds = [k for j, k in enumerate(kinds) if touched[nm, j]]
+        # sites (creates only)
+        sites = list(self._touched_sites)
+        spos = {id(s): j for j, s in enumerate(sites)}
+        scol = np.zeros(len(slist), np.int64)
+        for j, site in enumerate(slist):
+            if id(site) not in spos:
+                spos[id(site)] = len(sites)
+                sites.append(site)
+            scol[j] = spos[id(site)]
+        SS = len(sites)
+        sc = np.bincount(seg[ci] * SS + scol[ev_site[ci]], minlength=G * SS).reshape(G, SS) \
+            if SS else np.zeros((G, 0), np.int64)
+        for j, site in enumerate(self._touched_sites):
+            sc[0, j] += site.cur_created
+        stouched = sc > 0
+        for j, site in enumerate(sites):
+            ts = np.flatnonzero(stouched[:nm, j] & counting)
+            if len(ts):
+                _patterns(np, site.zeros, site.created_pattern, closing[ts] - site.born,
+                          sc[ts, j].tolist())
+            site.cur_created = int(sc[nm, j])
+        self._touched_sites = [s for j, s in enumerate(sites) if stouched[nm, j]]
 
     def _ledger(self) -> Any:
         """The C ledger, taking over from a state with no event yet (None without one)."""

@@ -150,8 +150,8 @@ class Plan:
         #: every reader's anchors (None when a reader has none: no line is known inert)
         self.inert = re.compile("|".join(map(re.escape, words))) if inert and words else None
         self.inert_words = tuple(dict.fromkeys(words)) if self.inert is not None else ()
-        #: the C loops (memsleuth.accel), or None
-        self.accel = accel.module()
+        #: the C loops (memsleuth.accel), or their Python mirror (parse/pyscan.py), or None
+        self.accel = accel.scanner()
         _register_blocks(self.accel)
 
 

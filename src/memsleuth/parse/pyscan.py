@@ -1,0 +1,991 @@
+"""The scanner's C calls (``memsleuth._scan``, ABI 5) in Python and NumPy, for when the C module
+is not built or turned off (``MEMSLEUTH_ACCEL=0``): parse/scan.py then runs its C-path code
+unchanged on top of this module (``accel.scanner()``).
+
+Reading a stress log line by line in Python costs ~10 µs a line; here a chunk is classified
+once, in bulk: its line ends with NumPy, the strict ``[MSOBJ]`` and ``[MSCYCLE]`` lines checked
+field by field over all lines at once (gathers at computed offsets), overview tables by their
+line shapes, the other lines' anchors by one regex pass over those lines only. ``run`` then
+hands back whole idle stretches as the C loop does: packed object events, heap stretches in
+columns (``HeapRun``). What it cannot decide as the C loop would (an overlong or odd line, a
+number beyond 64 bits, a table of another shape) it does not guess: it stops there and the
+scanner's Python reads that line, as it does after any line the C loop stops at. The answers
+are compared with the C path's and the line path's by tests/parse/test_verb_paths.py,
+tests/parse/test_pyscan.py and the differential fuzzer (tests/fuzz/differential.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from memsleuth.parse.normalize import _BULK_PREFIX, _ESC_ONE_LINE, _refit
+
+#: what parse/scan.py may call (see accel.ABI); HEAP_COLUMNS: run(..., heap=True)
+ABI = 5
+HEAP_COLUMNS = 1
+
+#: records.PACKED_EVENT ("=qQQQII") as a NumPy row
+PACKED = np.dtype([("line", "=i8"), ("handle", "=u8"), ("caller", "=u8"), ("seq", "=u8"),
+                   ("kind", "=u4"), ("create", "=u4")])
+MAX_KINDS = 1024
+#: the kind names packed rows index (append-only, bounded, like the C module's)
+kind_names: list[str] = []
+_kind_ids: dict[str, int] = {}
+
+LINE_MAX_CLEAN = 4096
+_CSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]")
+_NONPRINT = re.compile(rb"[^\t -~]")
+#: what a foreign line inside an overview table may not hold (_scan.c table_foreign)
+_TABLE_WORDS = re.compile(rb"\||=====|!!!!!|--|k_mm_statistic")
+_BANNER = re.compile(rb"=+ *Heap Info *=+")
+_RULE = re.compile(rb"-{20,}")
+_HEADER = re.compile(rb"\[HEAP\]\|[ -~]*")
+_CELL = re.compile(rb" *(?:0x([0-9A-Fa-f]{1,16})(?![0-9A-Fa-f])|([0-9]{1,18})(?![0-9])) *\|")
+_ROW = re.compile(rb" *\|(?: *(?:0x[0-9A-Fa-f]{1,16}(?![0-9A-Fa-f])|[0-9]{1,18}(?![0-9])) *\|)+ *")
+_OBJ = re.compile(rb"\[MSOBJ\] (create|delete) ([a-z][a-z0-9_]{0,15}) 0x([0-9a-f]{8}|[0-9a-f]{16}) "
+                  rb"caller 0x([0-9a-f]{8}|[0-9a-f]{16}) seq ([0-9]+)\n")
+MAX_CELLS = 32
+INT64_MAX = (1 << 63) - 1
+
+# byte classes
+_DIGIT = np.zeros(256, bool)
+_DIGIT[48:58] = True
+_HEXL = _DIGIT.copy()                 # [0-9a-f]: object handles and callers
+_HEXL[97:103] = True
+_KIND = _HEXL.copy()                  # [a-z0-9_]
+_KIND[97:123] = True
+_KIND[95] = True
+_HEXD = _HEXL.copy()                  # [0-9A-Fa-f]: table cells
+_HEXD[65:71] = True
+_HEXVAL = np.zeros(256, np.uint64)
+for _c in range(256):
+    ch = chr(_c)
+    if ch in "0123456789abcdefABCDEF":
+        _HEXVAL[_c] = int(ch, 16)
+_MAY_START = np.zeros(256, bool)      # normalize._MAY_START
+for _c in b"[(<0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    _MAY_START[_c] = True
+
+# line actions
+X, INERT, OBJ, MARK, TABLE = 0, 1, 2, 3, 4
+
+
+def _cols(starts: np.ndarray, width: int, limit: int) -> np.ndarray:
+    """Indices [start, start + width) per row, clipped into the buffer."""
+    return np.minimum(starts[:, None] + np.arange(width), limit)
+
+
+def _lit(arr: np.ndarray, at: np.ndarray, word: bytes) -> np.ndarray:
+    """Which rows hold ``word`` at ``at``."""
+    if not len(at):
+        return np.zeros(0, bool)
+    got = arr[_cols(at, len(word), len(arr) - 1)]
+    return (got == np.frombuffer(word, np.uint8)).all(axis=1)
+
+
+def _hex_values(arr: np.ndarray, at: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Values of the hex digits arr[at, at + n) (n <= 16), as uint64."""
+    out = np.zeros(len(at), np.uint64)
+    if not len(at):
+        return out
+    digits = _HEXVAL[arr[_cols(at + n - 16, 16, len(arr) - 1)]]
+    keep = np.arange(16) >= (16 - n)[:, None]
+    digits = np.where(keep, digits, np.uint64(0))
+    for j in range(16):
+        out = (out << np.uint64(4)) | digits[:, j]
+    return out
+
+
+def _dec_values(arr: np.ndarray, at: np.ndarray, n: np.ndarray, width: int) -> np.ndarray:
+    """Values of the decimal digits arr[at, at + n) (n <= width <= 19), as uint64."""
+    out = np.zeros(len(at), np.uint64)
+    if not len(at):
+        return out
+    digits = arr[_cols(at + n - width, width, len(arr) - 1)].astype(np.uint64) - np.uint64(48)
+    keep = np.arange(width) >= (width - n)[:, None]
+    digits = np.where(keep, digits, np.uint64(0))
+    for j in range(width):
+        out = out * np.uint64(10) + digits[:, j]
+    return out
+
+
+def _kind_id(name: str) -> int:
+    got = _kind_ids.get(name)
+    if got is None:
+        if len(kind_names) >= MAX_KINDS:
+            return -1
+        got = _kind_ids[name] = len(kind_names)
+        kind_names.append(name)
+    return got
+
+
+class _Literals:
+    """Where any of some lowercase literals occur in a byte array: a table of their first two
+    bytes picks the candidates, their first four bytes (one sorted search) the near-hits,
+    NumPy compares those with each literal. (The readers' anchors as one regex alternation
+    scanned ~100 ns a byte: common first letters.)"""
+
+    def __init__(self, words: list[bytes]) -> None:
+        self.one = np.zeros(256, bool)
+        self.big = np.zeros(65536, bool)
+        short: dict[int, list[bytes]] = {}      # 2 and 3 bytes: by their first two
+        long_: dict[int, list[bytes]] = {}      # 4 and more: by their first four
+        for w in words:
+            if len(w) == 1:
+                self.one[w[0]] = True
+                continue
+            self.big[w[0] << 8 | w[1]] = True
+            if len(w) < 4:
+                short.setdefault(w[0] << 8 | w[1], []).append(w)
+            else:
+                long_.setdefault(int.from_bytes(w[:4], "big"), []).append(w)
+        self.short = short
+        self.p4 = np.array(sorted(long_), np.uint32)
+        self.w4 = [long_[k] for k in sorted(long_)]
+        self.only4 = np.array([all(len(w) == 4 for w in ws) for ws in self.w4], bool)
+        self.any_one = bool(self.one.any())
+        self.pad = np.zeros(max((len(w) for w in words), default=0) + 4, np.uint8)
+
+    def find(self, u: np.ndarray) -> np.ndarray:
+        """Positions in ``u`` where one of the literals starts (each hit line at least once)."""
+        out = []
+        if self.any_one:
+            out.append(np.flatnonzero(self.one[u]))
+        if len(u) > 1 and (self.short or len(self.p4)):
+            up = np.concatenate((u, self.pad))
+            code = (up[:-1].astype(np.uint32) << 8) | up[1:]
+            cand = np.flatnonzero(self.big[code[:len(u) - 1]])
+            if len(cand):
+                for c, ws in self.short.items():
+                    at = cand[code[cand] == c]
+                    for w in ws:
+                        if len(w) == 2:
+                            out.append(at)
+                        else:
+                            out.append(at[up[at + 2] == w[2]])
+                if len(self.p4):
+                    c4 = (code[cand] << 16) | code[cand + 2]
+                    k = np.minimum(np.searchsorted(self.p4, c4), len(self.p4) - 1)
+                    near = self.p4[k] == c4
+                    at, k = cand[near], k[near]
+                    sure = self.only4[k]
+                    out.append(at[sure])
+                    at, k = at[~sure], k[~sure]
+                    for j in sorted(set(k.tolist())):   # (np.unique imports numpy.ma)
+                        aj = at[k == j]
+                        for w in self.w4[j]:
+                            win = up[aj[:, None] + np.arange(len(w))]
+                            out.append(aj[(win == np.frombuffer(w, np.uint8)).all(axis=1)])
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
+_TABLE_LIT = _Literals([b"|", b"=====", b"!!!!!", b"--", b"k_mm_statistic"])
+_POOL_LIT = _Literals([b"[pool]|"])
+_LOWER = np.arange(256, dtype=np.uint8)
+_LOWER[65:91] += 32
+
+
+def _letters(kinds: range, foreign: bool | None = None, after: bool | None = None) -> bytes:
+    """A regex class of the per-line letters (65 + kind * 4 + foreign * 2 + after_ok)."""
+    got = [65 + k * 4 + f * 2 + a for k in kinds for f in (0, 1) for a in (0, 1)
+           if (foreign is None or f == foreign) and (after is None or a == after)]
+    return b"[" + b"".join(re.escape(bytes([c])) for c in got) + b"]"
+
+
+_F = _letters(range(5), foreign=True) + b"{0,8}"
+_B, _R, _H, _W = (_letters(range(k, k + 1)) for k in (1, 2, 3, 4))
+#: _scan.c parse_table: (banner)(foreign)rule(foreign)header(foreign)row(tail)rule, or
+#: rule header (foreign) row (tail) rule; then a line that may follow a table
+_TABLES = re.compile(
+    b"(" + _B + b")(" + _F + b")" + _R + b"(" + _F + b")" + _H + b"(" + _F + b")" + _W
+    + b"(" + _F + b")" + _R + b"(?=" + _letters(range(5), after=True) + b")"
+    + b"|" + _R + _H + b"(" + _F + b")" + _W + b"(" + _F + b")" + _R
+    + b"(?=" + _letters(range(5), after=True) + b")")
+
+
+class _Anchors:
+    """The readers' anchors (lowercase) as one bytes regex: a hit consumes the rest of its
+    line, so a pass over many lines gives at most one hit a line."""
+
+    def __init__(self, words: tuple[str, ...]) -> None:
+        self.words = words
+        enc = [w.encode("latin-1") for w in words]
+        self.any = re.compile(b"(?:" + b"|".join(map(re.escape, enc)) + b")[^\n]*") if enc \
+            else None
+        self.set = frozenset(enc)
+        self.find = _Literals(enc).find
+
+
+def _anchors_of(words: Any) -> _Anchors | None:
+    global _last_anchors
+    if _last_anchors is not None and _last_anchors.words is words:
+        return _last_anchors
+    if not isinstance(words, tuple) or len(words) > 512:
+        return None
+    try:
+        if any(not isinstance(w, str) or not w or len(w.encode("latin-1")) != len(w)
+               for w in words):
+            return None
+    except UnicodeEncodeError:
+        return None
+    _last_anchors = _Anchors(words)
+    return _last_anchors
+
+
+_last_anchors: _Anchors | None = None
+
+
+def _clean(line: bytes) -> bytes | None:
+    """_scan.c clean_line: CSI sequences dropped, lowercased; None when anything else would
+    change under normalize() or the line is too long."""
+    if b"\x1b" in line:
+        line = _CSI.sub(b"", line)
+    if _NONPRINT.search(line) is not None or len(line) > LINE_MAX_CLEAN:
+        return None
+    return line.lower()
+
+
+class _LineFacts:
+    """inert / table-foreign / after-table-ok for one line, decided one line at a time."""
+
+    @staticmethod
+    def of(line: bytes, an: _Anchors) -> tuple[bool, bool, bool]:
+        c = _clean(line)
+        if c is None:
+            return False, False, False
+        inert = an.any is None or an.any.search(c) is None
+        return inert, inert and _TABLE_WORDS.search(c) is None, b"[pool]|" not in c
+
+
+class _Chunk:
+    """One text, classified once (every run() call on it reads these arrays)."""
+
+    def __init__(self, text: str, raw: bytes, an: _Anchors, cycles: bool, tables: bool) -> None:
+        self.text, self.an, self.cycles, self.tables = text, an, cycles, tables
+        arr = self.arr = np.frombuffer(raw, np.uint8)
+        nl = self.nl = np.flatnonzero(arr == 10)
+        L = self.L = len(nl)
+        starts = self.starts = np.empty(L, np.int64)
+        if L:
+            starts[0] = 0
+            starts[1:] = nl[:-1] + 1
+        lens = nl - starts
+        top = len(arr) - 1
+        act = self.act = np.full(L, X, np.uint8)
+        c0 = arr[np.minimum(starts, top)] if L else np.zeros(0, np.uint8)
+        shaped = np.zeros(L, bool)   # lines of a known shape (not read by the anchor pass)
+        # -- [MSOBJ] lines -------------------------------------------------------------
+        cand = np.flatnonzero((c0 == 91) & (lens >= 51))
+        s = starts[cand]
+        ok = _lit(arr, s, b"[MSOBJ] ")
+        cand = cand[ok]
+        t_lines, t_rows, t_x, cand = self._obj_templates(cand, lens)
+        shaped[t_lines] = True
+        shaped[t_x] = True
+        s = starts[cand]
+        create = _lit(arr, s + 8, b"create ")
+        ok = create | _lit(arr, s + 8, b"delete ")
+        cand, s, create = cand[ok], s[ok], create[ok]
+        ks = s + 15
+        kb = arr[_cols(ks, 17, top)]
+        klen = np.argmax(kb == 32, axis=1)          # the first blank after the kind
+        ok = (klen >= 1) & (kb[np.arange(len(ks)), 0] >= 97) & (kb[np.arange(len(ks)), 0] <= 122)
+        ok &= (_KIND[kb] | (np.arange(17) >= klen[:, None])).all(axis=1)
+        ok &= (kb == 32).any(axis=1)
+        h0 = ks + klen + 3
+        ok &= _lit(arr, ks + klen, b" 0x")
+        hb = _HEXL[arr[_cols(h0, 17, top)]]
+        hlen = np.where(hb[:, :8].all(axis=1) & (arr[np.minimum(h0 + 8, top)] == 32), 8,
+                        np.where(hb[:, :16].all(axis=1) & (arr[np.minimum(h0 + 16, top)] == 32),
+                                 16, 0))
+        ok &= hlen > 0
+        c1 = h0 + hlen
+        ok &= _lit(arr, c1, b" caller 0x")
+        cb = _HEXL[arr[_cols(c1 + 10, 17, top)]]
+        clen = np.where(cb[:, :8].all(axis=1) & (arr[np.minimum(c1 + 18, top)] == 32), 8,
+                        np.where(cb[:, :16].all(axis=1) & (arr[np.minimum(c1 + 26, top)] == 32),
+                                 16, 0))
+        ok &= clen > 0
+        q0 = c1 + 10 + clen
+        ok &= _lit(arr, q0, b" seq ")
+        d0 = q0 + 5
+        e = nl[cand]
+        dlen = e - d0
+        ok &= dlen >= 1
+        # digits up to the line end (a longer seq than 19 digits: not packable, see below)
+        dl = np.minimum(np.maximum(dlen, 1), 19)
+        db = _DIGIT[arr[_cols(e - 19, 19, top)]] | (np.arange(19) < (19 - dl)[:, None])
+        ok &= db.all(axis=1)
+        strict = cand[ok]
+        shaped[strict] = True    # (a longer seq is decided one line at a time: X)
+        long_seq = dlen[ok] > 19
+        sel = ok.copy()
+        sel[ok] = ~long_seq
+        rows = np.zeros(int(sel.sum()), PACKED)
+        self.o_lines = cand[sel]
+        rows["handle"] = _hex_values(arr, h0[sel], hlen[sel])
+        rows["caller"] = _hex_values(arr, c1[sel] + 10, clen[sel])
+        rows["seq"] = _dec_values(arr, d0[sel], dlen[sel], 19)
+        rows["create"] = create[sel]
+        # kinds: few distinct; one bytes slice per line would cost more than this
+        kinds = np.zeros(len(self.o_lines), np.int64)
+        if len(self.o_lines):
+            kk = np.ascontiguousarray(
+                np.where(np.arange(17) < klen[sel][:, None], kb[sel], 0)[:, :16])
+            key = kk.view(np.uint64).reshape(-1, 2)
+            left = np.ones(len(kk), bool)
+            while left.any():
+                j = int(np.argmax(left))
+                same = left & (key[:, 0] == key[j, 0]) & (key[:, 1] == key[j, 1])
+                kinds[same] = _kind_id(bytes(kk[j][:int(klen[sel][j])]).decode("ascii"))
+                left &= ~same
+        packable = kinds >= 0
+        rows["kind"] = np.where(packable, kinds, 0)
+        o_lines = np.concatenate((t_lines, self.o_lines[packable]))
+        o_rows = np.concatenate((t_rows, rows[packable]))
+        order = np.argsort(o_lines, kind="stable")
+        self.o_rows = o_rows[order]
+        self.o_lines = o_lines[order]
+        act[self.o_lines] = OBJ
+        # -- [MSCYCLE] markers ------------------------------------------------------------
+        self.m_lines = np.zeros(0, np.int64)
+        self.m_vals = np.zeros(0, np.int64)
+        cand = np.flatnonzero((c0 == 91) & (lens >= 10))
+        cand = cand[_lit(arr, starts[cand], b"[MSCYCLE]")]
+        if cycles and len(cand):
+            d0 = starts[cand] + 9 + (arr[starts[cand] + 9] == 32)
+            e = nl[cand]
+            dlen = e - d0
+            dl = np.minimum(np.maximum(dlen, 1), 18)
+            db = _DIGIT[arr[_cols(e - 18, 18, top)]] | (np.arange(18) < (18 - dl)[:, None])
+            ok = (dlen >= 1) & (dlen <= 18) & db.all(axis=1)
+            self.m_lines = cand[ok]
+            self.m_vals = _dec_values(arr, d0[ok], dlen[ok], 18).astype(np.int64)
+            act[self.m_lines] = MARK
+            shaped[self.m_lines] = True
+            # (more than 18 digits: not taken here, the scanner's Python reads it)
+            shaped[cand[(dlen > 18)]] = True
+        # -- overview table lines ---------------------------------------------------------
+        self.inert = np.zeros(L, bool)
+        self.foreign = np.zeros(L, bool)
+        self.after_ok = np.zeros(L, bool)
+        self.kind = np.zeros(L, np.uint8)   # 1 banner, 2 rule, 3 header, 4 row
+        self.row_at = np.full(L, -1, np.int64)   # row line -> its row in row_v
+        self.row_v = np.zeros((0, MAX_CELLS), np.uint64)
+        self.row_w = np.zeros(0, np.int64)
+        self.row_hex = np.zeros(0, bool)
+        if tables:
+            self._table_lines(c0, lens, shaped)
+        if b"[msobj]" not in an.set:
+            shaped[self.o_lines] = False       # (an odd reader set: their facts are needed)
+        if b"[mscycle]" not in an.set:
+            shaped[self.m_lines] = False
+        # -- everything else: inert? foreign inside a table? ok after a table? ---------
+        self._facts(np.flatnonzero(~shaped), lens)
+        self.after_ok[act == OBJ] = True
+        self.after_ok[act == MARK] = True
+        act[(act == X) & self.inert] = INERT
+        self.act = act
+        self._greedy(0)
+
+    def _obj_templates(self, cand: np.ndarray, lens: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The [MSOBJ] lines shaped like a line before them (the same kind, handle and
+        caller widths: a run has few shapes), checked column by column against it in one
+        matrix. Returns the lines taken (packable), their rows, strict lines whose kind does
+        not fit the kind table, and the lines left for the general check."""
+        W = 104              # the longest strict line with a 19-digit seq fits
+        q = np.int64
+        took: list[np.ndarray] = []
+        rows: list[np.ndarray] = []
+        unfit: list[np.ndarray] = []
+        rest: list[np.ndarray] = [cand[lens[cand] >= W]]
+        todo = cand[lens[cand] < W]
+        if not len(todo):
+            return np.zeros(0, q), np.zeros(0, PACKED), np.zeros(0, q), cand
+        pad = np.concatenate((self.arr, np.zeros(W, np.uint8)))
+        win = np.lib.stride_tricks.sliding_window_view(pad, W)
+        for _ in range(6):
+            if len(todo) < 16:
+                break
+            j = int(todo[0])
+            line = self._line(j) + b"\n"
+            m = _OBJ.fullmatch(line)
+            if m is None:
+                rest.append(todo[:1])
+                todo = todo[1:]
+                continue
+            d0 = m.start(5)
+            (hs, he), (cs, ce) = m.span(3), m.span(4)
+            M = win[self.starts[todo]]
+            struct = np.ones(d0, bool)
+            struct[8:14] = False
+            struct[hs:he] = False
+            struct[cs:ce] = False
+            tpl = np.frombuffer(line[:d0], np.uint8)
+            ok = ((M[:, :d0] == tpl) | ~struct).all(axis=1)
+            create = (M[:, 8:14] == np.frombuffer(b"create", np.uint8)).all(axis=1)
+            ok &= create | (M[:, 8:14] == np.frombuffer(b"delete", np.uint8)).all(axis=1)
+            ok &= _HEXL[M[:, hs:he]].all(axis=1) & _HEXL[M[:, cs:ce]].all(axis=1)
+            n = lens[todo]
+            dlen = n - d0
+            ok &= (dlen >= 1) & (dlen <= 19)
+            ok &= (_DIGIT[M[:, d0:d0 + 20]] | (np.arange(d0, d0 + 20) >= n[:, None])).all(axis=1)
+            got = todo[ok]
+            kid = _kind_id(m.group(2).decode("ascii"))
+            if kid < 0:
+                unfit.append(got)
+            else:
+                r = np.zeros(len(got), PACKED)
+                Mg = M[ok]
+                for name, a, b in (("handle", hs, he), ("caller", cs, ce)):
+                    v = np.zeros(len(got), np.uint64)
+                    for k in range(a, b):
+                        v = (v << np.uint64(4)) | _HEXVAL[Mg[:, k]]
+                    r[name] = v
+                r["seq"] = _dec_values(self.arr, self.starts[got] + d0, dlen[ok], 19)
+                r["create"] = create[ok]
+                r["kind"] = kid
+                took.append(got)
+                rows.append(r)
+            todo = todo[~ok]
+        rest.append(todo)
+        left = np.sort(np.concatenate(rest))
+        return (np.concatenate(took) if took else np.zeros(0, q),
+                np.concatenate(rows) if rows else np.zeros(0, PACKED),
+                np.concatenate(unfit) if unfit else np.zeros(0, q), left)
+
+    # -- line facts ---------------------------------------------------------------------
+    def _facts(self, idx: np.ndarray, lens: np.ndarray) -> None:
+        """inert, foreign (inside a table) and ok-after-a-table for the lines ``idx``, in
+        one pass over those lines' bytes (CSI sequences dropped as clean_line does)."""
+        if not len(idx):
+            return
+        arr, an = self.arr, self.an
+        ls = lens[idx] + 1
+        offs = np.cumsum(ls) - ls
+        gather = np.repeat(self.starts[idx] - offs, ls) + np.arange(int(ls.sum()))
+        sub = arr[gather]
+        if (sub == 27).any():
+            sub = np.frombuffer(_CSI.sub(b"", sub.tobytes()), np.uint8)
+            ends = np.flatnonzero(sub == 10)
+            offs = np.concatenate(([0], ends[:-1] + 1))
+            clen = ends - offs
+        else:
+            clen = lens[idx]
+        bad = (sub - np.uint8(32)) > 94
+        bad &= (sub != 10) & (sub != 9)
+        odd = clen > LINE_MAX_CLEAN
+        if bad.any():
+            odd[np.searchsorted(offs, np.flatnonzero(bad), "right") - 1] = True
+        low = _LOWER[sub]
+        hit = np.zeros(len(idx), bool)
+        at = an.find(low)
+        if len(at):
+            hit[np.searchsorted(offs, at, "right") - 1] = True
+        words = np.zeros(len(idx), bool)
+        at = _TABLE_LIT.find(low)
+        if len(at):
+            words[np.searchsorted(offs, at, "right") - 1] = True
+        pool = np.zeros(len(idx), bool)
+        at = _POOL_LIT.find(low)
+        if len(at):
+            pool[np.searchsorted(offs, at, "right") - 1] = True
+        inert = ~odd & ~hit
+        self.inert[idx] = inert
+        self.foreign[idx] = inert & ~words
+        self.after_ok[idx] = ~odd & ~pool
+
+    def _line(self, j: int) -> bytes:
+        return self.text[int(self.starts[j]):int(self.nl[j])].encode("latin-1")
+
+    # -- overview tables ------------------------------------------------------------------
+    def _table_lines(self, c0: np.ndarray, lens: np.ndarray, shaped: np.ndarray) -> None:
+        """Banners, rules, headers and rows (their values in bulk)."""
+        arr, kind, an, L = self.arr, self.kind, self.an, self.L
+        # rules: 20 or more dashes and nothing else
+        dashes = np.add.reduceat((arr == 45).astype(np.int32), self.starts) if L else \
+            np.zeros(0, np.int32)
+        dashes = np.where(lens > 0, dashes, 0)
+        rules = np.flatnonzero((c0 == 45) & (dashes == lens) & (lens >= 20))
+        kind[rules] = 2
+        shaped[rules] = True
+        if len(rules):
+            got = _LineFacts.of(self._line(int(rules[0])), an)   # the same for every rule
+            self.inert[rules], self.foreign[rules], self.after_ok[rules] = got
+        # banners and headers: few distinct lines (memo)
+        heads = np.flatnonzero((c0 == 91) & (lens >= 7))
+        heads = heads[_lit(arr, self.starts[heads], b"[HEAP]|")]
+        text = self.text
+        memo: dict[str, tuple[int, tuple[bool, bool, bool]]] = {}
+        inert, foreign, after = self.inert, self.foreign, self.after_ok
+        for j in np.concatenate((np.flatnonzero(c0 == 61), heads)).tolist():
+            line = text[self.starts[j]:self.nl[j]]
+            got = memo.get(line)
+            if got is None:
+                b = line.encode("latin-1")
+                k = 1 if _BANNER.fullmatch(b) else 3 if _HEADER.fullmatch(b) else 0
+                got = (k, _LineFacts.of(b, an) if k else (False, False, False))
+                if len(memo) < 4096:
+                    memo[line] = got
+            k, facts = got
+            if k:
+                kind[j] = k
+                shaped[j] = True
+                inert[j], foreign[j], after[j] = facts
+        # rows: ' *|...': same shape as the first of their length in bulk, others one by one
+        rows = np.flatnonzero(((c0 == 32) | (c0 == 124)) & (lens >= 3))
+        self._rows(rows, lens)
+
+    def _rows(self, rows: np.ndarray, lens: np.ndarray) -> None:
+        arr, top = self.arr, len(self.arr) - 1
+        found: list[tuple[np.ndarray, np.ndarray, int, bool]] = []   # lines, values, width, hex
+        todo = rows
+        for _ in range(4):
+            if len(todo) < 8:
+                break
+            n = int(lens[todo[0]])
+            same = todo[lens[todo] == n]
+            tpl = self._line(int(same[0]))
+            if _ROW.fullmatch(tpl) is None:
+                todo = todo[todo != same[0]]
+                continue
+            cells = list(_CELL.finditer(tpl, tpl.index(b"|") + 1))
+            if len(cells) > MAX_CELLS:
+                todo = todo[todo != same[0]]
+                continue
+            digit = np.zeros(n, np.uint8)    # 0 structural, 1 decimal, 2 hex digit
+            spans = []
+            for c in cells:
+                h = c.group(1) is not None
+                a, b = c.span(1 if h else 2)
+                digit[a:b] = 2 if h else 1
+                spans.append((a, b, h))
+            mat = arr[_cols(self.starts[same], n, top)]
+            tplv = np.frombuffer(tpl, np.uint8)
+            ok = ((mat == tplv) | (digit != 0)).all(axis=1)
+            ok &= (_DIGIT[mat] | (digit != 1)).all(axis=1)
+            ok &= (_HEXD[mat] | (digit != 2)).all(axis=1)
+            good = same[ok]
+            mg = mat[ok].ravel()
+            at0 = np.arange(len(good)) * n
+            vals = np.zeros((len(good), MAX_CELLS), np.uint64)
+            for c, (a, b, h) in enumerate(spans):
+                w = np.full(len(good), b - a, np.int64)
+                vals[:, c] = _hex_values(mg, at0 + a, w) if h else \
+                    _dec_values(mg, at0 + a, w, 18)
+            found.append((good, vals, len(spans), any(h for _, _, h in spans)))
+            keep = np.ones(len(todo), bool)
+            keep[np.searchsorted(todo, good)] = False
+            todo = todo[keep]
+        for j in todo.tolist():
+            b = self._line(j)
+            if _ROW.fullmatch(b) is None:
+                continue
+            cells = list(_CELL.finditer(b, b.index(b"|") + 1))
+            if len(cells) > MAX_CELLS:
+                continue
+            vals = np.zeros((1, MAX_CELLS), np.uint64)
+            vals[0, :len(cells)] = [int(c[1], 16) if c[1] is not None else int(c[2])
+                                    for c in cells]
+            found.append((np.array([j]), vals, len(cells),
+                          any(c[1] is not None for c in cells)))
+        if not found:
+            return
+        lines = np.concatenate([f[0] for f in found])
+        self.row_v = np.concatenate([f[1] for f in found])
+        self.row_w = np.concatenate([np.full(len(f[0]), f[2], np.int64) for f in found])
+        self.row_hex = np.concatenate([np.full(len(f[0]), f[3], bool) for f in found])
+        self.row_at[lines] = np.arange(len(lines))
+        self.kind[lines] = 4
+        # a value beyond int64 is no column value (the C loop gives a table item: here the
+        # scanner's Python reads that table)
+        self.row_big = (self.row_v > INT64_MAX).any(axis=1)
+
+    def _greedy(self, origin: int) -> None:
+        """The tables a walk from line ``origin`` reads: _scan.c parse_table's shapes as one
+        regex over a letter per line (its kind, whether it is foreign, whether it may follow
+        a table), so that a table start inside an earlier table is never taken, as in the
+        walk; the lines they cover, and the lines the walk stops at."""
+        L = self.L
+        firsts, lasts, hdrs, rws, tails, skips = [], [], [], [], [], []
+        bad_f, bad_l = [], []
+        if self.tables and L:
+            letters = (self.kind * 4 + self.foreign * 2 + self.after_ok + 65).astype(np.uint8)
+            regs = [m.regs for m in _TABLES.finditer(letters.tobytes(), origin)]
+            big = getattr(self, "row_big", None)
+            for r in regs:
+                (s, e), g1, g2, g3, g4, g5, g6 = r[:7]
+                if g1[0] >= 0:     # banner: (B)(F*)R(F*)H(F*)W(F*)R
+                    sk = list(range(*g2)) + list(range(*g3)) + list(range(*g4))
+                    hdr, row, tail = g3[1], g4[1], g5[1] - g5[0]
+                else:              # R H (F*) W (F*) R
+                    g6, g7 = r[6], r[7]
+                    sk = list(range(*g6))
+                    hdr, row, tail = s + 1, g6[1], g7[1] - g7[0]
+                if len(sk) > 8 or (big is not None and big[self.row_at[row]]):
+                    bad_f.append(s)
+                    bad_l.append(e - 1)
+                    continue
+                firsts.append(s)
+                lasts.append(e - 1)
+                hdrs.append(hdr)
+                rws.append(row)
+                tails.append(tail)
+                skips.append(sk)
+        self.origin = origin
+        q = np.int64
+        self.t_first = np.array(firsts, q)
+        self.t_last = np.array(lasts, q)
+        self.t_hdr = np.array(hdrs, q)
+        self.t_row = np.array(rws, q)
+        self.t_tail = np.array(tails, bool)
+        self.t_skips = skips
+        self.chosen = np.arange(len(firsts))
+        self.c_first, self.c_last = self.t_first, self.t_last
+        spans_f = np.concatenate((self.t_first, np.array(bad_f, q)))
+        spans_l = np.concatenate((self.t_last, np.array(bad_l, q)))
+        o = np.argsort(spans_f)
+        self.s_first, self.s_last = spans_f[o], spans_l[o]
+        d = np.zeros(L + 1, np.int64)
+        np.add.at(d, spans_f, 1)
+        np.add.at(d, spans_l + 1, -1)
+        covered = np.cumsum(d[:L]) > 0
+        act = self.act
+        top = ~covered
+        stop = top & (act == X)
+        stop[np.array(bad_f, q)] = True
+        self.stops = np.flatnonzero(stop)
+        self.o_top = np.flatnonzero(top[self.o_lines]) if len(self.o_lines) else \
+            np.zeros(0, np.int64)
+        self.o_top_lines = self.o_lines[self.o_top]
+        self.m_top = np.flatnonzero(top[self.m_lines]) if len(self.m_lines) else \
+            np.zeros(0, np.int64)
+
+    def inside(self, i0: int) -> bool:
+        k = int(np.searchsorted(self.s_first, i0, "right")) - 1
+        return k >= 0 and self.s_first[k] < i0 <= self.s_last[k]
+
+
+_chunk: _Chunk | None = None
+_last_raw: tuple[str, bytes | None] | None = None
+
+
+def _raw(text: str) -> bytes | None:
+    """The text as bytes (latin-1: one byte a character, as the C calls see a 1-byte
+    string), None when it is not; the last one is kept (the calls come for one chunk at a
+    time)."""
+    global _last_raw
+    if _last_raw is not None and _last_raw[0] is text:
+        return _last_raw[1]
+    try:
+        raw: bytes | None = text.encode("latin-1")
+    except UnicodeEncodeError:
+        raw = None
+    _last_raw = (text, raw)
+    return raw
+
+
+def _chunk_for(text: str, anchors: Any, cycles: bool, tables: bool) -> _Chunk | None:
+    global _chunk
+    ch = _chunk
+    if ch is not None and ch.text is text and ch.an.words is anchors and ch.cycles == cycles \
+            and ch.tables == tables:
+        return ch
+    an = _anchors_of(anchors)
+    if an is None:
+        return None
+    raw = _raw(text)
+    if raw is None:
+        return None
+    _chunk = ch = _Chunk(text, raw, an, cycles, tables)
+    return ch
+
+
+def run(text: str, pos: int, lineno: int, anchors: tuple[str, ...], cycles: bool,
+        tables: bool, factory: Any, as_columns: bool = False, heap: bool = False
+        ) -> tuple[int, int, list[Any]]:
+    """_scan.c run(): (end, lineno, items) for the idle stretch from ``pos``."""
+    out: list[Any] = []
+    ch = _chunk_for(text, anchors, bool(cycles), bool(tables))
+    if ch is None or pos < 0 or not ch.L:
+        return pos, lineno, out
+    starts = ch.starts
+    i0 = int(np.searchsorted(starts, pos))
+    if i0 >= ch.L or starts[i0] != pos:
+        return pos, lineno, out
+    if ch.inside(i0) or i0 < ch.origin:
+        ch._greedy(i0)
+    k = int(np.searchsorted(ch.stops, i0))
+    stop = int(ch.stops[k]) if k < len(ch.stops) else ch.L
+    # events: packed (as_columns), skipped (no factory) or read by the caller one by one
+    o_lo = int(np.searchsorted(ch.o_top_lines, i0))
+    o_idx = ch.o_top[o_lo:]
+    o_lines = ch.o_lines[o_idx]
+    if factory is not None and not as_columns and len(o_lines) and o_lines[0] < stop:
+        stop = int(o_lines[0])
+    o_hi = int(np.searchsorted(o_lines, stop))
+    o_idx, o_lines = o_idx[:o_hi], o_lines[:o_hi]
+    base = lineno - i0 + 1          # line number of line index j: base + j
+    m_all = ch.m_lines[ch.m_top]
+    m_lo, m_hi = np.searchsorted(m_all, [i0, stop])
+    m_sel = ch.m_top[m_lo:m_hi]
+    m_lines = ch.m_lines[m_sel]
+    t_lo, t_hi = np.searchsorted(ch.c_first, [i0, stop])
+    t_sel = ch.chosen[t_lo:t_hi]
+    nt = len(t_sel)
+    t_lines = ch.t_first[t_sel]
+    end = int(starts[stop]) if stop < ch.L else int(ch.nl[-1]) + 1
+    new_lineno = lineno + (stop - i0)
+    packed = as_columns and factory is not None
+    if packed and len(o_lines):
+        rows = ch.o_rows[o_idx]
+        rows["line"] = o_lines + base
+    # tokens in line order: markers (0) and tables (1)
+    tok_lines = np.concatenate((m_lines, t_lines))
+    order = np.argsort(tok_lines, kind="stable")
+    tok_lines = tok_lines[order]
+    tok_code = np.concatenate((np.zeros(len(m_lines), np.uint8), np.ones(nt, np.uint8)))[order]
+    tok_ref = np.concatenate((np.arange(len(m_lines)), np.arange(nt)))[order]
+    if packed and len(o_lines):
+        grp = np.searchsorted(tok_lines, o_lines)      # tokens before each event
+        cut = np.flatnonzero(np.diff(grp)) + 1
+        bounds = np.concatenate(([0], cut, [len(grp)]))
+        groups = grp[bounds[:-1]].tolist()
+        packs = {g: rows[a:b].tobytes() for g, a, b in zip(
+            groups, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)}
+        pack_at = np.array(groups, np.int64)
+    else:
+        packs = {}
+        pack_at = np.zeros(0, np.int64)
+    text_ = text
+    if 0 in packs:
+        out.append((2, packs.pop(0), kind_names))
+    if not len(tok_lines):
+        return end, new_lineno, out
+    m_vals = ch.m_vals[m_sel]
+    if not heap:
+        for j, (code, ref) in enumerate(zip(tok_code.tolist(), tok_ref.tolist(), strict=True)):
+            if code == 0:
+                line = int(m_lines[ref])
+                out.append((0, base + line, int(m_vals[ref]), int(starts[line]),
+                            int(ch.nl[line])))
+            else:
+                out.append(_table_item(ch, int(t_sel[ref]), base))
+            if j + 1 in packs:
+                out.append((2, packs[j + 1], kind_names))
+        return end, new_lineno, out
+    # heap stretches: split where a table's header, width or hex-ness changes
+    ra = ch.row_at[ch.t_row[t_sel]]
+    hl = ch.t_hdr[t_sel]
+    shapes = list(zip([text_[a:b] for a, b in zip(starts[hl].tolist(), ch.nl[hl].tolist(),
+                                                   strict=True)],
+                      ch.row_w[ra].tolist(), ch.row_hex[ra].tolist(), strict=True))
+    splits = [0]
+    tab_pos = np.flatnonzero(tok_code == 1).tolist()
+    for n_ in range(1, len(shapes)):
+        if shapes[n_] != shapes[n_ - 1]:
+            splits.append(tab_pos[n_])
+    splits.append(len(tok_lines))
+    for a, b in zip(splits[:-1], splits[1:], strict=True):
+        out.append(_stretch(ch, base, tok_code[a:b], tok_ref[a:b], a, m_lines, m_vals,
+                            t_sel, packs, pack_at))
+    return end, new_lineno, out
+
+
+def _stretch(ch: _Chunk, base: int, code: np.ndarray, ref: np.ndarray, first: int,
+             m_lines: np.ndarray, m_vals: np.ndarray, t_sel: np.ndarray,
+             packs: dict[int, bytes], pack_at: np.ndarray) -> tuple[Any, ...]:
+    """One heap stretch item (3, ...) (see heap_flush in _scan.c)."""
+    n = len(code)
+    has = np.zeros(n, bool)
+    mine = pack_at[(pack_at > first) & (pack_at <= first + n)]
+    has[mine - first - 1] = True
+    seq2 = np.stack((code, np.where(has, 2, 255).astype(np.uint8)), axis=1).ravel()
+    seq = seq2[seq2 != 255].tobytes()
+    plist = [(2, packs[first + j + 1], kind_names) for j in np.flatnonzero(has).tolist()]
+    mref = ref[code == 0]
+    ml = m_lines[mref]
+    starts, nl = ch.starts, ch.nl
+    tref = t_sel[ref[code == 1]]
+    tl = ch.t_first[tref]
+    q = np.int64
+    if len(tref):
+        t_list = tref.tolist()
+        ra = ch.row_at[ch.t_row[tref]]
+        width, hexrow = int(ch.row_w[ra[0]]), bool(ch.row_hex[ra[0]])
+        h0 = int(ch.t_hdr[t_list[0]])
+        hs, he = int(starts[h0]), int(nl[h0])
+        values = ch.row_v[ra, :width].astype(q).ravel()
+        last = ch.t_last[tref]
+        t_end = nl[last] + 1
+        tails = ch.t_tail[tref]
+        nxt = np.minimum(last + 1, ch.L - 1)
+        check_s = np.where(tails, starts[nxt], -1)
+        check_e = np.where(tails, nl[nxt], -1)
+        sks = [ch.t_skips[t] for t in t_list]
+        nskip = np.array([len(x) for x in sks], q)
+        sk = [j for x in sks for j in x]
+        skips = np.stack((starts[sk], nl[sk]), axis=1).ravel() if sk else np.zeros(0, q)
+    else:
+        width, hexrow, hs, he = 0, 0, -1, -1
+        values = t_end = check_s = check_e = nskip = skips = np.zeros(0, q)
+    return (3, seq, (ml + base).astype(q).tobytes(), m_vals[mref].astype(q).tobytes(),
+            starts[ml].astype(q).tobytes(), nl[ml].astype(q).tobytes(),
+            (tl + base).astype(q).tobytes(), starts[tl].astype(q).tobytes(),
+            np.asarray(t_end, q).tobytes(), np.asarray(nskip, q).tobytes(),
+            np.asarray(check_s, q).tobytes(), np.asarray(check_e, q).tobytes(),
+            np.asarray(skips, q).tobytes(), np.asarray(values, q).tobytes(), hs, he,
+            int(bool(hexrow)), width, plist)
+
+
+def _table_item(ch: _Chunk, t: int, base: int) -> tuple[Any, ...]:
+    """(1, first, hs, he, values, is_hex, row_line, skips, start, end, check)"""
+    starts, nl = ch.starts, ch.nl
+    first = int(ch.t_first[t])
+    hdr, row, last = int(ch.t_hdr[t]), int(ch.t_row[t]), int(ch.t_last[t])
+    r = ch.row_at[row]
+    v, hexrow = ch.row_v[r, :ch.row_w[r]].tolist(), bool(ch.row_hex[r])
+    skips = tuple(x for j in ch.t_skips[t] for x in (int(starts[j]), int(nl[j])))
+    check = (int(starts[last + 1]), int(nl[last + 1])) if ch.t_tail[t] else None
+    return (1, base + first, int(starts[hdr]), int(nl[hdr]), v, hexrow,
+            base + row, skips, int(starts[first]), int(nl[last]) + 1, check)
+
+
+# -- the other calls --------------------------------------------------------------------------
+def obj_run(text: str, pos: int, lineno: int, factory: Any) -> tuple[int, int, list[Any] | None]:
+    """_scan.c obj_run: the strict [MSOBJ] lines from pos (ObjectEvents via factory)."""
+    raw = _raw(text)
+    if raw is None:
+        return pos, lineno, None
+    out: list[Any] | None = [] if factory is not None else None
+    p = pos
+    while True:
+        m = _OBJ.match(raw, p)
+        if m is None:
+            break
+        lineno += 1
+        if out is not None:
+            op, kind, handle, caller, seq = m.groups()
+            out.append(factory(lineno, op.decode(), kind.decode(), int(handle, 16),
+                               int(caller, 16), int(seq), None, None))
+        p = m.end()
+    return p, lineno, out
+
+
+_HEX16 = rb"0x([0-9A-Fa-f]{1,16})(?![0-9A-Fa-f])"
+#: _scan.c block_line: a B3 dump's block line with the check column OK, and nothing else
+_BLOCK = re.compile(
+    _HEX16 + rb" +(used|free) +(?:(sentinel)|([0-9]{1,18})(?![0-9])) +OK +" + _HEX16
+    + rb"(?: +\((0x[0-9A-Fa-f]{1,16} *(?:<- *0x[0-9A-Fa-f]{1,16} *)*)\))?\n")
+_TRACE = re.compile(rb"0x([0-9A-Fa-f]+)")
+
+
+def blocks(text: str, pos: int, lineno: int, factory: Any) -> tuple[int, int, list[Any]]:
+    """_scan.c blocks: consecutive strict block lines from pos as HeapBlocks."""
+    out: list[Any] = []
+    raw = _raw(text)
+    if raw is None:
+        return pos, lineno, out
+    match = _BLOCK.match
+    while True:
+        m = match(raw, pos)
+        if m is None:
+            break
+        addr, state, sentinel, size, owner, trace = m.groups()
+        frames = tuple(int(t, 16) for t in _TRACE.findall(trace)) if trace else ()
+        if len(frames) > 64:
+            break
+        lineno += 1
+        out.append(factory(lineno, int(addr, 16), state == b"used",
+                           None if sentinel else int(size), int(owner, 16),
+                           sentinel is not None, False, None, True, frames))
+        pos = m.end()
+    return pos, lineno, out
+
+
+def skip_inert(text: str, pos: int, anchors: tuple[str, ...]) -> tuple[int, int]:
+    """_scan.c skip_inert: whole printable ASCII/TAB lines from pos without an anchor (any
+    case; no escape is dropped here)."""
+    an = _anchors_of(anchors)
+    if an is None or pos < 0:
+        return pos, 0
+    n = 0
+    while True:
+        nl = text.find("\n", pos)
+        if nl < 0:
+            break
+        line = text[pos:nl]
+        try:
+            b = line.encode("latin-1")
+        except UnicodeEncodeError:
+            break
+        if _NONPRINT.search(b) is not None:
+            break
+        if an.any is not None and an.any.search(b.lower()) is not None:
+            break
+        n += 1
+        pos = nl + 1
+    return pos, n
+
+
+def prefix_count(text: str) -> tuple[bool, int, str, int] | None:
+    """_scan.c prefix_count: (plain, lines normalize() finds a prefix on, lines left to
+    Python, lines). Only the lines a prefix can start are given to count_prefixed's regex
+    (its literal-led pass costs ~0.4 µs a line); None for text that is not ASCII."""
+    if not text.isascii():
+        return None
+    raw = text.encode("ascii")
+    arr = np.frombuffer(raw, np.uint8)
+    lines = text.count("\n")
+    plain = not bool((((arr < 32) & (arr != 9) & (arr != 10)) | (arr == 127)).any())
+    if not plain:
+        if "\x1b" in text:
+            text = _ESC_ONE_LINE.sub("", text)
+        raw = text.encode("ascii").translate(None, _CONTROL)
+        text = raw.decode("ascii")
+        arr = np.frombuffer(raw, np.uint8)
+    if not len(arr):
+        return plain, 0, "", lines
+    nl = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], nl + 1))
+    ends = np.concatenate((nl, [len(arr)]))
+    if starts[-1] >= len(arr):
+        starts, ends = starts[:-1], ends[:-1]
+    top = len(arr) - 1
+    first = arr[np.minimum(starts, top)]
+    cand = _MAY_START[first] & (ends > starts)
+    lead = starts[cand]
+    # '[MS...]' agent lines and '[HEAP]|' rows are protected: the regex turns them down
+    agent = np.zeros(len(lead), bool)
+    br = np.flatnonzero(first[cand] == 91)
+    at = lead[br]
+    b1 = arr[np.minimum(at + 1, top)]
+    ms = br[(b1 == 77) & (arr[np.minimum(at + 2, top)] == 83)]
+    agent[ms] = _lit(arr, lead[ms], b"[MSOBJ]") | _lit(arr, lead[ms], b"[MSCYCLE]")
+    hp = br[b1 == 72]
+    agent[hp] = _lit(arr, lead[hp], b"[HEAP]|")
+    cs = lead[~agent]
+    ce = ends[cand][~agent]
+    count = 0
+    if len(cs):
+        ls = ce - cs + 1                 # each line with its '\n' before it
+        offs = np.cumsum(ls) - ls
+        gather = np.repeat(cs - 1 - offs, ls) + np.arange(int(ls.sum()))
+        joined = arr[np.maximum(gather, 0)]
+        joined[offs] = 10
+        count = len(_BULK_PREFIX.findall(joined.tobytes().decode("ascii")))
+    # normalize() strips trailing blanks before it matches, the regex does not: those lines
+    # are normalised on their own (normalize._blank_ended, for the lines found here)
+    last = ends - 1
+    blank = np.flatnonzero((ends > starts) & _MAY_START[first]
+                           & ((arr[np.maximum(last, 0)] == 32) | (arr[np.maximum(last, 0)] == 9)))
+    for j in blank.tolist():
+        count += _refit(text[starts[j]:ends[j]])
+    return plain, count, "", lines
+
+
+_CONTROL = bytes([*range(0, 9), *range(11, 32), 127])

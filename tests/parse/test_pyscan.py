@@ -1,0 +1,143 @@
+"""The pure-Python scanner (parse/pyscan.py) answers as the C scanner's calls and the line path.
+
+pyscan mirrors ``memsleuth._scan`` at ABI 5 in Python and NumPy; parse/scan.py runs its C-path
+code on top of it when the C module is absent or off. Checked here, on every committed log,
+on those logs cut into small chunks (every cut a chunk boundary) and on lines mutated where
+the bulk tests could part from the C loop (escapes, odd cells, foreign lines in tables,
+overlong numbers): the records equal the line path's, ``prefix_count`` equals
+``normalize.count_prefixed``, ``blocks`` equals ``_scan.blocks``, and the scan with the C
+module equals the scan with pyscan record for record. The verbs' answers are compared
+three ways by tests/parse/test_verb_paths.py and the differential fuzzer.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from test_prefix_c import LOGS, PIECES
+
+from memsleuth import accel
+from memsleuth.parse import parse_file, pyscan
+from memsleuth.parse.normalize import count_prefixed
+from memsleuth.records import HeapBlock, HeapRun, ObjectEventRun
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _flat(records: list) -> list:
+    """Records with the bulk forms (HeapRun, ObjectEventRun) opened up."""
+    out: list = []
+    for r in records:
+        if isinstance(r, HeapRun):
+            out.extend(_flat(r.records()))
+        elif isinstance(r, ObjectEventRun):
+            out.extend(r.events())
+        else:
+            out.append(r)
+    return out
+
+
+def _records(path: Path, monkeypatch, mode: str) -> list:
+    """The records of a whole parse: "line" (MEMSLEUTH_FAST=0), "py" (pyscan), "C"."""
+    monkeypatch.setattr(accel, "_loaded", False if mode == "C" else None)
+    monkeypatch.setenv("MEMSLEUTH_FAST", "0" if mode == "line" else "1")
+    monkeypatch.setenv("MEMSLEUTH_ACCEL", "1" if mode == "C" else "0")
+    parsed = parse_file(path, objects="runs", heap_runs=True)
+    recs = _flat(list(parsed))
+    monkeypatch.setattr(accel, "_loaded", False)
+    stats = parsed.stats
+    return [*recs, ("stats", stats.lines, stats.prefixed_lines, stats.skipped_in_sections,
+                    dict(stats.sections))]
+
+
+def _mutants(text: str, seed: int) -> list[str]:
+    """A few lines of the log spliced with pieces the bulk tests must decide as C does."""
+    rnd = random.Random(seed)
+    lines = text.splitlines(keepends=True)
+    extra = ["\x1b[0;32m[MSOBJ] create timer 0x20000100 caller 0x00000101 seq 7\x1b[0m\n",
+             "[MSOBJ] create timer 0x20000100 caller 0x00000101 seq 123456789012345678901\n",
+             "[MSCYCLE] 1234567890123456789012\n", "[MSCYCLE] \n", "      | 0x1 | 12 |\n",
+             "      | 0xFFFFFFFFFFFFFFFF | 0x0000C6A0 |\n", "[POOL]| x |\n", "----\n",
+             "-" * 30 + "\n", "== Heap Info ==\n", "[HEAP]| a | b |\n", "plain text\n",
+             "warning: low\n", "\tTAB line\n", "x" * 5000 + "\n", "\r\n", "\n", "caf\xe9\n"]
+    out = []
+    for _ in range(3):
+        mutated = list(lines)
+        for _ in range(max(1, len(lines) // 40)):
+            at = rnd.randrange(len(mutated) + 1)
+            piece = rnd.choice(extra + [p + "\n" for p in PIECES])
+            mutated.insert(at, piece)
+        out.append("".join(mutated))
+    return out
+
+
+#: the example runs (the agent's [MSCYCLE] markers: heap stretches, packed events) and the
+#: smaller committed logs (other formats: what the scanner must leave to the line path)
+RUNS = sorted((ROOT / "examples").glob("*/out/*.log"))
+SAMPLE = RUNS + [p for p in LOGS if p.stat().st_size < 400_000 and p not in RUNS][:30]
+
+
+@pytest.mark.parametrize("log", SAMPLE, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_records_equal_line_path(log: Path, monkeypatch) -> None:
+    assert _records(log, monkeypatch, "py") == _records(log, monkeypatch, "line")
+
+
+@pytest.mark.parametrize("log", RUNS[::2] + SAMPLE[len(RUNS)::6],
+                         ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_mutants_and_small_chunks(log: Path, monkeypatch, tmp_path: Path) -> None:
+    """Mutated logs, read in chunks of a few KiB (tables and runs cut at every boundary)."""
+    import memsleuth.sources.file as source
+
+    monkeypatch.setattr(source, "CHUNK_BYTES", 3001)
+    text = log.read_bytes().decode("latin-1")[:150_000]
+    for k, mutant in enumerate(_mutants(text, hash(log.name) & 0xFFFF)):
+        path = tmp_path / f"m{k}.log"
+        path.write_bytes(mutant.encode("latin-1"))
+        assert _records(path, monkeypatch, "py") == _records(path, monkeypatch, "line"), k
+        if accel.module() is not None:
+            assert _records(path, monkeypatch, "C") == _records(path, monkeypatch, "py"), k
+
+
+def test_prefix_count_is_count_prefixed() -> None:
+    rnd = random.Random(5)
+    for log in LOGS:
+        text = log.read_bytes().decode("latin-1")
+        got = pyscan.prefix_count(text)
+        if got is None:              # not ASCII: Python counts
+            continue
+        plain, count, rest, lines = got
+        assert count + (count_prefixed(rest) if rest else 0) == count_prefixed(text), log
+        assert lines == text.count("\n")
+    for _ in range(400):
+        text = "".join(rnd.choice(PIECES) + rnd.choice(["", " ", "\t", "x", "y "]) + "\n"
+                       for _ in range(rnd.randrange(1, 30)))
+        got = pyscan.prefix_count(text)
+        if got is not None:
+            assert got[1] == count_prefixed(text), repr(text)
+
+
+def test_blocks_as_c() -> None:
+    fast = accel.module()
+    if fast is None or not hasattr(fast, "blocks"):
+        pytest.skip("the C scanner is not built")
+    rows = ["0x20000150  used    1536   OK  0x40d", "0x20000150 free 12 OK 0x1 (0x2 <- 0x3)",
+            "0x2000015 used sentinel OK 0xAbC", "0x20000150  used    1536   OK  0x40d ",
+            "0x1 used 1234567890123456789 OK 0x2", "0x12345678901234567 used 1 OK 0x1",
+            "0x1 used 1 OK 0x1 (0x1<-0x2<- 0x3 )", "0x1 used 1 OK 0x1 (0x1 <-)",
+            "0x1 free 1 NO 0x1", "0x1  used 1 OK 0x1(0x2)", "0x1 used 1 OK 0x1 (0xg)"]
+    rnd = random.Random(3)
+    for _ in range(300):
+        text = "".join(rnd.choice(rows) + "\n" for _ in range(rnd.randrange(1, 6)))
+        assert pyscan.blocks(text, 0, 10, HeapBlock) == fast.blocks(text, 0, 10, HeapBlock), text
+
+
+def test_version_says_which_scanner(monkeypatch) -> None:
+    monkeypatch.setattr(accel, "_loaded", None)
+    monkeypatch.setenv("MEMSLEUTH_ACCEL", "0")
+    assert accel.scanner() is pyscan
+    assert "NumPy" in accel.describe()
+    monkeypatch.setenv("MEMSLEUTH_PYSCAN", "0")
+    assert accel.scanner() is None
+    assert "line by line" in accel.describe()
