@@ -5,8 +5,9 @@ code on top of it when the C module is absent or off. Checked here, on every com
 on those logs cut into small chunks (every cut a chunk boundary) and on lines mutated where
 the bulk tests could part from the C loop (escapes, odd cells, foreign lines in tables,
 overlong numbers): the records equal the line path's, ``prefix_count`` equals
-``normalize.count_prefixed``, ``blocks`` equals ``_scan.blocks``, and the scan with the C
-module equals the scan with pyscan record for record. The verbs' answers are compared
+``normalize.count_prefixed``, ``blocks`` and ``dump_run2`` (an open block dump's lines) equal
+``_scan.blocks`` and ``_scan.dump_run2`` tuple for tuple, and the scan with the C module
+equals the scan with pyscan record for record. The verbs' answers are compared
 three ways by tests/parse/test_verb_paths.py and the differential fuzzer.
 """
 
@@ -131,6 +132,86 @@ def test_blocks_as_c() -> None:
     for _ in range(300):
         text = "".join(rnd.choice(rows) + "\n" for _ in range(rnd.randrange(1, 6)))
         assert pyscan.blocks(text, 0, 10, HeapBlock) == fast.blocks(text, 0, 10, HeapBlock), text
+
+
+def _dump_lines() -> list[str]:
+    """Lines an open dump meets: the fast-path tests' foreign, structural and value lines
+    (and near misses), the committed dumps' own lines, block lines at the edges of the C
+    loop's shape (a 64- and a 65-frame trace, escapes, a prefix, CR, control characters,
+    non-ASCII, lines around the 4096-character buffer)."""
+    from test_scan_fast_path import DUMPS, INSERTS
+
+    own = [line for path in DUMPS for line in path.read_text(errors="replace").split("\n")]
+    trace = " <- ".join(["0x1"] * 64)
+    edge = ["0x20000150  used    1536   OK  0x40d", "0x1 used 1 OK 0x1 (" + trace + ")",
+            "0x1 used 1 OK 0x1 (" + trace + " <- 0x2)", "\x1b[0;32m0x1 used 1 OK 0x1\x1b[0m",
+            "12:00:00.000 > 0x1 used 1 OK 0x1", "0x1 used 1 OK 0x1\r", "\x01\x02", "a\x7fb",
+            "\x1b[1m\x1b(B", "x" * 4097, " " * 4097, "y" * 4096, "y" * 4096 + "\x01",
+            "z" * 4095 + "\x1b[0m ", "caf\xe9", "\t\t", "I (3) x: \x1b[0m",
+            "0x2000d118  used  sentinel   OK  0x11224433  (0x0 <- 0x0)", "0x1 free 1 OK 0x2 ("]
+    return [*INSERTS, *[x for x in own if len(x) < 300], *edge]
+
+
+def test_dump_run2_as_c() -> None:
+    """``dump_run2`` on random mixes of dump lines, in every mode, with skip runs at and
+    around the limit, from the start and from inside the text: the C loop's tuple (blocks,
+    counts, last consumed line, B3 hint, phase move, value lines), the same stop line."""
+    fast = accel.module()
+    if fast is None or not hasattr(fast, "dump_run2"):
+        pytest.skip("the C scanner is not built")
+    from memsleuth.parse.scan import KNOWN_ANCHORS, _register_blocks
+
+    _register_blocks(fast)
+    words = (*dict.fromkeys(w for ws in KNOWN_ANCHORS.values() for w in ws), "[mscycle]")
+    pool = _dump_lines()
+    blocks = [x for x in pool if x.startswith("0x")]
+    rnd = random.Random(11)
+    seen = {"blocks": 0, "skipped": 0, "acts": 0, "phase": 0, "b3": 0}
+    for _ in range(6000):
+        lines = [rnd.choice(blocks if rnd.random() < 0.4 else pool)
+                 for _ in range(rnd.randrange(1, 14))]
+        text = "\n".join(lines) + ("\n" if rnd.random() < 0.9 else "")
+        pos = 0 if rnd.random() < 0.7 else text.find("\n") + 1
+        mode = rnd.choice((-1, 0, 0, 0, 1, 2, 3, 3, 4))
+        run, limit = rnd.randrange(0, 5), rnd.choice((0, 1, 2, 3, 200))
+        args = (text, pos, 7, HeapBlock, words, mode, run, limit)
+        got = pyscan.dump_run2(*args)
+        assert got == fast.dump_run2(*args), (text, mode, run, limit)
+        seen["blocks"] += bool(got[2])
+        seen["skipped"] += bool(got[3])
+        seen["acts"] += bool(got[8])
+        seen["phase"] += bool(got[7])
+        seen["b3"] += got[6]
+    assert min(seen.values()) > 50, seen
+
+
+@pytest.mark.parametrize("chunk", [97, 1000, 3001, 1 << 16])
+def test_dumps_cut_anywhere(chunk: int, monkeypatch, tmp_path: Path) -> None:
+    """Committed dumps with the dump lines above spliced in at random, read in chunks of
+    several sizes (a dump cut at every kind of line): pyscan's records equal the line
+    path's (and the C scanner's)."""
+    from test_scan_fast_path import DUMPS
+
+    import memsleuth.sources.file as source
+
+    monkeypatch.setattr(source, "CHUNK_BYTES", chunk)
+    pool = [x for x in _dump_lines() if len(x) < 200]
+    rnd = random.Random(chunk)
+    rows: list[str] = []
+    for path in DUMPS:
+        lines = path.read_text(errors="replace").split("\n")
+        for _ in range(2):
+            copy = [*lines]
+            for _ in range(max(1, len(copy) // 8)):
+                copy.insert(rnd.randrange(len(copy) + 1), rnd.choice(pool))
+            rows += copy
+    path = tmp_path / "dumps.log"
+    path.write_bytes(("\n".join(rows) + "\n").encode("latin-1", "replace"))
+    py = _records(path, monkeypatch, "py")
+    assert py == _records(path, monkeypatch, "line")
+    assert sum(type(r).__name__ == "BlockDump" for r in py) >= len(DUMPS)
+    if accel.module() is not None:
+        assert _records(path, monkeypatch, "C") == py
 
 
 def test_version_says_which_scanner(monkeypatch) -> None:

@@ -7,11 +7,14 @@ once, in bulk: its line ends with NumPy, the strict ``[MSOBJ]`` and ``[MSCYCLE]`
 field by field over all lines at once (gathers at computed offsets), overview tables by their
 line shapes, the other lines' anchors by one regex pass over those lines only. ``run`` then
 hands back whole idle stretches as the C loop does: packed object events, heap stretches in
-columns (``HeapRun``). What it cannot decide as the C loop would (an overlong or odd line, a
-number beyond 64 bits, a table of another shape) it does not guess: it stops there and the
-scanner's Python reads that line, as it does after any line the C loop stops at. The answers
-are compared with the C path's and the line path's by tests/parse/test_verb_paths.py,
-tests/parse/test_pyscan.py and the differential fuzzer (tests/fuzz/differential.py).
+columns (``HeapRun``); inside an open block dump, ``dump_run2`` reads the block lines (one
+regex each, a run at a time) and the blank, structural, value and foreign lines the dump
+consumes or skips, as the C loop does. What it cannot decide as the C loop would (an
+overlong or odd line, a number beyond 64 bits, a table of another shape) it does not guess:
+it stops there and the scanner's Python reads that line, as it does after any line the C
+loop stops at. The answers are compared with the C path's and the line path's by
+tests/parse/test_verb_paths.py, tests/parse/test_pyscan.py and the differential fuzzer
+(tests/fuzz/differential.py).
 """
 
 from __future__ import annotations
@@ -21,7 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from memsleuth.parse.normalize import _BULK_PREFIX, _ESC_ONE_LINE, _refit
+from memsleuth.parse.normalize import (
+    _BULK_PREFIX,
+    _ESC_ONE_LINE,
+    _STRIPPABLE,
+    _refit,
+    _strip_prefixes,
+)
 
 #: what parse/scan.py may call (see accel.ABI); HEAP_COLUMNS: run(..., heap=True)
 ABI = 5
@@ -884,27 +893,263 @@ _BLOCK = re.compile(
 _TRACE = re.compile(rb"0x([0-9A-Fa-f]+)")
 
 
+_traces: dict[bytes, tuple[int, ...]] = {}
+
+
+def _frames(trace: bytes) -> tuple[int, ...]:
+    """The trace column's addresses (few distinct in a dump: kept)."""
+    got = _traces.get(trace)
+    if got is None:
+        got = tuple(int(t, 16) for t in _TRACE.findall(trace)) if trace else ()
+        if len(_traces) >= 4096:
+            _traces.clear()
+        _traces[trace] = got
+    return got
+
+
+def _block_run(raw: bytes, pos: int, lineno: int, factory: Any
+               ) -> tuple[int, int, list[Any]] | None:
+    """The strict block lines from pos, as _scan.c block_line reads each (a trace of more
+    than 64 frames is not one: the run ends before it); None when pos holds none."""
+    match = _BLOCK.match
+    rows: list[tuple[bytes, ...]] = []
+    frames: list[tuple[int, ...]] = []
+    end = pos
+    while (m := match(raw, end)) is not None:
+        row = m.groups()
+        f = _frames(row[5])
+        if len(f) > 64:
+            break
+        rows.append(row)
+        frames.append(f)
+        end = m.end()
+    if not rows:
+        return None
+    out = [factory(lineno + j, int(addr, 16), state == b"used",
+                   None if sentinel else int(size), int(owner, 16), bool(sentinel), False,
+                   None, True, f)
+           for j, ((addr, state, sentinel, size, owner, _), f) in enumerate(
+               zip(rows, frames, strict=True), 1)]
+    return end, lineno + len(out), out
+
+
 def blocks(text: str, pos: int, lineno: int, factory: Any) -> tuple[int, int, list[Any]]:
     """_scan.c blocks: consecutive strict block lines from pos as HeapBlocks."""
-    out: list[Any] = []
     raw = _raw(text)
     if raw is None:
-        return pos, lineno, out
-    match = _BLOCK.match
-    while True:
-        m = match(raw, pos)
+        return pos, lineno, []
+    got = _block_run(raw, pos, lineno, factory)
+    return got if got is not None else (pos, lineno, [])
+
+
+# -- an open block dump's lines (_scan.c dump_run2) ---------------------------------------
+_DUMP_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_DUMP_CSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+_HEXCH = frozenset("0123456789abcdefABCDEF")
+_FREELIST = re.compile(r"freelist bitmap:?[ \t]*0x[0-9a-f]")
+_B3_BLK = re.compile(r"blk_addr[ \t]+stat")
+_B3_ADDR = re.compile(r"address[ \t]+stat[ \t]+len[ \t]+chk")
+_TASK_HDR = re.compile(r"taskname[ \t]+prio[ \t]+stacksize[ \t]+heapallocsize")
+_DASH_ONLY = re.compile(r"-+")
+_SUB_BANNER = re.compile(r"-+[ \t]*(?:(all free memory blocks)|(memory allocation statistic)"
+                         r"|(task allocation statistic))[ \t]*-+")
+_KMM = re.compile(r"g_kmm_head(?:_resv)?[ \t]*(?:=[ \t]*(0x(?=[0-9a-f]))?([0-9a-f]*))?")
+_BUCKETS = re.compile(r"\[2\^([0-9]+)\][ \t]*bytes:[ \t]*([0-9]+)")
+_ISR = re.compile(r"allocated in isr[ \t]*(-?)([0-9]+),[ \t]*allocated by deleted task"
+                  r"[ \t]*(-?)([0-9]+)")
+_STOP = object()
+_FOREIGN_WORDS = ("g_kmm_head", "all blocks", "addr", "bitmap", "[2^")
+
+
+def _task_row(t: str) -> tuple[int, int, list[int]]:
+    """_scan.c task_row on the stripped text: (1 | 0 | -1 a number past 18 digits, the
+    name's end, [prio, stack, heap])."""
+    i = len(t)
+    big = False
+    v = [0, 0, 0]
+    for k in (2, 1, 0):
+        j = i
+        while j > 0 and "0" <= t[j - 1] <= "9":
+            j -= 1
+        if j == i:
+            return 0, 0, v
+        if i - j > 18:
+            big = True
+        else:
+            v[k] = int(t[j:i])
+        w = j
+        while w > 0 and t[w - 1] in " \t":
+            w -= 1
+        if w == j:
+            return 0, 0, v
+        i = w
+    if i == 0:
+        return 0, 0, v
+    return (-1 if big else 1), i, v
+
+
+def _dump_consumed(t: str, lo: str, mode: int) -> int:
+    """_scan.c dump_consumed on the stripped text ``t`` (``lo`` lowercased)."""
+    if len(t) == 10 and lo == "all blocks":
+        return 1
+    if lo.startswith("freelist bitmap"):
+        return 1 if _FREELIST.match(lo) else 0
+    if lo.startswith("blk_addr"):
+        return 2 if _B3_BLK.match(lo) else 0
+    if lo.startswith("address"):
+        return 2 if _B3_ADDR.match(lo) else 0
+    if mode == 3 and lo.startswith("taskname"):
+        return 1 if _TASK_HDR.match(lo) else 0
+    if t[0] == "-":
+        if _DASH_ONLY.fullmatch(t):
+            return 1 if len(t) >= 20 and mode in (0, 2, 3) else 0
+        m = _SUB_BANNER.fullmatch(lo)
         if m is None:
+            return 0
+        return 4 if m.group(1) else 5 if m.group(2) else 6
+    return 0
+
+
+def _dump_act(t: str, lo: str, mode: int, line: int) -> Any:
+    """_scan.c dump_act: an act tuple, None, or _STOP (Python reads the line)."""
+    c = t[0]
+    if c == "-" or (c in _HEXCH and ("used" in lo or "free" in lo)):
+        return None
+    if lo.startswith("g_kmm_head"):
+        m = _KMM.match(lo)
+        digits = m.group(2) if m is not None else None
+        if not digits:
+            return None
+        if len(digits) > 16:
+            return _STOP
+        return (0, line, int(digits, 16))
+    if c == "[":
+        got = _BUCKETS.findall(t)           # (case kept, as the C loop reads it)
+        if not got:
+            return None
+        if any(len(a) > 18 or len(b) > 18 for a, b in got):
+            return _STOP
+        return (1, line, [(int(a), int(b)) for a, b in got])
+    if mode != 3:
+        return None
+    if ("[2^" in lo or "bitmap" in lo or lo.startswith(("address", "blk_addr", "taskname"))
+            or t.startswith("->")):
+        return None
+    m = _ISR.search(lo)
+    if m is not None:
+        sa, a, sb, b = m.groups()
+        if len(a) > 18 or len(b) > 18:
+            return _STOP
+        return (3, line, -int(a) if sa else int(a), -int(b) if sb else int(b))
+    if "allocated" in lo:
+        return None
+    got, name_end, v = _task_row(t)
+    if got < 0:
+        return _STOP
+    if got:
+        return (2, line, t[:name_end], v[0], v[1], v[2])
+    return None
+
+
+def _dump_foreign(t: str, lo: str, mode: int) -> bool:
+    """_scan.c dump_foreign: a line the open dump skips, changing nothing else."""
+    c = t[0]
+    if c == "-" or c == ".":
+        return False
+    if c in _HEXCH and ("used" in lo or "free" in lo):
+        return False
+    if any(w in lo for w in _FOREIGN_WORDS):
+        return False
+    if mode == 1 and "|" in t:
+        return False
+    if mode == 3 and ("taskname" in lo or "allocated" in lo or _task_row(t)[0] != 0):
+        return False
+    return 0 <= mode <= 3
+
+
+def dump_run2(text: str, pos: int, lineno: int, factory: Any, anchors: tuple[str, ...],
+              mode: int, run: int, limit: int) -> tuple[Any, ...]:
+    """_scan.c dump_run2: the lines from ``pos`` an open block dump reads with nothing else
+    to do (strict block lines, lines that normalise to nothing, the structural and value
+    lines it consumes, foreign lines it skips that no reader's anchor is in, within the
+    skip limit) -> (end, lineno, blocks, skipped, run, last, b3, phase, acts); it stops
+    where the C loop stops (the scanner's Python reads that line)."""
+    out: list[Any] = []
+    acts: list[Any] = []
+    an = _anchors_of(anchors)
+    raw = _raw(text)
+    if raw is None or an is None or pos < 0:
+        return pos, lineno, out, 0, run, 0, 0, 0, acts
+    anchor = an.any.search if an.any is not None else None
+    find = text.find
+    skipped = last = b3 = phase = 0
+    p = pos
+    n = len(text)
+    while p < n:
+        nl = find("\n", p)
+        if nl < 0:
             break
-        addr, state, sentinel, size, owner, trace = m.groups()
-        frames = tuple(int(t, 16) for t in _TRACE.findall(trace)) if trace else ()
-        if len(frames) > 64:
+        if mode == 0 and text.startswith("0", p):
+            got = _block_run(raw, p, lineno, factory)
+            if got is not None:
+                p, lineno, recs = got
+                out += recs
+                last = lineno
+                run = 0
+                continue
+        line = text[p:nl]
+        if not line.isascii():
+            break
+        if not line.isprintable():
+            if "\x1b" in line:
+                line = _DUMP_CSI.sub("", line)
+                if "\x1b" in line:
+                    break
+            line = _DUMP_CONTROL.sub("", line)
+        if len(line) > LINE_MAX_CLEAN:
+            break
+        line = line.rstrip(" \t")
+        t = _strip_prefixes(line).text if _STRIPPABLE.match(line) else line
+        t = t.lstrip(" \t")
+        if not t:                                          # nothing left: consumed
+            lineno += 1
+            last = lineno
+            run = 0
+            p = nl + 1
+            continue
+        lo = t.lower()
+        kind = _dump_consumed(t, lo, mode) if mode >= 0 else 0
+        if kind:
+            b3 |= kind == 2
+            lineno += 1
+            last = lineno
+            run = 0
+            p = nl + 1
+            if kind >= 4:
+                phase = kind - 3
+                break
+            continue
+        if mode >= 0:
+            act = _dump_act(t, lo, mode, lineno + 1)
+            if act is _STOP:
+                break
+            if act is not None:
+                acts.append(act)
+                lineno += 1
+                last = lineno
+                run = 0
+                p = nl + 1
+                if act[0] == 3 or (act[0] == 1 and mode <= 1):
+                    break
+                continue
+        if (anchor is not None and anchor(line.lower().encode("ascii")) is not None) \
+                or not _dump_foreign(t, lo, mode) or run + 1 > limit:
             break
         lineno += 1
-        out.append(factory(lineno, int(addr, 16), state == b"used",
-                           None if sentinel else int(size), int(owner, 16),
-                           sentinel is not None, False, None, True, frames))
-        pos = m.end()
-    return pos, lineno, out
+        skipped += 1
+        run += 1
+        p = nl + 1
+    return p, lineno, out, skipped, run, last, int(b3), phase, acts
 
 
 def skip_inert(text: str, pos: int, anchors: tuple[str, ...]) -> tuple[int, int]:
