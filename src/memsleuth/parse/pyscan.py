@@ -514,37 +514,46 @@ class _Chunk:
     # -- overview tables ------------------------------------------------------------------
     def _table_lines(self, c0: np.ndarray, lens: np.ndarray, shaped: np.ndarray) -> None:
         """Banners, rules, headers and rows (their values in bulk)."""
-        arr, kind, an, L = self.arr, self.kind, self.an, self.L
-        # rules: 20 or more dashes and nothing else
-        dashes = np.add.reduceat((arr == 45).astype(np.int32), self.starts) if L else \
-            np.zeros(0, np.int32)
-        dashes = np.where(lens > 0, dashes, 0)
-        rules = np.flatnonzero((c0 == 45) & (dashes == lens) & (lens >= 20))
+        arr, kind, an = self.arr, self.kind, self.an
+        # rules: 20 or more dashes and nothing else (few distinct lines: each checked once)
+        text, starts, nl = self.text, self.starts, self.nl
+        cand = np.flatnonzero((c0 == 45) & (lens >= 20))
+        seen: dict[str, bool] = {}
+        is_rule = []
+        for a, b in zip(starts[cand].tolist(), nl[cand].tolist(), strict=True):
+            line = text[a:b]
+            got = seen.get(line)
+            if got is None:
+                got = seen[line] = line.count("-") == len(line)
+            is_rule.append(got)
+        rules = cand[np.array(is_rule, bool)] if is_rule else cand
         kind[rules] = 2
         shaped[rules] = True
         if len(rules):
-            got = _LineFacts.of(self._line(int(rules[0])), an)   # the same for every rule
-            self.inert[rules], self.foreign[rules], self.after_ok[rules] = got
-        # banners and headers: few distinct lines (memo)
+            got3 = _LineFacts.of(self._line(int(rules[0])), an)   # the same for every rule
+            self.inert[rules], self.foreign[rules], self.after_ok[rules] = got3
+        # banners and headers: few distinct lines (each decided once)
         heads = np.flatnonzero((c0 == 91) & (lens >= 7))
-        heads = heads[_lit(arr, self.starts[heads], b"[HEAP]|")]
-        text = self.text
-        memo: dict[str, tuple[int, tuple[bool, bool, bool]]] = {}
-        inert, foreign, after = self.inert, self.foreign, self.after_ok
-        for j in np.concatenate((np.flatnonzero(c0 == 61), heads)).tolist():
-            line = text[self.starts[j]:self.nl[j]]
-            got = memo.get(line)
-            if got is None:
+        heads = heads[_lit(arr, starts[heads], b"[HEAP]|")]
+        js = np.concatenate((np.flatnonzero(c0 == 61), heads))
+        lines = [text[a:b] for a, b in zip(starts[js].tolist(), nl[js].tolist(), strict=True)]
+        memo: dict[str, int] = {}
+        facts: list[tuple[int, bool, bool, bool]] = []
+        for line in lines:
+            if line not in memo:
                 b = line.encode("latin-1")
                 k = 1 if _BANNER.fullmatch(b) else 3 if _HEADER.fullmatch(b) else 0
-                got = (k, _LineFacts.of(b, an) if k else (False, False, False))
-                if len(memo) < 4096:
-                    memo[line] = got
-            k, facts = got
-            if k:
-                kind[j] = k
-                shaped[j] = True
-                inert[j], foreign[j], after[j] = facts
+                memo[line] = len(facts)
+                facts.append((k, *(_LineFacts.of(b, an) if k else (False, False, False))))
+        if lines:
+            table = np.array(facts, np.int64)[np.array([memo[x] for x in lines], np.int64)]
+            took = table[:, 0] > 0
+            js, table = js[took], table[took]
+            kind[js] = table[:, 0]
+            shaped[js] = True
+            self.inert[js] = table[:, 1] != 0
+            self.foreign[js] = table[:, 2] != 0
+            self.after_ok[js] = table[:, 3] != 0
         # rows: ' *|...': same shape as the first of their length in bulk, others one by one
         rows = np.flatnonzero(((c0 == 32) | (c0 == 124)) & (lens >= 3))
         self._rows(rows, lens)
