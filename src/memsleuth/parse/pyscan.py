@@ -20,9 +20,11 @@ tests/parse/test_verb_paths.py, tests/parse/test_pyscan.py and the differential 
 from __future__ import annotations
 
 import re
+from itertools import chain
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from memsleuth.parse.normalize import (
     _BULK_PREFIX,
@@ -87,38 +89,69 @@ def _cols(starts: np.ndarray, width: int, limit: int) -> np.ndarray:
     return np.minimum(starts[:, None] + np.arange(width), limit)
 
 
+def _grab(arr: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
+    """``arr[_cols(at, width, len(arr) - 1)]``: by one gather of rows from a strided view
+    when no index needs clipping (an index matrix costs 8 bytes a cell), else as written."""
+    if len(at) and int(at.min()) >= 0 and int(at.max()) + width <= len(arr):
+        step = arr.strides[0]
+        return as_strided(arr, (len(arr) - width + 1, width), (step, step),
+                          writeable=False)[at]
+    return arr[_cols(at, width, len(arr) - 1)]
+
+
 def _lit(arr: np.ndarray, at: np.ndarray, word: bytes) -> np.ndarray:
-    """Which rows hold ``word`` at ``at``."""
+    """Which rows hold ``word`` at ``at``: eight bytes at a time (one unaligned 64-bit read
+    per row and piece) when every read stays inside ``arr``, else byte by byte."""
     if not len(at):
         return np.zeros(0, bool)
-    got = arr[_cols(at, len(word), len(arr) - 1)]
+    span = -(-len(word) // 8) * 8
+    if arr.ndim == 1 and arr.strides[0] == 1 and len(arr) >= 8 and int(at.min()) >= 0 \
+            and int(at.max()) + span <= len(arr):
+        u64 = np.ndarray((len(arr) - 7,), "<u8", arr, 0, (1,))
+        ok = np.ones(len(at), bool)
+        for k in range(0, len(word), 8):
+            piece = word[k:k + 8]
+            ok &= (u64[at + k] & np.uint64((1 << 8 * len(piece)) - 1)) \
+                == np.uint64(int.from_bytes(piece, "little"))
+        return ok
+    got = _grab(arr, at, len(word))
     return (got == np.frombuffer(word, np.uint8)).all(axis=1)
+
+
+_ONES8 = np.uint64(0x0101010101010101)
+
+
+def _rows_all(b: np.ndarray) -> np.ndarray:
+    """``b.all(axis=1)`` for a fresh bool matrix, eight cells (one 64-bit word) at a time
+    when its width allows."""
+    if b.shape[1] % 8 or not b.flags.c_contiguous or not b.shape[1]:
+        return b.all(axis=1)
+    words = b.view(np.uint64)
+    return words[:, 0] == _ONES8 if words.shape[1] == 1 else (words == _ONES8).all(axis=1)
+
+
+_POW16 = np.uint64(16) ** np.arange(15, -1, -1, dtype=np.uint64)
+_POW10 = np.uint64(10) ** np.arange(18, -1, -1, dtype=np.uint64)
 
 
 def _hex_values(arr: np.ndarray, at: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Values of the hex digits arr[at, at + n) (n <= 16), as uint64."""
-    out = np.zeros(len(at), np.uint64)
     if not len(at):
-        return out
-    digits = _HEXVAL[arr[_cols(at + n - 16, 16, len(arr) - 1)]]
+        return np.zeros(0, np.uint64)
+    digits = _HEXVAL[_grab(arr, at + n - 16, 16)]
     keep = np.arange(16) >= (16 - n)[:, None]
     digits = np.where(keep, digits, np.uint64(0))
-    for j in range(16):
-        out = (out << np.uint64(4)) | digits[:, j]
-    return out
+    return digits @ _POW16          # (exact: the value fits 64 bits; integer matmul)
 
 
 def _dec_values(arr: np.ndarray, at: np.ndarray, n: np.ndarray, width: int) -> np.ndarray:
     """Values of the decimal digits arr[at, at + n) (n <= width <= 19), as uint64."""
-    out = np.zeros(len(at), np.uint64)
     if not len(at):
-        return out
-    digits = arr[_cols(at + n - width, width, len(arr) - 1)].astype(np.uint64) - np.uint64(48)
+        return np.zeros(0, np.uint64)
+    digits = _grab(arr, at + n - width, width).astype(np.uint64) - np.uint64(48)
     keep = np.arange(width) >= (width - n)[:, None]
     digits = np.where(keep, digits, np.uint64(0))
-    for j in range(width):
-        out = out * np.uint64(10) + digits[:, j]
-    return out
+    return digits @ _POW10[19 - width:]    # (modulo 2**64, as the loop it replaces)
 
 
 def _kind_id(name: str) -> int:
@@ -158,14 +191,15 @@ class _Literals:
         self.any_one = bool(self.one.any())
         self.pad = np.zeros(max((len(w) for w in words), default=0) + 4, np.uint8)
 
-    def find(self, u: np.ndarray) -> np.ndarray:
-        """Positions in ``u`` where one of the literals starts (each hit line at least once)."""
+    def find(self, u: np.ndarray, pairs: tuple[np.ndarray, np.ndarray] | None = None
+             ) -> np.ndarray:
+        """Positions in ``u`` where one of the literals starts (each hit line at least once).
+        ``pairs``: ``_pairs(u, pad)`` made once for several sets (pad at least ``self.pad``)."""
         out = []
         if self.any_one:
             out.append(np.flatnonzero(self.one[u]))
         if len(u) > 1 and (self.short or len(self.p4)):
-            up = np.concatenate((u, self.pad))
-            code = (up[:-1].astype(np.uint32) << 8) | up[1:]
+            up, code = pairs if pairs is not None else _pairs(u, self.pad)
             cand = np.flatnonzero(self.big[code[:len(u) - 1]])
             if len(cand):
                 for c, ws in self.short.items():
@@ -189,6 +223,12 @@ class _Literals:
                             win = up[aj[:, None] + np.arange(len(w))]
                             out.append(aj[(win == np.frombuffer(w, np.uint8)).all(axis=1)])
         return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+
+def _pairs(u: np.ndarray, pad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``u`` padded, and each byte with the next as one number (what _Literals.find scans)."""
+    up = np.concatenate((u, pad))
+    return up, (up[:-1].astype(np.uint32) << 8) | up[1:]
 
 
 _TABLE_LIT = _Literals([b"|", b"=====", b"!!!!!", b"--", b"k_mm_statistic"])
@@ -225,7 +265,8 @@ class _Anchors:
         self.any = re.compile(b"(?:" + b"|".join(map(re.escape, enc)) + b")[^\n]*") if enc \
             else None
         self.set = frozenset(enc)
-        self.find = _Literals(enc).find
+        self.lits = _Literals(enc)
+        self.find = self.lits.find
 
 
 def _anchors_of(words: Any) -> _Anchors | None:
@@ -299,21 +340,21 @@ class _Chunk:
         ok = create | _lit(arr, s + 8, b"delete ")
         cand, s, create = cand[ok], s[ok], create[ok]
         ks = s + 15
-        kb = arr[_cols(ks, 17, top)]
+        kb = _grab(arr, ks, 17)
         klen = np.argmax(kb == 32, axis=1)          # the first blank after the kind
         ok = (klen >= 1) & (kb[np.arange(len(ks)), 0] >= 97) & (kb[np.arange(len(ks)), 0] <= 122)
         ok &= (_KIND[kb] | (np.arange(17) >= klen[:, None])).all(axis=1)
         ok &= (kb == 32).any(axis=1)
         h0 = ks + klen + 3
         ok &= _lit(arr, ks + klen, b" 0x")
-        hb = _HEXL[arr[_cols(h0, 17, top)]]
+        hb = _HEXL[_grab(arr, h0, 17)]
         hlen = np.where(hb[:, :8].all(axis=1) & (arr[np.minimum(h0 + 8, top)] == 32), 8,
                         np.where(hb[:, :16].all(axis=1) & (arr[np.minimum(h0 + 16, top)] == 32),
                                  16, 0))
         ok &= hlen > 0
         c1 = h0 + hlen
         ok &= _lit(arr, c1, b" caller 0x")
-        cb = _HEXL[arr[_cols(c1 + 10, 17, top)]]
+        cb = _HEXL[_grab(arr, c1 + 10, 17)]
         clen = np.where(cb[:, :8].all(axis=1) & (arr[np.minimum(c1 + 18, top)] == 32), 8,
                         np.where(cb[:, :16].all(axis=1) & (arr[np.minimum(c1 + 26, top)] == 32),
                                  16, 0))
@@ -326,7 +367,7 @@ class _Chunk:
         ok &= dlen >= 1
         # digits up to the line end (a longer seq than 19 digits: not packable, see below)
         dl = np.minimum(np.maximum(dlen, 1), 19)
-        db = _DIGIT[arr[_cols(e - 19, 19, top)]] | (np.arange(19) < (19 - dl)[:, None])
+        db = _DIGIT[_grab(arr, e - 19, 19)] | (np.arange(19) < (19 - dl)[:, None])
         ok &= db.all(axis=1)
         strict = cand[ok]
         shaped[strict] = True    # (a longer seq is decided one line at a time: X)
@@ -369,7 +410,7 @@ class _Chunk:
             e = nl[cand]
             dlen = e - d0
             dl = np.minimum(np.maximum(dlen, 1), 18)
-            db = _DIGIT[arr[_cols(e - 18, 18, top)]] | (np.arange(18) < (18 - dl)[:, None])
+            db = _DIGIT[_grab(arr, e - 18, 18)] | (np.arange(18) < (18 - dl)[:, None])
             ok = (dlen >= 1) & (dlen <= 18) & db.all(axis=1)
             self.m_lines = cand[ok]
             self.m_vals = _dec_values(arr, d0[ok], dlen[ok], 18).astype(np.int64)
@@ -434,11 +475,17 @@ class _Chunk:
             struct[8:14] = False
             struct[hs:he] = False
             struct[cs:ce] = False
-            tpl = np.frombuffer(line[:d0], np.uint8)
-            ok = ((M[:, :d0] == tpl) | ~struct).all(axis=1)
+            # the structural bytes compared eight at a time (W is a multiple of 8)
+            tpl = np.zeros(W, np.uint8)
+            tpl[:d0] = np.frombuffer(line[:d0], np.uint8)
+            care = np.zeros(W, np.uint8)
+            care[:d0] = np.where(struct, 0xFF, 0)
+            t8, c8 = tpl.view(np.uint64), care.view(np.uint64)
+            used = np.flatnonzero(c8)
+            ok = (((M.view(np.uint64)[:, used] ^ t8[used]) & c8[used]) == 0).all(axis=1)
             create = (M[:, 8:14] == np.frombuffer(b"create", np.uint8)).all(axis=1)
             ok &= create | (M[:, 8:14] == np.frombuffer(b"delete", np.uint8)).all(axis=1)
-            ok &= _HEXL[M[:, hs:he]].all(axis=1) & _HEXL[M[:, cs:ce]].all(axis=1)
+            ok &= _rows_all(_HEXL[M[:, hs:he]]) & _rows_all(_HEXL[M[:, cs:ce]])
             n = lens[todo]
             dlen = n - d0
             ok &= (dlen >= 1) & (dlen <= 19)
@@ -451,10 +498,7 @@ class _Chunk:
                 r = np.zeros(len(got), PACKED)
                 Mg = M[ok]
                 for name, a, b in (("handle", hs, he), ("caller", cs, ce)):
-                    v = np.zeros(len(got), np.uint64)
-                    for k in range(a, b):
-                        v = (v << np.uint64(4)) | _HEXVAL[Mg[:, k]]
-                    r[name] = v
+                    r[name] = _HEXVAL[Mg[:, a:b]] @ _POW16[16 - (b - a):]
                 r["seq"] = _dec_values(self.arr, self.starts[got] + d0, dlen[ok], 19)
                 r["create"] = create[ok]
                 r["kind"] = kid
@@ -476,8 +520,9 @@ class _Chunk:
         arr, an = self.arr, self.an
         ls = lens[idx] + 1
         offs = np.cumsum(ls) - ls
-        gather = np.repeat(self.starts[idx] - offs, ls) + np.arange(int(ls.sum()))
-        sub = arr[gather]
+        pick = np.zeros(self.L, bool)
+        pick[idx] = True
+        sub = arr[:int(self.nl[-1]) + 1][np.repeat(pick, lens + 1)]   # (those lines' bytes)
         if (sub == 27).any():
             sub = np.frombuffer(_CSI.sub(b"", sub.tobytes()), np.uint8)
             ends = np.flatnonzero(sub == 10)
@@ -491,16 +536,17 @@ class _Chunk:
         if bad.any():
             odd[np.searchsorted(offs, np.flatnonzero(bad), "right") - 1] = True
         low = _LOWER[sub]
+        pairs = _pairs(low, max(an.lits.pad, _TABLE_LIT.pad, _POOL_LIT.pad, key=len))
         hit = np.zeros(len(idx), bool)
-        at = an.find(low)
+        at = an.find(low, pairs)
         if len(at):
             hit[np.searchsorted(offs, at, "right") - 1] = True
         words = np.zeros(len(idx), bool)
-        at = _TABLE_LIT.find(low)
+        at = _TABLE_LIT.find(low, pairs)
         if len(at):
             words[np.searchsorted(offs, at, "right") - 1] = True
         pool = np.zeros(len(idx), bool)
-        at = _POOL_LIT.find(low)
+        at = _POOL_LIT.find(low, pairs)
         if len(at):
             pool[np.searchsorted(offs, at, "right") - 1] = True
         inert = ~odd & ~hit
@@ -559,7 +605,7 @@ class _Chunk:
         self._rows(rows, lens)
 
     def _rows(self, rows: np.ndarray, lens: np.ndarray) -> None:
-        arr, top = self.arr, len(self.arr) - 1
+        arr = self.arr
         found: list[tuple[np.ndarray, np.ndarray, int, bool]] = []   # lines, values, width, hex
         todo = rows
         for _ in range(4):
@@ -582,7 +628,7 @@ class _Chunk:
                 a, b = c.span(1 if h else 2)
                 digit[a:b] = 2 if h else 1
                 spans.append((a, b, h))
-            mat = arr[_cols(self.starts[same], n, top)]
+            mat = _grab(arr, self.starts[same], n)
             tplv = np.frombuffer(tpl, np.uint8)
             ok = ((mat == tplv) | (digit != 0)).all(axis=1)
             ok &= (_DIGIT[mat] | (digit != 1)).all(axis=1)
@@ -629,53 +675,58 @@ class _Chunk:
         a table), so that a table start inside an earlier table is never taken, as in the
         walk; the lines they cover, and the lines the walk stops at."""
         L = self.L
-        firsts, lasts, hdrs, rws, tails, skips = [], [], [], [], [], []
-        bad_f, bad_l = [], []
+        q = np.int64
+        none = np.zeros(0, q)
+        firsts = lasts = hdrs = rws = tails = bad_f = bad_l = none
+        skips: list[list[int]] = []
         if self.tables and L:
             letters = (self.kind * 4 + self.foreign * 2 + self.after_ok + 65).astype(np.uint8)
-            regs = [m.regs for m in _TABLES.finditer(letters.tobytes(), origin)]
-            big = getattr(self, "row_big", None)
-            for r in regs:
-                (s, e), g1, g2, g3, g4, g5, g6 = r[:7]
-                if g1[0] >= 0:     # banner: (B)(F*)R(F*)H(F*)W(F*)R
-                    sk = list(range(*g2)) + list(range(*g3)) + list(range(*g4))
-                    hdr, row, tail = g3[1], g4[1], g5[1] - g5[0]
-                else:              # R H (F*) W (F*) R
-                    g6, g7 = r[6], r[7]
-                    sk = list(range(*g6))
-                    hdr, row, tail = s + 1, g6[1], g7[1] - g7[0]
-                if len(sk) > 8 or (big is not None and big[self.row_at[row]]):
-                    bad_f.append(s)
-                    bad_l.append(e - 1)
-                    continue
-                firsts.append(s)
-                lasts.append(e - 1)
-                hdrs.append(hdr)
-                rws.append(row)
-                tails.append(tail)
-                skips.append(sk)
+            # every match's spans in one array: (tables, groups + 1, 2), -1 for a group unused
+            R = np.fromiter(chain.from_iterable(chain.from_iterable(
+                m.regs for m in _TABLES.finditer(letters.tobytes(), origin))), q
+            ).reshape(-1, _TABLES.groups + 1, 2)
+            if len(R):
+                s, e = R[:, 0, 0], R[:, 0, 1]
+                ban = R[:, 1, 0] >= 0    # banner: (B)(F*)R(F*)H(F*)W(F*)R; else R H (F*) W (F*) R
+                n = R[:, :, 1] - R[:, :, 0]
+                nsk = np.where(ban, n[:, 2] + n[:, 3] + n[:, 4], n[:, 6])
+                hdr = np.where(ban, R[:, 3, 1], s + 1)
+                row = np.where(ban, R[:, 4, 1], R[:, 6, 1])
+                tail = np.where(ban, n[:, 5], n[:, 7])
+                bad = nsk > 8
+                big = getattr(self, "row_big", None)
+                if big is not None:
+                    bad |= big[self.row_at[row]]
+                good = ~bad
+                firsts, lasts, hdrs, rws, tails = s[good], e[good] - 1, hdr[good], row[good], \
+                    tail[good]
+                bad_f, bad_l = s[bad], e[bad] - 1
+                gi = np.flatnonzero(good)
+                skips = [[] for _ in range(len(gi))]
+                for k in np.flatnonzero(nsk[gi] > 0).tolist():      # foreign lines inside
+                    r = R[gi[k]].tolist()
+                    skips[k] = [*range(*r[2]), *range(*r[3]), *range(*r[4])] if r[1][0] >= 0 \
+                        else list(range(*r[6]))
         self.origin = origin
-        q = np.int64
-        self.t_first = np.array(firsts, q)
-        self.t_last = np.array(lasts, q)
-        self.t_hdr = np.array(hdrs, q)
-        self.t_row = np.array(rws, q)
-        self.t_tail = np.array(tails, bool)
+        self.t_first = firsts
+        self.t_last = lasts
+        self.t_hdr = hdrs
+        self.t_row = rws
+        self.t_tail = tails > 0
         self.t_skips = skips
         self.chosen = np.arange(len(firsts))
         self.c_first, self.c_last = self.t_first, self.t_last
-        spans_f = np.concatenate((self.t_first, np.array(bad_f, q)))
-        spans_l = np.concatenate((self.t_last, np.array(bad_l, q)))
+        spans_f = np.concatenate((self.t_first, bad_f))
+        spans_l = np.concatenate((self.t_last, bad_l))
         o = np.argsort(spans_f)
         self.s_first, self.s_last = spans_f[o], spans_l[o]
-        d = np.zeros(L + 1, np.int64)
-        np.add.at(d, spans_f, 1)
-        np.add.at(d, spans_l + 1, -1)
+        d = np.bincount(spans_f, minlength=L + 1)[:L + 1] - np.bincount(spans_l + 1,
+                                                                          minlength=L + 1)
         covered = np.cumsum(d[:L]) > 0
         act = self.act
         top = ~covered
         stop = top & (act == X)
-        stop[np.array(bad_f, q)] = True
+        stop[bad_f] = True
         self.stops = np.flatnonzero(stop)
         self.o_top = np.flatnonzero(top[self.o_lines]) if len(self.o_lines) else \
             np.zeros(0, np.int64)
@@ -1193,15 +1244,15 @@ def prefix_count(text: str) -> tuple[bool, int, str, int] | None:
     if not text.isascii():
         return None
     raw = text.encode("ascii")
-    arr = np.frombuffer(raw, np.uint8)
-    lines = text.count("\n")
-    plain = not bool((((arr < 32) & (arr != 9) & (arr != 10)) | (arr == 127)).any())
+    lines = raw.count(b"\n")
+    kept = raw.translate(None, _CONTROL)
+    plain = len(kept) == len(raw)         # (no control character but TAB and LF, no DEL)
     if not plain:
         if "\x1b" in text:
-            text = _ESC_ONE_LINE.sub("", text)
-        raw = text.encode("ascii").translate(None, _CONTROL)
+            kept = _ESC_ONE_LINE.sub("", text).encode("ascii").translate(None, _CONTROL)
+        raw = kept
         text = raw.decode("ascii")
-        arr = np.frombuffer(raw, np.uint8)
+    arr = np.frombuffer(raw, np.uint8)
     if not len(arr):
         return plain, 0, "", lines
     nl = np.flatnonzero(arr == 10)
@@ -1223,15 +1274,16 @@ def prefix_count(text: str) -> tuple[bool, int, str, int] | None:
     hp = br[b1 == 72]
     agent[hp] = _lit(arr, lead[hp], b"[HEAP]|")
     cs = lead[~agent]
-    ce = ends[cand][~agent]
     count = 0
     if len(cs):
-        ls = ce - cs + 1                 # each line with its '\n' before it
-        offs = np.cumsum(ls) - ls
-        gather = np.repeat(cs - 1 - offs, ls) + np.arange(int(ls.sum()))
-        joined = arr[np.maximum(gather, 0)]
-        joined[offs] = 10
-        count = len(_BULK_PREFIX.findall(joined.tobytes().decode("ascii")))
+        # those lines, each with a '\n' before it (their own '\n's, one moved to the front)
+        pick = np.zeros(len(starts), bool)
+        pick[np.flatnonzero(cand)[~agent]] = True
+        seg = np.diff(starts, append=len(arr))
+        joined = b"\n" + arr[np.repeat(pick, seg)].tobytes()
+        if joined.endswith(b"\n"):
+            joined = joined[:-1]
+        count = len(_BULK_PREFIX.findall(joined.decode("ascii")))
     # normalize() strips trailing blanks before it matches, the regex does not: those lines
     # are normalised on their own (normalize._blank_ended, for the lines found here)
     last = ends - 1
