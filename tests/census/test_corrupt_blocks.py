@@ -234,3 +234,30 @@ def test_a_printer_convention_is_not_an_overlap() -> None:
         if a.size is not None and c.addr > a.addr:
             a.size = c.addr - a.addr + 8
     assert untrusted(dump) == {}
+
+
+def test_edited_real_log_diff_says_blocks_were_left_out(tmp_path: Path) -> None:
+    log, line, _ = _edit(tmp_path, "cortex-m4-leak", OVERWRITTEN)
+    code, data = run_json("diff", str(log))
+    assert code == 4
+    assert any(f"first at line {line}" in n for n in data["partial"])
+    code0, data0 = run_json("diff", str(OUT / "cortex-m4-leak.log"))
+    assert code0 == 0 and not data0["partial"]
+
+
+def test_trusted_blocks_above_the_overviews_used_size_make_the_dump_untrusted(
+        tmp_path: Path) -> None:
+    """The dump's own overview says UsedSz 0x40 (a possible table: used + free = total):
+    136 B of trusted payload cannot fit, so the figures are marked, not believed."""
+    text = OVERFLOW.with_suffix(".log").read_text()
+    row = "| 0x00002000 | 0x00001F08 | 0x000000F8 | 0x00001F08 | 0x00001EF8    |"
+    assert row in text
+    log = tmp_path / "overflow_usedsz.log"
+    log.write_text(text.replace(row, "| 0x00002000 | 0x00001FC0 | 0x00000040 | 0x00001F08 | "
+                                     "0x00001EF8    |", 1))
+    code, data = run_json("census", str(log))
+    assert data["totals"]["used_bytes"] == 136 and data["totals"]["overview_used"] == 0x40
+    assert "more than the UsedSz 64 B" in data["snapshot"]["untrusted_reason"]
+    assert code == 4
+    _, orig = run_json("census", str(OVERFLOW.with_suffix(".log")))
+    assert orig["snapshot"]["untrusted_reason"] is None
