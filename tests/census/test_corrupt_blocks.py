@@ -126,6 +126,9 @@ def test_overflow_crash_heap_map_does_not_use_the_garbage_size() -> None:
     # the garbage size (786 MiB) would make every address above the block "inside" it
     assert all(h["block"]["addr"] != 0x20000BC8 or h["address"] < 0x20000BE8
                for h in heap["hits"])
+    _, text = run_text("crash", str(log), "--elf", str(elf))
+    assert "block 0x20000BC8 header corrupt (printed size 824326688 B" in text
+    assert "used 824326688 B" not in text
 
 
 # -- real logs edited the way an overflow writes a header --------------------------------
