@@ -264,3 +264,21 @@ def test_trusted_blocks_above_the_overviews_used_size_make_the_dump_untrusted(
     assert code == 4
     _, orig = run_json("census", str(OVERFLOW.with_suffix(".log")))
     assert orig["snapshot"]["untrusted_reason"] is None
+
+
+def test_fleet_blocks_table_flags_an_impossible_size(tmp_path: Path) -> None:
+    """The store's blocks table flags what every verb leaves out, a size no block can have
+    (its dye checks out) included, so a SQL sum over unflagged rows is the census's."""
+    from memsleuth.fleet.queries import run_sql
+
+    log, line, _ = _edit(tmp_path, "cortex-m4-leak", "0x{addr}  used  824326688   OK  0x22323430 ")
+    store = tmp_path / "store"
+    result = CliRunner().invoke(main, ["ingest", str(log), "--out", str(store), "--json"])
+    assert result.exit_code in (0, 4), result.output
+    flagged = run_sql(store, "SELECT line, size FROM blocks WHERE corrupted")
+    assert [(r["line"], r["size"]) for r in flagged] == [(line, 824326688)]
+    _, census = run_json("census", str(log))
+    last = run_sql(store, "SELECT sum(size) AS n FROM blocks WHERE used AND NOT corrupted AND "
+                          "size IS NOT NULL AND dump_index = (SELECT max(dump_index) FROM "
+                          "blocks)")
+    assert last[0]["n"] == census["totals"]["used_bytes"]
