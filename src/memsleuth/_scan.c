@@ -406,6 +406,14 @@ static int table_foreign(const unsigned char *p, const unsigned char *nl, const 
 
 static int is_rule(const unsigned char *p, const unsigned char *nl) {   /* -{20,} */
     if (nl - p < 20) return 0;
+    /* 8 bytes at a time (a table's rules are ~75 dashes, two a table: a byte loop here was
+     * a fifth of run()'s own time) */
+    const unsigned long long dashes = 0x2d2d2d2d2d2d2d2dULL;
+    for (; nl - p >= 8; p += 8) {
+        unsigned long long x;
+        memcpy(&x, p, 8);
+        if (x != dashes) return 0;
+    }
     for (; p < nl; p++) if (*p != '-') return 0;
     return 1;
 }
