@@ -316,15 +316,25 @@ class Unit:
         while pos < size:
             kind = data[pos]
             pos += 1
-            if kind == 4:        # offset_pair (GCC's usual entry): ULEBs, read inline
+            if kind == 4:        # offset_pair (GCC's usual entry): ULEBs of 1-2 bytes inline
                 a = data[pos]
                 pos += 1
                 if a >= 0x80:
-                    a, pos = uleb(data, pos - 1)
+                    c = data[pos]
+                    if c < 0x80:
+                        a = (a & 0x7F) | (c << 7)
+                        pos += 1
+                    else:
+                        a, pos = uleb(data, pos - 1)
                 b = data[pos]
                 pos += 1
                 if b >= 0x80:
-                    b, pos = uleb(data, pos - 1)
+                    c = data[pos]
+                    if c < 0x80:
+                        b = (b & 0x7F) | (c << 7)
+                        pos += 1
+                    else:
+                        b, pos = uleb(data, pos - 1)
                 a, b = base + a, base + b
             elif kind == 0:      # end_of_list
                 break
