@@ -114,3 +114,25 @@ def test_damaged_line_programs_answer_as_the_whole_table(name, tmp_path):
     assert changed >= 100                  # the damage reached the programs
     # answered by the targeted loop, by the whole table (the loop gave up) and errors
     assert kinds["targeted"] and kinds["whole"] and kinds["error"], kinds
+
+
+@pytest.mark.parametrize("name", ["arm_thumb", "x86_64_dw4", "sites_arm", "arm_thumb_gc"])
+def test_batches_after_the_first_answer_as_the_whole_table(name):
+    """A second batch asks rows the first did not announce: the units are decoded again
+    for both (or whole), and every answer equals the resolver's that never heard of them."""
+    from memsleuth.symbols.resolver import DwarfResolver
+
+    image = ElfImage(FIXTURES / f"{name}.elf")
+    plain = DwarfResolver(image)
+    code = [a for s in image.text_ranges for a in range(s[0], s[1], 2)]
+    rng = random.Random(name)
+    batches = [sorted(rng.sample(code, min(len(code), n))) for n in (40, 300, 5)]
+    told = DwarfResolver(image)
+    for batch in batches:
+        told.expect(batch)
+        for a in batch:
+            assert told.frames(a) == plain.frames(a), hex(a)
+    # nothing announced: a lookup still answers (from the whole table)
+    for a in rng.sample(code, min(len(code), 50)):
+        assert told.frames(a) == plain.frames(a), hex(a)
+    assert any(isinstance(t, lines.TargetRows) for t in told._lines.values())

@@ -166,7 +166,7 @@ class TargetRows:
     """A unit's rows at the addresses asked for, answered as ``LineTable`` would; any
     other address decodes the whole table (``full``) once."""
 
-    __slots__ = ("_found", "files", "_full", "_table")
+    __slots__ = ("_found", "_full", "_table", "files")
 
     def __init__(self, found: dict[int, tuple[int, int, int] | None], files: list,
                  full) -> None:
@@ -189,6 +189,14 @@ class TargetRows:
 
     def file(self, index: int) -> str | None:
         return self.files[index] if 0 <= index < len(self.files) else None
+
+    def covers(self, addr: int) -> bool:
+        """Answered without decoding the whole table?"""
+        return addr in self._found or self._table is not None
+
+    @property
+    def asked(self) -> list[int]:
+        return list(self._found)
 
 
 @dataclass(slots=True)
@@ -508,32 +516,33 @@ def _run_targets(h: _Header, targets: list[int]) -> dict | None:
     first = 0
     j, nt = 0, -1           # the next target not yet answered (-1: a sequence's start)
     it = iter(h.data[h.prog:h.end])
-    nxt = it.__next__
+    nxt = it.__next__       # for the helpers; inline, next(it) is the cheaper call
+    nx = next
     try:
         for op in it:
             if op == 5:         # set_column, then (GCC) negate_stmt, advance_line, a row
-                col = nxt()
+                col = nx(it)
                 if col >= 0x80:
                     col &= 0x7F
                     shift = 7
                     while True:
-                        b = nxt()
+                        b = nx(it)
                         col |= (b & 0x7F) << shift
                         shift += 7
                         if b < 0x80:
                             break
-                op = nxt()
+                op = nx(it)
             if op == 6:         # negate_stmt: addr2line ignores is_stmt
-                op = nxt()
+                op = nx(it)
             if op == 3:         # advance_line
-                v = nxt()
+                v = nx(it)
                 if v >= 0x80:
-                    b = nxt()
+                    b = nx(it)
                     if b >= 0x80:
                         v = (v & 0x7F) | ((b & 0x7F) << 7)
                         shift = 14
                         while True:
-                            b = nxt()
+                            b = nx(it)
                             v |= (b & 0x7F) << shift
                             shift += 7
                             if b < 0x80:
@@ -547,7 +556,7 @@ def _run_targets(h: _Header, targets: list[int]) -> dict | None:
                 elif v & 0x40:
                     v -= 0x80
                 line += v
-                op = nxt()
+                op = nx(it)
             if op >= base:      # special opcode: advance address and line, a row
                 address += step[op]
                 if address > nt:
@@ -573,23 +582,23 @@ def _run_targets(h: _Header, targets: list[int]) -> dict | None:
                     nt = targets[j] if j < n_t else huge
                 row = (file, line, col)
             elif op == 4:       # set_file
-                file = nxt()
+                file = nx(it)
                 if file >= 0x80:
                     file &= 0x7F
                     shift = 7
                     while True:
-                        b = nxt()
+                        b = nx(it)
                         file |= (b & 0x7F) << shift
                         shift += 7
                         if b < 0x80:
                             break
             elif op == 0:       # extended
-                n = nxt()
+                n = nx(it)
                 if n >= 0x80:
                     raise _Bail
                 if n == 0:
                     continue
-                sub = nxt()
+                sub = nx(it)
                 operand = bytes(islice(it, n - 1))
                 if len(operand) != n - 1:
                     raise _Bail
@@ -607,28 +616,28 @@ def _run_targets(h: _Header, targets: list[int]) -> dict | None:
                         raise _Bail     # backwards: the table's rows would be unsorted
                     address = to
             elif op == 2:       # advance_pc
-                b = nxt()
+                b = nx(it)
                 v = b & 0x7F
                 shift = 7
                 while b >= 0x80:
-                    b = nxt()
+                    b = nx(it)
                     v |= (b & 0x7F) << shift
                     shift += 7
                 address += min_inst * v
             elif op == 8:       # const_add_pc
                 address += const_pc
             elif op == 9:       # fixed_advance_pc
-                address += int.from_bytes(bytes((nxt(), nxt())), order)
+                address += int.from_bytes(bytes((nx(it), nx(it))), order)
             elif op == 7 or op == 10 or op == 11:
                 pass
             elif op == 5:       # set_column out of GCC's order (after another one)
-                col = _uleb_it(nxt(), nxt)
+                col = _uleb_it(nx(it), nxt)
             elif op == 6:
                 pass
             elif op == 3:
-                line += _sleb_it(nxt(), nxt)
+                line += _sleb_it(nx(it), nxt)
             elif op == 12:      # set_isa
-                _uleb_it(nxt(), nxt)
+                _uleb_it(nx(it), nxt)
             else:               # an opcode this producer defined
                 raise _Bail
     except (_Bail, StopIteration):

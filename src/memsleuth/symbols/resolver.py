@@ -37,19 +37,28 @@ class DwarfResolver:
 
     def expect(self, addrs: list[int]) -> None:
         """The addresses the next lookups will be: each unit's line program then keeps only
-        the rows at them (``decode_line_rows``). Best effort: anything wrong here is left
-        for ``frames`` to meet and report as usual."""
+        the rows at them (``decode_line_rows``; a unit decoded so for an earlier batch is
+        decoded again for both). Best effort: anything wrong here is left for ``frames``
+        to meet and report as usual."""
         targets: dict[int, list[int]] = {}
+        lines = self._lines
         try:
             unit_for = self.index.unit_for
             for a in addrs:
                 unit = unit_for(a)
-                if unit is not None and unit.offset not in self._lines:
+                if unit is None:
+                    continue
+                have = lines.get(unit.offset, self)
+                if have is self or (isinstance(have, TargetRows) and not have.covers(a)):
                     targets.setdefault(unit.offset, []).append(a)
         except Exception:   # noqa: BLE001 - frames() reports it, as without expect()
             return
-        for t in targets.values():
-            t.sort()
+        for off, t in targets.items():
+            have = lines.get(off, self)
+            if isinstance(have, TargetRows):
+                t.extend(have.asked)
+                del lines[off]
+            targets[off] = sorted(set(t))
         self._targets = targets
 
     def _line_table(self, unit: Unit) -> LineTable | TargetRows | None:
