@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from memsleuth.analysis import heap_rows
+from memsleuth.analysis.block_trust import trusted_split
 from memsleuth.analysis.series import HeapSeries, overview_problem
 from memsleuth.records import (
     AgentNotice,
@@ -265,9 +266,8 @@ class DumpSummary:
 
 
 def summarize_dump(dump: BlockDump, cycle: int | None = None) -> DumpSummary:
-    used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
-    free = [b for b in dump.blocks if not b.used and b.size is not None] or [
-        b for b in dump.free_list if b.size is not None]
+    # trusted blocks only: a corrupt header's size is garbage (it made a dump the "peak")
+    used, free, bad = trusted_split(dump)
     return DumpSummary(
         index=dump.index,
         line=dump.line,
@@ -278,7 +278,7 @@ def summarize_dump(dump: BlockDump, cycle: int | None = None) -> DumpSummary:
         used_bytes=sum(b.size or 0 for b in used),
         free_blocks=len(free),
         free_bytes=sum(b.size or 0 for b in free),
-        corrupted=sum(1 for b in dump.blocks if b.corrupted or not b.dye_ok),
+        corrupted=len(bad),
         cycle=cycle,
         ts=dump.ts,
         untracked=dump.untracked,

@@ -13,6 +13,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from memsleuth.analysis.block_trust import (
+    neighbours,
+    overview_used,
+    trusted_split,
+    used_disagreement,
+)
 from memsleuth.records import BlockDump, HeapBlock
 from memsleuth.results.census import (
     BlockInfo,
@@ -446,8 +452,13 @@ def census(
     sort: SortKey = "bytes",
     top: int | None = None,
 ) -> Census:
-    """Aggregate the live blocks of ``dump`` per call site (rows cut to ``top``)."""
-    used = _live_blocks(dump, attributor)
+    """Aggregate the live blocks of ``dump`` per call site (rows cut to ``top``).
+
+    Blocks whose header is corrupt or whose size is impossible (``block_trust``) are in no
+    figure: they are listed in ``corrupted`` with the reason.
+    """
+    split = trusted_split(dump)
+    used = _live_blocks(dump, attributor, split)
     rows: dict[str, Row] = {}
     for block in used:
         site = attributor.site(block.owner, block.trace)
@@ -459,14 +470,14 @@ def census(
     used_bytes = sum(b.size or 0 for b in used)
     ordered = sorted(rows.values(), key=_sort_key(sort))
     # some 1.x dumps list free blocks only in their free-list section (real B1a output)
-    free = [b for b in dump.blocks if not b.used and b.size is not None] or [
-        b for b in dump.free_list if b.size is not None]
+    free, bad = split[1], split[2]
     return Census(
         snapshot=CensusSnapshot(
             index=dump.index, line=dump.line, end_line=dump.end_line,
             variant=dump.variant, partial=dump.partial,
             partial_reason=dump.partial_reason, skipped_lines=dump.skipped_lines,
             untracked=dump.untracked, untracked_reason=dump.untracked_reason,
+            untrusted_reason=used_disagreement(dump, used_bytes),
         ),
         totals=CensusTotals(
             used_blocks=len(used), used_bytes=used_bytes,
@@ -477,20 +488,27 @@ def census(
             free_listed=bool(free) or not (dump.live_only
                                            or dump.variant in USED_ONLY_VARIANTS),
             sites=len(rows),
+            untrusted_blocks=len(bad),
+            printed_used_bytes=used_bytes + sum(
+                dump.blocks[i].size or 0 for i in bad
+                if dump.blocks[i].used and not dump.blocks[i].sentinel),
+            overview_used=overview_used(dump),
         ),
         by=by,
         sort=sort,
         rows_total=len(ordered),
         rows=tuple(_row(r, used_bytes) for r in (ordered[:top] if top else ordered)),
-        corrupted=corrupted_blocks(dump, attributor),
+        corrupted=corrupted_blocks(dump, attributor, bad),
         objects=object_summary(rows.values()),
         wrappers=wrapper_summary(rows.values(), attributor),
     )
 
 
-def _live_blocks(dump: BlockDump, attributor: Attributor) -> list[HeapBlock]:
-    """The live, real blocks of a dump, their addresses symbolized and wrappers learned."""
-    used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
+def _live_blocks(dump: BlockDump, attributor: Attributor,
+                 split: tuple[list[HeapBlock], Any, Any] | None = None) -> list[HeapBlock]:
+    """The live, real, trusted blocks of a dump (``block_trust.trusted_split``, or ``split``
+    when the caller has it), their addresses symbolized and wrappers learned."""
+    used = (split or trusted_split(dump))[0]
     attributor.prepare({b.owner for b in used}, {a for b in used for a in b.trace})
     attributor.learn(used)
     return used
@@ -522,7 +540,8 @@ def site_totals(dump: BlockDump, attributor: Attributor) -> tuple[int, dict[str,
     site, so each pair is attributed once, in first-seen order as ``census`` does; the
     attributor sees the same calls (corrupted blocks' neighbours included).
     """
-    used = _live_blocks(dump, attributor)
+    split = trusted_split(dump)
+    used = _live_blocks(dump, attributor, split)
     pairs: dict[tuple[int, tuple[int, ...]], list[int]] = {}
     for block in used:
         sizes = pairs.get((block.owner, block.trace))
@@ -545,7 +564,7 @@ def site_totals(dump: BlockDump, attributor: Attributor) -> tuple[int, dict[str,
             row.bytes += got
             row.max_size = max(row.max_size, max(sizes))
             row.owners[owner] = row.owners.get(owner, 0) + len(sizes)
-    corrupted_blocks(dump, attributor)      # the attributor sees what census shows of them
+    corrupted_blocks(dump, attributor, split[2])  # the attributor sees what census shows
     ordered = sorted(rows.items(), key=lambda kv: (-kv[1].bytes, -kv[1].blocks, kv[0]))
     return used_bytes, dict(ordered)
 
@@ -580,8 +599,9 @@ def object_summary(rows: Any) -> tuple[ObjectKindCount, ...]:
 
 
 def live_owners(dump: BlockDump) -> set[int]:
-    """Owner addresses of the live, real blocks (not the sentinel, whose owner is a magic)."""
-    return {b.owner for b in dump.blocks if b.used and not b.sentinel and b.owner}
+    """Owner addresses of the live, real, trusted blocks (not the sentinel, whose owner is a
+    magic; not a corrupt header's, which is whatever overwrote it)."""
+    return {b.owner for b in trusted_split(dump)[0] if b.owner}
 
 
 def _sort_key(sort: SortKey):  # noqa: ANN202 - a key function
@@ -620,25 +640,35 @@ def _row(row: Row, used_bytes: int) -> CensusRow:
     )
 
 
-def corrupted_blocks(dump: BlockDump, attributor: Attributor) -> tuple[CorruptedBlock, ...]:
-    """Blocks with a bad header ('!' or a wrong dye), each with its physical neighbours."""
+def corrupted_blocks(dump: BlockDump, attributor: Attributor,
+                     bad: dict[int, str] | None = None) -> tuple[CorruptedBlock, ...]:
+    """Blocks left out of the figures (``block_trust.untrusted``: a bad header, an impossible
+    size), each with the reason, its physical neighbours and the room it really has."""
     out: list[CorruptedBlock] = []
     blocks = dump.blocks
-    for i, block in enumerate(blocks):
-        if not (block.corrupted or not block.dye_ok):
-            continue
+    if bad is None:
+        bad = trusted_split(dump)[2]
+    room = neighbours(dump, bad) if bad else {}
+    for i in sorted(bad):
+        span, overrun = room[i]
         out.append(CorruptedBlock(
-            block=_block_info(block, attributor),
-            previous=_block_info(blocks[i - 1], attributor) if i > 0 else None,
-            next=_block_info(blocks[i + 1], attributor) if i + 1 < len(blocks) else None,
+            block=_block_info(blocks[i], attributor, trusted=False),
+            previous=_block_info(blocks[i - 1], attributor, trusted=i - 1 not in bad)
+            if i > 0 else None,
+            next=_block_info(blocks[i + 1], attributor, trusted=i + 1 not in bad)
+            if i + 1 < len(blocks) else None,
+            reason=bad[i],  # type: ignore[arg-type]
+            span=span,
+            overrun_by_previous=overrun,
         ))
     return tuple(out)
 
 
-def _block_info(block: HeapBlock, attributor: Attributor) -> BlockInfo:
-    site = attributor.site(block.owner, block.trace) if block.owner else None
+def _block_info(block: HeapBlock, attributor: Attributor, trusted: bool = True) -> BlockInfo:
+    # a corrupt header's owner is whatever overwrote it: never symbolized nor blamed
+    site = attributor.site(block.owner, block.trace) if block.owner and trusted else None
     return BlockInfo(
         line=block.line, addr=block.addr, used=block.used, size=block.size,
         sentinel=block.sentinel, dye=block.dye, corrupted=block.corrupted,
-        owner=block.owner, site=site.label if site else None,
+        owner=block.owner, site=site.label if site else None, trusted=trusted,
     )
