@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from memsleuth.analysis import heap_rows
+from memsleuth.analysis.block_tally import tally
 from memsleuth.analysis.series import HeapSeries, overview_problem
 from memsleuth.records import (
     AgentNotice,
@@ -265,20 +266,18 @@ class DumpSummary:
 
 
 def summarize_dump(dump: BlockDump, cycle: int | None = None) -> DumpSummary:
-    used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
-    free = [b for b in dump.blocks if not b.used and b.size is not None] or [
-        b for b in dump.free_list if b.size is not None]
+    t = tally(dump)     # (the walk the site series made of this very dump, when it did)
     return DumpSummary(
         index=dump.index,
         line=dump.line,
         variant=dump.variant,
         partial=dump.partial,
         partial_reason=dump.partial_reason,
-        used_blocks=len(used),
-        used_bytes=sum(b.size or 0 for b in used),
-        free_blocks=len(free),
-        free_bytes=sum(b.size or 0 for b in free),
-        corrupted=sum(1 for b in dump.blocks if b.corrupted or not b.dye_ok),
+        used_blocks=t.used_blocks,
+        used_bytes=t.used_bytes,
+        free_blocks=t.free_blocks,
+        free_bytes=t.free_bytes,
+        corrupted=t.corrupted,
         cycle=cycle,
         ts=dump.ts,
         untracked=dump.untracked,

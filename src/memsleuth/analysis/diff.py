@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from memsleuth.analysis.block_tally import tally
 from memsleuth.analysis.census import Attributor, inline_suffix, site_totals
 from memsleuth.analysis.regression import sen_slopes
 from memsleuth.model import Sample
@@ -151,7 +152,7 @@ def block_overhead(dump: BlockDump) -> float | None:
     ov = dump.overview
     if ov is None or not ov.total or dump.partial or not dump.blocks:
         return None
-    payload = sum(b.size for b in dump.blocks if b.size is not None)
+    payload = tally(dump).payload
     extra = (ov.total - payload) / len(dump.blocks)
     return extra if extra >= 0 else None
 

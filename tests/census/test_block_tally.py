@@ -1,0 +1,105 @@
+"""The one walk over a dump's blocks (``block_tally``) and the memoised ``Attributor.observe``
+against the definitions they replace, on the bundled runs (real logs, real ELFs)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from memsleuth.analysis.block_tally import tally
+from memsleuth.analysis.census import Attributor
+from memsleuth.commands.common import open_symbolizer
+from memsleuth.parse import parse_file
+from memsleuth.records import BlockDump, HeapBlock
+
+ROOT = Path(__file__).resolve().parents[2]
+STEMS = sorted({p.with_suffix("") for p in (ROOT / "examples").glob("*/out/*.log")}
+               | {p.with_suffix("") for p in (ROOT / "tests" / "fixtures" / "alios").glob(
+                   "*.log")})
+
+
+def _dumps(stem: Path) -> list[BlockDump]:
+    return [r for r in parse_file(stem.with_suffix(".log")) if isinstance(r, BlockDump)]
+
+
+@pytest.mark.parametrize("stem", STEMS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_tally_is_the_filters_it_replaces(stem: Path) -> None:
+    """Live pairs, used/free totals (with the free-list fallback), payload and corrupted
+    count of every dump, as the separate walks of census, the model and the series had them."""
+    for dump in _dumps(stem):
+        t = tally(dump)
+        used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
+        free = [b for b in dump.blocks if not b.used and b.size is not None] or [
+            b for b in dump.free_list if b.size is not None]
+        pairs: dict[tuple[int, tuple[int, ...]], list[int]] = {}
+        for b in used:
+            pairs.setdefault((b.owner, b.trace), []).append(b.size)
+        assert list(t.pairs.items()) == list(pairs.items())
+        assert (t.used_blocks, t.used_bytes) == (len(used), sum(b.size for b in used))
+        assert (t.free_blocks, t.free_bytes, t.largest_free) == (
+            len(free), sum(b.size for b in free), max((b.size for b in free), default=0))
+        assert t.payload == sum(b.size for b in dump.blocks if b.size is not None)
+        assert t.corrupted == sum(1 for b in dump.blocks if b.corrupted or not b.dye_ok)
+        assert tally(dump) is t          # asked again for the same dump: not walked again
+
+
+def test_tally_sees_a_dump_that_grew() -> None:
+    """The kept answer is for the dump as it was: a block added after is counted."""
+    dump = _dumps(ROOT / "tests" / "fixtures" / "alios" / "b3_full")[0]
+    before = tally(dump).used_blocks
+    dump.blocks.append(next(b for b in dump.blocks if b.used and not b.sentinel))
+    assert tally(dump).used_blocks == before + 1
+
+
+ELF_STEMS = [s for s in STEMS if s.with_suffix(".elf").exists()]
+
+
+@pytest.mark.parametrize("stem", ELF_STEMS, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_observe_learns_as_walking_every_dump(stem: Path) -> None:
+    """Dumps in log order, then again backwards and again forwards (sets of pairs seen
+    before, under rules learned since): the memoised ``observe`` leaves the attributor as
+    ``prepare`` + ``learn`` of every dump did: same wrappers in the same order, same
+    addresses seen, same site for every pair."""
+    dumps = _dumps(stem)
+    if not dumps:
+        pytest.skip("no block dump in this run")
+    sym = open_symbolizer(stem.with_suffix(".elf"))
+    memo, walk = Attributor(sym), Attributor(sym)
+    for dump in [*dumps, *reversed(dumps), *dumps]:
+        used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
+        memo.observe(tally(dump).pairs)
+        walk.prepare({b.owner for b in used}, {a for b in used for a in b.trace})
+        walk.learn(used)
+        assert list(memo.auto_wrappers.items()) == list(walk.auto_wrappers.items())
+        assert (memo.seen, memo.traces_seen) == (walk.seen, walk.traces_seen)
+        assert [memo.site(*p) for p in tally(dump).pairs] == [
+            walk.site(*p) for p in tally(dump).pairs]
+
+
+def test_a_set_seen_quiet_is_learned_again_under_new_rules() -> None:
+    """A set of traces that taught nothing can teach once another dump taught a wrapper:
+    ``vsdk_tmr_create`` has one caller per blamed frame until ``osal_malloc`` is known to be
+    a wrapper (real addresses of the vendor run, blocks regrouped into three dumps)."""
+    stem = ROOT / "examples" / "vendor_stress" / "out" / "x86_64-leak"
+    dump = _dumps(stem)[-1]
+    sym = open_symbolizer(stem.with_suffix(".elf"))
+    probe = Attributor(sym)
+    by_caller: dict[str, HeapBlock] = {}
+    for block in dump.blocks:
+        frames = probe._frames(block.owner, block.trace)
+        names = [(probe._functions(probe.location(a)) or ["?"])[-1] for a in frames]
+        if names:
+            by_caller.setdefault(names[-1] if len(names) == 4 else names[0], block)
+    ble, wd, main = by_caller["ble_adv_start"], by_caller["watchdog_init"], by_caller["churn"]
+    s = [ble, replace(wd, owner=wd.trace[0], trace=wd.trace[1:])]   # vsdk_tmr_create <- ...
+    t = [ble, replace(ble, trace=(main.trace[0],))]                  # osal_malloc <- main
+    memo, walk = Attributor(sym), Attributor(sym)
+    for blocks in (s, t, s):
+        d = replace(dump, blocks=blocks, free_list=[])
+        memo.observe(tally(d).pairs)
+        walk.prepare({b.owner for b in blocks}, {a for b in blocks for a in b.trace})
+        walk.learn(blocks)
+        assert list(memo.auto_wrappers) == list(walk.auto_wrappers)
+    assert list(memo.auto_wrappers) == ["osal_malloc", "vsdk_tmr_create", "osal_timer_new"]
