@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_stream import RUNS, build  # noqa: E402
+from bench_stream import RUNS, accel_built, build, env_for  # noqa: E402
 
 CRASHES = ROOT / "tests" / "fixtures" / "crash" / "qemu"
 CORPUS = Path("/work/shared/corpus/real")
@@ -127,18 +127,6 @@ def verb_cmd(verb: str, log: Path, work: Path) -> list[str]:
     if verb == "report":
         return [*base, "report", str(log), "-o", str(work / "report.html")]
     return [*base, verb, str(log), "--json"]
-
-
-def env_for(mode: str) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    env["MEMSLEUTH_ACCEL"] = "1" if mode == "accel" else "0"
-    return env
-
-
-def accel_built() -> bool:
-    out = subprocess.run([sys.executable, "-m", "memsleuth", "--version"], capture_output=True,
-                         text=True, env=env_for("accel"), check=True).stdout
-    return "C accelerator" in out
 
 
 def log_path(work: Path, kind: str, mb: int) -> Path:

@@ -26,17 +26,17 @@ import argparse
 import dataclasses
 import os
 import random
-import shutil
 import struct
-import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from asan_helpers import in_child, rerun_sanitized  # noqa: E402
+
 SEEDS = sorted((ROOT / "tests" / "fixtures" / "alios").glob("*.log")) + sorted(
     (ROOT / "examples").rglob("*.log"))
 
@@ -332,27 +332,12 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-asan", action="store_true")
     args = ap.parse_args()
-    if os.environ.get("MEMSLEUTH_ASAN_CHILD") or args.no_asan:
+    if in_child() or args.no_asan:
         if args.no_asan:
             sys.path.insert(0, str(ROOT / "src"))
         return campaign(args.seed, args.minutes)
-    libs = [subprocess.run(["gcc", f"-print-file-name={lib}"], capture_output=True,
-                           text=True, check=True).stdout.strip()
-            for lib in ("libasan.so", "libubsan.so")]
-    with tempfile.TemporaryDirectory(prefix="memsleuth-asan-") as tmp:
-        pkg = Path(tmp) / "memsleuth"
-        shutil.copytree(ROOT / "src" / "memsleuth", pkg,
-                        ignore=shutil.ignore_patterns("_scan*.so", "__pycache__"))
-        subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-g", "-fno-omit-frame-pointer",
-                        "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
-                        f"-I{sysconfig.get_paths()['include']}", str(pkg / "_scan.c"), "-o",
-                        str(pkg / f"_scan{sysconfig.get_config_var('EXT_SUFFIX')}")],
-                       check=True)
-        env = {**os.environ, "PYTHONPATH": tmp, "MEMSLEUTH_ASAN_CHILD": "1",
-               "LD_PRELOAD": " ".join(libs), "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
-               "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
-        return subprocess.run([sys.executable, __file__, *sys.argv[1:]], env=env).returncode
-
+    return rerun_sanitized("_scan", __file__, sys.argv[1:], ignore="_scan*.so",
+                           recover_ub=False)
 
 if __name__ == "__main__":
     sys.exit(main())

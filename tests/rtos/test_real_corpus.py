@@ -177,3 +177,15 @@ def test_debug_command_tables_are_no_crash(name: str):
     assert not [r for r in records(name) if isinstance(r, CrashDump)]
     code, doc = analyze(name)
     assert code == 0 and doc["crash"] is None
+
+
+@pytest.mark.parametrize("name, says", [
+    ("B1c_wiki_tasklist.log", "no heap overview, object trace or block dumps"),
+    ("C4_nuttx_memdump.log", "only 1 block dump, too few to show growth"),
+])
+def test_cannot_judge_says_what_the_log_lacks(name: str, says: str):
+    """A tasklist is not "only block dumps"; one dump is named as one."""
+    _, doc = analyze(name)
+    verdict = doc["leak"]["verdict"]
+    assert not verdict["judged"] and verdict["exit_code"] == 3
+    assert says in doc["leak"]["verdict"]["reason"]

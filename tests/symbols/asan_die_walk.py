@@ -12,17 +12,15 @@ about a minute. The README ("Speed and memory") gives the last campaign's figure
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import subprocess
 import sys
-import sysconfig
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from asan_helpers import in_child, rerun_sanitized  # noqa: E402
+
 DEFAULT = ["tests/fixtures/symbols/sites_arm.elf", "tests/fixtures/symbols/x86_64.elf",
            "tests/fixtures/symbols/x86_64_dw4.elf", "tests/fixtures/symbols/arm_thumb_be.elf",
            "tests/fixtures/symbols/arm_thumb_dw4.elf", "tests/fixtures/symbols/arm_thumb_gc.elf",
@@ -63,26 +61,10 @@ def campaign(mutants: int, elfs: list[Path]) -> None:
 def main() -> int:
     mutants = int(sys.argv[1]) if len(sys.argv) > 1 else 1500
     elfs = [ROOT / p for p in (sys.argv[2:] or DEFAULT)]
-    if os.environ.get("MEMSLEUTH_ASAN_CHILD"):
+    if in_child():
         campaign(mutants, elfs)
         return 0
-    libs = [subprocess.run(["gcc", f"-print-file-name={lib}"], capture_output=True,
-                           text=True, check=True).stdout.strip()
-            for lib in ("libasan.so", "libubsan.so")]
-    with tempfile.TemporaryDirectory(prefix="memsleuth-asan-") as tmp:
-        pkg = Path(tmp) / "memsleuth"
-        shutil.copytree(ROOT / "src" / "memsleuth", pkg,
-                        ignore=shutil.ignore_patterns("*.so", "__pycache__"))
-        subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-g", "-fno-omit-frame-pointer",
-                        "-fsanitize=address,undefined",
-                        f"-I{sysconfig.get_paths()['include']}", str(pkg / "_dwarf.c"), "-o",
-                        str(pkg / f"_dwarf{sysconfig.get_config_var('EXT_SUFFIX')}")],
-                       check=True)
-        env = {**os.environ, "PYTHONPATH": tmp, "MEMSLEUTH_ASAN_CHILD": "1",
-               "LD_PRELOAD": " ".join(libs), "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
-               "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
-        return subprocess.run([sys.executable, __file__, *sys.argv[1:]], env=env).returncode
-
+    return rerun_sanitized("_dwarf", __file__, sys.argv[1:])
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -223,8 +223,11 @@ def verdict(
             more = f"; +{len(findings) - 3} more" if len(findings) > 3 else ""
             reason += f" (also: {others}{more})"
     elif undecided or not any(judged.values()):
+        dumps = growth.snapshots if growth is not None else 0
         why = trend.reason if trend is not None else (
-            "only block dumps, too few to show growth" if growth is not None
+            f"only {dumps} block dump{'s' if dumps > 1 else ''}, too few to show growth "
+            "(3 needed)" if 0 < dumps < 3
+            else f"{dumps} block dumps but no live site followed across them" if dumps
             else "no heap overview, object trace or block dumps")
         reason = f"cannot judge: {why}"
         if undecided and trend is not None and trend.earlier_undecided:

@@ -25,6 +25,7 @@ from memsleuth.live.assembler import LineAssembler
 from memsleuth.live.decoder import AddressDecoder
 from memsleuth.live.scan import CrashBoundary, LiveScanner
 from memsleuth.live.tracker import LiveTracker
+from memsleuth.model import FirstKept
 from memsleuth.parse.agent import BuildIdReader
 from memsleuth.records import BuildId, CrashDump, Record
 from memsleuth.report.crash_text import render_crash
@@ -194,8 +195,9 @@ class _Progress:
     bytes: int = 0
     #: "eof" (the source ended on its own), "interrupted" (Ctrl-C, SIGTERM), "capture_error"
     ended: str = "eof"
-    #: one per crash dump: {line, lines, partial?, explanation?, error?} (``LiveCrash``)
-    crashes: list[dict[str, Any]] = field(default_factory=list)
+    #: one per crash dump kept: {line, lines, partial?, explanation?, error?} (``LiveCrash``);
+    #: the first FIRST_KEPT and the newest, all counted (a crash-looping device may run for days)
+    crashes: FirstKept[dict[str, Any]] = field(default_factory=FirstKept)
     elf_match: ElfMatch | None = None
 
 
@@ -568,7 +570,8 @@ class Monitor:
             decode=DecodeCounts(lookups=self.decoder.lookups, annotations=self.decoder.decoded,
                                 errors=self.decoder.errors,
                                 internal_errors=self.internal_errors),
-            crashes=tuple(LiveCrash(**c) for c in r.crashes),
+            crashes=tuple(LiveCrash(**c) for c in r.crashes.items()),
+            crashes_total=r.crashes.count,
             command_exit=getattr(self.source, "returncode", None),
             finding=self.tracker.finding,
             elf_match=r.elf_match,

@@ -89,7 +89,9 @@ class MonitorOutput(Document):
     reconnects: int
     sends: int
     decode: DecodeCounts
+    #: the first 50 crash dumps and the newest (``crashes_total`` counts them all)
     crashes: tuple[LiveCrash, ...]
+    crashes_total: int
     command_exit: int | None
     finding: bool
     elf_match: ElfMatch | None
