@@ -390,6 +390,9 @@ class LogModel:
     #: the agent's ``[MSAGENT]`` notices (bounded: the first of each kind) and their count
     agent_notices: list[AgentNotice] = field(default_factory=list)
     agent_notice_count: int = 0
+    #: False: the heap status was not gathered (``build_model(heap_status=False)``): the
+    #: overviews, cycle markers and heap series above are empty whatever the log holds
+    heap_status: bool = True
 
     @property
     def last_complete_dump(self) -> DumpSummary | None:
@@ -405,15 +408,18 @@ def build_model(
     keep: Callable[[BlockDump], bool] | None = None,
     on_record: Callable[[Record], None] | None = None,
     series_capacity: int = SERIES_CAPACITY,
+    heap_status: bool = True,
 ) -> LogModel:
     """Fold a record stream into a LogModel.
 
     ``keep(dump)`` decides which dumps stay whole besides the newest complete one and the
     newest one overall (needed by census); ``on_record`` sees every record (for streaming
-    accumulators such as the object-balance pairing).
+    accumulators such as the object-balance pairing). ``heap_status=False``: the caller
+    looks at the block dumps only (census): overview tables and cycle markers are not kept
+    (a stress log has millions), the dumps still get their cycle numbers.
     """
     model = LogModel(path=path, stats=stats, overviews=Thinned(series_capacity),
-                     markers=Thinned(series_capacity))
+                     markers=Thinned(series_capacity), heap_status=heap_status)
     cycle: int | None = None
     newest_complete: int | None = None
     newest: int | None = None
@@ -422,15 +428,17 @@ def build_model(
         if on_record is not None:
             on_record(record)
         if isinstance(record, HeapOverview):
-            _add_overview(model, record)
+            if heap_status:
+                _add_overview(model, record)
         elif isinstance(record, CycleMarker):
-            model.markers.append(record)
+            if heap_status:
+                model.markers.append(record)
             cycle = record.index if record.index is not None else model.markers.count
         elif isinstance(record, BlockDump):
             coverage.apply(record)
             record.index = model.dumps.count
             model.dumps.append(summarize_dump(record, cycle))
-            if record.overview is not None:
+            if record.overview is not None and heap_status:
                 _add_overview(model, record.overview)
             model.full_dumps[record.index] = record
             newest = record.index
@@ -459,10 +467,12 @@ def build_model(
             model.object_events += len(record)
         elif type(record) is HeapRun:
             if record.markers:
-                model.markers.extend_lazy(record.markers, record.marker)
+                if heap_status:
+                    model.markers.extend_lazy(record.markers, record.marker)
                 cycle = record.m_index[-1]
             model.object_events += record.events
-            _add_overviews(model, record)
+            if heap_status:
+                _add_overviews(model, record)
         elif isinstance(record, AgentNotice):
             coverage.note(record)
             model.agent_notice_count += 1
