@@ -266,7 +266,9 @@ class DumpSummary:
 
 
 def summarize_dump(dump: BlockDump, cycle: int | None = None) -> DumpSummary:
-    t = tally(dump)     # (the walk the site series made of this very dump, when it did)
+    # trusted blocks only: a corrupt header's size is garbage (it made a dump the "peak");
+    # (the walk the site series made of this very dump, when it did)
+    t = tally(dump)
     return DumpSummary(
         index=dump.index,
         line=dump.line,

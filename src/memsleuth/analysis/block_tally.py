@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from memsleuth.analysis.block_trust import header_bad, trusted_split, untrusted
 from memsleuth.records import BlockDump
 
 #: (owner, trace): what a census attributes a block by
@@ -19,10 +20,10 @@ Pair = tuple[int, tuple[int, ...]]
 
 @dataclass(slots=True)
 class Tally:
-    """A dump's blocks reduced: live ones by (owner, trace), free ones, every payload."""
+    """A dump's trusted blocks reduced: live ones by (owner, trace), free ones, payload."""
 
-    #: live, real blocks (used, not the sentinel, with a size) by (owner, trace), in order of
-    #: first appearance, each with its blocks' sizes in dump order
+    #: live, real, trusted blocks (used, not the sentinel, with a size) by (owner, trace), in
+    #: order of first appearance, each with its blocks' sizes in dump order
     pairs: dict[Pair, list[int]]
     used_blocks: int
     used_bytes: int
@@ -33,8 +34,13 @@ class Tally:
     largest_free: int
     #: sum of the sizes of every block with one (sentinel and free blocks included)
     payload: int
-    #: blocks with a bad header ('!' printed, or a dye that is not the state's)
-    corrupted: int
+    #: blocks left out (``block_trust.untrusted``: index in ``blocks`` -> why)
+    bad: dict[int, str]
+
+    @property
+    def corrupted(self) -> int:
+        """Blocks left out as untrusted (a bad header, an impossible size)."""
+        return len(self.bad)
 
 
 #: the last dump tallied, its block counts then, and its tally (one dump held at most)
@@ -54,12 +60,19 @@ def tally(dump: BlockDump) -> Tally:
 
 
 def _tally(dump: BlockDump) -> Tally:
-    pairs: dict[Pair, list[int]] = {}
+    bad = untrusted(dump)
+    if bad:                 # (rare: the rules decided which blocks count)
+        used, free, _ = trusted_split(dump)
+        pairs: dict[Pair, list[int]] = {}
+        for b in used:
+            pairs.setdefault((b.owner, b.trace), []).append(b.size)
+        sizes = [b.size for b in free]
+        return _made(pairs, len(sizes), sum(sizes), max(sizes, default=0),
+                     sum(b.size for b in dump.blocks if b.size is not None), bad)
+    pairs = {}
     get = pairs.get
-    free_blocks = free_bytes = largest_free = payload = corrupted = 0
+    free_blocks = free_bytes = largest_free = payload = 0
     for b in dump.blocks:
-        if b.corrupted or not b.dye_ok:
-            corrupted += 1
         size = b.size
         if size is None:
             continue
@@ -79,10 +92,14 @@ def _tally(dump: BlockDump) -> Tally:
             if size > largest_free:
                 largest_free = size
     if not free_blocks:
-        free = [b.size for b in dump.free_list if b.size is not None]
+        free = [b.size for b in dump.free_list if b.size is not None and not header_bad(b)]
         free_blocks, free_bytes, largest_free = len(free), sum(free), max(free, default=0)
+    return _made(pairs, free_blocks, free_bytes, largest_free, payload, bad)
+
+
+def _made(pairs: dict[Pair, list[int]], free_blocks: int, free_bytes: int, largest_free: int,
+          payload: int, bad: dict[int, str]) -> Tally:
     return Tally(
         pairs=pairs, used_blocks=sum(map(len, pairs.values())),
         used_bytes=sum(map(sum, pairs.values())), free_blocks=free_blocks,
-        free_bytes=free_bytes, largest_free=largest_free, payload=payload,
-        corrupted=corrupted)
+        free_bytes=free_bytes, largest_free=largest_free, payload=payload, bad=bad)

@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from memsleuth.analysis.block_tally import Pair, tally
+from memsleuth.analysis.block_trust import (
+    neighbours,
+    overview_used,
+    trusted_split,
+    used_disagreement,
+)
 from memsleuth.records import BlockDump, HeapBlock
 from memsleuth.results.census import (
     BlockInfo,
@@ -477,8 +483,13 @@ def census(
     sort: SortKey = "bytes",
     top: int | None = None,
 ) -> Census:
-    """Aggregate the live blocks of ``dump`` per call site (rows cut to ``top``)."""
-    used = _live_blocks(dump, attributor)
+    """Aggregate the live blocks of ``dump`` per call site (rows cut to ``top``).
+
+    Blocks whose header is corrupt or whose size is impossible (``block_trust``) are in no
+    figure: they are listed in ``corrupted`` with the reason.
+    """
+    split = trusted_split(dump)
+    used = _live_blocks(dump, attributor, split)
     rows: dict[str, Row] = {}
     for block in used:
         site = attributor.site(block.owner, block.trace)
@@ -490,14 +501,14 @@ def census(
     used_bytes = sum(b.size or 0 for b in used)
     ordered = sorted(rows.values(), key=_sort_key(sort))
     # some 1.x dumps list free blocks only in their free-list section (real B1a output)
-    free = [b for b in dump.blocks if not b.used and b.size is not None] or [
-        b for b in dump.free_list if b.size is not None]
+    free, bad = split[1], split[2]
     return Census(
         snapshot=CensusSnapshot(
             index=dump.index, line=dump.line, end_line=dump.end_line,
             variant=dump.variant, partial=dump.partial,
             partial_reason=dump.partial_reason, skipped_lines=dump.skipped_lines,
             untracked=dump.untracked, untracked_reason=dump.untracked_reason,
+            untrusted_reason=used_disagreement(dump, used_bytes),
         ),
         totals=CensusTotals(
             used_blocks=len(used), used_bytes=used_bytes,
@@ -508,21 +519,28 @@ def census(
             free_listed=bool(free) or not (dump.live_only
                                            or dump.variant in USED_ONLY_VARIANTS),
             sites=len(rows),
+            untrusted_blocks=len(bad),
+            printed_used_bytes=used_bytes + sum(
+                dump.blocks[i].size or 0 for i in bad
+                if dump.blocks[i].used and not dump.blocks[i].sentinel),
+            overview_used=overview_used(dump),
         ),
         by=by,
         sort=sort,
         rows_total=len(ordered),
         rows=tuple(_row(r, used_bytes) for r in (ordered[:top] if top else ordered)),
-        corrupted=corrupted_blocks(dump, attributor),
+        corrupted=corrupted_blocks(dump, attributor, bad),
         objects=object_summary(rows.values()),
         wrappers=wrapper_summary(rows.values(), attributor),
     )
 
 
-def _live_blocks(dump: BlockDump, attributor: Attributor) -> list[HeapBlock]:
-    """The live, real blocks of a dump, their addresses symbolized and wrappers learned."""
-    used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
-    attributor.observe(tally(dump).pairs)
+def _live_blocks(dump: BlockDump, attributor: Attributor,
+                 split: tuple[list[HeapBlock], Any, Any] | None = None) -> list[HeapBlock]:
+    """The live, real, trusted blocks of a dump (``block_trust.trusted_split``, or ``split``
+    when the caller has it), their addresses symbolized and wrappers learned."""
+    used = (split or trusted_split(dump))[0]
+    attributor.observe(tally(dump).pairs)     # (the same blocks, by (owner, trace))
     return used
 
 
@@ -552,7 +570,8 @@ def site_totals(dump: BlockDump, attributor: Attributor) -> tuple[int, dict[str,
     site, so each pair is attributed once, in first-seen order as ``census`` does; the
     attributor sees the same calls (corrupted blocks' neighbours included).
     """
-    pairs = tally(dump).pairs        # the blocks ``_live_blocks`` keeps, by (owner, trace)
+    t = tally(dump)     # the blocks ``_live_blocks`` keeps, by (owner, trace)
+    pairs = t.pairs
     attributor.observe(pairs)
     rows: dict[str, SiteTotal] = {}
     used_bytes = 0
@@ -569,7 +588,7 @@ def site_totals(dump: BlockDump, attributor: Attributor) -> tuple[int, dict[str,
             row.bytes += got
             row.max_size = max(row.max_size, max(sizes))
             row.owners[owner] = row.owners.get(owner, 0) + len(sizes)
-    corrupted_blocks(dump, attributor)      # the attributor sees what census shows of them
+    corrupted_blocks(dump, attributor, t.bad)  # the attributor sees what census shows
     ordered = sorted(rows.items(), key=lambda kv: (-kv[1].bytes, -kv[1].blocks, kv[0]))
     return used_bytes, dict(ordered)
 
@@ -604,8 +623,9 @@ def object_summary(rows: Any) -> tuple[ObjectKindCount, ...]:
 
 
 def live_owners(dump: BlockDump) -> set[int]:
-    """Owner addresses of the live, real blocks (not the sentinel, whose owner is a magic)."""
-    return {b.owner for b in dump.blocks if b.used and not b.sentinel and b.owner}
+    """Owner addresses of the live, real, trusted blocks (not the sentinel, whose owner is a
+    magic; not a corrupt header's, which is whatever overwrote it)."""
+    return {b.owner for b in trusted_split(dump)[0] if b.owner}
 
 
 def _sort_key(sort: SortKey):  # noqa: ANN202 - a key function
@@ -644,25 +664,34 @@ def _row(row: Row, used_bytes: int) -> CensusRow:
     )
 
 
-def corrupted_blocks(dump: BlockDump, attributor: Attributor) -> tuple[CorruptedBlock, ...]:
-    """Blocks with a bad header ('!' or a wrong dye), each with its physical neighbours."""
+def corrupted_blocks(dump: BlockDump, attributor: Attributor,
+                     bad: dict[int, str] | None = None) -> tuple[CorruptedBlock, ...]:
+    """Blocks left out of the figures (``block_trust.untrusted``: a bad header, an impossible
+    size), each with the reason, its physical neighbours and the room it really has."""
     out: list[CorruptedBlock] = []
     blocks = dump.blocks
-    for i, block in enumerate(blocks):
-        if not (block.corrupted or not block.dye_ok):
-            continue
+    if bad is None:
+        bad = trusted_split(dump)[2]
+    for i in sorted(bad):
+        span, overrun = neighbours(dump, i, bad)
         out.append(CorruptedBlock(
-            block=_block_info(block, attributor),
-            previous=_block_info(blocks[i - 1], attributor) if i > 0 else None,
-            next=_block_info(blocks[i + 1], attributor) if i + 1 < len(blocks) else None,
+            block=_block_info(blocks[i], attributor, trusted=False),
+            previous=_block_info(blocks[i - 1], attributor, trusted=i - 1 not in bad)
+            if i > 0 else None,
+            next=_block_info(blocks[i + 1], attributor, trusted=i + 1 not in bad)
+            if i + 1 < len(blocks) else None,
+            reason=bad[i],  # type: ignore[arg-type]
+            span=span,
+            overrun_by_previous=overrun,
         ))
     return tuple(out)
 
 
-def _block_info(block: HeapBlock, attributor: Attributor) -> BlockInfo:
-    site = attributor.site(block.owner, block.trace) if block.owner else None
+def _block_info(block: HeapBlock, attributor: Attributor, trusted: bool = True) -> BlockInfo:
+    # a corrupt header's owner is whatever overwrote it: never symbolized nor blamed
+    site = attributor.site(block.owner, block.trace) if block.owner and trusted else None
     return BlockInfo(
         line=block.line, addr=block.addr, used=block.used, size=block.size,
         sentinel=block.sentinel, dye=block.dye, corrupted=block.corrupted,
-        owner=block.owner, site=site.label if site else None,
+        owner=block.owner, site=site.label if site else None, trusted=trusted,
     )

@@ -107,6 +107,10 @@ def leak_report(
                                      warmup="auto" if thresholds.allow_warmup else 0)
         except ValueError as exc:
             notes.append(f"trend: {exc}")
+    if acc.series is not None and acc.series.untrusted_blocks:
+        notes.append(f"{acc.series.untrusted_blocks} heap block(s) with a corrupt header or "
+                     f"an impossible size left out of the block-dump figures (first at line "
+                     f"{acc.series.untrusted_first}): heap corruption, see `memsleuth census`")
     objects = analyze_objects(acc.balance, acc.series, attributor)
     growth = (site_growth(acc.series.snapshots, acc.series.info, total=acc.series.count)
               if acc.series else None)

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from memsleuth.analysis import fault_decode as fd
+from memsleuth.analysis.block_trust import header_bad, trusted_split, untrusted
 from memsleuth.records import (
     AllocWarning,
     BacktraceEntry,
@@ -418,9 +419,12 @@ def stack_health(crash: CrashDump, ctx: dict[str, Any]) -> tuple[list[dict[str, 
 # Heap context
 
 
-def _block_dict(b: HeapBlock, hdr: int, sym: _Sym, owners: dict[int, Any]) -> dict[str, Any]:
+def _block_dict(b: HeapBlock, hdr: int, sym: _Sym, owners: dict[int, Any],
+                bad: frozenset[int] = frozenset()) -> dict[str, Any]:
+    # corrupted: the header cannot be believed (bad dye, impossible size): its size and
+    # owner are shown as printed, never symbolized (``owners`` holds trusted owners only)
     d: dict[str, Any] = {"addr": b.addr, "payload": b.addr + hdr, "size": b.size, "used": b.used,
-                         "owner": b.owner, "corrupted": b.corrupted or not b.dye_ok,
+                         "owner": b.owner, "corrupted": id(b) in bad or header_bad(b),
                          "line": b.line}
     if b.owner and b.owner in owners:
         loc = location_dict(b.owner, "return", owners[b.owner])
@@ -441,12 +445,25 @@ def heap_context(crash: CrashDump, heap_dump: BlockDump | None, fault_addr: int 
     else:
         return None
     hdr = HEADER_SIZE.get(variant, 16)
+    # blocks whose size and owner are garbage (block_trust): their extent is the room up to
+    # the next block, their owner is not looked up
+    bad = frozenset(id(heap_dump.blocks[i]) for i in untrusted(heap_dump)) \
+        if heap_dump is not None and blocks is heap_dump.blocks else \
+        frozenset(id(b) for b in blocks if header_bad(b))
     blocks = sorted((b for b in blocks if not b.sentinel or b.size is None), key=lambda b: b.addr)
-    owners = sym.lookup({b.owner for b in blocks if b.owner}, "return")
+    owners = sym.lookup({b.owner for b in blocks if b.owner and id(b) not in bad}, "return")
+    sizes = [b.size or 0 for b in blocks]
+    if bad:
+        starts = sorted({b.addr for b in blocks} | {
+            b.addr for b in (heap_dump.free_list if heap_dump is not None else ())})
+        for i, b in enumerate(blocks):
+            if id(b) in bad:
+                after = [a for a in starts if a > b.addr][:1]
+                sizes[i] = max(0, after[0] - b.addr - hdr) if after else 0
 
     def find(addr: int) -> tuple[int, str] | None:
         for i, b in enumerate(blocks):
-            size = b.size or 0
+            size = sizes[i]
             if b.addr <= addr < b.addr + hdr:
                 return i, "header"
             if b.addr + hdr <= addr < b.addr + hdr + size:
@@ -461,7 +478,7 @@ def heap_context(crash: CrashDump, heap_dump: BlockDump | None, fault_addr: int 
         if v is not None:
             candidates.append((r, v))
     lo = blocks[0].addr if blocks else 0
-    hi = max((b.addr + hdr + (b.size or 0) for b in blocks), default=0)
+    hi = max((b.addr + hdr + n for b, n in zip(blocks, sizes, strict=True)), default=0)
     hits: list[dict[str, Any]] = []
     for what, addr in candidates:
         if not lo <= addr < hi + 64:
@@ -472,12 +489,12 @@ def heap_context(crash: CrashDump, heap_dump: BlockDump | None, fault_addr: int 
         i, part = f
         b = blocks[i]
         hit: dict[str, Any] = {"via": what, "address": addr, "part": part,
-                               "block": _block_dict(b, hdr, sym, owners),
+                               "block": _block_dict(b, hdr, sym, owners, bad),
                                "offset": addr - (b.addr + hdr)}
         if i > 0:
-            hit["prev"] = _block_dict(blocks[i - 1], hdr, sym, owners)
+            hit["prev"] = _block_dict(blocks[i - 1], hdr, sym, owners, bad)
         if i + 1 < len(blocks):
-            hit["next"] = _block_dict(blocks[i + 1], hdr, sym, owners)
+            hit["next"] = _block_dict(blocks[i + 1], hdr, sym, owners, bad)
         if part == "header" and i > 0 and blocks[i - 1].used:
             p = blocks[i - 1]
             hit["diagnosis"] = "overflow"
@@ -489,8 +506,7 @@ def heap_context(crash: CrashDump, heap_dump: BlockDump | None, fault_addr: int 
             hit["diagnosis"] = "use_after_free"
             hit["text"] = (f"{what} 0x{addr:08X} points into the free block 0x{b.addr:08X} "
                            f"(+{hit['offset']}): use after free")
-        elif (b.corrupted or not b.dye_ok) and i > 0 and blocks[i - 1].used \
-                and not (blocks[i - 1].corrupted or not blocks[i - 1].dye_ok):
+        elif id(b) in bad and i > 0 and blocks[i - 1].used and id(blocks[i - 1]) not in bad:
             # a damaged header right after an intact used block: that block ran past its end
             p = blocks[i - 1]
             owner = hit["prev"].get("owner_function") or f"0x{p.owner:X}"
@@ -501,7 +517,7 @@ def heap_context(crash: CrashDump, heap_dump: BlockDump | None, fault_addr: int 
                            f"overwritten: overflow into the next block from the used block "
                            f"0x{p.addr:08X} ({p.size} bytes, allocated by {owner})")
             hit["culprit"] = hit["prev"]
-        elif b.corrupted or not b.dye_ok:
+        elif id(b) in bad:
             hit["diagnosis"] = "corrupted_block"
             hit["text"] = f"{what} 0x{addr:08X} is in block 0x{b.addr:08X} whose header is corrupt"
         else:
@@ -511,7 +527,7 @@ def heap_context(crash: CrashDump, heap_dump: BlockDump | None, fault_addr: int 
         hits.append(hit)
         if what == "fault address":
             break
-    corrupted = [_block_dict(b, hdr, sym, owners) for b in blocks if b.corrupted or not b.dye_ok]
+    corrupted = [_block_dict(b, hdr, sym, owners, bad) for b in blocks if id(b) in bad]
     return {"source": src, "variant": variant, "header_size": hdr, "hits": hits,
             "corrupted_blocks": corrupted}
 
@@ -542,8 +558,8 @@ def top_owners(heap_dump: BlockDump | None, sym: _Sym, n: int = 5) -> list[dict[
     if heap_dump is None:
         return []
     acc: dict[int, list[int]] = {}
-    for b in heap_dump.blocks:
-        if b.used and not b.sentinel and b.size:
+    for b in trusted_split(heap_dump)[0]:       # a corrupt header's size is garbage
+        if b.size:
             a = acc.setdefault(b.owner, [0, 0])
             a[0] += 1
             a[1] += b.size

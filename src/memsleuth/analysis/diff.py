@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from memsleuth.analysis.block_tally import tally
+from memsleuth.analysis.block_trust import untrusted, used_disagreement
 from memsleuth.analysis.census import Attributor, inline_suffix, site_totals
 from memsleuth.analysis.regression import sen_slopes
 from memsleuth.model import Sample
@@ -76,6 +77,10 @@ class SiteSeries:
         self._sample: Sample[Snapshot] = Sample(capacity or SNAPSHOT_CAPACITY)
         self._wanted = frozenset(i for i in keep if i >= 0)
         self._tail: deque[tuple[int, Snapshot]] = deque(maxlen=max([-i for i in keep] + [0]))
+        #: blocks left out of the censuses as untrusted (corrupt header, impossible size),
+        #: and where the first one is (line): heap corruption the verdicts must mention
+        self.untrusted_blocks = 0
+        self.untrusted_first: int | None = None
 
     @property
     def count(self) -> int:
@@ -111,6 +116,11 @@ class SiteSeries:
 
     def add(self, dump: BlockDump) -> None:
         used_bytes, totals = site_totals(dump, self.attributor)
+        bad = untrusted(dump)       # (judged once per dump: site_totals asked already)
+        if bad:
+            self.untrusted_blocks += len(bad)
+            if self.untrusted_first is None:
+                self.untrusted_first = dump.blocks[min(bad)].line
         sites: dict[str, tuple[int, int, int]] = {}
         for key, row in totals.items():
             sites[key] = (row.blocks, row.bytes, row.max_size)
@@ -123,7 +133,10 @@ class SiteSeries:
                     "owner": row.owner, "site_address": site.address,
                 }
         snap = Snapshot(
-            index=dump.index, line=dump.line, cycle=self.cycle, partial=dump.partial,
+            # (blocks with a corrupt header are in no total; a dump whose trusted blocks
+            # exceed its own UsedSz is not to be relied on: partial)
+            index=dump.index, line=dump.line, cycle=self.cycle,
+            partial=dump.partial or used_disagreement(dump, used_bytes) is not None,
             used_bytes=used_bytes, sites=sites,
             overhead=block_overhead(dump),
         )
@@ -150,8 +163,8 @@ def block_overhead(dump: BlockDump) -> float | None:
     (48 B per block on the 64-bit agent, 24 B on Cortex-M).
     """
     ov = dump.overview
-    if ov is None or not ov.total or dump.partial or not dump.blocks:
-        return None
+    if ov is None or not ov.total or dump.partial or not dump.blocks or untrusted(dump):
+        return None     # (a corrupt header's size is garbage: no estimate from it)
     payload = tally(dump).payload
     extra = (ov.total - payload) / len(dump.blocks)
     return extra if extra >= 0 else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from memsleuth.analysis.block_trust import trusted_split
 from memsleuth.results.census import Census, CensusRow
 
 Stack = tuple[str, ...]
@@ -47,7 +48,7 @@ def stacks_from_census(census: Census) -> list[tuple[Stack, int]]:
 
 def stacks_from_dump(dump: Any, attributor: Any) -> list[tuple[Stack, int]]:
     """Weighted stacks per block: exact when one site gathers several distinct traces."""
-    used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
+    used = trusted_split(dump)[0]      # as the census: no corrupt header's garbage size
     attributor.prepare({b.owner for b in used}, {a for b in used for a in b.trace})
     pairs = []
     for block in used:

@@ -23,6 +23,7 @@ from statistics import median
 from typing import Any, Literal
 
 from memsleuth.analysis import heap_rows
+from memsleuth.analysis.block_trust import header_bad, heap_size, largest_trusted
 from memsleuth.analysis.changepoint import LeakTest, leak_test, t_quantile
 from memsleuth.analysis.regression import Fit, crossing, theil_sen
 from memsleuth.analysis.series import HeapSeries, overview_problem
@@ -967,7 +968,8 @@ def largest_allocation(record: Any, largest: int | None) -> int | None:
     allocation the heap must still be able to serve (a forecast level)."""
     sizes: list[int] = []
     if isinstance(record, BlockDump):
-        sizes = [b.size for b in record.blocks if b.used and not b.sentinel and b.size]
+        # trusted blocks only: a corrupt header's size (824 MB on an 8 KiB heap) is no level
+        sizes = [largest_trusted(record)]
     elif isinstance(record, AllocWarning) and record.need:
         sizes = [record.need]
     return max([*sizes, largest or 0]) or largest
@@ -1053,7 +1055,11 @@ class TrendCollector:
         elif isinstance(record, BlockDump):
             if record.overview is not None:
                 self._overview(record.overview)
-            free = [b.size for b in record.blocks if not b.used and b.size is not None]
+            free = [b.size for b in record.blocks if not b.used and b.size is not None
+                    and not header_bad(b)]      # (a corrupt header's size is garbage)
+            heap = heap_size(record)
+            if heap is not None and free and max(free) > heap:
+                free = [n for n in free if n <= heap]
             if free and record.variant != "mmlk":
                 self._mfb = max(free)
                 if self._free is None:

@@ -56,8 +56,10 @@ def run_census(
         CensusOutput, census(dump, attributor, by=by, sort=sort, top=top or None),  # type: ignore[arg-type]
         log=str(log), elf=str(elf) if elf else None, snapshots=model.dumps.count,
         notes=tuple(notes), elf_match=elf_match(symbolizer, live_owners(dump), identity))
+    # blocks left out as untrusted make the totals lower bounds, as untracked ones do
     partial = result.snapshot.partial or result.snapshot.untracked > 0 or (
-        result.elf_match is not None and result.elf_match.verdict == "mismatch")
+        result.totals.untrusted_blocks > 0 or result.snapshot.untrusted_reason is not None
+    ) or (result.elf_match is not None and result.elf_match.verdict == "mismatch")
     return result, partial
 
 

@@ -48,17 +48,24 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
     identity = IdentityCollector()
     stats = [stream_log(log_a, [series_a.on_record, trend.on_record, identity.on_record],
                         cycle_pattern)]
+    read = [(log_a, series_a)]
     if log_b is None:
         result = diff_within(series_a, trend, pair, log_a)
     else:
         series_b = SiteSeries(attributor, keep=(pair[1],) if pair else ())
+        read.append((log_b, series_b))
         stats.append(stream_log(log_b, [series_b.on_record, identity.on_record], cycle_pattern))
         result = diff_between(series_a, series_b, pair, log_a, log_b)
     match = elf_match(symbolizer, attributor.seen, identity, traces=attributor.traces_seen)
+    # blocks left out as untrusted (corrupt header): the figures are lower bounds (census too)
+    corrupt = [f"{log}: {series.untrusted_blocks} heap block(s) with a corrupt header or an "
+               f"impossible size left out (first at line {series.untrusted_first}): heap "
+               f"corruption, see `memsleuth census`"
+               for log, series in read if series.untrusted_blocks]
     return extend(DiffOutput, result, log=str(log_a), elf=str(elf) if elf else None,
                   elf_match=match,
                   partial=tuple([n for st in stats for n in partial_notes(st, None)]
-                                + partial_notes(None, match)))
+                                + partial_notes(None, match) + corrupt))
 
 
 @click.command("diff")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from memsleuth.analysis.block_trust import untrusted
 from memsleuth.analysis.census import Attributor
 from memsleuth.analysis.check import Accumulators, Thresholds, leak_report
 from memsleuth.analysis.crash import crash_signature, explain_crash, signature_frames
@@ -216,12 +217,13 @@ def _extract(path: Path, ingest_id: str, opts: Options, symbols: SymbolStore,
                 counts["overviews"] += 1
                 overviews.append(_overview_row(record.overview, cycles))
             index, cycle, boot = counts["block_dumps"] - 1, cycles.cycle, cycles.boot
-            for block in record.blocks:
-                if block.used and not block.sentinel:
+            bad = untrusted(record)     # header corrupt or size impossible: flagged
+            for i, block in enumerate(record.blocks):
+                if block.used and not block.sentinel and i not in bad:
                     addresses.add(block.owner)
                 blocks.append((block.line, index, record.line, cycle, boot, block.addr,
                                block.used, block.size, block.owner, block.trace,
-                               block.corrupted or not block.dye_ok))
+                               i in bad))
             writer.check()
         elif isinstance(record, AllocWarning):
             warnings.append(record)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from memsleuth.report.numbering import dump_kind
 from memsleuth.report.terminal import addr, escape, pct, printer, size, warn, where
-from memsleuth.results.census import Census, CensusRow
+from memsleuth.results.census import BlockInfo, Census, CensusRow
 from memsleuth.results.common import ElfMatch, InlineFrame
 
 #: Terminal width from which the census shows every column.
@@ -31,6 +31,11 @@ def render_census(result: Census, title: str | None = None) -> None:
         warn(f"snapshot is partial: {snap.partial_reason}")
     if snap.untracked:
         warn(f"snapshot is incomplete: {snap.untracked_reason}")
+    if totals.untrusted_blocks:
+        warn(f"{totals.untrusted_blocks} block(s) left out of these figures: header corrupt "
+             "or size impossible (listed below)")
+    if snap.untrusted_reason:
+        warn(f"snapshot is untrusted: {snap.untrusted_reason}")
     for obj in result.objects:
         ctors = ", ".join(obj.constructors) or "?"
         out.print(f"  [bold]{obj.blocks:,} live {obj.kind} object(s)[/], {size(obj.bytes)}"
@@ -68,19 +73,59 @@ def render_census(result: Census, title: str | None = None) -> None:
     if hidden > 0:
         out.print(f"  … {hidden} more sites (use --top 0 for all)")
     if result.corrupted:
-        out.print(f"[bold red]{len(result.corrupted)} corrupted block(s)[/] (bad header dye):")
-        for item in result.corrupted:
-            for label, b in (("previous", item.previous), ("block", item.block),
-                             ("next", item.next)):
-                if b is None:
-                    continue
-                mark = "[red]>>[/]" if label == "block" else "  "
-                out.print(
-                    f"  {mark} line {b.line}: {addr(b.addr)} "
-                    f"{'used' if b.used else 'free'}"
-                    f" {b.size if b.size is not None else 'sentinel'} B"
-                    f" owner {addr(b.owner)} {b.site or ''}"
-                )
+        render_corrupted(result)
+
+
+#: What each ``CorruptedBlock.reason`` means, in the user's words.
+REASONS = {
+    "bad_dye": "header corrupt (bad dye/Chk): its size and owner as printed are garbage",
+    "too_large": "size larger than the whole heap (TotalSz): impossible, the header is garbage",
+    "overlaps_next": "size runs past the next block's address: impossible, the header is "
+                     "garbage",
+}
+
+
+def render_corrupted(result: Census) -> None:
+    """The blocks left out of the figures, each with its neighbours and what it means."""
+    out = printer()
+    out.print(f"[bold red]{len(result.corrupted)} corrupted block(s)[/] left out of every "
+              "figure (heap corruption):")
+    for item in result.corrupted:
+        for label, b in (("previous", item.previous), ("block", item.block),
+                         ("next", item.next)):
+            if b is None:
+                continue
+            mark = "[red]>>[/]" if label == "block" else "  "
+            dye = f" dye {b.dye:x}" if label == "block" and b.dye is not None else ""
+            out.print(
+                f"  {mark} line {b.line}: {addr(b.addr)} "
+                f"{'!' if b.corrupted else ''}{'used' if b.used else 'free'}"
+                f" {_size_text(b)}"
+                f" owner {addr(b.owner)}{dye} {escape(b.site or '')}".rstrip()
+            )
+        block = item.block
+        text = REASONS.get(item.reason, item.reason) if block.size is not None \
+            else "header corrupt (the device lists it among its error blocks)"
+        if item.span is not None:
+            text += f"; {size(item.span)} to the next block, header included"
+        out.print(f"     [red]{escape(text)}[/]")
+        if item.overrun_by_previous and item.previous is not None:
+            prev = item.previous
+            who = prev.site or addr(prev.owner)
+            out.print(f"     [red]likely a write past the end of the used block "
+                      f"{addr(prev.addr)} ({prev.size} B, allocated by {escape(who)}) "
+                      f"overwrote the header at {addr(block.addr)}[/]")
+    totals = result.totals
+    if totals.overview_used is not None and totals.printed_used_bytes != totals.used_bytes:
+        out.print(f"  used sizes as printed add up to {size(totals.printed_used_bytes)}; the "
+                  f"UsedSz printed with the dump is {size(totals.overview_used)} (headers "
+                  f"included); trusted blocks: {size(totals.used_bytes)}")
+
+
+def _size_text(b: BlockInfo) -> str:
+    if b.size is not None:
+        return f"{b.size} B"
+    return "sentinel" if b.sentinel else "(no size printed)"
 
 
 def _cells(n: int, row: CensusRow, wide: bool) -> list[str]:

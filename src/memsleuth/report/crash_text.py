@@ -98,7 +98,10 @@ def render_crash(r: CrashExplanation) -> None:
         for h in heap.hits:
             c.print(f"  {escape(h.text)}")
             for k, b in (("prev", h.prev), ("block", h.block), ("next", h.next)):
-                if b:
+                if b and b.corrupted:   # size and owner as printed: garbage
+                    c.print(f"    {k:5} {_a(b.addr)} header corrupt (printed size {b.size} B, "
+                            f"owner {_a(b.owner)}: not to be believed)")
+                elif b:
                     own = b.owner_function or _a(b.owner)
                     w = f" {b.owner_where}" if b.owner_where else ""
                     c.print(f"    {k:5} {_a(b.addr)} {'used' if b.used else 'free'} "

@@ -27,10 +27,17 @@ class CensusSnapshot:
     #: them; docs/object-trace.md section 6): the census counts are then lower bounds
     untracked: int = 0
     untracked_reason: str | None = None
+    #: the dump's trusted blocks cannot be the heap its own overview describes (their
+    #: payload exceeds the UsedSz printed with it): the figures are not to be relied on
+    untrusted_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CensusTotals:
+    """The dump's figures, made of its trusted blocks only: a block whose header is corrupt
+    or whose size is impossible is in no figure (``untrusted_blocks`` counts them, listed in
+    ``corrupted``); ``printed_used_bytes`` is the used sum as printed, those included."""
+
     used_blocks: int
     used_bytes: int
     free_blocks: int
@@ -39,6 +46,10 @@ class CensusTotals:
     #: False for dumps of live allocations only (ESP-IDF heap trace, NuttX 'used' memdump)
     free_listed: bool
     sites: int
+    untrusted_blocks: int = 0
+    printed_used_bytes: int = 0
+    #: UsedSz printed with the dump (headers included), null without one
+    overview_used: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,7 +79,8 @@ class CensusRow:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BlockInfo:
-    """One block of a dump as printed (a corrupted block or its neighbour)."""
+    """One block of a dump as printed (a corrupted block or its neighbour); ``trusted``
+    false: its size and owner are left out of every figure (``site`` is then null)."""
 
     line: int
     addr: int
@@ -79,13 +91,29 @@ class BlockInfo:
     corrupted: bool
     owner: int
     site: str | None
+    trusted: bool = True
+
+
+#: ``bad_dye``: the device flagged the header ('!', a wrong dye or Chk); ``too_large``: the
+#: size is above the heap's TotalSz; ``overlaps_next``: the size runs past the next block
+UntrustedReason = Literal["bad_dye", "too_large", "overlaps_next"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CorruptedBlock:
+    """A block left out of the census figures, as printed, with its neighbours.
+
+    ``span``: bytes from its address to the next block the dump lists (free list included),
+    the most it can really occupy with its header; ``overrun_by_previous``: its header is bad
+    right after an intact used block, the usual trace of a write past that block's end.
+    """
+
     block: BlockInfo
     previous: BlockInfo | None
     next: BlockInfo | None
+    reason: UntrustedReason = "bad_dye"
+    span: int | None = None
+    overrun_by_previous: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
