@@ -37,6 +37,10 @@ T = TypeVar("T")
 
 #: Points kept of a series (overviews, cycle markers) before it is thinned.
 SERIES_CAPACITY = 20_000
+#: ``series_capacity`` for a caller that reads only the ends of the series and their counts
+#: (analyze: the newest overview, the first, how many): the thinned lists then build a
+#: record for a handful of the millions of tables and markers of a stress log.
+ENDS_ONLY = 2
 #: Block dumps listed by name (``analyze``'s ``contents.block_dumps``): every one up to this
 #: many (a day's soak test prints hundreds); past it an evenly spaced sample of between half
 #: and all of this many, plus the dumps named in ``DumpLog.pins``. ``count`` stays exact.

@@ -1,5 +1,6 @@
-"""``build_model(heap_status=False)`` (what census reads): the dumps as the full model has
-them, on the bundled runs read by the C scanner in bulk and by the line path."""
+"""The lean models: ``heap_status=False`` (census: the dumps as the full model has them,
+read by the C scanner in bulk and by the line path) and ``ENDS_ONLY`` (analyze: the same
+heap health), on the bundled runs."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from memsleuth.analysis.health import heap_health
 from memsleuth.commands.common import load_model
-from memsleuth.model import build_model
+from memsleuth.model import ENDS_ONLY, SERIES_CAPACITY, build_model
 from memsleuth.parse import parse_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,3 +42,22 @@ def test_a_cycle_pattern_needs_the_heap_status() -> None:
     """Nothing would say whether a user's cycle pattern matched: refused, not ignored."""
     with pytest.raises(ValueError, match="cycle pattern"):
         load_model(LOGS[0], cycle_pattern=r"cycle (\d+)", heap_status=False)
+
+
+@pytest.mark.parametrize("log", LOGS + [
+    ROOT / "examples" / "wifi_reconnect_leak" / "out" / "cortex-m4-burst.log",
+    ROOT / "tests" / "fixtures" / "alios" / "b2_21_overview.log"], ids=lambda p: p.stem)
+def test_ends_only_model_has_the_same_heap_health(log: Path) -> None:
+    """What analyze reads of the series (``ENDS_ONLY``): the newest and first overview, the
+    lowest, the counts; the same heap health as with the whole series kept, read in bulk."""
+    def model(capacity: int):  # noqa: ANN202
+        parsed = parse_file(log, objects="runs", heap_runs=True)
+        return build_model(parsed, parsed.stats, series_capacity=capacity)
+
+    full, ends = model(SERIES_CAPACITY), model(ENDS_ONLY)
+    assert (full.overviews.count, full.markers.count) == (ends.overviews.count,
+                                                          ends.markers.count)
+    assert heap_health(full.overviews, full.lowest_overview, full.series_first) == heap_health(
+        ends.overviews, ends.lowest_overview, ends.series_first)
+    if full.overviews.count > 2:
+        assert len(ends.overviews) < len(full.overviews)

@@ -217,6 +217,7 @@ def load_model(
     rounds: bool = True,
     heap_runs: bool = False,
     heap_status: bool = True,
+    series_capacity: int | None = None,
 ):  # -> LogModel
     """Read the log once into a LogModel (streaming); a missing file is a usage error.
 
@@ -228,8 +229,10 @@ def load_model(
     records too (cycle markers, overview tables and, with ``objects="runs"``, the object
     events between them, in bulk). ``heap_status=False``: the caller reads the block dumps
     only; the model keeps no overview or marker (``build_model``), and a ``cycle_pattern``
-    is not allowed (nothing would say whether it matched)."""
-    from memsleuth.model import build_model
+    is not allowed (nothing would say whether it matched). ``series_capacity``: how many
+    overviews and markers the model keeps before thinning (``model.ENDS_ONLY`` for a caller
+    that reads the ends and counts only)."""
+    from memsleuth.model import SERIES_CAPACITY, build_model
     from memsleuth.parse import parse_file
 
     if not log.exists():
@@ -240,7 +243,8 @@ def load_model(
                         objects=objects, detect=rounds, heap_runs=heap_runs)
     on_record = fan_out(hooks) if hooks else None
     model = build_model(parsed, parsed.stats, path=log, keep=keep, on_record=on_record,
-                        heap_status=heap_status)
+                        heap_status=heap_status,
+                        series_capacity=series_capacity or SERIES_CAPACITY)
     warn_unmatched_pattern(cycle_pattern, model.markers.count)
     return model
 
