@@ -9,16 +9,18 @@ from pathlib import Path
 import pytest
 
 from memsleuth.analysis.block_tally import tally
-from memsleuth.analysis.block_trust import trusted_split
+from memsleuth.analysis.block_trust import trusted_split, untrusted
 from memsleuth.analysis.census import Attributor
 from memsleuth.commands.common import open_symbolizer
 from memsleuth.parse import parse_file
 from memsleuth.records import BlockDump, HeapBlock
 
 ROOT = Path(__file__).resolve().parents[2]
-STEMS = sorted({p.with_suffix("") for p in (ROOT / "examples").glob("*/out/*.log")}
-               | {p.with_suffix("") for p in (ROOT / "tests" / "fixtures" / "alios").glob(
-                   "*.log")})
+STEMS = sorted({p.with_suffix("") for p in (
+    *ROOT.glob("examples/*/out/*.log"), *ROOT.glob("tests/fixtures/alios/*.log"),
+    *ROOT.glob("tests/fixtures/real/*.log"), *ROOT.glob("tests/fixtures/rtos/real/*.log"),
+    *ROOT.glob("tests/fixtures/crash/qemu/**/*.log"),
+    *ROOT.glob("tests/fixtures/freertos/*.log"))})
 
 
 def _dumps(stem: Path) -> list[BlockDump]:
@@ -54,6 +56,31 @@ def test_tally_leaves_out_a_corrupt_header() -> None:
     assert all(b.size < 8192 for b in dump.blocks if b.owner in {o for o, _ in t.pairs})
 
 
+@pytest.mark.parametrize("edit", ["too_large", "overlaps_next", "convention"])
+def test_tally_screens_sizes_as_the_trust_rules(edit: str) -> None:
+    """A good dye with an impossible size (above TotalSz, past the next header) is left out
+    as ``block_trust`` decides; a printer whose every size reaches past the next address
+    (its convention) has nothing left out. Real dump, sizes edited in memory."""
+    stem = ROOT / "examples" / "vendor_stress" / "out" / "cortex-m4-leak"
+    dump = next(d for d in _dumps(stem) if d.variant == "B3" and d.overview is not None)
+    blocks = dump.blocks
+    i = next(k for k, b in enumerate(blocks[:-1])
+             if b.used and not b.sentinel and blocks[k + 1].addr > b.addr + 64)
+    if edit == "too_large":
+        blocks[i] = replace(blocks[i], size=dump.overview.total + 1)
+    elif edit == "overlaps_next":
+        blocks[i] = replace(blocks[i], size=blocks[i + 1].addr - blocks[i].addr + 16)
+    else:
+        for k, (a, c) in enumerate(zip(blocks, blocks[1:], strict=False)):
+            if a.size is not None and c.addr > a.addr:
+                blocks[k] = replace(a, size=c.addr - a.addr + 8)
+    t = tally(dump)
+    assert t.bad == untrusted(replace(dump))     # (a copy: judged afresh by the rules)
+    assert (i in t.bad) == (edit != "convention")
+    used = trusted_split(replace(dump))[0]
+    assert t.used_bytes == sum(b.size for b in used)
+
+
 def test_tally_sees_a_dump_that_grew() -> None:
     """The kept answer is for the dump as it was: a block added after is counted."""
     dump = _dumps(ROOT / "tests" / "fixtures" / "alios" / "b3_full")[0]
@@ -77,7 +104,7 @@ def test_observe_learns_as_walking_every_dump(stem: Path) -> None:
     sym = open_symbolizer(stem.with_suffix(".elf"))
     memo, walk = Attributor(sym), Attributor(sym)
     for dump in [*dumps, *reversed(dumps), *dumps]:
-        used = [b for b in dump.blocks if b.used and not b.sentinel and b.size is not None]
+        used = trusted_split(dump)[0]
         memo.observe(tally(dump).pairs)
         walk.prepare({b.owner for b in used}, {a for b in used for a in b.trace})
         walk.learn(used)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from memsleuth.analysis.block_trust import header_bad, trusted_split, untrusted
+from memsleuth.analysis.block_trust import header_bad, heap_size, trusted_split, untrusted
 from memsleuth.records import BlockDump
 
 #: (owner, trace): what a census attributes a block by
@@ -60,23 +60,28 @@ def tally(dump: BlockDump) -> Tally:
 
 
 def _tally(dump: BlockDump) -> Tally:
-    bad = untrusted(dump)
-    if bad:                 # (rare: the rules decided which blocks count)
-        used, free, _ = trusted_split(dump)
-        pairs: dict[Pair, list[int]] = {}
-        for b in used:
-            pairs.setdefault((b.owner, b.trace), []).append(b.size)
-        sizes = [b.size for b in free]
-        return _made(pairs, len(sizes), sum(sizes), max(sizes, default=0),
-                     sum(b.size for b in dump.blocks if b.size is not None), bad)
-    pairs = {}
+    # The walk also screens the dump as ``block_trust.untrusted`` does (a flagged header, a
+    # size above TotalSz, a block reaching past the next one's address): a sound dump needs
+    # no other pass; on any doubt the trust rules decide.
+    pairs: dict[Pair, list[int]] = {}
     get = pairs.get
-    free_blocks = free_bytes = largest_free = payload = 0
+    free_blocks = free_bytes = largest_free = payload = largest = 0
+    doubt = False
+    end = -1                # where the previous block ends (its address + size)
     for b in dump.blocks:
+        if b.corrupted or not b.dye_ok:
+            doubt = True
+        addr = b.addr
+        if end > addr:
+            doubt = True
         size = b.size
         if size is None:
+            end = addr
             continue
+        end = addr + size
         payload += size
+        if size > largest:
+            largest = size
         if b.used:
             if b.sentinel:
                 continue
@@ -91,6 +96,17 @@ def _tally(dump: BlockDump) -> Tally:
             free_bytes += size
             if size > largest_free:
                 largest_free = size
+    if not doubt:
+        total = heap_size(dump)
+        doubt = total is not None and largest > total
+    bad = untrusted(dump) if doubt else {}
+    if bad:                 # (rare: the rules decided which blocks count)
+        used, free, _ = trusted_split(dump)
+        pairs = {}
+        for b in used:
+            pairs.setdefault((b.owner, b.trace), []).append(b.size)
+        sizes = [b.size for b in free]
+        return _made(pairs, len(sizes), sum(sizes), max(sizes, default=0), payload, bad)
     if not free_blocks:
         free = [b.size for b in dump.free_list if b.size is not None and not header_bad(b)]
         free_blocks, free_bytes, largest_free = len(free), sum(free), max(free, default=0)
