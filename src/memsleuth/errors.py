@@ -17,7 +17,8 @@ Exit codes:
   2  usage error: bad option or argument, file not found
   3  input error: the log holds nothing usable (check: too little to judge), or the
      ELF cannot be read
-  4  partial result: printed, but a section was cut short or the ELF does not match the log
+  4  partial result: printed, but a section was cut short, the ELF does not match the
+     log, or census/diff left a corrupted heap block out of its figures
 """
 
 

@@ -126,6 +126,9 @@ def test_overflow_crash_heap_map_does_not_use_the_garbage_size() -> None:
     # the garbage size (786 MiB) would make every address above the block "inside" it
     assert all(h["block"]["addr"] != 0x20000BC8 or h["address"] < 0x20000BE8
                for h in heap["hits"])
+    _, text = run_text("crash", str(log), "--elf", str(elf))
+    assert "block 0x20000BC8 header corrupt (printed size 824326688 B" in text
+    assert "used 824326688 B" not in text
 
 
 # -- real logs edited the way an overflow writes a header --------------------------------
@@ -261,3 +264,21 @@ def test_trusted_blocks_above_the_overviews_used_size_make_the_dump_untrusted(
     assert code == 4
     _, orig = run_json("census", str(OVERFLOW.with_suffix(".log")))
     assert orig["snapshot"]["untrusted_reason"] is None
+
+
+def test_fleet_blocks_table_flags_an_impossible_size(tmp_path: Path) -> None:
+    """The store's blocks table flags what every verb leaves out, a size no block can have
+    (its dye checks out) included, so a SQL sum over unflagged rows is the census's."""
+    from memsleuth.fleet.queries import run_sql
+
+    log, line, _ = _edit(tmp_path, "cortex-m4-leak", "0x{addr}  used  824326688   OK  0x22323430 ")
+    store = tmp_path / "store"
+    result = CliRunner().invoke(main, ["ingest", str(log), "--out", str(store), "--json"])
+    assert result.exit_code in (0, 4), result.output
+    flagged = run_sql(store, "SELECT line, size FROM blocks WHERE corrupted")
+    assert [(r["line"], r["size"]) for r in flagged] == [(line, 824326688)]
+    _, census = run_json("census", str(log))
+    last = run_sql(store, "SELECT sum(size) AS n FROM blocks WHERE used AND NOT corrupted AND "
+                          "size IS NOT NULL AND dump_index = (SELECT max(dump_index) FROM "
+                          "blocks)")
+    assert last[0]["n"] == census["totals"]["used_bytes"]

@@ -13,6 +13,7 @@ overlap (so the overlap is not the printer's convention).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from itertools import islice
 from operator import add, attrgetter, gt
 from typing import Any
@@ -190,8 +191,8 @@ def header_gap(dump: Any, bad: dict[int, str]) -> int | None:
     return max(sorted(counts), key=counts.__getitem__) if counts else None
 
 
-def neighbours(dump: Any, i: int, bad: dict[int, str]) -> tuple[int | None, bool]:
-    """(span, overrun_by_previous) of the untrusted block ``i``.
+def neighbours(dump: Any, bad: dict[int, str]) -> dict[int, tuple[int | None, bool]]:
+    """(span, overrun_by_previous) of every untrusted block ``i`` in ``bad``.
 
     span: bytes from its address to the next header the dump gives (free list included),
     the most it can occupy with its header (full physical walks only, else None).
@@ -199,17 +200,26 @@ def neighbours(dump: Any, i: int, bad: dict[int, str]) -> tuple[int | None, bool
     ends where a header begins (the dump's usual gap): a write past that block's end.
     """
     blocks = dump.blocks
-    block = blocks[i]
-    span = None
+    starts: list[int] = []
     if dump.variant in PHYSICAL_WALK and not dump.partial:
-        after = [b.addr for b in blocks if b.addr > block.addr]
-        after += [b.addr for b in dump.free_list if b.addr > block.addr]
-        span = min(after) - block.addr if after else None
-    prev = blocks[i - 1] if i > 0 else None
-    overrun = False
-    if (bad[i] == BAD_DYE and prev is not None and prev.used and not prev.sentinel
-            and i - 1 not in bad and prev.size is not None and prev.addr < block.addr):
-        gap = header_gap(dump, bad)
-        end = prev.addr + prev.size
-        overrun = block.addr - end == gap if gap is not None else 0 <= block.addr - end <= 64
-    return span, overrun
+        starts = sorted({b.addr for b in blocks} | {b.addr for b in dump.free_list})
+    gap: int | None = None
+    gap_known = False
+    out: dict[int, tuple[int | None, bool]] = {}
+    for i in bad:
+        block = blocks[i]
+        span = None
+        if starts:
+            k = bisect_right(starts, block.addr)
+            span = starts[k] - block.addr if k < len(starts) else None
+        prev = blocks[i - 1] if i > 0 else None
+        overrun = False
+        if (bad[i] == BAD_DYE and prev is not None and prev.used and not prev.sentinel
+                and i - 1 not in bad and prev.size is not None and prev.addr < block.addr):
+            if not gap_known:
+                gap, gap_known = header_gap(dump, bad), True
+            end = prev.addr + prev.size
+            overrun = block.addr - end == gap if gap is not None \
+                else 0 <= block.addr - end <= 64
+        out[i] = (span, overrun)
+    return out

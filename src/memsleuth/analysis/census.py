@@ -672,8 +672,9 @@ def corrupted_blocks(dump: BlockDump, attributor: Attributor,
     blocks = dump.blocks
     if bad is None:
         bad = trusted_split(dump)[2]
+    room = neighbours(dump, bad) if bad else {}
     for i in sorted(bad):
-        span, overrun = neighbours(dump, i, bad)
+        span, overrun = room[i]
         out.append(CorruptedBlock(
             block=_block_info(blocks[i], attributor, trusted=False),
             previous=_block_info(blocks[i - 1], attributor, trusted=i - 1 not in bad)
