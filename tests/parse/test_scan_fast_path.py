@@ -478,3 +478,43 @@ def test_prefix_count_on_mixed_chunks() -> None:
         whole = text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
         want = sum(normalize(line).prefixed for line in whole)
         assert counted + count_prefixed(rest) == count_prefixed(text) == want, lines
+
+
+def _rule_variants() -> list[tuple[int, int | None, str]]:
+    """(rule length, position of a foreign character or None, that character): lengths
+    around the 20-dash minimum and the 8-byte steps _scan.c's rule test takes, breaks in
+    every part of a step."""
+    out: list[tuple[int, int | None, str]] = [(n, None, "") for n in (
+        19, 20, 21, 23, 24, 25, 31, 32, 33, 75)]
+    for n in (21, 24, 33, 75):
+        out += [(n, at, ch) for at in (0, 1, 7, 8, 9, 15, 16, 19, 20, n - 2, n - 1)
+                for ch in ("x", "=", " ") if at < n]
+    return out
+
+
+@pytest.mark.parametrize("length,at,ch", _rule_variants())
+def test_table_rules_of_any_length_and_break(tmp_path: Path, length: int, at: int | None,
+                                             ch: str) -> None:
+    """A heap table's rule is 20 or more dashes and nothing else: the C loops (which test a
+    rule 8 bytes at a time) and the line path agree on every rule of a real log shortened,
+    lengthened or broken by one character anywhere, record for record, with the markers
+    and tables taken in columns or one by one."""
+    from memsleuth.records import HeapRun
+
+    src = ROOT / "examples" / "wifi_reconnect_leak" / "out" / "cortex-m4-leak.log"
+    lines = src.read_text().splitlines()[:400]
+    rule = "-" * length
+    if at is not None:
+        rule = rule[:at] + ch + rule[at + 1:]
+    edited = [rule if re.fullmatch(r"-{20,}", s.strip()) else s for s in lines]
+    assert edited != lines
+    path = tmp_path / "rules.log"
+    path.write_text("\n".join(edited) + "\n")
+    fast, line = both(path)
+    assert fast == line
+
+    def expanded(fast_path: bool) -> list[str]:
+        log = parse_file(path, fast=fast_path, heap_runs=True)
+        return [repr(x) for r in log
+                for x in (r.records() if type(r) is HeapRun else [r])]
+    assert expanded(True) == expanded(False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import warnings
 from pathlib import Path
@@ -46,3 +47,24 @@ def committed_elfs() -> list[Path]:
     if not out:   # not a git checkout: the symbolizer fixtures at least
         return sorted((root / "tests" / "fixtures" / "symbols").glob("*.elf"))
     return [root / p for p in out if not p.startswith("tests/fixtures/corrupt_elf")]
+
+
+def mutate_line_program(rng: random.Random, data: bytearray, start: int, size: int) -> None:
+    """Damage a line program the ways real damage and hostile files do."""
+    pos = start + rng.randrange(size)
+    mode = rng.randrange(5)
+    if mode == 0:      # a few flipped bytes
+        for _ in range(rng.randint(1, 3)):
+            data[start + rng.randrange(size)] = rng.randrange(256)
+    elif mode == 1:    # a LEB128 far wider than 64 bits, or a huge one
+        n = rng.choice([3, 9, 10, 12, 40])
+        bomb = bytes([0xFF] * (n - 1) + [rng.choice([0x01, 0x3F, 0x40, 0x7F])])
+        data[pos:pos + len(bomb)] = bomb[: len(data) - pos]
+    elif mode == 2:    # an extended opcode with a wild length or a wide set_address
+        ext = bytes([0, rng.choice([1, 2, 5, 9, 13, 0x7F, 0xFF]), rng.choice([1, 2, 3, 4])])
+        data[pos:pos + 3] = ext[: len(data) - pos]
+    elif mode == 3:    # a unit or header length pointing past the section (or short)
+        at = start + rng.choice([0, 6, 8])
+        data[at:at + 4] = rng.randrange(1 << 32).to_bytes(4, "little")
+    else:              # a standard opcode this producer never defined
+        data[pos] = rng.randrange(13, 40)

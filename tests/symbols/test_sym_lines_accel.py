@@ -16,7 +16,7 @@ from array import array
 from pathlib import Path
 
 import pytest
-from sym_helpers import committed_elfs
+from sym_helpers import committed_elfs, mutate_line_program
 
 from memsleuth.symbols import lines
 from memsleuth.symbols.elf import ElfImage
@@ -72,27 +72,6 @@ def test_every_unit_of_every_committed_elf_decodes_the_same_both_ways():
     assert units >= 300 and rows >= 30_000
 
 
-def _mutate(rng: random.Random, data: bytearray, start: int, size: int) -> None:
-    """Damage a line program the ways real damage and hostile files do."""
-    pos = start + rng.randrange(size)
-    mode = rng.randrange(5)
-    if mode == 0:      # a few flipped bytes
-        for _ in range(rng.randint(1, 3)):
-            data[start + rng.randrange(size)] = rng.randrange(256)
-    elif mode == 1:    # a LEB128 far wider than 64 bits, or a huge one
-        n = rng.choice([3, 9, 10, 12, 40])
-        bomb = bytes([0xFF] * (n - 1) + [rng.choice([0x01, 0x3F, 0x40, 0x7F])])
-        data[pos:pos + len(bomb)] = bomb[: len(data) - pos]
-    elif mode == 2:    # an extended opcode with a wild length or a wide set_address
-        ext = bytes([0, rng.choice([1, 2, 5, 9, 13, 0x7F, 0xFF]), rng.choice([1, 2, 3, 4])])
-        data[pos:pos + 3] = ext[: len(data) - pos]
-    elif mode == 3:    # a unit or header length pointing past the section (or short)
-        at = start + rng.choice([0, 6, 8])
-        data[at:at + 4] = rng.randrange(1 << 32).to_bytes(4, "little")
-    else:              # a standard opcode this producer never defined
-        data[pos] = rng.randrange(13, 40)
-
-
 @needs_c
 @pytest.mark.parametrize("name", ["arm_thumb_gc", "arm_thumb_be", "x86_64_dw4", "sites_x86_64"])
 def test_mutated_line_programs_decode_the_same_both_ways(name, tmp_path, monkeypatch):
@@ -115,7 +94,7 @@ def test_mutated_line_programs_decode_the_same_both_ways(name, tmp_path, monkeyp
     base = [decode(u, lines._accel) for u in units_of(original, tmp_path, "orig.elf")]
     for i in range(150):
         data = bytearray(original)
-        _mutate(rng, data, sec.offset, sec.size)
+        mutate_line_program(rng, data, sec.offset, sec.size)
         results = []
         for unit in units_of(bytes(data), tmp_path, f"m{i}.elf"):
             c, py = decode(unit, lines._accel), decode(unit, None)

@@ -1101,11 +1101,14 @@ class TrendCollector:
         seq = np.frombuffer(run.seq, dtype=np.uint8)
         idx = np.frombuffer(run.m_index, dtype=np.int64)
         total, free, low, mfb, bad = cols.total, cols.free, cols.low, cols.mfb, cols.bad
-        mpos = np.flatnonzero(seq == 0)
-        tpos = np.flatnonzero(seq == 1)
-        ppos = np.flatnonzero(seq == 2)
+        # (array methods, not the np.* wrappers: a run is often a few dozen entries, and
+        # these calls, made a few times per run, weighed more than the arithmetic)
+        mpos = (seq == 0).nonzero()[0]
+        tpos = (seq == 1).nonzero()[0]
+        ppos = (seq == 2).nonzero()[0]
         # entries that are never regular: a marker below the one before it, an impossible row
-        stops = np.union1d(mpos[1:][idx[1:] < idx[:-1]], tpos[bad])
+        back, worse = mpos[1:][idx[1:] < idx[:-1]], tpos[bad]
+        stops = np.union1d(back, worse) if len(back) or len(worse) else back
         pos = j = k = 0          # next entry, next marker, next table
         segments = 0
         while pos < n:
@@ -1115,18 +1118,18 @@ class TrendCollector:
                 stop = pos           # read this entry on its own
             else:
                 segments += 1
-                s = int(np.searchsorted(stops, pos))
+                s = int(stops.searchsorted(pos))
                 stop = int(stops[s]) if s < len(stops) else n
                 if j < len(mpos) and mpos[j] < stop and self.cycle is not None \
                         and idx[j] < self.cycle:
                     stop = int(mpos[j])
-                k_end = int(np.searchsorted(tpos, stop))
-                other = np.flatnonzero(total[k:k_end] != heap.total)
+                k_end = int(tpos.searchsorted(stop))
+                other = (total[k:k_end] != heap.total).nonzero()[0]
                 if len(other):
                     stop = int(tpos[k + int(other[0])])
             if stop > pos:
-                j_end = int(np.searchsorted(mpos, stop))
-                k_end = int(np.searchsorted(tpos, stop))
+                j_end = int(mpos.searchsorted(stop))
+                k_end = int(tpos.searchsorted(stop))
                 self._bulk(run, seq[pos:stop], idx, j, j_end, k, k_end, free, total, low, mfb)
                 pos, j, k = stop, j_end, k_end
             if pos < n:
@@ -1138,7 +1141,7 @@ class TrendCollector:
                     self.on_record(run.marker(j))
                     j += 1
                 else:       # object events: only counted while a counter reset waits
-                    self.on_record(run.packs[int(np.searchsorted(ppos, pos))])
+                    self.on_record(run.packs[int(ppos.searchsorted(pos))])
                 pos += 1
 
     def _bulk(self, run: HeapRun, seq: Any, idx: Any, j0: int, j1: int, k0: int, k1: int,
@@ -1150,13 +1153,13 @@ class TrendCollector:
         cycle0 = self.cycle
         cyc = idx[j0:j1]
         # markers of this segment before each table: its cycle and the table's group
-        group = np.cumsum(seq == 0)[seq == 1]
+        group = (seq == 0).cumsum()[seq == 1]
         lines = np.frombuffer(run.t_line, dtype=np.int64)[k0:k1]
         t_free, t_total = free[k0:k1], total[k0:k1]
         t_low = low[k0:k1] if low is not None else None
         t_mfb = mfb[k0:k1] if mfb is not None else None
         # group 0: tables before the first marker, in the current cycle
-        n0 = int(np.searchsorted(group, 1))
+        n0 = int(group.searchsorted(1))
         if n0:
             if self.cycle is None:
                 self.boot += n0
@@ -1166,7 +1169,12 @@ class TrendCollector:
             self._flush()                       # the cycle before the first marker
             # the first table after marker q - 1 is the point of cycle cyc[q - 1]; the first
             # after the last marker is the new cycle's pending row
-            firsts = np.flatnonzero(np.diff(group, prepend=0) > 0)
+            # np.diff(group, prepend=0) > 0, without diff's wrapper work
+            step = np.empty_like(group)
+            if len(group):
+                step[0] = group[0]
+                np.subtract(group[1:], group[:-1], out=step[1:])
+            firsts = (step > 0).nonzero()[0]
             last_pending = None
             if len(firsts) and group[firsts[-1]] == nm:
                 last_pending = int(firsts[-1])

@@ -173,11 +173,17 @@ class Abbrev:
 def parse_abbrevs(data: bytes, pos: int, addr_size: int, offset_size: int, version: int
                   ) -> dict[int, Abbrev]:
     """Compile the abbreviation table at ``pos`` into plans (see module docstring)."""
+    return parse_abbrevs_at(data, pos, addr_size, offset_size, version)[0]
+
+
+def parse_abbrevs_at(data: bytes, pos: int, addr_size: int, offset_size: int, version: int
+                     ) -> tuple[dict[int, Abbrev], int]:
+    """``parse_abbrevs``, and the position just past the table's terminating 0."""
     table: dict[int, Abbrev] = {}
     while True:
         code, pos = uleb(data, pos)
         if code == 0:
-            return table
+            return table, pos
         tag, pos = uleb(data, pos)
         has_children = data[pos] != 0
         pos += 1
@@ -270,3 +276,47 @@ def read_die(data: bytes, pos: int, abbrevs: dict[int, Abbrev], little: bool
             form, pos = uleb(data, pos)
             raise ValueError(f"DW_FORM_indirect (0x{form:x}) is not supported")
     return ab, attrs, pos
+
+
+def skip_die(data: bytes, pos: int, ab: Abbrev, order: str
+             ) -> tuple[int, tuple[int, int] | None]:
+    """``read_die`` for a DIE a walk only steps over (``pos``: just past its code): where
+    it ends and its DW_AT_sibling as read_die would give it, without the dict of the rest.
+    The same reads, so the same errors on damaged data."""
+    sib = None
+    for key, kind, size, cls in ab.plan:
+        if kind == K_FIXED:
+            if key == AT_sibling:
+                sib = (cls, int.from_bytes(data[pos:pos + size], order))
+            pos += size
+        elif kind == K_ULEB:
+            b = data[pos]
+            if b < 0x80:
+                val = b
+                pos += 1
+            else:
+                val, pos = uleb(data, pos)
+            if key == AT_sibling:
+                sib = (cls, val)
+        elif kind == K_CSTR:
+            end = data.index(0, pos)
+            if key == AT_sibling:
+                sib = (C_STR, pos)
+            pos = end + 1
+        elif kind == K_CONST:
+            if key == AT_sibling:
+                sib = (cls, size)
+        elif kind == K_SLEB:
+            val, pos = sleb(data, pos)
+            if key == AT_sibling:
+                sib = (cls, val)
+        elif kind == K_BLOCK:
+            n, pos = uleb(data, pos)
+            pos += n
+        elif kind == K_BLOCKN:
+            n = int.from_bytes(data[pos:pos + size], order)
+            pos += size + n
+        else:  # K_INDIRECT, as read_die
+            form, pos = uleb(data, pos)
+            raise ValueError(f"DW_FORM_indirect (0x{form:x}) is not supported")
+    return pos, sib

@@ -41,6 +41,7 @@ from memsleuth.symbols.forms import (
     TAG_module,
     TAG_namespace,
     TAG_subprogram,
+    skip_die,
     uleb,
 )
 from memsleuth.symbols.units import Unit
@@ -138,10 +139,9 @@ class FunctionIndex:
                                    int.from_bytes(data[at:at + ab.sib_size], order))
                     continue
             else:
-                ab, attrs, pos = unit.read_die(start)
+                pos, sib = skip_die(data, pos, ab, order)
                 if not ab.has_children:
                     continue
-                sib = attrs.get(AT_sibling)
                 if sib is not None and sib[0] == C_REF:
                     pos = _sibling(unit, start, pos, sib[1])
                     continue
@@ -253,8 +253,9 @@ class FunctionIndex:
         if depth > MAX_DEPTH:
             raise CorruptElf(f"DIEs nested deeper than {MAX_DEPTH} levels at "
                              f".debug_info+0x{pos:x}")
-        data, abbrevs = self._data, self._abbrevs
+        data, abbrevs, order = self._data, self._abbrevs, self._order
         lo_ok, hi_ok = unit.die_offset, unit.end
+        unit_off = unit.offset
         runs = self._runs
         run = pos      # where the current run of DIEs that are no scope began
         while True:
@@ -319,10 +320,23 @@ class FunctionIndex:
                     continue
                 pos = run = self._past_fixed(ab, start, pos)     # fixed layout
             elif ab.size >= 0:      # fixed-size attributes: skipped without decoding
-                pos = self._past_fixed(ab, start, pos + ab.size)
-            else:
-                ab, attrs, pos = unit.read_die(start)
-                pos = self._after(ab, attrs, start, pos)
+                pos += ab.size
+                if ab.has_children:     # (_past_fixed, inline: most DIEs walked)
+                    if ab.sib_at >= 0:
+                        at = pos - ab.size + ab.sib_at
+                        target = unit_off + int.from_bytes(data[at:at + ab.sib_size], order)
+                        if not pos <= target <= hi_ok:
+                            _sibling(unit, start, pos, target - unit_off)   # raises
+                        pos = target
+                    else:
+                        pos = self._skip_children(pos)
+            else:                   # stepped over: only its end and sibling are read
+                pos, sib = skip_die(data, pos, ab, order)
+                if ab.has_children:
+                    if sib is not None and sib[0] == C_REF:
+                        pos = _sibling(unit, start, pos, sib[1])
+                    else:
+                        pos = self._skip_children(pos)
 
 
 def _c_walks(unit: Unit) -> tuple:

@@ -17,8 +17,10 @@ from __future__ import annotations
 import os
 import struct
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import partial
+from itertools import islice
 
 from memsleuth.symbols.errors import DECODE_ERRORS, CorruptElf
 from memsleuth.symbols.forms import (
@@ -125,14 +127,97 @@ def decode_line_table(unit: Unit) -> LineTable | None:
     if off is None:
         return None
     try:
-        return _decode(unit, off)
+        return _table(unit, _header(unit, off))
     except (*DECODE_ERRORS, struct.error) as exc:
-        # lines from a damaged program would be wrong with full confidence
-        raise CorruptElf(f"corrupt line program at .debug_line+0x{off:x} "
-                         f"({type(exc).__name__}: {exc})"[:300]) from None
+        raise _corrupt(off, exc) from None
 
 
-def _decode(unit: Unit, pos: int) -> LineTable:
+def decode_line_rows(unit: Unit, targets: list[int]) -> LineTable | TargetRows | None:
+    """The rows at ``targets`` (sorted, distinct addresses) without building the table.
+
+    The pure-Python state machine spends half its time making and keeping ~800,000 rows
+    nobody asks for (a 3 MB ``.debug_line``); this runs it keeping only the row in force
+    at each target. Programs it cannot answer exactly as the table would (overlapping or
+    empty sequences, addresses going backwards, VLIW, opcodes it does not know, operands
+    reaching past the program) and the C decoder get the whole table instead.
+    """
+    off = unit.stmt_list
+    if off is None:
+        return None
+    try:
+        head = _header(unit, off)
+        if _accel is None and head.max_ops == 1 and head.end <= len(head.data) \
+                and head.opcode_base >= 13:
+            found = _run_targets(head, targets)
+            if found is not None:
+                return TargetRows(found, head.files, partial(decode_line_table, unit))
+        return _table(unit, head)
+    except (*DECODE_ERRORS, struct.error) as exc:
+        raise _corrupt(off, exc) from None
+
+
+def _corrupt(off: int, exc: Exception) -> CorruptElf:
+    # lines from a damaged program would be wrong with full confidence
+    return CorruptElf(f"corrupt line program at .debug_line+0x{off:x} "
+                      f"({type(exc).__name__}: {exc})"[:300])
+
+
+class TargetRows:
+    """A unit's rows at the addresses asked for, answered as ``LineTable`` would; any
+    other address decodes the whole table (``full``) once."""
+
+    __slots__ = ("_found", "_full", "_table", "files")
+
+    def __init__(self, found: dict[int, tuple[int, int, int] | None], files: list,
+                 full) -> None:
+        self._found = found
+        self.files = files
+        self._full = full
+        self._table: LineTable | None = None
+
+    def find(self, addr: int) -> tuple[str | None, int, int] | None:
+        found = self._found
+        if addr not in found:
+            if self._table is None:
+                self._table = self._full()
+            return self._table.find(addr) if self._table is not None else None
+        row = found[addr]
+        if row is None:
+            return None
+        f, line, col = row
+        return self.file(f), line, col
+
+    def file(self, index: int) -> str | None:
+        return self.files[index] if 0 <= index < len(self.files) else None
+
+    def covers(self, addr: int) -> bool:
+        """Answered without decoding the whole table?"""
+        return addr in self._found or self._table is not None
+
+    @property
+    def asked(self) -> list[int]:
+        return list(self._found)
+
+
+@dataclass(slots=True)
+class _Header:
+    """What the state machine needs from a line program's header."""
+
+    data: bytes
+    prog: int
+    end: int
+    min_inst: int
+    max_ops: int
+    line_base: int
+    line_range: int
+    opcode_base: int
+    std_lengths: list[int]
+    addr_size: int
+    order: str
+    files: list[str | None]
+
+
+def _header(unit: Unit, pos: int) -> _Header:
     d = unit.dwarf
     data, u = d.line, d.uint
     length = u(data, pos, 4)
@@ -200,18 +285,24 @@ def _decode(unit: Unit, pos: int) -> LineTable:
             _, pos = uleb(data, pos)
             sub = dir_names[di - 1] if 0 < di <= len(dir_names) else None
             files.append(_join(comp_dir, sub, name))
+    return _Header(data, prog, end, min_inst, max_ops, line_base, line_range, opcode_base,
+                   std_lengths, addr_size, d.order, files)
+
+
+def _table(unit: Unit, h: _Header) -> LineTable:
+    data, prog, end = h.data, h.prog, h.end
     if _accel is not None and prog < end and prog <= len(data):
         # end past the section: the loop fails on reaching len(data), as Python's would
-        packed = _accel.line_table(data, prog, min(end, len(data) + 1), min_inst, max_ops,
-                                   line_base, line_range, opcode_base, bytes(std_lengths),
-                                   d.order == "little")
+        packed = _accel.line_table(data, prog, min(end, len(data) + 1), h.min_inst,
+                                   h.max_ops, h.line_base, h.line_range, h.opcode_base,
+                                   bytes(h.std_lengths), unit.dwarf.order == "little")
         if packed is not None:
             addrs = array("Q")
             addrs.frombytes(packed[0])
-            return LineTable(addrs, PackedRows(packed[1]), files)
-    seqs = _run(data, prog, end, min_inst, max_ops, line_base, line_range, opcode_base,
-                std_lengths, addr_size, d.order, files)
-    return _merge(seqs, files)
+            return LineTable(addrs, PackedRows(packed[1]), h.files)
+    seqs = _run(data, prog, end, h.min_inst, h.max_ops, h.line_base, h.line_range,
+                h.opcode_base, h.std_lengths, h.addr_size, unit.dwarf.order, h.files)
+    return _merge(seqs, h.files)
 
 
 def _entries(unit: Unit, data: bytes, pos: int, os_: int, addr_size: int):
@@ -374,6 +465,193 @@ def _run(data: bytes, pos: int, end: int, min_inst: int, max_ops: int, line_base
     if addrs:  # a program that forgot its last end_sequence
         seqs.append((addrs, rows))
     return seqs
+
+
+def _uleb_it(b: int, nxt) -> int:
+    """A ULEB128 whose first byte is b, the rest read with nxt."""
+    v, shift = b & 0x7F, 7
+    while b >= 0x80:
+        b = nxt()
+        v |= (b & 0x7F) << shift
+        shift += 7
+    return v
+
+
+def _sleb_it(b: int, nxt) -> int:
+    v, shift = b & 0x7F, 7
+    while b >= 0x80:
+        b = nxt()
+        v |= (b & 0x7F) << shift
+        shift += 7
+    return v - (1 << shift) if b & 0x40 else v
+
+
+class _Bail(Exception):
+    """The targeted loop met something only the whole table answers exactly."""
+
+
+def _run_targets(h: _Header, targets: list[int]) -> dict | None:
+    """The row in force at each target, as ``_merge(_run(...)).find`` would give it; None
+    when the program is not one this loop answers exactly (the caller decodes it whole).
+
+    The state machine of ``_run`` over an iterator of the program's bytes (no index
+    arithmetic), keeping no rows: each row's state is a tuple held until the next row at a
+    higher address shows which targets it covered (the last row at an address wins). Each
+    sequence answers the targets between its first row and its end; sequences must not
+    overlap (then the merged table is their concatenation) and addresses must not go
+    backwards inside one. Operands are read inline when they are one byte (two for
+    advance_line, which GCC's line jumps need), in a loop otherwise.
+    """
+    step = [h.min_inst * ((op - h.opcode_base) // h.line_range) for op in range(256)]
+    dline = [h.line_base + (op - h.opcode_base) % h.line_range for op in range(256)]
+    base, min_inst = h.opcode_base, h.min_inst
+    const_pc = min_inst * ((255 - base) // h.line_range)
+    order = h.order
+    n_t = len(targets)
+    huge = 1 << 64          # past every target ("none left")
+    found: dict[int, tuple[int, int, int] | None] = {}
+    spans: list[tuple[int, int]] = []
+    address, file, line, col = 0, 1, 1, 0
+    row: tuple[int, int, int] | None = None
+    first = 0
+    j, nt = 0, -1           # the next target not yet answered (-1: a sequence's start)
+    it = iter(h.data[h.prog:h.end])
+    nxt = it.__next__       # for the helpers; inline, next(it) is the cheaper call
+    nx = next
+    try:
+        for op in it:
+            if op == 5:         # set_column, then (GCC) negate_stmt, advance_line, a row
+                col = nx(it)
+                if col >= 0x80:
+                    col &= 0x7F
+                    shift = 7
+                    while True:
+                        b = nx(it)
+                        col |= (b & 0x7F) << shift
+                        shift += 7
+                        if b < 0x80:
+                            break
+                op = nx(it)
+            if op == 6:         # negate_stmt: addr2line ignores is_stmt
+                op = nx(it)
+            if op == 3:         # advance_line
+                v = nx(it)
+                if v >= 0x80:
+                    b = nx(it)
+                    if b >= 0x80:
+                        v = (v & 0x7F) | ((b & 0x7F) << 7)
+                        shift = 14
+                        while True:
+                            b = nx(it)
+                            v |= (b & 0x7F) << shift
+                            shift += 7
+                            if b < 0x80:
+                                break
+                        if b & 0x40:
+                            v -= 1 << shift
+                    else:
+                        v = (v & 0x7F) | (b << 7)
+                        if b & 0x40:
+                            v -= 0x4000
+                elif v & 0x40:
+                    v -= 0x80
+                line += v
+                op = nx(it)
+            if op >= base:      # special opcode: advance address and line, a row
+                address += step[op]
+                if address > nt:
+                    if row is None:
+                        first = address
+                        j = bisect_left(targets, address)
+                    else:       # the row before covers the targets below address
+                        while j < n_t and targets[j] < address:
+                            found[targets[j]] = row
+                            j += 1
+                    nt = targets[j] if j < n_t else huge
+                line += dline[op]
+                row = (file, line, col)
+            elif op == 1:       # copy
+                if address > nt:
+                    if row is None:
+                        first = address
+                        j = bisect_left(targets, address)
+                    else:       # the row before covers the targets below address
+                        while j < n_t and targets[j] < address:
+                            found[targets[j]] = row
+                            j += 1
+                    nt = targets[j] if j < n_t else huge
+                row = (file, line, col)
+            elif op == 4:       # set_file
+                file = nx(it)
+                if file >= 0x80:
+                    file &= 0x7F
+                    shift = 7
+                    while True:
+                        b = nx(it)
+                        file |= (b & 0x7F) << shift
+                        shift += 7
+                        if b < 0x80:
+                            break
+            elif op == 0:       # extended
+                n = nx(it)
+                if n >= 0x80:
+                    raise _Bail
+                if n == 0:
+                    continue
+                sub = nx(it)
+                operand = bytes(islice(it, n - 1))
+                if len(operand) != n - 1:
+                    raise _Bail
+                if sub == 1:    # end_sequence
+                    if row is None or address <= first:
+                        raise _Bail     # an empty sequence: the table keeps its end row
+                    while j < n_t and targets[j] < address:
+                        found[targets[j]] = row
+                        j += 1
+                    spans.append((first, address))
+                    address, file, line, col, row, nt = 0, 1, 1, 0, None, -1
+                elif sub == 2:  # set_address
+                    to = int.from_bytes(operand, order)
+                    if row is not None and to < address:
+                        raise _Bail     # backwards: the table's rows would be unsorted
+                    address = to
+            elif op == 2:       # advance_pc
+                b = nx(it)
+                v = b & 0x7F
+                shift = 7
+                while b >= 0x80:
+                    b = nx(it)
+                    v |= (b & 0x7F) << shift
+                    shift += 7
+                address += min_inst * v
+            elif op == 8:       # const_add_pc
+                address += const_pc
+            elif op == 9:       # fixed_advance_pc
+                address += int.from_bytes(bytes((nx(it), nx(it))), order)
+            elif op == 7 or op == 10 or op == 11:
+                pass
+            elif op == 5:       # set_column out of GCC's order (after another one)
+                col = _uleb_it(nx(it), nxt)
+            elif op == 6:
+                pass
+            elif op == 3:
+                line += _sleb_it(nx(it), nxt)
+            elif op == 12:      # set_isa
+                _uleb_it(nx(it), nxt)
+            else:               # an opcode this producer defined
+                raise _Bail
+    except (_Bail, StopIteration):
+        return None
+    if row is not None:
+        return None             # rows after the last end_sequence: a sequence of its own
+    spans.sort()
+    for (_, end0), (start1, _) in zip(spans, spans[1:], strict=False):
+        if start1 < end0:
+            return None         # overlapping sequences: the table trims them
+    for t in targets:
+        if t not in found:
+            found[t] = None
+    return found
 
 
 def _merge(seqs, files) -> LineTable:

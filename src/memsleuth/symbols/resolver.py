@@ -16,7 +16,7 @@ from functools import cached_property
 from memsleuth.symbols.elf import ElfImage
 from memsleuth.symbols.errors import DECODE_ERRORS, CorruptElf
 from memsleuth.symbols.inline import FunctionIndex, NameResolver
-from memsleuth.symbols.lines import LineTable, decode_line_table
+from memsleuth.symbols.lines import LineTable, TargetRows, decode_line_rows, decode_line_table
 from memsleuth.symbols.units import DwarfSections, Unit, UnitIndex
 
 RawFrame = tuple[str | None, str | None, int | None, int | None]
@@ -25,7 +25,9 @@ RawFrame = tuple[str | None, str | None, int | None, int | None]
 class DwarfResolver:
     def __init__(self, image: ElfImage) -> None:
         self.dwarf = DwarfSections(image)
-        self._lines: dict[int, LineTable | None] = {}
+        self._lines: dict[int, LineTable | TargetRows | None] = {}
+        #: unit offset -> the addresses a batch will ask of it (``expect``), sorted
+        self._targets: dict[int, list[int]] = {}
         self._funcs: dict[int, FunctionIndex] = {}
         self._names = NameResolver(self.dwarf)
 
@@ -33,9 +35,37 @@ class DwarfResolver:
     def index(self) -> UnitIndex:
         return UnitIndex(self.dwarf)
 
-    def _line_table(self, unit: Unit) -> LineTable | None:
+    def expect(self, addrs: list[int]) -> None:
+        """The addresses the next lookups will be: each unit's line program then keeps only
+        the rows at them (``decode_line_rows``; a unit decoded so for an earlier batch is
+        decoded again for both). Best effort: anything wrong here is left for ``frames``
+        to meet and report as usual."""
+        targets: dict[int, list[int]] = {}
+        lines = self._lines
+        try:
+            unit_for = self.index.unit_for
+            for a in addrs:
+                unit = unit_for(a)
+                if unit is None:
+                    continue
+                have = lines.get(unit.offset, self)
+                if have is self or (isinstance(have, TargetRows) and not have.covers(a)):
+                    targets.setdefault(unit.offset, []).append(a)
+        except Exception:   # noqa: BLE001 - frames() reports it, as without expect()
+            return
+        for off, t in targets.items():
+            have = lines.get(off, self)
+            if isinstance(have, TargetRows):
+                t.extend(have.asked)
+                del lines[off]
+            targets[off] = sorted(set(t))
+        self._targets = targets
+
+    def _line_table(self, unit: Unit) -> LineTable | TargetRows | None:
         if unit.offset not in self._lines:
-            self._lines[unit.offset] = decode_line_table(unit)
+            targets = self._targets.pop(unit.offset, None)
+            self._lines[unit.offset] = decode_line_table(unit) if targets is None \
+                else decode_line_rows(unit, targets)
         return self._lines[unit.offset]
 
     def _functions(self, unit: Unit) -> FunctionIndex:

@@ -277,6 +277,10 @@ class Symbolizer:
                     self.last_engine = "addr2line"
                     return found
         self.last_engine = "python"
+        from memsleuth.symbols import lines
+
+        if lines._accel is None:    # the pure loop need not keep rows nobody asks for
+            self._resolver.expect(lookups)
         return {lk: self._resolver.frames(lk) for lk in lookups}
 
     def _big_batch(self, lookups: list[int]) -> bool:
