@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from memsleuth.analysis import heap_rows
-from memsleuth.analysis.block_trust import trusted_split
+from memsleuth.analysis.block_tally import tally
 from memsleuth.analysis.series import HeapSeries, overview_problem
 from memsleuth.records import (
     AgentNotice,
@@ -37,6 +37,10 @@ T = TypeVar("T")
 
 #: Points kept of a series (overviews, cycle markers) before it is thinned.
 SERIES_CAPACITY = 20_000
+#: ``series_capacity`` for a caller that reads only the ends of the series and their counts
+#: (analyze: the newest overview, the first, how many): the thinned lists then build a
+#: record for a handful of the millions of tables and markers of a stress log.
+ENDS_ONLY = 2
 #: Block dumps listed by name (``analyze``'s ``contents.block_dumps``): every one up to this
 #: many (a day's soak test prints hundreds); past it an evenly spaced sample of between half
 #: and all of this many, plus the dumps named in ``DumpLog.pins``. ``count`` stays exact.
@@ -266,19 +270,20 @@ class DumpSummary:
 
 
 def summarize_dump(dump: BlockDump, cycle: int | None = None) -> DumpSummary:
-    # trusted blocks only: a corrupt header's size is garbage (it made a dump the "peak")
-    used, free, bad = trusted_split(dump)
+    # trusted blocks only: a corrupt header's size is garbage (it made a dump the "peak");
+    # (the walk the site series made of this very dump, when it did)
+    t = tally(dump)
     return DumpSummary(
         index=dump.index,
         line=dump.line,
         variant=dump.variant,
         partial=dump.partial,
         partial_reason=dump.partial_reason,
-        used_blocks=len(used),
-        used_bytes=sum(b.size or 0 for b in used),
-        free_blocks=len(free),
-        free_bytes=sum(b.size or 0 for b in free),
-        corrupted=len(bad),
+        used_blocks=t.used_blocks,
+        used_bytes=t.used_bytes,
+        free_blocks=t.free_blocks,
+        free_bytes=t.free_bytes,
+        corrupted=t.corrupted,
         cycle=cycle,
         ts=dump.ts,
         untracked=dump.untracked,
@@ -391,6 +396,9 @@ class LogModel:
     #: the agent's ``[MSAGENT]`` notices (bounded: the first of each kind) and their count
     agent_notices: list[AgentNotice] = field(default_factory=list)
     agent_notice_count: int = 0
+    #: False: the heap status was not gathered (``build_model(heap_status=False)``): the
+    #: overviews, cycle markers and heap series above are empty whatever the log holds
+    heap_status: bool = True
 
     @property
     def last_complete_dump(self) -> DumpSummary | None:
@@ -406,15 +414,18 @@ def build_model(
     keep: Callable[[BlockDump], bool] | None = None,
     on_record: Callable[[Record], None] | None = None,
     series_capacity: int = SERIES_CAPACITY,
+    heap_status: bool = True,
 ) -> LogModel:
     """Fold a record stream into a LogModel.
 
     ``keep(dump)`` decides which dumps stay whole besides the newest complete one and the
     newest one overall (needed by census); ``on_record`` sees every record (for streaming
-    accumulators such as the object-balance pairing).
+    accumulators such as the object-balance pairing). ``heap_status=False``: the caller
+    looks at the block dumps only (census): overview tables and cycle markers are not kept
+    (a stress log has millions), the dumps still get their cycle numbers.
     """
     model = LogModel(path=path, stats=stats, overviews=Thinned(series_capacity),
-                     markers=Thinned(series_capacity))
+                     markers=Thinned(series_capacity), heap_status=heap_status)
     cycle: int | None = None
     newest_complete: int | None = None
     newest: int | None = None
@@ -423,15 +434,17 @@ def build_model(
         if on_record is not None:
             on_record(record)
         if isinstance(record, HeapOverview):
-            _add_overview(model, record)
+            if heap_status:
+                _add_overview(model, record)
         elif isinstance(record, CycleMarker):
-            model.markers.append(record)
+            if heap_status:
+                model.markers.append(record)
             cycle = record.index if record.index is not None else model.markers.count
         elif isinstance(record, BlockDump):
             coverage.apply(record)
             record.index = model.dumps.count
             model.dumps.append(summarize_dump(record, cycle))
-            if record.overview is not None:
+            if record.overview is not None and heap_status:
                 _add_overview(model, record.overview)
             model.full_dumps[record.index] = record
             newest = record.index
@@ -460,10 +473,12 @@ def build_model(
             model.object_events += len(record)
         elif type(record) is HeapRun:
             if record.markers:
-                model.markers.extend_lazy(record.markers, record.marker)
+                if heap_status:
+                    model.markers.extend_lazy(record.markers, record.marker)
                 cycle = record.m_index[-1]
             model.object_events += record.events
-            _add_overviews(model, record)
+            if heap_status:
+                _add_overviews(model, record)
         elif isinstance(record, AgentNotice):
             coverage.note(record)
             model.agent_notice_count += 1

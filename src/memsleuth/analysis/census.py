@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from memsleuth.analysis.block_tally import Pair, tally
 from memsleuth.analysis.block_trust import (
     neighbours,
     overview_used,
@@ -224,6 +225,10 @@ class Attributor:
         self._glob_memo: dict[int, tuple[tuple[str, ...], dict[str, bool]]] = {}
         self._kind_memo: dict[str, str | None] = {}
         self._kind_memo_of: tuple[int, int] = (0, 0)
+        #: sets of (owner, trace) pairs already observed, and the rules they were learned
+        #: under (``observe``): a soak test's dumps repeat a few such sets thousands of times
+        self._observed: set[frozenset[Pair]] = set()
+        self._quiet: set[tuple[frozenset[Pair], int, int, int, int]] = set()
 
     def prepare(self, addresses: set[int], traces: set[int] | frozenset[int] = frozenset()
                 ) -> None:
@@ -278,6 +283,30 @@ class Attributor:
             names.append(loc.symbol)
         return names
 
+    def observe(self, pairs: dict[Pair, object] | list[Pair]) -> None:
+        """``prepare`` and ``learn`` for the live blocks of one dump, given as their distinct
+        (owner, trace) pairs in order of first appearance.
+
+        Both depend on the set of pairs only (and learning on the rules learned so far), so
+        a set seen before is not walked again: a pass whose learning found nothing new
+        stays so while the rules do not change."""
+        key = frozenset(pairs)
+        if key not in self._observed:
+            self.prepare({o for o, _ in key}, {a for _, t in key for a in t})
+            if len(self._observed) >= 4096:
+                self._observed.clear()
+            self._observed.add(key)
+        if not self.skipping:
+            return
+        state = (key, len(self.auto_wrappers), id(self.skip_fns), id(self.object_ctors),
+                 len(self.object_ctors))
+        if state in self._quiet:
+            return
+        if not self._learn([p for p in pairs if p[1]]):
+            if len(self._quiet) >= 4096:
+                self._quiet.clear()
+            self._quiet.add(state)
+
     def learn(self, blocks: list[HeapBlock]) -> list[str]:
         """Find the wrappers in these blocks' traces; returns the newly learned names.
 
@@ -288,7 +317,9 @@ class Attributor:
         constructor is learned too (the first frame that tells callers apart wins).
         """
         # each distinct (owner, trace) once: the answer is a set of distinct rests
-        traced = list(dict.fromkeys((b.owner, b.trace) for b in blocks if b.trace))
+        return self._learn(list(dict.fromkeys((b.owner, b.trace) for b in blocks if b.trace)))
+
+    def _learn(self, traced: list[Pair]) -> list[str]:
         if not traced or not self.skipping:
             return []
         learned: list[str] = []
@@ -509,8 +540,7 @@ def _live_blocks(dump: BlockDump, attributor: Attributor,
     """The live, real, trusted blocks of a dump (``block_trust.trusted_split``, or ``split``
     when the caller has it), their addresses symbolized and wrappers learned."""
     used = (split or trusted_split(dump))[0]
-    attributor.prepare({b.owner for b in used}, {a for b in used for a in b.trace})
-    attributor.learn(used)
+    attributor.observe(tally(dump).pairs)     # (the same blocks, by (owner, trace))
     return used
 
 
@@ -540,15 +570,9 @@ def site_totals(dump: BlockDump, attributor: Attributor) -> tuple[int, dict[str,
     site, so each pair is attributed once, in first-seen order as ``census`` does; the
     attributor sees the same calls (corrupted blocks' neighbours included).
     """
-    split = trusted_split(dump)
-    used = _live_blocks(dump, attributor, split)
-    pairs: dict[tuple[int, tuple[int, ...]], list[int]] = {}
-    for block in used:
-        sizes = pairs.get((block.owner, block.trace))
-        if sizes is None:
-            pairs[(block.owner, block.trace)] = [block.size or 0]
-        else:
-            sizes.append(block.size or 0)
+    t = tally(dump)     # the blocks ``_live_blocks`` keeps, by (owner, trace)
+    pairs = t.pairs
+    attributor.observe(pairs)
     rows: dict[str, SiteTotal] = {}
     used_bytes = 0
     for (owner, trace), sizes in pairs.items():
@@ -564,7 +588,7 @@ def site_totals(dump: BlockDump, attributor: Attributor) -> tuple[int, dict[str,
             row.bytes += got
             row.max_size = max(row.max_size, max(sizes))
             row.owners[owner] = row.owners.get(owner, 0) + len(sizes)
-    corrupted_blocks(dump, attributor, split[2])  # the attributor sees what census shows
+    corrupted_blocks(dump, attributor, t.bad)  # the attributor sees what census shows
     ordered = sorted(rows.items(), key=lambda kv: (-kv[1].bytes, -kv[1].blocks, kv[0]))
     return used_bytes, dict(ordered)
 

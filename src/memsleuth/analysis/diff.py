@@ -12,7 +12,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from memsleuth.analysis.block_trust import untrusted, used_disagreement
+from memsleuth.analysis.block_tally import tally
+from memsleuth.analysis.block_trust import used_disagreement
 from memsleuth.analysis.census import Attributor, inline_suffix, site_totals
 from memsleuth.analysis.regression import sen_slopes
 from memsleuth.model import Sample
@@ -115,7 +116,7 @@ class SiteSeries:
 
     def add(self, dump: BlockDump) -> None:
         used_bytes, totals = site_totals(dump, self.attributor)
-        bad = untrusted(dump)       # (judged once per dump: site_totals asked already)
+        bad = tally(dump).bad       # (judged once per dump: site_totals asked already)
         if bad:
             self.untrusted_blocks += len(bad)
             if self.untrusted_first is None:
@@ -162,9 +163,9 @@ def block_overhead(dump: BlockDump) -> float | None:
     (48 B per block on the 64-bit agent, 24 B on Cortex-M).
     """
     ov = dump.overview
-    if ov is None or not ov.total or dump.partial or not dump.blocks or untrusted(dump):
+    if ov is None or not ov.total or dump.partial or not dump.blocks or tally(dump).bad:
         return None     # (a corrupt header's size is garbage: no estimate from it)
-    payload = sum(b.size for b in dump.blocks if b.size is not None)
+    payload = tally(dump).payload
     extra = (ov.total - payload) / len(dump.blocks)
     return extra if extra >= 0 else None
 

@@ -24,6 +24,7 @@ from memsleuth.commands.common import (
     say_identity_mismatch,
 )
 from memsleuth.errors import EXIT_PARTIAL
+from memsleuth.model import ENDS_ONLY
 from memsleuth.parse import agent
 from memsleuth.report.analyze_text import render_analyze
 from memsleuth.results.analyze import AnalyzeOutput
@@ -39,7 +40,7 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
     model = load_model(log, cycle_pattern=cycle_pattern,
                        hooks=[acc.on_record, crashes, identity.on_record],
                        object_patterns=agent.load_patterns(config), objects="runs",
-                       heap_runs=True)
+                       heap_runs=True, series_capacity=ENDS_ONLY)
     require_sections(model, log)
     result, partial = summarize(model, acc, crashes, attributor, top=top, identity=identity)
     return extend(AnalyzeOutput, result, log=str(log), elf=str(elf) if elf else None), partial

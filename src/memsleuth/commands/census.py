@@ -44,8 +44,11 @@ def run_census(
     symbolizer = open_symbolizer(elf)
     choice = CensusKeep(snapshot)
     identity = IdentityCollector()
+    # heap_runs: markers and overview tables in bulk (without it the C loop handed every
+    # table of a stress log back one by one); heap_status=False: a census reads the dumps
+    # only, the model need not keep the tables and markers either
     model = load_model(log, keep=choice.keep, hooks=[choice, identity.on_record], rounds=False,
-                       objects=False)
+                       objects=False, heap_runs=True, heap_status=False)
     dump, notes = census_dump(model, snapshot)
     attributor = Attributor(symbolizer, skip_fns=skip_fns)
     attributor.skipping = not no_skip

@@ -216,6 +216,8 @@ def load_model(
     objects: bool | str = True,
     rounds: bool = True,
     heap_runs: bool = False,
+    heap_status: bool = True,
+    series_capacity: int | None = None,
 ):  # -> LogModel
     """Read the log once into a LogModel (streaming); a missing file is a usage error.
 
@@ -225,16 +227,24 @@ def load_model(
     test rounds (census): the log's head is not searched for a round marker beforehand (the
     agent's own is still read). ``heap_runs``: the model and every hook take ``HeapRun``
     records too (cycle markers, overview tables and, with ``objects="runs"``, the object
-    events between them, in bulk)."""
-    from memsleuth.model import build_model
+    events between them, in bulk). ``heap_status=False``: the caller reads the block dumps
+    only; the model keeps no overview or marker (``build_model``), and a ``cycle_pattern``
+    is not allowed (nothing would say whether it matched). ``series_capacity``: how many
+    overviews and markers the model keeps before thinning (``model.ENDS_ONLY`` for a caller
+    that reads the ends and counts only)."""
+    from memsleuth.model import SERIES_CAPACITY, build_model
     from memsleuth.parse import parse_file
 
     if not log.exists():
         raise UsageError(f"log not found: {log}")
+    if cycle_pattern is not None and not heap_status:
+        raise ValueError("load_model: a cycle pattern needs heap_status=True")
     parsed = parse_file(log, cycle_pattern=cycle_pattern, object_patterns=object_patterns,
                         objects=objects, detect=rounds, heap_runs=heap_runs)
     on_record = fan_out(hooks) if hooks else None
-    model = build_model(parsed, parsed.stats, path=log, keep=keep, on_record=on_record)
+    model = build_model(parsed, parsed.stats, path=log, keep=keep, on_record=on_record,
+                        heap_status=heap_status,
+                        series_capacity=series_capacity or SERIES_CAPACITY)
     warn_unmatched_pattern(cycle_pattern, model.markers.count)
     return model
 
