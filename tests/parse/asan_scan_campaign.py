@@ -144,24 +144,10 @@ def make_case(seed: int, index: int, texts: list[list[str]]) -> str:
 
 # -- heap_checks against scan._heap_run's Python loop -------------------------------------
 def python_checks(text: str, skips: bytes, nskip: bytes, check_s: bytes, check_e: bytes) -> int:
+    """scan._heap_run's Python decision (``scan.first_failing_table``) on the C call's arguments."""
     from memsleuth.parse import scan
-    from memsleuth.parse.alios_heap import _DASHES, _STAT_CLOSED
-    from memsleuth.parse.normalize import normalize
-    sk, ns, cs, ce = (memoryview(b).cast("q") for b in (skips, nskip, check_s, check_e))
-    s = 0
-    for k in range(len(ns)):
-        n = ns[k]
-        if n and not all(scan._has_text(text[sk[i]:sk[i + 1]])
-                         for i in range(2 * s, 2 * (s + n), 2)):
-            return k
-        c = cs[k]
-        if c >= 0:
-            line = normalize(text[c:ce[k]]).text.strip()
-            if not line or line.startswith("[HEAP]|") or _DASHES.match(line) \
-                    or _STAT_CLOSED.search(line):
-                return k
-        s += n
-    return -1
+    return scan.first_failing_table(text, *(memoryview(b).cast("q")
+                                            for b in (skips, nskip, check_s, check_e)))
 
 
 class Checked:

@@ -469,6 +469,29 @@ def _run_items(parser: LogParser, text: str, items: list[Any], overview: Any,
     return None
 
 
+def first_failing_table(text: str, skips: Any, nskip: Any, check_s: Any, check_e: Any) -> int:
+    """The first table of a ``HeapRun`` whose foreign lines a table item's checks reject
+    (``_run_items``), or -1: a skipped line with no text, or a checked line that is empty, a
+    table head, a rule or a closed statistic. ``_scan.heap_checks`` decides the same in C.
+
+    ``skips``: (start, end) pairs of the skipped lines, ``nskip[k]`` of them in table k;
+    ``check_s``/``check_e``: the span of table k's line to check (start -1: none)."""
+    s = 0
+    for k in range(len(nskip)):
+        n = nskip[k]
+        if n and not all(_has_text(text[skips[i]:skips[i + 1]])
+                         for i in range(2 * s, 2 * (s + n), 2)):
+            return k
+        c = check_s[k]
+        if c >= 0:
+            line = normalize(text[c:check_e[k]]).text.strip()
+            if not line or line.startswith("[HEAP]|") or _DASHES.match(line) \
+                    or _STAT_CLOSED.search(line):
+                return k
+        s += n
+    return -1
+
+
 def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
               out: list[Record], checks: Any = None) -> tuple[int, int, int] | None:
     """A stretch of markers and tables the C loop read in columns (``run(..., heap=True)``):
@@ -489,30 +512,14 @@ def _heap_run(parser: LogParser, text: str, it: tuple[Any, ...], overview: Any,
     header = text[hs:he] if tables else ""
     plan = overview.row_plan(header, width, bool(is_hex)) if tables else None
     stats = parser.stats
+    if first_bad == -2 and (skips or any(c >= 0 for c in t_check_s)):
+        first_bad = first_failing_table(text, skips, t_nskip, t_check_s, t_check_e)
     bad = None          # the first table the line path must read
-    nskipped = 0
     if first_bad >= 0:
         bad = first_bad
         nskipped = sum(t_nskip[:bad])
-    elif first_bad == -1:
+    else:
         nskipped = len(skips) // 2
-    elif skips or any(c >= 0 for c in t_check_s):
-        s = 0
-        for k in range(tables):
-            n = t_nskip[k]
-            if n and not all(_has_text(text[skips[i]:skips[i + 1]])
-                             for i in range(2 * s, 2 * (s + n), 2)):
-                bad = k
-                break
-            c = t_check_s[k]
-            if c >= 0:
-                line = normalize(text[c:t_check_e[k]]).text.strip()
-                if not line or line.startswith("[HEAP]|") or _DASHES.match(line) \
-                        or _STAT_CLOSED.search(line):
-                    bad = k
-                    break
-            s += n
-        nskipped = s if bad is not None else len(skips) // 2
     back = None
     if bad is not None:
         back = (t_start[bad], t_end[bad], t_line[bad] - 1)
