@@ -336,8 +336,12 @@ class DumpLog:
                 self.partial.append(summary)
                 sample.pin(f"partial {seq}", seq, summary)
             return
-        self.newest_complete = summary
-        sample.pin("newest complete", seq, summary)
+        # (the device's list of blocks with a bad header is no census of the heap: a dump
+        # before it stays the one a census shows)
+        if summary.variant != "error_blocks" or self.newest_complete is None \
+                or self.newest_complete.variant == "error_blocks":
+            self.newest_complete = summary
+            sample.pin("newest complete", seq, summary)
         if summary.untracked:
             self.untracked_count += 1
             if len(self.untracked) < FIRST_KEPT:
@@ -448,8 +452,8 @@ def build_model(
                 _add_overview(model, record.overview)
             model.full_dumps[record.index] = record
             newest = record.index
-            if not record.partial:
-                newest_complete = record.index
+            if model.dumps.newest_complete is not None:
+                newest_complete = model.dumps.newest_complete.index
             pinned = {newest, newest_complete}
             for index in list(model.full_dumps):
                 if index not in pinned and not (keep and keep(model.full_dumps[index])):

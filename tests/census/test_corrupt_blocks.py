@@ -282,3 +282,18 @@ def test_fleet_blocks_table_flags_an_impossible_size(tmp_path: Path) -> None:
                           "size IS NOT NULL AND dump_index = (SELECT max(dump_index) FROM "
                           "blocks)")
     assert last[0]["n"] == census["totals"]["used_bytes"]
+
+
+def test_error_blocks_list_is_not_the_census_dump():
+    """AliOS' ``mmlk`` prints the device's error blocks after the tag's new blocks: a list of
+    corrupt headers, no census of the heap. The census shows the listing before it and says
+    where the error blocks are; ``--snapshot`` still shows them."""
+    log = ROOT / "tests" / "fixtures" / "alios" / "mmlk.log"
+    runner = CliRunner()
+    doc = loads_valid(runner.invoke(main, ["census", str(log), "--json"]).stdout)
+    assert doc["snapshot"]["variant"] == "mmlk" and doc["snapshot"]["index"] == 1
+    assert any("error blocks" in n and "--snapshot 2" in n for n in doc["notes"])
+    errors = loads_valid(runner.invoke(main, ["census", str(log), "--json",
+                                              "--snapshot", "2"]).stdout)
+    assert errors["snapshot"]["variant"] == "error_blocks"
+    assert {c["block"]["addr"] for c in errors["corrupted"]} == {0x200041F0, 0x20004400}

@@ -62,6 +62,11 @@ def census_dump(model: Any, snapshot: int | None) -> tuple[Any, list[str]]:
             f"the newest dump (#{newest.index}, line {newest.line}) is partial "
             f"({newest.partial_reason}); showing the last complete one, #{index}; "
             f"use --snapshot -1 to see the partial one")
+    elif snapshot is None and newest.variant == "error_blocks" and newest.index != index:
+        notes.append(
+            f"the newest listing (#{newest.index}, line {newest.line}) is the device's error "
+            f"blocks (blocks whose header is corrupt), not a census of the heap; showing "
+            f"#{index}; use --snapshot {newest.index} to see it")
     return model.full_dumps[index], notes
 
 
