@@ -1003,6 +1003,8 @@ class TrendCollector:
         #: where the cycle markers come from (``ParseStats.cycle_source``), set by the verb
         self.cycle_source: dict[str, Any] | None = None
         self.markers_total = 0
+        #: overviews printed inside block dumps, whole log (points only in cycle mode)
+        self.nested_seen = 0
         #: a counter back at (or below) its first value, not yet confirmed as a reboot:
         #: {marker, old_cycle, boot_free, last_free, buffer (records held meanwhile)}
         self._candidate: dict[str, Any] | None = None
@@ -1308,6 +1310,7 @@ class TrendCollector:
                 self.impossible_first = (o.line, problem)
             return
         self._free, self._total = o.free, o.total
+        self.nested_seen += o.nested
         if self._run_first_free is None:
             self._run_first_free = o.free
         if o.max_free_block is not None:
