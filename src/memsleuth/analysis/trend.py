@@ -952,6 +952,10 @@ def explain_failure(f: dict[str, Any]) -> tuple[str | None, str | None]:
     share = f" ({100 * free / total:.0f}% of the heap)" if total else ""
     head = f"malloc of {need} B failed{where} with {free} B free{share}"
     mfb = f.get("largest_free_block")
+    if total and need > total:      # neither exhaustion nor fragmentation: no cause named
+        return (f"{head}: the request is larger than the whole heap ({total} B), which no "
+                "heap state could serve: a wrong size (a negative or uninitialised length?), "
+                "not a sign of a leak"), None
     if need > free:
         return f"{head}: the heap is exhausted", "exhaustion"
     if mfb is not None and mfb < need:
@@ -963,14 +967,19 @@ def explain_failure(f: dict[str, Any]) -> tuple[str | None, str | None]:
     return f"{head}: largest free block {mfb} B", None
 
 
-def largest_allocation(record: Any, largest: int | None) -> int | None:
+def largest_allocation(record: Any, largest: int | None,
+                       heap_total: int | None = None) -> int | None:
     """The largest live block or failed request seen so far, updated by one record: the
-    allocation the heap must still be able to serve (a forecast level)."""
+    allocation the heap must still be able to serve (a forecast level). A request larger
+    than the whole heap (``heap_total``, when known) is none: no heap could serve it (a
+    size bug, which the failure's explanation names), and as a level it would put the
+    forecast's crossing at the start."""
     sizes: list[int] = []
     if isinstance(record, BlockDump):
         # trusted blocks only: a corrupt header's size (824 MB on an 8 KiB heap) is no level
         sizes = [largest_trusted(record)]
-    elif isinstance(record, AllocWarning) and record.need:
+    elif isinstance(record, AllocWarning) and record.need and (
+            heap_total is None or record.need <= heap_total):
         sizes = [record.need]
     return max([*sizes, largest or 0]) or largest
 
@@ -1071,7 +1080,7 @@ class TrendCollector:
                     self.failure["largest_free_block"] = self._mfb
             self.largest = largest_allocation(record, self.largest)
         elif isinstance(record, AllocWarning):
-            self.largest = largest_allocation(record, self.largest)
+            self.largest = largest_allocation(record, self.largest, self._total)
             if record.kind in ("malloc_failed", "realloc_failed"):
                 info = {"kind": record.kind, "line": record.line, "cycle": self.cycle,
                         "ts": record.ts, "need": record.need, "free": record.free}
