@@ -431,8 +431,6 @@ def build_model(
     model = LogModel(path=path, stats=stats, overviews=Thinned(series_capacity),
                      markers=Thinned(series_capacity), heap_status=heap_status)
     cycle: int | None = None
-    newest_complete: int | None = None
-    newest: int | None = None
     coverage = DumpCoverage()
     for record in records:
         if on_record is not None:
@@ -451,10 +449,8 @@ def build_model(
             if record.overview is not None and heap_status:
                 _add_overview(model, record.overview)
             model.full_dumps[record.index] = record
-            newest = record.index
-            if model.dumps.newest_complete is not None:
-                newest_complete = model.dumps.newest_complete.index
-            pinned = {newest, newest_complete}
+            # (kept whole: the newest, and the one a census shows, ``last_complete_dump``)
+            pinned = {record.index, model.last_complete_dump.index}
             for index in list(model.full_dumps):
                 if index not in pinned and not (keep and keep(model.full_dumps[index])):
                     del model.full_dumps[index]

@@ -32,6 +32,8 @@ class Tally:
     free_blocks: int
     free_bytes: int
     largest_free: int
+    #: the largest live block's size (0 when none): the forecast's "largest allocation"
+    largest_used: int
     #: sum of the sizes of every block with one (sentinel and free blocks included)
     payload: int
     #: blocks left out (``block_trust.untrusted``: index in ``blocks`` -> why)
@@ -118,4 +120,5 @@ def _made(pairs: dict[Pair, list[int]], free_blocks: int, free_bytes: int, large
     return Tally(
         pairs=pairs, used_blocks=sum(map(len, pairs.values())),
         used_bytes=sum(map(sum, pairs.values())), free_blocks=free_blocks,
+        largest_used=max(map(max, pairs.values()), default=0),
         free_bytes=free_bytes, largest_free=largest_free, payload=payload, bad=bad)

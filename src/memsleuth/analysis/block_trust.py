@@ -109,25 +109,6 @@ def _untrusted(dump: Any, blocks: Any) -> dict[int, str]:
     return out
 
 
-def largest_trusted(dump: Any) -> int:
-    """The largest size among the dump's trusted used blocks (0 when none): the forecast's
-    "largest allocation" level. Only the largest is checked against the rules (a garbage
-    size is the largest one); on any doubt the whole dump is judged."""
-    blocks = dump.blocks
-    sizes = [b.size if b.used and not b.sentinel and b.size and b.dye_ok and not b.corrupted
-             else 0 for b in blocks]
-    best = max(sizes, default=0)
-    if not best:
-        return 0
-    total = heap_size(dump)
-    i = sizes.index(best)
-    nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-    if (total is None or best <= total) and (
-            nxt is None or nxt.addr <= blocks[i].addr or blocks[i].addr + best <= nxt.addr):
-        return best
-    return max((b.size or 0 for b in trusted_split(dump)[0]), default=0)
-
-
 def trusted_split(dump: Any) -> tuple[list[Any], list[Any], dict[int, str]]:
     """(trusted used blocks, trusted free blocks, ``untrusted(dump)``) of one dump.
 

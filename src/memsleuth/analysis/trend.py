@@ -23,7 +23,7 @@ from statistics import median
 from typing import Any, Literal
 
 from memsleuth.analysis import heap_rows
-from memsleuth.analysis.block_trust import header_bad, heap_size, largest_trusted
+from memsleuth.analysis.block_tally import tally
 from memsleuth.analysis.changepoint import LeakTest, leak_test, t_quantile
 from memsleuth.analysis.regression import Fit, crossing, theil_sen
 from memsleuth.analysis.series import HeapSeries, overview_problem
@@ -977,7 +977,7 @@ def largest_allocation(record: Any, largest: int | None,
     sizes: list[int] = []
     if isinstance(record, BlockDump):
         # trusted blocks only: a corrupt header's size (824 MB on an 8 KiB heap) is no level
-        sizes = [largest_trusted(record)]
+        sizes = [tally(record).largest_used]
     elif isinstance(record, AllocWarning) and record.need and (
             heap_total is None or record.need <= heap_total):
         sizes = [record.need]
@@ -1066,15 +1066,11 @@ class TrendCollector:
         elif isinstance(record, BlockDump):
             if record.overview is not None:
                 self._overview(record.overview)
-            free = [b.size for b in record.blocks if not b.used and b.size is not None
-                    and not header_bad(b)]      # (a corrupt header's size is garbage)
-            heap = heap_size(record)
-            if heap is not None and free and max(free) > heap:
-                free = [n for n in free if n <= heap]
-            if free and record.variant != "mmlk":
-                self._mfb = max(free)
+            t = tally(record)       # (trusted blocks: a corrupt header's size is garbage)
+            if t.free_blocks and record.variant != "mmlk":
+                self._mfb = t.largest_free
                 if self._free is None:
-                    self._free = sum(free)
+                    self._free = t.free_bytes
                 if self.failure is not None and not self._explained:
                     self._explained = True
                     self.failure["largest_free_block"] = self._mfb
