@@ -1,4 +1,5 @@
-"""`trend` on a log whose only [HEAP] tables are inside block dumps says so (exit 3).
+"""`trend` on a log whose only [HEAP] tables are inside block dumps makes its curve of them,
+one point per dump, and says so (exit 3 while they are too few to judge).
 
 Real output: our QEMU firmware's heap-exhaustion run (one agent dump with its nested
 overview, then the crash), and a real example run with its cycle markers and per-cycle
@@ -20,7 +21,9 @@ def test_one_nested_table(tmp_path: Path) -> None:
     log = ROOT / "tests" / "fixtures" / "crash" / "qemu" / "heap" / "cm4_heap_oom.log"
     result = CliRunner().invoke(main, ["trend", str(log)])
     assert result.exit_code == 3
-    assert "the one [HEAP] table read is inside a block dump" in result.output
+    assert "1 point(s) by block dump" in result.output
+    assert "one point per block dump (1), from the heap statistics printed inside it" \
+        in result.output
 
 
 def test_dumps_without_markers(tmp_path: Path) -> None:
@@ -43,4 +46,5 @@ def test_dumps_without_markers(tmp_path: Path) -> None:
     log.write_text(text)
     result = CliRunner().invoke(main, ["trend", str(log)])
     assert result.exit_code == 3
-    assert f"the {dumps} [HEAP] tables read are inside block dumps" in result.output
+    assert f"{dumps} point(s) by block dump" in result.output
+    assert f"one point per block dump ({dumps})" in result.output

@@ -151,11 +151,18 @@ def verdict(
     t = thresholds or Thresholds()
     findings: list[dict[str, Any]] = []
     seen: list[dict[str, Any]] = []
+    # a curve made of the statistics inside block dumps (no overview of its own): the dumps'
+    # blocks are judged as well, and too few dumps to fit a curve leave only them to judge
+    # (a curve that was fitted but is undecided still keeps the log from being "clean")
+    dump_curve = trend is not None and trend.rows_from == "block_dumps"
+    if dump_curve and trend is not None and trend.fit is None and not (
+            trend.earlier_leaks or trend.earlier_undecided):
+        trend = None
     if trend is not None:
         cls = trend.classification
         fit = trend.fit
         rate = -fit.slope if fit is not None else -0.0
-        unit = f"B/{trend.x}"
+        unit = "B/dump" if dump_curve else f"B/{trend.x}"
         if cls == "steady_leak" and fit is not None and trend.warmup is not None:
             item = {"source": "trend", "kind": cls, "value": round(rate, 2),
                     "threshold": t.max_leak_rate,
@@ -201,7 +208,8 @@ def verdict(
                            f"{need} at line {first.line if first else None}{cyc})"}
         (findings if t.fail_on_alloc_failure else seen).append(item)
     traced = objects is not None and objects.source == "trace"
-    if growth is not None and trend is None and not traced:
+    by_growth = growth is not None and (trend is None or dump_curve) and not traced
+    if by_growth:
         # Only dumps: a site that grows at every snapshot is the evidence left.
         for row in growth.rows:
             if row.pattern == "steady" and row.bytes_slope > t.max_leak_rate:
@@ -209,13 +217,13 @@ def verdict(
                     "source": "growth", "kind": "steady_growth", "value": row.bytes_slope,
                     "threshold": t.max_leak_rate,
                     "message": f"{row.label} grows {row.bytes_slope:+.1f} B/"
-                               f"{growth.x} at every snapshot"})
+                               f"{growth.x} at every snapshot"})  # type: ignore[union-attr]
     leak = bool(findings)
     undecided = trend is not None and trend.classification == "insufficient"
     judged = {
         "trend": trend is not None and trend.classification != "insufficient",
         "objects": traced,
-        "growth": bool(growth and growth.rows) and trend is None,
+        "growth": bool(growth and growth.rows) and by_growth,
     }
     if leak:
         first = findings[0]
@@ -246,6 +254,8 @@ def verdict(
             parts.append(f"heap: {trend.classification.replace('_', ' ')}")
         if traced:
             parts.append("objects balanced")
+        if judged["growth"] and growth is not None:
+            parts.append(f"no live site grows at every one of {growth.snapshots} block dumps")
         reason = "clean: " + ", ".join(parts)
         if seen:
             reason += f" ({seen[0]['message']})"

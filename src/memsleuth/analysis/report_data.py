@@ -33,6 +33,7 @@ from memsleuth.analysis.summary import log_contents
 from memsleuth.analysis.trend import TrendCollector
 from memsleuth.errors import MemsleuthError
 from memsleuth.results.common import to_json
+from memsleuth.results.trend import x_unit
 
 #: Census rows in the HTML table (the flame graph and --folded keep every site).
 TABLE_ROWS = 300
@@ -166,10 +167,12 @@ def _trend(model: Any, collector: TrendCollector) -> dict[str, Any]:
     if not model.overviews:
         return {}
     trend = collector.result()
+    if trend.rows_from == "block_dumps" and trend.fit is None:
+        return {}       # too few dumps for a curve (as in check's verdict)
     series = trend.series
     if not series:
         return {"trend_raw": trend}
-    x_kind = {"cycle": "cycle", "time": "seconds", "index": "overview"}.get(trend.x, "x")
+    x_kind = x_unit(trend.x, trend.rows_from, second="seconds")
     totals = {o.line: o for o in model.overviews}
     points = []
     for p in series:
@@ -202,7 +205,7 @@ def _trend(model: Any, collector: TrendCollector) -> dict[str, Any]:
             return fit.y_center + fit.slope * (x - fit.x_center)
 
         view["fit_line"] = ((x_start, at(x_start)), (x_end, at(x_end)))
-        unit = {"cycle": "cycle", "time": "s", "index": "overview"}.get(trend.x, "x")
+        unit = x_unit(trend.x, trend.rows_from)
         interval = (f" ({fit.confidence or 0.95:.0%} sure between {fit.slope_low:+,.1f} and "
                     f"{fit.slope_high:+,.1f})")
         view["slope_text"] = (f"Fitted free-heap slope after warm-up: {fit.slope:+,.1f} "

@@ -266,8 +266,10 @@ def analyze_points(
     warmup: int | Literal["auto"] = "auto",
     allocation_size: int | None = None,
     confidence: float = 0.95,
+    rows_from: str = "overviews",
 ) -> Curve:
-    """Fit, classify and forecast a heap curve; see ``TrendCollector.result`` for the keys."""
+    """Fit, classify and forecast a heap curve; see ``TrendCollector.result`` for the keys
+    (``rows_from`` names the index's unit in the reasons: overview, or block dump)."""
     total = next((p.total for p in points if p.total), None)
     head: dict[str, Any] = {
         "x": x_mode, "points": len(points), "total": total,
@@ -338,7 +340,7 @@ def analyze_points(
             "ratio_to_free_decline": round(mfb_decline / decline, 2) if decline > 0 else None,
         }
 
-    unit = {"cycle": "cycle", "time": "s", "index": "overview"}[x_mode]
+    unit = rt.x_unit(x_mode, rows_from)
     evidence: dict[str, Any] = {
         "slope": round(fit.slope, 3), "slope_interval": [fit.slope_low, fit.slope_high],
         "confidence": fit.confidence, "unit": f"B/{unit}", "mann_kendall_p": fit.mk_p,
@@ -1012,8 +1014,6 @@ class TrendCollector:
         #: where the cycle markers come from (``ParseStats.cycle_source``), set by the verb
         self.cycle_source: dict[str, Any] | None = None
         self.markers_total = 0
-        #: overviews printed inside block dumps, whole log (points only in cycle mode)
-        self.nested_seen = 0
         #: a counter back at (or below) its first value, not yet confirmed as a reboot:
         #: {marker, old_cycle, boot_free, last_free, buffer (records held meanwhile)}
         self._candidate: dict[str, Any] | None = None
@@ -1033,6 +1033,11 @@ class TrendCollector:
         self.n_cycle_points = 0
         self.n_overviews = 0
         self.all_timestamped = True
+        #: one point per block dump, from the heap statistics printed inside it: the curve of
+        #: a log of periodic ``dumpsys mm_info`` with neither overviews of its own nor markers
+        self.by_dump = _Bins(capacity)
+        self.n_dump_points = 0
+        self.dumps_timestamped = True
         self.partial = 0
         self.boot = 0
         self.failure: dict[str, Any] | None = None
@@ -1315,7 +1320,6 @@ class TrendCollector:
                 self.impossible_first = (o.line, problem)
             return
         self._free, self._total = o.free, o.total
-        self.nested_seen += o.nested
         if self._run_first_free is None:
             self._run_first_free = o.free
         if o.max_free_block is not None:
@@ -1332,11 +1336,17 @@ class TrendCollector:
             self.boot += 1
         elif self._pending is None or (self._pending.nested and not o.nested):
             self._pending = o
-        if not o.nested and (self.upto is None or self.n_overviews < self.upto):
-            self.all_timestamped &= o.ts is not None
-            self.by_overview.add_row(_row(o, float(self.n_overviews), self.n_overviews,
-                                        self.cycle))
-            self.n_overviews += 1
+        if not o.nested:
+            if self.upto is None or self.n_overviews < self.upto:
+                self.all_timestamped &= o.ts is not None
+                self.by_overview.add_row(_row(o, float(self.n_overviews), self.n_overviews,
+                                            self.cycle))
+                self.n_overviews += 1
+        elif self.upto is None or self.n_dump_points < self.upto:
+            self.dumps_timestamped &= o.ts is not None
+            self.by_dump.add_row(_row(o, float(self.n_dump_points), self.n_dump_points,
+                                      self.cycle))
+            self.n_dump_points += 1
 
     @property
     def has_heap_evidence(self) -> bool:
@@ -1344,7 +1354,8 @@ class TrendCollector:
         (or found undecided) before a reboot or another heap's rows, or heap records held
         after a backwards cycle marker."""
         held = self._candidate["buffer"] if self._candidate is not None else ()
-        return bool(self.n_overviews or self.n_cycle_points or self.earlier_leaks
+        return bool(self.n_overviews or self.n_cycle_points or self.n_dump_points
+                    or self.earlier_leaks
                     or self.earlier_undecided
                     # records held while a counter reset waits for its evidence (``result``
                     # settles it): overviews, dumps and failures after a backwards marker
@@ -1414,10 +1425,13 @@ class TrendCollector:
         """
         self._resolve(reboot=False)   # a counter reset nothing confirmed by the end: a glitch
         self._flush()
+        # no overview of its own and no markers: the statistics printed inside the dumps
+        from_dumps = not self.n_overviews and not self.cycles and self.n_dump_points > 0
         mode = x
         if mode == "auto":
-            mode = "cycle" if self.cycles else ("time" if self.n_overviews and
-                                                self.all_timestamped else "index")
+            stamped = self.dumps_timestamped if from_dumps else self.all_timestamped
+            mode = "cycle" if self.cycles else ("time" if (self.n_overviews or from_dumps)
+                                                and stamped else "index")
         if mode == "cycle" and not self.cycles:
             raise ValueError("no cycle markers in the log (try --cycle-pattern or --x index)")
         notes: list[str] = []
@@ -1454,6 +1468,11 @@ class TrendCollector:
             available = self.cycles
             if self.boot:
                 notes.append(f"{self.boot} overview(s) before the first cycle marker ignored")
+        elif from_dumps:
+            bins = self.by_dump
+            available = self.n_dump_points
+            notes.append(f"no heap overview of its own: one point per block dump "
+                         f"({self.n_dump_points}), from the heap statistics printed inside it")
         else:
             bins = self.by_overview
             available = self.n_overviews
@@ -1472,8 +1491,10 @@ class TrendCollector:
             unit = "cycle(s)" if mode == "cycle" else "point(s)"
             notes.append(f"using the first {self.upto} {unit}: {len(points)} point(s) "
                          f"(--upto {self.upto})")
+        rows_from = "block_dumps" if from_dumps and mode != "cycle" else "overviews"
         curve = analyze_points(points, x_mode=mode, warmup=warmup,
-                               allocation_size=self.largest, confidence=confidence)
+                               allocation_size=self.largest, confidence=confidence,
+                               rows_from=rows_from)
         if self.failure is not None:
             self.failure["explanation"], self.failure["cause"] = explain_failure(self.failure)
         return extend(
@@ -1488,6 +1509,7 @@ class TrendCollector:
                                  glitches=len(self.glitches), restarts=len(self.restarts),
                                  heaps=len(self.new_heaps) + 1),
             cycle_source=src if mode == "cycle" else None,  # type: ignore[arg-type]
+            rows_from=rows_from,
             notes=tuple(notes),
         )
 

@@ -57,14 +57,6 @@ def run_trend(log: Path, cycle_pattern: str | None, x_mode: str, upto: int | Non
                        heap_runs=True)
     collector.cycle_source = stats.cycle_source
     if not collector.has_heap_evidence:
-        nested = collector.nested_seen
-        if nested:      # (they are points of a cycle's curve only)
-            raise InputError(
-                f"{log}: no heap overview of its own in {stats.lines:,} lines: "
-                + (f"the {nested} [HEAP] tables read are inside block dumps" if nested > 1
-                   else "the one [HEAP] table read is inside a block dump")
-                + ", and without cycle markers they make no curve (try --cycle-pattern; "
-                "`memsleuth diff` compares the dumps)")
         raise InputError(f"{log}: no heap overview in {stats.lines:,} lines "
                          "(expected [HEAP] tables)")
     try:

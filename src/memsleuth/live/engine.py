@@ -541,9 +541,11 @@ class Monitor:
             tail = self.assembler.flush()
             if tail:
                 self._safe(self._lines, tail)
-            if self.scanner.in_crash:
-                self._safe(lambda: self._records(self.scanner.finish(
-                    "the stream ended in the middle of the dump")))
+            # what is still held (lines kept while the round marker is undecided: a short
+            # capture, or one stopped early) and a section left open are read now
+            reason = ("the stream ended in the middle of the dump" if self.scanner.in_crash
+                      else "the stream ended in the middle of the section")
+            self._safe(lambda: self._records(self.scanner.finish(reason)))
         finally:
             self.capture.close()
             if self.result.ended == "eof":

@@ -37,7 +37,7 @@ from memsleuth.records import (
 from memsleuth.results.analyze import HeapHealth
 from memsleuth.results.check import LeakReport
 from memsleuth.results.monitor import Alert, LiveStatus, StatusVerdict
-from memsleuth.results.trend import Exhaustion, Trend
+from memsleuth.results.trend import Exhaustion, Trend, x_unit
 
 #: Alert kinds that make `monitor` exit 1 (like `check`).
 FINDING_KINDS = frozenset({"leak", "object_leak", "crash", "malloc_failed"})
@@ -122,7 +122,12 @@ class LiveTracker:
     def points(self) -> int:
         """Heap points the trend holds (the run being analysed)."""
         t = self.acc.trend
-        return 0 if t is None else max(t.n_cycle_points, t.n_overviews if not t.cycles else 0)
+        if t is None:
+            return 0
+        if t.cycles:
+            return t.n_cycle_points
+        # no overview of its own: the statistics inside the dumps are the curve
+        return max(t.n_cycle_points, t.n_overviews or t.n_dump_points)
 
     # -- analysis ----------------------------------------------------------------------------
     def _maybe_refresh(self, line: int) -> None:
@@ -170,11 +175,19 @@ class LiveTracker:
                 if fc is not None and "runs out at" not in msg:
                     msg += f"; runs out at {unit} ~{fc:.0f}"
                 self._raise("leak", line, msg)
+            elif src == "growth" and "leak" not in self._raised and (
+                    self.min_points is None or self._dumps_seen() >= self.min_points):
+                # only dumps: a site that grows at every one is the verdict's leak
+                self._raise("leak", line, f"LEAK: {f.message}")
             elif src == "objects" and kind == "imbalance" and \
                     self._object_cycles() >= (self.min_points or OBJECT_ALERT_CYCLES):
                 what = f.message
                 key = f"object_leak:{what.split(':', 1)[0]}"
                 self._raise(key, line, f"OBJECT LEAK: {what}", kind="object_leak")
+
+    def _dumps_seen(self) -> int:
+        growth = self.report.growth if self.report is not None else None
+        return growth.snapshots if growth is not None else 0
 
     def _object_cycles(self) -> int:
         objects = self.report.objects if self.report is not None else None
@@ -191,7 +204,10 @@ class LiveTracker:
         if t is None:
             return False
         unit = self._unit()
-        bins = t.by_cycle if unit == "cycle" else t.by_overview
+        trend = self.trend
+        bins = t.by_cycle if unit == "cycle" else (
+            t.by_dump if trend is not None and trend.rows_from == "block_dumps"
+            else t.by_overview)
         pts = list(bins.points)
         half = analyze_points(pts[len(pts) // 2:], x_mode=unit, warmup=0)
         if half.leak:
@@ -280,7 +296,8 @@ class LiveTracker:
         parts: list[str] = []
         parts.append(f"cycle {s.cycle}" if s.cycle is not None else f"lines {s.lines}")
         parts.append(f"free {_size(s.free)}" if s.free is not None else "free ?")
-        unit = self._unit()
+        trend = self.trend
+        unit = x_unit(trend.x, trend.rows_from) if trend is not None else "cycle"
         if s.leak_rate is not None:
             parts.append(f"leak {_size(s.leak_rate)}/{unit}")
             if s.forecast_exhaustion is not None:

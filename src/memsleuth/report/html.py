@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from memsleuth.report.numbering import dump_kind, dumps_phrase, growth_phrase
 from memsleuth.report.svg import PALETTE, LineChart, Series, bar, human_bytes, icicle
-from memsleuth.results.trend import Exhaustion, Trend
+from memsleuth.results.trend import Exhaustion, Trend, x_unit
 
 #: Sections in page order: (id, table-of-contents title).
 TOC = (
@@ -63,8 +63,7 @@ def headline(data: dict[str, Any]) -> str | None:
     decline = data.get("decline")
     census = data.get("census")
     top = census.rows[0] if census and census.rows else None
-    unit = {"cycle": "cycle", "time": "second", "index": "overview"}.get(
-        trend.x if trend is not None else "", "point")
+    unit = x_unit(trend.x, trend.rows_from, second="second") if trend is not None else "point"
     if failure:
         when = f" at {unit} {failure.cycle:,}" if failure.cycle is not None else ""
         kind = failure.kind.replace("_", " ")

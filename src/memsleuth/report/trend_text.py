@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 
 from memsleuth.report.terminal import console, size, warn
-from memsleuth.results.trend import Trend
+from memsleuth.results.trend import Trend, x_unit
 
 _TITLES = {
     "steady_leak": "[bold red]steady leak[/]",
@@ -35,10 +35,11 @@ def sparkline(values: list[float], width: int = 60) -> str:
 
 def render_trend(result: Trend, verbose: bool = False) -> None:
     out = console()
-    unit = {"cycle": "cycle", "time": "s", "index": "overview"}[result.x]
+    unit = x_unit(result.x, result.rows_from)
+    by = "block dump" if result.rows_from == "block_dumps" else result.x
     out.print(f"[bold]Heap trend[/] — {getattr(result, 'log', '')}: {result.points} point(s) "
-              f"by {result.x}" + (f" (of {result.points_available})"
-                                  if result.points_available != result.points else ""))
+              f"by {by}" + (f" (of {result.points_available})"
+                            if result.points_available != result.points else ""))
     series = result.series
     if series:
         out.print(f"  free {sparkline([p.free for p in series])}")

@@ -14,6 +14,14 @@ from typing import Literal
 from memsleuth.results.common import CycleSource, Document, omitted
 
 XAxis = Literal["cycle", "time", "index"]
+
+
+def x_unit(x: str, rows_from: str = "overviews", *, second: str = "s") -> str:
+    """The word for one step along ``x``: "cycle", ``second``, and for the index the thing
+    counted ("overview", or "dump" when the points are the statistics inside block dumps)."""
+    if x == "index":
+        return "dump" if rows_from == "block_dumps" else "overview"
+    return second if x == "time" else ("cycle" if x == "cycle" else "x")
 Classification = Literal[
     "steady_leak", "step", "fragmentation", "warmup_plateau", "no_leak", "insufficient",
 ]
@@ -276,6 +284,9 @@ class Trend(Curve):
     earlier_undecided: tuple[EarlierUndecided, ...]
     excluded: Excluded
     cycle_source: CycleSource | None    # x = cycle only
+    #: where the points come from: overview tables (standalone, or the first of each cycle),
+    #: or, in a log with neither of its own nor markers, the statistics inside each block dump
+    rows_from: Literal["overviews", "block_dumps"]
     notes: tuple[str, ...]
 
 
