@@ -249,8 +249,9 @@ def site_growth(
     keys = list(set().union(*(s.sites for s in snaps)))
     columns = [[s.sites.get(key, (0, 0, 0)) for s in snaps] for key in keys]
     # every site on the same abscissa: the pairs of dumps are found once for all fits
-    fits = sen_slopes(xs, [[float(v[1]) for v in col] for col in columns])
-    bfits = sen_slopes(xs, [[float(v[0]) for v in col] for col in columns])
+    # (one series made at a time: sites x snapshots floats were a peak of their own)
+    fits = sen_slopes(xs, ([float(v[1]) for v in col] for col in columns))
+    bfits = sen_slopes(xs, ([float(v[0]) for v in col] for col in columns))
     for key, col, (slope, slope_low, slope_high), (bslope, _, _) in zip(
             keys, columns, fits, bfits, strict=True):
         blocks = [v[0] for v in col]
