@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from statistics import median
 from typing import Any
@@ -292,8 +292,9 @@ class _Pairs:
     index and x-difference arrays, one series' slopes and the temporaries that made them
     were ~20 MB at their peak (the censuses of a crash-looping device's log grew ``check``'s
     peak RSS with the log). A block's slopes are made, screened and dropped; what is kept
-    is a mask per block (a byte per pair) and a sample's pair indices. The slopes are the
-    same IEEE divisions, in the same row order, as the loops list them.
+    is a sample's pair indices and, when some x repeat, a mask per block (a byte per pair).
+    The slopes are the loops' IEEE divisions (in another order, which order statistics do
+    not see); when every x differs, most of a block is a plain rectangle of them.
     """
 
     def __init__(self, vx: Any) -> None:
@@ -302,11 +303,16 @@ class _Pairs:
         idx = np.arange(n)
         self.vx = vx
         #: (first row, end row, mask of the pairs kept among those rows x the columns after
-        #: the first row)
+        #: the first row; None when every x differs: then every pair of the rows with a later
+        #: column is kept, and the columns past the rows need no mask)
         self.blocks: list[tuple[int, int, Any]] = []
-        self.size = 0
+        distinct = np.unique(vx).size == n
+        self.size = n * (n - 1) // 2 if distinct else 0
         for a in range(0, n - 1, BLOCK):
             b = min(a + BLOCK, n - 1)
+            if distinct:
+                self.blocks.append((a, b, None))
+                continue
             dx = vx[a + 1:] - vx[a:b, None]
             keep = (idx[a + 1:] > idx[a:b, None]) & (dx != 0)
             self.blocks.append((a, b, keep))
@@ -322,11 +328,20 @@ class _Pairs:
             ok = (i < j) & (vx[i] != vx[j])
             self.sample = (i[ok][:SAMPLE], j[ok][:SAMPLE])
 
-    def slopes(self, vy: Any, block: tuple[int, int, Any]) -> Any:
-        """The slopes of one block, row by row."""
-        a, b, keep = block
+    def slopes(self, vy: Any) -> Iterator[Any]:
+        """The slopes, a block of rows at a time (an array, or two when every x differs:
+        the rows against the columns among them, and a 2-D one against the columns after)."""
+        np = _numpy
         vx = self.vx
-        return (vy[a + 1:] - vy[a:b, None])[keep] / (vx[a + 1:] - vx[a:b, None])[keep]
+        for a, b, keep in self.blocks:
+            if keep is not None:
+                yield (vy[a + 1:] - vy[a:b, None])[keep] / (vx[a + 1:] - vx[a:b, None])[keep]
+                continue
+            idx = np.arange(a, b + 1)
+            head = idx[1:] > idx[:-1, None]
+            yield (vy[a + 1:b + 1] - vy[a:b, None])[head] / (vx[a + 1:b + 1] - vx[a:b, None])[head]
+            if b + 1 < len(vx):
+                yield (vy[b + 1:] - vy[a:b, None]) / (vx[b + 1:] - vx[a:b, None])
 
     def order_stats(self, vy: Any, ks: set[int]) -> dict[int, float]:
         """``_order_stats`` of the slopes of ``vy``, a block of them at a time."""
@@ -335,8 +350,7 @@ class _Pairs:
             first, second = self.sample
             vx = self.vx
             sample = (vy[second] - vy[first]) / (vx[second] - vx[first])
-        return _order_stats(self.size, sample,
-                            lambda: (self.slopes(vy, block) for block in self.blocks), ks)
+        return _order_stats(self.size, sample, lambda: self.slopes(vy), ks)
 
 
 #: Slopes past this many: order statistics from the band a sample brackets (``_order_stats``).
@@ -392,7 +406,7 @@ def _order_stats(size: int, sample: Any | None, chunks: Callable[[], Iterable[An
                     mid.partition(held)
                 return {k: float(low) if r < 0 else float(mid[r]) if r < mid.size
                         else float(high) for k, r in zip(order, ranks, strict=True)}
-    parts = list(chunks())
+    parts = [got.ravel() for got in chunks()]
     arr = parts[0] if len(parts) == 1 else np.concatenate(parts)
     arr.partition(order)        # in place: a copy would double the peak
     return {k: float(arr[k]) for k in order}
