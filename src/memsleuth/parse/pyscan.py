@@ -130,6 +130,37 @@ def _rows_all(b: np.ndarray) -> np.ndarray:
     return words[:, 0] == _ONES8 if words.shape[1] == 1 else (words == _ONES8).all(axis=1)
 
 
+# SWAR on 64-bit words of eight ASCII bytes (the first byte the lowest)
+_U = np.uint64
+_LOW6 = _U((1 << 48) - 1)
+_CREATE = _U(int.from_bytes(b"create", "little"))
+_DELETE = _U(int.from_bytes(b"delete", "little"))
+_U32 = _U(32)
+_HI4 = _U(0xF0F0F0F0F0F0F0F0)
+_LO4 = _U(0x0F0F0F0F0F0F0F0F)
+_ZEROS = _U(0x3030303030303030)
+_SIX = _U(0x0606060606060606)
+_E0, _E8, _E16 = _U(1), _U(10 ** 8), _U(10 ** 16)
+#: the top k bytes of a word (k = 0..8)
+_KEEP = np.array([((1 << 64) - 1) ^ ((1 << 8 * (8 - k)) - 1) for k in range(9)], np.uint64)
+
+
+def _hex8(w: np.ndarray) -> np.ndarray:
+    """The value of eight hex digits [0-9a-fA-F] per word."""
+    v = (w & _LO4) + _U(9) * ((w >> _U(6)) & _U(0x0101010101010101))
+    v = ((v & _U(0x000F000F000F000F)) << _U(4)) | ((v >> _U(8)) & _U(0x000F000F000F000F))
+    v = ((v & _U(0x000000FF000000FF)) << _U(8)) | ((v >> _U(16)) & _U(0x000000FF000000FF))
+    return ((v & _U(0xFFFF)) << _U(16)) | ((v >> _U(32)) & _U(0xFFFF))
+
+
+def _dec8(w: np.ndarray) -> np.ndarray:
+    """The value of eight decimal digits per word (modulo 2**64 arithmetic, exact here)."""
+    v = ((w & _LO4) * _U(2561)) >> _U(8)
+    v = ((v & _U(0x00FF00FF00FF00FF)) * _U(6553601)) >> _U(16)
+    return ((v & _U(0x0000FFFF0000FFFF)) * _U(42949672960001)) >> _U(32)
+
+
+
 _POW16 = np.uint64(16) ** np.arange(15, -1, -1, dtype=np.uint64)
 _POW10 = np.uint64(10) ** np.arange(18, -1, -1, dtype=np.uint64)
 
@@ -310,11 +341,104 @@ class _LineFacts:
         return inert, inert and _TABLE_WORDS.search(c) is None, b"[pool]|" not in c
 
 
+def _facts_of(sub: np.ndarray, an: _Anchors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """inert, foreign (inside a table) and ok-after-a-table for each ``\\n``-ended line of
+    ``sub``, in one pass over its bytes (CSI sequences dropped as clean_line does)."""
+    if (sub == 27).any():
+        sub = np.frombuffer(_CSI.sub(b"", sub.tobytes()), np.uint8)
+    ends = np.flatnonzero(sub == 10)
+    offs = np.concatenate(([0], ends[:-1] + 1))
+    n = len(ends)
+    bad = (sub - np.uint8(32)) > 94
+    bad &= (sub != 10) & (sub != 9)
+    odd = (ends - offs) > LINE_MAX_CLEAN
+    if bad.any():
+        odd[np.searchsorted(offs, np.flatnonzero(bad), "right") - 1] = True
+    low = _LOWER[sub]
+    pairs = _pairs(low, max(an.lits.pad, _TABLE_LIT.pad, _POOL_LIT.pad, key=len))
+    hit = np.zeros(n, bool)
+    at = an.find(low, pairs)
+    if len(at):
+        hit[np.searchsorted(offs, at, "right") - 1] = True
+    words = np.zeros(n, bool)
+    at = _TABLE_LIT.find(low, pairs)
+    if len(at):
+        words[np.searchsorted(offs, at, "right") - 1] = True
+    pool = np.zeros(n, bool)
+    at = _POOL_LIT.find(low, pairs)
+    if len(at):
+        pool[np.searchsorted(offs, at, "right") - 1] = True
+    inert = ~odd & ~hit
+    return inert, inert & ~words, ~odd & ~pool
+
+
+_DIGITS_0 = bytes.maketrans(b"123456789", b"000000000")
+_HEX_0 = bytes.maketrans(b"123456789abcdefABCDEF", b"0" * 21)
+
+
+class _FactsMemo:
+    """Line facts by the line with its digits made 0 (anchors likewise): a line that holds
+    an anchor still holds it so (a line may now seem to hold one it does not: then it is
+    read by the scanner's Python, as any line with an anchor, which is only slower); the
+    table words and ``[pool]|`` have no digits. Bounded; turned off for a while on a log
+    whose lines almost never repeat so (each miss costs a dict entry on top of the bulk
+    pass; at half misses, as in a stress log's block dumps, it still saves two thirds)."""
+
+    LIMIT = 4096          # entries
+    KEY_MAX = 256         # bytes: the lines looked up (a few MB at most)
+    PAUSE = 16            # chunks without it after a chunk of mostly misses
+
+    def __init__(self) -> None:
+        self.memo: dict[bytes, int] = {}
+        self.words: Any = None
+        self.mapped: _Anchors | None = None
+        self.pause = 0
+        self.warm = False
+
+    def use(self) -> bool:
+        if self.pause:
+            self.pause -= 1
+            return False
+        return True
+
+    def codes(self, keys: list[bytes], an: _Anchors) -> np.ndarray:
+        """inert | foreign << 1 | after_ok << 2 per key."""
+        if self.words is not an.words:
+            self.memo.clear()
+            self.warm = False
+            self.words = an.words
+            self.mapped = _Anchors(tuple(w.translate(str.maketrans("123456789", "0" * 9))
+                                         for w in an.words))
+        memo = self.memo
+        got = [memo.get(k, -1) for k in keys]
+        miss = [k for k, g in zip(keys, got, strict=True) if g < 0]
+        if not miss:
+            return np.array(got, np.uint8)
+        uniq = list(dict.fromkeys(miss))
+        assert self.mapped is not None
+        inert, foreign, after_ok = _facts_of(
+            np.frombuffer(b"\n".join(uniq) + b"\n", np.uint8), self.mapped)
+        new = dict(zip(uniq, (inert + 2 * foreign.astype(np.uint8)
+                              + 4 * after_ok.astype(np.uint8)).tolist(), strict=True))
+        if len(memo) + len(new) > self.LIMIT:
+            memo.clear()
+        memo.update(new)
+        if 10 * len(miss) > 9 * len(keys) and self.warm:
+            self.pause = self.PAUSE
+        self.warm = True
+        return np.array([g if g >= 0 else new[k] for k, g in zip(keys, got, strict=True)],
+                        np.uint8)
+
+
+_facts_memo = _FactsMemo()
+
+
 class _Chunk:
     """One text, classified once (every run() call on it reads these arrays)."""
 
     def __init__(self, text: str, raw: bytes, an: _Anchors, cycles: bool, tables: bool) -> None:
         self.text, self.an, self.cycles, self.tables = text, an, cycles, tables
+        self.raw = raw
         arr = self.arr = np.frombuffer(raw, np.uint8)
         nl = self.nl = np.flatnonzero(arr == 10)
         L = self.L = len(nl)
@@ -429,6 +553,12 @@ class _Chunk:
         self.row_hex = np.zeros(0, bool)
         if tables:
             self._table_lines(c0, lens, shaped)
+            if b"0x" in an.set and len(self.row_hex):
+                # hex rows hold the anchor "0x"; printable, no "[pool]|" (their shape)
+                rows = np.flatnonzero(self.kind == 4)
+                rows = rows[self.row_hex[self.row_at[rows]] & (lens[rows] <= LINE_MAX_CLEAN)]
+                shaped[rows] = True
+                self.after_ok[rows] = True
         if b"[msobj]" not in an.set:
             shaped[self.o_lines] = False       # (an odd reader set: their facts are needed)
         if b"[mscycle]" not in an.set:
@@ -444,9 +574,11 @@ class _Chunk:
     def _obj_templates(self, cand: np.ndarray, lens: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The [MSOBJ] lines shaped like a line before them (the same kind, handle and
-        caller widths: a run has few shapes), checked column by column against it in one
-        matrix. Returns the lines taken (packable), their rows, strict lines whose kind does
-        not fit the kind table, and the lines left for the general check."""
+        caller widths: a run has few shapes), checked against it eight bytes at a time (one
+        unaligned 64-bit gather per word of the line, the hex and decimal fields checked and
+        read in those words, SWAR). Returns the lines taken (packable), their rows, strict
+        lines whose kind does not fit the kind table, and the lines left for the general
+        check."""
         W = 104              # the longest strict line with a 19-digit seq fits
         q = np.int64
         took: list[np.ndarray] = []
@@ -456,8 +588,8 @@ class _Chunk:
         todo = cand[lens[cand] < W]
         if not len(todo):
             return np.zeros(0, q), np.zeros(0, PACKED), np.zeros(0, q), cand
-        pad = np.concatenate((self.arr, np.zeros(W, np.uint8)))
-        win = np.lib.stride_tricks.sliding_window_view(pad, W)
+        pad = np.concatenate((self.arr, np.zeros(W + 8, np.uint8)))
+        u64 = np.ndarray((len(pad) - 7,), "<u8", pad, 0, (1,))
         for _ in range(6):
             if len(todo) < 16:
                 break
@@ -470,36 +602,54 @@ class _Chunk:
                 continue
             d0 = m.start(5)
             (hs, he), (cs, ce) = m.span(3), m.span(4)
-            M = win[self.starts[todo]]
+            s = self.starts[todo]
             struct = np.ones(d0, bool)
             struct[8:14] = False
             struct[hs:he] = False
             struct[cs:ce] = False
-            # the structural bytes compared eight at a time (W is a multiple of 8)
-            tpl = np.zeros(W, np.uint8)
+            nw = -(-d0 // 8)
+            tpl = np.zeros(nw * 8, np.uint8)
             tpl[:d0] = np.frombuffer(line[:d0], np.uint8)
-            care = np.zeros(W, np.uint8)
+            care = np.zeros(nw * 8, np.uint8)
             care[:d0] = np.where(struct, 0xFF, 0)
             t8, c8 = tpl.view(np.uint64), care.view(np.uint64)
-            used = np.flatnonzero(c8)
-            ok = (((M.view(np.uint64)[:, used] ^ t8[used]) & c8[used]) == 0).all(axis=1)
-            create = (M[:, 8:14] == np.frombuffer(b"create", np.uint8)).all(axis=1)
-            ok &= create | (M[:, 8:14] == np.frombuffer(b"delete", np.uint8)).all(axis=1)
-            ok &= _rows_all(_HEXL[M[:, hs:he]]) & _rows_all(_HEXL[M[:, cs:ce]])
-            n = lens[todo]
-            dlen = n - d0
+            ok = np.ones(len(todo), bool)
+            op = None
+            for k in range(nw):
+                w = u64[s + 8 * k]
+                if k == 1:
+                    op = w & _LOW6
+                if c8[k]:
+                    ok &= ((w ^ t8[k]) & c8[k]) == 0
+            create = op == _CREATE
+            ok &= create | (op == _DELETE)
+            vals = []
+            for a, b in ((hs, he), (cs, ce)):
+                v = np.zeros(len(todo), np.uint64)
+                for p in range(a, b, 8):
+                    w = u64[s + p]
+                    ok &= _rows_all(_HEXL[w.view(np.uint8).reshape(-1, 8)])
+                    v = (v << _U32) | _hex8(w)
+                vals.append(v)
+            e = self.nl[todo]
+            dlen = e - s - d0
             ok &= (dlen >= 1) & (dlen <= 19)
-            ok &= (_DIGIT[M[:, d0:d0 + 20]] | (np.arange(d0, d0 + 20) >= n[:, None])).all(axis=1)
+            seq = np.zeros(len(todo), np.uint64)
+            for k, scale in ((24, _E16), (16, _E8), (8, _E0)):
+                x = u64[e - k]
+                keep = _KEEP[np.clip(dlen - (k - 8), 0, 8)]
+                x = (x & keep) | (_ZEROS & ~keep)
+                ok &= ((x & _HI4) == _ZEROS) & ((((x & _LO4) + _SIX) & _HI4) == 0)
+                seq += _dec8(x) * scale
             got = todo[ok]
             kid = _kind_id(m.group(2).decode("ascii"))
             if kid < 0:
                 unfit.append(got)
             else:
                 r = np.zeros(len(got), PACKED)
-                Mg = M[ok]
-                for name, a, b in (("handle", hs, he), ("caller", cs, ce)):
-                    r[name] = _HEXVAL[Mg[:, a:b]] @ _POW16[16 - (b - a):]
-                r["seq"] = _dec_values(self.arr, self.starts[got] + d0, dlen[ok], 19)
+                r["handle"] = vals[0][ok]
+                r["caller"] = vals[1][ok]
+                r["seq"] = seq[ok]
                 r["create"] = create[ok]
                 r["kind"] = kid
                 took.append(got)
@@ -513,46 +663,53 @@ class _Chunk:
 
     # -- line facts ---------------------------------------------------------------------
     def _facts(self, idx: np.ndarray, lens: np.ndarray) -> None:
-        """inert, foreign (inside a table) and ok-after-a-table for the lines ``idx``, in
-        one pass over those lines' bytes (CSI sequences dropped as clean_line does)."""
+        """inert, foreign (inside a table) and ok-after-a-table for the lines ``idx``: looked
+        up by the line with its digits made 0 (a run repeats few such lines), the others in
+        one pass over their bytes (``_facts_of``)."""
         if not len(idx):
             return
-        arr, an = self.arr, self.an
-        ls = lens[idx] + 1
-        offs = np.cumsum(ls) - ls
+        if _facts_memo.use():
+            # (a long line in bulk: as a key it would be a long entry)
+            short = lens[idx] <= _FactsMemo.KEY_MAX
+            if not short.all():
+                self._facts_bulk(idx[~short], lens)
+                idx = idx[short]
+            # lines led by "0x" with no escape: hex letters made 0 too, when "0x" is an
+            # anchor (then they hold one whatever follows; what makes them ok after a table,
+            # printable bytes and no "[pool]|", is unchanged)
+            raw, arr, st = self.raw, self.arr, self.starts[idx]
+            hx = (arr[st] == 48) & (arr[np.minimum(st + 1, len(arr) - 1)] == 120) \
+                if b"0x" in self.an.set else np.zeros(len(idx), bool)
+            if hx.any():
+                at = np.flatnonzero(arr == 27)
+                if len(at):
+                    hx[np.isin(idx, np.searchsorted(self.nl, at))] = False
+            codes = np.zeros(len(idx), np.uint8)
+            for part, table in ((hx, _HEX_0), (~hx, _DIGITS_0)):
+                sel = idx[part]
+                if not len(sel):
+                    continue
+                keys = b"".join([raw[a:b] for a, b in zip(
+                    self.starts[sel].tolist(), (self.nl[sel] + 1).tolist(), strict=True)]
+                    ).translate(table).split(b"\n")
+                keys.pop()
+                codes[part] = _facts_memo.codes(keys, self.an)
+            self.inert[idx] = (codes & 1) != 0
+            self.foreign[idx] = (codes & 2) != 0
+            self.after_ok[idx] = (codes & 4) != 0
+        else:
+            self._facts_bulk(idx, lens)
+
+    def _facts_bulk(self, idx: np.ndarray, lens: np.ndarray) -> None:
+        if not len(idx):
+            return
         pick = np.zeros(self.L, bool)
         pick[idx] = True
-        sub = arr[:int(self.nl[-1]) + 1][np.repeat(pick, lens + 1)]   # (those lines' bytes)
-        if (sub == 27).any():
-            sub = np.frombuffer(_CSI.sub(b"", sub.tobytes()), np.uint8)
-            ends = np.flatnonzero(sub == 10)
-            offs = np.concatenate(([0], ends[:-1] + 1))
-            clen = ends - offs
-        else:
-            clen = lens[idx]
-        bad = (sub - np.uint8(32)) > 94
-        bad &= (sub != 10) & (sub != 9)
-        odd = clen > LINE_MAX_CLEAN
-        if bad.any():
-            odd[np.searchsorted(offs, np.flatnonzero(bad), "right") - 1] = True
-        low = _LOWER[sub]
-        pairs = _pairs(low, max(an.lits.pad, _TABLE_LIT.pad, _POOL_LIT.pad, key=len))
-        hit = np.zeros(len(idx), bool)
-        at = an.find(low, pairs)
-        if len(at):
-            hit[np.searchsorted(offs, at, "right") - 1] = True
-        words = np.zeros(len(idx), bool)
-        at = _TABLE_LIT.find(low, pairs)
-        if len(at):
-            words[np.searchsorted(offs, at, "right") - 1] = True
-        pool = np.zeros(len(idx), bool)
-        at = _POOL_LIT.find(low, pairs)
-        if len(at):
-            pool[np.searchsorted(offs, at, "right") - 1] = True
-        inert = ~odd & ~hit
+        sub = self.arr[:int(self.nl[-1]) + 1][np.repeat(pick, lens + 1)]   # (those lines)
+        inert, foreign, after_ok = _facts_of(sub, self.an)
         self.inert[idx] = inert
-        self.foreign[idx] = inert & ~words
-        self.after_ok[idx] = ~odd & ~pool
+        self.foreign[idx] = foreign
+        self.after_ok[idx] = after_ok
 
     def _line(self, j: int) -> bytes:
         return self.text[int(self.starts[j]):int(self.nl[j])].encode("latin-1")
