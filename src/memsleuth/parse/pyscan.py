@@ -440,7 +440,7 @@ class _Chunk:
         self.text, self.an, self.cycles, self.tables = text, an, cycles, tables
         self.raw = raw
         arr = self.arr = np.frombuffer(raw, np.uint8)
-        nl = self.nl = np.flatnonzero(arr == 10)
+        nl = self.nl = _last_nl[1] if _last_nl[0] is text else np.flatnonzero(arr == 10)
         L = self.L = len(nl)
         starts = self.starts = np.empty(L, np.int64)
         if L:
@@ -1425,31 +1425,58 @@ def _maybe_trim() -> None:
 def prefix_count(text: str) -> tuple[bool, int, str, int] | None:
     """_scan.c prefix_count: (plain, lines normalize() finds a prefix on, lines left to
     Python, lines). Only the lines a prefix can start are given to count_prefixed's regex
-    (its literal-led pass costs ~0.4 µs a line); None for text that is not ASCII.
-    (Called once a chunk: it also returns freed heap to the system now and then.)"""
+    (its literal-led pass costs ~0.4 µs a line); the lines with control bytes are cleaned
+    as count_prefixed cleans the whole text (escapes, then control bytes), on their own;
+    None for text that is not ASCII. (Called once a chunk: it also returns freed heap to
+    the system now and then.)"""
     _maybe_trim()
     if not text.isascii():
         return None
     raw = text.encode("ascii")
-    lines = raw.count(b"\n")
-    kept = raw.translate(None, _CONTROL)
-    plain = len(kept) == len(raw)         # (no control character but TAB and LF, no DEL)
-    if not plain:
-        if "\x1b" in text:
-            kept = _ESC_ONE_LINE.sub("", text).encode("ascii").translate(None, _CONTROL)
-        raw = kept
-        text = raw.decode("ascii")
     arr = np.frombuffer(raw, np.uint8)
+    low = np.flatnonzero(arr < 32)          # line ends, tabs and control bytes at once
+    v = arr[low]
+    is_nl = v == 10
+    nl = low[is_nl]
+    ctrl = low[~is_nl & (v != 9)]
+    if raw.find(b"\x7f") >= 0:
+        ctrl = np.sort(np.concatenate((ctrl, np.flatnonzero(arr == 127))))
+    _last_nl[:] = [text, nl]               # (the chunk classification needs them too)
+    lines = len(nl)
+    plain = not len(ctrl)
     if not len(arr):
         return plain, 0, "", lines
-    nl = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], nl + 1))
     ends = np.concatenate((nl, [len(arr)]))
     if starts[-1] >= len(arr):
         starts, ends = starts[:-1], ends[:-1]
+    keep = np.ones(len(starts), bool)
+    count = 0
+    if not plain:
+        dirty = np.unique(np.searchsorted(nl, ctrl))
+        keep[dirty] = False
+        got = b"\n".join([raw[a:b] for a, b in zip(starts[dirty].tolist(),
+                                                      ends[dirty].tolist(), strict=True)])
+        if b"\x1b" in got:
+            got = _ESC_BYTES.sub(b"", got)
+        got = got.translate(None, _CONTROL)
+        g = np.frombuffer(got, np.uint8)
+        gnl = np.flatnonzero(g == 10)
+        gs = np.concatenate(([0], gnl + 1))
+        ge = np.concatenate((gnl, [len(g)]))
+        count += _count_lines(got, g, gs, ge, np.ones(len(gs), bool))
+    return plain, count + _count_lines(raw, arr, starts, ends, keep), "", lines
+
+
+def _count_lines(raw: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                 keep: np.ndarray) -> int:
+    """count_prefixed over the lines [starts, ends) of ``raw`` picked by ``keep`` (printable
+    ASCII and tabs only)."""
+    if not len(arr):
+        return 0
     top = len(arr) - 1
     first = arr[np.minimum(starts, top)]
-    cand = _MAY_START[first] & (ends > starts)
+    cand = _MAY_START[first] & (ends > starts) & keep
     lead = starts[cand]
     # '[MS...]' agent lines and '[HEAP]|' rows are protected: the regex turns them down
     agent = np.zeros(len(lead), bool)
@@ -1460,25 +1487,46 @@ def prefix_count(text: str) -> tuple[bool, int, str, int] | None:
     agent[ms] = _lit(arr, lead[ms], b"[MSOBJ]") | _lit(arr, lead[ms], b"[MSCYCLE]")
     hp = br[b1 == 72]
     agent[hp] = _lit(arr, lead[hp], b"[HEAP]|")
-    cs = lead[~agent]
+    pick = np.flatnonzero(cand)[~agent]
     count = 0
-    if len(cs):
-        # those lines, each with a '\n' before it (their own '\n's, one moved to the front)
-        pick = np.zeros(len(starts), bool)
-        pick[np.flatnonzero(cand)[~agent]] = True
-        seg = np.diff(starts, append=len(arr))
-        joined = b"\n" + arr[np.repeat(pick, seg)].tobytes()
-        if joined.endswith(b"\n"):
-            joined = joined[:-1]
-        count = len(_BULK_PREFIX.findall(joined.decode("ascii")))
+    if len(pick):
+        # those lines, each with a '\n' before it
+        joined = b"\n" + b"\n".join([raw[a:b] for a, b in zip(
+            starts[pick].tolist(), ends[pick].tolist(), strict=True)])
+        count = len(_PREFIX_PRINTABLE.findall(joined))
     # normalize() strips trailing blanks before it matches, the regex does not: those lines
     # are normalised on their own (normalize._blank_ended, for the lines found here)
-    last = ends - 1
-    blank = np.flatnonzero((ends > starts) & _MAY_START[first]
-                           & ((arr[np.maximum(last, 0)] == 32) | (arr[np.maximum(last, 0)] == 9)))
+    last = arr[np.maximum(ends - 1, 0)]
+    blank = np.flatnonzero(cand & ((last == 32) | (last == 9)))
     for j in blank.tolist():
-        count += _refit(text[starts[j]:ends[j]])
-    return plain, count, "", lines
+        count += _refit(raw[starts[j]:ends[j]].decode("ascii"))
+    return count
+
+
+def _printable_prefix() -> re.Pattern[bytes]:
+    """count_prefixed's regex for lines known to be printable ASCII and tabs (its check of
+    that, a scan of every candidate line, dropped; as bytes)."""
+    pattern = _BULK_PREFIX.pattern
+    check = r"(?=[\t -~]*(?:\n|$))"
+    if check in pattern:
+        pattern = pattern.replace(check, "", 1)
+    return re.compile(pattern.encode("ascii"), _BULK_PREFIX._flags)
+
+
+class _LazyPrefix:
+    """Compiled on first use (~25 ms, as count_prefixed's)."""
+
+    pattern: re.Pattern[bytes] | None = None
+
+    def findall(self, text: bytes) -> list[Any]:
+        if self.pattern is None:
+            self.pattern = _printable_prefix()
+        return self.pattern.findall(text)
+
+
+_PREFIX_PRINTABLE = _LazyPrefix()
+_ESC_BYTES = re.compile(_ESC_ONE_LINE.pattern.encode("ascii"))
+_last_nl: list[Any] = [None, None]
 
 
 _CONTROL = bytes([*range(0, 9), *range(11, 32), 127])
