@@ -588,8 +588,10 @@ class _Chunk:
         todo = cand[lens[cand] < W]
         if not len(todo):
             return np.zeros(0, q), np.zeros(0, PACKED), np.zeros(0, q), cand
-        pad = np.concatenate((self.arr, np.zeros(W + 8, np.uint8)))
-        u64 = np.ndarray((len(pad) - 7,), "<u8", pad, 0, (1,))
+        arr = self.arr
+        if len(arr) < 8:
+            return np.zeros(0, q), np.zeros(0, PACKED), np.zeros(0, q), cand
+        u64 = np.ndarray((len(arr) - 7,), "<u8", arr, 0, (1,))
         for _ in range(6):
             if len(todo) < 16:
                 break
@@ -603,20 +605,24 @@ class _Chunk:
             d0 = m.start(5)
             (hs, he), (cs, ce) = m.span(3), m.span(4)
             s = self.starts[todo]
+            nw = -(-d0 // 8)
+            # (a line whose words (structure and hex fields, all before d0) would read past
+            # the chunk, its last: left to the general check)
+            far = s + 8 * (nw - 1) > len(arr) - 8
+            sw = np.where(far, 0, s) if far.any() else s
             struct = np.ones(d0, bool)
             struct[8:14] = False
             struct[hs:he] = False
             struct[cs:ce] = False
-            nw = -(-d0 // 8)
             tpl = np.zeros(nw * 8, np.uint8)
             tpl[:d0] = np.frombuffer(line[:d0], np.uint8)
             care = np.zeros(nw * 8, np.uint8)
             care[:d0] = np.where(struct, 0xFF, 0)
             t8, c8 = tpl.view(np.uint64), care.view(np.uint64)
-            ok = np.ones(len(todo), bool)
+            ok = ~far
             op = None
             for k in range(nw):
-                w = u64[s + 8 * k]
+                w = u64[sw + 8 * k]
                 if k == 1:
                     op = w & _LOW6
                 if c8[k]:
@@ -627,7 +633,7 @@ class _Chunk:
             for a, b in ((hs, he), (cs, ce)):
                 v = np.zeros(len(todo), np.uint64)
                 for p in range(a, b, 8):
-                    w = u64[s + p]
+                    w = u64[sw + p]
                     ok &= _rows_all(_HEXL[w.view(np.uint8).reshape(-1, 8)])
                     v = (v << _U32) | _hex8(w)
                 vals.append(v)
@@ -683,7 +689,9 @@ class _Chunk:
             if hx.any():
                 at = np.flatnonzero(arr == 27)
                 if len(at):
-                    hx[np.isin(idx, np.searchsorted(self.nl, at))] = False
+                    esc = np.zeros(self.L + 1, bool)
+                    esc[np.searchsorted(self.nl, at)] = True
+                    hx &= ~esc[idx]
             codes = np.zeros(len(idx), np.uint8)
             for part, table in ((hx, _HEX_0), (~hx, _DIGITS_0)):
                 sel = idx[part]
@@ -718,48 +726,51 @@ class _Chunk:
     def _table_lines(self, c0: np.ndarray, lens: np.ndarray, shaped: np.ndarray) -> None:
         """Banners, rules, headers and rows (their values in bulk)."""
         arr, kind, an = self.arr, self.kind, self.an
-        # rules: 20 or more dashes and nothing else (few distinct lines: each checked once)
-        text, starts, nl = self.text, self.starts, self.nl
-        cand = np.flatnonzero((c0 == 45) & (lens >= 20))
-        seen: dict[str, bool] = {}
-        is_rule = []
-        for a, b in zip(starts[cand].tolist(), nl[cand].tolist(), strict=True):
-            line = text[a:b]
-            got = seen.get(line)
-            if got is None:
-                got = seen[line] = line.count("-") == len(line)
-            is_rule.append(got)
-        rules = cand[np.array(is_rule, bool)] if is_rule else cand
-        kind[rules] = 2
-        shaped[rules] = True
-        if len(rules):
-            got3 = _LineFacts.of(self._line(int(rules[0])), an)   # the same for every rule
-            self.inert[rules], self.foreign[rules], self.after_ok[rules] = got3
-        # banners and headers: few distinct lines (each decided once)
+        # rules: 20 or more dashes and nothing else; banners and headers (few distinct
+        # lines: each decided once)
+        starts = self.starts
         heads = np.flatnonzero((c0 == 91) & (lens >= 7))
         heads = heads[_lit(arr, starts[heads], b"[HEAP]|")]
-        js = np.concatenate((np.flatnonzero(c0 == 61), heads))
-        lines = [text[a:b] for a, b in zip(starts[js].tolist(), nl[js].tolist(), strict=True)]
-        memo: dict[str, int] = {}
-        facts: list[tuple[int, bool, bool, bool]] = []
-        for line in lines:
-            if line not in memo:
-                b = line.encode("latin-1")
-                k = 1 if _BANNER.fullmatch(b) else 3 if _HEADER.fullmatch(b) else 0
-                memo[line] = len(facts)
-                facts.append((k, *(_LineFacts.of(b, an) if k else (False, False, False))))
-        if lines:
-            table = np.array(facts, np.int64)[np.array([memo[x] for x in lines], np.int64)]
-            took = table[:, 0] > 0
-            js, table = js[took], table[took]
-            kind[js] = table[:, 0]
-            shaped[js] = True
-            self.inert[js] = table[:, 1] != 0
-            self.foreign[js] = table[:, 2] != 0
-            self.after_ok[js] = table[:, 3] != 0
+        for cand, rule in ((np.flatnonzero((c0 == 45) & (lens >= 20)), True),
+                           (np.sort(np.concatenate((np.flatnonzero(c0 == 61), heads))), False)):
+            for line, js in self._same_lines(cand, lens):
+                if rule:
+                    k = 2 if line.count(b"-") == len(line) else 0
+                else:
+                    k = 1 if _BANNER.fullmatch(line) else 3 if _HEADER.fullmatch(line) else 0
+                if k:
+                    kind[js] = k
+                    shaped[js] = True
+                    self.inert[js], self.foreign[js], self.after_ok[js] = \
+                        _LineFacts.of(line, an)
         # rows: ' *|...': same shape as the first of their length in bulk, others one by one
         rows = np.flatnonzero(((c0 == 32) | (c0 == 124)) & (lens >= 3))
         self._rows(rows, lens)
+
+    def _same_lines(self, cand: np.ndarray, lens: np.ndarray) -> list[tuple[bytes, Any]]:
+        """The lines ``cand`` as (text, lines with that text): the first line's equals found
+        by comparing eight bytes at a time, a few times; then one by one."""
+        out: list[tuple[bytes, Any]] = []
+        todo = cand
+        starts, raw = self.starts, self.raw
+        for _ in range(8):
+            if len(todo) < 8:
+                break
+            j = int(todo[0])
+            a = int(starts[j])
+            line = raw[a:a + int(lens[j])]
+            same = todo[lens[todo] == len(line)]
+            same = same[_lit(self.arr, starts[same], line)] if line else same
+            out.append((line, same))
+            keep = np.ones(len(todo), bool)
+            keep[np.searchsorted(todo, same)] = False
+            todo = todo[keep]
+        groups: dict[bytes, list[int]] = {}
+        for a, n, j in zip(starts[todo].tolist(), lens[todo].tolist(), todo.tolist(),
+                           strict=True):
+            groups.setdefault(raw[a:a + n], []).append(j)
+        out.extend(groups.items())
+        return out
 
     def _rows(self, rows: np.ndarray, lens: np.ndarray) -> None:
         arr = self.arr
@@ -1453,7 +1464,8 @@ def prefix_count(text: str) -> tuple[bool, int, str, int] | None:
     keep = np.ones(len(starts), bool)
     count = 0
     if not plain:
-        dirty = np.unique(np.searchsorted(nl, ctrl))
+        dirty = np.searchsorted(nl, ctrl)                  # (sorted)
+        dirty = dirty[np.concatenate(([True], dirty[1:] != dirty[:-1]))]
         keep[dirty] = False
         got = b"\n".join([raw[a:b] for a, b in zip(starts[dirty].tolist(),
                                                       ends[dirty].tolist(), strict=True)])
