@@ -173,6 +173,38 @@ def test_looked_up_line_facts_never_say_more() -> None:
     assert all((a == b).all() for a, b in zip(looked, bulk, strict=True))
 
 
+def test_table_spans_are_the_regex_groups() -> None:
+    """The tables' group spans worked out from the match spans (and the lines of a table kind
+    inside) equal the regex's own groups, on letter strings of tables with foreign lines of
+    every kind inserted anywhere."""
+    from itertools import chain
+
+    import numpy as np
+
+    rnd = random.Random(2)
+    tables = pyscan._TABLES
+    seen = 0
+    for _ in range(1500):
+        seq = []
+        for _ in range(rnd.randrange(1, 12)):
+            for k in rnd.choice([[1, 2, 3, 4, 2], [2, 3, 4, 2], [0], [0, 0]]):
+                seq.append((k, rnd.random() < (0.15 if k else 0.9), rnd.random() < 0.95))
+                while rnd.random() < 0.25:
+                    seq.append((rnd.choice([0, 0, 0, 2, 4]), rnd.random() < 0.85,
+                                rnd.random() < 0.9))
+        kind = np.array([a for a, _, _ in seq], np.uint8)
+        letters = (kind * 4 + np.array([b for _, b, _ in seq]) * 2
+                   + np.array([c for _, _, c in seq]) + 65).astype(np.uint8)
+        origin = rnd.randrange(len(seq))
+        want = np.fromiter(chain.from_iterable(chain.from_iterable(
+            m.regs for m in tables.finditer(letters.tobytes(), origin))), np.int64
+        ).reshape(-1, tables.groups + 1, 2)
+        got = pyscan._table_spans(letters, kind, origin)
+        assert got.shape == want.shape and (got == want).all()
+        seen += int(((want[:, 0, 1] - want[:, 0, 0]) > 5).sum())
+    assert seen > 100          # tables with foreign lines inside were among them
+
+
 def test_blocks_as_c() -> None:
     fast = accel.module()
     if fast is None or not hasattr(fast, "blocks"):

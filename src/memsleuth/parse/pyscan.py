@@ -286,6 +286,67 @@ _TABLES = re.compile(
     + b"(?=" + _letters(range(5), after=True) + b")")
 
 
+#: _TABLES without its groups: the spans of its matches alone (a match object's groups cost
+#: more than the match)
+_TABLES_SPANS = re.compile(re.sub(rb"\((?!\?)", b"(?:", _TABLES.pattern))
+assert _TABLES_SPANS.groups == 0
+
+
+def _table_spans(letters: np.ndarray, kind: np.ndarray, origin: int) -> np.ndarray:
+    """Every _TABLES match from ``origin`` as an array (tables, groups + 1, 2) of its groups'
+    spans, -1 for a group unused: a table with no foreign line inside (banner, rule,
+    header, row, rule; or rule, header, row, rule) from its span alone, others matched
+    again at their start for their groups (the same match: the same pattern, there)."""
+    lb = letters.tobytes()
+    sp = np.fromiter(chain.from_iterable(m.span() for m in _TABLES_SPANS.finditer(lb, origin)),
+                     np.int64).reshape(-1, 2)
+    R = np.full((len(sp), _TABLES.groups + 1, 2), -1, np.int64)
+    if not len(sp):
+        return R
+    s, e = sp[:, 0], sp[:, 1]
+    R[:, 0, 0], R[:, 0, 1] = s, e
+    ban = kind[s] == 1
+    simple = np.where(ban, e - s == 5, e - s == 4)
+    b = np.flatnonzero(simple & ban)
+    R[b, 1, 0], R[b, 1, 1] = s[b], s[b] + 1
+    for g, at in ((2, 1), (3, 2), (4, 3), (5, 4)):      # the empty foreign runs
+        R[b, g, 0] = R[b, g, 1] = s[b] + at
+    r = np.flatnonzero(simple & ~ban)
+    for g, at in ((6, 2), (7, 3)):
+        R[r, g, 0] = R[r, g, 1] = s[r] + at
+    # foreign lines inside: where every one is of no table kind, the five (four) lines of
+    # a table kind in the span are its banner, rule, header, row, rule (rule, header, row,
+    # rule), and the foreign runs lie between them
+    c = np.flatnonzero(~simple)
+    if len(c):
+        nz = np.flatnonzero(kind != 0)
+        lo = np.searchsorted(nz, s[c])
+        cnt = np.searchsorted(nz, e[c]) - lo
+        for form, want in ((True, 5), (False, 4)):
+            k = (ban[c] == form) & (cnt == want)
+            at, ck = lo[k], c[k]
+            if not len(ck):
+                continue
+            p = nz[at[:, None] + np.arange(want)]
+            if form:
+                R[ck, 1, 0], R[ck, 1, 1] = p[:, 0], p[:, 0] + 1
+                for g in range(4):            # groups 2-5: after B, R, H, W
+                    R[ck, 2 + g, 0], R[ck, 2 + g, 1] = p[:, g] + 1, p[:, g + 1]
+            else:
+                for g in range(2):            # groups 6-7: after H, W
+                    R[ck, 6 + g, 0], R[ck, 6 + g, 1] = p[:, g + 1] + 1, p[:, g + 2]
+            simple[ck] = True
+    rest = np.flatnonzero(~simple).tolist()
+    if rest:
+        regs = []
+        for k in rest:
+            m = _TABLES.match(lb, int(s[k]))
+            assert m is not None and m.end() == e[k]
+            regs.append(m.regs)
+        R[rest] = np.array(regs, np.int64)
+    return R
+
+
 class _Anchors:
     """The readers' anchors (lowercase) as one bytes regex: a hit consumes the rest of its
     line, so a pass over many lines gives at most one hit a line."""
@@ -849,10 +910,7 @@ class _Chunk:
         skips: list[list[int]] = []
         if self.tables and L:
             letters = (self.kind * 4 + self.foreign * 2 + self.after_ok + 65).astype(np.uint8)
-            # every match's spans in one array: (tables, groups + 1, 2), -1 for a group unused
-            R = np.fromiter(chain.from_iterable(chain.from_iterable(
-                m.regs for m in _TABLES.finditer(letters.tobytes(), origin))), q
-            ).reshape(-1, _TABLES.groups + 1, 2)
+            R = _table_spans(letters, self.kind, origin)
             if len(R):
                 s, e = R[:, 0, 0], R[:, 0, 1]
                 ban = R[:, 1, 0] >= 0    # banner: (B)(F*)R(F*)H(F*)W(F*)R; else R H (F*) W (F*) R
