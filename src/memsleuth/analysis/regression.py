@@ -317,14 +317,21 @@ class _Pairs:
             keep = (idx[a + 1:] > idx[a:b, None]) & (dx != 0)
             self.blocks.append((a, b, keep))
             self.size += int(np.count_nonzero(keep))
-        #: pairs (i, j) drawn at random (a fixed seed: every run the same), whose slopes
-        #: ``order_stats`` brackets the band with: a uniform sample's quantiles are within
-        #: the margin there (a strided one can alias with the rows and miss); which pairs
-        #: never changes the answer, only how often the band misses
+        #: pairs (i, j) drawn pseudo-randomly (splitmix64 of 0, 1, 2...: every run the same;
+        #: not numpy.random, whose import costs ~3 MiB), whose slopes ``order_stats``
+        #: brackets the band with: a uniform sample's quantiles are within the margin there
+        #: (a strided one can alias with the rows and miss); which pairs never changes the
+        #: answer, only how often the band misses
         self.sample: tuple[Any, Any] | None = None
         if self.size > BAND_MIN:
-            rng = np.random.default_rng(SAMPLE_SEED)
-            i, j = rng.integers(0, n, 4 * SAMPLE), rng.integers(0, n, 4 * SAMPLE)
+            z = np.arange(1, 4 * SAMPLE + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+            z ^= z >> np.uint64(30)
+            z *= np.uint64(0xBF58476D1CE4E5B9)
+            z ^= z >> np.uint64(27)
+            z *= np.uint64(0x94D049BB133111EB)
+            z ^= z >> np.uint64(31)
+            i = ((z & np.uint64(0xFFFFFFFF)) % np.uint64(n)).astype(np.intp)
+            j = ((z >> np.uint64(32)) % np.uint64(n)).astype(np.intp)
             ok = (i < j) & (vx[i] != vx[j])
             self.sample = (i[ok][:SAMPLE], j[ok][:SAMPLE])
 
@@ -355,9 +362,8 @@ class _Pairs:
 
 #: Slopes past this many: order statistics from the band a sample brackets (``_order_stats``).
 BAND_MIN = 20_000
-#: Slopes in that sample, and the seed that draws their pairs (``_Pairs``).
+#: Slopes in that sample (``_Pairs``).
 SAMPLE = 8192
-SAMPLE_SEED = 20_231
 
 
 def _order_stats(size: int, sample: Any | None, chunks: Callable[[], Iterable[Any]],
