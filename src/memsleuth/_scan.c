@@ -1989,6 +1989,134 @@ static int dump_consumed(const unsigned char *s, Py_ssize_t n, int mode) {
     return 0;
 }
 
+/* _DASHES ("^-{20,}$") on stripped text. */
+static int dashes_line(const unsigned char *s, Py_ssize_t n) {
+    if (n < 20) return 0;
+    for (Py_ssize_t j = 0; j < n; j++) if (s[j] != '-') return 0;
+    return 1;
+}
+
+/* _HEAP_OV ("^-+\s*(?:\[\w+\]\s*)?heap size overview\s*-+$", any case) on stripped text:
+ * the banner of a nested heap table (B3 'heap size overview'). No banner _banner tests
+ * before it can match a line of this shape. */
+static int heap_ov_banner(const unsigned char *s, Py_ssize_t n) {
+    const unsigned char *p = s, *e = s + n;
+    if (p >= e || *p != '-') return 0;
+    while (p < e && *p == '-') p++;
+    while (p < e && n_ws(*p)) p++;
+    if (p < e && *p == '[') {
+        const unsigned char *q = p + 1;
+        while (q < e && n_word(*q)) q++;
+        if (q > p + 1 && q < e && *q == ']') {
+            p = q + 1;
+            while (p < e && n_ws(*p)) p++;
+        }
+    }
+    if (!ci_lit(&p, e, "heap size overview")) return 0;
+    while (p < e && n_ws(*p)) p++;
+    if (p >= e || *p != '-') return 0;
+    while (p < e && *p == '-') p++;
+    return p == e;
+}
+
+/* _MMLK_END ("^-+\s*New alloced blocks info ends\.?\s*-+$", any case) on stripped text:
+ * _banner ends the dump there (no banner tested before it matches this shape). */
+static int mmlk_end(const unsigned char *s, Py_ssize_t n) {
+    const unsigned char *p = s, *e = s + n;
+    if (p >= e || *p != '-') return 0;
+    while (p < e && *p == '-') p++;
+    while (p < e && n_ws(*p)) p++;
+    if (!ci_lit(&p, e, "new alloced blocks info ends")) return 0;
+    if (p < e && *p == '.') p++;
+    while (p < e && n_ws(*p)) p++;
+    if (p >= e || *p != '-') return 0;
+    while (p < e && *p == '-') p++;
+    return p == e;
+}
+
+/* dump_run3's own modes beside BlockDumpReader.bulk_mode's 0-3: the 'overview' phase with
+ * its nested table read and closed (a foreign line is the dump's to skip, as in mode 0's
+ * tests), and the 'end' phase after the ISR line (only blank lines and the closing rule). */
+#define DM_NOOV 7
+#define DM_END 8
+
+/* The nested heap table after a 'heap size overview' banner, read from p (the line after
+ * the banner) as BlockDumpReader._feed with an OverviewReader(nested=True) would read it:
+ * blank lines (the dump consumes them), the top rule (or straight the [HEAP]| header), the
+ * header, the row (is_row), the bottom rule, and foreign lines where the reader skips them
+ * (before the row; inert, none of the shapes the readers test). The table is over at the
+ * first other line after the row or the bottom rule that is not its [POOL] part: returns
+ * that line's start with the counts at it, the record's line (*ov_line), header and row;
+ * NULL for any other shape (Python then reads from the banner). */
+typedef struct {
+    Py_ssize_t lineno, skipped, run, last, ov_line;
+    const unsigned char *hs, *he;       /* the header's stripped text (in hbuf) */
+    Row row;
+} NestedTable;
+
+static const unsigned char *nested_table(const unsigned char *p, const unsigned char *end,
+                                         const Anchors *anp, Py_ssize_t limit,
+                                         unsigned char *buf, unsigned char *low,
+                                         unsigned char *hbuf, NestedTable *t) {
+    enum { W, START, ROW, AFTER, DASH } st = W;
+    while (p < end) {
+        const unsigned char *nl = next_nl(p, end);
+        if (nl == NULL) return NULL;
+        Py_ssize_t n = clean_keep_case(p, nl, buf), s;
+        if (n < 0) return NULL;
+        strip_prefixes(buf, n, &s);
+        while (s < n && n_ws(buf[s])) s++;
+        const unsigned char *u = buf + s;
+        Py_ssize_t un = n - s;
+        if (un == 0) {                                    /* consumed by the dump */
+            t->lineno++; t->last = t->lineno; t->run = 0; p = nl + 1;
+            continue;
+        }
+        int rule = dashes_line(u, un);
+        if (st == AFTER || st == DASH) {
+            if (un >= 7 && memcmp(u, "[POOL]|", 7) == 0) return NULL;
+            if (st == AFTER && rule) {
+                st = DASH;
+                t->lineno++; t->last = t->lineno; t->run = 0; p = nl + 1;
+                continue;
+            }
+            return p;                        /* the reader ends: the line is the dump's */
+        }
+        if (rule) {                          /* opens the table; in START, consumed */
+            if (st == ROW) return NULL;      /* (the reader skips it there: Python) */
+            if (st == W) { st = START; t->ov_line = t->lineno + 1; }
+            t->lineno++; t->last = t->lineno; t->run = 0; p = nl + 1;
+            continue;
+        }
+        if (has_ci(u, un, "[2^")) return NULL;           /* _is_dump_banner's buckets */
+        if (un >= 7 && memcmp(u, "[HEAP]|", 7) == 0) {
+            if (st == ROW) return NULL;
+            if (st == W) t->ov_line = t->lineno + 1;
+            memcpy(hbuf, u, (size_t)un);
+            t->hs = hbuf; t->he = hbuf + un;
+            st = ROW;
+            t->lineno++; t->last = t->lineno; t->run = 0; p = nl + 1;
+            continue;
+        }
+        if (u[0] == '|') {
+            if (st != ROW || !is_row(u, u + un, &t->row)) return NULL;
+            st = AFTER;
+            t->lineno++; t->last = t->lineno; t->run = 0; p = nl + 1;
+            continue;
+        }
+        /* a foreign line, skipped (W: by the dump, phase 'overview'; START, ROW: by the
+         * table): no reader's anchor, nothing the dump or the table reader tests */
+        for (Py_ssize_t j = 0; j < n; j++)
+            low[j] = (buf[j] >= 'A' && buf[j] <= 'Z') ? (unsigned char)(buf[j] + 32) : buf[j];
+        if (has_anchor(low, n, anp) || !dump_foreign(u, un, 0) || memchr(u, '|', (size_t)un)
+                || has_sub(u, un, "=====") || has_sub(u, un, "!!!!!")
+                || has_ci(u, un, "k_mm_statistic") || t->run + 1 > limit)
+            return NULL;
+        t->lineno++; t->skipped++; t->run++; p = nl + 1;
+    }
+    return NULL;
+}
+
 /* dump_run(text, pos, lineno, factory, anchors, mode, run, limit)
  *   -> (end, lineno, blocks, skipped, run, last, b3, phase)
  * The lines from pos that the open block dump reads as the line path would, with nothing
@@ -2001,7 +2129,8 @@ static int dump_consumed(const unsigned char *s, Py_ssize_t n, int mode) {
  * other line, or after a banner that moves the dump's phase (``phase``: 1 free, 2 stat,
  * 3 tasks; 0 none), so that the blocks before it are added in the phase they were read
  * in. */
-static PyObject *dump_run_impl(PyObject *args, int with_acts) {
+static PyObject *dump_run_impl(PyObject *args, int level) {
+    int with_acts = level >= 1;
     PyObject *text, *factory, *anchors;
     Py_ssize_t pos, lineno, run, limit;
     int mode;
@@ -2016,28 +2145,34 @@ static PyObject *dump_run_impl(PyObject *args, int with_acts) {
     const Anchors *anp = NULL;
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0
             || (anp = cached_anchors(anchors)) == NULL) {
+        if (level >= 2)
+            return Py_BuildValue("nnNnnniiNi", pos, lineno, out, (Py_ssize_t)0, run,
+                                 (Py_ssize_t)0, 0, 0, acts, 0);
         if (with_acts)
             return Py_BuildValue("nnNnnniiN", pos, lineno, out, (Py_ssize_t)0, run,
                                  (Py_ssize_t)0, 0, 0, acts);
         return Py_BuildValue("nnNnnnii", pos, lineno, out, (Py_ssize_t)0, run, (Py_ssize_t)0, 0,
                              0);
     }
-    static unsigned char buf[LINE_MAX_CLEAN + 1], low[LINE_MAX_CLEAN + 1];
+    static unsigned char buf[LINE_MAX_CLEAN + 1], low[LINE_MAX_CLEAN + 1],
+        hbuf[LINE_MAX_CLEAN + 1];
     const unsigned char *base = PyUnicode_1BYTE_DATA(text);
     const unsigned char *end = base + PyUnicode_GET_LENGTH(text);
     const unsigned char *p = base + pos;
     Py_ssize_t skipped = 0, last = 0;
-    int b3 = 0, phase = 0;
+    int b3 = 0, phase = 0, done = 0;
+    int cur = mode;          /* the phase as read so far (level 2 reads on across phases) */
+#define FAIL do { Py_DECREF(out); Py_XDECREF(acts); return NULL; } while (0)
+#define ADD_ACT(act) do { PyObject *a_ = (act); \
+        if (a_ == NULL || PyList_Append(acts, a_) < 0) { Py_XDECREF(a_); FAIL; } \
+        Py_DECREF(a_); } while (0)
     while (p < end) {
         const unsigned char *nl = next_nl(p, end);
         if (nl == NULL) break;
-        if (mode == 0 && p < nl && *p == '0') {
+        if (cur == 0 && p < nl && *p == '0') {
             PyObject *rec = block_line(p, nl, lineno + 1, factory);
             if (rec != NULL) {
-                if (PyList_Append(out, rec) < 0) {
-                    Py_DECREF(rec); Py_DECREF(out); Py_XDECREF(acts);
-                    return NULL;
-                }
+                if (PyList_Append(out, rec) < 0) { Py_DECREF(rec); FAIL; }
                 Py_DECREF(rec);
                 lineno++;
                 last = lineno;
@@ -2045,7 +2180,7 @@ static PyObject *dump_run_impl(PyObject *args, int with_acts) {
                 p = nl + 1;
                 continue;
             }
-            if (PyErr_Occurred()) { Py_DECREF(out); Py_XDECREF(acts); return NULL; }
+            if (PyErr_Occurred()) FAIL;
         }
         Py_ssize_t n = clean_keep_case(p, nl, buf), s;
         if (n < 0) break;
@@ -2058,51 +2193,114 @@ static PyObject *dump_run_impl(PyObject *args, int with_acts) {
             p = nl + 1;
             continue;
         }
-        int kind = mode >= 0 ? dump_consumed(buf + s, n - s, mode) : 0;
+        if (cur == DM_END) {         /* after the ISR line: its closing rule ends the dump */
+            if (dashes_line(buf + s, n - s)) {
+                lineno++;
+                last = lineno;
+                run = 0;
+                p = nl + 1;
+                done = 1;
+            }
+            break;
+        }
+        int dmode = cur == DM_NOOV ? 0 : cur;
+        int kind = cur >= 0 ? dump_consumed(buf + s, n - s, dmode) : 0;
         if (kind) {                      /* consumed: it reaches no other reader either */
             b3 |= kind == 2;
             lineno++;
             last = lineno;
             run = 0;
             p = nl + 1;
-            if (kind >= 4) { phase = kind - 3; break; }   /* Python moves the phase */
+            if (kind >= 4) {
+                /* the stat and tasks banners: no block line is read after them, so the
+                 * phase can move in order among the acts (level 2); the free banner sends
+                 * the blocks after it to the free list: Python moves the phase first */
+                if (level >= 2 && kind >= 5) {
+                    ADD_ACT(Py_BuildValue("(ini)", 5, lineno, kind - 3));
+                    cur = kind == 5 ? 1 : 3;
+                    continue;
+                }
+                phase = kind - 3;
+                break;
+            }
             continue;
         }
-        if (with_acts && mode >= 0) {      /* a line the dump reads a value from */
+        if (level >= 2 && cur >= 0 && buf[s] == '-') {
+            if (mmlk_end(buf + s, n - s)) {                /* _banner: DONE */
+                lineno++;
+                last = lineno;
+                run = 0;
+                p = nl + 1;
+                ADD_ACT(Py_BuildValue("(in)", 6, lineno));
+                done = 1;
+                break;
+            }
+            if (heap_ov_banner(buf + s, n - s)) {
+                /* phase 'overview' and its nested table: read whole, or left to Python */
+                NestedTable t;
+                t.lineno = lineno + 1; t.last = t.lineno; t.run = 0; t.skipped = 0;
+                t.ov_line = 0; t.hs = t.he = NULL;
+                const unsigned char *at = nested_table(nl + 1, end, anp, limit, buf, low,
+                                                       hbuf, &t);
+                if (at == NULL) break;
+                PyObject *vals = PyList_New(t.row.n);
+                if (vals == NULL) FAIL;
+                for (int i = 0; i < t.row.n; i++) {
+                    PyObject *v = PyLong_FromUnsignedLongLong(t.row.v[i]);
+                    if (v == NULL) { Py_DECREF(vals); FAIL; }
+                    PyList_SET_ITEM(vals, i, v);
+                }
+                /* (4, the record's line, header, values, is_hex) */
+                ADD_ACT(Py_BuildValue("(ins#NO)", 4, t.ov_line, (const char *)t.hs,
+                                      (Py_ssize_t)(t.he - t.hs), vals,
+                                      t.row.hex ? Py_True : Py_False));
+                p = at;
+                lineno = t.lineno;
+                last = t.last;
+                run = t.run;
+                skipped += t.skipped;
+                cur = DM_NOOV;
+                continue;
+            }
+        }
+        if (with_acts && cur >= 0) {      /* a line the dump reads a value from */
             int stop = 0;
-            PyObject *act = dump_act(buf + s, n - s, mode, lineno + 1, &stop);
+            PyObject *act = dump_act(buf + s, n - s, dmode, lineno + 1, &stop);
             if (act == NULL) {
                 if (stop) break;
-                Py_DECREF(out); Py_DECREF(acts);
-                return NULL;
+                FAIL;
             }
             if (act != Py_None) {
                 int tag = (int)PyLong_AsLong(PyTuple_GET_ITEM(act, 0));
-                if (PyList_Append(acts, act) < 0) {
-                    Py_DECREF(act); Py_DECREF(out); Py_DECREF(acts);
-                    return NULL;
-                }
+                if (PyList_Append(acts, act) < 0) { Py_DECREF(act); FAIL; }
                 Py_DECREF(act);
                 lineno++;
                 last = lineno;
                 run = 0;
                 p = nl + 1;
-                /* the phase moves (Python moves it): buckets out of head/blocks/free/stat,
-                 * the ISR line to the end */
-                if (tag == 3 || (tag == 1 && mode <= 1)) break;
+                /* the phase moves (Python moves it): buckets out of head/blocks/free/stat
+                 * (a B2 dump is then complete: Python decides what follows), the ISR line
+                 * to the end */
+                if (tag == 3 && level >= 2) { cur = DM_END; continue; }
+                if (tag == 3 || (tag == 1 && cur <= 1)) break;
                 continue;
             }
             Py_DECREF(act);
         }
         for (Py_ssize_t j = 0; j < n; j++)
             low[j] = (buf[j] >= 'A' && buf[j] <= 'Z') ? (unsigned char)(buf[j] + 32) : buf[j];
-        if (has_anchor(low, n, anp) || !dump_foreign(buf + s, n - s, mode) || run + 1 > limit)
+        if (has_anchor(low, n, anp) || !dump_foreign(buf + s, n - s, dmode) || run + 1 > limit)
             break;
         lineno++;
         skipped++;
         run++;
         p = nl + 1;
     }
+#undef ADD_ACT
+#undef FAIL
+    if (level >= 2)
+        return Py_BuildValue("nnNnnniiNi", (Py_ssize_t)(p - base), lineno, out, skipped, run,
+                             last, b3, phase, acts, done);
     if (with_acts)
         return Py_BuildValue("nnNnnniiN", (Py_ssize_t)(p - base), lineno, out, skipped, run,
                              last, b3, phase, acts);
@@ -2116,6 +2314,15 @@ static PyObject *dump_run(PyObject *self, PyObject *args) { return dump_run_impl
  * (dump_act), in order, for BlockDumpReader.add_acts. Stops after an act that moves the
  * phase. */
 static PyObject *dump_run2(PyObject *self, PyObject *args) { return dump_run_impl(args, 1); }
+
+/* dump_run3(...) -> dump_run2's tuple and ``done``: reads on where dump_run2 stops for
+ * Python to move the phase when no block line can follow (the stat and tasks banners:
+ * act (5, line, 2 stat | 3 tasks)), the nested table after a 'heap size overview' banner
+ * (act (4, line, header, values, is_hex): phase 'overview', the table read and closed with
+ * this row; see nested_table), and the lines that end the dump: the rule after the ISR line
+ * and the mmlk end banner (act (6, line): the dump's end seen); ``done``: the dump is
+ * complete at ``end`` (BlockDumpReader.feed said DONE; the caller closes it). */
+static PyObject *dump_run3(PyObject *self, PyObject *args) { return dump_run_impl(args, 2); }
 
 /* ---- Ledger: analysis/objects.py's create/delete pairing, in C ------------------------ */
 
@@ -2715,6 +2922,8 @@ static PyMethodDef methods[] = {
      "lines, in C: the first table that fails, -1 for none, -2 when Python must decide."},
     {"block_type", block_type, METH_VARARGS, "Register the HeapBlock class (cls, field names): "
      "block lines then fill its slots directly; False when its fields are not the known ones."},
+    {"dump_run3", dump_run3, METH_VARARGS, "dump_run2, reading on across phases, nested "
+     "tables and the dump's end: ..., acts, done."},
     {"dump_run2", dump_run2, METH_VARARGS, "dump_run, and the lines it read values from "
      "(kmm head, alloc-size buckets, task rows, the ISR line): (..., phase, acts)."},
     {"dump_run", dump_run, METH_VARARGS, "An open block dump's block, blank and foreign lines: "

@@ -258,8 +258,10 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
     obj_run, obj_line, cycle_re, table_re = _OBJ_RUN.match, _OBJ_LINE.findall, _CYCLE.match, \
         _TABLE.match
     # An open dump's block, blank and foreign lines in C, where the C loop above may run.
-    # (dump_run2: also the lines it reads a value from; a build before it has dump_run)
-    dump_c = (getattr(fast, "dump_run2", None) or getattr(fast, "dump_run", None)) \
+    # (dump_run2: also the lines it reads a value from; dump_run3: also its banners, nested
+    # table and end; a build before them has dump_run)
+    dump_c = (getattr(fast, "dump_run3", None) or getattr(fast, "dump_run2", None)
+              or getattr(fast, "dump_run", None)) \
         if run_c is not None and dumps is not None else None
     limit = parser.max_skipped
     checks_c = getattr(fast, "heap_checks", None)   # (a build before it: Python checks)
@@ -278,6 +280,9 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                 parser._skipped_run = run
                 parser._lineno = line
                 pos = end
+                if len(acts) > 1 and acts[1]:   # the dump said DONE: as LogParser._take
+                    out += parser._close(dumps, None)
+                    parser._active, parser._skipped_run = None, 0
                 continue
         if blocks_c is not None and parser._active is dumps and dumps.bulk_ready():
             end, line, recs = blocks_c(text, pos, parser._lineno, HeapBlock)
