@@ -382,6 +382,66 @@ static int has_sub(const unsigned char *buf, Py_ssize_t n, const char *s) {
     return 0;
 }
 
+/* anchors_in(text, start, end, anchors) -> the indexes (ascending) of the anchors that occur
+ * in text[start:end], any case, as a tuple; None when that line holds a byte other than
+ * printable ASCII and TAB, or the anchors cannot be tabled (Python decides then). For the
+ * lines outside any section that the C loops leave: whether any reader's anchor is in one
+ * (else nobody reads it), and whose (scan._Solo). */
+static PyObject *anchors_in(PyObject *self, PyObject *args) {
+    PyObject *text, *anchors;
+    Py_ssize_t start, stop;
+    if (!PyArg_ParseTuple(args, "UnnO!", &text, &start, &stop, &PyTuple_Type, &anchors))
+        return NULL;
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || start < 0 || stop < start
+            || stop > PyUnicode_GET_LENGTH(text))
+        Py_RETURN_NONE;
+    const Anchors *an = cached_anchors(anchors);
+    if (an == NULL) Py_RETURN_NONE;
+    const unsigned char *b = PyUnicode_1BYTE_DATA(text) + start;
+    Py_ssize_t n = stop - start;
+    unsigned char seen[MAX_ANCHORS / 8];
+    memset(seen, 0, sizeof seen);
+    int found = 0;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        unsigned char f = an->raw[b[j]];
+        if (f == 4) Py_RETURN_NONE;
+        if (!f) continue;
+        unsigned char c = lower_of(b[j]);
+        if (f == 2) {                    /* a one-character anchor (longer ones may share it) */
+            for (Py_ssize_t i = 0; i < an->n; i++)
+                if (an->len[i] == 1 && (unsigned char)an->a[i][0] == c) {
+                    seen[i >> 3] |= (unsigned char)(1u << (i & 7));
+                    found = 1;
+                }
+        }
+        if (j + 1 >= n) continue;
+        unsigned k = ((unsigned)c << 8) | lower_of(b[j + 1]);
+        if (!(an->pair[k >> 3] & (1u << (k & 7)))) continue;
+        for (unsigned i = an->head[k]; i; i = an->next[i - 1]) {
+            Py_ssize_t L = an->len[i - 1], t = 0;
+            const char *a = an->a[i - 1];
+            if (n - j < L) continue;
+            while (t < L && lower_of(b[j + t]) == (unsigned char)a[t]) t++;
+            if (t == L) {
+                seen[(i - 1) >> 3] |= (unsigned char)(1u << ((i - 1) & 7));
+                found = 1;
+            }
+        }
+    }
+    if (!found) return PyTuple_New(0);
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < an->n; i++) count += (seen[i >> 3] >> (i & 7)) & 1;
+    PyObject *out = PyTuple_New(count);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0, k = 0; i < an->n; i++)
+        if ((seen[i >> 3] >> (i & 7)) & 1) {
+            PyObject *v = PyLong_FromSsize_t(i);
+            if (v == NULL) { Py_DECREF(out); return NULL; }
+            PyTuple_SET_ITEM(out, k++, v);
+        }
+    return out;
+}
+
 /* An inert line: after CSI removal only printable ASCII/TAB, and none of the anchors. */
 static int inert_line(const unsigned char *p, const unsigned char *nl, const Anchors *an,
                       unsigned char *buf, Py_ssize_t *clean_len) {
@@ -2931,6 +2991,8 @@ static PyMethodDef methods[] = {
      "lines, in C: the first table that fails, -1 for none, -2 when Python must decide."},
     {"block_type", block_type, METH_VARARGS, "Register the HeapBlock class (cls, field names): "
      "block lines then fill its slots directly; False when its fields are not the known ones."},
+    {"anchors_in", anchors_in, METH_VARARGS, "The anchors (indexes) in one plain line, or "
+     "None."},
     {"dump_run3", dump_run3, METH_VARARGS, "dump_run2, reading on across phases, nested "
      "tables and the dump's end: ..., acts, done."},
     {"dump_run2", dump_run2, METH_VARARGS, "dump_run, and the lines it read values from "

@@ -490,6 +490,68 @@ def test_stress_dump_read_in_c(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert sum("nested=True" in r for r in line[0]) == 2
 
 
+# Lines outside any section whose anchors may all be one reader's (scan._Solo gives them to
+# that reader alone) and lines where two readers' anchors meet, a marker shares the line, the
+# opener is not whole or the text is not plain.
+SOLO_LINES = [
+    "[MSBUILD] c7794bc74d410b31a805d3d3ce08937426737bed", "[MSBUILD] abc 0x12",
+    "[MSAGENT] dropped 3 events", "[MSAGENT] overflow [MSCYCLE] 4", "[MSCYCLE] 5 [MSBUILD] ab",
+    "[MSBUILD]", "12:00:00.000 > [MSBUILD] abcdef", "\x1b[1m[MSBUILD] abc\x1b[0m",
+    "Add tag 3 when malloc", "Add tag 300 when malloc WARNING", "mmlk 7", "# mmlk 3",
+    "-----------------All new alloced blocks:----------------", "--- all memory blocks ---",
+    "------------------------------- all memory blocks --------------------------------- ",
+    "--- all memory blocks --- heap info", "--- all memory blocks --- 0x1",
+    "[I] --- all memory blocks ---", "--- all memory blocks", "[FACT] heap_total 53248",
+    "[FACT] leaked_timer_create_caller 0x1d", "[FACT] owner (nil)", "[FACT] total 0x10",
+    "WARNING, malloc failed!!!! need size:16, but free size:8", "max used 5 total 7",
+    "region info frag number: 1 free size: 100", "show panic header", "live timers: 3",
+]
+
+
+@pytest.mark.parametrize("chunk", [97, 1 << 16])
+def test_lines_of_one_readers_anchors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      chunk: int) -> None:
+    """Lines whose anchors are one reader's (read by it alone, not offered to every reader)
+    and near misses, among a stress run's events, markers, tables and dumps: the line
+    path's records and counters."""
+    monkeypatch.setattr(file_source, "CHUNK_BYTES", chunk)
+    lines = (ROOT / "examples" / "wifi_reconnect_leak" / "out" / "cortex-m4-leak.log"
+             ).read_text().split("\n")[:4000]
+    rng = random.Random(12)
+    for k in range(400):
+        at = rng.randrange(len(lines))
+        lines.insert(at, SOLO_LINES[k % len(SOLO_LINES)])
+    path = tmp_path / "solo.log"
+    path.write_text("\n".join(lines) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert line[1]["line_records"].get("msbuild", 0) > 10
+
+
+def test_anchors_in_finds_every_anchor() -> None:
+    """_scan.anchors_in (the anchors of a line the C loops leave, for the inert test and the
+    single-owner shortcut): every word of the plan that the lowercased line holds, and None
+    for a line with a byte other than printable ASCII and TAB; on lines made of the readers'
+    anchors (overlapping, repeated, in any case, cut), noise and odd bytes."""
+    fast = accel.module()
+    if fast is None or not hasattr(fast, "anchors_in"):
+        pytest.skip("no C scanner")
+    sections, lines = registry.default_readers(None, ())
+    words = scan.Plan(sections, lines).inert_words
+    rng = random.Random(5)
+    pieces = [*words, *(w[:-1] for w in words if len(w) > 1), " ", "x", "\t", "0", "!",
+              "-" * 19, "[", "]", "\x1b", "\xe9", "\x7f", "|"]
+    for _ in range(20_000):
+        parts = [rng.choice(pieces) for _ in range(rng.randint(0, 6))]
+        line = "".join(p.upper() if rng.random() < .3 else p for p in parts)
+        text = "ab\n" + line + "\ncd"
+        got = fast.anchors_in(text, 3, 3 + len(line), words)
+        if re.fullmatch(r"[\t -~]*", line) is None:
+            assert got is None, line
+        else:
+            assert got == tuple(i for i, w in enumerate(words) if w in line.lower()), line
+
+
 @pytest.mark.parametrize("run", [198, 199, 200, 201, 202])
 def test_foreign_runs_at_the_skip_limit(tmp_path: Path, run: int) -> None:
     """A run of foreign lines (and blank ones between) inside a dump, up to and past
