@@ -183,33 +183,46 @@ class _Solo:
             got = self.owners.setdefault(a, [])
             if r not in got:
                 got.append(r)
-        self.find = re.compile("|".join(map(re.escape, sorted(
-            self.owners, key=len, reverse=True)))) if self.owners else None
+        self._owned = owned
         section_ids = {id(r) for r in sections}
-        #: per reader: the other readers' anchors, and whether it is a section reader
-        self.others: dict[int, tuple[re.Pattern[str] | None, bool]] = {}
-        for r in [*sections, *lines]:
-            if _qualname(r) == "memsleuth.parse.registry.CycleReader":
-                continue
-            rest = sorted({a for q, a in owned if q is not r}, key=len, reverse=True)
-            self.others[id(r)] = (re.compile("|".join(map(re.escape, rest))) if rest else None,
-                                  id(r) in section_ids)
+        #: per reader it may hand a line to: whether it is a section reader
+        self.section: dict[int, bool] = {
+            id(r): id(r) in section_ids for r in [*sections, *lines]
+            if _qualname(r) != "memsleuth.parse.registry.CycleReader"}
+        # (the regexes of take(), compiled on its first use: with the C scanner, anchors_in
+        # finds a line's anchors and they are never needed)
+        self._find: re.Pattern[str] | None = None
+        self._others: dict[int, re.Pattern[str] | None] = {}
+
+    @staticmethod
+    def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
+        """Any of the words (longest first; a fixed order: the pattern text is a cache key)."""
+        ordered = sorted(set(words), key=lambda a: (-len(a), a))
+        return re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
     def take(self, parser: LogParser, line: str, low: str) -> list[Record] | None:
         """What ``parser._take(line)`` gives for a line outside any section when one reader
         owns every anchor in it (``low``: the line lowercased, printable ASCII); None when
         that is not so (the line path then reads it)."""
-        m = self.find.search(low) if self.find is not None else None
+        if self._find is None:
+            self._find = self._alternation(self.owners)
+        m = self._find.search(low) if self._find is not None else None
         if m is None:
             return None
         owners = self.owners[m.group()]
         if len(owners) != 1:
             return None
         reader = owners[0]
-        got = self.others.get(id(reader))
-        if got is None or (got[0] is not None and got[0].search(low)):
+        section = self.section.get(id(reader))
+        if section is None:
             return None
-        return self._read(parser, line, reader, got[1])
+        if id(reader) not in self._others:
+            self._others[id(reader)] = self._alternation(a for q, a in self._owned
+                                                          if q is not reader)
+        others = self._others[id(reader)]
+        if others is not None and others.search(low):
+            return None
+        return self._read(parser, line, reader, section)
 
     def take_hits(self, parser: LogParser, line: str,
                   hits: tuple[int, ...]) -> list[Record] | None:
@@ -222,10 +235,10 @@ class _Solo:
                     reader = r
                 elif r is not reader:
                     return None
-        got = self.others.get(id(reader)) if reader is not None else None
-        if got is None:
+        section = self.section.get(id(reader)) if reader is not None else None
+        if section is None:
             return None
-        return self._read(parser, line, reader, got[1])
+        return self._read(parser, line, reader, section)
 
     def _read(self, parser: LogParser, line: str, reader: Any,
               section: bool) -> list[Record]:
