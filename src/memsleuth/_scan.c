@@ -632,8 +632,12 @@ static const unsigned char *parse_table(const unsigned char *base, const unsigne
     /* the next line decides that the table is over: it must be complete and plainly not a
      * [POOL] header (normalize could only shorten it) */
     if ((nl = next_nl(p, end)) == NULL) return NULL;
-    Py_ssize_t n = clean_line(p, nl, buf);
-    if (n < 0 || has_sub(buf, n, "[pool]|")) return NULL;
+    /* (a line that starts "[MSOBJ] " or "[MSCYCLE]" keeps that start once normalised: no
+     * prefix is stripped from it, escapes only go; most tables are followed by one) */
+    if (!(nl - p >= 9 && (memcmp(p, "[MSOBJ] ", 8) == 0 || memcmp(p, "[MSCYCLE]", 9) == 0))) {
+        Py_ssize_t n = clean_line(p, nl, buf);
+        if (n < 0 || has_sub(buf, n, "[pool]|")) return NULL;
+    }
     t->check_s = p; t->check_e = nl;
     return t->after;
 }
@@ -1084,11 +1088,20 @@ static PyObject *block_type(PyObject *self, PyObject *args) {
 }
 
 /* A registered HeapBlock of these values (references stolen, NULL on error). */
+/* The block and its trace hold only ints, bools, None and that tuple: no reference cycle can
+ * go through them, so they are taken off the cycle collector's lists (as CPython does with
+ * such tuples and dicts itself; ~700,000 blocks a GB otherwise fill its young generation). */
 static PyObject *new_block(PyObject *v[N_BLOCK_FIELDS]) {
     PyObject *obj = block_cls->tp_alloc(block_cls, 0);
     for (int i = 0; i < N_BLOCK_FIELDS; i++) {
         if (obj == NULL) { Py_DECREF(v[i]); continue; }
         *(PyObject **)((char *)obj + block_off[i]) = v[i];
+    }
+    if (obj != NULL && PyObject_GC_IsTracked(obj)) {
+        for (int i = 0; i < N_BLOCK_FIELDS; i++)
+            if (PyTuple_CheckExact(v[i]) && PyObject_GC_IsTracked(v[i]))
+                PyObject_GC_UnTrack(v[i]);
+        PyObject_GC_UnTrack(obj);
     }
     return obj;
 }
