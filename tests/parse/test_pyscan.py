@@ -205,6 +205,24 @@ def test_table_spans_are_the_regex_groups() -> None:
     assert seen > 100          # tables with foreign lines inside were among them
 
 
+def test_prefix_count_by_line_keys() -> None:
+    """prefix_count looks lines up by a key with their digits made 0 (but 2, which the prefix
+    shapes name): the same lines with other digits, read after their keys are known, are
+    counted as count_prefixed counts them, digit for digit (every digit 0-9 in every place
+    of every prefix shape, "[2^" and "[3^" led lines among them)."""
+    rnd = random.Random(7)
+    pieces = [*PIECES, "[2^3] bytes: ", "[3^3] bytes: ", "[9^9] ", "[ 2] [INFO] "]
+    for _ in range(300):
+        text = "".join(rnd.choice(pieces) + rnd.choice(["", "x", "y 2", "z 9:"]) + "\n"
+                       for _ in range(rnd.randrange(1, 40)))
+        for variant in range(3):      # the first fills the lookup, the others read from it
+            if variant:
+                text = "".join(rnd.choice("0123456789") if c.isdigit() else c for c in text)
+            got = pyscan.prefix_count(text)
+            if got is not None:          # (not ASCII: Python counts)
+                assert got[1] == count_prefixed(text), repr(text)
+
+
 def test_blocks_as_c() -> None:
     fast = accel.module()
     if fast is None or not hasattr(fast, "blocks"):

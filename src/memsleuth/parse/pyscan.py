@@ -108,14 +108,61 @@ def _lit(arr: np.ndarray, at: np.ndarray, word: bytes) -> np.ndarray:
     if arr.ndim == 1 and arr.strides[0] == 1 and len(arr) >= 8 and int(at.min()) >= 0 \
             and int(at.max()) + span <= len(arr):
         u64 = np.ndarray((len(arr) - 7,), "<u8", arr, 0, (1,))
-        ok = np.ones(len(at), bool)
-        for k in range(0, len(word), 8):
-            piece = word[k:k + 8]
-            ok &= (u64[at + k] & np.uint64((1 << 8 * len(piece)) - 1)) \
-                == np.uint64(int.from_bytes(piece, "little"))
-        return ok
+        if len(word) <= 8:
+            return (u64[at] & np.uint64((1 << 8 * len(word)) - 1)) \
+                == np.uint64(int.from_bytes(word, "little"))
+        # every word of every row in one gather (NumPy's per-call cost dominates otherwise)
+        masks, vals = _word_masks(word)
+        got = u64[at[:, None] + np.arange(0, len(word), 8)]
+        return ((got & masks) == vals).all(axis=1)
     got = _grab(arr, at, len(word))
     return (got == np.frombuffer(word, np.uint8)).all(axis=1)
+
+
+def _head8(arr: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The eight bytes from each of ``at`` as a little-endian word (zeros past the end)."""
+    n = len(arr)
+    if n < 8:
+        pad = np.zeros(16, np.uint8)
+        pad[:n] = arr
+        return np.ndarray((9,), "<u8", pad, 0, (1,))[np.minimum(at, 8)]
+    w = np.ndarray((n - 7,), "<u8", arr, 0, (1,))[np.minimum(at, n - 8)]
+    far = np.flatnonzero(at > n - 8)
+    for j in far.tolist():
+        a = int(at[j])
+        w[j] = int.from_bytes(arr[a:a + 8].tobytes().ljust(8, b"\0"), "little")
+    return w
+
+
+def _word(lit: bytes) -> tuple[np.uint64, np.uint64]:
+    """(mask, value) of up to eight leading bytes, to test a _head8 word against."""
+    return np.uint64((1 << 8 * len(lit)) - 1), np.uint64(int.from_bytes(lit, "little"))
+
+
+_W_MSOBJ_ = _word(b"[MSOBJ] ")
+_W_MSOBJ = _word(b"[MSOBJ]")
+_W_MSCYCLE = _word(b"[MSCYCLE")
+_W_HEAP = _word(b"[HEAP]|")
+
+
+def _is(w: np.ndarray, word: tuple[np.uint64, np.uint64]) -> np.ndarray:
+    return (w & word[0]) == word[1]
+
+
+_MASKS: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _word_masks(word: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """``word`` as 64-bit words (little-endian) and the masks of their bytes in use."""
+    got = _MASKS.get(word)
+    if got is None:
+        pieces = [word[k:k + 8] for k in range(0, len(word), 8)]
+        got = (np.array([(1 << 8 * len(p)) - 1 for p in pieces], np.uint64),
+               np.array([int.from_bytes(p, "little") for p in pieces], np.uint64))
+        if len(_MASKS) >= 256:
+            _MASKS.clear()
+        _MASKS[word] = got
+    return got
 
 
 _ONES8 = np.uint64(0x0101010101010101)
@@ -513,10 +560,10 @@ class _Chunk:
         c0 = arr[np.minimum(starts, top)] if L else np.zeros(0, np.uint8)
         shaped = np.zeros(L, bool)   # lines of a known shape (not read by the anchor pass)
         # -- [MSOBJ] lines -------------------------------------------------------------
-        cand = np.flatnonzero((c0 == 91) & (lens >= 51))
-        s = starts[cand]
-        ok = _lit(arr, s, b"[MSOBJ] ")
-        cand = cand[ok]
+        br = np.flatnonzero(c0 == 91)      # '[' lines: their first eight bytes, once
+        h8 = _head8(arr, starts[br])
+        self._br, self._h8 = br, h8
+        cand = br[_is(h8, _W_MSOBJ_) & (lens[br] >= 51)]
         t_lines, t_rows, t_x, cand = self._obj_templates(cand, lens)
         shaped[t_lines] = True
         shaped[t_x] = True
@@ -588,8 +635,8 @@ class _Chunk:
         # -- [MSCYCLE] markers ------------------------------------------------------------
         self.m_lines = np.zeros(0, np.int64)
         self.m_vals = np.zeros(0, np.int64)
-        cand = np.flatnonzero((c0 == 91) & (lens >= 10))
-        cand = cand[_lit(arr, starts[cand], b"[MSCYCLE]")]
+        cand = br[_is(h8, _W_MSCYCLE) & (lens[br] >= 10)]
+        cand = cand[arr[starts[cand] + 8] == 93]
         if cycles and len(cand):
             d0 = starts[cand] + 9 + (arr[starts[cand] + 9] == 32)
             e = nl[cand]
@@ -786,15 +833,17 @@ class _Chunk:
     # -- overview tables ------------------------------------------------------------------
     def _table_lines(self, c0: np.ndarray, lens: np.ndarray, shaped: np.ndarray) -> None:
         """Banners, rules, headers and rows (their values in bulk)."""
-        arr, kind, an = self.arr, self.kind, self.an
+        kind, an = self.kind, self.an
+        self.line_gid = np.full(self.L, -1, np.int64)   # lines of one text: one number
+        self._gids = 0
         # rules: 20 or more dashes and nothing else; banners and headers (few distinct
         # lines: each decided once)
-        starts = self.starts
-        heads = np.flatnonzero((c0 == 91) & (lens >= 7))
-        heads = heads[_lit(arr, starts[heads], b"[HEAP]|")]
+        heads = self._br[_is(self._h8, _W_HEAP) & (lens[self._br] >= 7)]
         for cand, rule in ((np.flatnonzero((c0 == 45) & (lens >= 20)), True),
                            (np.sort(np.concatenate((np.flatnonzero(c0 == 61), heads))), False)):
             for line, js in self._same_lines(cand, lens):
+                self.line_gid[js] = self._gids
+                self._gids += 1
                 if rule:
                     k = 2 if line.count(b"-") == len(line) else 0
                 else:
@@ -1037,7 +1086,9 @@ def run(text: str, pos: int, lineno: int, anchors: tuple[str, ...], cycles: bool
     new_lineno = lineno + (stop - i0)
     packed = as_columns and factory is not None
     if packed and len(o_lines):
-        rows = ch.o_rows[o_idx]
+        a0, a1 = int(o_idx[0]), int(o_idx[-1]) + 1
+        # (events are never inside a table: their rows are one slice, copied, not gathered)
+        rows = ch.o_rows[a0:a1].copy() if a1 - a0 == len(o_idx) else ch.o_rows[o_idx]
         rows["line"] = o_lines + base
     # tokens in line order: markers (0) and tables (1)
     tok_lines = np.concatenate((m_lines, t_lines))
@@ -1050,13 +1101,13 @@ def run(text: str, pos: int, lineno: int, anchors: tuple[str, ...], cycles: bool
         cut = np.flatnonzero(np.diff(grp)) + 1
         bounds = np.concatenate(([0], cut, [len(grp)]))
         groups = grp[bounds[:-1]].tolist()
-        packs = {g: rows[a:b].tobytes() for g, a, b in zip(
+        blob, w = rows.tobytes(), PACKED.itemsize
+        packs = {g: blob[a * w:b * w] for g, a, b in zip(
             groups, bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)}
         pack_at = np.array(groups, np.int64)
     else:
         packs = {}
         pack_at = np.zeros(0, np.int64)
-    text_ = text
     if 0 in packs:
         out.append((2, packs.pop(0), kind_names))
     if not len(tok_lines):
@@ -1076,15 +1127,11 @@ def run(text: str, pos: int, lineno: int, anchors: tuple[str, ...], cycles: bool
     # heap stretches: split where a table's header, width or hex-ness changes
     ra = ch.row_at[ch.t_row[t_sel]]
     hl = ch.t_hdr[t_sel]
-    shapes = list(zip([text_[a:b] for a, b in zip(starts[hl].tolist(), ch.nl[hl].tolist(),
-                                                   strict=True)],
-                      ch.row_w[ra].tolist(), ch.row_hex[ra].tolist(), strict=True))
-    splits = [0]
-    tab_pos = np.flatnonzero(tok_code == 1).tolist()
-    for n_ in range(1, len(shapes)):
-        if shapes[n_] != shapes[n_ - 1]:
-            splits.append(tab_pos[n_])
-    splits.append(len(tok_lines))
+    # (a header's text by its group: lines of one group have one text, and no two groups)
+    gid, w_, hx = ch.line_gid[hl], ch.row_w[ra], ch.row_hex[ra]
+    change = (gid[1:] != gid[:-1]) | (w_[1:] != w_[:-1]) | (hx[1:] != hx[:-1])
+    tab_pos = np.flatnonzero(tok_code == 1)
+    splits = [0, *tab_pos[1:][change].tolist(), len(tok_lines)]
     for a, b in zip(splits[:-1], splits[1:], strict=True):
         out.append(_stretch(ch, base, tok_code[a:b], tok_ref[a:b], a, m_lines, m_vals,
                             t_sel, packs, pack_at))
@@ -1554,16 +1601,23 @@ def _count_lines(raw: bytes, arr: np.ndarray, starts: np.ndarray, ends: np.ndarr
     at = lead[br]
     b1 = arr[np.minimum(at + 1, top)]
     ms = br[(b1 == 77) & (arr[np.minimum(at + 2, top)] == 83)]
-    agent[ms] = _lit(arr, lead[ms], b"[MSOBJ]") | _lit(arr, lead[ms], b"[MSCYCLE]")
+    h8 = _head8(arr, lead[ms])
+    agent[ms] = _is(h8, _W_MSOBJ) | (_is(h8, _W_MSCYCLE)
+                                     & (arr[np.minimum(lead[ms] + 8, top)] == 93)
+                                     & (lead[ms] + 8 <= top))
     hp = br[b1 == 72]
-    agent[hp] = _lit(arr, lead[hp], b"[HEAP]|")
+    agent[hp] = _is(_head8(arr, lead[hp]), _W_HEAP)
     pick = np.flatnonzero(cand)[~agent]
     count = 0
     if len(pick):
         # those lines, each with a '\n' before it
         joined = b"\n" + b"\n".join([raw[a:b] for a, b in zip(
             starts[pick].tolist(), ends[pick].tolist(), strict=True)])
-        count = len(_PREFIX_PRINTABLE.findall(joined))
+        if _prefix_memo.use():
+            keys = joined.translate(_DIGITS_P).split(b"\n")
+            count = _prefix_memo.count(keys[1:])
+        else:
+            count = len(_PREFIX_PRINTABLE.findall(joined))
     # normalize() strips trailing blanks before it matches, the regex does not: those lines
     # are normalised on their own (normalize._blank_ended, for the lines found here)
     last = arr[np.maximum(ends - 1, 0)]
@@ -1593,8 +1647,62 @@ class _LazyPrefix:
             self.pattern = _printable_prefix()
         return self.pattern.findall(text)
 
+    def finditer(self, text: bytes) -> Any:
+        if self.pattern is None:
+            self.pattern = _printable_prefix()
+        return self.pattern.finditer(text)
+
 
 _PREFIX_PRINTABLE = _LazyPrefix()
+#: digits made 0 but 2: the prefix regex holds no other digit than "2" ("[2^"), and every
+#: class it has takes all digits or none: a line and its key match alike
+_DIGITS_P = bytes.maketrans(b"13456789", b"00000000")
+
+
+class _PrefixMemo:
+    """Whether the prefix regex takes a line, looked up by the line's key (``_DIGITS_P``):
+    a stress log repeats its few noise lines with other numbers. Bounded; off for a while
+    on a log whose lines almost never repeat so (as _FactsMemo)."""
+
+    LIMIT = 4096
+    KEY_MAX = 256
+    PAUSE = 16
+
+    def __init__(self) -> None:
+        self.memo: dict[bytes, int] = {}
+        self.pause = 0
+        self.warm = False
+
+    def use(self) -> bool:
+        if self.pause:
+            self.pause -= 1
+            return False
+        return True
+
+    def count(self, keys: list[bytes]) -> int:
+        memo = self.memo
+        got = [memo.get(k, -1) for k in keys]
+        miss = [k for k, g in zip(keys, got, strict=True) if g < 0]
+        if not miss:
+            return sum(got)
+        uniq = list(dict.fromkeys(miss))
+        joined = b"\n" + b"\n".join(uniq)
+        at = np.cumsum([0] + [len(k) + 1 for k in uniq[:-1]])   # each key's '\n'
+        hit = np.zeros(len(uniq), np.int64)
+        found = [m.start() for m in _PREFIX_PRINTABLE.finditer(joined)]
+        if found:
+            hit[np.searchsorted(at, found)] = 1
+        new = dict(zip(uniq, hit.tolist(), strict=True))
+        if len(memo) + len(new) > self.LIMIT:
+            memo.clear()
+        memo.update((k, v) for k, v in new.items() if len(k) <= self.KEY_MAX)
+        if 10 * len(miss) > 9 * len(keys) and self.warm:
+            self.pause = self.PAUSE
+        self.warm = True
+        return sum(g for g in got if g > 0) + sum(new[k] for k in miss)
+
+
+_prefix_memo = _PrefixMemo()
 _ESC_BYTES = re.compile(_ESC_ONE_LINE.pattern.encode("ascii"))
 _last_nl: list[Any] = [None, None]
 
