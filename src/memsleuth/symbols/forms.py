@@ -168,6 +168,12 @@ class Abbrev:
     #: (-1, constant, class) for an implicit constant; what a scope's extent is read from
     #: without decoding the rest
     where: dict[int, tuple[int, int, int]] | None = None
+    #: (offset, size, class) of DW_AT_ranges when it is all ``where`` holds (GCC's inlined
+    #: subroutines and blocks): the extent is then that range list, read without a dict
+    rng_at: tuple[int, int, int] | None = None
+    #: in such a DIE with no implicit constants: the wanted attributes as (attr, offset,
+    #: size, class), read_die's reads without its per-form dispatch (``fixed_attrs``)
+    fields: tuple[tuple[int, int, int, int], ...] | None = None
 
 
 def parse_abbrevs(data: bytes, pos: int, addr_size: int, offset_size: int, version: int
@@ -216,7 +222,13 @@ def parse_abbrevs_at(data: bytes, pos: int, addr_size: int, offset_size: int, ve
 def _abbrev(tag: int, has_children: bool, plan: tuple) -> Abbrev:
     size, sib_at, sib_size = 0, -1, 0
     where: dict[int, tuple[int, int, int]] = {}
+    fields: list[tuple[int, int, int, int]] | None = []
     for key, kind, n, cls in plan:
+        if key is not None and fields is not None:
+            if kind == K_FIXED:
+                fields.append((key, size, n, cls))
+            else:
+                fields = None
         if key == AT_sibling:   # the last one counts, as in read_die's dict
             sib_at, sib_size = (size, n) if kind == K_FIXED and cls == C_REF else (-1, 0)
         if key in _EXTENT:
@@ -226,7 +238,17 @@ def _abbrev(tag: int, has_children: bool, plan: tuple) -> Abbrev:
         if kind != K_FIXED:
             return Abbrev(tag, has_children, plan)
         size += n
-    return Abbrev(tag, has_children, plan, size, sib_at, sib_size, where)
+    rng = where.get(AT_ranges)
+    rng_at = rng if rng is not None and len(where) == 1 and rng[0] >= 0 else None
+    return Abbrev(tag, has_children, plan, size, sib_at, sib_size, where, rng_at,
+                  tuple(fields) if fields is not None else None)
+
+
+def fixed_attrs(data: bytes, body: int, ab: Abbrev, order: str) -> dict[int, tuple[int, int]]:
+    """``read_die``'s attributes of a DIE of fixed layout (``ab.fields`` set) whose
+    attributes start at ``body``: the same reads, so the same values."""
+    return {key: (cls, int.from_bytes(data[body + off:body + off + n], order))
+            for key, off, n, cls in ab.fields}
 
 
 def read_die(data: bytes, pos: int, abbrevs: dict[int, Abbrev], little: bool

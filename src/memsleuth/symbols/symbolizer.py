@@ -209,9 +209,10 @@ class Symbolizer:
         cache = self.cache
         for a, lk in todo.items():
             raw = frames.get(lk)
-            loc = known[a] = self._locations[(a, kind)] = self._location(a, lk, kind, raw)
+            key = (a, kind)
+            loc = known[a] = self._locations[key] = self._location(a, lk, kind, raw)
             if cache is not None:
-                cache.put_location((a, kind), _location_fields(loc, raw))
+                cache.put_location(key, _location_fields(loc, raw))
         if cache is not None:
             cache.save()
         return {a: known[a] for a in wanted}
@@ -262,13 +263,15 @@ class Symbolizer:
 
     def _resolve(self, lookups: list[int]) -> dict[int, tuple]:
         # Imported here: a warm run answers from the cache and never needs DWARF decoding or
-        # the addr2line backend, and their imports are a tenth of its time.
-        from memsleuth.symbols.backend import addr2line_frames, find_addr2line
+        # the addr2line backend, and their imports are a tenth of its time (the backend's,
+        # subprocess and platform, ~6 ms: not for engine "python" either).
         from memsleuth.symbols.resolver import DwarfResolver
 
         if self._resolver is None:
             self._resolver = DwarfResolver(self._image)
         if self.engine != "python":
+            from memsleuth.symbols.backend import addr2line_frames, find_addr2line
+
             tool = find_addr2line(self.arch)
             big = self.engine == "addr2line" or self._big_batch(lookups)
             if tool is not None and big:
@@ -414,9 +417,13 @@ def _location_fields(loc: Location, raw: tuple | None = None) -> tuple:
     """A Location as plain tuples for the on-disk cache (its ``address`` is the key);
     ``raw``: the frames it was made from, kept as the one object when equal (the cache file
     then holds the chain once)."""
-    chain = tuple([(f.function, f.file, f.line, f.column) for f in loc.frames])
-    if chain == raw:
-        chain = raw
+    frames = loc.frames
+    if raw and len(raw) == len(frames) and frames[0].function == raw[0][0]:
+        chain = raw     # made from raw as is (``_location`` only ever names a nameless frame)
+    else:
+        chain = tuple([(f.function, f.file, f.line, f.column) for f in frames])
+        if chain == raw:
+            chain = raw
     return (loc.lookup, chain, loc.symbol, loc.offset, loc.section, loc.kind, loc.after_call,
             loc.notes)
 
