@@ -174,6 +174,9 @@ class Abbrev:
     #: in such a DIE with no implicit constants: the wanted attributes as (attr, offset,
     #: size, class), read_die's reads without its per-form dispatch (``fixed_attrs``)
     fields: tuple[tuple[int, int, int, int], ...] | None = None
+    #: for a DIE without children whose attributes are not all fixed-size: how to step over
+    #: them (``skip_plain``): byte counts (runs merged) and codes for the variable ones
+    steps: tuple[int, ...] | None = None
 
 
 def parse_abbrevs(data: bytes, pos: int, addr_size: int, offset_size: int, version: int
@@ -236,12 +239,68 @@ def _abbrev(tag: int, has_children: bool, plan: tuple) -> Abbrev:
         if kind == K_CONST:
             continue
         if kind != K_FIXED:
-            return Abbrev(tag, has_children, plan)
+            return Abbrev(tag, has_children, plan,
+                          steps=None if has_children else _steps(plan))
         size += n
     rng = where.get(AT_ranges)
     rng_at = rng if rng is not None and len(where) == 1 and rng[0] >= 0 else None
     return Abbrev(tag, has_children, plan, size, sib_at, sib_size, where, rng_at,
                   tuple(fields) if fields is not None else None)
+
+
+_S_ULEB, _S_SLEB, _S_CSTR, _S_BLOCK = -1, -2, -3, -4   # skip_plain's codes; -(10 + n): BLOCKN
+
+
+def _steps(plan: tuple) -> tuple[int, ...] | None:
+    out: list[int] = []
+    for _, kind, n, _ in plan:
+        if kind == K_FIXED:
+            if out and out[-1] >= 0:
+                out[-1] += n
+            else:
+                out.append(n)
+        elif kind == K_ULEB:
+            out.append(_S_ULEB)
+        elif kind == K_SLEB:
+            out.append(_S_SLEB)
+        elif kind == K_CSTR:
+            out.append(_S_CSTR)
+        elif kind == K_BLOCK:
+            out.append(_S_BLOCK)
+        elif kind == K_BLOCKN:
+            out.append(-(10 + n))
+        elif kind != K_CONST:
+            return None     # K_INDIRECT: skip_die's error
+    return tuple(out)
+
+
+def skip_plain(data: bytes, pos: int, steps: tuple[int, ...], order: str) -> int:
+    """Where a DIE without children ends (``pos``: just past its code), from its
+    abbreviation's ``steps``: skip_die's reads without its per-attribute bookkeeping
+    (3x faster on GCC's location-list parameters), so the same errors on damaged data."""
+    for st in steps:
+        if st >= 0:
+            pos += st
+        elif st == _S_BLOCK:
+            b = data[pos]
+            if b < 0x80:
+                pos += 1 + b
+            else:
+                n, pos = uleb(data, pos)
+                pos += n
+        elif st == _S_CSTR:
+            pos = data.index(0, pos) + 1
+        elif st == _S_ULEB:
+            if data[pos] < 0x80:
+                pos += 1
+            else:
+                _, pos = uleb(data, pos)
+        elif st == _S_SLEB:
+            _, pos = sleb(data, pos)
+        else:
+            size = -10 - st
+            pos += size + int.from_bytes(data[pos:pos + size], order)
+    return pos
 
 
 def fixed_attrs(data: bytes, body: int, ab: Abbrev, order: str) -> dict[int, tuple[int, int]]:

@@ -43,6 +43,7 @@ from memsleuth.symbols.forms import (
     TAG_subprogram,
     fixed_attrs,
     skip_die,
+    skip_plain,
     uleb,
 )
 from memsleuth.symbols.units import Unit
@@ -140,6 +141,9 @@ class FunctionIndex:
                     pos = _sibling(unit, start, pos,
                                    int.from_bytes(data[at:at + ab.sib_size], order))
                     continue
+            elif ab.steps is not None:      # no children
+                pos = skip_plain(data, pos, ab.steps, order)
+                continue
             else:
                 pos, sib = skip_die(data, pos, ab, order)
                 if not ab.has_children:
@@ -176,10 +180,23 @@ class FunctionIndex:
     def _walk_top(self, pos: int, spans: list) -> None:
         unit = self.unit
         end = unit.end
+        data, abbrevs, order = self._data, self._abbrevs, self._order
         depth = 1
         while depth and pos < end:
             start = pos
-            ab, attrs, pos = unit.read_die(pos)
+            code = data[pos]
+            if 0 < code < 0x80:
+                ab = abbrevs[code]
+                tag = ab.tag
+                if tag != TAG_subprogram and tag != TAG_namespace and tag != TAG_module:
+                    # (types, variables, abstract functions): stepped over undecoded
+                    if ab.size >= 0:
+                        pos = self._past_fixed(ab, start, pos + 1 + ab.size)
+                        continue
+                    if ab.steps is not None:
+                        pos = skip_plain(data, pos + 1, ab.steps, order)
+                        continue
+            ab, attrs, pos = self._read(start)
             if ab is None:
                 depth -= 1
                 continue
@@ -356,6 +373,8 @@ class FunctionIndex:
                         pos = target
                     else:
                         pos = self._skip_children(pos)
+            elif ab.steps is not None:      # no children: only its end is read
+                pos = skip_plain(data, pos, ab.steps, order)
             else:                   # stepped over: only its end and sibling are read
                 pos, sib = skip_die(data, pos, ab, order)
                 if ab.has_children:

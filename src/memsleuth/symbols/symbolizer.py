@@ -223,6 +223,8 @@ class Symbolizer:
         cache = self.cache
         stored = cache.locations if cache is not None else {}
         known: dict[int, Location] = {}
+        if not memo and not stored:     # a cold start: nothing to look for
+            return known
         for a in wanted:
             key = (a, kind)
             loc = memo.get(key)
@@ -244,6 +246,9 @@ class Symbolizer:
         out: dict[int, tuple] = {}
         missing = []
         cache = self.cache
+        if not self._memo and (cache is None or not cache.entries):
+            missing = lookups           # a cold start: nothing to look for
+            lookups = []
         for lk in lookups:
             hit = self._memo.get(lk)
             if hit is None and cache is not None:
@@ -256,8 +261,7 @@ class Symbolizer:
             found = self._resolve(sorted(missing))
             out.update(found)
             if cache is not None:      # saved once, with the answers, by _symbolize
-                for lk, fr in found.items():
-                    cache.put(lk, fr)
+                cache.put_many(found)
         self._memo.update(out)
         return out
 
@@ -341,12 +345,20 @@ class Symbolizer:
             notes = ("no debug info: symbol-table name only",)
         ac = None
         if kind == "return":
-            arch = image.arch
-            ac = after_call(arch, image.thumb, image.little_endian, addr if arch != "xtensa"
-                            else lookup + 1, image.read, start=sym.start if sym else None)
-        return Location(addr, lookup, frames, symbol=sym.name if sym else None,
-                        offset=lookup - sym.start if sym else 0, section=sec.name, kind="code",
-                        after_call=ac, notes=notes)
+            arch, thumb, little = self._call_facts
+            ac = after_call(arch, thumb, little, addr if arch != "xtensa" else lookup + 1,
+                            image.read, start=sym.start if sym else None)
+        if sym is None:
+            return Location(addr, lookup, frames, None, 0, sec.name, "code", ac, notes)
+        return Location(addr, lookup, frames, sym.name, lookup - sym.start, sec.name, "code",
+                        ac, notes)
+
+    @cached_property
+    def _call_facts(self) -> tuple[str, bool, bool]:
+        """What ``after_call`` needs of the ELF, asked once per address (``thumb`` is
+        worked out from the symbol table on each call)."""
+        image = self._image
+        return image.arch, image.thumb, image.little_endian
 
     def function_of(self, addr: int) -> str | None:
         """The symbol-table function containing an exact address (no adjustment)."""
