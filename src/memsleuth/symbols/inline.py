@@ -101,6 +101,8 @@ class FunctionIndex:
         self._seen: dict[int, tuple] = {}
         self._runs: dict[int, int] = {}    # start of a run of non-scope DIEs -> its end
         self._head: tuple = (None, {}, 0)   # that function's DIE, decoded
+        self._last_key: tuple | None = None     # the range list decoded last
+        self._last_ranges: list = []
         self._c, top = _c_walks(unit)
         spans: list[tuple[int, int, int]] = []
         ab, _, pos = unit.read_die(unit.die_offset)
@@ -319,8 +321,12 @@ class FunctionIndex:
                     rng = ab.rng_at
                     if rng is not None:
                         at = pos + rng[0]
-                        ranges = unit.range_list(
-                            (rng[2], int.from_bytes(data[at:at + rng[1]], order)))
+                        key = (rng[2], int.from_bytes(data[at:at + rng[1]], order))
+                        if key == self._last_key:   # GCC: a block's list is its inline's
+                            ranges = self._last_ranges
+                        else:
+                            ranges = self._last_ranges = unit.range_list(key)
+                            self._last_key = key
                     else:
                         where = ab.where
                         ranges = unit.extent(self._value(where, AT_low_pc, pos),
