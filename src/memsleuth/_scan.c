@@ -25,25 +25,11 @@ static PyObject *str_create, *str_delete, *kind_cache;
 
 static int is_hex(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
-/* Length of a run of lowercase hex digits at p (bounded by end). */
-static Py_ssize_t hex_len(const unsigned char *p, const unsigned char *end) {
-    const unsigned char *q = p;
-    while (q < end && is_hex(*q)) q++;
-    return q - p;
-}
-
 static unsigned long long hex_value(const unsigned char *p, Py_ssize_t n) {
     unsigned long long v = 0;
     for (Py_ssize_t i = 0; i < n; i++)
         v = (v << 4) | (unsigned long long)(p[i] <= '9' ? p[i] - '0' : p[i] - 'a' + 10);
     return v;
-}
-
-static int lit(const unsigned char **p, const unsigned char *end, const char *s) {
-    size_t n = strlen(s);
-    if ((size_t)(end - *p) < n || memcmp(*p, s, n) != 0) return 0;
-    *p += n;
-    return 1;
 }
 
 /* One strict line at p: "[MSOBJ] (create|delete) KIND 0xH caller 0xH seq D\n".
@@ -56,28 +42,48 @@ typedef struct {
     const unsigned char *seq; Py_ssize_t seq_len;
 } ObjLine;
 
+/* Whether p holds the n bytes of s (n a constant at each call: the compiler compares them
+ * in a word or two, not through a memcmp call; ~9 million [MSOBJ] lines in a 1 GB log). */
+static inline int at(const unsigned char *p, const char *s, size_t n) {
+    return __builtin_memcmp(p, s, n) == 0;
+}
+
+/* Length of a run of lowercase hex digits at p, up to max (bounded by end). */
+static inline Py_ssize_t hex_len_max(const unsigned char *p, const unsigned char *end,
+                                     Py_ssize_t max) {
+    Py_ssize_t n = 0, lim = end - p < max ? end - p : max;
+    while (n < lim && is_hex(p[n])) n++;
+    return n;
+}
+
 static const unsigned char *obj_line(const unsigned char *p, const unsigned char *end, ObjLine *o) {
-    if (!lit(&p, end, "[MSOBJ] ")) return NULL;
-    if (lit(&p, end, "create ")) o->create = 1;
-    else if (lit(&p, end, "delete ")) o->create = 0;
+    /* shorter than the shortest strict line ("[MSOBJ] create k 0x" 8 digits " caller 0x"
+     * 8 digits " seq 0\n": 52 bytes): not one */
+    if (end - p < 52 || !at(p, "[MSOBJ] ", 8)) return NULL;
+    p += 8;
+    if (at(p, "create ", 7)) o->create = 1;
+    else if (at(p, "delete ", 7)) o->create = 0;
     else return NULL;
+    p += 7;
     o->kind = p;
-    if (p >= end || *p < 'a' || *p > 'z') return NULL;
+    if (*p < 'a' || *p > 'z') return NULL;
     p++;
     while (p < end && ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')) p++;
     o->kind_len = p - o->kind;
-    if (o->kind_len > 16) return NULL;
-    if (!lit(&p, end, " 0x")) return NULL;
+    if (o->kind_len > 16 || end - p < 3 || !at(p, " 0x", 3)) return NULL;
+    p += 3;
     o->handle = p;
-    o->handle_len = hex_len(p, end);
+    o->handle_len = hex_len_max(p, end, 17);
     if (o->handle_len != 8 && o->handle_len != 16) return NULL;
     p += o->handle_len;
-    if (!lit(&p, end, " caller 0x")) return NULL;
+    if (end - p < 10 || !at(p, " caller 0x", 10)) return NULL;
+    p += 10;
     o->caller = p;
-    o->caller_len = hex_len(p, end);
+    o->caller_len = hex_len_max(p, end, 17);
     if (o->caller_len != 8 && o->caller_len != 16) return NULL;
     p += o->caller_len;
-    if (!lit(&p, end, " seq ")) return NULL;
+    if (end - p < 5 || !at(p, " seq ", 5)) return NULL;
+    p += 5;
     o->seq = p;
     while (p < end && *p >= '0' && *p <= '9') p++;
     o->seq_len = p - o->seq;
@@ -376,6 +382,66 @@ static int has_sub(const unsigned char *buf, Py_ssize_t n, const char *s) {
     return 0;
 }
 
+/* anchors_in(text, start, end, anchors) -> the indexes (ascending) of the anchors that occur
+ * in text[start:end], any case, as a tuple; None when that line holds a byte other than
+ * printable ASCII and TAB, or the anchors cannot be tabled (Python decides then). For the
+ * lines outside any section that the C loops leave: whether any reader's anchor is in one
+ * (else nobody reads it), and whose (scan._Solo). */
+static PyObject *anchors_in(PyObject *self, PyObject *args) {
+    PyObject *text, *anchors;
+    Py_ssize_t start, stop;
+    if (!PyArg_ParseTuple(args, "UnnO!", &text, &start, &stop, &PyTuple_Type, &anchors))
+        return NULL;
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || start < 0 || stop < start
+            || stop > PyUnicode_GET_LENGTH(text))
+        Py_RETURN_NONE;
+    const Anchors *an = cached_anchors(anchors);
+    if (an == NULL) Py_RETURN_NONE;
+    const unsigned char *b = PyUnicode_1BYTE_DATA(text) + start;
+    Py_ssize_t n = stop - start;
+    unsigned char seen[MAX_ANCHORS / 8];
+    memset(seen, 0, sizeof seen);
+    int found = 0;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        unsigned char f = an->raw[b[j]];
+        if (f == 4) Py_RETURN_NONE;
+        if (!f) continue;
+        unsigned char c = lower_of(b[j]);
+        if (f == 2) {                    /* a one-character anchor (longer ones may share it) */
+            for (Py_ssize_t i = 0; i < an->n; i++)
+                if (an->len[i] == 1 && (unsigned char)an->a[i][0] == c) {
+                    seen[i >> 3] |= (unsigned char)(1u << (i & 7));
+                    found = 1;
+                }
+        }
+        if (j + 1 >= n) continue;
+        unsigned k = ((unsigned)c << 8) | lower_of(b[j + 1]);
+        if (!(an->pair[k >> 3] & (1u << (k & 7)))) continue;
+        for (unsigned i = an->head[k]; i; i = an->next[i - 1]) {
+            Py_ssize_t L = an->len[i - 1], t = 0;
+            const char *a = an->a[i - 1];
+            if (n - j < L) continue;
+            while (t < L && lower_of(b[j + t]) == (unsigned char)a[t]) t++;
+            if (t == L) {
+                seen[(i - 1) >> 3] |= (unsigned char)(1u << ((i - 1) & 7));
+                found = 1;
+            }
+        }
+    }
+    if (!found) return PyTuple_New(0);
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < an->n; i++) count += (seen[i >> 3] >> (i & 7)) & 1;
+    PyObject *out = PyTuple_New(count);
+    if (out == NULL) return NULL;
+    for (Py_ssize_t i = 0, k = 0; i < an->n; i++)
+        if ((seen[i >> 3] >> (i & 7)) & 1) {
+            PyObject *v = PyLong_FromSsize_t(i);
+            if (v == NULL) { Py_DECREF(out); return NULL; }
+            PyTuple_SET_ITEM(out, k++, v);
+        }
+    return out;
+}
+
 /* An inert line: after CSI removal only printable ASCII/TAB, and none of the anchors. */
 static int inert_line(const unsigned char *p, const unsigned char *nl, const Anchors *an,
                       unsigned char *buf, Py_ssize_t *clean_len) {
@@ -566,8 +632,12 @@ static const unsigned char *parse_table(const unsigned char *base, const unsigne
     /* the next line decides that the table is over: it must be complete and plainly not a
      * [POOL] header (normalize could only shorten it) */
     if ((nl = next_nl(p, end)) == NULL) return NULL;
-    Py_ssize_t n = clean_line(p, nl, buf);
-    if (n < 0 || has_sub(buf, n, "[pool]|")) return NULL;
+    /* (a line that starts "[MSOBJ] " or "[MSCYCLE]" keeps that start once normalised: no
+     * prefix is stripped from it, escapes only go; most tables are followed by one) */
+    if (!(nl - p >= 9 && (memcmp(p, "[MSOBJ] ", 8) == 0 || memcmp(p, "[MSCYCLE]", 9) == 0))) {
+        Py_ssize_t n = clean_line(p, nl, buf);
+        if (n < 0 || has_sub(buf, n, "[pool]|")) return NULL;
+    }
     t->check_s = p; t->check_e = nl;
     return t->after;
 }
@@ -875,12 +945,15 @@ static PyObject *run(PyObject *self, PyObject *args) {
     const unsigned char *p = base + pos;
     int err = 0;
     while (p < end) {
-        const unsigned char *nl = next_nl(p, end);
-        if (nl == NULL) break;
         unsigned char c = *p;
+        /* a strict [MSOBJ] line is found without its newline searched for first (obj_line
+         * reads it to its end): most of a stress log */
+        ObjLine o;
+        const unsigned char *next = c == '[' && end - p > 8 && p[1] == 'M' && p[2] == 'S'
+            ? obj_line(p, end, &o) : NULL;
+        const unsigned char *nl = next != NULL ? next - 1 : next_nl(p, end);
+        if (nl == NULL) break;
         if (c == '[' && nl - p > 8 && p[1] == 'M' && p[2] == 'S') {
-            ObjLine o;
-            const unsigned char *next = obj_line(p, end, &o);
             if (next != NULL) {
                 lineno++;
                 int packed = as_columns ? pack_add(&pk, &o, lineno) : 0;
@@ -1015,11 +1088,20 @@ static PyObject *block_type(PyObject *self, PyObject *args) {
 }
 
 /* A registered HeapBlock of these values (references stolen, NULL on error). */
+/* The block and its trace hold only ints, bools, None and that tuple: no reference cycle can
+ * go through them, so they are taken off the cycle collector's lists (as CPython does with
+ * such tuples and dicts itself; ~700,000 blocks a GB otherwise fill its young generation). */
 static PyObject *new_block(PyObject *v[N_BLOCK_FIELDS]) {
     PyObject *obj = block_cls->tp_alloc(block_cls, 0);
     for (int i = 0; i < N_BLOCK_FIELDS; i++) {
         if (obj == NULL) { Py_DECREF(v[i]); continue; }
         *(PyObject **)((char *)obj + block_off[i]) = v[i];
+    }
+    if (obj != NULL && PyObject_GC_IsTracked(obj)) {
+        for (int i = 0; i < N_BLOCK_FIELDS; i++)
+            if (PyTuple_CheckExact(v[i]) && PyObject_GC_IsTracked(v[i]))
+                PyObject_GC_UnTrack(v[i]);
+        PyObject_GC_UnTrack(obj);
     }
     return obj;
 }
@@ -1989,6 +2071,134 @@ static int dump_consumed(const unsigned char *s, Py_ssize_t n, int mode) {
     return 0;
 }
 
+/* _DASHES ("^-{20,}$") on stripped text. */
+static int dashes_line(const unsigned char *s, Py_ssize_t n) {
+    if (n < 20) return 0;
+    for (Py_ssize_t j = 0; j < n; j++) if (s[j] != '-') return 0;
+    return 1;
+}
+
+/* _HEAP_OV ("^-+\s*(?:\[\w+\]\s*)?heap size overview\s*-+$", any case) on stripped text:
+ * the banner of a nested heap table (B3 'heap size overview'). No banner _banner tests
+ * before it can match a line of this shape. */
+static int heap_ov_banner(const unsigned char *s, Py_ssize_t n) {
+    const unsigned char *p = s, *e = s + n;
+    if (p >= e || *p != '-') return 0;
+    while (p < e && *p == '-') p++;
+    while (p < e && n_ws(*p)) p++;
+    if (p < e && *p == '[') {
+        const unsigned char *q = p + 1;
+        while (q < e && n_word(*q)) q++;
+        if (q > p + 1 && q < e && *q == ']') {
+            p = q + 1;
+            while (p < e && n_ws(*p)) p++;
+        }
+    }
+    if (!ci_lit(&p, e, "heap size overview")) return 0;
+    while (p < e && n_ws(*p)) p++;
+    if (p >= e || *p != '-') return 0;
+    while (p < e && *p == '-') p++;
+    return p == e;
+}
+
+/* _MMLK_END ("^-+\s*New alloced blocks info ends\.?\s*-+$", any case) on stripped text:
+ * _banner ends the dump there (no banner tested before it matches this shape). */
+static int mmlk_end(const unsigned char *s, Py_ssize_t n) {
+    const unsigned char *p = s, *e = s + n;
+    if (p >= e || *p != '-') return 0;
+    while (p < e && *p == '-') p++;
+    while (p < e && n_ws(*p)) p++;
+    if (!ci_lit(&p, e, "new alloced blocks info ends")) return 0;
+    if (p < e && *p == '.') p++;
+    while (p < e && n_ws(*p)) p++;
+    if (p >= e || *p != '-') return 0;
+    while (p < e && *p == '-') p++;
+    return p == e;
+}
+
+/* dump_run3's own modes beside BlockDumpReader.bulk_mode's 0-3: the 'overview' phase with
+ * its nested table read and closed (a foreign line is the dump's to skip, as in mode 0's
+ * tests), and the 'end' phase after the ISR line (only blank lines and the closing rule). */
+#define DM_NOOV 7
+#define DM_END 8
+
+/* The nested heap table after a 'heap size overview' banner, read from p (the line after
+ * the banner) as BlockDumpReader._feed with an OverviewReader(nested=True) would read it:
+ * blank lines (the dump consumes them), the top rule (or straight the [HEAP]| header), the
+ * header, the row (is_row), the bottom rule, and foreign lines where the reader skips them
+ * (before the row; inert, none of the shapes the readers test). The table is over at the
+ * first other line after the row or the bottom rule that is not its [POOL] part: returns
+ * that line's start with the counts at it, the record's line (*ov_line), header and row;
+ * NULL for any other shape (Python then reads from the banner). */
+typedef struct {
+    Py_ssize_t lineno, skipped, run, last, ov_line;
+    const unsigned char *hs, *he;       /* the header's stripped text (in hbuf) */
+    Row row;
+} NestedTable;
+
+static const unsigned char *nested_table(const unsigned char *p, const unsigned char *end,
+                                         const Anchors *anp, Py_ssize_t limit,
+                                         unsigned char *buf, unsigned char *low,
+                                         unsigned char *hbuf, NestedTable *t) {
+    enum { W, START, ROW, AFTER, DASH } st = W;
+    while (p < end) {
+        const unsigned char *nl = next_nl(p, end);
+        if (nl == NULL) return NULL;
+        Py_ssize_t n = clean_keep_case(p, nl, buf), s;
+        if (n < 0) return NULL;
+        strip_prefixes(buf, n, &s);
+        while (s < n && n_ws(buf[s])) s++;
+        const unsigned char *u = buf + s;
+        Py_ssize_t un = n - s;
+        if (un == 0) {                                    /* consumed by the dump */
+            t->lineno++; t->last = t->lineno; t->run = 0; p = nl + 1;
+            continue;
+        }
+        int rule = dashes_line(u, un);
+        if (st == AFTER || st == DASH) {
+            if (un >= 7 && memcmp(u, "[POOL]|", 7) == 0) return NULL;
+            if (st == AFTER && rule) {
+                st = DASH;
+                t->lineno++; t->last = t->lineno; t->run = 0; p = nl + 1;
+                continue;
+            }
+            return p;                        /* the reader ends: the line is the dump's */
+        }
+        if (rule) {                          /* opens the table; in START, consumed */
+            if (st == ROW) return NULL;      /* (the reader skips it there: Python) */
+            if (st == W) { st = START; t->ov_line = t->lineno + 1; }
+            t->lineno++; t->last = t->lineno; t->run = 0; p = nl + 1;
+            continue;
+        }
+        if (has_ci(u, un, "[2^")) return NULL;           /* _is_dump_banner's buckets */
+        if (un >= 7 && memcmp(u, "[HEAP]|", 7) == 0) {
+            if (st == ROW) return NULL;
+            if (st == W) t->ov_line = t->lineno + 1;
+            memcpy(hbuf, u, (size_t)un);
+            t->hs = hbuf; t->he = hbuf + un;
+            st = ROW;
+            t->lineno++; t->last = t->lineno; t->run = 0; p = nl + 1;
+            continue;
+        }
+        if (u[0] == '|') {
+            if (st != ROW || !is_row(u, u + un, &t->row)) return NULL;
+            st = AFTER;
+            t->lineno++; t->last = t->lineno; t->run = 0; p = nl + 1;
+            continue;
+        }
+        /* a foreign line, skipped (W: by the dump, phase 'overview'; START, ROW: by the
+         * table): no reader's anchor, nothing the dump or the table reader tests */
+        for (Py_ssize_t j = 0; j < n; j++)
+            low[j] = (buf[j] >= 'A' && buf[j] <= 'Z') ? (unsigned char)(buf[j] + 32) : buf[j];
+        if (has_anchor(low, n, anp) || !dump_foreign(u, un, 0) || memchr(u, '|', (size_t)un)
+                || has_sub(u, un, "=====") || has_sub(u, un, "!!!!!")
+                || has_ci(u, un, "k_mm_statistic") || t->run + 1 > limit)
+            return NULL;
+        t->lineno++; t->skipped++; t->run++; p = nl + 1;
+    }
+    return NULL;
+}
+
 /* dump_run(text, pos, lineno, factory, anchors, mode, run, limit)
  *   -> (end, lineno, blocks, skipped, run, last, b3, phase)
  * The lines from pos that the open block dump reads as the line path would, with nothing
@@ -2001,7 +2211,8 @@ static int dump_consumed(const unsigned char *s, Py_ssize_t n, int mode) {
  * other line, or after a banner that moves the dump's phase (``phase``: 1 free, 2 stat,
  * 3 tasks; 0 none), so that the blocks before it are added in the phase they were read
  * in. */
-static PyObject *dump_run_impl(PyObject *args, int with_acts) {
+static PyObject *dump_run_impl(PyObject *args, int level) {
+    int with_acts = level >= 1;
     PyObject *text, *factory, *anchors;
     Py_ssize_t pos, lineno, run, limit;
     int mode;
@@ -2016,28 +2227,34 @@ static PyObject *dump_run_impl(PyObject *args, int with_acts) {
     const Anchors *anp = NULL;
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND || pos < 0
             || (anp = cached_anchors(anchors)) == NULL) {
+        if (level >= 2)
+            return Py_BuildValue("nnNnnniiNi", pos, lineno, out, (Py_ssize_t)0, run,
+                                 (Py_ssize_t)0, 0, 0, acts, 0);
         if (with_acts)
             return Py_BuildValue("nnNnnniiN", pos, lineno, out, (Py_ssize_t)0, run,
                                  (Py_ssize_t)0, 0, 0, acts);
         return Py_BuildValue("nnNnnnii", pos, lineno, out, (Py_ssize_t)0, run, (Py_ssize_t)0, 0,
                              0);
     }
-    static unsigned char buf[LINE_MAX_CLEAN + 1], low[LINE_MAX_CLEAN + 1];
+    static unsigned char buf[LINE_MAX_CLEAN + 1], low[LINE_MAX_CLEAN + 1],
+        hbuf[LINE_MAX_CLEAN + 1];
     const unsigned char *base = PyUnicode_1BYTE_DATA(text);
     const unsigned char *end = base + PyUnicode_GET_LENGTH(text);
     const unsigned char *p = base + pos;
     Py_ssize_t skipped = 0, last = 0;
-    int b3 = 0, phase = 0;
+    int b3 = 0, phase = 0, done = 0;
+    int cur = mode;          /* the phase as read so far (level 2 reads on across phases) */
+#define FAIL do { Py_DECREF(out); Py_XDECREF(acts); return NULL; } while (0)
+#define ADD_ACT(act) do { PyObject *a_ = (act); \
+        if (a_ == NULL || PyList_Append(acts, a_) < 0) { Py_XDECREF(a_); FAIL; } \
+        Py_DECREF(a_); } while (0)
     while (p < end) {
         const unsigned char *nl = next_nl(p, end);
         if (nl == NULL) break;
-        if (mode == 0 && p < nl && *p == '0') {
+        if (cur == 0 && p < nl && *p == '0') {
             PyObject *rec = block_line(p, nl, lineno + 1, factory);
             if (rec != NULL) {
-                if (PyList_Append(out, rec) < 0) {
-                    Py_DECREF(rec); Py_DECREF(out); Py_XDECREF(acts);
-                    return NULL;
-                }
+                if (PyList_Append(out, rec) < 0) { Py_DECREF(rec); FAIL; }
                 Py_DECREF(rec);
                 lineno++;
                 last = lineno;
@@ -2045,7 +2262,7 @@ static PyObject *dump_run_impl(PyObject *args, int with_acts) {
                 p = nl + 1;
                 continue;
             }
-            if (PyErr_Occurred()) { Py_DECREF(out); Py_XDECREF(acts); return NULL; }
+            if (PyErr_Occurred()) FAIL;
         }
         Py_ssize_t n = clean_keep_case(p, nl, buf), s;
         if (n < 0) break;
@@ -2058,51 +2275,114 @@ static PyObject *dump_run_impl(PyObject *args, int with_acts) {
             p = nl + 1;
             continue;
         }
-        int kind = mode >= 0 ? dump_consumed(buf + s, n - s, mode) : 0;
+        if (cur == DM_END) {         /* after the ISR line: its closing rule ends the dump */
+            if (dashes_line(buf + s, n - s)) {
+                lineno++;
+                last = lineno;
+                run = 0;
+                p = nl + 1;
+                done = 1;
+            }
+            break;
+        }
+        int dmode = cur == DM_NOOV ? 0 : cur;
+        int kind = cur >= 0 ? dump_consumed(buf + s, n - s, dmode) : 0;
         if (kind) {                      /* consumed: it reaches no other reader either */
             b3 |= kind == 2;
             lineno++;
             last = lineno;
             run = 0;
             p = nl + 1;
-            if (kind >= 4) { phase = kind - 3; break; }   /* Python moves the phase */
+            if (kind >= 4) {
+                /* the stat and tasks banners: no block line is read after them, so the
+                 * phase can move in order among the acts (level 2); the free banner sends
+                 * the blocks after it to the free list: Python moves the phase first */
+                if (level >= 2 && kind >= 5) {
+                    ADD_ACT(Py_BuildValue("(ini)", 5, lineno, kind - 3));
+                    cur = kind == 5 ? 1 : 3;
+                    continue;
+                }
+                phase = kind - 3;
+                break;
+            }
             continue;
         }
-        if (with_acts && mode >= 0) {      /* a line the dump reads a value from */
+        if (level >= 2 && cur >= 0 && buf[s] == '-') {
+            if (mmlk_end(buf + s, n - s)) {                /* _banner: DONE */
+                lineno++;
+                last = lineno;
+                run = 0;
+                p = nl + 1;
+                ADD_ACT(Py_BuildValue("(in)", 6, lineno));
+                done = 1;
+                break;
+            }
+            if (heap_ov_banner(buf + s, n - s)) {
+                /* phase 'overview' and its nested table: read whole, or left to Python */
+                NestedTable t;
+                t.lineno = lineno + 1; t.last = t.lineno; t.run = 0; t.skipped = 0;
+                t.ov_line = 0; t.hs = t.he = NULL;
+                const unsigned char *at = nested_table(nl + 1, end, anp, limit, buf, low,
+                                                       hbuf, &t);
+                if (at == NULL) break;
+                PyObject *vals = PyList_New(t.row.n);
+                if (vals == NULL) FAIL;
+                for (int i = 0; i < t.row.n; i++) {
+                    PyObject *v = PyLong_FromUnsignedLongLong(t.row.v[i]);
+                    if (v == NULL) { Py_DECREF(vals); FAIL; }
+                    PyList_SET_ITEM(vals, i, v);
+                }
+                /* (4, the record's line, header, values, is_hex) */
+                ADD_ACT(Py_BuildValue("(ins#NO)", 4, t.ov_line, (const char *)t.hs,
+                                      (Py_ssize_t)(t.he - t.hs), vals,
+                                      t.row.hex ? Py_True : Py_False));
+                p = at;
+                lineno = t.lineno;
+                last = t.last;
+                run = t.run;
+                skipped += t.skipped;
+                cur = DM_NOOV;
+                continue;
+            }
+        }
+        if (with_acts && cur >= 0) {      /* a line the dump reads a value from */
             int stop = 0;
-            PyObject *act = dump_act(buf + s, n - s, mode, lineno + 1, &stop);
+            PyObject *act = dump_act(buf + s, n - s, dmode, lineno + 1, &stop);
             if (act == NULL) {
                 if (stop) break;
-                Py_DECREF(out); Py_DECREF(acts);
-                return NULL;
+                FAIL;
             }
             if (act != Py_None) {
                 int tag = (int)PyLong_AsLong(PyTuple_GET_ITEM(act, 0));
-                if (PyList_Append(acts, act) < 0) {
-                    Py_DECREF(act); Py_DECREF(out); Py_DECREF(acts);
-                    return NULL;
-                }
+                if (PyList_Append(acts, act) < 0) { Py_DECREF(act); FAIL; }
                 Py_DECREF(act);
                 lineno++;
                 last = lineno;
                 run = 0;
                 p = nl + 1;
-                /* the phase moves (Python moves it): buckets out of head/blocks/free/stat,
-                 * the ISR line to the end */
-                if (tag == 3 || (tag == 1 && mode <= 1)) break;
+                /* the phase moves (Python moves it): buckets out of head/blocks/free/stat
+                 * (a B2 dump is then complete: Python decides what follows), the ISR line
+                 * to the end */
+                if (tag == 3 && level >= 2) { cur = DM_END; continue; }
+                if (tag == 3 || (tag == 1 && cur <= 1)) break;
                 continue;
             }
             Py_DECREF(act);
         }
         for (Py_ssize_t j = 0; j < n; j++)
             low[j] = (buf[j] >= 'A' && buf[j] <= 'Z') ? (unsigned char)(buf[j] + 32) : buf[j];
-        if (has_anchor(low, n, anp) || !dump_foreign(buf + s, n - s, mode) || run + 1 > limit)
+        if (has_anchor(low, n, anp) || !dump_foreign(buf + s, n - s, dmode) || run + 1 > limit)
             break;
         lineno++;
         skipped++;
         run++;
         p = nl + 1;
     }
+#undef ADD_ACT
+#undef FAIL
+    if (level >= 2)
+        return Py_BuildValue("nnNnnniiNi", (Py_ssize_t)(p - base), lineno, out, skipped, run,
+                             last, b3, phase, acts, done);
     if (with_acts)
         return Py_BuildValue("nnNnnniiN", (Py_ssize_t)(p - base), lineno, out, skipped, run,
                              last, b3, phase, acts);
@@ -2116,6 +2396,15 @@ static PyObject *dump_run(PyObject *self, PyObject *args) { return dump_run_impl
  * (dump_act), in order, for BlockDumpReader.add_acts. Stops after an act that moves the
  * phase. */
 static PyObject *dump_run2(PyObject *self, PyObject *args) { return dump_run_impl(args, 1); }
+
+/* dump_run3(...) -> dump_run2's tuple and ``done``: reads on where dump_run2 stops for
+ * Python to move the phase when no block line can follow (the stat and tasks banners:
+ * act (5, line, 2 stat | 3 tasks)), the nested table after a 'heap size overview' banner
+ * (act (4, line, header, values, is_hex): phase 'overview', the table read and closed with
+ * this row; see nested_table), and the lines that end the dump: the rule after the ISR line
+ * and the mmlk end banner (act (6, line): the dump's end seen); ``done``: the dump is
+ * complete at ``end`` (BlockDumpReader.feed said DONE; the caller closes it). */
+static PyObject *dump_run3(PyObject *self, PyObject *args) { return dump_run_impl(args, 2); }
 
 /* ---- Ledger: analysis/objects.py's create/delete pairing, in C ------------------------ */
 
@@ -2715,6 +3004,10 @@ static PyMethodDef methods[] = {
      "lines, in C: the first table that fails, -1 for none, -2 when Python must decide."},
     {"block_type", block_type, METH_VARARGS, "Register the HeapBlock class (cls, field names): "
      "block lines then fill its slots directly; False when its fields are not the known ones."},
+    {"anchors_in", anchors_in, METH_VARARGS, "The anchors (indexes) in one plain line, or "
+     "None."},
+    {"dump_run3", dump_run3, METH_VARARGS, "dump_run2, reading on across phases, nested "
+     "tables and the dump's end: ..., acts, done."},
     {"dump_run2", dump_run2, METH_VARARGS, "dump_run, and the lines it read values from "
      "(kmm head, alloc-size buckets, task rows, the ISR line): (..., phase, acts)."},
     {"dump_run", dump_run, METH_VARARGS, "An open block dump's block, blank and foreign lines: "

@@ -7,7 +7,8 @@ Builds ``_scan`` with ``-fsanitize=address,undefined`` into a copy of src/ under
 directory, then re-runs itself there with the sanitizer runtimes preloaded. Each case is a
 window (8-400 lines) of a committed AliOS / example log with 1-8 mutations aimed at the C
 readers added for issue 12 (dump_run2's value lines: ``g_kmm_head``, ``[2^n] bytes:``
-buckets, task rows, the ISR line; block lines; heap tables and the foreign lines
+buckets, task rows, the ISR line; dump_run3's nested tables, banners and dump ends; block
+lines; heap tables and the foreign lines
 ``heap_checks`` judges): digit runs of 1-25 digits, hex runs of 1-20, prefixes, escapes,
 Latin-1 and wider characters, case flips, blanks, CR/NUL, byte flips, lines dropped or
 duplicated. Every case goes through ``parse_file`` with the C scanner (at a random chunk
@@ -62,6 +63,13 @@ VALUE_LINES = [
     "[HEAP]| TotalSz | FreeSz | UsedSz | MinFreeSz | MaxFreeBlkSz |",
     "[HEAP]| 0x{h} | 0x{h} | 0x{h} | 0x{h} | 0x{h} |", "[MSCYCLE] {d}",
     "k_mm_statistic IN K_CONFIG.H is closed", "[I][wifi] rssi=-45 ch={d}", "",
+    # dump_run3: nested tables, the banners it reads on across, the dump's ends
+    "-------------[kernel] heap size overview -------------", "--- heap size overview ---",
+    "----[{w}] HEAP SIZE OVERVIEW----", "------ [] heap size overview ------",
+    "      | 0x{h} | 0x{h} | 0x{h} | 0x{h} | 0x{h}    |", "| {d} | {d} | {d} |",
+    "| {d} || {d} | {d} |", "[POOL]| PoolSz | FreeSz | UsedSz | BlkSz |", "=====x=====",
+    "!!!!! {w} !!!!!", "----- New alloced blocks info ends. -----",
+    "--------------New alloced blocks info ends-------------", "| 0x{h} | 0X{h} | {d} |",
 ]
 PREFIXES = ["", "", "", "[  12.500] ", "[  12.500]<I> ", "I (123) tag: ", "12:10:07.331 > ",
             "2024-01-01 12:00:00.123 ", "<6>[ 1.000] ", "[00:00:01.000,000] <inf> app: ",
@@ -240,15 +248,18 @@ def campaign(seed: int, minutes: float) -> int:
     texts = [p.read_text(encoding="utf-8", errors="replace").splitlines() for p in SEEDS]
     texts = [t for t in texts if t]
     real_checks = fast.heap_checks
-    real_dump = fast.dump_run2
-    acts = [0, 0, 0, 0]
+    name = "dump_run3" if hasattr(fast, "dump_run3") else "dump_run2"   # what scan.py calls
+    real_dump = getattr(fast, name)
+    acts = [0] * 8          # per act tag (kmm, buckets, task rows, ISR, nested table,
+    #                         stat/tasks banner, mmlk end), then the dumps it ended
 
-    def counted(*args):                 # how many of each dump_run2 act the cases make
+    def counted(*args):                 # how many of each act the cases make
         got = real_dump(*args)
         for act in got[8]:
             acts[act[0]] += 1
+        acts[7] += len(got) > 9 and bool(got[9])
         return got
-    fast.dump_run2 = counted
+    setattr(fast, name, counted)
     checked = Checked(real_checks)
     tally = {"cases": 0, "direct": 0, "direct -2": 0, "heap_runs cases": 0}
     deadline = time.monotonic() + minutes * 60
@@ -306,7 +317,8 @@ def campaign(seed: int, minutes: float) -> int:
             if index % 2000 == 0:
                 print(f"{tally} acts {acts} checks calls {checked.calls} decided {checked.decided} "
                       f"failures {failures}", flush=True)
-    print(f"done: {tally} dump_run2 acts (kmm, buckets, task rows, ISR) {acts}, "
+    print(f"done: {tally} {name} acts (kmm, buckets, task rows, ISR, nested tables, "
+          f"banners, mmlk ends; dumps ended) {acts}, "
           f"heap_checks calls from scan.py {checked.calls} "
           f"(decided in C {checked.decided}), failures {failures}", flush=True)
     return 1 if failures else 0

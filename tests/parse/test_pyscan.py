@@ -119,6 +119,110 @@ def test_prefix_count_is_count_prefixed() -> None:
             assert got[1] == count_prefixed(text), repr(text)
 
 
+def _facts(text: str, memo: bool) -> tuple:
+    """A chunk's line facts (inert, foreign, ok after a table), looked up or in bulk."""
+    saved = pyscan._facts_memo
+    pyscan._facts_memo = pyscan._FactsMemo()
+    if not memo:
+        pyscan._facts_memo.pause = 1 << 30
+    try:
+        an = pyscan._anchors_of(_ANCHORS)
+        ch = pyscan._Chunk(text, text.encode("latin-1"), an, True, True)
+        return ch.inert.copy(), ch.foreign.copy(), ch.after_ok.copy()
+    finally:
+        pyscan._facts_memo = saved
+
+
+def _default_anchors() -> tuple[str, ...]:
+    """Every default reader's anchors, as a scan passes them."""
+    from memsleuth.parse.registry import default_readers
+    from memsleuth.parse.scan import Plan
+
+    words = Plan(*default_readers()).inert_words
+    assert "0x" in words and "2nd stage bootloader" in words   # (what the lookup hinges on)
+    return words
+
+
+_ANCHORS = _default_anchors()
+
+
+def test_looked_up_line_facts_never_say_more() -> None:
+    """The facts looked up by a line with its digits (and, led by "0x", hex letters) made 0
+    may call a line non-inert that is (the scanner's Python then reads it), never the
+    reverse: on every committed log and on lines made to trip the lookup (digits next to
+    an anchor, [POOL] rows, escapes that hide or join words, "0x" lines with odd bytes)."""
+    rnd = random.Random(12)
+    odd = ["1nd stage bootloader\n", "2nd stage bootloader\n", "0xab [pool]|\n",
+           "0x1f\x1b[1a]|\n", "0x1 [pool\x1b[1a]|\n", "[pool\x1b[1a]|\n",
+           "0x12 fr\x1b[0mee: 4\n", "free: 12\n",
+           "fre3: 12\n", "0xAB\x01 used\n", "rst:0x1 boot\n", "rst:1x1 boot\n",
+           "  | 12 | 34 |\n", "  | 0x12 | 34 |\n", "0x" + "f" * 300 + "\n", "9x9 not hex\n"]
+    texts = [log.read_bytes().decode("latin-1") for log in LOGS[:40]]
+    for _ in range(60):
+        texts.append("".join(rnd.choice(odd) for _ in range(rnd.randrange(5, 60))))
+    for text in texts:
+        if not text.endswith("\n") or not text.isascii():
+            continue
+        looked = _facts(text, True)
+        bulk = _facts(text, False)
+        for got, want in zip(looked, bulk, strict=True):
+            assert not (got & ~want).any()
+    # and the lookup is not vacuous: a stress-shaped chunk gets the same facts both ways
+    run = (RUNS[0].read_bytes().decode("latin-1") * 3)
+    looked, bulk = _facts(run, True), _facts(run, False)
+    assert all((a == b).all() for a, b in zip(looked, bulk, strict=True))
+
+
+def test_table_spans_are_the_regex_groups() -> None:
+    """The tables' group spans worked out from the match spans (and the lines of a table kind
+    inside) equal the regex's own groups, on letter strings of tables with foreign lines of
+    every kind inserted anywhere."""
+    from itertools import chain
+
+    import numpy as np
+
+    rnd = random.Random(2)
+    tables = pyscan._TABLES
+    seen = 0
+    for _ in range(1500):
+        seq = []
+        for _ in range(rnd.randrange(1, 12)):
+            for k in rnd.choice([[1, 2, 3, 4, 2], [2, 3, 4, 2], [0], [0, 0]]):
+                seq.append((k, rnd.random() < (0.15 if k else 0.9), rnd.random() < 0.95))
+                while rnd.random() < 0.25:
+                    seq.append((rnd.choice([0, 0, 0, 2, 4]), rnd.random() < 0.85,
+                                rnd.random() < 0.9))
+        kind = np.array([a for a, _, _ in seq], np.uint8)
+        letters = (kind * 4 + np.array([b for _, b, _ in seq]) * 2
+                   + np.array([c for _, _, c in seq]) + 65).astype(np.uint8)
+        origin = rnd.randrange(len(seq))
+        want = np.fromiter(chain.from_iterable(chain.from_iterable(
+            m.regs for m in tables.finditer(letters.tobytes(), origin))), np.int64
+        ).reshape(-1, tables.groups + 1, 2)
+        got = pyscan._table_spans(letters, kind, origin)
+        assert got.shape == want.shape and (got == want).all()
+        seen += int(((want[:, 0, 1] - want[:, 0, 0]) > 5).sum())
+    assert seen > 100          # tables with foreign lines inside were among them
+
+
+def test_prefix_count_by_line_keys() -> None:
+    """prefix_count looks lines up by a key with their digits made 0 (but 2, which the prefix
+    shapes name): the same lines with other digits, read after their keys are known, are
+    counted as count_prefixed counts them, digit for digit (every digit 0-9 in every place
+    of every prefix shape, "[2^" and "[3^" led lines among them)."""
+    rnd = random.Random(7)
+    pieces = [*PIECES, "[2^3] bytes: ", "[3^3] bytes: ", "[9^9] ", "[ 2] [INFO] "]
+    for _ in range(300):
+        text = "".join(rnd.choice(pieces) + rnd.choice(["", "x", "y 2", "z 9:"]) + "\n"
+                       for _ in range(rnd.randrange(1, 40)))
+        for variant in range(3):      # the first fills the lookup, the others read from it
+            if variant:
+                text = "".join(rnd.choice("0123456789") if c.isdigit() else c for c in text)
+            got = pyscan.prefix_count(text)
+            if got is not None:          # (not ASCII: Python counts)
+                assert got[1] == count_prefixed(text), repr(text)
+
+
 def test_blocks_as_c() -> None:
     fast = accel.module()
     if fast is None or not hasattr(fast, "blocks"):

@@ -383,6 +383,24 @@ DUMP_STRUCTURE += [
     "Allocated in ISR 99999999999999999999, Allocated by deleted task 1",
     "[I][wifi] rssi=-44 ch=6 bssid=ac:84:c6:12:34:56", "tcp_write: queue full, retry 26",
 ]
+# What _scan.dump_run3 reads on to (a nested table read whole after its banner, the banners
+# it moves the phase on, the dump's ends) and near misses: a second banner, tables' own
+# lines where they do not belong, a pool part, rows with empty, tabbed or too long cells,
+# lines the nested reader ends or closes on.
+DUMP_STRUCTURE += [
+    "-------------------------------[kernel] heap size overview -----------------------",
+    "--- heap size overview ---", "----[k2] HEAP SIZE OVERVIEW----", "--[] heap size overview--",
+    "-- [a b] heap size overview --", "- heap size overview", "[I] --- heap size overview ---",
+    "[HEAP]| TotalSz    | FreeSz     | UsedSz     | MinFreeSz  | MaxFreeBlkSz  |",
+    "[HEAP]| TotalSz | FreeSz |", "[HEAP]| TotalSz | FreeSz | UsedSz | [2^3] bytes: 1 |",
+    "      | 0x0000D000 | 0x0000BC58 | 0x000013A8 | 0x0000B3D0 | 0x0000BB58    |",
+    "| 100 | 40 | 60 |", "| 100 || 40 | 60 |", "|\t100 | 40 | 60 |", "| 0X10 | 0x1 | 0xF |",
+    "| 0x11112222333344445 | 0x1 | 0x1 |", "| 1 | 2", "[POOL]| PoolSz | FreeSz | UsedSz |",
+    "| 0x100 | 0x80 | 0x80 | 0x10 |", "K_MM_STATISTIC in k_config.h is closed",
+    "===== x =====", "!!!!! x !!!!!", "a | b", "[I] " + "-" * 40,
+    "--------------New alloced blocks info ends.-------------", "-- new alloced blocks info "
+    "ends --", "--- New alloced blocks info ends. ---x", "- New alloced blocks info ends.. -",
+]
 INSERTS = DUMP_FOREIGN + DUMP_STRUCTURE
 
 
@@ -396,8 +414,8 @@ def test_dumps_with_foreign_lines_everywhere(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(file_source, "CHUNK_BYTES", chunk)
     rows: list[str] = []
     k = 0
-    for path in DUMPS:
-        lines = path.read_text(errors="replace").split("\n")
+    for path in [*DUMPS, None]:
+        lines = _stress_dump() if path is None else path.read_text(errors="replace").split("\n")
         for at in range(len(lines) if chunk > 100 else min(len(lines), 60)):
             k += 1
             copy = [*lines]
@@ -413,12 +431,26 @@ def test_dumps_with_foreign_lines_everywhere(tmp_path: Path, monkeypatch: pytest
     assert sum(r.startswith("BlockDump(") for r in fast[0]) > 150
 
 
+def _stress_dump() -> list[str]:
+    """The first B3 dump of a bundled stress run (a nested heap table with no pool part,
+    the shape _scan.dump_run3 reads whole), as lines."""
+    lines = (ROOT / "examples" / "wifi_reconnect_leak" / "out" / "cortex-m4-leak.log"
+             ).read_text().split("\n")
+    start = next(i for i, t in enumerate(lines) if "all memory blocks" in t)
+    isr = next(i for i in range(start, len(lines)) if lines[i].startswith("Allocated in ISR"))
+    dump = lines[start:isr + 3]
+    assert any("heap size overview" in t for t in dump) and not any("[POOL]" in t for t in dump)
+    return dump
+
+
 def test_dump_structure_lines_everywhere(tmp_path: Path) -> None:
     """Each line the C scanner reads as dump structure (and each near miss) at every position
-    of a B3 dump, a real one and an mmlk listing: the line path's records and counters."""
+    of a B3 dump, a real one, a stress run's and an mmlk listing: the line path's records
+    and counters."""
     rows: list[str] = []
-    for name in ("b3_full.log", "b3_haas_real.log", "mmlk.log"):
-        lines = (ROOT / "tests" / "fixtures" / "alios" / name).read_text().split("\n")
+    for name in ("b3_full.log", "b3_haas_real.log", "mmlk.log", "stress"):
+        lines = _stress_dump() if name == "stress" else (
+            ROOT / "tests" / "fixtures" / "alios" / name).read_text().split("\n")
         for extra in DUMP_STRUCTURE:
             for at in range(min(len(lines), 80)):
                 rows += [*lines[:at], extra, *lines[at:]]
@@ -427,6 +459,97 @@ def test_dump_structure_lines_everywhere(tmp_path: Path) -> None:
     fast, line = both(path)
     assert fast == line
     assert sum(r.startswith("BlockDump(") for r in fast[0]) > 2000
+
+
+def test_stress_dump_read_in_c(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                               scanner: str) -> None:
+    """A stress run's B3 dump, with foreign lines inside its nested table: the C scanner
+    reads its banners, the nested table and its closing rule itself (dump_run3's acts and
+    ``done``), and the records and counters are the line path's."""
+    fast = accel.module()
+    if scanner != "C" or not hasattr(fast, "dump_run3"):
+        pytest.skip("dump_run3 is the C scanner's")
+    dump = _stress_dump()
+    at = next(i for i, t in enumerate(dump) if t.startswith("[HEAP]|"))
+    noisy = [*dump[:at], DUMP_FOREIGN[0], dump[at], DUMP_FOREIGN[2], *dump[at + 1:]]
+    path = tmp_path / "stress.log"
+    path.write_text("\n".join([*dump, "", *noisy, ""]) + "\n")
+    tags: list[int] = []
+    real = fast.dump_run3
+
+    def counted(*args):
+        got = real(*args)
+        tags.extend(act[0] for act in got[8])
+        tags.extend([-1] * got[9])
+        return got
+    monkeypatch.setattr(fast, "dump_run3", counted)
+    fast_run, line = both(path)
+    assert fast_run == line
+    assert tags.count(4) == 2 and tags.count(-1) == 2 and tags.count(5) == 4
+    assert line[1]["skipped_in_sections"] >= 2
+    assert sum("nested=True" in r for r in line[0]) == 2
+
+
+# Lines outside any section whose anchors may all be one reader's (scan._Solo gives them to
+# that reader alone) and lines where two readers' anchors meet, a marker shares the line, the
+# opener is not whole or the text is not plain.
+SOLO_LINES = [
+    "[MSBUILD] c7794bc74d410b31a805d3d3ce08937426737bed", "[MSBUILD] abc 0x12",
+    "[MSAGENT] dropped 3 events", "[MSAGENT] overflow [MSCYCLE] 4", "[MSCYCLE] 5 [MSBUILD] ab",
+    "[MSBUILD]", "12:00:00.000 > [MSBUILD] abcdef", "\x1b[1m[MSBUILD] abc\x1b[0m",
+    "Add tag 3 when malloc", "Add tag 300 when malloc WARNING", "mmlk 7", "# mmlk 3",
+    "-----------------All new alloced blocks:----------------", "--- all memory blocks ---",
+    "------------------------------- all memory blocks --------------------------------- ",
+    "--- all memory blocks --- heap info", "--- all memory blocks --- 0x1",
+    "[I] --- all memory blocks ---", "--- all memory blocks", "[FACT] heap_total 53248",
+    "[FACT] leaked_timer_create_caller 0x1d", "[FACT] owner (nil)", "[FACT] total 0x10",
+    "WARNING, malloc failed!!!! need size:16, but free size:8", "max used 5 total 7",
+    "region info frag number: 1 free size: 100", "show panic header", "live timers: 3",
+]
+
+
+@pytest.mark.parametrize("chunk", [97, 1 << 16])
+def test_lines_of_one_readers_anchors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      chunk: int) -> None:
+    """Lines whose anchors are one reader's (read by it alone, not offered to every reader)
+    and near misses, among a stress run's events, markers, tables and dumps: the line
+    path's records and counters."""
+    monkeypatch.setattr(file_source, "CHUNK_BYTES", chunk)
+    lines = (ROOT / "examples" / "wifi_reconnect_leak" / "out" / "cortex-m4-leak.log"
+             ).read_text().split("\n")[:4000]
+    rng = random.Random(12)
+    for k in range(400):
+        at = rng.randrange(len(lines))
+        lines.insert(at, SOLO_LINES[k % len(SOLO_LINES)])
+    path = tmp_path / "solo.log"
+    path.write_text("\n".join(lines) + "\n")
+    fast, line = both(path)
+    assert fast == line
+    assert line[1]["line_records"].get("msbuild", 0) > 10
+
+
+def test_anchors_in_finds_every_anchor() -> None:
+    """_scan.anchors_in (the anchors of a line the C loops leave, for the inert test and the
+    single-owner shortcut): every word of the plan that the lowercased line holds, and None
+    for a line with a byte other than printable ASCII and TAB; on lines made of the readers'
+    anchors (overlapping, repeated, in any case, cut), noise and odd bytes."""
+    fast = accel.module()
+    if fast is None or not hasattr(fast, "anchors_in"):
+        pytest.skip("no C scanner")
+    sections, lines = registry.default_readers(None, ())
+    words = scan.Plan(sections, lines).inert_words
+    rng = random.Random(5)
+    pieces = [*words, *(w[:-1] for w in words if len(w) > 1), " ", "x", "\t", "0", "!",
+              "-" * 19, "[", "]", "\x1b", "\xe9", "\x7f", "|"]
+    for _ in range(20_000):
+        parts = [rng.choice(pieces) for _ in range(rng.randint(0, 6))]
+        line = "".join(p.upper() if rng.random() < .3 else p for p in parts)
+        text = "ab\n" + line + "\ncd"
+        got = fast.anchors_in(text, 3, 3 + len(line), words)
+        if re.fullmatch(r"[\t -~]*", line) is None:
+            assert got is None, line
+        else:
+            assert got == tuple(i for i, w in enumerate(words) if w in line.lower()), line
 
 
 @pytest.mark.parametrize("run", [198, 199, 200, 201, 202])

@@ -1,7 +1,7 @@
 """One walk over a block dump's blocks, shared by the model, the site series and census.
 
 A stress log prints thousands of dumps; the model (``summarize_dump``), the streaming
-census (``SiteSeries``, through ``census.site_totals``) and the header overhead each walked
+census (``SiteSeries``, through ``census.site_sizes``) and the header overhead each walked
 every dump's blocks again, with their own filters. ``tally`` walks them once and keeps what
 all of them need; the answer for the last dump asked about is kept, so the consumers of one
 record share it (they see the same dump one after the other).

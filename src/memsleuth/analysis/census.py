@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -544,53 +545,50 @@ def _live_blocks(dump: BlockDump, attributor: Attributor,
     return used
 
 
-@dataclass(slots=True)
-class SiteTotal:
-    """One census row's figures as a series of censuses keeps them (``site_totals``)."""
+def site_sizes(dump: BlockDump, attributor: Attributor, known: Container[str] = ()
+               ) -> tuple[int, dict[str, tuple[int, int, int]], dict[str, tuple[Site, int]]]:
+    """The census rows' figures as a series of censuses keeps them (``diff.SiteSeries``,
+    one per dump of a soak test): blocks, bytes and the largest block per site.
 
-    site: Site
-    blocks: int
-    bytes: int
-    max_size: int                       # 0: every block of the row had size 0
-    owners: dict[int, int]              # raw owner -> blocks
+    Why not ``census``: the rows' labels, shares, samples and the object/wrapper summaries
+    cost more than that. Blocks of one (owner, trace) share a site, so each pair is
+    attributed once, in first-seen order as ``census`` does; the attributor sees the same
+    calls (corrupted blocks' neighbours included).
 
-    @property
-    def owner(self) -> int:
-        """The raw owner most of the row's blocks have (``CensusRow.owner``)."""
-        owners = self.owners
-        return max(sorted(owners), key=owners.__getitem__) if owners else 0
-
-
-def site_totals(dump: BlockDump, attributor: Attributor) -> tuple[int, dict[str, SiteTotal]]:
-    """(used bytes, per-site totals in census row order) of ``census(dump, attributor)``.
-
-    Why: a series of censuses (``diff.SiteSeries``, one per dump of a soak test) keeps only
-    blocks, bytes and the largest block per site; the rows' labels, shares, samples and the
-    object/wrapper summaries cost more than that. Blocks of one (owner, trace) share a
-    site, so each pair is attributed once, in first-seen order as ``census`` does; the
-    attributor sees the same calls (corrupted blocks' neighbours included).
-    """
-    t = tally(dump)     # the blocks ``_live_blocks`` keeps, by (owner, trace)
+    Returns (used bytes, {key: (blocks, bytes, max size)} in census row order, {key: (site,
+    raw owner)} for the keys not in ``known``): a soak test's thousands of dumps repeat the
+    same sites, whose site and owner the series takes from the first dump that has them."""
+    t = tally(dump)
     pairs = t.pairs
     attributor.observe(pairs)
-    rows: dict[str, SiteTotal] = {}
-    used_bytes = 0
-    for (owner, trace), sizes in pairs.items():
-        site = attributor.site(owner, trace)
+    site_of = attributor.site
+    rows: dict[str, list[Any]] = {}
+    for pair, sizes in pairs.items():
+        site = site_of(*pair)
         key = _group_key(site, "site")
-        got = sum(sizes)
-        used_bytes += got
         row = rows.get(key)
+        big = max(sizes)
         if row is None:
-            rows[key] = SiteTotal(site, len(sizes), got, max(sizes), {owner: len(sizes)})
+            rows[key] = [len(sizes), sum(sizes), big, site,
+                         None if key in known else [pair]]
         else:
-            row.blocks += len(sizes)
-            row.bytes += got
-            row.max_size = max(row.max_size, max(sizes))
-            row.owners[owner] = row.owners.get(owner, 0) + len(sizes)
-    corrupted_blocks(dump, attributor, t.bad)  # the attributor sees what census shows
-    ordered = sorted(rows.items(), key=lambda kv: (-kv[1].bytes, -kv[1].blocks, kv[0]))
-    return used_bytes, dict(ordered)
+            row[0] += len(sizes)
+            row[1] += sum(sizes)
+            if big > row[2]:
+                row[2] = big
+            if row[4] is not None:
+                row[4].append(pair)
+    if t.bad:
+        corrupted_blocks(dump, attributor, t.bad)  # the attributor sees what census shows
+    ordered = sorted(rows.items(), key=lambda kv: (-kv[1][1], -kv[1][0], kv[0]))
+    new: dict[str, tuple[Site, int]] = {}
+    for key, row in ordered:
+        if row[4] is not None:
+            owners: dict[int, int] = {}
+            for pair in row[4]:
+                owners[pair[0]] = owners.get(pair[0], 0) + len(pairs[pair])
+            new[key] = (row[3], max(sorted(owners), key=owners.__getitem__))
+    return t.used_bytes, {key: (row[0], row[1], row[2]) for key, row in ordered}, new
 
 
 def wrapper_summary(rows: Any, attributor: Attributor) -> tuple[WrapperCount, ...]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from memsleuth.analysis.block_tally import tally
 from memsleuth.analysis.block_trust import used_disagreement
-from memsleuth.analysis.census import Attributor, inline_suffix, site_totals
+from memsleuth.analysis.census import Attributor, inline_suffix, site_sizes
 from memsleuth.analysis.regression import sen_slopes
 from memsleuth.model import Sample
 from memsleuth.records import BlockDump, CycleMarker, HeapRun, Record
@@ -115,23 +115,19 @@ class SiteSeries:
             self.add(record)
 
     def add(self, dump: BlockDump) -> None:
-        used_bytes, totals = site_totals(dump, self.attributor)
-        bad = tally(dump).bad       # (judged once per dump: site_totals asked already)
+        used_bytes, sites, new = site_sizes(dump, self.attributor, self.info)
+        bad = tally(dump).bad       # (judged once per dump: site_sizes asked already)
         if bad:
             self.untrusted_blocks += len(bad)
             if self.untrusted_first is None:
                 self.untrusted_first = dump.blocks[min(bad)].line
-        sites: dict[str, tuple[int, int, int]] = {}
-        for key, row in totals.items():
-            sites[key] = (row.blocks, row.bytes, row.max_size)
-            if key not in self.info:
-                site = row.site
-                self.info[key] = {
-                    "key": key, "function": site.function, "file": site.file,
-                    "line": site.line, "inlined": site.inlined,
-                    "object_kind": site.object_kind,
-                    "owner": row.owner, "site_address": site.address,
-                }
+        for key, (site, owner) in new.items():
+            self.info[key] = {
+                "key": key, "function": site.function, "file": site.file,
+                "line": site.line, "inlined": site.inlined,
+                "object_kind": site.object_kind,
+                "owner": owner, "site_address": site.address,
+            }
         snap = Snapshot(
             # (blocks with a corrupt header are in no total; a dump whose trusted blocks
             # exceed its own UsedSz is not to be relied on: partial)
@@ -253,8 +249,9 @@ def site_growth(
     keys = list(set().union(*(s.sites for s in snaps)))
     columns = [[s.sites.get(key, (0, 0, 0)) for s in snaps] for key in keys]
     # every site on the same abscissa: the pairs of dumps are found once for all fits
-    fits = sen_slopes(xs, [[float(v[1]) for v in col] for col in columns])
-    bfits = sen_slopes(xs, [[float(v[0]) for v in col] for col in columns])
+    # (one series made at a time: sites x snapshots floats were a peak of their own)
+    fits = sen_slopes(xs, ([float(v[1]) for v in col] for col in columns))
+    bfits = sen_slopes(xs, ([float(v[0]) for v in col] for col in columns))
     for key, col, (slope, slope_low, slope_high), (bslope, _, _) in zip(
             keys, columns, fits, bfits, strict=True):
         blocks = [v[0] for v in col]

@@ -30,7 +30,14 @@ from typing import Any
 
 from memsleuth import accel
 from memsleuth.analysis.regression import theil_sen
-from memsleuth.records import CycleMarker, HeapRun, ObjectEvent, ObjectEventRun, Record
+from memsleuth.records import (
+    PACKED_EVENT,
+    CycleMarker,
+    HeapRun,
+    ObjectEvent,
+    ObjectEventRun,
+    Record,
+)
 from memsleuth.results.objects import (
     DumpKind,
     ObjectCycles,
@@ -178,14 +185,21 @@ class ObjectBalance:
         self._recent: dict[int, _SiteCounts] = {}
         self._c: Any = None                # the C ledger while it holds the state
         self._batch: Any = None            # _pair_bulk's arrays for _close_bulk
+        #: packed runs and heap stretches not paired yet: paired as one _bulk when anything
+        #: else comes or is asked (NumPy's cost per call was most of the pairing: a pure
+        #: scan gives ~8 of them per 512 KiB chunk)
+        self._pending: list[tuple[bytes, list[Any], Any]] = []
+        self._pending_n = 0
 
     @property
     def events(self) -> int:
+        self._flush()
         return self._c.events if self._c is not None else self._events
 
     @property
     def live(self) -> dict[int, tuple[_SiteCounts, int]]:
         """Live handle -> (create site, creation cycle)."""
+        self._flush()
         self._to_python()
         return self._live
 
@@ -208,7 +222,8 @@ class ObjectBalance:
     def _heap_run(self, record: HeapRun) -> None:
         """The markers and the events between them, in order (tables are not for us)."""
         c = self._c
-        if c is None and record.raw_packs and not self._events and not self.kinds:
+        if c is None and record.raw_packs and not self._events and not self.kinds \
+                and not self._pending:
             c = self._ledger()
         if c is not None and hasattr(c, "walk"):
             # in C: no Python call per marker (walk_raw: the C loop's items as they came)
@@ -222,8 +237,9 @@ class ObjectBalance:
                     self.first_marker = record.m_index[0]
                 self.last_marker = record.m_index[-1]
             return
-        if c is None and self._bulk(record.seq, record.raw_packs, record.m_index):
+        if c is None and self._defer(record.seq, record.raw_packs, record.m_index):
             return
+        self._flush()
         j = e = 0
         for kind in record.seq:
             if kind == 0:
@@ -245,6 +261,7 @@ class ObjectBalance:
 
     def marker(self, index: int | None = None) -> None:
         """Close the open cycle (cycle 0, the start-up, is not a test cycle)."""
+        self._flush()
         if self._c is not None:
             self._c.marker()
             if self.cycle >= 1:
@@ -282,6 +299,7 @@ class ObjectBalance:
                 del self._recent[key]
 
     def event(self, ev: ObjectEvent) -> None:
+        self._flush()
         c = self._c
         if c is not None:
             if c.event(ev.op == "create", ev.kind, ev.handle, ev.caller, ev.seq, ev.line):
@@ -299,19 +317,21 @@ class ObjectBalance:
         stress log has millions of events and this is where ``analyze`` spends them)."""
         if events.packed is not None:
             c = self._c
-            if c is None and not self._events and not self.kinds:
+            if c is None and not self._events and not self.kinds and not self._pending:
                 c = self._ledger()
             if c is not None:
                 c.feed(events.packed, events.names)
                 return
-            if self._bulk(b"\x02", [(2, events.packed, events.names)], None):
+            if self._defer(b"\x02", [(2, events.packed, events.names)], None):
                 return
+            self._flush()
             for ev in events.events():      # the state is in Python already
                 self.event(ev)
             return
         rows = events.rows
         if not rows:
             return
+        self._flush()
         self._events += len(rows)
         ops, names, handles, callers, seqs = zip(*rows, strict=True)
         last = self._last_seq
@@ -323,6 +343,61 @@ class ObjectBalance:
         self.seq_gaps += gaps
         self._last_seq = last
         self._pair(ops, names, map(int, handles, _HEX), map(int, callers, _HEX))
+
+    _PENDING_MAX = 1 << 16     # events held back at most (~2.6 MB of packed rows)
+
+    def _defer(self, seq: bytes, packs: list[tuple[int, bytes, list[str]]], m_index: Any
+               ) -> bool:
+        """Hold a batch for ``_bulk`` (False: it cannot go in bulk; nothing held then)."""
+        names = packs[0][2] if packs else None
+        if self._pending:
+            pnames = next((p[0][2] for _, p, _ in self._pending if p), None)
+            if names is not None and pnames is not None and names is not pnames:
+                self._flush()
+        if _numpy() is None or any(p[1] is None or p[2] is not names for p in packs):
+            self._flush()
+            return False
+        self._pending.append((seq, packs, m_index))
+        self._pending_n += sum(len(p[1]) for p in packs) // PACKED_EVENT.size
+        if self._pending_n >= self._PENDING_MAX:
+            self._flush()
+        return True
+
+    def _flush(self) -> None:
+        """Pair what ``_defer`` holds, as one ``_bulk`` (or batch by batch, as before)."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = []
+        self._pending_n = 0
+        if len(pending) == 1:
+            batches = pending
+        else:
+            m_index: list[Any] = []
+            for _, _, m in pending:
+                if m is not None:
+                    m_index.extend(m)
+            batches = [(b"".join(q for q, _, _ in pending),
+                        [x for _, p, _ in pending for x in p], m_index)]
+        for seq, packs, m_index in batches:
+            if self._bulk(seq, packs, m_index):
+                continue
+            for seq1, packs1, m1 in (pending if len(batches) == 1 and len(pending) > 1
+                                     else [(seq, packs, m_index)]):
+                if not self._bulk(seq1, packs1, m1):
+                    self._unbulked(seq1, packs1, m1)
+
+    def _unbulked(self, seq: bytes, packs: list[Any], m_index: Any) -> None:
+        """A batch ``_bulk`` turned down, one marker and one event at a time."""
+        j = e = 0
+        for kind in seq:
+            if kind == 0:
+                self.marker(m_index[j] if m_index is not None else None)
+                j += 1
+            elif kind == 2:
+                for ev in ObjectEventRun(packed=packs[e][1], names=packs[e][2]).events():
+                    self.event(ev)
+                e += 1
 
     def _bulk(self, seq: bytes, packs: list[tuple[int, bytes, list[str]]], m_index: Any) -> bool:
         """Pair packed events and close cycles in bulk (NumPy), the Python state left as
@@ -632,6 +707,7 @@ class ObjectBalance:
 
     def _to_python(self) -> None:
         """Take the C ledger's state over (pairing goes on in Python from here)."""
+        self._flush()
         c = self._c
         if c is None:
             return
@@ -668,15 +744,18 @@ class ObjectBalance:
     @property
     def complete_cycles(self) -> int:
         """Cycles closed by a following marker (the open last one is not complete)."""
+        self._flush()
         return max(0, self.cycle - 1)
 
     @property
     def judged_until(self) -> int:
         """Objects created in cycles 1..judged_until are past their grace window."""
+        self._flush()
         return self.cycle - 1 - self.grace
 
     def result(self, attributor: Any | None = None) -> ObjectsFromTrace:
         """The pairing's answer (``results.objects.ObjectsFromTrace``)."""
+        self._flush()
         self._to_python()
         last_judged = self.judged_until
         eligible = max(0, last_judged)

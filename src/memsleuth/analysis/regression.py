@@ -16,15 +16,16 @@ a fleet ingest fits four curves of ~600 points per log, ~0.4 s each log in the l
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from statistics import median
 from typing import Any
 
 #: Fewer points than this: the loops (NumPy's per-call cost would dominate).
 VECTOR_MIN = 32
-#: More points than this: the loops (the pair index arrays would grow past ~30 MB).
+#: More points than this: the loops (the pairs' masks grow with the square of the points).
 VECTOR_MAX = 1200
 #: Rows per block of the pairwise NumPy work (memory ~ BLOCK x n per array, not n²).
 BLOCK = 64
@@ -251,7 +252,7 @@ def _sen(n: int, big_n: int, rank: Any, confidence: float) -> tuple[float, float
 
 
 def sen_slopes(
-    xs: Sequence[float], series: Sequence[Sequence[float]], *, confidence: float = 0.95,
+    xs: Sequence[float], series: Iterable[Sequence[float]], *, confidence: float = 0.95,
     max_points: int = 1000,
 ) -> list[tuple[float, float, float]]:
     """``(fit.slope, fit.slope_low, fit.slope_high)`` of ``theil_sen(xs, ys)`` for each ys.
@@ -263,7 +264,7 @@ def sen_slopes(
     does not apply.
     """
     out: list[tuple[float, float, float]] = []
-    plan: tuple[Any, Any, Any] | None = None
+    plan: _Pairs | None = None
     for ys in series:
         if len(xs) != len(ys):
             raise ValueError("xs and ys differ in length")
@@ -276,65 +277,143 @@ def sen_slopes(
             continue
         vx, vy = vec
         if plan is None:
-            plan = _pairs(vx)
-        first, second, dx = plan
-        if dx.size == 0:
+            plan = _Pairs(vx)
+        if plan.size == 0:
             raise ValueError("need at least two points with distinct x")
-        arr = (vy[second] - vy[first]) / dx
-
-        out.append(_sen(n, int(arr.size), lambda ks, arr=arr: _order_stats(arr, ks),
-                        confidence))
+        out.append(_sen(n, plan.size, functools.partial(plan.order_stats, vy), confidence))
     return out
 
 
-def _pairs(vx: Any) -> tuple[Any, Any, Any]:
-    """(i, j, x_j − x_i) of the pairs i < j with x_j ≠ x_i, row by row as the loops list them."""
-    np = _numpy
-    n = len(vx)
-    idx = np.arange(n)
-    firsts, seconds, dxs = [], [], []
-    for a in range(0, n - 1, BLOCK):
-        b = min(a + BLOCK, n - 1)
-        dx = vx[a + 1:] - vx[a:b, None]
-        keep = (idx[a + 1:] > idx[a:b, None]) & (dx != 0)
-        rows, cols = np.nonzero(keep)
-        firsts.append((rows + a).astype(np.int32))
-        seconds.append((cols + a + 1).astype(np.int32))
-        dxs.append(dx[keep])
-    if not dxs:
-        return np.empty(0, np.int32), np.empty(0, np.int32), np.empty(0)
-    return np.concatenate(firsts), np.concatenate(seconds), np.concatenate(dxs)
+class _Pairs:
+    """The pairs i < j with x_j ≠ x_i of one abscissa, by blocks of BLOCK rows, for the
+    order statistics of the slopes of any series on it (``order_stats``).
+
+    Why blocks and not every slope in one array: 1,000 points have 499,500 pairs; their
+    index and x-difference arrays, one series' slopes and the temporaries that made them
+    were ~20 MB at their peak (the censuses of a crash-looping device's log grew ``check``'s
+    peak RSS with the log). A block's slopes are made, screened and dropped; what is kept
+    is a sample's pair indices and, when some x repeat, a mask per block (a byte per pair).
+    The slopes are the loops' IEEE divisions (in another order, which order statistics do
+    not see); when every x differs, most of a block is a plain rectangle of them.
+    """
+
+    def __init__(self, vx: Any) -> None:
+        np = _numpy
+        n = len(vx)
+        idx = np.arange(n)
+        self.vx = vx
+        #: (first row, end row, mask of the pairs kept among those rows x the columns after
+        #: the first row; None when every x differs: then every pair of the rows with a later
+        #: column is kept, and the columns past the rows need no mask)
+        self.blocks: list[tuple[int, int, Any]] = []
+        distinct = np.unique(vx).size == n
+        self.size = n * (n - 1) // 2 if distinct else 0
+        for a in range(0, n - 1, BLOCK):
+            b = min(a + BLOCK, n - 1)
+            if distinct:
+                self.blocks.append((a, b, None))
+                continue
+            dx = vx[a + 1:] - vx[a:b, None]
+            keep = (idx[a + 1:] > idx[a:b, None]) & (dx != 0)
+            self.blocks.append((a, b, keep))
+            self.size += int(np.count_nonzero(keep))
+        #: pairs (i, j) drawn pseudo-randomly (splitmix64 of 0, 1, 2...: every run the same;
+        #: not numpy.random, whose import costs ~3 MiB), whose slopes ``order_stats``
+        #: brackets the band with: a uniform sample's quantiles are within the margin there
+        #: (a strided one can alias with the rows and miss); which pairs never changes the
+        #: answer, only how often the band misses
+        self.sample: tuple[Any, Any] | None = None
+        if self.size > BAND_MIN:
+            z = np.arange(1, 4 * SAMPLE + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+            z ^= z >> np.uint64(30)
+            z *= np.uint64(0xBF58476D1CE4E5B9)
+            z ^= z >> np.uint64(27)
+            z *= np.uint64(0x94D049BB133111EB)
+            z ^= z >> np.uint64(31)
+            i = ((z & np.uint64(0xFFFFFFFF)) % np.uint64(n)).astype(np.intp)
+            j = ((z >> np.uint64(32)) % np.uint64(n)).astype(np.intp)
+            ok = (i < j) & (vx[i] != vx[j])
+            self.sample = (i[ok][:SAMPLE], j[ok][:SAMPLE])
+
+    def slopes(self, vy: Any) -> Iterator[Any]:
+        """The slopes, a block of rows at a time (an array, or two when every x differs:
+        the rows against the columns among them, and a 2-D one against the columns after)."""
+        np = _numpy
+        vx = self.vx
+        for a, b, keep in self.blocks:
+            if keep is not None:
+                yield (vy[a + 1:] - vy[a:b, None])[keep] / (vx[a + 1:] - vx[a:b, None])[keep]
+                continue
+            idx = np.arange(a, b + 1)
+            head = idx[1:] > idx[:-1, None]
+            yield (vy[a + 1:b + 1] - vy[a:b, None])[head] / (vx[a + 1:b + 1] - vx[a:b, None])[head]
+            if b + 1 < len(vx):
+                yield (vy[b + 1:] - vy[a:b, None]) / (vx[b + 1:] - vx[a:b, None])
+
+    def order_stats(self, vy: Any, ks: set[int]) -> dict[int, float]:
+        """``_order_stats`` of the slopes of ``vy``, a block of them at a time."""
+        sample = None
+        if self.sample is not None:
+            first, second = self.sample
+            vx = self.vx
+            sample = (vy[second] - vy[first]) / (vx[second] - vx[first])
+        return _order_stats(self.size, sample, lambda: self.slopes(vy), ks)
 
 
 #: Slopes past this many: order statistics from the band a sample brackets (``_order_stats``).
 BAND_MIN = 20_000
+#: Slopes in that sample (``_Pairs``).
+SAMPLE = 8192
 
 
-def _order_stats(arr: Any, ks: set[int]) -> dict[int, float]:
-    """{k: the k-th smallest of ``arr``} (0-based; ``arr`` is reordered in place).
+def _order_stats(size: int, sample: Any | None, chunks: Callable[[], Iterable[Any]],
+                 ks: set[int]) -> dict[int, float]:
+    """{k: the k-th smallest of ``size`` values} (0-based), the values being the arrays
+    ``chunks()`` gives (the same each call; called once, twice on a miss), ``sample`` every
+    step-th of them when ``size`` > BAND_MIN (else None). A chunk may be reordered in place.
 
-    Why not a partition of the whole array: the ranks asked (Sen's interval and the median)
+    Why not a partition of every value: the ranks asked (Sen's interval and the median)
     sit in a band of ~10 % of the slopes. A sorted sample of every step-th slope brackets
     that band with a margin of 2·sqrt(m) sample ranks (~4 standard deviations of a sample
     quantile); with ``below`` slopes under the band's low value, the k-th smallest of all is
     the (k − below)-th of the band whenever the band holds every rank asked, which is
-    checked, exactly: the same values as a full partition. A miss partitions the whole array.
+    checked, exactly: the same values as a full partition. A miss partitions them all.
+    Which values the sample holds never changes the answer, only how often a miss happens.
     """
     np = _numpy
     order = sorted(ks)
-    size = arr.size
-    if size > BAND_MIN:
-        sample = np.sort(arr[::size // 8192])
+    if sample is not None:
+        sample = np.sort(sample)
         m = sample.size
         margin = int(2.0 * math.sqrt(m)) + 8
         i_lo, i_hi = order[0] * m // size - margin, order[-1] * m // size + margin
         if i_lo >= 0 and i_hi < m:
             low, high = sample[i_lo], sample[i_hi]
-            below = int(np.count_nonzero(arr < low))
-            band = arr[(arr >= low) & (arr <= high)]
-            if below <= order[0] and below + band.size > order[-1]:
-                band.partition([k - below for k in order])
-                return {k: float(band[k - below]) for k in order}
+            # the band as the values strictly inside it and how many equal either end: a
+            # series of tied slopes (a site's block count, flat for hundreds of censuses)
+            # would put most of them in the band itself
+            below = at_low = at_high = 0
+            inside = []
+            for got in chunks():
+                below += int(np.count_nonzero(got < low))
+                band = got[(got >= low) & (got <= high)]
+                if band.size:
+                    at_low += int(np.count_nonzero(band == low))
+                    if high != low:
+                        at_high += int(np.count_nonzero(band == high))
+                        inside.append(band[(band > low) & (band < high)])
+            mid = np.concatenate(inside) if inside else np.empty(0)
+            if below <= order[0] and below + at_low + mid.size + at_high > order[-1]:
+                # ranks among the ends are the ends' values (equal floats; a zero's sign
+                # aside, which ``_sen`` drops)
+                ranks = [k - below - at_low for k in order]
+                held = [r for r in ranks if 0 <= r < mid.size]
+                if held:
+                    mid.partition(held)
+                return {k: float(low) if r < 0 else float(mid[r]) if r < mid.size
+                        else float(high) for k, r in zip(order, ranks, strict=True)}
+    parts = [got.ravel() for got in chunks()]
+    arr = parts[0] if len(parts) == 1 else np.concatenate(parts)
     arr.partition(order)        # in place: a copy would double the peak
     return {k: float(arr[k]) for k in order}
 
@@ -345,23 +424,9 @@ def _slope_ranks(px: Sequence[float], py: Sequence[float]) -> tuple[int, Any]:
     n = len(px)
     vec = _vectors(n, px, py)
     if vec is not None:
-        np = _numpy
         vx, vy = vec
-        buf = np.empty(n * (n - 1) // 2)
-        size = 0
-        idx = np.arange(n)
-        for a in range(0, n - 1, BLOCK):
-            # rows a..b against the columns after them: the pairs i < j, row by row as the
-            # loops list them, with the same IEEE divisions
-            b = min(a + BLOCK, n - 1)
-            dx = vx[a + 1:] - vx[a:b, None]
-            keep = (idx[a + 1:] > idx[a:b, None]) & (dx != 0)
-            got = (vy[a + 1:] - vy[a:b, None])[keep] / dx[keep]
-            buf[size:size + got.size] = got
-            size += got.size
-        arr = buf[:size]
-
-        return int(arr.size), lambda ks: _order_stats(arr, ks)
+        pairs = _Pairs(vx)
+        return pairs.size, lambda ks: pairs.order_stats(vy, ks)
     slopes: list[float] = []
     for i in range(n):
         xi, yi = px[i], py[i]

@@ -26,7 +26,6 @@ from memsleuth.commands.common import (
 from memsleuth.errors import EXIT_PARTIAL
 from memsleuth.model import ENDS_ONLY
 from memsleuth.parse import agent
-from memsleuth.report.analyze_text import render_analyze
 from memsleuth.results.analyze import AnalyzeOutput
 from memsleuth.results.common import extend
 
@@ -46,6 +45,13 @@ def run_analyze(log: Path, elf: Path | None, top: int, cycle_pattern: str | None
     return extend(AnalyzeOutput, result, log=str(log), elf=str(elf) if elf else None), partial
 
 
+def _render(result: AnalyzeOutput) -> None:
+    # (imported here: the text report loads rich, which --json never needs)
+    from memsleuth.report.analyze_text import render_analyze
+
+    render_analyze(result)
+
+
 @click.command("analyze")
 @log_argument
 @elf_option
@@ -59,7 +65,7 @@ def command(log: Path, elf: Path | None, top: int, cycle_pattern: str | None, gr
             config: Path | None, as_json: bool) -> None:
     """Everything at once: what the log holds, heap health, where the memory went."""
     result, partial = run_analyze(log, elf, top, cycle_pattern, grace, config)
-    emit("analyze", result, as_json, render_analyze)
+    emit("analyze", result, as_json, _render)
     say_identity_mismatch(result.elf_match)
     if partial:
         sys.exit(EXIT_PARTIAL)

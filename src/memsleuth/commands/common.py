@@ -141,8 +141,8 @@ def emit(verb: str, result: R, as_json: bool, render: Callable[[R], None]) -> No
     if as_json:
         import json
 
-        json.dump(envelope(verb, result), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        # (one write: json.dump hands the stream thousands of small pieces)
+        sys.stdout.write(json.dumps(envelope(verb, result), indent=2) + "\n")
     else:
         render(result)
 

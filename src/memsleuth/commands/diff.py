@@ -46,15 +46,18 @@ def run_diff(log_a: Path, log_b: Path | None, elf: Path | None, snapshots: str |
     keep_a = (pair[0],) if log_b is not None and pair else tuple(pair or ())
     series_a, trend = SiteSeries(attributor, keep=keep_a), TrendCollector()
     identity = IdentityCollector()
+    # (no hook reads object events; markers and overview tables come in bulk, as the trend
+    # verb reads them: a stress log's millions of records were most of diff's time)
     stats = [stream_log(log_a, [series_a.on_record, trend.on_record, identity.on_record],
-                        cycle_pattern)]
+                        cycle_pattern, objects=False, heap_runs=True)]
     read = [(log_a, series_a)]
     if log_b is None:
         result = diff_within(series_a, trend, pair, log_a)
     else:
         series_b = SiteSeries(attributor, keep=(pair[1],) if pair else ())
         read.append((log_b, series_b))
-        stats.append(stream_log(log_b, [series_b.on_record, identity.on_record], cycle_pattern))
+        stats.append(stream_log(log_b, [series_b.on_record, identity.on_record], cycle_pattern,
+                                objects=False, heap_runs=True))
         result = diff_between(series_a, series_b, pair, log_a, log_b)
     match = elf_match(symbolizer, attributor.seen, identity, traces=attributor.traces_seen)
     # blocks left out as untrusted (corrupt header): the figures are lower bounds (census too)

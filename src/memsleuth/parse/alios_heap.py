@@ -461,6 +461,8 @@ class DumpCounter:
 _BULK_MODES = {"head": 0, "blocks": 0, "free": 0, "stat": 1, "sizes": 2, "tasks": 3}
 #: the phases the banners _scan.dump_run reads move a dump to
 _BULK_PHASES = {1: "free", 2: "stat", 3: "tasks"}
+#: makes the record of a nested table _scan.dump_run3 read (record_of keeps no state)
+_NESTED = OverviewReader(nested=True)
 
 
 class BlockDumpReader:
@@ -689,7 +691,10 @@ class BlockDumpReader:
         """Lines :meth:`_other` reads a value from, read in bulk (``_scan.dump_run2``), in
         order, each as it does: (0, line, value) ``g_kmm_head``, (1, line, [(n, count)])
         alloc-size buckets, (2, line, name, prio, stack, heap) a task row, (3, line, isr,
-        deleted) the ISR line."""
+        deleted) the ISR line; and what ``_scan.dump_run3`` reads on to, as :meth:`_banner`
+        does: (4, line, header, values, is_hex) a 'heap size overview' banner and its nested
+        table, read whole (``line``: the table's first line, where its reader opened),
+        (5, line, 2 | 3) the stat or tasks banner, (6, line) the mmlk end banner."""
         d = self._dump
         assert d is not None
         for act in acts:
@@ -705,10 +710,20 @@ class BlockDumpReader:
             elif tag == 2:
                 d.task_alloc.append(TaskAlloc(task=act[2], prio=act[3], stack_size=act[4],
                                               heap_alloc=act[5]))
-            else:
+            elif tag == 3:
                 d.isr_alloc, d.deleted_task_alloc = act[2], act[3]
                 self._isr_seen = True
                 self._phase = "end"
+            elif tag == 4:
+                # what OverviewReader(nested=True) gives for the table (_finish_overview)
+                self._phase = "overview"
+                rec = _NESTED.record_of(act[2], act[3], act[4], act[1])
+                if rec is not None:
+                    d.overview = rec
+            elif tag == 5:
+                self._phase = _BULK_PHASES[act[2]]
+            else:
+                self._ended = True
             d.end_line = act[1]
 
     def add_blocks(self, blocks: list[HeapBlock]) -> None:

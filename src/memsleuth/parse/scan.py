@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from memsleuth import accel
 from memsleuth.parse.alios_heap import _DASHES, _STAT_CLOSED
 from memsleuth.parse.normalize import count_prefixed, is_plain, normalize
+from memsleuth.parse.stream import _COUNTED_ELSEWHERE
 from memsleuth.records import (
     CycleMarker,
     HeapBlock,
@@ -116,12 +117,14 @@ class Plan:
         self.user_cycle: re.Pattern[str] | None = None
         anchors: list[str] = []
         words: list[str] = []      # all readers' anchors: the test for a line nobody reads
+        owned: list[tuple[Any, str]] = []   # (reader, anchor)
         inert = True
         for reader in [*sections, *lines]:
             name = _qualname(reader)
             declared = KNOWN_ANCHORS.get(name, getattr(reader, "anchors", None))
             if declared:
                 words.extend(str(a).lower() for a in declared)
+                owned.extend((reader, str(a).lower()) for a in declared)
             elif name != "memsleuth.parse.registry.CycleReader":
                 inert = False
             if name == "memsleuth.parse.registry.CycleReader":
@@ -129,6 +132,7 @@ class Plan:
                 self.cycles = pattern.pattern == DEFAULT_CYCLE and not pattern.flags & ~re.UNICODE
                 if self.cycles:
                     words.append("[mscycle]")
+                    owned.append((reader, "[mscycle]"))
                 else:
                     self.user_cycle = _multiline(pattern)
                     if self.user_cycle is None:
@@ -153,6 +157,118 @@ class Plan:
         #: the C loops (memsleuth.accel), or their Python mirror (parse/pyscan.py), or None
         self.accel = accel.scanner()
         _register_blocks(self.accel)
+        self.solo = _Solo(sections, lines, owned, self.inert_words) \
+            if self.inert is not None and self.user_cycle is None else None
+
+
+class _Solo:
+    """Lines outside any section whose anchors are all one reader's: by the anchors'
+    contract no other reader acts on them, so the line path's work (every section reader's
+    ``opens``, every line reader's ``read``) comes down to that reader's. Readers that need
+    the line path's own order: the cycle reader (the records after a marker on its line),
+    and the overview reader's rule anchor (a line of dashes opens it; a line with any other
+    anchor is not one)."""
+
+    def __init__(self, sections: Sequence[Any], lines: Sequence[Any],
+                 owned: list[tuple[Any, str]], words: Sequence[str]) -> None:
+        dash = "-" * 20
+        overview = "memsleuth.parse.alios_heap.OverviewReader"
+        owned = [(r, a) for r, a in owned if not (a == dash and _qualname(r) == overview)]
+        #: per word of Plan.inert_words (``_scan.anchors_in`` gives their indexes): its owners
+        self.word_owners: list[tuple[Any, ...]] = [
+            tuple(dict.fromkeys(r for r, a in owned if a == w)) for w in words]
+        #: first anchor in a line (longest first at a place) -> the readers that own it
+        self.owners: dict[str, list[Any]] = {}
+        for r, a in owned:
+            got = self.owners.setdefault(a, [])
+            if r not in got:
+                got.append(r)
+        self._owned = owned
+        section_ids = {id(r) for r in sections}
+        #: per reader it may hand a line to: whether it is a section reader
+        self.section: dict[int, bool] = {
+            id(r): id(r) in section_ids for r in [*sections, *lines]
+            if _qualname(r) != "memsleuth.parse.registry.CycleReader"}
+        # (the regexes of take(), compiled on its first use: with the C scanner, anchors_in
+        # finds a line's anchors and they are never needed)
+        self._find: re.Pattern[str] | None = None
+        self._others: dict[int, re.Pattern[str] | None] = {}
+
+    @staticmethod
+    def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
+        """Any of the words (longest first; a fixed order: the pattern text is a cache key)."""
+        ordered = sorted(set(words), key=lambda a: (-len(a), a))
+        return re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def take(self, parser: LogParser, line: str, low: str) -> list[Record] | None:
+        """What ``parser._take(line)`` gives for a line outside any section when one reader
+        owns every anchor in it (``low``: the line lowercased, printable ASCII); None when
+        that is not so (the line path then reads it)."""
+        if self._find is None:
+            self._find = self._alternation(self.owners)
+        m = self._find.search(low) if self._find is not None else None
+        if m is None:
+            return None
+        owners = self.owners[m.group()]
+        if len(owners) != 1:
+            return None
+        reader = owners[0]
+        section = self.section.get(id(reader))
+        if section is None:
+            return None
+        if id(reader) not in self._others:
+            self._others[id(reader)] = self._alternation(a for q, a in self._owned
+                                                          if q is not reader)
+        others = self._others[id(reader)]
+        if others is not None and others.search(low):
+            return None
+        return self._read(parser, line, reader, section)
+
+    def take_hits(self, parser: LogParser, line: str,
+                  hits: tuple[int, ...]) -> list[Record] | None:
+        """:meth:`take`, given the indexes of the words in the line (``_scan.anchors_in``)."""
+        owners = self.word_owners
+        reader = None
+        for i in hits:
+            for r in owners[i]:
+                if reader is None:
+                    reader = r
+                elif r is not reader:
+                    return None
+        section = self.section.get(id(reader)) if reader is not None else None
+        if section is None:
+            return None
+        return self._read(parser, line, reader, section)
+
+    def _read(self, parser: LogParser, line: str, reader: Any,
+              section: bool) -> list[Record]:
+        parser._lineno += 1
+        lineno = parser._lineno
+        norm = normalize(line)
+        text, ts = norm.text, norm.ts
+        if section:         # a section reader: LogParser._open, where no other one opens
+            hint = parser._may_open
+            if hint is None or hint.match(text):
+                try:
+                    opened = reader.opens(text, lineno, ts)
+                except Exception:  # noqa: BLE001 - as LogParser._open
+                    parser.stats.reader_errors += 1
+                    opened = False
+                if opened:
+                    parser._active = reader
+            return []
+        try:                # a line reader: LogParser._read_line, where no other one reads
+            rec = reader.read(text, lineno, ts)
+        except Exception:  # noqa: BLE001 - as LogParser._read_line
+            parser.stats.reader_errors += 1
+            return []
+        if rec is None:
+            return []
+        name = reader.name
+        if name not in _COUNTED_ELSEWHERE:
+            counts = parser.stats.line_records
+            counts[name] = counts.get(name, 0) + 1
+        return [rec]
 
 
 _BLOCKS_REGISTERED: set[int] = set()
@@ -258,11 +374,17 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
     obj_run, obj_line, cycle_re, table_re = _OBJ_RUN.match, _OBJ_LINE.findall, _CYCLE.match, \
         _TABLE.match
     # An open dump's block, blank and foreign lines in C, where the C loop above may run.
-    # (dump_run2: also the lines it reads a value from; a build before it has dump_run)
-    dump_c = (getattr(fast, "dump_run2", None) or getattr(fast, "dump_run", None)) \
+    # (dump_run2: also the lines it reads a value from; dump_run3: also its banners, nested
+    # table and end; a build before them has dump_run)
+    dump_c = (getattr(fast, "dump_run3", None) or getattr(fast, "dump_run2", None)
+              or getattr(fast, "dump_run", None)) \
         if run_c is not None and dumps is not None else None
     limit = parser.max_skipped
     checks_c = getattr(fast, "heap_checks", None)   # (a build before it: Python checks)
+    solo = plan.solo
+    # (a build before it, or the pure mirror: the regexes below)
+    anchors_c = getattr(fast, "anchors_in", None) \
+        if inert is not None and user_cycle is None else None
     while pos < n:
         if dump_c is not None and parser._active is dumps and (
                 mode := dumps.bulk_mode()) is not None:
@@ -278,6 +400,9 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                 parser._skipped_run = run
                 parser._lineno = line
                 pos = end
+                if len(acts) > 1 and acts[1]:   # the dump said DONE: as LogParser._take
+                    out += parser._close(dumps, None)
+                    parser._active, parser._skipped_run = None, 0
                 continue
         if blocks_c is not None and parser._active is dumps and dumps.bulk_ready():
             end, line, recs = blocks_c(text, pos, parser._lineno, HeapBlock)
@@ -367,11 +492,27 @@ def _scan_text(parser: LogParser, text: str, plan: Plan, objects: bool | str,
                 pos = end
                 continue
         end = text.find("\n", pos)
-        if (inert is not None and parser._active is None and not inert.search(text[pos:end].lower())
-                and (plain or _PRINTABLE_LINE.match(text, pos, end) is not None)
-                and (user_cycle is None
-                     or not user_cycle.search(normalize(text[pos:end]).text))):
-            parser._lineno += 1       # nobody reads it (its prefix was counted in bulk)
+        if anchors_c is not None and parser._active is None and (
+                hits := anchors_c(text, pos, end, words)) is not None:
+            # (the same tests as below, the anchors found in C)
+            if not hits:
+                parser._lineno += 1       # nobody reads it (its prefix was counted in bulk)
+            elif solo is None or (got := solo.take_hits(parser, text[pos:end], hits)) is None:
+                out += take(text[pos:end])
+            else:
+                out += got                # one reader's line, read by it alone
+            pos = end + 1
+            continue
+        if inert is not None and parser._active is None and (
+                plain or _PRINTABLE_LINE.match(text, pos, end) is not None):
+            low = text[pos:end].lower()
+            if not inert.search(low) and (user_cycle is None
+                                          or not user_cycle.search(normalize(text[pos:end]).text)):
+                parser._lineno += 1       # nobody reads it (its prefix was counted in bulk)
+            elif solo is None or (got := solo.take(parser, text[pos:end], low)) is None:
+                out += take(text[pos:end])
+            else:
+                out += got                # one reader's line, read by it alone
         else:
             out += take(text[pos:end])
         pos = end + 1

@@ -63,6 +63,11 @@ class SymbolCache:
         self.entries[lookup] = frames
         self._dirty = True
 
+    def put_many(self, entries: Entries) -> None:
+        if entries:
+            self.entries.update(entries)
+            self._dirty = True
+
     def put_location(self, key: tuple[int, str], fields: tuple) -> None:
         self.locations[key] = fields
         self._dirty = True

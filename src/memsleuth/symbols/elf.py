@@ -89,7 +89,12 @@ class SymbolTable:
         Aliases share a start, so a few entries back are checked; the latest start wins.
         """
         i = bisect_right(self._starts, addr) - 1
-        for j in range(i, max(i - 8, -1), -1):
+        if i >= 0:      # the usual case, before the loop's set-up
+            start, size, _, _ = self._entries[i]
+            if start <= addr < start + size or start == addr:
+                made = self._made.get(i)
+                return made if made is not None else self._symbol(i)
+        for j in range(i - 1, max(i - 8, -1), -1):
             start, size, _, _ = self._entries[j]
             if start <= addr < start + size or start == addr:
                 return self._symbol(j)

@@ -41,7 +41,9 @@ from memsleuth.symbols.forms import (
     TAG_module,
     TAG_namespace,
     TAG_subprogram,
+    fixed_attrs,
     skip_die,
+    skip_plain,
     uleb,
 )
 from memsleuth.symbols.units import Unit
@@ -98,6 +100,9 @@ class FunctionIndex:
         self._fn: int | None = None
         self._seen: dict[int, tuple] = {}
         self._runs: dict[int, int] = {}    # start of a run of non-scope DIEs -> its end
+        self._head: tuple = (None, {}, 0)   # that function's DIE, decoded
+        self._last_key: tuple | None = None     # the range list decoded last
+        self._last_ranges: list = []
         self._c, top = _c_walks(unit)
         spans: list[tuple[int, int, int]] = []
         ab, _, pos = unit.read_die(unit.die_offset)
@@ -138,6 +143,9 @@ class FunctionIndex:
                     pos = _sibling(unit, start, pos,
                                    int.from_bytes(data[at:at + ab.sib_size], order))
                     continue
+            elif ab.steps is not None:      # no children
+                pos = skip_plain(data, pos, ab.steps, order)
+                continue
             else:
                 pos, sib = skip_die(data, pos, ab, order)
                 if not ab.has_children:
@@ -174,10 +182,23 @@ class FunctionIndex:
     def _walk_top(self, pos: int, spans: list) -> None:
         unit = self.unit
         end = unit.end
+        data, abbrevs, order = self._data, self._abbrevs, self._order
         depth = 1
         while depth and pos < end:
             start = pos
-            ab, attrs, pos = unit.read_die(pos)
+            code = data[pos]
+            if 0 < code < 0x80:
+                ab = abbrevs[code]
+                tag = ab.tag
+                if tag != TAG_subprogram and tag != TAG_namespace and tag != TAG_module:
+                    # (types, variables, abstract functions): stepped over undecoded
+                    if ab.size >= 0:
+                        pos = self._past_fixed(ab, start, pos + 1 + ab.size)
+                        continue
+                    if ab.steps is not None:
+                        pos = skip_plain(data, pos + 1, ab.steps, order)
+                        continue
+            ab, attrs, pos = self._read(start)
             if ab is None:
                 depth -= 1
                 continue
@@ -195,8 +216,22 @@ class FunctionIndex:
                 pos = self._after(ab, attrs, start, pos)
 
     # -- lookups ---------------------------------------------------------------------------
+    def _read(self, start: int) -> tuple:
+        """``unit.read_die(start)``, fixed layouts (``fixed_attrs``) without its loop."""
+        code = self._data[start]
+        if 0 < code < 0x80:
+            ab = self._abbrevs[code]
+            if ab.fields is not None:
+                return ab, fixed_attrs(self._data, start + 1, ab, self._order), \
+                    start + 1 + ab.size
+        return self.unit.read_die(start)
+
     def _function_die(self, addr: int) -> int | None:
         i = bisect_right(self._starts, addr) - 1
+        if i >= 0:
+            lo, hi, die = self._spans[i]     # (the usual case, before the loop's set-up)
+            if lo <= addr < hi:
+                return die
         for j in range(i, max(i - 8, -1), -1):
             lo, hi, die = self._spans[j]
             if lo <= addr < hi:
@@ -218,9 +253,10 @@ class FunctionIndex:
             if found is not None:       # None: C met something it leaves to Python
                 return [Scope(*s) for s in found]
         if die != self._fn:
-            self._fn, self._seen, self._runs = die, {}, {}
-        ab, attrs, pos, _ = self._scope_die(die)
-        out = [Scope(die, attrs=attrs)]
+            head = self._read(die)
+            self._fn, self._seen, self._runs, self._head = die, {}, {}, head
+        ab, attrs, pos = self._head
+        out = [Scope(die, 0, 0, 0, attrs)]
         if ab is not None and ab.has_children:
             self._descend(pos, addr, out, 1)
         return out
@@ -282,10 +318,20 @@ class FunctionIndex:
                     ab, attrs, pos, ranges = hit
                 elif ab.where is not None:
                     # fixed layout: its extent read in place; decoded only if entered
-                    where = ab.where
-                    ranges = unit.extent(self._value(where, AT_low_pc, pos),
-                                         self._value(where, AT_high_pc, pos),
-                                         self._value(where, AT_ranges, pos))
+                    rng = ab.rng_at
+                    if rng is not None:
+                        at = pos + rng[0]
+                        key = (rng[2], int.from_bytes(data[at:at + rng[1]], order))
+                        if key == self._last_key:   # GCC: a block's list is its inline's
+                            ranges = self._last_ranges
+                        else:
+                            ranges = self._last_ranges = unit.range_list(key)
+                            self._last_key = key
+                    else:
+                        where = ab.where
+                        ranges = unit.extent(self._value(where, AT_low_pc, pos),
+                                             self._value(where, AT_high_pc, pos),
+                                             self._value(where, AT_ranges, pos))
                     attrs = None
                     pos += ab.size
                     self._seen[start] = (ab, None, pos, ranges)
@@ -299,7 +345,10 @@ class FunctionIndex:
                 if tag == TAG_inlined_subroutine:
                     if inside:
                         if attrs is None:
-                            ab, attrs, pos = unit.read_die(start)
+                            if ab.fields is not None:
+                                attrs = fixed_attrs(data, pos - ab.size, ab, order)
+                            else:
+                                ab, attrs, pos = unit.read_die(start)
                             self._seen[start] = (ab, attrs, pos, ranges)
                         out.append(Scope(start, attrs.get(AT_call_file, (0, 0))[1],
                                          attrs.get(AT_call_line, (0, 0))[1],
@@ -330,6 +379,8 @@ class FunctionIndex:
                         pos = target
                     else:
                         pos = self._skip_children(pos)
+            elif ab.steps is not None:      # no children: only its end is read
+                pos = skip_plain(data, pos, ab.steps, order)
             else:                   # stepped over: only its end and sibling are read
                 pos, sib = skip_die(data, pos, ab, order)
                 if ab.has_children:
@@ -398,12 +449,14 @@ class NameResolver:
     def __init__(self, dwarf) -> None:
         self.dwarf = dwarf
         self._names: dict[int, str | None] = {}
-        #: (unit, DIE) -> its own linkage name, name and the DIE it refers to: the abstract
-        #: DIE of an inline function is met once per inlined copy, and read once
-        self._info: dict[tuple[int, int], tuple] = {}
+        #: DIE -> its own linkage name, name and the unit and DIE it refers to: the abstract
+        #: DIE of an inline function is met once per inlined copy, and read once. Keyed by
+        #: the offset alone when it lies in the unit (that unit is then the only one it can
+        #: be read with), else by (unit, offset)
+        self._info: dict = {}
 
     def _die_info(self, unit: Unit, die: int, attrs: dict | None = None) -> tuple:
-        key = (unit.offset, die)
+        key = die if unit.offset <= die < unit.end else (unit.offset, die)
         info = self._info.get(key)
         if info is None:
             if attrs is None:
@@ -412,26 +465,27 @@ class NameResolver:
             linkage = unit.string(v) if v is not None else None
             plain = unit.string(attrs[AT_name]) if AT_name in attrs else None
             ref = attrs.get(AT_abstract_origin) or attrs.get(AT_specification)
-            nxt = None
+            nunit = nxt = None
             if ref is not None:
                 if ref[0] == C_REF:
-                    nxt = (unit, unit.offset + ref[1])
+                    nunit, nxt = unit, unit.offset + ref[1]
                 elif ref[0] == C_REF_ADDR:
                     nu = self.dwarf.unit_at_offset(ref[1])
                     if nu is not None:
-                        nxt = (nu, ref[1])
-            info = self._info[key] = (linkage, plain, nxt)
+                        nunit, nxt = nu, ref[1]
+            info = self._info[key] = (linkage, plain, nunit, nxt)
         return info
 
     def name(self, unit: Unit, die: int, attrs: dict | None = None) -> str | None:
         """``attrs``: the DIE's attributes when the caller has decoded them already."""
-        if die in self._names:
-            return self._names[die]
+        names = self._names
+        if die in names:
+            return names[die]
         linkage = plain = None
         cur_unit, cur, hops = unit, die, 0
         while cur is not None and hops < 8:
             hops += 1
-            own_linkage, own_plain, nxt = self._die_info(cur_unit, cur, attrs)
+            own_linkage, own_plain, nunit, nxt = self._die_info(cur_unit, cur, attrs)
             attrs = None
             if linkage is None:
                 linkage = own_linkage
@@ -439,9 +493,7 @@ class NameResolver:
                 plain = own_plain
             if linkage is not None and plain is not None:
                 break
-            if nxt is None:
-                break
-            cur_unit, cur = nxt
+            cur_unit, cur = nunit, nxt
         result = (demangle(linkage) if linkage else None) or plain or linkage
-        self._names[die] = result
+        names[die] = result
         return result

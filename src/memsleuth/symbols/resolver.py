@@ -29,6 +29,8 @@ class DwarfResolver:
         #: unit offset -> the addresses a batch will ask of it (``expect``), sorted
         self._targets: dict[int, list[int]] = {}
         self._funcs: dict[int, FunctionIndex] = {}
+        #: the unit of each address ``expect`` was told of (frames() looks it up again else)
+        self._units: dict[int, Unit] = {}
         self._names = NameResolver(self.dwarf)
 
     @cached_property
@@ -41,6 +43,7 @@ class DwarfResolver:
         decoded again for both). Best effort: anything wrong here is left for ``frames``
         to meet and report as usual."""
         targets: dict[int, list[int]] = {}
+        units: dict[int, Unit] = {}
         lines = self._lines
         try:
             unit_for = self.index.unit_for
@@ -48,11 +51,13 @@ class DwarfResolver:
                 unit = unit_for(a)
                 if unit is None:
                     continue
+                units[a] = unit
                 have = lines.get(unit.offset, self)
                 if have is self or (isinstance(have, TargetRows) and not have.covers(a)):
                     targets.setdefault(unit.offset, []).append(a)
         except Exception:   # noqa: BLE001 - frames() reports it, as without expect()
             return
+        self._units = units
         for off, t in targets.items():
             have = lines.get(off, self)
             if isinstance(have, TargetRows):
@@ -94,7 +99,7 @@ class DwarfResolver:
         from damaged bytes would look as sure as a right one.
         """
         try:
-            unit = self.index.unit_for(addr)
+            unit = self._units.get(addr) or self.index.unit_for(addr)
             if unit is None:
                 return ()
             return self._frames(unit, addr)

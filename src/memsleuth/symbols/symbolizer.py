@@ -209,9 +209,10 @@ class Symbolizer:
         cache = self.cache
         for a, lk in todo.items():
             raw = frames.get(lk)
-            loc = known[a] = self._locations[(a, kind)] = self._location(a, lk, kind, raw)
+            key = (a, kind)
+            loc = known[a] = self._locations[key] = self._location(a, lk, kind, raw)
             if cache is not None:
-                cache.put_location((a, kind), _location_fields(loc, raw))
+                cache.put_location(key, _location_fields(loc, raw))
         if cache is not None:
             cache.save()
         return {a: known[a] for a in wanted}
@@ -222,6 +223,8 @@ class Symbolizer:
         cache = self.cache
         stored = cache.locations if cache is not None else {}
         known: dict[int, Location] = {}
+        if not memo and not stored:     # a cold start: nothing to look for
+            return known
         for a in wanted:
             key = (a, kind)
             loc = memo.get(key)
@@ -243,6 +246,9 @@ class Symbolizer:
         out: dict[int, tuple] = {}
         missing = []
         cache = self.cache
+        if not self._memo and (cache is None or not cache.entries):
+            missing = lookups           # a cold start: nothing to look for
+            lookups = []
         for lk in lookups:
             hit = self._memo.get(lk)
             if hit is None and cache is not None:
@@ -255,20 +261,21 @@ class Symbolizer:
             found = self._resolve(sorted(missing))
             out.update(found)
             if cache is not None:      # saved once, with the answers, by _symbolize
-                for lk, fr in found.items():
-                    cache.put(lk, fr)
+                cache.put_many(found)
         self._memo.update(out)
         return out
 
     def _resolve(self, lookups: list[int]) -> dict[int, tuple]:
         # Imported here: a warm run answers from the cache and never needs DWARF decoding or
-        # the addr2line backend, and their imports are a tenth of its time.
-        from memsleuth.symbols.backend import addr2line_frames, find_addr2line
+        # the addr2line backend, and their imports are a tenth of its time (the backend's,
+        # subprocess and platform, ~6 ms: not for engine "python" either).
         from memsleuth.symbols.resolver import DwarfResolver
 
         if self._resolver is None:
             self._resolver = DwarfResolver(self._image)
         if self.engine != "python":
+            from memsleuth.symbols.backend import addr2line_frames, find_addr2line
+
             tool = find_addr2line(self.arch)
             big = self.engine == "addr2line" or self._big_batch(lookups)
             if tool is not None and big:
@@ -338,12 +345,20 @@ class Symbolizer:
             notes = ("no debug info: symbol-table name only",)
         ac = None
         if kind == "return":
-            arch = image.arch
-            ac = after_call(arch, image.thumb, image.little_endian, addr if arch != "xtensa"
-                            else lookup + 1, image.read, start=sym.start if sym else None)
-        return Location(addr, lookup, frames, symbol=sym.name if sym else None,
-                        offset=lookup - sym.start if sym else 0, section=sec.name, kind="code",
-                        after_call=ac, notes=notes)
+            arch, thumb, little = self._call_facts
+            ac = after_call(arch, thumb, little, addr if arch != "xtensa" else lookup + 1,
+                            image.read, start=sym.start if sym else None)
+        if sym is None:
+            return Location(addr, lookup, frames, None, 0, sec.name, "code", ac, notes)
+        return Location(addr, lookup, frames, sym.name, lookup - sym.start, sec.name, "code",
+                        ac, notes)
+
+    @cached_property
+    def _call_facts(self) -> tuple[str, bool, bool]:
+        """What ``after_call`` needs of the ELF, asked once per address (``thumb`` is
+        worked out from the symbol table on each call)."""
+        image = self._image
+        return image.arch, image.thumb, image.little_endian
 
     def function_of(self, addr: int) -> str | None:
         """The symbol-table function containing an exact address (no adjustment)."""
@@ -414,9 +429,13 @@ def _location_fields(loc: Location, raw: tuple | None = None) -> tuple:
     """A Location as plain tuples for the on-disk cache (its ``address`` is the key);
     ``raw``: the frames it was made from, kept as the one object when equal (the cache file
     then holds the chain once)."""
-    chain = tuple([(f.function, f.file, f.line, f.column) for f in loc.frames])
-    if chain == raw:
-        chain = raw
+    frames = loc.frames
+    if raw and len(raw) == len(frames) and frames[0].function == raw[0][0]:
+        chain = raw     # made from raw as is (``_location`` only ever names a nameless frame)
+    else:
+        chain = tuple([(f.function, f.file, f.line, f.column) for f in frames])
+        if chain == raw:
+            chain = raw
     return (loc.lookup, chain, loc.symbol, loc.offset, loc.section, loc.kind, loc.after_call,
             loc.notes)
 
