@@ -33,6 +33,22 @@ _EXACT = float(2**52)        # |value| up to this: differences are exact in floa
 _numpy: Any = None
 
 
+def _pad_heap_top() -> None:
+    """Ask glibc to keep 4 MiB spare at the heap's top when it grows or shrinks.
+
+    Why: a block of pairs' temporaries is ~300 KB (BLOCK x 600 float64), and every fit frees
+    them at the heap's top; glibc gave that top back to the OS and took it again thousands of
+    times: ~180,000 page faults and ~0.45 s of system time for ``trend`` on a 1 GB log (0.17
+    s with the pad). Untouched spare pages are not resident, so peak RSS does not move. Any
+    other C library, or no ctypes: nothing done."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-2, 4 << 20)     # M_TOP_PAD (glibc's malloc.h)
+    except (ImportError, OSError, AttributeError):
+        pass
+
+
 def _vectors(n: int, *series: Sequence[float]) -> tuple[Any, ...] | None:
     """The series as float64 arrays when the vector path applies (NumPy installed, size in
     range, every value a finite int/float whose float64 differences are exact), else None."""
@@ -46,6 +62,7 @@ def _vectors(n: int, *series: Sequence[float]) -> tuple[Any, ...] | None:
             _numpy = False
             return None
         _numpy = numpy
+        _pad_heap_top()
     np = _numpy
     out = []
     for values in series:
