@@ -484,13 +484,9 @@ _DIGITS_0 = bytes.maketrans(b"123456789", b"000000000")
 _HEX_0 = bytes.maketrans(b"123456789abcdefABCDEF", b"0" * 21)
 
 
-class _FactsMemo:
-    """Line facts by the line with its digits made 0 (anchors likewise): a line that holds
-    an anchor still holds it so (a line may now seem to hold one it does not: then it is
-    read by the scanner's Python, as any line with an anchor, which is only slower); the
-    table words and ``[pool]|`` have no digits. Bounded; turned off for a while on a log
-    whose lines almost never repeat so (each miss costs a dict entry on top of the bulk
-    pass; at half misses, as in a stress log's block dumps, it still saves two thirds)."""
+class _KeyMemo:
+    """A bounded memo of line keys, turned off for ``PAUSE`` chunks after a chunk of mostly
+    misses (each miss costs a dict entry on top of the bulk pass it saves)."""
 
     LIMIT = 4096          # entries
     KEY_MAX = 256         # bytes: the lines looked up (a few MB at most)
@@ -498,8 +494,6 @@ class _FactsMemo:
 
     def __init__(self) -> None:
         self.memo: dict[bytes, int] = {}
-        self.words: Any = None
-        self.mapped: _Anchors | None = None
         self.pause = 0
         self.warm = False
 
@@ -509,6 +503,35 @@ class _FactsMemo:
             return False
         return True
 
+    def lookup(self, keys: list[bytes]) -> tuple[list[int], list[bytes]]:
+        """(the value of each key, -1 when unknown; the unknown keys)."""
+        memo = self.memo
+        got = [memo.get(k, -1) for k in keys]
+        return got, [k for k, g in zip(keys, got, strict=True) if g < 0]
+
+    def store(self, new: dict[bytes, int], misses: int, keys: int) -> None:
+        memo = self.memo
+        if len(memo) + len(new) > self.LIMIT:
+            memo.clear()
+        memo.update((k, v) for k, v in new.items() if len(k) <= self.KEY_MAX)
+        if 10 * misses > 9 * keys and self.warm:
+            self.pause = self.PAUSE
+        self.warm = True
+
+
+class _FactsMemo(_KeyMemo):
+    """Line facts by the line with its digits made 0 (anchors likewise): a line that holds
+    an anchor still holds it so (a line may now seem to hold one it does not: then it is
+    read by the scanner's Python, as any line with an anchor, which is only slower); the
+    table words and ``[pool]|`` have no digits. Bounded; turned off for a while on a log
+    whose lines almost never repeat so (each miss costs a dict entry on top of the bulk
+    pass; at half misses, as in a stress log's block dumps, it still saves two thirds)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: Any = None
+        self.mapped: _Anchors | None = None
+
     def codes(self, keys: list[bytes], an: _Anchors) -> np.ndarray:
         """inert | foreign << 1 | after_ok << 2 per key."""
         if self.words is not an.words:
@@ -517,9 +540,7 @@ class _FactsMemo:
             self.words = an.words
             self.mapped = _Anchors(tuple(w.translate(str.maketrans("123456789", "0" * 9))
                                          for w in an.words))
-        memo = self.memo
-        got = [memo.get(k, -1) for k in keys]
-        miss = [k for k, g in zip(keys, got, strict=True) if g < 0]
+        got, miss = self.lookup(keys)
         if not miss:
             return np.array(got, np.uint8)
         uniq = list(dict.fromkeys(miss))
@@ -528,12 +549,7 @@ class _FactsMemo:
             np.frombuffer(b"\n".join(uniq) + b"\n", np.uint8), self.mapped)
         new = dict(zip(uniq, (inert + 2 * foreign.astype(np.uint8)
                               + 4 * after_ok.astype(np.uint8)).tolist(), strict=True))
-        if len(memo) + len(new) > self.LIMIT:
-            memo.clear()
-        memo.update(new)
-        if 10 * len(miss) > 9 * len(keys) and self.warm:
-            self.pause = self.PAUSE
-        self.warm = True
+        self.store(new, len(miss), len(keys))
         return np.array([g if g >= 0 else new[k] for k, g in zip(keys, got, strict=True)],
                         np.uint8)
 
@@ -1659,30 +1675,13 @@ _PREFIX_PRINTABLE = _LazyPrefix()
 _DIGITS_P = bytes.maketrans(b"13456789", b"00000000")
 
 
-class _PrefixMemo:
+class _PrefixMemo(_KeyMemo):
     """Whether the prefix regex takes a line, looked up by the line's key (``_DIGITS_P``):
     a stress log repeats its few noise lines with other numbers. Bounded; off for a while
     on a log whose lines almost never repeat so (as _FactsMemo)."""
 
-    LIMIT = 4096
-    KEY_MAX = 256
-    PAUSE = 16
-
-    def __init__(self) -> None:
-        self.memo: dict[bytes, int] = {}
-        self.pause = 0
-        self.warm = False
-
-    def use(self) -> bool:
-        if self.pause:
-            self.pause -= 1
-            return False
-        return True
-
     def count(self, keys: list[bytes]) -> int:
-        memo = self.memo
-        got = [memo.get(k, -1) for k in keys]
-        miss = [k for k, g in zip(keys, got, strict=True) if g < 0]
+        got, miss = self.lookup(keys)
         if not miss:
             return sum(got)
         uniq = list(dict.fromkeys(miss))
@@ -1693,12 +1692,7 @@ class _PrefixMemo:
         if found:
             hit[np.searchsorted(at, found)] = 1
         new = dict(zip(uniq, hit.tolist(), strict=True))
-        if len(memo) + len(new) > self.LIMIT:
-            memo.clear()
-        memo.update((k, v) for k, v in new.items() if len(k) <= self.KEY_MAX)
-        if 10 * len(miss) > 9 * len(keys) and self.warm:
-            self.pause = self.PAUSE
-        self.warm = True
+        self.store(new, len(miss), len(keys))
         return sum(g for g in got if g > 0) + sum(new[k] for k in miss)
 
 
