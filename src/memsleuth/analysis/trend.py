@@ -437,9 +437,9 @@ def analyze_points(
                   "leak; too little to call it a plateau yet")
     test: LeakTest | None = None
     if cls == "steady_leak":
+        word = rt.x_unit(x_mode, rows_from)
         settled, test, why = leak_settled(xs, ys, cut, warmup_span(xs, x_mode), (tx, ty),
-                                          {"cycle": "cycles", "time": "s"}.get(x_mode,
-                                                                               "overviews"))
+                                          word if word == "s" else word + "s")
         evidence["early_verdict"] = {"settled": settled, "why": why, "segment_points": len(tx),
                                      "change_point": cut > 0}
         seg = [i for i, v in enumerate(xs) if test is not None and v >= test.start]
@@ -531,9 +531,9 @@ def leak_settled(xs: list[float], ys: list[float], cut: int, span: float,
                              f"through churn is judged once {CHURN_RELEASES} are seen (a whole "
                              f"tooth of the sawtooth) or over {CHURN_POINTS} points")
     if xs[-1] - xs[0] < CHURN_SPAN * span / WARMUP_SPAN and not _rises(xs, ys):
-        return False, None, (f"buffers that pile up are released within {CHURN_SPAN} "
-                             "cycles (churn): a fall shorter than that, with no release seen "
-                             "yet, may be one")
+        return False, None, (f"buffers that pile up are released within "
+                             f"{CHURN_SPAN * span / WARMUP_SPAN:.0f} {unit} (churn): a fall "
+                             "shorter than that, with no release seen yet, may be one")
     whole = theil_sen(tx, ty)
     # the fall must exceed the whole swing around the line (sawtooth churn: buffers that
     # pile up and are released swing the curve by their amplitude, in either direction)
